@@ -1,0 +1,126 @@
+"""The one entry point: the GUI by default; sub-commands for scripts and diagnostics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A bad option or input: one line on stderr, exit status 2."""
+
+
+class QuietParser(argparse.ArgumentParser):
+    """Bad options become one plain line, not a usage dump."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise CliError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = QuietParser(prog="hearth", description="Chat with language models on your own computer.")
+    parser.add_argument("--model", help="open the app with this GGUF model loaded")
+    sub = parser.add_subparsers(dest="command", parser_class=QuietParser)
+
+    chat = sub.add_parser("chat", help="one reply from a local model, streamed to stdout")
+    chat.add_argument("prompt", help="the message to send")
+    chat.add_argument("--model", required=True, help="path of a GGUF model file")
+    chat.add_argument("--system", default="", help="system prompt")
+    chat.add_argument("--temperature", type=float, default=None)
+    chat.add_argument("--top-p", type=float, default=None)
+    chat.add_argument("--top-k", type=int, default=None)
+    chat.add_argument("--min-p", type=float, default=None)
+    chat.add_argument("--repeat-penalty", type=float, default=None)
+    chat.add_argument("--seed", type=int, default=None)
+    chat.add_argument("--max-tokens", type=int, default=None)
+    chat.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
+    chat.add_argument("--gpu-layers", type=int, default=0, help="layers to offload to the GPU (-1: all)")
+    chat.add_argument("--flash-attn", action="store_true")
+    chat.add_argument("--threads", type=int, default=0)
+    chat.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+
+    from app import cli_hub
+
+    cli_hub.add_commands(sub)
+    return parser
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from app.engine import ChatMessage, Done, EngineClient, EngineError, Error, LoadOptions, SamplingParams, Token
+
+    if args.ctx < 0:
+        raise CliError("--ctx must be 0 or more")
+    if args.temperature is not None and args.temperature < 0:
+        raise CliError("--temperature must be 0 or more")
+    if args.max_tokens is not None and args.max_tokens < 0:
+        raise CliError("--max-tokens must be 0 or more")
+    overrides = {
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+        "min_p": args.min_p,
+        "repeat_penalty": args.repeat_penalty,
+        "seed": args.seed,
+        "max_tokens": args.max_tokens,
+    }
+    sampling = replace(SamplingParams(), **{k: v for k, v in overrides.items() if v is not None})
+    messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", args.prompt)]
+    options = LoadOptions(
+        path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, flash_attn=args.flash_attn, n_threads=args.threads
+    )
+    with EngineClient() as engine:
+        try:
+            info = engine.load(options)
+        except EngineError as exc:
+            raise CliError(exc.message) from None
+        for event in engine.chat(messages, sampling):
+            if isinstance(event, Token) and not args.json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Error):
+                raise CliError(event.message)
+            elif isinstance(event, Done):
+                if args.json:
+                    stats = event.stats
+                    print(json.dumps({
+                        "reply": event.text,
+                        "prompt_tokens": stats.prompt_tokens,
+                        "cached_tokens": stats.cached_tokens,
+                        "completion_tokens": stats.completion_tokens,
+                        "ttft_s": round(stats.ttft_s, 6),
+                        "prompt_tok_s": round(stats.prompt_tok_s, 2),
+                        "decode_tok_s": round(stats.decode_tok_s, 2),
+                        "stop_reason": stats.stop_reason.value,
+                        "n_ctx": info.n_ctx,
+                        "chat_template": info.chat_template,
+                    }))
+                else:
+                    sys.stdout.write("\n")
+    return 0
+
+
+def run_gui(model: str | None) -> int:
+    from app.ui.application import run_app
+
+    return run_app(model)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            return run_gui(args.model)
+        if args.command == "chat":
+            return run_chat(args)
+        return args.handler(args)
+    except CliError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

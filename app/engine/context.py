@@ -1,0 +1,97 @@
+"""Token budget: fit a conversation into the context window.
+
+Policies, chosen per chat:
+- stop: refuse with a clear message when the prompt does not fit;
+- truncate_middle: keep the system prompt and the newest messages, dropping
+  from the middle; an over-long newest message is cut in its middle;
+- rolling_window: drop the oldest whole turns (the system prompt stays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.engine.protocol import ChatMessage, OverflowPolicy
+
+TRUNCATION_MARK = "\n[…]\n"
+
+
+@dataclass(frozen=True)
+class Budget:
+    messages: tuple[ChatMessage, ...]
+    prompt_tokens: int
+    untrimmed_tokens: int
+    dropped_messages: int = 0
+    truncated: bool = False
+    fits: bool = True
+
+
+def reply_reserve(n_ctx: int, max_tokens: int) -> int:
+    """Room kept for the reply when trimming history."""
+    cap = max(n_ctx // 4, 1)
+    return min(max_tokens, cap) if max_tokens > 0 else min(512, cap)
+
+
+def fit_messages(
+    messages: Sequence[ChatMessage],
+    count: Callable[[Sequence[ChatMessage]], int],
+    n_ctx: int,
+    policy: OverflowPolicy,
+    max_tokens: int = 0,
+) -> Budget:
+    """Apply the overflow policy. `count` gives the exact prompt tokens of a message list."""
+    messages = tuple(messages)
+    total = count(messages)
+    if policy == OverflowPolicy.STOP:
+        # Refuse only when not even one reply token fits.
+        return Budget(messages, total, total, fits=total < n_ctx)
+    limit = n_ctx - reply_reserve(n_ctx, max_tokens)
+    if total <= limit:
+        return Budget(messages, total, total)
+
+    system = [m for m in messages[:1] if m.role == "system"]
+    rest = list(messages[len(system):])
+    dropped = 0
+    if policy == OverflowPolicy.ROLLING_WINDOW:
+        # Drop whole turns: a user message and the replies that follow it.
+        while len(rest) > 1:
+            cut = 1
+            while cut < len(rest) - 1 and rest[cut].role != "user":
+                cut += 1
+            rest = rest[cut:]
+            dropped += cut
+            n = count(system + rest)
+            if n <= limit:
+                return Budget(tuple(system + rest), n, total, dropped)
+        n = count(system + rest)
+        return Budget(tuple(system + rest), n, total, dropped, fits=n < n_ctx)
+
+    # truncate_middle: drop the oldest messages after the system prompt, one at a time.
+    while len(rest) > 1:
+        rest = rest[1:]
+        dropped += 1
+        n = count(system + rest)
+        if n <= limit:
+            return Budget(tuple(system + rest), n, total, dropped)
+    # Only the newest message is left and it is still too long: cut its middle.
+    last = rest[-1]
+    text = last.content
+    lo, hi = 0, len(text)
+    best: tuple[ChatMessage, ...] | None = None
+    best_n = 0
+    while lo <= hi:  # the largest kept length that fits
+        keep = (lo + hi) // 2
+        head = keep // 2
+        cut_text = text[:head] + TRUNCATION_MARK + text[len(text) - (keep - head):] if keep < len(text) else text
+        candidate = tuple(system + [ChatMessage(last.role, cut_text)])
+        n = count(candidate)
+        if n <= limit:
+            best, best_n = candidate, n
+            lo = keep + 1
+        else:
+            hi = keep - 1
+    if best is None:
+        n = count(tuple(system + [ChatMessage(last.role, TRUNCATION_MARK)]))
+        return Budget(tuple(system + [ChatMessage(last.role, TRUNCATION_MARK)]), n, total, dropped, True, n < n_ctx)
+    return Budget(best, best_n, total, dropped, truncated=True)

@@ -1,0 +1,205 @@
+"""Messages between the app and the engine process.
+
+Everything here is a plain dataclass that pickles cleanly across the pipe.
+Requests carry an id; every event answering a request carries the same id.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from app.engine.sampling import SamplingParams
+
+
+class StopReason(str, enum.Enum):
+    EOS = "eos"
+    LENGTH = "length"
+    STOP = "stop"
+    CANCELLED = "cancelled"
+    CONTEXT_FULL = "context_full"
+    ERROR = "error"
+
+
+class OverflowPolicy(str, enum.Enum):
+    STOP = "stop"
+    TRUNCATE_MIDDLE = "truncate_middle"
+    ROLLING_WINDOW = "rolling_window"
+
+
+class ErrorKind(str, enum.Enum):
+    MISSING_FILE = "missing_file"
+    NOT_GGUF = "not_gguf"
+    TRUNCATED = "truncated"
+    UNSUPPORTED = "unsupported_architecture"
+    OUT_OF_MEMORY = "out_of_memory"
+    LOAD_FAILED = "load_failed"
+    NO_MODEL = "no_model"
+    CONTEXT_OVERFLOW = "context_overflow"
+    CRASHED = "crashed"
+    BAD_REQUEST = "bad_request"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system", "user" or "assistant"
+    content: str
+
+
+# ---------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    path: str
+    n_ctx: int = 4096  # 0: the model's trained context
+    n_gpu_layers: int = 0  # -1: all layers
+    flash_attn: bool = False
+    n_threads: int = 0  # 0: engine's choice (physical cores)
+    n_batch: int = 512
+    kv_cache_type: str = "f16"  # f16, q8_0 or q4_0
+    use_mmap: bool = True
+
+
+@dataclass(frozen=True)
+class Load:
+    id: int
+    options: LoadOptions
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: int
+    messages: tuple[ChatMessage, ...]
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
+
+
+@dataclass(frozen=True)
+class Count:
+    id: int
+    messages: tuple[ChatMessage, ...]
+    draft: str = ""
+    overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
+    max_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Cancel:
+    id: int  # the id of the request to cancel
+
+
+@dataclass(frozen=True)
+class Unload:
+    id: int
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    id: int = 0
+
+
+Request = Load | Chat | Count | Cancel | Unload | Shutdown
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    name: str
+    architecture: str
+    n_params: int
+    size_bytes: int
+    n_ctx: int
+    n_ctx_train: int
+    n_layers: int
+    n_gpu_layers: int
+    n_vocab: int
+    chat_template: str  # "gguf" or "default"
+    flash_attn: bool
+    load_seconds: float
+    gpu_backend: str = "none"
+    notice: str = ""  # anything the user should know about how it was loaded
+
+
+@dataclass(frozen=True)
+class Stats:
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_s: float = 0.0
+    prompt_tok_s: float = 0.0
+    decode_tok_s: float = 0.0
+    stop_reason: StopReason = StopReason.EOS
+    n_ctx: int = 0
+    dropped_messages: int = 0
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class CountResult:
+    prompt_tokens: int  # exactly what the model will evaluate, after the overflow policy
+    n_ctx: int
+    untrimmed_tokens: int  # before the overflow policy
+    dropped_messages: int = 0
+    truncated: bool = False
+    fits: bool = True  # False: the policy is "stop" and the prompt does not fit
+    chat_template: str = "gguf"
+
+
+@dataclass(frozen=True)
+class Progress:
+    id: int
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Loaded:
+    id: int
+    info: ModelInfo
+
+
+@dataclass(frozen=True)
+class Token:
+    id: int
+    text: str
+    n_tokens: int  # completion tokens so far
+
+
+@dataclass(frozen=True)
+class Counted:
+    id: int
+    result: CountResult
+
+
+@dataclass(frozen=True)
+class Done:
+    id: int
+    stats: Stats
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    id: int
+
+
+@dataclass(frozen=True)
+class Error:
+    id: int
+    kind: ErrorKind
+    message: str
+
+
+Event = Progress | Loaded | Token | Counted | Done | Unloaded | Error
+
+
+class EngineError(Exception):
+    """An engine failure with a message a user can read."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message

@@ -1,0 +1,445 @@
+"""A loaded llama.cpp model, driven through llama_cpp's C API.
+
+Runs inside the worker process only. The per-token loop is kept lean (one
+llama_decode, one llama_sampler_sample, one llama_token_to_piece) because
+the high-level `Llama.create_completion` spends measurable time per token in
+Python. Also owns the KV cache bookkeeping that lets turn N evaluate only
+its new tokens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import llama_cpp
+
+from app.engine.chat_template import ChatTemplate
+from app.engine.protocol import (
+    ChatMessage,
+    EngineError,
+    ErrorKind,
+    LoadOptions,
+    ModelInfo,
+    Stats,
+    StopReason,
+)
+from app.engine.sampling import SamplingParams
+from app.engine.stops import StopMatcher
+from app.library.gguf_info import GGUFFileError, read_gguf_info
+
+KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}
+KNOWN_ARCHITECTURES = {
+    "llama", "mistral", "mistral3", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "gemma", "gemma2", "gemma3",
+    "gemma3n", "phi2", "phi3", "starcoder2", "falcon", "gpt2", "gptneox", "stablelm", "mpt", "bloom",
+    "command-r", "cohere2", "olmo", "olmo2", "granite", "granitemoe", "deepseek", "deepseek2", "internlm2",
+    "minicpm", "minicpm3", "exaone", "smollm3", "glm4", "chatglm", "baichuan", "orion", "bert", "nomic-bert",
+    "t5", "jamba", "mamba", "rwkv6", "rwkv7", "arctic", "dbrx", "nemotron", "llama4", "hunyuan-moe",
+    "ernie4_5", "gpt-oss", "lfm2", "seed_oss", "apertus", "granitehybrid", "plamo", "plamo2", "qwen2vl",
+}
+
+_backend_ready = False
+_log_lock = threading.Lock()
+_log_tail: list[str] = []
+
+
+@llama_cpp.llama_log_callback
+def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    # Keep the last lines so a failed load can say what llama.cpp complained about.
+    if level in (2, 3):  # warnings and errors
+        with _log_lock:
+            _log_tail.append(text.decode("utf-8", errors="replace").strip())
+            del _log_tail[:-20]
+
+
+def _ensure_backend() -> None:
+    global _backend_ready
+    if not _backend_ready:
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+        llama_cpp.llama_backend_init()
+        _backend_ready = True
+
+
+def _last_log() -> str:
+    with _log_lock:
+        lines = [line for line in _log_tail if line]
+        _log_tail.clear()
+    return lines[-1] if lines else ""
+
+
+def default_threads() -> int:
+    try:
+        import psutil
+
+        return max(psutil.cpu_count(logical=False) or 1, 1)
+    except Exception:
+        return max((os.cpu_count() or 2) // 2, 1)
+
+
+@dataclass
+class Generated:
+    text: str
+    stats: Stats
+
+
+class LoadedModel:
+    """One model and one context. Not thread-safe except `tokenize` and `render`."""
+
+    def __init__(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None) -> None:
+        _ensure_backend()
+        started = time.perf_counter()
+        try:
+            self.gguf = read_gguf_info(options.path)
+        except GGUFFileError as exc:
+            raise EngineError(ErrorKind(exc.kind), str(exc)) from exc
+        self.options = options
+        self._progress_cb = self._make_progress_callback(on_progress)
+
+        mparams = llama_cpp.llama_model_default_params()
+        n_layers = self.gguf.n_layers
+        gpu_layers = options.n_gpu_layers
+        mparams.n_gpu_layers = n_layers + 1 if gpu_layers < 0 else gpu_layers
+        mparams.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP if options.use_mmap else llama_cpp.LLAMA_LOAD_MODE_NONE
+        mparams.progress_callback = self._progress_cb
+        model = llama_cpp.llama_model_load_from_file(self.gguf.shard_paths[0].encode(), mparams)
+        if not model:
+            raise self._load_error()
+        self.model = model
+        self.vocab = llama_cpp.llama_model_get_vocab(model)
+        n_ctx_train = llama_cpp.llama_model_n_ctx_train(model)
+        n_ctx = options.n_ctx if options.n_ctx > 0 else n_ctx_train
+        notice = []
+        if n_ctx_train > 0 and n_ctx > n_ctx_train:
+            notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
+            n_ctx = n_ctx_train
+
+        cparams = llama_cpp.llama_context_default_params()
+        cparams.n_ctx = n_ctx
+        cparams.n_batch = max(min(options.n_batch, n_ctx), 1)
+        cparams.n_ubatch = cparams.n_batch
+        threads = options.n_threads or default_threads()
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        cparams.flash_attn_type = (
+            llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if options.flash_attn else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
+        kv_type = KV_TYPES.get(options.kv_cache_type, llama_cpp.GGML_TYPE_F16)
+        cparams.type_k = kv_type
+        if options.flash_attn:
+            cparams.type_v = kv_type
+        elif kv_type != llama_cpp.GGML_TYPE_F16:
+            notice.append("the V cache stays f16 without flash attention")
+        cparams.no_perf = True
+        ctx = llama_cpp.llama_init_from_model(model, cparams)
+        if not ctx:
+            llama_cpp.llama_model_free(model)
+            self.model = None
+            detail = _last_log()
+            raise EngineError(
+                ErrorKind.OUT_OF_MEMORY,
+                f"could not set up a {n_ctx}-token context (not enough memory?): try a smaller context size"
+                + (f" — llama.cpp said: {detail}" if detail else ""),
+            )
+        self.ctx = ctx
+        self.memory = llama_cpp.llama_get_memory(ctx)
+        self.n_ctx = llama_cpp.llama_n_ctx(ctx)
+        self.n_batch = cparams.n_batch
+        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
+        self.n_layers = llama_cpp.llama_model_n_layer(model)
+        self._cancel = threading.Event()
+        cancel = self._cancel
+        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: cancel.is_set())
+        self._no_abort = llama_cpp.ggml_abort_callback()
+        self._piece_buf = ctypes.create_string_buffer(256)
+
+        self.bos_id = llama_cpp.llama_vocab_bos(self.vocab)
+        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
+        bos_text = self._token_text(self.bos_id)
+        eos_text = self._token_text(llama_cpp.llama_vocab_eos(self.vocab))
+        self.template = ChatTemplate.for_model(self.gguf.chat_template, bos_text, eos_text)
+        if self.gguf.has_chat_template and self.template.origin == "default":
+            notice.append("the model's chat template could not be used; a default one is used instead")
+
+        # KV cache bookkeeping: the token ids now in the cache, and the text+tokens of the last
+        # prompt plus reply, so the next turn can reuse the generated ids instead of re-tokenizing.
+        self.kv_tokens: list[int] = []
+        self._last: tuple[str, list[int]] = ("", [])  # one attribute: read from the count thread
+
+        from app.hardware import gpu_backend
+
+        offloaded = min(mparams.n_gpu_layers, self.n_layers + 1)
+        self.info = ModelInfo(
+            path=str(self.gguf.path),
+            name=self.gguf.display_name,
+            architecture=self.gguf.architecture,
+            n_params=llama_cpp.llama_model_n_params(model),
+            size_bytes=self.gguf.size_bytes,
+            n_ctx=self.n_ctx,
+            n_ctx_train=n_ctx_train,
+            n_layers=self.n_layers,
+            n_gpu_layers=offloaded if llama_cpp.llama_supports_gpu_offload() else 0,
+            n_vocab=self.n_vocab,
+            chat_template=self.template.origin,
+            flash_attn=options.flash_attn,
+            load_seconds=time.perf_counter() - started,
+            gpu_backend=gpu_backend(),
+            notice="; ".join(notice),
+        )
+
+    # ------------------------------------------------------------ loading
+
+    @staticmethod
+    def _make_progress_callback(on_progress: Callable[[float], None] | None):
+        def progress(fraction: float, _data: ctypes.c_void_p) -> bool:
+            if on_progress is not None:
+                try:
+                    on_progress(float(fraction))
+                except Exception:
+                    pass
+            return True
+
+        return llama_cpp.llama_progress_callback(progress)
+
+    def _load_error(self) -> EngineError:
+        detail = _last_log()
+        arch = self.gguf.architecture
+        said = f" — llama.cpp said: {detail}" if detail else ""
+        if "unknown model architecture" in detail or arch not in KNOWN_ARCHITECTURES:
+            return EngineError(
+                ErrorKind.UNSUPPORTED,
+                f"this model's architecture '{arch}' is not supported by the installed llama.cpp{said}",
+            )
+        if "alloc" in detail.lower() or "memory" in detail.lower():
+            return EngineError(ErrorKind.OUT_OF_MEMORY, f"not enough memory to load this model{said}")
+        return EngineError(ErrorKind.LOAD_FAILED, f"llama.cpp could not load this model{said}")
+
+    def close(self) -> None:
+        if getattr(self, "ctx", None):
+            llama_cpp.llama_free(self.ctx)
+            self.ctx = None
+        if getattr(self, "model", None):
+            llama_cpp.llama_model_free(self.model)
+            self.model = None
+
+    # ------------------------------------------------------------ tokens
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        raw = llama_cpp.llama_vocab_get_text(self.vocab, token)
+        return raw.decode("utf-8", errors="replace") if raw else ""
+
+    def tokenize(self, text: str, add_bos: bool) -> list[int]:
+        data = text.encode("utf-8")
+        capacity = len(data) + 8
+        buf = (llama_cpp.llama_token * capacity)()
+        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, True)
+        if n < 0:
+            capacity = -n
+            buf = (llama_cpp.llama_token * capacity)()
+            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, True)
+        return list(buf[:n])
+
+    def render(self, messages: Sequence[ChatMessage]) -> str:
+        return self.template.render(messages, add_generation_prompt=True)
+
+    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The exact token ids the model will see for this conversation."""
+        text = self.render(messages)
+        last_text, last_tokens = self._last
+        if last_text and text.startswith(last_text):
+            # Reuse the ids of the previous prompt and reply: re-tokenizing a reply need not
+            # give back the ids the model generated, and those are what the KV cache holds.
+            return last_tokens + self.tokenize(text[len(last_text):], add_bos=False)
+        add_bos = self.add_bos and not (self.template.bos_token and text.startswith(self.template.bos_token))
+        return self.tokenize(text, add_bos=add_bos)
+
+    def count(self, messages: Sequence[ChatMessage]) -> int:
+        return len(self.prompt_tokens(messages))
+
+    # ------------------------------------------------------------ generation
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _build_sampler(self, sampling: SamplingParams):
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        add = lambda s: llama_cpp.llama_sampler_chain_add(chain, s)  # noqa: E731
+        if sampling.repeat_penalty != 1.0 or sampling.presence_penalty or sampling.frequency_penalty:
+            add(
+                llama_cpp.llama_sampler_init_penalties(
+                    self.n_vocab,
+                    sampling.penalty_last_n,
+                    sampling.repeat_penalty,
+                    sampling.frequency_penalty,
+                    sampling.presence_penalty,
+                )
+            )
+        if sampling.greedy:
+            add(llama_cpp.llama_sampler_init_greedy())
+            return chain
+        if sampling.top_k > 0:
+            add(llama_cpp.llama_sampler_init_top_k(sampling.top_k))
+        if sampling.top_p < 1.0:
+            add(llama_cpp.llama_sampler_init_top_p(sampling.top_p, 1))
+        if sampling.min_p > 0.0:
+            add(llama_cpp.llama_sampler_init_min_p(sampling.min_p, 1))
+        add(llama_cpp.llama_sampler_init_temp(sampling.temperature))
+        seed = sampling.seed if sampling.seed >= 0 else int.from_bytes(os.urandom(4), "little")
+        add(llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
+        return chain
+
+    def _decode(self, tokens: Sequence[int]) -> int:
+        arr = (llama_cpp.llama_token * len(tokens))(*tokens)
+        return llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(arr, len(tokens)))
+
+    def _reuse_prefix(self, tokens: list[int]) -> int:
+        """Keep the longest cached prefix of `tokens`; return how many are kept."""
+        n = 0
+        limit = min(len(self.kv_tokens), len(tokens) - 1)  # the last prompt token is always evaluated
+        kv = self.kv_tokens
+        while n < limit and kv[n] == tokens[n]:
+            n += 1
+        if n < len(kv):
+            if not llama_cpp.llama_memory_seq_rm(self.memory, 0, n, -1):
+                llama_cpp.llama_memory_clear(self.memory, True)
+                n = 0
+            del kv[n:]
+        return n
+
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        sampling: SamplingParams,
+        on_text: Callable[[str, int], None],
+        prompt: list[int] | None = None,
+    ) -> Generated:
+        """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
+        self._cancel.clear()
+        sampling = sampling.validated()
+        t0 = time.perf_counter()
+        text_prompt = self.render(messages)
+        tokens = prompt if prompt is not None else self.prompt_tokens(messages)
+        n_prompt = len(tokens)
+        if n_prompt >= self.n_ctx:
+            raise EngineError(
+                ErrorKind.CONTEXT_OVERFLOW,
+                f"the conversation is {n_prompt} tokens but the context holds {self.n_ctx}: "
+                "start a new chat, shorten the message, or allow older messages to be dropped",
+            )
+        cached = self._reuse_prefix(tokens)
+
+        # Prompt evaluation, in batches; the abort callback lets Cancel stop a long prompt.
+        llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
+        try:
+            pos = cached
+            while pos < n_prompt:
+                chunk = tokens[pos : pos + self.n_batch]
+                rc = self._decode(chunk)
+                if rc == 2 or self._cancel.is_set():
+                    self._resync_after_abort(pos)
+                    return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
+                                               StopReason.CANCELLED, self.n_ctx))
+                if rc != 0:
+                    self._resync_after_abort(pos)
+                    raise EngineError(ErrorKind.OUT_OF_MEMORY if rc < 0 else ErrorKind.INTERNAL,
+                                      f"llama.cpp failed to evaluate the prompt (code {rc})")
+                self.kv_tokens.extend(chunk)
+                pos += len(chunk)
+        finally:
+            llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort, None)
+        t_prompt = time.perf_counter()
+
+        sampler = self._build_sampler(sampling)
+        try:
+            return self._decode_loop(sampler, sampling, text_prompt, tokens, cached, t0, t_prompt, on_text)
+        finally:
+            llama_cpp.llama_sampler_free(sampler)
+
+    def _resync_after_abort(self, pos: int) -> None:
+        # After an aborted or failed batch the cache content past `pos` is unknown: drop it.
+        if not llama_cpp.llama_memory_seq_rm(self.memory, 0, pos, -1):
+            llama_cpp.llama_memory_clear(self.memory, True)
+            pos = 0
+        del self.kv_tokens[pos:]
+
+    def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_prompt, on_text) -> Generated:
+        # Local names keep the per-token loop free of attribute look-ups.
+        ctx, vocab, buf = self.ctx, self.vocab, self._piece_buf
+        sample = llama_cpp.llama_sampler_sample
+        is_eog = llama_cpp.llama_vocab_is_eog
+        to_piece = llama_cpp.llama_token_to_piece
+        decode, batch_one = llama_cpp.llama_decode, llama_cpp.llama_batch_get_one
+        cancel = self._cancel
+        one = (llama_cpp.llama_token * 1)()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = StopMatcher(sampling.stop)
+        kv = self.kv_tokens
+        n_ctx = self.n_ctx
+        max_tokens = sampling.max_tokens or n_ctx
+        generated: list[int] = []
+        pieces: list[str] = []
+        reason = StopReason.EOS
+        t_first = t_last = t_prompt
+        while True:
+            token = sample(sampler, ctx, -1)
+            if is_eog(vocab, token):
+                reason = StopReason.EOS
+                break
+            generated.append(token)
+            n = to_piece(vocab, token, buf, 256, 0, False)
+            text = decoder.decode(buf.raw[:n]) if n > 0 else ""
+            if len(generated) == 1:
+                t_first = time.perf_counter()
+            t_last = time.perf_counter()
+            if text:
+                shown, hit = stops.feed(text)
+                if shown:
+                    pieces.append(shown)
+                    on_text(shown, len(generated))
+                if hit:
+                    reason = StopReason.STOP
+                    break
+            if len(generated) >= max_tokens:
+                reason = StopReason.LENGTH
+                break
+            if cancel.is_set():
+                reason = StopReason.CANCELLED
+                break
+            if len(kv) >= n_ctx:
+                reason = StopReason.CONTEXT_FULL
+                break
+            one[0] = token
+            rc = decode(ctx, batch_one(one, 1))
+            if rc != 0:
+                reason = StopReason.CONTEXT_FULL if rc == 1 else StopReason.ERROR
+                break
+            kv.append(token)
+        tail = decoder.decode(b"", final=True) + (stops.flush() if reason != StopReason.STOP else "")
+        if tail:
+            pieces.append(tail)
+            on_text(tail, len(generated))
+        reply = "".join(pieces)
+        if reason in (StopReason.EOS, StopReason.LENGTH, StopReason.CONTEXT_FULL, StopReason.CANCELLED):
+            self._last = (text_prompt + reply, list(tokens) + generated)
+        else:
+            self._last = ("", [])
+        n_new = len(tokens) - cached
+        prompt_s = t_prompt - t0
+        decode_s = t_last - t_first
+        stats = Stats(
+            prompt_tokens=len(tokens),
+            cached_tokens=cached,
+            completion_tokens=len(generated),
+            ttft_s=(t_first - t0) if generated else prompt_s,
+            prompt_tok_s=n_new / prompt_s if prompt_s > 0 else 0.0,
+            decode_tok_s=(len(generated) - 1) / decode_s if decode_s > 0 and len(generated) > 1 else 0.0,
+            stop_reason=reason,
+            n_ctx=n_ctx,
+        )
+        return Generated(reply, stats)

@@ -1,0 +1,1 @@
+"""Models on disk: GGUF headers and the local library. No Qt."""

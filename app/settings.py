@@ -1,0 +1,64 @@
+"""Typed application settings, saved atomically as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from app import paths
+
+
+@dataclass
+class Settings:
+    extra_model_dirs: list[str] = field(default_factory=list)
+    last_model: str = ""
+    n_ctx: int = 4096
+    n_gpu_layers: int = -1  # -1: decide automatically
+    flash_attn: bool = False
+    kv_cache_type: str = "f16"
+    n_batch: int = 512
+    n_threads: int = 0  # 0: let the engine pick
+    use_mmap: bool = True
+    selected_chat: int = 0
+    window_geometry: str = ""  # base64 of QWidget.saveGeometry()
+    splitter_state: str = ""
+    hub_sort: str = "downloads"
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Settings":
+        path = path or paths.settings_path()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        default = cls()
+        for key, value in raw.items():
+            if key in known and isinstance(value, type(getattr(default, key))):
+                kwargs[key] = value
+        return cls(**kwargs)
+
+    def save(self, path: Path | None = None) -> None:
+        write_json_atomically(path or paths.settings_path(), asdict(self))
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write JSON to a temporary file in the same folder, then rename it over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,40 @@
+"""The command line: `hearth chat` on tiny models, and clear failures."""
+
+import json
+import subprocess
+import sys
+
+
+def hearth(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_chat_streams_the_reply(scripted_model):
+    result = hearth("chat", "--model", str(scripted_model), "--temperature", "0", "Hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == " Hello world\n"
+
+
+def test_chat_json_reports_stats(scripted_model):
+    result = hearth("chat", "--model", str(scripted_model), "--json", "--seed", "3", "--max-tokens", "8",
+                    "--system", "be brief", "--ctx", "256", "Hello")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["reply"] == " Hello world"
+    assert data["stop_reason"] == "eos"
+    assert data["completion_tokens"] == 2
+    assert data["n_ctx"] == 256 and data["chat_template"] == "gguf"
+    assert set(data) >= {"prompt_tokens", "cached_tokens", "ttft_s", "prompt_tok_s", "decode_tok_s"}
+
+
+def test_bad_model_is_one_line_and_exit_2(broken_models):
+    result = hearth("chat", "--model", str(broken_models["truncated"]), "Hello")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "incomplete" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_option_is_one_line_and_exit_2(scripted_model):
+    result = hearth("chat", "--model", str(scripted_model), "--ctx", "lots", "Hello")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--ctx" in result.stderr
