@@ -31,7 +31,8 @@ class EngineClient:
         self._reader: threading.Thread | None = None
         self._last_load: LoadOptions | None = None
         self._active_chat = 0
-        self.info: ModelInfo | None = None
+        self._needs_reload = False  # the worker died: the next request loads _last_load again
+        self.info: ModelInfo | None = None  # the model loaded (or, after a crash, to be reloaded)
         self.crashes = 0
 
     # ---------------------------------------------------------- process
@@ -70,7 +71,10 @@ class EngineClient:
         with self._lock:
             if self._process is not process:
                 return  # a deliberate close; nobody is waiting
-            self._process, self._conn, self.info = None, None, None
+            self._process, self._conn = None, None
+            self._needs_reload = self._last_load is not None
+            if not self._needs_reload:
+                self.info = None
             waiting = list(self._queues.items())
             self.crashes += 1
         code = process.exitcode
@@ -99,7 +103,7 @@ class EngineClient:
 
     def _ensure_model(self) -> None:
         """After a crash, bring the last model back before the next request."""
-        if self.info is None and self._last_load is not None:
+        if self._needs_reload and self._last_load is not None:
             self.load(self._last_load)
 
     # ---------------------------------------------------------- requests
@@ -115,9 +119,11 @@ class EngineClient:
                         on_progress(event.fraction)
                 elif isinstance(event, p.Loaded):
                     self.info = event.info
+                    self._needs_reload = False
                     return event.info
                 elif isinstance(event, p.Error):
                     self.info = None
+                    self._needs_reload = False
                     if event.kind != ErrorKind.CRASHED:
                         self._last_load = None
                     raise EngineError(event.kind, event.message)

@@ -179,6 +179,7 @@ class Done:
     id: int
     stats: Stats
     text: str = ""
+    sampling: SamplingParams | None = None  # what the engine actually used (after clamping)
 
 
 @dataclass(frozen=True)

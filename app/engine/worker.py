@@ -154,7 +154,7 @@ class Worker:
             self.send(p.Token(request.id, "".join(pending), state["n"]))
         stats = result.stats
         stats = p.Stats(**{**stats.__dict__, "dropped_messages": budget.dropped_messages, "truncated": budget.truncated})
-        self.send(p.Done(request.id, stats, result.text))
+        self.send(p.Done(request.id, stats, result.text, sampling))
 
 
 def main(conn: Connection) -> None:

@@ -1,0 +1,178 @@
+"""Chats and their messages in SQLite (WAL).
+
+Every call commits at once, so a completed message is on disk when the call
+returns and a crash loses at most what the caller had not yet written.
+Used from one thread (the GUI's), like Anki's single collection writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS chats (
+    id            INTEGER PRIMARY KEY,
+    title         TEXT NOT NULL,
+    system_prompt TEXT NOT NULL DEFAULT '',
+    model_path    TEXT NOT NULL DEFAULT '',
+    sampling      TEXT NOT NULL DEFAULT '{}',
+    overflow      TEXT NOT NULL DEFAULT 'truncate_middle',
+    created       REAL NOT NULL,
+    updated       REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id        INTEGER PRIMARY KEY,
+    chat_id   INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    role      TEXT NOT NULL,
+    content   TEXT NOT NULL,
+    model     TEXT NOT NULL DEFAULT '',
+    sampling  TEXT NOT NULL DEFAULT '{}',
+    stats     TEXT NOT NULL DEFAULT '{}',
+    complete  INTEGER NOT NULL DEFAULT 1,
+    error     TEXT NOT NULL DEFAULT '',
+    created   REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, position);
+"""
+
+
+@dataclass
+class ChatRecord:
+    id: int
+    title: str
+    system_prompt: str = ""
+    model_path: str = ""
+    sampling: dict = field(default_factory=dict)
+    overflow: str = "truncate_middle"
+    created: float = 0.0
+    updated: float = 0.0
+
+
+@dataclass
+class MessageRecord:
+    id: int
+    chat_id: int
+    position: int
+    role: str
+    content: str
+    model: str = ""
+    sampling: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+    complete: bool = True
+    error: str = ""
+    created: float = 0.0
+
+
+class ConversationStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ chats
+
+    def create_chat(self, title: str = "New chat", system_prompt: str = "", model_path: str = "",
+                    sampling: dict | None = None, overflow: str = "truncate_middle") -> ChatRecord:
+        now = time.time()
+        cur = self.db.execute(
+            "INSERT INTO chats(title, system_prompt, model_path, sampling, overflow, created, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now),
+        )
+        return self.chat(cur.lastrowid)
+
+    def chat(self, chat_id: int) -> ChatRecord | None:
+        row = self.db.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()
+        return self._chat(row) if row else None
+
+    @staticmethod
+    def _chat(row: sqlite3.Row) -> ChatRecord:
+        return ChatRecord(row["id"], row["title"], row["system_prompt"], row["model_path"],
+                          json.loads(row["sampling"] or "{}"), row["overflow"], row["created"], row["updated"])
+
+    def chats(self, search: str = "") -> list[ChatRecord]:
+        """Newest first; `search` matches the title or any message text."""
+        if search:
+            like = f"%{search}%"
+            rows = self.db.execute(
+                "SELECT * FROM chats WHERE title LIKE ? OR id IN "
+                "(SELECT chat_id FROM messages WHERE content LIKE ?) ORDER BY updated DESC",
+                (like, like),
+            ).fetchall()
+        else:
+            rows = self.db.execute("SELECT * FROM chats ORDER BY updated DESC").fetchall()
+        return [self._chat(r) for r in rows]
+
+    def update_chat(self, chat_id: int, **values) -> None:
+        allowed = {"title", "system_prompt", "model_path", "sampling", "overflow"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown chat fields: {sorted(unknown)}")
+        if "sampling" in values:
+            values["sampling"] = json.dumps(values["sampling"])
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.db.execute(f"UPDATE chats SET {sets}, updated = ? WHERE id = ?", (*values.values(), time.time(), chat_id))
+
+    def delete_chat(self, chat_id: int) -> None:
+        self.db.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+
+    # ------------------------------------------------------------ messages
+
+    def messages(self, chat_id: int) -> list[MessageRecord]:
+        rows = self.db.execute("SELECT * FROM messages WHERE chat_id = ? ORDER BY position", (chat_id,)).fetchall()
+        return [
+            MessageRecord(r["id"], r["chat_id"], r["position"], r["role"], r["content"], r["model"],
+                          json.loads(r["sampling"]), json.loads(r["stats"]), bool(r["complete"]), r["error"],
+                          r["created"])
+            for r in rows
+        ]
+
+    def add_message(self, chat_id: int, role: str, content: str, *, model: str = "", sampling: dict | None = None,
+                    stats: dict | None = None, complete: bool = True, error: str = "") -> MessageRecord:
+        now = time.time()
+        with self.db:  # one transaction: position and insert together
+            self.db.execute("BEGIN")
+            position = self.db.execute(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM messages WHERE chat_id = ?", (chat_id,)
+            ).fetchone()[0]
+            cur = self.db.execute(
+                "INSERT INTO messages(chat_id, position, role, content, model, sampling, stats, complete, error, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, position, role, content, model, json.dumps(sampling or {}), json.dumps(stats or {}),
+                 int(complete), error, now),
+            )
+            self.db.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, chat_id))
+        return MessageRecord(cur.lastrowid, chat_id, position, role, content, model, sampling or {}, stats or {},
+                             complete, error, now)
+
+    def update_message(self, message_id: int, *, content: str | None = None, stats: dict | None = None,
+                       complete: bool | None = None, error: str | None = None) -> None:
+        values: dict = {}
+        if content is not None:
+            values["content"] = content
+        if stats is not None:
+            values["stats"] = json.dumps(stats)
+        if complete is not None:
+            values["complete"] = int(complete)
+        if error is not None:
+            values["error"] = error
+        if values:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            self.db.execute(f"UPDATE messages SET {sets} WHERE id = ?", (*values.values(), message_id))
+
+    def delete_messages_from(self, chat_id: int, position: int) -> None:
+        """Delete the message at `position` and every later one (edit and regenerate)."""
+        self.db.execute("DELETE FROM messages WHERE chat_id = ? AND position >= ?", (chat_id, position))

@@ -1,0 +1,58 @@
+"""Composition root: builds the settings, store, engine and window, then runs Qt."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app import paths
+from app.hardware import gpu_backend, supports_gpu_offload
+from app.settings import Settings
+from app.store import ConversationStore
+from app.ui.main_window import MainWindow
+from app.ui.services import EngineService
+from app.ui.theme import follow_system_theme
+
+
+def build_window(settings: Settings | None = None) -> MainWindow:
+    settings = settings or Settings.load()
+    store = ConversationStore(paths.database_path())
+    engine = EngineService()
+    backend = gpu_backend() if supports_gpu_offload() else "none"
+    window = MainWindow(settings, store, engine, backend)
+    from app.ui.models.pages import add_model_pages
+
+    add_model_pages(window)
+    return window
+
+
+def shutdown(window: MainWindow) -> None:
+    window.engine.shutdown()
+    window.store.close()
+
+
+def run_app(model: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Hearth")
+    app.setDesktopFileName("hearth")
+    icon = paths_icon()
+    if icon:
+        app.setWindowIcon(QIcon(icon))
+    follow_system_theme(app)
+    window = build_window()
+    window.show()
+    if model:
+        window.open_with_model(model)
+    try:
+        return app.exec()
+    finally:
+        shutdown(window)
+
+
+def paths_icon() -> str:
+    from pathlib import Path
+
+    icon = Path(__file__).resolve().parent.parent.parent / "resources" / "hearth.svg"
+    return str(icon) if icon.exists() else ""

@@ -1,0 +1,73 @@
+"""The message box: Enter sends, Shift+Enter adds a line, Esc stops a reply."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+
+class ComposerEdit(QPlainTextEdit):
+    send_requested = Signal()
+    stop_requested = Signal()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self.send_requested.emit()
+            return
+        if key == Qt.Key.Key_Escape:
+            self.stop_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class Composer(QWidget):
+    send = Signal(str)
+    stop = Signal()
+    draft_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = ComposerEdit()
+        self.edit.setPlaceholderText("Message the model — Enter to send, Shift+Enter for a new line")
+        self.edit.setAccessibleName("Message")
+        self.edit.setFixedHeight(84)
+        self.send_button = QPushButton("Send")
+        self.send_button.setToolTip("Send (Enter)")
+        self.send_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
+        self.stop_button.setVisible(False)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 4, 12, 8)
+        layout.addWidget(self.edit, 1)
+        layout.addLayout(buttons)
+        self.edit.send_requested.connect(self._send)
+        self.edit.stop_requested.connect(self.stop)
+        self.send_button.clicked.connect(self._send)
+        self.stop_button.clicked.connect(self.stop)
+        self.edit.textChanged.connect(lambda: self.draft_changed.emit(self.edit.toPlainText()))
+        self._busy = False
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setPlainText(text)
+
+    def set_busy(self, busy: bool) -> None:
+        """While a reply streams the user may type the next message but not send it."""
+        self._busy = busy
+        self.send_button.setVisible(not busy)
+        self.stop_button.setVisible(busy)
+
+    def _send(self) -> None:
+        text = self.edit.toPlainText().strip()
+        if not text or self._busy:
+            return
+        self.edit.clear()
+        self.send.emit(text)

@@ -1,0 +1,91 @@
+"""The list model of one chat's messages. Only the GUI thread touches it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+
+RoleRole = Qt.ItemDataRole.UserRole + 1
+ContentRole = Qt.ItemDataRole.UserRole + 2
+StatsRole = Qt.ItemDataRole.UserRole + 3
+StreamingRole = Qt.ItemDataRole.UserRole + 4
+ErrorRole = Qt.ItemDataRole.UserRole + 5
+RecordRole = Qt.ItemDataRole.UserRole + 6
+ModelNameRole = Qt.ItemDataRole.UserRole + 7
+
+
+@dataclass(frozen=True)
+class ChatItem:
+    record_id: int
+    role: str
+    content: str
+    model: str = ""
+    stats: dict = field(default_factory=dict)
+    streaming: bool = False
+    error: str = ""
+
+
+class MessageModel(QAbstractListModel):
+    _roles = {
+        RoleRole: "role",
+        ContentRole: "content",
+        StatsRole: "stats",
+        StreamingRole: "streaming",
+        ErrorRole: "error",
+        RecordRole: "record_id",
+        ModelNameRole: "model",
+    }
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._items: list[ChatItem] = []
+
+    # Qt overrides
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.content
+        name = self._roles.get(role)
+        return getattr(item, name) if name else None
+
+    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
+        return {role: name.encode() for role, name in self._roles.items()}
+
+    # API for the chat controller
+    def items(self) -> list[ChatItem]:
+        return list(self._items)
+
+    def item(self, row: int) -> ChatItem:
+        return self._items[row]
+
+    def set_items(self, items: list[ChatItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+
+    def append(self, item: ChatItem) -> int:
+        row = len(self._items)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._items.append(item)
+        self.endInsertRows()
+        return row
+
+    def update(self, row: int, **changes: Any) -> None:
+        self._items[row] = replace(self._items[row], **changes)
+        index = self.index(row)
+        roles = [r for r, name in self._roles.items() if name in changes]
+        self.dataChanged.emit(index, index, roles)
+
+    def remove_from(self, row: int) -> None:
+        if row >= len(self._items):
+            return
+        self.beginRemoveRows(QModelIndex(), row, len(self._items) - 1)
+        del self._items[row:]
+        self.endRemoveRows()

@@ -1,0 +1,248 @@
+"""Shows a MessageModel as a column of message cards (Markdown, stats, actions).
+
+The view holds no truth: it builds, updates and removes cards from the
+model's signals and reports the user's intent by row.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.chat.markdown import render_markdown
+from app.ui.chat.message_model import ChatItem, MessageModel
+
+ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
+
+
+def format_stats(stats: dict) -> str:
+    if not stats:
+        return ""
+    parts = []
+    if stats.get("decode_tok_s"):
+        parts.append(f"{stats['decode_tok_s']:.1f} tok/s")
+    if stats.get("ttft_s") is not None:
+        parts.append(f"first token {stats['ttft_s']:.2f} s")
+    if stats.get("completion_tokens") is not None:
+        parts.append(f"{stats['completion_tokens']} tokens")
+    if stats.get("stop_reason"):
+        parts.append(f"stop: {stats['stop_reason']}")
+    if stats.get("dropped_messages"):
+        parts.append(f"{stats['dropped_messages']} older messages left out")
+    return " · ".join(parts)
+
+
+class MarkdownView(QTextBrowser):
+    """A QTextBrowser that grows to its content and never loads anything itself."""
+
+    copy_code = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.document().setDocumentMargin(2)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self.anchorClicked.connect(self._on_anchor)
+        self._code_blocks: list[str] = []
+        self._source = None
+
+    def loadResource(self, kind: int, url: QUrl):  # noqa: N802 - Qt override
+        return None  # model output must not make the app load files or URLs
+
+    def set_markdown(self, text: str) -> None:
+        if text == self._source:
+            return
+        self._source = text
+        body, self._code_blocks = render_markdown(text)
+        self.setHtml(body)
+
+    def _fit_height(self, size) -> None:
+        self.setFixedHeight(int(size.height()) + 6)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_height(self.document().size())
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "copy":
+            index = int(url.path() or url.toString().split(":", 1)[1])
+            if 0 <= index < len(self._code_blocks):
+                QGuiApplication.clipboard().setText(self._code_blocks[index])
+                self.copy_code.emit(self._code_blocks[index])
+        elif url.scheme() in ("http", "https", "mailto"):
+            from PySide6.QtGui import QDesktopServices
+
+            QDesktopServices.openUrl(url)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, int(self.document().size().height()) + 6)
+
+
+class MessageCard(QFrame):
+    copy_requested = Signal(object)
+    regenerate_requested = Signal(object)
+    edit_requested = Signal(object)
+
+    def __init__(self, item: ChatItem, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"card-{item.role}")
+        self.setProperty("role", item.role)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        header = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setObjectName("cardTitle")
+        header.addWidget(self.title)
+        header.addStretch(1)
+        self.buttons: dict[str, QToolButton] = {}
+        for key, label, tip, signal in (
+            ("copy", "Copy", "Copy this message", self.copy_requested),
+            ("edit", "Edit", "Edit this message and resend it (later messages are replaced)", self.edit_requested),
+            ("regenerate", "Regenerate", "Write this reply again", self.regenerate_requested),
+        ):
+            button = QToolButton()
+            button.setText(label)
+            button.setToolTip(tip)
+            button.setAccessibleName(f"{label} message")
+            button.setAutoRaise(True)
+            button.clicked.connect(lambda _=False, s=signal: s.emit(self))
+            header.addWidget(button)
+            self.buttons[key] = button
+        layout.addLayout(header)
+        self.body = MarkdownView()
+        self.body.setAccessibleName(f"{item.role} message")
+        layout.addWidget(self.body)
+        self.error = QLabel()
+        self.error.setObjectName("cardError")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        self.stats = QLabel()
+        self.stats.setObjectName("cardStats")
+        layout.addWidget(self.stats)
+        self.item: ChatItem | None = None
+        self.set_item(item)
+
+    def set_item(self, item: ChatItem) -> None:
+        self.item = item
+        title = ROLE_TITLES.get(item.role, item.role)
+        if item.role == "assistant" and item.model:
+            title += f" · {item.model}"
+        if item.streaming:
+            title += " · writing…"
+        self.title.setText(title)
+        self.buttons["edit"].setVisible(item.role == "user")
+        self.buttons["regenerate"].setVisible(item.role == "assistant")
+        for button in self.buttons.values():
+            button.setEnabled(not item.streaming)
+        self.body.set_markdown(item.content.lstrip() if item.role == "assistant" else item.content)
+        self.error.setText(item.error)
+        self.error.setVisible(bool(item.error))
+        stats = format_stats(item.stats)
+        self.stats.setText(stats)
+        self.stats.setVisible(bool(stats))
+
+
+class MessageListView(QScrollArea):
+    copy_requested = Signal(int)
+    regenerate_requested = Signal(int)
+    edit_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._inner = QWidget()
+        self._layout = QVBoxLayout(self._inner)
+        self._layout.setContentsMargins(12, 12, 12, 12)
+        self._layout.setSpacing(10)
+        self._layout.addStretch(1)
+        self.setWidget(self._inner)
+        self._cards: list[MessageCard] = []
+        self._model: MessageModel | None = None
+        self._follow = True
+        self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    def set_model(self, model: MessageModel) -> None:
+        self._model = model
+        model.modelReset.connect(self._rebuild)
+        model.rowsInserted.connect(self._on_inserted)
+        model.rowsRemoved.connect(self._on_removed)
+        model.dataChanged.connect(self._on_changed)
+        self._rebuild()
+
+    def cards(self) -> list[MessageCard]:
+        return list(self._cards)
+
+    def _make_card(self, item: ChatItem) -> MessageCard:
+        card = MessageCard(item)
+        card.copy_requested.connect(self._emit_copy)
+        card.regenerate_requested.connect(self._emit_regenerate)
+        card.edit_requested.connect(self._emit_edit)
+        return card
+
+    def _emit_copy(self, card: MessageCard) -> None:
+        self.copy_requested.emit(self._cards.index(card))
+
+    def _emit_regenerate(self, card: MessageCard) -> None:
+        self.regenerate_requested.emit(self._cards.index(card))
+
+    def _emit_edit(self, card: MessageCard) -> None:
+        self.edit_requested.emit(self._cards.index(card))
+
+    def _rebuild(self) -> None:
+        for card in self._cards:
+            card.deleteLater()
+        self._cards = []
+        if self._model is not None:
+            for item in self._model.items():
+                card = self._make_card(item)
+                self._layout.insertWidget(self._layout.count() - 1, card)
+                self._cards.append(card)
+        self._follow = True
+
+    def _on_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            card = self._make_card(self._model.item(row))
+            self._layout.insertWidget(row, card)
+            self._cards.insert(row, card)
+        self._follow = True
+
+    def _on_removed(self, parent: QModelIndex, first: int, last: int) -> None:
+        for card in self._cards[first : last + 1]:
+            self._layout.removeWidget(card)
+            card.deleteLater()
+        del self._cards[first : last + 1]
+
+    def _on_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, roles=()) -> None:
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            self._cards[row].set_item(self._model.item(row))
+
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 24
+
+    def _on_range_changed(self, _min: int, maximum: int) -> None:
+        if self._follow:
+            QTimer.singleShot(0, self.scroll_to_end)
+
+    def scroll_to_end(self) -> None:
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())

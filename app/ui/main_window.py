@@ -1,0 +1,258 @@
+"""The frame: sidebar (chats, pages) and the stacked pages. Also the composition root's window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.library.gguf_info import GGUFFileError, read_gguf_info
+from app.library.library import LocalModel, scan_library
+from app.settings import Settings
+from app.store import ConversationStore
+from app.store.export import chat_to_json, chat_to_markdown
+from app.ui.chat.chat_list import ChatSidebar
+from app.ui.chat.chat_page import ChatPage
+from app.ui.services import EngineService, run_task
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, store: ConversationStore, engine: EngineService,
+                 gpu_backend: str = "none") -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.models: list[LocalModel] = []
+        self._extra_models: list[LocalModel] = []
+        self.setWindowTitle("Hearth")
+        self.resize(1280, 820)
+
+        self.sidebar = ChatSidebar(store)
+        self.chat_page = ChatPage(store, engine, gpu_backend)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.chat_page)
+        self.nav = QButtonGroup(self)
+        self.nav_bar = QHBoxLayout()
+        self.nav_bar.setContentsMargins(8, 8, 8, 0)
+        self.page_buttons: dict[str, QToolButton] = {}
+        self.add_page("Chats", self.chat_page, "Your conversations (Ctrl+1)")
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(self.nav_bar)
+        left_layout.addWidget(self.sidebar, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.pages)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 1020])
+        self.setCentralWidget(self.splitter)
+        self._build_menu()
+
+        self.sidebar.chat_selected.connect(self._open_chat)
+        self.sidebar.new_chat_requested.connect(self.new_chat)
+        self.sidebar.chat_deleted.connect(self._on_chat_deleted)
+        self.chat_page.chat_changed.connect(self._on_chat_changed)
+        self.chat_page.model_loaded.connect(self._on_model_loaded)
+        self.statusBar().showMessage("Ready")
+        self._restore()
+        self.refresh_library()
+
+    # ------------------------------------------------------------ pages
+
+    def add_page(self, name: str, page: QWidget, tip: str) -> None:
+        if self.pages.indexOf(page) < 0:
+            self.pages.addWidget(page)
+        button = QToolButton()
+        button.setText(name)
+        button.setCheckable(True)
+        button.setToolTip(tip)
+        button.setAccessibleName(f"{name} page")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.nav.addButton(button)
+        self.nav_bar.addWidget(button)
+        button.clicked.connect(lambda: self.show_page(name))
+        self.page_buttons[name] = button
+        shortcut = QAction(self)
+        shortcut.setShortcut(QKeySequence(f"Ctrl+{len(self.page_buttons)}"))
+        shortcut.triggered.connect(lambda: self.show_page(name))
+        self.addAction(shortcut)
+        if len(self.page_buttons) == 1:
+            button.setChecked(True)
+
+    def show_page(self, name: str) -> None:
+        pages = {"Chats": self.chat_page, **getattr(self, "_named_pages", {})}
+        page = pages.get(name)
+        if page is not None:
+            self.pages.setCurrentWidget(page)
+            self.page_buttons[name].setChecked(True)
+            self.sidebar.setVisible(name == "Chats")
+
+    def register_page(self, name: str, page: QWidget, tip: str) -> None:
+        self._named_pages = {**getattr(self, "_named_pages", {}), name: page}
+        self.add_page(name, page, tip)
+
+    # ------------------------------------------------------------ menu
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_chat_action = QAction("New chat", self)
+        self.new_chat_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_chat_action.setToolTip("Start a new conversation")
+        self.new_chat_action.triggered.connect(self.new_chat)
+        file_menu.addAction(self.new_chat_action)
+        self.export_md_action = QAction("Export chat as Markdown…", self)
+        self.export_md_action.triggered.connect(lambda: self.export_chat("md"))
+        self.export_json_action = QAction("Export chat as JSON…", self)
+        self.export_json_action.triggered.connect(lambda: self.export_chat("json"))
+        file_menu.addAction(self.export_md_action)
+        file_menu.addAction(self.export_json_action)
+        file_menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        chat_menu = self.menuBar().addMenu("&Chat")
+        self.stop_action = QAction("Stop reply", self)
+        self.stop_action.setToolTip("Stop the reply being written (Esc in the message box)")
+        self.stop_action.setShortcut(QKeySequence("Ctrl+."))
+        self.stop_action.triggered.connect(self.chat_page.stop)
+        chat_menu.addAction(self.stop_action)
+        focus = QAction("Write a message", self)
+        focus.setShortcut(QKeySequence("Ctrl+L"))
+        focus.triggered.connect(lambda: self.chat_page.composer.edit.setFocus())
+        chat_menu.addAction(focus)
+
+    # ------------------------------------------------------------ chats
+
+    def new_chat(self) -> None:
+        self.show_page("Chats")
+        chat_id = self.chat_page.new_chat()
+        self.sidebar.refresh()
+        self.sidebar.select(chat_id, emit=False)
+
+    def _open_chat(self, chat_id: int) -> None:
+        self.chat_page.open_chat(chat_id)
+        self.settings.selected_chat = chat_id
+
+    def _on_chat_changed(self, chat_id: int) -> None:
+        self.sidebar.refresh()
+        self.sidebar.select(chat_id, emit=False)
+        self.settings.selected_chat = chat_id
+
+    def _on_chat_deleted(self, chat_id: int) -> None:
+        chats = self.store.chats()
+        if chats:
+            self.sidebar.select(chats[0].id)
+        else:
+            self.new_chat()
+
+    def export_chat(self, kind: str) -> None:
+        chat = self.store.chat(self.chat_page.chat_id) if self.chat_page.chat_id else None
+        if chat is None:
+            return
+        suffix = ".md" if kind == "md" else ".json"
+        path, _ = QFileDialog.getSaveFileName(self, "Export chat", str(Path.home() / f"{chat.title[:40]}{suffix}"),
+                                              "Markdown (*.md)" if kind == "md" else "JSON (*.json)")
+        if not path:
+            return
+        messages = self.store.messages(chat.id)
+        text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages)
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}: {exc.strerror or exc}")
+        else:
+            self.statusBar().showMessage(f"Exported to {path}", 5000)
+
+    # ------------------------------------------------------------ models
+
+    def refresh_library(self) -> None:
+        extra = list(self.settings.extra_model_dirs)
+        run_task(lambda: scan_library(extra), self._on_library)
+
+    def _on_library(self, models, error) -> None:
+        if error is not None:
+            self.statusBar().showMessage(f"Could not scan for models: {error}", 8000)
+            return
+        known = {str(m.path) for m in models}
+        self.models = models + [m for m in self._extra_models if str(m.path) not in known]
+        keep = self.engine.info.path if self.engine.info else self.settings.last_model
+        self.chat_page.load_settings.set_models(self.models, keep)
+
+    def open_with_model(self, path: str) -> bool:
+        """`hearth --model PATH`: load it and open a new chat ready to type."""
+        try:
+            info = read_gguf_info(path)
+        except (GGUFFileError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot open model", str(exc))
+            return False
+        model = LocalModel(Path(path), "folder", info)
+        self._extra_models.append(model)
+        self.models = [m for m in self.models if str(m.path) != str(model.path)] + [model]
+        self.chat_page.load_settings.set_models(self.models, str(model.path))
+        self.chat_page.load_model(self.chat_page.load_settings.options(str(model.path)))
+        self.new_chat()
+        self.chat_page.composer.edit.setFocus()
+        return True
+
+    def _on_model_loaded(self, info) -> None:
+        self.settings.last_model = info.path
+        ls = self.chat_page.load_settings
+        self.settings.n_ctx = ls.ctx.value()
+        self.settings.n_gpu_layers = ls.gpu_setting()
+        self.settings.flash_attn = ls.flash.isChecked()
+        self._save_settings()
+        self.statusBar().showMessage(f"Loaded {info.name}", 5000)
+
+    # ------------------------------------------------------------ state
+
+    def _restore(self) -> None:
+        s = self.settings
+        if s.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(s.window_geometry.encode()))
+        if s.splitter_state:
+            states = s.splitter_state.split("|")
+            self.splitter.restoreState(QByteArray.fromBase64(states[0].encode()))
+            if len(states) > 1:
+                self.chat_page.splitter.restoreState(QByteArray.fromBase64(states[1].encode()))
+        self.chat_page.load_settings.set_values(s.n_ctx, s.n_gpu_layers, s.flash_attn)
+        chats = self.store.chats()
+        chosen = next((c.id for c in chats if c.id == s.selected_chat), chats[0].id if chats else 0)
+        if chosen:
+            self.sidebar.select(chosen, emit=False)
+            self.chat_page.open_chat(chosen)
+        QTimer.singleShot(0, self.chat_page.composer.edit.setFocus)
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
+        s.splitter_state = "|".join(bytes(sp.saveState().toBase64()).decode()
+                                    for sp in (self.splitter, self.chat_page.splitter))
+        s.selected_chat = self.chat_page.chat_id
+        try:
+            s.save()
+        except OSError as exc:
+            self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.chat_page.streaming:
+            self.chat_page._finish_stream_early()
+        self.chat_page._save_system_prompt()
+        self._save_settings()
+        super().closeEvent(event)

@@ -1,0 +1,181 @@
+"""Qt adapters: run core services off the GUI thread and report by signals.
+
+- EngineService: one QThread for loading and generation (they are serial in the
+  engine anyway); cancel is sent straight from the GUI thread.
+- TokenCounter: its own QThread, so counting the draft never waits for a reply.
+- run_task: the one helper for short background jobs (scans, file work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+
+from app.engine import ChatMessage, Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
+
+
+@dataclass(frozen=True)
+class ChatJob:
+    job_id: int
+    messages: tuple[ChatMessage, ...]
+    sampling: SamplingParams
+    overflow: OverflowPolicy
+
+
+@dataclass(frozen=True)
+class CountJob:
+    job_id: int
+    messages: tuple[ChatMessage, ...]
+    draft: str
+    overflow: OverflowPolicy
+    max_tokens: int
+
+
+class _EngineWorker(QObject):
+    load_progress = Signal(float)
+    loaded = Signal(object)  # ModelInfo
+    load_failed = Signal(str)
+    token = Signal(int, str, int)  # job id, text, completion tokens so far
+    finished = Signal(int, object)  # job id, Done
+    failed = Signal(int, str, str)  # job id, error kind, message
+    counted = Signal(int, object)  # job id, CountResult
+    count_failed = Signal(int, str)
+
+    def __init__(self, client: EngineClient) -> None:
+        super().__init__()
+        self.client = client
+
+    @Slot(object)
+    def load(self, options: LoadOptions) -> None:
+        try:
+            info = self.client.load(options, self.load_progress.emit)
+        except EngineError as exc:
+            self.load_failed.emit(exc.message)
+        else:
+            self.loaded.emit(info)
+
+    @Slot(object)
+    def chat(self, job: ChatJob) -> None:
+        for event in self.client.chat(job.messages, job.sampling, job.overflow):
+            if isinstance(event, Token):
+                self.token.emit(job.job_id, event.text, event.n_tokens)
+            elif isinstance(event, Done):
+                self.finished.emit(job.job_id, event)
+            elif isinstance(event, Error):
+                self.failed.emit(job.job_id, event.kind.value, event.message)
+
+    @Slot(object)
+    def count(self, job: CountJob) -> None:
+        try:
+            result = self.client.count(job.messages, job.draft, job.overflow, job.max_tokens)
+        except EngineError as exc:
+            self.count_failed.emit(job.job_id, exc.message)
+        else:
+            self.counted.emit(job.job_id, result)
+
+
+class EngineService(QObject):
+    """The GUI's view of the engine. Every signal arrives on the GUI thread."""
+
+    _do_load = Signal(object)
+    _do_chat = Signal(object)
+    _do_count = Signal(object)
+
+    def __init__(self, client: EngineClient | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client = client or EngineClient()
+        self._threads: list[QThread] = []
+        self.runner = self._spawn("hearth-engine")
+        self.counter = self._spawn("hearth-count")
+        self._do_load.connect(self.runner.load)
+        self._do_chat.connect(self.runner.chat)
+        self._do_count.connect(self.counter.count)
+        self._next_job = 0
+
+    def _spawn(self, name: str) -> _EngineWorker:
+        thread = QThread(self)
+        thread.setObjectName(name)
+        worker = _EngineWorker(self.client)
+        worker.moveToThread(thread)
+        thread.finished.connect(worker.deleteLater)
+        thread.start()
+        self._threads.append(thread)
+        return worker
+
+    def next_job_id(self) -> int:
+        self._next_job += 1
+        return self._next_job
+
+    def load(self, options: LoadOptions) -> None:
+        self._do_load.emit(options)
+
+    def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy) -> int:
+        job = ChatJob(self.next_job_id(), tuple(messages), sampling, overflow)
+        self._do_chat.emit(job)
+        return job.job_id
+
+    def count(self, messages, draft: str, overflow: OverflowPolicy, max_tokens: int) -> int:
+        job = CountJob(self.next_job_id(), tuple(messages), draft, overflow, max_tokens)
+        self._do_count.emit(job)
+        return job.job_id
+
+    def cancel(self) -> None:
+        self.client.cancel()
+
+    @property
+    def info(self):
+        return self.client.info
+
+    def shutdown(self) -> None:
+        self.client.cancel()
+        self.client.close()
+        for thread in self._threads:
+            thread.quit()
+            thread.wait(5000)
+
+
+class _Task(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: "_TaskRelay") -> None:
+        super().__init__()
+        self.fn, self.relay = fn, relay
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # reported to the caller on the GUI thread
+            self.relay.done.emit(None, exc)
+        else:
+            self.relay.done.emit(result, None)
+
+
+class _TaskRelay(QObject):
+    """Lives on the GUI thread, so its slot runs there when the pool thread emits."""
+
+    done = Signal(object, object)
+
+    def __init__(self, on_done: Callable[[Any, Exception | None], None]) -> None:
+        super().__init__()
+        self.on_done = on_done
+        self.done.connect(self._finish)
+
+    @Slot(object, object)
+    def _finish(self, result: Any, error: Exception | None) -> None:
+        _live_relays.discard(self)
+        self.deleteLater()
+        self.on_done(result, error)
+
+
+_live_relays: set[_TaskRelay] = set()
+
+
+def run_task(fn: Callable[[], Any], on_done: Callable[[Any, Exception | None], None]) -> None:
+    """Run fn on the thread pool; call on_done(result, error) back on the GUI thread.
+
+    fn must not touch any widget.
+    """
+    relay = _TaskRelay(on_done)
+    _live_relays.add(relay)
+    QThreadPool.globalInstance().start(_Task(fn, relay))

@@ -1,0 +1,45 @@
+"""The real window on the offscreen platform, with the real engine and tiny models."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QThreadPool
+
+
+@pytest.fixture
+def make_window(qtbot):
+    from app.settings import Settings
+    from app.ui.application import build_window, shutdown
+
+    made = []
+
+    def make():
+        window = build_window(Settings.load())
+        qtbot.addWidget(window)
+        window.show()
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        if window.isVisible():
+            window.close()
+        shutdown(window)
+    QThreadPool.globalInstance().waitForDone(5000)
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def load(qtbot, window, path, n_ctx: int = 1024):
+    page = window.chat_page
+    page.load_settings.ctx.setValue(n_ctx)
+    with qtbot.waitSignal(page.model_loaded, timeout=30000) as blocker:
+        assert window.open_with_model(str(path))
+    return blocker.args[0]
+
+
+def wait_reply(qtbot, page, timeout: int = 30000):
+    qtbot.waitUntil(lambda: not page.streaming, timeout=timeout)
