@@ -78,35 +78,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_server(bin_dir: Path, model: Path, args, n_predict: int, runs: int) -> list[dict]:
-    port = free_port()
-    cmd = [str(bin_dir / "llama-server"), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
-           "-t", str(args.threads), "-c", str(args.ctx), "-ngl", str(args.gpu_layers if args.gpu_layers >= 0 else 999),
-           "-np", "1", "--no-webui"]
-    if args.flash_attn:
-        cmd += ["-fa", "on"]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+class Server:
+    """llama-server on a free loopback port, for as long as the `with` lasts."""
+
+    def __init__(self, bin_dir: Path, model: Path, args) -> None:
+        self.port = free_port()
+        cmd = [str(bin_dir / "llama-server"), "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port),
+               "-t", str(args.threads), "-c", str(args.ctx),
+               "-ngl", str(args.gpu_layers if args.gpu_layers >= 0 else 999), "-np", "1", "--no-webui"]
+        cmd += ["-fa", "on" if args.flash_attn else "off"]
+        self.cmd = cmd
+
+    def __enter__(self) -> "Server":
+        self.process = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1) as r:
                     if r.status == 200:
-                        break
+                        return self
             except OSError:
                 time.sleep(0.2)
-        results = []
-        for _ in range(runs):
-            body = json.dumps({"prompt": PROMPT_WORDS, "n_predict": n_predict, "temperature": 0, "top_k": 1,
-                               "cache_prompt": False, "ignore_eos": True, "samplers": ["top_k"]}).encode()
-            req = urllib.request.Request(f"http://127.0.0.1:{port}/completion", body,
-                                         {"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=600) as r:
-                results.append(json.loads(r.read())["timings"])
-        return results
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        raise RuntimeError("llama-server did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def complete(self, prompt: str, n_predict: int) -> dict:
+        body = json.dumps({"prompt": prompt, "n_predict": n_predict, "temperature": 0, "top_k": 1,
+                           "cache_prompt": False, "ignore_eos": True, "samplers": ["top_k"]}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/completion", body,
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=600) as r:
+            return json.loads(r.read())["timings"]
 
 
 def run_llama_bench(bin_dir: Path, model: Path, args, n_predict: int) -> dict:
@@ -119,21 +124,25 @@ def run_llama_bench(bin_dir: Path, model: Path, args, n_predict: int) -> dict:
     return {("pp" if r["n_prompt"] else "tg"): r["avg_ts"] for r in rows}
 
 
-def run_engine(model: Path, args, n_predict: int, runs: int) -> list:
+def run_alternating(bin_dir: Path, model: Path, args) -> tuple[list, list[dict]]:
+    """Our engine and llama-server, one reply each in turn, so machine noise hits both alike."""
     from app.engine import ChatMessage, Done, EngineClient, LoadOptions, SamplingParams
 
-    results = []
-    with EngineClient() as engine:
+    ours, server_timings = [], []
+    greedy = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
+    with EngineClient() as engine, Server(bin_dir, model, args) as server:
         engine.load(LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
                                 flash_attn=args.flash_attn, n_threads=args.threads))
-        for i in range(runs + 1):
-            # a different first word each run so no prompt is served from the cache
-            messages = [ChatMessage("user", f"{i} " + PROMPT_WORDS)]
-            for event in engine.chat(messages, SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=n_predict)):
-                if isinstance(event, Done):
-                    if i > 0:  # the first run warms up
-                        results.append(event.stats)
-    return results
+        for i in range(args.runs + 1):
+            # a different first word each run so no prompt is served from a cache
+            prompt = f"{i} " + PROMPT_WORDS
+            for event in engine.chat([ChatMessage("user", prompt)], greedy):
+                if isinstance(event, Done) and i > 0:  # run 0 warms both up
+                    ours.append(event.stats)
+            timings = server.complete(prompt, args.tokens)
+            if i > 0:
+                server_timings.append(timings)
+    return ours, server_timings
 
 
 def make_default_model() -> Path:
@@ -156,7 +165,7 @@ def main() -> int:
     parser.add_argument("--flash-attn", action="store_true")
     parser.add_argument("--ctx", type=int, default=2048)
     parser.add_argument("--tokens", type=int, default=256)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--cmake-args", default=os.environ.get("CMAKE_ARGS", ""))
     args = parser.parse_args()
     from app.engine.runtime import default_threads
@@ -165,16 +174,19 @@ def main() -> int:
     model = args.model or make_default_model()
     bin_dir = build_reference(args.cmake_args.split())
 
-    ours = run_engine(model, args, args.tokens, args.runs)
-    server = run_server(bin_dir, model, args, args.tokens, args.runs)
+    ours, server = run_alternating(bin_dir, model, args)
     bench = run_llama_bench(bin_dir, model, args, args.tokens)
 
+    # Each run of ours is paired with the server run right after it: the median of the
+    # pairwise ratios is robust to the machine's slow drifts.
+    paired = statistics.median(o.decode_tok_s / t["predicted_per_second"] for o, t in zip(ours, server))
     our_tg = statistics.median(s.decode_tok_s for s in ours)
     our_pp = statistics.median(s.prompt_tok_s for s in ours)
     srv_tg = statistics.median(t["predicted_per_second"] for t in server)
     srv_pp = statistics.median(t["prompt_per_second"] for t in server)
     print(f"\nmodel: {model.name}  threads: {args.threads}  gpu layers: {args.gpu_layers}  "
           f"flash attn: {args.flash_attn}  tokens: {args.tokens}  runs: {args.runs} (median)\n")
+    print(f"paired decode ratio (median of {len(ours)} back-to-back pairs): {paired:.3f}\n")
     print_table(
         ["engine", "decode tok/s", "prompt tok/s", "decode vs llama-server"],
         [

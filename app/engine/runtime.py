@@ -369,42 +369,52 @@ class LoadedModel:
         del self.kv_tokens[pos:]
 
     def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_prompt, on_text) -> Generated:
-        # Local names keep the per-token loop free of attribute look-ups.
+        # Local names keep the per-token loop free of attribute look-ups; the one-token batch
+        # is built once and points at `one`, so each step only writes the new token id.
         ctx, vocab, buf = self.ctx, self.vocab, self._piece_buf
         sample = llama_cpp.llama_sampler_sample
         is_eog = llama_cpp.llama_vocab_is_eog
         to_piece = llama_cpp.llama_token_to_piece
-        decode, batch_one = llama_cpp.llama_decode, llama_cpp.llama_batch_get_one
+        decode = llama_cpp.llama_decode
+        string_at = ctypes.string_at
+        clock = time.perf_counter
         cancel = self._cancel
         one = (llama_cpp.llama_token * 1)()
+        batch = llama_cpp.llama_batch_get_one(one, 1)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = StopMatcher(sampling.stop)
+        feed = stops.feed if sampling.stop else None
         kv = self.kv_tokens
         n_ctx = self.n_ctx
         max_tokens = sampling.max_tokens or n_ctx
         generated: list[int] = []
         pieces: list[str] = []
         reason = StopReason.EOS
-        t_first = t_last = t_prompt
+        t_first = 0.0
+        t_last = t_prompt
         while True:
             token = sample(sampler, ctx, -1)
+            t_last = clock()
+            if not generated:
+                t_first = t_last
             if is_eog(vocab, token):
                 reason = StopReason.EOS
                 break
             generated.append(token)
             n = to_piece(vocab, token, buf, 256, 0, False)
-            text = decoder.decode(buf.raw[:n]) if n > 0 else ""
-            if len(generated) == 1:
-                t_first = time.perf_counter()
-            t_last = time.perf_counter()
-            if text:
-                shown, hit = stops.feed(text)
-                if shown:
-                    pieces.append(shown)
-                    on_text(shown, len(generated))
-                if hit:
-                    reason = StopReason.STOP
-                    break
+            if n > 0:
+                text = decoder.decode(string_at(buf, n))
+                if feed is not None and text:
+                    text, hit = feed(text)
+                    if hit:
+                        if text:
+                            pieces.append(text)
+                            on_text(text, len(generated))
+                        reason = StopReason.STOP
+                        break
+                if text:
+                    pieces.append(text)
+                    on_text(text, len(generated))
             if len(generated) >= max_tokens:
                 reason = StopReason.LENGTH
                 break
@@ -415,7 +425,7 @@ class LoadedModel:
                 reason = StopReason.CONTEXT_FULL
                 break
             one[0] = token
-            rc = decode(ctx, batch_one(one, 1))
+            rc = decode(ctx, batch)
             if rc != 0:
                 reason = StopReason.CONTEXT_FULL if rc == 1 else StopReason.ERROR
                 break
@@ -436,7 +446,7 @@ class LoadedModel:
             prompt_tokens=len(tokens),
             cached_tokens=cached,
             completion_tokens=len(generated),
-            ttft_s=(t_first - t0) if generated else prompt_s,
+            ttft_s=(t_first - t0) if t_first else prompt_s,
             prompt_tok_s=n_new / prompt_s if prompt_s > 0 else 0.0,
             decode_tok_s=(len(generated) - 1) / decode_s if decode_s > 0 and len(generated) > 1 else 0.0,
             stop_reason=reason,

@@ -15,9 +15,13 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 _md.validateLink = lambda url: url.lower().startswith(("http://", "https://", "mailto:"))
 
 
-def render_markdown(text: str) -> tuple[str, list[str]]:
-    """Return (html, code blocks in order). Safe on partial (streaming) Markdown."""
-    env: dict = {"code_blocks": []}
+def render_markdown(text: str, first_code: int = 0) -> tuple[str, list[str]]:
+    """Return (html, code blocks in order). Safe on partial (streaming) Markdown.
+
+    Copy links are numbered from `first_code`, so a message rendered in pieces
+    keeps one numbering.
+    """
+    env: dict = {"code_blocks": [], "first_code": first_code}
     tokens = _md.parse(text, env)
     for token in tokens:
         if token.type in ("fence", "code_block"):
@@ -29,7 +33,7 @@ def render_markdown(text: str) -> tuple[str, list[str]]:
 def _render_code(self, tokens, idx, options, env):
     token = tokens[idx]
     blocks = env.setdefault("_seen", [])
-    n = len(blocks)
+    n = env.get("first_code", 0) + len(blocks)
     blocks.append(n)
     lang = html.escape(token.info.strip().split(" ")[0]) if token.info else ""
     label = f"{lang} · " if lang else ""
@@ -51,3 +55,26 @@ def _render_image(self, tokens, idx, options, env):
 _md.add_render_rule("fence", _render_code)
 _md.add_render_rule("code_block", _render_code)
 _md.add_render_rule("image", _render_image)
+
+
+TAIL_LIMIT = 800  # characters of an unfinished block re-rendered on each streaming flush
+
+
+def split_streaming(text: str, start: int = 0) -> tuple[int, bool]:
+    """Where the finished part of a streaming Markdown text ends: (length, forced).
+
+    A block is finished at a blank line outside a code fence. A last block longer
+    than TAIL_LIMIT is cut at its last line break or space (forced=True) so each
+    flush stays cheap; a forced cut may show a paragraph split until the final render.
+    """
+    end = text.rfind("\n\n", start)
+    while end >= start and text.count("```", 0, end) % 2:
+        end = text.rfind("\n\n", start, end)
+    cut = end + 2 if end >= start else start
+    if len(text) - cut <= TAIL_LIMIT:
+        return cut, False
+    limit = len(text) - TAIL_LIMIT // 2
+    forced = max(text.rfind("\n", cut, limit), text.rfind(" ", cut, limit))
+    if forced <= cut or text.count("```", 0, forced) % 2:
+        return cut, False
+    return forced + 1, True

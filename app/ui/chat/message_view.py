@@ -7,7 +7,7 @@ model's signals and reports the user's intent by row.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.chat.markdown import render_markdown
+from app.ui.chat.markdown import render_markdown, split_streaming
 from app.ui.chat.message_model import ChatItem, MessageModel
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
@@ -44,7 +44,12 @@ def format_stats(stats: dict) -> str:
 
 
 class MarkdownView(QTextBrowser):
-    """A QTextBrowser that grows to its content and never loads anything itself."""
+    """A QTextBrowser that grows to its content.
+
+    It never loads anything: the Markdown renderer emits no <img> or other
+    resource references (model images become text), and links only open
+    in the browser when clicked.
+    """
 
     copy_code = Signal(str)
 
@@ -57,27 +62,78 @@ class MarkdownView(QTextBrowser):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.document().setDocumentMargin(2)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        # The height follows the content: measured after each change and on resize.
         self.anchorClicked.connect(self._on_anchor)
         self._code_blocks: list[str] = []
         self._source = None
+        # While streaming: the source already laid out for good, its code blocks, where the
+        # still-changing last block starts, and whether a long block was cut to keep flushes cheap.
+        self._stable = ""
+        self._stable_codes: list[str] = []
+        self._tail_pos = 0
+        self._forced = False
+        self._streamed = False
 
-    def loadResource(self, kind: int, url: QUrl):  # noqa: N802 - Qt override
-        return None  # model output must not make the app load files or URLs
-
-    def set_markdown(self, text: str) -> None:
-        if text == self._source:
+    def set_markdown(self, text: str, streaming: bool = False) -> None:
+        if text == self._source and not (self._streamed and not streaming):
             return
         self._source = text
-        body, self._code_blocks = render_markdown(text)
-        self.setHtml(body)
+        if streaming or (self._streamed and not self._forced and text.startswith(self._stable)):
+            self._render_incrementally(text, final=not streaming)
+        else:
+            self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
+            body, self._code_blocks = render_markdown(text)
+            self.setHtml(body)
+        self._streamed = streaming
+        self._fit_height()
 
-    def _fit_height(self, size) -> None:
-        self.setFixedHeight(int(size.height()) + 6)
+    def _render_incrementally(self, text: str, final: bool) -> None:
+        """Lay out only what changed: finished blocks once, then the last block again.
+
+        Re-rendering a long reply on every flush costs tens of milliseconds; this
+        keeps each flush proportional to the last block.
+        """
+        cut, forced = split_streaming(text, len(self._stable)) if not final else (len(self._stable), False)
+        if not text.startswith(self._stable):
+            self.clear()
+            self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()  # one layout pass for the whole change
+        cursor.setPosition(self._tail_pos)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if cut > len(self._stable):
+            if self._tail_pos:
+                cursor.insertBlock()
+            html, codes = render_markdown(text[len(self._stable):cut], len(self._stable_codes))
+            cursor.insertHtml(html)
+            self._stable_codes += codes
+            self._stable = text[:cut]
+            self._tail_pos = cursor.position()
+            self._forced = self._forced or forced
+        tail_codes: list[str] = []
+        tail = text[len(self._stable):]
+        if tail.strip():
+            if self._tail_pos:
+                cursor.insertBlock()
+            html, tail_codes = render_markdown(tail, len(self._stable_codes))
+            cursor.insertHtml(html)
+        cursor.endEditBlock()
+        self._code_blocks = self._stable_codes + tail_codes
+
+    def _fit_height(self) -> None:
+        document = self.document()
+        width = self.viewport().width()
+        if document.textWidth() != width:
+            document.setTextWidth(width)
+        height = int(document.size().height()) + 6
+        if height != self.height():
+            self.setFixedHeight(height)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        self._fit_height(self.document().size())
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == "copy":
@@ -140,7 +196,11 @@ class MessageCard(QFrame):
         self.set_item(item)
 
     def set_item(self, item: ChatItem) -> None:
-        self.item = item
+        previous, self.item = self.item, item
+        if previous is not None and previous.streaming and item.streaming:
+            # While streaming only the text changes: skip the rest, it costs layout passes.
+            self.body.set_markdown(item.content.lstrip(), streaming=True)
+            return
         title = ROLE_TITLES.get(item.role, item.role)
         if item.role == "assistant" and item.model:
             title += f" · {item.model}"
@@ -151,7 +211,7 @@ class MessageCard(QFrame):
         self.buttons["regenerate"].setVisible(item.role == "assistant")
         for button in self.buttons.values():
             button.setEnabled(not item.streaming)
-        self.body.set_markdown(item.content.lstrip() if item.role == "assistant" else item.content)
+        self.body.set_markdown(item.content.lstrip() if item.role == "assistant" else item.content, item.streaming)
         self.error.setText(item.error)
         self.error.setVisible(bool(item.error))
         stats = format_stats(item.stats)

@@ -38,6 +38,7 @@ class ContextMeter(QWidget):
         self.base: CountResult | None = None
         self.streamed = 0
         self.level = "ok"
+        self._styled = ""
         self._show()
 
     def set_count(self, result: CountResult) -> None:
@@ -82,12 +83,16 @@ class ContextMeter(QWidget):
         n_ctx = max(self.n_ctx, 1)
         fraction = self.used / n_ctx
         full = fraction >= 1.0 or (self.base is not None and not self.base.fits)
-        self.level = "full" if full else "near" if fraction >= AMBER_AT else "ok"
-        self.bar.setRange(0, n_ctx)
+        level = "full" if full else "near" if fraction >= AMBER_AT else "ok"
+        if self.bar.maximum() != n_ctx:
+            self.bar.setRange(0, n_ctx)
         self.bar.setValue(min(self.used, n_ctx))
-        color = {"ok": "#3b82f6", "near": "#f59e0b", "full": "#dc2626"}[self.level]
-        self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; border-radius: 3px; }}")
+        if level != self._styled:  # style sheets are costly: only when the colour changes
+            self._styled = level
+            color = {"ok": "#3b82f6", "near": "#f59e0b", "full": "#dc2626"}[level]
+            self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; border-radius: 3px; }}")
+            self.warning.setStyleSheet(f"color: {'#dc2626' if full else '#b45309'};")
+        self.level = level
         if message is None and self.n_ctx:
             self.numbers.setText(f"{self.used:,} / {self.n_ctx:,} tokens ({fraction:.0%})")
         self.warning.setVisible(bool(self.warning.text()))
-        self.warning.setStyleSheet(f"color: {'#dc2626' if full else '#b45309'};")
