@@ -69,6 +69,7 @@ def write_tiny_model(
     split_max_tensors: int = 0,
 ) -> Path:
     """Write a tiny model and return the path of its (first) file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     tokens, scores, types = build_vocab()
     vocab = {t: i for i, t in enumerate(tokens)}

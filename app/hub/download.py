@@ -1,0 +1,295 @@
+"""Resumable GGUF downloads from the Hub.
+
+Our own ranged GET (URL from hf_hub_url, size and SHA-256 from the file
+listing) rather than hf_hub_download, because a download must survive a
+cancelled call and an app restart, fetching only the missing bytes. Files are
+written as `<name>.part` and renamed only after their size and SHA-256 match.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from app import paths
+from app.hub.errors import HubError, error_for_status, hub_endpoint, is_offline
+from app.hub.quant import GGUFChoice, HubFile
+from app.settings import write_json_atomically
+
+CHUNK = 1 << 20
+DISK_MARGIN = 64 << 20
+MAX_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Progress:
+    done_bytes: int
+    total_bytes: int
+    speed_bps: float
+    eta_s: float | None
+    part: int  # 1-based
+    parts: int
+
+
+@dataclass
+class DownloadRecord:
+    """What a download is, saved so it can be resumed after a restart."""
+
+    repo_id: str
+    name: str
+    quant: str
+    parts: list[dict]  # {path, size, sha256}
+    revision: str = "main"
+    status: str = "queued"  # queued, downloading, paused, failed, done
+    error: str = ""
+    local_path: str = ""
+    created: float = field(default_factory=time.time)
+
+    @property
+    def key(self) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", f"{self.repo_id}__{self.name}")
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(int(p["size"]) for p in self.parts)
+
+    def save(self) -> None:
+        write_json_atomically(paths.downloads_state_dir() / f"{self.key}.json", asdict(self))
+
+    def forget(self) -> None:
+        (paths.downloads_state_dir() / f"{self.key}.json").unlink(missing_ok=True)
+
+    @classmethod
+    def for_choice(cls, repo_id: str, choice: GGUFChoice, revision: str = "main") -> "DownloadRecord":
+        return cls(repo_id, choice.name, choice.quant,
+                   [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in choice.parts], revision)
+
+
+def saved_downloads() -> list[DownloadRecord]:
+    """Downloads that were not finished when the app last stopped."""
+    records = []
+    for path in sorted(paths.downloads_state_dir().glob("*.json")):
+        try:
+            records.append(DownloadRecord(**json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError):
+            continue
+    return [r for r in records if r.status != "done"]
+
+
+def target_folder(repo_id: str) -> Path:
+    publisher, _, name = repo_id.partition("/")
+    if not publisher or not name or "/" in name:
+        raise HubError("unsafe", f"not a repository name: {repo_id}")
+    return paths.models_dir() / _safe_component(publisher) / _safe_component(name)
+
+
+def _safe_component(part: str) -> str:
+    if part in ("", ".", "..") or "/" in part or "\\" in part or "\0" in part:
+        raise HubError("unsafe", f"refusing a name that would leave the models folder: {part!r}")
+    return part
+
+
+def safe_target(folder: Path, hub_path: str) -> Path:
+    """Where a repository file lands; anything that would escape `folder` is refused."""
+    parts = hub_path.replace("\\", "/").split("/")
+    if hub_path.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise HubError("unsafe", f"refusing a file name that would leave the models folder: {hub_path!r}")
+    target = folder.joinpath(*parts)
+    if folder.resolve() not in target.resolve().parents:
+        raise HubError("unsafe", f"refusing a file name that would leave the models folder: {hub_path!r}")
+    return target
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+class Downloader:
+    """Downloads one model (every part of it). `run` blocks; `pause`/`cancel` from any thread."""
+
+    def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0) -> None:
+        self.record = record
+        self.token = token
+        self.retry_backoff = retry_backoff
+        self._stop = threading.Event()
+        self._stop_reason = ""
+        self.folder = target_folder(record.repo_id)
+        self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
+
+    def pause(self) -> None:
+        self._stop_reason = "paused"
+        self._stop.set()
+
+    def cancel(self) -> None:
+        self._stop_reason = "cancelled"
+        self._stop.set()
+
+    def missing_bytes(self) -> int:
+        total = 0
+        for part, target in zip(self.record.parts, self.targets):
+            if target.exists():
+                continue
+            partial = target.with_name(target.name + ".part")
+            have = partial.stat().st_size if partial.exists() else 0
+            total += max(int(part["size"]) - have, 0)
+        return total
+
+    def run(self, on_progress: Callable[[Progress], None] | None = None) -> Path:
+        record = self.record
+        if is_offline():
+            raise HubError("offline", "Hearth is offline (HF_HUB_OFFLINE is set): downloads are paused.")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        need = self.missing_bytes()
+        free = shutil.disk_usage(self.folder).free
+        if need + DISK_MARGIN > free:
+            raise HubError("disk", f"not enough free disk space for {record.name}: it needs {human_bytes(need)} "
+                                   f"more, {human_bytes(free)} is free in {self.folder}")
+        record.status, record.error = "downloading", ""
+        record.save()
+        meter = _Meter(record.total_bytes, len(self.targets), on_progress)
+        meter.done = record.total_bytes - need
+        try:
+            for index, (part, target) in enumerate(zip(record.parts, self.targets), start=1):
+                meter.part = index
+                if target.exists() and target.stat().st_size == int(part["size"]):
+                    continue
+                self._download_part(HubFile(part["path"], int(part["size"]), part.get("sha256", "")), target, meter)
+        except HubError as exc:
+            if exc.kind == "cancelled":
+                self._remove_partials()
+                record.forget()
+            else:
+                record.status = "paused" if exc.kind == "paused" else "failed"
+                record.error = "" if exc.kind == "paused" else exc.message
+                record.save()
+            raise
+        record.status, record.local_path = "done", str(self.targets[0])
+        record.forget()
+        return self.targets[0]
+
+    def _remove_partials(self) -> None:
+        for target in self.targets:
+            target.with_name(target.name + ".part").unlink(missing_ok=True)
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise HubError(self._stop_reason or "cancelled", f"download {self._stop_reason or 'cancelled'}")
+
+    def _download_part(self, part: HubFile, target: Path, meter: "_Meter") -> None:
+        from huggingface_hub import hf_hub_url
+        from huggingface_hub.utils import build_hf_headers, get_session
+
+        url = hf_hub_url(self.record.repo_id, part.path, revision=self.record.revision, endpoint=hub_endpoint())
+        partial = target.with_name(target.name + ".part")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        have = 0
+        if partial.exists():
+            with partial.open("rb") as handle:  # resume: the hash must cover the bytes we already have
+                for block in iter(lambda: handle.read(CHUNK), b""):
+                    digest.update(block)
+                    have += len(block)
+        if have > part.size:
+            partial.unlink()
+            digest, have = hashlib.sha256(), 0
+        session = get_session()
+        failures = 0
+        while have < part.size:
+            self._check_stop()
+            headers = build_hf_headers(token=self.token)
+            headers["Accept-Encoding"] = "identity"
+            if have:
+                headers["Range"] = f"bytes={have}-"
+            try:
+                with session.stream("GET", url, headers=headers, follow_redirects=True, timeout=30.0) as response:
+                    status = response.status_code
+                    if status == 416:  # our partial file is already complete (or the server disagrees)
+                        break
+                    if status >= 400:
+                        retry_after = float(response.headers.get("Retry-After", 0) or 0)
+                        error = error_for_status(status, f"download of {part.path}", retry_after)
+                        if error.kind in ("rate_limited", "server") and failures < MAX_RETRIES:
+                            failures += 1
+                            self._sleep(error.retry_after or self.retry_backoff * 2 ** (failures - 1))
+                            continue
+                        raise error
+                    if have and status == 200:  # the server ignored Range: start over
+                        digest, have = hashlib.sha256(), 0
+                        partial.unlink(missing_ok=True)
+                    with partial.open("ab") as handle:
+                        for block in response.iter_bytes():  # as it arrives: a drop loses nothing
+                            self._check_stop()
+                            handle.write(block)
+                            digest.update(block)
+                            have += len(block)
+                            failures = 0
+                            meter.advance(len(block))
+            except HubError:
+                raise
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    raise HubError("disk", f"the disk is full: {part.path} could not be written "
+                                           f"(the partial download is kept and can be resumed)") from exc
+                raise HubError("disk", f"could not write {partial}: {exc.strerror or exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - network drops: resume with a Range request
+                failures += 1
+                if failures > MAX_RETRIES:
+                    raise HubError("network", f"the connection dropped while downloading {part.path} "
+                                              f"({type(exc).__name__}); resume it later") from exc
+                self._sleep(self.retry_backoff * 2 ** (failures - 1))
+                continue
+            if have < part.size:
+                failures += 1  # the server closed early: try again from where we are
+                if failures > MAX_RETRIES:
+                    raise HubError("network", f"the Hub kept closing the connection while sending {part.path}")
+                self._sleep(self.retry_backoff * 2 ** (failures - 1))
+        size = partial.stat().st_size if partial.exists() else 0
+        if size != part.size:
+            partial.unlink(missing_ok=True)
+            raise HubError("corrupt", f"{part.path}: got {size:,} bytes but the Hub lists {part.size:,}; "
+                                      "the partial file was removed, download it again")
+        if part.sha256 and digest.hexdigest() != part.sha256.lower():
+            partial.unlink(missing_ok=True)
+            raise HubError("corrupt", f"{part.path} does not match the Hub's SHA-256: the file is damaged and "
+                                      "was removed; download it again")
+        partial.replace(target)
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            self._check_stop()
+
+
+class _Meter:
+    """Bytes, speed (over the last few seconds) and time left."""
+
+    def __init__(self, total: int, parts: int, callback: Callable[[Progress], None] | None) -> None:
+        self.total, self.parts, self.callback = total, parts, callback
+        self.done = 0
+        self.part = 1
+        self._window: list[tuple[float, int]] = []
+        self._last_report = 0.0
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        self._window.append((now, self.done))
+        while len(self._window) > 2 and now - self._window[0][0] > 3.0:
+            self._window.pop(0)
+        if self.callback is not None and (now - self._last_report >= 0.1 or self.done >= self.total):
+            self._last_report = now
+            (t0, b0), (t1, b1) = self._window[0], self._window[-1]
+            speed = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+            eta = (self.total - self.done) / speed if speed > 0 else None
+            self.callback(Progress(self.done, self.total, speed, eta, self.part, self.parts))

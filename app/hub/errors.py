@@ -1,0 +1,63 @@
+"""Hub failures as one exception type with a message a person can act on."""
+
+from __future__ import annotations
+
+import os
+
+
+class HubError(Exception):
+    def __init__(self, kind: str, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.kind = kind  # offline, network, auth, gated, not_found, rate_limited, server, disk, corrupt, unsafe, cancelled
+        self.message = message
+        self.retry_after = retry_after
+
+
+def hub_endpoint() -> str:
+    """HF_ENDPOINT as set now (huggingface_hub reads it only once, at import)."""
+    from huggingface_hub import constants
+
+    return (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+
+
+def is_offline() -> bool:
+    from huggingface_hub import constants
+
+    value = os.environ.get("HF_HUB_OFFLINE", "")
+    return value.upper() in ("1", "ON", "YES", "TRUE") or bool(constants.HF_HUB_OFFLINE)
+
+
+def error_for_status(status: int, what: str, retry_after: float = 0.0) -> HubError:
+    if status == 401:
+        return HubError("auth", f"{what}: the Hub asks for a token. Add your Hugging Face token in Settings "
+                                "(it is needed for private and gated models).")
+    if status == 403:
+        return HubError("gated", f"{what}: access denied. This model may be gated: accept its licence on its "
+                                 "Hugging Face page with the account whose token Hearth uses.")
+    if status == 404:
+        return HubError("not_found", f"{what}: not found on the Hub (check the name; it may be private).")
+    if status == 429:
+        return HubError("rate_limited", f"{what}: the Hub is rate-limiting requests; try again in a minute.",
+                        retry_after)
+    if status >= 500:
+        return HubError("server", f"{what}: the Hub had a server error ({status}); try again later.")
+    return HubError("server", f"{what}: unexpected answer from the Hub ({status}).")
+
+
+def translate(exc: Exception, what: str) -> HubError:
+    """Turn a huggingface_hub or HTTP exception into a HubError."""
+    if isinstance(exc, HubError):
+        return exc
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int):
+        retry = 0.0
+        try:
+            retry = float(response.headers.get("Retry-After", 0))
+        except (TypeError, ValueError):
+            pass
+        return error_for_status(status, what, retry)
+    name = type(exc).__name__
+    if "Offline" in name:
+        return HubError("offline", "Hearth is offline (HF_HUB_OFFLINE is set): the Hub cannot be reached.")
+    return HubError("network", f"{what}: cannot reach the Hub ({name}). Check your internet connection.")

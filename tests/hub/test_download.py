@@ -1,0 +1,153 @@
+"""Downloads from the local Hub server: resume, verify, refuse, explain."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app import paths
+from app.hub.download import DownloadRecord, Downloader, saved_downloads
+from app.hub.errors import HubError
+from app.hub.quant import GGUFChoice, HubFile
+from app.hub.search import list_gguf_files
+from app.library.library import scan_library
+from tests.hub.conftest import REPO
+
+
+def choice(name: str) -> GGUFChoice:
+    return next(c for c in list_gguf_files(REPO) if c.name == name)
+
+
+def downloader(name: str, **kw) -> Downloader:
+    return Downloader(DownloadRecord.for_choice(REPO, choice(name)), retry_backoff=0.01, **kw)
+
+
+def test_full_download_lands_in_models_folder_and_library(fake_hub):
+    seen = []
+    path = downloader("tiny-chat.Q8_0.gguf").run(seen.append)
+    assert path == paths.models_dir() / "hearth-test" / "Tiny-Chat-GGUF" / "tiny-chat.Q8_0.gguf"
+    assert path.read_bytes() == fake_hub.repos[REPO].files["tiny-chat.Q8_0.gguf"]
+    assert seen and seen[-1].done_bytes == seen[-1].total_bytes == path.stat().st_size
+    assert not list(path.parent.glob("*.part"))
+    library = scan_library()
+    assert [m.path for m in library] == [path]
+    assert library[0].info.architecture == "llama"
+    assert saved_downloads() == []
+
+
+def test_dropped_connection_is_resumed_with_a_range_request(fake_hub):
+    fake_hub.drop_after("tiny-chat.Q8_0.gguf", 100_000)
+    path = downloader("tiny-chat.Q8_0.gguf").run()
+    assert path.read_bytes() == fake_hub.repos[REPO].files["tiny-chat.Q8_0.gguf"]
+    assert fake_hub.ranges_seen("tiny-chat.Q8_0.gguf") == ["", "bytes=100000-"]
+
+
+def test_pause_then_resume_after_restart_fetches_only_missing_bytes(fake_hub):
+    first = downloader("tiny-chat.Q8_0.gguf")
+
+    def pause_midway(progress):
+        first.pause()  # the first progress report comes after the first block arrives
+    with pytest.raises(HubError) as caught:
+        first.run(pause_midway)
+    assert caught.value.kind == "paused"
+    partial = first.targets[0].with_name("tiny-chat.Q8_0.gguf.part")
+    have = partial.stat().st_size
+    assert 0 < have < first.record.total_bytes
+    # "restart": the saved record is all that is left
+    [record] = saved_downloads()
+    assert record.status == "paused"
+    path = Downloader(record, retry_backoff=0.01).run()
+    assert path.read_bytes() == fake_hub.repos[REPO].files["tiny-chat.Q8_0.gguf"]
+    assert fake_hub.ranges_seen("tiny-chat.Q8_0.gguf")[-1] == f"bytes={have}-"
+
+
+def test_cancel_removes_the_partial_file(fake_hub):
+    d = downloader("tiny-chat.Q8_0.gguf")
+    d.cancel()
+    with pytest.raises(HubError) as caught:
+        d.run()
+    assert caught.value.kind == "cancelled"
+    assert not list(d.folder.glob("*.part")) and saved_downloads() == []
+
+
+def test_hash_mismatch_is_rejected_and_never_shows_up(fake_hub):
+    fake_hub.corrupt("tiny-chat.Q8_0.gguf")
+    d = downloader("tiny-chat.Q8_0.gguf")
+    with pytest.raises(HubError) as caught:
+        d.run()
+    assert caught.value.kind == "corrupt" and "SHA-256" in caught.value.message
+    assert not d.targets[0].exists() and not list(d.folder.glob("*.part"))
+    assert scan_library() == []
+    assert saved_downloads()[0].status == "failed"
+
+
+def test_split_model_downloads_as_one(fake_hub):
+    split = next(c for c in list_gguf_files(REPO) if len(c.parts) > 1)
+    d = Downloader(DownloadRecord.for_choice(REPO, split), retry_backoff=0.01)
+    first = d.run()
+    assert "-00001-of-" in first.name
+    assert all(t.exists() for t in d.targets)
+    [model] = scan_library()
+    assert model.path == first and len(model.info.shard_paths) == len(split.parts)
+
+
+def test_file_names_that_escape_the_folder_are_refused(fake_hub):
+    evil = GGUFChoice("../../evil.gguf", "Q4_0", (HubFile("../../evil.gguf", 10, ""),))
+    with pytest.raises(HubError) as caught:
+        Downloader(DownloadRecord.for_choice(REPO, evil))
+    assert caught.value.kind == "unsafe"
+    with pytest.raises(HubError):
+        Downloader(DownloadRecord.for_choice("../x", choice("tiny-chat.Q8_0.gguf")))
+
+
+@pytest.mark.parametrize("status, kind", [(401, "auth"), (403, "gated"), (404, "not_found")])
+def test_download_errors_are_explained(fake_hub, status, kind):
+    d = downloader("tiny-chat.Q8_0.gguf")
+    fake_hub.fail(status, times=10, path_contains="/resolve/")
+    with pytest.raises(HubError) as caught:
+        d.run()
+    assert caught.value.kind == kind
+    assert saved_downloads()[0].error == caught.value.message
+
+
+def test_rate_limit_and_server_errors_are_retried(fake_hub):
+    d = downloader("tiny-chat.Q8_0.gguf")
+    fake_hub.fail(429, times=1, path_contains="/resolve/", retry_after=0)
+    fake_hub.fail(503, times=2, path_contains="/resolve/")
+    assert d.run().exists()
+    d2 = downloader("tiny-chat.F16.gguf")
+    fake_hub.fail(500, times=50, path_contains="/resolve/")
+    with pytest.raises(HubError) as caught:
+        d2.run()
+    assert caught.value.kind == "server" and "server error" in caught.value.message
+
+
+def test_not_enough_disk_space_is_checked_first(fake_hub, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 1000, 1000))
+    d = downloader("tiny-chat.Q8_0.gguf")
+    with pytest.raises(HubError) as caught:
+        d.run()
+    assert caught.value.kind == "disk" and "free" in caught.value.message
+    assert not any(r.path.endswith("tiny-chat.Q8_0.gguf") and r.method == "GET" for r in fake_hub.requests)
+
+
+def test_network_gone_mid_download_keeps_the_partial(fake_hub):
+    d = downloader("tiny-chat.Q8_0.gguf")
+    fake_hub.drop_after("tiny-chat.Q8_0.gguf", 50_000)
+    fake_hub.fail(404, path_contains="/nothing/")  # keep the fault list non-empty
+    stopped = threading.Event()
+
+    def network_gone(progress):
+        if not stopped.is_set():
+            stopped.set()
+            fake_hub.stop()  # from now on every connection is refused
+
+    with pytest.raises(HubError) as caught:
+        d.run(network_gone)
+    assert caught.value.kind == "network"
+    assert d.targets[0].with_name("tiny-chat.Q8_0.gguf.part").stat().st_size == 50_000

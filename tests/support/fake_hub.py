@@ -1,0 +1,287 @@
+"""A small real HTTP server that answers the Hugging Face Hub calls Hearth makes.
+
+Runs on 127.0.0.1 in a thread; point huggingface_hub at it with HF_ENDPOINT.
+Serves search (/api/models), file trees with sizes and SHA-256
+(/api/models/{repo}/tree/{rev}), and files (/{repo}/resolve/{rev}/{path}) with
+HEAD and Range. It can drop a connection part-way, answer 401/403/404/429/500,
+or serve wrong bytes, and it records every request for assertions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@dataclass
+class RepoData:
+    files: dict[str, bytes | Path] = field(default_factory=dict)
+    downloads: int = 0
+    likes: int = 0
+    last_modified: str = "2026-01-01T00:00:00.000Z"
+    gated: bool = False
+
+    def size(self, path: str) -> int:
+        data = self.files[path]
+        return data.stat().st_size if isinstance(data, Path) else len(data)
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # dropped connections are what some tests are about
+
+
+class FakeHub:
+    def __init__(self) -> None:
+        self.repos: dict[str, RepoData] = {}
+        self.requests: list[Seen] = []
+        self._faults: list[dict] = []
+        self._lock = threading.Lock()
+        self._sha: dict[tuple[str, str], str] = {}
+        self.server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> "FakeHub":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (connections are refused from now on). Safe to call twice."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+
+    # ------------------------------------------------------------ content
+
+    def add_repo(self, repo_id: str, files: dict[str, bytes | Path], **meta) -> None:
+        self.repos[repo_id] = RepoData(dict(files), **meta)
+
+    def sha256(self, repo_id: str, path: str) -> str:
+        key = (repo_id, path)
+        if key not in self._sha:
+            data = self.repos[repo_id].files[path]
+            digest = hashlib.sha256()
+            if isinstance(data, Path):
+                with data.open("rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+            else:
+                digest.update(data)
+            self._sha[key] = digest.hexdigest()
+        return self._sha[key]
+
+    # ------------------------------------------------------------ faults
+
+    def fail(self, status: int, times: int = 1, path_contains: str = "", retry_after: int | None = None) -> None:
+        """Answer the next `times` matching requests with `status`."""
+        self._faults.append({"kind": "status", "status": status, "times": times, "match": path_contains,
+                             "retry_after": retry_after})
+
+    def drop_after(self, path_contains: str, n_bytes: int, times: int = 1) -> None:
+        """Send only `n_bytes` of a matching file body, then close the connection."""
+        self._faults.append({"kind": "drop", "bytes": n_bytes, "times": times, "match": path_contains})
+
+    def corrupt(self, path_contains: str) -> None:
+        """Serve matching files with one byte changed (size stays right, hash does not)."""
+        self._faults.append({"kind": "corrupt", "times": 10**9, "match": path_contains})
+
+    def _take_fault(self, kind: str, path: str) -> dict | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault["kind"] == kind and fault["times"] > 0 and fault["match"] in path:
+                    fault["times"] -= 1
+                    return fault
+        return None
+
+    def ranges_seen(self, path_contains: str) -> list[str]:
+        return [r.headers.get("Range", "") for r in self.requests if r.method == "GET" and path_contains in r.path]
+
+
+def _make_handler(hub: FakeHub):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def _record(self) -> None:
+            hub.requests.append(Seen(self.command, self.path, {k: v for k, v in self.headers.items()}))
+
+        def _json(self, data, status: int = 200, headers: dict | None = None) -> None:
+            body = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _error(self, status: int, code: str = "", message: str = "error", retry_after=None) -> None:
+            headers = {"X-Error-Code": code} if code else {}
+            if retry_after is not None:
+                headers["Retry-After"] = str(retry_after)
+            headers["X-Error-Message"] = message
+            self._json({"error": message}, status, headers)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._handle()
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._handle()
+
+        def _handle(self) -> None:
+            self._record()
+            url = urlparse(self.path)
+            path = unquote(url.path)
+            fault = hub._take_fault("status", path)
+            if fault:
+                codes = {401: "", 403: "GatedRepo", 404: "RepoNotFound"}
+                return self._error(fault["status"], codes.get(fault["status"], ""), "injected",
+                                   fault["retry_after"])
+            if path == "/api/models":
+                return self._search(parse_qs(url.query))
+            match = re.match(r"^/api/models/([^/]+/[^/]+)/tree/([^/]+)(?:/(.*))?$", path)
+            if match:
+                return self._tree(match[1])
+            match = re.match(r"^/api/models/([^/]+/[^/]+)$", path)
+            if match:
+                repo = hub.repos.get(match[1])
+                if repo is None:
+                    return self._error(404, "RepoNotFound", "Repository not found")
+                return self._json({"id": match[1], "sha": COMMIT, "siblings": [{"rfilename": p} for p in repo.files]})
+            match = re.match(r"^/([^/]+/[^/]+)/resolve/([^/]+)/(.+)$", path)
+            if match:
+                return self._file(match[1], match[3])
+            return self._error(404, "", "Not found")
+
+        def _search(self, query: dict) -> None:
+            text = (query.get("search") or [""])[0].lower()
+            sort = (query.get("sort") or ["downloads"])[0]
+            limit = int((query.get("limit") or ["50"])[0])
+            items = []
+            for repo_id, repo in hub.repos.items():
+                if text and text not in repo_id.lower():
+                    continue
+                items.append({"_id": repo_id, "id": repo_id, "modelId": repo_id, "downloads": repo.downloads,
+                              "likes": repo.likes, "lastModified": repo.last_modified, "private": False,
+                              "gated": "auto" if repo.gated else False, "tags": ["gguf"]})
+            key = {"downloads": "downloads", "likes": "likes", "lastModified": "lastModified"}.get(sort, "downloads")
+            items.sort(key=lambda i: i[key], reverse=True)
+            self._json(items[:limit])
+
+        def _tree(self, repo_id: str) -> None:
+            repo = hub.repos.get(repo_id)
+            if repo is None:
+                return self._error(404, "RepoNotFound", "Repository not found")
+            entries, folders = [], set()
+            for path in sorted(repo.files):
+                parts = path.split("/")
+                for i in range(1, len(parts)):
+                    folders.add("/".join(parts[:i]))
+                entry = {"type": "file", "oid": hashlib.sha1(path.encode()).hexdigest(), "size": repo.size(path),
+                         "path": path}
+                if path.endswith(".gguf"):
+                    entry["lfs"] = {"oid": hub.sha256(repo_id, path), "size": repo.size(path), "pointerSize": 134}
+                entries.append(entry)
+            entries += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in sorted(folders)]
+            self._json(entries)
+
+        def _file(self, repo_id: str, file_path: str) -> None:
+            repo = hub.repos.get(repo_id)
+            if repo is None:
+                return self._error(404, "RepoNotFound", "Repository not found")
+            if file_path not in repo.files:
+                return self._error(404, "EntryNotFound", "Entry not found")
+            size = repo.size(file_path)
+            etag = hub.sha256(repo_id, file_path)
+            start = 0
+            range_header = self.headers.get("Range", "")
+            match = re.match(r"bytes=(\d+)-(\d*)", range_header)
+            if match:
+                start = int(match[1])
+                if start >= size:
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{size}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+            length = size - start
+            self.send_response(206 if match else 200)
+            self.send_header("Content-Length", str(length))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("ETag", f'"{etag}"')
+            self.send_header("X-Repo-Commit", COMMIT)
+            self.send_header("Content-Type", "application/octet-stream")
+            if match:
+                self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            drop = hub._take_fault("drop", file_path)
+            corrupt = hub._take_fault("corrupt", file_path)
+            limit = drop["bytes"] if drop else length
+            data = repo.files[file_path]
+            sent = 0
+            try:
+                if isinstance(data, Path):
+                    with data.open("rb") as handle:
+                        handle.seek(start)
+                        while sent < min(limit, length):
+                            block = handle.read(min(1 << 20, min(limit, length) - sent))
+                            if not block:
+                                break
+                            self.wfile.write(self._maybe_corrupt(block, corrupt, start + sent))
+                            sent += len(block)
+                else:
+                    block = data[start : start + min(limit, length)]
+                    self.wfile.write(self._maybe_corrupt(block, corrupt, start))
+                    sent = len(block)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+                return
+            if drop:
+                self.close_connection = True
+                self.wfile.flush()
+                self.connection.shutdown(2)
+
+        @staticmethod
+        def _maybe_corrupt(block: bytes, corrupt, offset: int) -> bytes:
+            if corrupt and offset == 0 and block:
+                return bytes([block[0] ^ 0xFF]) + block[1:]
+            return block
+
+    return Handler
+
+
+def copy_file(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
