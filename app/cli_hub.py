@@ -1,10 +1,178 @@
-"""Sub-commands beside chat: registered here to keep cli.py short."""
+"""Sub-commands beside chat: search, files, download, models, doctor."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from app.cli import CliError
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register the hub, library and diagnostics commands (filled in by their modules)."""
-    return None
+    search = sub.add_parser("search", help="search GGUF models on the Hugging Face Hub")
+    search.add_argument("query")
+    search.add_argument("--sort", choices=["downloads", "likes", "recent"], default="downloads")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=run_search)
+
+    files = sub.add_parser("files", help="list a repository's GGUF files by quantization")
+    files.add_argument("repo", help="owner/name")
+    files.add_argument("--json", action="store_true")
+    files.set_defaults(handler=run_files)
+
+    download = sub.add_parser("download", help="download a GGUF model (resumes where it stopped)")
+    download.add_argument("repo", help="owner/name")
+    download.add_argument("file", nargs="?", help="the GGUF file (default: Q4_K_M, else the smallest)")
+    download.add_argument("--quant", help="pick the file by quantization, e.g. Q4_K_M")
+    download.add_argument("--json", action="store_true", help="one JSON line per progress event")
+    download.set_defaults(handler=run_download)
+
+    models = sub.add_parser("models", help="the local model library")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(handler=run_models)
+
+    doctor = sub.add_parser("doctor", help="GPU backend, devices, memory and folders")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(handler=run_doctor)
+
+
+def _hub_call(fn, *args, **kwargs):
+    from app.hub.errors import HubError
+
+    try:
+        return fn(*args, **kwargs)
+    except HubError as exc:
+        raise CliError(exc.message) from None
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from app.hub.search import search_models
+
+    results = _hub_call(search_models, args.query, args.sort, args.limit)
+    if args.json:
+        print(json.dumps([{"repo": r.repo_id, "downloads": r.downloads, "likes": r.likes,
+                           "last_modified": r.last_modified.isoformat() if r.last_modified else None,
+                           "gated": r.gated} for r in results]))
+        return 0
+    if not results:
+        print("no GGUF repositories found")
+    for r in results:
+        when = r.last_modified.date().isoformat() if r.last_modified else "?"
+        print(f"{r.repo_id:60s} {r.downloads:>10,} downloads {r.likes:>6,} likes  updated {when}")
+    return 0
+
+
+def run_files(args: argparse.Namespace) -> int:
+    from app.hardware import FIT_LABELS, machine_fit
+    from app.hub.download import human_bytes
+    from app.hub.search import list_gguf_files
+
+    choices = _hub_call(list_gguf_files, args.repo)
+    if args.json:
+        print(json.dumps([{"name": c.name, "quant": c.quant, "size": c.size, "fit": machine_fit(c.size),
+                           "parts": [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in c.parts]}
+                          for c in choices]))
+        return 0
+    if not choices:
+        print("this repository has no GGUF files")
+    for c in choices:
+        parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""
+        print(f"{c.quant:8s} {human_bytes(c.size):>9s}  {FIT_LABELS[machine_fit(c.size)]:14s} {c.name}{parts}")
+    return 0
+
+
+def pick_choice(choices, file: str | None, quant: str | None):
+    if file:
+        for c in choices:
+            if file in (c.name, c.name.rsplit("/", 1)[-1]) or any(file == p.path for p in c.parts):
+                return c
+        raise CliError(f"no GGUF file named {file} in this repository (see `hearth files`)")
+    if quant:
+        wanted = [c for c in choices if c.quant.upper() == quant.upper()]
+        if not wanted:
+            raise CliError(f"no {quant} file in this repository; it has: "
+                           + ", ".join(sorted({c.quant for c in choices})))
+        return min(wanted, key=lambda c: (len(c.parts), c.size))
+    if not choices:
+        raise CliError("this repository has no GGUF files")
+    preferred = [c for c in choices if c.quant == "Q4_K_M"]
+    return (preferred or sorted(choices, key=lambda c: c.size))[0]
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from app.hub.download import DownloadRecord, Downloader, human_bytes
+    from app.hub.errors import HubError
+    from app.hub.search import list_gguf_files
+
+    choice = pick_choice(_hub_call(list_gguf_files, args.repo), args.file, args.quant)
+    downloader = _hub_call(Downloader, DownloadRecord.for_choice(args.repo, choice))
+
+    def progress(p) -> None:
+        if args.json:
+            print(json.dumps({"event": "progress", "file": choice.name, "done_bytes": p.done_bytes,
+                              "total_bytes": p.total_bytes, "speed_bps": round(p.speed_bps),
+                              "eta_s": round(p.eta_s, 1) if p.eta_s is not None else None}), flush=True)
+        else:
+            eta = f"{p.eta_s:.0f} s left" if p.eta_s is not None else ""
+            sys.stderr.write(f"\r{choice.name}: {human_bytes(p.done_bytes)} / {human_bytes(p.total_bytes)} "
+                             f"at {human_bytes(p.speed_bps)}/s {eta}   ")
+            sys.stderr.flush()
+
+    try:
+        path = downloader.run(progress)
+    except HubError as exc:
+        if args.json:
+            print(json.dumps({"event": "error", "kind": exc.kind, "message": exc.message}), flush=True)
+        raise CliError(exc.message) from None
+    except KeyboardInterrupt:
+        downloader.record.status = "paused"
+        downloader.record.save()
+        raise CliError("download paused; run the same command again to resume") from None
+    if args.json:
+        print(json.dumps({"event": "done", "path": str(path), "size": choice.size}))
+    else:
+        sys.stderr.write("\n")
+        print(path)
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from app.hub.download import human_bytes
+    from app.library.gguf_info import format_params
+    from app.library.library import scan_library
+    from app.settings import Settings
+
+    models = scan_library(Settings.load().extra_model_dirs)
+    if args.json:
+        print(json.dumps([model_json(m) for m in models]))
+        return 0
+    if not models:
+        print("no local models yet: try `hearth search llama` and `hearth download REPO`")
+    for m in models:
+        if m.info is None:
+            print(f"{'broken':10s} {str(m.path)}  ({m.problem})")
+            continue
+        i = m.info
+        template = "template" if i.has_chat_template else "no template"
+        print(f"{i.architecture:10s} {format_params(i.n_params):>6s} {i.quantization:8s} ctx {i.context_length:>7,} "
+              f"{human_bytes(i.size_bytes):>9s}  {template:11s}  {m.path}")
+    return 0
+
+
+def model_json(m) -> dict:
+    if m.info is None:
+        return {"path": str(m.path), "source": m.source, "problem": m.problem}
+    i = m.info
+    return {"path": str(m.path), "source": m.source, "name": i.display_name, "architecture": i.architecture,
+            "parameters": i.n_params, "quantization": i.quantization, "context_length": i.context_length,
+            "size": i.size_bytes, "chat_template": i.has_chat_template, "parts": len(i.shard_paths)}
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from app.doctor import diagnose, format_report
+
+    report = diagnose()
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0

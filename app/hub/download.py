@@ -179,6 +179,11 @@ class Downloader:
         record.forget()
         return self.targets[0]
 
+    def discard(self) -> None:
+        """Forget a download that is not running: its partial files and saved record go."""
+        self._remove_partials()
+        self.record.forget()
+
     def _remove_partials(self) -> None:
         for target in self.targets:
             target.with_name(target.name + ".part").unlink(missing_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -30,6 +30,9 @@ from app.ui.services import EngineService, run_task
 
 
 class MainWindow(QMainWindow):
+    library_updated = Signal(object)  # list[LocalModel]
+    closing = Signal()
+
     def __init__(self, settings: Settings, store: ConversationStore, engine: EngineService,
                  gpu_backend: str = "none") -> None:
         super().__init__()
@@ -38,6 +41,7 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.models: list[LocalModel] = []
         self._extra_models: list[LocalModel] = []
+        self._library_seen = False
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)
 
@@ -194,6 +198,11 @@ class MainWindow(QMainWindow):
         self.models = models + [m for m in self._extra_models if str(m.path) not in known]
         keep = self.engine.info.path if self.engine.info else self.settings.last_model
         self.chat_page.load_settings.set_models(self.models, keep)
+        self.library_updated.emit(self.models)
+        if not self._library_seen:
+            self._library_seen = True
+            if not any(m.info is not None for m in self.models) and "Discover" in self.page_buttons:
+                self.show_page("Discover")  # first run: nothing to chat with yet
 
     def open_with_model(self, path: str) -> bool:
         """`hearth --model PATH`: load it and open a new chat ready to type."""
@@ -251,6 +260,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self.closing.emit()
         if self.chat_page.streaming:
             self.chat_page._finish_stream_early()
         self.chat_page._save_system_prompt()

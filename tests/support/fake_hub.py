@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+TEST_REPO = "hearth-test/Tiny-Chat-GGUF"
 
 
 @dataclass

@@ -1,0 +1,83 @@
+"""`hearth doctor`: what the engine can use on this machine, and how to fix a missing GPU backend."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from app import hardware, paths
+
+GPU_REBUILD = {
+    "cuda": 'CMAKE_ARGS="-DGGML_CUDA=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
+    "metal": 'CMAKE_ARGS="-DGGML_METAL=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
+    "rocm": 'CMAKE_ARGS="-DGGML_HIP=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
+    "vulkan": 'CMAKE_ARGS="-DGGML_VULKAN=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
+}
+
+
+def _detected_gpu_vendor() -> str:
+    if hardware.nvidia_gpu_present():
+        return "cuda"
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return "metal"
+    try:
+        from pathlib import Path
+
+        if Path("/dev/kfd").exists():
+            return "rocm"
+    except OSError:
+        pass
+    return ""
+
+
+def diagnose() -> dict:
+    from importlib import metadata
+
+    version = metadata.version("llama-cpp-python")
+    backend = hardware.gpu_backend()
+    devices = hardware.gpu_devices() if backend != "none" else []
+    if not devices:
+        devices = [d for d in hardware._nvml_devices()]  # seen by the driver even if llama.cpp cannot use it
+    vendor = _detected_gpu_vendor()
+    advice = ""
+    if backend == "none" and vendor:
+        pip = f"{sys.executable} -m pip"
+        advice = GPU_REBUILD[vendor].format(pip=pip, version=version)
+    return {
+        "llama_cpp_python": version,
+        "gpu_backend": backend,
+        "gpu_offload_usable": hardware.supports_gpu_offload(),
+        "system_info": hardware.system_info().strip(),
+        "devices": [{"name": d.name, "total_bytes": d.total_bytes, "free_bytes": d.free_bytes, "source": d.source,
+                     "unified_memory": d.unified} for d in devices],
+        "ram_total_bytes": hardware.total_ram_bytes(),
+        "ram_free_bytes": hardware.free_ram_bytes(),
+        "folders": {"data": str(paths.data_dir()), "models": str(paths.models_dir()),
+                    "config": str(paths.config_dir()), "logs": str(paths.log_dir()),
+                    "database": str(paths.database_path())},
+        "gpu_present_without_backend": bool(backend == "none" and vendor),
+        "reinstall_with_gpu": advice,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def format_report(r: dict) -> str:
+    gb = 1e9
+    lines = [
+        f"llama-cpp-python {r['llama_cpp_python']} · Python {r['python']} · {r['platform']}",
+        f"GPU backend: {r['gpu_backend']}" + (" (usable)" if r["gpu_offload_usable"] else ""),
+    ]
+    for d in r["devices"]:
+        lines.append(f"  GPU: {d['name']}: {d['free_bytes'] / gb:.1f} GB free of {d['total_bytes'] / gb:.1f} GB"
+                     + (" (unified memory)" if d["unified_memory"] else ""))
+    if not r["devices"]:
+        lines.append("  no GPU found: models run on the CPU")
+    lines.append(f"RAM: {r['ram_free_bytes'] / gb:.1f} GB free of {r['ram_total_bytes'] / gb:.1f} GB")
+    lines.append(f"llama.cpp: {r['system_info']}")
+    for name, folder in r["folders"].items():
+        lines.append(f"{name:9s} {folder}")
+    if r["reinstall_with_gpu"]:
+        lines.append("A GPU is present but this llama.cpp has no GPU backend. To use it, run:")
+        lines.append(f"  {r['reinstall_with_gpu']}")
+    return "\n".join(lines)

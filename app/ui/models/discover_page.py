@@ -1,0 +1,265 @@
+"""The Discover page: search the Hub, pick a quantized file, read the card, download."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.hardware import FIT_LABELS, machine_fit
+from app.hub.catalog import CatalogEntry, load_catalog
+from app.hub.download import human_bytes
+from app.hub.errors import HubError, is_offline
+from app.hub.quant import GGUFChoice
+from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search_models
+from app.ui.chat.message_view import MarkdownView
+from app.ui.models.downloads import DownloadManager, DownloadsView
+from app.ui.services import run_task
+
+OFFLINE_TEXT = ("You are offline, so the Hugging Face Hub can't be reached. Your downloaded models and chats "
+                "work as usual.")
+
+
+class TableModel(QAbstractTableModel):
+    """A read-only table of rows given as lists of display strings plus the object behind each row."""
+
+    def __init__(self, headers: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self.headers = headers
+        self.rows: list[tuple[list[str], object]] = []
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.rows[index.row()][0][index.column()]
+        return None
+
+    def set_rows(self, rows: list[tuple[list[str], object]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def item(self, row: int):
+        return self.rows[row][1]
+
+
+def make_table(model: QAbstractTableModel, name: str) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.verticalHeader().setVisible(False)
+    table.setAccessibleName(name)
+    return table
+
+
+class DiscoverPage(QWidget):
+    status = Signal(str)
+
+    def __init__(self, downloads: DownloadManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.downloads = downloads
+        self.repo = ""
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Search GGUF models on Hugging Face, e.g. llama 3.2 instruct")
+        self.query.setAccessibleName("Search the Hub")
+        self.sort = QComboBox()
+        self.sort.addItem("Most downloaded", "downloads")
+        self.sort.addItem("Most liked", "likes")
+        self.sort.addItem("Recently updated", "recent")
+        self.sort.setAccessibleName("Sort results")
+        self.search_button = QPushButton("Search")
+        self.message = QLabel()
+        self.message.setObjectName("hubMessage")
+        self.message.setWordWrap(True)
+
+        self.repos = TableModel(["Repository", "Downloads", "Likes", "Updated"], self)
+        self.repo_table = make_table(self.repos, "Search results")
+        self.files = TableModel(["Quant", "Size", "This computer", "File"], self)
+        self.file_table = make_table(self.files, "GGUF files")
+        self.download_button = QPushButton("Download")
+        self.download_button.setToolTip("Download the selected file into your models folder")
+        self.download_button.setEnabled(False)
+        self.card = MarkdownView()
+        self.card.setAccessibleName("Model card")
+        self.card.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.card_scroll_fix()
+        self.catalog = TableModel(["Starter model", "Size", "Licence", "About"], self)
+        self.catalog_table = make_table(self.catalog, "Starter models")
+        self.catalog_button = QPushButton("Download starter model")
+        self.catalog_box = QWidget()
+        catalog_layout = QVBoxLayout(self.catalog_box)
+        catalog_layout.setContentsMargins(0, 0, 0, 0)
+        catalog_layout.addWidget(QLabel("New here? These small chat models are a good start:"))
+        catalog_layout.addWidget(self.catalog_table)
+        catalog_layout.addWidget(self.catalog_button)
+
+        top = QHBoxLayout()
+        top.addWidget(self.query, 1)
+        top.addWidget(self.sort)
+        top.addWidget(self.search_button)
+        files_box = QWidget()
+        files_layout = QVBoxLayout(files_box)
+        files_layout.setContentsMargins(0, 0, 0, 0)
+        files_layout.addWidget(self.file_table)
+        files_layout.addWidget(self.download_button)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(files_box, "Files")
+        self.tabs.addTab(self.card, "Model card")
+        self.downloads_view = DownloadsView(downloads)
+        self.tabs.addTab(self.downloads_view, "Downloads")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.repo_table)
+        split.addWidget(self.tabs)
+        split.setSizes([420, 620])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.catalog_box)
+        layout.addWidget(split, 1)
+
+        self.search_button.clicked.connect(self.search)
+        self.query.returnPressed.connect(self.search)
+        self.sort.currentIndexChanged.connect(lambda _i: self.search() if self.query.text() else None)
+        self.repo_table.selectionModel().currentRowChanged.connect(self._on_repo)
+        self.file_table.selectionModel().currentRowChanged.connect(
+            lambda current, _p: self.download_button.setEnabled(current.isValid()))
+        self.download_button.clicked.connect(self.download_selected)
+        self.catalog_button.clicked.connect(self.download_catalog_entry)
+        downloads.download_failed.connect(self.show_message)
+        self._fill_catalog()
+        self.show_offline_state()
+
+    def card_scroll_fix(self) -> None:
+        # The card is read in a tab: it scrolls instead of growing.
+        self.card._fit_height = lambda: None  # type: ignore[method-assign]
+
+    def show_offline_state(self) -> None:
+        if is_offline():
+            self.show_message(OFFLINE_TEXT)
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def set_first_run(self, first_run: bool) -> None:
+        self.catalog_box.setVisible(first_run and bool(self.catalog.rows))
+
+    def _fill_catalog(self) -> None:
+        rows = []
+        for entry in load_catalog():
+            rows.append(([f"{entry.repo.split('/')[-1]}", f"about {human_bytes(entry.size_bytes)}", entry.licence,
+                          entry.summary], entry))
+        self.catalog.set_rows(rows)
+        self.catalog_box.setVisible(False)
+
+    # ------------------------------------------------------------ search
+
+    def search(self) -> None:
+        text = self.query.text().strip()
+        sort = self.sort.currentData()
+        self.show_message("Searching…")
+        self.search_button.setEnabled(False)
+        run_task(lambda: search_models(text, sort), self._on_results)
+
+    def _on_results(self, results: list[RepoSummary] | None, error: Exception | None) -> None:
+        self.search_button.setEnabled(True)
+        if error is not None:
+            self.show_message(error.message if isinstance(error, HubError) else f"Search failed: {error}")
+            return
+        self.show_message("" if results else "No GGUF repositories match that search.")
+        self.repos.set_rows([
+            ([r.repo_id, f"{r.downloads:,}", f"{r.likes:,}",
+              r.last_modified.date().isoformat() if r.last_modified else ""], r)
+            for r in results
+        ])
+
+    def _on_repo(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        repo: RepoSummary = self.repos.item(current.row())
+        self.open_repo(repo.repo_id)
+
+    def open_repo(self, repo_id: str) -> None:
+        self.repo = repo_id
+        self.files.set_rows([])
+        self.download_button.setEnabled(False)
+        self.card.set_markdown("Loading the model card…")
+        run_task(lambda: list_gguf_files(repo_id), lambda r, e: self._on_files(repo_id, r, e))
+        run_task(lambda: read_model_card(repo_id), lambda r, e: self._on_card(repo_id, r, e))
+
+    def _on_files(self, repo_id: str, choices: list[GGUFChoice] | None, error: Exception | None) -> None:
+        if repo_id != self.repo:
+            return
+        if error is not None:
+            self.show_message(error.message if isinstance(error, HubError) else f"Could not list files: {error}")
+            return
+        rows = []
+        for c in choices:
+            parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""
+            rows.append(([c.quant, human_bytes(c.size), FIT_LABELS[machine_fit(c.size)], c.name + parts], c))
+        self.files.set_rows(rows)
+        if not rows:
+            self.show_message("This repository has no GGUF files.")
+
+    def _on_card(self, repo_id: str, text: str | None, error: Exception | None) -> None:
+        if repo_id != self.repo:
+            return
+        if error is not None:
+            text = f"The model card could not be loaded: {getattr(error, 'message', error)}"
+        self.card.set_markdown(text or "This repository has no model card.")
+
+    # ------------------------------------------------------------ download
+
+    def download_selected(self) -> None:
+        index = self.file_table.currentIndex()
+        if not index.isValid() or not self.repo:
+            return
+        choice: GGUFChoice = self.files.item(index.row())
+        if self.downloads.start(self.repo, choice):
+            self.tabs.setCurrentWidget(self.downloads_view)
+            self.show_message(f"Downloading {choice.name}…")
+
+    def download_catalog_entry(self) -> None:
+        index = self.catalog_table.currentIndex()
+        entry: CatalogEntry = self.catalog.item(index.row() if index.isValid() else 0)
+        self.show_message(f"Looking up {entry.file}…")
+
+        def start(choices, error) -> None:
+            if error is not None:
+                self.show_message(getattr(error, "message", str(error)))
+                return
+            match = next((c for c in choices if c.name.rsplit("/", 1)[-1] == entry.file), None)
+            if match is None:
+                self.show_message(f"{entry.file} is no longer in {entry.repo}; pick a file from its list instead.")
+                self.open_repo(entry.repo)
+                return
+            self.repo = entry.repo
+            self.downloads.start(entry.repo, match)
+            self.tabs.setCurrentWidget(self.downloads_view)
+
+        run_task(lambda: list_gguf_files(entry.repo), start)

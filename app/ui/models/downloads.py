@@ -1,0 +1,277 @@
+"""Downloads in the GUI: a list model, the manager that runs them off the GUI thread, and the view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.hub.download import DownloadRecord, Downloader, Progress, human_bytes, saved_downloads
+from app.hub.errors import HubError
+from app.hub.quant import GGUFChoice
+
+
+@dataclass(frozen=True)
+class DownloadRow:
+    record: DownloadRecord
+    status: str  # queued, downloading, paused, failed, done
+    done_bytes: int = 0
+    speed_bps: float = 0.0
+    eta_s: float | None = None
+    message: str = ""
+    path: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.record.key
+
+
+COLUMNS = ["Model", "Progress", "Size", "Speed", "Time left", "Status"]
+
+
+class DownloadListModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[DownloadRow] = []
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        total = row.record.total_bytes
+        if role == Qt.ItemDataRole.UserRole:
+            return row.done_bytes / total if total else 0.0
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.message or f"{row.record.repo_id}/{row.record.name}"
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        column = index.column()
+        if column == 0:
+            return f"{row.record.repo_id} · {row.record.name}"
+        if column == 1:
+            return f"{100 * row.done_bytes / total:.0f}%" if total else ""
+        if column == 2:
+            return f"{human_bytes(row.done_bytes)} / {human_bytes(total)}"
+        if column == 3:
+            return f"{human_bytes(row.speed_bps)}/s" if row.status == "downloading" and row.speed_bps else ""
+        if column == 4:
+            return f"{row.eta_s:.0f} s" if row.status == "downloading" and row.eta_s is not None else ""
+        return row.message if row.status == "failed" else row.status
+
+    def row_of(self, key: str) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.key == key), -1)
+
+    def upsert(self, row: DownloadRow) -> None:
+        i = self.row_of(row.key)
+        if i < 0:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+            self.rows.append(row)
+            self.endInsertRows()
+        else:
+            self.rows[i] = row
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    def update(self, key: str, **changes) -> DownloadRow | None:
+        i = self.row_of(key)
+        if i < 0:
+            return None
+        self.rows[i] = replace(self.rows[i], **changes)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+        return self.rows[i]
+
+    def remove(self, key: str) -> None:
+        i = self.row_of(key)
+        if i >= 0:
+            self.beginRemoveRows(QModelIndex(), i, i)
+            del self.rows[i]
+            self.endRemoveRows()
+
+
+class _Signals(QObject):
+    progress = Signal(str, object)  # key, Progress
+    finished = Signal(str, str)  # key, local path
+    failed = Signal(str, str, str)  # key, kind, message
+
+
+class _Job(QRunnable):
+    def __init__(self, downloader: Downloader, signals: _Signals) -> None:
+        super().__init__()
+        self.downloader, self.signals = downloader, signals
+
+    def run(self) -> None:
+        key = self.downloader.record.key
+        try:
+            path = self.downloader.run(lambda p: self.signals.progress.emit(key, p))
+        except HubError as exc:
+            self.signals.failed.emit(key, exc.kind, exc.message)
+        except Exception as exc:  # noqa: BLE001 - a failed download must never take the app down
+            self.signals.failed.emit(key, "internal", f"{type(exc).__name__}: {exc}")
+        else:
+            self.signals.finished.emit(key, str(path))
+
+
+class DownloadManager(QObject):
+    """Starts, pauses, resumes and cancels downloads; every signal arrives on the GUI thread."""
+
+    download_finished = Signal(str)  # local path of a finished model
+    download_failed = Signal(str)  # message
+
+    def __init__(self, parent: QObject | None = None, max_parallel: int = 2) -> None:
+        super().__init__(parent)
+        self.model = DownloadListModel(self)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_parallel)
+        self.signals = _Signals(self)
+        self.signals.progress.connect(self._on_progress)
+        self.signals.finished.connect(self._on_finished)
+        self.signals.failed.connect(self._on_failed)
+        self.running: dict[str, Downloader] = {}
+        self.token: str | None = None
+        for record in saved_downloads():
+            status = "failed" if record.status == "failed" else "paused"
+            try:
+                done = record.total_bytes - self._downloader(record).missing_bytes()
+            except HubError:
+                continue  # a record naming an unsafe path is ignored
+            self.model.upsert(DownloadRow(record, status, done, message=record.error))
+
+    def _downloader(self, record: DownloadRecord) -> Downloader:
+        return Downloader(record, token=self.token)
+
+    def start(self, repo_id: str, choice: GGUFChoice) -> str:
+        record = DownloadRecord.for_choice(repo_id, choice)
+        return self._start(record)
+
+    def _start(self, record: DownloadRecord) -> str:
+        if record.key in self.running:
+            return record.key
+        try:
+            downloader = self._downloader(record)
+        except HubError as exc:
+            self.download_failed.emit(exc.message)
+            return ""
+        self.running[record.key] = downloader
+        self.model.upsert(DownloadRow(record, "downloading", record.total_bytes - downloader.missing_bytes()))
+        self.pool.start(_Job(downloader, self.signals))
+        return record.key
+
+    def pause(self, key: str) -> None:
+        if key in self.running:
+            self.running[key].pause()
+
+    def resume(self, key: str) -> None:
+        i = self.model.row_of(key)
+        if i >= 0 and key not in self.running:
+            self._start(self.model.rows[i].record)
+
+    def cancel(self, key: str) -> None:
+        if key in self.running:
+            self.running[key].cancel()
+            return
+        i = self.model.row_of(key)
+        if i >= 0:
+            row = self.model.rows[i]
+            if row.status != "done":
+                try:
+                    self._downloader(row.record).discard()
+                except HubError:
+                    pass
+            self.model.remove(key)
+
+    def shutdown(self) -> None:
+        for downloader in list(self.running.values()):
+            downloader.pause()
+        self.pool.waitForDone(10000)
+
+    @Slot(str, object)
+    def _on_progress(self, key: str, progress: Progress) -> None:
+        self.model.update(key, done_bytes=progress.done_bytes, speed_bps=progress.speed_bps, eta_s=progress.eta_s,
+                          status="downloading")
+
+    @Slot(str, str)
+    def _on_finished(self, key: str, path: str) -> None:
+        self.running.pop(key, None)
+        row = self.model.update(key, status="done", path=path, message="ready")
+        if row is not None:
+            self.model.update(key, done_bytes=row.record.total_bytes)
+        self.download_finished.emit(path)
+
+    @Slot(str, str, str)
+    def _on_failed(self, key: str, kind: str, message: str) -> None:
+        self.running.pop(key, None)
+        if kind == "cancelled":
+            self.model.remove(key)
+        elif kind == "paused":
+            self.model.update(key, status="paused", speed_bps=0.0, eta_s=None, message="")
+        else:
+            self.model.update(key, status="failed", message=message, speed_bps=0.0, eta_s=None)
+            self.download_failed.emit(message)
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    def paint(self, painter, option, index) -> None:
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 4, -2, -4)
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(1000 * (index.data(Qt.ItemDataRole.UserRole) or 0))
+        bar.text = index.data() or ""
+        bar.textVisible = True
+        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class DownloadsView(QWidget):
+    def __init__(self, manager: DownloadManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.manager = manager
+        self.table = QTableView()
+        self.table.setModel(manager.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setItemDelegateForColumn(1, ProgressDelegate(self.table))
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAccessibleName("Downloads")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.cancel_button = QPushButton("Cancel")
+        self.pause_button.setToolTip("Pause the selected download; it resumes where it stopped")
+        self.resume_button.setToolTip("Resume the selected download, fetching only the missing bytes")
+        self.cancel_button.setToolTip("Stop the selected download and delete what was fetched")
+        buttons = QHBoxLayout()
+        for b in (self.pause_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        self.pause_button.clicked.connect(lambda: self._act(manager.pause))
+        self.resume_button.clicked.connect(lambda: self._act(manager.resume))
+        self.cancel_button.clicked.connect(lambda: self._act(manager.cancel))
+
+    def _act(self, action) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            action(self.manager.model.rows[index.row()].key)

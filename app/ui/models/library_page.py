@@ -1,0 +1,140 @@
+"""The Models page: every local GGUF with its header facts; import, delete, reveal, chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from app import paths
+from app.hub.download import human_bytes
+from app.library.gguf_info import GGUFFileError, format_params
+from app.library.library import LocalModel, delete_model, import_model
+from app.ui.models.discover_page import TableModel, make_table
+from app.ui.services import run_task
+
+HEADERS = ["Model", "Architecture", "Parameters", "Quant", "Context", "Size", "Chat template", "Where"]
+
+
+class LibraryPage(QWidget):
+    open_in_chat = Signal(str)
+    library_changed = Signal()
+    extra_folder_added = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.models = TableModel(HEADERS, self)
+        self.table = make_table(self.models, "Local models")
+        self.message = QLabel("Drop a .gguf file here to import it.")
+        self.message.setWordWrap(True)
+        self.chat_button = QPushButton("Open in chat")
+        self.import_button = QPushButton("Import…")
+        self.folder_button = QPushButton("Add folder…")
+        self.reveal_button = QPushButton("Show in folder")
+        self.delete_button = QPushButton("Delete…")
+        self.chat_button.setToolTip("Load this model and start a new chat")
+        self.import_button.setToolTip("Copy a GGUF file into Hearth's models folder")
+        self.folder_button.setToolTip("Also list the GGUF files in another folder")
+        self.reveal_button.setToolTip("Open the folder that holds this model")
+        self.delete_button.setToolTip("Delete this model from disk (models in Hearth's folder only)")
+        buttons = QHBoxLayout()
+        for b in (self.chat_button, self.import_button, self.folder_button, self.reveal_button, self.delete_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        self.chat_button.clicked.connect(self._chat)
+        self.table.doubleClicked.connect(lambda _i: self._chat())
+        self.import_button.clicked.connect(self._import_dialog)
+        self.folder_button.clicked.connect(self._add_folder)
+        self.reveal_button.clicked.connect(self._reveal)
+        self.delete_button.clicked.connect(self._delete)
+
+    def set_models(self, models: list[LocalModel]) -> None:
+        rows = []
+        for m in models:
+            if m.info is None:
+                rows.append(([m.path.name, "—", "—", "—", "—", human_bytes(m.path.stat().st_size)
+                              if m.path.exists() else "—", "—", f"unreadable: {m.problem}"], m))
+                continue
+            i = m.info
+            where = {"hearth": "Hearth", "hf-cache": "Hugging Face cache", "folder": str(m.path.parent)}[m.source]
+            parts = f" ({len(i.shard_paths)} parts)" if len(i.shard_paths) > 1 else ""
+            rows.append(([i.display_name + parts, i.architecture, format_params(i.n_params), i.quantization,
+                          f"{i.context_length:,}", human_bytes(i.size_bytes),
+                          "yes" if i.has_chat_template else "no (default used)", where], m))
+        self.models.set_rows(rows)
+        if not rows:
+            self.message.setText("No models yet. Get one from Discover, or drop a .gguf file here to import it.")
+
+    def selected(self) -> LocalModel | None:
+        index = self.table.currentIndex()
+        return self.models.item(index.row()) if index.isValid() else None
+
+    def _chat(self) -> None:
+        model = self.selected()
+        if model is not None and model.info is not None:
+            self.open_in_chat.emit(str(model.path))
+
+    def _import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", str(Path.home()), "GGUF models (*.gguf)")
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str) -> None:
+        self.message.setText(f"Importing {Path(path).name}…")
+
+        def done(result, error) -> None:
+            if error is not None:
+                text = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"Import failed: {error}"
+                self.message.setText(f"Could not import {Path(path).name}: {text}")
+                return
+            self.message.setText(f"Imported {Path(result).name}.")
+            self.library_changed.emit()
+
+        run_task(lambda: import_model(Path(path)), done)
+
+    def _add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models", str(Path.home()))
+        if folder:
+            self.extra_folder_added.emit(folder)
+
+    def _reveal(self) -> None:
+        model = self.selected()
+        if model is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(model.path.parent)))
+
+    def _delete(self) -> None:
+        model = self.selected()
+        if model is None:
+            return
+        if paths.models_dir().resolve() not in model.path.resolve().parents:
+            QMessageBox.information(self, "Delete model", "Hearth only deletes models in its own folder. "
+                                    f"This one lives in {model.path.parent}; remove it there.")
+            return
+        answer = QMessageBox.question(self, "Delete model",
+                                      f"Delete {model.name} ({human_bytes(model.size_bytes)}) from disk?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            delete_model(model.path)
+        except OSError as exc:
+            self.message.setText(f"Could not delete {model.path.name}: {exc}")
+            return
+        self.message.setText(f"Deleted {model.name}.")
+        self.library_changed.emit()
+
+    # drag and drop
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith(".gguf"):
+                self.import_file(url.toLocalFile())
