@@ -7,11 +7,25 @@ import json
 import sys
 from collections.abc import Sequence
 
+from app.engine.protocol import AUTO_LAYERS
+
 EXIT_USAGE = 2
 
 
 class CliError(Exception):
     """A bad option or input: one line on stderr, exit status 2."""
+
+
+def _gpu_layers(text: str) -> int:
+    if text == "auto":
+        return AUTO_LAYERS
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, -1 or auto, got {text!r}") from None
+    if value < -1:
+        raise argparse.ArgumentTypeError("expected a number, -1 or auto")
+    return value
 
 
 class QuietParser(argparse.ArgumentParser):
@@ -38,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--seed", type=int, default=None)
     chat.add_argument("--max-tokens", type=int, default=None)
     chat.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
-    chat.add_argument("--gpu-layers", type=int, default=0, help="layers to offload to the GPU (-1: all)")
-    chat.add_argument("--flash-attn", action="store_true")
+    chat.add_argument("--gpu-layers", type=_gpu_layers, default=AUTO_LAYERS,
+                      help="layers to offload to the GPU: a number, -1 for all, or auto (default: what fits)")
+    chat.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto")
+    chat.add_argument("--kv-cache", choices=["f16", "q8_0", "q4_0"], default="f16", help="KV cache type")
+    chat.add_argument("--batch", type=int, default=512, help="prompt batch size")
+    chat.add_argument("--no-mmap", action="store_true", help="read the model into memory instead of mapping it")
     chat.add_argument("--threads", type=int, default=0)
     chat.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
 
@@ -71,8 +89,12 @@ def run_chat(args: argparse.Namespace) -> int:
     }
     sampling = replace(SamplingParams(), **{k: v for k, v in overrides.items() if v is not None})
     messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", args.prompt)]
+    if args.batch <= 0:
+        raise CliError("--batch must be a positive number")
     options = LoadOptions(
-        path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, flash_attn=args.flash_attn, n_threads=args.threads
+        path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
+        flash_attn={"auto": None, "on": True, "off": False}[args.flash_attn], n_threads=args.threads,
+        n_batch=args.batch, kv_cache_type=args.kv_cache, use_mmap=not args.no_mmap,
     )
     with EngineClient() as engine:
         try:

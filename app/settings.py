@@ -17,8 +17,8 @@ class Settings:
     extra_model_dirs: list[str] = field(default_factory=list)
     last_model: str = ""
     n_ctx: int = 4096
-    n_gpu_layers: int = -1  # -1: decide automatically
-    flash_attn: bool = False
+    n_gpu_layers: int = -2  # -2: as many as fit (auto), -1: all
+    flash_attn: str = "auto"  # auto, on or off
     kv_cache_type: str = "f16"
     n_batch: int = 512
     n_threads: int = 0  # 0: let the engine pick

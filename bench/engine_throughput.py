@@ -132,7 +132,7 @@ def run_alternating(bin_dir: Path, model: Path, args) -> tuple[list, list[dict]]
     greedy = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
     with EngineClient() as engine, Server(bin_dir, model, args) as server:
         engine.load(LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
-                                flash_attn=args.flash_attn, n_threads=args.threads))
+                                flash_attn=bool(args.flash_attn), n_threads=args.threads))
         for i in range(args.runs + 1):
             # a different first word each run so no prompt is served from a cache
             prompt = f"{i} " + PROMPT_WORDS

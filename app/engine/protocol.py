@@ -54,12 +54,16 @@ class ChatMessage:
 class LoadOptions:
     path: str
     n_ctx: int = 4096  # 0: the model's trained context
-    n_gpu_layers: int = 0  # -1: all layers
-    flash_attn: bool = False
+    n_gpu_layers: int = 0  # ALL_LAYERS, AUTO_LAYERS (fit free VRAM), or a count
+    flash_attn: bool | None = None  # None: llama.cpp decides (auto)
     n_threads: int = 0  # 0: engine's choice (physical cores)
     n_batch: int = 512
     kv_cache_type: str = "f16"  # f16, q8_0 or q4_0
     use_mmap: bool = True
+
+
+ALL_LAYERS = -1
+AUTO_LAYERS = -2
 
 
 @dataclass(frozen=True)
@@ -118,10 +122,15 @@ class ModelInfo:
     n_gpu_layers: int
     n_vocab: int
     chat_template: str  # "gguf" or "default"
-    flash_attn: bool
+    flash_attn: bool | None  # as requested: None is llama.cpp's automatic choice
     load_seconds: float
     gpu_backend: str = "none"
     notice: str = ""  # anything the user should know about how it was loaded
+    # the settings llama.cpp actually applied (read back from the context)
+    n_threads: int = 0
+    n_batch: int = 0
+    kv_cache_type: str = "f16"
+    use_mmap: bool = True
 
 
 @dataclass(frozen=True)

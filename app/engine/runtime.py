@@ -15,12 +15,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import llama_cpp
 
 from app.engine.chat_template import ChatTemplate
 from app.engine.protocol import (
+    AUTO_LAYERS,
     ChatMessage,
     EngineError,
     ErrorKind,
@@ -81,6 +82,58 @@ def default_threads() -> int:
         return max((os.cpu_count() or 2) // 2, 1)
 
 
+def resolve_gpu_layers(gguf, options: LoadOptions) -> int:
+    """The layer count llama.cpp will be asked for (n_layers + 1 is everything)."""
+    if options.n_gpu_layers == AUTO_LAYERS:
+        return auto_gpu_layers(gguf, options)
+    if options.n_gpu_layers < 0:
+        return gguf.n_layers + 1
+    return options.n_gpu_layers
+
+
+def load_model(options: LoadOptions, on_progress=None, loader=None, gpu_usable=None) -> "LoadedModel":
+    """Load, and if the GPU runs out of memory, retry once with half the layers and say so.
+
+    It never moves to the CPU without telling: the notice names the layers used.
+    """
+    from app.hardware import supports_gpu_offload
+
+    loader = loader or LoadedModel
+    try:
+        return loader(options, on_progress)
+    except EngineError as exc:
+        usable = supports_gpu_offload() if gpu_usable is None else gpu_usable
+        if exc.kind not in (ErrorKind.OUT_OF_MEMORY, ErrorKind.LOAD_FAILED) or options.n_gpu_layers == 0 or not usable:
+            raise
+        try:
+            gguf = read_gguf_info(options.path)
+        except GGUFFileError:
+            raise exc from None
+        tried = resolve_gpu_layers(gguf, options)
+        fewer = tried // 2
+        if tried == 0:
+            raise
+        try:
+            model = loader(replace(options, n_gpu_layers=fewer), on_progress)
+        except EngineError as again:
+            raise EngineError(again.kind, f"not enough memory with {tried} layers on the GPU, nor with {fewer}: "
+                                          f"{again.message}") from again
+        where = f"{fewer} on the GPU" if fewer else "none on the GPU: it runs on the CPU only"
+        note = f"not enough GPU memory for {tried} layers, so it was loaded with {where}"
+        model.info = replace(model.info, notice="; ".join(n for n in (note, model.info.notice) if n))
+        return model
+
+
+def auto_gpu_layers(gguf, options: LoadOptions) -> int:
+    """Most layers whose weights and KV cache fit free VRAM (0 without a usable GPU)."""
+    from app.hardware import fit_gpu_layers, supports_gpu_offload
+
+    if not supports_gpu_offload():
+        return 0
+    n_ctx = options.n_ctx or gguf.context_length
+    return fit_gpu_layers(gguf, n_ctx, options.kv_cache_type).n_gpu_layers
+
+
 @dataclass
 class Generated:
     text: str
@@ -101,9 +154,8 @@ class LoadedModel:
         self._progress_cb = self._make_progress_callback(on_progress)
 
         mparams = llama_cpp.llama_model_default_params()
-        n_layers = self.gguf.n_layers
-        gpu_layers = options.n_gpu_layers
-        mparams.n_gpu_layers = n_layers + 1 if gpu_layers < 0 else gpu_layers
+        gpu_layers = resolve_gpu_layers(self.gguf, options)
+        mparams.n_gpu_layers = gpu_layers
         mparams.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP if options.use_mmap else llama_cpp.LLAMA_LOAD_MODE_NONE
         mparams.progress_callback = self._progress_cb
         model = llama_cpp.llama_model_load_from_file(self.gguf.shard_paths[0].encode(), mparams)
@@ -125,15 +177,21 @@ class LoadedModel:
         threads = options.n_threads or default_threads()
         cparams.n_threads = threads
         cparams.n_threads_batch = threads
-        cparams.flash_attn_type = (
-            llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if options.flash_attn else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
-        )
-        kv_type = KV_TYPES.get(options.kv_cache_type, llama_cpp.GGML_TYPE_F16)
+        kv_name = options.kv_cache_type if options.kv_cache_type in KV_TYPES else "f16"
+        kv_type = KV_TYPES[kv_name]
+        flash = options.flash_attn
+        if kv_type != llama_cpp.GGML_TYPE_F16 and flash is None:
+            flash = True  # a quantized V cache needs flash attention
+        cparams.flash_attn_type = {
+            None: llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
+            True: llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            False: llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        }[flash]
         cparams.type_k = kv_type
-        if options.flash_attn:
+        if flash:
             cparams.type_v = kv_type
         elif kv_type != llama_cpp.GGML_TYPE_F16:
-            notice.append("the V cache stays f16 without flash attention")
+            notice.append("the V cache stays f16 because flash attention is off")
         cparams.no_perf = True
         ctx = llama_cpp.llama_init_from_model(model, cparams)
         if not ctx:
@@ -189,6 +247,10 @@ class LoadedModel:
             load_seconds=time.perf_counter() - started,
             gpu_backend=gpu_backend(),
             notice="; ".join(notice),
+            n_threads=llama_cpp.llama_n_threads(ctx),
+            n_batch=llama_cpp.llama_n_batch(ctx),
+            kv_cache_type=kv_name,
+            use_mmap=options.use_mmap,
         )
 
     # ------------------------------------------------------------ loading

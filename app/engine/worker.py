@@ -106,7 +106,7 @@ class Worker:
                 self.model = None
 
     def load(self, request: p.Load) -> None:
-        from app.engine.runtime import LoadedModel
+        from app.engine.runtime import load_model
 
         self.unload()
         last = [-1.0]
@@ -117,7 +117,7 @@ class Worker:
                 self.send(p.Progress(request.id, fraction))
 
         with self.model_lock:
-            self.model = LoadedModel(request.options, progress)
+            self.model = load_model(request.options, progress)
         self.send(p.Loaded(request.id, self.model.info))
 
     def chat(self, request: p.Chat) -> None:

@@ -222,10 +222,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, info) -> None:
         self.settings.last_model = info.path
-        ls = self.chat_page.load_settings
-        self.settings.n_ctx = ls.ctx.value()
-        self.settings.n_gpu_layers = ls.gpu_setting()
-        self.settings.flash_attn = ls.flash.isChecked()
+        self.chat_page.load_settings.store_values(self.settings)
         self._save_settings()
         self.statusBar().showMessage(f"Loaded {info.name}", 5000)
 
@@ -240,7 +237,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(QByteArray.fromBase64(states[0].encode()))
             if len(states) > 1:
                 self.chat_page.splitter.restoreState(QByteArray.fromBase64(states[1].encode()))
-        self.chat_page.load_settings.set_values(s.n_ctx, s.n_gpu_layers, s.flash_attn)
+        self.chat_page.load_settings.set_values(s)
         chats = self.store.chats()
         chosen = next((c.id for c in chats if c.id == s.selected_chat), chats[0].id if chats else 0)
         if chosen:

@@ -27,6 +27,8 @@ def render_markdown(text: str, first_code: int = 0) -> tuple[str, list[str]]:
         if token.type in ("fence", "code_block"):
             env["code_blocks"].append(token.content)
     body = _md.renderer.render(tokens, _md.options, env)
+    # Qt's rich text draws no table rules unless asked.
+    body = body.replace("<table>\n", '<table border="1" cellspacing="0" cellpadding="4" style="border-color: #888;">\n')
     return body, env["code_blocks"]
 
 
@@ -38,7 +40,8 @@ def _render_code(self, tokens, idx, options, env):
     lang = html.escape(token.info.strip().split(" ")[0]) if token.info else ""
     label = f"{lang} · " if lang else ""
     return (
-        f'<table class="code" width="100%" cellpadding="8"><tr><td>'
+        f'<table class="code" width="100%" cellpadding="8" style="background-color: rgba(127,127,127,0.14);">'
+        f'<tr><td>'
         f'<pre style="font-family: monospace; white-space: pre-wrap;">{html.escape(token.content.rstrip(chr(10)))}</pre>'
         f'</td></tr></table><p class="codebar" align="right"><small>{label}<a href="copy:{n}">Copy code</a></small></p>'
     )

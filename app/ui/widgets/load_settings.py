@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.protocol import LoadOptions
+from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
 
@@ -74,8 +74,32 @@ class LoadSettings(QWidget):
         self.gpu_auto = QCheckBox("Auto")
         self.gpu_auto.setChecked(True)
         self.gpu_auto.setToolTip("Put as many layers on the GPU as fit in its free memory")
-        self.flash = QCheckBox("Flash attention")
-        self.flash.setToolTip("Faster attention and less memory on most GPUs")
+        self.flash = QComboBox()
+        self.flash.addItem("Auto", None)
+        self.flash.addItem("On", True)
+        self.flash.addItem("Off", False)
+        self.flash.setAccessibleName("Flash attention")
+        self.flash.setToolTip("Faster attention and less memory on most GPUs; Auto lets llama.cpp decide")
+        self.kv_cache = QComboBox()
+        for kind, label in (("f16", "f16 (best quality)"), ("q8_0", "q8_0 (half the memory)"),
+                            ("q4_0", "q4_0 (quarter of the memory)")):
+            self.kv_cache.addItem(label, kind)
+        self.kv_cache.setAccessibleName("KV cache type")
+        self.kv_cache.setToolTip("How the context is stored: smaller types fit longer contexts in less memory")
+        self.batch = QSpinBox()
+        self.batch.setRange(32, 8192)
+        self.batch.setSingleStep(128)
+        self.batch.setValue(512)
+        self.batch.setAccessibleName("Batch size")
+        self.batch.setToolTip("Prompt tokens evaluated per step: larger is faster on GPUs, uses more memory")
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("Automatic")
+        self.threads.setAccessibleName("CPU threads")
+        self.threads.setToolTip("CPU threads for the model (Automatic: one per physical core)")
+        self.mmap = QCheckBox("Memory-map the model file")
+        self.mmap.setChecked(True)
+        self.mmap.setToolTip("Loads faster and shares memory with the file cache; turn off on slow network drives")
         self.estimate = QLabel()
         self.estimate.setObjectName("gpuEstimate")
         self.estimate.setWordWrap(True)
@@ -89,7 +113,11 @@ class LoadSettings(QWidget):
         form.addRow("Context size", self.ctx)
         form.addRow("GPU layers", gpu_row)
         form.addRow("", self.estimate)
-        form.addRow("", self.flash)
+        form.addRow("Flash attention", self.flash)
+        form.addRow("KV cache", self.kv_cache)
+        form.addRow("Batch size", self.batch)
+        form.addRow("CPU threads", self.threads)
+        form.addRow("", self.mmap)
         self.details.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -103,21 +131,22 @@ class LoadSettings(QWidget):
         self.gpu.valueChanged.connect(self._on_gpu_changed)
         self.gpu_auto.toggled.connect(self._on_gpu_changed)
         self.ctx.valueChanged.connect(self._on_gpu_changed)
-        self.flash.toggled.connect(lambda _: self.settings_changed.emit())
+        self.flash.currentIndexChanged.connect(lambda _: self.settings_changed.emit())
+        self.kv_cache.currentIndexChanged.connect(self._on_gpu_changed)
         self._apply_backend()
 
     # ---------------------------------------------------------------- state
 
     def _apply_backend(self) -> None:
         has_gpu = self.gpu_backend != "none"
-        for widget in (self.gpu, self.gpu_auto, self.flash):
+        for widget in (self.gpu, self.gpu_auto):
             widget.setEnabled(has_gpu)
             widget.setToolTip(NO_BACKEND_TIP if not has_gpu else widget.toolTip())
         if not has_gpu:
             self.gpu_auto.setChecked(False)
             self.gpu.setValue(0)
-            self.flash.setChecked(False)
-            self.estimate.setText("CPU only: this llama.cpp build has no GPU backend.")
+            self.estimate.setText("CPU only: this llama.cpp build has no GPU backend. "
+                                  "See README, GPU support, to rebuild it with one.")
         self._on_gpu_changed()
 
     def set_models(self, models: list[LocalModel], keep: str = "") -> None:
@@ -166,7 +195,7 @@ class LoadSettings(QWidget):
             if self.gpu_auto.isChecked():
                 from app.hardware import describe_fit, fit_gpu_layers
 
-                fit = fit_gpu_layers(model.info, self.ctx.value())
+                fit = fit_gpu_layers(model.info, self.ctx.value(), self.kv_cache.currentData())
                 self.gpu.blockSignals(True)
                 self.gpu.setValue(fit.n_gpu_layers)
                 self.gpu.blockSignals(False)
@@ -177,22 +206,41 @@ class LoadSettings(QWidget):
         self.gpu_label.setText(f"{self.gpu.value()} / {total}")
         self.settings_changed.emit()
 
-    def set_values(self, n_ctx: int, n_gpu_layers: int, flash_attn: bool) -> None:
-        self.ctx.setValue(n_ctx)
+    def set_values(self, settings) -> None:
+        """Show saved load settings (app.settings.Settings)."""
+        self.ctx.setValue(settings.n_ctx)
         if self.gpu_backend != "none":
-            self.gpu_auto.setChecked(n_gpu_layers < 0)
-            if n_gpu_layers >= 0:
-                self.gpu.setValue(n_gpu_layers)
-            self.flash.setChecked(flash_attn)
+            self.gpu_auto.setChecked(settings.n_gpu_layers == AUTO_LAYERS)
+            if settings.n_gpu_layers >= 0:
+                self.gpu.setValue(settings.n_gpu_layers)
+        self.flash.setCurrentIndex(max(self.flash.findText(settings.flash_attn.capitalize()), 0))
+        self.kv_cache.setCurrentIndex(max(self.kv_cache.findData(settings.kv_cache_type), 0))
+        self.batch.setValue(settings.n_batch)
+        self.threads.setValue(settings.n_threads)
+        self.mmap.setChecked(settings.use_mmap)
+
+    def store_values(self, settings) -> None:
+        settings.n_ctx = self.ctx.value()
+        settings.n_gpu_layers = self.gpu_setting()
+        settings.flash_attn = self.flash.currentText().lower()
+        settings.kv_cache_type = self.kv_cache.currentData()
+        settings.n_batch = self.batch.value()
+        settings.n_threads = self.threads.value()
+        settings.use_mmap = self.mmap.isChecked()
 
     def options(self, path: str | None = None) -> LoadOptions:
-        gpu_layers = self.gpu.value() if self.gpu_backend != "none" else 0
+        if self.gpu_backend == "none":
+            gpu_layers = 0
+        else:
+            gpu_layers = self.gpu_setting()
         return LoadOptions(path=path or self.current_path(), n_ctx=self.ctx.value(), n_gpu_layers=gpu_layers,
-                           flash_attn=self.flash.isChecked())
+                           flash_attn=self.flash.currentData(), n_threads=self.threads.value(),
+                           n_batch=self.batch.value(), kv_cache_type=self.kv_cache.currentData(),
+                           use_mmap=self.mmap.isChecked())
 
     def gpu_setting(self) -> int:
-        """-1 when automatic, else the chosen layer count (what settings keep)."""
-        return -1 if self.gpu_auto.isChecked() else self.gpu.value()
+        """AUTO_LAYERS when automatic, else the chosen layer count."""
+        return AUTO_LAYERS if self.gpu_auto.isChecked() else self.gpu.value()
 
     def _request_load(self) -> None:
         if self.current_path():
