@@ -127,6 +127,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_md_action)
         file_menu.addAction(self.export_json_action)
         file_menu.addSeparator()
+        self.token_action = QAction("Hugging Face token…", self)
+        self.token_action.setToolTip("A token opens gated and private models; it is stored by huggingface_hub")
+        self.token_action.triggered.connect(self.ask_token)
+        file_menu.addAction(self.token_action)
+        file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -183,6 +188,32 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Export failed", f"Could not write {path}: {exc.strerror or exc}")
         else:
             self.statusBar().showMessage(f"Exported to {path}", 5000)
+
+    # ------------------------------------------------------------ Hub token
+
+    def ask_token(self) -> None:
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        from app.hub.auth import forget_token, save_token
+
+        token, ok = QInputDialog.getText(
+            self, "Hugging Face token",
+            "Paste a read token from huggingface.co/settings/tokens (leave empty to remove the stored one):",
+            QLineEdit.EchoMode.Password)
+        if not ok:
+            return
+        if not token.strip():
+            run_task(forget_token, lambda _r, _e: self.statusBar().showMessage("Hub token removed", 5000))
+            return
+        self.statusBar().showMessage("Checking the token…")
+
+        def done(name, error) -> None:
+            if error is not None:
+                QMessageBox.warning(self, "Hugging Face token", getattr(error, "message", "The token was refused."))
+            else:
+                self.statusBar().showMessage(f"Signed in to Hugging Face as {name}", 8000)
+
+        run_task(lambda: save_token(token), done)
 
     # ------------------------------------------------------------ models
 

@@ -151,3 +151,23 @@ def test_network_gone_mid_download_keeps_the_partial(fake_hub):
         d.run(network_gone)
     assert caught.value.kind == "network"
     assert d.targets[0].with_name("tiny-chat.Q8_0.gguf.part").stat().st_size == 50_000
+
+
+def test_token_is_stored_like_huggingface_hub_and_opens_gated_repos(fake_hub, caplog):
+    from huggingface_hub import get_token
+
+    from app.hub.auth import forget_token, save_token
+
+    fake_hub.gated.add(REPO)
+    with pytest.raises(HubError) as caught:
+        downloader("tiny-chat.Q8_0.gguf").run()
+    assert caught.value.kind == "auth"
+    with pytest.raises(HubError) as bad:
+        save_token("hf_wrong")
+    assert bad.value.kind == "auth" and "hf_wrong" not in bad.value.message
+    assert save_token(fake_hub.valid_token) == "hearth-tester"
+    assert get_token() == fake_hub.valid_token
+    assert downloader("tiny-chat.Q8_0.gguf").run().exists()
+    assert fake_hub.valid_token not in caplog.text
+    forget_token()
+    assert get_token() is None

@@ -56,6 +56,8 @@ class FakeHub:
         self._faults: list[dict] = []
         self._lock = threading.Lock()
         self._sha: dict[tuple[str, str], str] = {}
+        self.valid_token = "hf_valid_test_token"
+        self.gated: set[str] = set()  # repos whose files need the valid token
         self.server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -165,6 +167,13 @@ def _make_handler(hub: FakeHub):
                                    fault["retry_after"])
             if path == "/api/models":
                 return self._search(parse_qs(url.query))
+            if path == "/api/whoami-v2":
+                auth = self.headers.get("Authorization", "")
+                if auth != f"Bearer {hub.valid_token}":
+                    return self._error(401, "", "Invalid credentials in Authorization header")
+                return self._json({"type": "user", "name": "hearth-tester",
+                                   "auth": {"type": "access_token",
+                                            "accessToken": {"displayName": "hearth", "role": "read"}}})
             match = re.match(r"^/api/models/([^/]+/[^/]+)/tree/([^/]+)(?:/(.*))?$", path)
             if match:
                 return self._tree(match[1])
@@ -217,6 +226,8 @@ def _make_handler(hub: FakeHub):
                 return self._error(404, "RepoNotFound", "Repository not found")
             if file_path not in repo.files:
                 return self._error(404, "EntryNotFound", "Entry not found")
+            if repo_id in hub.gated and self.headers.get("Authorization", "") != f"Bearer {hub.valid_token}":
+                return self._error(401, "GatedRepo", "Access to this gated repo is restricted")
             size = repo.size(file_path)
             etag = hub.sha256(repo_id, file_path)
             start = 0
