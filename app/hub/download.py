@@ -22,6 +22,7 @@ from pathlib import Path
 
 from app import paths
 from app.hub.errors import HubError, error_for_status, hub_endpoint, is_offline
+from app.hub.http_fetch import fetch
 from app.hub.quant import GGUFChoice, HubFile
 from app.settings import write_json_atomically
 
@@ -195,7 +196,7 @@ class Downloader:
 
     def _download_part(self, part: HubFile, target: Path, meter: "_Meter") -> None:
         from huggingface_hub import hf_hub_url
-        from huggingface_hub.utils import build_hf_headers, get_session
+        from huggingface_hub.utils import build_hf_headers
 
         url = hf_hub_url(self.record.repo_id, part.path, revision=self.record.revision, endpoint=hub_endpoint())
         partial = target.with_name(target.name + ".part")
@@ -210,7 +211,6 @@ class Downloader:
         if have > part.size:
             partial.unlink()
             digest, have = hashlib.sha256(), 0
-        session = get_session()
         failures = 0
         while have < part.size:
             self._check_stop()
@@ -219,8 +219,8 @@ class Downloader:
             if have:
                 headers["Range"] = f"bytes={have}-"
             try:
-                with session.stream("GET", url, headers=headers, follow_redirects=True, timeout=30.0) as response:
-                    status = response.status_code
+                with fetch(url, headers) as response:
+                    status = response.status
                     if status == 416:  # our partial file is already complete (or the server disagrees)
                         break
                     if status >= 400:
@@ -235,13 +235,10 @@ class Downloader:
                         digest, have = hashlib.sha256(), 0
                         partial.unlink(missing_ok=True)
                     with _Sink(partial, digest) as sink:
-                        for block in response.iter_raw():  # as it arrives: a drop loses nothing
-                            if self._stop.is_set():
-                                break
-                            sink.put(block)
-                            have += len(block)
+                        for n in sink.fill_from(response, self._stop):
+                            have += n
                             failures = 0
-                            meter.advance(len(block))
+                            meter.advance(n)
                     self._check_stop()
             except HubError:
                 raise
@@ -249,13 +246,12 @@ class Downloader:
                 if exc.errno == errno.ENOSPC:
                     raise HubError("disk", f"the disk is full: {part.path} could not be written "
                                            f"(the partial download is kept and can be resumed)") from exc
-                raise HubError("disk", f"could not write {partial}: {exc.strerror or exc}") from exc
-            except Exception as exc:  # noqa: BLE001 - network drops: resume with a Range request
-                failures += 1
-                if failures > MAX_RETRIES:
-                    raise HubError("network", f"the connection dropped while downloading {part.path} "
-                                              f"({type(exc).__name__}); resume it later") from exc
-                self._sleep(self.retry_backoff * 2 ** (failures - 1))
+                if isinstance(exc, _SinkError):
+                    raise HubError("disk", f"could not write {partial}: {exc.strerror or exc}") from exc
+                failures = self._network_failure(failures, part, exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - protocol errors and drops: resume with a Range request
+                failures = self._network_failure(failures, part, exc)
                 continue
             if have < part.size:
                 failures += 1  # the server closed early: try again from where we are
@@ -273,93 +269,119 @@ class Downloader:
                                       "was removed; download it again")
         partial.replace(target)
 
+    def _network_failure(self, failures: int, part: HubFile, exc: BaseException) -> int:
+        failures += 1
+        if failures > MAX_RETRIES:
+            raise HubError("network", f"the connection dropped while downloading {part.path} "
+                                      f"({type(exc).__name__}); resume it later") from exc
+        self._sleep(self.retry_backoff * 2 ** (failures - 1))
+        return failures
+
     def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):
             self._check_stop()
 
 
-class _Sink:
-    """Writes and hashes downloaded bytes on two helper threads.
+class _SinkError(OSError):
+    """Writing the partial file failed (as opposed to the network)."""
 
-    File writes and SHA-256 both release the GIL, so they run beside the socket
-    reads (and beside each other) instead of taking turns with them.
+
+class _Sink:
+    """Hashes and writes downloaded bytes on two helper threads, from a pool of reused buffers.
+
+    The socket is read into buffers we own (no fresh allocations); while one buffer
+    is hashed and written (in parallel, on two threads) the next is being filled.
+    All three spend their time in C with the GIL released.
     """
 
-    BATCH = 1 << 20
+    BUFFERS = 8
 
     def __init__(self, path: Path, digest) -> None:
-        self.path, self.digest = path, digest
-        self.pending: list[bytes] = []
-        self.pending_bytes = 0
-        self.error: BaseException | None = None
-        self.handle = None
-        self.workers = [_Worker(self._write), _Worker(self._hash)]
-
-    def _write(self, blocks: list[bytes]) -> None:
-        # writev: no joined copy of the blocks (fresh memory is slow to touch)
-        fd = self.handle.fileno()
-        written = os.writev(fd, blocks)
-        total = sum(len(b) for b in blocks)
-        if written < total:  # rare short write: finish it the plain way
-            self.handle.write(b"".join(blocks)[written:])
-
-    def _hash(self, blocks: list[bytes]) -> None:
-        for block in blocks:
-            self.digest.update(block)
-
-    def __enter__(self) -> "_Sink":
-        self.handle = self.path.open("ab", buffering=0)
-        for worker in self.workers:
-            worker.start()
-        return self
-
-    def put(self, block: bytes) -> None:
-        for worker in self.workers:
-            if worker.error is not None:
-                raise worker.error
-        self.pending.append(block)
-        self.pending_bytes += len(block)
-        if self.pending_bytes >= self.BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            blocks = self.pending
-            self.pending, self.pending_bytes = [], 0
-            for worker in self.workers:
-                worker.queue.put(blocks)
-
-    def __exit__(self, *exc_info) -> None:
-        # Whatever arrived before a drop or a stop is written: a resume starts after it.
-        self._flush()
-        for worker in self.workers:
-            worker.finish()
-        self.handle.close()
-        errors = [w.error for w in self.workers if w.error is not None]
-        if errors and exc_info[0] is None:
-            raise errors[0]
-
-
-class _Worker(threading.Thread):
-    def __init__(self, job) -> None:
         import queue
 
-        super().__init__(name="download-sink", daemon=True)
-        self.job = job
-        self.queue: queue.Queue = queue.Queue(maxsize=32)
+        self.path, self.digest = path, digest
+        self.free: queue.Queue = queue.Queue()
+        for _ in range(self.BUFFERS):
+            self.free.put(bytearray(CHUNK))
         self.error: BaseException | None = None
+        self._done_lock = threading.Lock()
+        self._done: dict[int, int] = {}
+        self.queues = [queue.Queue(), queue.Queue()]
+        self.threads = [
+            threading.Thread(target=self._drain, args=(self.queues[0], self._hash), daemon=True),
+            threading.Thread(target=self._drain, args=(self.queues[1], self._write), daemon=True),
+        ]
 
-    def run(self) -> None:
-        while (data := self.queue.get()) is not None:
+    def __enter__(self) -> "_Sink":
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def fill_from(self, response, stop: threading.Event):
+        """Read the body into buffers; yield the byte count of each read."""
+        buffer = self.free.get()
+        view = memoryview(buffer)
+        filled = 0
+        try:
+            while not stop.is_set():
+                if self.error is not None:
+                    raise _SinkError(getattr(self.error, "errno", None) or 0, str(self.error))
+                n = response.readinto(view[filled:])
+                if not n:
+                    break
+                filled += n
+                yield n
+                if filled == len(buffer):
+                    self._submit(buffer, filled)
+                    buffer = self.free.get()
+                    view = memoryview(buffer)
+                    filled = 0
+        finally:
+            # Whatever arrived before a drop or a stop is written: a resume starts after it.
+            view.release()
+            if filled:
+                self._submit(buffer, filled)
+
+    def _submit(self, buffer: bytearray, n: int) -> None:
+        for q in self.queues:
+            q.put((buffer, n))
+
+    def _hash(self, data: memoryview) -> None:
+        self.digest.update(data)
+
+    def _write(self, data: memoryview) -> None:
+        written = 0
+        while written < len(data):
+            written += os.write(self.fd, data[written:])
+
+    def _drain(self, q, job) -> None:
+        while (item := q.get()) is not None:
+            buffer, n = item
             if self.error is None:
+                data = memoryview(buffer)[:n]
                 try:
-                    self.job(data)
+                    job(data)
                 except BaseException as exc:  # reported on the downloading thread
                     self.error = exc
+                finally:
+                    data.release()
+            with self._done_lock:  # the buffer is free once both threads are done with it
+                key = id(buffer)
+                self._done[key] = self._done.get(key, 0) + 1
+                if self._done[key] == 2:
+                    del self._done[key]
+                    self.free.put(buffer)
 
-    def finish(self) -> None:
-        self.queue.put(None)
-        self.join()
+    def __exit__(self, *exc_info) -> None:
+        for q in self.queues:
+            q.put(None)
+        for thread in self.threads:
+            thread.join()
+        os.close(self.fd)
+        if self.error is not None and exc_info[0] is None:
+            error = self.error
+            raise _SinkError(getattr(error, "errno", None) or 0, str(error))
 
 
 class _Meter:
