@@ -37,7 +37,7 @@ def diagnose() -> dict:
     backend = hardware.gpu_backend()
     devices = hardware.gpu_devices() if backend != "none" else []
     if not devices:
-        devices = [d for d in hardware._nvml_devices()]  # seen by the driver even if llama.cpp cannot use it
+        devices = hardware.nvml_devices()  # seen by the driver even if llama.cpp cannot use it
     vendor = _detected_gpu_vendor()
     advice = ""
     if backend == "none" and vendor:

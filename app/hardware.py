@@ -75,7 +75,7 @@ def supports_gpu_offload() -> bool:
 # ---------------------------------------------------------------- devices
 
 
-def _nvml_devices() -> list[GpuDevice]:
+def nvml_devices() -> list[GpuDevice]:
     try:
         import pynvml
     except ImportError:
@@ -135,12 +135,12 @@ def _ggml_devices() -> list[GpuDevice]:
 
 
 def gpu_devices() -> list[GpuDevice]:
-    return _nvml_devices() or _ggml_devices()
+    return nvml_devices() or _ggml_devices()
 
 
 def nvidia_gpu_present() -> bool:
     """A GPU is there even if llama.cpp cannot use it (for doctor's advice)."""
-    return bool(_nvml_devices()) or shutil.which("nvidia-smi") is not None
+    return bool(nvml_devices()) or shutil.which("nvidia-smi") is not None
 
 
 def free_ram_bytes() -> int:

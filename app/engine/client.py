@@ -32,6 +32,7 @@ class EngineClient:
         self._last_load: LoadOptions | None = None
         self._active_chat = 0
         self._needs_reload = False  # the worker died: the next request loads _last_load again
+        self._reload_lock = threading.Lock()
         self.info: ModelInfo | None = None  # the model loaded (or, after a crash, to be reloaded)
         self.crashes = 0
 
@@ -102,9 +103,10 @@ class EngineClient:
             self._queues.pop(request_id, None)
 
     def _ensure_model(self) -> None:
-        """After a crash, bring the last model back before the next request."""
-        if self._needs_reload and self._last_load is not None:
-            self.load(self._last_load)
+        """After a crash, bring the last model back before the next request (once, whoever asks)."""
+        with self._reload_lock:
+            if self._needs_reload and self._last_load is not None:
+                self.load(self._last_load)
 
     # ---------------------------------------------------------- requests
 

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.nav_bar = QHBoxLayout()
         self.nav_bar.setContentsMargins(8, 8, 8, 0)
         self.page_buttons: dict[str, QToolButton] = {}
+        self.named_pages: dict[str, QWidget] = {}
         self.add_page("Chats", self.chat_page, "Your conversations (Ctrl+1)")
 
         left = QWidget()
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ pages
 
     def add_page(self, name: str, page: QWidget, tip: str) -> None:
+        """A page in the stack with its button in the sidebar and a Ctrl+N shortcut."""
+        self.named_pages[name] = page
         if self.pages.indexOf(page) < 0:
             self.pages.addWidget(page)
         button = QToolButton()
@@ -100,16 +103,11 @@ class MainWindow(QMainWindow):
             button.setChecked(True)
 
     def show_page(self, name: str) -> None:
-        pages = {"Chats": self.chat_page, **getattr(self, "_named_pages", {})}
-        page = pages.get(name)
+        page = self.named_pages.get(name)
         if page is not None:
             self.pages.setCurrentWidget(page)
             self.page_buttons[name].setChecked(True)
             self.sidebar.setVisible(name == "Chats")
-
-    def register_page(self, name: str, page: QWidget, tip: str) -> None:
-        self._named_pages = {**getattr(self, "_named_pages", {}), name: page}
-        self.add_page(name, page, tip)
 
     # ------------------------------------------------------------ menu
 

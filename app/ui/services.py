@@ -9,29 +9,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
-from app.engine import ChatMessage, Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
-
-
-@dataclass(frozen=True)
-class ChatJob:
-    job_id: int
-    messages: tuple[ChatMessage, ...]
-    sampling: SamplingParams
-    overflow: OverflowPolicy
-
-
-@dataclass(frozen=True)
-class CountJob:
-    job_id: int
-    messages: tuple[ChatMessage, ...]
-    draft: str
-    overflow: OverflowPolicy
-    max_tokens: int
+from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
+from app.engine.protocol import Chat, Count
 
 
 class _EngineWorker(QObject):
@@ -58,23 +41,24 @@ class _EngineWorker(QObject):
             self.loaded.emit(info)
 
     @Slot(object)
-    def chat(self, job: ChatJob) -> None:
+    def chat(self, job: Chat) -> None:
+        # The job is the protocol's own request; its id is the GUI's job id, not the engine's.
         for event in self.client.chat(job.messages, job.sampling, job.overflow):
             if isinstance(event, Token):
-                self.token.emit(job.job_id, event.text, event.n_tokens)
+                self.token.emit(job.id, event.text, event.n_tokens)
             elif isinstance(event, Done):
-                self.finished.emit(job.job_id, event)
+                self.finished.emit(job.id, event)
             elif isinstance(event, Error):
-                self.failed.emit(job.job_id, event.kind.value, event.message)
+                self.failed.emit(job.id, event.kind.value, event.message)
 
     @Slot(object)
-    def count(self, job: CountJob) -> None:
+    def count(self, job: Count) -> None:
         try:
             result = self.client.count(job.messages, job.draft, job.overflow, job.max_tokens)
         except EngineError as exc:
-            self.count_failed.emit(job.job_id, exc.message)
+            self.count_failed.emit(job.id, exc.message)
         else:
-            self.counted.emit(job.job_id, result)
+            self.counted.emit(job.id, result)
 
 
 class EngineService(QObject):
@@ -113,14 +97,14 @@ class EngineService(QObject):
         self._do_load.emit(options)
 
     def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy) -> int:
-        job = ChatJob(self.next_job_id(), tuple(messages), sampling, overflow)
+        job = Chat(self.next_job_id(), tuple(messages), sampling, overflow)
         self._do_chat.emit(job)
-        return job.job_id
+        return job.id
 
     def count(self, messages, draft: str, overflow: OverflowPolicy, max_tokens: int) -> int:
-        job = CountJob(self.next_job_id(), tuple(messages), draft, overflow, max_tokens)
+        job = Count(self.next_job_id(), tuple(messages), draft, overflow, max_tokens)
         self._do_count.emit(job)
-        return job.job_id
+        return job.id
 
     def cancel(self) -> None:
         self.client.cancel()

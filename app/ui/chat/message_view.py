@@ -53,14 +53,16 @@ class MarkdownView(QTextBrowser):
 
     copy_code = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, grow: bool = True) -> None:
         super().__init__(parent)
+        self.grow = grow  # False: a fixed-size reader that scrolls (the model card)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        if grow:
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.document().setDocumentMargin(2)
         # The height follows the content: measured after each change and on resize.
         self.anchorClicked.connect(self._on_anchor)
@@ -122,6 +124,8 @@ class MarkdownView(QTextBrowser):
         self._code_blocks = self._stable_codes + tail_codes
 
     def _fit_height(self) -> None:
+        if not self.grow:
+            return
         document = self.document()
         width = self.viewport().width()
         if document.textWidth() != width:

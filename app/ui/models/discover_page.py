@@ -104,10 +104,8 @@ class DiscoverPage(QWidget):
         self.download_button = QPushButton("Download")
         self.download_button.setToolTip("Download the selected file into your models folder")
         self.download_button.setEnabled(False)
-        self.card = MarkdownView()
+        self.card = MarkdownView(grow=False)
         self.card.setAccessibleName("Model card")
-        self.card.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.card_scroll_fix()
         self.catalog = TableModel(["Starter model", "Size", "Licence", "About"], self)
         self.catalog_table = make_table(self.catalog, "Starter models")
         self.catalog_button = QPushButton("Download starter model")
@@ -153,10 +151,6 @@ class DiscoverPage(QWidget):
         downloads.download_failed.connect(self.show_message)
         self._fill_catalog()
         self.show_offline_state()
-
-    def card_scroll_fix(self) -> None:
-        # The card is read in a tab: it scrolls instead of growing.
-        self.card._fit_height = lambda: None  # type: ignore[method-assign]
 
     def show_offline_state(self) -> None:
         if is_offline():

@@ -14,8 +14,8 @@ def add_model_pages(window) -> None:
     window.downloads = downloads
     window.library_page = library
     window.discover_page = discover
-    window.register_page("Models", library, "Models on this computer (Ctrl+2)")
-    window.register_page("Discover", discover, "Find and download models from Hugging Face (Ctrl+3)")
+    window.add_page("Models", library, "Models on this computer (Ctrl+2)")
+    window.add_page("Discover", discover, "Find and download models from Hugging Face (Ctrl+3)")
 
     def on_library(models) -> None:
         library.set_models(models)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -269,6 +267,3 @@ class LoadSettings(QWidget):
         self.status.setStyleSheet("color: #dc2626;")
         self.status.setText(text)
 
-
-def model_label(path: str) -> str:
-    return Path(path).stem
