@@ -158,9 +158,11 @@ class MainWindow(QMainWindow):
         self.settings.selected_chat = chat_id
 
     def _on_chat_changed(self, chat_id: int) -> None:
+        # chat_id may be a chat in the background (a reply finished there): the list's
+        # order and titles change, the selection stays on the chat on screen.
         self.sidebar.refresh()
-        self.sidebar.select(chat_id, emit=False)
-        self.settings.selected_chat = chat_id
+        self.sidebar.select(self.chat_page.chat_id, emit=False)
+        self.settings.selected_chat = self.chat_page.chat_id
 
     def _on_chat_deleted(self, chat_id: int) -> None:
         chats = self.store.chats()
@@ -288,7 +290,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.closing.emit()
         if self.chat_page.streaming:
-            self.chat_page._finish_stream_early()
+            self.chat_page.finish_stream_early()
         self.chat_page._save_system_prompt()
         self._save_settings()
         super().closeEvent(event)

@@ -226,3 +226,41 @@ def test_send_without_a_model_says_what_to_do(qtbot, window):
     type_and_send(qtbot, page, "Hello")
     assert "Load a model first" in page.notice.text()
     assert page.composer.text() == "Hello"  # nothing is lost
+
+
+def test_a_reply_keeps_streaming_while_you_read_another_chat(qtbot, window, tiny_model):
+    page = window.chat_page
+    load(qtbot, window, tiny_model, n_ctx=4096)
+    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=1500), emit=True)
+    type_and_send(qtbot, page, "Hello")
+    first_chat = page.chat_id
+    qtbot.waitUntil(lambda: page.messages.item(1).content != "", timeout=20000)
+    assert page.streaming  # 1500 tokens take a few hundred milliseconds at least
+    window.new_chat()  # look elsewhere while it writes
+    assert page.chat_id != first_chat and page.messages.rowCount() == 0
+    assert page.composer.send_button.isVisible()
+    type_and_send(qtbot, page, "meanwhile")
+    if page.streaming:
+        assert "still being written" in page.notice.text() and page.composer.text() == "meanwhile"
+    wait_reply(qtbot, page)
+    window.sidebar.select(first_chat)
+    assert page.chat_id == first_chat
+    reply = page.messages.item(1)
+    assert not reply.streaming and reply.stats["completion_tokens"] == 1500 and reply.error == ""
+    assert window.store.messages(first_chat)[1].complete
+
+
+def test_switching_back_shows_the_reply_still_streaming(qtbot, window, tiny_model):
+    page = window.chat_page
+    load(qtbot, window, tiny_model, n_ctx=2048)
+    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=1800), emit=True)
+    type_and_send(qtbot, page, "Hello")
+    first_chat = page.chat_id
+    qtbot.waitUntil(lambda: page.messages.item(1).content != "", timeout=20000)
+    window.new_chat()
+    window.sidebar.select(first_chat)
+    if page.streaming:  # normally: 1800 tokens take most of a second
+        assert page.messages.item(1).streaming
+        assert page.composer.stop_button.isVisibleTo(page)
+    wait_reply(qtbot, page)
+    assert page.messages.item(1).stats["completion_tokens"] == 1800

@@ -158,9 +158,17 @@ class ChatPage(QWidget):
     def streaming(self) -> bool:
         return self._stream is not None
 
+    def _streaming_here(self) -> bool:
+        """A reply is being written in the chat on screen."""
+        return self._stream is not None and self._stream["attached"]
+
     def open_chat(self, chat_id: int) -> None:
-        if self.streaming:
-            self._finish_stream_early()
+        # A reply being written keeps going when you look at another chat: it is saved
+        # as it streams and shown again, still streaming, when you come back.
+        if self._stream is not None:
+            self._flush()
+            self.store.update_message(self._stream["record"], content=self._stream["content"])
+            self._stream["persisted"] = time.monotonic()
         self._save_system_prompt()
         chat = self.store.chat(chat_id)
         if chat is None:
@@ -174,11 +182,18 @@ class ChatPage(QWidget):
         self.overflow.blockSignals(True)
         self.overflow.setCurrentIndex(max(self.overflow.findData(chat.overflow), 0))
         self.overflow.blockSignals(False)
-        items = [
-            ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
-                     m.error or ("" if m.complete else "This reply was interrupted."))
-            for m in self.store.messages(chat_id)
-        ]
+        stream = self._stream
+        items = []
+        for m in self.store.messages(chat_id):
+            if stream is not None and m.id == stream["record"]:
+                stream["row"] = len(items)
+                items.append(ChatItem(m.id, m.role, stream["content"], m.model, streaming=True))
+                continue
+            items.append(ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
+                                  m.error or ("" if m.complete else "This reply was interrupted.")))
+        if stream is not None:
+            stream["attached"] = stream["chat"] == chat_id
+        self.composer.set_busy(self._streaming_here())
         self.messages.set_items(items)
         if chat.model_path and not self._loading:
             self.load_settings.select_path(chat.model_path)
@@ -267,14 +282,14 @@ class ChatPage(QWidget):
             if not self._loading:
                 self.meter.clear("Load a model to start chatting")
             return
-        draft = "" if self.streaming else self.composer.text()
+        draft = "" if self._streaming_here() else self.composer.text()
         self._pending_count = self.engine.count(self.history(), draft, self.overflow_policy(),
                                                 self.sampling.params().max_tokens)
 
     def _on_counted(self, job_id: int, result: CountResult) -> None:
         if job_id == self._pending_count:
             self.meter.set_count(result)
-            if self.streaming:
+            if self._streaming_here():
                 self.meter.add_streamed(self._stream["n_tokens"])
 
     def _on_count_failed(self, job_id: int, message: str) -> None:
@@ -285,6 +300,11 @@ class ChatPage(QWidget):
 
     def send(self, text: str) -> None:
         if self.streaming:
+            if not self._stream["attached"]:
+                chat = self.store.chat(self._stream["chat"])
+                self.show_notice(f"A reply is still being written in “{chat.title if chat else 'another chat'}”: "
+                                 "wait for it or press Stop, then send.")
+                self.composer.set_text(text)
             return
         if self.engine.info is None and not self._loading:
             self.show_notice("Load a model first: choose one above and press Load.")
@@ -310,8 +330,8 @@ class ChatPage(QWidget):
                                         sampling=sampling.to_dict(), complete=False)
         row = self.messages.append(ChatItem(record.id, "assistant", "", model_name, streaming=True))
         job_id = self.engine.chat(history, sampling, self.overflow_policy())
-        self._stream = {"job": job_id, "row": row, "record": record.id, "buffer": [], "content": "",
-                        "n_tokens": 0, "persisted": time.monotonic()}
+        self._stream = {"job": job_id, "chat": self.chat_id, "attached": True, "row": row, "record": record.id,
+                        "buffer": [], "content": "", "n_tokens": 0, "persisted": time.monotonic()}
         self.composer.set_busy(True)
         self.meter.set_speed("waiting for the first token…")
         self._pending_count = self.engine.count(history, "", self.overflow_policy(), sampling.max_tokens)
@@ -330,9 +350,10 @@ class ChatPage(QWidget):
             return
         stream["content"] += "".join(stream["buffer"])
         stream["buffer"].clear()
-        self.messages.update(stream["row"], content=stream["content"])
-        self.meter.add_streamed(stream["n_tokens"])
-        self.meter.set_speed(f"{stream['n_tokens']} tokens…")
+        if stream["attached"]:
+            self.messages.update(stream["row"], content=stream["content"])
+            self.meter.add_streamed(stream["n_tokens"])
+            self.meter.set_speed(f"{stream['n_tokens']} tokens…")
         now = time.monotonic()
         if now - stream["persisted"] >= PERSIST_SECONDS:
             self.store.update_message(stream["record"], content=stream["content"])
@@ -352,13 +373,16 @@ class ChatPage(QWidget):
         stats = asdict(done.stats)
         stats["stop_reason"] = done.stats.stop_reason.value
         content = done.text if done.text else stream["content"]
-        self.messages.update(stream["row"], content=content, streaming=False, stats=stats, error="")
         self.store.update_message(stream["record"], content=content, stats=stats, complete=True)
-        self.meter.set_speed(format_stats(stats))
-        if done.stats.stop_reason.value == "context_full":
-            self.show_notice("The reply stopped because the context window is full.")
         self.last_done = done
-        self.chat_changed.emit(self.chat_id)
+        if stream["attached"]:
+            self.messages.update(stream["row"], content=content, streaming=False, stats=stats, error="")
+            self.meter.set_speed(format_stats(stats))
+            if done.stats.stop_reason.value == "context_full":
+                self.show_notice("The reply stopped because the context window is full.")
+        else:
+            self.show_notice("")
+        self.chat_changed.emit(stream["chat"])
         self.request_count()
 
     def _on_failed(self, job_id: int, kind: str, message: str) -> None:
@@ -367,20 +391,22 @@ class ChatPage(QWidget):
         stream = self._end_stream()
         content = stream["content"]
         error = f"Stopped: {message}"
-        self.messages.update(stream["row"], content=content, streaming=False, error=error)
+        if stream["attached"]:
+            self.messages.update(stream["row"], content=content, streaming=False, error=error)
         self.store.update_message(stream["record"], content=content, complete=False, error=error)
         self.meter.set_speed("")
         self.show_notice(message if kind != "crashed" else
                          "The engine stopped unexpectedly. The partial reply is kept; send again to continue.")
         self.request_count()
 
-    def _finish_stream_early(self) -> None:
-        """Switching chats while a reply streams: stop it and keep what arrived."""
+    def finish_stream_early(self) -> None:
+        """The window closes while a reply streams: stop it and keep what arrived."""
         self.engine.cancel()
         stream = self._end_stream()
-        self.messages.update(stream["row"], streaming=False)
+        if stream["attached"]:
+            self.messages.update(stream["row"], streaming=False)
         self.store.update_message(stream["record"], content=stream["content"], complete=False,
-                                  error="Stopped when you left the chat.")
+                                  error="Stopped when Hearth was closed.")
 
     def stop(self) -> None:
         if self.streaming:
