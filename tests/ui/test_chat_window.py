@@ -264,3 +264,21 @@ def test_switching_back_shows_the_reply_still_streaming(qtbot, window, tiny_mode
         assert page.composer.stop_button.isVisibleTo(page)
     wait_reply(qtbot, page)
     assert page.messages.item(1).stats["completion_tokens"] == 1800
+
+
+def test_choosing_a_model_in_the_picker_loads_it_with_progress(qtbot, window, scripted_model, tiny_model):
+    page = window.chat_page
+    load(qtbot, window, tiny_model)
+    window.open_with_model(str(scripted_model))  # both are in the picker now
+    qtbot.waitUntil(lambda: window.engine.info is not None and window.engine.info.name == "Scripted Tiny",
+                    timeout=20000)
+    picker = page.load_settings.picker
+    index = picker.findData(str(tiny_model))
+    picker.setCurrentIndex(index)
+    progress = []
+    page.load_settings.progress.valueChanged.connect(progress.append)
+    with qtbot.waitSignal(page.model_loaded, timeout=20000) as blocker:
+        picker.activated.emit(index)  # what a click on the entry does
+    assert blocker.args[0].path == str(tiny_model)
+    assert progress and max(progress) == 100
+    assert "Tiny Test Model" in page.load_settings.status.text()

@@ -41,7 +41,7 @@ class LoadSettings(QWidget):
         self.picker.setAccessibleName("Model")
         self.picker.setToolTip("Choose a local model to chat with")
         self.load_button = QPushButton("Load")
-        self.load_button.setToolTip("Load the chosen model with these settings")
+        self.load_button.setToolTip("Load (or reload) the chosen model with these settings")
         self.more = QToolButton()
         self.more.setText("Settings")
         self.more.setCheckable(True)
@@ -126,6 +126,7 @@ class LoadSettings(QWidget):
         self.more.toggled.connect(self.details.setVisible)
         self.load_button.clicked.connect(self._request_load)
         self.picker.currentIndexChanged.connect(self._on_model_chosen)
+        self.picker.activated.connect(lambda _i: self._request_load())  # choosing a model loads it
         self.gpu.valueChanged.connect(self._on_gpu_changed)
         self.gpu_auto.toggled.connect(self._on_gpu_changed)
         self.ctx.valueChanged.connect(self._on_gpu_changed)
