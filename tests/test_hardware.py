@@ -78,7 +78,7 @@ def test_machine_fit_for_hub_files(size, vram, ram, verdict):
 
 
 def test_out_of_gpu_memory_retries_once_with_fewer_layers(tiny_model):
-    from app.engine.runtime import load_model
+    from app.engine.offload import load_model
 
     tried = []
 

@@ -15,13 +15,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import llama_cpp
 
 from app.engine.chat_template import ChatTemplate
+from app.engine.offload import resolve_gpu_layers
 from app.engine.protocol import (
-    AUTO_LAYERS,
     ChatMessage,
     EngineError,
     ErrorKind,
@@ -80,58 +80,6 @@ def default_threads() -> int:
         return max(psutil.cpu_count(logical=False) or 1, 1)
     except Exception:
         return max((os.cpu_count() or 2) // 2, 1)
-
-
-def resolve_gpu_layers(gguf, options: LoadOptions) -> int:
-    """The layer count llama.cpp will be asked for (n_layers + 1 is everything)."""
-    if options.n_gpu_layers == AUTO_LAYERS:
-        return auto_gpu_layers(gguf, options)
-    if options.n_gpu_layers < 0:
-        return gguf.n_layers + 1
-    return options.n_gpu_layers
-
-
-def load_model(options: LoadOptions, on_progress=None, loader=None, gpu_usable=None) -> "LoadedModel":
-    """Load, and if the GPU runs out of memory, retry once with half the layers and say so.
-
-    It never moves to the CPU without telling: the notice names the layers used.
-    """
-    from app.hardware import supports_gpu_offload
-
-    loader = loader or LoadedModel
-    try:
-        return loader(options, on_progress)
-    except EngineError as exc:
-        usable = supports_gpu_offload() if gpu_usable is None else gpu_usable
-        if exc.kind not in (ErrorKind.OUT_OF_MEMORY, ErrorKind.LOAD_FAILED) or options.n_gpu_layers == 0 or not usable:
-            raise
-        try:
-            gguf = read_gguf_info(options.path)
-        except GGUFFileError:
-            raise exc from None
-        tried = resolve_gpu_layers(gguf, options)
-        fewer = tried // 2
-        if tried == 0:
-            raise
-        try:
-            model = loader(replace(options, n_gpu_layers=fewer), on_progress)
-        except EngineError as again:
-            raise EngineError(again.kind, f"not enough memory with {tried} layers on the GPU, nor with {fewer}: "
-                                          f"{again.message}") from again
-        where = f"{fewer} on the GPU" if fewer else "none on the GPU: it runs on the CPU only"
-        note = f"not enough GPU memory for {tried} layers, so it was loaded with {where}"
-        model.info = replace(model.info, notice="; ".join(n for n in (note, model.info.notice) if n))
-        return model
-
-
-def auto_gpu_layers(gguf, options: LoadOptions) -> int:
-    """Most layers whose weights and KV cache fit free VRAM (0 without a usable GPU)."""
-    from app.hardware import fit_gpu_layers, supports_gpu_offload
-
-    if not supports_gpu_offload():
-        return 0
-    n_ctx = options.n_ctx or gguf.context_length
-    return fit_gpu_layers(gguf, n_ctx, options.kv_cache_type).n_gpu_layers
 
 
 @dataclass

@@ -106,7 +106,7 @@ class Worker:
                 self.model = None
 
     def load(self, request: p.Load) -> None:
-        from app.engine.runtime import load_model
+        from app.engine.offload import load_model
 
         self.unload()
         last = [-1.0]
