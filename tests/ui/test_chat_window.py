@@ -16,6 +16,16 @@ def type_and_send(qtbot, page, text: str) -> None:
     qtbot.keyClick(page.composer.edit, Qt.Key.Key_Return)
 
 
+def start_long_reply(qtbot, window, model, n_ctx: int, max_tokens: int):
+    """Load the random model, send a message and wait until the reply is streaming."""
+    page = window.chat_page
+    load(qtbot, window, model, n_ctx=n_ctx)
+    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=max_tokens), emit=True)
+    type_and_send(qtbot, page, "Hello")
+    qtbot.waitUntil(lambda: page.streaming and page.messages.item(1).content != "", timeout=20000)
+    return page
+
+
 def test_send_shows_streamed_reply_and_stats(qtbot, window, scripted_model):
     page = window.chat_page
     info = load(qtbot, window, scripted_model)
@@ -50,11 +60,7 @@ def test_shift_enter_adds_a_line_and_enter_sends(qtbot, window, scripted_model):
 
 
 def test_stop_keeps_the_partial_reply(qtbot, window, tiny_model):
-    page = window.chat_page
-    load(qtbot, window, tiny_model, n_ctx=4096)
-    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=0), emit=True)
-    type_and_send(qtbot, page, "Hello")
-    qtbot.waitUntil(lambda: page.streaming and page.messages.item(1).content != "", timeout=20000)
+    page = start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
     qtbot.keyClick(page.composer.edit, Qt.Key.Key_Escape)
     wait_reply(qtbot, page)
     reply = page.messages.item(1)
@@ -165,11 +171,7 @@ def test_restart_restores_chat_and_settings(qtbot, make_window, scripted_model):
 
 
 def test_engine_killed_mid_reply_keeps_partial_and_next_message_works(qtbot, window, tiny_model):
-    page = window.chat_page
-    load(qtbot, window, tiny_model, n_ctx=4096)
-    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=0), emit=True)
-    type_and_send(qtbot, page, "Hello")
-    qtbot.waitUntil(lambda: page.streaming and page.messages.item(1).content != "", timeout=20000)
+    page = start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
     window.engine.client.kill()
     wait_reply(qtbot, page)
     reply = page.messages.item(1)
@@ -229,13 +231,8 @@ def test_send_without_a_model_says_what_to_do(qtbot, window):
 
 
 def test_a_reply_keeps_streaming_while_you_read_another_chat(qtbot, window, tiny_model):
-    page = window.chat_page
-    load(qtbot, window, tiny_model, n_ctx=4096)
-    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=1500), emit=True)
-    type_and_send(qtbot, page, "Hello")
+    page = start_long_reply(qtbot, window, tiny_model, n_ctx=2048, max_tokens=1500)
     first_chat = page.chat_id
-    qtbot.waitUntil(lambda: page.messages.item(1).content != "", timeout=20000)
-    assert page.streaming  # 1500 tokens take a few hundred milliseconds at least
     window.new_chat()  # look elsewhere while it writes
     assert page.chat_id != first_chat and page.messages.rowCount() == 0
     assert page.composer.send_button.isVisible()
@@ -251,12 +248,8 @@ def test_a_reply_keeps_streaming_while_you_read_another_chat(qtbot, window, tiny
 
 
 def test_switching_back_shows_the_reply_still_streaming(qtbot, window, tiny_model):
-    page = window.chat_page
-    load(qtbot, window, tiny_model, n_ctx=2048)
-    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=1800), emit=True)
-    type_and_send(qtbot, page, "Hello")
+    page = start_long_reply(qtbot, window, tiny_model, n_ctx=2048, max_tokens=1800)
     first_chat = page.chat_id
-    qtbot.waitUntil(lambda: page.messages.item(1).content != "", timeout=20000)
     window.new_chat()
     window.sidebar.select(first_chat)
     if page.streaming:  # normally: 1800 tokens take most of a second
