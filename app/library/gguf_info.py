@@ -99,8 +99,8 @@ def _read_one(path: Path):
     check_file(path)
     try:
         reader = GGUFReader(str(path), "r")
-    except Exception as exc:
-        raise GGUFFileError("truncated", f"the GGUF file is damaged or incomplete ({exc}): {path.name}") from exc
+    except Exception as exc:  # the reader's own words (numpy shapes) would mean nothing to a person
+        raise GGUFFileError("truncated", f"the GGUF file is damaged or incomplete: {path.name}") from exc
     size = path.stat().st_size
     for tensor in reader.tensors:
         if int(tensor.data_offset) + int(tensor.n_bytes) > size:

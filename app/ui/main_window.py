@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(self.nav_bar)
         left_layout.addWidget(self.sidebar, 1)
+        left_layout.addStretch(0)  # keeps the page buttons at the top when the chat list is hidden
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.pages)

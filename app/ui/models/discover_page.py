@@ -6,6 +6,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -65,14 +66,18 @@ class TableModel(QAbstractTableModel):
         return self.rows[row][1]
 
 
-def make_table(model: QAbstractTableModel, name: str) -> QTableView:
+def make_table(model: QAbstractTableModel, name: str, stretch_column: int = -1) -> QTableView:
+    """A read-only, row-selecting table; columns fit their contents, one stretches."""
     table = QTableView()
     table.setModel(model)
     table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
     table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch_column % model.columnCount(), QHeaderView.ResizeMode.Stretch)
     table.verticalHeader().setVisible(False)
+    table.setWordWrap(False)
     table.setAccessibleName(name)
     return table
 
@@ -98,7 +103,7 @@ class DiscoverPage(QWidget):
         self.message.setWordWrap(True)
 
         self.repos = TableModel(["Repository", "Downloads", "Likes", "Updated"], self)
-        self.repo_table = make_table(self.repos, "Search results")
+        self.repo_table = make_table(self.repos, "Search results", stretch_column=0)
         self.files = TableModel(["Quant", "Size", "This computer", "File"], self)
         self.file_table = make_table(self.files, "GGUF files")
         self.download_button = QPushButton("Download")
@@ -108,6 +113,7 @@ class DiscoverPage(QWidget):
         self.card.setAccessibleName("Model card")
         self.catalog = TableModel(["Starter model", "Size", "Licence", "About"], self)
         self.catalog_table = make_table(self.catalog, "Starter models")
+        self.catalog_table.setMaximumHeight(190)
         self.catalog_button = QPushButton("Download starter model")
         self.catalog_box = QWidget()
         catalog_layout = QVBoxLayout(self.catalog_box)
@@ -149,12 +155,17 @@ class DiscoverPage(QWidget):
         self.download_button.clicked.connect(self.download_selected)
         self.catalog_button.clicked.connect(self.download_catalog_entry)
         downloads.download_failed.connect(self.show_message)
+        downloads.download_finished.connect(self._on_downloaded)
         self._fill_catalog()
         self.show_offline_state()
 
     def show_offline_state(self) -> None:
         if is_offline():
             self.show_message(OFFLINE_TEXT)
+
+    def _on_downloaded(self, path: str) -> None:
+        self.show_message(f"Downloaded {path.rsplit('/', 1)[-1]}: it is in your Models and in the chat's "
+                          "model picker.")
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -71,6 +71,9 @@ class LibraryPage(QWidget):
         self.models.set_rows(rows)
         if not rows:
             self.message.setText("No models yet. Get one from Discover, or drop a .gguf file here to import it.")
+        else:
+            self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
+                                 "Drop a .gguf file here to import it.")
 
     def selected(self) -> LocalModel | None:
         index = self.table.currentIndex()
