@@ -47,7 +47,9 @@ def test_pause_then_resume_after_restart_fetches_only_missing_bytes(fake_hub):
     first = downloader("tiny-chat.Q8_0.gguf")
 
     def pause_midway(progress):
-        first.pause()  # the first progress report comes after the first block arrives
+        first.pause()  # the user pauses as soon as the first bytes show
+
+    fake_hub.drop_after("tiny-chat.Q8_0.gguf", 100_000)  # a slow link: only part has arrived
     with pytest.raises(HubError) as caught:
         first.run(pause_midway)
     assert caught.value.kind == "paused"

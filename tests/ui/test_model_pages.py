@@ -115,6 +115,7 @@ def test_paused_download_is_listed_after_restart_and_resumes(qtbot, make_window,
 
     choice = next(c for c in list_gguf_files(REPO) if c.name == "tiny-chat.Q8_0.gguf")
     first = Downloader(DownloadRecord.for_choice(REPO, choice), retry_backoff=0.01)
+    fake_hub.drop_after("tiny-chat.Q8_0.gguf", 100_000)  # only part arrives before the pause
     with pytest.raises(HubError):
         first.run(lambda p: first.pause())
     window = make_window()
