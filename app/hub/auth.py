@@ -47,11 +47,5 @@ def save_token(token: str) -> str:
     return name
 
 
-def stored_token() -> str | None:
-    from huggingface_hub import get_token
-
-    return get_token()
-
-
 def forget_token() -> None:
     _token_path().unlink(missing_ok=True)
