@@ -7,7 +7,7 @@ the model does) and the message model (what is shown). GUI thread only.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -34,6 +34,21 @@ from app.ui.widgets.context_meter import ContextMeter
 from app.ui.widgets.load_settings import LoadSettings
 from app.ui.widgets.sampling_panel import SamplingPanel
 
+@dataclass
+class StreamingReply:
+    """The reply being written: where it is shown and saved, and what has arrived."""
+
+    job: int  # the engine job
+    chat: int  # the chat it belongs to
+    row: int  # its row in the message model while that chat is on screen
+    record: int  # its message id in the store
+    attached: bool = True  # its chat is the one on screen
+    buffer: list[str] = field(default_factory=list)  # text not yet shown
+    content: str = ""  # text shown so far
+    n_tokens: int = 0
+    persisted: float = 0.0  # when the content was last written to the store
+
+
 FLUSH_MS = 40  # streamed text reaches the view at most 25 times a second
 PERSIST_SECONDS = 1.0  # a streaming reply is written to disk at least this often
 COUNT_DEBOUNCE_MS = 150
@@ -56,7 +71,7 @@ class ChatPage(QWidget):
         self.engine = engine
         self.chat_id = 0
         self.messages = MessageModel(self)
-        self._stream: dict | None = None
+        self._stream: StreamingReply | None = None
         self._pending_count = 0
         self._loading = False
 
@@ -160,15 +175,15 @@ class ChatPage(QWidget):
 
     def _streaming_here(self) -> bool:
         """A reply is being written in the chat on screen."""
-        return self._stream is not None and self._stream["attached"]
+        return self._stream is not None and self._stream.attached
 
     def open_chat(self, chat_id: int) -> None:
         # A reply being written keeps going when you look at another chat: it is saved
         # as it streams and shown again, still streaming, when you come back.
         if self._stream is not None:
             self._flush()
-            self.store.update_message(self._stream["record"], content=self._stream["content"])
-            self._stream["persisted"] = time.monotonic()
+            self.store.update_message(self._stream.record, content=self._stream.content)
+            self._stream.persisted = time.monotonic()
         self._save_system_prompt()
         chat = self.store.chat(chat_id)
         if chat is None:
@@ -185,14 +200,14 @@ class ChatPage(QWidget):
         stream = self._stream
         items = []
         for m in self.store.messages(chat_id):
-            if stream is not None and m.id == stream["record"]:
-                stream["row"] = len(items)
-                items.append(ChatItem(m.id, m.role, stream["content"], m.model, streaming=True))
+            if stream is not None and m.id == stream.record:
+                stream.row = len(items)
+                items.append(ChatItem(m.id, m.role, stream.content, m.model, streaming=True))
                 continue
             items.append(ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
                                   m.error or ("" if m.complete else "This reply was interrupted.")))
         if stream is not None:
-            stream["attached"] = stream["chat"] == chat_id
+            stream.attached = stream.chat == chat_id
         self.composer.set_busy(self._streaming_here())
         self.messages.set_items(items)
         if chat.model_path and not self._loading:
@@ -290,7 +305,7 @@ class ChatPage(QWidget):
         if job_id == self._pending_count:
             self.meter.set_count(result)
             if self._streaming_here():
-                self.meter.add_streamed(self._stream["n_tokens"])
+                self.meter.add_streamed(self._stream.n_tokens)
 
     def _on_count_failed(self, job_id: int, message: str) -> None:
         if job_id == self._pending_count and self.engine.info is not None:
@@ -300,8 +315,8 @@ class ChatPage(QWidget):
 
     def send(self, text: str) -> None:
         if self.streaming:
-            if not self._stream["attached"]:
-                chat = self.store.chat(self._stream["chat"])
+            if not self._stream.attached:
+                chat = self.store.chat(self._stream.chat)
                 self.show_notice(f"A reply is still being written in “{chat.title if chat else 'another chat'}”: "
                                  "wait for it or press Stop, then send.")
                 self.composer.set_text(text)
@@ -330,8 +345,7 @@ class ChatPage(QWidget):
                                         sampling=sampling.to_dict(), complete=False)
         row = self.messages.append(ChatItem(record.id, "assistant", "", model_name, streaming=True))
         job_id = self.engine.chat(history, sampling, self.overflow_policy())
-        self._stream = {"job": job_id, "chat": self.chat_id, "attached": True, "row": row, "record": record.id,
-                        "buffer": [], "content": "", "n_tokens": 0, "persisted": time.monotonic()}
+        self._stream = StreamingReply(job_id, self.chat_id, row, record.id, persisted=time.monotonic())
         self.composer.set_busy(True)
         self.meter.set_speed("waiting for the first token…")
         self._pending_count = self.engine.count(history, "", self.overflow_policy(), sampling.max_tokens)
@@ -339,27 +353,27 @@ class ChatPage(QWidget):
 
     def _on_token(self, job_id: int, text: str, n_tokens: int) -> None:
         stream = self._stream
-        if stream is None or stream["job"] != job_id:
+        if stream is None or stream.job != job_id:
             return
-        stream["buffer"].append(text)
-        stream["n_tokens"] = n_tokens
+        stream.buffer.append(text)
+        stream.n_tokens = n_tokens
 
     def _flush(self) -> None:
         stream = self._stream
-        if stream is None or not stream["buffer"]:
+        if stream is None or not stream.buffer:
             return
-        stream["content"] += "".join(stream["buffer"])
-        stream["buffer"].clear()
-        if stream["attached"]:
-            self.messages.update(stream["row"], content=stream["content"])
-            self.meter.add_streamed(stream["n_tokens"])
-            self.meter.set_speed(f"{stream['n_tokens']} tokens…")
+        stream.content += "".join(stream.buffer)
+        stream.buffer.clear()
+        if stream.attached:
+            self.messages.update(stream.row, content=stream.content)
+            self.meter.add_streamed(stream.n_tokens)
+            self.meter.set_speed(f"{stream.n_tokens} tokens…")
         now = time.monotonic()
-        if now - stream["persisted"] >= PERSIST_SECONDS:
-            self.store.update_message(stream["record"], content=stream["content"])
-            stream["persisted"] = now
+        if now - stream.persisted >= PERSIST_SECONDS:
+            self.store.update_message(stream.record, content=stream.content)
+            stream.persisted = now
 
-    def _end_stream(self) -> dict:
+    def _end_stream(self) -> StreamingReply:
         self._flush()
         self._flush_timer.stop()
         stream, self._stream = self._stream, None
@@ -367,33 +381,33 @@ class ChatPage(QWidget):
         return stream
 
     def _on_finished(self, job_id: int, done: Done) -> None:
-        if self._stream is None or self._stream["job"] != job_id:
+        if self._stream is None or self._stream.job != job_id:
             return
         stream = self._end_stream()
         stats = asdict(done.stats)
         stats["stop_reason"] = done.stats.stop_reason.value
-        content = done.text if done.text else stream["content"]
-        self.store.update_message(stream["record"], content=content, stats=stats, complete=True)
+        content = done.text if done.text else stream.content
+        self.store.update_message(stream.record, content=content, stats=stats, complete=True)
         self.last_done = done
-        if stream["attached"]:
-            self.messages.update(stream["row"], content=content, streaming=False, stats=stats, error="")
+        if stream.attached:
+            self.messages.update(stream.row, content=content, streaming=False, stats=stats, error="")
             self.meter.set_speed(format_stats(stats))
             if done.stats.stop_reason.value == "context_full":
                 self.show_notice("The reply stopped because the context window is full.")
         else:
             self.show_notice("")
-        self.chat_changed.emit(stream["chat"])
+        self.chat_changed.emit(stream.chat)
         self.request_count()
 
     def _on_failed(self, job_id: int, kind: str, message: str) -> None:
-        if self._stream is None or self._stream["job"] != job_id:
+        if self._stream is None or self._stream.job != job_id:
             return
         stream = self._end_stream()
-        content = stream["content"]
+        content = stream.content
         error = f"Stopped: {message}"
-        if stream["attached"]:
-            self.messages.update(stream["row"], content=content, streaming=False, error=error)
-        self.store.update_message(stream["record"], content=content, complete=False, error=error)
+        if stream.attached:
+            self.messages.update(stream.row, content=content, streaming=False, error=error)
+        self.store.update_message(stream.record, content=content, complete=False, error=error)
         self.meter.set_speed("")
         self.show_notice(message if kind != "crashed" else
                          "The engine stopped unexpectedly. The partial reply is kept; send again to continue.")
@@ -403,9 +417,9 @@ class ChatPage(QWidget):
         """The window closes while a reply streams: stop it and keep what arrived."""
         self.engine.cancel()
         stream = self._end_stream()
-        if stream["attached"]:
-            self.messages.update(stream["row"], streaming=False)
-        self.store.update_message(stream["record"], content=stream["content"], complete=False,
+        if stream.attached:
+            self.messages.update(stream.row, streaming=False)
+        self.store.update_message(stream.record, content=stream.content, complete=False,
                                   error="Stopped when Hearth was closed.")
 
     def stop(self) -> None:
