@@ -60,7 +60,7 @@ _md.add_render_rule("code_block", _render_code)
 _md.add_render_rule("image", _render_image)
 
 
-TAIL_LIMIT = 800  # characters of an unfinished block re-rendered on each streaming flush
+TAIL_LIMIT = 400  # characters of an unfinished block re-rendered on each streaming flush
 
 
 def split_streaming(text: str, start: int = 0) -> tuple[int, bool]:
