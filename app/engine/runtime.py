@@ -175,6 +175,7 @@ class LoadedModel:
         # prompt plus reply, so the next turn can reuse the generated ids instead of re-tokenizing.
         self.kv_tokens: list[int] = []
         self._last: tuple[str, list[int]] = ("", [])  # one attribute: read from the count thread
+        self._memo: tuple | None = None  # (messages, _last, text, tokens) of the last encode
 
         from app.hardware import gpu_backend
 
@@ -258,19 +259,32 @@ class LoadedModel:
     def render(self, messages: Sequence[ChatMessage]) -> str:
         return self.template.render(messages, add_generation_prompt=True)
 
-    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
-        """The exact token ids the model will see for this conversation."""
-        text = self.render(messages)
-        last_text, last_tokens = self._last
+    def encode(self, messages: Sequence[ChatMessage]) -> tuple[str, list[int]]:
+        """The rendered prompt and the exact token ids the model will see for it.
+
+        The last answer is remembered: a chat request first counts its messages for the
+        overflow policy, then evaluates the same messages, and should render and
+        tokenize them once.
+        """
+        key = tuple(messages)
+        last = self._last
+        memo = self._memo
+        if memo is not None and memo[0] == key and memo[1] is last:
+            return memo[2], memo[3]
+        text = self.render(key)
+        last_text, last_tokens = last
         if last_text and text.startswith(last_text):
             # Reuse the ids of the previous prompt and reply: re-tokenizing a reply need not
             # give back the ids the model generated, and those are what the KV cache holds.
-            return last_tokens + self.tokenize(text[len(last_text):], add_bos=False)
-        add_bos = self.add_bos and not (self.template.bos_token and text.startswith(self.template.bos_token))
-        return self.tokenize(text, add_bos=add_bos)
+            tokens = last_tokens + self.tokenize(text[len(last_text):], add_bos=False)
+        else:
+            add_bos = self.add_bos and not (self.template.bos_token and text.startswith(self.template.bos_token))
+            tokens = self.tokenize(text, add_bos=add_bos)
+        self._memo = (key, last, text, tokens)  # one assignment: the count thread reads it too
+        return text, tokens
 
     def count(self, messages: Sequence[ChatMessage]) -> int:
-        return len(self.prompt_tokens(messages))
+        return len(self.encode(messages)[1])
 
     # ------------------------------------------------------------ generation
 
@@ -327,14 +341,12 @@ class LoadedModel:
         messages: Sequence[ChatMessage],
         sampling: SamplingParams,
         on_text: Callable[[str, int], None],
-        prompt: list[int] | None = None,
     ) -> Generated:
         """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
         self._cancel.clear()
         sampling = sampling.validated()
         t0 = time.perf_counter()
-        text_prompt = self.render(messages)
-        tokens = prompt if prompt is not None else self.prompt_tokens(messages)
+        text_prompt, tokens = self.encode(messages)
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
             raise EngineError(
