@@ -180,10 +180,7 @@ class ChatPage(QWidget):
     def open_chat(self, chat_id: int) -> None:
         # A reply being written keeps going when you look at another chat: it is saved
         # as it streams and shown again, still streaming, when you come back.
-        if self._stream is not None:
-            self._flush()
-            self.store.update_message(self._stream.record, content=self._stream.content)
-            self._stream.persisted = time.monotonic()
+        self._flush(persist=True)
         self._save_system_prompt()
         chat = self.store.chat(chat_id)
         if chat is None:
@@ -280,12 +277,12 @@ class ChatPage(QWidget):
 
     # ------------------------------------------------------------ counting
 
-    def history(self, upto: int | None = None) -> list[ChatMessage]:
+    def history(self) -> list[ChatMessage]:
         messages = []
         system = self.system_prompt.toPlainText().strip()
         if system:
             messages.append(ChatMessage("system", system))
-        for item in self.messages.items()[:upto]:
+        for item in self.messages.items():
             if item.streaming or (item.role == "assistant" and not item.content):
                 continue
             messages.append(ChatMessage(item.role, item.content))
@@ -358,9 +355,12 @@ class ChatPage(QWidget):
         stream.buffer.append(text)
         stream.n_tokens = n_tokens
 
-    def _flush(self) -> None:
+    def _flush(self, persist: bool = False) -> None:
+        """Show what arrived; write it to disk at least every PERSIST_SECONDS (or now)."""
         stream = self._stream
-        if stream is None or not stream.buffer:
+        if stream is None:
+            return
+        if not stream.buffer and not persist:
             return
         stream.content += "".join(stream.buffer)
         stream.buffer.clear()
@@ -369,7 +369,7 @@ class ChatPage(QWidget):
             self.meter.add_streamed(stream.n_tokens)
             self.meter.set_speed(f"{stream.n_tokens} tokens…")
         now = time.monotonic()
-        if now - stream.persisted >= PERSIST_SECONDS:
+        if persist or now - stream.persisted >= PERSIST_SECONDS:
             self.store.update_message(stream.record, content=stream.content)
             stream.persisted = now
 
