@@ -148,7 +148,6 @@ class DownloadManager(QObject):
         self.signals.finished.connect(self._on_finished)
         self.signals.failed.connect(self._on_failed)
         self.running: dict[str, Downloader] = {}
-        self.token: str | None = None
         for record in saved_downloads():
             status = "failed" if record.status == "failed" else "paused"
             try:
@@ -158,7 +157,7 @@ class DownloadManager(QObject):
             self.model.upsert(DownloadRow(record, status, done, message=record.error))
 
     def _downloader(self, record: DownloadRecord) -> Downloader:
-        return Downloader(record, token=self.token)
+        return Downloader(record)  # the Hub token, if any, is read from huggingface_hub's store
 
     def start(self, repo_id: str, choice: GGUFChoice) -> str:
         record = DownloadRecord.for_choice(repo_id, choice)
