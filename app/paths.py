@@ -1,7 +1,10 @@
 """Every on-disk location the app writes to.
 
 `HEARTH_HOME` moves all of them under one folder (tests always set it);
-otherwise platformdirs picks the platform's usual places.
+otherwise platformdirs picks the platform's usual places. Folders are made
+when asked for, except with `create=False` (commands that only read, like
+`hearth doctor`); a folder that cannot be made (a read-only home) is not an
+error here: whoever writes into it reports that.
 """
 
 from __future__ import annotations
@@ -19,42 +22,41 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def data_dir() -> Path:
+def _folder(path: Path, create: bool) -> Path:
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # read-only or full: reading still works, writers say what failed
+    return path
+
+
+def data_dir(create: bool = True) -> Path:
     home = _home()
-    path = home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)), create)
 
 
-def config_dir() -> Path:
+def config_dir(create: bool = True) -> Path:
     home = _home()
-    path = home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)), create)
 
 
-def log_dir() -> Path:
+def log_dir(create: bool = True) -> Path:
     home = _home()
-    path = home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)), create)
 
 
-def models_dir() -> Path:
-    path = data_dir() / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def models_dir(create: bool = True) -> Path:
+    return _folder(data_dir(create) / "models", create)
 
 
-def database_path() -> Path:
-    return data_dir() / "conversations.sqlite3"
+def database_path(create: bool = True) -> Path:
+    return data_dir(create) / "conversations.sqlite3"
 
 
-def settings_path() -> Path:
-    return config_dir() / "settings.json"
+def settings_path(create: bool = True) -> Path:
+    return config_dir(create) / "settings.json"
 
 
-def downloads_state_dir() -> Path:
-    path = data_dir() / "downloads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def downloads_state_dir(create: bool = True) -> Path:
+    return _folder(data_dir(create) / "downloads", create)

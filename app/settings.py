@@ -30,7 +30,7 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Settings":
-        path = path or paths.settings_path()
+        path = path or paths.settings_path(create=False)
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -55,7 +55,7 @@ def _gguf_files(folder: Path) -> list[Path]:
 
 def scan_library(extra_dirs: list[str] | None = None) -> list[LocalModel]:
     """Every local GGUF model. Reads headers only; safe to run off the GUI thread."""
-    sources: list[tuple[Path, str]] = [(paths.models_dir(), "hearth")]
+    sources: list[tuple[Path, str]] = [(paths.models_dir(create=False), "hearth")]
     cache = hf_cache_dir()
     sources.append((cache, "hf-cache"))
     sources += [(Path(d).expanduser(), "folder") for d in (extra_dirs or [])]
