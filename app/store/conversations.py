@@ -69,15 +69,28 @@ class MessageRecord:
 
 
 class ConversationStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """Open (or create) the database; `read_only` opens what is there and writes nothing,
+        not even SQLite's side files (for a damaged file or a folder Hearth cannot write to)."""
         self.path = path
+        self.read_only = read_only
+        if read_only:
+            uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("SELECT COUNT(*) FROM chats").fetchone()  # fails here if nothing can be read
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -140,8 +153,13 @@ class ConversationStore:
             for r in rows
         ]
 
+    def last_message_id(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
+
     def add_message(self, chat_id: int, role: str, content: str, *, model: str = "", sampling: dict | None = None,
-                    stats: dict | None = None, complete: bool = True, error: str = "") -> MessageRecord:
+                    stats: dict | None = None, complete: bool = True, error: str = "",
+                    message_id: int | None = None) -> MessageRecord:
+        """Append a message; `message_id` (above every id in use) lets a caller name it before it is written."""
         now = time.time()
         with self.db:  # one transaction: position and insert together
             self.db.execute("BEGIN")
@@ -149,9 +167,9 @@ class ConversationStore:
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM messages WHERE chat_id = ?", (chat_id,)
             ).fetchone()[0]
             cur = self.db.execute(
-                "INSERT INTO messages(chat_id, position, role, content, model, sampling, stats, complete, error, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (chat_id, position, role, content, model, json.dumps(sampling or {}), json.dumps(stats or {}),
+                "INSERT INTO messages(id, chat_id, position, role, content, model, sampling, stats, complete, error,"
+                " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message_id, chat_id, position, role, content, model, json.dumps(sampling or {}), json.dumps(stats or {}),
                  int(complete), error, now),
             )
             self.db.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, chat_id))

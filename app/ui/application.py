@@ -13,12 +13,16 @@ from app.settings import Settings
 from app.store import ConversationStore
 from app.ui.main_window import MainWindow
 from app.ui.services import EngineService
+from app.ui.store_dialog import open_or_ask
 from app.ui.theme import follow_system_theme
 
 
-def build_window(settings: Settings | None = None) -> MainWindow:
+EXIT_NO_STORE = 2  # the user quit at the database dialog
+
+
+def build_window(settings: Settings | None = None, store: ConversationStore | None = None) -> MainWindow:
     settings = settings or Settings.load()
-    store = ConversationStore(paths.database_path())
+    store = store or ConversationStore(paths.database_path())
     engine = EngineService()
     backend = gpu_backend() if supports_gpu_offload() else "none"
     window = MainWindow(settings, store, engine, backend)
@@ -41,8 +45,13 @@ def run_app(model: str | None = None) -> int:
     if icon:
         app.setWindowIcon(QIcon(icon))
     follow_system_theme(app)
-    window = build_window()
+    store, note = open_or_ask(paths.database_path())
+    if store is None:
+        return EXIT_NO_STORE
+    window = build_window(store=store)
     window.show()
+    if note:
+        window.statusBar().showMessage(note, 15000)
     if model:
         window.open_with_model(model)
     try:
