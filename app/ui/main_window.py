@@ -24,6 +24,7 @@ from app.library.library import LocalModel, scan_library
 from app.settings import Settings
 from app.store import ConversationStore
 from app.store.export import chat_to_json, chat_to_markdown
+from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
 from app.ui.services import EngineService, run_task
@@ -37,7 +38,8 @@ class MainWindow(QMainWindow):
                  gpu_backend: str = "none") -> None:
         super().__init__()
         self.settings = settings
-        self.store = store
+        # One PendingWrites for the window: the sidebar sees titles that still wait for the disk.
+        self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
         self.engine = engine
         self.models: list[LocalModel] = []
         self._extra_models: list[LocalModel] = []
@@ -45,8 +47,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)
 
-        self.sidebar = ChatSidebar(store)
-        self.chat_page = ChatPage(store, engine, gpu_backend)
+        self.sidebar = ChatSidebar(self.store)
+        self.chat_page = ChatPage(self.store, engine, gpu_backend)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.chat_page)
         self.nav = QButtonGroup(self)
@@ -155,7 +157,9 @@ class MainWindow(QMainWindow):
         self.sidebar.select(chat_id, emit=False)
 
     def _open_chat(self, chat_id: int) -> None:
-        self.chat_page.open_chat(chat_id)
+        if not self.chat_page.open_chat(chat_id):  # unreadable: the list goes back to the chat on screen
+            QTimer.singleShot(0, lambda: self.sidebar.select(self.chat_page.chat_id, emit=False))
+            return
         self.settings.selected_chat = chat_id
 
     def _on_chat_changed(self, chat_id: int) -> None:
@@ -289,9 +293,22 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        self.closing.emit()
         if self.chat_page.streaming:
             self.chat_page.finish_stream_early()
         self.chat_page._save_system_prompt()
+        if not self.store.retry() and not self._quit_without_saving():
+            event.ignore()
+            return
+        self.closing.emit()
         self._save_settings()
         super().closeEvent(event)
+
+    def _quit_without_saving(self) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Quit without saving?",
+                          f"{self.store.problem}\n\n{self.store.pending} change(s) to your chats are not saved yet "
+                          "and are lost if you quit now.", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        quit_button = box.addButton("Quit without saving", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton("Keep Hearth open", QMessageBox.ButtonRole.RejectRole))
+        box.exec()
+        return box.clickedButton() is quit_button

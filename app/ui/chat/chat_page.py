@@ -6,6 +6,7 @@ the model does) and the message model (what is shown). GUI thread only.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -26,11 +27,14 @@ from PySide6.QtWidgets import (
 from app.engine import ChatMessage, OverflowPolicy, SamplingParams
 from app.engine.protocol import CountResult, Done, ModelInfo
 from app.store import ConversationStore
+from app.store.pending_writes import PendingWrites
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.message_view import MessageListView, format_stats
+from app.ui.chat.save_banner import SaveBanner
 from app.ui.services import EngineService
 from app.ui.widgets.context_meter import ContextMeter
+from app.ui.widgets.elided_label import ElidedLabel
 from app.ui.widgets.load_settings import LoadSettings
 from app.ui.widgets.sampling_panel import SamplingPanel
 
@@ -47,6 +51,7 @@ class StreamingReply:
     content: str = ""  # text shown so far
     n_tokens: int = 0
     persisted: float = 0.0  # when the content was last written to the store
+    unsaved: bool = False  # content has text the store has not been given yet
 
 
 FLUSH_MS = 40  # streamed text reaches the view at most 25 times a second
@@ -64,10 +69,11 @@ class ChatPage(QWidget):
     chat_changed = Signal(int)  # a chat's title or order changed
     model_loaded = Signal(object)  # ModelInfo
 
-    def __init__(self, store: ConversationStore, engine: EngineService, gpu_backend: str = "none",
+    def __init__(self, store: ConversationStore | PendingWrites, engine: EngineService, gpu_backend: str = "none",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.store = store
+        # Writes go through PendingWrites: when the disk is full they wait in memory and the banner says so.
+        self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
         self.engine = engine
         self.chat_id = 0
         self.messages = MessageModel(self)
@@ -75,14 +81,16 @@ class ChatPage(QWidget):
         self._pending_count = 0
         self._loading = False
 
-        self.title = QLabel("New chat")
+        self.title = ElidedLabel("New chat")
         self.title.setObjectName("chatTitle")
         self.load_settings = LoadSettings(gpu_backend)
         self.view = MessageListView()
         self.view.set_model(self.messages)
         self.meter = ContextMeter()
         self.composer = Composer()
+        self.save_banner = SaveBanner()
         self.notice = QLabel()
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setObjectName("chatNotice")
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
@@ -120,6 +128,7 @@ class ChatPage(QWidget):
         header.addWidget(self.load_settings)
         center_layout.addLayout(header)
         center_layout.addWidget(self.view, 1)
+        center_layout.addWidget(self.save_banner)
         center_layout.addWidget(self.notice)
         center_layout.addWidget(self.meter)
         center_layout.addWidget(self.composer)
@@ -166,6 +175,10 @@ class ChatPage(QWidget):
         engine.counter.counted.connect(self._on_counted)
         engine.counter.count_failed.connect(self._on_count_failed)
         self.meter.clear("Load a model to start chatting")
+        self.save_banner.retry_requested.connect(self.retry_saving)
+        self.store.on_change = self._on_save_problem
+        if self.store.read_only:
+            self.save_banner.show_problem("Chats are open read-only: nothing you write now is saved.", False)
 
     # ------------------------------------------------------------ chats
 
@@ -177,14 +190,21 @@ class ChatPage(QWidget):
         """A reply is being written in the chat on screen."""
         return self._stream is not None and self._stream.attached
 
-    def open_chat(self, chat_id: int) -> None:
+    def open_chat(self, chat_id: int) -> bool:
+        """Show a chat; False (and the previous chat stays, with a notice) when it cannot be read."""
         # A reply being written keeps going when you look at another chat: it is saved
         # as it streams and shown again, still streaming, when you come back.
         self._flush(persist=True)
         self._save_system_prompt()
-        chat = self.store.chat(chat_id)
+        try:  # read everything before changing anything on screen
+            chat = self.store.chat(chat_id)
+            records = self.store.messages(chat_id) if chat else []
+        except (sqlite3.Error, OSError) as exc:
+            self.show_notice(f"Could not open that chat: the database could not be read ({exc}). "
+                             "Still showing the previous chat.")
+            return False
         if chat is None:
-            return
+            return False
         self.chat_id = chat_id
         self.title.setText(chat.title)
         self.system_prompt.blockSignals(True)
@@ -196,7 +216,7 @@ class ChatPage(QWidget):
         self.overflow.blockSignals(False)
         stream = self._stream
         items = []
-        for m in self.store.messages(chat_id):
+        for m in records:
             if stream is not None and m.id == stream.record:
                 stream.row = len(items)
                 items.append(ChatItem(m.id, m.role, stream.content, m.model, streaming=True))
@@ -210,6 +230,7 @@ class ChatPage(QWidget):
         if chat.model_path and not self._loading:
             self.load_settings.select_path(chat.model_path)
         self.request_count()
+        return True
 
     def new_chat(self) -> int:
         chat = self.store.create_chat(sampling=self.sampling.params().to_dict(),
@@ -222,6 +243,16 @@ class ChatPage(QWidget):
 
     def _ensure_chat(self) -> int:
         return self.chat_id or self.new_chat()
+
+    # ------------------------------------------------------------ saving
+
+    def _on_save_problem(self, problem: str) -> None:
+        self.save_banner.show_problem(problem, not self.store.read_only)
+
+    def retry_saving(self) -> bool:
+        """Write what waits in memory (the banner's Retry, and its timer); True when all is saved."""
+        self._flush(persist=True)
+        return self.store.retry()
 
     # ------------------------------------------------------------ per-chat settings
 
@@ -322,7 +353,12 @@ class ChatPage(QWidget):
             self.show_notice("Load a model first: choose one above and press Load.")
             self.composer.set_text(text)
             return
-        chat_id = self._ensure_chat()
+        try:
+            chat_id = self._ensure_chat()
+        except (sqlite3.Error, OSError) as exc:  # a new chat could not be created: keep the text to send again
+            self.show_notice(f"Could not start a new chat ({exc}). Your message is kept in the box.")
+            self.composer.set_text(text)
+            return
         record = self.store.add_message(chat_id, "user", text)
         self.messages.append(ChatItem(record.id, "user", text))
         chat = self.store.chat(chat_id)
@@ -354,24 +390,26 @@ class ChatPage(QWidget):
             return
         stream.buffer.append(text)
         stream.n_tokens = n_tokens
+        stream.unsaved = True
 
     def _flush(self, persist: bool = False) -> None:
         """Show what arrived; write it to disk at least every PERSIST_SECONDS (or now)."""
         stream = self._stream
         if stream is None:
             return
-        if not stream.buffer and not persist:
-            return
-        stream.content += "".join(stream.buffer)
-        stream.buffer.clear()
-        if stream.attached:
-            self.messages.update(stream.row, content=stream.content)
-            self.meter.add_streamed(stream.n_tokens)
-            self.meter.set_speed(f"{stream.n_tokens} tokens…")
+        if stream.buffer:
+            stream.content += "".join(stream.buffer)
+            stream.buffer.clear()
+            if stream.attached:
+                self.messages.update(stream.row, content=stream.content)
+                self.meter.add_streamed(stream.n_tokens)
+                self.meter.set_speed(f"{stream.n_tokens} tokens…")
+        # Also when nothing new arrived (a stalled stream): what is on screen reaches the disk within a second.
         now = time.monotonic()
-        if persist or now - stream.persisted >= PERSIST_SECONDS:
+        if stream.unsaved and (persist or now - stream.persisted >= PERSIST_SECONDS):
             self.store.update_message(stream.record, content=stream.content)
             stream.persisted = now
+            stream.unsaved = False
 
     def _end_stream(self) -> StreamingReply:
         self._flush()

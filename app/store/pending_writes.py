@@ -1,0 +1,154 @@
+"""Writes that could not reach the disk wait here, in order, until they can.
+
+`PendingWrites` wraps a `ConversationStore` with the same methods. A write that
+fails (disk full, read-only file, I/O error) is kept in memory and retried in
+order by `retry()`; reads show the store as it will be once everything pending
+is written, so nothing typed or streamed is lost while the disk is full.
+No Qt: the GUI decides when to retry and how to show `problem`.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from app.store.conversations import ChatRecord, ConversationStore, MessageRecord
+
+WRITE_ERRORS = (sqlite3.Error, OSError)
+DISK_FULL = "Disk full: this chat is not being saved. Free space and press Retry."
+
+
+def describe_write_error(exc: BaseException) -> str:
+    """One plain sentence for a failed write."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "disk is full" in text or "disk full" in text:
+        return DISK_FULL
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        return "The chat database is read-only: this chat is not being saved."
+    return f"Could not save this chat ({text}). It is kept here; press Retry."
+
+
+@dataclass
+class Write:
+    """One store call waiting to be made."""
+
+    method: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+
+class PendingWrites:
+    def __init__(self, store: ConversationStore) -> None:
+        self.store = store
+        self._queue: list[Write] = []
+        self.problem = ""  # why writes are waiting; empty when everything is on disk
+        self.on_change: Callable[[str], None] | None = None  # called with `problem` when it changes
+        self._next_id = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)  # close(), path, read_only, db, …
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    # ------------------------------------------------------------ writing
+
+    def retry(self) -> bool:
+        """Write everything pending, oldest first; True when nothing is left."""
+        while self._queue:
+            write = self._queue[0]
+            try:
+                getattr(self.store, write.method)(*write.args, **write.kwargs)
+            except WRITE_ERRORS as exc:
+                self._set_problem(describe_write_error(exc))
+                return False
+            self._queue.pop(0)
+        self._set_problem("")
+        return True
+
+    def _submit(self, method: str, *args, **kwargs):
+        """Make the call now if nothing is waiting, else (or if it fails) queue it."""
+        if not self._queue:
+            try:
+                return getattr(self.store, method)(*args, **kwargs)
+            except WRITE_ERRORS as exc:
+                self._set_problem(describe_write_error(exc))
+        last = self._queue[-1] if self._queue else None
+        if method == "update_message" and last and last.method == method and last.args == args:
+            last.kwargs.update(kwargs)  # a streaming reply: keep only its latest text
+        else:
+            self._queue.append(Write(method, args, kwargs))
+        return None
+
+    def _set_problem(self, problem: str) -> None:
+        if problem != self.problem:
+            self.problem = problem
+            if self.on_change is not None:
+                self.on_change(problem)
+
+    def add_message(self, chat_id: int, role: str, content: str, **kwargs) -> MessageRecord:
+        # The id is chosen here, so later updates can name a message that is not yet on disk.
+        self._next_id = max(self._next_id, self.store.last_message_id()) + 1
+        kwargs["message_id"] = self._next_id
+        record = self._submit("add_message", chat_id, role, content, **kwargs)
+        return record if record is not None else self._record(self._queue[-1], -1)
+
+    @staticmethod
+    def _record(write: Write, position: int) -> MessageRecord:
+        """The message a queued add_message will write."""
+        chat_id, role, content = write.args
+        values = {k: v for k, v in write.kwargs.items() if k != "message_id"}
+        for key in ("sampling", "stats"):
+            values[key] = values.get(key) or {}
+        return MessageRecord(write.kwargs["message_id"], chat_id, position, role, content, created=time.time(),
+                             **values)
+
+    def update_message(self, message_id: int, **kwargs) -> None:
+        self._submit("update_message", message_id, **kwargs)
+
+    def update_chat(self, chat_id: int, **values) -> None:
+        self._submit("update_chat", chat_id, **values)
+
+    def delete_messages_from(self, chat_id: int, position: int) -> None:
+        self._submit("delete_messages_from", chat_id, position)
+
+    def delete_chat(self, chat_id: int) -> None:
+        self._submit("delete_chat", chat_id)
+
+    # ------------------------------------------------------------ reading, with what is pending applied
+
+    def chat(self, chat_id: int) -> ChatRecord | None:
+        chat = self.store.chat(chat_id)
+        return self._apply_to_chat(chat) if chat else None
+
+    def chats(self, search: str = "") -> list[ChatRecord]:
+        chats = [self._apply_to_chat(c) for c in self.store.chats(search)]
+        return [c for c in chats if c is not None]
+
+    def _apply_to_chat(self, chat: ChatRecord) -> ChatRecord | None:
+        for write in self._queue:
+            if write.args[:1] != (chat.id,):
+                continue
+            if write.method == "delete_chat":
+                return None
+            if write.method == "update_chat":
+                chat = replace(chat, **write.kwargs)
+        return chat
+
+    def messages(self, chat_id: int) -> list[MessageRecord]:
+        messages = self.store.messages(chat_id)
+        for write in self._queue:
+            if write.method == "add_message" and write.args[0] == chat_id:
+                position = messages[-1].position + 1 if messages else 0
+                messages.append(self._record(write, position))
+            elif write.method == "update_message":
+                messages = [replace(m, **write.kwargs) if m.id == write.args[0] else m for m in messages]
+            elif write.method == "delete_messages_from" and write.args[0] == chat_id:
+                messages = [m for m in messages if m.position < write.args[1]]
+            elif write.method == "delete_chat" and write.args[0] == chat_id:
+                messages = []
+        return messages
