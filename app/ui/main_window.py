@@ -28,6 +28,7 @@ from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
 from app.ui.services import EngineService, run_task
+from app.ui.plain_text import as_html
 
 
 class MainWindow(QMainWindow):
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
         try:
             Path(path).write_text(text, encoding="utf-8")
         except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"Could not write {path}: {exc.strerror or exc}")
+            QMessageBox.warning(self, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
         else:
             self.statusBar().showMessage(f"Exported to {path}", 5000)
 
@@ -214,7 +215,7 @@ class MainWindow(QMainWindow):
 
         def done(name, error) -> None:
             if error is not None:
-                QMessageBox.warning(self, "Hugging Face token", getattr(error, "message", "The token was refused."))
+                QMessageBox.warning(self, "Hugging Face token", as_html(getattr(error, "message", "The token was refused.")))
             else:
                 self.statusBar().showMessage(f"Signed in to Hugging Face as {name}", 8000)
 
@@ -245,7 +246,7 @@ class MainWindow(QMainWindow):
         try:
             info = read_gguf_info(path)
         except (GGUFFileError, OSError) as exc:
-            QMessageBox.warning(self, "Cannot open model", str(exc))
+            QMessageBox.warning(self, "Cannot open model", as_html(str(exc)))
             return False
         model = LocalModel(Path(path), "folder", info)
         self._extra_models.append(model)

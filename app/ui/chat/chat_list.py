@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.store import ChatRecord, ConversationStore
+from app.ui.plain_text import as_html
 
 ChatIdRole = Qt.ItemDataRole.UserRole + 1
 
@@ -41,7 +42,7 @@ class ChatListModel(QAbstractListModel):
             return chat.title
         if role == Qt.ItemDataRole.ToolTipRole:
             when = datetime.datetime.fromtimestamp(chat.updated).strftime("%Y-%m-%d %H:%M")
-            return f"{chat.title}\nlast message {when}"
+            return as_html(f"{chat.title}\nlast message {when}")  # tooltips guess rich text
         if role == ChatIdRole:
             return chat.id
         return None
@@ -160,7 +161,7 @@ class ChatSidebar(QWidget):
         chat = self.store.chat(chat_id) if chat_id else None
         if chat is None:
             return
-        answer = QMessageBox.question(self, "Delete chat", f"Delete “{chat.title}” and all its messages?")
+        answer = QMessageBox.question(self, "Delete chat", as_html(f"Delete “{chat.title}” and all its messages?"))
         if answer == QMessageBox.StandardButton.Yes:
             self.store.delete_chat(chat_id)
             self._selected = 0

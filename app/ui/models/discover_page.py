@@ -26,6 +26,7 @@ from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search
 from app.ui.chat.message_view import MarkdownView
 from app.ui.models.downloads import DownloadManager, DownloadsView
 from app.ui.services import run_task
+from app.ui.plain_text import as_html
 
 OFFLINE_TEXT = ("You are offline, so the Hugging Face Hub can't be reached. Your downloaded models and chats "
                 "work as usual.")
@@ -53,8 +54,10 @@ class TableModel(QAbstractTableModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return self.rows[index.row()][0][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:  # tooltips guess rich text: Hub and file names are escaped
+            return as_html(self.rows[index.row()][0][index.column()])
         return None
 
     def set_rows(self, rows: list[tuple[list[str], object]]) -> None:
@@ -99,6 +102,7 @@ class DiscoverPage(QWidget):
         self.sort.setAccessibleName("Sort results")
         self.search_button = QPushButton("Search")
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setObjectName("hubMessage")
         self.message.setWordWrap(True)
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.hub.download import DownloadRecord, Downloader, Progress, human_bytes, saved_downloads
 from app.hub.errors import HubError
 from app.hub.quant import GGUFChoice
+from app.ui.plain_text import as_html
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class DownloadListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return row.done_bytes / total if total else 0.0
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.message or f"{row.record.repo_id}/{row.record.name}"
+            return as_html(row.message or f"{row.record.repo_id}/{row.record.name}")
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         column = index.column()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
@@ -14,6 +14,7 @@ from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, delete_model, import_model
 from app.ui.models.discover_page import TableModel, make_table
 from app.ui.services import run_task
+from app.ui.plain_text import as_html
 
 HEADERS = ["Model", "Architecture", "Parameters", "Quant", "Context", "Size", "Chat template", "Where"]
 
@@ -29,6 +30,7 @@ class LibraryPage(QWidget):
         self.models = TableModel(HEADERS, self)
         self.table = make_table(self.models, "Local models")
         self.message = QLabel("Drop a .gguf file here to import it.")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
         self.chat_button = QPushButton("Open in chat")
         self.import_button = QPushButton("Import…")
@@ -117,11 +119,11 @@ class LibraryPage(QWidget):
         if model is None:
             return
         if paths.models_dir().resolve() not in model.path.resolve().parents:
-            QMessageBox.information(self, "Delete model", "Hearth only deletes models in its own folder. "
-                                    f"This one lives in {model.path.parent}; remove it there.")
+            QMessageBox.information(self, "Delete model", as_html("Hearth only deletes models in its own folder. "
+                                    f"This one lives in {model.path.parent}; remove it there."))
             return
         answer = QMessageBox.question(self, "Delete model",
-                                      f"Delete {model.name} ({human_bytes(model.size_bytes)}) from disk?")
+                                      as_html(f"Delete {model.name} ({human_bytes(model.size_bytes)}) from disk?"))
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from app.engine.protocol import CountResult
@@ -17,11 +18,14 @@ class ContextMeter(QWidget):
         self.bar.setFixedHeight(8)
         self.bar.setAccessibleName("Context window used")
         self.numbers = QLabel("no model loaded")
+        self.numbers.setTextFormat(Qt.TextFormat.PlainText)
         self.numbers.setObjectName("meterNumbers")
         self.warning = QLabel()
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setObjectName("meterWarning")
         self.warning.setWordWrap(True)
         self.speed = QLabel()
+        self.speed.setTextFormat(Qt.TextFormat.PlainText)
         self.speed.setObjectName("meterSpeed")
         top = QHBoxLayout()
         top.addWidget(self.numbers)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
+from app.ui.plain_text import as_html
 
 NO_BACKEND_TIP = (
     "The installed llama.cpp has no GPU backend, so everything runs on the CPU. "
@@ -51,6 +52,7 @@ class LoadSettings(QWidget):
         self.progress.setFixedWidth(140)
         self.progress.setVisible(False)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setObjectName("loadStatus")
         self.status.setWordWrap(True)
         row = QHBoxLayout()
@@ -69,6 +71,7 @@ class LoadSettings(QWidget):
         self.gpu = QSlider(Qt.Orientation.Horizontal)
         self.gpu.setAccessibleName("GPU layers")
         self.gpu_label = QLabel()
+        self.gpu_label.setTextFormat(Qt.TextFormat.PlainText)
         self.gpu_auto = QCheckBox("Auto")
         self.gpu_auto.setChecked(True)
         self.gpu_auto.setToolTip("Put as many layers on the GPU as fit in its free memory")
@@ -99,6 +102,7 @@ class LoadSettings(QWidget):
         self.mmap.setChecked(True)
         self.mmap.setToolTip("Loads faster and shares memory with the file cache; turn off on slow network drives")
         self.estimate = QLabel()
+        self.estimate.setTextFormat(Qt.TextFormat.PlainText)
         self.estimate.setObjectName("gpuEstimate")
         self.estimate.setWordWrap(True)
         gpu_row = QHBoxLayout()
@@ -156,7 +160,7 @@ class LoadSettings(QWidget):
         for m in self.models:
             info = m.info
             self.picker.addItem(f"{m.name} · {format_params(info.n_params)} · {info.quantization}", str(m.path))
-            self.picker.setItemData(self.picker.count() - 1, str(m.path), Qt.ItemDataRole.ToolTipRole)
+            self.picker.setItemData(self.picker.count() - 1, as_html(str(m.path)), Qt.ItemDataRole.ToolTipRole)
         if not self.models:
             self.picker.addItem("No models yet — get one from Discover", "")
         index = self.picker.findData(keep) if keep else -1
