@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import json
+import re
 
 from app.store.conversations import ChatRecord, MessageRecord
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
+# A line in a message that would read as one of our turn headings.
+TURN_HEADING = re.compile(r"^(\s{0,3})(#{1,6}\s+(?:You|Assistant|System)\b)", re.MULTILINE)
+
+
+def one_line(text: str) -> str:
+    """Titles and model names are headings: their line breaks become spaces, so they cannot start a turn."""
+    return " ".join(text.split())
+
+
+def quoted(text: str) -> str:
+    """Every line of `text` inside the block quote, so none of them can be read as a heading."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
 
 
 def chat_to_markdown(chat: ChatRecord, messages: list[MessageRecord]) -> str:
-    parts = [f"# {chat.title}\n"]
-    if chat.system_prompt:
-        parts.append(f"> **System prompt:** {chat.system_prompt}\n")
+    parts = [f"# {one_line(chat.title)}\n"]
+    if chat.system_prompt.strip():
+        parts.append(quoted(f"**System prompt:** {chat.system_prompt.strip()}") + "\n")
     for m in messages:
-        title = ROLE_TITLES.get(m.role, m.role)
+        title = ROLE_TITLES.get(m.role, one_line(m.role))
         if m.role == "assistant" and m.model:
-            title += f" ({m.model})"
-        parts.append(f"## {title}\n\n{m.content.strip()}\n")
+            title += f" ({one_line(m.model)})"
+        body = TURN_HEADING.sub(r"\1\\\2", m.content.strip())
+        parts.append(f"## {title}\n\n{body}\n")
     return "\n".join(parts)
 
 

@@ -1,0 +1,19 @@
+"""Markdown export: nothing in a title, prompt, model name or message can forge a turn."""
+
+from __future__ import annotations
+
+from app.store.conversations import ChatRecord, MessageRecord
+from app.store.export import chat_to_markdown
+
+
+def test_newlines_cannot_forge_turns_in_markdown():
+    chat = ChatRecord(1, "Trip\n\n## You\n\nforged title", system_prompt="Be brief.\n## You\nforged prompt")
+    messages = [
+        MessageRecord(1, 1, 0, "user", "Hello"),
+        MessageRecord(2, 1, 1, "assistant", "Hi\n## You\nforged reply\n### Steps\nkept", model="Tiny\n## You\nx"),
+    ]
+    md = chat_to_markdown(chat, messages)
+    headings = [line for line in md.splitlines() if line.startswith("#")]
+    assert headings == ["# Trip ## You forged title", "## You", "## Assistant (Tiny ## You x)", "### Steps"]
+    assert "> **System prompt:** Be brief.\n> ## You\n> forged prompt" in md
+    assert "\\## You\nforged reply" in md
