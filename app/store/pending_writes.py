@@ -70,6 +70,11 @@ class PendingWrites:
         self._set_problem("")
         return True
 
+    def discard(self) -> None:
+        """Forget what is pending (the user chose to quit without saving)."""
+        self._queue.clear()
+        self._set_problem("")
+
     def _submit(self, method: str, *args, **kwargs):
         """Make the call now if nothing is waiting, else (or if it fails) queue it."""
         if not self._queue:

@@ -312,4 +312,7 @@ class MainWindow(QMainWindow):
         quit_button = box.addButton("Quit without saving", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(box.addButton("Keep Hearth open", QMessageBox.ButtonRole.RejectRole))
         box.exec()
-        return box.clickedButton() is quit_button
+        if box.clickedButton() is not quit_button:
+            return False
+        self.store.discard()
+        return True
