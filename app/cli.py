@@ -144,5 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # e.g. a folder Hearth must write to is read-only or full: one line, not a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"hearth: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
