@@ -169,8 +169,8 @@ class ConversationStore:
             cur = self.db.execute(
                 "INSERT INTO messages(id, chat_id, position, role, content, model, sampling, stats, complete, error,"
                 " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (message_id, chat_id, position, role, content, model, json.dumps(sampling or {}), json.dumps(stats or {}),
-                 int(complete), error, now),
+                (message_id, chat_id, position, role, content, model, json.dumps(sampling or {}),
+                 json.dumps(stats or {}), int(complete), error, now),
             )
             self.db.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, chat_id))
         return MessageRecord(cur.lastrowid, chat_id, position, role, content, model, sampling or {}, stats or {},

@@ -215,7 +215,8 @@ class MainWindow(QMainWindow):
 
         def done(name, error) -> None:
             if error is not None:
-                QMessageBox.warning(self, "Hugging Face token", as_html(getattr(error, "message", "The token was refused.")))
+                message = getattr(error, "message", "The token was refused.")
+                QMessageBox.warning(self, "Hugging Face token", as_html(message))
             else:
                 self.statusBar().showMessage(f"Signed in to Hugging Face as {name}", 8000)
 
