@@ -98,14 +98,19 @@ class ConversationStore:
     # ------------------------------------------------------------ chats
 
     def create_chat(self, title: str = "New chat", system_prompt: str = "", model_path: str = "",
-                    sampling: dict | None = None, overflow: str = "truncate_middle") -> ChatRecord:
+                    sampling: dict | None = None, overflow: str = "truncate_middle",
+                    chat_id: int | None = None) -> ChatRecord:
+        """A new chat; `chat_id` (above every id in use) lets a caller name it before it is written."""
         now = time.time()
         cur = self.db.execute(
-            "INSERT INTO chats(title, system_prompt, model_path, sampling, overflow, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now),
+            "INSERT INTO chats(id, title, system_prompt, model_path, sampling, overflow, created, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (chat_id, title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now),
         )
         return self.chat(cur.lastrowid)
+
+    def last_chat_id(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chats").fetchone()[0]
 
     def chat(self, chat_id: int) -> ChatRecord | None:
         row = self.db.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()

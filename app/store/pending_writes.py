@@ -46,7 +46,8 @@ class PendingWrites:
         self._queue: list[Write] = []
         self.problem = ""  # why writes are waiting; empty when everything is on disk
         self.on_change: Callable[[str], None] | None = None  # called with `problem` when it changes
-        self._next_id = 0
+        self._next_id = 0  # the last message id handed out
+        self._next_chat_id = 0
 
     def __getattr__(self, name: str):
         return getattr(self.store, name)  # close(), path, read_only, db, …
@@ -95,6 +96,21 @@ class PendingWrites:
             if self.on_change is not None:
                 self.on_change(problem)
 
+    def create_chat(self, title: str = "New chat", **kwargs) -> ChatRecord:
+        self._next_chat_id = max(self._next_chat_id, self.store.last_chat_id()) + 1
+        kwargs["chat_id"] = self._next_chat_id
+        chat = self._submit("create_chat", title, **kwargs)
+        return chat if chat is not None else self._new_chat(self._queue[-1])
+
+    @staticmethod
+    def _new_chat(write: Write) -> ChatRecord:
+        """The chat a queued create_chat will write."""
+        values = dict(write.kwargs)
+        chat_id = values.pop("chat_id")
+        values["sampling"] = values.get("sampling") or {}
+        now = time.time()
+        return ChatRecord(chat_id, *write.args, created=now, updated=now, **values)
+
     def add_message(self, chat_id: int, role: str, content: str, **kwargs) -> MessageRecord:
         # The id is chosen here, so later updates can name a message that is not yet on disk.
         self._next_id = max(self._next_id, self.store.last_message_id()) + 1
@@ -126,12 +142,17 @@ class PendingWrites:
 
     # ------------------------------------------------------------ reading, with what is pending applied
 
+    def _queued_chats(self) -> list[ChatRecord]:
+        return [self._new_chat(w) for w in self._queue if w.method == "create_chat"]
+
     def chat(self, chat_id: int) -> ChatRecord | None:
-        chat = self.store.chat(chat_id)
+        chat = self.store.chat(chat_id) or next((c for c in self._queued_chats() if c.id == chat_id), None)
         return self._apply_to_chat(chat) if chat else None
 
     def chats(self, search: str = "") -> list[ChatRecord]:
-        chats = [self._apply_to_chat(c) for c in self.store.chats(search)]
+        queued = [c for c in self._queued_chats() if search.lower() in c.title.lower()]
+        chats = [self._apply_to_chat(c) for c in reversed(queued)] + [self._apply_to_chat(c)
+                                                                       for c in self.store.chats(search)]
         return [c for c in chats if c is not None]
 
     def _apply_to_chat(self, chat: ChatRecord) -> ChatRecord | None:

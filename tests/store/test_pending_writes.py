@@ -84,3 +84,20 @@ def test_a_real_full_disk_loses_nothing(tmp_path):
         raw.close()
         saved = ConversationStore(disk / "chats.sqlite3").messages(chat.id)
         assert [(m.content, m.complete) for m in saved] == [(text, True)]
+
+
+def test_a_chat_started_on_a_full_disk_is_listed_and_saved_later():
+    raw = ConversationStore(paths.database_path())
+    store = PendingWrites(raw)
+    old = store.create_chat("Old")
+    disk = FullDisk(raw)
+    disk.fill()
+    new = store.create_chat("New chat", sampling={"temperature": 0.1})
+    store.add_message(new.id, "user", "hi")
+    store.update_chat(new.id, title="hi")
+    assert new.id > old.id and [c.title for c in store.chats()] == ["hi", "Old"]
+    assert store.chat(new.id).sampling == {"temperature": 0.1}
+    assert [m.content for m in store.messages(new.id)] == ["hi"]
+    disk.free()
+    assert store.retry()
+    assert raw.chat(new.id).title == "hi" and [m.content for m in raw.messages(new.id)] == ["hi"]

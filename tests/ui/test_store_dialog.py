@@ -70,9 +70,11 @@ def test_a_read_only_home_opens_read_only_and_the_window_says_nothing_is_saved(q
             assert page.title.text() == "Old chat" and page.messages.item(0).content == "kept"
             assert not page.save_banner.isHidden() and "read-only" in page.save_banner.message.text()
             window.store.update_chat(page.chat_id, title="Renamed")  # waits in memory, no traceback
-            assert window.store.pending == 1
+            window.new_chat()  # as `hearth --model` does: a chat in memory only
+            assert page.chat_id and window.sidebar.current_chat() == page.chat_id
+            assert window.store.pending == 2
         finally:
-            answers.choices.append("Quit without saving")  # asked on close: one change is not saved
+            answers.choices.append("Quit without saving")  # asked on close: changes are not saved
             window.close()
             assert sorted(answers.seen[-1][1]) == ["Keep Hearth open", "Quit without saving"]
             shutdown(window)

@@ -353,12 +353,7 @@ class ChatPage(QWidget):
             self.show_notice("Load a model first: choose one above and press Load.")
             self.composer.set_text(text)
             return
-        try:
-            chat_id = self._ensure_chat()
-        except (sqlite3.Error, OSError) as exc:  # a new chat could not be created: keep the text to send again
-            self.show_notice(f"Could not start a new chat ({exc}). Your message is kept in the box.")
-            self.composer.set_text(text)
-            return
+        chat_id = self._ensure_chat()
         record = self.store.add_message(chat_id, "user", text)
         self.messages.append(ChatItem(record.id, "user", text))
         chat = self.store.chat(chat_id)
