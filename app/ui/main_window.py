@@ -27,8 +27,8 @@ from app.store.export import chat_to_json, chat_to_markdown
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
-from app.ui.services import EngineService, run_task
 from app.ui.plain_text import as_html
+from app.ui.services import EngineService, run_task
 
 
 class MainWindow(QMainWindow):
@@ -276,7 +276,9 @@ class MainWindow(QMainWindow):
             if len(states) > 1:
                 self.chat_page.splitter.restoreState(QByteArray.fromBase64(states[1].encode()))
         self.chat_page.load_settings.set_values(s)
-        chats = self.store.chats()
+        chats = self.sidebar.model.chats()
+        if self.sidebar.model.problem:
+            self.statusBar().showMessage(self.sidebar.model.problem)
         chosen = next((c.id for c in chats if c.id == s.selected_chat), chats[0].id if chats else 0)
         if chosen:
             self.sidebar.select(chosen, emit=False)

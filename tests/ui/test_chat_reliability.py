@@ -111,3 +111,17 @@ def test_a_long_unbreakable_title_is_elided_and_never_widens_the_window(qtbot, w
     assert page.title.minimumSizeHint().width() < 100 and page.title.sizeHint().width() < 100
     assert page.minimumSizeHint().width() == narrowest and window.width() == width
     assert window.chat_page.title.elided_text().endswith("…")
+
+
+def test_an_unreadable_chat_list_at_start_is_a_status_line_not_a_traceback(qtbot, make_window, monkeypatch):
+    seed = ConversationStore(paths.database_path())
+    seed.create_chat("Hidden by damage")
+    seed.close()
+
+    def damaged(self, search=""):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(ConversationStore, "chats", damaged)
+    window = make_window()
+    assert "Could not read the list of chats" in window.statusBar().currentMessage()
+    assert window.sidebar.model.rowCount() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import sqlite3
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QAction
@@ -30,6 +31,7 @@ class ChatListModel(QAbstractListModel):
         self.store = store
         self._chats: list[ChatRecord] = []
         self.search = ""
+        self.problem = ""  # why the last refresh failed
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._chats)
@@ -50,12 +52,21 @@ class ChatListModel(QAbstractListModel):
     def refresh(self, search: str | None = None) -> None:
         if search is not None:
             self.search = search
+        try:
+            chats = self.store.chats(self.search)
+        except (sqlite3.Error, OSError) as exc:  # a damaged page: keep the list as it was
+            self.problem = f"Could not read the list of chats ({exc})."
+            return
+        self.problem = ""
         self.beginResetModel()
-        self._chats = self.store.chats(self.search)
+        self._chats = chats
         self.endResetModel()
 
     def row_of(self, chat_id: int) -> int:
         return next((i for i, c in enumerate(self._chats) if c.id == chat_id), -1)
+
+    def chats(self) -> list[ChatRecord]:
+        return list(self._chats)
 
     def chat_at(self, row: int) -> ChatRecord:
         return self._chats[row]

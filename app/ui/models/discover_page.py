@@ -25,8 +25,8 @@ from app.hub.quant import GGUFChoice
 from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search_models
 from app.ui.chat.message_view import MarkdownView
 from app.ui.models.downloads import DownloadManager, DownloadsView
-from app.ui.services import run_task
 from app.ui.plain_text import as_html
+from app.ui.services import run_task
 
 OFFLINE_TEXT = ("You are offline, so the Hugging Face Hub can't be reached. Your downloaded models and chats "
                 "work as usual.")

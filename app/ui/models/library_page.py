@@ -13,8 +13,8 @@ from app.hub.download import human_bytes
 from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, delete_model, import_model
 from app.ui.models.discover_page import TableModel, make_table
-from app.ui.services import run_task
 from app.ui.plain_text import as_html
+from app.ui.services import run_task
 
 HEADERS = ["Model", "Architecture", "Parameters", "Quant", "Context", "Size", "Chat template", "Where"]
 
