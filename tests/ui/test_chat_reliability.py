@@ -111,6 +111,9 @@ def test_a_long_unbreakable_title_is_elided_and_never_widens_the_window(qtbot, w
     assert page.title.minimumSizeHint().width() < 100 and page.title.sizeHint().width() < 100
     assert page.minimumSizeHint().width() == narrowest and window.width() == width
     assert window.chat_page.title.elided_text().endswith("…")
+    chats = window.sidebar.list  # the sidebar elides it too
+    row = chats.visualRect(window.sidebar.model.index(window.sidebar.model.row_of(chat.id)))
+    assert row.width() <= chats.viewport().width() and chats.horizontalScrollBar().maximum() == 0
 
 
 def test_an_unreadable_chat_list_at_start_is_a_status_line_not_a_traceback(qtbot, make_window, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import sqlite3
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +73,19 @@ class ChatListModel(QAbstractListModel):
         return self._chats[row]
 
 
+class FitWidthDelegate(QStyledItemDelegate):
+    """Rows never wider than the list: a long title is elided instead of scrolling sideways."""
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        size = super().sizeHint(option, index)
+        size.setWidth(min(size.width(), self.view.viewport().width()))
+        return size
+
+
 class ChatSidebar(QWidget):
     chat_selected = Signal(int)
     new_chat_requested = Signal()
@@ -92,6 +106,9 @@ class ChatSidebar(QWidget):
         self.list.setAccessibleName("Chats")
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.list.setItemDelegate(FitWidthDelegate(self.list))
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)  # rows follow the list's width
         top = QHBoxLayout()
         top.addWidget(self.new_button)
         layout = QVBoxLayout(self)
