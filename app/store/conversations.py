@@ -103,12 +103,13 @@ class ConversationStore:
     # ------------------------------------------------------------ chats
 
     def create_chat(self, title: str = "New chat", system_prompt: str = "", model_path: str = "",
-                    sampling: dict | None = None, overflow: str = "truncate_middle") -> ChatRecord:
+                    sampling: dict | None = None, overflow: str = "truncate_middle",
+                    thinking: str = "default") -> ChatRecord:
         now = time.time()
         cur = self.db.execute(
-            "INSERT INTO chats(title, system_prompt, model_path, sampling, overflow, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now),
+            "INSERT INTO chats(title, system_prompt, model_path, sampling, overflow, created, updated, thinking)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now, thinking),
         )
         return self.chat(cur.lastrowid)
 
