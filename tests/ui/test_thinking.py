@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 from app.engine import SamplingParams
 from app.ui.chat.message_model import ChatItem
 from app.ui.chat.message_view import MessageCard
+from app.ui.chat.thinking_section import thinking_summary
 from tests.ui.conftest import load, wait_reply
 
 
@@ -32,6 +33,7 @@ def test_thinking_is_shown_apart_folded_and_stored(qtbot, window, thinking_model
     section = card.thinking
     assert not section.isHidden() and not section.expanded
     assert section.body.isHidden()
+    assert thinking_summary(5, 0.004, False) == "Thinking · 5 tokens · 4 ms"
     assert section.toggle.text().startswith("Thinking · 5 tokens")
     assert "the user chat" not in card.body.toPlainText() and "Hello world" in card.body.toPlainText()
     qtbot.mouseClick(section.toggle, Qt.MouseButton.LeftButton)

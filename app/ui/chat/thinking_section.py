@@ -15,8 +15,10 @@ def thinking_summary(tokens: int, seconds: float, streaming: bool) -> str:
     parts = ["Thinking…" if streaming else "Thinking"]
     if tokens:
         parts.append(f"{tokens} tokens")
-    if seconds:
+    if seconds >= 0.1:
         parts.append(f"{seconds:.1f} s")
+    elif seconds > 0:
+        parts.append(f"{seconds * 1000:.0f} ms")
     return " · ".join(parts)
 
 
