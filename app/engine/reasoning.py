@@ -6,12 +6,14 @@ Reasoning models write their thinking before the answer, in one of two shapes:
   Some templates open the block themselves: the generation prompt ends with
   `<think>` (and a newline), so the reply starts inside it and only `</think>`
   comes back.
+- Gemma 4: `<|channel>thought\n…<channel|>` then the answer.
 - gpt-oss Harmony channels: `<|channel|>analysis<|message|>…<|end|>` is
   thinking, `<|start|>assistant<|channel|>final<|message|>…` is the answer.
 
 The engine turns tokens into text with `llama_token_to_piece(special=False)`,
 which drops control tokens but keeps user-defined ones. `<think>`/`</think>` are
-user-defined in real vocabularies (Qwen3, DeepSeek), and llama.cpp marks
+user-defined in real vocabularies (Qwen3, DeepSeek), so are Gemma 4's
+`<|channel>`/`<channel|>`, and llama.cpp marks
 gpt-oss's `<|channel|>`, `<|message|>`, `<|start|>` (and `<|end|>`, which it
 takes off the end-of-generation list) user-defined too, so all of these markers
 reach this parser as text. Markers may arrive split across pieces: a tail that
@@ -24,6 +26,9 @@ from dataclasses import dataclass
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
+GEMMA_OPEN = "<|channel>"  # Gemma 4: <|channel>thought\n … <channel|>
+GEMMA_CLOSE = "<channel|>"
+GEMMA_LABEL = "thought\n"
 CHANNEL = "<|channel|>"
 MESSAGE = "<|message|>"
 START = "<|start|>"
@@ -101,6 +106,8 @@ class ReasoningParser:
         self._channel = ""
         self._fresh = True  # at the start of a thinking/answer stretch: leading whitespace is dropped
         self._reasoning_seen = False
+        self._close = THINK_CLOSE  # what ends the think block being read
+        self._label = ""  # a channel name that may start the think block and is not shown
         self.answer_started = False  # the first answer character has been given out
         channel = _open_harmony_channel(prompt)
         if channel is not None:
@@ -132,6 +139,8 @@ class ReasoningParser:
         if self._state == _DECIDING:
             self._emit(held, answer, strip_end=False)
         elif self._state == _THINKING:
+            if self._label and self._label.startswith(held):
+                held = ""
             self._emit(held.rstrip(), reasoning, strip_end=False)
         elif self._state == _BODY:
             self._emit(held, reasoning if self._channel == THINKING_CHANNEL else answer, strip_end=False)
@@ -178,11 +187,16 @@ class ReasoningParser:
                 self._held = lead[len(THINK_OPEN):]
                 self._begin(_THINKING)
                 return True
+            if lead.startswith(GEMMA_OPEN):
+                self._held = lead[len(GEMMA_OPEN):]
+                self._close, self._label = GEMMA_CLOSE, GEMMA_LABEL
+                self._begin(_THINKING)
+                return True
             if lead.startswith(CHANNEL):
                 self._held = lead
                 self._begin(_HEADER)
                 return True
-            if lead and not (THINK_OPEN.startswith(lead) or CHANNEL.startswith(lead)):
+            if lead and not any(m.startswith(lead) for m in (THINK_OPEN, CHANNEL, GEMMA_OPEN)):
                 self._state = _ANSWER  # not fresh: the reply keeps its own leading whitespace
                 return True
             return False
@@ -191,13 +205,19 @@ class ReasoningParser:
             self._emit(held, answer, strip_end=False)
             return False
         if self._state == _THINKING:
-            i = held.find(THINK_CLOSE)
+            if self._label:
+                if len(held) < len(self._label) and self._label.startswith(held):
+                    return False  # could still be the label
+                if held.startswith(self._label):
+                    held = self._held = held[len(self._label):]
+                self._label = ""
+            i = held.find(self._close)
             if i >= 0:
                 self._emit(held[:i].rstrip(), reasoning, strip_end=False)
-                self._held = held[i + len(THINK_CLOSE):]
+                self._held = held[i + len(self._close):]
                 self._begin(_ANSWER)
                 return True
-            keep = _partial_tail(held, (THINK_CLOSE,))
+            keep = _partial_tail(held, (self._close,))
             # trailing whitespace waits too: the last lines before </think> are not shown
             self._held = self._emit(held[: len(held) - keep], reasoning, strip_end=True) + held[len(held) - keep:]
             return False

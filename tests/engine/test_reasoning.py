@@ -49,6 +49,17 @@ def test_harmony_channels_split_anywhere():
         assert run(pieces, "<|start|>assistant") == ("User says hi. Reply politely.", "Hi! How can I help?"), pieces
 
 
+def test_gemma4_thought_channel_split_anywhere():
+    for pieces in every_split("<|channel>thought\nThe user says hi.<channel|>Hello!"):
+        assert run(pieces) == ("The user says hi.", "Hello!"), pieces
+
+
+def test_gemma4_thought_label_only_at_the_start():
+    assert run(["<|channel>", "thoughts on it<channel|>ok"]) == ("thoughts on it", "ok")
+    assert run(["<|channel>", "though"]) == ("", "")
+    assert run(["<|channel>", "Hm<channel|>ok"]) == ("Hm", "ok")
+
+
 def test_plain_reply_passes_through_unchanged():
     for pieces in every_split(" Hello <b>world</b> and <thin"):
         assert run(pieces) == ("", " Hello <b>world</b> and <thin"), pieces
