@@ -134,7 +134,8 @@ class ModelInfo:
     n_batch: int = 0
     kv_cache_type: str = "f16"
     use_mmap: bool = True
-    thinking_modes: tuple[str, ...] = ()  # () when the template ignores thinking, ("on","off") or ("low","medium","high")
+    # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
+    thinking_modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

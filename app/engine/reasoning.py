@@ -56,6 +56,8 @@ class Split:
 def _partial_tail(text: str, markers: tuple[str, ...]) -> int:
     """Length of the longest tail of `text` that is a proper prefix of some marker."""
     longest = max(len(m) for m in markers)
+    if "<" not in text[-(longest - 1):]:
+        return 0  # every marker starts with "<": the common case costs one search
     for n in range(min(longest - 1, len(text)), 0, -1):
         tail = text[-n:]
         if any(m.startswith(tail) for m in markers):

@@ -41,7 +41,8 @@ def chat_to_json(chat: ChatRecord, messages: list[MessageRecord]) -> str:
             "overflow": chat.overflow,
             "thinking": chat.thinking,
             "messages": [
-                {"role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model, "sampling": m.sampling, "stats": m.stats,
+                {"role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model,
+                 "sampling": m.sampling, "stats": m.stats,
                  "complete": m.complete, "error": m.error, "created": m.created}
                 for m in messages
             ],

@@ -40,7 +40,8 @@ def test_a_database_from_before_reasoning_opens_and_keeps_everything(tmp_path):
     db.commit()
     db.close()
     store = ConversationStore(path)
-    assert [(m.role, m.content, m.reasoning) for m in store.messages(1)] == [("user", "hi", ""), ("assistant", "hello", "")]
+    assert [(m.role, m.content, m.reasoning) for m in store.messages(1)] == [
+        ("user", "hi", ""), ("assistant", "hello", "")]
     assert store.chat(1).thinking == "default"
     store.add_message(1, "assistant", "new", reasoning="pondered")
     assert store.messages(1)[-1].reasoning == "pondered"
