@@ -115,3 +115,22 @@ def test_thinking_switch_shows_only_for_models_that_take_it_and_is_saved(qtbot, 
     # a model that ignores thinking hides the switch and is sent "default"
     page.thinking.set_modes(())
     assert page.thinking.isHidden() and page.thinking.value() == "default"
+
+
+def test_thinking_tokens_move_the_context_meter_while_streaming(qtbot, window, monkeypatch):
+    from app.ui.chat.chat_page import StreamingReply
+
+    page = window.chat_page
+    page.new_chat()
+    record = window.store.add_message(page.chat_id, "assistant", "", complete=False)
+    row = page.messages.append(ChatItem(record.id, "assistant", "", streaming=True))
+    page._stream = StreamingReply(job=4242, chat=page.chat_id, row=row, record=record.id)
+    streamed = []
+    monkeypatch.setattr(page.meter, "add_streamed", streamed.append)
+    page.engine.runner.reasoning.emit(4242, "weighing it", 321)  # thinking only: no answer text yet
+    page._flush(persist=True)
+    assert streamed == [321]
+    assert page.messages.item(row).reasoning == "weighing it"
+    assert page.messages.item(row).stats["reasoning_tokens"] == 321
+    assert window.store.messages(page.chat_id)[-1].reasoning == "weighing it"  # saved while streaming
+    page._stream = None
