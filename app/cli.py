@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--batch", type=int, default=512, help="prompt batch size")
     chat.add_argument("--no-mmap", action="store_true", help="read the model into memory instead of mapping it")
     chat.add_argument("--threads", type=int, default=0)
-    chat.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    chat.add_argument("--json", action="store_true",
+                      help="print one JSON object instead of streaming (the thinking is its \"reasoning\")")
+    chat.add_argument("--thinking", choices=["default", "on", "off", "low", "medium", "high"], default="default",
+                      help="switch a reasoning model's thinking on or off (low/medium/high: gpt-oss effort); "
+                           "thinking is printed before the answer, each line prefixed with '> ' "
+                           "(dimmed on a terminal)")
 
     from app import cli_hub
 
@@ -70,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_chat(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from app.cli_thinking import ReplyPrinter
     from app.engine import ChatMessage, Done, EngineClient, EngineError, Error, LoadOptions, SamplingParams, Token
 
     if args.ctx < 0:
@@ -101,10 +107,10 @@ def run_chat(args: argparse.Namespace) -> int:
             info = engine.load(options)
         except EngineError as exc:
             raise CliError(exc.message) from None
-        for event in engine.chat(messages, sampling):
+        printer = ReplyPrinter(sys.stdout, color=sys.stdout.isatty())
+        for event in engine.chat(messages, sampling, thinking=args.thinking):
             if isinstance(event, Token) and not args.json:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
+                printer.write(event.reasoning, event.text)
             elif isinstance(event, Error):
                 raise CliError(event.message)
             elif isinstance(event, Done):
@@ -112,6 +118,9 @@ def run_chat(args: argparse.Namespace) -> int:
                     stats = event.stats
                     print(json.dumps({
                         "reply": event.text,
+                        "reasoning": event.reasoning,
+                        "reasoning_tokens": stats.reasoning_tokens,
+                        "reasoning_s": round(stats.reasoning_s, 6),
                         "prompt_tokens": stats.prompt_tokens,
                         "cached_tokens": stats.cached_tokens,
                         "completion_tokens": stats.completion_tokens,
@@ -123,7 +132,7 @@ def run_chat(args: argparse.Namespace) -> int:
                         "chat_template": info.chat_template,
                     }))
                 else:
-                    sys.stdout.write("\n")
+                    printer.finish()
     return 0
 
 

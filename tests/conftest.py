@@ -44,6 +44,12 @@ def scripted_model(model_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def thinking_model(model_dir: Path) -> Path:
+    """Greedy replies are '<think> the user chat</think> Hello world', then end of turn."""
+    return write_tiny_model(model_dir / "tiny-thinking.gguf", scripted=True, thinking=True, name="Thinking Tiny")
+
+
+@pytest.fixture(scope="session")
 def no_template_model(model_dir: Path) -> Path:
     return write_tiny_model(model_dir / "tiny-no-template.gguf", chat_template=None, name="No Template Tiny")
 

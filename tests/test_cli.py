@@ -38,3 +38,30 @@ def test_bad_option_is_one_line_and_exit_2(scripted_model):
     result = hearth("chat", "--model", str(scripted_model), "--ctx", "lots", "Hello")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--ctx" in result.stderr
+
+
+def test_chat_json_gives_reasoning_apart(thinking_model):
+    result = hearth("chat", "--model", str(thinking_model), "--json", "--temperature", "0", "--thinking", "on",
+                    "--ctx", "256", "Hello")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["reasoning"] == "the user chat"
+    assert data["reply"] == "Hello world"
+    assert data["reasoning_tokens"] == 5 and data["completion_tokens"] == 7
+
+
+def test_chat_prints_thinking_prefixed_before_the_answer(thinking_model):
+    result = hearth("chat", "--model", str(thinking_model), "--temperature", "0", "Hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "> the user chat\n\nHello world\n"
+
+
+def test_chat_json_of_a_plain_model_has_empty_reasoning(scripted_model):
+    result = hearth("chat", "--model", str(scripted_model), "--json", "--temperature", "0", "Hello")
+    data = json.loads(result.stdout)
+    assert data["reasoning"] == "" and data["reply"] == " Hello world"
+
+
+def test_bad_thinking_value_is_refused(scripted_model):
+    result = hearth("chat", "--model", str(scripted_model), "--thinking", "maybe", "Hello")
+    assert result.returncode == 2 and "--thinking" in result.stderr

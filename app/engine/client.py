@@ -137,6 +137,7 @@ class EngineClient:
         messages: Sequence[ChatMessage],
         sampling: SamplingParams | None = None,
         overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
+        thinking: str = "default",
     ) -> Iterator[p.Token | p.Done | p.Error]:
         """Stream a reply: Token events, then one Done or Error."""
         try:
@@ -145,7 +146,7 @@ class EngineClient:
             yield p.Error(0, exc.kind, exc.message)
             return
         request_id, events = self._send(
-            lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow))
+            lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow), thinking)
         )
         self._active_chat = request_id
         try:
@@ -166,10 +167,13 @@ class EngineClient:
         overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
         max_tokens: int = 0,
         timeout: float | None = 30.0,
+        thinking: str = "default",
     ) -> p.CountResult:
         """Exact prompt tokens of the conversation plus an unsent draft, after the overflow policy."""
         self._ensure_model()
-        request_id, events = self._send(lambda i: p.Count(i, tuple(messages), draft, OverflowPolicy(overflow), max_tokens))
+        request_id, events = self._send(
+            lambda i: p.Count(i, tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking)
+        )
         try:
             event = events.get(timeout=timeout)
         except queue.Empty:

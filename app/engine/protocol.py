@@ -45,6 +45,7 @@ class ErrorKind(str, enum.Enum):
 class ChatMessage:
     role: str  # "system", "user" or "assistant"
     content: str
+    reasoning: str = ""  # past thinking, which the template may re-send as reasoning_content
 
 
 # ---------------------------------------------------------------- requests
@@ -78,6 +79,7 @@ class Chat:
     messages: tuple[ChatMessage, ...]
     sampling: SamplingParams = field(default_factory=SamplingParams)
     overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
+    thinking: str = "default"  # "default", "on", "off", "low", "medium" or "high"
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class Count:
     draft: str = ""
     overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
     max_tokens: int = 0
+    thinking: str = "default"
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class ModelInfo:
     n_batch: int = 0
     kv_cache_type: str = "f16"
     use_mmap: bool = True
+    # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
+    thinking_modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,8 @@ class Stats:
     n_ctx: int = 0
     dropped_messages: int = 0
     truncated: bool = False
+    reasoning_tokens: int = 0  # completion tokens spent thinking
+    reasoning_s: float = 0.0  # how long the thinking took
 
 
 @dataclass(frozen=True)
@@ -173,8 +180,9 @@ class Loaded:
 @dataclass(frozen=True)
 class Token:
     id: int
-    text: str
+    text: str  # answer delta
     n_tokens: int  # completion tokens so far
+    reasoning: str = ""  # thinking delta
 
 
 @dataclass(frozen=True)
@@ -189,6 +197,7 @@ class Done:
     stats: Stats
     text: str = ""
     sampling: SamplingParams | None = None  # what the engine actually used (after clamping)
+    reasoning: str = ""  # the whole thinking text; `text` is the answer alone
 
 
 @dataclass(frozen=True)

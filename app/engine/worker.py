@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 from app.engine import protocol as p
 from app.engine.context import fit_messages
 from app.engine.protocol import EngineError, ErrorKind
+from app.engine.reasoning import ReasoningParser
 
 FLUSH_SECONDS = 0.01  # tokens are sent in small batches: one pipe message per 10 ms at most
 
@@ -134,27 +135,84 @@ class Worker:
                 "start a new chat, shorten the message, raise the context size, "
                 "or let the chat drop older messages (overflow policy)",
             )
-        pending: list[str] = []
-        state = {"last": time.perf_counter(), "n": 0}
-
-        def on_text(text: str, n_tokens: int) -> None:
-            pending.append(text)
-            state["n"] = n_tokens
-            now = time.perf_counter()
-            if now - state["last"] >= FLUSH_SECONDS:
-                state["last"] = now
-                self.send(p.Token(request.id, "".join(pending), n_tokens))
-                pending.clear()
-
+        prompt, _ = model.encode(budget.messages)  # remembered: generate() renders it once
+        stream = ReplyStream(request.id, ReasoningParser(prompt), self.send)
         try:
-            result = model.generate(budget.messages, sampling, on_text)
+            result = model.generate(budget.messages, sampling, stream.on_text)
         finally:
             self.current_chat = 0
-        if pending:
-            self.send(p.Token(request.id, "".join(pending), state["n"]))
+        stream.finish()
         stats = result.stats
-        stats = p.Stats(**{**stats.__dict__, "dropped_messages": budget.dropped_messages, "truncated": budget.truncated})
-        self.send(p.Done(request.id, stats, result.text, sampling))
+        stats = p.Stats(**{
+            **stats.__dict__,
+            "dropped_messages": budget.dropped_messages,
+            "truncated": budget.truncated,
+            "reasoning_tokens": stream.reasoning_tokens(stats.completion_tokens),
+            "reasoning_s": stream.reasoning_seconds(),
+        })
+        answer = "".join(stream.answer)
+        self.send(p.Done(request.id, stats, answer, sampling, "".join(stream.reasoning)))
+
+
+class ReplyStream:
+    """Splits the streaming reply into thinking and answer, and sends it in small batches."""
+
+    def __init__(self, request_id: int, parser: ReasoningParser, send) -> None:
+        self.request_id = request_id
+        self.parser = parser
+        self.send = send
+        self.answer: list[str] = []
+        self.reasoning: list[str] = []
+        self._pending_answer: list[str] = []
+        self._pending_reasoning: list[str] = []
+        self._last_send = time.perf_counter()
+        self._n_tokens = 0
+        self._started = 0.0  # first text of the reply
+        self._thinking_ended = 0.0  # first answer text after thinking
+        self._thinking_tokens = -1  # completion tokens when the answer started
+
+    def on_text(self, text: str, n_tokens: int) -> None:
+        now = time.perf_counter()
+        if not self._started:
+            self._started = now
+        self._n_tokens = n_tokens
+        self._take(self.parser.feed(text), now)
+        if now - self._last_send >= FLUSH_SECONDS:
+            self._last_send = now
+            self._send_pending()
+
+    def finish(self) -> None:
+        self._take(self.parser.flush(), time.perf_counter())
+        self._send_pending()
+
+    def _take(self, split, now: float) -> None:
+        if split.reasoning:
+            self.reasoning.append(split.reasoning)
+            self._pending_reasoning.append(split.reasoning)
+        if split.answer:
+            if self._thinking_tokens < 0 and self.reasoning:
+                self._thinking_tokens = max(self._n_tokens - 1, 0)
+                self._thinking_ended = now
+            self.answer.append(split.answer)
+            self._pending_answer.append(split.answer)
+
+    def _send_pending(self) -> None:
+        if self._pending_answer or self._pending_reasoning:
+            text, reasoning = "".join(self._pending_answer), "".join(self._pending_reasoning)
+            self._pending_answer.clear()
+            self._pending_reasoning.clear()
+            self.send(p.Token(self.request_id, text, self._n_tokens, reasoning))
+
+    def reasoning_tokens(self, completion_tokens: int) -> int:
+        if not self.reasoning:
+            return 0
+        return self._thinking_tokens if self._thinking_tokens >= 0 else completion_tokens
+
+    def reasoning_seconds(self) -> float:
+        if not self.reasoning:
+            return 0.0
+        end = self._thinking_ended or time.perf_counter()
+        return max(end - self._started, 0.0)
 
 
 def main(conn: Connection) -> None:

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS chats (
     sampling      TEXT NOT NULL DEFAULT '{}',
     overflow      TEXT NOT NULL DEFAULT 'truncate_middle',
     created       REAL NOT NULL,
-    updated       REAL NOT NULL
+    updated       REAL NOT NULL,
+    thinking      TEXT NOT NULL DEFAULT 'default'
 );
 CREATE TABLE IF NOT EXISTS messages (
     id        INTEGER PRIMARY KEY,
@@ -35,10 +36,17 @@ CREATE TABLE IF NOT EXISTS messages (
     stats     TEXT NOT NULL DEFAULT '{}',
     complete  INTEGER NOT NULL DEFAULT 1,
     error     TEXT NOT NULL DEFAULT '',
-    created   REAL NOT NULL
+    created   REAL NOT NULL,
+    reasoning TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, position);
 """
+
+# Columns added after the first release: databases made before them get them on open.
+ADDED_COLUMNS = {
+    "chats": {"thinking": "TEXT NOT NULL DEFAULT 'default'"},  # the chat's Thinking switch
+    "messages": {"reasoning": "TEXT NOT NULL DEFAULT ''"},  # an assistant reply's thinking
+}
 
 
 @dataclass
@@ -51,6 +59,7 @@ class ChatRecord:
     overflow: str = "truncate_middle"
     created: float = 0.0
     updated: float = 0.0
+    thinking: str = "default"
 
 
 @dataclass
@@ -66,6 +75,7 @@ class MessageRecord:
     complete: bool = True
     error: str = ""
     created: float = 0.0
+    reasoning: str = ""
 
 
 class ConversationStore:
@@ -88,9 +98,17 @@ class ConversationStore:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
+            self._add_missing_columns()
         except BaseException:
             self.db.close()
             raise
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns.items():
+                if name not in present:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         self.db.close()
@@ -99,13 +117,13 @@ class ConversationStore:
 
     def create_chat(self, title: str = "New chat", system_prompt: str = "", model_path: str = "",
                     sampling: dict | None = None, overflow: str = "truncate_middle",
-                    chat_id: int | None = None) -> ChatRecord:
+                    thinking: str = "default", chat_id: int | None = None) -> ChatRecord:
         """A new chat; `chat_id` (above every id in use) lets a caller name it before it is written."""
         now = time.time()
         cur = self.db.execute(
-            "INSERT INTO chats(id, title, system_prompt, model_path, sampling, overflow, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (chat_id, title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now),
+            "INSERT INTO chats(id, title, system_prompt, model_path, sampling, overflow, created, updated, thinking)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (chat_id, title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now, thinking),
         )
         return self.chat(cur.lastrowid)
 
@@ -119,7 +137,8 @@ class ConversationStore:
     @staticmethod
     def _chat(row: sqlite3.Row) -> ChatRecord:
         return ChatRecord(row["id"], row["title"], row["system_prompt"], row["model_path"],
-                          json.loads(row["sampling"] or "{}"), row["overflow"], row["created"], row["updated"])
+                          json.loads(row["sampling"] or "{}"), row["overflow"], row["created"], row["updated"],
+                          row["thinking"])
 
     def chats(self, search: str = "") -> list[ChatRecord]:
         """Newest first; `search` matches the title or any message text."""
@@ -135,7 +154,7 @@ class ConversationStore:
         return [self._chat(r) for r in rows]
 
     def update_chat(self, chat_id: int, **values) -> None:
-        allowed = {"title", "system_prompt", "model_path", "sampling", "overflow"}
+        allowed = {"title", "system_prompt", "model_path", "sampling", "overflow", "thinking"}
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"unknown chat fields: {sorted(unknown)}")
@@ -154,7 +173,7 @@ class ConversationStore:
         return [
             MessageRecord(r["id"], r["chat_id"], r["position"], r["role"], r["content"], r["model"],
                           json.loads(r["sampling"]), json.loads(r["stats"]), bool(r["complete"]), r["error"],
-                          r["created"])
+                          r["created"], r["reasoning"])
             for r in rows
         ]
 
@@ -163,7 +182,7 @@ class ConversationStore:
 
     def add_message(self, chat_id: int, role: str, content: str, *, model: str = "", sampling: dict | None = None,
                     stats: dict | None = None, complete: bool = True, error: str = "",
-                    message_id: int | None = None) -> MessageRecord:
+                    reasoning: str = "", message_id: int | None = None) -> MessageRecord:
         """Append a message; `message_id` (above every id in use) lets a caller name it before it is written."""
         now = time.time()
         with self.db:  # one transaction: position and insert together
@@ -173,19 +192,22 @@ class ConversationStore:
             ).fetchone()[0]
             cur = self.db.execute(
                 "INSERT INTO messages(id, chat_id, position, role, content, model, sampling, stats, complete, error,"
-                " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created, reasoning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (message_id, chat_id, position, role, content, model, json.dumps(sampling or {}),
-                 json.dumps(stats or {}), int(complete), error, now),
+                 json.dumps(stats or {}), int(complete), error, now, reasoning),
             )
             self.db.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, chat_id))
         return MessageRecord(cur.lastrowid, chat_id, position, role, content, model, sampling or {}, stats or {},
-                             complete, error, now)
+                             complete, error, now, reasoning)
 
     def update_message(self, message_id: int, *, content: str | None = None, stats: dict | None = None,
-                       complete: bool | None = None, error: str | None = None) -> None:
+                       complete: bool | None = None, error: str | None = None,
+                       reasoning: str | None = None) -> None:
         values: dict = {}
         if content is not None:
             values["content"] = content
+        if reasoning is not None:
+            values["reasoning"] = reasoning
         if stats is not None:
             values["stats"] = json.dumps(stats)
         if complete is not None:

@@ -31,8 +31,19 @@ def chat_to_markdown(chat: ChatRecord, messages: list[MessageRecord]) -> str:
         if m.role == "assistant" and m.model:
             title += f" ({one_line(m.model)})"
         body = TURN_HEADING.sub(r"\1\\\2", m.content.strip())
-        parts.append(f"## {title}\n\n{body}\n")
+        thinking = _thinking_block(m) if m.reasoning.strip() else ""
+        parts.append(f"## {title}\n\n{thinking}{body}\n")
     return "\n".join(parts)
+
+
+def _thinking_block(m: MessageRecord) -> str:
+    """A collapsible block (GitHub and most Markdown viewers fold <details>)."""
+    summary = "Thinking"
+    tokens, seconds = m.stats.get("reasoning_tokens", 0), m.stats.get("reasoning_s", 0.0)
+    if tokens:
+        summary += f" ({tokens} tokens, {seconds:.1f} s)"
+    body = TURN_HEADING.sub(r"\1\\\2", m.reasoning.strip())
+    return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
 
 
 def chat_to_json(chat: ChatRecord, messages: list[MessageRecord]) -> str:
@@ -43,8 +54,10 @@ def chat_to_json(chat: ChatRecord, messages: list[MessageRecord]) -> str:
             "model_path": chat.model_path,
             "sampling": chat.sampling,
             "overflow": chat.overflow,
+            "thinking": chat.thinking,
             "messages": [
-                {"role": m.role, "content": m.content, "model": m.model, "sampling": m.sampling, "stats": m.stats,
+                {"role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model,
+                 "sampling": m.sampling, "stats": m.stats,
                  "complete": m.complete, "error": m.error, "created": m.created}
                 for m in messages
             ],

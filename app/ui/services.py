@@ -22,6 +22,7 @@ class _EngineWorker(QObject):
     loaded = Signal(object)  # ModelInfo
     load_failed = Signal(str)
     token = Signal(int, str, int)  # job id, text, completion tokens so far
+    reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
     finished = Signal(int, object)  # job id, Done
     failed = Signal(int, str, str)  # job id, error kind, message
     counted = Signal(int, object)  # job id, CountResult
@@ -43,8 +44,10 @@ class _EngineWorker(QObject):
     @Slot(object)
     def chat(self, job: Chat) -> None:
         # The job is the protocol's own request; its id is the GUI's job id, not the engine's.
-        for event in self.client.chat(job.messages, job.sampling, job.overflow):
+        for event in self.client.chat(job.messages, job.sampling, job.overflow, job.thinking):
             if isinstance(event, Token):
+                if event.reasoning:
+                    self.reasoning.emit(job.id, event.reasoning, event.n_tokens)
                 self.token.emit(job.id, event.text, event.n_tokens)
             elif isinstance(event, Done):
                 self.finished.emit(job.id, event)
@@ -54,7 +57,7 @@ class _EngineWorker(QObject):
     @Slot(object)
     def count(self, job: Count) -> None:
         try:
-            result = self.client.count(job.messages, job.draft, job.overflow, job.max_tokens)
+            result = self.client.count(job.messages, job.draft, job.overflow, job.max_tokens, thinking=job.thinking)
         except EngineError as exc:
             self.count_failed.emit(job.id, exc.message)
         else:
@@ -96,13 +99,13 @@ class EngineService(QObject):
     def load(self, options: LoadOptions) -> None:
         self._do_load.emit(options)
 
-    def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy) -> int:
-        job = Chat(self.next_job_id(), tuple(messages), sampling, overflow)
+    def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy, thinking: str = "default") -> int:
+        job = Chat(self.next_job_id(), tuple(messages), sampling, overflow, thinking)
         self._do_chat.emit(job)
         return job.id
 
-    def count(self, messages, draft: str, overflow: OverflowPolicy, max_tokens: int) -> int:
-        job = Count(self.next_job_id(), tuple(messages), draft, overflow, max_tokens)
+    def count(self, messages, draft: str, overflow: OverflowPolicy, max_tokens: int, thinking: str = "default") -> int:
+        job = Count(self.next_job_id(), tuple(messages), draft, overflow, max_tokens, thinking)
         self._do_count.emit(job)
         return job.id
 

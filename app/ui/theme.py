@@ -16,6 +16,9 @@ QFrame#card-user { background: palette(alternate-base); border-radius: 8px; }
 QFrame#card-assistant { background: palette(base); border-radius: 8px; }
 QFrame#card-user QTextBrowser { background: transparent; }
 QFrame#card-assistant QTextBrowser { background: transparent; }
+#thinkingToggle { color: palette(placeholder-text); }
+#thinkingBody { color: palette(placeholder-text); font-style: italic; border-left: 3px solid palette(mid);
+                padding: 2px 0 2px 8px; margin-left: 6px; }
 """
 
 

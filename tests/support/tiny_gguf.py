@@ -8,6 +8,10 @@ and optionally a ChatML chat template.
 outputs are zero, so the last hidden state is the current token's embedding,
 and the output matrix maps each token to a chosen successor. After the
 assistant header it says " Hello world" and then ends its turn.
+
+`thinking=True` (with `scripted=True`) adds `<think>` and `</think>` as
+user-defined tokens, as real reasoning vocabularies have them, and the reply
+becomes `<think> the user chat</think> Hello world`.
 """
 
 from __future__ import annotations
@@ -26,15 +30,21 @@ CHATML = (
 
 WORDS = ["Hello", "world", "the", "user", "assistant", "system", "chat", "model", "token", "is", "a", "and"]
 CONTROL = ["<|im_start|>", "<|im_end|>"]
+THINK_TOKENS = ["<think>", "</think>"]
+SCRIPT = ["<0x0A>", "▁Hello", "▁world", "</s>"]
+THINKING_SCRIPT = ["<0x0A>", "<think>", "▁the", "▁user", "▁chat", "</think>", "▁Hello", "▁world", "</s>"]
 
 
-def build_vocab() -> tuple[list[str], list[float], list[int]]:
+def build_vocab(thinking: bool = False) -> tuple[list[str], list[float], list[int]]:
     tokens = ["<unk>", "<s>", "</s>"]
     types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL]
     tokens += [f"<0x{b:02X}>" for b in range(256)]
     types += [TokenType.BYTE] * 256
     tokens += CONTROL
     types += [TokenType.CONTROL] * len(CONTROL)
+    if thinking:
+        tokens += THINK_TOKENS
+        types += [TokenType.USER_DEFINED] * len(THINK_TOKENS)
     pieces: list[str] = ["▁"]
     chars = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
     chars += list("0123456789.,!?'-:;()")
@@ -67,11 +77,12 @@ def write_tiny_model(
     seed: int = 0,
     name: str = "Tiny Test Model",
     split_max_tensors: int = 0,
+    thinking: bool = False,
 ) -> Path:
     """Write a tiny model and return the path of its (first) file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    tokens, scores, types = build_vocab()
+    tokens, scores, types = build_vocab(thinking)
     vocab = {t: i for i, t in enumerate(tokens)}
     n_vocab = len(tokens)
     head_dim = n_embd // n_head
@@ -108,7 +119,7 @@ def write_tiny_model(
     writer.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
     if scripted:
         output = np.zeros((n_vocab, n_embd), dtype=np.float32)
-        script = ["<0x0A>", "▁Hello", "▁world", "</s>"]
+        script = THINKING_SCRIPT if thinking else SCRIPT
         for before, after in zip(script, script[1:]):
             output[vocab[after]] = embd[vocab[before]] / np.linalg.norm(embd[vocab[before]]) * 8.0
         out_scale = 0.0

@@ -32,6 +32,7 @@ from app.ui.chat.composer import Composer
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.message_view import MessageListView, format_stats
 from app.ui.chat.save_banner import SaveBanner
+from app.ui.chat.thinking_switch import ThinkingSwitch
 from app.ui.services import EngineService
 from app.ui.widgets.context_meter import ContextMeter
 from app.ui.widgets.elided_label import ElidedLabel
@@ -52,6 +53,14 @@ class StreamingReply:
     n_tokens: int = 0
     persisted: float = 0.0  # when the content was last written to the store
     unsaved: bool = False  # content has text the store has not been given yet
+    reasoning_buffer: list[str] = field(default_factory=list)  # thinking not yet shown
+    reasoning: str = ""  # thinking shown so far
+    reasoning_tokens: int = 0  # completion tokens when the last thinking arrived
+    thinking_since: float = 0.0  # when the first thinking arrived
+    thinking_s: float = 0.0
+
+    def thinking_stats(self) -> dict:
+        return {"reasoning_tokens": self.reasoning_tokens, "reasoning_s": self.thinking_s} if self.reasoning else {}
 
 
 FLUSH_MS = 40  # streamed text reaches the view at most 25 times a second
@@ -105,6 +114,7 @@ class ChatPage(QWidget):
             self.overflow.addItem(label, policy.value)
         self.overflow.setToolTip("What happens when the conversation no longer fits the context window")
         self.sampling = SamplingPanel()
+        self.thinking = ThinkingSwitch()
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -116,6 +126,7 @@ class ChatPage(QWidget):
         QVBoxLayout(sampling_box).addWidget(self.sampling)
         side_layout.addWidget(prompt_box)
         side_layout.addWidget(context_box)
+        side_layout.addWidget(self.thinking)
         side_layout.addWidget(sampling_box)
         side_layout.addStretch(1)
 
@@ -160,6 +171,7 @@ class ChatPage(QWidget):
         self.system_prompt.textChanged.connect(self._on_system_prompt_changed)
         self.overflow.currentIndexChanged.connect(self._on_overflow_changed)
         self.sampling.changed.connect(self._on_sampling_changed)
+        self.thinking.changed.connect(self._on_thinking_changed)
         self.view.copy_requested.connect(self.copy_message)
         self.view.regenerate_requested.connect(self.regenerate)
         self.view.edit_requested.connect(self.edit)
@@ -167,6 +179,7 @@ class ChatPage(QWidget):
 
         runner = engine.runner
         runner.token.connect(self._on_token)
+        runner.reasoning.connect(self._on_reasoning)
         runner.finished.connect(self._on_finished)
         runner.failed.connect(self._on_failed)
         runner.load_progress.connect(self.load_settings.show_progress)
@@ -214,15 +227,17 @@ class ChatPage(QWidget):
         self.overflow.blockSignals(True)
         self.overflow.setCurrentIndex(max(self.overflow.findData(chat.overflow), 0))
         self.overflow.blockSignals(False)
+        self.thinking.set_value(chat.thinking)
         stream = self._stream
         items = []
         for m in records:
             if stream is not None and m.id == stream.record:
                 stream.row = len(items)
-                items.append(ChatItem(m.id, m.role, stream.content, m.model, streaming=True))
+                items.append(ChatItem(m.id, m.role, stream.content, m.model, stream.thinking_stats(), streaming=True,
+                                      reasoning=stream.reasoning))
                 continue
             items.append(ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
-                                  m.error or ("" if m.complete else "This reply was interrupted.")))
+                                  m.error or ("" if m.complete else "This reply was interrupted."), m.reasoning))
         if stream is not None:
             stream.attached = stream.chat == chat_id
         self.composer.set_busy(self._streaming_here())
@@ -233,7 +248,7 @@ class ChatPage(QWidget):
         return True
 
     def new_chat(self) -> int:
-        chat = self.store.create_chat(sampling=self.sampling.params().to_dict(),
+        chat = self.store.create_chat(sampling=self.sampling.params().to_dict(), thinking=self.thinking.saved(),
                                       overflow=self.overflow.currentData() or OverflowPolicy.TRUNCATE_MIDDLE.value,
                                       model_path=self.engine.info.path if self.engine.info else "")
         self.open_chat(chat.id)
@@ -276,6 +291,11 @@ class ChatPage(QWidget):
             self.store.update_chat(self.chat_id, overflow=self.overflow.currentData())
         self.request_count()
 
+    def _on_thinking_changed(self, mode: str) -> None:
+        if self.chat_id:
+            self.store.update_chat(self.chat_id, thinking=mode)
+        self._count_timer.start()
+
     def _on_sampling_changed(self, params: SamplingParams) -> None:
         if self.chat_id:
             self.store.update_chat(self.chat_id, sampling=params.to_dict())
@@ -296,6 +316,7 @@ class ChatPage(QWidget):
         if info.notice:
             text += f"\nNote: {info.notice}"
         self.load_settings.show_loaded(text)
+        self.thinking.set_modes(info.thinking_modes)
         if self.chat_id:
             self.store.update_chat(self.chat_id, model_path=info.path)
         self.model_loaded.emit(info)
@@ -316,7 +337,7 @@ class ChatPage(QWidget):
         for item in self.messages.items():
             if item.streaming or (item.role == "assistant" and not item.content):
                 continue
-            messages.append(ChatMessage(item.role, item.content))
+            messages.append(ChatMessage(item.role, item.content, item.reasoning))
         return messages
 
     def request_count(self) -> None:
@@ -327,7 +348,7 @@ class ChatPage(QWidget):
             return
         draft = "" if self._streaming_here() else self.composer.text()
         self._pending_count = self.engine.count(self.history(), draft, self.overflow_policy(),
-                                                self.sampling.params().max_tokens)
+                                                self.sampling.params().max_tokens, self.thinking.value())
 
     def _on_counted(self, job_id: int, result: CountResult) -> None:
         if job_id == self._pending_count:
@@ -372,11 +393,12 @@ class ChatPage(QWidget):
         record = self.store.add_message(self.chat_id, "assistant", "", model=model_name,
                                         sampling=sampling.to_dict(), complete=False)
         row = self.messages.append(ChatItem(record.id, "assistant", "", model_name, streaming=True))
-        job_id = self.engine.chat(history, sampling, self.overflow_policy())
+        job_id = self.engine.chat(history, sampling, self.overflow_policy(), self.thinking.value())
         self._stream = StreamingReply(job_id, self.chat_id, row, record.id, persisted=time.monotonic())
         self.composer.set_busy(True)
         self.meter.set_speed("waiting for the first token…")
-        self._pending_count = self.engine.count(history, "", self.overflow_policy(), sampling.max_tokens)
+        self._pending_count = self.engine.count(history, "", self.overflow_policy(), sampling.max_tokens,
+                                                self.thinking.value())
         self._flush_timer.start()
 
     def _on_token(self, job_id: int, text: str, n_tokens: int) -> None:
@@ -387,22 +409,37 @@ class ChatPage(QWidget):
         stream.n_tokens = n_tokens
         stream.unsaved = True
 
+    def _on_reasoning(self, job_id: int, text: str, n_tokens: int) -> None:
+        stream = self._stream
+        if stream is None or stream.job != job_id:
+            return
+        now = time.monotonic()
+        stream.thinking_since = stream.thinking_since or now
+        stream.thinking_s = now - stream.thinking_since
+        stream.reasoning_buffer.append(text)
+        stream.unsaved = True
+        stream.reasoning_tokens = n_tokens
+        stream.n_tokens = n_tokens  # the context meter counts the thinking too
+
     def _flush(self, persist: bool = False) -> None:
         """Show what arrived; write it to disk at least every PERSIST_SECONDS (or now)."""
         stream = self._stream
         if stream is None:
             return
-        if stream.buffer:
+        if stream.buffer or stream.reasoning_buffer:
             stream.content += "".join(stream.buffer)
             stream.buffer.clear()
+            stream.reasoning += "".join(stream.reasoning_buffer)
+            stream.reasoning_buffer.clear()
             if stream.attached:
-                self.messages.update(stream.row, content=stream.content)
+                self.messages.update(stream.row, content=stream.content, reasoning=stream.reasoning,
+                                     stats=stream.thinking_stats())
                 self.meter.add_streamed(stream.n_tokens)
                 self.meter.set_speed(f"{stream.n_tokens} tokens…")
         # Also when nothing new arrived (a stalled stream): what is on screen reaches the disk within a second.
         now = time.monotonic()
         if stream.unsaved and (persist or now - stream.persisted >= PERSIST_SECONDS):
-            self.store.update_message(stream.record, content=stream.content)
+            self.store.update_message(stream.record, content=stream.content, reasoning=stream.reasoning)
             stream.persisted = now
             stream.unsaved = False
 
@@ -420,10 +457,12 @@ class ChatPage(QWidget):
         stats = asdict(done.stats)
         stats["stop_reason"] = done.stats.stop_reason.value
         content = done.text if done.text else stream.content
-        self.store.update_message(stream.record, content=content, stats=stats, complete=True)
+        reasoning = done.reasoning or stream.reasoning
+        self.store.update_message(stream.record, content=content, stats=stats, complete=True, reasoning=reasoning)
         self.last_done = done
         if stream.attached:
-            self.messages.update(stream.row, content=content, streaming=False, stats=stats, error="")
+            self.messages.update(stream.row, content=content, streaming=False, stats=stats, error="",
+                                 reasoning=reasoning)
             self.meter.set_speed(format_stats(stats))
             if done.stats.stop_reason.value == "context_full":
                 self.show_notice("The reply stopped because the context window is full.")
@@ -440,7 +479,8 @@ class ChatPage(QWidget):
         error = f"Stopped: {message}"
         if stream.attached:
             self.messages.update(stream.row, content=content, streaming=False, error=error)
-        self.store.update_message(stream.record, content=content, complete=False, error=error)
+        self.store.update_message(stream.record, content=content, complete=False, error=error,
+                                  reasoning=stream.reasoning)
         self.meter.set_speed("")
         self.show_notice(message if kind != "crashed" else
                          "The engine stopped unexpectedly. The partial reply is kept; send again to continue.")
@@ -453,7 +493,7 @@ class ChatPage(QWidget):
         if stream.attached:
             self.messages.update(stream.row, streaming=False)
         self.store.update_message(stream.record, content=stream.content, complete=False,
-                                  error="Stopped when Hearth was closed.")
+                                  error="Stopped when Hearth was closed.", reasoning=stream.reasoning)
 
     def stop(self) -> None:
         if self.streaming:

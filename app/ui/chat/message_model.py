@@ -14,6 +14,7 @@ StreamingRole = Qt.ItemDataRole.UserRole + 4
 ErrorRole = Qt.ItemDataRole.UserRole + 5
 RecordRole = Qt.ItemDataRole.UserRole + 6
 ModelNameRole = Qt.ItemDataRole.UserRole + 7
+ReasoningRole = Qt.ItemDataRole.UserRole + 8
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class ChatItem:
     stats: dict = field(default_factory=dict)
     streaming: bool = False
     error: str = ""
+    reasoning: str = ""  # the reply's thinking, shown apart
 
 
 class MessageModel(QAbstractListModel):
@@ -36,6 +38,7 @@ class MessageModel(QAbstractListModel):
         ErrorRole: "error",
         RecordRole: "record_id",
         ModelNameRole: "model",
+        ReasoningRole: "reasoning",
     }
 
     def __init__(self, parent=None) -> None:

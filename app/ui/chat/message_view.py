@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.chat.markdown import render_markdown, split_streaming
 from app.ui.chat.message_model import ChatItem, MessageModel
+from app.ui.chat.thinking_section import ThinkingSection
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
 
@@ -187,6 +188,8 @@ class MessageCard(QFrame):
             header.addWidget(button)
             self.buttons[key] = button
         layout.addLayout(header)
+        self.thinking = ThinkingSection()
+        layout.addWidget(self.thinking)
         self.body = MarkdownView()
         self.body.setAccessibleName(f"{item.role} message")
         layout.addWidget(self.body)
@@ -204,6 +207,9 @@ class MessageCard(QFrame):
 
     def set_item(self, item: ChatItem) -> None:
         previous, self.item = self.item, item
+        self._show_thinking(item)
+        if previous is None and not item.streaming:
+            self.thinking.reset()
         if previous is not None and previous.streaming and item.streaming:
             # While streaming only the text changes: skip the rest, it costs layout passes.
             self.body.set_markdown(item.content.lstrip(), streaming=True)
@@ -224,6 +230,11 @@ class MessageCard(QFrame):
         stats = format_stats(item.stats)
         self.stats.setText(stats)
         self.stats.setVisible(bool(stats))
+
+    def _show_thinking(self, item: ChatItem) -> None:
+        self.thinking.set_thinking(item.reasoning, int(item.stats.get("reasoning_tokens") or 0),
+                                   float(item.stats.get("reasoning_s") or 0.0), item.streaming,
+                                   answer_started=bool(item.content.strip()))
 
 
 class MessageListView(QScrollArea):
