@@ -1,4 +1,4 @@
-"""Read a GGUF file's header into ModelInfo without loading the model.
+"""A GGUF model's header facts (GGUFInfo) without loading the model or decoding its vocabulary.
 
 Also the single place that says what is wrong with a file that is not a
 usable GGUF (missing, not GGUF, truncated), so the engine and the library
@@ -12,8 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from app.library.gguf_reader import TYPE_NAMES, Header, HeaderError, read_header, string_at
 
 SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
+LAYER_RE = re.compile(r"blk\.(\d+)\.")
+MAX_TOKEN_WALK = 16384  # bos/eos text is read when its id is below this (a few ms); the engine knows the rest
+MAX_LAYERS = 4096  # more layers than any model has: a header claiming more is not believed
 
 # Architectures llama.cpp can run that we expect to meet; anything else is
 # still tried, but a failed load then says the architecture is the likely cause.
@@ -32,7 +38,7 @@ class GGUFFileError(ValueError):
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        self.kind = kind  # "missing_file", "not_gguf", "truncated"
+        self.kind = kind  # "missing_file", "not_gguf", "truncated", "timeout"
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,10 @@ class GGUFInfo:
     shard_paths: tuple[str, ...]
     layer_bytes: tuple[int, ...]  # bytes of the weights in each repeating block
     other_bytes: int  # embeddings, output head and norms
+    vocab_size: int = 0
+    bos_token_id: int = -1
+    eos_token_id: int = -1
+    file_type: int = -1  # general.file_type, -1 when absent
 
     @property
     def display_name(self) -> str:
@@ -83,93 +93,92 @@ def check_file(path: Path) -> None:
         raise GGUFFileError("not_gguf", f"not a GGUF model file (wrong file type): {path.name}")
 
 
-def _field_value(reader, key: str):
-    field = reader.fields.get(key)
-    if field is None:
-        return None
-    try:
-        return field.contents()
-    except Exception:
-        return None
+def _as_int(value: Any) -> int:
+    if isinstance(value, list):  # per-layer values (some models): the largest
+        value = max((v for v in value if isinstance(v, (int, float))), default=0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return int(value)
 
 
-def _read_one(path: Path):
-    from gguf import GGUFReader  # imported lazily: numpy and gguf are not needed at start-up
+def _token_text(path: Path, header: Header, token_id: int, deadline: float | None) -> str:
+    tokens = header.values.get("tokenizer.ggml.tokens")
+    if token_id < 0 or tokens is None:
+        return ""
+    if isinstance(tokens, list):
+        return tokens[token_id] if token_id < len(tokens) else ""
+    if token_id > MAX_TOKEN_WALK:  # finding it means walking every string before it: not worth a slow scan
+        return ""
+    return string_at(path, tokens, token_id, deadline)
 
+
+def _read_shard(path: Path, deadline: float | None) -> Header:
     check_file(path)
     try:
-        reader = GGUFReader(str(path), "r")
-    except Exception as exc:  # the reader's own words (numpy shapes) would mean nothing to a person
-        raise GGUFFileError("truncated", f"the GGUF file is damaged or incomplete: {path.name}") from exc
-    size = path.stat().st_size
-    for tensor in reader.tensors:
-        if int(tensor.data_offset) + int(tensor.n_bytes) > size:
+        header = read_header(path, deadline)
+    except HeaderError as exc:
+        raise GGUFFileError(exc.kind, str(exc)) from None
+    except TimeoutError as exc:
+        raise GGUFFileError("timeout", f"reading this file's header took too long: {path.name}") from exc
+    for tensor in header.tensors:
+        if header.data_offset + tensor.offset + tensor.n_bytes > header.file_size:
             raise GGUFFileError(
                 "truncated",
-                f"the GGUF file is incomplete (cut off at {size:,} bytes; the download may have stopped): {path.name}",
+                f"the GGUF file is incomplete (cut off at {header.file_size:,} bytes; the download may have "
+                f"stopped): {path.name}",
             )
-    return reader
+    return header
 
 
-@lru_cache(maxsize=256)
-def _read_cached(path_str: str, mtime_ns: int, size: int) -> GGUFInfo:
-    path = Path(path_str)
+def read_info_uncached(path: Path, deadline: float | None = None) -> GGUFInfo:
+    """Header facts of a model (all shards), reading only the keys and tensor infos it needs."""
     shards = split_shards(path)
     missing = [s for s in shards if not s.exists()]
     if missing:
         raise GGUFFileError("missing_file", f"a part of this split model is missing: {missing[0].name}")
-    first = _read_one(shards[0])
-    readers = [first] + [_read_one(s) for s in shards[1:]]
-
-    arch = str(_field_value(first, "general.architecture") or "")
-    if not arch:
+    headers = [_read_shard(s, deadline) for s in shards]
+    first = headers[0]
+    values = first.values
+    arch = values.get("general.architecture")
+    if not isinstance(arch, str) or not arch:
         raise GGUFFileError("not_gguf", f"the GGUF file names no architecture: {path.name}")
 
     def arch_int(key: str) -> int:
-        value = _field_value(first, f"{arch}.{key}")
-        if isinstance(value, list):  # per-layer values (some models) -> the largest
-            value = max(value) if value else 0
-        return int(value or 0)
+        return _as_int(values.get(f"{arch}.{key}"))
 
     n_params = 0
     layer_bytes: dict[int, int] = {}
     other = 0
     by_type: Counter[str] = Counter()
-    for reader in readers:
-        for tensor in reader.tensors:
-            n_params += int(tensor.n_elements)
-            nbytes = int(tensor.n_bytes)
-            by_type[tensor.tensor_type.name] += nbytes
-            match = re.match(r"blk\.(\d+)\.", tensor.name)
+    for header in headers:
+        for tensor in header.tensors:
+            n_params += tensor.n_elements
+            by_type[TYPE_NAMES.get(tensor.type, str(tensor.type))] += tensor.n_bytes
+            match = LAYER_RE.match(tensor.name)
             if match:
                 layer = int(match[1])
-                layer_bytes[layer] = layer_bytes.get(layer, 0) + nbytes
+                layer_bytes[layer] = layer_bytes.get(layer, 0) + tensor.n_bytes
             else:
-                other += nbytes
+                other += tensor.n_bytes
 
-    file_type = _field_value(first, "general.file_type")
-    if file_type is not None and int(file_type) in QUANT_NAMES:
-        quant = QUANT_NAMES[int(file_type)]
+    file_type = values.get("general.file_type")
+    file_type = file_type if isinstance(file_type, int) and not isinstance(file_type, bool) else -1
+    if file_type in QUANT_NAMES:
+        quant = QUANT_NAMES[file_type]
     else:
         quant = by_type.most_common(1)[0][0] if by_type else "unknown"
 
-    tokens = first.fields.get("tokenizer.ggml.tokens")
-
-    def token_text(key: str) -> str:
-        token_id = _field_value(first, key)
-        if token_id is None or tokens is None:
-            return ""
-        try:
-            idx = tokens.data[int(token_id)]
-            return bytes(tokens.parts[idx]).decode("utf-8", errors="replace")
-        except (IndexError, ValueError):
-            return ""
-
-    template = _field_value(first, "tokenizer.chat_template") or ""
+    tokens = values.get("tokenizer.ggml.tokens")
+    vocab_size = arch_int("vocab_size") or (len(tokens) if isinstance(tokens, list) else getattr(tokens, "count", 0))
+    bos_id = _as_int(values.get("tokenizer.ggml.bos_token_id", -1)) if "tokenizer.ggml.bos_token_id" in values else -1
+    eos_id = _as_int(values.get("tokenizer.ggml.eos_token_id", -1)) if "tokenizer.ggml.eos_token_id" in values else -1
+    template = values.get("tokenizer.chat_template")
+    template = template if isinstance(template, str) else ""
+    name = values.get("general.name")
     n_layers = arch_int("block_count")
     return GGUFInfo(
         path=str(path),
-        name=str(_field_value(first, "general.name") or ""),
+        name=name if isinstance(name, str) else "",
         architecture=arch,
         n_params=n_params,
         quantization=quant,
@@ -178,15 +187,24 @@ def _read_cached(path_str: str, mtime_ns: int, size: int) -> GGUFInfo:
         embedding_length=arch_int("embedding_length"),
         n_head=arch_int("attention.head_count"),
         n_head_kv=arch_int("attention.head_count_kv") or arch_int("attention.head_count"),
-        size_bytes=sum(s.stat().st_size for s in shards),
+        size_bytes=sum(h.file_size for h in headers),
         has_chat_template=bool(template),
-        chat_template=str(template),
-        bos_token=token_text("tokenizer.ggml.bos_token_id"),
-        eos_token=token_text("tokenizer.ggml.eos_token_id"),
+        chat_template=template,
+        bos_token=_token_text(shards[0], first, bos_id, deadline),
+        eos_token=_token_text(shards[0], first, eos_id, deadline),
         shard_paths=tuple(str(s) for s in shards),
-        layer_bytes=tuple(layer_bytes.get(i, 0) for i in range(n_layers)),
+        layer_bytes=tuple(layer_bytes.get(i, 0) for i in range(min(n_layers, MAX_LAYERS))),
         other_bytes=other,
+        vocab_size=vocab_size,
+        bos_token_id=bos_id,
+        eos_token_id=eos_id,
+        file_type=file_type,
     )
+
+
+@lru_cache(maxsize=256)
+def _read_cached(path_str: str, mtime_ns: int, size: int) -> GGUFInfo:
+    return read_info_uncached(Path(path_str))
 
 
 def read_gguf_info(path: str | Path) -> GGUFInfo:
