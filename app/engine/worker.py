@@ -108,16 +108,17 @@ class Worker:
     def load(self, request: p.Load) -> None:
         from app.engine.offload import load_model
 
-        self.unload()
-        last = [-1.0]
+        self.send(p.Progress(request.id, 0.0))  # the caller hears back before anything slow happens
+        self.unload()  # the old model's memory is released before the new one is mapped
+        last = [0.0]
 
         def progress(fraction: float) -> None:
-            if fraction - last[0] >= 0.02 or fraction >= 1.0:
+            if fraction - last[0] >= 0.02 or (fraction >= 1.0 > last[0]):
                 last[0] = fraction
                 self.send(p.Progress(request.id, fraction))
 
         with self.model_lock:
-            self.model = load_model(request.options, progress)
+            self.model = load_model(request.options, progress, gguf=request.gguf)
         self.send(p.Loaded(request.id, self.model.info))
 
     def chat(self, request: p.Chat) -> None:
