@@ -47,6 +47,9 @@ class Worker:
             elif isinstance(request, p.Count):
                 self.answer_count(request)
             else:
+                if isinstance(request, p.Load):
+                    # Answer at once, even while the main thread is still importing llama.cpp.
+                    self.send(p.Progress(request.id, 0.0))
                 self.requests.put(request)
                 if isinstance(request, p.Shutdown):
                     return
@@ -79,6 +82,8 @@ class Worker:
 
     def run(self) -> None:
         threading.Thread(target=self.read_requests, name="engine-reader", daemon=True).start()
+        import app.engine.runtime  # noqa: F401  (llama.cpp's import overlaps with the caller's first request)
+
         while True:
             request = self.requests.get()
             if isinstance(request, p.Shutdown):
@@ -108,7 +113,6 @@ class Worker:
     def load(self, request: p.Load) -> None:
         from app.engine.offload import load_model
 
-        self.send(p.Progress(request.id, 0.0))  # the caller hears back before anything slow happens
         self.unload()  # the old model's memory is released before the new one is mapped
         last = [0.0]
 
