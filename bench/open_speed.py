@@ -71,7 +71,7 @@ def scan_seconds(model: Path) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         home = Path(tmp)
         models = models_dir_under(home)
-        models.mkdir(parents=True)
+        models.mkdir(parents=True, exist_ok=True)
         os.symlink(model.resolve(), models / model.name)
         times = []
         for _ in range(2):
@@ -132,6 +132,33 @@ def server_first_token(bin_dir: Path, model: Path, args) -> float:
         proc.wait(timeout=10)
 
 
+def load_path(model: Path, args) -> tuple[float, float, float]:
+    """Through the real engine: first progress event after a load request with the engine
+    process not started yet and with it started; and what switching to another model costs
+    beyond llama.cpp's own load time (the same file again, so both loads do equal work)."""
+    from app.engine import EngineClient, LoadOptions
+
+    options = LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads)
+
+    def first_progress(client: EngineClient) -> tuple[float, float]:
+        first: list[float] = []
+        t0 = time.perf_counter()
+        client.load(options, lambda _f: first.append(time.perf_counter()) if not first else None)
+        return (first[0] - t0) * 1000, time.perf_counter() - t0
+
+    with EngineClient() as client:
+        cold_ms, _ = first_progress(client)
+    with EngineClient() as client:
+        client.start()  # as the GUI does at launch; give it the seconds a person takes to click
+        time.sleep(3)
+        warm_ms, _ = first_progress(client)
+        overheads = []
+        for _ in range(3):
+            _, wall = first_progress(client)
+            overheads.append(wall - client.info.load_seconds)
+    return cold_ms, warm_ms, statistics.median(overheads)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", type=Path, help="a GGUF file (repeatable)")
@@ -148,8 +175,10 @@ def main() -> int:
             parser.error(f"no such model file: {model}")
     bin_dir = build_reference(args.cmake_args.split())
 
-    rows = []
+    rows, load_rows = [], []
     for model in models:
+        cold_ms, warm_ms, switch = load_path(model, args)
+        load_rows.append([model.name, f"{cold_ms:.1f}", f"{warm_ms:.1f}", f"{switch * 1000:.0f}"])
         header = header_read_ms(model, args.header_runs)
         cold, warm = scan_seconds(model)
         ours, theirs = [], []
@@ -168,6 +197,10 @@ def main() -> int:
           f"first token: median of {args.runs} alternating pairs")
     print_table(["model", "header read ms", "scan cold s", "scan warm s", "hearth chat 1st token s",
                  "llama-server 1st token s", "ratio"], rows)
+    print()
+    print_table(["model", "1st progress ms (engine not started: client says 'starting')",
+                 "1st progress ms from the engine (started at launch)",
+                 "switch overhead ms (beyond llama.cpp's load)"], load_rows)
     return 0
 
 

@@ -22,6 +22,7 @@ def build_window(settings: Settings | None = None) -> MainWindow:
     engine = EngineService()
     backend = gpu_backend() if supports_gpu_offload() else "none"
     window = MainWindow(settings, store, engine, backend)
+    window.library_updated.connect(engine.remember_headers)
     from app.ui.models.pages import add_model_pages
 
     add_model_pages(window)
@@ -42,6 +43,7 @@ def run_app(model: str | None = None) -> int:
         app.setWindowIcon(QIcon(icon))
     follow_system_theme(app)
     window = build_window()
+    window.engine.start_engine()  # boots while the window shows: the first load need not wait for it
     window.show()
     if model:
         window.open_with_model(model)
