@@ -26,6 +26,9 @@ def build_window(settings: Settings | None = None) -> MainWindow:
     from app.ui.models.pages import add_model_pages
 
     add_model_pages(window)
+    from app.ui.first_run import add_first_run
+
+    add_first_run(window)
     return window
 
 
