@@ -142,6 +142,15 @@ def _write_state(state: dict) -> None:
     os.replace(partial, path)
 
 
+def was_removed() -> bool:
+    """Installed once, then deleted by the user: `make run` leaves it gone."""
+    try:
+        state = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(state, dict) and state.get("installed") is True and installed_path() is None
+
+
 def install(fetch=fetch_demo_file) -> Path:
     """Fetch the demo model into demo_dir() and remember the outcome for the app to show."""
     target = demo_dir() / FILE_NAME
@@ -160,9 +169,12 @@ def install(fetch=fetch_demo_file) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """`python -m app.library.demo_model install`: never fails the caller (make run goes on)."""
     args = sys.argv[1:] if argv is None else argv
-    if args != ["install"]:
-        print("usage: python -m app.library.demo_model install", file=sys.stderr)
+    if args not in (["install"], ["install", "--again"]):
+        print("usage: python -m app.library.demo_model install [--again]", file=sys.stderr)
         return 2
+    if was_removed() and "--again" not in args:
+        print("the demo model was removed; `python -m app.library.demo_model install --again` brings it back")
+        return 0
     try:
         path = install()
     except DemoModelError as exc:

@@ -57,3 +57,25 @@ def test_hearth_models_shows_the_demo_label_and_licence(smollm2, hearth_home, ca
     assert main(["models", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["demo"] is True and row["license"] == "Apache-2.0"
+
+
+def test_a_removed_demo_model_is_not_installed_again(smollm2, hearth_home):
+    fetched = []
+
+    def fetch(dest: Path) -> Path:
+        fetched.append(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / demo_model.FILE_NAME).symlink_to(smollm2)
+        return dest / demo_model.FILE_NAME
+
+    demo_model.install(fetch)
+    (demo_model.demo_dir() / demo_model.FILE_NAME).unlink()  # the user deletes it
+    assert demo_model.was_removed()
+    demo_model.install.__defaults__ = (fetch,)
+    try:
+        assert demo_model.main(["install"]) == 0
+        assert len(fetched) == 1
+        assert demo_model.main(["install", "--again"]) == 0
+        assert len(fetched) == 2 and demo_model.installed_path() is not None
+    finally:
+        demo_model.install.__defaults__ = (demo_model.fetch_demo_file,)
