@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 from app.library import demo_model
 
 
+COLUMN_WIDTH = 560
+
+
 class FirstRunPanel(QWidget):
     chat_with_demo = Signal(str)  # the demo model's path
     pick_model = Signal()
@@ -31,10 +34,15 @@ class FirstRunPanel(QWidget):
         self.discover_button.setToolTip("Open Discover: recommended models that fit this computer")
         for label in (self.intro, self.demo_note):
             label.setWordWrap(True)
+        column = QWidget()  # a readable width: wrapped labels centred alone shrink to a sliver
+        column.setFixedWidth(COLUMN_WIDTH)
+        inner = QVBoxLayout(column)
+        inner.setSpacing(12)
+        for widget in (self.title, self.intro, self.demo_button, self.demo_note, self.discover_button):
+            inner.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        for widget in (self.title, self.intro, self.demo_button, self.demo_note, self.discover_button):
-            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
         self.demo_button.clicked.connect(self._chat_with_demo)
         self.discover_button.clicked.connect(self.pick_model)
@@ -42,6 +50,11 @@ class FirstRunPanel(QWidget):
 
     def refresh(self) -> None:
         """Read the demo model's state again (a file check and one small file)."""
+        self._show_state()
+        # a wrapped label inside a fixed-width column does not ask for its second line by itself
+        self.demo_note.setMinimumHeight(self.demo_note.heightForWidth(COLUMN_WIDTH - 24))
+
+    def _show_state(self) -> None:
         self._demo_path = demo_model.installed_path()
         self.demo_button.setEnabled(self._demo_path is not None)
         if self._demo_path is not None:
