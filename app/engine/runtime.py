@@ -14,9 +14,9 @@ import ctypes
 import os
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import llama_cpp
 

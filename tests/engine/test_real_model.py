@@ -79,3 +79,15 @@ def test_library_lists_it_with_the_right_facts(smollm2, hearth_home):
     assert info.size_bytes == 98_362_432
     assert info.has_chat_template and "<|im_start|>" in info.chat_template
     assert "smollm2 135m" in model.name.lower()  # the header's general.name
+
+
+def test_switching_models_releases_the_first_ones_memory(engine, smollm2, tiny_model):
+    psutil = pytest.importorskip("psutil")
+
+    engine.load(LoadOptions(str(smollm2), n_ctx=256, n_gpu_layers=0, use_mmap=False))  # weights in RAM
+    process = psutil.Process(engine.pid)
+    with_a = process.memory_info().rss
+    engine.load(LoadOptions(str(tiny_model), n_ctx=256, n_gpu_layers=0, use_mmap=False))
+    with_b = process.memory_info().rss
+    assert engine.pid == process.pid  # the same engine process, not a fresh one
+    assert with_a - with_b > 70 * 2**20, (with_a >> 20, with_b >> 20)  # SmolLM2's 94 MiB of weights are gone
