@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test install demo-model bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) demo-model
 
-run: $(STAMP)
+# The tiny SmolLM2 demo model (Apache-2.0), so a fresh install can chat offline later.
+# Never fails: without network the app starts anyway and says why the demo is missing.
+demo-model: $(STAMP)
+	$(PY) -m app.library.demo_model install
+
+run: install
 	$(VENV)/bin/hearth
 
 test: $(STAMP)

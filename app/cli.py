@@ -97,12 +97,14 @@ def run_chat(args: argparse.Namespace) -> int:
     messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", args.prompt)]
     if args.batch <= 0:
         raise CliError("--batch must be a positive number")
+    engine = EngineClient()
+    engine.start()  # the engine process boots (and imports llama.cpp) while we go on
     options = LoadOptions(
         path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
         flash_attn={"auto": None, "on": True, "off": False}[args.flash_attn], n_threads=args.threads,
         n_batch=args.batch, kv_cache_type=args.kv_cache, use_mmap=not args.no_mmap,
     )
-    with EngineClient() as engine:
+    with engine:
         try:
             info = engine.load(options)
         except EngineError as exc:

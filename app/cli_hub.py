@@ -144,6 +144,8 @@ def run_models(args: argparse.Namespace) -> int:
     from app.library.library import scan_library
     from app.settings import Settings
 
+    from app.library import demo_model
+
     models = scan_library(Settings.load().extra_model_dirs)
     if args.json:
         print(json.dumps([model_json(m) for m in models]))
@@ -158,14 +160,22 @@ def run_models(args: argparse.Namespace) -> int:
         template = "template" if i.has_chat_template else "no template"
         print(f"{i.architecture:10s} {format_params(i.n_params):>6s} {i.quantization:8s} ctx {i.context_length:>7,} "
               f"{human_bytes(i.size_bytes):>9s}  {template:11s}  {m.path}")
+        if demo_model.is_demo(m.path):
+            print(f"{'':10s} {demo_model.LABEL} (licence {demo_model.LICENSE})")
+    problem = demo_model.install_problem()
+    if problem:
+        print(f"the demo model could not be installed: {problem}", file=sys.stderr)
     return 0
 
 
 def model_json(m) -> dict:
+    from app.library import demo_model
+
     if m.info is None:
         return {"path": str(m.path), "source": m.source, "problem": m.problem}
     i = m.info
-    return {"path": str(m.path), "source": m.source, "name": i.display_name, "architecture": i.architecture,
+    demo = {"demo": True, "label": demo_model.LABEL, "license": demo_model.LICENSE} if demo_model.is_demo(m.path) else {}
+    return {**demo, "path": str(m.path), "source": m.source, "name": i.display_name, "architecture": i.architecture,
             "parameters": i.n_params, "quantization": i.quantization, "context_length": i.context_length,
             "size": i.size_bytes, "chat_template": i.has_chat_template, "parts": len(i.shard_paths)}
 

@@ -83,7 +83,7 @@ def test_out_of_gpu_memory_retries_once_with_fewer_layers(tiny_model):
     tried = []
 
     class Model:
-        def __init__(self, options, on_progress=None):
+        def __init__(self, options, on_progress=None, gguf=None):
             tried.append(options.n_gpu_layers)
             if options.n_gpu_layers == -1 or options.n_gpu_layers > 1:  # -1: all 3
                 raise EngineError(ErrorKind.OUT_OF_MEMORY, "cudaMalloc failed")

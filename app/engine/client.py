@@ -13,10 +13,12 @@ import multiprocessing
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from app.engine import protocol as p
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy
 from app.engine.sampling import SamplingParams
+from app.library.gguf_info import GGUFInfo
 
 _DEAD = object()
 
@@ -110,9 +112,25 @@ class EngineClient:
 
     # ---------------------------------------------------------- requests
 
-    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None) -> ModelInfo:
+    def start(self) -> None:
+        """Start the engine process now (it takes ~0.3 s), so that the first load need not wait."""
+        with self._lock:
+            if not self.alive:
+                self._start()
+
+    def load(
+        self,
+        options: LoadOptions,
+        on_progress: Callable[[float], None] | None = None,
+        gguf: GGUFInfo | None = None,
+    ) -> ModelInfo:
+        """Load a model; `gguf` is its header if the caller has it (the engine then reads none)."""
         self._last_load = options
-        request_id, events = self._send(lambda i: p.Load(i, options))
+        if gguf is not None and Path(gguf.path) != Path(options.path):
+            gguf = None
+        if on_progress is not None and not self.alive:
+            on_progress(0.0)  # starting the engine process: say so before the spawn's wait
+        request_id, events = self._send(lambda i: p.Load(i, options, gguf))
         try:
             while True:
                 event = events.get()

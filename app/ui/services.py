@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slo
 
 from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
 from app.engine.protocol import Chat, Count
+from app.library.gguf_info import GGUFInfo
 
 
 class _EngineWorker(QObject):
@@ -32,10 +33,17 @@ class _EngineWorker(QObject):
         super().__init__()
         self.client = client
 
-    @Slot(object)
-    def load(self, options: LoadOptions) -> None:
+    @Slot()
+    def start_engine(self) -> None:
         try:
-            info = self.client.load(options, self.load_progress.emit)
+            self.client.start()
+        except Exception:  # the first load starts it again and reports what went wrong
+            pass
+
+    @Slot(object, object)
+    def load(self, options: LoadOptions, gguf: GGUFInfo | None) -> None:
+        try:
+            info = self.client.load(options, self.load_progress.emit, gguf)
         except EngineError as exc:
             self.load_failed.emit(exc.message)
         else:
@@ -67,7 +75,8 @@ class _EngineWorker(QObject):
 class EngineService(QObject):
     """The GUI's view of the engine. Every signal arrives on the GUI thread."""
 
-    _do_load = Signal(object)
+    _do_start = Signal()
+    _do_load = Signal(object, object)  # LoadOptions, GGUFInfo or None
     _do_chat = Signal(object)
     _do_count = Signal(object)
 
@@ -77,7 +86,9 @@ class EngineService(QObject):
         self._threads: list[QThread] = []
         self.runner = self._spawn("hearth-engine")
         self.counter = self._spawn("hearth-count")
+        self._do_start.connect(self.runner.start_engine)
         self._do_load.connect(self.runner.load)
+        self._headers: dict[str, GGUFInfo] = {}
         self._do_chat.connect(self.runner.chat)
         self._do_count.connect(self.counter.count)
         self._next_job = 0
@@ -96,8 +107,16 @@ class EngineService(QObject):
         self._next_job += 1
         return self._next_job
 
+    def start_engine(self) -> None:
+        """Start the engine process now, off the GUI thread, so the first load does not wait for it."""
+        self._do_start.emit()
+
+    def remember_headers(self, models) -> None:
+        """Keep the library's headers (list[LocalModel]) so a load sends the one already read."""
+        self._headers = {str(m.path): m.info for m in models if m.info is not None}
+
     def load(self, options: LoadOptions) -> None:
-        self._do_load.emit(options)
+        self._do_load.emit(options, self._headers.get(options.path))
 
     def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy, thinking: str = "default") -> int:
         job = Chat(self.next_job_id(), tuple(messages), sampling, overflow, thinking)

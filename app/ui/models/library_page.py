@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPu
 
 from app import paths
 from app.hub.download import human_bytes
+from app.library import demo_model
 from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, delete_model, import_model
 from app.ui.models.discover_page import TableModel, make_table
@@ -67,7 +68,8 @@ class LibraryPage(QWidget):
             i = m.info
             where = {"hearth": "Hearth", "hf-cache": "Hugging Face cache", "folder": str(m.path.parent)}[m.source]
             parts = f" ({len(i.shard_paths)} parts)" if len(i.shard_paths) > 1 else ""
-            rows.append(([i.display_name + parts, i.architecture, format_params(i.n_params), i.quantization,
+            demo = f" — {demo_model.LABEL} (licence {demo_model.LICENSE})" if demo_model.is_demo(m.path) else ""
+            rows.append(([i.display_name + parts + demo, i.architecture, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
                           "yes" if i.has_chat_template else "no (default used)", where], m))
         self.models.set_rows(rows)
@@ -76,6 +78,9 @@ class LibraryPage(QWidget):
         else:
             self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
                                  "Drop a .gguf file here to import it.")
+        problem = demo_model.install_problem()  # one small file read
+        if problem:
+            self.message.setText(self.message.text() + f" The demo model could not be installed: {problem}")
 
     def selected(self) -> LocalModel | None:
         index = self.table.currentIndex()
