@@ -54,6 +54,10 @@ def database_path(create: bool = True) -> Path:
     return data_dir(create) / "conversations.sqlite3"
 
 
+def library_index_path(create: bool = True) -> Path:
+    return data_dir(create) / "library-index.sqlite3"
+
+
 def settings_path(create: bool = True) -> Path:
     return config_dir(create) / "settings.json"
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app import paths
-from app.library.gguf_info import SPLIT_RE, GGUFFileError, GGUFInfo, read_gguf_info, split_shards
+from app.library.gguf_info import SPLIT_RE, GGUFFileError, GGUFInfo, read_gguf_info, read_info_uncached, split_shards
+from app.library.index import LibraryIndex, signature
+
+FILE_TIME_LIMIT = 5.0  # seconds one file's header may take before it is listed as unreadable
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,12 @@ class LocalModel:
 
 
 def hf_cache_dir() -> Path:
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HUB_CACHE)
+    """Where huggingface_hub keeps its cache, worked out as it does (importing it takes a while)."""
+    cache = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if cache:
+        return Path(cache).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    return Path(home).expanduser() / "hub"
 
 
 def _gguf_files(folder: Path) -> list[Path]:
@@ -53,25 +61,69 @@ def _gguf_files(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def scan_library(extra_dirs: list[str] | None = None) -> list[LocalModel]:
-    """Every local GGUF model. Reads headers only; safe to run off the GUI thread."""
-    sources: list[tuple[Path, str]] = [(paths.models_dir(create=False), "hearth")]
-    cache = hf_cache_dir()
-    sources.append((cache, "hf-cache"))
-    sources += [(Path(d).expanduser(), "folder") for d in (extra_dirs or [])]
+def _sources(extra_dirs: list[str] | None) -> list[tuple[Path, str]]:
+    sources = [(paths.models_dir(create=False), "hearth"), (hf_cache_dir(), "hf-cache")]
+    return sources + [(Path(d).expanduser(), "folder") for d in (extra_dirs or [])]
+
+
+def _open_index() -> LibraryIndex:
+    return LibraryIndex(paths.library_index_path(create=False) if paths.data_dir(create=False).is_dir() else None)
+
+
+def _read(path: Path, time_limit: float) -> tuple[GGUFInfo | None, str]:
+    try:
+        return read_info_uncached(path, deadline=time.monotonic() + time_limit), ""
+    except GGUFFileError as exc:
+        if exc.kind == "timeout":
+            return None, f"reading its header took more than {time_limit:g} s"
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"could not read it: {exc.strerror or exc}"
+
+
+def scan_library(
+    extra_dirs: list[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    time_limit: float = FILE_TIME_LIMIT,
+) -> list[LocalModel]:
+    """Every local GGUF model. Reads only new or changed headers (the index remembers the rest).
+
+    `on_progress(done, total)` is called after each file. Safe to run off the GUI thread.
+    """
+    found: list[tuple[Path, str]] = []
     seen: set[Path] = set()
-    models: list[LocalModel] = []
-    for folder, source in sources:
+    for folder, source in _sources(extra_dirs):
         for path in _gguf_files(folder):
             real = path.resolve()
-            if real in seen:
-                continue
-            seen.add(real)
-            try:
-                models.append(LocalModel(path, source, read_gguf_info(path)))
-            except (GGUFFileError, OSError) as exc:
-                models.append(LocalModel(path, source, None, str(exc)))
+            if real not in seen:
+                seen.add(real)
+                found.append((path, source))
+    index = _open_index()
+    models: list[LocalModel] = []
+    try:
+        for done, (path, source) in enumerate(found, 1):
+            sig = signature(path)
+            known = index.lookup(path, sig)
+            if known is None:
+                known = _read(path, time_limit)
+                index.store(path, source, sig, *known)
+            info, problem = known
+            models.append(LocalModel(path, source, info, problem))
+            if on_progress is not None:
+                on_progress(done, len(found))
+        index.keep_only({str(path) for path, _ in found})
+    finally:
+        index.close()
     return models
+
+
+def cached_library() -> list[LocalModel]:
+    """The list the last scan found, from the index alone: no model file is opened."""
+    index = _open_index()
+    try:
+        return [LocalModel(path, source, info, problem) for path, source, info, problem in index.entries()]
+    finally:
+        index.close()
 
 
 def import_model(source: Path) -> Path:
