@@ -110,6 +110,13 @@ def run_download(args: argparse.Namespace) -> int:
     downloader = _hub_call(Downloader, DownloadRecord.for_choice(args.repo, choice))
 
     def progress(p) -> None:
+        if p.waiting_s > 0:
+            if args.json:
+                print(json.dumps({"event": "waiting", "file": choice.name, "seconds": round(p.waiting_s)}), flush=True)
+            else:
+                sys.stderr.write(f"\r{choice.name}: the Hub asked us to wait; retrying in {p.waiting_s:.0f} s   ")
+                sys.stderr.flush()
+            return
         if args.json:
             print(json.dumps({"event": "progress", "file": choice.name, "done_bytes": p.done_bytes,
                               "total_bytes": p.total_bytes, "speed_bps": round(p.speed_bps),

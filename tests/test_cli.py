@@ -38,3 +38,31 @@ def test_bad_option_is_one_line_and_exit_2(scripted_model):
     result = hearth("chat", "--model", str(scripted_model), "--ctx", "lots", "Hello")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--ctx" in result.stderr
+
+
+def test_chat_exits_2_with_one_line_when_the_engine_hangs(tiny_model, monkeypatch, capsys):
+    import multiprocessing
+    import os
+    import signal
+
+    from app import cli
+    from app.engine import client
+
+    monkeypatch.setattr(client, "HANG_SECONDS", 1.5)
+    real_stdout = sys.stdout
+
+    class StopEngineOnFirstText:
+        def write(self, text: str) -> int:
+            for child in multiprocessing.active_children():
+                if child.name == "hearth-engine":
+                    os.kill(child.pid, signal.SIGSTOP)
+            return real_stdout.write(text)
+
+        def flush(self) -> None:
+            real_stdout.flush()
+
+    monkeypatch.setattr(sys, "stdout", StopEngineOnFirstText())
+    code = cli.main(["chat", "--model", str(tiny_model), "--max-tokens", "0", "--temperature", "0", "Hello"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == ["hearth: the engine stopped responding; it was restarted"]

@@ -32,8 +32,8 @@ HUNG_MESSAGE = "the engine stopped responding; it was restarted"
 
 
 class EngineClient:
-    def __init__(self, hang_timeout: float = HANG_SECONDS, cancel_grace: float = CANCEL_GRACE_SECONDS) -> None:
-        self.hang_timeout = hang_timeout
+    def __init__(self, hang_timeout: float | None = None, cancel_grace: float = CANCEL_GRACE_SECONDS) -> None:
+        self.hang_timeout = HANG_SECONDS if hang_timeout is None else hang_timeout
         self.cancel_grace = cancel_grace
         self._last_heard = time.monotonic()  # when the worker last sent anything
         self._cancelled_at: float | None = None  # when Stop was sent to the reply being written

@@ -29,6 +29,7 @@ from app.settings import write_json_atomically
 CHUNK = 1 << 20
 DISK_MARGIN = 64 << 20
 MAX_RETRIES = 5
+MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Progress:
     eta_s: float | None
     part: int  # 1-based
     parts: int
+    waiting_s: float = 0.0  # > 0: the server asked us to wait; seconds left before the next try
 
 
 @dataclass
@@ -121,22 +123,32 @@ def human_bytes(n: float) -> str:
 class Downloader:
     """Downloads one model (every part of it). `run` blocks; `pause`/`cancel` from any thread."""
 
-    def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0) -> None:
+    def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0,
+                 max_retry_after: float = MAX_RETRY_AFTER) -> None:
         self.record = record
         self.token = token
         self.retry_backoff = retry_backoff
+        self.max_retry_after = max_retry_after
         self._stop = threading.Event()
         self._stop_reason = ""
+        self._response = None  # the transfer under way, so pause can end a read stuck on a silent server
         self.folder = target_folder(record.repo_id)
         self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
 
     def pause(self) -> None:
         self._stop_reason = "paused"
         self._stop.set()
+        self._interrupt()
 
     def cancel(self) -> None:
         self._stop_reason = "cancelled"
         self._stop.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        response = self._response
+        if response is not None:
+            response.interrupt()
 
     def missing_bytes(self) -> int:
         total = 0
@@ -153,13 +165,17 @@ class Downloader:
         if is_offline():
             raise HubError("offline", "Hearth is offline (HF_HUB_OFFLINE is set): downloads are paused.")
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._discard_oversized_partials()
         need = self.missing_bytes()
         free = shutil.disk_usage(self.folder).free
         if need + DISK_MARGIN > free:
             raise HubError("disk", f"not enough free disk space for {record.name}: it needs {human_bytes(need)} "
                                    f"more, {human_bytes(free)} is free in {self.folder}")
         record.status, record.error = "downloading", ""
-        record.save()
+        try:
+            record.save()
+        except OSError as exc:
+            raise HubError("disk", f"could not save the download's state: {_why(exc)}") from exc
         meter = _Meter(record.total_bytes, len(self.targets), on_progress)
         meter.done = record.total_bytes - need
         try:
@@ -175,7 +191,11 @@ class Downloader:
             else:
                 record.status = "paused" if exc.kind == "paused" else "failed"
                 record.error = "" if exc.kind == "paused" else exc.message
-                record.save()
+                try:
+                    record.save()
+                except OSError as save_error:  # e.g. the same full disk: report it, never raise twice
+                    raise HubError(exc.kind, f"{exc.message} (its progress could not be saved either: "
+                                             f"{_why(save_error)})") from exc
             raise
         record.status, record.local_path = "done", str(self.targets[0])
         record.forget()
@@ -185,6 +205,13 @@ class Downloader:
         """Forget a download that is not running: its partial files and saved record go."""
         self._remove_partials()
         self.record.forget()
+
+    def _discard_oversized_partials(self) -> None:
+        """A .part larger than its file cannot be resumed (a server sent too much once): start it over."""
+        for part, target in zip(self.record.parts, self.targets):
+            partial = target.with_name(target.name + ".part")
+            if partial.exists() and partial.stat().st_size > int(part["size"]):
+                partial.unlink()
 
     def _remove_partials(self) -> None:
         for target in self.targets:
@@ -220,26 +247,36 @@ class Downloader:
                 headers["Range"] = f"bytes={have}-"
             try:
                 with fetch(url, headers) as response:
+                    self._response = response
+                    if self._stop.is_set():
+                        response.interrupt()
                     status = response.status
                     if status == 416:  # our partial file is already complete (or the server disagrees)
                         break
                     if status >= 400:
-                        retry_after = float(response.headers.get("Retry-After", 0) or 0)
+                        retry_after = min(_seconds(response.headers.get("Retry-After", "")), self.max_retry_after)
                         error = error_for_status(status, f"download of {part.path}", retry_after)
                         if error.kind in ("rate_limited", "server") and failures < MAX_RETRIES:
                             failures += 1
-                            self._sleep(error.retry_after or self.retry_backoff * 2 ** (failures - 1))
+                            if error.retry_after:
+                                self._wait_for_server(error.retry_after, meter)
+                            else:
+                                self._sleep(self.retry_backoff * 2 ** (failures - 1))
                             continue
                         raise error
                     if have and status == 200:  # the server ignored Range: start over
                         digest, have = hashlib.sha256(), 0
                         partial.unlink(missing_ok=True)
                     with _Sink(partial, digest) as sink:
-                        for n in sink.fill_from(response, self._stop):
+                        for n in sink.fill_from(response, self._stop, part.size - have):
                             have += n
                             failures = 0
                             meter.advance(n)
                     self._check_stop()
+                    if have >= part.size and response.readinto(memoryview(bytearray(1))):
+                        raise HubError("corrupt", f"{part.path}: the server sent more than the "
+                                                  f"{human_bytes(part.size)} it lists; nothing past that was "
+                                                  "written and the download was stopped")
             except HubError:
                 raise
             except OSError as exc:
@@ -276,6 +313,14 @@ class Downloader:
                                       f"({type(exc).__name__}); resume it later") from exc
         self._sleep(self.retry_backoff * 2 ** (failures - 1))
         return failures
+
+    def _wait_for_server(self, seconds: float, meter: "_Meter") -> None:
+        """Wait as the server asked (already capped), reporting the seconds left about every second."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            meter.waiting(left)
+            self._sleep(min(1.0, left))
+        meter.waiting(0.0)
 
     def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -318,19 +363,20 @@ class _Sink:
             thread.start()
         return self
 
-    def fill_from(self, response, stop: threading.Event):
-        """Read the body into buffers; yield the byte count of each read."""
+    def fill_from(self, response, stop: threading.Event, limit: int):
+        """Read at most `limit` bytes of the body into buffers; yield the byte count of each read."""
         buffer = self.free.get()
         view = memoryview(buffer)
         filled = 0
         try:
-            while not stop.is_set():
+            while not stop.is_set() and limit > 0:
                 if self.error is not None:
                     raise _SinkError(getattr(self.error, "errno", None) or 0, str(self.error))
-                n = response.readinto(view[filled:])
+                n = response.readinto(view[filled:filled + min(len(buffer) - filled, limit)])
                 if not n:
                     break
                 filled += n
+                limit -= n
                 yield n
                 if filled == len(buffer):
                     self._submit(buffer, filled)
@@ -384,6 +430,18 @@ class _Sink:
             raise _SinkError(getattr(error, "errno", None) or 0, str(error))
 
 
+def _seconds(header: str) -> float:
+    """A Retry-After in seconds (an HTTP date or nonsense counts as no wait)."""
+    try:
+        return max(float(header), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def _why(exc: OSError) -> str:
+    return "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+
+
 class _Meter:
     """Bytes, speed (over the last few seconds) and time left; cheap enough to call per packet."""
 
@@ -395,6 +453,10 @@ class _Meter:
         self.part = 1
         self._window: deque[tuple[float, int]] = deque()
         self._last_report = 0.0
+
+    def waiting(self, seconds_left: float) -> None:
+        if self.callback is not None:
+            self.callback(Progress(self.done, self.total, 0.0, None, self.part, self.parts, waiting_s=seconds_left))
 
     def advance(self, n: int) -> None:
         self.done += n

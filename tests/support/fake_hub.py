@@ -105,6 +105,10 @@ class FakeHub:
         """Send only `n_bytes` of a matching file body, then close the connection."""
         self._faults.append({"kind": "drop", "bytes": n_bytes, "times": times, "match": path_contains})
 
+    def endless(self, path_contains: str) -> None:
+        """Serve matching files with no length and a body that never ends (a server lying about the size)."""
+        self._faults.append({"kind": "endless", "times": 10**9, "match": path_contains})
+
     def corrupt(self, path_contains: str) -> None:
         """Serve matching files with one byte changed (size stays right, hash does not)."""
         self._faults.append({"kind": "corrupt", "times": 10**9, "match": path_contains})
@@ -219,6 +223,19 @@ def _make_handler(hub: FakeHub):
             entries += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in sorted(folders)]
             self._json(entries)
 
+        def _endless(self) -> None:
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Type", "application/octet-stream")
+            self.end_headers()
+            block = b"x" * 65536
+            try:
+                while True:
+                    self.wfile.write(block)
+            except OSError:
+                pass  # the client hung up
+            self.close_connection = True
+
         def _file(self, repo_id: str, file_path: str) -> None:
             repo = hub.repos.get(repo_id)
             if repo is None:
@@ -241,6 +258,8 @@ def _make_handler(hub: FakeHub):
                     self.end_headers()
                     return
             length = size - start
+            if self.command == "GET" and hub._take_fault("endless", file_path):
+                return self._endless()
             self.send_response(206 if match else 200)
             self.send_header("Content-Length", str(length))
             self.send_header("Accept-Ranges", "bytes")
