@@ -57,6 +57,7 @@ class FakeHub:
         self._sha: dict[tuple[str, str], str] = {}
         self.valid_token = "hf_valid_test_token"
         self.gated: set[str] = set()  # repos whose files need the valid token
+        self.stopped = threading.Event()  # releases stalled answers
         self.server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -71,6 +72,7 @@ class FakeHub:
 
     def stop(self) -> None:
         """Stop serving (connections are refused from now on). Safe to call twice."""
+        self.stopped.set()
         if self.thread.is_alive():
             self.server.shutdown()
             self.server.server_close()
@@ -108,6 +110,10 @@ class FakeHub:
     def endless(self, path_contains: str) -> None:
         """Serve matching files with no length and a body that never ends (a server lying about the size)."""
         self._faults.append({"kind": "endless", "times": 10**9, "match": path_contains})
+
+    def stall(self, path_contains: str) -> None:
+        """Send the headers of matching files, then nothing until the server stops (a silent server)."""
+        self._faults.append({"kind": "stall", "times": 10**9, "match": path_contains})
 
     def corrupt(self, path_contains: str) -> None:
         """Serve matching files with one byte changed (size stays right, hash does not)."""
@@ -270,6 +276,10 @@ def _make_handler(hub: FakeHub):
                 self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
             self.end_headers()
             if self.command == "HEAD":
+                return
+            if hub._take_fault("stall", file_path):
+                self.wfile.flush()
+                hub.stopped.wait(60)
                 return
             drop = hub._take_fault("drop", file_path)
             corrupt = hub._take_fault("corrupt", file_path)
