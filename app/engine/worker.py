@@ -12,7 +12,7 @@ import time
 from multiprocessing.connection import Connection
 
 from app.engine import protocol as p
-from app.engine.context import fit_messages
+from app.engine.context import fit_messages, refusal_message
 from app.engine.protocol import EngineError, ErrorKind
 
 FLUSH_SECONDS = 0.01  # tokens are sent in small batches: one pipe message per 10 ms at most
@@ -152,12 +152,7 @@ class Worker:
         sampling = request.sampling.validated()
         budget = fit_messages(request.messages, model.count, model.n_ctx, request.overflow, sampling.max_tokens)
         if not budget.fits:
-            raise EngineError(
-                ErrorKind.CONTEXT_OVERFLOW,
-                f"the conversation is {budget.prompt_tokens} tokens but the context holds {model.n_ctx}: "
-                "start a new chat, shorten the message, raise the context size, "
-                "or let the chat drop older messages (overflow policy)",
-            )
+            raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
         pending: list[str] = []
         state = {"last": time.perf_counter(), "n": 0}
 
