@@ -200,12 +200,12 @@ def test_an_oversized_partial_file_is_discarded_on_the_next_run(fake_hub):
 def test_a_full_disk_mid_download_is_one_plain_error_even_when_the_state_cannot_be_saved(fake_hub, monkeypatch):
     import errno
 
-    from app.hub import download
+    from app.hub import download_sink
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(download._Sink, "_write", no_space)
+    monkeypatch.setattr(download_sink.Sink, "_write", no_space)
     d = downloader("tiny-chat.Q8_0.gguf")
     saves = []
 
