@@ -124,11 +124,11 @@ class Downloader:
     """Downloads one model (every part of it). `run` blocks; `pause`/`cancel` from any thread."""
 
     def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0,
-                 max_retry_after: float = MAX_RETRY_AFTER) -> None:
+                 max_retry_after: float | None = None) -> None:
         self.record = record
         self.token = token
         self.retry_backoff = retry_backoff
-        self.max_retry_after = max_retry_after
+        self.max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
         self._stop = threading.Event()
         self._stop_reason = ""
         self._response = None  # the transfer under way, so pause can end a read stuck on a silent server
