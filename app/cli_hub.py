@@ -109,10 +109,10 @@ def run_download(args: argparse.Namespace) -> int:
     choice = pick_choice(_hub_call(list_gguf_files, args.repo), args.file, args.quant)
     downloader = _hub_call(Downloader, DownloadRecord.for_choice(args.repo, choice))
 
-    progress_shown = []
+    progress_shown = [False]
 
     def progress(p) -> None:
-        progress_shown.append(True)
+        progress_shown[0] = True
         if p.waiting_s > 0:
             if args.json:
                 print(json.dumps({"event": "waiting", "file": choice.name, "seconds": round(p.waiting_s)}), flush=True)
@@ -135,7 +135,7 @@ def run_download(args: argparse.Namespace) -> int:
     except HubError as exc:
         if args.json:
             print(json.dumps({"event": "error", "kind": exc.kind, "message": exc.message}), flush=True)
-        elif progress_shown:
+        elif progress_shown[0]:
             sys.stderr.write("\n")  # end the progress line: the error is a line of its own
         raise CliError(exc.message) from None
     except KeyboardInterrupt:
