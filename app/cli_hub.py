@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from app.cli import CliError
@@ -115,9 +116,9 @@ def run_download(args: argparse.Namespace) -> int:
         progress_shown[0] = True
         if p.waiting_s > 0:
             if args.json:
-                print(json.dumps({"event": "waiting", "file": choice.name, "seconds": round(p.waiting_s)}), flush=True)
+                print(json.dumps({"event": "waiting", "file": choice.name, "seconds": math.ceil(p.waiting_s)}), flush=True)
             else:
-                sys.stderr.write(f"\r{choice.name}: the Hub asked us to wait; retrying in {p.waiting_s:.0f} s   ")
+                sys.stderr.write(f"\r{choice.name}: the Hub asked us to wait; retrying in {math.ceil(p.waiting_s)} s   ")
                 sys.stderr.flush()
             return
         if args.json:

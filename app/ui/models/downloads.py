@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from math import ceil
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
@@ -208,7 +210,7 @@ class DownloadManager(QObject):
 
     @Slot(str, object)
     def _on_progress(self, key: str, progress: Progress) -> None:
-        waiting = f"the Hub asked us to wait: retrying in {progress.waiting_s:.0f} s" if progress.waiting_s > 0 else ""
+        waiting = f"the Hub asked us to wait: retrying in {ceil(progress.waiting_s)} s" if progress.waiting_s > 0 else ""
         self.model.update(key, done_bytes=progress.done_bytes, speed_bps=progress.speed_bps, eta_s=progress.eta_s,
                           status="downloading", message=waiting)
 
