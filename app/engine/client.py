@@ -293,6 +293,7 @@ class EngineClient:
         if process is None:
             return
         try:
+            conn.send(p.Cancel(0))  # a reply under way stops at the next token, so the worker exits cleanly
             conn.send(p.Shutdown())
         except OSError:
             pass
