@@ -26,6 +26,7 @@ from app.engine.sampling import SamplingParams
 
 HANG_SECONDS = 10.0  # silence from a busy engine that counts as "stopped responding"
 CANCEL_GRACE_SECONDS = 1.0  # after Stop, how long a reply may take to end before we stop waiting
+STOP_SILENCE_SECONDS = 0.75  # after Stop, silence this long (heartbeats come every 0.5 s) means stopped
 CLOSE_SECONDS = 1.0  # how long close() lets the worker exit by itself before killing it
 _POLL_SECONDS = 0.1
 HUNG_MESSAGE = "the engine stopped responding; it was restarted"
@@ -131,8 +132,8 @@ class EngineClient:
                 process = self._process
             cancelled_at = self._cancelled_at
             if watch_cancel and cancelled_at is not None and now - cancelled_at >= self.cancel_grace:
-                if process is not None and self._last_heard < cancelled_at:
-                    self._declare_hung(process)  # silent since Stop: not alive enough to stop by itself
+                if process is not None and now - self._last_heard > STOP_SILENCE_SECONDS:
+                    self._declare_hung(process)  # no heartbeat lately: not alive enough to stop by itself
                 return None
             if now - self._last_heard < self.hang_timeout:
                 continue
