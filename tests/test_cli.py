@@ -66,3 +66,26 @@ def test_chat_exits_2_with_one_line_when_the_engine_hangs(tiny_model, monkeypatc
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err == ["hearth: the engine stopped responding; it was restarted"]
+
+
+def test_chat_exits_2_with_one_line_when_the_engine_hangs_during_the_load(tiny_model, monkeypatch, capsys):
+    import os
+    import signal
+
+    from app import cli
+    from app.engine import client
+
+    monkeypatch.setattr(client, "HANG_SECONDS", 1.5)
+    real_load = client.EngineClient.load
+
+    def load_that_stops_the_engine(self, options, on_progress=None):
+        def stop_engine(fraction: float) -> None:
+            if fraction < 1.0:
+                os.kill(self.pid, signal.SIGSTOP)
+
+        return real_load(self, options, stop_engine)
+
+    monkeypatch.setattr(client.EngineClient, "load", load_that_stops_the_engine)
+    code = cli.main(["chat", "--model", str(tiny_model), "Hello"])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["hearth: the engine stopped responding; it was restarted"]

@@ -46,6 +46,17 @@ def test_a_stopped_engine_mid_reply_keeps_the_partial_reply_and_the_next_message
     assert page.messages.item(3).stats["completion_tokens"] == 8
 
 
+def test_a_stopped_engine_during_a_load_is_reported_and_the_next_load_works(qtbot, window, tiny_model, scripted_model):
+    window.engine.client.hang_timeout = 1.5
+    load(qtbot, window, tiny_model)
+    stop_engine(window)
+    with qtbot.waitSignal(window.engine.runner.load_failed, timeout=15000) as blocker:
+        window.open_with_model(str(scripted_model))
+    assert blocker.args[0] == "the engine stopped responding; it was restarted"
+    info = load(qtbot, window, scripted_model)  # a fresh engine
+    assert info.path == str(scripted_model)
+
+
 def test_stop_works_within_a_second_even_when_the_engine_does_not_answer(qtbot, window, tiny_model):
     page = start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
     stop_engine(window)
