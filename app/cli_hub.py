@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from app.cli import CliError
@@ -109,7 +110,17 @@ def run_download(args: argparse.Namespace) -> int:
     choice = pick_choice(_hub_call(list_gguf_files, args.repo), args.file, args.quant)
     downloader = _hub_call(Downloader, DownloadRecord.for_choice(args.repo, choice))
 
+    progress_shown = [False]
+
     def progress(p) -> None:
+        progress_shown[0] = True
+        if p.waiting_s > 0:
+            if args.json:
+                print(json.dumps({"event": "waiting", "file": choice.name, "seconds": math.ceil(p.waiting_s)}), flush=True)
+            else:
+                sys.stderr.write(f"\r{choice.name}: the Hub asked us to wait; retrying in {math.ceil(p.waiting_s)} s   ")
+                sys.stderr.flush()
+            return
         if args.json:
             print(json.dumps({"event": "progress", "file": choice.name, "done_bytes": p.done_bytes,
                               "total_bytes": p.total_bytes, "speed_bps": round(p.speed_bps),
@@ -125,6 +136,8 @@ def run_download(args: argparse.Namespace) -> int:
     except HubError as exc:
         if args.json:
             print(json.dumps({"event": "error", "kind": exc.kind, "message": exc.message}), flush=True)
+        elif progress_shown[0]:
+            sys.stderr.write("\n")  # end the progress line: the error is a line of its own
         raise CliError(exc.message) from None
     except KeyboardInterrupt:
         downloader.record.status = "paused"

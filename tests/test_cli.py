@@ -65,3 +65,54 @@ def test_chat_json_of_a_plain_model_has_empty_reasoning(scripted_model):
 def test_bad_thinking_value_is_refused(scripted_model):
     result = hearth("chat", "--model", str(scripted_model), "--thinking", "maybe", "Hello")
     assert result.returncode == 2 and "--thinking" in result.stderr
+
+
+def test_chat_exits_2_with_one_line_when_the_engine_hangs(tiny_model, monkeypatch, capsys):
+    import multiprocessing
+    import os
+    import signal
+
+    from app import cli
+    from app.engine import client
+
+    monkeypatch.setattr(client, "HANG_SECONDS", 1.5)
+    real_stdout = sys.stdout
+
+    class StopEngineOnFirstText:
+        def write(self, text: str) -> int:
+            for child in multiprocessing.active_children():
+                if child.name == "hearth-engine":
+                    os.kill(child.pid, signal.SIGSTOP)
+            return real_stdout.write(text)
+
+        def flush(self) -> None:
+            real_stdout.flush()
+
+    monkeypatch.setattr(sys, "stdout", StopEngineOnFirstText())
+    code = cli.main(["chat", "--model", str(tiny_model), "--max-tokens", "0", "--temperature", "0", "Hello"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == ["hearth: the engine stopped responding; it was restarted"]
+
+
+def test_chat_exits_2_with_one_line_when_the_engine_hangs_during_the_load(tiny_model, monkeypatch, capsys):
+    import os
+    import signal
+
+    from app import cli
+    from app.engine import client
+
+    monkeypatch.setattr(client, "HANG_SECONDS", 1.5)
+    real_load = client.EngineClient.load
+
+    def load_that_stops_the_engine(self, options, on_progress=None, **kwargs):
+        def stop_engine(fraction: float) -> None:
+            if fraction < 1.0 and self.pid is not None:
+                os.kill(self.pid, signal.SIGSTOP)
+
+        return real_load(self, options, stop_engine, **kwargs)
+
+    monkeypatch.setattr(client.EngineClient, "load", load_that_stops_the_engine)
+    code = cli.main(["chat", "--model", str(tiny_model), "Hello"])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["hearth: the engine stopped responding; it was restarted"]

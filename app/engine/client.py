@@ -4,6 +4,11 @@ Starts the worker (spawn), sends requests, routes events back to the caller
 that asked, notices when the worker dies, and starts a fresh one (reloading
 the last model) on the next request. Safe to use from several threads: one
 chat at a time, counts and cancel from anywhere.
+
+A busy worker sends a Heartbeat at least every second. A caller waiting on the
+engine never blocks forever: after `hang_timeout` seconds without any event the
+engine is declared hung, killed, and the caller gets an ErrorKind.HUNG error;
+the next request starts a fresh engine and reloads the model.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import itertools
 import multiprocessing
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -20,11 +26,21 @@ from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions
 from app.engine.sampling import SamplingParams
 from app.library.gguf_info import GGUFInfo
 
-_DEAD = object()
+HANG_SECONDS = 10.0  # silence from a busy engine that counts as "stopped responding"
+CANCEL_GRACE_SECONDS = 1.0  # after Stop, how long a reply may take to end before we stop waiting
+STOP_SILENCE_SECONDS = 0.75  # after Stop, silence this long (heartbeats come every 0.5 s) means stopped
+CLOSE_SECONDS = 1.0  # how long close() lets the worker exit by itself before killing it
+_POLL_SECONDS = 0.1
+HUNG_MESSAGE = "the engine stopped responding; it was restarted"
 
 
 class EngineClient:
-    def __init__(self) -> None:
+    def __init__(self, hang_timeout: float | None = None, cancel_grace: float = CANCEL_GRACE_SECONDS) -> None:
+        self.hang_timeout = HANG_SECONDS if hang_timeout is None else hang_timeout
+        self.cancel_grace = cancel_grace
+        self._last_heard = time.monotonic()  # when the worker last sent anything
+        self._cancelled_at: float | None = None  # when Stop was sent to the reply being written
+        self._closed = False
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._queues: dict[int, queue.Queue] = {}
@@ -66,6 +82,7 @@ class EngineClient:
                 event = conn.recv()
             except (EOFError, OSError):
                 break
+            self._last_heard = time.monotonic()
             with self._lock:
                 target = self._queues.get(event.id)
             if target is not None:
@@ -73,7 +90,7 @@ class EngineClient:
         process.join(timeout=2)
         with self._lock:
             if self._process is not process:
-                return  # a deliberate close; nobody is waiting
+                return  # a deliberate close: close() told the waiters
             self._process, self._conn = None, None
             self._needs_reload = self._last_load is not None
             if not self._needs_reload:
@@ -86,10 +103,54 @@ class EngineClient:
             target.put(p.Error(request_id, ErrorKind.CRASHED,
                                f"the engine stopped unexpectedly{how}; the next message starts it again"))
 
+    def _declare_hung(self, process: multiprocessing.process.BaseProcess) -> None:
+        """Kill a worker that stopped answering and fail every request waiting on it."""
+        with self._lock:
+            if self._process is not process:
+                return
+            self._process, self._conn = None, None  # the reader sees a deliberate end and stays quiet
+            self._needs_reload = self._last_load is not None
+            if not self._needs_reload:
+                self.info = None
+            waiting = list(self._queues.items())
+            self.crashes += 1
+        process.kill()  # SIGKILL also ends a stopped (SIGSTOP) process
+        for request_id, target in waiting:
+            target.put(p.Error(request_id, ErrorKind.HUNG, HUNG_MESSAGE))
+
+    def _next_event(self, request_id: int, events: queue.Queue, watch_cancel: bool = False):
+        """The next event for a request; never blocks longer than the hang timeout.
+
+        Returns None when watch_cancel is set and the reply did not end within
+        cancel_grace seconds of Stop.
+        """
+        while True:
+            try:
+                return events.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            with self._lock:
+                process = self._process
+            cancelled_at = self._cancelled_at
+            if watch_cancel and cancelled_at is not None and now - cancelled_at >= self.cancel_grace:
+                if process is not None and now - self._last_heard > STOP_SILENCE_SECONDS:
+                    self._declare_hung(process)  # no heartbeat lately: not alive enough to stop by itself
+                return None
+            if now - self._last_heard < self.hang_timeout:
+                continue
+            if process is not None:
+                self._declare_hung(process)  # puts the HUNG error on every waiting queue
+            else:
+                return p.Error(request_id, ErrorKind.HUNG, HUNG_MESSAGE)
+
     def _send(self, make_request: Callable[[int], object]) -> tuple[int, queue.Queue]:
         with self._lock:
+            if self._closed:
+                raise EngineError(ErrorKind.CRASHED, "the engine has been shut down")
             if not self.alive:
                 self._start()
+            self._last_heard = time.monotonic()
             request_id = next(self._ids)
             events: queue.Queue = queue.Queue()
             self._queues[request_id] = events
@@ -133,7 +194,7 @@ class EngineClient:
         request_id, events = self._send(lambda i: p.Load(i, options, gguf))
         try:
             while True:
-                event = events.get()
+                event = self._next_event(request_id, events)
                 if isinstance(event, p.Progress):
                     if on_progress is not None:
                         on_progress(event.fraction)
@@ -166,16 +227,27 @@ class EngineClient:
         request_id, events = self._send(
             lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow), thinking)
         )
-        self._active_chat = request_id
+        self._active_chat, self._cancelled_at = request_id, None
+        text: list[str] = []
+        n_tokens = 0
         try:
             while True:
-                event = events.get()
+                event = self._next_event(request_id, events, watch_cancel=True)
+                if event is None:  # Stopped, and the engine did not end the reply in time
+                    stats = p.Stats(completion_tokens=n_tokens, stop_reason=p.StopReason.CANCELLED)
+                    yield p.Done(request_id, stats, "".join(text))
+                    return
+                if isinstance(event, p.Token):
+                    text.append(event.text)
+                    n_tokens = event.n_tokens
+                elif not isinstance(event, (p.Done, p.Error)):
+                    continue
                 yield event
                 if isinstance(event, (p.Done, p.Error)):
                     return
         finally:
             if self._active_chat == request_id:
-                self._active_chat = 0
+                self._active_chat, self._cancelled_at = 0, None
             self._done(request_id)
 
     def count(
@@ -192,10 +264,14 @@ class EngineClient:
         request_id, events = self._send(
             lambda i: p.Count(i, tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking)
         )
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            event = events.get(timeout=timeout)
-        except queue.Empty:
-            raise EngineError(ErrorKind.INTERNAL, "the engine did not answer the token count in time") from None
+            while True:
+                event = self._next_event(request_id, events)
+                if isinstance(event, (p.Counted, p.Error)):
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    raise EngineError(ErrorKind.INTERNAL, "the engine did not answer the token count in time")
         finally:
             self._done(request_id)
         if isinstance(event, p.Error):
@@ -206,6 +282,8 @@ class EngineClient:
         """Stop the reply being generated (within one token)."""
         with self._lock:
             if self.alive and self._active_chat:
+                if self._cancelled_at is None:
+                    self._cancelled_at = time.monotonic()
                 try:
                     self._conn.send(p.Cancel(self._active_chat))
                 except OSError:
@@ -217,28 +295,35 @@ class EngineClient:
             self.info = None
             return
         request_id, events = self._send(lambda i: p.Unload(i))
+        deadline = time.monotonic() + 30
         try:
-            events.get(timeout=30)
-        except queue.Empty:
-            pass
+            while not isinstance(self._next_event(request_id, events), (p.Unloaded, p.Error)):
+                if time.monotonic() > deadline:
+                    break
         finally:
             self._done(request_id)
             self.info = None
 
     def close(self) -> None:
+        """Stop the worker within about a second, whatever it is doing; every waiting caller gets an error."""
         with self._lock:
             process, conn = self._process, self._conn
             self._process, self._conn, self.info = None, None, None
+            self._closed = True
+            waiting = list(self._queues.items())
+        for request_id, target in waiting:
+            target.put(p.Error(request_id, ErrorKind.CRASHED, "the engine has been shut down"))
         if process is None:
             return
         try:
+            conn.send(p.Cancel(0))  # a reply under way stops at the next token, so the worker exits cleanly
             conn.send(p.Shutdown())
         except OSError:
             pass
-        process.join(timeout=5)
+        process.join(timeout=CLOSE_SECONDS)
         if process.is_alive():
             process.kill()
-            process.join(timeout=5)
+            process.join(timeout=CLOSE_SECONDS)
         conn.close()
 
     def kill(self) -> None:

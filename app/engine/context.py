@@ -95,3 +95,16 @@ def fit_messages(
         n = count(tuple(system + [ChatMessage(last.role, TRUNCATION_MARK)]))
         return Budget(tuple(system + [ChatMessage(last.role, TRUNCATION_MARK)]), n, total, dropped, True, n < n_ctx)
     return Budget(best, best_n, total, dropped, truncated=True)
+
+
+def refusal_message(budget: Budget, policy: OverflowPolicy, n_ctx: int) -> str:
+    """Why a prompt that does not fit is refused, and what the user can do (never the policy already chosen)."""
+    if policy == OverflowPolicy.ROLLING_WINDOW:
+        last = next((m for m in reversed(budget.messages) if m.role != "system"), None)
+        which = f"the latest {last.role} message" if last is not None else "the system prompt"
+        return (f"{which} is too long: even with every older message dropped the prompt is "
+                f"{budget.prompt_tokens} tokens but the context holds {n_ctx}; shorten that message "
+                "or the system prompt, or raise the context size")
+    return (f"the conversation is {budget.prompt_tokens} tokens but the context holds {n_ctx}: "
+            "start a new chat, shorten the message, raise the context size, "
+            "or let the chat drop older messages (overflow policy)")

@@ -38,6 +38,7 @@ class ErrorKind(str, enum.Enum):
     NO_MODEL = "no_model"
     CONTEXT_OVERFLOW = "context_overflow"
     CRASHED = "crashed"
+    HUNG = "hung"  # no event for the hang timeout: the client killed the engine
     BAD_REQUEST = "bad_request"
     INTERNAL = "internal"
 
@@ -208,13 +209,20 @@ class Unloaded:
 
 
 @dataclass(frozen=True)
+class Heartbeat:
+    """Sent by a busy worker at least every second: silence means it stopped."""
+
+    id: int = 0
+
+
+@dataclass(frozen=True)
 class Error:
     id: int
     kind: ErrorKind
     message: str
 
 
-Event = Progress | Loaded | Token | Counted | Done | Unloaded | Error
+Event = Progress | Loaded | Token | Counted | Done | Unloaded | Heartbeat | Error
 
 
 class EngineError(Exception):

@@ -12,11 +12,12 @@ import time
 from multiprocessing.connection import Connection
 
 from app.engine import protocol as p
-from app.engine.context import fit_messages
+from app.engine.context import fit_messages, refusal_message
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.reasoning import ReasoningParser
 
 FLUSH_SECONDS = 0.01  # tokens are sent in small batches: one pipe message per 10 ms at most
+HEARTBEAT_SECONDS = 0.5  # while a request runs; the client gives up after seconds of silence
 
 
 class Worker:
@@ -27,6 +28,7 @@ class Worker:
         self.model = None
         self.requests: queue.Queue = queue.Queue()
         self.current_chat = 0
+        self.busy = threading.Event()  # set while the main thread works on a request
 
     def send(self, event: p.Event) -> None:
         with self.send_lock:
@@ -79,10 +81,25 @@ class Worker:
             except Exception as exc:
                 self.send(p.Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
 
+    # ---------------------------------------------------------- heartbeat thread
+
+    def send_heartbeats(self) -> None:
+        """Prove the process is running while a request is busy (a stopped process sends nothing)."""
+        while True:
+            self.busy.wait()
+            time.sleep(HEARTBEAT_SECONDS)
+            if not self.busy.is_set():
+                continue
+            try:
+                self.send(p.Heartbeat())
+            except (OSError, ValueError):
+                return
+
     # ---------------------------------------------------------- main thread
 
     def run(self) -> None:
         threading.Thread(target=self.read_requests, name="engine-reader", daemon=True).start()
+        threading.Thread(target=self.send_heartbeats, name="engine-heartbeat", daemon=True).start()
         import app.engine.runtime  # noqa: F401  (llama.cpp's import overlaps with the caller's first request)
 
         while True:
@@ -90,20 +107,27 @@ class Worker:
             if isinstance(request, p.Shutdown):
                 self.unload()
                 return
+            self.busy.set()
             try:
-                if isinstance(request, p.Load):
-                    self.load(request)
-                elif isinstance(request, p.Chat):
-                    self.chat(request)
-                elif isinstance(request, p.Unload):
-                    self.unload()
-                    self.send(p.Unloaded(request.id))
-            except EngineError as exc:
-                self.send(p.Error(request.id, exc.kind, exc.message))
-            except MemoryError:
-                self.send(p.Error(request.id, ErrorKind.OUT_OF_MEMORY, "the engine ran out of memory"))
-            except Exception as exc:  # never let one request take the engine down
-                self.send(p.Error(request.id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
+                self.handle(request)
+            finally:
+                self.busy.clear()
+
+    def handle(self, request: p.Request) -> None:
+        try:
+            if isinstance(request, p.Load):
+                self.load(request)
+            elif isinstance(request, p.Chat):
+                self.chat(request)
+            elif isinstance(request, p.Unload):
+                self.unload()
+                self.send(p.Unloaded(request.id))
+        except EngineError as exc:
+            self.send(p.Error(request.id, exc.kind, exc.message))
+        except MemoryError:
+            self.send(p.Error(request.id, ErrorKind.OUT_OF_MEMORY, "the engine ran out of memory"))
+        except Exception as exc:  # never let one request take the engine down
+            self.send(p.Error(request.id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
 
     def unload(self) -> None:
         with self.model_lock:
@@ -134,12 +158,7 @@ class Worker:
         sampling = request.sampling.validated()
         budget = fit_messages(request.messages, model.count, model.n_ctx, request.overflow, sampling.max_tokens)
         if not budget.fits:
-            raise EngineError(
-                ErrorKind.CONTEXT_OVERFLOW,
-                f"the conversation is {budget.prompt_tokens} tokens but the context holds {model.n_ctx}: "
-                "start a new chat, shorten the message, raise the context size, "
-                "or let the chat drop older messages (overflow policy)",
-            )
+            raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
         prompt, _ = model.encode(budget.messages)  # remembered: generate() renders it once
         stream = ReplyStream(request.id, ReasoningParser(prompt), self.send)
         try:

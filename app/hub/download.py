@@ -22,13 +22,14 @@ from pathlib import Path
 
 from app import paths
 from app.hub.errors import HubError, error_for_status, hub_endpoint, is_offline
+from app.hub.download_sink import CHUNK, Sink, SinkError
 from app.hub.http_fetch import fetch
 from app.hub.quant import GGUFChoice, HubFile
 from app.settings import write_json_atomically
 
-CHUNK = 1 << 20
 DISK_MARGIN = 64 << 20
 MAX_RETRIES = 5
+MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Progress:
     eta_s: float | None
     part: int  # 1-based
     parts: int
+    waiting_s: float = 0.0  # > 0: the server asked us to wait; seconds left before the next try
 
 
 @dataclass
@@ -121,22 +123,32 @@ def human_bytes(n: float) -> str:
 class Downloader:
     """Downloads one model (every part of it). `run` blocks; `pause`/`cancel` from any thread."""
 
-    def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0) -> None:
+    def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0,
+                 max_retry_after: float | None = None) -> None:
         self.record = record
         self.token = token
         self.retry_backoff = retry_backoff
+        self.max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
         self._stop = threading.Event()
         self._stop_reason = ""
+        self._response = None  # the transfer under way, so pause can end a read stuck on a silent server
         self.folder = target_folder(record.repo_id)
         self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
 
     def pause(self) -> None:
         self._stop_reason = "paused"
         self._stop.set()
+        self._interrupt()
 
     def cancel(self) -> None:
         self._stop_reason = "cancelled"
         self._stop.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        response = self._response
+        if response is not None:
+            response.interrupt()
 
     def missing_bytes(self) -> int:
         total = 0
@@ -153,13 +165,17 @@ class Downloader:
         if is_offline():
             raise HubError("offline", "Hearth is offline (HF_HUB_OFFLINE is set): downloads are paused.")
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._discard_oversized_partials()
         need = self.missing_bytes()
         free = shutil.disk_usage(self.folder).free
         if need + DISK_MARGIN > free:
             raise HubError("disk", f"not enough free disk space for {record.name}: it needs {human_bytes(need)} "
                                    f"more, {human_bytes(free)} is free in {self.folder}")
         record.status, record.error = "downloading", ""
-        record.save()
+        try:
+            record.save()
+        except OSError as exc:
+            raise HubError("disk", f"could not save the download's state: {_why(exc)}") from exc
         meter = _Meter(record.total_bytes, len(self.targets), on_progress)
         meter.done = record.total_bytes - need
         try:
@@ -175,7 +191,11 @@ class Downloader:
             else:
                 record.status = "paused" if exc.kind == "paused" else "failed"
                 record.error = "" if exc.kind == "paused" else exc.message
-                record.save()
+                try:
+                    record.save()
+                except OSError as save_error:  # e.g. the same full disk: report it, never raise twice
+                    raise HubError(exc.kind, f"{exc.message} (its progress could not be saved either: "
+                                             f"{_why(save_error)})") from exc
             raise
         record.status, record.local_path = "done", str(self.targets[0])
         record.forget()
@@ -185,6 +205,13 @@ class Downloader:
         """Forget a download that is not running: its partial files and saved record go."""
         self._remove_partials()
         self.record.forget()
+
+    def _discard_oversized_partials(self) -> None:
+        """A .part larger than its file cannot be resumed (a server sent too much once): start it over."""
+        for part, target in zip(self.record.parts, self.targets):
+            partial = target.with_name(target.name + ".part")
+            if partial.exists() and partial.stat().st_size > int(part["size"]):
+                partial.unlink()
 
     def _remove_partials(self) -> None:
         for target in self.targets:
@@ -220,33 +247,43 @@ class Downloader:
                 headers["Range"] = f"bytes={have}-"
             try:
                 with fetch(url, headers) as response:
+                    self._response = response
+                    if self._stop.is_set():
+                        response.interrupt()
                     status = response.status
                     if status == 416:  # our partial file is already complete (or the server disagrees)
                         break
                     if status >= 400:
-                        retry_after = float(response.headers.get("Retry-After", 0) or 0)
+                        retry_after = min(_seconds(response.headers.get("Retry-After", "")), self.max_retry_after)
                         error = error_for_status(status, f"download of {part.path}", retry_after)
                         if error.kind in ("rate_limited", "server") and failures < MAX_RETRIES:
                             failures += 1
-                            self._sleep(error.retry_after or self.retry_backoff * 2 ** (failures - 1))
+                            if error.retry_after:
+                                self._wait_for_server(error.retry_after, meter)
+                            else:
+                                self._sleep(self.retry_backoff * 2 ** (failures - 1))
                             continue
                         raise error
                     if have and status == 200:  # the server ignored Range: start over
                         digest, have = hashlib.sha256(), 0
                         partial.unlink(missing_ok=True)
-                    with _Sink(partial, digest) as sink:
-                        for n in sink.fill_from(response, self._stop):
+                    with Sink(partial, digest) as sink:
+                        for n in sink.fill_from(response, self._stop, part.size - have):
                             have += n
                             failures = 0
                             meter.advance(n)
                     self._check_stop()
+                    if have >= part.size and response.readinto(memoryview(bytearray(1))):
+                        raise HubError("corrupt", f"{part.path}: the server sent more than the "
+                                                  f"{human_bytes(part.size)} it lists; nothing past that was "
+                                                  "written and the download was stopped")
             except HubError:
                 raise
             except OSError as exc:
                 if exc.errno == errno.ENOSPC:
                     raise HubError("disk", f"the disk is full: {part.path} could not be written "
                                            f"(the partial download is kept and can be resumed)") from exc
-                if isinstance(exc, _SinkError):
+                if isinstance(exc, SinkError):
                     raise HubError("disk", f"could not write {partial}: {exc.strerror or exc}") from exc
                 failures = self._network_failure(failures, part, exc)
                 continue
@@ -277,111 +314,29 @@ class Downloader:
         self._sleep(self.retry_backoff * 2 ** (failures - 1))
         return failures
 
+    def _wait_for_server(self, seconds: float, meter: "_Meter") -> None:
+        """Wait as the server asked (already capped), reporting the seconds left about every second."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            meter.waiting(left)
+            self._sleep(min(1.0, left))
+        meter.waiting(0.0)
+
     def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):
             self._check_stop()
 
 
-class _SinkError(OSError):
-    """Writing the partial file failed (as opposed to the network)."""
+def _seconds(header: str) -> float:
+    """A Retry-After in seconds (an HTTP date or nonsense counts as no wait)."""
+    try:
+        return max(float(header), 0.0)
+    except ValueError:
+        return 0.0
 
 
-class _Sink:
-    """Hashes and writes downloaded bytes on two helper threads, from a pool of reused buffers.
-
-    The socket is read into buffers we own (no fresh allocations); while one buffer
-    is hashed and written (in parallel, on two threads) the next is being filled.
-    All three spend their time in C with the GIL released.
-    """
-
-    BUFFERS = 8
-
-    def __init__(self, path: Path, digest) -> None:
-        import queue
-
-        self.path, self.digest = path, digest
-        self.free: queue.Queue = queue.Queue()
-        for _ in range(self.BUFFERS):
-            self.free.put(bytearray(CHUNK))
-        self.error: BaseException | None = None
-        self._done_lock = threading.Lock()
-        self._done: dict[int, int] = {}
-        self.queues = [queue.Queue(), queue.Queue()]
-        self.threads = [
-            threading.Thread(target=self._drain, args=(self.queues[0], self._hash), daemon=True),
-            threading.Thread(target=self._drain, args=(self.queues[1], self._write), daemon=True),
-        ]
-
-    def __enter__(self) -> "_Sink":
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def fill_from(self, response, stop: threading.Event):
-        """Read the body into buffers; yield the byte count of each read."""
-        buffer = self.free.get()
-        view = memoryview(buffer)
-        filled = 0
-        try:
-            while not stop.is_set():
-                if self.error is not None:
-                    raise _SinkError(getattr(self.error, "errno", None) or 0, str(self.error))
-                n = response.readinto(view[filled:])
-                if not n:
-                    break
-                filled += n
-                yield n
-                if filled == len(buffer):
-                    self._submit(buffer, filled)
-                    buffer = self.free.get()
-                    view = memoryview(buffer)
-                    filled = 0
-        finally:
-            # Whatever arrived before a drop or a stop is written: a resume starts after it.
-            view.release()
-            if filled:
-                self._submit(buffer, filled)
-
-    def _submit(self, buffer: bytearray, n: int) -> None:
-        for q in self.queues:
-            q.put((buffer, n))
-
-    def _hash(self, data: memoryview) -> None:
-        self.digest.update(data)
-
-    def _write(self, data: memoryview) -> None:
-        written = 0
-        while written < len(data):
-            written += os.write(self.fd, data[written:])
-
-    def _drain(self, q, job) -> None:
-        while (item := q.get()) is not None:
-            buffer, n = item
-            if self.error is None:
-                data = memoryview(buffer)[:n]
-                try:
-                    job(data)
-                except BaseException as exc:  # reported on the downloading thread
-                    self.error = exc
-                finally:
-                    data.release()
-            with self._done_lock:  # the buffer is free once both threads are done with it
-                key = id(buffer)
-                self._done[key] = self._done.get(key, 0) + 1
-                if self._done[key] == 2:
-                    del self._done[key]
-                    self.free.put(buffer)
-
-    def __exit__(self, *exc_info) -> None:
-        for q in self.queues:
-            q.put(None)
-        for thread in self.threads:
-            thread.join()
-        os.close(self.fd)
-        if self.error is not None and exc_info[0] is None:
-            error = self.error
-            raise _SinkError(getattr(error, "errno", None) or 0, str(error))
+def _why(exc: OSError) -> str:
+    return "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
 
 
 class _Meter:
@@ -395,6 +350,10 @@ class _Meter:
         self.part = 1
         self._window: deque[tuple[float, int]] = deque()
         self._last_report = 0.0
+
+    def waiting(self, seconds_left: float) -> None:
+        if self.callback is not None:
+            self.callback(Progress(self.done, self.total, 0.0, None, self.part, self.parts, waiting_s=seconds_left))
 
     def advance(self, n: int) -> None:
         self.done += n

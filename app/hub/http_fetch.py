@@ -12,6 +12,7 @@ model files to its CDN), and the usual proxy variables are honoured.
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import urllib.request
 from dataclasses import dataclass
@@ -73,6 +74,15 @@ class Fetched:
             raise http.client.IncompleteRead(b"", response.length)
         response.length -= n
         return n
+
+    def interrupt(self) -> None:
+        """From another thread: end a read that may be waiting on a silent server (pause, quit)."""
+        sock = self.connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def close(self) -> None:
         self.response.close()

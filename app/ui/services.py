@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -135,12 +136,15 @@ class EngineService(QObject):
     def info(self):
         return self.client.info
 
-    def shutdown(self) -> None:
+    def shutdown(self, seconds: float = 1.5) -> None:
+        """Stop the engine and its threads; done within about `seconds` after the engine is closed."""
         self.client.cancel()
-        self.client.close()
+        self.client.close()  # at most ~1 s; every request still waiting then ends with an error
+        deadline = time.monotonic() + seconds
         for thread in self._threads:
             thread.quit()
-            thread.wait(5000)
+        for thread in self._threads:
+            thread.wait(max(0, int((deadline - time.monotonic()) * 1000)))
 
 
 class _Task(QRunnable):

@@ -1,6 +1,6 @@
 """The overflow policies as pure functions (a word is a token here)."""
 
-from app.engine.context import TRUNCATION_MARK, fit_messages, reply_reserve
+from app.engine.context import TRUNCATION_MARK, fit_messages, refusal_message, reply_reserve
 from app.engine.protocol import ChatMessage, OverflowPolicy
 
 
@@ -49,3 +49,14 @@ def test_truncate_middle_cuts_a_single_long_message():
     assert budget.truncated
     assert TRUNCATION_MARK in budget.messages[-1].content
     assert budget.prompt_tokens <= 75
+
+
+def test_rolling_window_refusal_names_the_message_that_is_too_long():
+    messages = chat(3) + [ChatMessage("user", "long " * 200)]
+    budget = fit_messages(messages, words, 100, OverflowPolicy.ROLLING_WINDOW)
+    assert not budget.fits
+    text = refusal_message(budget, OverflowPolicy.ROLLING_WINDOW, 100)
+    assert text.startswith("the latest user message is too long")
+    assert "overflow policy" not in text  # the policy already chosen is not suggested again
+    stop = refusal_message(fit_messages(messages, words, 100, OverflowPolicy.STOP), OverflowPolicy.STOP, 100)
+    assert "drop older messages" in stop

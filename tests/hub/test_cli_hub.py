@@ -59,3 +59,35 @@ def test_doctor_reports_backend_and_folders():
     assert data["gpu_backend"] in ("none", "cuda", "metal", "vulkan", "rocm", "sycl")
     assert data["folders"]["models"].startswith(os.environ["HEARTH_HOME"])
     assert data["ram_total_bytes"] > 0
+
+
+def test_download_on_a_full_disk_exits_2_with_one_line(fake_hub, monkeypatch, capsys):
+    import errno
+
+    from app import cli
+    from app.hub import download_sink
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download_sink.Sink, "_write", no_space)
+    code = cli.main(["download", REPO, "--quant", "Q8_0"])
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()
+    assert code == 2
+    assert last[-1].startswith("hearth: the disk is full: tiny-chat.Q8_0.gguf could not be written")
+    assert "Traceback" not in err
+
+
+def test_download_shows_a_capped_retry_after_countdown(fake_hub, monkeypatch, capsys):
+    from app import cli
+    from app.hub import download
+
+    monkeypatch.setattr(download, "MAX_RETRY_AFTER", 0.2)
+    fake_hub.fail(429, times=1, path_contains="/resolve/", retry_after=100000)
+    code = cli.main(["download", REPO, "--quant", "Q8_0", "--json"])
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    waits = [e for e in events if e["event"] == "waiting"]
+    assert waits and all(e["seconds"] <= 1 for e in waits)
+    assert events[-1]["event"] == "done"

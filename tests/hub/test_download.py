@@ -173,3 +173,59 @@ def test_token_is_stored_like_huggingface_hub_and_opens_gated_repos(fake_hub, ca
     assert fake_hub.valid_token not in caplog.text
     forget_token()
     assert get_token() is None
+
+
+def test_a_body_longer_than_listed_is_refused_and_never_written_past_the_size(fake_hub):
+    name = "tiny-chat.Q8_0.gguf"
+    size = len(fake_hub.repos[REPO].files[name])
+    fake_hub.endless(name)
+    d = downloader(name)
+    with pytest.raises(HubError) as caught:
+        d.run()
+    assert caught.value.kind == "corrupt" and "sent more than" in caught.value.message
+    partial = d.targets[0].with_name(name + ".part")
+    assert not partial.exists() or partial.stat().st_size <= size
+
+
+def test_an_oversized_partial_file_is_discarded_on_the_next_run(fake_hub):
+    name = "tiny-chat.Q8_0.gguf"
+    d = downloader(name)
+    partial = d.targets[0].with_name(name + ".part")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"x" * (len(fake_hub.repos[REPO].files[name]) + 4096))
+    assert d.run().read_bytes() == fake_hub.repos[REPO].files[name]
+    assert not partial.exists()
+
+
+def test_a_full_disk_mid_download_is_one_plain_error_even_when_the_state_cannot_be_saved(fake_hub, monkeypatch):
+    import errno
+
+    from app.hub import download_sink
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download_sink.Sink, "_write", no_space)
+    d = downloader("tiny-chat.Q8_0.gguf")
+    saves = []
+
+    def save_then_fail(record=d.record):
+        saves.append(record.status)
+        if len(saves) > 1:
+            no_space()
+
+    monkeypatch.setattr(d.record, "save", save_then_fail)
+    with pytest.raises(HubError) as caught:
+        d.run()
+    assert caught.value.kind == "disk"
+    assert caught.value.message.startswith("the disk is full")
+    assert "could not be saved either: the disk is full" in caught.value.message
+
+
+def test_retry_after_is_capped_and_counted_down(fake_hub):
+    fake_hub.fail(429, times=1, path_contains="/resolve/", retry_after=100000)
+    seen = []
+    d = downloader("tiny-chat.Q8_0.gguf", max_retry_after=0.3)
+    assert d.run(seen.append).exists()
+    waits = [p.waiting_s for p in seen if p.waiting_s > 0]
+    assert waits and max(waits) <= 0.3

@@ -57,6 +57,7 @@ class FakeHub:
         self._sha: dict[tuple[str, str], str] = {}
         self.valid_token = "hf_valid_test_token"
         self.gated: set[str] = set()  # repos whose files need the valid token
+        self.stopped = threading.Event()  # releases stalled answers
         self.server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -71,6 +72,7 @@ class FakeHub:
 
     def stop(self) -> None:
         """Stop serving (connections are refused from now on). Safe to call twice."""
+        self.stopped.set()
         if self.thread.is_alive():
             self.server.shutdown()
             self.server.server_close()
@@ -104,6 +106,14 @@ class FakeHub:
     def drop_after(self, path_contains: str, n_bytes: int, times: int = 1) -> None:
         """Send only `n_bytes` of a matching file body, then close the connection."""
         self._faults.append({"kind": "drop", "bytes": n_bytes, "times": times, "match": path_contains})
+
+    def endless(self, path_contains: str) -> None:
+        """Serve matching files with no length and a body that never ends (a server lying about the size)."""
+        self._faults.append({"kind": "endless", "times": 10**9, "match": path_contains})
+
+    def stall(self, path_contains: str) -> None:
+        """Send the headers of matching files, then nothing until the server stops (a silent server)."""
+        self._faults.append({"kind": "stall", "times": 10**9, "match": path_contains})
 
     def corrupt(self, path_contains: str) -> None:
         """Serve matching files with one byte changed (size stays right, hash does not)."""
@@ -219,6 +229,19 @@ def _make_handler(hub: FakeHub):
             entries += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in sorted(folders)]
             self._json(entries)
 
+        def _endless(self) -> None:
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Type", "application/octet-stream")
+            self.end_headers()
+            block = b"x" * 65536
+            try:
+                while True:
+                    self.wfile.write(block)
+            except OSError:
+                pass  # the client hung up
+            self.close_connection = True
+
         def _file(self, repo_id: str, file_path: str) -> None:
             repo = hub.repos.get(repo_id)
             if repo is None:
@@ -241,6 +264,8 @@ def _make_handler(hub: FakeHub):
                     self.end_headers()
                     return
             length = size - start
+            if self.command == "GET" and hub._take_fault("endless", file_path):
+                return self._endless()
             self.send_response(206 if match else 200)
             self.send_header("Content-Length", str(length))
             self.send_header("Accept-Ranges", "bytes")
@@ -251,6 +276,10 @@ def _make_handler(hub: FakeHub):
                 self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
             self.end_headers()
             if self.command == "HEAD":
+                return
+            if hub._take_fault("stall", file_path):
+                self.wfile.flush()
+                hub.stopped.wait(60)
                 return
             drop = hub._take_fault("drop", file_path)
             corrupt = hub._take_fault("corrupt", file_path)

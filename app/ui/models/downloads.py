@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import ceil
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
@@ -79,7 +80,8 @@ class DownloadListModel(QAbstractTableModel):
             return f"{human_bytes(row.speed_bps)}/s" if row.status == "downloading" and row.speed_bps else ""
         if column == 4:
             return f"{row.eta_s:.0f} s" if row.status == "downloading" and row.eta_s is not None else ""
-        return row.message if row.status == "failed" else row.status
+        shows_message = row.status == "failed" or (row.status == "downloading" and row.message)
+        return row.message if shows_message else row.status
 
     def row_of(self, key: str) -> int:
         return next((i for i, r in enumerate(self.rows) if r.key == key), -1)
@@ -201,14 +203,16 @@ class DownloadManager(QObject):
             self.model.remove(key)
 
     def shutdown(self) -> None:
+        """Pause every download (the partial files stay for a resume); quick even if a server is silent."""
         for downloader in list(self.running.values()):
-            downloader.pause()
-        self.pool.waitForDone(10000)
+            downloader.pause()  # also ends a read that is waiting on the network
+        self.pool.waitForDone(1500)
 
     @Slot(str, object)
     def _on_progress(self, key: str, progress: Progress) -> None:
+        waiting = f"the Hub asked us to wait: retrying in {ceil(progress.waiting_s)} s" if progress.waiting_s > 0 else ""
         self.model.update(key, done_bytes=progress.done_bytes, speed_bps=progress.speed_bps, eta_s=progress.eta_s,
-                          status="downloading")
+                          status="downloading", message=waiting)
 
     @Slot(str, str)
     def _on_finished(self, key: str, path: str) -> None:

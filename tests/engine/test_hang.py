@@ -1,0 +1,169 @@
+"""A stopped (SIGSTOP) engine is noticed, Stop works within a second, and close() is quick."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, SamplingParams, Token
+from app.engine import protocol as p
+from app.engine.protocol import ErrorKind, StopReason
+from app.engine.worker import Worker
+from tests.engine.test_client import run, user
+
+ENDLESS = SamplingParams(temperature=0.0, max_tokens=0)
+
+
+@pytest.fixture
+def quick_engine():
+    client = EngineClient(hang_timeout=1.5)
+    yield client
+    client.close()
+
+
+def stop_process(pid: int) -> None:
+    os.kill(pid, signal.SIGSTOP)
+
+
+def test_a_stopped_engine_during_a_reply_is_killed_and_the_next_request_recovers(quick_engine, tiny_model):
+    quick_engine.load(LoadOptions(str(tiny_model), n_ctx=2048))
+    first_pid = quick_engine.pid
+    partial, final = [], None
+    for event in quick_engine.chat(user("Hello"), ENDLESS):
+        if isinstance(event, Token):
+            partial.append(event.text)
+            if len(partial) == 1:
+                stop_process(first_pid)
+        else:
+            final = event
+    assert isinstance(final, Error)
+    assert final.kind == ErrorKind.HUNG
+    assert final.message == "the engine stopped responding; it was restarted"
+    assert partial
+    _, done = run(quick_engine, user("Hello"))  # a fresh engine with the model loaded again
+    assert isinstance(done, Done)
+    assert quick_engine.pid != first_pid
+
+
+def test_a_stopped_engine_during_a_load_is_reported(quick_engine, tiny_model):
+    def stop_on_first_progress(fraction: float) -> None:
+        if quick_engine.pid is not None and fraction < 1.0:
+            stop_process(quick_engine.pid)
+
+    started = time.monotonic()
+    with pytest.raises(EngineError) as caught:
+        quick_engine.load(LoadOptions(str(tiny_model), n_ctx=512), stop_on_first_progress)
+    assert caught.value.kind == ErrorKind.HUNG
+    assert time.monotonic() - started < 10
+    info = quick_engine.load(LoadOptions(str(tiny_model), n_ctx=512))  # the next load starts a fresh engine
+    assert info.n_ctx == 512
+
+
+def test_a_busy_engine_that_still_beats_is_not_declared_hung(tiny_model):
+    # Heartbeats every half second keep a slow reply alive under a 1 s limit.
+    client = EngineClient(hang_timeout=1.0)
+    try:
+        client.load(LoadOptions(str(tiny_model), n_ctx=2048))
+        _, done = run(client, user("Hello"), SamplingParams(temperature=0.0, max_tokens=64))
+        assert isinstance(done, Done)
+    finally:
+        client.close()
+
+
+def test_worker_sends_heartbeats_while_busy():
+    sent: list[object] = []
+    got_beat = threading.Event()
+
+    class Pipe:
+        def send(self, event):
+            sent.append(event)
+            got_beat.set()
+
+    worker = Worker(Pipe())
+    threading.Thread(target=worker.send_heartbeats, daemon=True).start()
+    assert not got_beat.wait(0.8)  # idle: silent
+    worker.busy.set()
+    assert got_beat.wait(2.0)
+    assert isinstance(sent[0], p.Heartbeat)
+
+
+def test_stop_ends_the_reply_within_a_second_when_the_engine_does_not_answer(tiny_model):
+    client = EngineClient(hang_timeout=60)
+    try:
+        client.load(LoadOptions(str(tiny_model), n_ctx=2048))
+        first_pid = client.pid
+        partial, final, stopped_at = [], None, 0.0
+        for event in client.chat(user("Hello"), ENDLESS):
+            if isinstance(event, Token):
+                partial.append(event.text)
+                if len(partial) == 1:
+                    stop_process(first_pid)
+                    stopped_at = time.monotonic()
+                    client.cancel()
+            else:
+                final = event
+        assert time.monotonic() - stopped_at < 2.0
+        assert isinstance(final, Done)
+        assert final.stats.stop_reason == StopReason.CANCELLED
+        assert final.text.startswith("".join(partial))
+        _, done = run(client, user("Hello"))  # the silent engine was replaced
+        assert isinstance(done, Done)
+        assert client.pid != first_pid
+    finally:
+        client.close()
+
+
+def _close_time(client: EngineClient) -> float:
+    started = time.monotonic()
+    client.close()
+    return time.monotonic() - started
+
+
+def test_close_during_a_stopped_reply_is_quick_and_frees_the_caller(tiny_model):
+    client = EngineClient(hang_timeout=60)
+    client.load(LoadOptions(str(tiny_model), n_ctx=2048))
+    streaming, results = threading.Event(), []
+
+    def chat() -> None:
+        for event in client.chat(user("Hello"), ENDLESS):
+            if isinstance(event, Token) and not streaming.is_set():
+                stop_process(client.pid)
+                streaming.set()
+            elif isinstance(event, (Done, Error)):
+                results.append(event)
+
+    caller = threading.Thread(target=chat, daemon=True)
+    caller.start()
+    assert streaming.wait(30)
+    assert _close_time(client) < 2.0
+    caller.join(2.0)
+    assert not caller.is_alive()
+    assert isinstance(results[0], Error)
+
+
+def test_close_during_a_stopped_load_is_quick_and_frees_the_caller(tiny_model):
+    client = EngineClient(hang_timeout=60)
+    loading, errors = threading.Event(), []
+
+    def on_progress(fraction: float) -> None:
+        if not loading.is_set():
+            stop_process(client.pid)
+            loading.set()
+
+    def load() -> None:
+        try:
+            client.load(LoadOptions(str(tiny_model), n_ctx=512), on_progress)
+        except EngineError as exc:
+            errors.append(exc)
+
+    caller = threading.Thread(target=load, daemon=True)
+    caller.start()
+    assert loading.wait(30)
+    assert _close_time(client) < 2.0
+    caller.join(2.0)
+    assert not caller.is_alive()
+    assert errors

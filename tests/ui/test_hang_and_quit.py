@@ -1,0 +1,117 @@
+"""A stopped engine never leaves the window stuck, and quitting takes under 2 s in every state."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+
+from app.ui.application import shutdown
+from tests.support.fake_hub import TEST_REPO as REPO
+from tests.ui.conftest import load, wait_reply
+from tests.ui.test_chat_window import start_long_reply, type_and_send
+
+
+def stop_engine(window) -> None:
+    os.kill(window.engine.client.pid, signal.SIGSTOP)
+
+
+def quit_time(window) -> float:
+    started = time.monotonic()
+    window.close()
+    shutdown(window)
+    return time.monotonic() - started
+
+
+def send_short(qtbot, page, text: str) -> None:
+    page.sampling.set_params(replace(page.sampling.params(), max_tokens=8), emit=True)
+    type_and_send(qtbot, page, text)
+    wait_reply(qtbot, page)
+
+
+def test_a_stopped_engine_mid_reply_keeps_the_partial_reply_and_the_next_message_works(qtbot, window, tiny_model):
+    window.engine.client.hang_timeout = 1.5
+    page = start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
+    stop_engine(window)
+    wait_reply(qtbot, page, timeout=15000)  # leaves "writing…"
+    reply = page.messages.item(1)
+    assert "stopped responding" in reply.error
+    assert reply.content  # the partial reply is kept
+    assert "the engine stopped responding; it was restarted" in page.notice.text()
+    send_short(qtbot, page, "again")
+    assert page.messages.item(3).stats["completion_tokens"] == 8
+
+
+def test_a_stopped_engine_during_a_load_is_reported_and_the_next_load_works(qtbot, window, tiny_model, scripted_model):
+    window.engine.client.hang_timeout = 1.5
+    load(qtbot, window, tiny_model)
+    stop_engine(window)
+    with qtbot.waitSignal(window.engine.runner.load_failed, timeout=15000) as blocker:
+        window.open_with_model(str(scripted_model))
+    assert blocker.args[0] == "the engine stopped responding; it was restarted"
+    info = load(qtbot, window, scripted_model)  # a fresh engine
+    assert info.path == str(scripted_model)
+
+
+def test_stop_works_within_a_second_even_when_the_engine_does_not_answer(qtbot, window, tiny_model):
+    page = start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
+    stop_engine(window)
+    qtbot.keyClick(page.composer.edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not page.streaming, timeout=2500)
+    reply = page.messages.item(1)
+    assert reply.content and reply.stats["stop_reason"] == "cancelled"
+    send_short(qtbot, page, "again")
+    assert page.messages.item(3).stats["completion_tokens"] == 8
+
+
+def test_quit_during_a_reply_is_quick(qtbot, window, tiny_model):
+    start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
+    assert quit_time(window) < 2.0
+
+
+def test_quit_during_a_reply_from_a_stopped_engine_is_quick(qtbot, window, tiny_model):
+    start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
+    stop_engine(window)
+    assert quit_time(window) < 2.0
+
+
+def test_quit_during_a_load_is_quick(qtbot, window, tiny_model, scripted_model):
+    load(qtbot, window, tiny_model)
+    stop_engine(window)  # the next load never finishes
+    window.open_with_model(str(scripted_model))
+    qtbot.waitUntil(lambda: bool(window.engine.client._queues), timeout=5000)  # the load request is waiting
+    assert quit_time(window) < 2.0
+
+
+def test_quit_during_a_download_is_quick(qtbot, window, fake_hub):
+    from app.hub.search import list_gguf_files
+
+    choice = next(c for c in list_gguf_files(REPO) if c.name == "tiny-chat.Q8_0.gguf")
+    fake_hub.stall("tiny-chat.Q8_0.gguf")  # headers, then silence
+    window.downloads.start(REPO, choice)
+    qtbot.waitUntil(lambda: bool(fake_hub.ranges_seen("tiny-chat.Q8_0.gguf")), timeout=5000)
+    assert quit_time(window) < 2.0
+    assert window.downloads.pool.activeThreadCount() == 0
+
+
+def test_quit_during_a_library_scan_is_quick(qtbot, window, monkeypatch):
+    from app.ui import main_window
+
+    scanning, release = threading.Event(), threading.Event()
+
+    def slow_scan(extra):
+        scanning.set()
+        release.wait(30)
+        return []
+
+    monkeypatch.setattr(main_window, "scan_library", slow_scan)
+    window.refresh_library()
+    qtbot.waitUntil(scanning.is_set, timeout=5000)
+    try:
+        assert quit_time(window) < 2.0
+    finally:
+        release.set()
