@@ -161,8 +161,11 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
                     done = event.stats
             timings = server.chat(message, args.tokens)
             if i > 0 and done is not None:  # run 0 warms both up
-                pairs.append(Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
-                                  timings["predicted_per_second"], timings["prompt_per_second"]))
+                pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
+                            timings["predicted_per_second"], timings["prompt_per_second"])
+                pairs.append(pair)
+                print(f"  {model.name} pair {i}: decode {pair.ours_decode:.1f}/{pair.server_decode:.1f} "
+                      f"prompt {pair.ours_prompt:.0f}/{pair.server_prompt:.0f}", file=sys.stderr)
     return pairs
 
 
