@@ -9,13 +9,44 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from app.engine import protocol as p
 from app.engine.context import fit_messages
 from app.engine.protocol import EngineError, ErrorKind
 
-FLUSH_SECONDS = 0.01  # tokens are sent in small batches: one pipe message per 10 ms at most
+# Streamed text is sent in batches: the first piece at once (time to first token), then at most
+# one pipe message per 40 ms, the rate the chat view repaints at (chat_page.FLUSH_MS). Each message
+# wakes the receiving process, which on a small CPU takes a core from the decoding threads.
+FLUSH_SECONDS = 0.04
+
+
+class TokenBatcher:
+    """Collects streamed text pieces and sends them as few Token events as the flush interval allows."""
+
+    def __init__(self, request_id: int, send: Callable[[p.Event], None],
+                 interval: float = FLUSH_SECONDS, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.request_id = request_id
+        self.send = send
+        self.interval = interval
+        self.clock = clock
+        self.pending: list[str] = []
+        self.n_tokens = 0
+        self.last_sent: float | None = None
+
+    def add(self, text: str, n_tokens: int) -> None:
+        self.pending.append(text)
+        self.n_tokens = n_tokens
+        now = self.clock()
+        if self.last_sent is None or now - self.last_sent >= self.interval:
+            self.last_sent = now
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.send(p.Token(self.request_id, "".join(self.pending), self.n_tokens))
+            self.pending.clear()
 
 
 class Worker:
@@ -134,24 +165,12 @@ class Worker:
                 "start a new chat, shorten the message, raise the context size, "
                 "or let the chat drop older messages (overflow policy)",
             )
-        pending: list[str] = []
-        state = {"last": time.perf_counter(), "n": 0}
-
-        def on_text(text: str, n_tokens: int) -> None:
-            pending.append(text)
-            state["n"] = n_tokens
-            now = time.perf_counter()
-            if now - state["last"] >= FLUSH_SECONDS:
-                state["last"] = now
-                self.send(p.Token(request.id, "".join(pending), n_tokens))
-                pending.clear()
-
+        batcher = TokenBatcher(request.id, self.send)
         try:
-            result = model.generate(budget.messages, sampling, on_text)
+            result = model.generate(budget.messages, sampling, batcher.add)
         finally:
             self.current_chat = 0
-        if pending:
-            self.send(p.Token(request.id, "".join(pending), state["n"]))
+        batcher.flush()
         stats = result.stats
         stats = p.Stats(**{**stats.__dict__, "dropped_messages": budget.dropped_messages, "truncated": budget.truncated})
         self.send(p.Done(request.id, stats, result.text, sampling))
