@@ -31,7 +31,7 @@ from pathlib import Path
 from _common import ROOT, print_table  # noqa: F401
 
 SMOLLM2 = Path.home() / ".cache" / "hearth" / "test-models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-# About 40 tokens once rendered with a chat template; it asks for a long answer so that greedy
+# About 40 tokens of chat prompt (55 with SmolLM2's default system prompt); it asks for a long answer so that greedy
 # decoding runs the full token count on real models (llama-server is told to ignore EOS).
 CHAT_MESSAGE = ("Write a long, detailed essay about the history of the city of Paris, from the Romans to "
                 "today, with many paragraphs.")
@@ -216,7 +216,7 @@ def main() -> int:
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--message", default=CHAT_MESSAGE, help="the user message (about 40 tokens rendered)")
+    parser.add_argument("--message", default=CHAT_MESSAGE, help="the user message (about 40-55 tokens rendered)")
     parser.add_argument("--llama-bench", action="store_true", help="also run llama-bench tg (slow)")
     parser.add_argument("--cmake-args", default=os.environ.get("CMAKE_ARGS", ""))
     args = parser.parse_args()
