@@ -114,7 +114,7 @@ class Server:
     def chat(self, message: str, n_predict: int) -> dict:
         """One greedy chat reply of exactly n_predict tokens; returns llama-server's timings."""
         body = json.dumps({"messages": [{"role": "user", "content": message}], "max_tokens": n_predict,
-                           "temperature": 0, "top_k": 1, "cache_prompt": False, "ignore_eos": True,
+                           "temperature": 0, "top_k": 1, "cache_prompt": True, "ignore_eos": True,
                            "samplers": ["top_k"]}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/chat/completions", body,
                                      {"Content-Type": "application/json"})
