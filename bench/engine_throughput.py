@@ -5,7 +5,8 @@ installed llama-cpp-python vendors (cached in ~/.cache/hearth/llama-ref, or
 $HEARTH_REF_DIR), runs them and our engine on the same model with the same
 threads, offload and greedy sampling, and prints a table with the ratio.
 
-    python bench/engine_throughput.py                      # a generated small model
+    python bench/engine_throughput.py                      # generated model + SmolLM2 if cached
+    python bench/engine_throughput.py --model A.gguf --model B.gguf --threads 2
     python bench/engine_throughput.py --model PATH --gpu-layers -1
 """
 
@@ -23,12 +24,17 @@ import tarfile
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from _common import ROOT, print_table  # noqa: F401
 
-PROMPT_WORDS = "the chat model is a token and the user " * 60
+SMOLLM2 = Path.home() / ".cache" / "hearth" / "test-models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+# About 40 tokens of chat prompt (55 with SmolLM2's default system prompt); it asks for a long answer so that greedy
+# decoding runs the full token count on real models (llama-server is told to ignore EOS).
+CHAT_MESSAGE = ("Write a long, detailed essay about the history of the city of Paris, from the Romans to "
+                "today, with many paragraphs.")
 
 
 def reference_dir() -> Path:
@@ -105,10 +111,12 @@ class Server:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-    def complete(self, prompt: str, n_predict: int) -> dict:
-        body = json.dumps({"prompt": prompt, "n_predict": n_predict, "temperature": 0, "top_k": 1,
-                           "cache_prompt": False, "ignore_eos": True, "samplers": ["top_k"]}).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/completion", body,
+    def chat(self, message: str, n_predict: int) -> dict:
+        """One greedy chat reply of exactly n_predict tokens; returns llama-server's timings."""
+        body = json.dumps({"messages": [{"role": "user", "content": message}], "max_tokens": n_predict,
+                           "temperature": 0, "top_k": 1, "cache_prompt": True, "ignore_eos": True,
+                           "samplers": ["top_k"]}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/chat/completions", body,
                                      {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=600) as r:
             return json.loads(r.read())["timings"]
@@ -124,28 +132,44 @@ def run_llama_bench(bin_dir: Path, model: Path, args, n_predict: int) -> dict:
     return {("pp" if r["n_prompt"] else "tg"): r["avg_ts"] for r in rows}
 
 
-def run_alternating(bin_dir: Path, model: Path, args) -> tuple[list, list[dict]]:
+@dataclass
+class Pair:
+    """One reply from each engine for the same chat message, run back to back."""
+
+    ours_decode: float
+    ours_prompt: float
+    ours_tokens: int
+    server_decode: float
+    server_prompt: float
+
+
+def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
     """Our engine and llama-server, one reply each in turn, so machine noise hits both alike."""
     from app.engine import ChatMessage, Done, EngineClient, LoadOptions, SamplingParams
 
-    ours, server_timings = [], []
+    pairs: list[Pair] = []
     greedy = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
     with EngineClient() as engine, Server(bin_dir, model, args) as server:
         engine.load(LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
                                 flash_attn=bool(args.flash_attn), n_threads=args.threads))
         for i in range(args.runs + 1):
             # a different first word each run so no prompt is served from a cache
-            prompt = f"{i} " + PROMPT_WORDS
-            for event in engine.chat([ChatMessage("user", prompt)], greedy):
-                if isinstance(event, Done) and i > 0:  # run 0 warms both up
-                    ours.append(event.stats)
-            timings = server.complete(prompt, args.tokens)
-            if i > 0:
-                server_timings.append(timings)
-    return ours, server_timings
+            message = f"{i}. {args.message}"
+            done = None
+            for event in engine.chat([ChatMessage("user", message)], greedy):
+                if isinstance(event, Done):
+                    done = event.stats
+            timings = server.chat(message, args.tokens)
+            if i > 0 and done is not None:  # run 0 warms both up
+                pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
+                            timings["predicted_per_second"], timings["prompt_per_second"])
+                pairs.append(pair)
+                print(f"  {model.name} pair {i}: decode {pair.ours_decode:.1f}/{pair.server_decode:.1f} "
+                      f"prompt {pair.ours_prompt:.0f}/{pair.server_prompt:.0f}", file=sys.stderr)
+    return pairs
 
 
-def make_default_model() -> Path:
+def default_models() -> list[Path]:
     from tests.support.tiny_gguf import write_tiny_model
 
     folder = reference_dir() / "models"
@@ -154,47 +178,65 @@ def make_default_model() -> Path:
     if not path.exists():
         write_tiny_model(path, n_embd=512, n_layers=8, n_head=8, n_head_kv=4, n_ff=1536, context_length=4096,
                          name="bench small")
-    return path
+    models = [path]
+    if SMOLLM2.exists():
+        models.append(SMOLLM2)
+    return models
+
+
+def model_row(model: Path, pairs: list[Pair], bench: dict) -> list[str]:
+    # Each reply of ours is paired with the server reply right after it: the median of the
+    # pairwise ratios is robust to the machine's slow drifts and to other load on it.
+    med = statistics.median
+    decode_ratio = med(p.ours_decode / p.server_decode for p in pairs)
+    prompt_ratio = med(p.ours_prompt / p.server_prompt for p in pairs)
+    decode_pairs = sorted(p.ours_decode / p.server_decode for p in pairs)
+    return [
+        model.name,
+        f"{med(p.ours_decode for p in pairs):.1f}",
+        f"{med(p.server_decode for p in pairs):.1f}",
+        f"{decode_ratio:.3f}",
+        f"{decode_pairs[0]:.2f}-{decode_pairs[-1]:.2f}",
+        f"{med(p.ours_prompt for p in pairs):.0f}",
+        f"{med(p.server_prompt for p in pairs):.0f}",
+        f"{prompt_ratio:.3f}",
+        f"{bench.get('tg', 0):.1f}" if bench else "-",
+        str(min(p.ours_tokens for p in pairs)),
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, help="GGUF model (default: a generated 8-layer model)")
+    parser.add_argument("--model", type=Path, action="append",
+                        help="GGUF model; give it more than once (default: a generated 8-layer model, plus "
+                             "the real SmolLM2-135M test model when it is cached)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--flash-attn", action="store_true")
-    parser.add_argument("--ctx", type=int, default=2048)
-    parser.add_argument("--tokens", type=int, default=256)
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--ctx", type=int, default=4096)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--message", default=CHAT_MESSAGE, help="the user message (about 40-55 tokens rendered)")
+    parser.add_argument("--llama-bench", action="store_true", help="also run llama-bench tg (slow)")
     parser.add_argument("--cmake-args", default=os.environ.get("CMAKE_ARGS", ""))
     args = parser.parse_args()
     from app.engine.runtime import default_threads
 
     args.threads = args.threads or default_threads()
-    model = args.model or make_default_model()
+    models = args.model or default_models()
     bin_dir = build_reference(args.cmake_args.split())
 
-    ours, server = run_alternating(bin_dir, model, args)
-    bench = run_llama_bench(bin_dir, model, args, args.tokens)
-
-    # Each run of ours is paired with the server run right after it: the median of the
-    # pairwise ratios is robust to the machine's slow drifts.
-    paired = statistics.median(o.decode_tok_s / t["predicted_per_second"] for o, t in zip(ours, server))
-    our_tg = statistics.median(s.decode_tok_s for s in ours)
-    our_pp = statistics.median(s.prompt_tok_s for s in ours)
-    srv_tg = statistics.median(t["predicted_per_second"] for t in server)
-    srv_pp = statistics.median(t["prompt_per_second"] for t in server)
-    print(f"\nmodel: {model.name}  threads: {args.threads}  gpu layers: {args.gpu_layers}  "
-          f"flash attn: {args.flash_attn}  tokens: {args.tokens}  runs: {args.runs} (median)\n")
-    print(f"paired decode ratio (median of {len(ours)} back-to-back pairs): {paired:.3f}\n")
+    rows = []
+    for model in models:
+        pairs = run_alternating(bin_dir, model, args)
+        bench = run_llama_bench(bin_dir, model, args, args.tokens) if args.llama_bench else {}
+        rows.append(model_row(model, pairs, bench))
+    print(f"\nthreads: {args.threads}  gpu layers: {args.gpu_layers}  flash attn: {args.flash_attn}  "
+          f"ctx: {args.ctx}  new tokens: {args.tokens}  pairs: {args.runs} (alternating, medians)\n")
     print_table(
-        ["engine", "decode tok/s", "prompt tok/s", "decode vs llama-server"],
-        [
-            ["hearth (lean C-API loop)", f"{our_tg:.1f}", f"{our_pp:.1f}", f"{our_tg / srv_tg:.3f}"],
-            ["llama-server (greedy)", f"{srv_tg:.1f}", f"{srv_pp:.1f}", "1.000"],
-            ["llama-bench tg/pp512", f"{bench.get('tg', 0):.1f}", f"{bench.get('pp', 0):.1f}",
-             f"{bench.get('tg', 0) / srv_tg:.3f}"],
-        ],
+        ["model", "decode tok/s", "server", "decode ratio", "pairs", "prompt tok/s", "server",
+         "prompt ratio", "llama-bench tg", "our tokens"],
+        rows,
     )
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from app.engine import protocol as p
@@ -16,7 +17,42 @@ from app.engine.context import fit_messages, refusal_message
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.reasoning import ReasoningParser
 
-FLUSH_SECONDS = 0.01  # tokens are sent in small batches: one pipe message per 10 ms at most
+# Streamed text is sent in batches: the first piece at once (time to first token), then at most
+# one pipe message per 40 ms, the rate the chat view repaints at (chat_page.FLUSH_MS). Each message
+# wakes the receiving process, which on a small CPU takes a core from the decoding threads.
+FLUSH_SECONDS = 0.04
+
+
+class TokenBatcher:
+    """Collects streamed text pieces and sends them as few Token events as the flush interval allows."""
+
+    def __init__(self, request_id: int, send: Callable[[p.Event], None],
+                 interval: float = FLUSH_SECONDS, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.request_id = request_id
+        self.send = send
+        self.interval = interval
+        self.clock = clock
+        self.pending: list[str] = []
+        self.pending_reasoning: list[str] = []
+        self.n_tokens = 0
+        self.last_sent: float | None = None
+
+    def add(self, text: str, n_tokens: int, reasoning: str = "") -> None:
+        if text:
+            self.pending.append(text)
+        if reasoning:
+            self.pending_reasoning.append(reasoning)
+        self.n_tokens = n_tokens
+        now = self.clock()
+        if self.last_sent is None or now - self.last_sent >= self.interval:
+            self.last_sent = now
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending or self.pending_reasoning:
+            self.send(p.Token(self.request_id, "".join(self.pending), self.n_tokens, "".join(self.pending_reasoning)))
+            self.pending.clear()
+            self.pending_reasoning.clear()
 HEARTBEAT_SECONDS = 0.5  # while a request runs; the client gives up after seconds of silence
 
 
@@ -179,17 +215,13 @@ class Worker:
 
 
 class ReplyStream:
-    """Splits the streaming reply into thinking and answer, and sends it in small batches."""
+    """Splits the streaming reply into thinking and answer; a TokenBatcher sends it in few messages."""
 
     def __init__(self, request_id: int, parser: ReasoningParser, send) -> None:
-        self.request_id = request_id
         self.parser = parser
-        self.send = send
+        self.batcher = TokenBatcher(request_id, send)
         self.answer: list[str] = []
         self.reasoning: list[str] = []
-        self._pending_answer: list[str] = []
-        self._pending_reasoning: list[str] = []
-        self._last_send = time.perf_counter()
         self._n_tokens = 0
         self._started = 0.0  # first text of the reply
         self._thinking_ended = 0.0  # first answer text after thinking
@@ -201,31 +233,21 @@ class ReplyStream:
             self._started = now
         self._n_tokens = n_tokens
         self._take(self.parser.feed(text), now)
-        if now - self._last_send >= FLUSH_SECONDS:
-            self._last_send = now
-            self._send_pending()
 
     def finish(self) -> None:
         self._take(self.parser.flush(), time.perf_counter())
-        self._send_pending()
+        self.batcher.flush()
 
     def _take(self, split, now: float) -> None:
         if split.reasoning:
             self.reasoning.append(split.reasoning)
-            self._pending_reasoning.append(split.reasoning)
         if split.answer:
             if self._thinking_tokens < 0 and self.reasoning:
                 self._thinking_tokens = max(self._n_tokens - 1, 0)
                 self._thinking_ended = now
             self.answer.append(split.answer)
-            self._pending_answer.append(split.answer)
-
-    def _send_pending(self) -> None:
-        if self._pending_answer or self._pending_reasoning:
-            text, reasoning = "".join(self._pending_answer), "".join(self._pending_reasoning)
-            self._pending_answer.clear()
-            self._pending_reasoning.clear()
-            self.send(p.Token(self.request_id, text, self._n_tokens, reasoning))
+        if split.answer or split.reasoning:
+            self.batcher.add(split.answer, self._n_tokens, split.reasoning)
 
     def reasoning_tokens(self, completion_tokens: int) -> int:
         if not self.reasoning:
