@@ -88,6 +88,9 @@ def test_chat_exits_2_with_one_line_when_the_engine_hangs(tiny_model, monkeypatc
         def flush(self) -> None:
             real_stdout.flush()
 
+        def isatty(self) -> bool:
+            return False
+
     monkeypatch.setattr(sys, "stdout", StopEngineOnFirstText())
     code = cli.main(["chat", "--model", str(tiny_model), "--max-tokens", "0", "--temperature", "0", "Hello"])
     err = capsys.readouterr().err.strip().splitlines()
