@@ -89,6 +89,8 @@ class Worker:
                     self.load(request)
                 elif isinstance(request, p.Chat):
                     self.chat(request)
+                elif isinstance(request, p.Complete):
+                    self.complete(request)
                 elif isinstance(request, p.Unload):
                     self.unload()
                     self.send(p.Unloaded(request.id))
@@ -134,6 +136,19 @@ class Worker:
                 "start a new chat, shorten the message, raise the context size, "
                 "or let the chat drop older messages (overflow policy)",
             )
+        self.stream(request.id, sampling, lambda on_text: model.generate(budget.messages, sampling, on_text),
+                    budget.dropped_messages, budget.truncated)
+
+    def complete(self, request: p.Complete) -> None:
+        model = self.model
+        if model is None:
+            raise EngineError(ErrorKind.NO_MODEL, "no model is loaded: choose a model first")
+        self.current_chat = request.id
+        sampling = request.sampling.validated()
+        self.stream(request.id, sampling, lambda on_text: model.complete(request.prompt, sampling, on_text))
+
+    def stream(self, request_id: int, sampling, generate, dropped_messages: int = 0, truncated: bool = False) -> None:
+        """Run one generation, sending its text in small batches, then Done."""
         pending: list[str] = []
         state = {"last": time.perf_counter(), "n": 0}
 
@@ -143,18 +158,18 @@ class Worker:
             now = time.perf_counter()
             if now - state["last"] >= FLUSH_SECONDS:
                 state["last"] = now
-                self.send(p.Token(request.id, "".join(pending), n_tokens))
+                self.send(p.Token(request_id, "".join(pending), n_tokens))
                 pending.clear()
 
         try:
-            result = model.generate(budget.messages, sampling, on_text)
+            result = generate(on_text)
         finally:
             self.current_chat = 0
         if pending:
-            self.send(p.Token(request.id, "".join(pending), state["n"]))
+            self.send(p.Token(request_id, "".join(pending), state["n"]))
         stats = result.stats
-        stats = p.Stats(**{**stats.__dict__, "dropped_messages": budget.dropped_messages, "truncated": budget.truncated})
-        self.send(p.Done(request.id, stats, result.text, sampling))
+        stats = p.Stats(**{**stats.__dict__, "dropped_messages": dropped_messages, "truncated": truncated})
+        self.send(p.Done(request_id, stats, result.text, sampling))
 
 
 def main(conn: Connection) -> None:
