@@ -59,10 +59,11 @@ def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict:
 
 class RemoteEngine:
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 120.0,
-                 connect_timeout: float = 10.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 connect_timeout: float = 10.0, sleep: Callable[[float], None] = time.sleep,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = normalize_base_url(base_url)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=self.base_url, headers=headers,
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, transport=transport,
                                   timeout=httpx.Timeout(timeout, connect=connect_timeout))
         self._sleep = sleep
         self._ids = itertools.count(1)
