@@ -62,7 +62,7 @@ def test_raw_completion_continues_the_prompt(served):
                                            max_tokens=3)
     assert reply.choices[0].text.startswith(" Paris")
     assert reply.usage.completion_tokens == 3
-    assert reply.usage.prompt_tokens == 5  # as llama-server tokenizes it: 5 tokens, no BOS for SmolLM2
+    assert reply.usage.prompt_tokens == 5  # the prompt as given: 5 tokens (SmolLM2 adds no BOS)
     streamed = list(client(url).completions.create(model="smollm2", prompt="The capital of France is",
                                                    temperature=0, max_tokens=3, stream=True))
     assert "".join(c.choices[0].text for c in streamed) == reply.choices[0].text
