@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="one reply from a local model, streamed to stdout")
     chat.add_argument("prompt", help="the message to send")
-    chat.add_argument("--model", required=True, help="path of a GGUF model file")
+    chat.add_argument("--model", help="path of a GGUF model file (with --engine: the server's model name)")
+    chat.add_argument("--engine", help="URL of an OpenAI-compatible server to chat with instead of a local model")
+    chat.add_argument("--api-key", default=None, help="API key for --engine")
     chat.add_argument("--system", default="", help="system prompt")
     chat.add_argument("--temperature", type=float, default=None)
     chat.add_argument("--top-p", type=float, default=None)
@@ -69,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app import cli_hub
 
     cli_hub.add_commands(sub)
+    from app import cli_remote
+
+    cli_remote.add_serve_command(sub)
     return parser
 
 
@@ -95,6 +100,12 @@ def run_chat(args: argparse.Namespace) -> int:
     }
     sampling = replace(SamplingParams(), **{k: v for k, v in overrides.items() if v is not None})
     messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", args.prompt)]
+    if args.engine:
+        from app.cli_remote import run_remote_chat
+
+        return run_remote_chat(args, messages, sampling)
+    if not args.model:
+        raise CliError("chat needs --model PATH (or --engine URL)")
     if args.batch <= 0:
         raise CliError("--batch must be a positive number")
     engine = EngineClient()

@@ -32,6 +32,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     models = sub.add_parser("models", help="the local model library")
     models.add_argument("--json", action="store_true")
+    models.add_argument("--engine", help="list the models of this OpenAI-compatible server instead")
+    models.add_argument("--api-key", default=None, help="API key for --engine")
     models.set_defaults(handler=run_models)
 
     doctor = sub.add_parser("doctor", help="GPU backend, devices, memory and folders")
@@ -152,6 +154,10 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
+    if args.engine:
+        from app.cli_remote import run_remote_models
+
+        return run_remote_models(args)
     from app.hub.download import human_bytes
     from app.library.gguf_info import format_params
     from app.library.library import scan_library

@@ -224,9 +224,21 @@ class EngineClient:
         except EngineError as exc:
             yield p.Error(0, exc.kind, exc.message)
             return
-        request_id, events = self._send(
+        yield from self._stream(
             lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow), thinking)
         )
+
+    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+        """Stream the continuation of a raw text prompt (no chat template): Token events, then Done or Error."""
+        try:
+            self._ensure_model()
+        except EngineError as exc:
+            yield p.Error(0, exc.kind, exc.message)
+            return
+        yield from self._stream(lambda i: p.Complete(i, prompt, sampling or SamplingParams()))
+
+    def _stream(self, make_request: Callable[[int], object]) -> Iterator[p.Token | p.Done | p.Error]:
+        request_id, events = self._send(make_request)
         self._active_chat, self._cancelled_at = request_id, None
         text: list[str] = []
         n_tokens = 0

@@ -39,6 +39,9 @@ class ErrorKind(str, enum.Enum):
     CONTEXT_OVERFLOW = "context_overflow"
     CRASHED = "crashed"
     HUNG = "hung"  # no event for the hang timeout: the client killed the engine
+    CONNECTION = "connection"  # a remote engine: refused, timed out, or the stream was cut
+    AUTH = "auth"  # a remote engine refused the API key
+    RATE_LIMITED = "rate_limited"
     BAD_REQUEST = "bad_request"
     INTERNAL = "internal"
 
@@ -86,6 +89,15 @@ class Chat:
 
 
 @dataclass(frozen=True)
+class Complete:
+    """A raw text completion: the prompt is tokenized as given, no chat template."""
+
+    id: int
+    prompt: str
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+
+
+@dataclass(frozen=True)
 class Count:
     id: int
     messages: tuple[ChatMessage, ...]
@@ -110,7 +122,7 @@ class Shutdown:
     id: int = 0
 
 
-Request = Load | Chat | Count | Cancel | Unload | Shutdown
+Request = Load | Chat | Complete | Count | Cancel | Unload | Shutdown
 
 # ---------------------------------------------------------------- events
 
@@ -166,6 +178,7 @@ class CountResult:
     truncated: bool = False
     fits: bool = True  # False: the policy is "stop" and the prompt does not fit
     chat_template: str = "gguf"
+    estimated: bool = False  # True: a remote engine that cannot count guessed the numbers
 
 
 @dataclass(frozen=True)
@@ -220,6 +233,7 @@ class Error:
     id: int
     kind: ErrorKind
     message: str
+    partial: str = ""  # the reply streamed before the failure (a remote stream cut mid-reply)
 
 
 Event = Progress | Loaded | Token | Counted | Done | Unloaded | Heartbeat | Error

@@ -407,10 +407,22 @@ class LoadedModel:
         on_text: Callable[[str, int], None],
     ) -> Generated:
         """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
-        self._cancel.clear()
-        sampling = sampling.validated()
         t0 = time.perf_counter()
         text_prompt, tokens = self.encode(messages)
+        return self._generate(text_prompt, tokens, sampling, on_text, t0)
+
+    def complete(self, prompt: str, sampling: SamplingParams, on_text: Callable[[str, int], None]) -> Generated:
+        """Continue a raw text prompt (no chat template), tokenized as given (BOS if the model wants one)."""
+        t0 = time.perf_counter()
+        tokens = self.tokenize(prompt, add_bos=self.add_bos)
+        if not tokens:
+            raise EngineError(ErrorKind.BAD_REQUEST, "the prompt is empty")
+        return self._generate(prompt, tokens, sampling, on_text, t0)
+
+    def _generate(self, text_prompt: str, tokens: list[int], sampling: SamplingParams,
+                  on_text: Callable[[str, int], None], t0: float) -> Generated:
+        self._cancel.clear()
+        sampling = sampling.validated()
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
             raise EngineError(

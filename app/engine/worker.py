@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from app.engine import protocol as p
 from app.engine.context import fit_messages, refusal_message
 from app.engine.protocol import EngineError, ErrorKind
-from app.engine.reasoning import ReasoningParser
+from app.engine.reasoning import ReasoningParser, Split
 
 # Streamed text is sent in batches: the first piece at once (time to first token), then at most
 # one pipe message per 40 ms, the rate the chat view repaints at (chat_page.FLUSH_MS). Each message
@@ -155,6 +155,8 @@ class Worker:
                 self.load(request)
             elif isinstance(request, p.Chat):
                 self.chat(request)
+            elif isinstance(request, p.Complete):
+                self.complete(request)
             elif isinstance(request, p.Unload):
                 self.unload()
                 self.send(p.Unloaded(request.id))
@@ -196,28 +198,43 @@ class Worker:
         if not budget.fits:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
         prompt, _ = model.encode(budget.messages)  # remembered: generate() renders it once
-        stream = ReplyStream(request.id, ReasoningParser(prompt), self.send)
+        self.stream(request.id, sampling, ReasoningParser(prompt),
+                    lambda on_text: model.generate(budget.messages, sampling, on_text),
+                    budget.dropped_messages, budget.truncated)
+
+    def complete(self, request: p.Complete) -> None:
+        model = self.model
+        if model is None:
+            raise EngineError(ErrorKind.NO_MODEL, "no model is loaded: choose a model first")
+        self.current_chat = request.id
+        sampling = request.sampling.validated()
+        self.stream(request.id, sampling, None, lambda on_text: model.complete(request.prompt, sampling, on_text))
+
+    def stream(self, request_id: int, sampling, parser: ReasoningParser | None, generate,
+               dropped_messages: int = 0, truncated: bool = False) -> None:
+        """Run one generation, sending its text in small batches (thinking apart), then Done."""
+        stream = ReplyStream(request_id, parser, self.send)
         try:
-            result = model.generate(budget.messages, sampling, stream.on_text)
+            result = generate(stream.on_text)
         finally:
             self.current_chat = 0
         stream.finish()
         stats = result.stats
         stats = p.Stats(**{
             **stats.__dict__,
-            "dropped_messages": budget.dropped_messages,
-            "truncated": budget.truncated,
+            "dropped_messages": dropped_messages,
+            "truncated": truncated,
             "reasoning_tokens": stream.reasoning_tokens(stats.completion_tokens),
             "reasoning_s": stream.reasoning_seconds(),
         })
         answer = "".join(stream.answer)
-        self.send(p.Done(request.id, stats, answer, sampling, "".join(stream.reasoning)))
+        self.send(p.Done(request_id, stats, answer, sampling, "".join(stream.reasoning)))
 
 
 class ReplyStream:
     """Splits the streaming reply into thinking and answer; a TokenBatcher sends it in few messages."""
 
-    def __init__(self, request_id: int, parser: ReasoningParser, send) -> None:
+    def __init__(self, request_id: int, parser: ReasoningParser | None, send) -> None:
         self.parser = parser
         self.batcher = TokenBatcher(request_id, send)
         self.answer: list[str] = []
@@ -232,10 +249,11 @@ class ReplyStream:
         if not self._started:
             self._started = now
         self._n_tokens = n_tokens
-        self._take(self.parser.feed(text), now)
+        self._take(self.parser.feed(text) if self.parser else Split(answer=text), now)
 
     def finish(self) -> None:
-        self._take(self.parser.flush(), time.perf_counter())
+        if self.parser:
+            self._take(self.parser.flush(), time.perf_counter())
         self.batcher.flush()
 
     def _take(self, split, now: float) -> None:

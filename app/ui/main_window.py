@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
         self.token_action.setToolTip("A token opens gated and private models; it is stored by huggingface_hub")
         self.token_action.triggered.connect(self.ask_token)
         file_menu.addAction(self.token_action)
+        self.servers_action = QAction("Remote engines and API server…", self)
+        self.servers_action.triggered.connect(self.open_server_settings)
+        file_menu.addAction(self.servers_action)
         file_menu.addSeparator()
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -196,6 +199,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Exported to {path}", 5000)
 
     # ------------------------------------------------------------ Hub token
+
+    def open_server_settings(self) -> None:
+        from app.ui.server_settings import ApiServerHolder, ServerSettingsDialog
+
+        if not hasattr(self, "api_server"):
+            self.api_server = ApiServerHolder()
+        ServerSettingsDialog(self.engine.client, self.api_server, parent=self).exec()
 
     def ask_token(self) -> None:
         from PySide6.QtWidgets import QInputDialog, QLineEdit
@@ -305,6 +315,8 @@ class MainWindow(QMainWindow):
             return
         self.closing.emit()
         self._save_settings()
+        if hasattr(self, "api_server"):
+            self.api_server.stop()
         super().closeEvent(event)
 
     def _quit_without_saving(self) -> bool:

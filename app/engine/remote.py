@@ -1,0 +1,300 @@
+"""A remote OpenAI-compatible engine (llama-server, vLLM, Ollama, LM Studio...): no Qt.
+
+The same interface as EngineClient — load, chat, count, cancel, unload, close,
+info — so callers need not care which one is in use. A remote model is named by
+`LoadOptions.path` holding the server's model id (empty: the server's first model);
+the endpoint itself is given when the RemoteEngine is made.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from urllib.parse import urlparse
+
+import httpx
+
+from app.engine import protocol as p
+from app.engine.protocol import (
+    ChatMessage, CountResult, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy, Stats, StopReason,
+)
+from app.engine.remote_http import describe_transport, open_with_retry, sse_data
+from app.engine.sampling import SamplingParams
+
+CHARS_PER_TOKEN = 4  # the estimate when the server cannot count
+EXTENSIONS = ("top_k", "min_p", "repeat_penalty")
+
+
+def normalize_base_url(url: str) -> str:
+    """'host:8080', 'http://host:8080/' or 'http://host:8080/v1' → 'http://host:8080'."""
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise EngineError(ErrorKind.BAD_REQUEST, f"not a server address: {url!r} (expected e.g. http://host:8080)")
+    path = parsed.path.rstrip("/")
+    if path.endswith("/v1"):
+        path = path[:-3]
+    return f"{parsed.scheme}://{parsed.netloc}{path}"
+
+
+def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict:
+    """SamplingParams as OpenAI request fields (plus llama.cpp's extensions when the server takes them)."""
+    s = sampling.validated()
+    body: dict = {"temperature": s.temperature, "top_p": s.top_p,
+                  "presence_penalty": s.presence_penalty, "frequency_penalty": s.frequency_penalty}
+    if s.max_tokens:
+        body["max_tokens"] = s.max_tokens
+    if s.seed >= 0:
+        body["seed"] = s.seed
+    if s.stop:
+        body["stop"] = list(s.stop)[:4]
+    if extensions:
+        body.update({"top_k": s.top_k, "min_p": s.min_p, "repeat_penalty": s.repeat_penalty})
+    return body
+
+
+class RemoteEngine:
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 120.0,
+                 connect_timeout: float = 10.0, sleep: Callable[[float], None] = time.sleep,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = normalize_base_url(base_url)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, transport=transport,
+                                  timeout=httpx.Timeout(timeout, connect=connect_timeout))
+        self._sleep = sleep
+        self._ids = itertools.count(1)
+        self._cancel = threading.Event()
+        self._response: httpx.Response | None = None
+        self._extensions = True  # cleared when the server rejects top_k/min_p/repeat_penalty
+        self._can_tokenize: bool | None = None  # llama-server's /apply-template + /tokenize
+        self.server_name = urlparse(self.base_url).netloc
+        self.info: ModelInfo | None = None
+
+    # ---------------------------------------------------------- models
+
+    def _get(self, path: str) -> httpx.Response:
+        return open_with_retry(lambda: self._http.get(path), self.base_url, sleep=self._sleep)
+
+    def models(self) -> list[str]:
+        """The ids the server's /v1/models lists."""
+        try:
+            data = self._get("/v1/models").json()
+        except ValueError:
+            raise EngineError(ErrorKind.BAD_REQUEST, f"{self.base_url}/v1/models did not answer JSON: "
+                              "is this an OpenAI-compatible server?") from None
+        entries = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise EngineError(ErrorKind.BAD_REQUEST, f"{self.base_url}/v1/models has no model list")
+        return [str(m["id"]) for m in entries if isinstance(m, dict) and "id" in m]
+
+    def _context_size(self) -> int:
+        try:  # llama-server tells its context size; other servers may not
+            props = self._http.get("/props")
+            if props.status_code == 200:
+                n_ctx = props.json().get("default_generation_settings", {}).get("n_ctx", 0)
+                return int(n_ctx or 0)
+        except (httpx.HTTPError, ValueError, AttributeError):
+            pass
+        return 0
+
+    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None) -> ModelInfo:
+        t0 = time.perf_counter()
+        available = self.models()
+        name = options.path or (available[0] if available else "")
+        if not name:
+            raise EngineError(ErrorKind.NO_MODEL, f"{self.base_url} lists no models")
+        if available and name not in available:
+            raise EngineError(ErrorKind.NO_MODEL, f"{self.base_url} has no model named {name!r}; "
+                              f"it has: {', '.join(available[:10])}")
+        n_ctx = self._context_size()
+        if on_progress is not None:
+            on_progress(1.0)
+        self.info = ModelInfo(
+            path=name, name=f"{name} ({self.server_name})", architecture="remote", n_params=0, size_bytes=0,
+            n_ctx=n_ctx, n_ctx_train=n_ctx, n_layers=0, n_gpu_layers=0, n_vocab=0, chat_template="server",
+            flash_attn=None, load_seconds=time.perf_counter() - t0, gpu_backend="remote",
+            notice=f"runs on {self.base_url}",
+        )
+        return self.info
+
+    def _model(self) -> str:
+        if self.info is None:
+            raise EngineError(ErrorKind.NO_MODEL, "no remote model is chosen: load one first")
+        return self.info.path
+
+    # ---------------------------------------------------------- chat
+
+    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
+             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE) -> Iterator[p.Token | p.Done | p.Error]:
+        """Stream a reply over SSE: Token events, then one Done or Error (which keeps any partial reply)."""
+        request_id = next(self._ids)
+        sampling = (sampling or SamplingParams()).validated()
+        try:
+            model = self._model()
+            response = self._open_stream(model, messages, sampling)
+        except EngineError as exc:
+            yield p.Error(request_id, exc.kind, exc.message)
+            return
+        yield from self._read_stream(request_id, response, sampling)
+
+    def _open_stream(self, model: str, messages: Sequence[ChatMessage], sampling: SamplingParams) -> httpx.Response:
+        self._cancel.clear()
+        while True:
+            body = {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages],
+                    "stream": True, "stream_options": {"include_usage": True},
+                    **sampling_fields(sampling, self._extensions)}
+
+            def send(body=body) -> httpx.Response:
+                request = self._http.build_request("POST", "/v1/chat/completions", json=body)
+                return self._http.send(request, stream=True)
+
+            try:
+                return open_with_retry(send, self.base_url, model, sleep=self._sleep)
+            except EngineError as exc:
+                # A strict server (OpenAI itself) rejects fields it does not know: try once without them.
+                if exc.kind == ErrorKind.BAD_REQUEST and self._extensions and any(k in exc.message for k in EXTENSIONS):
+                    self._extensions = False
+                    continue
+                raise
+
+    def _read_stream(self, request_id: int, response: httpx.Response, sampling: SamplingParams):
+        t0 = time.perf_counter()
+        t_first = 0.0
+        pieces: list[str] = []
+        thinking = False
+        n_tokens = 0
+        usage: dict = {}
+        finish = None
+        self._response = response
+        try:
+            for payload in sse_data(response.iter_lines()):
+                if self._cancel.is_set():
+                    break
+                if "error" in payload:
+                    error = payload["error"]
+                    message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+                    yield p.Error(request_id, ErrorKind.INTERNAL, f"{self.base_url}: {message}", "".join(pieces))
+                    return
+                if isinstance(payload.get("usage"), dict):
+                    usage = payload["usage"]
+                for choice in payload.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    text = ""
+                    reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+                    if reasoning:  # the protocol has no reasoning field: it travels as <think> text
+                        text += ("" if thinking else "<think>") + reasoning
+                        thinking = True
+                    content = delta.get("content") or ""
+                    if content:
+                        text += ("</think>" if thinking else "") + content
+                        thinking = False
+                    if text:
+                        if not t_first:
+                            t_first = time.perf_counter()
+                        n_tokens += 1
+                        pieces.append(text)
+                        yield p.Token(request_id, text, n_tokens)
+                    finish = choice.get("finish_reason") or finish
+        except Exception as exc:  # closing the stream from cancel() surfaces here as well
+            if not self._cancel.is_set():
+                if not isinstance(exc, httpx.HTTPError):
+                    raise
+                error = describe_transport(exc, self.base_url)
+                yield p.Error(request_id, error.kind, error.message + (" (the partial reply is kept)" if pieces else ""),
+                              "".join(pieces))
+                return
+        finally:
+            self._response = None
+            response.close()
+        if thinking:
+            pieces.append("</think>")
+        if self._cancel.is_set():
+            reason = StopReason.CANCELLED
+        elif finish is None:
+            yield p.Error(request_id, ErrorKind.CONNECTION,
+                          f"the connection to {self.base_url} was cut mid-reply (the partial reply is kept)",
+                          "".join(pieces))
+            return
+        else:
+            reason = {"length": StopReason.LENGTH}.get(finish, StopReason.EOS)
+        t_end = time.perf_counter()
+        completion = int(usage.get("completion_tokens", n_tokens))
+        decode_s = t_end - t_first if t_first else 0.0
+        stats = Stats(
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            cached_tokens=int((usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0),
+            completion_tokens=completion,
+            ttft_s=(t_first - t0) if t_first else t_end - t0,
+            decode_tok_s=(completion - 1) / decode_s if decode_s > 0 and completion > 1 else 0.0,
+            stop_reason=reason,
+            n_ctx=self.info.n_ctx if self.info else 0,
+        )
+        yield p.Done(request_id, stats, "".join(pieces), sampling)
+
+    # ---------------------------------------------------------- counting
+
+    def count(self, messages: Sequence[ChatMessage], draft: str = "",
+              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
+              timeout: float | None = 30.0) -> CountResult:
+        """Exact prompt tokens when the server can tell (llama-server), otherwise an estimate flagged as such."""
+        messages = list(messages) + ([ChatMessage("user", draft)] if draft else [])
+        n_ctx = self.info.n_ctx if self.info else 0
+        exact = self._exact_count(messages, timeout)
+        if exact is None:
+            chars = sum(len(m.content) + 8 for m in messages)
+            tokens, estimated = -(-chars // CHARS_PER_TOKEN), True
+        else:
+            tokens, estimated = exact, False
+        fits = not n_ctx or tokens + max_tokens <= n_ctx
+        return CountResult(prompt_tokens=tokens, n_ctx=n_ctx, untrimmed_tokens=tokens, fits=fits,
+                           chat_template="server", estimated=estimated)
+
+    def _exact_count(self, messages: Sequence[ChatMessage], timeout: float | None) -> int | None:
+        if self._can_tokenize is False:
+            return None
+        try:
+            rendered = self._http.post("/apply-template", timeout=timeout,
+                                       json={"messages": [{"role": m.role, "content": m.content} for m in messages]})
+            if rendered.status_code != 200:
+                self._can_tokenize = False
+                return None
+            prompt = rendered.json()["prompt"]
+            tokens = self._http.post("/tokenize", timeout=timeout,
+                                     json={"content": prompt, "add_special": True, "parse_special": True})
+            if tokens.status_code != 200:
+                self._can_tokenize = False
+                return None
+            self._can_tokenize = True
+            return len(tokens.json()["tokens"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
+
+    # ---------------------------------------------------------- lifetime
+
+    def cancel(self) -> None:
+        """Stop the reply: the stream is closed, the server stops generating."""
+        self._cancel.set()
+        response = self._response
+        if response is not None:
+            try:
+                response.close()
+            except Exception:
+                pass
+
+    def unload(self) -> None:
+        self.info = None
+
+    def close(self) -> None:
+        self.cancel()
+        self.info = None
+        self._http.close()
+
+    def __enter__(self) -> "RemoteEngine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

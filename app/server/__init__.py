@@ -1,0 +1,1 @@
+"""Hearth as a local OpenAI-compatible server (Starlette + uvicorn; no Qt)."""

@@ -1,0 +1,230 @@
+"""The OpenAI-compatible HTTP API over one loaded model (Starlette; no Qt)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from app.engine import protocol as p
+from app.engine.protocol import ErrorKind, OverflowPolicy, StopReason
+from app.server.requests import BadRequest, parse_chat, parse_completion
+from app.server.slot import ClientGone, ModelSlot
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+_FINISH = {
+    StopReason.EOS: "stop",
+    StopReason.STOP: "stop",
+    StopReason.CANCELLED: "stop",
+    StopReason.LENGTH: "length",
+    StopReason.CONTEXT_FULL: "length",
+    StopReason.ERROR: "stop",
+}
+
+
+class TooLarge(Exception):
+    pass
+
+
+def error_response(status: int, message: str, kind: str, param: str | None = None, code: str | None = None):
+    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}}, status)
+
+
+def _engine_error_status(kind: ErrorKind) -> tuple[int, str, str | None]:
+    if kind == ErrorKind.CONTEXT_OVERFLOW:
+        return 400, "invalid_request_error", "context_length_exceeded"
+    if kind == ErrorKind.BAD_REQUEST:
+        return 400, "invalid_request_error", None
+    return 500, "server_error", kind.value
+
+
+def _usage(stats: p.Stats) -> dict:
+    return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
+            "total_tokens": stats.prompt_tokens + stats.completion_tokens}
+
+
+def _sse(data: dict | str) -> str:
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _read_json(request: Request, limit: int):
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge()
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+
+
+def _disconnect_watcher(request: Request):
+    async def wait() -> None:
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    return wait
+
+
+def create_app(engine, model_id: str, api_key: str | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
+    """The ASGI app serving `engine` (an EngineClient with a model loaded) as `model_id`."""
+    slot = ModelSlot(engine, model_id)
+    created = int(time.time())
+
+    def denied(request: Request) -> Response | None:
+        if not api_key:
+            return None
+        given = request.headers.get("authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
+            return None
+        return error_response(401, "missing or wrong API key (send 'Authorization: Bearer KEY')",
+                              "invalid_request_error", code="invalid_api_key")
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "model": model_id, "busy": slot.busy, "waiting": slot.waiting})
+
+    async def props(request: Request) -> Response:
+        # The part of llama-server's /props that remote clients read (Hearth's own included).
+        n_ctx = engine.info.n_ctx if engine.info is not None else 0
+        return JSONResponse({"model_alias": model_id, "default_generation_settings": {"n_ctx": n_ctx}})
+
+    async def models(request: Request) -> Response:
+        if (refusal := denied(request)) is not None:
+            return refusal
+        return JSONResponse({"object": "list", "data": [
+            {"id": model_id, "object": "model", "created": created, "owned_by": "hearth"}]})
+
+    async def body_of(request: Request, parse):
+        if (refusal := denied(request)) is not None:
+            return None, refusal
+        try:
+            return parse(await _read_json(request, max_body_bytes)), None
+        except TooLarge:
+            return None, error_response(413, f"the request body is over {max_body_bytes} bytes",
+                                        "invalid_request_error", code="request_too_large")
+        except BadRequest as exc:
+            return None, error_response(400, exc.message, "invalid_request_error", exc.param)
+        except ClientDisconnect:
+            return None, Response(status_code=499)
+
+    async def answer(request: Request, start, stream: bool, include_usage: bool, chunk, whole) -> Response:
+        reply_id = f"{'chatcmpl' if whole is _chat_whole else 'cmpl'}-{uuid.uuid4().hex}"
+        events = slot.generate(start, _disconnect_watcher(request))
+        if stream:
+            return StreamingResponse(_stream(events, reply_id, include_usage, chunk), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        text, done = [], None
+        try:
+            async for event in events:
+                if isinstance(event, p.Token):
+                    text.append(event.text)
+                elif isinstance(event, p.Error):
+                    status, kind, code = _engine_error_status(event.kind)
+                    return error_response(status, event.message, kind, code=code)
+                elif isinstance(event, p.Done):
+                    done = event
+        except ClientGone:
+            return Response(status_code=499)
+        return JSONResponse(whole(reply_id, created_now(), model_id, done.text, done.stats))
+
+    async def _stream(events: AsyncIterator, reply_id: str, include_usage: bool, chunk) -> AsyncIterator[str]:
+        now = created_now()
+        try:
+            first = True
+            async for event in events:
+                if isinstance(event, p.Token):
+                    yield _sse(chunk(reply_id, now, model_id, event.text, None, first))
+                    first = False
+                elif isinstance(event, p.Error):
+                    status, kind, code = _engine_error_status(event.kind)
+                    yield _sse({"error": {"message": event.message, "type": kind, "param": None, "code": code}})
+                elif isinstance(event, p.Done):
+                    yield _sse(chunk(reply_id, now, model_id, "", _FINISH[event.stats.stop_reason], first))
+                    if include_usage:
+                        yield _sse({"id": reply_id, "object": "chat.completion.chunk"
+                                    if chunk is _chat_chunk else "text_completion", "created": now,
+                                    "model": model_id, "choices": [], "usage": _usage(event.stats)})
+            yield _sse("[DONE]")
+        except ClientGone:
+            return
+
+    async def chat_completions(request: Request) -> Response:
+        body, refusal = await body_of(request, parse_chat)
+        if refusal is not None:
+            return refusal
+        return await answer(request, lambda: engine.chat(body.messages, body.sampling, OverflowPolicy.STOP),
+                            body.stream, body.include_usage, _chat_chunk, _chat_whole)
+
+    async def completions(request: Request) -> Response:
+        body, refusal = await body_of(request, parse_completion)
+        if refusal is not None:
+            return refusal
+        return await answer(request, lambda: engine.complete(body.prompt, body.sampling),
+                            body.stream, body.include_usage, _text_chunk, _text_whole)
+
+    async def not_found(request: Request, exc) -> Response:
+        return error_response(404, f"no such endpoint: {request.method} {request.url.path}", "invalid_request_error")
+
+    async def not_allowed(request: Request, exc) -> Response:
+        return error_response(405, f"{request.method} is not allowed on {request.url.path}", "invalid_request_error")
+
+    async def crashed(request: Request, exc) -> Response:
+        return error_response(500, f"internal error: {type(exc).__name__}: {exc}", "server_error")
+
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/props", props, methods=["GET"]),
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/completions", completions, methods=["POST"]),
+        ],
+        exception_handlers={404: not_found, 405: not_allowed, Exception: crashed},
+    )
+    app.state.slot = slot
+    return app
+
+
+def created_now() -> int:
+    return int(time.time())
+
+
+def _chat_chunk(reply_id: str, created: int, model: str, text: str, finish: str | None, first: bool) -> dict:
+    delta: dict = {"content": text} if text or finish is None else {}
+    if first and finish is None:
+        delta["role"] = "assistant"
+    return {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+
+
+def _chat_whole(reply_id: str, created: int, model: str, text: str, stats: p.Stats) -> dict:
+    return {"id": reply_id, "object": "chat.completion", "created": created, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
+                         "finish_reason": _FINISH[stats.stop_reason]}],
+            "usage": _usage(stats)}
+
+
+def _text_chunk(reply_id: str, created: int, model: str, text: str, finish: str | None, first: bool) -> dict:
+    return {"id": reply_id, "object": "text_completion", "created": created, "model": model,
+            "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}]}
+
+
+def _text_whole(reply_id: str, created: int, model: str, text: str, stats: p.Stats) -> dict:
+    return {"id": reply_id, "object": "text_completion", "created": created, "model": model,
+            "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": _FINISH[stats.stop_reason]}],
+            "usage": _usage(stats)}

@@ -1,0 +1,74 @@
+"""The local API server on a background thread, for the app's Settings switch (no Qt)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+from app.server.run import check_binding
+
+
+class BackgroundServer:
+    """Serve an already loaded engine on host:port until stop(); `waiting` is the queue length."""
+
+    def __init__(self, engine, model_id: str, port: int = 8080, host: str = "127.0.0.1",
+                 api_key: str | None = None) -> None:
+        refusal = check_binding(host, api_key)
+        if refusal:
+            raise ValueError(refusal)
+        self.engine, self.model_id, self.host, self.port, self.api_key = engine, model_id, host, port, api_key
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._app = None
+        self.error = ""
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and bool(self._server and self._server.started)
+
+    @property
+    def waiting(self) -> int:
+        return self._app.state.slot.waiting if self._app is not None else 0
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start listening (call off the GUI thread); raises OSError with a plain message if it cannot."""
+        import uvicorn
+
+        from app.server.app import create_app
+
+        # Bind here, so a port in use is a plain OSError, not a failure inside uvicorn's thread.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): {exc.strerror}") from None
+        self._app = create_app(self.engine, self.model_id, self.api_key)
+        config = uvicorn.Config(self._app, log_level="critical", timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="hearth-api-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise OSError(f"the API server on {self.host}:{self.port} stopped while starting")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise OSError(f"the API server did not start on {self.host}:{self.port}")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None

@@ -1,0 +1,143 @@
+"""Parse and check OpenAI-style request bodies into engine requests (no HTTP here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from app.engine.protocol import ChatMessage
+from app.engine.sampling import SamplingParams
+
+ROLES = ("system", "user", "assistant")
+
+
+class BadRequest(Exception):
+    """A field the server cannot use: answered with 400 and this message."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+@dataclass(frozen=True)
+class ChatBody:
+    messages: tuple[ChatMessage, ...]
+    sampling: SamplingParams
+    stream: bool
+    include_usage: bool
+
+
+@dataclass(frozen=True)
+class CompletionBody:
+    prompt: str
+    sampling: SamplingParams
+    stream: bool
+    include_usage: bool
+
+
+def _number(body: dict, name: str, low: float, high: float, integer: bool = False):
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        kind = "an integer" if integer else "a number"
+        raise BadRequest(f"'{name}' must be {kind}", name)
+    if not low <= value <= high:
+        raise BadRequest(f"'{name}' must be between {low:g} and {high:g}", name)
+    return value
+
+
+def _stop(body: dict) -> tuple[str, ...]:
+    stop = body.get("stop")
+    if stop is None:
+        return ()
+    if isinstance(stop, str):
+        return (stop,)
+    if isinstance(stop, list) and all(isinstance(s, str) for s in stop) and len(stop) <= 4:
+        return tuple(stop)
+    raise BadRequest("'stop' must be a string or a list of up to 4 strings", "stop")
+
+
+def sampling_from(body: dict) -> SamplingParams:
+    """OpenAI sampling fields (plus top_k, min_p, repeat_penalty) over neutral defaults."""
+    # Neutral defaults, as OpenAI's API has them: no top-k, min-p or repeat penalty unless asked.
+    sampling = SamplingParams(temperature=1.0, top_p=1.0, top_k=0, min_p=0.0, repeat_penalty=1.0, max_tokens=0)
+    values = {
+        "temperature": _number(body, "temperature", 0, 2),
+        "top_p": _number(body, "top_p", 0, 1),
+        "top_k": _number(body, "top_k", 0, 1_000_000, integer=True),
+        "min_p": _number(body, "min_p", 0, 1),
+        "repeat_penalty": _number(body, "repeat_penalty", 0.5, 2.5),
+        "presence_penalty": _number(body, "presence_penalty", -2, 2),
+        "frequency_penalty": _number(body, "frequency_penalty", -2, 2),
+        "seed": _number(body, "seed", -(2**63), 2**63 - 1, integer=True),
+    }
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is not None:
+        values["max_tokens"] = _number({"max_tokens": max_tokens}, "max_tokens", 1, 10_000_000, integer=True)
+    if values["seed"] is not None:
+        values["seed"] = values["seed"] % (2**32) if values["seed"] >= 0 else -1
+    n = body.get("n", 1)
+    if n != 1:
+        raise BadRequest("only 'n': 1 is supported", "n")
+    return replace(sampling, stop=_stop(body), **{k: v for k, v in values.items() if v is not None})
+
+
+def _stream_flags(body: dict) -> tuple[bool, bool]:
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise BadRequest("'stream' must be true or false", "stream")
+    options = body.get("stream_options") or {}
+    if not isinstance(options, dict):
+        raise BadRequest("'stream_options' must be an object", "stream_options")
+    return stream, bool(options.get("include_usage", False))
+
+
+def _content(value, index: int) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, list):  # the content-parts form: text parts only
+        parts = []
+        for part in value:
+            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+                raise BadRequest(f"messages[{index}].content: only text parts are supported", "messages")
+            parts.append(part["text"])
+        return "".join(parts)
+    raise BadRequest(f"messages[{index}].content must be a string", "messages")
+
+
+def parse_chat(body: object) -> ChatBody:
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("'messages' must be a non-empty list", "messages")
+    parsed = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise BadRequest(f"messages[{i}] must be an object", "messages")
+        role = message.get("role")
+        if role == "developer":
+            role = "system"
+        if role not in ROLES:
+            raise BadRequest(f"messages[{i}].role must be one of system, user, assistant", "messages")
+        parsed.append(ChatMessage(role, _content(message.get("content"), i)))
+    stream, include_usage = _stream_flags(body)
+    return ChatBody(tuple(parsed), sampling_from(body), stream, include_usage)
+
+
+def parse_completion(body: object) -> CompletionBody:
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    if not isinstance(prompt, str) or not prompt:
+        raise BadRequest("'prompt' must be a non-empty string", "prompt")
+    stream, include_usage = _stream_flags(body)
+    sampling = sampling_from(body)
+    if "max_tokens" not in body:
+        sampling = replace(sampling, max_tokens=16)  # OpenAI's default for completions
+    return CompletionBody(prompt, sampling, stream, include_usage)

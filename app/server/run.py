@@ -1,0 +1,51 @@
+"""`hearth serve`: load a model and answer the OpenAI-compatible API until interrupted."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+
+from app.engine.protocol import LoadOptions
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_binding(host: str, api_key: str | None) -> str | None:
+    """Why this binding is refused, or None: anything beyond this computer needs an API key."""
+    if not is_loopback(host) and not api_key:
+        return (f"listening on {host} lets other computers use the model: "
+                "give an --api-key (or keep the default --host 127.0.0.1)")
+    return None
+
+
+def serve(options: LoadOptions, host: str, port: int, api_key: str | None, log=print) -> int:
+    import uvicorn
+
+    from app.engine import EngineClient, EngineError
+    from app.server.app import create_app
+
+    refusal = check_binding(host, api_key)
+    if refusal:
+        raise ValueError(refusal)
+    with EngineClient() as engine:
+        try:
+            info = engine.load(options)
+        except EngineError as exc:
+            raise ValueError(exc.message) from None
+        model_id = Path(options.path).stem
+        app = create_app(engine, model_id, api_key)
+        shown = f"[{host}]" if ":" in host else host
+        log(f"serving {model_id} (context {info.n_ctx}) at http://{shown}:{port}/v1"
+            + ("  (API key required)" if api_key else ""), file=sys.stderr)
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    return 0

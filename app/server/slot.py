@@ -1,0 +1,114 @@
+"""One loaded model behind the server: requests take turns, in the order they came.
+
+The engine client is blocking, so each generation runs on a thread that hands its
+events to the event loop. A request whose client goes away is dropped from the
+queue, or its generation cancelled (within one token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+from app.engine import protocol as p
+from app.engine.protocol import ErrorKind
+
+
+class ClientGone(Exception):
+    """The client disconnected while its request waited for its turn."""
+
+
+class ModelSlot:
+    def __init__(self, engine, model_id: str) -> None:
+        self.engine = engine
+        self.model_id = model_id
+        self._lock = asyncio.Lock()  # asyncio locks wake waiters first come, first served
+        self.waiting = 0  # requests queued behind the one being answered
+        self.busy = False
+        self.served = 0
+
+    async def generate(
+        self,
+        start: Callable[[], Iterator[p.Token | p.Done | p.Error]],
+        disconnected: Callable[[], Awaitable[None]],
+    ) -> AsyncIterator[p.Token | p.Done | p.Error]:
+        """The events of one generation, after the requests queued before it."""
+        gone = asyncio.ensure_future(disconnected())
+        try:
+            await self._take_turn(gone)
+            async for event in self._run(start, gone):
+                yield event
+        finally:
+            gone.cancel()
+
+    async def _take_turn(self, gone: asyncio.Future) -> None:
+        acquire = asyncio.ensure_future(self._lock.acquire())
+        self.waiting += 1
+        try:
+            await asyncio.wait({acquire, gone}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            self._abandon(acquire)
+            raise
+        finally:
+            self.waiting -= 1
+        if gone.done():
+            self._abandon(acquire)
+            raise ClientGone()
+
+    def _abandon(self, acquire: asyncio.Future) -> None:
+        if acquire.done() and not acquire.cancelled():
+            self._lock.release()
+        else:
+            acquire.cancel()
+
+    async def _run(self, start, gone: asyncio.Future) -> AsyncIterator[p.Token | p.Done | p.Error]:
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+        cancelled = threading.Event()
+        self.busy = True
+
+        def post(item) -> None:
+            try:
+                loop.call_soon_threadsafe(events.put_nowait, item)
+            except RuntimeError:  # the loop is closed: the server is shutting down
+                pass
+
+        def release() -> None:
+            self.busy = False
+            self.served += 1
+            self._lock.release()
+
+        def pump() -> None:
+            # The turn ends when the engine has finished, not when the client stops reading.
+            try:
+                for event in start():
+                    if cancelled.is_set():
+                        self.engine.cancel()
+                    post(event)
+            except Exception as exc:
+                post(p.Error(0, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
+            finally:
+                try:
+                    loop.call_soon_threadsafe(release)
+                except RuntimeError:
+                    pass
+
+        def cancel(_=None) -> None:
+            if not cancelled.is_set():
+                cancelled.set()
+                self.engine.cancel()
+
+        gone.add_done_callback(lambda f: None if f.cancelled() else cancel())
+        threading.Thread(target=pump, name="serve-generation", daemon=True).start()
+        finished = False
+        try:
+            while True:
+                event = await events.get()
+                yield event
+                if isinstance(event, (p.Done, p.Error)):
+                    finished = True
+                    return
+        finally:
+            if not finished:
+                cancel()

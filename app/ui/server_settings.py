@@ -1,0 +1,190 @@
+"""Settings → remote endpoints and the local API server (a thin dialog; the work is in core modules)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from app.remote_endpoints import Endpoint, EndpointStore, remote_models
+from app.server.background import BackgroundServer
+from app.ui.services import run_task
+
+
+class ApiServerHolder:
+    """Keeps the API server running after the dialog closes (one per main window)."""
+
+    def __init__(self) -> None:
+        self.server: BackgroundServer | None = None
+        self.port = 8080
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+class ServerSettingsDialog(QDialog):
+    def __init__(self, engine_client, holder: ApiServerHolder, store: EndpointStore | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Remote engines and API server")
+        self.engine_client = engine_client
+        self.holder = holder
+        self._message = ""  # why the server is off, when it is not simply switched off
+        self.store = store or EndpointStore()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._endpoints_box())
+        layout.addWidget(self._server_box())
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._refresh_server)
+        self._timer.start(500)
+        self._refresh_endpoints()
+        self._refresh_server()
+
+    # ---------------------------------------------------------- remote endpoints
+
+    def _endpoints_box(self) -> QGroupBox:
+        box = QGroupBox("Remote endpoints (OpenAI-compatible servers)")
+        layout = QVBoxLayout(box)
+        self.endpoint_list = QListWidget()
+        layout.addWidget(self.endpoint_list)
+        form = QFormLayout()
+        self.name_edit = QLineEdit(placeholderText="workstation")
+        self.url_edit = QLineEdit(placeholderText="http://192.168.1.20:8080")
+        self.key_edit = QLineEdit(placeholderText="optional")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("Name", self.name_edit)
+        form.addRow("URL", self.url_edit)
+        form.addRow("API key", self.key_edit)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self.add_endpoint)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_endpoint)
+        self.check_button = QPushButton("List models")
+        self.check_button.clicked.connect(self.check_endpoints)
+        for button in (self.add_button, self.remove_button, self.check_button):
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.endpoint_status = QLabel(f"Keys are stored in {self.store.key_storage}.")
+        self.endpoint_status.setWordWrap(True)
+        layout.addWidget(self.endpoint_status)
+        return box
+
+    def _refresh_endpoints(self) -> None:
+        self.endpoints = self.store.endpoints()
+        self.endpoint_list.clear()
+        for endpoint in self.endpoints:
+            self.endpoint_list.addItem(f"{endpoint.name} — {endpoint.url}")
+
+    def add_endpoint(self) -> None:
+        from app.engine.protocol import EngineError
+
+        url = self.url_edit.text().strip()
+        if not url:
+            self.endpoint_status.setText("Give the server's URL, e.g. http://192.168.1.20:8080")
+            return
+        try:
+            self.store.add(Endpoint(self.name_edit.text().strip(), url), self.key_edit.text().strip())
+        except (EngineError, OSError) as exc:
+            self.endpoint_status.setText(getattr(exc, "message", str(exc)))
+            return
+        self.key_edit.clear()
+        self.endpoint_status.setText(f"Added. Keys are stored in {self.store.key_storage}.")
+        self._refresh_endpoints()
+
+    def remove_endpoint(self) -> None:
+        row = self.endpoint_list.currentRow()
+        if 0 <= row < len(self.endpoints):
+            self.store.remove(self.endpoints[row].url)
+            self._refresh_endpoints()
+
+    def check_endpoints(self) -> None:
+        self.endpoint_status.setText("Asking the servers for their models…")
+
+        def done(found, error) -> None:
+            if error is not None:
+                self.endpoint_status.setText(str(error))
+                return
+            lines = [f"{e.name}: {', '.join(models) or 'no models'}" if not problem else f"{e.name}: {problem}"
+                     for e, models, problem in found]
+            self.endpoint_status.setText("\n".join(lines) or "No endpoints yet.")
+
+        run_task(lambda: remote_models(self.store), done)
+
+    # ---------------------------------------------------------- local API server
+
+    def _server_box(self) -> QGroupBox:
+        box = QGroupBox("Local API server (this computer only)")
+        layout = QFormLayout(box)
+        self.server_switch = QCheckBox("Answer the OpenAI-compatible API with the loaded model")
+        self.server_switch.setChecked(self.holder.server is not None)
+        self.server_switch.toggled.connect(self.toggle_server)
+        self.port_spin = QSpinBox(minimum=1024, maximum=65535, value=self.holder.port)
+        self.url_edit_out = QLineEdit(readOnly=True)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.url_edit_out.text()))
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.url_edit_out)
+        url_row.addWidget(copy)
+        self.queue_label = QLabel()
+        layout.addRow(self.server_switch)
+        layout.addRow("Port", self.port_spin)
+        layout.addRow("URL", url_row)
+        layout.addRow("Queue", self.queue_label)
+        return box
+
+    def toggle_server(self, on: bool) -> None:
+        self._message = ""
+        if not on:
+            server, self.holder.server = self.holder.server, None
+            if server is not None:
+                run_task(server.stop, lambda _r, _e: self._refresh_server())
+            return
+        info = self.engine_client.info
+        if info is None:
+            self._message = "Load a model first."
+            self.queue_label.setText(self._message)
+            self._switch_off_quietly()
+            return
+        self.holder.port = self.port_spin.value()
+        server = BackgroundServer(self.engine_client, Path(info.path).stem, port=self.holder.port)
+        self._message = "Starting…"
+        self.queue_label.setText(self._message)
+
+        def done(_result, error) -> None:
+            self._message = str(error) if error is not None else ""
+            if error is not None:
+                self.queue_label.setText(self._message)
+                self._switch_off_quietly()
+                return
+            self.holder.server = server
+            self._refresh_server()
+
+        run_task(server.start, done)
+
+    def _switch_off_quietly(self) -> None:
+        self.server_switch.blockSignals(True)
+        self.server_switch.setChecked(False)
+        self.server_switch.blockSignals(False)
+
+    def _refresh_server(self) -> None:
+        server = self.holder.server
+        self.port_spin.setEnabled(server is None)
+        if server is None or not server.running:
+            self.url_edit_out.setText("")
+            self.queue_label.setText(self._message or "Off")
+            return
+        self.url_edit_out.setText(server.url)
+        busy = "answering one request" if server._app.state.slot.busy else "idle"
+        self.queue_label.setText(f"{busy}, {server.waiting} waiting")

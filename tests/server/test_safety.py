@@ -1,0 +1,52 @@
+"""Safe defaults: loopback unless told, a key for anything else, 401 without the key."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app import cli
+from app.server.app import create_app
+from app.server.run import check_binding
+from tests.support.servers import uvicorn_thread
+
+
+class NoEngine:
+    info = None
+
+    def chat(self, *a, **k):
+        raise AssertionError("a refused request must not reach the engine")
+
+    complete = chat
+
+    def cancel(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_needs_no_key(host):
+    assert check_binding(host, None) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::"])
+def test_other_addresses_need_a_key(host):
+    assert "--api-key" in check_binding(host, None)
+    assert check_binding(host, "secret") is None
+
+
+def test_serve_refuses_a_public_address_without_a_key_before_loading(capsys, tmp_path):
+    code = cli.main(["serve", "--model", str(tmp_path / "never-read.gguf"), "--host", "0.0.0.0"])
+    assert code == cli.EXIT_USAGE
+    assert "--api-key" in capsys.readouterr().err
+
+
+def test_api_key_is_required_when_set():
+    with uvicorn_thread(create_app(NoEngine(), "m", api_key="sesame")) as url:
+        body = {"messages": [{"role": "user", "content": "hi"}]}
+        refused = httpx.post(url + "/v1/chat/completions", json=body)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "invalid_api_key"
+        wrong = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        ok = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer sesame"})
+        assert ok.status_code == 200 and ok.json()["data"][0]["id"] == "m"
