@@ -75,7 +75,9 @@ class FirstRunPanel(QWidget):
 
 
 def is_first_run(window) -> bool:
-    return not window.store.chats() and window.engine.client.info is None
+    """No chats yet and no model loaded (an unreadable chat list is not a first run)."""
+    chats = window.sidebar.model
+    return not chats.chats() and not chats.problem and window.engine.client.info is None
 
 
 def add_first_run(window) -> FirstRunPanel | None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.gguf_info import GGUFFileError, read_gguf_info
-from app.library.library import LocalModel, scan_library
+from app.library.library import LocalModel, cached_library, scan_library
 from app.settings import Settings
 from app.store import ConversationStore
 from app.store.export import chat_to_json, chat_to_markdown
@@ -33,6 +33,7 @@ from app.ui.services import EngineService, run_task
 
 class MainWindow(QMainWindow):
     library_updated = Signal(object)  # list[LocalModel]
+    library_scan_progress = Signal(int, int)  # files done, files found
     closing = Signal()
 
     def __init__(self, settings: Settings, store: ConversationStore, engine: EngineService,
@@ -45,6 +46,8 @@ class MainWindow(QMainWindow):
         self.models: list[LocalModel] = []
         self._extra_models: list[LocalModel] = []
         self._library_seen = False
+        self._scanning = False
+        self._rescan = False  # a rescan was asked for while one ran
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)
 
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
         self.chat_page.model_loaded.connect(self._on_model_loaded)
         self.statusBar().showMessage("Ready")
         self._restore()
+        self.library_scan_progress.connect(self._on_scan_progress)
         self.refresh_library()
 
     # ------------------------------------------------------------ pages
@@ -234,31 +238,65 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ models
 
-    def refresh_library(self) -> None:
-        extra = list(self.settings.extra_model_dirs)
-        run_task(lambda: scan_library(extra), self._on_library)
+    @property
+    def scanning(self) -> bool:
+        return self._scanning
 
-    def _on_library(self, models, error) -> None:
-        if error is not None:
-            self.statusBar().showMessage(f"Could not scan for models: {error}", 8000)
+    def refresh_library(self) -> None:
+        """Rescan the model folders off the GUI thread; the last known list shows meanwhile."""
+        if self._scanning:
+            self._rescan = True
             return
+        self._scanning, self._rescan = True, False
+        if not self._library_seen and not self.models:
+            run_task(cached_library, self._on_cached_library)
+        extra = list(self.settings.extra_model_dirs)
+        progress = self.library_scan_progress.emit  # emitted from the pool thread, delivered queued
+        run_task(lambda: scan_library(extra, progress), self._on_library)
+
+    def _on_cached_library(self, models, error) -> None:
+        if error is None and models and not self._library_seen:
+            self._show_models(models)
+
+    def _on_scan_progress(self, done: int, total: int) -> None:
+        if done < total:
+            self.statusBar().showMessage(f"Scanning models… {done} of {total}")
+        else:
+            self.statusBar().clearMessage()
+
+    def _show_models(self, models) -> None:
         known = {str(m.path) for m in models}
         self.models = models + [m for m in self._extra_models if str(m.path) not in known]
         keep = self.engine.info.path if self.engine.info else self.settings.last_model
         self.chat_page.load_settings.set_models(self.models, keep)
         self.library_updated.emit(self.models)
+
+    def _on_library(self, models, error) -> None:
+        self._scanning = False
+        if self._rescan:
+            self.refresh_library()
+        if error is not None:
+            self.statusBar().showMessage(f"Could not scan for models: {error}", 8000)
+            return
+        self._show_models(models)
         if not self._library_seen:
             self._library_seen = True
             if not any(m.info is not None for m in self.models) and "Discover" in self.page_buttons:
                 self.show_page("Discover")  # first run: nothing to chat with yet
 
     def open_with_model(self, path: str) -> bool:
-        """`hearth --model PATH`: load it and open a new chat ready to type."""
-        try:
-            info = read_gguf_info(path)
-        except (GGUFFileError, OSError) as exc:
-            QMessageBox.warning(self, "Cannot open model", as_html(str(exc)))
-            return False
+        """`hearth --model PATH`: load it and open a new chat ready to type.
+
+        The header is read off the GUI thread; a file that is not a usable model gets a dialog.
+        """
+        run_task(lambda: read_gguf_info(path), lambda info, error: self._open_model_read(path, info, error))
+        return True
+
+    def _open_model_read(self, path: str, info, error) -> None:
+        if error is not None:
+            reason = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"{type(error).__name__}: {error}"
+            QMessageBox.warning(self, "Cannot open model", as_html(reason))
+            return
         model = LocalModel(Path(path), "folder", info)
         self._extra_models.append(model)
         self.models = [m for m in self.models if str(m.path) != str(model.path)] + [model]
@@ -266,7 +304,6 @@ class MainWindow(QMainWindow):
         self.chat_page.load_model(self.chat_page.load_settings.options(str(model.path)))
         self.new_chat()
         self.chat_page.composer.edit.setFocus()
-        return True
 
     def _on_model_loaded(self, info) -> None:
         self.settings.last_model = info.path

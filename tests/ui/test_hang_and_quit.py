@@ -103,12 +103,13 @@ def test_quit_during_a_library_scan_is_quick(qtbot, window, monkeypatch):
 
     scanning, release = threading.Event(), threading.Event()
 
-    def slow_scan(extra):
+    def slow_scan(extra, on_progress=None):
         scanning.set()
         release.wait(30)
         return []
 
     monkeypatch.setattr(main_window, "scan_library", slow_scan)
+    qtbot.waitUntil(lambda: not window.scanning, timeout=10000)  # the scan made at start
     window.refresh_library()
     qtbot.waitUntil(scanning.is_set, timeout=5000)
     try:

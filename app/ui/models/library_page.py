@@ -82,6 +82,11 @@ class LibraryPage(QWidget):
         if problem:
             self.message.setText(self.message.text() + f" The demo model could not be installed: {problem}")
 
+    def set_scanning(self, done: int, total: int) -> None:
+        """Shown while a scan runs: the list above is the last known one until it ends."""
+        if done < total:
+            self.message.setText(f"Scanning models… {done} of {total}")
+
     def selected(self) -> LocalModel | None:
         index = self.table.currentIndex()
         return self.models.item(index.row()) if index.isValid() else None

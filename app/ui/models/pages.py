@@ -32,6 +32,7 @@ def add_model_pages(window) -> None:
         window.refresh_library()
 
     window.library_updated.connect(on_library)
+    window.library_scan_progress.connect(library.set_scanning)
     library.open_in_chat.connect(open_in_chat)
     library.library_changed.connect(window.refresh_library)
     library.extra_folder_added.connect(add_folder)
