@@ -45,6 +45,7 @@ class ErrorKind(str, enum.Enum):
 class ChatMessage:
     role: str  # "system", "user" or "assistant"
     content: str
+    reasoning: str = ""  # past thinking; given to the template as `reasoning_content`
 
 
 # ---------------------------------------------------------------- requests
@@ -60,6 +61,7 @@ class LoadOptions:
     n_batch: int = 512
     kv_cache_type: str = "f16"  # f16, q8_0 or q4_0
     use_mmap: bool = True
+    chat_template_file: str = ""  # a .jinja file that replaces the model's own template
 
 
 ALL_LAYERS = -1
@@ -78,6 +80,7 @@ class Chat:
     messages: tuple[ChatMessage, ...]
     sampling: SamplingParams = field(default_factory=SamplingParams)
     overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
+    thinking: str = "default"  # default, on, off, low, medium or high
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,14 @@ class Count:
     draft: str = ""
     overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
     max_tokens: int = 0
+    thinking: str = "default"
+
+
+@dataclass(frozen=True)
+class RenderPrompt:
+    id: int
+    messages: tuple[ChatMessage, ...]
+    thinking: str = "default"
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,7 @@ class Shutdown:
     id: int = 0
 
 
-Request = Load | Chat | Count | Cancel | Unload | Shutdown
+Request = Load | Chat | Count | RenderPrompt | Cancel | Unload | Shutdown
 
 # ---------------------------------------------------------------- events
 
@@ -121,7 +132,7 @@ class ModelInfo:
     n_layers: int
     n_gpu_layers: int
     n_vocab: int
-    chat_template: str  # "gguf" or "default"
+    chat_template: str  # "gguf", "file", "builtin:NAME", "completion" or "default"
     flash_attn: bool | None  # as requested: None is llama.cpp's automatic choice
     load_seconds: float
     gpu_backend: str = "none"
@@ -131,6 +142,7 @@ class ModelInfo:
     n_batch: int = 0
     kv_cache_type: str = "f16"
     use_mmap: bool = True
+    thinking_modes: tuple[str, ...] = ()  # ("on", "off"), ("low", "medium", "high") or ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,14 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    id: int
+    prompt: str  # the exact text the model is given, special tokens included
+    prompt_tokens: int
+    chat_template: str
+
+
+@dataclass(frozen=True)
 class Unloaded:
     id: int
 
@@ -203,7 +223,7 @@ class Error:
     message: str
 
 
-Event = Progress | Loaded | Token | Counted | Done | Unloaded | Error
+Event = Progress | Loaded | Token | Counted | Done | Rendered | Unloaded | Error
 
 
 class EngineError(Exception):
