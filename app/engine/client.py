@@ -137,6 +137,7 @@ class EngineClient:
         messages: Sequence[ChatMessage],
         sampling: SamplingParams | None = None,
         overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
+        thinking: str = "default",
     ) -> Iterator[p.Token | p.Done | p.Error]:
         """Stream a reply: Token events, then one Done or Error."""
         try:
@@ -145,7 +146,7 @@ class EngineClient:
             yield p.Error(0, exc.kind, exc.message)
             return
         request_id, events = self._send(
-            lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow))
+            lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow), thinking)
         )
         self._active_chat = request_id
         try:
@@ -166,10 +167,13 @@ class EngineClient:
         overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
         max_tokens: int = 0,
         timeout: float | None = 30.0,
+        thinking: str = "default",
     ) -> p.CountResult:
         """Exact prompt tokens of the conversation plus an unsent draft, after the overflow policy."""
         self._ensure_model()
-        request_id, events = self._send(lambda i: p.Count(i, tuple(messages), draft, OverflowPolicy(overflow), max_tokens))
+        request_id, events = self._send(
+            lambda i: p.Count(i, tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking)
+        )
         try:
             event = events.get(timeout=timeout)
         except queue.Empty:
@@ -179,6 +183,21 @@ class EngineClient:
         if isinstance(event, p.Error):
             raise EngineError(event.kind, event.message)
         return event.result
+
+    def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
+                      timeout: float | None = 30.0) -> p.Rendered:
+        """The exact prompt text (special tokens included) and its token count."""
+        self._ensure_model()
+        request_id, events = self._send(lambda i: p.RenderPrompt(i, tuple(messages), thinking))
+        try:
+            event = events.get(timeout=timeout)
+        except queue.Empty:
+            raise EngineError(ErrorKind.INTERNAL, "the engine did not render the prompt in time") from None
+        finally:
+            self._done(request_id)
+        if isinstance(event, p.Error):
+            raise EngineError(event.kind, event.message)
+        return event
 
     def cancel(self) -> None:
         """Stop the reply being generated (within one token)."""

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import llama_cpp
 
-from app.engine.chat_template import ChatTemplate
+from app.engine.builtin_templates import END_MARKERS
+from app.engine.chat_template import Segment
+from app.engine.template_choice import choose_template
 from app.engine.offload import resolve_gpu_layers
 from app.engine.protocol import (
     ChatMessage,
@@ -167,9 +169,12 @@ class LoadedModel:
         self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
         bos_text = self._token_text(self.bos_id)
         eos_text = self._token_text(llama_cpp.llama_vocab_eos(self.vocab))
-        self.template = ChatTemplate.for_model(self.gguf.chat_template, bos_text, eos_text)
-        if self.gguf.has_chat_template and self.template.origin == "default":
-            notice.append("the model's chat template could not be used; a default one is used instead")
+        self.template, template_notice = choose_template(
+            options.chat_template_file, self.gguf.chat_template, bos_text, eos_text, self.is_control_token
+        )
+        if template_notice:
+            notice.append(template_notice)
+        self.extra_stops = frozenset(self.control_token_ids(END_MARKERS))
 
         # KV cache bookkeeping: the token ids now in the cache, and the text+tokens of the last
         # prompt plus reply, so the next turn can reuse the generated ids instead of re-tokenizing.
@@ -200,6 +205,7 @@ class LoadedModel:
             n_batch=llama_cpp.llama_n_batch(ctx),
             kv_cache_type=kv_name,
             use_mmap=options.use_mmap,
+            thinking_modes=self.template.thinking_modes,
         )
 
     # ------------------------------------------------------------ loading
@@ -245,46 +251,73 @@ class LoadedModel:
         raw = llama_cpp.llama_vocab_get_text(self.vocab, token)
         return raw.decode("utf-8", errors="replace") if raw else ""
 
-    def tokenize(self, text: str, add_bos: bool) -> list[int]:
+    def is_control_token(self, text: str) -> bool:
+        """True when llama.cpp parses `text` as one control (or end-of-generation) token."""
+        ids = self.tokenize(text, add_bos=False, special=True)
+        return len(ids) == 1 and bool(
+            llama_cpp.llama_vocab_is_control(self.vocab, ids[0]) or llama_cpp.llama_vocab_is_eog(self.vocab, ids[0])
+        )
+
+    def control_token_ids(self, texts) -> list[int]:
+        return [self.tokenize(t, add_bos=False, special=True)[0] for t in texts if self.is_control_token(t)]
+
+    def tokenize(self, text: str, add_bos: bool, special: bool = True) -> list[int]:
+        """Token ids of `text`; `special=False` keeps control-token look-alikes as plain text."""
         data = text.encode("utf-8")
         capacity = len(data) + 8
         buf = (llama_cpp.llama_token * capacity)()
-        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, True)
+        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, special)
         if n < 0:
             capacity = -n
             buf = (llama_cpp.llama_token * capacity)()
-            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, True)
+            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, special)
         return list(buf[:n])
 
-    def render(self, messages: Sequence[ChatMessage]) -> str:
-        return self.template.render(messages, add_generation_prompt=True)
+    def render(self, messages: Sequence[ChatMessage], thinking: str = "default") -> str:
+        return self.template.render(messages, add_generation_prompt=True, thinking=thinking)
 
-    def encode(self, messages: Sequence[ChatMessage]) -> tuple[str, list[int]]:
+    def _tokenize_segments(self, segments: Sequence[Segment], skip: int, add_bos: bool) -> list[int]:
+        """Tokens of the segments' text from character `skip` on: template text with special
+        tokens, message contents as plain text."""
+        tokens: list[int] = []
+        for segment in segments:
+            text = segment.text
+            if skip >= len(text):
+                skip -= len(text)
+                continue
+            text, skip = text[skip:], 0
+            tokens += self.tokenize(text, add_bos=add_bos and not tokens, special=segment.special)
+        return tokens
+
+    def encode(self, messages: Sequence[ChatMessage], thinking: str = "default") -> tuple[str, list[int]]:
         """The rendered prompt and the exact token ids the model will see for it.
 
+        Message contents are tokenized as plain text and only the template's own text with
+        special-token parsing, so text a user types never becomes a control token.
         The last answer is remembered: a chat request first counts its messages for the
         overflow policy, then evaluates the same messages, and should render and
         tokenize them once.
         """
-        key = tuple(messages)
+        key = (tuple(messages), thinking)
         last = self._last
         memo = self._memo
         if memo is not None and memo[0] == key and memo[1] is last:
             return memo[2], memo[3]
-        text = self.render(key)
+        segments = self.template.segments(key[0], add_generation_prompt=True, thinking=thinking)
+        text = "".join(segment.text for segment in segments)
         last_text, last_tokens = last
         if last_text and text.startswith(last_text):
             # Reuse the ids of the previous prompt and reply: re-tokenizing a reply need not
             # give back the ids the model generated, and those are what the KV cache holds.
-            tokens = last_tokens + self.tokenize(text[len(last_text):], add_bos=False)
+            tokens = last_tokens + self._tokenize_segments(segments, len(last_text), add_bos=False)
         else:
             add_bos = self.add_bos and not (self.template.bos_token and text.startswith(self.template.bos_token))
-            tokens = self.tokenize(text, add_bos=add_bos)
+            tokens = self._tokenize_segments(segments, 0, add_bos=add_bos)
         self._memo = (key, last, text, tokens)  # one assignment: the count thread reads it too
         return text, tokens
 
-    def count(self, messages: Sequence[ChatMessage]) -> int:
-        return len(self.encode(messages)[1])
+    def count(self, messages: Sequence[ChatMessage], thinking: str = "default") -> int:
+        return len(self.encode(messages, thinking)[1])
 
     # ------------------------------------------------------------ generation
 
@@ -341,12 +374,13 @@ class LoadedModel:
         messages: Sequence[ChatMessage],
         sampling: SamplingParams,
         on_text: Callable[[str, int], None],
+        thinking: str = "default",
     ) -> Generated:
         """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
         self._cancel.clear()
         sampling = sampling.validated()
         t0 = time.perf_counter()
-        text_prompt, tokens = self.encode(messages)
+        text_prompt, tokens = self.encode(messages, thinking)
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
             raise EngineError(
@@ -396,6 +430,7 @@ class LoadedModel:
         ctx, vocab, buf = self.ctx, self.vocab, self._piece_buf
         sample = llama_cpp.llama_sampler_sample
         is_eog = llama_cpp.llama_vocab_is_eog
+        extra_stops = self.extra_stops  # the template's end-of-turn markers
         to_piece = llama_cpp.llama_token_to_piece
         decode = llama_cpp.llama_decode
         string_at = ctypes.string_at
@@ -419,7 +454,7 @@ class LoadedModel:
             t_last = clock()
             if not generated:
                 t_first = t_last
-            if is_eog(vocab, token):
+            if is_eog(vocab, token) or token in extra_stops:
                 reason = StopReason.EOS
                 break
             generated.append(token)

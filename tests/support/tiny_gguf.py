@@ -12,6 +12,7 @@ assistant header it says " Hello world" and then ends its turn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +29,13 @@ WORDS = ["Hello", "world", "the", "user", "assistant", "system", "chat", "model"
 CONTROL = ["<|im_start|>", "<|im_end|>"]
 
 
-def build_vocab() -> tuple[list[str], list[float], list[int]]:
+def build_vocab(control: Sequence[str] = CONTROL) -> tuple[list[str], list[float], list[int]]:
     tokens = ["<unk>", "<s>", "</s>"]
     types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL]
     tokens += [f"<0x{b:02X}>" for b in range(256)]
     types += [TokenType.BYTE] * 256
-    tokens += CONTROL
-    types += [TokenType.CONTROL] * len(CONTROL)
+    tokens += list(control)
+    types += [TokenType.CONTROL] * len(control)
     pieces: list[str] = ["▁"]
     chars = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
     chars += list("0123456789.,!?'-:;()")
@@ -67,11 +68,12 @@ def write_tiny_model(
     seed: int = 0,
     name: str = "Tiny Test Model",
     split_max_tensors: int = 0,
+    control_tokens: Sequence[str] = CONTROL,
 ) -> Path:
     """Write a tiny model and return the path of its (first) file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    tokens, scores, types = build_vocab()
+    tokens, scores, types = build_vocab(control_tokens)
     vocab = {t: i for i, t in enumerate(tokens)}
     n_vocab = len(tokens)
     head_dim = n_embd // n_head
@@ -115,7 +117,8 @@ def write_tiny_model(
     else:
         output = rand(n_vocab, n_embd, scale=0.5)
         for stop in ("</s>", "<|im_end|>"):
-            output[vocab[stop]] = 0.0  # random replies never end by themselves: tests choose the stop
+            if stop in vocab:
+                output[vocab[stop]] = 0.0  # random replies never end by themselves: tests choose the stop
         out_scale = 1.0
     writer.add_tensor("output.weight", output)
     kv_dim = head_dim * n_head_kv
