@@ -60,10 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--no-mmap", action="store_true", help="read the model into memory instead of mapping it")
     chat.add_argument("--threads", type=int, default=0)
     chat.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    chat.add_argument("--chat-template-file", default="", help="a .jinja chat template used instead of the model's")
 
-    from app import cli_hub
+    from app import cli_hub, cli_prompt
 
     cli_hub.add_commands(sub)
+    cli_prompt.add_command(sub)
     return parser
 
 
@@ -95,6 +97,7 @@ def run_chat(args: argparse.Namespace) -> int:
         path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
         flash_attn={"auto": None, "on": True, "off": False}[args.flash_attn], n_threads=args.threads,
         n_batch=args.batch, kv_cache_type=args.kv_cache, use_mmap=not args.no_mmap,
+        chat_template_file=args.chat_template_file,
     )
     with EngineClient() as engine:
         try:

@@ -19,9 +19,7 @@ from dataclasses import dataclass
 
 import llama_cpp
 
-from app.engine.builtin_templates import END_MARKERS
-from app.engine.chat_template import Segment
-from app.engine.template_choice import choose_template
+from app.engine.prompt_encoder import PromptEncoder
 from app.engine.offload import resolve_gpu_layers
 from app.engine.protocol import (
     ChatMessage,
@@ -165,16 +163,15 @@ class LoadedModel:
         self._no_abort = llama_cpp.ggml_abort_callback()
         self._piece_buf = ctypes.create_string_buffer(256)
 
-        self.bos_id = llama_cpp.llama_vocab_bos(self.vocab)
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
-        bos_text = self._token_text(self.bos_id)
-        eos_text = self._token_text(llama_cpp.llama_vocab_eos(self.vocab))
-        self.template, template_notice = choose_template(
-            options.chat_template_file, self.gguf.chat_template, bos_text, eos_text, self.is_control_token
-        )
-        if template_notice:
-            notice.append(template_notice)
-        self.extra_stops = frozenset(self.control_token_ids(END_MARKERS))
+        try:
+            self.encoder = PromptEncoder(self.vocab, self.gguf.chat_template, options.chat_template_file)
+        except EngineError:
+            self.close()
+            raise
+        self.template = self.encoder.template
+        self.extra_stops = self.encoder.extra_stops
+        if self.encoder.notice:
+            notice.append(self.encoder.notice)
 
         # KV cache bookkeeping: the token ids now in the cache, and the text+tokens of the last
         # prompt plus reply, so the next turn can reuse the generated ids instead of re-tokenizing.
@@ -245,49 +242,11 @@ class LoadedModel:
 
     # ------------------------------------------------------------ tokens
 
-    def _token_text(self, token: int) -> str:
-        if token < 0:
-            return ""
-        raw = llama_cpp.llama_vocab_get_text(self.vocab, token)
-        return raw.decode("utf-8", errors="replace") if raw else ""
-
-    def is_control_token(self, text: str) -> bool:
-        """True when llama.cpp parses `text` as one control (or end-of-generation) token."""
-        ids = self.tokenize(text, add_bos=False, special=True)
-        return len(ids) == 1 and bool(
-            llama_cpp.llama_vocab_is_control(self.vocab, ids[0]) or llama_cpp.llama_vocab_is_eog(self.vocab, ids[0])
-        )
-
-    def control_token_ids(self, texts) -> list[int]:
-        return [self.tokenize(t, add_bos=False, special=True)[0] for t in texts if self.is_control_token(t)]
-
     def tokenize(self, text: str, add_bos: bool, special: bool = True) -> list[int]:
-        """Token ids of `text`; `special=False` keeps control-token look-alikes as plain text."""
-        data = text.encode("utf-8")
-        capacity = len(data) + 8
-        buf = (llama_cpp.llama_token * capacity)()
-        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, special)
-        if n < 0:
-            capacity = -n
-            buf = (llama_cpp.llama_token * capacity)()
-            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, special)
-        return list(buf[:n])
+        return self.encoder.tokenize(text, add_bos, special)
 
     def render(self, messages: Sequence[ChatMessage], thinking: str = "default") -> str:
         return self.template.render(messages, add_generation_prompt=True, thinking=thinking)
-
-    def _tokenize_segments(self, segments: Sequence[Segment], skip: int, add_bos: bool) -> list[int]:
-        """Tokens of the segments' text from character `skip` on: template text with special
-        tokens, message contents as plain text."""
-        tokens: list[int] = []
-        for segment in segments:
-            text = segment.text
-            if skip >= len(text):
-                skip -= len(text)
-                continue
-            text, skip = text[skip:], 0
-            tokens += self.tokenize(text, add_bos=add_bos and not tokens, special=segment.special)
-        return tokens
 
     def encode(self, messages: Sequence[ChatMessage], thinking: str = "default") -> tuple[str, list[int]]:
         """The rendered prompt and the exact token ids the model will see for it.
@@ -303,16 +262,15 @@ class LoadedModel:
         memo = self._memo
         if memo is not None and memo[0] == key and memo[1] is last:
             return memo[2], memo[3]
-        segments = self.template.segments(key[0], add_generation_prompt=True, thinking=thinking)
+        segments = self.encoder.segments(key[0], thinking)
         text = "".join(segment.text for segment in segments)
         last_text, last_tokens = last
         if last_text and text.startswith(last_text):
             # Reuse the ids of the previous prompt and reply: re-tokenizing a reply need not
             # give back the ids the model generated, and those are what the KV cache holds.
-            tokens = last_tokens + self._tokenize_segments(segments, len(last_text), add_bos=False)
+            tokens = last_tokens + self.encoder.tokenize_segments(segments, len(last_text))
         else:
-            add_bos = self.add_bos and not (self.template.bos_token and text.startswith(self.template.bos_token))
-            tokens = self._tokenize_segments(segments, 0, add_bos=add_bos)
+            text, tokens = self.encoder.encode_segments(segments)
         self._memo = (key, last, text, tokens)  # one assignment: the count thread reads it too
         return text, tokens
 
