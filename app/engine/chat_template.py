@@ -130,6 +130,7 @@ class ChatTemplate:
             "add_generation_prompt": add_generation_prompt,
             "enable_thinking": True,
             "date_string": now.strftime("%d %b %Y"),
+            "datetime": now.strftime("%b %d %Y"),  # llama.cpp's extra context, e.g. firefunction v2
             # tools, functions, documents, custom_tools: left unset, as llama.cpp does without tools
         }
         context.update(kwargs)
