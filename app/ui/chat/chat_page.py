@@ -277,6 +277,11 @@ class ChatPage(QWidget):
 
     # ------------------------------------------------------------ counting
 
+    def show_prompt(self, on_shown=None) -> None:
+        from app.ui.chat.prompt_dialog import show_prompt
+
+        show_prompt(self, self.engine.client, self.history(), on_shown)
+
     def history(self) -> list[ChatMessage]:
         messages = []
         system = self.system_prompt.toPlainText().strip()

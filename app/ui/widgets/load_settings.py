@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
+from app.ui.widgets.template_picker import TemplatePicker
 
 NO_BACKEND_TIP = (
     "The installed llama.cpp has no GPU backend, so everything runs on the CPU. "
@@ -116,6 +117,8 @@ class LoadSettings(QWidget):
         form.addRow("Batch size", self.batch)
         form.addRow("CPU threads", self.threads)
         form.addRow("", self.mmap)
+        self.template = TemplatePicker()
+        form.addRow("Chat template", self.template)
         self.details.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -235,7 +238,7 @@ class LoadSettings(QWidget):
         return LoadOptions(path=path or self.current_path(), n_ctx=self.ctx.value(), n_gpu_layers=gpu_layers,
                            flash_attn=self.flash.currentData(), n_threads=self.threads.value(),
                            n_batch=self.batch.value(), kv_cache_type=self.kv_cache.currentData(),
-                           use_mmap=self.mmap.isChecked())
+                           use_mmap=self.mmap.isChecked(), chat_template_file=self.template.file())
 
     def gpu_setting(self) -> int:
         """AUTO_LAYERS when automatic, else the chosen layer count."""
