@@ -15,6 +15,19 @@ from app.engine.protocol import ChatMessage, EngineError, Rendered
 from app.ui.services import run_task
 
 
+def describe_template(origin: str) -> str:
+    """ModelInfo.chat_template in words."""
+    if origin == "gguf":
+        return "its own chat template"
+    if origin == "file":
+        return "the chat template file you chose"
+    if origin.startswith("builtin:"):
+        return f"a built-in {origin.split(':', 1)[1]} chat template (none in file)"
+    if origin == "completion":
+        return "plain text completion (base model, no chat template)"
+    return "a default ChatML chat template"
+
+
 class PromptDialog(QDialog):
     def __init__(self, rendered: Rendered, parent: QWidget | None = None) -> None:
         super().__init__(parent)
