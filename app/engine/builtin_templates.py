@@ -15,6 +15,18 @@ GEMMA = (
     "{{ '<start_of_turn>' + role + '\n' + m['content'] | trim + '<end_of_turn>\n' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
 )
+GEMMA4 = (
+    "{{ bos_token }}{% for m in messages %}"
+    "{% set role = 'model' if m['role'] == 'assistant' else m['role'] %}"
+    "{{ '<|turn>' + role + '\n' + m['content'] | trim + '<turn|>\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|turn>model\n' }}{% endif %}"
+)
+COMMAND_R = (
+    "{{ bos_token }}{% for m in messages %}"
+    "{% set role = {'system': 'SYSTEM', 'user': 'USER', 'assistant': 'CHATBOT'}[m['role']] %}"
+    "{{ '<|START_OF_TURN_TOKEN|><|' + role + '_TOKEN|>' + m['content'] + '<|END_OF_TURN_TOKEN|>' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>' }}{% endif %}"
+)
 LLAMA3 = (
     "{{ bos_token }}{% for m in messages %}"
     "{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\n\n' + m['content'] | trim + '<|eot_id|>' }}"
@@ -39,6 +51,8 @@ COMPLETION = (
 # (name, a control token that identifies the family, template), most specific first
 BUILTINS: tuple[tuple[str, str, str], ...] = (
     ("gemma", "<start_of_turn>", GEMMA),
+    ("gemma4", "<|turn>", GEMMA4),
+    ("command-r", "<|START_OF_TURN_TOKEN|>", COMMAND_R),
     ("llama3", "<|start_header_id|>", LLAMA3),
     ("chatml", "<|im_start|>", CHATML),
     ("phi3", "<|user|>", PHI3),
@@ -46,7 +60,10 @@ BUILTINS: tuple[tuple[str, str, str], ...] = (
 )
 
 # end-of-turn markers a template writes; stop generating when the model emits one
-END_MARKERS = ("<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|eom_id|>")
+END_MARKERS = (
+    "<end_of_turn>", "<turn|>", "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
+    "<|END_OF_TURN_TOKEN|>",
+)
 
 
 def choose_builtin(is_control_token: Callable[[str], bool]) -> tuple[str, str] | None:

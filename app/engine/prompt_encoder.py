@@ -17,6 +17,9 @@ from app.engine.protocol import ChatMessage
 from app.engine.template_choice import choose_template
 
 
+_SPECIAL_ATTRS = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+
+
 class PromptEncoder:
     def __init__(self, vocab, gguf_template: str | None, template_file: str = "") -> None:
         self.vocab = vocab
@@ -48,11 +51,13 @@ class PromptEncoder:
         return list(buf[:n])
 
     def is_control_token(self, text: str) -> bool:
-        """True when llama.cpp parses `text` as one control (or end-of-generation) token."""
+        """True when llama.cpp parses `text` as one control, user-defined or end-of-generation token."""
         ids = self.tokenize(text, add_bos=False, special=True)
-        return len(ids) == 1 and bool(
-            llama_cpp.llama_vocab_is_control(self.vocab, ids[0]) or llama_cpp.llama_vocab_is_eog(self.vocab, ids[0])
-        )
+        if len(ids) != 1:
+            return False
+        token = ids[0]
+        special = llama_cpp.llama_vocab_get_attr(self.vocab, token) & _SPECIAL_ATTRS
+        return bool(special or llama_cpp.llama_vocab_is_eog(self.vocab, token))
 
     def control_token_ids(self, texts: Iterable[str]) -> list[int]:
         return [self.tokenize(t, add_bos=False)[0] for t in texts if self.is_control_token(t)]

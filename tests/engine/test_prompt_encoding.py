@@ -85,3 +85,37 @@ def test_bad_template_file_is_a_plain_error(load, tiny_model, tmp_path, content,
     with pytest.raises(EngineError) as caught:
         load(tiny_model, chat_template_file=str(path))
     assert caught.value.kind == ErrorKind.BAD_REQUEST and said in caught.value.message
+
+
+VOCABS = Path.home() / ".cache/hearth/llama-ref/0.3.36/src/vendor/llama.cpp/models"
+
+
+@pytest.mark.parametrize("vocab, origin, end", [
+    ("llama-bpe", "builtin:llama3", "<|eot_id|>"),
+    ("phi-3", "builtin:phi3", "<|end|>"),
+    ("qwen2", "builtin:chatml", "<|im_end|>"),
+    ("gemma-4", "builtin:gemma4", "<turn|>"),
+    ("command-r", "builtin:command-r", "<|END_OF_TURN_TOKEN|>"),
+    ("gpt-2", "completion", None),
+])
+def test_real_vocabularies_pick_their_family(vocab, origin, end):
+    from app.engine.prompt_encoder import PromptEncoder
+    from app.engine.runtime import _ensure_backend
+
+    path = VOCABS / f"ggml-vocab-{vocab}.gguf"
+    if not path.is_file():
+        pytest.skip(f"llama.cpp's vocab file {path.name} is not here (vendored llama.cpp source)")
+    _ensure_backend()
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+    try:
+        encoder = PromptEncoder(llama_cpp.llama_model_get_vocab(model), None)
+        assert encoder.template.origin == origin
+        if end:
+            (end_id,) = encoder.tokenize(end, add_bos=False)
+            assert end_id in encoder.extra_stops
+        text, tokens = encoder.encode([ChatMessage("user", "Hi")])
+        assert tokens and "Hi" in text
+    finally:
+        llama_cpp.llama_model_free(model)
