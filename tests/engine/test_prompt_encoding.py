@@ -119,3 +119,17 @@ def test_real_vocabularies_pick_their_family(vocab, origin, end):
         assert tokens and "Hi" in text
     finally:
         llama_cpp.llama_model_free(model)
+
+
+THINKING_TEMPLATE = "{% if enable_thinking %}<think>{% else %}no{% endif %}{% for m in messages %}{{ m.content }}{% endfor %}"
+
+
+def test_thinking_modes_are_reported_and_the_switch_reaches_the_template(engine, model_dir):
+    path = write_tiny_model(model_dir / "tiny-thinking.gguf", chat_template=THINKING_TEMPLATE, name="Thinker")
+    info = engine.load(LoadOptions(str(path), n_ctx=256))
+    assert info.thinking_modes == ("on", "off")
+    on = engine.render_prompt([ChatMessage("user", "hello")])
+    off = engine.render_prompt([ChatMessage("user", "hello")], thinking="off")
+    assert on.prompt.endswith("<think>hello") and off.prompt.endswith("nohello")
+    assert engine.count([ChatMessage("user", "hello")], thinking="off").prompt_tokens == off.prompt_tokens
+    assert engine.count([ChatMessage("user", "hello")]).prompt_tokens == on.prompt_tokens
