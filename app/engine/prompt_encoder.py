@@ -66,17 +66,59 @@ class PromptEncoder:
         return self.template.segments(messages, add_generation_prompt=True, thinking=thinking)
 
     def tokenize_segments(self, segments: Sequence[Segment], skip: int = 0, add_bos: bool = False) -> list[int]:
-        """Tokens of the segments' text from character `skip` on: template text with special
-        tokens, message contents as plain text."""
-        tokens: list[int] = []
+        """Tokens of the segments' text from character `skip` on.
+
+        Like llama.cpp's own tokenizer, the text is cut at control tokens and each run of text
+        between them is tokenized as a whole; but only control tokens written by the template
+        count: in message contents they stay plain text.
+        """
+        tokens: list[int] = [llama_cpp.llama_vocab_bos(self.vocab)] if add_bos else []
+        for fragment in self._fragments(segments, skip):
+            if isinstance(fragment, int):
+                tokens.append(fragment)
+            elif fragment:
+                tokens += self.tokenize(fragment, add_bos=False, special=False)
+        return tokens
+
+    def _fragments(self, segments: Sequence[Segment], skip: int) -> list[int | str]:
+        """Control token ids from template text, and the text runs between them."""
+        fragments: list[int | str] = []
+        run: list[str] = []
         for segment in segments:
             text = segment.text
             if skip >= len(text):
                 skip -= len(text)
                 continue
             text, skip = text[skip:], 0
-            tokens += self.tokenize(text, add_bos=add_bos and not tokens, special=segment.special)
-        return tokens
+            if not segment.special:
+                run.append(text)
+                continue
+            pos = 0
+            for token in self.tokenize(text, add_bos=False, special=True):
+                if not llama_cpp.llama_vocab_get_attr(self.vocab, token) & llama_cpp.LLAMA_TOKEN_ATTR_CONTROL:
+                    continue
+                at = text.find(self.token_text(token), pos)
+                if at < 0:
+                    continue
+                run.append(text[pos:at])
+                fragments += ["".join(run), token]
+                run = []
+                pos = at + len(self.token_text(token))
+            run.append(text[pos:])
+        fragments.append("".join(run))
+        return self._strip_around(fragments)
+
+    def _strip_around(self, fragments: list[int | str]) -> list[int | str]:
+        """llama.cpp drops the whitespace beside a control token marked LSTRIP/RSTRIP (Phi-3's)."""
+        for i, fragment in enumerate(fragments):
+            if not isinstance(fragment, int):
+                continue
+            attr = llama_cpp.llama_vocab_get_attr(self.vocab, fragment)
+            if attr & llama_cpp.LLAMA_TOKEN_ATTR_LSTRIP and i > 0 and isinstance(fragments[i - 1], str):
+                fragments[i - 1] = fragments[i - 1].rstrip()
+            if attr & llama_cpp.LLAMA_TOKEN_ATTR_RSTRIP and i + 1 < len(fragments) and isinstance(fragments[i + 1], str):
+                fragments[i + 1] = fragments[i + 1].lstrip()
+        return fragments
 
     def encode_segments(self, segments: Sequence[Segment]) -> tuple[str, list[int]]:
         """The whole prompt from scratch (a BOS is added unless the template wrote one)."""
