@@ -44,7 +44,25 @@ def test_a_bad_template_file_says_why_the_model_did_not_load(qtbot, window, scri
     page = window.chat_page
     path = tmp_path / "bad.jinja"
     path.write_text("{% for %}", encoding="utf-8")
+    load(qtbot, window, scripted_model)
     page.load_settings.template.set_file(str(path))
-    window.open_with_model(str(scripted_model))
+    page.load_model(page.load_settings.options())
     qtbot.waitUntil(lambda: "not valid Jinja" in page.load_settings.status.text(), timeout=30000)
     assert "Could not load the model" in page.load_settings.status.text()
+
+
+def test_the_template_override_is_remembered_per_model(qtbot, make_window, scripted_model, tmp_path):
+    path = tmp_path / "mine.jinja"
+    path.write_text("{% for m in messages %}[{{ m.content }}]{% endfor %}", encoding="utf-8")
+    window = make_window()
+    page = window.chat_page
+    load(qtbot, window, scripted_model)
+    page.load_settings.template.set_file(str(path))
+    with qtbot.waitSignal(page.model_loaded, timeout=30000) as blocker:
+        page.load_model(page.load_settings.options())
+    assert blocker.args[0].chat_template == "file"
+    window.close()
+    again = make_window()
+    assert again.settings.chat_template_files == {str(scripted_model): str(path)}
+    assert load(qtbot, again, scripted_model).chat_template == "file"  # opening that model again uses it
+    assert again.chat_page.load_settings.template.file() == str(path)

@@ -118,6 +118,7 @@ class LoadSettings(QWidget):
         form.addRow("CPU threads", self.threads)
         form.addRow("", self.mmap)
         self.template = TemplatePicker()
+        self._template_files: dict[str, str] = {}
         form.addRow("Chat template", self.template)
         self.details.setVisible(False)
         layout = QVBoxLayout(self)
@@ -185,6 +186,7 @@ class LoadSettings(QWidget):
         model = self.current_model()
         if model is None:
             return
+        self.template.set_file(self._template_files.get(str(model.path), ""))
         trained = model.info.context_length or 131072
         self.ctx.setMaximum(max(trained, 256))
         self.gpu.setRange(0, model.info.n_layers + 1)
@@ -220,6 +222,8 @@ class LoadSettings(QWidget):
         self.batch.setValue(settings.n_batch)
         self.threads.setValue(settings.n_threads)
         self.mmap.setChecked(settings.use_mmap)
+        self._template_files = {str(k): str(v) for k, v in settings.chat_template_files.items()}
+        self.template.set_file(self._template_files.get(self.current_path(), ""))
 
     def store_values(self, settings) -> None:
         settings.n_ctx = self.ctx.value()
@@ -229,6 +233,13 @@ class LoadSettings(QWidget):
         settings.n_batch = self.batch.value()
         settings.n_threads = self.threads.value()
         settings.use_mmap = self.mmap.isChecked()
+        path = self.current_path()
+        if path:  # the template override is remembered per model
+            if self.template.file():
+                self._template_files[path] = self.template.file()
+            else:
+                self._template_files.pop(path, None)
+        settings.chat_template_files = dict(self._template_files)
 
     def options(self, path: str | None = None) -> LoadOptions:
         if self.gpu_backend == "none":
