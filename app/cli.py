@@ -67,10 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="switch a reasoning model's thinking on or off (low/medium/high: gpt-oss effort); "
                            "thinking is printed before the answer, each line prefixed with '> ' "
                            "(dimmed on a terminal)")
+    chat.add_argument("--chat-template-file", default="", help="a .jinja chat template used instead of the model's")
 
-    from app import cli_hub
+    from app import cli_hub, cli_prompt
 
     cli_hub.add_commands(sub)
+    cli_prompt.add_command(sub)
     from app import cli_remote
 
     cli_remote.add_serve_command(sub)
@@ -114,6 +116,7 @@ def run_chat(args: argparse.Namespace) -> int:
         path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
         flash_attn={"auto": None, "on": True, "off": False}[args.flash_attn], n_threads=args.threads,
         n_batch=args.batch, kv_cache_type=args.kv_cache, use_mmap=not args.no_mmap,
+        chat_template_file=args.chat_template_file,
     )
     with engine:
         try:

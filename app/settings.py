@@ -23,6 +23,7 @@ class Settings:
     n_batch: int = 512
     n_threads: int = 0  # 0: let the engine pick
     use_mmap: bool = True
+    chat_template_files: dict[str, str] = field(default_factory=dict)  # model path -> .jinja override
     selected_chat: int = 0
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     splitter_state: str = ""

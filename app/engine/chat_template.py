@@ -1,16 +1,24 @@
-"""Render a conversation with the model's own GGUF chat template (Jinja).
+"""Render a conversation with a chat template (Jinja) the way llama.cpp does.
 
-A model without `tokenizer.chat_template` gets a ChatML default, and the
-caller is told which one was used.
+llama.cpp's behaviour matched here: loop controls (`{% break %}`), the transformers
+`{% generation %}` block, `raise_exception`, `strftime_now` and today's `date_string`,
+`enable_thinking` true unless told otherwise, and a system message merged into the first
+user turn ("SYSTEM\\nUSER") when the template refuses the system role.
+
+`segments()` gives the rendered prompt as pieces, each marked as template text (special
+tokens allowed) or message content (plain text), so user text never becomes control tokens.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import jinja2
+import jinja2.meta
+from jinja2 import nodes
+from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.engine.protocol import ChatMessage
@@ -22,17 +30,46 @@ DEFAULT_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 
+THINKING_CHOICES = ("default", "on", "off", "low", "medium", "high")
+_PROBE = "\ue000hearth-system-probe\ue001"
+
 
 class TemplateError(ValueError):
-    """The model's chat template could not render this conversation."""
+    """The chat template could not render this conversation."""
+
+
+class GenerationBlock(Extension):
+    """`{% generation %}…{% endgeneration %}` (a transformers tag): renders its body."""
+
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return nodes.Scope(body, lineno=lineno)
+
+
+class _EmptyUndefined(jinja2.Undefined):
+    """llama.cpp's Jinja treats an unset name (`tools`, `functions`…) as empty, also in `+`."""
+
+    def __add__(self, other):
+        return other
+
+    __radd__ = __add__
 
 
 def _raise_exception(message: str) -> None:
-    raise TemplateError(f"the model's chat template refused the conversation: {message}")
+    raise TemplateError(f"the chat template refused the conversation: {message}")
 
 
-def _strftime_now(fmt: str) -> str:
-    return datetime.datetime.now().strftime(fmt)
+def _placeholder(index: int) -> str:
+    return f"\ue000{index}\ue001"
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    special: bool  # True: template text, tokenized with special-token parsing
 
 
 @dataclass
@@ -40,16 +77,25 @@ class ChatTemplate:
     source: str
     bos_token: str = ""
     eos_token: str = ""
-    origin: str = "gguf"  # "gguf" or "default"
+    origin: str = "gguf"  # "gguf", "file", "builtin:NAME", "completion" or "default"
+    clock: Callable[[], datetime.datetime] = field(default=datetime.datetime.now, repr=False)
 
     def __post_init__(self) -> None:
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, loader=jinja2.BaseLoader())
+        env = ImmutableSandboxedEnvironment(
+            trim_blocks=True,
+            lstrip_blocks=True,
+            loader=jinja2.BaseLoader(),
+            undefined=_EmptyUndefined,
+            extensions=["jinja2.ext.loopcontrols", GenerationBlock],
+        )
         env.globals["raise_exception"] = _raise_exception
-        env.globals["strftime_now"] = _strftime_now
+        env.globals["strftime_now"] = lambda fmt: self.clock().strftime(fmt)
         try:
             self._template = env.from_string(self.source)
         except jinja2.TemplateError as exc:
-            raise TemplateError(f"the model's chat template is not valid Jinja: {exc}") from exc
+            raise TemplateError(f"the chat template is not valid Jinja: {exc}") from exc
+        self.thinking_modes = _thinking_modes(self.source)
+        self.supports_system = self._probe_system_role()
 
     @classmethod
     def for_model(cls, gguf_template: str | None, bos_token: str, eos_token: str) -> "ChatTemplate":
@@ -60,16 +106,123 @@ class ChatTemplate:
                 pass  # an unusable template falls back to the default, and says so via origin
         return cls(DEFAULT_TEMPLATE, bos_token, eos_token, "default")
 
-    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> str:
-        payload = [{"role": m.role, "content": m.content} for m in messages]
+    def _probe_system_role(self) -> bool:
+        # llama.cpp's test: does a system message's text come out of the template?
+        probe = [{"role": "system", "content": _PROBE}, {"role": "user", "content": "Hi"}]
         try:
-            return self._template.render(
-                messages=payload,
-                bos_token=self.bos_token,
-                eos_token=self.eos_token,
-                add_generation_prompt=add_generation_prompt,
-            )
+            return _PROBE in self._render_dicts(probe, {}, True)
+        except Exception:
+            return False
+
+    def kwargs_for(self, thinking: str) -> dict:
+        if thinking in ("on", "off"):
+            return {"enable_thinking": thinking == "on"}
+        if thinking in ("low", "medium", "high"):
+            return {"reasoning_effort": thinking}
+        return {}
+
+    def _render_dicts(self, payload: list[dict], kwargs: dict, add_generation_prompt: bool) -> str:
+        now = self.clock()
+        context = {
+            "messages": payload,
+            "bos_token": self.bos_token,
+            "eos_token": self.eos_token,
+            "add_generation_prompt": add_generation_prompt,
+            "enable_thinking": True,
+            "date_string": now.strftime("%d %b %Y"),
+            "datetime": now.strftime("%b %d %Y"),  # llama.cpp's extra context, e.g. firefunction v2
+            # tools, functions, documents, custom_tools: left unset, as llama.cpp does without tools
+        }
+        context.update(kwargs)
+        return self._template.render(**context)
+
+    def _payload(self, messages: Sequence[ChatMessage], contents: Sequence[str]) -> list[dict]:
+        payload = []
+        for message, content in zip(messages, contents):
+            item = {"role": message.role, "content": content}
+            if message.reasoning:
+                item["reasoning_content"] = message.reasoning
+            payload.append(item)
+        if not self.supports_system and len(payload) > 0 and payload[0]["role"] == "system":
+            first = payload.pop(0)
+            if payload:  # llama.cpp: system text, a newline, then the first message's text
+                payload[0] = {**payload[0], "content": first["content"] + "\n" + payload[0]["content"]}
+        return payload
+
+    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True,
+               thinking: str = "default") -> str:
+        return self._render(messages, [m.content for m in messages], add_generation_prompt, thinking)
+
+    def _render(self, messages, contents, add_generation_prompt, thinking) -> str:
+        try:
+            return self._render_dicts(self._payload(messages, contents), self.kwargs_for(thinking),
+                                      add_generation_prompt)
         except TemplateError:
             raise
         except Exception as exc:  # a template bug must not take the engine down
-            raise TemplateError(f"the model's chat template failed: {exc}") from exc
+            raise TemplateError(f"the chat template failed: {exc}") from exc
+
+    def segments(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True,
+                 thinking: str = "default") -> list[Segment]:
+        """The rendered prompt split into template text and message contents (same text as render)."""
+        text = self.render(messages, add_generation_prompt, thinking)
+        contents = [m.content for m in messages]
+        marked = self._render(messages, [_placeholder(i) for i in range(len(messages))],
+                              add_generation_prompt, thinking)
+        pieces = _split_on_placeholders(marked, contents)
+        if pieces is not None and "".join(p.text for p in pieces) == text:
+            return pieces
+        return _split_by_search(text, contents)
+
+
+def _split_on_placeholders(marked: str, contents: Sequence[str]) -> list[Segment] | None:
+    pieces: list[Segment] = []
+    rest = marked
+    while "\ue000" in rest:
+        start = rest.index("\ue000")
+        end = rest.find("\ue001", start)
+        if end < 0:
+            return None
+        label = rest[start + 1 : end]
+        if not label.isdigit() or int(label) >= len(contents):
+            return None  # the template changed a placeholder: fall back to searching
+        if start:
+            pieces.append(Segment(rest[:start], True))
+        pieces.append(Segment(contents[int(label)], False))
+        rest = rest[end + 1 :]
+    if rest:
+        pieces.append(Segment(rest, True))
+    return [p for p in pieces if p.text]
+
+
+def _split_by_search(text: str, contents: Sequence[str]) -> list[Segment]:
+    """Fallback for templates that rewrite contents: find each content in order."""
+    pieces: list[Segment] = []
+    cursor = 0
+    for content in contents:
+        for candidate in (content, content.strip()):
+            at = text.find(candidate, cursor) if candidate else -1
+            if at >= 0:
+                if at > cursor:
+                    pieces.append(Segment(text[cursor:at], True))
+                pieces.append(Segment(candidate, False))
+                cursor = at + len(candidate)
+                break
+    if cursor < len(text):
+        pieces.append(Segment(text[cursor:], True))
+    return pieces
+
+
+def _thinking_modes(source: str) -> tuple[str, ...]:
+    """Which thinking switch the template reads, found from the names it uses."""
+    try:
+        names = jinja2.meta.find_undeclared_variables(
+            jinja2.Environment(extensions=["jinja2.ext.loopcontrols", GenerationBlock]).parse(source)
+        )
+    except jinja2.TemplateError:
+        return ()
+    if "reasoning_effort" in names:
+        return ("low", "medium", "high")
+    if "enable_thinking" in names:
+        return ("on", "off")
+    return ()

@@ -290,6 +290,25 @@ class EngineClient:
             raise EngineError(event.kind, event.message)
         return event.result
 
+    def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
+                      timeout: float | None = 30.0) -> p.Rendered:
+        """The exact prompt text (special tokens included) and its token count."""
+        self._ensure_model()
+        request_id, events = self._send(lambda i: p.RenderPrompt(i, tuple(messages), thinking))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                event = self._next_event(request_id, events)
+                if isinstance(event, (p.Rendered, p.Error)):
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    raise EngineError(ErrorKind.INTERNAL, "the engine did not render the prompt in time")
+        finally:
+            self._done(request_id)
+        if isinstance(event, p.Error):
+            raise EngineError(event.kind, event.message)
+        return event
+
     def cancel(self) -> None:
         """Stop the reply being generated (within one token)."""
         with self._lock:

@@ -66,6 +66,7 @@ class LoadOptions:
     n_batch: int = 512
     kv_cache_type: str = "f16"  # f16, q8_0 or q4_0
     use_mmap: bool = True
+    chat_template_file: str = ""  # a .jinja file that replaces the model's own template
 
 
 ALL_LAYERS = -1
@@ -108,6 +109,13 @@ class Count:
 
 
 @dataclass(frozen=True)
+class RenderPrompt:
+    id: int
+    messages: tuple[ChatMessage, ...]
+    thinking: str = "default"
+
+
+@dataclass(frozen=True)
 class Cancel:
     id: int  # the id of the request to cancel
 
@@ -122,7 +130,7 @@ class Shutdown:
     id: int = 0
 
 
-Request = Load | Chat | Complete | Count | Cancel | Unload | Shutdown
+Request = Load | Chat | Complete | Count | RenderPrompt | Cancel | Unload | Shutdown
 
 # ---------------------------------------------------------------- events
 
@@ -139,7 +147,7 @@ class ModelInfo:
     n_layers: int
     n_gpu_layers: int
     n_vocab: int
-    chat_template: str  # "gguf" or "default"
+    chat_template: str  # "gguf", "file", "builtin:NAME", "completion" or "default"
     flash_attn: bool | None  # as requested: None is llama.cpp's automatic choice
     load_seconds: float
     gpu_backend: str = "none"
@@ -217,6 +225,14 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    id: int
+    prompt: str  # the exact text the model is given, special tokens included
+    prompt_tokens: int
+    chat_template: str
+
+
+@dataclass(frozen=True)
 class Unloaded:
     id: int
 
@@ -236,7 +252,7 @@ class Error:
     partial: str = ""  # the reply streamed before the failure (a remote stream cut mid-reply)
 
 
-Event = Progress | Loaded | Token | Counted | Done | Unloaded | Heartbeat | Error
+Event = Progress | Loaded | Token | Counted | Done | Rendered | Unloaded | Heartbeat | Error
 
 
 class EngineError(Exception):

@@ -24,7 +24,7 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
-from app.engine.chat_template import ChatTemplate
+from app.engine.prompt_encoder import PromptEncoder
 from app.engine.offload import resolve_gpu_layers
 from app.engine.protocol import (
     ChatMessage,
@@ -184,10 +184,6 @@ class LoadedModel:
         self._no_abort = llama_cpp.ggml_abort_callback()
         self._piece_buf = ctypes.create_string_buffer(256)
 
-        self.bos_id = llama_cpp.llama_vocab_bos(self.vocab)
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
-        bos_text = self._token_text(self.bos_id)
-        eos_text = self._token_text(llama_cpp.llama_vocab_eos(self.vocab))
         if gguf is not None:
             template_text, name, arch = gguf.chat_template, gguf.display_name, gguf.architecture
         else:
@@ -195,9 +191,15 @@ class LoadedModel:
             template_text = raw.decode("utf-8", errors="replace") if raw else ""
             name = self._meta("general.name") or Path(options.path).stem
             arch = self._meta("general.architecture")
-        self.template = ChatTemplate.for_model(template_text, bos_text, eos_text)
-        if template_text and self.template.origin == "default":
-            notice.append("the model's chat template could not be used; a default one is used instead")
+        try:
+            self.encoder = PromptEncoder(self.vocab, template_text, options.chat_template_file)
+        except EngineError:
+            self.close()
+            raise
+        self.template = self.encoder.template
+        self.extra_stops = self.encoder.extra_stops
+        if self.encoder.notice:
+            notice.append(self.encoder.notice)
 
         # KV cache bookkeeping: the token ids now in the cache, and the text+tokens of the last
         # prompt plus reply, so the next turn can reuse the generated ids instead of re-tokenizing.
@@ -228,6 +230,7 @@ class LoadedModel:
             n_batch=llama_cpp.llama_n_batch(ctx),
             kv_cache_type=kv_name,
             use_mmap=options.use_mmap,
+            thinking_modes=self.template.thinking_modes,
         )
 
     # ------------------------------------------------------------ loading
@@ -281,52 +284,40 @@ class LoadedModel:
 
     # ------------------------------------------------------------ tokens
 
-    def _token_text(self, token: int) -> str:
-        if token < 0:
-            return ""
-        raw = llama_cpp.llama_vocab_get_text(self.vocab, token)
-        return raw.decode("utf-8", errors="replace") if raw else ""
+    def tokenize(self, text: str, add_bos: bool, special: bool = True) -> list[int]:
+        return self.encoder.tokenize(text, add_bos, special)
 
-    def tokenize(self, text: str, add_bos: bool) -> list[int]:
-        data = text.encode("utf-8")
-        capacity = len(data) + 8
-        buf = (llama_cpp.llama_token * capacity)()
-        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, True)
-        if n < 0:
-            capacity = -n
-            buf = (llama_cpp.llama_token * capacity)()
-            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buf, capacity, add_bos, True)
-        return list(buf[:n])
+    def render(self, messages: Sequence[ChatMessage], thinking: str = "default") -> str:
+        return self.template.render(messages, add_generation_prompt=True, thinking=thinking)
 
-    def render(self, messages: Sequence[ChatMessage]) -> str:
-        return self.template.render(messages, add_generation_prompt=True)
-
-    def encode(self, messages: Sequence[ChatMessage]) -> tuple[str, list[int]]:
+    def encode(self, messages: Sequence[ChatMessage], thinking: str = "default") -> tuple[str, list[int]]:
         """The rendered prompt and the exact token ids the model will see for it.
 
+        Message contents are tokenized as plain text and only the template's own text with
+        special-token parsing, so text a user types never becomes a control token.
         The last answer is remembered: a chat request first counts its messages for the
         overflow policy, then evaluates the same messages, and should render and
         tokenize them once.
         """
-        key = tuple(messages)
+        key = (tuple(messages), thinking)
         last = self._last
         memo = self._memo
         if memo is not None and memo[0] == key and memo[1] is last:
             return memo[2], memo[3]
-        text = self.render(key)
+        segments = self.encoder.segments(key[0], thinking)
+        text = "".join(segment.text for segment in segments)
         last_text, last_tokens = last
         if last_text and text.startswith(last_text):
             # Reuse the ids of the previous prompt and reply: re-tokenizing a reply need not
             # give back the ids the model generated, and those are what the KV cache holds.
-            tokens = last_tokens + self.tokenize(text[len(last_text):], add_bos=False)
+            tokens = last_tokens + self.encoder.tokenize_segments(segments, len(last_text))
         else:
-            add_bos = self.add_bos and not (self.template.bos_token and text.startswith(self.template.bos_token))
-            tokens = self.tokenize(text, add_bos=add_bos)
+            text, tokens = self.encoder.encode_segments(segments)
         self._memo = (key, last, text, tokens)  # one assignment: the count thread reads it too
         return text, tokens
 
-    def count(self, messages: Sequence[ChatMessage]) -> int:
-        return len(self.encode(messages)[1])
+    def count(self, messages: Sequence[ChatMessage], thinking: str = "default") -> int:
+        return len(self.encode(messages, thinking)[1])
 
     # ------------------------------------------------------------ generation
 
@@ -405,16 +396,17 @@ class LoadedModel:
         messages: Sequence[ChatMessage],
         sampling: SamplingParams,
         on_text: Callable[[str, int], None],
+        thinking: str = "default",
     ) -> Generated:
         """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
         t0 = time.perf_counter()
-        text_prompt, tokens = self.encode(messages)
+        text_prompt, tokens = self.encode(messages, thinking)
         return self._generate(text_prompt, tokens, sampling, on_text, t0)
 
     def complete(self, prompt: str, sampling: SamplingParams, on_text: Callable[[str, int], None]) -> Generated:
         """Continue a raw text prompt (no chat template), tokenized as given (BOS if the model wants one)."""
         t0 = time.perf_counter()
-        tokens = self.tokenize(prompt, add_bos=self.add_bos)
+        tokens = self.tokenize(prompt, add_bos=self.encoder.add_bos)
         if not tokens:
             raise EngineError(ErrorKind.BAD_REQUEST, "the prompt is empty")
         return self._generate(prompt, tokens, sampling, on_text, t0)
@@ -473,6 +465,7 @@ class LoadedModel:
         ctx, vocab, buf = self.ctx, self.vocab, self._piece_buf
         pick = self._argmax_picker() if sampler is None else self._sampler_picker(sampler)
         is_eog = llama_cpp.llama_vocab_is_eog
+        extra_stops = self.extra_stops  # the template's end-of-turn markers
         to_piece = llama_cpp.llama_token_to_piece
         decode = llama_cpp.llama_decode
         string_at = ctypes.string_at
@@ -496,7 +489,7 @@ class LoadedModel:
             t_last = clock()
             if not generated:
                 t_first = t_last
-            if is_eog(vocab, token):
+            if is_eog(vocab, token) or token in extra_stops:
                 reason = StopReason.EOS
                 break
             generated.append(token)

@@ -6,6 +6,8 @@ generation between two tokens and Count is answered even while a reply streams.
 
 from __future__ import annotations
 
+import functools
+
 import queue
 import threading
 import time
@@ -103,7 +105,8 @@ class Worker:
                 messages = list(request.messages)
                 if request.draft:
                     messages.append(p.ChatMessage("user", request.draft))
-                budget = fit_messages(messages, model.count, model.n_ctx, request.overflow, request.max_tokens)
+                count = functools.partial(model.count, thinking=request.thinking)
+                budget = fit_messages(messages, count, model.n_ctx, request.overflow, request.max_tokens)
                 result = p.CountResult(
                     prompt_tokens=budget.prompt_tokens,
                     n_ctx=model.n_ctx,
@@ -157,6 +160,8 @@ class Worker:
                 self.chat(request)
             elif isinstance(request, p.Complete):
                 self.complete(request)
+            elif isinstance(request, p.RenderPrompt):
+                self.render_prompt(request)
             elif isinstance(request, p.Unload):
                 self.unload()
                 self.send(p.Unloaded(request.id))
@@ -166,6 +171,16 @@ class Worker:
             self.send(p.Error(request.id, ErrorKind.OUT_OF_MEMORY, "the engine ran out of memory"))
         except Exception as exc:  # never let one request take the engine down
             self.send(p.Error(request.id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
+
+    def render_prompt(self, request: p.RenderPrompt) -> None:
+        model = self.model
+        if model is None:
+            raise EngineError(ErrorKind.NO_MODEL, "no model is loaded: choose a model first")
+        try:
+            text, tokens = model.encode(request.messages, request.thinking)
+        except ValueError as exc:
+            raise EngineError(ErrorKind.BAD_REQUEST, str(exc)) from exc
+        self.send(p.Rendered(request.id, text, len(tokens), model.template.origin))
 
     def unload(self) -> None:
         with self.model_lock:
@@ -194,12 +209,13 @@ class Worker:
             raise EngineError(ErrorKind.NO_MODEL, "no model is loaded: choose a model first")
         self.current_chat = request.id
         sampling = request.sampling.validated()
-        budget = fit_messages(request.messages, model.count, model.n_ctx, request.overflow, sampling.max_tokens)
+        count = functools.partial(model.count, thinking=request.thinking)
+        budget = fit_messages(request.messages, count, model.n_ctx, request.overflow, sampling.max_tokens)
         if not budget.fits:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
-        prompt, _ = model.encode(budget.messages)  # remembered: generate() renders it once
+        prompt, _ = model.encode(budget.messages, request.thinking)  # remembered: generate() renders it once
         self.stream(request.id, sampling, ReasoningParser(prompt),
-                    lambda on_text: model.generate(budget.messages, sampling, on_text),
+                    lambda on_text: model.generate(budget.messages, sampling, on_text, thinking=request.thinking),
                     budget.dropped_messages, budget.truncated)
 
     def complete(self, request: p.Complete) -> None:

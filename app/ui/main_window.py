@@ -155,6 +155,10 @@ class MainWindow(QMainWindow):
         focus.setShortcut(QKeySequence("Ctrl+L"))
         focus.triggered.connect(lambda: self.chat_page.composer.edit.setFocus())
         chat_menu.addAction(focus)
+        self.show_prompt_action = QAction("Show prompt", self)
+        self.show_prompt_action.setToolTip("The exact text the model is given for this chat, special tokens included")
+        self.show_prompt_action.triggered.connect(lambda: self.chat_page.show_prompt())
+        chat_menu.addAction(self.show_prompt_action)
 
     # ------------------------------------------------------------ chats
 

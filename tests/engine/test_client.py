@@ -169,10 +169,10 @@ def test_generation_reaching_the_context_limit_stops_with_context_full(engine, t
     assert done.stats.prompt_tokens + done.stats.completion_tokens >= n_ctx
 
 
-def test_model_without_template_uses_the_default(engine, no_template_model):
+def test_model_without_template_gets_the_builtin_matching_its_chat_tokens(engine, no_template_model):
     info = engine.load(LoadOptions(str(no_template_model), n_ctx=256))
-    assert info.chat_template == "default"
-    assert engine.count(user("Hello")).chat_template == "default"
+    assert info.chat_template == "builtin:chatml"
+    assert engine.count(user("Hello")).chat_template == "builtin:chatml"
     _, done = run(engine, user("Hello"))
     assert isinstance(done, Done)
 

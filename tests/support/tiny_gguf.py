@@ -16,6 +16,7 @@ becomes `<think> the user chat</think> Hello world`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,13 +36,13 @@ SCRIPT = ["<0x0A>", "▁Hello", "▁world", "</s>"]
 THINKING_SCRIPT = ["<0x0A>", "<think>", "▁the", "▁user", "▁chat", "</think>", "▁Hello", "▁world", "</s>"]
 
 
-def build_vocab(thinking: bool = False) -> tuple[list[str], list[float], list[int]]:
+def build_vocab(thinking: bool = False, control: Sequence[str] = CONTROL) -> tuple[list[str], list[float], list[int]]:
     tokens = ["<unk>", "<s>", "</s>"]
     types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL]
     tokens += [f"<0x{b:02X}>" for b in range(256)]
     types += [TokenType.BYTE] * 256
-    tokens += CONTROL
-    types += [TokenType.CONTROL] * len(CONTROL)
+    tokens += list(control)
+    types += [TokenType.CONTROL] * len(control)
     if thinking:
         tokens += THINK_TOKENS
         types += [TokenType.USER_DEFINED] * len(THINK_TOKENS)
@@ -78,11 +79,12 @@ def write_tiny_model(
     name: str = "Tiny Test Model",
     split_max_tensors: int = 0,
     thinking: bool = False,
+    control_tokens: Sequence[str] = CONTROL,
 ) -> Path:
     """Write a tiny model and return the path of its (first) file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    tokens, scores, types = build_vocab(thinking)
+    tokens, scores, types = build_vocab(thinking, control_tokens)
     vocab = {t: i for i, t in enumerate(tokens)}
     n_vocab = len(tokens)
     head_dim = n_embd // n_head
@@ -126,7 +128,8 @@ def write_tiny_model(
     else:
         output = rand(n_vocab, n_embd, scale=0.5)
         for stop in ("</s>", "<|im_end|>"):
-            output[vocab[stop]] = 0.0  # random replies never end by themselves: tests choose the stop
+            if stop in vocab:
+                output[vocab[stop]] = 0.0  # random replies never end by themselves: tests choose the stop
         out_scale = 1.0
     writer.add_tensor("output.weight", output)
     kv_dim = head_dim * n_head_kv

@@ -309,9 +309,11 @@ class ChatPage(QWidget):
         self.engine.load(options)
 
     def _on_loaded(self, info: ModelInfo) -> None:
+        from app.ui.chat.prompt_dialog import describe_template
+
         self._loading = False
         where = f"{info.n_gpu_layers} of {info.n_layers + 1} layers on GPU" if info.n_gpu_layers else "CPU"
-        template = "its own chat template" if info.chat_template == "gguf" else "a default chat template (none in file)"
+        template = describe_template(info.chat_template)
         text = f"{info.name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
         if info.notice:
             text += f"\nNote: {info.notice}"
@@ -328,6 +330,11 @@ class ChatPage(QWidget):
         self.meter.clear("No model loaded")
 
     # ------------------------------------------------------------ counting
+
+    def show_prompt(self, on_shown=None) -> None:
+        from app.ui.chat.prompt_dialog import show_prompt
+
+        show_prompt(self, self.engine.client, self.history(), on_shown)
 
     def history(self) -> list[ChatMessage]:
         messages = []

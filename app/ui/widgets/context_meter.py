@@ -61,7 +61,9 @@ class ContextMeter(QWidget):
         if result.truncated:
             notes.append("The newest message will be cut in the middle to fit.")
         if result.chat_template == "default":
-            notes.append("This model has no chat template; a default (ChatML) one is used.")
+            notes.append("This model's chat template could not be used; a default (ChatML) one is used.")
+        elif result.chat_template == "completion":
+            notes.append("Base model: it continues text rather than answering questions.")
         self.warning.setText(" ".join(notes))
         self._show()
 

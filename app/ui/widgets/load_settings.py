@@ -22,6 +22,7 @@ from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
 from app.ui.plain_text import as_html
+from app.ui.widgets.template_picker import TemplatePicker
 
 NO_BACKEND_TIP = (
     "The installed llama.cpp has no GPU backend, so everything runs on the CPU. "
@@ -120,6 +121,9 @@ class LoadSettings(QWidget):
         form.addRow("Batch size", self.batch)
         form.addRow("CPU threads", self.threads)
         form.addRow("", self.mmap)
+        self.template = TemplatePicker()
+        self._template_files: dict[str, str] = {}
+        form.addRow("Chat template", self.template)
         self.details.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -186,6 +190,7 @@ class LoadSettings(QWidget):
         model = self.current_model()
         if model is None:
             return
+        self.template.set_file(self._template_files.get(str(model.path), ""))
         trained = model.info.context_length or 131072
         self.ctx.setMaximum(max(trained, 256))
         self.gpu.setRange(0, model.info.n_layers + 1)
@@ -221,6 +226,8 @@ class LoadSettings(QWidget):
         self.batch.setValue(settings.n_batch)
         self.threads.setValue(settings.n_threads)
         self.mmap.setChecked(settings.use_mmap)
+        self._template_files = {str(k): str(v) for k, v in settings.chat_template_files.items()}
+        self.template.set_file(self._template_files.get(self.current_path(), ""))
 
     def store_values(self, settings) -> None:
         settings.n_ctx = self.ctx.value()
@@ -230,6 +237,13 @@ class LoadSettings(QWidget):
         settings.n_batch = self.batch.value()
         settings.n_threads = self.threads.value()
         settings.use_mmap = self.mmap.isChecked()
+        path = self.current_path()
+        if path:  # the template override is remembered per model
+            if self.template.file():
+                self._template_files[path] = self.template.file()
+            else:
+                self._template_files.pop(path, None)
+        settings.chat_template_files = dict(self._template_files)
 
     def options(self, path: str | None = None) -> LoadOptions:
         if self.gpu_backend == "none":
@@ -239,7 +253,7 @@ class LoadSettings(QWidget):
         return LoadOptions(path=path or self.current_path(), n_ctx=self.ctx.value(), n_gpu_layers=gpu_layers,
                            flash_attn=self.flash.currentData(), n_threads=self.threads.value(),
                            n_batch=self.batch.value(), kv_cache_type=self.kv_cache.currentData(),
-                           use_mmap=self.mmap.isChecked())
+                           use_mmap=self.mmap.isChecked(), chat_template_file=self.template.file())
 
     def gpu_setting(self) -> int:
         """AUTO_LAYERS when automatic, else the chosen layer count."""

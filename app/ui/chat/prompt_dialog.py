@@ -1,0 +1,65 @@
+"""Show prompt: the exact text the model is given for this chat, special tokens included.
+
+The engine renders and counts it (never the GUI thread); the dialog only shows the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
+
+from app.engine.protocol import ChatMessage, EngineError, Rendered
+from app.ui.services import run_task
+
+
+def describe_template(origin: str) -> str:
+    """ModelInfo.chat_template in words."""
+    if origin == "gguf":
+        return "its own chat template"
+    if origin == "file":
+        return "the chat template file you chose"
+    if origin.startswith("builtin:"):
+        return f"a built-in {origin.split(':', 1)[1]} chat template (none in file)"
+    if origin == "completion":
+        return "plain text completion (base model, no chat template)"
+    return "a default ChatML chat template"
+
+
+class PromptDialog(QDialog):
+    def __init__(self, rendered: Rendered, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Prompt the model is given")
+        self.resize(760, 560)
+        summary = QLabel(f"{rendered.prompt_tokens} tokens · template: {rendered.chat_template}")
+        summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.text = QPlainTextEdit(rendered.prompt)
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setAccessibleName("Prompt text")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(summary)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)
+
+
+def show_prompt(parent: QWidget, client, messages: Sequence[ChatMessage], on_shown=None) -> None:
+    """Render `messages` in the engine off the GUI thread, then show the dialog."""
+    messages = tuple(messages)
+
+    def done(result: Rendered | None, error: Exception | None) -> None:
+        if error is not None:
+            text = error.message if isinstance(error, EngineError) else str(error)
+            QMessageBox.warning(parent, "Show prompt", f"The prompt could not be rendered: {text}")
+            return
+        dialog = PromptDialog(result, parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        if on_shown is not None:
+            on_shown(dialog)
+
+    run_task(lambda: client.render_prompt(messages), done)
