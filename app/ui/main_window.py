@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self._library_seen = False
         self._scanning = False
         self._rescan = False  # a rescan was asked for while one ran
+        self._closed = False
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)
 
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
         run_task(lambda: scan_library(extra, progress), self._on_library)
 
     def _on_cached_library(self, models, error) -> None:
+        if self._closed:
+            return
         if error is None and models and not self._library_seen:
             self._show_models(models)
 
@@ -277,6 +280,8 @@ class MainWindow(QMainWindow):
 
     def _on_library(self, models, error) -> None:
         self._scanning = False
+        if self._closed:
+            return
         if self._rescan:
             self.refresh_library()
         if error is not None:
@@ -297,6 +302,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _open_model_read(self, path: str, info, error) -> None:
+        if self._closed:
+            return
         if error is not None:
             reason = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"{type(error).__name__}: {error}"
             QMessageBox.warning(self, "Cannot open model", as_html(reason))
@@ -354,6 +361,7 @@ class MainWindow(QMainWindow):
         if not self.store.retry() and not self._quit_without_saving():
             event.ignore()
             return
+        self._closed = True  # background jobs that finish from now on find a closed store: they stop
         self.closing.emit()
         self._save_settings()
         if hasattr(self, "api_server"):

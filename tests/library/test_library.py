@@ -25,12 +25,12 @@ def test_broken_files_are_named_plainly(broken_models, name, kind):
 
 
 def test_scan_finds_our_folder_the_hf_cache_and_added_folders(tiny_model, scripted_model, tmp_path, broken_models):
-    from huggingface_hub import constants
+    from app.library.library import hf_cache_dir
 
     ours = paths.models_dir() / "pub" / "repo" / "ours.gguf"
     ours.parent.mkdir(parents=True)
     shutil.copy(tiny_model, ours)
-    cached = shutil.copy(scripted_model, _hf_snapshot(constants.HF_HUB_CACHE) / "cached.gguf")
+    cached = shutil.copy(scripted_model, _hf_snapshot(str(hf_cache_dir())) / "cached.gguf")
     extra = tmp_path / "extra"
     extra.mkdir()
     shutil.copy(tiny_model, extra / "extra.gguf")
@@ -40,7 +40,7 @@ def test_scan_finds_our_folder_the_hf_cache_and_added_folders(tiny_model, script
     assert found["cached.gguf"].source == "hf-cache" and str(cached).endswith("cached.gguf")
     assert found["extra.gguf"].source == "folder"
     assert found["broken.gguf"].info is None and "incomplete" in found["broken.gguf"].problem
-    shutil.rmtree(_hf_snapshot(constants.HF_HUB_CACHE).parents[2])
+    shutil.rmtree(_hf_snapshot(str(hf_cache_dir())).parents[2])
 
 
 def _hf_snapshot(cache):
