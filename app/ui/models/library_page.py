@@ -68,7 +68,9 @@ class LibraryPage(QWidget):
             i = m.info
             where = {"hearth": "Hearth", "hf-cache": "Hugging Face cache", "folder": str(m.path.parent)}[m.source]
             parts = f" ({len(i.shard_paths)} parts)" if len(i.shard_paths) > 1 else ""
-            demo = f" — {demo_model.LABEL} (licence {demo_model.LICENSE})" if demo_model.is_demo(m.path) else ""
+            demo = ""
+            if demo_model.is_demo(m.path):  # a short mark in the name; the whole label where there is room
+                demo, where = " · demo", f"Hearth · {demo_model.LABEL} · licence {demo_model.LICENSE}"
             rows.append(([i.display_name + parts + demo, i.architecture, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
                           "yes" if i.has_chat_template else "no (default used)", where], m))
@@ -76,8 +78,11 @@ class LibraryPage(QWidget):
         if not rows:
             self.message.setText("No models yet. Get one from Discover, or drop a .gguf file here to import it.")
         else:
+            demo = " The demo model is a 135M model for trying Hearth, not for real answers (licence " \
+                f"{demo_model.LICENSE}); better ones are in Discover." if any(
+                    demo_model.is_demo(m.path) for m in models) else ""
             self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
-                                 "Drop a .gguf file here to import it.")
+                                 f"Drop a .gguf file here to import it.{demo}")
         problem = demo_model.install_problem()  # one small file read
         if problem:
             self.message.setText(self.message.text() + f" The demo model could not be installed: {problem}")
