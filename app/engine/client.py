@@ -276,18 +276,7 @@ class EngineClient:
         request_id, events = self._send(
             lambda i: p.Count(i, tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking)
         )
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while True:
-                event = self._next_event(request_id, events)
-                if isinstance(event, (p.Counted, p.Error)):
-                    break
-                if deadline is not None and time.monotonic() > deadline:
-                    raise EngineError(ErrorKind.INTERNAL, "the engine did not answer the token count in time")
-        finally:
-            self._done(request_id)
-        if isinstance(event, p.Error):
-            raise EngineError(event.kind, event.message)
+        event = self._answer(request_id, events, p.Counted, timeout, "answer the token count")
         return event.result
 
     def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
@@ -295,14 +284,18 @@ class EngineClient:
         """The exact prompt text (special tokens included) and its token count."""
         self._ensure_model()
         request_id, events = self._send(lambda i: p.RenderPrompt(i, tuple(messages), thinking))
+        return self._answer(request_id, events, p.Rendered, timeout, "render the prompt")
+
+    def _answer(self, request_id: int, events: queue.Queue, wanted: type, timeout: float | None, what: str):
+        """Wait for the one event that answers a request (heartbeats skipped); an Error becomes EngineError."""
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while True:
                 event = self._next_event(request_id, events)
-                if isinstance(event, (p.Rendered, p.Error)):
+                if isinstance(event, (wanted, p.Error)):
                     break
                 if deadline is not None and time.monotonic() > deadline:
-                    raise EngineError(ErrorKind.INTERNAL, "the engine did not render the prompt in time")
+                    raise EngineError(ErrorKind.INTERNAL, f"the engine did not {what} in time")
         finally:
             self._done(request_id)
         if isinstance(event, p.Error):
