@@ -8,6 +8,7 @@ give the same plain message.
 from __future__ import annotations
 
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,6 +88,8 @@ def check_file(path: Path) -> None:
         raise GGUFFileError("missing_file", f"model file not found: {path}")
     if path.is_dir():
         raise GGUFFileError("not_gguf", f"this is a folder, not a GGUF model file: {path}")
+    if not stat.S_ISREG(path.stat().st_mode):  # a pipe or a device would block the first read
+        raise GGUFFileError("not_gguf", f"not a regular file, so not a GGUF model file: {path.name}")
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic != b"GGUF":

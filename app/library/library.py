@@ -70,15 +70,19 @@ def _open_index() -> LibraryIndex:
     return LibraryIndex(paths.library_index_path(create=False) if paths.data_dir(create=False).is_dir() else None)
 
 
-def _read(path: Path, time_limit: float) -> tuple[GGUFInfo | None, str]:
+def _read(path: Path, time_limit: float) -> tuple[GGUFInfo | None, str, bool]:
+    """(info, problem, lasting): a problem that may pass (slow disk, I/O error) is not remembered."""
     try:
-        return read_info_uncached(path, deadline=time.monotonic() + time_limit), ""
+        info = read_info_uncached(path, deadline=time.monotonic() + time_limit)
     except GGUFFileError as exc:
         if exc.kind == "timeout":
-            return None, f"reading its header took more than {time_limit:g} s"
-        return None, str(exc)
+            return None, f"reading its header took more than {time_limit:g} s", False
+        return None, str(exc), True
     except OSError as exc:
-        return None, f"could not read it: {exc.strerror or exc}"
+        return None, f"could not read it: {exc.strerror or exc}", False
+    if not info.n_params:
+        return None, "it holds no weights (a vocabulary-only GGUF), so it cannot chat", True
+    return info, "", True
 
 
 def scan_library(
@@ -105,8 +109,10 @@ def scan_library(
             sig = signature(path)
             known = index.lookup(path, sig)
             if known is None:
-                known = _read(path, time_limit)
-                index.store(path, source, sig, *known)
+                info, problem, lasting = _read(path, time_limit)
+                if lasting:
+                    index.store(path, source, sig, info, problem)
+                known = info, problem
             info, problem = known
             models.append(LocalModel(path, source, info, problem))
             if on_progress is not None:

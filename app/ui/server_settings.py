@@ -78,6 +78,7 @@ class ServerSettingsDialog(QDialog):
         layout.addLayout(row)
         self.endpoint_status = QLabel(f"Keys are stored in {self.store.key_storage}.")
         self.endpoint_status.setWordWrap(True)
+        self.endpoint_status.setTextFormat(Qt.TextFormat.PlainText)  # server errors and model names
         layout.addWidget(self.endpoint_status)
         return box
 

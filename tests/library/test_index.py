@@ -87,6 +87,30 @@ def test_one_slow_file_cannot_stall_a_scan(tiny_model, monkeypatch):
     assert models["a.gguf"].info is not None
     assert models["slow.gguf"].info is None and "took more than" in models["slow.gguf"].problem
     assert progress == [(1, 2), (2, 2)]
+    monkeypatch.setattr(library, "read_info_uncached", real)  # the disk is quick again
+    assert {m.path.name: m for m in library.scan_library()}["slow.gguf"].info is not None  # not remembered
+
+
+def test_a_pipe_named_gguf_is_listed_not_read(tiny_model):
+    folder = paths.models_dir() / "pub"
+    folder.mkdir(parents=True)
+    shutil.copy(tiny_model, folder / "good.gguf")
+    os.mkfifo(folder / "pipe.gguf")  # opening it for reading would wait for a writer forever
+    models = {m.path.name: m for m in library.scan_library()}
+    assert models["good.gguf"].info is not None
+    assert models["pipe.gguf"].info is None and "not a regular file" in models["pipe.gguf"].problem
+
+
+def test_a_file_without_weights_is_not_offered_as_a_model(tmp_path, tiny_model):
+    import struct
+
+    folder = paths.models_dir() / "pub"
+    folder.mkdir(parents=True)
+    arch = b"general.architecture"
+    header = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", len(arch)) + arch
+    (folder / "vocab.gguf").write_bytes(header + struct.pack("<IQ", 8, 5) + b"llama" + b"\0" * 32)
+    [model] = library.scan_library()
+    assert model.info is None and "no weights" in model.problem
 
 
 def test_an_unwritable_index_still_scans(tiny_model, tmp_path):

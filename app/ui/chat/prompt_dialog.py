@@ -12,6 +12,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.engine.protocol import ChatMessage, EngineError, Rendered
+from app.ui.plain_text import as_html
 from app.ui.services import run_task
 
 
@@ -54,7 +55,7 @@ def show_prompt(parent: QWidget, client, messages: Sequence[ChatMessage], on_sho
     def done(result: Rendered | None, error: Exception | None) -> None:
         if error is not None:
             text = error.message if isinstance(error, EngineError) else str(error)
-            QMessageBox.warning(parent, "Show prompt", f"The prompt could not be rendered: {text}")
+            QMessageBox.warning(parent, "Show prompt", as_html(f"The prompt could not be rendered: {text}"))
             return
         dialog = PromptDialog(result, parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
