@@ -131,6 +131,12 @@ class ChatTemplate:
             "enable_thinking": True,
             "date_string": now.strftime("%d %b %Y"),
             "datetime": now.strftime("%b %d %Y"),  # llama.cpp's extra context, e.g. firefunction v2
+            # llama-server passes preserve_reasoning=true by default, which sets these four:
+            # past turns keep their thinking block (DeepSeek V4, Laguna and others read them)
+            "preserve_thinking": True,
+            "clear_thinking": False,
+            "truncate_history_thinking": False,
+            "drop_thinking": False,
             # tools, functions, documents, custom_tools: left unset, as llama.cpp does without tools
         }
         context.update(kwargs)

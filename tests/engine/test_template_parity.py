@@ -20,10 +20,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "templates"
 KNOWN_DIFFERENCES: dict[str, str] = {
     "Apertus-8B-Instruct:default": "llama-server turns thinking on by default only for templates its "
     "autoparser recognises as reasoning templates; Hearth always passes enable_thinking=true",
-    "deepseek-ai-DeepSeek-V4": "llama.cpp keeps an empty <think></think> on past assistant turns; not yet traced",
-    "deepseek-ai-DeepSeek-V4-Flash-0731": "llama.cpp keeps an empty <think></think> on past assistant turns; "
-    "not yet traced",
-    "poolside-Laguna-S-2.1:off": "llama.cpp keeps <think></think> on past turns with thinking off; not yet traced",
 }
 
 
