@@ -262,9 +262,8 @@ def test_switching_back_shows_the_reply_still_streaming(qtbot, window, tiny_mode
 def test_choosing_a_model_in_the_picker_loads_it_with_progress(qtbot, window, scripted_model, tiny_model):
     page = window.chat_page
     load(qtbot, window, tiny_model)
-    window.open_with_model(str(scripted_model))  # both are in the picker now
-    qtbot.waitUntil(lambda: window.engine.info is not None and window.engine.info.name == "Scripted Tiny",
-                    timeout=20000)
+    with qtbot.waitSignal(page.model_loaded, timeout=20000, check_params_cb=lambda info: info.name == "Scripted Tiny"):
+        window.open_with_model(str(scripted_model))  # both are in the picker now
     picker = page.load_settings.picker
     index = picker.findData(str(tiny_model))
     picker.setCurrentIndex(index)
