@@ -104,7 +104,7 @@ def demo_dir() -> Path:
     """Where `make run` puts the demo model: its own folder inside the models folder."""
     from app import paths
 
-    return paths.models_dir() / "demo"
+    return paths.models_dir(create=False) / "demo"
 
 
 def state_path() -> Path:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.protocol import AUTO_LAYERS, LoadOptions
+from app.library import demo_model
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
 from app.ui.plain_text import as_html
@@ -163,8 +164,11 @@ class LoadSettings(QWidget):
         self.picker.clear()
         for m in self.models:
             info = m.info
-            self.picker.addItem(f"{m.name} · {format_params(info.n_params)} · {info.quantization}", str(m.path))
-            self.picker.setItemData(self.picker.count() - 1, as_html(str(m.path)), Qt.ItemDataRole.ToolTipRole)
+            demo = demo_model.is_demo(m.path)
+            self.picker.addItem(f"{m.name} · {format_params(info.n_params)} · {info.quantization}"
+                                + (" · demo" if demo else ""), str(m.path))
+            tip = f"{demo_model.LABEL}\n{m.path}" if demo else str(m.path)
+            self.picker.setItemData(self.picker.count() - 1, as_html(tip), Qt.ItemDataRole.ToolTipRole)
         if not self.models:
             self.picker.addItem("No models yet — get one from Discover", "")
         index = self.picker.findData(keep) if keep else -1
