@@ -203,12 +203,16 @@ class Worker:
             self.model = load_model(request.options, progress, gguf=request.gguf)
         self.send(p.Loaded(request.id, self.model.info))
 
-    def chat(self, request: p.Chat) -> None:
+    def _start_generation(self, request: p.Chat | p.Complete):
+        """The loaded model and the request's checked sampling; Cancel now reaches this request."""
         model = self.model
         if model is None:
             raise EngineError(ErrorKind.NO_MODEL, "no model is loaded: choose a model first")
         self.current_chat = request.id
-        sampling = request.sampling.validated()
+        return model, request.sampling.validated()
+
+    def chat(self, request: p.Chat) -> None:
+        model, sampling = self._start_generation(request)
         count = functools.partial(model.count, thinking=request.thinking)
         budget = fit_messages(request.messages, count, model.n_ctx, request.overflow, sampling.max_tokens)
         if not budget.fits:
@@ -219,11 +223,7 @@ class Worker:
                     budget.dropped_messages, budget.truncated)
 
     def complete(self, request: p.Complete) -> None:
-        model = self.model
-        if model is None:
-            raise EngineError(ErrorKind.NO_MODEL, "no model is loaded: choose a model first")
-        self.current_chat = request.id
-        sampling = request.sampling.validated()
+        model, sampling = self._start_generation(request)
         self.stream(request.id, sampling, None, lambda on_text: model.complete(request.prompt, sampling, on_text))
 
     def stream(self, request_id: int, sampling, parser: ReasoningParser | None, generate,
