@@ -37,6 +37,7 @@ def build_window(settings: Settings | None = None, store: ConversationStore | No
 
 
 def shutdown(window: MainWindow) -> None:
+    window.tasks.shutdown(1.0)
     window.engine.shutdown()
     window.store.close()
 

@@ -28,7 +28,8 @@ from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
 from app.ui.plain_text import as_html
-from app.ui.services import EngineService, run_task
+from app.ui.services import EngineService
+from app.ui.tasks import BackgroundTasks
 
 
 class MainWindow(QMainWindow):
@@ -37,9 +38,10 @@ class MainWindow(QMainWindow):
     closing = Signal()
 
     def __init__(self, settings: Settings, store: ConversationStore, engine: EngineService,
-                 gpu_backend: str = "none") -> None:
+                 gpu_backend: str = "none", tasks: BackgroundTasks | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self.tasks = tasks or BackgroundTasks(parent=self)
         # One PendingWrites for the window: the sidebar sees titles that still wait for the disk.
         self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
         self.engine = engine
@@ -53,7 +55,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
 
         self.sidebar = ChatSidebar(self.store)
-        self.chat_page = ChatPage(self.store, engine, gpu_backend)
+        self.chat_page = ChatPage(self.store, engine, gpu_backend, tasks=self.tasks)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.chat_page)
         self.nav = QButtonGroup(self)
@@ -214,7 +216,7 @@ class MainWindow(QMainWindow):
 
         if not hasattr(self, "api_server"):
             self.api_server = ApiServerHolder()
-        ServerSettingsDialog(self.engine.client, self.api_server, parent=self).exec()
+        ServerSettingsDialog(self.engine.client, self.api_server, parent=self, tasks=self.tasks).exec()
 
     def ask_token(self) -> None:
         from PySide6.QtWidgets import QInputDialog, QLineEdit
@@ -228,18 +230,17 @@ class MainWindow(QMainWindow):
         if not ok:
             return
         if not token.strip():
-            run_task(forget_token, lambda _r, _e: self.statusBar().showMessage("Hub token removed", 5000))
+            self.tasks.run(forget_token, lambda _r: self.statusBar().showMessage("Hub token removed", 5000),
+                           lambda error: self.statusBar().showMessage(f"Could not remove the token: {error}", 8000))
             return
         self.statusBar().showMessage("Checking the token…")
 
-        def done(name, error) -> None:
-            if error is not None:
-                message = getattr(error, "message", "The token was refused.")
-                QMessageBox.warning(self, "Hugging Face token", as_html(message))
-            else:
-                self.statusBar().showMessage(f"Signed in to Hugging Face as {name}", 8000)
+        def refused(error: Exception) -> None:
+            message = getattr(error, "message", "The token was refused.")
+            QMessageBox.warning(self, "Hugging Face token", as_html(message))
 
-        run_task(lambda: save_token(token), done)
+        self.tasks.run(lambda: save_token(token),
+                       lambda name: self.statusBar().showMessage(f"Signed in to Hugging Face as {name}", 8000), refused)
 
     # ------------------------------------------------------------ models
 
@@ -254,15 +255,15 @@ class MainWindow(QMainWindow):
             return
         self._scanning, self._rescan = True, False
         if not self._library_seen and not self.models:
-            run_task(cached_library, self._on_cached_library)
+            self.tasks.run(cached_library, self._on_cached_library, lambda _error: None)  # the scan reports errors
         extra = list(self.settings.extra_model_dirs)
         progress = self.library_scan_progress.emit  # emitted from the pool thread, delivered queued
-        run_task(lambda: scan_library(extra, progress), self._on_library)
+        self.tasks.run(lambda: scan_library(extra, progress), self._on_library, self._on_library_failed)
 
-    def _on_cached_library(self, models, error) -> None:
+    def _on_cached_library(self, models) -> None:
         if self._closed:
             return
-        if error is None and models and not self._library_seen:
+        if models and not self._library_seen:
             self._show_models(models)
 
     def _on_scan_progress(self, done: int, total: int) -> None:
@@ -278,15 +279,20 @@ class MainWindow(QMainWindow):
         self.chat_page.load_settings.set_models(self.models, keep)
         self.library_updated.emit(self.models)
 
-    def _on_library(self, models, error) -> None:
+    def _on_library_failed(self, error: Exception) -> None:
         self._scanning = False
         if self._closed:
             return
         if self._rescan:
             self.refresh_library()
-        if error is not None:
-            self.statusBar().showMessage(f"Could not scan for models: {error}", 8000)
+        self.statusBar().showMessage(f"Could not scan for models: {error}", 8000)
+
+    def _on_library(self, models) -> None:
+        self._scanning = False
+        if self._closed:
             return
+        if self._rescan:
+            self.refresh_library()
         self._show_models(models)
         if not self._library_seen:
             self._library_seen = True
@@ -298,15 +304,18 @@ class MainWindow(QMainWindow):
 
         The header is read off the GUI thread; a file that is not a usable model gets a dialog.
         """
-        run_task(lambda: read_gguf_info(path), lambda info, error: self._open_model_read(path, info, error))
+        self.tasks.run(lambda: read_gguf_info(path), lambda info: self._open_model_read(path, info),
+                       self._open_model_failed)
         return True
 
-    def _open_model_read(self, path: str, info, error) -> None:
+    def _open_model_failed(self, error: Exception) -> None:
         if self._closed:
             return
-        if error is not None:
-            reason = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"{type(error).__name__}: {error}"
-            QMessageBox.warning(self, "Cannot open model", as_html(reason))
+        reason = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"{type(error).__name__}: {error}"
+        QMessageBox.warning(self, "Cannot open model", as_html(reason))
+
+    def _open_model_read(self, path: str, info) -> None:
+        if self._closed:
             return
         model = LocalModel(Path(path), "folder", info)
         self._extra_models.append(model)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from app.remote_endpoints import Endpoint, EndpointStore, remote_models
 from app.server.background import BackgroundServer
-from app.ui.services import run_task
+from app.ui.tasks import BackgroundTasks
 
 
 class ApiServerHolder:
@@ -31,8 +31,9 @@ class ApiServerHolder:
 
 class ServerSettingsDialog(QDialog):
     def __init__(self, engine_client, holder: ApiServerHolder, store: EndpointStore | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, tasks: BackgroundTasks | None = None) -> None:
         super().__init__(parent)
+        self.tasks = tasks or BackgroundTasks(parent=self)
         self.setWindowTitle("Remote engines and API server")
         self.engine_client = engine_client
         self.holder = holder
@@ -113,15 +114,12 @@ class ServerSettingsDialog(QDialog):
     def check_endpoints(self) -> None:
         self.endpoint_status.setText("Asking the servers for their models…")
 
-        def done(found, error) -> None:
-            if error is not None:
-                self.endpoint_status.setText(str(error))
-                return
+        def done(found) -> None:
             lines = [f"{e.name}: {', '.join(models) or 'no models'}" if not problem else f"{e.name}: {problem}"
                      for e, models, problem in found]
             self.endpoint_status.setText("\n".join(lines) or "No endpoints yet.")
 
-        run_task(lambda: remote_models(self.store), done)
+        self.tasks.run(lambda: remote_models(self.store), done, lambda error: self.endpoint_status.setText(str(error)))
 
     # ---------------------------------------------------------- local API server
 
@@ -150,7 +148,7 @@ class ServerSettingsDialog(QDialog):
         if not on:
             server, self.holder.server = self.holder.server, None
             if server is not None:
-                run_task(server.stop, lambda _r, _e: self._refresh_server())
+                self.tasks.run(server.stop, lambda _r: self._refresh_server(), lambda _e: self._refresh_server())
             return
         info = self.engine_client.info
         if info is None:
@@ -163,16 +161,17 @@ class ServerSettingsDialog(QDialog):
         self._message = "Starting…"
         self.queue_label.setText(self._message)
 
-        def done(_result, error) -> None:
-            self._message = str(error) if error is not None else ""
-            if error is not None:
-                self.queue_label.setText(self._message)
-                self._switch_off_quietly()
-                return
+        def started(_result) -> None:
+            self._message = ""
             self.holder.server = server
             self._refresh_server()
 
-        run_task(server.start, done)
+        def failed(error: Exception) -> None:
+            self._message = str(error)
+            self.queue_label.setText(self._message)
+            self._switch_off_quietly()
+
+        self.tasks.run(server.start, started, failed)
 
     def _switch_off_quietly(self) -> None:
         self.server_switch.blockSignals(True)

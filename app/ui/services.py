@@ -3,16 +3,13 @@
 - EngineService: one QThread for loading and generation (they are serial in the
   engine anyway); cancel is sent straight from the GUI thread.
 - TokenCounter: its own QThread, so counting the draft never waits for a reply.
-- run_task: the one helper for short background jobs (scans, file work).
+Short background jobs (scans, file work) go through app.ui.tasks.BackgroundTasks.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
-
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
 from app.engine.protocol import Chat, Count
@@ -145,47 +142,3 @@ class EngineService(QObject):
             thread.quit()
         for thread in self._threads:
             thread.wait(max(0, int((deadline - time.monotonic()) * 1000)))
-
-
-class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: "_TaskRelay") -> None:
-        super().__init__()
-        self.fn, self.relay = fn, relay
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except Exception as exc:  # reported to the caller on the GUI thread
-            self.relay.done.emit(None, exc)
-        else:
-            self.relay.done.emit(result, None)
-
-
-class _TaskRelay(QObject):
-    """Lives on the GUI thread, so its slot runs there when the pool thread emits."""
-
-    done = Signal(object, object)
-
-    def __init__(self, on_done: Callable[[Any, Exception | None], None]) -> None:
-        super().__init__()
-        self.on_done = on_done
-        self.done.connect(self._finish)
-
-    @Slot(object, object)
-    def _finish(self, result: Any, error: Exception | None) -> None:
-        _live_relays.discard(self)
-        self.deleteLater()
-        self.on_done(result, error)
-
-
-_live_relays: set[_TaskRelay] = set()
-
-
-def run_task(fn: Callable[[], Any], on_done: Callable[[Any, Exception | None], None]) -> None:
-    """Run fn on the thread pool; call on_done(result, error) back on the GUI thread.
-
-    fn must not touch any widget.
-    """
-    relay = _TaskRelay(on_done)
-    _live_relays.add(relay)
-    QThreadPool.globalInstance().start(_Task(fn, relay))

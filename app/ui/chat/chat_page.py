@@ -34,6 +34,7 @@ from app.ui.chat.message_view import MessageListView, format_stats
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.thinking_switch import ThinkingSwitch
 from app.ui.services import EngineService
+from app.ui.tasks import BackgroundTasks
 from app.ui.widgets.context_meter import ContextMeter
 from app.ui.widgets.elided_label import ElidedLabel
 from app.ui.widgets.load_settings import LoadSettings
@@ -79,8 +80,9 @@ class ChatPage(QWidget):
     model_loaded = Signal(object)  # ModelInfo
 
     def __init__(self, store: ConversationStore | PendingWrites, engine: EngineService, gpu_backend: str = "none",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, tasks: BackgroundTasks | None = None) -> None:
         super().__init__(parent)
+        self.tasks = tasks or BackgroundTasks(parent=self)
         # Writes go through PendingWrites: when the disk is full they wait in memory and the banner says so.
         self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
         self.engine = engine
@@ -334,7 +336,7 @@ class ChatPage(QWidget):
     def show_prompt(self, on_shown=None) -> None:
         from app.ui.chat.prompt_dialog import show_prompt
 
-        show_prompt(self, self.engine.client, self.history(), on_shown)
+        show_prompt(self, self.tasks, self.engine.client, self.history(), on_shown)
 
     def history(self) -> list[ChatMessage]:
         messages = []

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QP
 
 from app.engine.protocol import ChatMessage, EngineError, Rendered
 from app.ui.plain_text import as_html
-from app.ui.services import run_task
+from app.ui.tasks import BackgroundTasks
 
 
 def describe_template(origin: str) -> str:
@@ -48,19 +48,20 @@ class PromptDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def show_prompt(parent: QWidget, client, messages: Sequence[ChatMessage], on_shown=None) -> None:
+def show_prompt(parent: QWidget, tasks: BackgroundTasks, client, messages: Sequence[ChatMessage],
+                on_shown=None) -> None:
     """Render `messages` in the engine off the GUI thread, then show the dialog."""
     messages = tuple(messages)
 
-    def done(result: Rendered | None, error: Exception | None) -> None:
-        if error is not None:
-            text = error.message if isinstance(error, EngineError) else str(error)
-            QMessageBox.warning(parent, "Show prompt", as_html(f"The prompt could not be rendered: {text}"))
-            return
+    def failed(error: Exception) -> None:
+        text = error.message if isinstance(error, EngineError) else str(error)
+        QMessageBox.warning(parent, "Show prompt", as_html(f"The prompt could not be rendered: {text}"))
+
+    def rendered(result: Rendered) -> None:
         dialog = PromptDialog(result, parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         if on_shown is not None:
             on_shown(dialog)
 
-    run_task(lambda: client.render_prompt(messages), done)
+    tasks.run(lambda: client.render_prompt(messages), rendered, failed)

@@ -26,7 +26,7 @@ from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search
 from app.ui.chat.message_view import MarkdownView
 from app.ui.models.downloads import DownloadManager, DownloadsView
 from app.ui.plain_text import as_html
-from app.ui.services import run_task
+from app.ui.tasks import BackgroundTasks
 
 OFFLINE_TEXT = ("You are offline, so the Hugging Face Hub can't be reached. Your downloaded models and chats "
                 "work as usual.")
@@ -88,8 +88,9 @@ def make_table(model: QAbstractTableModel, name: str, stretch_column: int = -1) 
 class DiscoverPage(QWidget):
     status = Signal(str)
 
-    def __init__(self, downloads: DownloadManager, parent: QWidget | None = None) -> None:
+    def __init__(self, downloads: DownloadManager, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.tasks = tasks
         self.downloads = downloads
         self.repo = ""
         self.query = QLineEdit()
@@ -193,13 +194,14 @@ class DiscoverPage(QWidget):
         sort = self.sort.currentData()
         self.show_message("Searching…")
         self.search_button.setEnabled(False)
-        run_task(lambda: search_models(text, sort), self._on_results)
+        self.tasks.run(lambda: search_models(text, sort), self._on_results, self._on_search_failed)
 
-    def _on_results(self, results: list[RepoSummary] | None, error: Exception | None) -> None:
+    def _on_search_failed(self, error: Exception) -> None:
         self.search_button.setEnabled(True)
-        if error is not None:
-            self.show_message(error.message if isinstance(error, HubError) else f"Search failed: {error}")
-            return
+        self.show_message(error.message if isinstance(error, HubError) else f"Search failed: {error}")
+
+    def _on_results(self, results: list[RepoSummary]) -> None:
+        self.search_button.setEnabled(True)
         self.show_message("" if results else "No GGUF repositories match that search.")
         self.repos.set_rows([
             ([r.repo_id, f"{r.downloads:,}", f"{r.likes:,}",
@@ -218,14 +220,17 @@ class DiscoverPage(QWidget):
         self.files.set_rows([])
         self.download_button.setEnabled(False)
         self.card.set_markdown("Loading the model card…")
-        run_task(lambda: list_gguf_files(repo_id), lambda r, e: self._on_files(repo_id, r, e))
-        run_task(lambda: read_model_card(repo_id), lambda r, e: self._on_card(repo_id, r, e))
+        self.tasks.run(lambda: list_gguf_files(repo_id), lambda files: self._on_files(repo_id, files),
+                       lambda error: self._on_files_failed(repo_id, error))
+        self.tasks.run(lambda: read_model_card(repo_id), lambda text: self._on_card(repo_id, text),
+                       lambda error: self._on_card(repo_id, None, error))
 
-    def _on_files(self, repo_id: str, choices: list[GGUFChoice] | None, error: Exception | None) -> None:
-        if repo_id != self.repo:
-            return
-        if error is not None:
+    def _on_files_failed(self, repo_id: str, error: Exception) -> None:
+        if repo_id == self.repo:
             self.show_message(error.message if isinstance(error, HubError) else f"Could not list files: {error}")
+
+    def _on_files(self, repo_id: str, choices: list[GGUFChoice]) -> None:
+        if repo_id != self.repo:
             return
         rows = []
         for c in choices:
@@ -235,7 +240,7 @@ class DiscoverPage(QWidget):
         if not rows:
             self.show_message("This repository has no GGUF files.")
 
-    def _on_card(self, repo_id: str, text: str | None, error: Exception | None) -> None:
+    def _on_card(self, repo_id: str, text: str | None, error: Exception | None = None) -> None:
         if repo_id != self.repo:
             return
         if error is not None:
@@ -258,10 +263,7 @@ class DiscoverPage(QWidget):
         entry: CatalogEntry = self.catalog.item(index.row() if index.isValid() else 0)
         self.show_message(f"Looking up {entry.file}…")
 
-        def start(choices, error) -> None:
-            if error is not None:
-                self.show_message(getattr(error, "message", str(error)))
-                return
+        def start(choices) -> None:
             match = next((c for c in choices if c.name.rsplit("/", 1)[-1] == entry.file), None)
             if match is None:
                 self.show_message(f"{entry.file} is no longer in {entry.repo}; pick a file from its list instead.")
@@ -271,4 +273,5 @@ class DiscoverPage(QWidget):
             self.downloads.start(entry.repo, match)
             self.tabs.setCurrentWidget(self.downloads_view)
 
-        run_task(lambda: list_gguf_files(entry.repo), start)
+        self.tasks.run(lambda: list_gguf_files(entry.repo), start,
+                       lambda error: self.show_message(getattr(error, "message", str(error))))

@@ -15,7 +15,7 @@ from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, delete_model, import_model
 from app.ui.models.discover_page import TableModel, make_table
 from app.ui.plain_text import as_html
-from app.ui.services import run_task
+from app.ui.tasks import BackgroundTasks
 
 HEADERS = ["Model", "Architecture", "Parameters", "Quant", "Context", "Size", "Chat template", "Where"]
 
@@ -25,8 +25,9 @@ class LibraryPage(QWidget):
     library_changed = Signal()
     extra_folder_added = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.tasks = tasks
         self.setAcceptDrops(True)
         self.models = TableModel(HEADERS, self)
         self.table = make_table(self.models, "Local models")
@@ -109,15 +110,15 @@ class LibraryPage(QWidget):
     def import_file(self, path: str) -> None:
         self.message.setText(f"Importing {Path(path).name}…")
 
-        def done(result, error) -> None:
-            if error is not None:
-                text = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"Import failed: {error}"
-                self.message.setText(f"Could not import {Path(path).name}: {text}")
-                return
+        def failed(error: Exception) -> None:
+            text = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"Import failed: {error}"
+            self.message.setText(f"Could not import {Path(path).name}: {text}")
+
+        def imported(result) -> None:
             self.message.setText(f"Imported {Path(result).name}.")
             self.library_changed.emit()
 
-        run_task(lambda: import_model(Path(path)), done)
+        self.tasks.run(lambda: import_model(Path(path)), imported, failed)
 
     def _add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models", str(Path.home()))

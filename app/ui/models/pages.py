@@ -9,8 +9,8 @@ from app.ui.models.library_page import LibraryPage
 
 def add_model_pages(window) -> None:
     downloads = DownloadManager(window)
-    library = LibraryPage()
-    discover = DiscoverPage(downloads)
+    library = LibraryPage(window.tasks)
+    discover = DiscoverPage(downloads, window.tasks)
     window.downloads = downloads
     window.library_page = library
     window.discover_page = discover
