@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from app import cli
+from app.cli.common import EXIT_USAGE
 from app.server.app import create_app
 from app.server.run import check_binding
 from tests.support.servers import uvicorn_thread
@@ -36,7 +37,7 @@ def test_other_addresses_need_a_key(host):
 
 def test_serve_refuses_a_public_address_without_a_key_before_loading(capsys, tmp_path):
     code = cli.main(["serve", "--model", str(tmp_path / "never-read.gguf"), "--host", "0.0.0.0"])
-    assert code == cli.EXIT_USAGE
+    assert code == EXIT_USAGE
     assert "--api-key" in capsys.readouterr().err
 
 

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from app.cli.common import CliError
+
 THINKING = ("default", "on", "off", "low", "medium", "high")
 
 
@@ -27,7 +29,6 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 
 def read_messages(path: str):
     """The messages file as ChatMessages; a CliError with one plain line when it is wrong."""
-    from app.cli import CliError
     from app.engine.protocol import ChatMessage
 
     try:
@@ -53,7 +54,6 @@ def read_messages(path: str):
 def run_prompt(args: argparse.Namespace) -> int:
     import llama_cpp
 
-    from app.cli import CliError
     from app.engine.chat_template import TemplateError
     from app.engine.prompt_encoder import PromptEncoder
     from app.engine.protocol import ChatMessage, EngineError

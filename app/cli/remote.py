@@ -1,4 +1,4 @@
-"""CLI commands that talk HTTP: `chat --engine URL`, `models --engine URL` and `serve`."""
+"""`hearth chat --engine URL` and `hearth models --engine URL`: talk to an OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -6,38 +6,7 @@ import argparse
 import json
 import sys
 
-from app.cli import CliError
-
-
-def add_serve_command(sub: argparse._SubParsersAction) -> None:
-    from app.cli import _gpu_layers
-    from app.engine.protocol import AUTO_LAYERS
-
-    serve = sub.add_parser("serve", help="answer the OpenAI-compatible API with a local model")
-    serve.add_argument("--model", required=True, help="path of a GGUF model file")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1: this computer only; others need --api-key)")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--api-key", default=None, help="clients must send 'Authorization: Bearer KEY'")
-    serve.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
-    serve.add_argument("--gpu-layers", type=_gpu_layers, default=AUTO_LAYERS)
-    serve.add_argument("--threads", type=int, default=0)
-    serve.set_defaults(handler=run_serve)
-
-
-def run_serve(args: argparse.Namespace) -> int:
-    from app.engine.protocol import LoadOptions
-    from app.server.run import serve
-
-    if not 0 < args.port < 65536:
-        raise CliError("--port must be between 1 and 65535")
-    if args.ctx < 0:
-        raise CliError("--ctx must be 0 or more")
-    options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads)
-    try:
-        return serve(options, args.host, args.port, args.api_key)
-    except (ValueError, OSError) as exc:
-        raise CliError(str(exc)) from None
+from app.cli.common import CliError
 
 
 def _remote(args: argparse.Namespace):

@@ -1,45 +1,16 @@
-"""The one entry point: the GUI by default; sub-commands for scripts and diagnostics."""
+"""`hearth chat`: one reply from a local model (or an OpenAI-compatible server), streamed to stdout."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 
+from app.cli.common import CliError, gpu_layers_arg
 from app.engine.protocol import AUTO_LAYERS
 
-EXIT_USAGE = 2
 
-
-class CliError(Exception):
-    """A bad option or input: one line on stderr, exit status 2."""
-
-
-def _gpu_layers(text: str) -> int:
-    if text == "auto":
-        return AUTO_LAYERS
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, -1 or auto, got {text!r}") from None
-    if value < -1:
-        raise argparse.ArgumentTypeError("expected a number, -1 or auto")
-    return value
-
-
-class QuietParser(argparse.ArgumentParser):
-    """Bad options become one plain line, not a usage dump."""
-
-    def error(self, message: str):  # type: ignore[override]
-        raise CliError(f"{self.prog}: {message}")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = QuietParser(prog="hearth", description="Chat with language models on your own computer.")
-    parser.add_argument("--model", help="open the app with this GGUF model loaded")
-    sub = parser.add_subparsers(dest="command", parser_class=QuietParser)
-
+def add_command(sub: argparse._SubParsersAction) -> None:
     chat = sub.add_parser("chat", help="one reply from a local model, streamed to stdout")
     chat.add_argument("prompt", help="the message to send")
     chat.add_argument("--model", help="path of a GGUF model file (with --engine: the server's model name)")
@@ -54,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--seed", type=int, default=None)
     chat.add_argument("--max-tokens", type=int, default=None)
     chat.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
-    chat.add_argument("--gpu-layers", type=_gpu_layers, default=AUTO_LAYERS,
+    chat.add_argument("--gpu-layers", type=gpu_layers_arg, default=AUTO_LAYERS,
                       help="layers to offload to the GPU: a number, -1 for all, or auto (default: what fits)")
     chat.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto")
     chat.add_argument("--kv-cache", choices=["f16", "q8_0", "q4_0"], default="f16", help="KV cache type")
@@ -69,20 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "(dimmed on a terminal)")
     chat.add_argument("--chat-template-file", default="", help="a .jinja chat template used instead of the model's")
 
-    from app import cli_hub, cli_prompt
-
-    cli_hub.add_commands(sub)
-    cli_prompt.add_command(sub)
-    from app import cli_remote
-
-    cli_remote.add_serve_command(sub)
-    return parser
+    chat.set_defaults(handler=run_chat)
 
 
 def run_chat(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from app.cli_thinking import ReplyPrinter
+    from app.cli.reply_printer import ReplyPrinter
     from app.engine import ChatMessage, Done, EngineClient, EngineError, Error, LoadOptions, SamplingParams, Token
 
     if args.ctx < 0:
@@ -103,7 +67,7 @@ def run_chat(args: argparse.Namespace) -> int:
     sampling = replace(SamplingParams(), **{k: v for k, v in overrides.items() if v is not None})
     messages = ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", args.prompt)]
     if args.engine:
-        from app.cli_remote import run_remote_chat
+        from app.cli.remote import run_remote_chat
 
         return run_remote_chat(args, messages, sampling)
     if not args.model:
@@ -150,28 +114,3 @@ def run_chat(args: argparse.Namespace) -> int:
                 else:
                     printer.finish()
     return 0
-
-
-def run_gui(model: str | None) -> int:
-    from app.ui.application import run_app
-
-    return run_app(model)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-        if args.command is None:
-            return run_gui(args.model)
-        if args.command == "chat":
-            return run_chat(args)
-        return args.handler(args)
-    except CliError as exc:
-        print(f"hearth: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:  # e.g. a folder Hearth must write to is read-only or full: one line, not a traceback
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"hearth: {exc.strerror or exc}{where}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130

@@ -2,7 +2,7 @@
 
 import io
 
-from app.cli_thinking import DIM, RESET, ReplyPrinter
+from app.cli.reply_printer import DIM, RESET, ReplyPrinter
 
 
 def test_thinking_lines_are_prefixed_and_separated():

@@ -1,0 +1,61 @@
+"""`hearth models`: the local model library (or a server's models with --engine)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    models = sub.add_parser("models", help="the local model library")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--engine", help="list the models of this OpenAI-compatible server instead")
+    models.add_argument("--api-key", default=None, help="API key for --engine")
+    models.set_defaults(handler=run_models)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    if args.engine:
+        from app.cli.remote import run_remote_models
+
+        return run_remote_models(args)
+    from app.hub.download import human_bytes
+    from app.library.gguf_info import format_params
+    from app.library.library import scan_library
+    from app.settings import Settings
+
+    from app.library import demo_model
+
+    models = scan_library(Settings.load().extra_model_dirs)
+    if args.json:
+        print(json.dumps([model_json(m) for m in models]))
+        return 0
+    if not models:
+        print("no local models yet: try `hearth search llama` and `hearth download REPO`")
+    for m in models:
+        if m.info is None:
+            print(f"{'broken':10s} {str(m.path)}  ({m.problem})")
+            continue
+        i = m.info
+        template = "template" if i.has_chat_template else "no template"
+        print(f"{i.architecture:10s} {format_params(i.n_params):>6s} {i.quantization:8s} ctx {i.context_length:>7,} "
+              f"{human_bytes(i.size_bytes):>9s}  {template:11s}  {m.path}")
+        if demo_model.is_demo(m.path):
+            print(f"{'':10s} {demo_model.LABEL} (licence {demo_model.LICENSE})")
+    problem = demo_model.install_problem()
+    if problem:
+        print(f"the demo model could not be installed: {problem}", file=sys.stderr)
+    return 0
+
+
+def model_json(m) -> dict:
+    from app.library import demo_model
+
+    if m.info is None:
+        return {"path": str(m.path), "source": m.source, "problem": m.problem}
+    i = m.info
+    demo = {"demo": True, "label": demo_model.LABEL, "license": demo_model.LICENSE} if demo_model.is_demo(m.path) else {}
+    return {**demo, "path": str(m.path), "source": m.source, "name": i.display_name, "architecture": i.architecture,
+            "parameters": i.n_params, "quantization": i.quantization, "context_length": i.context_length,
+            "size": i.size_bytes, "chat_template": i.has_chat_template, "parts": len(i.shard_paths)}

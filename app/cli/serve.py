@@ -1,0 +1,37 @@
+"""`hearth serve`: answer the OpenAI-compatible API with a local model."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.cli.common import CliError, gpu_layers_arg
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    from app.engine.protocol import AUTO_LAYERS
+
+    serve = sub.add_parser("serve", help="answer the OpenAI-compatible API with a local model")
+    serve.add_argument("--model", required=True, help="path of a GGUF model file")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this computer only; others need --api-key)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--api-key", default=None, help="clients must send 'Authorization: Bearer KEY'")
+    serve.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
+    serve.add_argument("--gpu-layers", type=gpu_layers_arg, default=AUTO_LAYERS)
+    serve.add_argument("--threads", type=int, default=0)
+    serve.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from app.engine.protocol import LoadOptions
+    from app.server.run import serve
+
+    if not 0 < args.port < 65536:
+        raise CliError("--port must be between 1 and 65535")
+    if args.ctx < 0:
+        raise CliError("--ctx must be 0 or more")
+    options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads)
+    try:
+        return serve(options, args.host, args.port, args.api_key)
+    except (ValueError, OSError) as exc:
+        raise CliError(str(exc)) from None
