@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app import paths
-from app.settings import write_json_atomically
+from app.atomic_json import write_json_atomically
 
 KEYRING_SERVICE = "hearth-remote-endpoints"
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from app import paths
+from app.atomic_json import write_json_atomically
 
 
 @dataclass
@@ -48,18 +47,3 @@ class Settings:
 
     def save(self, path: Path | None = None) -> None:
         write_json_atomically(path or paths.settings_path(), asdict(self))
-
-
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file in the same folder, then rename it over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

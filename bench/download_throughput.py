@@ -62,7 +62,8 @@ def main() -> int:
     server.start()
     hub_url, sha = answers.get(timeout=60)
     os.environ["HF_ENDPOINT"] = hub_url
-    from app.hub.download import DownloadRecord, Downloader
+    from app.hub.download import Downloader
+    from app.hub.download_record import DownloadRecord
     from app.hub.quant import GGUFChoice, HubFile
 
     size = source.stat().st_size

@@ -59,7 +59,7 @@ def run_search(args: argparse.Namespace) -> int:
 
 def run_files(args: argparse.Namespace) -> int:
     from app.hardware import FIT_LABELS, machine_fit
-    from app.hub.download import human_bytes
+    from app.formatting import human_bytes
     from app.hub.search import list_gguf_files
 
     choices = _hub_call(list_gguf_files, args.repo)
@@ -95,7 +95,9 @@ def pick_choice(choices, file: str | None, quant: str | None):
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from app.hub.download import DownloadRecord, Downloader, human_bytes
+    from app.formatting import human_bytes
+    from app.hub.download import Downloader
+    from app.hub.download_record import DownloadRecord, DownloadStatus
     from app.hub.errors import HubError
     from app.hub.search import list_gguf_files
 
@@ -127,12 +129,12 @@ def run_download(args: argparse.Namespace) -> int:
         path = downloader.run(progress)
     except HubError as exc:
         if args.json:
-            print(json.dumps({"event": "error", "kind": exc.kind, "message": exc.message}), flush=True)
+            print(json.dumps({"event": "error", "kind": exc.kind.value, "message": exc.message}), flush=True)
         elif progress_shown[0]:
             sys.stderr.write("\n")  # end the progress line: the error is a line of its own
         raise CliError(exc.message) from None
     except KeyboardInterrupt:
-        downloader.record.status = "paused"
+        downloader.record.status = DownloadStatus.PAUSED
         downloader.record.save()
         raise CliError("download paused; run the same command again to resume") from None
     if args.json:

@@ -20,7 +20,7 @@ def run_models(args: argparse.Namespace) -> int:
         from app.cli.remote import run_remote_models
 
         return run_remote_models(args)
-    from app.hub.download import human_bytes
+    from app.formatting import human_bytes
     from app.library.gguf_info import format_params
     from app.library.library import scan_library
     from app.settings import Settings

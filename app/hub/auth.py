@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.hub.errors import HubError, hub_endpoint, translate
+from app.hub.errors import HubError, HubErrorKind, hub_endpoint, translate
 
 
 def _token_path() -> Path:
@@ -26,15 +26,15 @@ def save_token(token: str) -> str:
 
     token = token.strip()
     if not token:
-        raise HubError("auth", "the token is empty")
+        raise HubError(HubErrorKind.AUTH, "the token is empty")
     if token.startswith("api_org"):
-        raise HubError("auth", "use a personal access token, not an organisation token")
+        raise HubError(HubErrorKind.AUTH, "use a personal access token, not an organisation token")
     try:
         name = HfApi(endpoint=hub_endpoint()).whoami(token)["name"]
     except Exception as exc:  # noqa: BLE001 - explained; the token is never part of the message
         error = translate(exc, "checking the token")
-        if error.kind == "auth":
-            error = HubError("auth", "the Hub did not accept this token: check that it was copied whole "
+        if error.kind == HubErrorKind.AUTH:
+            error = HubError(HubErrorKind.AUTH, "the Hub did not accept this token: check that it was copied whole "
                                      "and has not been revoked")
         raise error from None
     path = _token_path()

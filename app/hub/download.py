@@ -9,115 +9,26 @@ written as `<name>.part` and renamed only after their size and SHA-256 match.
 from __future__ import annotations
 
 import errno
-import os
 import hashlib
-import json
-import re
+import os
 import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app import paths
-from app.hub.errors import HubError, error_for_status, hub_endpoint, is_offline
+from app.formatting import human_bytes
+from app.hub.download_meter import DownloadMeter
+from app.hub.download_paths import safe_target, target_folder
+from app.hub.download_record import DownloadProgress, DownloadRecord, DownloadStatus
 from app.hub.download_sink import CHUNK, Sink, SinkError
+from app.hub.errors import HubError, HubErrorKind, error_for_status, hub_endpoint, is_offline
 from app.hub.http_fetch import fetch
-from app.hub.quant import GGUFChoice, HubFile
-from app.settings import write_json_atomically
+from app.hub.quant import HubFile
 
 DISK_MARGIN = 64 << 20
 MAX_RETRIES = 5
 MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
-
-
-@dataclass(frozen=True)
-class Progress:
-    done_bytes: int
-    total_bytes: int
-    speed_bps: float
-    eta_s: float | None
-    part: int  # 1-based
-    parts: int
-    waiting_s: float = 0.0  # > 0: the server asked us to wait; seconds left before the next try
-
-
-@dataclass
-class DownloadRecord:
-    """What a download is, saved so it can be resumed after a restart."""
-
-    repo_id: str
-    name: str
-    quant: str
-    parts: list[dict]  # {path, size, sha256}
-    revision: str = "main"
-    status: str = "queued"  # queued, downloading, paused, failed, done
-    error: str = ""
-    local_path: str = ""
-    created: float = field(default_factory=time.time)
-
-    @property
-    def key(self) -> str:
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", f"{self.repo_id}__{self.name}")
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(int(p["size"]) for p in self.parts)
-
-    def save(self) -> None:
-        write_json_atomically(paths.downloads_state_dir() / f"{self.key}.json", asdict(self))
-
-    def forget(self) -> None:
-        (paths.downloads_state_dir() / f"{self.key}.json").unlink(missing_ok=True)
-
-    @classmethod
-    def for_choice(cls, repo_id: str, choice: GGUFChoice, revision: str = "main") -> "DownloadRecord":
-        return cls(repo_id, choice.name, choice.quant,
-                   [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in choice.parts], revision)
-
-
-def saved_downloads() -> list[DownloadRecord]:
-    """Downloads that were not finished when the app last stopped."""
-    records = []
-    for path in sorted(paths.downloads_state_dir().glob("*.json")):
-        try:
-            records.append(DownloadRecord(**json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, TypeError):
-            continue
-    return [r for r in records if r.status != "done"]
-
-
-def target_folder(repo_id: str) -> Path:
-    publisher, _, name = repo_id.partition("/")
-    if not publisher or not name or "/" in name:
-        raise HubError("unsafe", f"not a repository name: {repo_id}")
-    return paths.models_dir() / _safe_component(publisher) / _safe_component(name)
-
-
-def _safe_component(part: str) -> str:
-    if part in ("", ".", "..") or "/" in part or "\\" in part or "\0" in part:
-        raise HubError("unsafe", f"refusing a name that would leave the models folder: {part!r}")
-    return part
-
-
-def safe_target(folder: Path, hub_path: str) -> Path:
-    """Where a repository file lands; anything that would escape `folder` is refused."""
-    parts = hub_path.replace("\\", "/").split("/")
-    if hub_path.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise HubError("unsafe", f"refusing a file name that would leave the models folder: {hub_path!r}")
-    target = folder.joinpath(*parts)
-    if folder.resolve() not in target.resolve().parents:
-        raise HubError("unsafe", f"refusing a file name that would leave the models folder: {hub_path!r}")
-    return target
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
 
 
 class Downloader:
@@ -160,23 +71,23 @@ class Downloader:
             total += max(int(part["size"]) - have, 0)
         return total
 
-    def run(self, on_progress: Callable[[Progress], None] | None = None) -> Path:
+    def run(self, on_progress: Callable[[DownloadProgress], None] | None = None) -> Path:
         record = self.record
         if is_offline():
-            raise HubError("offline", "Hearth is offline (HF_HUB_OFFLINE is set): downloads are paused.")
+            raise HubError(HubErrorKind.OFFLINE, "Hearth is offline (HF_HUB_OFFLINE is set): downloads are paused.")
         self.folder.mkdir(parents=True, exist_ok=True)
         self._discard_oversized_partials()
         need = self.missing_bytes()
         free = shutil.disk_usage(self.folder).free
         if need + DISK_MARGIN > free:
-            raise HubError("disk", f"not enough free disk space for {record.name}: it needs {human_bytes(need)} "
+            raise HubError(HubErrorKind.DISK, f"not enough free disk space for {record.name}: it needs {human_bytes(need)} "
                                    f"more, {human_bytes(free)} is free in {self.folder}")
-        record.status, record.error = "downloading", ""
+        record.status, record.error = DownloadStatus.DOWNLOADING, ""
         try:
             record.save()
         except OSError as exc:
-            raise HubError("disk", f"could not save the download's state: {_why(exc)}") from exc
-        meter = _Meter(record.total_bytes, len(self.targets), on_progress)
+            raise HubError(HubErrorKind.DISK, f"could not save the download's state: {_why(exc)}") from exc
+        meter = DownloadMeter(record.total_bytes, len(self.targets), on_progress)
         meter.done = record.total_bytes - need
         try:
             for index, (part, target) in enumerate(zip(record.parts, self.targets), start=1):
@@ -185,19 +96,19 @@ class Downloader:
                     continue
                 self._download_part(HubFile(part["path"], int(part["size"]), part.get("sha256", "")), target, meter)
         except HubError as exc:
-            if exc.kind == "cancelled":
+            if exc.kind == HubErrorKind.CANCELLED:
                 self._remove_partials()
                 record.forget()
             else:
-                record.status = "paused" if exc.kind == "paused" else "failed"
-                record.error = "" if exc.kind == "paused" else exc.message
+                record.status = DownloadStatus.PAUSED if exc.kind == HubErrorKind.PAUSED else DownloadStatus.FAILED
+                record.error = "" if exc.kind == HubErrorKind.PAUSED else exc.message
                 try:
                     record.save()
                 except OSError as save_error:  # e.g. the same full disk: report it, never raise twice
                     raise HubError(exc.kind, f"{exc.message} (its progress could not be saved either: "
                                              f"{_why(save_error)})") from exc
             raise
-        record.status, record.local_path = "done", str(self.targets[0])
+        record.status, record.local_path = DownloadStatus.DONE, str(self.targets[0])
         record.forget()
         return self.targets[0]
 
@@ -221,7 +132,7 @@ class Downloader:
         if self._stop.is_set():
             raise HubError(self._stop_reason or "cancelled", f"download {self._stop_reason or 'cancelled'}")
 
-    def _download_part(self, part: HubFile, target: Path, meter: "_Meter") -> None:
+    def _download_part(self, part: HubFile, target: Path, meter: DownloadMeter) -> None:
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers
 
@@ -274,17 +185,17 @@ class Downloader:
                             meter.advance(n)
                     self._check_stop()
                     if have >= part.size and response.readinto(memoryview(bytearray(1))):
-                        raise HubError("corrupt", f"{part.path}: the server sent more than the "
+                        raise HubError(HubErrorKind.CORRUPT, f"{part.path}: the server sent more than the "
                                                   f"{human_bytes(part.size)} it lists; nothing past that was "
                                                   "written and the download was stopped")
             except HubError:
                 raise
             except OSError as exc:
                 if exc.errno == errno.ENOSPC:
-                    raise HubError("disk", f"the disk is full: {part.path} could not be written "
+                    raise HubError(HubErrorKind.DISK, f"the disk is full: {part.path} could not be written "
                                            f"(the partial download is kept and can be resumed)") from exc
                 if isinstance(exc, SinkError):
-                    raise HubError("disk", f"could not write {partial}: {exc.strerror or exc}") from exc
+                    raise HubError(HubErrorKind.DISK, f"could not write {partial}: {exc.strerror or exc}") from exc
                 failures = self._network_failure(failures, part, exc)
                 continue
             except Exception as exc:  # noqa: BLE001 - protocol errors and drops: resume with a Range request
@@ -293,28 +204,28 @@ class Downloader:
             if have < part.size:
                 failures += 1  # the server closed early: try again from where we are
                 if failures > MAX_RETRIES:
-                    raise HubError("network", f"the Hub kept closing the connection while sending {part.path}")
+                    raise HubError(HubErrorKind.NETWORK, f"the Hub kept closing the connection while sending {part.path}")
                 self._sleep(self.retry_backoff * 2 ** (failures - 1))
         size = partial.stat().st_size if partial.exists() else 0
         if size != part.size:
             partial.unlink(missing_ok=True)
-            raise HubError("corrupt", f"{part.path}: got {size:,} bytes but the Hub lists {part.size:,}; "
+            raise HubError(HubErrorKind.CORRUPT, f"{part.path}: got {size:,} bytes but the Hub lists {part.size:,}; "
                                       "the partial file was removed, download it again")
         if part.sha256 and digest.hexdigest() != part.sha256.lower():
             partial.unlink(missing_ok=True)
-            raise HubError("corrupt", f"{part.path} does not match the Hub's SHA-256: the file is damaged and "
+            raise HubError(HubErrorKind.CORRUPT, f"{part.path} does not match the Hub's SHA-256: the file is damaged and "
                                       "was removed; download it again")
         partial.replace(target)
 
     def _network_failure(self, failures: int, part: HubFile, exc: BaseException) -> int:
         failures += 1
         if failures > MAX_RETRIES:
-            raise HubError("network", f"the connection dropped while downloading {part.path} "
+            raise HubError(HubErrorKind.NETWORK, f"the connection dropped while downloading {part.path} "
                                       f"({type(exc).__name__}); resume it later") from exc
         self._sleep(self.retry_backoff * 2 ** (failures - 1))
         return failures
 
-    def _wait_for_server(self, seconds: float, meter: "_Meter") -> None:
+    def _wait_for_server(self, seconds: float, meter: DownloadMeter) -> None:
         """Wait as the server asked (already capped), reporting the seconds left about every second."""
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
@@ -337,36 +248,3 @@ def _seconds(header: str) -> float:
 
 def _why(exc: OSError) -> str:
     return "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-
-
-class _Meter:
-    """Bytes, speed (over the last few seconds) and time left; cheap enough to call per packet."""
-
-    def __init__(self, total: int, parts: int, callback: Callable[[Progress], None] | None) -> None:
-        from collections import deque
-
-        self.total, self.parts, self.callback = total, parts, callback
-        self.done = 0
-        self.part = 1
-        self._window: deque[tuple[float, int]] = deque()
-        self._last_report = 0.0
-
-    def waiting(self, seconds_left: float) -> None:
-        if self.callback is not None:
-            self.callback(Progress(self.done, self.total, 0.0, None, self.part, self.parts, waiting_s=seconds_left))
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        now = time.monotonic()
-        if now - self._last_report < 0.1 and self.done < self.total:
-            return
-        self._last_report = now
-        window = self._window
-        window.append((now, self.done))
-        while len(window) > 2 and now - window[0][0] > 3.0:
-            window.popleft()
-        if self.callback is not None:
-            (t0, b0), (t1, b1) = window[0], window[-1]
-            speed = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
-            eta = (self.total - self.done) / speed if speed > 0 else None
-            self.callback(Progress(self.done, self.total, speed, eta, self.part, self.parts))

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
+
+
+class HubErrorKind(StrEnum):
+    OFFLINE = "offline"
+    NETWORK = "network"
+    AUTH = "auth"
+    GATED = "gated"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    SERVER = "server"
+    DISK = "disk"
+    CORRUPT = "corrupt"
+    UNSAFE = "unsafe"
+    PAUSED = "paused"  # a download stopped by Pause: it resumes later
+    CANCELLED = "cancelled"  # a download stopped for good
 
 
 class HubError(Exception):
-    def __init__(self, kind: str, message: str, retry_after: float = 0.0) -> None:
+    def __init__(self, kind: HubErrorKind, message: str, retry_after: float = 0.0) -> None:
         super().__init__(message)
-        self.kind = kind  # offline, network, auth, gated, not_found, rate_limited, server, disk, corrupt, unsafe, cancelled
+        self.kind = HubErrorKind(kind)
         self.message = message
         self.retry_after = retry_after
 
@@ -29,19 +45,19 @@ def is_offline() -> bool:
 
 def error_for_status(status: int, what: str, retry_after: float = 0.0) -> HubError:
     if status == 401:
-        return HubError("auth", f"{what}: the Hub asks for a token. Add your Hugging Face token in Settings "
+        return HubError(HubErrorKind.AUTH, f"{what}: the Hub asks for a token. Add your Hugging Face token in Settings "
                                 "(it is needed for private and gated models).")
     if status == 403:
-        return HubError("gated", f"{what}: access denied. This model may be gated: accept its licence on its "
+        return HubError(HubErrorKind.GATED, f"{what}: access denied. This model may be gated: accept its licence on its "
                                  "Hugging Face page with the account whose token Hearth uses.")
     if status == 404:
-        return HubError("not_found", f"{what}: not found on the Hub (check the name; it may be private).")
+        return HubError(HubErrorKind.NOT_FOUND, f"{what}: not found on the Hub (check the name; it may be private).")
     if status == 429:
-        return HubError("rate_limited", f"{what}: the Hub is rate-limiting requests; try again in a minute.",
+        return HubError(HubErrorKind.RATE_LIMITED, f"{what}: the Hub is rate-limiting requests; try again in a minute.",
                         retry_after)
     if status >= 500:
-        return HubError("server", f"{what}: the Hub had a server error ({status}); try again later.")
-    return HubError("server", f"{what}: unexpected answer from the Hub ({status}).")
+        return HubError(HubErrorKind.SERVER, f"{what}: the Hub had a server error ({status}); try again later.")
+    return HubError(HubErrorKind.SERVER, f"{what}: unexpected answer from the Hub ({status}).")
 
 
 def translate(exc: Exception, what: str) -> HubError:
@@ -59,5 +75,5 @@ def translate(exc: Exception, what: str) -> HubError:
         return error_for_status(status, what, retry)
     name = type(exc).__name__
     if "Offline" in name:
-        return HubError("offline", "Hearth is offline (HF_HUB_OFFLINE is set): the Hub cannot be reached.")
-    return HubError("network", f"{what}: cannot reach the Hub ({name}). Check your internet connection.")
+        return HubError(HubErrorKind.OFFLINE, "Hearth is offline (HF_HUB_OFFLINE is set): the Hub cannot be reached.")
+    return HubError(HubErrorKind.NETWORK, f"{what}: cannot reach the Hub ({name}). Check your internet connection.")

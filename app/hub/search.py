@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.hub.errors import HubError, hub_endpoint, is_offline, translate
+from app.hub.errors import HubError, HubErrorKind, hub_endpoint, is_offline, translate
 from app.hub.quant import GGUFChoice, HubFile, group_gguf_files
 
 SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
@@ -37,7 +37,7 @@ def _with_retries(call, what: str):
     (up to 5 times), so only the final outcome reaches us.
     """
     if is_offline():
-        raise HubError("offline", "Hearth is offline (HF_HUB_OFFLINE is set): the Hub cannot be searched.")
+        raise HubError(HubErrorKind.OFFLINE, "Hearth is offline (HF_HUB_OFFLINE is set): the Hub cannot be searched.")
     check_reachable(what)
     try:
         return call()
@@ -56,7 +56,7 @@ def check_reachable(what: str, timeout: float = 5.0) -> None:
     try:
         get_session().head(hub_endpoint(), timeout=timeout)
     except Exception as exc:  # noqa: BLE001
-        raise HubError("network", f"{what}: cannot reach the Hub ({type(exc).__name__}). "
+        raise HubError(HubErrorKind.NETWORK, f"{what}: cannot reach the Hub ({type(exc).__name__}). "
                                   "Check your internet connection.") from exc
 
 

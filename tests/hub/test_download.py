@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from app import paths
-from app.hub.download import DownloadRecord, Downloader, saved_downloads
+from app.hub.download import Downloader
+from app.hub.download_record import DownloadRecord, saved_downloads
 from app.hub.errors import HubError
 from app.hub.quant import GGUFChoice, HubFile
 from app.hub.search import list_gguf_files

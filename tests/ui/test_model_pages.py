@@ -110,7 +110,8 @@ def test_import_and_delete_with_confirmation(qtbot, window, tiny_model, broken_m
 
 
 def test_paused_download_is_listed_after_restart_and_resumes(qtbot, make_window, fake_hub):
-    from app.hub.download import DownloadRecord, Downloader
+    from app.hub.download import Downloader
+    from app.hub.download_record import DownloadRecord
     from app.hub.search import list_gguf_files
 
     choice = next(c for c in list_gguf_files(REPO) if c.name == "tiny-chat.Q8_0.gguf")

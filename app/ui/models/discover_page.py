@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.hardware import FIT_LABELS, machine_fit
 from app.hub.catalog import CatalogEntry, load_catalog
-from app.hub.download import human_bytes
+from app.formatting import human_bytes
 from app.hub.errors import HubError, is_offline
 from app.hub.quant import GGUFChoice
 from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search_models

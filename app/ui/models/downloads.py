@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.hub.download import DownloadRecord, Downloader, Progress, human_bytes, saved_downloads
+from app.formatting import human_bytes
+from app.hub.download import Downloader
+from app.hub.download_record import DownloadProgress, DownloadRecord, saved_downloads
 from app.hub.errors import HubError
 from app.hub.quant import GGUFChoice
 from app.ui.plain_text import as_html
@@ -113,7 +115,7 @@ class DownloadListModel(QAbstractTableModel):
 
 
 class _Signals(QObject):
-    progress = Signal(str, object)  # key, Progress
+    progress = Signal(str, object)  # key, DownloadProgress
     finished = Signal(str, str)  # key, local path
     failed = Signal(str, str, str)  # key, kind, message
 
@@ -209,7 +211,7 @@ class DownloadManager(QObject):
         self.pool.waitForDone(1500)
 
     @Slot(str, object)
-    def _on_progress(self, key: str, progress: Progress) -> None:
+    def _on_progress(self, key: str, progress: DownloadProgress) -> None:
         waiting = f"the Hub asked us to wait: retrying in {ceil(progress.waiting_s)} s" if progress.waiting_s > 0 else ""
         self.model.update(key, done_bytes=progress.done_bytes, speed_bps=progress.speed_bps, eta_s=progress.eta_s,
                           status="downloading", message=waiting)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from app import paths
-from app.hub.download import human_bytes
+from app.formatting import human_bytes
 from app.library import demo_model
 from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, delete_model, import_model
