@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,62 +25,10 @@ from app.ui.chat.message_view import MarkdownView
 from app.ui.models.downloads import DownloadManager, DownloadsView
 from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
+from app.ui.widgets.table_model import TableModel, make_table
 
 OFFLINE_TEXT = ("You are offline, so the Hugging Face Hub can't be reached. Your downloaded models and chats "
                 "work as usual.")
-
-
-class TableModel(QAbstractTableModel):
-    """A read-only table of rows given as lists of display strings plus the object behind each row."""
-
-    def __init__(self, headers: list[str], parent=None) -> None:
-        super().__init__(parent)
-        self.headers = headers
-        self.rows: list[tuple[list[str], object]] = []
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.rows[index.row()][0][index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole:  # tooltips guess rich text: Hub and file names are escaped
-            return as_html(self.rows[index.row()][0][index.column()])
-        return None
-
-    def set_rows(self, rows: list[tuple[list[str], object]]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def item(self, row: int):
-        return self.rows[row][1]
-
-
-def make_table(model: QAbstractTableModel, name: str, stretch_column: int = -1) -> QTableView:
-    """A read-only, row-selecting table; columns fit their contents, one stretches."""
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch_column % model.columnCount(), QHeaderView.ResizeMode.Stretch)
-    table.verticalHeader().setVisible(False)
-    table.setWordWrap(False)
-    table.setAccessibleName(name)
-    return table
 
 
 class DiscoverPage(QWidget):

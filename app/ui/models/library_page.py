@@ -13,7 +13,7 @@ from app.formatting import human_bytes
 from app.library import demo_model
 from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, delete_model, import_model
-from app.ui.models.discover_page import TableModel, make_table
+from app.ui.widgets.table_model import TableModel, make_table
 from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
 
