@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-CATALOG_PATH = Path(__file__).resolve().parent.parent.parent / "models" / "catalog.json"
+from app.bundled import bundled_file
+
+CATALOG_PATH = bundled_file("models", "catalog.json")
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,9 @@ class CatalogEntry:
     summary: str
 
 
-def load_catalog(path: Path = CATALOG_PATH) -> list[CatalogEntry]:
+def load_catalog(path: Path | None = CATALOG_PATH) -> list[CatalogEntry]:
+    if path is None:
+        return []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

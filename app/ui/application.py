@@ -67,7 +67,7 @@ def run_app(model: str | None = None) -> int:
 
 
 def paths_icon() -> str:
-    from pathlib import Path
+    from app.bundled import bundled_file
 
-    icon = Path(__file__).resolve().parent.parent.parent / "resources" / "hearth.svg"
-    return str(icon) if icon.exists() else ""
+    icon = bundled_file("resources", "hearth.svg")
+    return str(icon) if icon else ""
