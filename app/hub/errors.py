@@ -45,16 +45,18 @@ def is_offline() -> bool:
 
 def error_for_status(status: int, what: str, retry_after: float = 0.0) -> HubError:
     if status == 401:
-        return HubError(HubErrorKind.AUTH, f"{what}: the Hub asks for a token. Add your Hugging Face token in Settings "
-                                "(it is needed for private and gated models).")
+        return HubError(HubErrorKind.AUTH,
+                        f"{what}: the Hub asks for a token. Add your Hugging Face token in Settings "
+                        "(it is needed for private and gated models).")
     if status == 403:
-        return HubError(HubErrorKind.GATED, f"{what}: access denied. This model may be gated: accept its licence on its "
-                                 "Hugging Face page with the account whose token Hearth uses.")
+        return HubError(HubErrorKind.GATED,
+                        f"{what}: access denied. This model may be gated: accept its licence on its "
+                        "Hugging Face page with the account whose token Hearth uses.")
     if status == 404:
         return HubError(HubErrorKind.NOT_FOUND, f"{what}: not found on the Hub (check the name; it may be private).")
     if status == 429:
-        return HubError(HubErrorKind.RATE_LIMITED, f"{what}: the Hub is rate-limiting requests; try again in a minute.",
-                        retry_after)
+        return HubError(HubErrorKind.RATE_LIMITED,
+                        f"{what}: the Hub is rate-limiting requests; try again in a minute.", retry_after)
     if status >= 500:
         return HubError(HubErrorKind.SERVER, f"{what}: the Hub had a server error ({status}); try again later.")
     return HubError(HubErrorKind.SERVER, f"{what}: unexpected answer from the Hub ({status}).")
