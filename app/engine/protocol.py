@@ -137,6 +137,12 @@ Request = Load | Chat | Complete | Count | RenderPrompt | Cancel | Unload | Shut
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """A model as the engine loaded it: the context, offload, threads and template actually in use.
+
+    Not the same thing as library.GGUFInfo, which holds what the file's header says before
+    any load (and is all the library and the Hub pages ever need).
+    """
+
     path: str
     name: str
     architecture: str
@@ -191,6 +197,8 @@ class CountResult:
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a Load has got (downloads have their own hub.download_record.DownloadProgress)."""
+
     id: int
     fraction: float  # 0.0 is sent at once when the engine takes the request, before anything is read
 
