@@ -1,0 +1,92 @@
+"""The server's model slot: requests take turns in order; a client that leaves is cancelled."""
+
+import asyncio
+import threading
+
+from app.engine import protocol as p
+from app.engine.protocol import ErrorKind
+from app.server.slot import ModelSlot
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.cancels = 0
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancels += 1
+        self.cancelled.set()
+
+
+def _reply(words: list[str]):
+    def start():
+        for word in words:
+            yield p.Token(0, word, 1)
+        yield p.Done(0, p.Stats(), "".join(words))
+    return start
+
+
+async def _never() -> None:
+    await asyncio.Event().wait()
+
+
+async def _collect(slot: ModelSlot, start, disconnected=_never) -> list:
+    return [event async for event in slot.generate(start, disconnected)]
+
+
+def test_requests_are_answered_one_after_another_in_order():
+    async def scenario():
+        slot = ModelSlot(FakeEngine(), "smollm2")
+        first, second = await asyncio.gather(_collect(slot, _reply(["a", "b"])), _collect(slot, _reply(["c"])))
+        return slot, first, second
+
+    slot, first, second = asyncio.run(scenario())
+    assert [e.text for e in first if isinstance(e, p.Token)] == ["a", "b"]
+    assert isinstance(second[-1], p.Done) and second[-1].text == "c"
+    assert slot.served == 2 and not slot.busy and slot.waiting == 0
+
+
+def test_an_engine_failure_becomes_an_error_event_and_frees_the_slot():
+    def broken():
+        raise RuntimeError("pipe closed")
+        yield  # pragma: no cover
+
+    async def scenario():
+        slot = ModelSlot(FakeEngine(), "m")
+        events = await _collect(slot, broken)
+        after = await _collect(slot, _reply(["ok"]))
+        return events, after
+
+    events, after = asyncio.run(scenario())
+    assert isinstance(events[-1], p.Error) and events[-1].kind is ErrorKind.INTERNAL
+    assert "pipe closed" in events[-1].message
+    assert isinstance(after[-1], p.Done)
+
+
+def test_a_client_that_disconnects_mid_reply_cancels_the_generation():
+    engine = FakeEngine()
+
+    def endless():
+        while not engine.cancelled.is_set():
+            yield p.Token(0, "x", 1)
+            engine.cancelled.wait(0.005)
+        yield p.Done(0, p.Stats(stop_reason=p.StopReason.CANCELLED), "")
+
+    async def scenario():
+        slot = ModelSlot(engine, "m")
+        gone = asyncio.Event()
+
+        async def disconnected() -> None:
+            await gone.wait()
+
+        seen = 0
+        async for event in slot.generate(endless, disconnected):
+            seen += 1
+            if seen == 3:
+                gone.set()
+            if isinstance(event, p.Done):
+                break
+        return slot
+
+    slot = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert engine.cancels >= 1
