@@ -220,7 +220,7 @@ def main() -> int:
     parser.add_argument("--llama-bench", action="store_true", help="also run llama-bench tg (slow)")
     parser.add_argument("--cmake-args", default=os.environ.get("CMAKE_ARGS", ""))
     args = parser.parse_args()
-    from app.engine.runtime import default_threads
+    from app.engine.llama_backend import default_threads
 
     args.threads = args.threads or default_threads()
     models = args.model or default_models()

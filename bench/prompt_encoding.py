@@ -15,7 +15,7 @@ import llama_cpp
 
 from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage
-from app.engine.runtime import _ensure_backend
+from app.engine.llama_backend import ensure_backend
 from app.library.gguf_info import read_gguf_info
 
 DEFAULT_MODEL = Path.home() / ".cache/hearth/test-models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -24,7 +24,7 @@ DEFAULT_MODEL = Path.home() / ".cache/hearth/test-models/SmolLM2-135M-Instruct.Q
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MODEL
     turns = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    _ensure_backend()
+    ensure_backend()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)

@@ -89,13 +89,13 @@ def test_out_of_gpu_memory_retries_once_with_fewer_layers(tiny_model):
                 raise EngineError(ErrorKind.OUT_OF_MEMORY, "cudaMalloc failed")
             self.info = _info()
 
-    model = load_model(LoadOptions(str(tiny_model), n_gpu_layers=-1), loader=Model, gpu_usable=True)
+    model = load_model(Model, LoadOptions(str(tiny_model), n_gpu_layers=-1), gpu_usable=True)
     assert tried == [-1, 1]
     assert "not enough GPU memory for 3 layers" in model.info.notice and "1 on the GPU" in model.info.notice
     # without a usable GPU there is nothing to retry
     tried.clear()
     with pytest.raises(EngineError):
-        load_model(LoadOptions(str(tiny_model), n_gpu_layers=-1), loader=Model, gpu_usable=False)
+        load_model(Model, LoadOptions(str(tiny_model), n_gpu_layers=-1), gpu_usable=False)
     assert tried == [-1]
 
 

@@ -57,7 +57,7 @@ def run_prompt(args: argparse.Namespace) -> int:
     from app.engine.chat_template import TemplateError
     from app.engine.prompt_encoder import PromptEncoder
     from app.engine.protocol import ChatMessage, EngineError
-    from app.engine.runtime import _ensure_backend
+    from app.engine.llama_backend import ensure_backend
     from app.library.gguf_info import GGUFFileError, read_gguf_info
 
     messages = read_messages(args.messages)
@@ -67,7 +67,7 @@ def run_prompt(args: argparse.Namespace) -> int:
         info = read_gguf_info(args.model)
     except GGUFFileError as exc:
         raise CliError(str(exc)) from None
-    _ensure_backend()
+    ensure_backend()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     model = llama_cpp.llama_model_load_from_file(str(info.shard_paths[0]).encode(), params)

@@ -105,6 +105,11 @@ def refusal_message(budget: Budget, policy: OverflowPolicy, n_ctx: int) -> str:
         return (f"{which} is too long: even with every older message dropped the prompt is "
                 f"{budget.prompt_tokens} tokens but the context holds {n_ctx}; shorten that message "
                 "or the system prompt, or raise the context size")
-    return (f"the conversation is {budget.prompt_tokens} tokens but the context holds {n_ctx}: "
+    return too_long_message(budget.prompt_tokens, n_ctx)
+
+
+def too_long_message(prompt_tokens: int, n_ctx: int) -> str:
+    """The one message for a prompt that does not fit the context (the policy check and the engine's last guard)."""
+    return (f"the conversation is {prompt_tokens} tokens but the context holds {n_ctx}: "
             "start a new chat, shorten the message, raise the context size, "
             "or let the chat drop older messages (overflow policy)")

@@ -30,15 +30,15 @@ def resolve_gpu_layers(header: Callable[[], GGUFInfo], options: LoadOptions) -> 
     return options.n_gpu_layers
 
 
-def load_model(options: LoadOptions, on_progress=None, loader=None, gpu_usable=None, gguf: GGUFInfo | None = None):
+def load_model(loader: Callable, options: LoadOptions, on_progress=None, gpu_usable=None,
+               gguf: GGUFInfo | None = None):
     """Load, and if the GPU runs out of memory, retry once with half the layers and say so.
 
     It never moves to the CPU without telling: the notice names the layers used.
+    `loader(options, on_progress, gguf)` does one load (the runtime's LoadedModel; tests pass their own).
     """
     from app.hardware import supports_gpu_offload
 
-    if loader is None:
-        from app.engine.runtime import LoadedModel as loader
     try:
         return loader(options, on_progress, gguf)
     except EngineError as exc:

@@ -1,7 +1,12 @@
 """The engine process: owns the llama.cpp model, answers one request at a time.
 
-A reader thread takes requests off the pipe so that Cancel reaches a running
-generation between two tokens and Count is answered even while a reply streams.
+Threads, each with one job:
+- reader: takes requests off the pipe and never works on them itself, so Cancel reaches a
+  running generation between two tokens however busy the others are;
+- count: answers Count requests (the context meter's) even while a reply streams, using
+  only what LoadedModel allows from another thread (`count_tokens`);
+- heartbeat: proves the process is alive while a request is busy;
+- main: loads, generates and renders, one request at a time.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class Worker:
         self.model_lock = threading.Lock()  # held while the model is created or freed
         self.model = None
         self.requests: queue.Queue = queue.Queue()
+        self.counts: queue.Queue = queue.Queue()  # Count requests, then None to stop
         self.current_chat = 0
         self.busy = threading.Event()  # set while the main thread works on a request
 
@@ -79,6 +85,7 @@ class Worker:
             try:
                 request = self.conn.recv()
             except (EOFError, OSError):
+                self.counts.put(None)
                 self.requests.put(p.Shutdown())
                 return
             if isinstance(request, p.Cancel):
@@ -86,14 +93,21 @@ class Worker:
                 if model is not None and request.id in (self.current_chat, 0):
                     model.cancel()
             elif isinstance(request, p.Count):
-                self.answer_count(request)
+                self.counts.put(request)
             else:
                 if isinstance(request, p.Load):
                     # Answer at once, even while the main thread is still importing llama.cpp.
                     self.send(p.Progress(request.id, 0.0))
                 self.requests.put(request)
                 if isinstance(request, p.Shutdown):
+                    self.counts.put(None)
                     return
+
+    # ---------------------------------------------------------- count thread
+
+    def answer_counts(self) -> None:
+        while (request := self.counts.get()) is not None:
+            self.answer_count(request)
 
     def answer_count(self, request: p.Count) -> None:
         with self.model_lock:
@@ -105,7 +119,7 @@ class Worker:
                 messages = list(request.messages)
                 if request.draft:
                     messages.append(p.ChatMessage("user", request.draft))
-                count = functools.partial(model.count, thinking=request.thinking)
+                count = functools.partial(model.count_tokens, thinking=request.thinking)
                 budget = fit_messages(messages, count, model.n_ctx, request.overflow, request.max_tokens)
                 result = p.CountResult(
                     prompt_tokens=budget.prompt_tokens,
@@ -138,6 +152,7 @@ class Worker:
 
     def run(self) -> None:
         threading.Thread(target=self.read_requests, name="engine-reader", daemon=True).start()
+        threading.Thread(target=self.answer_counts, name="engine-count", daemon=True).start()
         threading.Thread(target=self.send_heartbeats, name="engine-heartbeat", daemon=True).start()
         import app.engine.runtime  # noqa: F401  (llama.cpp's import overlaps with the caller's first request)
 
@@ -190,6 +205,7 @@ class Worker:
 
     def load(self, request: p.Load) -> None:
         from app.engine.offload import load_model
+        from app.engine.runtime import LoadedModel
 
         self.unload()  # the old model's memory is released before the new one is mapped
         last = [0.0]
@@ -200,7 +216,7 @@ class Worker:
                 self.send(p.Progress(request.id, fraction))
 
         with self.model_lock:
-            self.model = load_model(request.options, progress, gguf=request.gguf)
+            self.model = load_model(LoadedModel, request.options, progress, gguf=request.gguf)
         self.send(p.Loaded(request.id, self.model.info))
 
     def _start_generation(self, request: p.Chat | p.Complete):

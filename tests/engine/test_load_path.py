@@ -93,7 +93,7 @@ def test_switching_models_frees_the_first_before_loading_the_second(monkeypatch)
         def close(self) -> None:
             resident.remove(self.path)
 
-    monkeypatch.setattr(offload, "load_model", lambda options, progress, gguf=None: FakeModel(options))
+    monkeypatch.setattr(offload, "load_model", lambda loader, options, progress, gguf=None: FakeModel(options))
     pipe = Pipe()
     worker = Worker(pipe)  # type: ignore[arg-type]
     worker.load(p.Load(1, LoadOptions("a.gguf")))

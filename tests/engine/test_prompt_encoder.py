@@ -100,12 +100,12 @@ VOCABS = Path.home() / ".cache/hearth/llama-ref/0.3.36/src/vendor/llama.cpp/mode
 ])
 def test_real_vocabularies_pick_their_family(vocab, origin, end):
     from app.engine.prompt_encoder import PromptEncoder
-    from app.engine.runtime import _ensure_backend
+    from app.engine.llama_backend import ensure_backend
 
     path = VOCABS / f"ggml-vocab-{vocab}.gguf"
     if not path.is_file():
         pytest.skip(f"llama.cpp's vocab file {path.name} is not here (vendored llama.cpp source)")
-    _ensure_backend()
+    ensure_backend()
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)

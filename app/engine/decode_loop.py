@@ -1,0 +1,94 @@
+"""The per-token loop: pick, detokenize, check stops, decode; kept lean because it runs per token.
+
+Local names keep the loop free of attribute look-ups; the one-token batch is built once
+and points at `one`, so each step only writes the new token id.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import llama_cpp
+
+from app.engine.protocol import StopReason
+from app.engine.sampling import SamplingParams
+from app.engine.stops import StopMatcher
+
+
+@dataclass
+class Decoded:
+    reply: str
+    tokens: list[int]  # the ids generated, in order (what the KV cache now holds after the prompt)
+    reason: StopReason
+    t_first: float  # perf_counter when the first token was picked (0.0: none)
+    t_last: float
+
+
+def decode_reply(ctx, vocab, buf, pick: Callable[[], int], cancel: threading.Event, kv: list[int], n_ctx: int,
+                 extra_stops, sampling: SamplingParams, on_text: Callable[[str, int], None],
+                 t_prompt: float) -> Decoded:
+    """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv."""
+    is_eog = llama_cpp.llama_vocab_is_eog
+    to_piece = llama_cpp.llama_token_to_piece
+    decode = llama_cpp.llama_decode
+    string_at = ctypes.string_at
+    clock = time.perf_counter
+    one = (llama_cpp.llama_token * 1)()
+    batch = llama_cpp.llama_batch_get_one(one, 1)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    stops = StopMatcher(sampling.stop)
+    feed = stops.feed if sampling.stop else None
+    max_tokens = sampling.max_tokens or n_ctx
+    generated: list[int] = []
+    pieces: list[str] = []
+    reason = StopReason.EOS
+    t_first = 0.0
+    t_last = t_prompt
+    while True:
+        token = pick()
+        t_last = clock()
+        if not generated:
+            t_first = t_last
+        if is_eog(vocab, token) or token in extra_stops:
+            reason = StopReason.EOS
+            break
+        generated.append(token)
+        n = to_piece(vocab, token, buf, 256, 0, False)
+        if n > 0:
+            text = decoder.decode(string_at(buf, n))
+            if feed is not None and text:
+                text, hit = feed(text)
+                if hit:
+                    if text:
+                        pieces.append(text)
+                        on_text(text, len(generated))
+                    reason = StopReason.STOP
+                    break
+            if text:
+                pieces.append(text)
+                on_text(text, len(generated))
+        if len(generated) >= max_tokens:
+            reason = StopReason.LENGTH
+            break
+        if cancel.is_set():
+            reason = StopReason.CANCELLED
+            break
+        if len(kv) >= n_ctx:
+            reason = StopReason.CONTEXT_FULL
+            break
+        one[0] = token
+        rc = decode(ctx, batch)
+        if rc != 0:
+            reason = StopReason.CONTEXT_FULL if rc == 1 else StopReason.ERROR
+            break
+        kv.append(token)
+    tail = decoder.decode(b"", final=True) + (stops.flush() if reason != StopReason.STOP else "")
+    if tail:
+        pieces.append(tail)
+        on_text(tail, len(generated))
+    return Decoded("".join(pieces), generated, reason, t_first, t_last)

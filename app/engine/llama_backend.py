@@ -1,0 +1,48 @@
+"""llama.cpp's process-wide set-up: backend init once, its log kept for error messages, thread count."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+
+import llama_cpp
+
+_backend_ready = False
+_log_lock = threading.Lock()
+_log_tail: list[str] = []
+
+
+@llama_cpp.llama_log_callback
+def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    # Keep the last lines so a failed load can say what llama.cpp complained about.
+    if level in (2, 3):  # warnings and errors
+        with _log_lock:
+            _log_tail.append(text.decode("utf-8", errors="replace").strip())
+            del _log_tail[:-20]
+
+
+def ensure_backend() -> None:
+    """Initialise llama.cpp's backend and route its log to us (once per process)."""
+    global _backend_ready
+    if not _backend_ready:
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+        llama_cpp.llama_backend_init()
+        _backend_ready = True
+
+
+def last_log() -> str:
+    """llama.cpp's last warning or error since the previous call ("" if none)."""
+    with _log_lock:
+        lines = [line for line in _log_tail if line]
+        _log_tail.clear()
+    return lines[-1] if lines else ""
+
+
+def default_threads() -> int:
+    try:
+        import psutil
+
+        return max(psutil.cpu_count(logical=False) or 1, 1)
+    except Exception:
+        return max((os.cpu_count() or 2) // 2, 1)

@@ -1,0 +1,74 @@
+"""The llama.cpp parameters for one load, from our LoadOptions, and what a failed load means."""
+
+from __future__ import annotations
+
+import llama_cpp
+
+from app.engine.protocol import EngineError, ErrorKind, LoadOptions
+
+KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}
+KNOWN_ARCHITECTURES = {
+    "llama", "mistral", "mistral3", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "gemma", "gemma2", "gemma3",
+    "gemma3n", "phi2", "phi3", "starcoder2", "falcon", "gpt2", "gptneox", "stablelm", "mpt", "bloom",
+    "command-r", "cohere2", "olmo", "olmo2", "granite", "granitemoe", "deepseek", "deepseek2", "internlm2",
+    "minicpm", "minicpm3", "exaone", "smollm3", "glm4", "chatglm", "baichuan", "orion", "bert", "nomic-bert",
+    "t5", "jamba", "mamba", "rwkv6", "rwkv7", "arctic", "dbrx", "nemotron", "llama4", "hunyuan-moe",
+    "ernie4_5", "gpt-oss", "lfm2", "seed_oss", "apertus", "granitehybrid", "plamo", "plamo2", "qwen2vl",
+}
+
+
+def model_params(options: LoadOptions, gpu_layers: int, progress_callback):
+    params = llama_cpp.llama_model_default_params()
+    params.n_gpu_layers = gpu_layers
+    params.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP if options.use_mmap else llama_cpp.LLAMA_LOAD_MODE_NONE
+    params.progress_callback = progress_callback
+    return params
+
+
+def context_params(options: LoadOptions, n_ctx: int, threads: int):
+    """(llama_context_params, the KV cache type's name, notices for the user)."""
+    notice: list[str] = []
+    cparams = llama_cpp.llama_context_default_params()
+    cparams.n_ctx = n_ctx
+    cparams.n_batch = max(min(options.n_batch, n_ctx), 1)
+    cparams.n_ubatch = cparams.n_batch
+    cparams.n_threads = threads
+    cparams.n_threads_batch = threads
+    kv_name = options.kv_cache_type if options.kv_cache_type in KV_TYPES else "f16"
+    kv_type = KV_TYPES[kv_name]
+    flash = options.flash_attn
+    if kv_type != llama_cpp.GGML_TYPE_F16 and flash is None:
+        flash = True  # a quantized V cache needs flash attention
+    cparams.flash_attn_type = {
+        None: llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
+        True: llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
+        False: llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED,
+    }[flash]
+    cparams.type_k = kv_type
+    if flash:
+        cparams.type_v = kv_type
+    elif kv_type != llama_cpp.GGML_TYPE_F16:
+        notice.append("the V cache stays f16 because flash attention is off")
+    cparams.no_perf = True
+    return cparams, kv_name, notice
+
+
+def load_error(detail: str, architecture: str) -> EngineError:
+    """What a failed model load most likely means, from llama.cpp's last log line and the architecture."""
+    said = f" — llama.cpp said: {detail}" if detail else ""
+    if "unknown model architecture" in detail or architecture not in KNOWN_ARCHITECTURES:
+        return EngineError(
+            ErrorKind.UNSUPPORTED,
+            f"this model's architecture '{architecture}' is not supported by the installed llama.cpp{said}",
+        )
+    if "alloc" in detail.lower() or "memory" in detail.lower():
+        return EngineError(ErrorKind.OUT_OF_MEMORY, f"not enough memory to load this model{said}")
+    return EngineError(ErrorKind.LOAD_FAILED, f"llama.cpp could not load this model{said}")
+
+
+def context_error(n_ctx: int, detail: str) -> EngineError:
+    return EngineError(
+        ErrorKind.OUT_OF_MEMORY,
+        f"could not set up a {n_ctx}-token context (not enough memory?): try a smaller context size"
+        + (f" — llama.cpp said: {detail}" if detail else ""),
+    )
