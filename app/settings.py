@@ -9,6 +9,7 @@ from typing import Any
 
 from app import paths
 from app.atomic_json import write_json_atomically
+from app.engine.protocol import AUTO_LAYERS
 
 
 @dataclass
@@ -16,7 +17,7 @@ class Settings:
     extra_model_dirs: list[str] = field(default_factory=list)
     last_model: str = ""
     n_ctx: int = 4096
-    n_gpu_layers: int = -2  # -2: as many as fit (auto), -1: all
+    n_gpu_layers: int = AUTO_LAYERS  # as many as fit; -1: all
     flash_attn: str = "auto"  # auto, on or off
     kv_cache_type: str = "f16"
     n_batch: int = 512

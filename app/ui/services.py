@@ -23,7 +23,7 @@ class _EngineWorker(QObject):
     token = Signal(int, str, int)  # job id, text, completion tokens so far
     reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
     finished = Signal(int, object)  # job id, Done
-    failed = Signal(int, str, str)  # job id, error kind, message
+    failed = Signal(int, object, str)  # job id, ErrorKind, message
     counted = Signal(int, object)  # job id, CountResult
     count_failed = Signal(int, str)
 
@@ -58,7 +58,7 @@ class _EngineWorker(QObject):
             elif isinstance(event, Done):
                 self.finished.emit(job.id, event)
             elif isinstance(event, Error):
-                self.failed.emit(job.id, event.kind.value, event.message)
+                self.failed.emit(job.id, event.kind, event.message)
 
     @Slot(object)
     def count(self, job: Count) -> None:
@@ -71,7 +71,21 @@ class _EngineWorker(QObject):
 
 
 class EngineService(QObject):
-    """The GUI's view of the engine. Every signal arrives on the GUI thread."""
+    """The GUI's view of the engine. Every signal arrives on the GUI thread.
+
+    Loading and generation run on one thread (they are serial in the engine anyway),
+    counting on another, so the context meter never waits for a reply.
+    """
+
+    load_progress = Signal(float)
+    loaded = Signal(object)  # ModelInfo
+    load_failed = Signal(str)
+    token = Signal(int, str, int)  # job id, text, completion tokens so far
+    reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
+    finished = Signal(int, object)  # job id, Done
+    failed = Signal(int, object, str)  # job id, ErrorKind, message
+    counted = Signal(int, object)  # job id, CountResult
+    count_failed = Signal(int, str)  # job id, message
 
     _do_start = Signal()
     _do_load = Signal(object, object)  # LoadOptions, GGUFInfo or None
@@ -82,13 +96,17 @@ class EngineService(QObject):
         super().__init__(parent)
         self.client = client or EngineClient()
         self._threads: list[QThread] = []
-        self.runner = self._spawn("hearth-engine")
-        self.counter = self._spawn("hearth-count")
-        self._do_start.connect(self.runner.start_engine)
-        self._do_load.connect(self.runner.load)
+        self._runner = self._spawn("hearth-engine")
+        self._counter = self._spawn("hearth-count")
+        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "finished", "failed"):
+            getattr(self._runner, name).connect(getattr(self, name))
+        self._counter.counted.connect(self.counted)
+        self._counter.count_failed.connect(self.count_failed)
+        self._do_start.connect(self._runner.start_engine)
+        self._do_load.connect(self._runner.load)
         self._headers: dict[str, GGUFInfo] = {}
-        self._do_chat.connect(self.runner.chat)
-        self._do_count.connect(self.counter.count)
+        self._do_chat.connect(self._runner.chat)
+        self._do_count.connect(self._counter.count)
         self._next_job = 0
 
     def _spawn(self, name: str) -> _EngineWorker:

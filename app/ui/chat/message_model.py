@@ -27,6 +27,7 @@ class ChatItem:
     streaming: bool = False
     error: str = ""
     reasoning: str = ""  # the reply's thinking, shown apart
+    position: int = -1  # its position in the store's chat (edit and regenerate delete from here)
 
 
 class MessageModel(QAbstractListModel):

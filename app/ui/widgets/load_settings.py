@@ -31,13 +31,21 @@ NO_BACKEND_TIP = (
 )
 
 
+FLASH_CHOICES = (("Auto", None), ("On", True), ("Off", False))
+FLASH_SETTING = {None: "auto", True: "on", False: "off"}  # how settings.json stores the choice
+
+
 class LoadSettings(QWidget):
     load_requested = Signal(object)  # LoadOptions
     settings_changed = Signal()
 
-    def __init__(self, gpu_backend: str = "none", parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.gpu_backend = gpu_backend
+        # Unknown until the machine probe reports (app.machine_probe): meanwhile GPU layers stay
+        # automatic, which the engine resolves itself.
+        self.gpu_backend: str | None = None
+        self.free_vram = 0
+        self._saved_gpu_layers = AUTO_LAYERS
         self.models: list[LocalModel] = []
         self.picker = QComboBox()
         self.picker.setMinimumWidth(260)
@@ -78,9 +86,8 @@ class LoadSettings(QWidget):
         self.gpu_auto.setChecked(True)
         self.gpu_auto.setToolTip("Put as many layers on the GPU as fit in its free memory")
         self.flash = QComboBox()
-        self.flash.addItem("Auto", None)
-        self.flash.addItem("On", True)
-        self.flash.addItem("Off", False)
+        for label, value in FLASH_CHOICES:
+            self.flash.addItem(label, value)
         self.flash.setAccessibleName("Flash attention")
         self.flash.setToolTip("Faster attention and less memory on most GPUs; Auto lets llama.cpp decide")
         self.kv_cache = QComboBox()
@@ -145,7 +152,18 @@ class LoadSettings(QWidget):
 
     # ---------------------------------------------------------------- state
 
+    def set_machine(self, probe) -> None:
+        """What this computer offers (app.machine_probe.MachineProbe), probed outside the GUI process."""
+        self.gpu_backend = probe.usable_backend
+        self.free_vram = probe.free_vram
+        self._apply_backend()
+        if self.gpu_backend != "none":
+            self._show_gpu_setting(self._saved_gpu_layers)
+
     def _apply_backend(self) -> None:
+        if self.gpu_backend is None:
+            self.estimate.setText("Checking this computer's GPU…")
+            return
         has_gpu = self.gpu_backend != "none"
         for widget in (self.gpu, self.gpu_auto):
             widget.setEnabled(has_gpu)
@@ -203,29 +221,29 @@ class LoadSettings(QWidget):
     def _on_gpu_changed(self, *_args) -> None:
         model = self.current_model()
         total = model.info.n_layers + 1 if model else 0
-        if self.gpu_backend != "none" and model is not None:
+        if self.gpu_backend not in (None, "none") and model is not None:
             if self.gpu_auto.isChecked():
                 from app.hardware import describe_fit, fit_gpu_layers
 
-                fit = fit_gpu_layers(model.info, self.ctx.value(), self.kv_cache.currentData())
+                fit = fit_gpu_layers(model.info, self.ctx.value(), self.kv_cache.currentData(), self.free_vram)
                 self.gpu.blockSignals(True)
                 self.gpu.setValue(fit.n_gpu_layers)
                 self.gpu.blockSignals(False)
                 self.estimate.setText(describe_fit(fit))
             else:
                 self.estimate.setText(f"{self.gpu.value()} of {total} layers on the GPU (chosen by you)")
-        self.gpu.setEnabled(self.gpu_backend != "none" and not self.gpu_auto.isChecked())
+        self.gpu.setEnabled(self.gpu_backend not in (None, "none") and not self.gpu_auto.isChecked())
         self.gpu_label.setText(f"{self.gpu.value()} / {total}")
         self.settings_changed.emit()
 
     def set_values(self, settings) -> None:
         """Show saved load settings (app.settings.Settings)."""
         self.ctx.setValue(settings.n_ctx)
-        if self.gpu_backend != "none":
-            self.gpu_auto.setChecked(settings.n_gpu_layers == AUTO_LAYERS)
-            if settings.n_gpu_layers >= 0:
-                self.gpu.setValue(settings.n_gpu_layers)
-        self.flash.setCurrentIndex(max(self.flash.findText(settings.flash_attn.capitalize()), 0))
+        self._saved_gpu_layers = settings.n_gpu_layers
+        if self.gpu_backend not in (None, "none"):
+            self._show_gpu_setting(settings.n_gpu_layers)
+        flash = {v: k for k, v in FLASH_SETTING.items()}.get(settings.flash_attn.lower())
+        self.flash.setCurrentIndex(max(self.flash.findData(flash), 0))
         self.kv_cache.setCurrentIndex(max(self.kv_cache.findData(settings.kv_cache_type), 0))
         self.batch.setValue(settings.n_batch)
         self.threads.setValue(settings.n_threads)
@@ -233,10 +251,17 @@ class LoadSettings(QWidget):
         self._template_files = {str(k): str(v) for k, v in settings.chat_template_files.items()}
         self.template.set_file(self._template_files.get(self.current_path(), ""))
 
+    def _show_gpu_setting(self, n_gpu_layers: int) -> None:
+        self.gpu_auto.setChecked(n_gpu_layers == AUTO_LAYERS)
+        if n_gpu_layers >= 0:
+            self.gpu.setValue(n_gpu_layers)
+
     def store_values(self, settings) -> None:
         settings.n_ctx = self.ctx.value()
-        settings.n_gpu_layers = self.gpu_setting()
-        settings.flash_attn = self.flash.currentText().lower()
+        if self.gpu_backend not in (None, "none"):  # without a GPU the slider says nothing about the user's choice
+            self._saved_gpu_layers = self.gpu_setting()
+        settings.n_gpu_layers = self._saved_gpu_layers
+        settings.flash_attn = FLASH_SETTING[self.flash.currentData()]
         settings.kv_cache_type = self.kv_cache.currentData()
         settings.n_batch = self.batch.value()
         settings.n_threads = self.threads.value()
@@ -252,6 +277,8 @@ class LoadSettings(QWidget):
     def options(self, path: str | None = None) -> LoadOptions:
         if self.gpu_backend == "none":
             gpu_layers = 0
+        elif self.gpu_backend is None:  # not probed yet: the saved choice (the engine resolves "auto")
+            gpu_layers = self._saved_gpu_layers
         else:
             gpu_layers = self.gpu_setting()
         return LoadOptions(path=path or self.current_path(), n_ctx=self.ctx.value(), n_gpu_layers=gpu_layers,
