@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import ceil
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -22,6 +22,7 @@ from app.hub.download import DownloadRecord, Downloader, Progress, human_bytes, 
 from app.hub.errors import HubError
 from app.hub.quant import GGUFChoice
 from app.ui.plain_text import as_html
+from app.ui.tasks import BackgroundTasks
 
 
 @dataclass(frozen=True)
@@ -112,44 +113,21 @@ class DownloadListModel(QAbstractTableModel):
             self.endRemoveRows()
 
 
-class _Signals(QObject):
-    progress = Signal(str, object)  # key, Progress
-    finished = Signal(str, str)  # key, local path
-    failed = Signal(str, str, str)  # key, kind, message
-
-
-class _Job(QRunnable):
-    def __init__(self, downloader: Downloader, signals: _Signals) -> None:
-        super().__init__()
-        self.downloader, self.signals = downloader, signals
-
-    def run(self) -> None:
-        key = self.downloader.record.key
-        try:
-            path = self.downloader.run(lambda p: self.signals.progress.emit(key, p))
-        except HubError as exc:
-            self.signals.failed.emit(key, exc.kind, exc.message)
-        except Exception as exc:  # noqa: BLE001 - a failed download must never take the app down
-            self.signals.failed.emit(key, "internal", f"{type(exc).__name__}: {exc}")
-        else:
-            self.signals.finished.emit(key, str(path))
-
-
 class DownloadManager(QObject):
     """Starts, pauses, resumes and cancels downloads; every signal arrives on the GUI thread."""
 
     download_finished = Signal(str)  # local path of a finished model
     download_failed = Signal(str)  # message
+    _progress = Signal(str, object)  # key, Progress: emitted on the download's thread, delivered on the GUI's
 
-    def __init__(self, parent: QObject | None = None, max_parallel: int = 2) -> None:
+    def __init__(self, parent: QObject | None = None, max_parallel: int = 2,
+                 tasks: BackgroundTasks | None = None) -> None:
         super().__init__(parent)
         self.model = DownloadListModel(self)
-        self.pool = QThreadPool(self)
+        self.pool = QThreadPool(self)  # downloads run `max_parallel` at a time, apart from short jobs
         self.pool.setMaxThreadCount(max_parallel)
-        self.signals = _Signals(self)
-        self.signals.progress.connect(self._on_progress)
-        self.signals.finished.connect(self._on_finished)
-        self.signals.failed.connect(self._on_failed)
+        self.tasks = tasks or BackgroundTasks(self.pool, self)  # quitting stops it: every download pauses
+        self._progress.connect(self._on_progress)
         self.running: dict[str, Downloader] = {}
         for record in saved_downloads():
             status = "failed" if record.status == "failed" else "paused"
@@ -174,10 +152,16 @@ class DownloadManager(QObject):
         except HubError as exc:
             self.download_failed.emit(exc.message)
             return ""
-        self.running[record.key] = downloader
+        key = record.key
+        started = self.tasks.run(lambda: downloader.run(lambda progress: self._progress.emit(key, progress)),
+                                 lambda path: self._on_finished(key, str(path)),
+                                 lambda error: self._on_failed(key, error),
+                                 pool=self.pool, cancel=downloader.pause)  # quitting pauses: it resumes later
+        if not started:
+            return ""  # quitting
+        self.running[key] = downloader
         self.model.upsert(DownloadRow(record, "downloading", record.total_bytes - downloader.missing_bytes()))
-        self.pool.start(_Job(downloader, self.signals))
-        return record.key
+        return key
 
     def pause(self, key: str) -> None:
         if key in self.running:
@@ -202,11 +186,15 @@ class DownloadManager(QObject):
                     pass
             self.model.remove(key)
 
-    def shutdown(self) -> None:
-        """Pause every download (the partial files stay for a resume); quick even if a server is silent."""
+    def shutdown(self, seconds: float = 0.0) -> bool:
+        """Pause every download (partial files and records stay, so each resumes next time), also one
+        waiting on a silent server, and wait up to `seconds` for their threads; True if all ended.
+
+        With the window's shared BackgroundTasks, quitting does this through tasks.stop() and wait()."""
+        self.tasks.stop()
         for downloader in list(self.running.values()):
-            downloader.pause()  # also ends a read that is waiting on the network
-        self.pool.waitForDone(1500)
+            downloader.pause()
+        return self.pool.waitForDone(max(0, int(seconds * 1000)))
 
     @Slot(str, object)
     def _on_progress(self, key: str, progress: Progress) -> None:
@@ -214,7 +202,6 @@ class DownloadManager(QObject):
         self.model.update(key, done_bytes=progress.done_bytes, speed_bps=progress.speed_bps, eta_s=progress.eta_s,
                           status="downloading", message=waiting)
 
-    @Slot(str, str)
     def _on_finished(self, key: str, path: str) -> None:
         self.running.pop(key, None)
         row = self.model.update(key, status="done", path=path, message="ready")
@@ -222,8 +209,11 @@ class DownloadManager(QObject):
             self.model.update(key, done_bytes=row.record.total_bytes)
         self.download_finished.emit(path)
 
-    @Slot(str, str, str)
-    def _on_failed(self, key: str, kind: str, message: str) -> None:
+    def _on_failed(self, key: str, error: Exception) -> None:
+        if isinstance(error, HubError):
+            kind, message = error.kind, error.message
+        else:  # a failed download must never take the app down
+            kind, message = "internal", f"{type(error).__name__}: {error}"
         self.running.pop(key, None)
         if kind == "cancelled":
             self.model.remove(key)
