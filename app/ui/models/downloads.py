@@ -126,7 +126,9 @@ class DownloadManager(QObject):
         self.model = DownloadListModel(self)
         self.pool = QThreadPool(self)  # downloads run `max_parallel` at a time, apart from short jobs
         self.pool.setMaxThreadCount(max_parallel)
+        self._owns_tasks = tasks is None
         self.tasks = tasks or BackgroundTasks(self.pool, self)  # quitting stops it: every download pauses
+        self._closed = False
         self._progress.connect(self._on_progress)
         self.running: dict[str, Downloader] = {}
         for record in saved_downloads():
@@ -145,6 +147,8 @@ class DownloadManager(QObject):
         return self._start(record)
 
     def _start(self, record: DownloadRecord) -> str:
+        if self._closed:
+            return ""
         if record.key in self.running:
             return record.key
         try:
@@ -152,7 +156,7 @@ class DownloadManager(QObject):
         except HubError as exc:
             self.download_failed.emit(exc.message)
             return ""
-        key = record.key
+        key, done = record.key, record.total_bytes - downloader.missing_bytes()
         started = self.tasks.run(lambda: downloader.run(lambda progress: self._progress.emit(key, progress)),
                                  lambda path: self._on_finished(key, str(path)),
                                  lambda error: self._on_failed(key, error),
@@ -160,7 +164,7 @@ class DownloadManager(QObject):
         if not started:
             return ""  # quitting
         self.running[key] = downloader
-        self.model.upsert(DownloadRow(record, "downloading", record.total_bytes - downloader.missing_bytes()))
+        self.model.upsert(DownloadRow(record, "downloading", done))
         return key
 
     def pause(self, key: str) -> None:
@@ -190,8 +194,10 @@ class DownloadManager(QObject):
         """Pause every download (partial files and records stay, so each resumes next time), also one
         waiting on a silent server, and wait up to `seconds` for their threads; True if all ended.
 
-        With the window's shared BackgroundTasks, quitting does this through tasks.stop() and wait()."""
-        self.tasks.stop()
+        With the window's shared BackgroundTasks, the quit sequence's tasks.stop() and wait() do this too."""
+        self._closed = True
+        if self._owns_tasks:
+            self.tasks.stop()
         for downloader in list(self.running.values()):
             downloader.pause()
         return self.pool.waitForDone(max(0, int(seconds * 1000)))
