@@ -229,3 +229,26 @@ def test_retry_after_is_capped_and_counted_down(fake_hub):
     assert d.run(seen.append).exists()
     waits = [p.waiting_s for p in seen if p.waiting_s > 0]
     assert waits and max(waits) <= 0.3
+
+
+def test_pause_ends_a_request_whose_server_never_sends_headers(fake_hub):
+    name = "tiny-chat.Q8_0.gguf"
+    job = downloader(name)
+    fake_hub.silent(name)
+    errors: list[HubError] = []
+
+    def run() -> None:
+        try:
+            job.run()
+        except HubError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    while not fake_hub.ranges_seen(name) and thread.is_alive():
+        threading.Event().wait(0.01)  # until the request has reached the server
+    job.pause()
+    thread.join(1.0)  # not the 30 s socket timeout
+    assert not thread.is_alive()
+    assert errors[0].kind == "paused"
+    assert [r.status for r in saved_downloads()] == ["paused"]

@@ -116,6 +116,10 @@ class FakeHub:
         server stops (a silent or very slow server)."""
         self._faults.append({"kind": "stall", "times": times, "match": path_contains, "after": after_bytes})
 
+    def silent(self, path_contains: str) -> None:
+        """Take requests for matching files and never answer, not even with headers."""
+        self._faults.append({"kind": "silent", "times": 10**9, "match": path_contains})
+
     def corrupt(self, path_contains: str) -> None:
         """Serve matching files with one byte changed (size stays right, hash does not)."""
         self._faults.append({"kind": "corrupt", "times": 10**9, "match": path_contains})
@@ -251,6 +255,9 @@ def _make_handler(hub: FakeHub):
                 return self._error(404, "EntryNotFound", "Entry not found")
             if repo_id in hub.gated and self.headers.get("Authorization", "") != f"Bearer {hub.valid_token}":
                 return self._error(401, "GatedRepo", "Access to this gated repo is restricted")
+            if self.command == "GET" and hub._take_fault("silent", file_path):
+                hub.stopped.wait(60)
+                return
             size = repo.size(file_path)
             etag = hub.sha256(repo_id, file_path)
             start = 0
