@@ -19,7 +19,6 @@ from app.ui.theme import follow_system_theme
 
 
 EXIT_NO_STORE = 2  # the user quit at the database dialog
-TASKS_RESERVE_SECONDS = 0.2  # of the quit budget, kept for background jobs after the engine is done
 
 
 def build_window(settings: Settings | None = None, store: ConversationStore | None = None) -> MainWindow:
@@ -38,7 +37,8 @@ def build_window(settings: Settings | None = None, store: ConversationStore | No
     return window
 
 
-QUIT_SECONDS = 1.5  # the quit sequence's whole budget (the bound is 2 s, closing the window included)
+QUIT_SECONDS = 1.5  # the quit sequence's whole budget (the bound is 2 s, closing the window included)
+TASKS_RESERVE_SECONDS = 0.2  # of the quit budget, kept for background jobs after the engine is done
 
 
 def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:

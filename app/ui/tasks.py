@@ -13,8 +13,8 @@ Jobs with their own limit on threads pass `pool=` (downloads run two at a time o
 
 Quitting: `stop()` asks running jobs to stop (the flag and every `cancel=`) and drops every
 callback still to come, without waiting; `wait(seconds)` then waits for every pool a job ran
-on; `shutdown(seconds)` does both. A job still running at exit would hold the process up
-(Qt waits for its pools), so long jobs must check the flag. The engine has its own threads
+on; `shutdown(seconds)` does both. A job still running at exit can hold the process up
+(Qt waits for its pools), so long jobs check the flag. The engine has its own threads
 and is shut down by EngineService.
 """
 
@@ -136,7 +136,10 @@ class BackgroundTasks(QObject):
         deadline = time.monotonic() + seconds
         done = True
         for pool in self._pools:
-            done = pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000))) and done
+            try:
+                done = pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000))) and done
+            except RuntimeError:  # its owner (and so its threads) already went
+                continue
         return done
 
     def shutdown(self, seconds: float = 1.0) -> bool:
