@@ -184,9 +184,11 @@ class EngineClient:
     # ---------------------------------------------------------- requests
 
     def start(self) -> None:
-        """Start the engine process now (it takes ~0.3 s), so that the first load need not wait."""
+        """Start the engine process now (it takes ~0.3 s), so that the first load need not wait.
+
+        Does nothing once the client is closed (a start queued behind a quick quit)."""
         with self._lock:
-            if not self.alive:
+            if not self.alive and not self._closed:
                 self._start()
 
     def load(

@@ -224,3 +224,10 @@ def test_close_frees_a_count_waiting_for_another_threads_reload(tiny_model):
         assert not counter.is_alive()  # it did not wait for the reload to finish
         assert time.monotonic() - started < 2.0
     assert "shut down" in errors[0].message
+
+
+def test_a_start_that_arrives_after_close_starts_no_engine():
+    client = EngineClient()
+    client.close()  # the app quit before its engine thread got to the start it was asked for
+    client.start()
+    assert client.pid is None and not client.alive
