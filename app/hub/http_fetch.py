@@ -12,6 +12,7 @@ model files to its CDN), and the usual proxy variables are honoured.
 from __future__ import annotations
 
 import http.client
+import io
 import socket
 import ssl
 import urllib.request
@@ -61,6 +62,7 @@ class Fetched:
     headers: http.client.HTTPMessage
     response: http.client.HTTPResponse
     connection: http.client.HTTPConnection
+    first_read: bool = True
 
     def readinto(self, buffer: memoryview) -> int:
         """Read what one socket read brings (not a whole buffer): progress and pause stay prompt."""
@@ -70,6 +72,12 @@ class Fetched:
         if response.length == 0:
             return 0
         buffer = buffer[: response.length]
+        if self.first_read:
+            # Body bytes that came with the headers sit in the reader's buffer. Asked for more than
+            # its size, readinto1 copies them and then waits on the socket for more, so a server that
+            # goes quiet would hold them back: the first read takes only what fits that buffer.
+            self.first_read = False
+            buffer = buffer[: io.DEFAULT_BUFFER_SIZE]
         n = response.fp.readinto1(buffer)
         if not n:
             raise http.client.IncompleteRead(b"", response.length)
