@@ -30,6 +30,8 @@ HANG_SECONDS = 10.0  # silence from a busy engine that counts as "stopped respon
 CANCEL_GRACE_SECONDS = 1.0  # after Stop, how long a reply may take to end before we stop waiting
 STOP_SILENCE_SECONDS = 0.75  # after Stop, silence this long (heartbeats come every 0.5 s) means stopped
 CLOSE_SECONDS = 1.0  # how long close() lets the worker exit by itself before killing it
+KILL_SECONDS = 0.5  # after SIGKILL, how long close() waits to reap the worker
+CLOSED_MESSAGE = "the engine has been shut down"
 _POLL_SECONDS = 0.1
 HUNG_MESSAGE = "the engine stopped responding; it was restarted"
 
@@ -41,6 +43,7 @@ class EngineClient:
         self._last_heard = time.monotonic()  # when the worker last sent anything
         self._cancelled_at: float | None = None  # when Stop was sent to the reply being written
         self._closed = False
+        self._closing: tuple[multiprocessing.process.BaseProcess, object] | None = None  # begin_close -> close
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._queues: dict[int, queue.Queue] = {}
@@ -129,6 +132,8 @@ class EngineClient:
                 return events.get(timeout=_POLL_SECONDS)
             except queue.Empty:
                 pass
+            if self._closed:  # close() answers every waiting queue; this covers one it could not see
+                return p.Error(request_id, ErrorKind.CRASHED, CLOSED_MESSAGE)
             now = time.monotonic()
             with self._lock:
                 process = self._process
@@ -147,7 +152,7 @@ class EngineClient:
     def _send(self, make_request: Callable[[int], object]) -> tuple[int, queue.Queue]:
         with self._lock:
             if self._closed:
-                raise EngineError(ErrorKind.CRASHED, "the engine has been shut down")
+                raise EngineError(ErrorKind.CRASHED, CLOSED_MESSAGE)
             if not self.alive:
                 self._start()
             self._last_heard = time.monotonic()
@@ -167,16 +172,23 @@ class EngineClient:
 
     def _ensure_model(self) -> None:
         """After a crash, bring the last model back before the next request (once, whoever asks)."""
-        with self._reload_lock:
+        while not self._reload_lock.acquire(timeout=_POLL_SECONDS):
+            if self._closed:  # another thread's reload holds the lock; quitting must not wait for it
+                raise EngineError(ErrorKind.CRASHED, CLOSED_MESSAGE)
+        try:
             if self._needs_reload and self._last_load is not None:
                 self.load(self._last_load)
+        finally:
+            self._reload_lock.release()
 
     # ---------------------------------------------------------- requests
 
     def start(self) -> None:
-        """Start the engine process now (it takes ~0.3 s), so that the first load need not wait."""
+        """Start the engine process now (it takes ~0.3 s), so that the first load need not wait.
+
+        Does nothing once the client is closed (a start queued behind a quick quit)."""
         with self._lock:
-            if not self.alive:
+            if not self.alive and not self._closed:
                 self._start()
 
     def load(
@@ -328,15 +340,20 @@ class EngineClient:
             self._done(request_id)
             self.info = None
 
-    def close(self) -> None:
-        """Stop the worker within about a second, whatever it is doing; every waiting caller gets an error."""
+    def begin_close(self) -> None:
+        """Start closing without waiting: every waiting caller gets an "engine closed" error at once,
+        no new request is taken, and the worker is told to stop. close() finishes the job."""
         with self._lock:
+            if self._closed:
+                return
             process, conn = self._process, self._conn
             self._process, self._conn, self.info = None, None, None
             self._closed = True
+            if process is not None:
+                self._closing = (process, conn)
             waiting = list(self._queues.items())
         for request_id, target in waiting:
-            target.put(p.Error(request_id, ErrorKind.CRASHED, "the engine has been shut down"))
+            target.put(p.Error(request_id, ErrorKind.CRASHED, CLOSED_MESSAGE))
         if process is None:
             return
         try:
@@ -344,10 +361,20 @@ class EngineClient:
             conn.send(p.Shutdown())
         except OSError:
             pass
-        process.join(timeout=CLOSE_SECONDS)
+
+    def close(self, seconds: float = CLOSE_SECONDS) -> None:
+        """Stop the worker: it gets `seconds` to exit by itself (a reply stops at the next token), then
+        it is killed (a load inside llama.cpp cannot be interrupted). Every waiting caller gets an error."""
+        self.begin_close()
+        with self._lock:
+            closing, self._closing = self._closing, None
+        if closing is None:
+            return
+        process, conn = closing
+        process.join(timeout=max(0.0, seconds))
         if process.is_alive():
             process.kill()
-            process.join(timeout=CLOSE_SECONDS)
+            process.join(timeout=KILL_SECONDS)
         conn.close()
 
     def kill(self) -> None:

@@ -23,7 +23,7 @@ from app.hub.download_paths import safe_target, target_folder
 from app.hub.download_record import DownloadProgress, DownloadRecord, DownloadStatus
 from app.hub.download_sink import CHUNK, Sink, SinkError
 from app.hub.errors import HubError, HubErrorKind, error_for_status, hub_endpoint, is_offline
-from app.hub.http_fetch import fetch
+from app.hub.http_fetch import fetch, interrupt
 from app.hub.quant import HubFile
 
 DISK_MARGIN = 64 << 20
@@ -43,6 +43,7 @@ class Downloader:
         self._stop = threading.Event()
         self._stop_reason = ""
         self._response = None  # the transfer under way, so pause can end a read stuck on a silent server
+        self._connection = None  # the request under way (before its headers come), for the same reason
         self.folder = target_folder(record.repo_id)
         self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
 
@@ -57,9 +58,16 @@ class Downloader:
         self._interrupt()
 
     def _interrupt(self) -> None:
-        response = self._response
+        response, connection = self._response, self._connection
         if response is not None:
             response.interrupt()
+        if connection is not None:
+            interrupt(connection)  # a server silent before its headers
+
+    def _watch(self, connection) -> None:
+        self._connection = connection
+        if self._stop.is_set():
+            interrupt(connection)
 
     def missing_bytes(self) -> int:
         total = 0
@@ -157,7 +165,7 @@ class Downloader:
             if have:
                 headers["Range"] = f"bytes={have}-"
             try:
-                with fetch(url, headers) as response:
+                with fetch(url, headers, self._watch) as response:
                     self._response = response
                     if self._stop.is_set():
                         response.interrupt()

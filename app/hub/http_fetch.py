@@ -12,9 +12,11 @@ model files to its CDN), and the usual proxy variables are honoured.
 from __future__ import annotations
 
 import http.client
+import io
 import socket
 import ssl
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
@@ -60,6 +62,7 @@ class Fetched:
     headers: http.client.HTTPMessage
     response: http.client.HTTPResponse
     connection: http.client.HTTPConnection
+    first_read: bool = True
 
     def readinto(self, buffer: memoryview) -> int:
         """Read what one socket read brings (not a whole buffer): progress and pause stay prompt."""
@@ -69,6 +72,12 @@ class Fetched:
         if response.length == 0:
             return 0
         buffer = buffer[: response.length]
+        if self.first_read:
+            # Body bytes that came with the headers sit in the reader's buffer. Asked for more than
+            # its size, readinto1 copies them and then waits on the socket for more, so a server that
+            # goes quiet would hold them back: the first read takes only what fits that buffer.
+            self.first_read = False
+            buffer = buffer[: io.DEFAULT_BUFFER_SIZE]
         n = response.fp.readinto1(buffer)
         if not n:
             raise http.client.IncompleteRead(b"", response.length)
@@ -77,12 +86,7 @@ class Fetched:
 
     def interrupt(self) -> None:
         """From another thread: end a read that may be waiting on a silent server (pause, quit)."""
-        sock = self.connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        interrupt(self.connection)
 
     def close(self) -> None:
         self.response.close()
@@ -95,8 +99,22 @@ class Fetched:
         self.close()
 
 
-def fetch(url: str, headers: dict[str, str]) -> Fetched:
-    """GET url (following redirects); the caller reads the body with readinto and closes it."""
+def interrupt(connection: http.client.HTTPConnection) -> None:
+    """From another thread: end whatever the connection waits for (its headers or its body)."""
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def fetch(url: str, headers: dict[str, str],
+          on_connection: Callable[[http.client.HTTPConnection], None] | None = None) -> Fetched:
+    """GET url (following redirects); the caller reads the body with readinto and closes it.
+
+    `on_connection(conn)` is told each connection before the request, so another thread can
+    `interrupt` a server that never answers with headers."""
     origin = urlsplit(url).hostname
     headers = dict(headers)
     for _ in range(MAX_REDIRECTS + 1):
@@ -104,6 +122,8 @@ def fetch(url: str, headers: dict[str, str]) -> Fetched:
         if parts.hostname != origin:
             headers.pop("Authorization", None)  # the token is for the Hub only
         conn, absolute = _connect(parts.scheme, parts.hostname, parts.port)
+        if on_connection is not None:
+            on_connection(conn)
         target = url if absolute else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             conn.request("GET", target, headers=headers)

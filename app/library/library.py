@@ -20,6 +20,13 @@ from app.library.index import LibraryIndex, signature
 FILE_TIME_LIMIT = 5.0  # seconds one file's header may take before it is listed as unreadable
 
 
+class ScanCancelled(Exception):
+    """The scan was asked to stop (the app is quitting); the index keeps what it had."""
+
+    def __init__(self) -> None:
+        super().__init__("the model scan was stopped")
+
+
 @dataclass(frozen=True)
 class LocalModel:
     path: Path
@@ -45,11 +52,17 @@ def hf_cache_dir() -> Path:
     return Path(home).expanduser() / "hub"
 
 
-def _gguf_files(folder: Path) -> list[Path]:
+def _never() -> bool:
+    return False
+
+
+def _gguf_files(folder: Path, cancelled: Callable[[], bool] = _never) -> list[Path]:
     found = []
     if not folder.is_dir():
         return found
     for root, dirs, files in os.walk(folder, followlinks=False):
+        if cancelled():
+            raise ScanCancelled()
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             if not name.lower().endswith(".gguf") or name.endswith(".part"):
@@ -89,15 +102,18 @@ def scan_library(
     extra_dirs: list[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     time_limit: float = FILE_TIME_LIMIT,
+    cancelled: Callable[[], bool] = _never,
 ) -> list[LocalModel]:
     """Every local GGUF model. Reads only new or changed headers (the index remembers the rest).
 
     `on_progress(done, total)` is called after each file. Safe to run off the GUI thread.
+    `cancelled()` is checked between folders and between files: once it is True the scan raises
+    ScanCancelled (headers read so far stay in the index; nothing is forgotten).
     """
     found: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for folder, source in _sources(extra_dirs):
-        for path in _gguf_files(folder):
+        for path in _gguf_files(folder, cancelled):
             real = path.resolve()
             if real not in seen:
                 seen.add(real)
@@ -106,6 +122,8 @@ def scan_library(
     models: list[LocalModel] = []
     try:
         for done, (path, source) in enumerate(found, 1):
+            if cancelled():
+                raise ScanCancelled()
             sig = signature(path)
             known = index.lookup(path, sig)
             if known is None:

@@ -8,6 +8,8 @@ import time
 
 from app.server.run import check_binding
 
+STOP_GRACE_SECONDS = 0.5  # on stop (the switch, or quitting the app), how long replies under way may go on
+
 
 class BackgroundServer:
     """Serve an already loaded engine on host:port until stop(); `waiting` is the queue length."""
@@ -52,7 +54,7 @@ class BackgroundServer:
             sock.close()
             raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): {exc.strerror}") from None
         self._app = create_app(self.engine, self.model_id, self.api_key)
-        config = uvicorn.Config(self._app, log_level="critical", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(self._app, log_level="critical", timeout_graceful_shutdown=STOP_GRACE_SECONDS)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="hearth-api-server", daemon=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -36,10 +37,24 @@ def build_window(settings: Settings | None = None, store: ConversationStore | No
     return window
 
 
-def shutdown(window: MainWindow) -> None:
-    window.tasks.shutdown(1.0)
-    window.engine.shutdown()
+QUIT_SECONDS = 1.5  # the quit sequence's whole budget (the bound is 2 s, closing the window included)
+TASKS_RESERVE_SECONDS = 0.2  # of the quit budget, kept for background jobs after the engine is done
+
+
+def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:
+    """The quit sequence: everything is asked to stop at once, then waited for against one deadline.
+
+    Background jobs (scans stop between files, downloads pause and resume next time, Hub calls) and the
+    engine (a reply stops, a load is killed, every caller waiting gets "engine closed") wind down in
+    parallel; then the store closes. True if every thread and the engine process ended in time.
+    """
+    deadline = time.monotonic() + seconds
+    window.tasks.stop()  # drops callbacks still to come; each download's cancel pauses it
+    window.engine.stop()
+    engine_ended = window.engine.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
+    tasks_ended = window.tasks.wait(max(0.0, deadline - time.monotonic()))
     window.store.close()
+    return engine_ended and tasks_ended and not window.engine.client.alive
 
 
 def run_app(model: str | None = None) -> int:

@@ -258,7 +258,8 @@ class MainWindow(QMainWindow):
             self.tasks.run(cached_library, self._on_cached_library, lambda _error: None)  # the scan reports errors
         extra = list(self.settings.extra_model_dirs)
         progress = self.library_scan_progress.emit  # emitted from the pool thread, delivered queued
-        self.tasks.run(lambda: scan_library(extra, progress), self._on_library, self._on_library_failed)
+        stop = self.tasks.cancel_requested  # quitting stops the scan between files
+        self.tasks.run(lambda: scan_library(extra, progress, cancelled=stop), self._on_library, self._on_library_failed)
 
     def _on_cached_library(self, models) -> None:
         if self._closed:

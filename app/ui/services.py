@@ -15,6 +15,8 @@ from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, Over
 from app.engine.protocol import Chat, Count
 from app.library.gguf_info import GGUFInfo
 
+SHUTDOWN_RESERVE_SECONDS = 0.3  # of a shutdown's time, what is kept for killing the engine and its threads' exit
+
 
 class _EngineWorker(QObject):
     load_progress = Signal(float)
@@ -151,12 +153,23 @@ class EngineService(QObject):
     def info(self):
         return self.client.info
 
-    def shutdown(self, seconds: float = 1.5) -> None:
-        """Stop the engine and its threads; done within about `seconds` after the engine is closed."""
+    def stop(self) -> None:
+        """Quitting begins, without waiting: the reply stops, every caller waiting on the engine gets an
+        "engine closed" error at once (so both threads come free), and the engine is told to exit."""
         self.client.cancel()
-        self.client.close()  # at most ~1 s; every request still waiting then ends with an error
+        self.client.begin_close()
+        for thread in self._threads:
+            thread.quit()  # each leaves its event loop once the job it runs has returned
+
+    def shutdown(self, seconds: float = 1.5) -> bool:
+        """stop(), then end the engine process and both threads within about `seconds` in all.
+
+        The engine gets most of the time to exit by itself, then is killed. True if both threads ended.
+        """
         deadline = time.monotonic() + seconds
+        self.stop()
+        self.client.close(max(0.0, deadline - time.monotonic() - SHUTDOWN_RESERVE_SECONDS))
+        ended = True
         for thread in self._threads:
-            thread.quit()
-        for thread in self._threads:
-            thread.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+            ended = thread.wait(max(0, int((deadline - time.monotonic()) * 1000))) and ended
+        return ended

@@ -7,9 +7,15 @@ returns, `on_failure(error)` when it raises. Without an `on_failure` the error g
 `failed` signal, so no error is silently dropped. Long work that can stop early takes a
 `cancelled` callable: `tasks.run(lambda: scan(..., cancelled=tasks.cancel_requested), ...)`.
 
-Quitting: `shutdown(seconds)` asks running jobs to stop, drops every callback still to come,
-and waits at most `seconds` for the pool. The engine and downloads have their own threads
-(they are long-lived, not short jobs) and are shut down by their owners.
+A job that blocks where no flag reaches (a download reading a socket) also passes
+`cancel=`, a function called on the GUI thread when quitting begins (e.g. `downloader.pause`).
+Jobs with their own limit on threads pass `pool=` (downloads run two at a time on theirs).
+
+Quitting: `stop()` asks running jobs to stop (the flag and every `cancel=`) and drops every
+callback still to come, without waiting; `wait(seconds)` then waits for every pool a job ran
+on; `shutdown(seconds)` does both. A job still running at exit can hold the process up
+(Qt waits for its pools), so long jobs check the flag. The engine has its own threads
+and is shut down by EngineService.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ class _Relay(QObject):
 
     done = Signal(object, object)  # result, error
 
-    def __init__(self, tasks: "BackgroundTasks", on_success: Success | None, on_failure: Failure | None) -> None:
+    def __init__(self, tasks: "BackgroundTasks", on_success: Success | None, on_failure: Failure | None,
+                 cancel: Callable[[], None] | None) -> None:
         super().__init__()
-        self.tasks, self.on_success, self.on_failure = tasks, on_success, on_failure
+        self.tasks, self.on_success, self.on_failure, self.cancel = tasks, on_success, on_failure, cancel
         self.done.connect(self._finish)
 
     @Slot(object, object)
@@ -75,6 +82,7 @@ class BackgroundTasks(QObject):
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
         self._running: set[_Relay] = set()
+        self._pools: list[QThreadPool] = [self.pool]  # every pool a job ran on: quitting waits for each
         self._cancel = threading.Event()
         self.closed = False
 
@@ -88,22 +96,53 @@ class BackgroundTasks(QObject):
         return self._cancel.is_set()
 
     def run(self, fn: Callable[[], T], on_success: Callable[[T], None] | None = None,
-            on_failure: Failure | None = None, *, pool: QThreadPool | None = None) -> None:
-        """Run fn() off the GUI thread; fn must not touch any widget."""
+            on_failure: Failure | None = None, *, pool: QThreadPool | None = None,
+            cancel: Callable[[], None] | None = None) -> bool:
+        """Run fn() off the GUI thread; fn must not touch any widget. False once quitting has begun.
+
+        `cancel`, if given, is called on the GUI thread when quitting begins, to end a job
+        that waits where the cancel flag does not reach.
+        """
         if self.closed:
-            return
-        relay = _Relay(self, on_success, on_failure)
+            return False
+        pool = pool or self.pool
+        if all(known is not pool for known in self._pools):
+            self._pools.append(pool)
+        relay = _Relay(self, on_success, on_failure, cancel)
         self._running.add(relay)
-        (pool or self.pool).start(_Job(fn, relay))
+        pool.start(_Job(fn, relay))
+        return True
 
     def _finished(self, relay: _Relay) -> None:
         self._running.discard(relay)
         if not self._running:
             self.idle.emit()
 
-    def shutdown(self, seconds: float = 1.0) -> bool:
-        """Ask jobs to stop, drop their callbacks and wait up to `seconds`; True if all ended."""
+    def stop(self) -> None:
+        """Quitting begins: set the cancel flag, call every job's `cancel`, drop callbacks still to come."""
+        if self.closed:
+            return
         self.closed = True
         self._cancel.set()
+        for relay in list(self._running):
+            if relay.cancel is not None:
+                try:
+                    relay.cancel()
+                except Exception:  # noqa: BLE001 - one job's cancel must not stop the others being asked
+                    pass
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` in all for every pool a job ran on; True if all their threads are idle."""
         deadline = time.monotonic() + seconds
-        return self.pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000)))
+        done = True
+        for pool in self._pools:
+            try:
+                done = pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000))) and done
+            except RuntimeError:  # its owner (and so its threads) already went
+                continue
+        return done
+
+    def shutdown(self, seconds: float = 1.0) -> bool:
+        """stop(), then wait up to `seconds`; True if every job ended."""
+        self.stop()
+        return self.wait(seconds)

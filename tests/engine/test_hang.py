@@ -167,3 +167,67 @@ def test_close_during_a_stopped_load_is_quick_and_frees_the_caller(tiny_model):
     caller.join(2.0)
     assert not caller.is_alive()
     assert errors
+
+
+def test_begin_close_frees_a_waiting_load_at_once_with_a_clear_error(tiny_model):
+    client = EngineClient(hang_timeout=60)
+    loading, errors, returned = threading.Event(), [], []
+
+    def on_progress(fraction: float) -> None:
+        if not loading.is_set() and client.pid is not None:
+            stop_process(client.pid)  # the load never answers
+            loading.set()
+
+    def load() -> None:
+        try:
+            client.load(LoadOptions(str(tiny_model), n_ctx=512), on_progress)
+        except EngineError as exc:
+            errors.append(exc)
+        returned.append(time.monotonic())
+
+    caller = threading.Thread(target=load, daemon=True)
+    caller.start()
+    assert loading.wait(30)
+    pid = client.pid
+    started = time.monotonic()
+    client.begin_close()  # does not wait for the engine
+    assert time.monotonic() - started < 0.2
+    caller.join(1.0)
+    assert not caller.is_alive() and returned[0] - started < 0.5
+    assert errors[0].message == "the engine has been shut down"
+    with pytest.raises(EngineError, match="shut down"):
+        client.count(user("Hello"))  # nothing new is taken
+    started = time.monotonic()
+    client.close(0.2)  # a stopped engine cannot exit by itself: killed after 0.2 s
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_close_frees_a_count_waiting_for_another_threads_reload(tiny_model):
+    client = EngineClient(hang_timeout=60)
+    client.load(LoadOptions(str(tiny_model), n_ctx=512))
+    errors: list[EngineError] = []
+
+    def count() -> None:
+        try:
+            client.count(user("Hello"))
+        except EngineError as exc:
+            errors.append(exc)
+
+    with client._reload_lock:  # another thread is bringing the model back after a crash
+        counter = threading.Thread(target=count, daemon=True)
+        counter.start()
+        started = time.monotonic()
+        client.close()
+        counter.join(1.0)
+        assert not counter.is_alive()  # it did not wait for the reload to finish
+        assert time.monotonic() - started < 2.0
+    assert "shut down" in errors[0].message
+
+
+def test_a_start_that_arrives_after_close_starts_no_engine():
+    client = EngineClient()
+    client.close()  # the app quit before its engine thread got to the start it was asked for
+    client.start()
+    assert client.pid is None and not client.alive

@@ -230,3 +230,39 @@ def test_retry_after_is_capped_and_counted_down(fake_hub):
     assert d.run(seen.append).exists()
     waits = [p.waiting_s for p in seen if p.waiting_s > 0]
     assert waits and max(waits) <= 0.3
+
+
+def test_pause_ends_a_request_whose_server_never_sends_headers(fake_hub):
+    name = "tiny-chat.Q8_0.gguf"
+    job = downloader(name)
+    fake_hub.silent(name)
+    errors: list[HubError] = []
+
+    def run() -> None:
+        try:
+            job.run()
+        except HubError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    while not fake_hub.ranges_seen(name) and thread.is_alive():
+        threading.Event().wait(0.01)  # until the request has reached the server
+    job.pause()
+    thread.join(1.0)  # not the 30 s socket timeout
+    assert not thread.is_alive()
+    assert errors[0].kind == "paused"
+    assert [r.status for r in saved_downloads()] == ["paused"]
+
+
+def test_body_bytes_that_came_with_the_headers_are_read_without_waiting_for_more(fake_hub):
+    from app.hub.http_fetch import fetch
+
+    name = "tiny-chat.Q8_0.gguf"
+    fake_hub.stall(name, after_bytes=4096)  # headers and 4 KiB, then silence
+    with fetch(f"{fake_hub.url}/{REPO}/resolve/main/{name}", {"Accept-Encoding": "identity"}) as response:
+        response.connection.sock.settimeout(2.0)  # a wait for more would raise TimeoutError
+        got = 0
+        while got < 4096:
+            got += response.readinto(memoryview(bytearray(1 << 16)))
+    assert got == 4096

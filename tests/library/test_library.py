@@ -6,7 +6,7 @@ import pytest
 
 from app import paths
 from app.library.gguf_info import GGUFFileError, format_params, read_gguf_info
-from app.library.library import delete_model, import_model, scan_library
+from app.library.library import ScanCancelled, cached_library, delete_model, import_model, scan_library
 
 
 def test_header_facts_are_read_without_loading(tiny_model, no_template_model):
@@ -61,3 +61,23 @@ def test_import_copies_and_delete_only_touches_our_folder(tiny_model, broken_mod
     assert tiny_model.exists()
     delete_model(imported)
     assert not imported.exists()
+
+
+def test_a_cancelled_scan_stops_between_files_and_keeps_the_index(tiny_model, scripted_model, tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for i in range(5):
+        shutil.copy(tiny_model if i % 2 else scripted_model, folder / f"m{i}.gguf")
+    paths.data_dir()  # the index is kept on disk once Hearth has a data folder
+    first = scan_library([str(folder)])
+    assert len(first) == 5
+    checks: list[int] = []
+
+    def cancelled() -> bool:
+        checks.append(1)
+        return len(checks) > 3
+
+    with pytest.raises(ScanCancelled):
+        scan_library([str(folder)], cancelled=cancelled)
+    assert len(checks) == 4  # it stopped at the first check after being asked
+    assert [m.path for m in cached_library()] == [m.path for m in first]  # nothing forgotten

@@ -111,9 +111,14 @@ class FakeHub:
         """Serve matching files with no length and a body that never ends (a server lying about the size)."""
         self._faults.append({"kind": "endless", "times": 10**9, "match": path_contains})
 
-    def stall(self, path_contains: str) -> None:
-        """Send the headers of matching files, then nothing until the server stops (a silent server)."""
-        self._faults.append({"kind": "stall", "times": 10**9, "match": path_contains})
+    def stall(self, path_contains: str, after_bytes: int = 0, times: int = 10**9) -> None:
+        """Send the headers of matching files (and their first `after_bytes`), then nothing until the
+        server stops (a silent or very slow server)."""
+        self._faults.append({"kind": "stall", "times": times, "match": path_contains, "after": after_bytes})
+
+    def silent(self, path_contains: str) -> None:
+        """Take requests for matching files and never answer, not even with headers."""
+        self._faults.append({"kind": "silent", "times": 10**9, "match": path_contains})
 
     def corrupt(self, path_contains: str) -> None:
         """Serve matching files with one byte changed (size stays right, hash does not)."""
@@ -250,6 +255,9 @@ def _make_handler(hub: FakeHub):
                 return self._error(404, "EntryNotFound", "Entry not found")
             if repo_id in hub.gated and self.headers.get("Authorization", "") != f"Bearer {hub.valid_token}":
                 return self._error(401, "GatedRepo", "Access to this gated repo is restricted")
+            if self.command == "GET" and hub._take_fault("silent", file_path):
+                hub.stopped.wait(60)
+                return
             size = repo.size(file_path)
             etag = hub.sha256(repo_id, file_path)
             start = 0
@@ -277,7 +285,12 @@ def _make_handler(hub: FakeHub):
             self.end_headers()
             if self.command == "HEAD":
                 return
-            if hub._take_fault("stall", file_path):
+            stall = hub._take_fault("stall", file_path)
+            if stall:
+                if stall["after"]:
+                    data = repo.files[file_path]
+                    head = data.read_bytes() if isinstance(data, Path) else data
+                    self.wfile.write(head[start:start + min(stall["after"], length)])
                 self.wfile.flush()
                 hub.stopped.wait(60)
                 return

@@ -71,3 +71,27 @@ def test_shutdown_asks_jobs_to_stop_and_drops_their_callbacks(qtbot):
     assert seen == []
     tasks.run(lambda: 1, seen.append)  # closed: nothing more starts
     assert tasks.running == 0
+
+
+def test_stop_calls_each_running_jobs_cancel_and_wait_covers_every_pool(qtbot):
+    tasks = BackgroundTasks(QThreadPool())
+    own_pool = QThreadPool()
+    blocked = threading.Event()  # stands for a socket read that no flag reaches
+    started = threading.Event()
+    seen: list[object] = []
+
+    def download() -> str:
+        started.set()
+        blocked.wait(30)
+        return "paused"
+
+    assert tasks.run(download, seen.append, seen.append, pool=own_pool, cancel=blocked.set) is True
+    assert started.wait(5)
+    assert tasks.wait(0.05) is False  # still running on its own pool
+    tasks.stop()  # does not wait
+    assert blocked.is_set()
+    assert tasks.wait(2.0) is True
+    assert own_pool.activeThreadCount() == 0
+    assert tasks.run(lambda: 1) is False  # quitting: nothing more starts
+    qtbot.wait(50)  # a queued callback, if one were still delivered, would arrive here
+    assert seen == []

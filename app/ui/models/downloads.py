@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import ceil
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -20,16 +20,17 @@ from PySide6.QtWidgets import (
 
 from app.formatting import human_bytes
 from app.hub.download import Downloader
-from app.hub.download_record import DownloadProgress, DownloadRecord, saved_downloads
-from app.hub.errors import HubError
+from app.hub.download_record import DownloadProgress, DownloadRecord, DownloadStatus, saved_downloads
+from app.hub.errors import HubError, HubErrorKind
 from app.hub.quant import GGUFChoice
 from app.ui.plain_text import as_html
+from app.ui.tasks import BackgroundTasks
 
 
 @dataclass(frozen=True)
 class DownloadRow:
     record: DownloadRecord
-    status: str  # queued, downloading, paused, failed, done
+    status: DownloadStatus
     done_bytes: int = 0
     speed_bps: float = 0.0
     eta_s: float | None = None
@@ -41,6 +42,13 @@ class DownloadRow:
         return self.record.key
 
 
+STATUS_WORDS = {  # what the Status column says for each state
+    DownloadStatus.QUEUED: "queued",
+    DownloadStatus.DOWNLOADING: "downloading",
+    DownloadStatus.PAUSED: "paused",
+    DownloadStatus.FAILED: "failed",
+    DownloadStatus.DONE: "done",
+}
 COLUMNS = ["Model", "Progress", "Size", "Speed", "Time left", "Status"]
 
 
@@ -79,11 +87,11 @@ class DownloadListModel(QAbstractTableModel):
         if column == 2:
             return f"{human_bytes(row.done_bytes)} / {human_bytes(total)}"
         if column == 3:
-            return f"{human_bytes(row.speed_bps)}/s" if row.status == "downloading" and row.speed_bps else ""
+            return f"{human_bytes(row.speed_bps)}/s" if row.status == DownloadStatus.DOWNLOADING and row.speed_bps else ""
         if column == 4:
-            return f"{row.eta_s:.0f} s" if row.status == "downloading" and row.eta_s is not None else ""
-        shows_message = row.status == "failed" or (row.status == "downloading" and row.message)
-        return row.message if shows_message else row.status
+            return f"{row.eta_s:.0f} s" if row.status == DownloadStatus.DOWNLOADING and row.eta_s is not None else ""
+        shows_message = row.status == DownloadStatus.FAILED or (row.status == DownloadStatus.DOWNLOADING and row.message)
+        return row.message if shows_message else STATUS_WORDS[row.status]
 
     def row_of(self, key: str) -> int:
         return next((i for i, r in enumerate(self.rows) if r.key == key), -1)
@@ -114,47 +122,26 @@ class DownloadListModel(QAbstractTableModel):
             self.endRemoveRows()
 
 
-class _Signals(QObject):
-    progress = Signal(str, object)  # key, DownloadProgress
-    finished = Signal(str, str)  # key, local path
-    failed = Signal(str, str, str)  # key, kind, message
-
-
-class _Job(QRunnable):
-    def __init__(self, downloader: Downloader, signals: _Signals) -> None:
-        super().__init__()
-        self.downloader, self.signals = downloader, signals
-
-    def run(self) -> None:
-        key = self.downloader.record.key
-        try:
-            path = self.downloader.run(lambda p: self.signals.progress.emit(key, p))
-        except HubError as exc:
-            self.signals.failed.emit(key, exc.kind, exc.message)
-        except Exception as exc:  # noqa: BLE001 - a failed download must never take the app down
-            self.signals.failed.emit(key, "internal", f"{type(exc).__name__}: {exc}")
-        else:
-            self.signals.finished.emit(key, str(path))
-
-
 class DownloadManager(QObject):
     """Starts, pauses, resumes and cancels downloads; every signal arrives on the GUI thread."""
 
     download_finished = Signal(str)  # local path of a finished model
     download_failed = Signal(str)  # message
+    _progress = Signal(str, object)  # key, Progress: emitted on the download's thread, delivered on the GUI's
 
-    def __init__(self, parent: QObject | None = None, max_parallel: int = 2) -> None:
+    def __init__(self, parent: QObject | None = None, max_parallel: int = 2,
+                 tasks: BackgroundTasks | None = None) -> None:
         super().__init__(parent)
         self.model = DownloadListModel(self)
-        self.pool = QThreadPool(self)
+        self.pool = QThreadPool(self)  # downloads run `max_parallel` at a time, apart from short jobs
         self.pool.setMaxThreadCount(max_parallel)
-        self.signals = _Signals(self)
-        self.signals.progress.connect(self._on_progress)
-        self.signals.finished.connect(self._on_finished)
-        self.signals.failed.connect(self._on_failed)
+        self._owns_tasks = tasks is None
+        self.tasks = tasks or BackgroundTasks(self.pool, self)  # quitting stops it: every download pauses
+        self._closed = False
+        self._progress.connect(self._on_progress)
         self.running: dict[str, Downloader] = {}
         for record in saved_downloads():
-            status = "failed" if record.status == "failed" else "paused"
+            status = DownloadStatus.FAILED if record.status == DownloadStatus.FAILED else DownloadStatus.PAUSED
             try:
                 done = record.total_bytes - self._downloader(record).missing_bytes()
             except HubError:
@@ -169,6 +156,8 @@ class DownloadManager(QObject):
         return self._start(record)
 
     def _start(self, record: DownloadRecord) -> str:
+        if self._closed:
+            return ""
         if record.key in self.running:
             return record.key
         try:
@@ -176,10 +165,16 @@ class DownloadManager(QObject):
         except HubError as exc:
             self.download_failed.emit(exc.message)
             return ""
-        self.running[record.key] = downloader
-        self.model.upsert(DownloadRow(record, "downloading", record.total_bytes - downloader.missing_bytes()))
-        self.pool.start(_Job(downloader, self.signals))
-        return record.key
+        key, done = record.key, record.total_bytes - downloader.missing_bytes()
+        started = self.tasks.run(lambda: downloader.run(lambda progress: self._progress.emit(key, progress)),
+                                 lambda path: self._on_finished(key, str(path)),
+                                 lambda error: self._on_failed(key, error),
+                                 pool=self.pool, cancel=downloader.pause)  # quitting pauses: it resumes later
+        if not started:
+            return ""  # quitting
+        self.running[key] = downloader
+        self.model.upsert(DownloadRow(record, DownloadStatus.DOWNLOADING, done))
+        return key
 
     def pause(self, key: str) -> None:
         if key in self.running:
@@ -197,42 +192,50 @@ class DownloadManager(QObject):
         i = self.model.row_of(key)
         if i >= 0:
             row = self.model.rows[i]
-            if row.status != "done":
+            if row.status != DownloadStatus.DONE:
                 try:
                     self._downloader(row.record).discard()
                 except HubError:
                     pass
             self.model.remove(key)
 
-    def shutdown(self) -> None:
-        """Pause every download (the partial files stay for a resume); quick even if a server is silent."""
+    def shutdown(self, seconds: float = 0.0) -> bool:
+        """Pause every download (partial files and records stay, so each resumes next time), also one
+        waiting on a silent server, and wait up to `seconds` for their threads; True if all ended.
+
+        With the window's shared BackgroundTasks, the quit sequence's tasks.stop() and wait() do this too."""
+        self._closed = True
+        if self._owns_tasks:
+            self.tasks.stop()
         for downloader in list(self.running.values()):
-            downloader.pause()  # also ends a read that is waiting on the network
-        self.pool.waitForDone(1500)
+            downloader.pause()
+        return self.pool.waitForDone(max(0, int(seconds * 1000)))
 
     @Slot(str, object)
     def _on_progress(self, key: str, progress: DownloadProgress) -> None:
         waiting = f"the Hub asked us to wait: retrying in {ceil(progress.waiting_s)} s" if progress.waiting_s > 0 else ""
         self.model.update(key, done_bytes=progress.done_bytes, speed_bps=progress.speed_bps, eta_s=progress.eta_s,
-                          status="downloading", message=waiting)
+                          status=DownloadStatus.DOWNLOADING, message=waiting)
 
-    @Slot(str, str)
     def _on_finished(self, key: str, path: str) -> None:
         self.running.pop(key, None)
-        row = self.model.update(key, status="done", path=path, message="ready")
+        row = self.model.update(key, status=DownloadStatus.DONE, path=path, message="ready")
         if row is not None:
             self.model.update(key, done_bytes=row.record.total_bytes)
         self.download_finished.emit(path)
 
-    @Slot(str, str, str)
-    def _on_failed(self, key: str, kind: str, message: str) -> None:
+    def _on_failed(self, key: str, error: Exception) -> None:
+        if isinstance(error, HubError):
+            kind, message = error.kind, error.message
+        else:  # a failed download must never take the app down
+            kind, message = None, f"{type(error).__name__}: {error}"
         self.running.pop(key, None)
-        if kind == "cancelled":
+        if kind == HubErrorKind.CANCELLED:
             self.model.remove(key)
-        elif kind == "paused":
-            self.model.update(key, status="paused", speed_bps=0.0, eta_s=None, message="")
+        elif kind == HubErrorKind.PAUSED:
+            self.model.update(key, status=DownloadStatus.PAUSED, speed_bps=0.0, eta_s=None, message="")
         else:
-            self.model.update(key, status="failed", message=message, speed_bps=0.0, eta_s=None)
+            self.model.update(key, status=DownloadStatus.FAILED, message=message, speed_bps=0.0, eta_s=None)
             self.download_failed.emit(message)
 
 

@@ -8,7 +8,7 @@ from app.ui.models.library_page import LibraryPage
 
 
 def add_model_pages(window) -> None:
-    downloads = DownloadManager(window)
+    downloads = DownloadManager(window, tasks=window.tasks)
     library = LibraryPage(window.tasks)
     discover = DiscoverPage(downloads, window.tasks)
     window.downloads = downloads

@@ -1,0 +1,158 @@
+"""Quitting takes under 2 s whatever is running: a load, a reply, a download, a scan.
+
+Each test builds the window as the app does, starts the work, then closes the window and runs the
+quit sequence (`app.ui.application.shutdown`) as `run_app` does after the event loop ends. The 2 s
+is the issue's correctness bound, not a speed target. "Ended" means really ended: the engine process
+is reaped and every pool thread is idle (Qt waits for its pools before the process can exit).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from app import paths
+from app.engine import SamplingParams
+from app.hub.download import saved_downloads
+from app.hub.search import list_gguf_files
+from app.store import ConversationStore
+from app.ui.application import shutdown
+from app.ui.models.downloads import DownloadManager
+from app.ui.tasks import BackgroundTasks
+from tests.support.fake_hub import TEST_REPO as REPO
+from tests.ui.conftest import load
+from tests.ui.test_chat_window import start_long_reply, type_and_send
+
+QUIT_BOUND = 2.0
+
+
+def quit_app(window) -> tuple[float, bool]:
+    """Close the window and run the quit sequence; (seconds taken, everything ended)."""
+    started = time.monotonic()
+    window.close()
+    ended = shutdown(window)
+    return time.monotonic() - started, ended
+
+
+def assert_gone(pid: int | None) -> None:
+    assert pid is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped, not a zombie
+
+
+def test_quit_while_the_engine_starts_and_loads_the_first_model(qtbot, window, tiny_model):
+    window.open_with_model(str(tiny_model))
+    qtbot.waitUntil(lambda: window.engine.client.pid is not None, timeout=5000)
+    pid = window.engine.client.pid
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_BOUND
+    assert ended
+    assert_gone(pid)
+
+
+def test_quit_during_a_load_the_engine_never_finishes(qtbot, window, tiny_model, scripted_model):
+    load(qtbot, window, tiny_model)
+    pid = window.engine.client.pid
+    os.kill(pid, signal.SIGSTOP)  # the next load never answers, as one deep inside llama.cpp
+    window.open_with_model(str(scripted_model))
+    qtbot.waitUntil(lambda: bool(window.engine.client._queues), timeout=5000)  # the load is waiting
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_BOUND
+    assert ended
+    assert_gone(pid)
+
+
+def test_quit_during_a_reply_from_the_tiny_model(qtbot, window, tiny_model):
+    start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
+    pid = window.engine.client.pid
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_BOUND
+    assert ended
+    assert_gone(pid)
+
+
+def test_quit_during_a_reply_from_smollm2_keeps_the_partial_reply(qtbot, window, smollm2):
+    page = window.chat_page
+    load(qtbot, window, smollm2, n_ctx=2048)
+    page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=0), emit=True)
+    type_and_send(qtbot, page, "Write a long story about a lighthouse keeper.")
+    qtbot.waitUntil(lambda: page.streaming and len(page.messages.item(1).content) > 20, timeout=30000)
+    pid, chat_id = window.engine.client.pid, page.chat_id
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_BOUND
+    assert ended
+    assert_gone(pid)
+    store = ConversationStore(paths.database_path())  # the next start of the app
+    try:
+        reply = store.messages(chat_id)[-1]
+    finally:
+        store.close()
+    assert reply.role == "assistant" and len(reply.content) > 20  # what was written is kept
+
+
+def test_quit_during_a_reply_from_a_stopped_engine(qtbot, window, tiny_model):
+    start_long_reply(qtbot, window, tiny_model, n_ctx=4096, max_tokens=0)
+    pid = window.engine.client.pid
+    os.kill(pid, signal.SIGSTOP)
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_BOUND
+    assert ended
+    assert_gone(pid)
+
+
+def test_quit_during_a_download_pauses_it_and_it_resumes_next_time(qtbot, window, fake_hub):
+    name = "tiny-chat.Q8_0.gguf"
+    choice = next(c for c in list_gguf_files(REPO) if c.name == name)
+    fake_hub.stall(name, after_bytes=4096, times=1)  # 4 KiB, then the server goes quiet
+    key = window.downloads.start(REPO, choice)
+    model = window.downloads.model
+    qtbot.waitUntil(lambda: model.rows[model.row_of(key)].done_bytes > 0, timeout=5000)
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_BOUND
+    assert ended
+    assert window.downloads.pool.activeThreadCount() == 0
+
+    [record] = saved_downloads()  # the record survives, marked paused
+    assert record.key == key and record.status == "paused"
+    restarted = DownloadManager(tasks=BackgroundTasks())  # the next start of the app
+    row = restarted.model.rows[restarted.model.row_of(key)]
+    kept = row.done_bytes  # what arrived before the quit is on disk
+    assert row.status == "paused" and 0 < kept <= 4096
+    with qtbot.waitSignal(restarted.download_finished, timeout=10000) as blocker:
+        restarted.resume(key)
+    assert f"bytes={kept}-" in fake_hub.ranges_seen(name)  # only the missing bytes were fetched
+    assert Path(blocker.args[0]).stat().st_size == choice.size
+
+
+def test_quit_during_a_slow_library_scan_stops_it_between_files(qtbot, window, tmp_path, monkeypatch):
+    from app.library import library
+
+    folder = tmp_path / "many-models"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"model-{i:02d}.gguf").write_bytes(b"GGUF" + bytes(60))
+    reads: list[Path] = []
+    first_read = threading.Event()
+    read_header = library.read_info_uncached
+
+    def slow_read(path, deadline=None):  # a slow disk: a quarter second per header
+        reads.append(path)
+        first_read.set()
+        threading.Event().wait(0.25)
+        return read_header(path, deadline)
+
+    monkeypatch.setattr(library, "read_info_uncached", slow_read)
+    qtbot.waitUntil(lambda: not window.scanning, timeout=10000)  # the scan made at start
+    window.settings.extra_model_dirs.append(str(folder))
+    window.refresh_library()
+    qtbot.waitUntil(first_read.is_set, timeout=5000)
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_BOUND
+    assert ended  # the scan's thread ended, so nothing holds the process up
+    assert len(reads) < 40
