@@ -117,29 +117,3 @@ def test_load_options_reach_llama_cpp(engine, model_dir):
     assert (info.n_threads, info.n_batch, info.kv_cache_type) == (2, 512, "f16")
 
 
-def test_gpu_controls_are_disabled_with_an_explanation(qtbot):
-    from app.ui.widgets.load_settings import NO_BACKEND_TIP, LoadSettings
-
-    widget = LoadSettings("none")
-    qtbot.addWidget(widget)
-    assert not widget.gpu.isEnabled() and not widget.gpu_auto.isEnabled()
-    assert widget.gpu.toolTip() == NO_BACKEND_TIP
-    assert "no GPU backend" in widget.estimate.text()
-    assert widget.options("/x.gguf").n_gpu_layers == 0
-
-
-def test_gpu_controls_show_the_fit_estimate_when_a_backend_exists(qtbot, tiny_model, monkeypatch):
-    from app.library.library import LocalModel
-    from app.ui.widgets.load_settings import LoadSettings
-
-    monkeypatch.setattr(hardware, "free_vram_bytes", lambda: 8 * GIB)
-    widget = LoadSettings("cuda")
-    qtbot.addWidget(widget)
-    widget.set_models([LocalModel(tiny_model, "hearth", read_gguf_info(tiny_model))])
-    assert widget.gpu_auto.isChecked() and not widget.gpu.isEnabled()
-    assert widget.estimate.text().startswith("all layers on the GPU")
-    assert widget.options().n_gpu_layers == AUTO_LAYERS
-    widget.gpu_auto.setChecked(False)
-    widget.gpu.setValue(1)
-    assert widget.options().n_gpu_layers == 1
-    assert "1 of 3 layers" in widget.estimate.text()

@@ -1,4 +1,5 @@
-"""Composition root: builds the settings, store, engine and window, then runs Qt."""
+"""The composition root: builds the settings, store, engine, background helper, pages and window,
+wires them, then runs Qt. Nothing else in the GUI builds a service."""
 
 from __future__ import annotations
 
@@ -9,30 +10,43 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import paths
-from app.hardware import gpu_backend, supports_gpu_offload
 from app.settings import Settings
 from app.store import ConversationStore
-from app.ui.main_window import MainWindow
+from app.store.pending_writes import PendingWrites
+from app.ui.chat.chat_list import ChatSidebar
+from app.ui.chat.chat_page import ChatPage
+from app.ui.first_run import add_first_run
+from app.ui.machine import MachineInfo
+from app.ui.main_window import MainWindow, WindowParts
+from app.ui.models.discover_page import DiscoverPage
+from app.ui.models.downloads import DownloadManager
+from app.ui.models.library_controller import LibraryController
+from app.ui.models.library_page import LibraryPage
 from app.ui.services import EngineService
 from app.ui.store_dialog import open_or_ask
+from app.ui.tasks import BackgroundTasks
 from app.ui.theme import follow_system_theme
-
 
 EXIT_NO_STORE = 2  # the user quit at the database dialog
 
 
-def build_window(settings: Settings | None = None, store: ConversationStore | None = None) -> MainWindow:
+def build_window(settings: Settings | None = None, store: ConversationStore | None = None,
+                 engine: EngineService | None = None, machine_probe=None) -> MainWindow:
+    """The whole GUI. Tests pass their own store, engine or machine probe (a callable giving a MachineProbe)."""
     settings = settings or Settings.load()
     store = store or ConversationStore(paths.database_path())
-    engine = EngineService()
-    backend = gpu_backend() if supports_gpu_offload() else "none"
-    window = MainWindow(settings, store, engine, backend)
-    window.library_updated.connect(engine.remember_headers)
-    from app.ui.models.pages import add_model_pages
-
-    add_model_pages(window)
-    from app.ui.first_run import add_first_run
-
+    writes = store if isinstance(store, PendingWrites) else PendingWrites(store)  # one for all: titles in flight show
+    engine = engine or EngineService()
+    tasks = BackgroundTasks()
+    machine = MachineInfo(tasks, machine_probe) if machine_probe else MachineInfo(tasks)
+    downloads = DownloadManager(tasks=tasks)
+    parts = WindowParts(
+        settings=settings, store=writes, engine=engine, tasks=tasks,
+        library=LibraryController(tasks, settings.extra_model_dirs), machine=machine, downloads=downloads,
+        sidebar=ChatSidebar(writes), chat_page=ChatPage(writes, engine, tasks),
+        library_page=LibraryPage(tasks), discover_page=DiscoverPage(downloads, tasks),
+    )
+    window = MainWindow(parts)
     add_first_run(window)
     return window
 

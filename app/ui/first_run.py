@@ -77,7 +77,7 @@ class FirstRunPanel(QWidget):
 def is_first_run(window) -> bool:
     """No chats yet and no model loaded (an unreadable chat list is not a first run)."""
     chats = window.sidebar.model
-    return not chats.chats() and not chats.problem and window.engine.client.info is None
+    return not chats.chats() and not chats.problem and window.engine.info is None
 
 
 def add_first_run(window) -> FirstRunPanel | None:
@@ -85,22 +85,20 @@ def add_first_run(window) -> FirstRunPanel | None:
     if not is_first_run(window):
         return None
     panel = FirstRunPanel()
-    window.pages.addWidget(panel)
-    window.pages.setCurrentWidget(panel)
     window.first_run = panel
+    window.show_extra_page(panel)
+    chat_page = window.chat_page
 
     def leave() -> None:
         if window.pages.currentWidget() is panel:
-            window.pages.setCurrentWidget(window.chat_page)
+            window.show_page(chat_page)
 
     def chat_with_demo(path: str) -> None:
         leave()
-        settings = window.chat_page.load_settings
-        window.chat_page.load_model(settings.options(path))
+        chat_page.load_path(path)
         window.new_chat()
-        window.chat_page.composer.edit.setFocus()
 
     panel.chat_with_demo.connect(chat_with_demo)
-    panel.pick_model.connect(partial(window.show_page, "Discover"))
-    window.chat_page.chat_changed.connect(leave)
+    panel.pick_model.connect(partial(window.show_page, window.discover_page))
+    chat_page.chat_changed.connect(leave)
     return panel

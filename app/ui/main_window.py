@@ -1,7 +1,13 @@
-"""The frame: sidebar (chats, pages) and the stacked pages. Also the composition root's window."""
+"""The frame: the page buttons and chat list on the left, the pages on the right, the menus.
+
+Everything it shows is built by the composition root (application.build_window) and
+handed in as `WindowParts`; the window lays the parts out and talks to them through
+their signals and public methods only.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
@@ -20,50 +26,68 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.gguf_info import GGUFFileError, read_gguf_info
-from app.library.library import LocalModel, cached_library, scan_library
 from app.settings import Settings
-from app.store import ConversationStore
 from app.store.export import chat_to_json, chat_to_markdown
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
+from app.ui.machine import MachineInfo
+from app.ui.models.discover_page import DiscoverPage
+from app.ui.models.downloads import DownloadManager
+from app.ui.models.library_controller import LibraryController
+from app.ui.models.library_page import LibraryPage
 from app.ui.plain_text import as_html
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
 
 
+@dataclass
+class WindowParts:
+    """What the composition root builds for the window."""
+
+    settings: Settings
+    store: PendingWrites
+    engine: EngineService
+    tasks: BackgroundTasks
+    library: LibraryController
+    machine: MachineInfo
+    downloads: DownloadManager
+    sidebar: ChatSidebar
+    chat_page: ChatPage
+    library_page: LibraryPage
+    discover_page: DiscoverPage
+
+
 class MainWindow(QMainWindow):
-    library_updated = Signal(object)  # list[LocalModel]
-    library_scan_progress = Signal(int, int)  # files done, files found
     closing = Signal()
 
-    def __init__(self, settings: Settings, store: ConversationStore, engine: EngineService,
-                 gpu_backend: str = "none", tasks: BackgroundTasks | None = None) -> None:
+    def __init__(self, parts: WindowParts) -> None:
         super().__init__()
-        self.settings = settings
-        self.tasks = tasks or BackgroundTasks(parent=self)
-        # One PendingWrites for the window: the sidebar sees titles that still wait for the disk.
-        self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
-        self.engine = engine
-        self.models: list[LocalModel] = []
-        self._extra_models: list[LocalModel] = []
-        self._library_seen = False
-        self._scanning = False
-        self._rescan = False  # a rescan was asked for while one ran
+        self.settings = parts.settings
+        self.store = parts.store
+        self.engine = parts.engine
+        self.tasks = parts.tasks
+        self.library = parts.library
+        self.machine = parts.machine
+        self.downloads = parts.downloads
+        self.sidebar = parts.sidebar
+        self.chat_page = parts.chat_page
+        self.library_page = parts.library_page
+        self.discover_page = parts.discover_page
+        self.first_run = None  # the first-run panel while it is shown (first_run.py)
+        self.api_server = None  # the API server's holder, made when its dialog first opens
         self._closed = False
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)
 
-        self.sidebar = ChatSidebar(self.store)
-        self.chat_page = ChatPage(self.store, engine, gpu_backend, tasks=self.tasks)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.chat_page)
         self.nav = QButtonGroup(self)
         self.nav_bar = QHBoxLayout()
         self.nav_bar.setContentsMargins(8, 8, 8, 0)
-        self.page_buttons: dict[str, QToolButton] = {}
-        self.named_pages: dict[str, QWidget] = {}
-        self.add_page("Chats", self.chat_page, "Your conversations (Ctrl+1)")
+        self.page_buttons: dict[QWidget, QToolButton] = {}
+        self.add_page("Chats", self.chat_page, "Your conversations")
+        self.add_page("Models", self.library_page, "Models on this computer")
+        self.add_page("Discover", self.discover_page, "Find and download models from Hugging Face")
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -78,95 +102,109 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([260, 1020])
         self.setCentralWidget(self.splitter)
         self._build_menu()
+        self._connect()
+        self.statusBar().showMessage("Ready")
+        self._restore()
+        self.machine.refresh()
+        self.library.refresh()
 
+    def _connect(self) -> None:
         self.sidebar.chat_selected.connect(self._open_chat)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.chat_deleted.connect(self._on_chat_deleted)
         self.chat_page.chat_changed.connect(self._on_chat_changed)
         self.chat_page.model_loaded.connect(self._on_model_loaded)
-        self.statusBar().showMessage("Ready")
-        self._restore()
-        self.library_scan_progress.connect(self._on_scan_progress)
-        self.refresh_library()
+        self.library.models_changed.connect(self._on_models_changed)
+        self.library.scan_progress.connect(self._on_scan_progress)
+        self.library.scan_progress.connect(self.library_page.set_scanning)
+        self.library.scan_failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.library.first_scan_done.connect(self._on_first_scan)
+        self.library_page.open_in_chat.connect(self.open_with_model)
+        self.library_page.library_changed.connect(self.library.refresh)
+        self.library_page.extra_folder_added.connect(self.add_model_folder)
+        self.downloads.download_finished.connect(self._on_download_finished)
+        self.machine.changed.connect(self.chat_page.set_machine)
+        self.machine.changed.connect(self.discover_page.set_machine)
+        self.machine.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.closing.connect(self.downloads.shutdown)
 
     # ------------------------------------------------------------ pages
 
     def add_page(self, name: str, page: QWidget, tip: str) -> None:
-        """A page in the stack with its button in the sidebar and a Ctrl+N shortcut."""
-        self.named_pages[name] = page
+        """A page in the stack with its button on the left and a Ctrl+number shortcut."""
         if self.pages.indexOf(page) < 0:
             self.pages.addWidget(page)
+        number = len(self.page_buttons) + 1
         button = QToolButton()
         button.setText(name)
         button.setCheckable(True)
-        button.setToolTip(tip)
+        button.setToolTip(f"{tip} (Ctrl+{number})")
         button.setAccessibleName(f"{name} page")
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.nav.addButton(button)
         self.nav_bar.addWidget(button)
-        button.clicked.connect(lambda: self.show_page(name))
-        self.page_buttons[name] = button
+        button.clicked.connect(lambda: self.show_page(page))
+        self.page_buttons[page] = button
         shortcut = QAction(self)
-        shortcut.setShortcut(QKeySequence(f"Ctrl+{len(self.page_buttons)}"))
-        shortcut.triggered.connect(lambda: self.show_page(name))
+        shortcut.setShortcut(QKeySequence(f"Ctrl+{number}"))
+        shortcut.triggered.connect(lambda: self.show_page(page))
         self.addAction(shortcut)
-        if len(self.page_buttons) == 1:
+        if number == 1:
             button.setChecked(True)
 
-    def show_page(self, name: str) -> None:
-        page = self.named_pages.get(name)
-        if page is not None:
-            self.pages.setCurrentWidget(page)
-            self.page_buttons[name].setChecked(True)
-            self.sidebar.setVisible(name == "Chats")
+    def show_page(self, page: QWidget) -> None:
+        self.pages.setCurrentWidget(page)
+        if page in self.page_buttons:
+            self.page_buttons[page].setChecked(True)
+        self.sidebar.setVisible(page is self.chat_page)
+
+    def show_extra_page(self, page: QWidget) -> None:
+        """A page without a button (the first-run panel) shown in place of the current one."""
+        if self.pages.indexOf(page) < 0:
+            self.pages.addWidget(page)
+        self.pages.setCurrentWidget(page)
 
     # ------------------------------------------------------------ menu
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.new_chat_action = QAction("New chat", self)
-        self.new_chat_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_chat_action.setToolTip("Start a new conversation")
-        self.new_chat_action.triggered.connect(self.new_chat)
-        file_menu.addAction(self.new_chat_action)
-        self.export_md_action = QAction("Export chat as Markdown…", self)
-        self.export_md_action.triggered.connect(lambda: self.export_chat("md"))
-        self.export_json_action = QAction("Export chat as JSON…", self)
-        self.export_json_action.triggered.connect(lambda: self.export_chat("json"))
-        file_menu.addAction(self.export_md_action)
-        file_menu.addAction(self.export_json_action)
+        self.new_chat_action = self._action(file_menu, "New chat", self.new_chat, QKeySequence.StandardKey.New,
+                                            "Start a new conversation")
+        self.export_md_action = self._action(file_menu, "Export chat as Markdown…", lambda: self.export_chat("md"))
+        self.export_json_action = self._action(file_menu, "Export chat as JSON…", lambda: self.export_chat("json"))
         file_menu.addSeparator()
-        self.token_action = QAction("Hugging Face token…", self)
-        self.token_action.setToolTip("A token opens gated and private models; it is stored by huggingface_hub")
-        self.token_action.triggered.connect(self.ask_token)
-        file_menu.addAction(self.token_action)
-        self.servers_action = QAction("Remote engines and API server…", self)
-        self.servers_action.triggered.connect(self.open_server_settings)
-        file_menu.addAction(self.servers_action)
+        self.token_action = self._action(file_menu, "Hugging Face token…", self.ask_token,
+                                         tip="A token opens gated and private models; it is stored by huggingface_hub")
+        self.servers_action = self._action(file_menu, "Remote engines and API server…", self.open_server_settings)
         file_menu.addSeparator()
-        quit_action = QAction("Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self._action(file_menu, "Quit", self.close, QKeySequence.StandardKey.Quit)
         chat_menu = self.menuBar().addMenu("&Chat")
-        self.stop_action = QAction("Stop reply", self)
-        self.stop_action.setToolTip("Stop the reply being written (Esc in the message box)")
-        self.stop_action.setShortcut(QKeySequence("Ctrl+."))
-        self.stop_action.triggered.connect(self.chat_page.stop)
-        chat_menu.addAction(self.stop_action)
-        focus = QAction("Write a message", self)
-        focus.setShortcut(QKeySequence("Ctrl+L"))
-        focus.triggered.connect(lambda: self.chat_page.composer.edit.setFocus())
-        chat_menu.addAction(focus)
-        self.show_prompt_action = QAction("Show prompt", self)
-        self.show_prompt_action.setToolTip("The exact text the model is given for this chat, special tokens included")
-        self.show_prompt_action.triggered.connect(lambda: self.chat_page.show_prompt())
-        chat_menu.addAction(self.show_prompt_action)
+        self.stop_action = self._action(chat_menu, "Stop reply", self.chat_page.stop, QKeySequence("Ctrl+."),
+                                        "Stop the reply being written (Esc in the message box)")
+        self._action(chat_menu, "Write a message", self.chat_page.focus_composer, QKeySequence("Ctrl+L"))
+        self.show_prompt_action = self._action(
+            chat_menu, "Show prompt", lambda: self.chat_page.show_prompt(),
+            tip="The exact text the model is given for this chat, special tokens included")
+        models_menu = self.menuBar().addMenu("&Models")
+        self.rescan_action = self._action(models_menu, "Rescan model folders", self.library.refresh,
+                                          tip="Look for new or changed GGUF files")
+        self.probe_action = self._action(models_menu, "Check GPU and memory again", self.machine.refresh,
+                                         tip="Probe the GPU backend, devices and free memory again")
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
 
     # ------------------------------------------------------------ chats
 
     def new_chat(self) -> None:
-        self.show_page("Chats")
+        self.show_page(self.chat_page)
         chat_id = self.chat_page.new_chat()
         self.sidebar.refresh()
         self.sidebar.select(chat_id, emit=False)
@@ -177,14 +215,14 @@ class MainWindow(QMainWindow):
             return
         self.settings.selected_chat = chat_id
 
-    def _on_chat_changed(self, chat_id: int) -> None:
-        # chat_id may be a chat in the background (a reply finished there): the list's
+    def _on_chat_changed(self, _chat_id: int) -> None:
+        # The chat may be one in the background (a reply finished there): the list's
         # order and titles change, the selection stays on the chat on screen.
         self.sidebar.refresh()
         self.sidebar.select(self.chat_page.chat_id, emit=False)
         self.settings.selected_chat = self.chat_page.chat_id
 
-    def _on_chat_deleted(self, chat_id: int) -> None:
+    def _on_chat_deleted(self, _chat_id: int) -> None:
         chats = self.store.chats()
         if chats:
             self.sidebar.select(chats[0].id)
@@ -209,63 +247,43 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"Exported to {path}", 5000)
 
-    # ------------------------------------------------------------ Hub token
+    # ------------------------------------------------------------ settings dialogs
 
     def open_server_settings(self) -> None:
         from app.ui.server_settings import ApiServerHolder, ServerSettingsDialog
 
-        if not hasattr(self, "api_server"):
+        if self.api_server is None:
             self.api_server = ApiServerHolder()
         ServerSettingsDialog(self.engine.client, self.api_server, parent=self, tasks=self.tasks).exec()
 
     def ask_token(self) -> None:
-        from PySide6.QtWidgets import QInputDialog, QLineEdit
+        from app.ui.hub_token import ask_token
 
-        from app.hub.auth import forget_token, save_token
-
-        token, ok = QInputDialog.getText(
-            self, "Hugging Face token",
-            "Paste a read token from huggingface.co/settings/tokens (leave empty to remove the stored one):",
-            QLineEdit.EchoMode.Password)
-        if not ok:
-            return
-        if not token.strip():
-            self.tasks.run(forget_token, lambda _r: self.statusBar().showMessage("Hub token removed", 5000),
-                           lambda error: self.statusBar().showMessage(f"Could not remove the token: {error}", 8000))
-            return
-        self.statusBar().showMessage("Checking the token…")
-
-        def refused(error: Exception) -> None:
-            message = getattr(error, "message", "The token was refused.")
-            QMessageBox.warning(self, "Hugging Face token", as_html(message))
-
-        self.tasks.run(lambda: save_token(token),
-                       lambda name: self.statusBar().showMessage(f"Signed in to Hugging Face as {name}", 8000), refused)
+        ask_token(self, self.tasks, self.statusBar())
 
     # ------------------------------------------------------------ models
 
     @property
+    def models(self):
+        return self.library.models
+
+    @property
     def scanning(self) -> bool:
-        return self._scanning
+        return self.library.scanning
 
     def refresh_library(self) -> None:
-        """Rescan the model folders off the GUI thread; the last known list shows meanwhile."""
-        if self._scanning:
-            self._rescan = True
-            return
-        self._scanning, self._rescan = True, False
-        if not self._library_seen and not self.models:
-            self.tasks.run(cached_library, self._on_cached_library, lambda _error: None)  # the scan reports errors
-        extra = list(self.settings.extra_model_dirs)
-        progress = self.library_scan_progress.emit  # emitted from the pool thread, delivered queued
-        stop = self.tasks.cancel_requested  # quitting stops the scan between files
-        self.tasks.run(lambda: scan_library(extra, progress, cancelled=stop), self._on_library, self._on_library_failed)
+        self.library.refresh()
 
-    def _on_cached_library(self, models) -> None:
-        if self._closed:
-            return
-        if models and not self._library_seen:
-            self._show_models(models)
+    def add_model_folder(self, folder: str) -> None:
+        if self.library.add_folder(folder):
+            self.save_settings()
+
+    def _on_models_changed(self, models) -> None:
+        keep = self.engine.info.path if self.engine.info else self.settings.last_model
+        self.chat_page.set_models(models, keep)
+        self.engine.remember_headers(models)
+        self.library_page.set_models(models)
+        self.discover_page.set_first_run(not self.library.has_usable_model)
 
     def _on_scan_progress(self, done: int, total: int) -> None:
         if done < total:
@@ -273,35 +291,16 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
 
-    def _show_models(self, models) -> None:
-        known = {str(m.path) for m in models}
-        self.models = models + [m for m in self._extra_models if str(m.path) not in known]
-        keep = self.engine.info.path if self.engine.info else self.settings.last_model
-        self.chat_page.load_settings.set_models(self.models, keep)
-        self.library_updated.emit(self.models)
+    def _on_first_scan(self, usable: bool) -> None:
+        if not usable:
+            self.show_page(self.discover_page)  # nothing to chat with yet: the starter models
 
-    def _on_library_failed(self, error: Exception) -> None:
-        self._scanning = False
-        if self._closed:
-            return
-        if self._rescan:
-            self.refresh_library()
-        self.statusBar().showMessage(f"Could not scan for models: {error}", 8000)
-
-    def _on_library(self, models) -> None:
-        self._scanning = False
-        if self._closed:
-            return
-        if self._rescan:
-            self.refresh_library()
-        self._show_models(models)
-        if not self._library_seen:
-            self._library_seen = True
-            if not any(m.info is not None for m in self.models) and "Discover" in self.page_buttons:
-                self.show_page("Discover")  # first run: nothing to chat with yet
+    def _on_download_finished(self, path: str) -> None:
+        self.library.refresh()
+        self.statusBar().showMessage(f"Downloaded {path}", 8000)
 
     def open_with_model(self, path: str) -> bool:
-        """`hearth --model PATH`: load it and open a new chat ready to type.
+        """`hearth --model PATH` (and Models → Open in chat): load it and open a new chat ready to type.
 
         The header is read off the GUI thread; a file that is not a usable model gets a dialog.
         """
@@ -318,18 +317,14 @@ class MainWindow(QMainWindow):
     def _open_model_read(self, path: str, info) -> None:
         if self._closed:
             return
-        model = LocalModel(Path(path), "folder", info)
-        self._extra_models.append(model)
-        self.models = [m for m in self.models if str(m.path) != str(model.path)] + [model]
-        self.chat_page.load_settings.set_models(self.models, str(model.path))
-        self.chat_page.load_model(self.chat_page.load_settings.options(str(model.path)))
+        model = self.library.add_opened(path, info)
+        self.chat_page.load_path(str(model.path))
         self.new_chat()
-        self.chat_page.composer.edit.setFocus()
 
     def _on_model_loaded(self, info) -> None:
         self.settings.last_model = info.path
-        self.chat_page.load_settings.store_values(self.settings)
-        self._save_settings()
+        self.chat_page.store_load_settings(self.settings)
+        self.save_settings()
         self.statusBar().showMessage(f"Loaded {info.name}", 5000)
 
     # ------------------------------------------------------------ state
@@ -343,7 +338,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(QByteArray.fromBase64(states[0].encode()))
             if len(states) > 1:
                 self.chat_page.splitter.restoreState(QByteArray.fromBase64(states[1].encode()))
-        self.chat_page.load_settings.set_values(s)
+        self.chat_page.apply_load_settings(s)
         chats = self.sidebar.model.chats()
         if self.sidebar.model.problem:
             self.statusBar().showMessage(self.sidebar.model.problem)
@@ -351,9 +346,9 @@ class MainWindow(QMainWindow):
         if chosen:
             self.sidebar.select(chosen, emit=False)
             self.chat_page.open_chat(chosen)
-        QTimer.singleShot(0, self.chat_page.composer.edit.setFocus)
+        QTimer.singleShot(0, self.chat_page.focus_composer)
 
-    def _save_settings(self) -> None:
+    def save_settings(self) -> None:
         s = self.settings
         s.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         s.splitter_state = "|".join(bytes(sp.saveState().toBase64()).decode()
@@ -365,16 +360,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self.chat_page.streaming:
-            self.chat_page.finish_stream_early()
-        self.chat_page._save_system_prompt()
+        self.chat_page.finish_stream_early()
+        self.chat_page.save_pending()
         if not self.store.retry() and not self._quit_without_saving():
             event.ignore()
             return
         self._closed = True  # background jobs that finish from now on find a closed store: they stop
+        self.library.closed = True
         self.closing.emit()
-        self._save_settings()
-        if hasattr(self, "api_server"):
+        self.save_settings()
+        if self.api_server is not None:
             self.api_server.stop()
         super().closeEvent(event)
 

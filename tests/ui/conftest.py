@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QThreadPool
 
+from app.machine_probe import MachineProbe
+
+# The window's hardware check, without starting a probe process for every test (tests of the
+# probe itself are in tests/test_machine_probe.py and tests/test_architecture.py).
+CPU_ONLY = MachineProbe("none", False, (), 8 * 1024**3, 16 * 1024**3)
+
 
 @pytest.fixture
 def make_window(qtbot):
@@ -14,7 +20,7 @@ def make_window(qtbot):
     made = []
 
     def make():
-        window = build_window(Settings.load())
+        window = build_window(Settings.load(), machine_probe=lambda: CPU_ONLY)
         qtbot.addWidget(window)
         window.show()
         made.append(window)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from app import paths
 from app.engine import SamplingParams
+from app.engine.protocol import ErrorKind
 from app.store import ConversationStore
 from app.store.pending_writes import DISK_FULL
 from tests.support.disks import FullDisk
@@ -70,9 +71,10 @@ def test_a_stalled_stream_is_saved_within_a_second(qtbot, window, scripted_model
     monkeypatch.setattr(page.engine, "chat", lambda *args, **kwargs: 4242)  # a job that sends nothing itself
     type_and_send(qtbot, page, "Hello")
     assert page.streaming
-    page._on_token(4242, "Half a sentence and then", 5)  # ... the engine stalls
+    page.engine.token.emit(4242, "Half a sentence and then", 5)  # ... the engine stalls
     qtbot.waitUntil(lambda: on_disk(page.chat_id)[1].content == "Half a sentence and then", timeout=3000)
-    page._on_failed(4242, "cancelled", "Stopped by you.")
+    page.engine.failed.emit(4242, ErrorKind.INTERNAL, "Stopped by you.")
+    assert not page.streaming
 
 
 def test_a_chat_that_cannot_be_read_leaves_the_previous_one_on_screen(qtbot, window, monkeypatch):
@@ -105,7 +107,7 @@ def test_a_long_unbreakable_title_is_elided_and_never_widens_the_window(qtbot, w
     width, narrowest = window.width(), page.minimumSizeHint().width()
     window.sidebar.refresh()
     window.sidebar.select(chat.id)
-    window.show_page("Chats")
+    window.show_page(window.chat_page)
     qtbot.waitUntil(lambda: window.chat_page.title.isVisible() and window.chat_page.title.width() > 0)
     assert window.chat_page.title.text() == "x" * 3000
     assert page.title.minimumSizeHint().width() < 100 and page.title.sizeHint().width() < 100

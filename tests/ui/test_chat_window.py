@@ -138,9 +138,9 @@ def test_sampling_values_reach_the_engine_exactly(qtbot, window, scripted_model)
     page.sampling.spins["seed"].setValue(99)
     page.sampling.spins["max_tokens"].setValue(33)
     assert page.sampling.params() == wanted
-    type_and_send(qtbot, page, "Hello")
-    wait_reply(qtbot, page)
-    assert page.last_done.sampling == wanted
+    with qtbot.waitSignal(page.session.reply_finished, timeout=30000) as finished:
+        type_and_send(qtbot, page, "Hello")
+    assert finished.args[0].sampling == wanted
     # saved per chat
     assert SamplingParams.from_dict(window.store.chat(page.chat_id).sampling) == wanted
 

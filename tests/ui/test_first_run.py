@@ -32,7 +32,7 @@ def test_without_the_demo_model_it_says_why_and_offers_discover(make_window, qtb
     assert not panel.demo_button.isEnabled()
     assert "could not be installed: no network" in panel.demo_note.text()
     panel.discover_button.click()
-    assert window.pages.currentWidget() is window.named_pages["Discover"]
+    assert window.pages.currentWidget() is window.discover_page
 
 
 def test_no_first_run_screen_once_there_are_chats(make_window):

@@ -19,7 +19,7 @@ import pytest
 
 from app import paths
 from app.engine import SamplingParams
-from app.hub.download import saved_downloads
+from app.hub.download_record import saved_downloads
 from app.hub.search import list_gguf_files
 from app.store import ConversationStore
 from app.ui.application import shutdown

@@ -17,7 +17,7 @@ def test_load_sends_the_header_the_library_read(qtbot, tiny_model, monkeypatch):
         monkeypatch.setattr(service.client, "load", lambda options, progress, gguf=None: sent.append(gguf) or None)
         header = read_gguf_info(tiny_model)
         service.remember_headers([LocalModel(Path(tiny_model), "folder", header)])
-        with qtbot.waitSignal(service.runner.loaded):
+        with qtbot.waitSignal(service.loaded):
             service.load(LoadOptions(str(tiny_model)))
         assert sent == [header]
     finally:

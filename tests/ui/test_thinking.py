@@ -95,7 +95,7 @@ def test_thinking_switch_shows_only_for_models_that_take_it_and_is_saved(qtbot, 
     page = window.chat_page
     info = load(qtbot, window, scripted_model)
     assert info.thinking_modes == () and page.thinking.isHidden()
-    page.thinking.set_modes(("on", "off"))  # what a model whose template reacts to enable_thinking reports
+    page.set_thinking_modes(("on", "off"))  # what a model whose template reacts to enable_thinking reports
     assert not page.thinking.isHidden()
     sent = []
     real_chat, real_count = page.engine.chat, page.engine.count
@@ -113,24 +113,24 @@ def test_thinking_switch_shows_only_for_models_that_take_it_and_is_saved(qtbot, 
     page.open_chat(first)
     assert page.thinking.combo.currentData() == "off"
     # a model that ignores thinking hides the switch and is sent "default"
-    page.thinking.set_modes(())
+    page.set_thinking_modes(())
     assert page.thinking.isHidden() and page.thinking.value() == "default"
 
 
 def test_thinking_tokens_move_the_context_meter_while_streaming(qtbot, window, monkeypatch):
-    from app.ui.chat.chat_page import StreamingReply
+    from app.ui.chat.streaming_reply import StreamingReply
 
     page = window.chat_page
     page.new_chat()
     record = window.store.add_message(page.chat_id, "assistant", "", complete=False)
-    row = page.messages.append(ChatItem(record.id, "assistant", "", streaming=True))
-    page._stream = StreamingReply(job=4242, chat=page.chat_id, row=row, record=record.id)
+    row = page.messages.append(ChatItem(record.id, "assistant", "", streaming=True, position=record.position))
+    page.session._stream = StreamingReply(job=4242, chat=page.chat_id, record=record.id)  # a reply under way
     streamed = []
-    monkeypatch.setattr(page.meter, "add_streamed", streamed.append)
-    page.engine.runner.reasoning.emit(4242, "weighing it", 321)  # thinking only: no answer text yet
-    page._flush(persist=True)
+    page.session.streamed.connect(streamed.append)
+    page.engine.reasoning.emit(4242, "weighing it", 321)  # thinking only: no answer text yet
+    page.save_pending()
     assert streamed == [321]
     assert page.messages.item(row).reasoning == "weighing it"
     assert page.messages.item(row).stats["reasoning_tokens"] == 321
     assert window.store.messages(page.chat_id)[-1].reasoning == "weighing it"  # saved while streaming
-    page._stream = None
+    page.session._stream = None

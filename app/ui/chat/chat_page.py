@@ -240,9 +240,14 @@ class ChatPage(QWidget):
         if info.notice:
             text += f"\nNote: {info.notice}"
         self.load_settings.show_loaded(text)
-        self.thinking.set_modes(info.thinking_modes)
+        self.set_thinking_modes(info.thinking_modes)
         self.session.model_loaded(info)
         self.model_loaded.emit(info)
+
+    def set_thinking_modes(self, modes: tuple[str, ...]) -> None:
+        """The thinking modes the loaded model's template understands (the switch hides for none)."""
+        self.thinking.set_modes(modes)
+        self.session.thinking_modes = tuple(modes)
 
     def _on_load_failed(self, message: str) -> None:
         self.session.loading = False

@@ -231,7 +231,6 @@ class ChatSession(QObject):
 
     def model_loaded(self, info: ModelInfo) -> None:
         self.loading = False
-        self.thinking_modes = tuple(info.thinking_modes)
         self.remember_model(info.path)
         self.request_count()
 

@@ -37,6 +37,7 @@ class DiscoverPage(QWidget):
     def __init__(self, downloads: DownloadManager, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
+        self.machine = None  # a MachineProbe once the hardware check reports
         self.downloads = downloads
         self.repo = ""
         self.query = QLineEdit()
@@ -122,6 +123,16 @@ class DiscoverPage(QWidget):
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
+    def set_machine(self, probe) -> None:
+        """What this computer offers (a MachineProbe): the "This computer" column follows it."""
+        self.machine = probe
+        self._show_files([choice for _cells, choice in self.files.rows])
+
+    def _fit(self, size_bytes: int) -> str:
+        if self.machine is None:
+            return "Checking…"
+        return FIT_LABELS[machine_fit(size_bytes, free_vram=self.machine.free_vram, free_ram=self.machine.free_ram)]
+
     def set_first_run(self, first_run: bool) -> None:
         self.catalog_box.setVisible(first_run and bool(self.catalog.rows))
 
@@ -178,13 +189,16 @@ class DiscoverPage(QWidget):
     def _on_files(self, repo_id: str, choices: list[GGUFChoice]) -> None:
         if repo_id != self.repo:
             return
+        self._show_files(choices)
+        if not choices:
+            self.show_message("This repository has no GGUF files.")
+
+    def _show_files(self, choices: list[GGUFChoice]) -> None:
         rows = []
         for c in choices:
             parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""
-            rows.append(([c.quant, human_bytes(c.size), FIT_LABELS[machine_fit(c.size)], c.name + parts], c))
+            rows.append(([c.quant, human_bytes(c.size), self._fit(c.size), c.name + parts], c))
         self.files.set_rows(rows)
-        if not rows:
-            self.show_message("This repository has no GGUF files.")
 
     def _on_card(self, repo_id: str, text: str | None, error: Exception | None = None) -> None:
         if repo_id != self.repo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from app.hub.download import saved_downloads
+from app.hub.download_record import saved_downloads
 from app.hub.search import list_gguf_files
 from app.ui.models.downloads import DownloadManager
 from tests.support.fake_hub import TEST_REPO as REPO
