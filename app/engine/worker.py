@@ -25,7 +25,7 @@ from app.engine.protocol import EngineError, ErrorKind
 from app.engine.reasoning import ReasoningParser, Split
 
 # Streamed text is sent in batches: the first piece at once (time to first token), then at most
-# one pipe message per 40 ms, the rate the chat view repaints at (chat_page.FLUSH_MS). Each message
+# one pipe message per 40 ms, the rate the chat view repaints at (chat_session.FLUSH_MS). Each message
 # wakes the receiving process, which on a small CPU takes a core from the decoding threads.
 FLUSH_SECONDS = 0.04
 

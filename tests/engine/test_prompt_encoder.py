@@ -130,7 +130,7 @@ THINKING_TEMPLATE = "{% if enable_thinking %}<think>{% else %}no{% endif %}{% fo
 
 
 def test_thinking_modes_are_reported_and_the_switch_reaches_the_template(engine, model_dir):
-    path = write_tiny_model(model_dir / "tiny-thinking.gguf", chat_template=THINKING_TEMPLATE, name="Thinker")
+    path = write_tiny_model(model_dir / "tiny-thinking-switch.gguf", chat_template=THINKING_TEMPLATE, name="Thinker")
     info = engine.load(LoadOptions(str(path), n_ctx=256))
     assert info.thinking_modes == ("on", "off")
     on = engine.render_prompt([ChatMessage("user", "hello")])

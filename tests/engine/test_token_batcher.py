@@ -62,6 +62,6 @@ def test_hundred_tokens_a_second_become_at_most_the_views_repaint_rate() -> None
 
 
 def test_default_interval_matches_the_chat_view() -> None:
-    from app.ui.chat.chat_page import FLUSH_MS
+    from app.ui.chat.chat_session import FLUSH_MS
 
     assert FLUSH_SECONDS * 1000 == FLUSH_MS
