@@ -20,11 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.store.export import ROLE_TITLES  # one name for each role, on screen and in exports
 from app.ui.chat.markdown import render_markdown, split_streaming
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
-
-ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
 
 
 def format_stats(stats: dict) -> str:
