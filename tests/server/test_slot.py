@@ -38,6 +38,10 @@ def test_requests_are_answered_one_after_another_in_order():
     async def scenario():
         slot = ModelSlot(FakeEngine(), "smollm2")
         first, second = await asyncio.gather(_collect(slot, _reply(["a", "b"])), _collect(slot, _reply(["c"])))
+        for _ in range(500):  # the turn ends when the engine's thread hands it back (after the last event)
+            if not slot.busy:
+                break
+            await asyncio.sleep(0.01)
         return slot, first, second
 
     slot, first, second = asyncio.run(scenario())
