@@ -1,4 +1,4 @@
-"""A stopped engine never leaves the window stuck (quitting in every state: test_quitting.py)."""
+"""A stopped engine never leaves the window stuck (quitting in every state: test_application.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 
 from tests.ui.conftest import load, wait_reply
-from tests.ui.test_chat_window import start_long_reply, type_and_send
+from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
 
 
 def stop_engine(window) -> None:

@@ -30,5 +30,5 @@ def test_streamed_view_ends_equal_to_a_full_render(qtbot):
     full.set_markdown(TEXT)
     assert streamed.toPlainText() == full.toPlainText()
     assert streamed._code_blocks == full._code_blocks == ["print('a')\n\nprint('b')\n", "ls\n"]
-    streamed._on_anchor(QUrl("copy:1"))
+    streamed.anchorClicked.emit(QUrl("copy:1"))  # the second block's Copy link
     assert QGuiApplication.clipboard().text() == "ls\n"

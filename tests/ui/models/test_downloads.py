@@ -33,3 +33,23 @@ def test_a_finished_download_is_reported_on_the_gui_thread(qtbot, fake_hub):
     row = manager.model.rows[manager.model.row_of(key)]
     assert (row.status, row.done_bytes, row.path) == ("done", choice.size, blocker.args[0])
     assert key not in manager.running
+
+
+def test_the_download_list_passes_the_model_tester_and_shows_status_in_words(qtmodeltester):
+    from app.hub.download_record import DownloadRecord, DownloadStatus
+    from app.ui.models.downloads import DownloadListModel, DownloadRow
+
+    model = DownloadListModel()
+    parts = [{"path": "m-Q4_K_M.gguf", "size": 1000, "sha256": "0" * 64}]
+    model.upsert(DownloadRow(DownloadRecord("org/a", "a-Q4_K_M.gguf", "Q4_K_M", parts), DownloadStatus.PAUSED, 250))
+    model.upsert(DownloadRow(DownloadRecord("org/b", "b-Q8_0.gguf", "Q8_0", parts), DownloadStatus.DOWNLOADING, 500,
+                             speed_bps=2e6, eta_s=3.0))
+    qtmodeltester.check(model)
+    status_column = model.columnCount() - 1
+    assert model.data(model.index(0, status_column)) == "paused"
+    key = model.rows[1].key
+    model.update(key, status=DownloadStatus.FAILED, message="the disk is full")
+    assert model.data(model.index(1, status_column)) == "the disk is full"
+    model.remove(key)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 1

@@ -5,16 +5,16 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 
 from app import paths
 from app.engine import SamplingParams
-from app.engine.protocol import ErrorKind
+from app.engine.protocol import Done, ErrorKind, ModelInfo, Stats
 from app.store import ConversationStore
 from app.store.pending_writes import DISK_FULL
 from tests.support.disks import FullDisk
 from tests.ui.conftest import load, wait_reply
-from tests.ui.test_chat_window import start_long_reply, type_and_send
+from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
 
 
 def on_disk(chat_id: int):
@@ -130,3 +130,104 @@ def test_an_unreadable_chat_list_at_start_is_a_status_line_not_a_traceback(qtbot
     window = make_window()
     assert "Could not read the list of chats" in window.statusBar().currentMessage()
     assert window.sidebar.model.rowCount() == 0
+
+
+# ---------------------------------------------------------------- sessions on their own (no window)
+
+
+class FakeEngineService(QObject):
+    """EngineService's public surface: jobs get ids, events are emitted by the test."""
+
+    loaded = Signal(object)
+    token = Signal(int, str, int)
+    reasoning = Signal(int, str, int)
+    finished = Signal(int, object)
+    failed = Signal(int, object, str)
+    counted = Signal(int, object)
+    count_failed = Signal(int, str)
+
+    def __init__(self, first_job: int) -> None:
+        super().__init__()
+        self.info = ModelInfo("/m.gguf", "Fake", "llama", 1, 1, 4096, 4096, 1, 0, 10, "gguf", None, 0.0)
+        self.next_id = first_job
+        self.chats: list[tuple] = []
+        self.cancelled = 0
+
+    def _job(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def chat(self, messages, sampling, overflow, thinking="default") -> int:
+        self.chats.append((tuple(messages), thinking))
+        return self._job()
+
+    def count(self, *args) -> int:
+        return self._job()
+
+    def cancel(self) -> None:
+        self.cancelled += 1
+
+
+def test_two_sessions_stream_side_by_side_and_take_only_their_own_events(qtbot, tmp_path):
+    from app.ui.chat.chat_session import ChatSession
+
+    store = ConversationStore(tmp_path / "chats.db")
+    left_engine, right_engine = FakeEngineService(100), FakeEngineService(100)  # the same job ids on purpose
+    left, right = ChatSession(store, left_engine), ChatSession(store, right_engine)
+    done: list[str] = []
+    left.reply_finished.connect(lambda d: done.append(f"left:{d.text}"))
+    right.reply_finished.connect(lambda d: done.append(f"right:{d.text}"))
+    assert left.send("Capital of France?") and right.send("Capital of Italy?")
+    assert left.chat_id != right.chat_id and left.streaming and right.streaming
+    left_job, right_job = left._stream.job, right._stream.job
+    left_engine.token.emit(left_job, "Paris", 1)
+    right_engine.token.emit(right_job, "Rome", 1)
+    left_engine.token.emit(999, "stray", 2)  # another session's job on the same engine: ignored
+    left.flush_pending()
+    right.flush_pending()
+    assert left.messages.item(1).content == "Paris" and right.messages.item(1).content == "Rome"
+    left_engine.finished.emit(left_job, Done(left_job, Stats(completion_tokens=1), "Paris."))
+    assert done == ["left:Paris."] and not left.streaming and right.streaming
+    right_engine.finished.emit(right_job, Done(right_job, Stats(completion_tokens=1), "Rome."))
+    assert done == ["left:Paris.", "right:Rome."]
+    assert [m.content for m in store.messages(left.chat_id)] == ["Capital of France?", "Paris."]
+    assert [m.content for m in store.messages(right.chat_id)] == ["Capital of Italy?", "Rome."]
+
+
+def test_regenerate_and_edit_replace_from_that_message_on(qtbot, tmp_path):
+    from app.ui.chat.chat_session import ChatSession
+
+    store = ConversationStore(tmp_path / "chats.db")
+    engine = FakeEngineService(0)
+    session = ChatSession(store, engine)
+    chat = store.create_chat("Old chat")
+    for role, text in (("user", "hello"), ("assistant", "hi"), ("user", "and now?"), ("assistant", "now this")):
+        store.add_message(chat.id, role, text)
+    assert session.open(chat.id)
+    assert [i.position for i in session.messages.items()] == [0, 1, 2, 3]  # what edit and regenerate delete from
+    assert session.regenerate(1)
+    engine.finished.emit(session._stream.job, Done(session._stream.job, Stats(), "hello to you"))
+    assert [m.content for m in store.messages(chat.id)] == ["hello", "hello to you"]
+    assert engine.chats[-1][0][-1].content == "hello"  # the reply is written for the history up to it
+    assert session.replace_user_message(0, "bonjour")
+    assert [m.content for m in store.messages(chat.id)] == ["bonjour", ""]  # the new reply is under way
+    assert engine.chats[-1][0][-1].content == "bonjour"
+    assert not session.regenerate(0)  # a user message is not regenerated
+
+
+def test_a_failed_reply_keeps_its_text_and_says_why_in_plain_words(qtbot, tmp_path):
+    from app.ui.chat.chat_session import ChatSession
+
+    store = ConversationStore(tmp_path / "chats.db")
+    engine = FakeEngineService(0)
+    session = ChatSession(store, engine)
+    notices: list[str] = []
+    session.notice.connect(notices.append)
+    session.send("Tell me a story")
+    job = session._stream.job
+    engine.token.emit(job, "Once upon", 2)
+    engine.failed.emit(job, ErrorKind.CRASHED, "the engine process died")
+    assert not session.streaming
+    saved = store.messages(session.chat_id)[1]
+    assert saved.content == "Once upon" and not saved.complete and "died" in saved.error
+    assert "stopped unexpectedly" in notices[-1]

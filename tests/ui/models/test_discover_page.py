@@ -54,7 +54,7 @@ def test_search_to_download_to_library_to_chat(qtbot, window, fake_hub):
     assert window.pages.currentWidget() is window.chat_page
     chat = window.chat_page
     chat.composer.set_text("Hello")
-    chat.composer._send()
+    chat.composer.send_button.click()
     qtbot.waitUntil(lambda: not chat.streaming and chat.messages.rowCount() == 2, timeout=20000)
     assert chat.messages.item(1).content.strip() != "" and chat.messages.item(1).stats
 
@@ -71,9 +71,9 @@ def test_hash_mismatch_download_shows_failed_and_never_ready(qtbot, window, fake
     assert window.downloads.model.rows[0].status == "failed"
     assert "SHA-256" in page.message.text()
     QThreadPool.globalInstance().waitForDone(5000)
-    window.refresh_library()
-    qtbot.wait(200)
-    assert window.library_page.models.rowCount() == 0
+    with qtbot.waitSignal(window.library.models_changed, timeout=10000) as scanned:
+        window.refresh_library()
+    assert scanned.args[0] == [] and window.library_page.models.rowCount() == 0  # the damaged file never shows
 
 
 def test_offline_discover_says_so_and_library_still_works(qtbot, monkeypatch, make_window, tiny_model):
@@ -103,10 +103,10 @@ def test_import_and_delete_with_confirmation(qtbot, window, tiny_model, broken_m
     assert "incomplete" in library.message.text()
     library.table.selectRow(0)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
-    library._delete()
+    library.delete_button.click()
     assert library.models.rowCount() == 1
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    library._delete()
+    library.delete_button.click()
     qtbot.waitUntil(lambda: library.models.rowCount() == 0, timeout=10000)
 
 
