@@ -1,4 +1,4 @@
-"""GPU backend detection, fit estimates, the OOM retry and load options (no GPU needed)."""
+"""GPU backend detection and fit estimates (no GPU needed)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from dataclasses import replace
 import pytest
 
 from app import hardware
-from app.engine import EngineError, LoadOptions
-from app.engine.protocol import AUTO_LAYERS, ErrorKind
 from app.library.gguf_info import read_gguf_info
 
 GIB = 1024**3
@@ -75,45 +73,3 @@ def test_layers_chosen_for_given_free_memory(tiny_model):
 )
 def test_machine_fit_for_hub_files(size, vram, ram, verdict):
     assert hardware.machine_fit(size, free_vram=vram, free_ram=ram) == verdict
-
-
-def test_out_of_gpu_memory_retries_once_with_fewer_layers(tiny_model):
-    from app.engine.offload import load_model
-
-    tried = []
-
-    class Model:
-        def __init__(self, options, on_progress=None, gguf=None):
-            tried.append(options.n_gpu_layers)
-            if options.n_gpu_layers == -1 or options.n_gpu_layers > 1:  # -1: all 3
-                raise EngineError(ErrorKind.OUT_OF_MEMORY, "cudaMalloc failed")
-            self.info = _info()
-
-    model = load_model(Model, LoadOptions(str(tiny_model), n_gpu_layers=-1), gpu_usable=True)
-    assert tried == [-1, 1]
-    assert "not enough GPU memory for 3 layers" in model.info.notice and "1 on the GPU" in model.info.notice
-    # without a usable GPU there is nothing to retry
-    tried.clear()
-    with pytest.raises(EngineError):
-        load_model(Model, LoadOptions(str(tiny_model), n_gpu_layers=-1), gpu_usable=False)
-    assert tried == [-1]
-
-
-def _info():
-    from app.engine.protocol import ModelInfo
-
-    return ModelInfo("p", "n", "llama", 1, 1, 256, 2048, 2, 1, 10, "gguf", None, 0.1)
-
-
-def test_load_options_reach_llama_cpp(engine, model_dir):
-    from tests.support.tiny_gguf import write_tiny_model
-
-    wide = write_tiny_model(model_dir / "wide-heads.gguf", n_embd=128, n_head=4, n_head_kv=2, n_ff=256)
-    info = engine.load(LoadOptions(str(wide), n_ctx=512, n_threads=1, n_batch=64, kv_cache_type="q8_0",
-                                   flash_attn=None, use_mmap=False, n_gpu_layers=AUTO_LAYERS))
-    assert (info.n_threads, info.n_batch, info.kv_cache_type, info.use_mmap) == (1, 64, "q8_0", False)
-    assert info.n_gpu_layers == 0 and info.gpu_backend == "none"
-    info = engine.load(LoadOptions(str(wide), n_ctx=512, n_threads=2, n_batch=512, flash_attn=False))
-    assert (info.n_threads, info.n_batch, info.kv_cache_type) == (2, 512, "f16")
-
-

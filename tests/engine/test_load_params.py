@@ -1,0 +1,25 @@
+"""llama.cpp parameters from LoadOptions, and what a failed load means in plain words."""
+
+from __future__ import annotations
+
+from app.engine.load_params import context_error, context_params, load_error
+from app.engine.protocol import ErrorKind, LoadOptions
+
+
+def test_a_quantized_kv_cache_turns_flash_attention_on_unless_it_is_off():
+    _params, kind, notice = context_params(LoadOptions("m.gguf", kv_cache_type="q8_0"), 2048, 2)
+    assert kind == "q8_0" and notice == []
+    _params, kind, notice = context_params(LoadOptions("m.gguf", kv_cache_type="q4_0", flash_attn=False), 2048, 2)
+    assert notice == ["the V cache stays f16 because flash attention is off"]
+    params, kind, _notice = context_params(LoadOptions("m.gguf", kv_cache_type="bogus", n_batch=8192), 1024, 3)
+    assert kind == "f16" and params.n_batch == 1024 and params.n_threads == 3  # the batch never exceeds the context
+
+
+def test_failed_loads_are_explained_from_llama_cpps_last_words():
+    assert load_error("unknown model architecture: 'mamba9'", "mamba9").kind == ErrorKind.UNSUPPORTED
+    assert load_error("", "not-a-real-arch").kind == ErrorKind.UNSUPPORTED
+    oom = load_error("failed to allocate buffer", "llama")
+    assert oom.kind == ErrorKind.OUT_OF_MEMORY and "llama.cpp said: failed to allocate buffer" in oom.message
+    assert load_error("tensor data is not within file bounds", "llama").kind == ErrorKind.LOAD_FAILED
+    error = context_error(131072, "")
+    assert error.kind == ErrorKind.OUT_OF_MEMORY and "131072-token context" in error.message
