@@ -1,0 +1,27 @@
+"""`hearth doctor`'s report: what this machine offers and, for a GPU the build cannot use, the fix."""
+
+from __future__ import annotations
+
+from app import doctor, hardware
+
+
+def test_this_cpu_build_is_reported_with_memory_and_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEARTH_HOME", str(tmp_path / "home"))
+    report = doctor.diagnose()
+    assert report["gpu_backend"] == "none" and report["ram_total_bytes"] > 0
+    assert report["folders"]["database"].startswith(str(tmp_path / "home"))
+    assert not (tmp_path / "home").exists()  # diagnosing creates no folders
+    text = doctor.format_report(report)
+    assert "GPU backend: none" in text and "RAM:" in text and "no GPU found" in text
+
+
+def test_an_nvidia_gpu_without_a_cuda_build_gets_the_rebuild_command(monkeypatch):
+    monkeypatch.setattr(hardware, "gpu_backend", lambda: "none")
+    monkeypatch.setattr(hardware, "nvidia_gpu_present", lambda: True)
+    monkeypatch.setattr(hardware, "nvml_devices", lambda: [hardware.GpuDevice("RTX 4090", 24 * 10**9, 20 * 10**9, "nvml")])
+    report = doctor.diagnose()
+    assert report["gpu_present_without_backend"]
+    assert 'CMAKE_ARGS="-DGGML_CUDA=on"' in report["reinstall_with_gpu"]
+    text = doctor.format_report(report)
+    assert "GPU: RTX 4090: 20.0 GB free of 24.0 GB" in text
+    assert "A GPU is present but this llama.cpp has no GPU backend" in text
