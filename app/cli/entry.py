@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from app.cli import chat, doctor, hub, models, prompt, serve
+from app.cli import chat, compare, doctor, hub, models, prompt, serve
 from app.cli.common import EXIT_USAGE, CliError, QuietParser
 
 
@@ -14,6 +14,7 @@ def build_parser() -> QuietParser:
     parser.add_argument("--model", help="open the app with this GGUF model loaded")
     sub = parser.add_subparsers(dest="command", parser_class=QuietParser)
     chat.add_command(sub)
+    compare.add_command(sub)
     hub.add_commands(sub)
     models.add_command(sub)
     doctor.add_command(sub)
