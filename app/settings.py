@@ -24,6 +24,7 @@ class Settings:
     n_threads: int = 0  # 0: let the engine pick
     use_mmap: bool = True
     chat_template_files: dict[str, str] = field(default_factory=dict)  # model path -> .jinja override
+    model_defaults: dict[str, dict] = field(default_factory=dict)  # model path -> last load and sampling (model_defaults.py)
     selected_chat: int = 0
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     splitter_state: str = ""

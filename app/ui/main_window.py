@@ -113,6 +113,8 @@ class MainWindow(QMainWindow):
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.chat_deleted.connect(self._on_chat_deleted)
         self.chat_page.chat_changed.connect(self._on_chat_changed)
+        self.chat_page.set_model_defaults(self.settings.model_defaults)
+        self.chat_page.reply_finished.connect(lambda _done: self.save_settings())  # the model's sampling is kept
         self.chat_page.model_loaded.connect(self._on_model_loaded)
         self.library.models_changed.connect(self._on_models_changed)
         self.library.scan_progress.connect(self._on_scan_progress)
@@ -182,6 +184,9 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action(chat_menu, "Stop reply", self.chat_page.stop, QKeySequence("Ctrl+."),
                                         "Stop the reply being written (Esc in the message box)")
         self._action(chat_menu, "Write a message", self.chat_page.focus_composer, QKeySequence("Ctrl+L"))
+        self.reset_defaults_action = self._action(
+            chat_menu, "Reset to model defaults", self.chat_page.reset_to_model_defaults,
+            tip="This chat's sampling and the load settings as the chosen model was last used with")
         self.show_prompt_action = self._action(
             chat_menu, "Show prompt", lambda: self.chat_page.show_prompt(),
             tip="The exact text the model is given for this chat, special tokens included")
@@ -324,6 +329,7 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, info) -> None:
         self.settings.last_model = info.path
         self.chat_page.store_load_settings(self.settings)
+        self.chat_page.remember_model_load(info.path)
         self.save_settings()
         self.statusBar().showMessage(f"Loaded {info.name}", 5000)
 

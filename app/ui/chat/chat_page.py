@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine import ChatMessage, OverflowPolicy
+from app import model_defaults
+from app.engine import ChatMessage, OverflowPolicy, SamplingParams
 from app.engine.protocol import LoadOptions, ModelInfo
+from app.settings import Settings
 from app.store import ConversationStore
 from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
@@ -49,12 +51,14 @@ class ChatPage(QWidget):
     chat_changed = Signal(int)  # a chat's title or order changed
     model_loaded = Signal(object)  # ModelInfo
     load_settings_changed = Signal()  # the user changed a load setting (the window saves them)
+    reply_finished = Signal(object)  # Done, for the chat on this page
 
     def __init__(self, store: ConversationStore | PendingWrites, engine: EngineService, tasks: BackgroundTasks,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.engine = engine
+        self.model_defaults: dict = {}  # settings.model_defaults: what each model was last used with
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
         self.messages = self.session.messages
@@ -141,6 +145,9 @@ class ChatPage(QWidget):
         self.view.edit_requested.connect(self.edit)
         self.load_settings.load_requested.connect(self.load_model)
         self.load_settings.settings_changed.connect(self.load_settings_changed)
+        self.load_settings.model_chosen.connect(self._apply_model_load_defaults)
+        session.reply_finished.connect(self._remember_model_sampling)
+        session.reply_finished.connect(self.reply_finished)
         self.save_banner.retry_requested.connect(self.retry_saving)
 
         session.opened.connect(self._show_chat_settings)
@@ -173,6 +180,9 @@ class ChatPage(QWidget):
         return self.session.open(chat_id)
 
     def new_chat(self) -> int:
+        remembered = model_defaults.sampling(self.model_defaults, self.load_settings.current_path())
+        if remembered is not None:  # a new chat starts with what this model was last used with
+            self.session.sampling = remembered
         chat_id = self.session.new(self.engine.info.path if self.engine.info else "")
         self.focus_composer()
         return chat_id
@@ -188,6 +198,34 @@ class ChatPage(QWidget):
         self.thinking.set_value(chat.thinking)
         if chat.model_path and not self.session.loading:
             self.load_settings.select_path(chat.model_path)
+
+    def set_model_defaults(self, defaults: dict) -> None:
+        """The per-model memory (settings.model_defaults, shared: changes here are saved by the window)."""
+        self.model_defaults = defaults
+
+    def _apply_model_load_defaults(self, path: str) -> None:
+        values = model_defaults.load_values(self.model_defaults, path)
+        if values is not None:
+            self.load_settings.apply_load_values(values)
+
+    def _remember_model_sampling(self, done) -> None:
+        if self.engine.info is not None and done.sampling is not None:
+            model_defaults.remember_sampling(self.model_defaults, self.engine.info.path, done.sampling)
+
+    def remember_model_load(self, path: str) -> None:
+        model_defaults.remember_load(self.model_defaults, path, self.load_settings.load_values())
+
+    def reset_to_model_defaults(self) -> None:
+        """This chat's sampling and the load settings go back to what the chosen model was last used with
+        (Hearth's defaults for a model used for the first time)."""
+        path = self.load_settings.current_path()
+        values = model_defaults.load_values(self.model_defaults, path)
+        if values is None:
+            defaults = Settings()
+            values = {name: getattr(defaults, name) for name in model_defaults.LOAD_FIELDS}
+        self.load_settings.apply_load_values(values)
+        sampling = model_defaults.sampling(self.model_defaults, path) or SamplingParams()
+        self.sampling.set_params(sampling, emit=True)  # the session saves it for this chat
 
     def focus_composer(self) -> None:
         self.composer.edit.setFocus()

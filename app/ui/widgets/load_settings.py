@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.protocol import AUTO_LAYERS, LoadOptions
+from app.model_defaults import LOAD_FIELDS
 from app.library import demo_model
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
@@ -38,6 +41,7 @@ FLASH_SETTING = {None: "auto", True: "on", False: "off"}  # how settings.json st
 class LoadSettings(QWidget):
     load_requested = Signal(object)  # LoadOptions
     settings_changed = Signal()
+    model_chosen = Signal(str)  # the picker shows another model (its path)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -217,6 +221,7 @@ class LoadSettings(QWidget):
         self.ctx.setMaximum(max(trained, 256))
         self.gpu.setRange(0, model.info.n_layers + 1)
         self._on_gpu_changed()
+        self.model_chosen.emit(str(model.path))
 
     def _on_gpu_changed(self, *_args) -> None:
         model = self.current_model()
@@ -250,6 +255,16 @@ class LoadSettings(QWidget):
         self.mmap.setChecked(settings.use_mmap)
         self._template_files = {str(k): str(v) for k, v in settings.chat_template_files.items()}
         self.template.set_file(self._template_files.get(self.current_path(), ""))
+
+    def load_values(self) -> dict:
+        """The load settings shown now, by name (as Settings and model_defaults keep them)."""
+        values = SimpleNamespace(chat_template_files={})
+        self.store_values(values)
+        return {name: getattr(values, name) for name in LOAD_FIELDS}
+
+    def apply_load_values(self, values: dict) -> None:
+        """Show these load settings (a model's remembered ones); the template override is left as it is."""
+        self.set_values(SimpleNamespace(**values, chat_template_files=dict(self._template_files)))
 
     def _show_gpu_setting(self, n_gpu_layers: int) -> None:
         self.gpu_auto.setChecked(n_gpu_layers == AUTO_LAYERS)

@@ -1,0 +1,41 @@
+"""The load settings and sampling last used with each model file, offered again when it is chosen.
+
+Kept in settings.json as {model path: {"load": {...}, "sampling": {...}}}. A chat's own
+saved sampling still wins when the chat is opened; these apply to new chats and to the
+load settings shown when a model is picked.
+"""
+
+from __future__ import annotations
+
+from app.engine.sampling import SamplingParams
+
+LOAD_FIELDS = ("n_ctx", "n_gpu_layers", "flash_attn", "kv_cache_type", "n_batch", "n_threads", "use_mmap")
+
+
+def remember_load(defaults: dict, path: str, values: dict) -> None:
+    defaults.setdefault(path, {})["load"] = {k: values[k] for k in LOAD_FIELDS if k in values}
+
+
+def remember_sampling(defaults: dict, path: str, sampling: SamplingParams) -> None:
+    defaults.setdefault(path, {})["sampling"] = sampling.to_dict()
+
+
+def load_values(defaults: dict, path: str) -> dict | None:
+    """The load settings last used with `path`, or None (unknown, or a damaged entry)."""
+    values = defaults.get(path, {}).get("load") if isinstance(defaults.get(path), dict) else None
+    if not isinstance(values, dict):
+        return None
+    clean = {k: values[k] for k in LOAD_FIELDS if k in values}
+    return clean if len(clean) == len(LOAD_FIELDS) else None
+
+
+def sampling(defaults: dict, path: str) -> SamplingParams | None:
+    """The sampling last used with `path`, or None."""
+    entry = defaults.get(path)
+    data = entry.get("sampling") if isinstance(entry, dict) else None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return SamplingParams.from_dict(data).validated()  # a value of the wrong type fails here
+    except (TypeError, ValueError):
+        return None
