@@ -30,13 +30,20 @@ from app.ui.theme import follow_system_theme
 EXIT_NO_STORE = 2  # the user quit at the database dialog
 
 
+def _api_key(url: str) -> str:
+    """A remote server's API key (keyring or the private keys file); called off the GUI thread."""
+    from app.remote_endpoints import EndpointStore
+
+    return EndpointStore().api_key(url)
+
+
 def build_window(settings: Settings | None = None, store: ConversationStore | None = None,
                  engine: EngineService | None = None, machine_probe=None) -> MainWindow:
     """The whole GUI. Tests pass their own store, engine or machine probe (a callable giving a MachineProbe)."""
     settings = settings or Settings.load()
     store = store or ConversationStore(paths.database_path())
     writes = store if isinstance(store, PendingWrites) else PendingWrites(store)  # one for all: titles in flight show
-    engine = engine or EngineService()
+    engine = engine or EngineService(api_key_for=_api_key)
     tasks = BackgroundTasks()
     machine = MachineInfo(tasks, machine_probe) if machine_probe else MachineInfo(tasks)
     downloads = DownloadManager(tasks=tasks)

@@ -8,13 +8,11 @@ their signals and public methods only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFileDialog,
     QHBoxLayout,
     QMainWindow,
     QMessageBox,
@@ -27,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from app.library.gguf_info import GGUFFileError, read_gguf_info
 from app.settings import Settings
-from app.store.export import chat_to_json, chat_to_markdown
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
@@ -107,6 +104,7 @@ class MainWindow(QMainWindow):
         self._restore()
         self.machine.refresh()
         self.library.refresh()
+        self.refresh_remote_models()
 
     def _connect(self) -> None:
         self.sidebar.chat_selected.connect(self._open_chat)
@@ -235,22 +233,10 @@ class MainWindow(QMainWindow):
             self.new_chat()
 
     def export_chat(self, kind: str) -> None:
-        chat = self.store.chat(self.chat_page.chat_id) if self.chat_page.chat_id else None
-        if chat is None:
-            return
-        suffix = ".md" if kind == "md" else ".json"
-        path, _ = QFileDialog.getSaveFileName(self, "Export chat", str(Path.home() / f"{chat.title[:40]}{suffix}"),
-                                              "Markdown (*.md)" if kind == "md" else "JSON (*.json)")
-        if not path:
-            return
-        messages = self.store.messages(chat.id)
-        text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages)
-        try:
-            Path(path).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
-        else:
-            self.statusBar().showMessage(f"Exported to {path}", 5000)
+        from app.ui.chat_export import export_chat
+
+        if self.chat_page.chat_id:
+            export_chat(self, self.store, self.chat_page.chat_id, kind, self.statusBar())
 
     # ------------------------------------------------------------ settings dialogs
 
@@ -260,6 +246,20 @@ class MainWindow(QMainWindow):
         if self.api_server is None:
             self.api_server = ApiServerHolder()
         ServerSettingsDialog(self.engine.client, self.api_server, parent=self, tasks=self.tasks).exec()
+        self.refresh_remote_models()  # endpoints may have been added or removed
+
+    def refresh_remote_models(self) -> None:
+        """Ask each configured server for its models, off the GUI thread (offline mode lists none)."""
+        from app.ui.remote_models import list_remote_models
+
+        self.tasks.run(list_remote_models, self._on_remote_models,
+                       lambda error: self.statusBar().showMessage(f"Could not list remote models: {error}", 8000))
+
+    def _on_remote_models(self, found) -> None:
+        entries, problems = found
+        self.chat_page.set_remote_models(entries)
+        if problems:
+            self.statusBar().showMessage("; ".join(problems), 10000)
 
     def ask_token(self) -> None:
         from app.ui.hub_token import ask_token

@@ -9,10 +9,12 @@ Short background jobs (scans, file work) go through app.ui.tasks.BackgroundTasks
 from __future__ import annotations
 
 import time
+
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
 from app.engine.protocol import Chat, Count
+from app.engine.router import EngineRouter
 from app.library.gguf_info import GGUFInfo
 
 SHUTDOWN_RESERVE_SECONDS = 0.3  # of a shutdown's time, what is kept for killing the engine and its threads' exit
@@ -94,9 +96,11 @@ class EngineService(QObject):
     _do_chat = Signal(object)
     _do_count = Signal(object)
 
-    def __init__(self, client: EngineClient | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, client: EngineClient | None = None, parent: QObject | None = None,
+                 api_key_for=lambda _url: None) -> None:
         super().__init__(parent)
-        self.client = client or EngineClient()
+        self.client = client or EngineClient()  # the local engine process
+        self.router = EngineRouter(self.client, api_key_for)  # requests go to the local engine or a server
         self._threads: list[QThread] = []
         self._runner = self._spawn("hearth-engine")
         self._counter = self._spawn("hearth-count")
@@ -114,7 +118,7 @@ class EngineService(QObject):
     def _spawn(self, name: str) -> _EngineWorker:
         thread = QThread(self)
         thread.setObjectName(name)
-        worker = _EngineWorker(self.client)
+        worker = _EngineWorker(self.router)
         worker.moveToThread(thread)
         thread.finished.connect(worker.deleteLater)
         thread.start()
@@ -147,16 +151,17 @@ class EngineService(QObject):
         return job.id
 
     def cancel(self) -> None:
-        self.client.cancel()
+        self.router.cancel()
 
     @property
     def info(self):
-        return self.client.info
+        """The model in use (local or on a server), or None."""
+        return self.router.info
 
     def stop(self) -> None:
         """Quitting begins, without waiting: the reply stops, every caller waiting on the engine gets an
         "engine closed" error at once (so both threads come free), and the engine is told to exit."""
-        self.client.cancel()
+        self.router.cancel()
         self.client.begin_close()
         for thread in self._threads:
             thread.quit()  # each leaves its event loop once the job it runs has returned
@@ -169,6 +174,7 @@ class EngineService(QObject):
         deadline = time.monotonic() + seconds
         self.stop()
         self.client.close(max(0.0, deadline - time.monotonic() - SHUTDOWN_RESERVE_SECONDS))
+        self.router.close_remote()
         ended = True
         for thread in self._threads:
             ended = thread.wait(max(0, int((deadline - time.monotonic()) * 1000))) and ended

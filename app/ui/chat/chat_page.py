@@ -249,6 +249,10 @@ class ChatPage(QWidget):
         """The models the picker offers (LocalModel list); `keep` is the one to show chosen."""
         self.load_settings.set_models(models, keep)
 
+    def set_remote_models(self, models: list[tuple[str, str]]) -> None:
+        """Models on remote servers for the picker: (label, path) pairs (see engine/router.py)."""
+        self.load_settings.set_remote_models(models)
+
     def set_machine(self, probe) -> None:
         """What this computer offers (a MachineProbe): GPU layers and fit estimates follow it."""
         self.load_settings.set_machine(probe)
@@ -295,7 +299,7 @@ class ChatPage(QWidget):
     def show_prompt(self, on_shown=None) -> None:
         from app.ui.chat.prompt_dialog import show_prompt
 
-        show_prompt(self, self.tasks, self.engine.client, self.history(), on_shown)
+        show_prompt(self, self.tasks, self.engine.router, self.history(), on_shown)
 
     # ------------------------------------------------------------ sending
 

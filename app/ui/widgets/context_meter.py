@@ -100,5 +100,8 @@ class ContextMeter(QWidget):
             self.warning.setStyleSheet(f"color: {'#dc2626' if full else '#b45309'};")
         self.level = level
         if message is None and self.n_ctx:
-            self.numbers.setText(f"{self.used:,} / {self.n_ctx:,} tokens ({fraction:.0%})")
+            about = "≈ " if self.base is not None and self.base.estimated else ""  # a server that cannot count
+            self.numbers.setText(f"{about}{self.used:,} / {self.n_ctx:,} tokens ({fraction:.0%})")
+        elif message is None and self.base is not None and self.base.estimated:
+            self.numbers.setText(f"≈ {self.used:,} tokens (the server does not say its context size)")
         self.warning.setVisible(bool(self.warning.text()))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.protocol import AUTO_LAYERS, LoadOptions
+from app.engine.router import parse_remote_path
 from app.model_defaults import LOAD_FIELDS
 from app.library import demo_model
 from app.library.gguf_info import format_params
@@ -51,6 +52,7 @@ class LoadSettings(QWidget):
         self.free_vram = 0
         self._saved_gpu_layers = AUTO_LAYERS
         self.models: list[LocalModel] = []
+        self.remote_models: list[tuple[str, str]] = []
         self.picker = QComboBox()
         self.picker.setMinimumWidth(260)
         self.picker.setAccessibleName("Model")
@@ -191,13 +193,23 @@ class LoadSettings(QWidget):
                                 + (" · demo" if demo else ""), str(m.path))
             tip = f"{demo_model.LABEL}\n{m.path}" if demo else str(m.path)
             self.picker.setItemData(self.picker.count() - 1, as_html(tip), Qt.ItemDataRole.ToolTipRole)
-        if not self.models:
+        for label, path in self.remote_models:
+            self.picker.addItem(label, path)
+            server = (parse_remote_path(path) or (path, ""))[0]
+            self.picker.setItemData(self.picker.count() - 1, as_html(f"On a remote server: {server}"),
+                                    Qt.ItemDataRole.ToolTipRole)
+        if not self.models and not self.remote_models:
             self.picker.addItem("No models yet — get one from Discover", "")
         index = self.picker.findData(keep) if keep else -1
         self.picker.setCurrentIndex(max(index, 0))
         self.picker.blockSignals(False)
-        self.load_button.setEnabled(bool(self.models))
+        self.load_button.setEnabled(bool(self.models or self.remote_models))
         self._on_model_chosen()
+
+    def set_remote_models(self, models: list[tuple[str, str]]) -> None:
+        """(label, remote path) for each model the configured servers list; shown after the local ones."""
+        self.remote_models = list(models)
+        self.set_models(self.models)
 
     def current_path(self) -> str:
         return self.picker.currentData() or ""
@@ -328,7 +340,7 @@ class LoadSettings(QWidget):
 
     def show_error(self, text: str) -> None:
         self.progress.setVisible(False)
-        self.load_button.setEnabled(bool(self.models))
+        self.load_button.setEnabled(bool(self.models or self.remote_models))
         self.status.setStyleSheet("color: #dc2626;")
         self.status.setText(text)
 
