@@ -38,6 +38,7 @@ def run_remote_models(args: argparse.Namespace) -> int:
 
 
 def run_remote_chat(args: argparse.Namespace, messages, sampling) -> int:
+    from app.cli.reply_printer import ReplyPrinter
     from app.engine.protocol import Done, EngineError, Error, LoadOptions, Token
 
     with _remote(args) as engine:
@@ -45,22 +46,23 @@ def run_remote_chat(args: argparse.Namespace, messages, sampling) -> int:
             info = engine.load(LoadOptions(path=args.model or ""))
         except EngineError as exc:
             raise CliError(exc.message) from None
+        printer = ReplyPrinter(sys.stdout, color=sys.stdout.isatty())
         for event in engine.chat(messages, sampling):
             if isinstance(event, Token) and not args.json:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
+                printer.write(event.reasoning, event.text)
             elif isinstance(event, Error):
                 if not args.json:
-                    sys.stdout.write("\n")
+                    printer.finish()
                 raise CliError(event.message)
             elif isinstance(event, Done):
                 if not args.json:
-                    sys.stdout.write("\n")
+                    printer.finish()
                     continue
                 stats = event.stats
                 count = engine.count(messages)
                 print(json.dumps({
                     "reply": event.text,
+                    "reasoning": event.reasoning,
                     "prompt_tokens": stats.prompt_tokens,
                     "counted_prompt_tokens": count.prompt_tokens,
                     "count_estimated": count.estimated,

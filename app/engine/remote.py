@@ -165,7 +165,7 @@ class RemoteEngine:
         t0 = time.perf_counter()
         t_first = 0.0
         pieces: list[str] = []
-        thinking = False
+        thought: list[str] = []  # reasoning_content, kept apart like a local model's thinking
         n_tokens = 0
         usage: dict = {}
         finish = None
@@ -183,21 +183,15 @@ class RemoteEngine:
                     usage = payload["usage"]
                 for choice in payload.get("choices") or []:
                     delta = choice.get("delta") or {}
-                    text = ""
                     reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
-                    if reasoning:  # the protocol has no reasoning field: it travels as <think> text
-                        text += ("" if thinking else "<think>") + reasoning
-                        thinking = True
                     content = delta.get("content") or ""
-                    if content:
-                        text += ("</think>" if thinking else "") + content
-                        thinking = False
-                    if text:
+                    if reasoning or content:
                         if not t_first:
                             t_first = time.perf_counter()
                         n_tokens += 1
-                        pieces.append(text)
-                        yield p.Token(request_id, text, n_tokens)
+                        pieces.append(content)
+                        thought.append(reasoning)
+                        yield p.Token(request_id, content, n_tokens, reasoning)
                     finish = choice.get("finish_reason") or finish
         except Exception as exc:  # closing the stream from cancel() surfaces here as well
             if not self._cancel.is_set():
@@ -210,8 +204,6 @@ class RemoteEngine:
         finally:
             self._response = None
             response.close()
-        if thinking:
-            pieces.append("</think>")
         if self._cancel.is_set():
             reason = StopReason.CANCELLED
         elif finish is None:
@@ -233,7 +225,7 @@ class RemoteEngine:
             stop_reason=reason,
             n_ctx=self.info.n_ctx if self.info else 0,
         )
-        yield p.Done(request_id, stats, "".join(pieces), sampling)
+        yield p.Done(request_id, stats, "".join(pieces), sampling, "".join(thought))
 
     # ---------------------------------------------------------- counting
 
