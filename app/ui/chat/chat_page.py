@@ -276,7 +276,10 @@ class ChatPage(QWidget):
     def _on_loaded(self, info: ModelInfo) -> None:
         from app.ui.chat.prompt_dialog import describe_template
 
-        where = f"{info.n_gpu_layers} of {info.n_layers + 1} layers on GPU" if info.n_gpu_layers else "CPU"
+        if info.gpu_backend == "remote":
+            where = "on the server"
+        else:
+            where = f"{info.n_gpu_layers} of {info.n_layers + 1} layers on GPU" if info.n_gpu_layers else "CPU"
         template = describe_template(info.chat_template)
         text = f"{info.name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
         if info.notice:

@@ -24,6 +24,7 @@ from app.store.export import ROLE_TITLES  # one name for each role, on screen an
 from app.ui.chat.markdown import render_markdown, split_streaming
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
+from app.ui.widgets.elided_label import ElidedLabel
 
 
 def format_stats(stats: dict) -> str:
@@ -167,11 +168,9 @@ class MessageCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         header = QHBoxLayout()
-        self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title = ElidedLabel()  # a long model name is cut with …, never widening the card
         self.title.setObjectName("cardTitle")
-        header.addWidget(self.title)
-        header.addStretch(1)
+        header.addWidget(self.title, 1)
         self.buttons: dict[str, QToolButton] = {}
         for key, label, tip, signal in (
             ("copy", "Copy", "Copy this message", self.copy_requested),

@@ -26,6 +26,8 @@ def describe_template(origin: str) -> str:
         return f"a built-in {origin.split(':', 1)[1]} chat template (none in file)"
     if origin == "completion":
         return "plain text completion (base model, no chat template)"
+    if origin == "server":
+        return "the server's chat template"
     return "a default ChatML chat template"
 
 
