@@ -41,19 +41,19 @@ class Downloader:
         self.retry_backoff = retry_backoff
         self.max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
         self._stop = threading.Event()
-        self._stop_reason = ""
+        self._stop_reason = HubErrorKind.CANCELLED  # why the transfer was stopped, once it is
         self._response = None  # the transfer under way, so pause can end a read stuck on a silent server
         self._connection = None  # the request under way (before its headers come), for the same reason
         self.folder = target_folder(record.repo_id)
         self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
 
     def pause(self) -> None:
-        self._stop_reason = "paused"
+        self._stop_reason = HubErrorKind.PAUSED
         self._stop.set()
         self._interrupt()
 
     def cancel(self) -> None:
-        self._stop_reason = "cancelled"
+        self._stop_reason = HubErrorKind.CANCELLED
         self._stop.set()
         self._interrupt()
 
@@ -138,7 +138,7 @@ class Downloader:
 
     def _check_stop(self) -> None:
         if self._stop.is_set():
-            raise HubError(self._stop_reason or "cancelled", f"download {self._stop_reason or 'cancelled'}")
+            raise HubError(self._stop_reason, f"download {self._stop_reason.value}")
 
     def _download_part(self, part: HubFile, target: Path, meter: DownloadMeter) -> None:
         from huggingface_hub import hf_hub_url

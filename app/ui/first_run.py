@@ -7,6 +7,7 @@ missing and why.
 
 from __future__ import annotations
 
+import sqlite3
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal
@@ -74,15 +75,18 @@ class FirstRunPanel(QWidget):
             self.chat_with_demo.emit(str(self._demo_path))
 
 
-def is_first_run(window) -> bool:
+def is_first_run(store, engine) -> bool:
     """No chats yet and no model loaded (an unreadable chat list is not a first run)."""
-    chats = window.sidebar.model
-    return not chats.chats() and not chats.problem and window.engine.info is None
+    try:
+        chats = store.chats()
+    except (sqlite3.Error, OSError):
+        return False
+    return not chats and engine.info is None
 
 
 def add_first_run(window) -> FirstRunPanel | None:
     """Show the first-run screen in place of the empty chat page, if this is a first run."""
-    if not is_first_run(window):
+    if not is_first_run(window.store, window.engine):
         return None
     panel = FirstRunPanel()
     window.first_run = panel
