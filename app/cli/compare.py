@@ -45,7 +45,8 @@ class Outcome:
 def add_command(sub: argparse._SubParsersAction) -> None:
     compare = sub.add_parser("compare", help="one prompt on several local models, replies and stats side by side")
     compare.add_argument("prompt", help="the message to send to every model")
-    compare.add_argument("--model", action="append", required=True, help="a GGUF model file; give it twice or more")
+    compare.add_argument("--model", action="append", required=True,
+                         help="a GGUF model file, or remote:URL#MODEL for a model on a server; twice or more")
     compare.add_argument("--json", action="store_true", help="print a JSON list, one object per model")
     add_generation_args(compare)
     compare.set_defaults(handler=run_compare)
@@ -58,7 +59,7 @@ def run_compare(args: argparse.Namespace) -> int:
     outcomes = []
     for path in args.model:
         if not args.json:
-            print(f"## {Path(path).name}\n", flush=True)
+            print(f"## {display_name(path)}\n", flush=True)
         outcome = run_one(args, path, stream=None if args.json else sys.stdout)
         if not args.json:
             print(f"(error: {outcome.error})\n" if outcome.error else "\n", flush=True)
@@ -72,18 +73,21 @@ def run_compare(args: argparse.Namespace) -> int:
             print(f"\n{summary}")
     for outcome in outcomes:
         if outcome.error:
-            print(f"hearth: {Path(outcome.model).name}: {outcome.error}", file=sys.stderr)
+            print(f"hearth: {display_name(outcome.model)}: {outcome.error}", file=sys.stderr)
     return 0 if all(not o.error for o in outcomes) else 2
 
 
 def run_one(args: argparse.Namespace, path: str, stream=None) -> Outcome:
     """Load `path` in a fresh engine, send the prompt, and measure; errors end up in the outcome."""
     from app.engine import Done, EngineClient, EngineError, Error, Token
+    from app.engine.router import EngineRouter, parse_remote_path
 
     outcome = Outcome(path)
-    engine = EngineClient()
+    local = EngineClient()
+    engine = EngineRouter(local, api_key_for=_api_key)
     try:
-        engine.start()
+        if parse_remote_path(path) is None:
+            engine.start()
         info = engine.load(load_options(args, path))
         outcome.load_s = info.load_seconds
         for event in engine.chat(messages_from(args), sampling_from(args), thinking=args.thinking):
@@ -98,12 +102,27 @@ def run_one(args: argparse.Namespace, path: str, stream=None) -> Outcome:
                 outcome.prompt_tokens, outcome.completion_tokens = stats.prompt_tokens, stats.completion_tokens
                 outcome.ttft_s, outcome.decode_tok_s = stats.ttft_s, stats.decode_tok_s
                 outcome.stop_reason = stats.stop_reason.value
-        outcome.peak_rss_bytes = peak_rss(engine.pid)
+        outcome.peak_rss_bytes = peak_rss(local.pid) if not engine.is_remote else 0  # a server's memory is its own
     except EngineError as exc:
         outcome.error = exc.message
     finally:
-        engine.close()
+        engine.close_remote()
+        local.close()
     return outcome
+
+
+def _api_key(url: str) -> str:
+    from app.remote_endpoints import EndpointStore
+
+    return EndpointStore().api_key(url)
+
+
+def display_name(path: str) -> str:
+    """A file's name, or "model @ server" for a remote model (remote:URL#model)."""
+    from app.engine.router import parse_remote_path
+
+    remote = parse_remote_path(path)
+    return f"{remote[1]} @ {remote[0]}" if remote else Path(path).name
 
 
 def peak_rss(pid: int | None) -> int:
@@ -129,9 +148,9 @@ def stats_table(outcomes: list[Outcome]) -> str:
     rows = [header]
     for o in outcomes:
         if o.error:
-            rows.append((Path(o.model).name, "-", "-", "-", "-", "error", "-", "-"))
+            rows.append((display_name(o.model), "-", "-", "-", "-", "error", "-", "-"))
             continue
-        rows.append((Path(o.model).name, str(o.prompt_tokens), str(o.completion_tokens), f"{o.ttft_s:.2f} s",
+        rows.append((display_name(o.model), str(o.prompt_tokens), str(o.completion_tokens), f"{o.ttft_s:.2f} s",
                      f"{o.decode_tok_s:.1f}", o.stop_reason, f"{o.load_s:.1f} s", human_bytes(o.peak_rss_bytes)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
@@ -145,7 +164,7 @@ def summary_line(outcomes: list[Outcome]) -> str:
     done = [o for o in outcomes if not o.error]
     if len(done) < 2:
         return ""
-    name = lambda o: Path(o.model).name  # noqa: E731
+    name = lambda o: display_name(o.model)  # noqa: E731
     parts = [f"fastest: {name(max(done, key=lambda o: o.decode_tok_s))}",
              f"first token: {name(min(done, key=lambda o: o.ttft_s))}"]
     longest, shortest = max(done, key=lambda o: o.completion_tokens), min(done, key=lambda o: o.completion_tokens)

@@ -71,3 +71,26 @@ def test_the_table_and_summary_name_the_winners():
     assert summary_line([fast, long, broken]) == ("fastest: fast.gguf · first token: long.gguf · "
                                                   "longest reply: long.gguf · shortest reply: fast.gguf")
     assert summary_line([fast, broken]) == ""
+
+
+def test_a_model_on_a_server_is_compared_with_a_local_one(scripted_model):
+    from app.engine import EngineClient, LoadOptions
+    from app.engine.router import remote_path
+    from app.server.background import BackgroundServer
+    from tests.support.servers import free_port
+
+    serving = EngineClient()
+    serving.load(LoadOptions(str(scripted_model), n_ctx=1024))
+    server = BackgroundServer(serving, "scripted", port=free_port())
+    server.start()
+    try:
+        remote = remote_path(server.url.rsplit("/v1", 1)[0], "scripted")
+        result = hearth("compare", "--model", remote, "--model", str(scripted_model), "--json", "--temperature", "0",
+                        "Hello")
+        assert result.returncode == 0, result.stderr
+        there, here = json.loads(result.stdout)
+        assert there["reply"] == here["reply"] == " Hello world"
+        assert there["peak_rss_bytes"] == 0 and here["peak_rss_bytes"] > 0  # a server's memory is not ours to read
+    finally:
+        server.stop()
+        serving.close()
