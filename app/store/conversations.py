@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from app.store import branches
+from app.store.records import ChatRecord, MessageRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
@@ -37,7 +39,9 @@ CREATE TABLE IF NOT EXISTS messages (
     complete  INTEGER NOT NULL DEFAULT 1,
     error     TEXT NOT NULL DEFAULT '',
     created   REAL NOT NULL,
-    reasoning TEXT NOT NULL DEFAULT ''
+    reasoning TEXT NOT NULL DEFAULT '',
+    parent_id INTEGER,
+    chosen    INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, position);
 """
@@ -45,37 +49,16 @@ CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, position);
 # Columns added after the first release: databases made before them get them on open.
 ADDED_COLUMNS = {
     "chats": {"thinking": "TEXT NOT NULL DEFAULT 'default'"},  # the chat's Thinking switch
-    "messages": {"reasoning": "TEXT NOT NULL DEFAULT ''"},  # an assistant reply's thinking
+    "messages": {
+        "reasoning": "TEXT NOT NULL DEFAULT ''",  # an assistant reply's thinking
+        "parent_id": "INTEGER",  # the message this one answers or follows (NULL: the first)
+        "chosen": "INTEGER NOT NULL DEFAULT 1",  # the alternative shown among its siblings
+    },
 }
-
-
-@dataclass
-class ChatRecord:
-    id: int
-    title: str
-    system_prompt: str = ""
-    model_path: str = ""
-    sampling: dict = field(default_factory=dict)
-    overflow: str = "truncate_middle"
-    created: float = 0.0
-    updated: float = 0.0
-    thinking: str = "default"
-
-
-@dataclass
-class MessageRecord:
-    id: int
-    chat_id: int
-    position: int
-    role: str
-    content: str
-    model: str = ""
-    sampling: dict = field(default_factory=dict)
-    stats: dict = field(default_factory=dict)
-    complete: bool = True
-    error: str = ""
-    created: float = 0.0
-    reasoning: str = ""
+# Before branching a chat was a list: each message follows the one at the position before it.
+LINK_LIST = ("UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.chat_id = messages.chat_id"
+             " AND p.position = messages.position - 1) WHERE position > 0")
+LATEST = -1  # add_message's default parent: the last message of the conversation on screen
 
 
 class ConversationStore:
@@ -98,17 +81,21 @@ class ConversationStore:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
-            self._add_missing_columns()
+            if "parent_id" in self._add_missing_columns():
+                self.db.execute(LINK_LIST)
         except BaseException:
             self.db.close()
             raise
 
-    def _add_missing_columns(self) -> None:
+    def _add_missing_columns(self) -> set[str]:
+        added = set()
         for table, columns in ADDED_COLUMNS.items():
             present = {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}
             for name, declaration in columns.items():
                 if name not in present:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+                    added.add(name)
+        return added
 
     def close(self) -> None:
         self.db.close()
@@ -169,36 +156,74 @@ class ConversationStore:
     # ------------------------------------------------------------ messages
 
     def messages(self, chat_id: int) -> list[MessageRecord]:
-        rows = self.db.execute("SELECT * FROM messages WHERE chat_id = ? ORDER BY position", (chat_id,)).fetchall()
+        """The conversation on screen: from the first message, the chosen alternative at each turn."""
+        return branches.shown_path(self.all_messages(chat_id))
+
+    def all_messages(self, chat_id: int) -> list[MessageRecord]:
+        """Every message of the chat, every branch, oldest first (alternative counts not filled in)."""
+        rows = self.db.execute("SELECT * FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,)).fetchall()
         return [
             MessageRecord(r["id"], r["chat_id"], r["position"], r["role"], r["content"], r["model"],
                           json.loads(r["sampling"]), json.loads(r["stats"]), bool(r["complete"]), r["error"],
-                          r["created"], r["reasoning"])
+                          r["created"], r["reasoning"], r["parent_id"], bool(r["chosen"]))
             for r in rows
         ]
+
+    def alternatives(self, message_id: int) -> list[MessageRecord]:
+        """The message and its siblings (other answers to the same turn), oldest first."""
+        row = self.db.execute("SELECT chat_id, parent_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            return []
+        return [m for m in self.all_messages(row["chat_id"]) if m.parent_id == row["parent_id"]]
+
+    def select_alternative(self, message_id: int) -> None:
+        """Show this alternative at its turn; the conversation continues from it."""
+        with self.db:
+            self.db.execute("BEGIN")
+            row = self.db.execute("SELECT chat_id, parent_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                return
+            self.db.execute("UPDATE messages SET chosen = (id = ?) WHERE chat_id = ? AND parent_id IS ?",
+                            (message_id, row["chat_id"], row["parent_id"]))
 
     def last_message_id(self) -> int:
         return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
 
     def add_message(self, chat_id: int, role: str, content: str, *, model: str = "", sampling: dict | None = None,
                     stats: dict | None = None, complete: bool = True, error: str = "",
-                    reasoning: str = "", message_id: int | None = None) -> MessageRecord:
-        """Append a message; `message_id` (above every id in use) lets a caller name it before it is written."""
+                    reasoning: str = "", message_id: int | None = None,
+                    parent_id: int | None = LATEST) -> MessageRecord:
+        """Add a message after `parent_id` (by default the last one on screen; None: a new first message).
+
+        It becomes the shown alternative at its turn; its siblings stay, reachable.
+        `message_id` (above every id in use) lets a caller name it before it is written.
+        """
         now = time.time()
-        with self.db:  # one transaction: position and insert together
+        with self.db:  # one transaction: parent, position and insert together
             self.db.execute("BEGIN")
-            position = self.db.execute(
-                "SELECT COALESCE(MAX(position), -1) + 1 FROM messages WHERE chat_id = ?", (chat_id,)
-            ).fetchone()[0]
+            if parent_id == LATEST:
+                shown = self.messages(chat_id)
+                parent_id = shown[-1].id if shown else None
+            position = 0
+            if parent_id is not None:
+                parent = self.db.execute("SELECT position FROM messages WHERE id = ? AND chat_id = ?",
+                                         (parent_id, chat_id)).fetchone()
+                if parent is None:
+                    raise ValueError(f"message {parent_id} is not in chat {chat_id}")
+                position = parent["position"] + 1
+            self.db.execute("UPDATE messages SET chosen = 0 WHERE chat_id = ? AND parent_id IS ?",
+                            (chat_id, parent_id))
             cur = self.db.execute(
                 "INSERT INTO messages(id, chat_id, position, role, content, model, sampling, stats, complete, error,"
-                " created, reasoning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created, reasoning, parent_id, chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (message_id, chat_id, position, role, content, model, json.dumps(sampling or {}),
-                 json.dumps(stats or {}), int(complete), error, now, reasoning),
+                 json.dumps(stats or {}), int(complete), error, now, reasoning, parent_id),
             )
+            siblings = self.db.execute("SELECT COUNT(*) FROM messages WHERE chat_id = ? AND parent_id IS ?",
+                                       (chat_id, parent_id)).fetchone()[0]
             self.db.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, chat_id))
         return MessageRecord(cur.lastrowid, chat_id, position, role, content, model, sampling or {}, stats or {},
-                             complete, error, now, reasoning)
+                             complete, error, now, reasoning, parent_id, True, siblings, siblings)
 
     def update_message(self, message_id: int, *, content: str | None = None, stats: dict | None = None,
                        complete: bool | None = None, error: str | None = None,
@@ -219,5 +244,5 @@ class ConversationStore:
             self.db.execute(f"UPDATE messages SET {sets} WHERE id = ?", (*values.values(), message_id))
 
     def delete_messages_from(self, chat_id: int, position: int) -> None:
-        """Delete the message at `position` and every later one (edit and regenerate)."""
+        """Delete every message at `position` or later, in every branch."""
         self.db.execute("DELETE FROM messages WHERE chat_id = ? AND position >= ?", (chat_id, position))

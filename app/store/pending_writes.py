@@ -3,7 +3,8 @@
 `PendingWrites` wraps a `ConversationStore` with the same methods. A write that
 fails (disk full, read-only file, I/O error) is kept in memory and retried in
 order by `retry()`; reads show the store as it will be once everything pending
-is written, so nothing typed or streamed is lost while the disk is full.
+is written, so nothing typed or streamed is lost while the disk is full (a
+queued switch between alternatives shows once it is written).
 No Qt: the GUI decides when to retry and how to show `problem`.
 """
 
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from app.store.conversations import ChatRecord, ConversationStore, MessageRecord
+from app.store.conversations import LATEST, ChatRecord, ConversationStore, MessageRecord
 
 WRITE_ERRORS = (sqlite3.Error, OSError)
 DISK_FULL = "Disk full: this chat is not being saved. Free space and press Retry."
@@ -122,7 +123,7 @@ class PendingWrites:
     def _record(write: Write, position: int) -> MessageRecord:
         """The message a queued add_message will write."""
         chat_id, role, content = write.args
-        values = {k: v for k, v in write.kwargs.items() if k != "message_id"}
+        values = {k: v for k, v in write.kwargs.items() if k not in ("message_id", "parent_id")}
         for key in ("sampling", "stats"):
             values[key] = values.get(key) or {}
         return MessageRecord(write.kwargs["message_id"], chat_id, position, role, content, created=time.time(),
@@ -130,6 +131,9 @@ class PendingWrites:
 
     def update_message(self, message_id: int, **kwargs) -> None:
         self._submit("update_message", message_id, **kwargs)
+
+    def select_alternative(self, message_id: int) -> None:
+        self._submit("select_alternative", message_id)
 
     def update_chat(self, chat_id: int, **values) -> None:
         self._submit("update_chat", chat_id, **values)
@@ -169,8 +173,13 @@ class PendingWrites:
         messages = self.store.messages(chat_id)
         for write in self._queue:
             if write.method == "add_message" and write.args[0] == chat_id:
-                position = messages[-1].position + 1 if messages else 0
-                messages.append(self._record(write, position))
+                parent = write.kwargs.get("parent_id", LATEST)
+                if parent != LATEST:  # an alternative: the conversation now runs through it
+                    keep = next((i + 1 for i, m in enumerate(messages) if m.id == parent), 0)
+                    messages = messages[:keep]
+                last = messages[-1] if messages else None
+                record = self._record(write, last.position + 1 if last else 0)
+                messages.append(replace(record, parent_id=last.id if last else None))
             elif write.method == "update_message":
                 messages = [replace(m, **write.kwargs) if m.id == write.args[0] else m for m in messages]
             elif write.method == "delete_messages_from" and write.args[0] == chat_id:

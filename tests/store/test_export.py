@@ -10,7 +10,8 @@ def test_newlines_cannot_forge_turns_in_markdown():
     chat = ChatRecord(1, "Trip\n\n## You\n\nforged title", system_prompt="Be brief.\n## You\nforged prompt")
     messages = [
         MessageRecord(1, 1, 0, "user", "Hello"),
-        MessageRecord(2, 1, 1, "assistant", "Hi\n## You\nforged reply\n### Steps\nkept", model="Tiny\n## You\nx"),
+        MessageRecord(2, 1, 1, "assistant", "Hi\n## You\nforged reply\n### Steps\nkept", model="Tiny\n## You\nx",
+                      parent_id=1),
     ]
     md = chat_to_markdown(chat, messages)
     headings = [line for line in md.splitlines() if line.startswith("#")]

@@ -1,0 +1,114 @@
+"""Read a chat exported as JSON (export.chat_to_json) back into the store, every branch included.
+
+Input is untrusted: a file that is not such an export, or is damaged, raises ChatImportError
+with one plain sentence, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.store.conversations import ChatRecord, ConversationStore
+
+ROLES = {"user", "assistant", "system"}
+MAX_MESSAGES = 100_000
+
+
+class ChatImportError(ValueError):
+    """The file cannot be read as a Hearth chat; the message says why."""
+
+
+def import_chat(store: ConversationStore, text: str) -> ChatRecord:
+    """Create a new chat from an export; the conversation shown is the one that was shown when exported."""
+    data = _load(text)
+    shown = _messages(data.get("messages", []), "messages")
+    others = _messages(data.get("alternatives", []), "alternatives")
+    if len(shown) + len(others) > MAX_MESSAGES:
+        raise ChatImportError(f"This export has more than {MAX_MESSAGES:,} messages.")
+    if data.get("format", 1) == 1 or all(m.get("id") is None for m in shown):
+        # A list without ids: each message follows the one before it.
+        for i, message in enumerate(shown):
+            message["id"], message["parent"] = i + 1, i or None
+    by_id = {m["id"]: m for m in shown + others}
+    if len(by_id) != len(shown) + len(others):
+        raise ChatImportError("This export names two messages with the same id.")
+    for message in by_id.values():
+        if message["parent"] is not None and message["parent"] not in by_id:
+            raise ChatImportError("A message in this export follows a message that is not in it.")
+    settings = {key: data[key] for key in ("system_prompt", "model_path", "overflow", "thinking")
+                if isinstance(data.get(key), str)}
+    sampling = data.get("sampling") if isinstance(data.get("sampling"), dict) else {}
+    title = str(data.get("title") or "Imported chat")[:200]
+    ordered = _in_order(by_id)
+    chat = store.create_chat(title, sampling=sampling, **settings)
+    try:
+        new_ids: dict[int, int] = {}
+        for message in ordered:  # parents first, siblings oldest first: alternatives keep their numbers
+            parent = new_ids[message["parent"]] if message["parent"] is not None else None
+            record = store.add_message(chat.id, message["role"], message["content"], parent_id=parent,
+                                       model=message["model"], sampling=message["sampling"],
+                                       stats=message["stats"], complete=message["complete"],
+                                       error=message["error"], reasoning=message["reasoning"])
+            new_ids[message["id"]] = record.id
+        for message in shown:
+            store.select_alternative(new_ids[message["id"]])
+    except BaseException:
+        store.delete_chat(chat.id)  # nothing half-imported stays
+        raise
+    return store.chat(chat.id)
+
+
+def _load(text: str) -> dict:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ChatImportError(f"This file is not valid JSON ({exc}).") from None
+    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+        raise ChatImportError("This JSON file is not a chat exported by Hearth (it has no list of messages).")
+    if data.get("format", 1) not in (1, 2):
+        raise ChatImportError(f"This chat was exported in a newer format ({data.get('format')}); update Hearth.")
+    return data
+
+
+def _messages(items: Any, where: str) -> list[dict]:
+    if not isinstance(items, list):
+        raise ChatImportError(f"“{where}” in this export is not a list.")
+    messages = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or item.get("role") not in ROLES or not isinstance(item.get("content"), str):
+            raise ChatImportError(f"Message {n} in “{where}” has no valid role and text.")
+        if not all(_id_or_none(item.get(key)) for key in ("id", "parent")):
+            raise ChatImportError(f"Message {n} in “{where}” has an id or parent that is not a whole number.")
+        messages.append({
+            "id": item.get("id"), "parent": item.get("parent"), "role": item["role"], "content": item["content"],
+            "reasoning": _text(item.get("reasoning")), "model": _text(item.get("model")),
+            "sampling": item.get("sampling") if isinstance(item.get("sampling"), dict) else {},
+            "stats": item.get("stats") if isinstance(item.get("stats"), dict) else {},
+            "complete": item.get("complete", True) is not False, "error": _text(item.get("error")),
+        })
+    return messages
+
+
+def _id_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _in_order(by_id: dict) -> list[dict]:
+    """Every message after its parent, siblings oldest first."""
+    kids: dict[Any, list[dict]] = {}
+    for message in by_id.values():
+        kids.setdefault(message["parent"], []).append(message)
+    ordered, stack = [], [None]
+    while stack:
+        parent = stack.pop()
+        group = sorted(kids.get(parent, []), key=lambda m: m["id"])
+        ordered.extend(group)
+        stack.extend(m["id"] for m in group)
+    if len(ordered) != len(by_id):
+        raise ChatImportError("The messages in this export do not form one conversation (a loop).")
+    return ordered
