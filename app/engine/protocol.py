@@ -27,6 +27,14 @@ class OverflowPolicy(str, enum.Enum):
     TRUNCATE_MIDDLE = "truncate_middle"
     ROLLING_WINDOW = "rolling_window"
 
+    @classmethod
+    def saved(cls, value: str) -> OverflowPolicy:
+        """A saved value; one from a newer or damaged database reads as the default."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.TRUNCATE_MIDDLE
+
 
 class ErrorKind(str, enum.Enum):
     MISSING_FILE = "missing_file"

@@ -117,7 +117,7 @@ class PendingWrites:
         self._next_id = max(self._next_id, self.store.last_message_id()) + 1
         kwargs["message_id"] = self._next_id
         record = self._submit("add_message", chat_id, role, content, **kwargs)
-        return record if record is not None else self._record(self._queue[-1], -1)
+        return record if record is not None else self.messages(chat_id)[-1]
 
     @staticmethod
     def _record(write: Write, position: int) -> MessageRecord:

@@ -1,4 +1,4 @@
-"""File → Export chat as Markdown… / JSON…: ask where, write it, say what happened."""
+"""File → Export chat as Markdown… / JSON… and Import chat…: ask which file, do it, say what happened."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
 from app.store.export import chat_to_json, chat_to_markdown
+from app.store.importing import ChatImportError, import_chat
 from app.ui.plain_text import as_html
 
 
@@ -19,7 +20,7 @@ def export_chat(parent: QWidget, store, chat_id: int, kind: str, status: QStatus
                                           "Markdown (*.md)" if kind == "md" else "JSON (*.json)")
     if not path:
         return
-    messages = store.messages(chat.id)
+    messages = store.all_messages(chat.id)  # every alternative, the shown ones marked
     text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages)
     try:
         Path(path).write_text(text, encoding="utf-8")
@@ -27,3 +28,25 @@ def export_chat(parent: QWidget, store, chat_id: int, kind: str, status: QStatus
         QMessageBox.warning(parent, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
     else:
         status.showMessage(f"Exported to {path}", 5000)
+
+
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+
+
+def import_chat_file(parent: QWidget, store, status: QStatusBar, path: str = "") -> int:
+    """Read a chat exported as JSON into a new chat; its id, or 0 (and a message saying why) when it fails."""
+    if not path:
+        path, _ = QFileDialog.getOpenFileName(parent, "Import chat", str(Path.home()), "Hearth chat (*.json)")
+    if not path:
+        return 0
+    try:
+        if Path(path).stat().st_size > MAX_IMPORT_BYTES:
+            raise ChatImportError("This file is too large to be a chat export.")
+        text = Path(path).read_text(encoding="utf-8")
+        chat = import_chat(getattr(store, "store", store), text)  # straight to disk: not queued behind a full disk
+    except (OSError, UnicodeDecodeError, ChatImportError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        QMessageBox.warning(parent, "Import failed", as_html(f"Could not import {path}: {reason}"))
+        return 0
+    status.showMessage(f"Imported “{chat.title}”", 5000)
+    return chat.id

@@ -29,6 +29,7 @@ from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
 from app.ui.machine import MachineInfo
+from app.ui.menus import build_menus
 from app.ui.models.discover_page import DiscoverPage
 from app.ui.models.downloads import DownloadManager
 from app.ui.models.library_controller import LibraryController
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 1020])
         self.setCentralWidget(self.splitter)
-        self._build_menu()
+        build_menus(self)
         self._connect()
         self.statusBar().showMessage("Ready")
         self._restore()
@@ -164,46 +165,6 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.pages.setCurrentWidget(page)
 
-    # ------------------------------------------------------------ menu
-
-    def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_chat_action = self._action(file_menu, "New chat", self.new_chat, QKeySequence.StandardKey.New,
-                                            "Start a new conversation")
-        self.export_md_action = self._action(file_menu, "Export chat as Markdown…", lambda: self.export_chat("md"))
-        self.export_json_action = self._action(file_menu, "Export chat as JSON…", lambda: self.export_chat("json"))
-        file_menu.addSeparator()
-        self.token_action = self._action(file_menu, "Hugging Face token…", self.ask_token,
-                                         tip="A token opens gated and private models; it is stored by huggingface_hub")
-        self.servers_action = self._action(file_menu, "Remote engines and API server…", self.open_server_settings)
-        file_menu.addSeparator()
-        self._action(file_menu, "Quit", self.close, QKeySequence.StandardKey.Quit)
-        chat_menu = self.menuBar().addMenu("&Chat")
-        self.stop_action = self._action(chat_menu, "Stop reply", self.chat_page.stop, QKeySequence("Ctrl+."),
-                                        "Stop the reply being written (Esc in the message box)")
-        self._action(chat_menu, "Write a message", self.chat_page.focus_composer, QKeySequence("Ctrl+L"))
-        self.reset_defaults_action = self._action(
-            chat_menu, "Reset to model defaults", self.chat_page.reset_to_model_defaults,
-            tip="This chat's sampling and the load settings as the chosen model was last used with")
-        self.show_prompt_action = self._action(
-            chat_menu, "Show prompt", lambda: self.chat_page.show_prompt(),
-            tip="The exact text the model is given for this chat, special tokens included")
-        models_menu = self.menuBar().addMenu("&Models")
-        self.rescan_action = self._action(models_menu, "Rescan model folders", self.library.refresh,
-                                          tip="Look for new or changed GGUF files")
-        self.probe_action = self._action(models_menu, "Check GPU and memory again", self.machine.refresh,
-                                         tip="Probe the GPU backend, devices and free memory again")
-
-    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        if tip:
-            action.setToolTip(tip)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
     # ------------------------------------------------------------ chats
 
     def new_chat(self) -> None:
@@ -237,6 +198,15 @@ class MainWindow(QMainWindow):
 
         if self.chat_page.chat_id:
             export_chat(self, self.store, self.chat_page.chat_id, kind, self.statusBar())
+
+    def import_chat(self, path: str = "") -> None:
+        from app.ui.chat_export import import_chat_file
+
+        chat_id = import_chat_file(self, self.store, self.statusBar(), path)
+        if chat_id:
+            self.show_page(self.chat_page)
+            self.sidebar.refresh()
+            self.sidebar.select(chat_id)
 
     # ------------------------------------------------------------ settings dialogs
 

@@ -8,13 +8,14 @@ and its load feedback live here too. GUI thread only.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
     QInputDialog,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QSplitter,
     QVBoxLayout,
@@ -59,6 +60,7 @@ class ChatPage(QWidget):
         self.tasks = tasks
         self.engine = engine
         self.model_defaults: dict = {}  # settings.model_defaults: what each model was last used with
+        self._regenerate_after_load = 0  # "Regenerate with…": the reply to write again once the model loads
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
         self.messages = self.session.messages
@@ -143,6 +145,8 @@ class ChatPage(QWidget):
         self.view.copy_requested.connect(self.copy_message)
         self.view.regenerate_requested.connect(self.regenerate)
         self.view.edit_requested.connect(self.edit)
+        self.view.regenerate_with_requested.connect(self.choose_regenerate_model)
+        self.view.alternative_requested.connect(session.show_alternative)
         self.load_settings.load_requested.connect(self.load_model)
         self.load_settings.settings_changed.connect(self.load_settings_changed)
         self.load_settings.model_chosen.connect(self._apply_model_load_defaults)
@@ -288,6 +292,7 @@ class ChatPage(QWidget):
         self.set_thinking_modes(info.thinking_modes)
         self.session.model_loaded(info)
         self.model_loaded.emit(info)
+        self._regenerate_pending()
 
     def set_thinking_modes(self, modes: tuple[str, ...]) -> None:
         """The thinking modes the loaded model's template understands (the switch hides for none)."""
@@ -296,6 +301,7 @@ class ChatPage(QWidget):
 
     def _on_load_failed(self, message: str) -> None:
         self.session.loading = False
+        self._regenerate_after_load = 0
         self.load_settings.show_error(f"Could not load the model: {message}")
         self.meter.clear("No model loaded")
 
@@ -334,11 +340,43 @@ class ChatPage(QWidget):
     def regenerate(self, row: int) -> None:
         self.session.regenerate(row)
 
+    def regenerate_last(self) -> None:
+        rows = [r for r, item in enumerate(self.messages.items()) if item.role == "assistant"]
+        if rows:
+            self.session.regenerate(rows[-1])
+
+    def choose_regenerate_model(self, row: int) -> None:
+        """Regenerate with…: a menu of the models the picker offers, at the pointer."""
+        if self.streaming:
+            return
+        menu = QMenu(self)
+        for label, path in self.load_settings.choices():
+            menu.addAction(label).setData(path)
+        chosen = menu.exec(QCursor.pos())
+        if chosen is not None:
+            self.regenerate_with(row, chosen.data())
+
+    def regenerate_with(self, row: int, path: str) -> None:
+        """Write the reply at `row` again with the model at `path`, loading it first; the chat goes on with it."""
+        if self.streaming or self.messages.item(row).role != "assistant":
+            return
+        if self.engine.info is not None and self.engine.info.path == path and not self.session.loading:
+            self.session.regenerate(row)
+            return
+        self._regenerate_after_load = self.messages.item(row).record_id
+        self.load_path(path)
+
+    def _regenerate_pending(self) -> None:
+        record, self._regenerate_after_load = self._regenerate_after_load, 0
+        rows = [r for r, item in enumerate(self.messages.items()) if item.record_id == record]
+        if record and rows:
+            self.session.regenerate(rows[0])
+
     def edit(self, row: int) -> None:
         item = self.messages.item(row)
         if self.streaming or item.role != "user":
             return
-        text, ok = QInputDialog.getMultiLineText(self, "Edit message", "Your message (later messages are replaced):",
+        text, ok = QInputDialog.getMultiLineText(self, "Edit message", "Your message (the earlier version stays as an alternative):",
                                                  item.content)
         if ok:
             self.session.replace_user_message(row, text)

@@ -1,9 +1,9 @@
 """One conversation and its engine: the chat's settings, the reply being written, saving and counting.
 
-A ChatSession is a QObject without widgets: the chat page (and, later, each column of
-the Compare view) shows it and forwards what the user does. Several sessions can live
-at once, each with its own engine service; a session takes only the engine events of
-the jobs it started. GUI thread only.
+A ChatSession is a QObject without widgets: the chat page and each Compare column show
+one and forward what the user does. Sessions may share an engine service; each takes
+only the events of the jobs it started. Regenerating or editing adds an alternative at
+that turn (store/branches.py); ‹ › flips between them. GUI thread only.
 
 Streaming: tokens are buffered as they arrive and shown at most every FLUSH_MS; what
 has arrived reaches the store at least every PERSIST_SECONDS, even when the stream
@@ -22,9 +22,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.engine import ChatMessage, OverflowPolicy, SamplingParams
 from app.engine.protocol import CountResult, Done, ErrorKind, ModelInfo, StopReason
 from app.store import ConversationStore
-from app.store.conversations import ChatRecord
+from app.store.conversations import LATEST, ChatRecord, MessageRecord
 from app.store.pending_writes import PendingWrites
-from app.ui.chat.message_model import ChatItem, MessageModel
+from app.ui.chat.message_model import ChatItem, MessageModel, item_from_record
 from app.ui.chat.message_view import format_stats
 from app.ui.chat.streaming_reply import StreamingReply
 from app.ui.services import EngineService
@@ -89,10 +89,6 @@ class ChatSession(QObject):
     def streaming_here(self) -> bool:
         return self._stream is not None and self._stream.attached
 
-    @property
-    def streamed_tokens(self) -> int:
-        return self._stream.n_tokens if self.streaming_here else 0
-
     def thinking_to_send(self) -> str:
         """The chat's thinking mode if the model understands it, else "default"."""
         return self.thinking if self.thinking in self.thinking_modes else "default"
@@ -123,26 +119,24 @@ class ChatSession(QObject):
         self.chat_id = chat_id
         self.system_prompt = chat.system_prompt
         self.sampling = SamplingParams.from_dict(chat.sampling) if chat.sampling else SamplingParams()
-        self.overflow = _policy(chat.overflow)
+        self.overflow = OverflowPolicy.saved(chat.overflow)
         self.thinking = chat.thinking
-        stream = self._stream
-        items = []
-        for m in records:
-            if stream is not None and m.id == stream.record:
-                items.append(ChatItem(m.id, m.role, stream.content, m.model, stream.thinking_stats(), streaming=True,
-                                      reasoning=stream.reasoning, position=m.position))
-                continue
-            items.append(ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
-                                  m.error or ("" if m.complete else "This reply was interrupted."), m.reasoning,
-                                  m.position))
-        if stream is not None:
-            stream.attached = stream.chat == chat_id
-        self.messages.set_items(items)
+        if self._stream is not None:
+            self._stream.attached = self._stream.chat == chat_id
+        self.messages.set_items(self._items(records))
         self.opened.emit(chat)
         self.title_changed.emit(chat.title)
         self.busy_changed.emit(self.streaming_here)
         self.request_count()
         return True
+
+    def _items(self, records: list[MessageRecord]) -> list[ChatItem]:
+        stream = self._stream
+        if stream is None:
+            return [item_from_record(m) for m in records]
+        return [item_from_record(m, content=stream.content, stats=stream.thinking_stats(), streaming=True,
+                                 error="", reasoning=stream.reasoning) if m.id == stream.record
+                else item_from_record(m) for m in records]
 
     def new(self, model_path: str = "") -> int:
         """A new chat with this session's current settings; it is opened."""
@@ -236,20 +230,21 @@ class ChatSession(QObject):
 
     # ------------------------------------------------------------ sending and streaming
 
-    def send(self, text: str) -> bool:
-        """Add the user's message and start the reply; False (and a notice) when it cannot be sent now."""
+    def send(self, text: str, parent_id: int | None = LATEST) -> bool:
+        """Add the user's message and start the reply; False (and a notice) when it cannot be sent now.
+
+        `parent_id` names the message it follows when it is an edit (an alternative question)."""
         if self.streaming:
             if not self._stream.attached:
                 chat = self.store.chat(self._stream.chat)
                 self.notice.emit(f"A reply is still being written in “{chat.title if chat else 'another chat'}”: "
                                  "wait for it or press Stop, then send.")
             return False
-        if self.engine.info is None and not self.loading:
-            self.notice.emit(NO_MODEL)
+        if not self._model_ready():
             return False
         chat_id = self.chat_id or self.new()
-        record = self.store.add_message(chat_id, "user", text)
-        self.messages.append(ChatItem(record.id, "user", text, position=record.position))
+        record = self.store.add_message(chat_id, "user", text, parent_id=parent_id)
+        self.messages.append(item_from_record(record))
         chat = self.store.chat(chat_id)
         if chat and chat.title == "New chat":
             title = " ".join(text.split())[:48] or "New chat"
@@ -259,37 +254,52 @@ class ChatSession(QObject):
         self._start_reply()
         return True
 
-    def regenerate(self, row: int) -> bool:
-        """Write the assistant message at `row` again (it and everything after it are replaced)."""
-        if self.streaming or self.messages.item(row).role != "assistant":
-            return False
-        if self.engine.info is None:
+    def _model_ready(self) -> bool:
+        if self.engine.info is None and not self.loading:
             self.notice.emit(NO_MODEL)
+        return self.engine.info is not None or self.loading
+
+    def regenerate(self, row: int) -> bool:
+        """Write the assistant message at `row` again, as a new alternative at its turn (the old one is kept)."""
+        item = self.messages.item(row)
+        if self.streaming or item.role != "assistant" or not self._model_ready():
             return False
-        self._drop_from(row)
-        self._start_reply()
+        self.messages.remove_from(row)
+        self._start_reply(item.parent_id)
         return True
 
     def replace_user_message(self, row: int, text: str) -> bool:
-        """An edited user message: it and everything after it are replaced, and the reply starts again."""
-        if self.streaming or self.messages.item(row).role != "user" or not text.strip():
+        """An edited user message: a new alternative at its turn (the old branch stays reachable) and a reply."""
+        item = self.messages.item(row)
+        if self.streaming or item.role != "user" or not text.strip() or not self._model_ready():
             return False
-        self._drop_from(row)
-        return self.send(text.strip())
-
-    def _drop_from(self, row: int) -> None:
-        self.store.delete_messages_from(self.chat_id, self.messages.item(row).position)
         self.messages.remove_from(row)
+        return self.send(text.strip(), item.parent_id)
 
-    def _start_reply(self) -> None:
+    def show_alternative(self, row: int, step: int) -> bool:
+        """‹ or ›: show the previous or next alternative at this turn; the conversation continues from it."""
+        item = self.messages.item(row)
+        if self.streaming_here:
+            self.notice.emit("Wait for the reply to finish (or press Stop) before switching alternatives.")
+            return False
+        ids = [s.id for s in self.store.alternatives(item.record_id)]
+        index = ids.index(item.record_id) + step if item.record_id in ids else -1
+        if not 0 <= index < len(ids):
+            return False
+        self.store.select_alternative(ids[index])
+        self.messages.set_items(self._items(self.store.messages(self.chat_id)))
+        self.chat_changed.emit(self.chat_id)
+        self.request_count()
+        return True
+
+    def _start_reply(self, parent_id: int | None = LATEST) -> None:
         self.notice.emit("")
         sampling = self.sampling
         history = self.history()
         model_name = self.engine.info.name if self.engine.info else ""
         record = self.store.add_message(self.chat_id, "assistant", "", model=model_name,
-                                        sampling=sampling.to_dict(), complete=False)
-        self.messages.append(ChatItem(record.id, "assistant", "", model_name, streaming=True,
-                                      position=record.position))
+                                        sampling=sampling.to_dict(), complete=False, parent_id=parent_id)
+        self.messages.append(item_from_record(record, streaming=True, error=""))
         job_id = self.engine.chat(history, sampling, self.overflow, self.thinking_to_send())
         self._stream = StreamingReply(job_id, self.chat_id, record.id, persisted=time.monotonic())
         self.busy_changed.emit(True)
@@ -385,9 +395,3 @@ class ChatSession(QObject):
         self.store.update_message(stream.record, content=stream.content, complete=False,
                                   error="Stopped when Hearth was closed.", reasoning=stream.reasoning)
 
-
-def _policy(value: str) -> OverflowPolicy:
-    try:
-        return OverflowPolicy(value)
-    except ValueError:  # a value from a newer or damaged database
-        return OverflowPolicy.TRUNCATE_MIDDLE

@@ -7,6 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from app.store.records import MessageRecord
+
 RoleRole = Qt.ItemDataRole.UserRole + 1
 ContentRole = Qt.ItemDataRole.UserRole + 2
 StatsRole = Qt.ItemDataRole.UserRole + 3
@@ -15,6 +17,7 @@ ErrorRole = Qt.ItemDataRole.UserRole + 5
 RecordRole = Qt.ItemDataRole.UserRole + 6
 ModelNameRole = Qt.ItemDataRole.UserRole + 7
 ReasoningRole = Qt.ItemDataRole.UserRole + 8
+AlternativeRole = Qt.ItemDataRole.UserRole + 9
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,19 @@ class ChatItem:
     streaming: bool = False
     error: str = ""
     reasoning: str = ""  # the reply's thinking, shown apart
-    position: int = -1  # its position in the store's chat (edit and regenerate delete from here)
+    position: int = -1  # its turn in the store's chat
+    parent_id: int | None = None  # the message it follows (regenerate and edit add its siblings)
+    alternative: int = 1  # which alternative at its turn this is (‹ 2/3 ›)
+    alternatives: int = 1
+    sampling: dict = field(default_factory=dict)  # the settings that wrote a reply
+
+
+def item_from_record(m: MessageRecord, **changes: Any) -> ChatItem:
+    """A stored message as the view shows it; `changes` override (a reply still streaming)."""
+    item = ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
+                    m.error or ("" if m.complete else "This reply was interrupted."), m.reasoning, m.position,
+                    m.parent_id, m.alternative, m.alternatives, m.sampling)
+    return replace(item, **changes) if changes else item
 
 
 class MessageModel(QAbstractListModel):
@@ -40,6 +55,7 @@ class MessageModel(QAbstractListModel):
         RecordRole: "record_id",
         ModelNameRole: "model",
         ReasoningRole: "reasoning",
+        AlternativeRole: "alternative",
     }
 
     def __init__(self, parent=None) -> None:

@@ -155,10 +155,19 @@ class MarkdownView(QTextBrowser):
         return QSize(200, int(self.document().size().height()) + 6)
 
 
+def format_sampling(sampling: dict) -> str:
+    """The settings that wrote a reply, short: shown under an alternative so two can be told apart."""
+    names = (("temperature", "temp"), ("top_p", "top-p"), ("top_k", "top-k"), ("min_p", "min-p"), ("seed", "seed"))
+    return " · ".join(f"{short} {sampling[key]:g}" if isinstance(sampling[key], float) else f"{short} {sampling[key]}"
+                      for key, short in names if key in sampling and sampling[key] is not None)
+
+
 class MessageCard(QFrame):
     copy_requested = Signal(object)
     regenerate_requested = Signal(object)
+    regenerate_with_requested = Signal(object)
     edit_requested = Signal(object)
+    alternative_requested = Signal(object, int)  # the card, -1 (previous) or +1 (next)
 
     def __init__(self, item: ChatItem, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -171,11 +180,22 @@ class MessageCard(QFrame):
         self.title = ElidedLabel()  # a long model name is cut with …, never widening the card
         self.title.setObjectName("cardTitle")
         header.addWidget(self.title, 1)
+        self.previous = self._arrow("‹", "Previous alternative", -1)
+        self.counter = QLabel()
+        self.counter.setObjectName("alternativeCounter")
+        self.counter.setAccessibleName("Alternative")
+        self.next = self._arrow("›", "Next alternative", 1)
+        for widget in (self.previous, self.counter, self.next):
+            header.addWidget(widget)
         self.buttons: dict[str, QToolButton] = {}
         for key, label, tip, signal in (
             ("copy", "Copy", "Copy this message", self.copy_requested),
-            ("edit", "Edit", "Edit this message and resend it (later messages are replaced)", self.edit_requested),
-            ("regenerate", "Regenerate", "Write this reply again", self.regenerate_requested),
+            ("edit", "Edit", "Edit this message and send it again (the earlier version stays as an alternative)",
+             self.edit_requested),
+            ("regenerate", "Regenerate", "Write this reply again (the earlier reply stays as an alternative)",
+             self.regenerate_requested),
+            ("regenerate_with", "Regenerate with…", "Write this reply again with another model",
+             self.regenerate_with_requested),
         ):
             button = QToolButton()
             button.setText(label)
@@ -203,6 +223,15 @@ class MessageCard(QFrame):
         self.item: ChatItem | None = None
         self.set_item(item)
 
+    def _arrow(self, text: str, name: str, step: int) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(name)
+        button.setAccessibleName(name)
+        button.setAutoRaise(True)
+        button.clicked.connect(lambda _=False: self.alternative_requested.emit(self, step))
+        return button
+
     def set_item(self, item: ChatItem) -> None:
         previous, self.item = self.item, item
         self._show_thinking(item)
@@ -220,12 +249,21 @@ class MessageCard(QFrame):
         self.title.setText(title)
         self.buttons["edit"].setVisible(item.role == "user")
         self.buttons["regenerate"].setVisible(item.role == "assistant")
+        self.buttons["regenerate_with"].setVisible(item.role == "assistant")
         for button in self.buttons.values():
             button.setEnabled(not item.streaming)
+        several = item.alternatives > 1
+        self.counter.setText(f"{item.alternative}/{item.alternatives}")
+        for widget in (self.previous, self.counter, self.next):
+            widget.setVisible(several)
+        self.previous.setEnabled(not item.streaming and item.alternative > 1)
+        self.next.setEnabled(not item.streaming and item.alternative < item.alternatives)
         self.body.set_markdown(item.content.lstrip() if item.role == "assistant" else item.content, item.streaming)
         self.error.setText(item.error)
         self.error.setVisible(bool(item.error))
         stats = format_stats(item.stats)
+        if several and item.role == "assistant" and item.sampling:
+            stats = " · ".join(part for part in (stats, format_sampling(item.sampling)) if part)
         self.stats.setText(stats)
         self.stats.setVisible(bool(stats))
 
@@ -238,7 +276,9 @@ class MessageCard(QFrame):
 class MessageListView(QScrollArea):
     copy_requested = Signal(int)
     regenerate_requested = Signal(int)
+    regenerate_with_requested = Signal(int)
     edit_requested = Signal(int)
+    alternative_requested = Signal(int, int)  # row, -1 or +1
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -273,6 +313,8 @@ class MessageListView(QScrollArea):
         card.copy_requested.connect(self._emit_copy)
         card.regenerate_requested.connect(self._emit_regenerate)
         card.edit_requested.connect(self._emit_edit)
+        card.regenerate_with_requested.connect(lambda c: self.regenerate_with_requested.emit(self._cards.index(c)))
+        card.alternative_requested.connect(lambda c, step: self.alternative_requested.emit(self._cards.index(c), step))
         return card
 
     def _emit_copy(self, card: MessageCard) -> None:

@@ -214,6 +214,11 @@ class LoadSettings(QWidget):
     def current_path(self) -> str:
         return self.picker.currentData() or ""
 
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, path) for every model the picker offers."""
+        return [(self.picker.itemText(i), self.picker.itemData(i)) for i in range(self.picker.count())
+                if self.picker.itemData(i)]
+
     def current_model(self) -> LocalModel | None:
         path = self.current_path()
         return next((m for m in self.models if str(m.path) == path), None)

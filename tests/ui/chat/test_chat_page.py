@@ -84,7 +84,7 @@ def test_stop_keeps_the_partial_reply(qtbot, window, tiny_model):
     assert window.store.messages(page.chat_id)[1].content == reply.content
 
 
-def test_regenerate_replaces_the_reply(qtbot, window, tiny_model):
+def test_regenerate_adds_an_alternative_reply(qtbot, window, tiny_model):
     page = window.chat_page
     load(qtbot, window, tiny_model)
     page.sampling.set_params(replace(SamplingParams(), temperature=1.0, seed=1, max_tokens=12), emit=True)
@@ -98,9 +98,13 @@ def test_regenerate_replaces_the_reply(qtbot, window, tiny_model):
     second = page.messages.item(1)
     assert second.content != first.content and not second.streaming
     assert [m.role for m in window.store.messages(page.chat_id)] == ["user", "assistant"]
+    assert (second.alternative, second.alternatives) == (2, 2)
+    assert page.view.cards()[1].counter.text() == "2/2" and page.view.cards()[1].previous.isEnabled()
+    qtbot.mouseClick(page.view.cards()[1].previous, Qt.MouseButton.LeftButton)
+    assert page.messages.item(1).content == first.content  # the first reply is still there
 
 
-def test_edit_and_resend_replaces_later_messages(qtbot, window, scripted_model, monkeypatch):
+def test_edit_and_resend_starts_a_branch_and_keeps_the_old_one(qtbot, window, scripted_model, monkeypatch):
     from PySide6.QtWidgets import QInputDialog
 
     page = window.chat_page
@@ -115,6 +119,10 @@ def test_edit_and_resend_replaces_later_messages(qtbot, window, scripted_model, 
     wait_reply(qtbot, page)
     contents = [m.content for m in window.store.messages(page.chat_id)]
     assert contents == ["edited question", " Hello world"]
+    assert page.view.cards()[0].counter.text() == "2/2"
+    qtbot.mouseClick(page.view.cards()[0].previous, Qt.MouseButton.LeftButton)
+    assert [i.content for i in page.messages.items()] == ["first question", " Hello world", "second question",
+                                                          " Hello world"]
 
 
 def test_meter_equals_the_engine_count_as_you_type(qtbot, window, scripted_model):

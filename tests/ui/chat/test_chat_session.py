@@ -194,7 +194,7 @@ def test_two_sessions_stream_side_by_side_and_take_only_their_own_events(qtbot, 
     assert [m.content for m in store.messages(right.chat_id)] == ["Capital of Italy?", "Rome."]
 
 
-def test_regenerate_and_edit_replace_from_that_message_on(qtbot, tmp_path):
+def test_regenerate_and_edit_add_alternatives_and_the_chat_goes_on_from_the_shown_one(qtbot, tmp_path):
     from app.ui.chat.chat_session import ChatSession
 
     store = ConversationStore(tmp_path / "chats.db")
@@ -204,15 +204,31 @@ def test_regenerate_and_edit_replace_from_that_message_on(qtbot, tmp_path):
     for role, text in (("user", "hello"), ("assistant", "hi"), ("user", "and now?"), ("assistant", "now this")):
         store.add_message(chat.id, role, text)
     assert session.open(chat.id)
-    assert [i.position for i in session.messages.items()] == [0, 1, 2, 3]  # what edit and regenerate delete from
+    assert [i.position for i in session.messages.items()] == [0, 1, 2, 3]
     assert session.regenerate(1)
     engine.finished.emit(session._stream.job, Done(session._stream.job, Stats(), "hello to you"))
     assert [m.content for m in store.messages(chat.id)] == ["hello", "hello to you"]
     assert engine.chats[-1][0][-1].content == "hello"  # the reply is written for the history up to it
+    assert (session.messages.item(1).alternative, session.messages.item(1).alternatives) == (2, 2)
+    assert session.show_alternative(1, -1)  # back to "hi": its continuation comes back
+    assert [i.content for i in session.messages.items()] == ["hello", "hi", "and now?", "now this"]
+    assert not session.show_alternative(1, -1)  # nothing before the first
+    assert session.send("and then?")  # the conversation goes on from the alternative shown
+    assert [m.content for m in engine.chats[-1][0]] == ["hello", "hi", "and now?", "now this", "and then?"]
+    engine.finished.emit(session._stream.job, Done(session._stream.job, Stats(), "then that"))
     assert session.replace_user_message(0, "bonjour")
     assert [m.content for m in store.messages(chat.id)] == ["bonjour", ""]  # the new reply is under way
     assert engine.chats[-1][0][-1].content == "bonjour"
+    assert not session.show_alternative(0, -1)  # not while the reply streams here
+    engine.finished.emit(session._stream.job, Done(session._stream.job, Stats(), "salut"))
     assert not session.regenerate(0)  # a user message is not regenerated
+    reopened = ChatSession(ConversationStore(tmp_path / "chats.db"), FakeEngineService(0))
+    assert reopened.open(chat.id)  # alternatives survive a restart
+    assert [(i.content, i.alternative, i.alternatives) for i in reopened.messages.items()] == [
+        ("bonjour", 2, 2), ("salut", 1, 1)]
+    assert reopened.show_alternative(0, -1)
+    assert [i.content for i in reopened.messages.items()] == ["hello", "hi", "and now?", "now this", "and then?",
+                                                              "then that"]
 
 
 def test_a_failed_reply_keeps_its_text_and_says_why_in_plain_words(qtbot, tmp_path):

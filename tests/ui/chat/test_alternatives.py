@@ -1,0 +1,63 @@
+"""Alternatives in the window: Regenerate with… another model, ‹ › on the card, import of an export."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.store.export import chat_to_json
+from tests.ui.chat.test_chat_page import type_and_send
+from tests.ui.conftest import load, wait_reply
+
+
+def test_regenerate_with_another_model_adds_an_alternative_naming_it(qtbot, window, scripted_model, tiny_model):
+    page = window.chat_page
+    load(qtbot, window, scripted_model)
+    type_and_send(qtbot, page, "Hello")
+    wait_reply(qtbot, page)
+    assert page.messages.item(1).model == "Scripted Tiny"
+    with qtbot.waitSignal(page.model_loaded, timeout=30000):
+        page.regenerate_with(1, str(tiny_model))
+    qtbot.waitUntil(lambda: page.messages.rowCount() == 2 and page.messages.item(1).model != "Scripted Tiny",
+                    timeout=10000)
+    page.stop()
+    wait_reply(qtbot, page)
+    second = page.messages.item(1)
+    assert (second.alternative, second.alternatives) == (2, 2)
+    card = page.view.cards()[1]
+    assert card.counter.text() == "2/2" and "Scripted Tiny" not in card.title.text()
+    assert "temp" in card.stats.text()  # the settings that wrote it are named
+    qtbot.mouseClick(card.previous, Qt.MouseButton.LeftButton)
+    first = page.messages.item(1)
+    assert first.content == " Hello world" and first.model == "Scripted Tiny"
+    assert page.view.cards()[1].counter.text() == "1/2" and not page.view.cards()[1].previous.isEnabled()
+    # Ctrl+R writes the shown reply again: a third alternative
+    window.regenerate_action.trigger()
+    qtbot.waitUntil(lambda: page.messages.item(1).alternatives == 3, timeout=5000)
+    page.stop()
+    wait_reply(qtbot, page)
+
+
+def test_an_exported_chat_imports_with_its_alternatives(qtbot, window, scripted_model, tmp_path, monkeypatch):
+    page = window.chat_page
+    load(qtbot, window, scripted_model)
+    type_and_send(qtbot, page, "Hello")
+    wait_reply(qtbot, page)
+    page.regenerate(1)
+    wait_reply(qtbot, page)
+    store = window.store
+    path = tmp_path / "chat.json"
+    path.write_text(chat_to_json(store.chat(page.chat_id), store.all_messages(page.chat_id)), encoding="utf-8")
+    original = page.chat_id
+    window.import_chat(str(path))
+    assert page.chat_id != original and window.sidebar.current_chat() == page.chat_id
+    assert [(i.content, i.alternatives) for i in page.messages.items()] == [("Hello", 1), (" Hello world", 2)]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"messages": "nope"}), encoding="utf-8")
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    chats = len(store.chats())
+    window.import_chat(str(bad))
+    assert len(store.chats()) == chats and "not a chat exported by Hearth" in warnings[0].replace("\xa0", " ")
