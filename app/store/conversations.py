@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS chats (
     overflow      TEXT NOT NULL DEFAULT 'truncate_middle',
     created       REAL NOT NULL,
     updated       REAL NOT NULL,
-    thinking      TEXT NOT NULL DEFAULT 'default'
+    thinking      TEXT NOT NULL DEFAULT 'default',
+    comparison_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS messages (
     id        INTEGER PRIMARY KEY,
@@ -44,11 +45,22 @@ CREATE TABLE IF NOT EXISTS messages (
     chosen    INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, position);
+CREATE TABLE IF NOT EXISTS comparisons (
+    id       INTEGER PRIMARY KEY,
+    title    TEXT NOT NULL,
+    columns  TEXT NOT NULL DEFAULT '[]',
+    run_mode TEXT NOT NULL DEFAULT 'auto',
+    created  REAL NOT NULL,
+    updated  REAL NOT NULL
+);
 """
 
 # Columns added after the first release: databases made before them get them on open.
 ADDED_COLUMNS = {
-    "chats": {"thinking": "TEXT NOT NULL DEFAULT 'default'"},  # the chat's Thinking switch
+    "chats": {
+        "thinking": "TEXT NOT NULL DEFAULT 'default'",  # the chat's Thinking switch
+        "comparison_id": "INTEGER NOT NULL DEFAULT 0",  # a Compare column's conversation (not in the chat list)
+    },
     "messages": {
         "reasoning": "TEXT NOT NULL DEFAULT ''",  # an assistant reply's thinking
         "parent_id": "INTEGER",  # the message this one answers or follows (NULL: the first)
@@ -104,13 +116,16 @@ class ConversationStore:
 
     def create_chat(self, title: str = "New chat", system_prompt: str = "", model_path: str = "",
                     sampling: dict | None = None, overflow: str = "truncate_middle",
-                    thinking: str = "default", chat_id: int | None = None) -> ChatRecord:
-        """A new chat; `chat_id` (above every id in use) lets a caller name it before it is written."""
+                    thinking: str = "default", chat_id: int | None = None, comparison_id: int = 0) -> ChatRecord:
+        """A new chat; `chat_id` (above every id in use) lets a caller name it before it is written.
+
+        A chat with a `comparison_id` is a Compare column's conversation: it is not in `chats()`."""
         now = time.time()
         cur = self.db.execute(
-            "INSERT INTO chats(id, title, system_prompt, model_path, sampling, overflow, created, updated, thinking)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (chat_id, title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now, thinking),
+            "INSERT INTO chats(id, title, system_prompt, model_path, sampling, overflow, created, updated, thinking,"
+            " comparison_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (chat_id, title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now, thinking,
+             comparison_id),
         )
         return self.chat(cur.lastrowid)
 
@@ -125,19 +140,19 @@ class ConversationStore:
     def _chat(row: sqlite3.Row) -> ChatRecord:
         return ChatRecord(row["id"], row["title"], row["system_prompt"], row["model_path"],
                           json.loads(row["sampling"] or "{}"), row["overflow"], row["created"], row["updated"],
-                          row["thinking"])
+                          row["thinking"], row["comparison_id"])
 
     def chats(self, search: str = "") -> list[ChatRecord]:
-        """Newest first; `search` matches the title or any message text."""
+        """Newest first, Compare columns left out; `search` matches the title or any message text."""
         if search:
             like = f"%{search}%"
             rows = self.db.execute(
-                "SELECT * FROM chats WHERE title LIKE ? OR id IN "
-                "(SELECT chat_id FROM messages WHERE content LIKE ?) ORDER BY updated DESC",
+                "SELECT * FROM chats WHERE comparison_id = 0 AND (title LIKE ? OR id IN "
+                "(SELECT chat_id FROM messages WHERE content LIKE ?)) ORDER BY updated DESC",
                 (like, like),
             ).fetchall()
         else:
-            rows = self.db.execute("SELECT * FROM chats ORDER BY updated DESC").fetchall()
+            rows = self.db.execute("SELECT * FROM chats WHERE comparison_id = 0 ORDER BY updated DESC").fetchall()
         return [self._chat(r) for r in rows]
 
     def update_chat(self, chat_id: int, **values) -> None:

@@ -154,7 +154,7 @@ class PendingWrites:
         return self._apply_to_chat(chat) if chat else None
 
     def chats(self, search: str = "") -> list[ChatRecord]:
-        queued = [c for c in self._queued_chats() if search.lower() in c.title.lower()]
+        queued = [c for c in self._queued_chats() if search.lower() in c.title.lower() and not c.comparison_id]
         chats = [self._apply_to_chat(c) for c in reversed(queued)] + [self._apply_to_chat(c)
                                                                        for c in self.store.chats(search)]
         return [c for c in chats if c is not None]

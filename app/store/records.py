@@ -16,6 +16,7 @@ class ChatRecord:
     created: float = 0.0
     updated: float = 0.0
     thinking: str = "default"
+    comparison_id: int = 0  # a Compare column's conversation belongs to that comparison
 
 
 @dataclass

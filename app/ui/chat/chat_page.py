@@ -61,6 +61,7 @@ class ChatPage(QWidget):
         self.engine = engine
         self.model_defaults: dict = {}  # settings.model_defaults: what each model was last used with
         self._regenerate_after_load = 0  # "Regenerate with…": the reply to write again once the model loads
+        self._load_requested = False  # this page asked for the load under way (not the Compare view)
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
         self.messages = self.session.messages
@@ -273,6 +274,7 @@ class ChatPage(QWidget):
         self.load_model(self.load_settings.options(path))
 
     def load_model(self, options: LoadOptions) -> None:
+        self._load_requested = True
         self.session.loading = True
         self.load_settings.show_loading(options.path.rsplit("/", 1)[-1])
         self.engine.load(options)
@@ -288,8 +290,16 @@ class ChatPage(QWidget):
         text = f"{info.name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
         if info.notice:
             text += f"\nNote: {info.notice}"
+        requested, self._load_requested = self._load_requested, False
+        if not requested:  # the Compare view loaded it on the shared engine: this chat does not remember it
+            text += " · loaded by Compare"
+            self.load_settings.select_path(info.path)
         self.load_settings.show_loaded(text)
         self.set_thinking_modes(info.thinking_modes)
+        if not requested:
+            self.session.loading = False
+            self.session.request_count()
+            return
         self.session.model_loaded(info)
         self.model_loaded.emit(info)
         self._regenerate_pending()
@@ -300,6 +310,9 @@ class ChatPage(QWidget):
         self.session.thinking_modes = tuple(modes)
 
     def _on_load_failed(self, message: str) -> None:
+        if not self._load_requested:
+            return  # a Compare column's load: that column says what went wrong
+        self._load_requested = False
         self.session.loading = False
         self._regenerate_after_load = 0
         self.load_settings.show_error(f"Could not load the model: {message}")

@@ -70,13 +70,20 @@ class ChatSession(QObject):
         self._flush_timer = QTimer(self, interval=FLUSH_MS, timeout=self._flush)
         self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DEBOUNCE_MS, timeout=self.request_count)
         self._prompt_timer = QTimer(self, singleShot=True, interval=SAVE_PROMPT_MS, timeout=self.save_system_prompt)
-        engine.token.connect(self._on_token)
-        engine.reasoning.connect(self._on_reasoning)
-        engine.finished.connect(self._on_finished)
-        engine.failed.connect(self._on_failed)
-        engine.counted.connect(self._on_counted)
-        engine.count_failed.connect(self._on_count_failed)
+        self._bind_engine(connect=True)
         self.store.on_change = lambda problem: self.save_problem.emit(problem, not self.store.read_only)
+
+    def _bind_engine(self, connect: bool) -> None:
+        for name in ("token", "reasoning", "finished", "failed", "counted", "count_failed"):
+            signal, slot = getattr(self.engine, name), getattr(self, f"_on_{name}")
+            (signal.connect if connect else signal.disconnect)(slot)
+
+    def use_engine(self, engine: EngineService) -> None:
+        """Run on another engine service from now on (a Compare column moved between engines)."""
+        if engine is not self.engine and not self.streaming:
+            self._bind_engine(connect=False)
+            self.engine = engine
+            self._bind_engine(connect=True)
 
     # ------------------------------------------------------------ state
 
@@ -95,12 +102,9 @@ class ChatSession(QObject):
 
     def history(self) -> list[ChatMessage]:
         """What the model is given: the system prompt and every finished message."""
-        messages = [ChatMessage("system", self.system_prompt.strip())] if self.system_prompt.strip() else []
-        for item in self.messages.items():
-            if item.streaming or (item.role == "assistant" and not item.content):
-                continue
-            messages.append(ChatMessage(item.role, item.content, item.reasoning))
-        return messages
+        system = [ChatMessage("system", self.system_prompt.strip())] if self.system_prompt.strip() else []
+        return system + [ChatMessage(i.role, i.content, i.reasoning) for i in self.messages.items()
+                         if not i.streaming and (i.role != "assistant" or i.content)]
 
     # ------------------------------------------------------------ chats
 
@@ -324,12 +328,11 @@ class ChatSession(QObject):
         stream = self._stream
         if stream is None:
             return
-        if stream.take_arrived():
-            if stream.attached:
-                self.messages.update(self._row_of(stream), content=stream.content, reasoning=stream.reasoning,
-                                     stats=stream.thinking_stats())
-                self.streamed.emit(stream.n_tokens)
-                self.speed.emit(f"{stream.n_tokens} tokens…")
+        if stream.take_arrived() and stream.attached:
+            self.messages.update(self._row_of(stream), content=stream.content, reasoning=stream.reasoning,
+                                 stats=stream.thinking_stats())
+            self.streamed.emit(stream.n_tokens)
+            self.speed.emit(f"{stream.n_tokens} tokens…")
         # Also when nothing new arrived (a stalled stream): what is on screen reaches the disk within a second.
         now = time.monotonic()
         if stream.unsaved and (persist or now - stream.persisted >= PERSIST_SECONDS):
