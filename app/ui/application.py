@@ -22,6 +22,7 @@ from app.ui.models.discover_page import DiscoverPage
 from app.ui.models.downloads import DownloadManager
 from app.ui.models.library_controller import LibraryController
 from app.ui.models.library_page import LibraryPage
+from app.ui.compare.wiring import build_compare
 from app.ui.services import EngineService
 from app.ui.store_dialog import open_or_ask
 from app.ui.tasks import BackgroundTasks
@@ -47,10 +48,13 @@ def build_window(settings: Settings | None = None, store: ConversationStore | No
     tasks = BackgroundTasks()
     machine = MachineInfo(tasks, machine_probe) if machine_probe else MachineInfo(tasks)
     downloads = DownloadManager(tasks=tasks)
+    library = LibraryController(tasks, settings.extra_model_dirs)
+    chat_page = ChatPage(writes, engine, tasks)
+    compare_page = build_compare(settings, writes.store, engine, lambda: EngineService(api_key_for=_api_key),
+                                 library, machine, chat_page)
     parts = WindowParts(
-        settings=settings, store=writes, engine=engine, tasks=tasks,
-        library=LibraryController(tasks, settings.extra_model_dirs), machine=machine, downloads=downloads,
-        sidebar=ChatSidebar(writes), chat_page=ChatPage(writes, engine, tasks),
+        settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,
+        downloads=downloads, sidebar=ChatSidebar(writes), chat_page=chat_page, compare_page=compare_page,
         library_page=LibraryPage(tasks), discover_page=DiscoverPage(downloads, tasks),
     )
     window = MainWindow(parts)
@@ -71,11 +75,13 @@ def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:
     """
     deadline = time.monotonic() + seconds
     window.tasks.stop()  # drops callbacks still to come; each download's cancel pauses it
+    compare = window.compare_page.controller
     window.engine.stop()
+    compare_ended = compare.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS) / 2)
     engine_ended = window.engine.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
     tasks_ended = window.tasks.wait(max(0.0, deadline - time.monotonic()))
     window.store.close()
-    return engine_ended and tasks_ended and not window.engine.client.alive
+    return engine_ended and compare_ended and tasks_ended and not window.engine.client.alive
 
 
 def run_app(model: str | None = None) -> int:

@@ -28,6 +28,7 @@ from app.settings import Settings
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
+from app.ui.compare.compare_page import ComparePage
 from app.ui.machine import MachineInfo
 from app.ui.menus import build_menus
 from app.ui.models.discover_page import DiscoverPage
@@ -52,6 +53,7 @@ class WindowParts:
     downloads: DownloadManager
     sidebar: ChatSidebar
     chat_page: ChatPage
+    compare_page: ComparePage
     library_page: LibraryPage
     discover_page: DiscoverPage
 
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self.downloads = parts.downloads
         self.sidebar = parts.sidebar
         self.chat_page = parts.chat_page
+        self.compare_page = parts.compare_page
         self.library_page = parts.library_page
         self.discover_page = parts.discover_page
         self.first_run = None  # the first-run panel while it is shown (first_run.py)
@@ -84,6 +87,7 @@ class MainWindow(QMainWindow):
         self.nav_bar.setContentsMargins(8, 8, 8, 0)
         self.page_buttons: dict[QWidget, QToolButton] = {}
         self.add_page("Chats", self.chat_page, "Your conversations")
+        self.add_page("Compare", self.compare_page, "One prompt to several models, side by side")
         self.add_page("Models", self.library_page, "Models on this computer")
         self.add_page("Discover", self.discover_page, "Find and download models from Hugging Face")
 
@@ -258,6 +262,7 @@ class MainWindow(QMainWindow):
         self.chat_page.set_models(models, keep)
         self.engine.remember_headers(models)
         self.library_page.set_models(models)
+        self.compare_page.models_changed()
         self.discover_page.set_first_run(not self.library.has_usable_model)
 
     def _on_scan_progress(self, done: int, total: int) -> None:

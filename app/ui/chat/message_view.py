@@ -169,8 +169,10 @@ class MessageCard(QFrame):
     edit_requested = Signal(object)
     alternative_requested = Signal(object, int)  # the card, -1 (previous) or +1 (next)
 
-    def __init__(self, item: ChatItem, parent: QWidget | None = None) -> None:
+    def __init__(self, item: ChatItem, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
+        """`actions`: the buttons offered (all when None; a Compare column offers copy and ‹ › only)."""
         super().__init__(parent)
+        self.actions = actions
         self.setObjectName(f"card-{item.role}")
         self.setProperty("role", item.role)
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -247,9 +249,8 @@ class MessageCard(QFrame):
         if item.streaming:
             title += " · writing…"
         self.title.setText(title)
-        self.buttons["edit"].setVisible(item.role == "user")
-        self.buttons["regenerate"].setVisible(item.role == "assistant")
-        self.buttons["regenerate_with"].setVisible(item.role == "assistant")
+        for key, role in (("edit", "user"), ("regenerate", "assistant"), ("regenerate_with", "assistant")):
+            self.buttons[key].setVisible(item.role == role and (self.actions is None or key in self.actions))
         for button in self.buttons.values():
             button.setEnabled(not item.streaming)
         several = item.alternatives > 1
@@ -280,8 +281,9 @@ class MessageListView(QScrollArea):
     edit_requested = Signal(int)
     alternative_requested = Signal(int, int)  # row, -1 or +1
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         super().__init__(parent)
+        self.actions = actions  # the buttons each card offers (None: all)
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -309,7 +311,7 @@ class MessageListView(QScrollArea):
         return list(self._cards)
 
     def _make_card(self, item: ChatItem) -> MessageCard:
-        card = MessageCard(item)
+        card = MessageCard(item, actions=self.actions)
         card.copy_requested.connect(self._emit_copy)
         card.regenerate_requested.connect(self._emit_regenerate)
         card.edit_requested.connect(self._emit_edit)

@@ -1,0 +1,245 @@
+"""The Compare page: one composer over 2–4 columns, each a model with its own settings.
+
+Lays out the controller's columns and forwards what the user does; the controller
+(compare_controller.py) runs them. GUI thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine import SamplingParams
+from app.store.compare_export import comparison_to_markdown
+from app.ui.chat.composer import Composer
+from app.ui.compare import column_stats
+from app.ui.compare.column_settings import ColumnSettings
+from app.ui.compare.compare_column import CompareColumnView
+from app.ui.compare.compare_controller import MAX_COLUMNS, CompareController
+from app.ui.plain_text import as_html
+
+RUN_MODES = (("auto", "Run: automatic"), ("one_at_a_time", "Run: one at a time"), ("together", "Run: together"))
+
+
+class ComparePage(QWidget):
+    def __init__(self, controller: CompareController, choices: Callable[[], list[tuple[str, str]]],
+                 defaults: Callable[[str], tuple[dict, SamplingParams]], gpu: Callable[[], bool],
+                 parent: QWidget | None = None) -> None:
+        """`choices()` lists (label, path) of the models on offer; `defaults(path)` gives a model's load
+        values and sampling (its per-model defaults); `gpu()` says whether layers can be offloaded."""
+        super().__init__(parent)
+        self.controller = controller
+        self._choices = choices
+        self._defaults = defaults
+        self._gpu = gpu
+        self.views: list[CompareColumnView] = []
+
+        self.saved = QComboBox()
+        self.saved.setAccessibleName("Saved comparisons")
+        self.saved.setToolTip("Open a comparison you ran before")
+        self.saved.setMinimumContentsLength(20)
+        self.new_button = QPushButton("New comparison")
+        self.add_button = QPushButton("Add column")
+        self.add_button.setToolTip("Another model, or the same model with other settings (up to 4 columns)")
+        self.mode = QComboBox()
+        self.mode.setAccessibleName("How the columns run")
+        for value, label in RUN_MODES:
+            self.mode.addItem(label, value)
+        self.mode.setToolTip("Together runs every column at once on its own engine; one at a time loads each "
+                             "model in turn (less memory, and speeds that are not shared)")
+        self.rename_button = QPushButton("Rename…")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save this comparison as Markdown: a table of numbers, then the replies")
+        self.delete_button = QPushButton("Delete")
+        bar = QHBoxLayout()
+        bar.addWidget(self.saved, 1)
+        for widget in (self.new_button, self.add_button, self.mode, self.rename_button, self.export_button,
+                       self.delete_button):
+            bar.addWidget(widget)
+        self.plan_line = QLabel()
+        self.plan_line.setObjectName("comparePlan")
+        self.plan_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.plan_line.setWordWrap(True)
+        self.empty = QLabel("Compare models side by side: press New comparison, choose a model for each column, "
+                            "and send one prompt to all of them.")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.columns = QSplitter(Qt.Orientation.Horizontal)
+        self.columns.setChildrenCollapsible(False)
+        self.composer = Composer()
+        self.composer.edit.setPlaceholderText("One prompt for every column — Enter to send, Shift+Enter for a new line")
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.plan_line)
+        layout.addWidget(self.empty, 1)
+        layout.addWidget(self.columns, 1)
+        layout.addWidget(self.composer)
+
+        self.new_button.clicked.connect(self.new_comparison)
+        self.add_button.clicked.connect(self.add_column)
+        self.mode.activated.connect(lambda _i: controller.set_run_mode(self.mode.currentData()))
+        self.rename_button.clicked.connect(self.rename)
+        self.export_button.clicked.connect(lambda: self.export())
+        self.delete_button.clicked.connect(self.delete)
+        self.saved.activated.connect(lambda _i: self._open_saved())
+        self.composer.send.connect(self.send)
+        self.composer.stop.connect(controller.stop)
+        controller.columns_changed.connect(self._rebuild)
+        controller.column_changed.connect(self._refresh_column)
+        controller.plan_changed.connect(lambda p: self.plan_line.setText(p.reason if self.views else ""))
+        controller.busy_changed.connect(self._on_busy)
+        controller.saved_changed.connect(self.refresh_saved)
+        self.refresh_saved()
+        self._rebuild()
+
+    # ------------------------------------------------------------ comparisons
+
+    def refresh_saved(self) -> None:
+        self.saved.blockSignals(True)
+        self.saved.clear()
+        for record in self.controller.saved.all():
+            self.saved.addItem(record.title, record.id)
+        current = self.controller.comparison
+        self.saved.setCurrentIndex(self.saved.findData(current.id) if current else -1)
+        self.saved.setPlaceholderText("No saved comparisons yet" if not self.saved.count() else "Saved comparisons")
+        self.saved.blockSignals(False)
+
+    def _open_saved(self) -> None:
+        if not self.controller.open(self.saved.currentData()):
+            self.refresh_saved()
+
+    def new_comparison(self) -> None:
+        """Two columns: the first two models on offer (or one model twice, to compare settings)."""
+        paths = [path for _label, path in self._choices()]
+        if not paths:
+            QMessageBox.information(self, "No models yet", "Download or add a model first (Models or Discover).")
+            return
+        self.controller.new((paths * 2)[:2], self._defaults)
+
+    def add_column(self) -> None:
+        columns = self.controller.columns
+        path = columns[-1].record.model_path if columns else ""
+        if not path:
+            paths = [p for _label, p in self._choices()]
+            path = paths[0] if paths else ""
+        load, sampling = self._defaults(path)
+        if self.controller.comparison is None:
+            self.controller.new([path], self._defaults)
+        else:
+            self.controller.add_column(path, load, sampling)
+
+    def rename(self) -> None:
+        current = self.controller.comparison
+        if current is None:
+            return
+        title, ok = QInputDialog.getText(self, "Rename comparison", "Title:", text=current.title)
+        if ok:
+            self.controller.rename(title)
+
+    def delete(self) -> None:
+        current = self.controller.comparison
+        if current is None:
+            return
+        answer = QMessageBox.question(self, "Delete comparison", as_html(f"Delete “{current.title}” and its replies?"))
+        if answer == QMessageBox.StandardButton.Yes:
+            self.controller.delete()
+
+    def export(self, path: str = "") -> bool:
+        current = self.controller.comparison
+        if current is None:
+            return False
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export comparison",
+                                                  str(Path.home() / f"{current.title[:40]}.md"), "Markdown (*.md)")
+        if not path:
+            return False
+        columns = [(v.picker.currentText() or c.record.model_path, c.session.store.messages(c.record.chat_id))
+                   for v, c in zip(self.views, self.controller.columns, strict=True)]
+        try:
+            Path(path).write_text(comparison_to_markdown(current, columns), encoding="utf-8")
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
+            return False
+        return True
+
+    # ------------------------------------------------------------ columns
+
+    def models_changed(self) -> None:
+        """The models on offer changed: the column pickers list them (not while a run is under way)."""
+        if not self.controller.busy:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        for view in self.views:
+            view.setParent(None)
+            view.deleteLater()
+        choices = self._choices()
+        self.views = [CompareColumnView(i, column, choices) for i, column in enumerate(self.controller.columns)]
+        for view in self.views:
+            view.model_chosen.connect(self._choose_model)
+            view.settings_requested.connect(self._edit_settings)
+            view.remove_requested.connect(self.controller.remove_column)
+            self.columns.addWidget(view)
+        self.columns.setSizes([1000] * len(self.views))
+        has = bool(self.views)
+        self.columns.setVisible(has)
+        self.empty.setVisible(not has)
+        current = self.controller.comparison
+        self.mode.setCurrentIndex(max(self.mode.findData(self.controller.run_mode), 0))
+        for widget in (self.rename_button, self.export_button, self.delete_button, self.mode):
+            widget.setEnabled(current is not None)
+        self.add_button.setEnabled(len(self.views) < MAX_COLUMNS)
+        self.composer.setEnabled(has)
+        self.refresh_saved()
+        self._refresh_marks()
+
+    def _refresh_column(self, index: int) -> None:
+        if 0 <= index < len(self.views):
+            self.views[index].refresh()
+        self._refresh_marks()
+
+    def _refresh_marks(self) -> None:
+        marks = column_stats.summary([c.stats for c in self.controller.columns])
+        for i, view in enumerate(self.views):
+            view.refresh(marks.get(i, []))
+
+    def _choose_model(self, index: int, path: str) -> None:
+        load, sampling = self._defaults(path)
+        self.controller.configure_column(index, path, load, sampling)
+
+    def _edit_settings(self, index: int) -> None:
+        column = self.controller.columns[index]
+        title = self.views[index].picker.currentText() or f"column {index + 1}"
+        sampling = SamplingParams.from_dict(column.record.sampling) if column.record.sampling else SamplingParams()
+        dialog = ColumnSettings(title, column.record.load, sampling, self._gpu(), self)
+        if dialog.exec():
+            self.controller.configure_column(index, column.record.model_path, dialog.load_values(),
+                                             dialog.sampling_params())
+
+    # ------------------------------------------------------------ running
+
+    def send(self, text: str) -> None:
+        if not self.controller.send(text):
+            self.composer.set_text(text)  # not sent: the text stays where the user typed it
+
+    def _on_busy(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        for widget in (self.new_button, self.add_button, self.saved, self.delete_button, self.mode):
+            widget.setEnabled(not busy)
+        if not busy:
+            self.add_button.setEnabled(len(self.views) < MAX_COLUMNS)
+            self._refresh_marks()

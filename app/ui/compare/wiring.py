@@ -1,0 +1,54 @@
+"""Builds the Compare page and its controller from the window's parts (used by the composition root)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from app import model_defaults
+from app.compare_plan import ColumnNeed
+from app.engine import SamplingParams
+from app.engine.router import parse_remote_path
+from app.hardware import fit_gpu_layers
+from app.settings import Settings
+from app.store import ConversationStore
+from app.ui.chat.chat_page import ChatPage
+from app.ui.compare.compare_controller import CompareController
+from app.ui.compare.compare_page import ComparePage
+from app.ui.machine import MachineInfo
+from app.ui.models.library_controller import LibraryController
+from app.ui.services import EngineService
+
+
+def build_compare(settings: Settings, store: ConversationStore, engine: EngineService,
+                  make_engine: Callable[[], EngineService], library: LibraryController, machine: MachineInfo,
+                  chat_page: ChatPage) -> ComparePage:
+    def need_of(path: str, n_ctx: int) -> ColumnNeed:
+        if parse_remote_path(path):
+            return ColumnNeed(path, 0, 0, remote=True)
+        model = next((m for m in library.models if str(m.path) == path and m.info is not None), None)
+        if model is None:  # not in the library (yet): its file size, and a KV cache guessed from it
+            size = Path(path).stat().st_size if Path(path).is_file() else 0
+            return ColumnNeed(path, size, int(size * 0.08 * n_ctx / 4096))
+        fit = fit_gpu_layers(model.info, n_ctx or model.info.context_length or 4096, free_vram=0)
+        return ColumnNeed(path, fit.total_bytes - fit.kv_bytes, fit.kv_bytes)
+
+    def free_memory() -> tuple[int, int]:
+        probe = machine.probe
+        if probe is None:  # not probed yet: what the OS says now (one read of /proc/meminfo or its like)
+            import psutil
+
+            return int(psutil.virtual_memory().available), 0
+        vram = sum(d.free_bytes for d in probe.devices if not d.unified) if probe.offload else 0
+        return probe.free_ram, vram
+
+    def defaults(path: str) -> tuple[dict, SamplingParams]:
+        load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_settings.load_values()
+        return dict(load), model_defaults.sampling(settings.model_defaults, path) or SamplingParams()
+
+    def gpu() -> bool:
+        return machine.probe is not None and machine.probe.offload
+
+    controller = CompareController(store, engine, make_engine, need_of, free_memory)
+    controller.watch_engine()
+    return ComparePage(controller, chat_page.load_settings.choices, defaults, gpu)

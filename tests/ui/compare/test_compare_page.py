@@ -1,0 +1,134 @@
+"""The Compare view in the real window, with the real engine and tiny models (and SmolLM2 when cached)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from PySide6.QtCore import Qt
+
+from app.engine import SamplingParams
+from app.store import ConversationStore
+from app.ui.compare.compare_controller import CompareController
+
+GREEDY = SamplingParams(temperature=0.0, max_tokens=8)
+
+
+def setup(window, paths, mode: str, sampling: SamplingParams = GREEDY, n_ctx: int = 512):
+    page = window.compare_page
+    window.show_page(page)
+    controller = page.controller
+    controller.new([str(p) for p in paths], lambda path: ({"n_ctx": n_ctx, "n_gpu_layers": 0}, sampling))
+    controller.set_run_mode(mode)
+    return page, controller
+
+
+def run(qtbot, page, prompt: str, timeout: int = 60000) -> None:
+    page.composer.edit.setPlainText(prompt)
+    qtbot.mouseClick(page.composer.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.controller.busy, timeout=timeout)
+
+
+def replies(controller: CompareController) -> list[str]:
+    return [[i.content for i in c.session.messages.items() if i.role == "assistant"][-1] for c in controller.columns]
+
+
+def test_one_at_a_time_runs_each_column_on_one_engine_and_never_holds_two_models(
+        qtbot, window, scripted_model, tiny_model):
+    page, controller = setup(window, [scripted_model, tiny_model], "one_at_a_time")
+    assert len(page.views) == 2 and "One at a time" in page.plan_line.text()
+    held: list[int] = []  # engine processes alive each time a model finishes loading
+    window.engine.loaded.connect(lambda _info: held.append(
+        sum(e.client.alive for e in [window.engine, *controller.extra_engines])))
+    states: list[tuple[str, str]] = []
+    controller.column_changed.connect(lambda i: states.append((i, controller.columns[i].state)))
+    run(qtbot, page, "Hello")
+    assert replies(controller)[0] == " Hello world" and replies(controller)[1]
+    assert controller.extra_engines == [] and held == [1, 1]
+    # column 2 started loading only after column 1's reply was done: the first model is freed first
+    assert states.index((1, "loading")) > states.index((0, "done"))
+    for view in page.views:
+        rows = dict((view.stats.itemAt(r, view.stats.ItemRole.LabelRole).widget().text(),
+                     view.stats.itemAt(r, view.stats.ItemRole.FieldRole).widget().text())
+                    for r in range(view.stats.rowCount()))
+        assert rows["First token"].endswith(" s") and rows["Speed"].endswith("tok/s")
+        assert "/ 512" in rows["Context used"] and rows["Memory"] != "unknown"
+    assert [c.stats["completion_tokens"] for c in controller.columns] == [2, 8]
+    marks = [v.marks.text() for v in page.views]
+    assert "shortest reply" in marks[0] and "longest reply" in marks[1]
+    # a follow-up continues each column's own conversation
+    run(qtbot, page, "And again")
+    assert [len(c.session.messages.items()) for c in controller.columns] == [4, 4]
+
+
+def test_together_runs_on_separate_engines_and_a_crashed_column_leaves_the_other_running(
+        qtbot, window, scripted_model, tiny_model):
+    long = SamplingParams(temperature=0.0, max_tokens=4000)
+    page, controller = setup(window, [tiny_model, scripted_model], "together", long)
+    controller.configure_column(1, str(scripted_model), {"n_ctx": 512, "n_gpu_layers": 0}, GREEDY)
+    page.composer.edit.setPlainText("Hello")
+    qtbot.mouseClick(page.composer.send_button, Qt.MouseButton.LeftButton)
+    assert len(controller.extra_engines) == 1 and "Together" in page.plan_line.text()
+    qtbot.waitUntil(lambda: controller.columns[0].state == "writing"
+                    and bool(controller.columns[0].session.messages.items()[-1].content), timeout=30000)
+    os.kill(controller.columns[0].session.engine.client.pid, signal.SIGKILL)  # the first column's engine dies
+    qtbot.waitUntil(lambda: not controller.busy, timeout=30000)
+    first, second = controller.columns
+    assert first.state == "failed" and "stopped unexpectedly" in first.message
+    assert second.state == "done" and replies(controller)[1] == " Hello world"
+    assert "Failed" in page.views[0].status.text()
+
+
+def test_stop_stops_every_column(qtbot, window, tiny_model, scripted_model):
+    page, controller = setup(window, [tiny_model, scripted_model], "one_at_a_time")
+    page.composer.edit.setPlainText("Hello")
+    qtbot.mouseClick(page.composer.send_button, Qt.MouseButton.LeftButton)
+    assert controller.columns[0].state == "loading" and controller.columns[1].state == "waiting"
+    assert page.composer.stop_button.isVisibleTo(page) and not page.composer.send_button.isVisibleTo(page)
+    qtbot.mouseClick(page.composer.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not controller.busy, timeout=10000)
+    assert [c.state for c in controller.columns] == ["stopped", "stopped"]
+    assert [c.session.messages.rowCount() for c in controller.columns] == [0, 0]  # nothing was asked
+    assert page.composer.send_button.isVisibleTo(page) and not page.composer.stop_button.isVisibleTo(page)
+
+
+def test_a_comparison_is_saved_reopened_and_exported(qtbot, window, scripted_model, tmp_path):
+    page, controller = setup(window, [scripted_model, scripted_model], "one_at_a_time")
+    run(qtbot, page, "Capital of France?")
+    saved_id = controller.comparison.id
+    assert controller.comparison.title == "Capital of France?"
+    assert window.store.chats() == []  # the columns' conversations are not in the chat list
+    assert window.store.db.execute("SELECT COUNT(*) FROM chats WHERE comparison_id = ?", (saved_id,)).fetchone()[0] == 2
+    # another controller on the same database (the app after a restart) reopens it with replies and numbers
+    again = CompareController(ConversationStore(window.store.path), window.engine, lambda: None,
+                              controller._need_of, lambda: (0, 0))
+    assert again.open(saved_id)
+    assert replies(again) == [" Hello world", " Hello world"]
+    assert again.columns[0].stats["completion_tokens"] == 2 and again.columns[0].stats["n_ctx"] == 512
+    out = tmp_path / "compare.md"
+    assert page.export(str(out))
+    md = out.read_text(encoding="utf-8")
+    assert md.startswith("# Capital of France?") and "## Prompt 1" in md and "> Capital of France?" in md
+    assert md.count("| tiny-scripted.gguf") + md.count("| Scripted Tiny") == 2 and "tok/s" in md
+    assert md.count(" Hello world".strip()) == 2
+    # New comparison, then back: the saved list offers the old one
+    page.new_comparison()
+    assert page.saved.findData(saved_id) >= 0
+
+
+def test_the_real_model_answers_in_compare_as_it_does_in_a_chat(qtbot, window, smollm2):
+    from app.engine import ChatMessage, Done, EngineClient, LoadOptions
+
+    prompt = "What is the capital of France?"
+    sampling = SamplingParams(temperature=0.0, max_tokens=24)
+    page, controller = setup(window, [smollm2], "one_at_a_time", sampling)
+    run(qtbot, page, prompt, timeout=120000)
+    client = EngineClient()
+    try:
+        client.load(LoadOptions(path=str(smollm2), n_ctx=512, n_gpu_layers=0))
+        done = [e for e in client.chat([ChatMessage("user", prompt)], sampling) if isinstance(e, Done)][0]
+    finally:
+        client.close()
+    assert "Paris" in replies(controller)[0]
+    assert replies(controller)[0] == done.text
+    assert controller.columns[0].stats["completion_tokens"] == done.stats.completion_tokens
