@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
     def _on_remote_models(self, found) -> None:
         entries, problems = found
         self.chat_page.set_remote_models(entries)
+        self.compare_page.models_changed()
         if problems:
             self.statusBar().showMessage("; ".join(problems), 10000)
 

@@ -125,8 +125,9 @@ class ComparePage(QWidget):
     def new_comparison(self) -> None:
         """Two columns: the first two models on offer (or one model twice, to compare settings)."""
         paths = [path for _label, path in self._choices()]
-        if not paths:
-            QMessageBox.information(self, "No models yet", "Download or add a model first (Models or Discover).")
+        if not paths:  # said in the page itself (no dialog to dismiss)
+            self.empty.setText("There is no model to compare yet: download one in Discover or add a GGUF file "
+                               "in Models, then press New comparison again.")
             return
         self.controller.new((paths * 2)[:2], self._defaults)
 

@@ -112,8 +112,18 @@ def test_a_comparison_is_saved_reopened_and_exported(qtbot, window, scripted_mod
     assert md.count("| tiny-scripted.gguf") + md.count("| Scripted Tiny") == 2 and "tok/s" in md
     assert md.count(" Hello world".strip()) == 2
     # New comparison, then back: the saved list offers the old one
-    page.new_comparison()
-    assert page.saved.findData(saved_id) >= 0
+    controller.new([str(scripted_model)], lambda path: ({"n_ctx": 512}, GREEDY))
+    assert controller.comparison.id != saved_id and page.saved.findData(saved_id) >= 0
+    page.saved.setCurrentIndex(page.saved.findData(saved_id))
+    page.saved.activated.emit(page.saved.currentIndex())
+    assert controller.comparison.id == saved_id and len(page.views) == 2
+
+
+def test_new_comparison_without_models_says_what_to_do(qtbot, window):
+    page = window.compare_page
+    window.show_page(page)
+    page.new_comparison()  # the test library is empty
+    assert page.controller.comparison is None and "download one in Discover" in page.empty.text()
 
 
 def test_the_real_model_answers_in_compare_as_it_does_in_a_chat(qtbot, window, smollm2):
