@@ -100,7 +100,7 @@ class ComparePage(QWidget):
         self.composer.stop.connect(controller.stop)
         controller.columns_changed.connect(self._rebuild)
         controller.column_changed.connect(self._refresh_column)
-        controller.plan_changed.connect(lambda p: self.plan_line.setText(p.reason if self.views else ""))
+        controller.plan_changed.connect(self._on_plan)
         controller.busy_changed.connect(self._on_busy)
         controller.saved_changed.connect(self.refresh_saved)
         self.refresh_saved()
@@ -207,6 +207,10 @@ class ComparePage(QWidget):
         self.composer.setEnabled(has)
         self.refresh_saved()
         self._refresh_marks()
+
+    def _on_plan(self, run_plan) -> None:
+        self.plan_line.setText(run_plan.reason if self.views else "")
+        self.mode.setCurrentIndex(max(self.mode.findData(self.controller.run_mode), 0))
 
     def _refresh_column(self, index: int) -> None:
         if 0 <= index < len(self.views):

@@ -37,6 +37,7 @@ def test_one_at_a_time_runs_each_column_on_one_engine_and_never_holds_two_models
         qtbot, window, scripted_model, tiny_model):
     page, controller = setup(window, [scripted_model, tiny_model], "one_at_a_time")
     assert len(page.views) == 2 and "One at a time" in page.plan_line.text()
+    assert page.mode.currentData() == "one_at_a_time"
     held: list[int] = []  # engine processes alive each time a model finishes loading
     window.engine.loaded.connect(lambda _info: held.append(
         sum(e.client.alive for e in [window.engine, *controller.extra_engines])))
