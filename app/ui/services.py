@@ -2,7 +2,9 @@
 
 - EngineService: one QThread for loading and generation (they are serial in the
   engine anyway); cancel is sent straight from the GUI thread.
-- TokenCounter: its own QThread, so counting the draft never waits for a reply.
+  Counting runs on a second worker with its own QThread (`hearth-count`), so
+  counting the draft never waits for a reply. Both workers call the EngineRouter,
+  which sends each request to the local engine process or a remote server.
 Short background jobs (scans, file work) go through app.ui.tasks.BackgroundTasks.
 """
 
