@@ -56,6 +56,7 @@ def model_json(m) -> dict:
         return {"path": str(m.path), "source": m.source, "problem": m.problem}
     i = m.info
     demo = {"demo": True, "label": demo_model.LABEL, "license": demo_model.LICENSE} if demo_model.is_demo(m.path) else {}
-    return {**demo, "path": str(m.path), "source": m.source, "name": i.display_name, "architecture": i.architecture,
+    return {**demo, "path": str(m.path), "source": m.source, "name": i.display_name, "general_name": i.name,
+            "architecture": i.architecture,
             "parameters": i.n_params, "quantization": i.quantization, "context_length": i.context_length,
             "size": i.size_bytes, "chat_template": i.has_chat_template, "parts": len(i.shard_paths)}

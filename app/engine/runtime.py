@@ -31,7 +31,15 @@ from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, Stats, StopReason
 from app.engine.sampler_chain import argmax_picker, build_sampler, sampler_picker
 from app.engine.sampling import SamplingParams
-from app.library.gguf_info import GGUFFileError, GGUFInfo, check_file, read_gguf_info, split_shards
+from app.library.gguf_info import (
+    QUANT_NAMES,
+    GGUFFileError,
+    GGUFInfo,
+    check_file,
+    read_gguf_info,
+    split_shards,
+)
+from app.library.model_names import friendly_name
 
 
 @dataclass
@@ -128,7 +136,9 @@ class LoadedModel:
             return gguf.chat_template, gguf.display_name, gguf.architecture
         raw = llama_cpp.llama_model_chat_template(self.model, None)
         template_text = raw.decode("utf-8", errors="replace") if raw else ""
-        name = self._meta("general.name") or Path(options.path).stem
+        file_type = self._meta("general.file_type")
+        quant = QUANT_NAMES.get(int(file_type), "") if file_type.isdigit() else ""
+        name = friendly_name(options.path, quant)
         return template_text, name, self._meta("general.architecture")
 
     def _describe(self, options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice,

@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+
+from app.library.model_names import friendly_name
 from app.library.gguf_reader import TYPE_NAMES, Header, HeaderError, read_header, string_at
 
 SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
@@ -69,7 +71,8 @@ class GGUFInfo:
 
     @property
     def display_name(self) -> str:
-        return self.name or Path(self.path).stem
+        """What people call it: file or repository name plus quantization (`general.name` is `name`)."""
+        return friendly_name(self.path, self.quantization)
 
 
 def split_shards(path: Path) -> list[Path]:

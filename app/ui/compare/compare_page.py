@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine import SamplingParams
+from app.library.model_names import friendly_name
 from app.store.compare_export import comparison_to_markdown
 from app.ui.chat.composer import Composer
 from app.ui.compare import column_stats
@@ -168,7 +169,7 @@ class ComparePage(QWidget):
                                                   str(Path.home() / f"{current.title[:40]}.md"), "Markdown (*.md)")
         if not path:
             return False
-        columns = [(v.picker.currentText() or c.record.model_path, c.session.store.messages(c.record.chat_id))
+        columns = [(self._column_name(v, c), c.session.store.messages(c.record.chat_id))
                    for v, c in zip(self.views, self.controller.columns, strict=True)]
         try:
             Path(path).write_text(comparison_to_markdown(current, columns), encoding="utf-8")
@@ -176,6 +177,15 @@ class ComparePage(QWidget):
             QMessageBox.warning(self, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
             return False
         return True
+
+    @staticmethod
+    def _column_name(view: CompareColumnView, column) -> str:
+        """The loaded model's name, else the picker's entry, else one made from the file name."""
+        if column.info is not None:
+            return column.info.name
+        if view.picker.currentIndex() >= 0 and not view.picker.currentText().endswith("(not found)"):
+            return view.picker.currentText()
+        return friendly_name(column.record.model_path) if column.record.model_path else "no model"
 
     # ------------------------------------------------------------ columns
 

@@ -61,6 +61,7 @@ class LibraryPage(QWidget):
 
     def set_models(self, models: list[LocalModel]) -> None:
         rows = []
+        tips: dict[tuple[int, int], str] = {}
         for m in models:
             if m.info is None:
                 rows.append(([m.path.name, "—", "—", "—", "—", human_bytes(m.path.stat().st_size)
@@ -72,10 +73,12 @@ class LibraryPage(QWidget):
             demo = ""
             if demo_model.is_demo(m.path):  # a short mark in the name; the whole label where there is room
                 demo, where = " · demo", f"Hearth · {demo_model.LABEL} · licence {demo_model.LICENSE}"
+            tips[(len(rows), 0)] = "\n".join(p for p in (f"Name in the file: {i.name}" if i.name else "",
+                                                          str(m.path)) if p)
             rows.append(([i.display_name + parts + demo, i.architecture, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
                           "yes" if i.has_chat_template else "no (default used)", where], m))
-        self.models.set_rows(rows)
+        self.models.set_rows(rows, tips)
         if not rows:
             self.message.setText("No models yet. Get one from Discover, or drop a .gguf file here to import it.")
         else:

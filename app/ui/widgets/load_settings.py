@@ -189,9 +189,11 @@ class LoadSettings(QWidget):
         for m in self.models:
             info = m.info
             demo = demo_model.is_demo(m.path)
-            self.picker.addItem(f"{m.name} · {format_params(info.n_params)} · {info.quantization}"
-                                + (" · demo" if demo else ""), str(m.path))
-            tip = f"{demo_model.LABEL}\n{m.path}" if demo else str(m.path)
+            params = format_params(info.n_params)
+            label = m.name if params.lower() in m.name.lower() else f"{m.name} · {params}"
+            self.picker.addItem(label + (" · demo" if demo else ""), str(m.path))
+            tip = "\n".join(p for p in (demo_model.LABEL if demo else "",
+                                        f"Name in the file: {info.name}" if info.name else "", str(m.path)) if p)
             self.picker.setItemData(self.picker.count() - 1, as_html(tip), Qt.ItemDataRole.ToolTipRole)
         for label, path in self.remote_models:
             self.picker.addItem(label, path)

@@ -15,6 +15,7 @@ class TableModel(QAbstractTableModel):
         super().__init__(parent)
         self.headers = headers
         self.rows: list[tuple[list[str], object]] = []
+        self.tips: dict[tuple[int, int], str] = {}  # (row, column) -> a tooltip other than the cell's text
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
@@ -33,12 +34,14 @@ class TableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.rows[index.row()][0][index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:  # tooltips guess rich text: Hub and file names are escaped
-            return as_html(self.rows[index.row()][0][index.column()])
+            key = (index.row(), index.column())
+            return as_html(self.tips.get(key, self.rows[index.row()][0][index.column()]))
         return None
 
-    def set_rows(self, rows: list[tuple[list[str], object]]) -> None:
+    def set_rows(self, rows: list[tuple[list[str], object]], tips: dict[tuple[int, int], str] | None = None) -> None:
         self.beginResetModel()
         self.rows = rows
+        self.tips = tips or {}
         self.endResetModel()
 
     def item(self, row: int):

@@ -17,21 +17,21 @@ def test_regenerate_with_another_model_adds_an_alternative_naming_it(qtbot, wind
     load(qtbot, window, scripted_model)
     type_and_send(qtbot, page, "Hello")
     wait_reply(qtbot, page)
-    assert page.messages.item(1).model == "Scripted Tiny"
+    assert page.messages.item(1).model == "tiny scripted · F32"
     with qtbot.waitSignal(page.model_loaded, timeout=30000):
         page.regenerate_with(1, str(tiny_model))
-    qtbot.waitUntil(lambda: page.messages.rowCount() == 2 and page.messages.item(1).model != "Scripted Tiny",
+    qtbot.waitUntil(lambda: page.messages.rowCount() == 2 and page.messages.item(1).model != "tiny scripted · F32",
                     timeout=10000)
     page.stop()
     wait_reply(qtbot, page)
     second = page.messages.item(1)
     assert (second.alternative, second.alternatives) == (2, 2)
     card = page.view.cards()[1]
-    assert card.counter.text() == "2/2" and "Scripted Tiny" not in card.title.text()
+    assert card.counter.text() == "2/2" and "tiny scripted · F32" not in card.title.text()
     assert "temp" in card.stats.text()  # the settings that wrote it are named
     qtbot.mouseClick(card.previous, Qt.MouseButton.LeftButton)
     first = page.messages.item(1)
-    assert first.content == " Hello world" and first.model == "Scripted Tiny"
+    assert first.content == " Hello world" and first.model == "tiny scripted · F32"
     assert page.view.cards()[1].counter.text() == "1/2" and not page.view.cards()[1].previous.isEnabled()
     # Ctrl+R writes the shown reply again: a third alternative
     window.regenerate_action.trigger()

@@ -286,7 +286,7 @@ def test_switching_back_shows_the_reply_still_streaming(qtbot, window, tiny_mode
 def test_choosing_a_model_in_the_picker_loads_it_with_progress(qtbot, window, scripted_model, tiny_model):
     page = window.chat_page
     load(qtbot, window, tiny_model)
-    with qtbot.waitSignal(page.model_loaded, timeout=20000, check_params_cb=lambda info: info.name == "Scripted Tiny"):
+    with qtbot.waitSignal(page.model_loaded, timeout=20000, check_params_cb=lambda info: info.name == "tiny scripted · F32"):
         window.open_with_model(str(scripted_model))  # both are in the picker now
     picker = page.load_settings.picker
     index = picker.findData(str(tiny_model))
@@ -297,4 +297,4 @@ def test_choosing_a_model_in_the_picker_loads_it_with_progress(qtbot, window, sc
         picker.activated.emit(index)  # what a click on the entry does
     assert blocker.args[0].path == str(tiny_model)
     assert progress and max(progress) == 100
-    assert "Tiny Test Model" in page.load_settings.status.text()
+    assert "tiny chat · F32" in page.load_settings.status.text()

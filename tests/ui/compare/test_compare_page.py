@@ -110,7 +110,7 @@ def test_a_comparison_is_saved_reopened_and_exported(qtbot, window, scripted_mod
     assert page.export(str(out))
     md = out.read_text(encoding="utf-8")
     assert md.startswith("# Capital of France?") and "## Prompt 1" in md and "> Capital of France?" in md
-    assert md.count("| tiny-scripted.gguf") + md.count("| Scripted Tiny") == 2 and "tok/s" in md
+    assert md.count("| tiny scripted · F32") == 2 and "tok/s" in md
     assert md.count(" Hello world".strip()) == 2
     # New comparison, then back: the saved list offers the old one
     controller.new([str(scripted_model)], lambda path: ({"n_ctx": 512}, GREEDY))

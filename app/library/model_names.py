@@ -1,0 +1,60 @@
+"""Names people recognise for model files: the file (or repository) name plus the quantization.
+
+`general.name` in a GGUF header is often a training-run label ("Smollm2 135M 8k Lc100K
+Mix1 Ep2"), so the name shown is made from the file name the publisher chose, e.g.
+"SmolLM2-135M-Instruct.Q4_1.gguf" → "SmolLM2 135M Instruct · Q4_1". When the file name
+says nothing (model.gguf, ggml-model-q4_0.gguf) the repository folder's name is used.
+`general.name` stays in the model's details.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+SPLIT_SUFFIX = re.compile(r"-\d{5}-of-\d{5}$")
+# A quantization at the end of a file stem: .Q4_1, -Q4_K_M, -UD-Q4_K_XL, -IQ3_XXS, .f16, -BF16, -MXFP4_MOE
+QUANT_SUFFIX = re.compile(
+    r"[-_.](?:UD-)?(?:I?Q\d+(?:_[A-Z0-9]+)*|F16|F32|BF16|FP16|FP32|MXFP4(?:_MOE)?|TQ\d_\d)$", re.IGNORECASE)
+REPO_SUFFIX = re.compile(r"[-_.]gguf$", re.IGNORECASE)
+GENERIC_STEMS = {"model", "ggml-model", "ggml_model", "gguf", "weights", "unsloth"}
+
+
+def split_name(path: str | PurePath) -> tuple[str, str]:
+    """(the model's name, the quantization its file name gives, or ""). The name comes from the
+    file name, or from its repository folder when the file name is generic."""
+    path = PurePath(path)
+    stem = SPLIT_SUFFIX.sub("", path.stem)
+    quant = ""
+    match = QUANT_SUFFIX.search(stem)
+    if match:
+        quant = match.group(0)[1:].upper()
+        stem = stem[:match.start()]
+    if stem.lower() in GENERIC_STEMS or not stem:
+        stem = repo_name(path) or stem or path.stem
+    return _words(REPO_SUFFIX.sub("", stem)), quant
+
+
+def repo_name(path: PurePath) -> str:
+    """The repository a file came from: Hugging Face cache (models--org--repo/snapshots/…) or
+    Hearth's models/<publisher>/<repo>/ folder; "" when the folders say nothing."""
+    parts = path.parts
+    for part in reversed(parts):
+        if part.startswith("models--"):
+            return part.split("--")[-1]
+    parent = path.parent.name
+    return "" if parent in ("", "models", "snapshots") else parent
+
+
+def friendly_name(path: str | PurePath, quantization: str = "") -> str:
+    """"SmolLM2 135M Instruct · Q4_1": the base name, then the quantization when it is known."""
+    name, file_quant = split_name(path)
+    quant = file_quant or quantization.strip()  # the file's own label says more (Q4_K_XL, not Q4_K_M)
+    if not quant or quant.lower() in ("unknown", "?") or quant.lower() in name.lower().split():
+        return name
+    return f"{name} · {quant}"
+
+
+def _words(stem: str) -> str:
+    """Dashes and underscores become spaces; dots stay (3.2, v0.1)."""
+    return " ".join(stem.replace("_", " ").replace("-", " ").split())

@@ -1,0 +1,29 @@
+"""The Models page names models as people know them and keeps the header's own name in the tooltip."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QThreadPool, Qt
+
+from app.library.gguf_info import read_gguf_info
+from app.library.library import LocalModel
+from app.ui.models.library_page import LibraryPage
+from app.ui.tasks import BackgroundTasks
+from app.ui.widgets.load_settings import LoadSettings
+from tests.support.tiny_gguf import write_tiny_model
+
+
+def test_names_come_from_the_file_and_the_header_name_is_in_the_details(qtbot, tmp_path):
+    path = write_tiny_model(tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf", name="Smollm2 135M 8k Lc100K Mix1 Ep2")
+    model = LocalModel(path, "folder", read_gguf_info(path))
+    page = LibraryPage(BackgroundTasks(QThreadPool()))
+    qtbot.addWidget(page)
+    page.set_models([model])
+    index = page.models.index(0, 0)
+    assert page.models.data(index) == "SmolLM2 135M Instruct · Q4_1"
+    tip = page.models.data(index, Qt.ItemDataRole.ToolTipRole).replace("\xa0", " ")
+    assert "Smollm2 135M 8k Lc100K Mix1 Ep2" in tip and "Name in the file" in tip
+    panel = LoadSettings()
+    qtbot.addWidget(panel)
+    panel.set_models([model])
+    assert panel.picker.itemText(0).startswith("SmolLM2 135M Instruct · Q4_1")
+    assert "Mix1" not in panel.picker.itemText(0)
