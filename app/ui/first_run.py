@@ -1,59 +1,81 @@
 """The first-run screen: no chats yet and no model loaded.
 
-Two ways on, one click each: chat with the tiny demo model now, or pick a real
-model from the starter list on Discover. Says plainly when the demo model is
-missing and why.
+A welcome card says in three sentences what a local model is, then offers three ways
+on, one click each: chat with the tiny demo model now, pick a real model from the
+starter list on Discover, or open a GGUF file already on this computer. Says plainly
+when the demo model is missing and why.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.library import demo_model
 
-
 COLUMN_WIDTH = 560
+INTRO = ("A language model is a file of a few hundred megabytes to tens of gigabytes that writes text, "
+         "one piece (a token) at a time. Hearth runs it on this computer with llama.cpp, so your chats "
+         "never leave it and work offline. Smaller files answer faster and need less memory; larger ones "
+         "answer better.")
 
 
 class FirstRunPanel(QWidget):
     chat_with_demo = Signal(str)  # the demo model's path
     pick_model = Signal()
+    open_file = Signal(str)  # a GGUF file the user chose
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel("<h2>Welcome to Hearth</h2>")
-        self.intro = QLabel("Chat with language models on your own computer, offline once a model is here.")
+        self.title = QLabel("Welcome to Hearth")
+        self.title.setObjectName("welcomeTitle")
+        self.intro = QLabel(INTRO)
         self.demo_button = QPushButton("Chat with the demo model now")
         self.demo_button.setAccessibleName("Chat with the demo model")
+        self.demo_button.setDefault(True)
         self.demo_note = QLabel()
-        self.discover_button = QPushButton("Pick a real model from the starter list…")
-        self.discover_button.setAccessibleName("Pick a real model")
+        self.demo_note.setObjectName("welcomeNote")
+        self.discover_button = QPushButton("Pick a starter model…")
+        self.discover_button.setAccessibleName("Pick a starter model")
         self.discover_button.setToolTip("Open Discover: recommended models that fit this computer")
+        self.file_button = QPushButton("Open a GGUF file you already have…")
+        self.file_button.setAccessibleName("Open a GGUF file")
+        self.file_button.setToolTip("Load a .gguf model from this computer and start a chat")
         for label in (self.intro, self.demo_note):
             label.setWordWrap(True)
-        column = QWidget()  # a readable width: wrapped labels centred alone shrink to a sliver
-        column.setFixedWidth(COLUMN_WIDTH)
-        inner = QVBoxLayout(column)
+        card = QFrame()  # a readable width: wrapped labels centred alone shrink to a sliver
+        card.setObjectName("welcomeCard")
+        card.setFixedWidth(COLUMN_WIDTH)
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(28, 24, 28, 24)
         inner.setSpacing(12)
-        for widget in (self.title, self.intro, self.demo_button, self.demo_note, self.discover_button):
+        for widget in (self.title, self.intro, self.demo_button, self.demo_note, self.discover_button,
+                       self.file_button):
             inner.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
         self.demo_button.clicked.connect(self._chat_with_demo)
         self.discover_button.clicked.connect(self.pick_model)
+        self.file_button.clicked.connect(self._choose_file)
         self.refresh()
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf)")
+        if path:
+            self.open_file.emit(path)
 
     def refresh(self) -> None:
         """Read the demo model's state again (a file check and one small file)."""
         self._show_state()
         # a wrapped label inside a fixed-width column does not ask for its second line by itself
-        self.demo_note.setMinimumHeight(self.demo_note.heightForWidth(COLUMN_WIDTH - 24))
+        for label in (self.intro, self.demo_note):
+            label.setMinimumHeight(label.heightForWidth(COLUMN_WIDTH - 56))
 
     def _show_state(self) -> None:
         self._demo_path = demo_model.installed_path()
@@ -103,6 +125,11 @@ def add_first_run(window) -> FirstRunPanel | None:
         window.new_chat()
 
     panel.chat_with_demo.connect(chat_with_demo)
+    def open_file(path: str) -> None:
+        leave()
+        window.open_with_model(path)
+
     panel.pick_model.connect(partial(window.show_page, window.discover_page))
+    panel.open_file.connect(open_file)
     chat_page.chat_changed.connect(leave)
     return panel

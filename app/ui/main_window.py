@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -38,6 +36,7 @@ from app.ui.models.library_page import LibraryPage
 from app.ui.plain_text import as_html
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
+from app.ui.widgets.nav_rail import NavRail
 
 
 @dataclass
@@ -82,27 +81,31 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
 
         self.pages = QStackedWidget()
-        self.nav = QButtonGroup(self)
-        self.nav_bar = QHBoxLayout()
-        self.nav_bar.setContentsMargins(8, 8, 8, 0)
+        self.rail = NavRail()
         self.page_buttons: dict[QWidget, QToolButton] = {}
-        self.add_page("Chats", self.chat_page, "Your conversations")
-        self.add_page("Compare", self.compare_page, "One prompt to several models, side by side")
-        self.add_page("Models", self.library_page, "Models on this computer")
-        self.add_page("Discover", self.discover_page, "Find and download models from Hugging Face")
+        self.add_page("Chats", self.chat_page, "Your conversations", "nav-chats.svg")
+        self.add_page("Compare", self.compare_page, "One prompt to several models, side by side",
+                      "nav-compare.svg")
+        self.add_page("Models", self.library_page, "Models on this computer", "nav-models.svg")
+        self.add_page("Discover", self.discover_page, "Find and download models from Hugging Face",
+                      "nav-discover.svg")
+        self.downloads_button = self.rail.add(
+            "downloads", "Downloads", "nav-downloads.svg", "Downloads in progress and done (Ctrl+5)",
+            self.show_downloads)
+        self._shortcut("Ctrl+5", self.show_downloads)
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addLayout(self.nav_bar)
-        left_layout.addWidget(self.sidebar, 1)
-        left_layout.addStretch(0)  # keeps the page buttons at the top when the chat list is hidden
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)  # the chat list (Chats only) and the page
+        self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.pages)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 1020])
-        self.setCentralWidget(self.splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.rail)
+        row.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         build_menus(self)
         self._connect()
         self.statusBar().showMessage("Ready")
@@ -135,27 +138,29 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ pages
 
-    def add_page(self, name: str, page: QWidget, tip: str) -> None:
-        """A page in the stack with its button on the left and a Ctrl+number shortcut."""
+    def add_page(self, name: str, page: QWidget, tip: str, icon: str = "") -> None:
+        """A page in the stack with its button on the rail and a Ctrl+number shortcut."""
         if self.pages.indexOf(page) < 0:
             self.pages.addWidget(page)
         number = len(self.page_buttons) + 1
-        button = QToolButton()
-        button.setText(name)
-        button.setCheckable(True)
-        button.setToolTip(f"{tip} (Ctrl+{number})")
-        button.setAccessibleName(f"{name} page")
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.nav.addButton(button)
-        self.nav_bar.addWidget(button)
-        button.clicked.connect(lambda: self.show_page(page))
+        button = self.rail.add(name.lower(), name, icon, f"{tip} (Ctrl+{number})", lambda: self.show_page(page))
         self.page_buttons[page] = button
-        shortcut = QAction(self)
-        shortcut.setShortcut(QKeySequence(f"Ctrl+{number}"))
-        shortcut.triggered.connect(lambda: self.show_page(page))
-        self.addAction(shortcut)
+        self._shortcut(f"Ctrl+{number}", lambda: self.show_page(page))
         if number == 1:
             button.setChecked(True)
+
+    def _shortcut(self, keys: str, slot) -> QAction:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def show_downloads(self) -> None:
+        """Discover's Downloads tab, with the rail's Downloads button checked."""
+        self.show_page(self.discover_page)
+        self.discover_page.show_downloads()
+        self.downloads_button.setChecked(True)
 
     def show_page(self, page: QWidget) -> None:
         self.pages.setCurrentWidget(page)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
@@ -17,14 +19,56 @@ QFrame#card-assistant { background: palette(base); border-radius: 8px; }
 QFrame#card-user QTextBrowser { background: transparent; }
 QFrame#card-assistant QTextBrowser { background: transparent; }
 #thinkingToggle { color: palette(placeholder-text); }
+#navRail { background: palette(base); border-right: 1px solid palette(midlight); }
+#navRail QToolButton { border: none; border-radius: 8px; padding: 6px 2px 4px 2px; font-size: 9pt; }
+#navRail QToolButton:hover { background: palette(alternate-base); }
+#navRail QToolButton:checked { background: palette(alternate-base); color: palette(highlight); font-weight: 600; }
+#compareColumn { border: 1px solid palette(midlight); border-radius: 8px; background: palette(window); }
+#columnMarks { color: palette(highlight); font-weight: 600; }
+#columnStatus[failed="true"] { color: #dc2626; }
+QFrame#welcomeCard { background: palette(base); border: 1px solid palette(midlight); border-radius: 12px; }
+#welcomeTitle { font-size: 18pt; font-weight: 600; }
+#welcomeNote { color: palette(placeholder-text); }
 #thinkingBody { color: palette(placeholder-text); font-style: italic; border-left: 3px solid palette(mid);
                 padding: 2px 0 2px 8px; margin-left: 6px; }
 """
 
 
 def is_dark() -> bool:
+    """The system's colour scheme, unless HEARTH_THEME=light or dark says otherwise."""
+    forced = os.environ.get("HEARTH_THEME", "").lower()
+    if forced in ("light", "dark"):
+        return forced == "dark"
     hints = QGuiApplication.styleHints()
     return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def light_palette() -> QPalette:
+    """Calm greys with one blue accent (the same roles as the dark palette)."""
+    return _palette({
+        QPalette.ColorRole.Window: "#f4f5f7",
+        QPalette.ColorRole.WindowText: "#1f2328",
+        QPalette.ColorRole.Base: "#ffffff",
+        QPalette.ColorRole.AlternateBase: "#eceff3",
+        QPalette.ColorRole.Text: "#1f2328",
+        QPalette.ColorRole.Button: "#f8f9fb",
+        QPalette.ColorRole.ButtonText: "#1f2328",
+        QPalette.ColorRole.Highlight: "#2563eb",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: "#ffffff",
+        QPalette.ColorRole.ToolTipText: "#1f2328",
+        QPalette.ColorRole.PlaceholderText: "#6b7280",
+        QPalette.ColorRole.Link: "#1d4ed8",
+        QPalette.ColorRole.Midlight: "#dde1e6",
+        QPalette.ColorRole.Mid: "#c4c9d0",
+    })
+
+
+def _palette(colors: dict) -> QPalette:
+    p = QPalette()
+    for role, color in colors.items():
+        p.setColor(role, QColor(color))
+    return p
 
 
 def dark_palette() -> QPalette:
@@ -43,6 +87,8 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.ToolTipText: "#e6e6e6",
         QPalette.ColorRole.PlaceholderText: "#9aa0a6",
         QPalette.ColorRole.Link: "#60a5fa",
+        QPalette.ColorRole.Midlight: "#34373d",
+        QPalette.ColorRole.Mid: "#4a4e55",
     }
     for role, color in colors.items():
         p.setColor(role, QColor(color))
@@ -51,7 +97,7 @@ def dark_palette() -> QPalette:
 
 def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
-    app.setPalette(dark_palette() if is_dark() else app.style().standardPalette())
+    app.setPalette(dark_palette() if is_dark() else light_palette())
     app.setStyleSheet(STYLE)
 
 

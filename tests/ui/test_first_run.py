@@ -44,3 +44,16 @@ def test_no_first_run_screen_once_there_are_chats(make_window):
     store.close()
     window = make_window()
     assert getattr(window, "first_run", None) is None
+
+
+def test_the_welcome_card_explains_and_opens_a_file_the_user_has(make_window, qtbot, scripted_model):
+    demo_model._write_state({"installed": False, "problem": "no network"})
+    window = make_window()
+    panel = window.first_run
+    sentences = [s for s in panel.intro.text().split(". ") if s.strip()]
+    assert len(sentences) == 3 and "this computer" in panel.intro.text()
+    assert panel.file_button.isEnabled() and panel.file_button.accessibleName()
+    panel.open_file.emit(str(scripted_model))  # what choosing a file in the dialog does
+    qtbot.waitUntil(lambda: window.engine.info is not None, timeout=30000)
+    assert window.engine.info.path == str(scripted_model)
+    assert window.pages.currentWidget() is window.chat_page and window.store.chats()

@@ -43,6 +43,7 @@ class CompareController(QObject):
     column_changed = Signal(int)  # a column's state, message or stats changed
     plan_changed = Signal(object)  # RunPlan
     busy_changed = Signal(bool)
+    used = Signal(str, dict, object)  # a column's reply finished: model path, load values, SamplingParams
     saved_changed = Signal()  # the list of saved comparisons changed (a title, a new one, a deletion)
 
     def __init__(self, store: ConversationStore, engine: EngineService,
@@ -64,6 +65,7 @@ class CompareController(QObject):
         self._queue: list[Column] = []  # one at a time: the columns still to run
         self._loading: dict[int, Column] = {}  # id(engine) -> the column whose model it is loading
         self._loaded: dict[int, LoadOptions] = {}  # id(engine) -> what this controller last loaded there
+        self._last_column: dict[int, Column] = {}  # id(engine) -> the column that used it last
         self._prompt = ""
         self._stopped = False
 
@@ -188,6 +190,7 @@ class CompareController(QObject):
         engines = self._engines(len(self.columns) if run_plan.together else 1)
         for i, column in enumerate(self.columns):
             column.session.use_engine(engines[i % len(engines)])
+            column.stats = {}  # this turn's numbers only: the marks never compare turns
             self._set(column, "waiting", "" if run_plan.together else "Waits for the columns before it.")
         if self.comparison is not None:
             self.saved.touch(self.comparison.id)
@@ -207,8 +210,7 @@ class CompareController(QObject):
         """The window's engine plus extra ones up to `count`; extra ones not needed are closed (memory back)."""
         while len(self.extra_engines) < count - 1:
             engine = self._make_engine()
-            engine.loaded.connect(lambda info, e=engine: self._on_loaded(e, info))
-            engine.load_failed.connect(lambda message, e=engine: self._on_load_failed(e, message))
+            self._watch(engine)
             self.extra_engines.append(engine)
         while len(self.extra_engines) > count - 1:
             self.extra_engines.pop().shutdown(1.0)
@@ -216,8 +218,12 @@ class CompareController(QObject):
 
     def watch_engine(self) -> None:
         """Called once by the composition root: the window's engine reports loads here too."""
-        self.engine.loaded.connect(lambda info: self._on_loaded(self.engine, info))
-        self.engine.load_failed.connect(lambda message: self._on_load_failed(self.engine, message))
+        self._watch(self.engine)
+
+    def _watch(self, engine: EngineService) -> None:
+        engine.loaded.connect(lambda info: self._on_loaded(engine, info))
+        engine.load_failed.connect(lambda message: self._on_load_failed(engine, message))
+        engine.load_progress.connect(lambda fraction: self._on_load_progress(engine, fraction))
 
     def _next(self) -> None:
         if self._queue and not self._stopped:
@@ -233,19 +239,35 @@ class CompareController(QObject):
             return self._finish(column, "failed", "Choose a model for this column.")
         engine = column.session.engine
         options = self.options(column)
-        if engine.info is not None and engine.info.path == options.path and self._loaded.get(id(engine)) == options:
-            return self._ask(column, engine.info)  # the model is still loaded as this column wants it
+        reuse = (engine.info is not None and engine.info.path == options.path
+                 and self._loaded.get(id(engine)) == options and self._last_column.get(id(engine)) is column)
+        self._last_column[id(engine)] = column
+        if reuse:  # loaded as this column wants it, with this column's own conversation in its cache
+            return self._ask(column, engine.info)
+        # Another column's model, settings or cached prompt: load afresh, so no column starts
+        # with another's prompt already evaluated (its first-token time would not be comparable).
         self._loaded.pop(id(engine), None)
         self._loading[id(engine)] = column
         column.session.loading = True
-        self._set(column, "loading", f"Loading {options.path.rsplit('/', 1)[-1].rsplit('#', 1)[-1]}…")
+        self._set(column, "loading", f"Loading {self._short(options.path)}…")
         engine.load(options)
 
+    @staticmethod
+    def _short(path: str) -> str:
+        return path.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    def _on_load_progress(self, engine: EngineService, fraction: float) -> None:
+        column = self._loading.get(id(engine))
+        if column is not None:
+            self._set(column, "loading", f"Loading {self._short(column.record.model_path)}… {fraction:.0%}")
+
     def _on_loaded(self, engine: EngineService, info: ModelInfo) -> None:
-        column = self._loading.pop(id(engine), None)
-        if column is None:
+        column = self._loading.get(id(engine))
+        if column is None or info.path != column.record.model_path:
             self._loaded.pop(id(engine), None)  # someone else (the chat page) loaded a model there
+            self._last_column.pop(id(engine), None)
         else:
+            del self._loading[id(engine)]
             self._loaded[id(engine)] = self.options(column)
             column.session.loading = False
             self._ask(column, info)
@@ -273,6 +295,8 @@ class CompareController(QObject):
         if replies:  # kept with the reply, so a reopened comparison shows its numbers
             column.session.store.update_message(replies[-1].record_id, stats=column.stats)
         stopped = done.stats.stop_reason == StopReason.CANCELLED
+        if not stopped and column.record.model_path:  # remembered as the model's defaults (in chats too)
+            self.used.emit(column.record.model_path, dict(column.record.load), column.session.sampling)
         self._finish(column, "stopped" if stopped else "done", "Stopped." if stopped else "")
 
     def _on_reply_failed(self, column: Column, kind: ErrorKind, message: str) -> None:

@@ -228,7 +228,8 @@ class ComparePage(QWidget):
         self._refresh_marks()
 
     def _refresh_marks(self) -> None:
-        marks = column_stats.summary([c.stats for c in self.controller.columns])
+        # marks compare this turn's finished replies, once every column has finished
+        marks = {} if self.controller.busy else column_stats.summary([c.stats for c in self.controller.columns])
         for i, view in enumerate(self.views):
             view.refresh(marks.get(i, []))
 

@@ -49,6 +49,16 @@ def build_compare(settings: Settings, store: ConversationStore, engine: EngineSe
     def gpu() -> bool:
         return machine.probe is not None and machine.probe.offload
 
+    def remember(path: str, load: dict, sampling: SamplingParams) -> None:
+        if parse_remote_path(path) is None:
+            model_defaults.remember_load(settings.model_defaults, path, load)
+        model_defaults.remember_sampling(settings.model_defaults, path, sampling)
+        try:
+            settings.save()
+        except OSError:  # a full or read-only disk: kept in memory, saved again when the window closes
+            pass
+
     controller = CompareController(store, engine, make_engine, need_of, free_memory)
     controller.watch_engine()
+    controller.used.connect(remember)
     return ComparePage(controller, chat_page.load_settings.choices, defaults, gpu)

@@ -146,6 +146,9 @@ class DiscoverPage(QWidget):
 
     # ------------------------------------------------------------ search
 
+    def show_downloads(self) -> None:
+        self.tabs.setCurrentWidget(self.downloads_view)
+
     def search(self) -> None:
         text = self.query.text().strip()
         sort = self.sort.currentData()

@@ -143,3 +143,37 @@ def test_the_real_model_answers_in_compare_as_it_does_in_a_chat(qtbot, window, s
     assert "Paris" in replies(controller)[0]
     assert replies(controller)[0] == done.text
     assert controller.columns[0].stats["completion_tokens"] == done.stats.completion_tokens
+
+
+def test_columns_start_fair_a_bad_model_fails_alone_and_the_models_settings_are_remembered(
+        qtbot, window, scripted_model, broken_models):
+    page, controller = setup(window, [scripted_model, broken_models["not_gguf"], scripted_model], "one_at_a_time")
+    loads: list[str] = []
+    window.engine.loaded.connect(lambda info: loads.append(info.path))
+    messages: list[str] = []
+    controller.column_changed.connect(lambda i: messages.append(controller.columns[i].message))
+    marks_while_busy: list[str] = []
+    controller.column_changed.connect(
+        lambda _i: marks_while_busy.extend(v.marks.text() for v in page.views if controller.busy))
+    run(qtbot, page, "Hello")
+    first, bad, third = controller.columns
+    assert first.state == third.state == "done"
+    assert [i.content for c in (first, third) for i in c.session.messages.items() if i.role == "assistant"] == [
+        " Hello world", " Hello world"]
+    assert bad.state == "failed" and "Could not load the model" in bad.message and not bad.stats
+    assert "Failed" in page.views[1].status.text()
+    # the third column has the first one's model, but loads it afresh: no other column's prompt in its cache
+    assert loads == [str(scripted_model), str(scripted_model)]
+    assert any(m.startswith("Loading tiny-scripted.gguf… ") and m.endswith("%") for m in messages)
+    assert not any(marks_while_busy)  # marks wait until every column has finished
+    assert "fastest" in page.views[0].marks.text() + page.views[2].marks.text()
+    # what the columns ran with is remembered as the model's defaults (the chat page offers them too)
+    assert str(scripted_model) in window.settings.model_defaults
+    # a follow-up reloads for the first column (the third one used the engine last), then its own
+    # loaded model and cache are reused
+    controller.remove_column(2)
+    controller.remove_column(1)
+    run(qtbot, page, "Again")
+    assert len(loads) == 3
+    run(qtbot, page, "And once more")
+    assert len(loads) == 3 and len(controller.columns[0].session.messages.items()) == 6
