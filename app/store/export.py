@@ -42,7 +42,7 @@ def chat_to_markdown(chat: ChatRecord, messages: list[MessageRecord]) -> str:
         parts.append(f"## {title}\n\n{_body(m)}\n")
         others = [(i, s) for i, s in enumerate(groups[m.parent_id], 1) if s.id != m.id]
         if others:
-            parts.append(_other_alternatives(others, m.alternatives))
+            parts.append(_other_alternatives(messages, groups, others, m.alternatives))
     return "\n".join(parts)
 
 
@@ -59,12 +59,26 @@ def _body(m: MessageRecord) -> str:
     return f"{thinking}{body}"
 
 
-def _other_alternatives(others: list[tuple[int, MessageRecord]], total: int) -> str:
-    """The alternatives not chosen at a turn, folded (their own continuations are in the JSON export)."""
+def _other_alternatives(messages: list[MessageRecord], groups: dict, others: list[tuple[int, MessageRecord]],
+                        total: int, seen: set[int] | None = None) -> str:
+    """The alternatives not chosen at a turn, folded, each with the turns that follow it (and, folded
+    again inside, the alternatives those turns have): no branch of the chat is left out."""
+    seen = set() if seen is None else seen
     noun = "alternative" if len(others) == 1 else "alternatives"
     lines = [f"<details>\n<summary>{len(others)} other {noun} (not chosen)</summary>\n"]
-    for number, m in others:
-        lines.append(f"### {_title(m)} · alternative {number} of {total}\n\n{_body(m)}\n")
+    for number, first in others:
+        for depth, m in enumerate(branches.branch_from(messages, first)):
+            if m.id in seen:  # a loop in a damaged chat: each message is written once
+                break
+            seen.add(m.id)
+            siblings = groups[m.parent_id]
+            label = f" · alternative {number} of {total}" if depth == 0 else (
+                f" · alternative {siblings.index(m) + 1} of {len(siblings)}, chosen" if len(siblings) > 1 else "")
+            lines.append(f"### {_title(m)}{label}\n\n{_body(m)}\n")
+            if depth and len(siblings) > 1:
+                rest = [(i, s) for i, s in enumerate(siblings, 1) if s.id != m.id and s.id not in seen]
+                if rest:
+                    lines.append(_other_alternatives(messages, groups, rest, len(siblings), seen))
     lines.append("</details>\n")
     return "\n".join(lines)
 
@@ -103,4 +117,4 @@ def chat_to_json(chat: ChatRecord, messages: list[MessageRecord]) -> str:
 def _message(m: MessageRecord) -> dict:
     return {"id": m.id, "parent": m.parent_id, "role": m.role, "content": m.content, "reasoning": m.reasoning,
             "model": m.model, "sampling": m.sampling, "stats": m.stats, "complete": m.complete, "error": m.error,
-            "created": m.created}
+            "created": m.created, "chosen": m.chosen}

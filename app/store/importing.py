@@ -51,6 +51,10 @@ def import_chat(store: ConversationStore, text: str) -> ChatRecord:
                                        stats=message["stats"], complete=message["complete"],
                                        error=message["error"], reasoning=message["reasoning"])
             new_ids[message["id"]] = record.id
+        # the choices inside branches off the conversation shown, then the conversation shown itself
+        for message in others:
+            if message["chosen"]:
+                store.select_alternative(new_ids[message["id"]])
         for message in shown:
             store.select_alternative(new_ids[message["id"]])
     except BaseException:
@@ -86,6 +90,7 @@ def _messages(items: Any, where: str) -> list[dict]:
             "sampling": item.get("sampling") if isinstance(item.get("sampling"), dict) else {},
             "stats": item.get("stats") if isinstance(item.get("stats"), dict) else {},
             "complete": item.get("complete", True) is not False, "error": _text(item.get("error")),
+            "chosen": item.get("chosen") is True,
         })
     return messages
 

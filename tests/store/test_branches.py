@@ -94,7 +94,8 @@ def test_markdown_export_marks_the_chosen_alternative_and_folds_the_others():
     assert "## Assistant (Other) · alternative 2 of 2, chosen\n\nA1b" in md
     assert "<summary>1 other alternative (not chosen)</summary>" in md
     assert "### Assistant (Tiny) · alternative 1 of 2\n\nA1" in md
-    assert "## You\n\nQ2" not in md  # the branch not shown is folded, not mixed into the conversation
+    assert "\n## You\n\nQ2" not in md  # the branch not shown is folded, not mixed into the conversation
+    assert "### You\n\nQ2" in md and "### Assistant (Tiny)\n\nA2" in md  # folded with its continuation
 
 
 def test_json_export_round_trips_every_branch_and_the_choice():
@@ -119,6 +120,33 @@ def test_json_export_round_trips_every_branch_and_the_choice():
                        json.dumps(m["sampling"])) for m in everything), [m["content"] for m in d["messages"]]
 
     assert shape(again) == shape(data)
+
+
+def deep_tree(store: ConversationStore):
+    """Q1 → (A1 → Q2 → A2 | A1b) with A1 chosen; then Q1 edited to Q1b → B1, shown. The old branch
+    keeps a choice of its own (A1, not the newer A1b) that is off the conversation shown."""
+    chat, q1, a1, a1b = conversation(store)
+    store.select_alternative(a1.id)
+    q1b = store.add_message(chat.id, "user", "Q1b", parent_id=None)
+    store.add_message(chat.id, "assistant", "B1")
+    return chat, q1, q1b
+
+
+def test_both_exports_keep_every_branch_of_a_deeper_tree_and_every_choice():
+    store = ConversationStore(paths.database_path())
+    chat, q1, q1b = deep_tree(store)
+    assert contents(store, chat.id) == ["Q1b", "B1"]
+    md = chat_to_markdown(store.chat(chat.id), store.all_messages(chat.id))
+    for text in ("Q1", "A1", "Q2", "A2", "A1b", "Q1b", "B1"):
+        assert f"\n\n{text}\n" in md, text
+    assert "### Assistant (Tiny) · alternative 1 of 2, chosen\n\nA1" in md
+    assert md.count("<details>") == 2 and md.index("\n\nA1\n") < md.index("\n\nA1b\n") < md.index("\n\nQ2\n")
+    copy = import_chat(store, chat_to_json(store.chat(chat.id), store.all_messages(chat.id)))
+    assert contents(store, copy.id) == ["Q1b", "B1"]
+    old_first = store.messages(copy.id)[0].id
+    store.select_alternative(next(m.id for m in store.all_messages(copy.id) if m.content == "Q1"))
+    assert contents(store, copy.id) == ["Q1", "A1", "Q2", "A2"]  # the old branch's own choice came back too
+    assert old_first != store.messages(copy.id)[0].id
 
 
 def test_an_old_linear_export_imports_and_bad_files_are_refused_with_a_sentence():
