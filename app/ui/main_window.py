@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.machine.changed.connect(self.discover_page.set_machine)
         self.machine.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.closing.connect(self.downloads.shutdown)
+        self.compare_page.controller.busy_changed.connect(self._on_compare_busy)
 
     # ------------------------------------------------------------ pages
 
@@ -167,6 +168,12 @@ class MainWindow(QMainWindow):
         if page in self.page_buttons:
             self.page_buttons[page].setChecked(True)
         self.sidebar.setVisible(page is self.chat_page)
+
+    def _on_compare_busy(self, busy: bool) -> None:
+        """Compare runs its columns on the chat's engine: the chat waits until they are done."""
+        self.chat_page.setEnabled(not busy)
+        self.statusBar().showMessage("Compare is using the model engine: the chat is back when it finishes "
+                                     "or you press Stop." if busy else "", 0 if busy else 1)
 
     def show_extra_page(self, page: QWidget) -> None:
         """A page without a button (the first-run panel) shown in place of the current one."""

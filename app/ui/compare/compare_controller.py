@@ -44,6 +44,7 @@ class CompareController(QObject):
     plan_changed = Signal(object)  # RunPlan
     busy_changed = Signal(bool)
     used = Signal(str, dict, object)  # a column's reply finished: model path, load values, SamplingParams
+    notice = Signal(str)  # why a prompt was not sent
     saved_changed = Signal()  # the list of saved comparisons changed (a title, a new one, a deletion)
 
     def __init__(self, store: ConversationStore, engine: EngineService,
@@ -68,6 +69,7 @@ class CompareController(QObject):
         self._last_column: dict[int, Column] = {}  # id(engine) -> the column that used it last
         self._prompt = ""
         self._stopped = False
+        self.engine_in_use: Callable[[], str] = lambda: ""  # why the window's engine is busy elsewhere, or ""
 
     # ------------------------------------------------------------ comparisons
 
@@ -183,6 +185,10 @@ class CompareController(QObject):
         """The prompt to every column; False when it cannot start (a run is under way, nothing to run)."""
         prompt = prompt.strip()
         if not prompt or not self.columns or self.busy:
+            return False
+        elsewhere = self.engine_in_use()
+        if elsewhere:  # the chat page is loading or replying on the engine the columns start on
+            self.notice.emit(f"{elsewhere} Wait for it, or stop it, then send.")
             return False
         self._prompt, self._stopped = prompt, False
         run_plan = self.plan()

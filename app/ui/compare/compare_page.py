@@ -104,6 +104,7 @@ class ComparePage(QWidget):
         controller.plan_changed.connect(self._on_plan)
         controller.busy_changed.connect(self._on_busy)
         controller.saved_changed.connect(self.refresh_saved)
+        controller.notice.connect(self.plan_line.setText)
         self.refresh_saved()
         self._rebuild()
 

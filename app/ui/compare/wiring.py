@@ -61,4 +61,11 @@ def build_compare(settings: Settings, store: ConversationStore, engine: EngineSe
     controller = CompareController(store, engine, make_engine, need_of, free_memory)
     controller.watch_engine()
     controller.used.connect(remember)
+
+    def chat_using_engine() -> str:
+        if chat_page.streaming:
+            return "A chat reply is being written on the model engine."
+        return "The chat is loading a model." if chat_page.session.loading else ""
+
+    controller.engine_in_use = chat_using_engine
     return ComparePage(controller, chat_page.load_settings.choices, defaults, gpu)

@@ -177,3 +177,25 @@ def test_columns_start_fair_a_bad_model_fails_alone_and_the_models_settings_are_
     assert len(loads) == 3
     run(qtbot, page, "And once more")
     assert len(loads) == 3 and len(controller.columns[0].session.messages.items()) == 6
+
+
+def test_compare_and_the_chat_take_turns_on_the_shared_engine(qtbot, window, scripted_model, tiny_model):
+    from tests.ui.conftest import load, wait_reply
+
+    chat = window.chat_page
+    load(qtbot, window, tiny_model)
+    chat.sampling.set_params(SamplingParams(temperature=0.0, max_tokens=3000), emit=True)
+    chat.composer.set_text("A long one")
+    chat.composer.send_button.click()
+    assert chat.streaming
+    page, controller = setup(window, [scripted_model], "one_at_a_time")
+    page.composer.edit.setPlainText("Hello")
+    qtbot.mouseClick(page.composer.send_button, Qt.MouseButton.LeftButton)
+    assert not controller.busy and "A chat reply is being written" in page.plan_line.text()
+    assert page.composer.edit.toPlainText() == "Hello"  # the prompt is kept to send later
+    chat.stop()
+    wait_reply(qtbot, chat)
+    qtbot.mouseClick(page.composer.send_button, Qt.MouseButton.LeftButton)
+    assert controller.busy and not chat.isEnabled()  # the chat waits while Compare uses the engine
+    qtbot.waitUntil(lambda: not controller.busy, timeout=30000)
+    assert chat.isEnabled() and replies(controller) == [" Hello world"]
