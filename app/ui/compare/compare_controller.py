@@ -179,7 +179,10 @@ class CompareController(QObject):
         needs = [self._need_of(c.record.model_path, self.options(c).n_ctx) for c in self.columns
                  if c.record.model_path]
         free_ram, free_vram = self._free_memory()
-        return plan(needs, free_ram, free_vram, self.run_mode)
+        # the models the engines hold now are replaced by the columns' own: their memory counts as free
+        held = sum(column_stats.resident_bytes(e.client.pid) for e in [self.engine, *self.extra_engines]
+                   if not e.router.is_remote and e.client.alive)
+        return plan(needs, free_ram + held, free_vram, self.run_mode)
 
     def send(self, prompt: str) -> bool:
         """The prompt to every column; False when it cannot start (a run is under way, nothing to run)."""

@@ -34,13 +34,12 @@ def build_compare(settings: Settings, store: ConversationStore, engine: EngineSe
         return ColumnNeed(path, fit.total_bytes - fit.kv_bytes, fit.kv_bytes)
 
     def free_memory() -> tuple[int, int]:
-        probe = machine.probe
-        if probe is None:  # not probed yet: what the OS says now (one read of /proc/meminfo or its like)
-            import psutil
+        """Free RAM now (one read of /proc/meminfo or its like); free VRAM from the last GPU probe."""
+        import psutil
 
-            return int(psutil.virtual_memory().available), 0
-        vram = sum(d.free_bytes for d in probe.devices if not d.unified) if probe.offload else 0
-        return probe.free_ram, vram
+        probe = machine.probe
+        vram = sum(d.free_bytes for d in probe.devices if not d.unified) if probe and probe.offload else 0
+        return int(psutil.virtual_memory().available), vram
 
     def defaults(path: str) -> tuple[dict, SamplingParams]:
         load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_settings.load_values()
