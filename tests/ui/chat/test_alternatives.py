@@ -61,3 +61,25 @@ def test_an_exported_chat_imports_with_its_alternatives(qtbot, window, scripted_
     chats = len(store.chats())
     window.import_chat(str(bad))
     assert len(store.chats()) == chats and "not a chat exported by Hearth" in warnings[0].replace("\xa0", " ")
+
+
+def test_the_alternative_shown_is_still_shown_after_a_restart(qtbot, make_window, scripted_model):
+    from app.ui.application import shutdown
+
+    window = make_window()
+    page = window.chat_page
+    load(qtbot, window, scripted_model)
+    type_and_send(qtbot, page, "Hello")
+    wait_reply(qtbot, page)
+    page.regenerate(1)
+    wait_reply(qtbot, page)
+    qtbot.mouseClick(page.view.cards()[1].previous, Qt.MouseButton.LeftButton)  # ‹ back to the first reply
+    chat_id, first_id = page.chat_id, page.messages.item(1).record_id
+    assert (page.messages.item(1).alternative, page.messages.item(1).alternatives) == (1, 2)
+    window.close()
+    shutdown(window)
+    again = make_window()  # the app started again on the same data folder
+    again.sidebar.select(chat_id)
+    reply = again.chat_page.messages.item(1)
+    assert (reply.record_id, reply.alternative, reply.alternatives) == (first_id, 1, 2)
+    assert again.chat_page.view.cards()[1].counter.text() == "1/2"
