@@ -33,6 +33,7 @@ from app.engine.sampler_chain import argmax_picker, build_sampler, sampler_picke
 from app.engine.sampling import SamplingParams
 from app.library.gguf_info import (
     QUANT_NAMES,
+    GGUFErrorKind,
     GGUFFileError,
     GGUFInfo,
     check_file,
@@ -126,8 +127,9 @@ class LoadedModel:
             try:
                 check_file(shard)
             except GGUFFileError as exc:
-                if exc.kind == "missing_file" and len(shards) > 1:
-                    exc = GGUFFileError("missing_file", f"a part of this split model is missing: {shard.name}")
+                if exc.kind == GGUFErrorKind.MISSING_FILE and len(shards) > 1:
+                    exc = GGUFFileError(GGUFErrorKind.MISSING_FILE,
+                                        f"a part of this split model is missing: {shard.name}")
                 raise EngineError(ErrorKind(exc.kind), str(exc)) from exc
         return shards
 

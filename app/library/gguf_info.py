@@ -16,8 +16,15 @@ from pathlib import Path
 from typing import Any
 
 
+from app.library.gguf_reader import (
+    TYPE_NAMES,
+    GGUFErrorKind,
+    Header,
+    HeaderError,
+    read_header,
+    string_at,
+)
 from app.library.model_names import friendly_name
-from app.library.gguf_reader import TYPE_NAMES, Header, HeaderError, read_header, string_at
 
 SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 LAYER_RE = re.compile(r"blk\.(\d+)\.")
@@ -39,9 +46,9 @@ QUANT_NAMES = {
 class GGUFFileError(ValueError):
     """The file is not a GGUF model we can read; the message says why in plain words."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: GGUFErrorKind, message: str) -> None:
         super().__init__(message)
-        self.kind = kind  # "missing_file", "not_gguf", "truncated", "timeout"
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -88,15 +95,15 @@ def split_shards(path: Path) -> list[Path]:
 def check_file(path: Path) -> None:
     """Raise GGUFFileError with a readable message if this is not a whole GGUF file."""
     if not path.exists():
-        raise GGUFFileError("missing_file", f"model file not found: {path}")
+        raise GGUFFileError(GGUFErrorKind.MISSING_FILE, f"model file not found: {path}")
     if path.is_dir():
-        raise GGUFFileError("not_gguf", f"this is a folder, not a GGUF model file: {path}")
+        raise GGUFFileError(GGUFErrorKind.NOT_GGUF, f"this is a folder, not a GGUF model file: {path}")
     if not stat.S_ISREG(path.stat().st_mode):  # a pipe or a device would block the first read
-        raise GGUFFileError("not_gguf", f"not a regular file, so not a GGUF model file: {path.name}")
+        raise GGUFFileError(GGUFErrorKind.NOT_GGUF, f"not a regular file, so not a GGUF model file: {path.name}")
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic != b"GGUF":
-        raise GGUFFileError("not_gguf", f"not a GGUF model file (wrong file type): {path.name}")
+        raise GGUFFileError(GGUFErrorKind.NOT_GGUF, f"not a GGUF model file (wrong file type): {path.name}")
 
 
 def _as_int(value: Any) -> int:
@@ -125,11 +132,11 @@ def _read_shard(path: Path, deadline: float | None) -> Header:
     except HeaderError as exc:
         raise GGUFFileError(exc.kind, str(exc)) from None
     except TimeoutError as exc:
-        raise GGUFFileError("timeout", f"reading this file's header took too long: {path.name}") from exc
+        raise GGUFFileError(GGUFErrorKind.TIMEOUT, f"reading this file's header took too long: {path.name}") from exc
     for tensor in header.tensors:
         if header.data_offset + tensor.offset + tensor.n_bytes > header.file_size:
             raise GGUFFileError(
-                "truncated",
+                GGUFErrorKind.TRUNCATED,
                 f"the GGUF file is incomplete (cut off at {header.file_size:,} bytes; the download may have "
                 f"stopped): {path.name}",
             )
@@ -141,13 +148,13 @@ def read_info_uncached(path: Path, deadline: float | None = None) -> GGUFInfo:
     shards = split_shards(path)
     missing = [s for s in shards if not s.exists()]
     if missing:
-        raise GGUFFileError("missing_file", f"a part of this split model is missing: {missing[0].name}")
+        raise GGUFFileError(GGUFErrorKind.MISSING_FILE, f"a part of this split model is missing: {missing[0].name}")
     headers = [_read_shard(s, deadline) for s in shards]
     first = headers[0]
     values = first.values
     arch = values.get("general.architecture")
     if not isinstance(arch, str) or not arch:
-        raise GGUFFileError("not_gguf", f"the GGUF file names no architecture: {path.name}")
+        raise GGUFFileError(GGUFErrorKind.NOT_GGUF, f"the GGUF file names no architecture: {path.name}")
 
     def arch_int(key: str) -> int:
         return _as_int(values.get(f"{arch}.{key}"))

@@ -16,6 +16,7 @@ import mmap
 import struct
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,19 @@ _U32 = struct.Struct("<I").unpack_from
 _U64 = struct.Struct("<Q").unpack_from
 
 
-class HeaderError(ValueError):
-    """The header is damaged, hostile or cut short. `kind` is "not_gguf" or "truncated"."""
+class GGUFErrorKind(StrEnum):
+    """Why a file is not a model Hearth can read (values match the engine's ErrorKind)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    MISSING_FILE = "missing_file"
+    NOT_GGUF = "not_gguf"
+    TRUNCATED = "truncated"
+    TIMEOUT = "timeout"
+
+
+class HeaderError(ValueError):
+    """The header is damaged, hostile or cut short (NOT_GGUF or TRUNCATED)."""
+
+    def __init__(self, kind: GGUFErrorKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind
 
@@ -95,7 +105,7 @@ class _Cursor:
 
     def need(self, n: int, what: str) -> None:
         if n < 0 or n > self.size - self.pos:
-            raise HeaderError("truncated", f"the GGUF header is damaged: {what} runs past the end of the file "
+            raise HeaderError(GGUFErrorKind.TRUNCATED, f"the GGUF header is damaged: {what} runs past the end of the file "
                                            f"({self.name})")
 
     def check_time(self) -> None:
@@ -117,7 +127,7 @@ class _Cursor:
     def string(self, what: str, limit: int | None = None) -> str:
         n = self.u64(what)
         if limit is not None and n > limit:
-            raise HeaderError("not_gguf", f"the GGUF header is damaged: {what} is {n:,} bytes long ({self.name})")
+            raise HeaderError(GGUFErrorKind.NOT_GGUF, f"the GGUF header is damaged: {what} is {n:,} bytes long ({self.name})")
         self.need(n, what)
         raw = self.buf[self.pos:self.pos + n]
         self.pos += n
@@ -134,7 +144,7 @@ def _skip_strings_walk(cur: _Cursor, count: int, key: str) -> None:
         if not i % DEADLINE_EVERY:
             cur.check_time()
     if pos > size:
-        raise HeaderError("truncated", f"the GGUF header is damaged: the array {key} runs past the end of the file "
+        raise HeaderError(GGUFErrorKind.TRUNCATED, f"the GGUF header is damaged: the array {key} runs past the end of the file "
                                        f"({cur.name})")
     cur.pos = pos
 
@@ -172,7 +182,7 @@ def _read_value(cur: _Cursor, vtype: int, key: str, guess: bool) -> Any:
         cur.pos += size
         return value
     if vtype != ARRAY:
-        raise HeaderError("not_gguf", f"the GGUF header is damaged: {key} has an unknown value type {vtype} "
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"the GGUF header is damaged: {key} has an unknown value type {vtype} "
                                       f"({cur.name})")
     etype = cur.u32(f"the array {key}")
     count = cur.u64(f"the array {key}")
@@ -187,7 +197,7 @@ def _read_value(cur: _Cursor, vtype: int, key: str, guess: bool) -> Any:
             _skip_strings_walk(cur, count, key)
         return ArrayRef(etype, count, offset)
     if etype not in SCALAR_FORMATS:  # nested arrays are not used by any model key
-        raise HeaderError("not_gguf", f"the GGUF header is damaged: the array {key} has elements of type {etype} "
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"the GGUF header is damaged: the array {key} has elements of type {etype} "
                                       f"({cur.name})")
     fmt = SCALAR_FORMATS[etype]
     nbytes = count * struct.calcsize(fmt)
@@ -204,20 +214,20 @@ def _read_tensor(cur: _Cursor, index: int) -> TensorInfo:
     name = cur.string(f"the name of tensor {index}", limit=MAX_KEY)
     n_dims = cur.u32(f"tensor {name}")
     if n_dims > MAX_DIMS:
-        raise HeaderError("not_gguf", f"the GGUF header is damaged: tensor {name} has {n_dims} dimensions "
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"the GGUF header is damaged: tensor {name} has {n_dims} dimensions "
                                       f"({cur.name})")
     dims = tuple(cur.u64(f"tensor {name}") for _ in range(n_dims))
     ttype = cur.u32(f"tensor {name}")
     offset = cur.u64(f"tensor {name}")
     if ttype not in TYPE_SIZES:
-        raise HeaderError("not_gguf", f"tensor {name} has type {ttype}, which this version of Hearth does not "
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"tensor {name} has type {ttype}, which this version of Hearth does not "
                                       f"know ({cur.name})")
     n_elements = 1
     for d in dims:
         n_elements *= d
     block, block_bytes = TYPE_SIZES[ttype]
     if n_elements > cur.size * block or (dims and dims[0] % block):
-        raise HeaderError("not_gguf", f"the GGUF header is damaged: tensor {name} has impossible dimensions "
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"the GGUF header is damaged: tensor {name} has impossible dimensions "
                                       f"({cur.name})")
     return TensorInfo(name, dims, ttype, offset, n_elements, n_elements // block * block_bytes)
 
@@ -226,18 +236,18 @@ def _parse(buf, size: int, name: str, deadline: float | None, guess: bool) -> He
     cur = _Cursor(buf, size, deadline, name)
     cur.need(24, "the header")
     if bytes(buf[0:4]) != MAGIC:
-        raise HeaderError("not_gguf", f"not a GGUF model file (wrong file type): {name}")
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"not a GGUF model file (wrong file type): {name}")
     cur.pos = 4
     version = cur.u32("the version")
     if version not in (2, 3):
         if version in (0x02000000, 0x03000000):
-            raise HeaderError("not_gguf", f"big-endian GGUF files are not supported: {name}")
-        raise HeaderError("not_gguf", f"GGUF version {version} is not supported: {name}")
+            raise HeaderError(GGUFErrorKind.NOT_GGUF, f"big-endian GGUF files are not supported: {name}")
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"GGUF version {version} is not supported: {name}")
     n_tensors = cur.u64("the tensor count")
     n_kv = cur.u64("the key count")
     # The smallest key/value takes 13 bytes and the smallest tensor info 24: counts past that are lies.
     if n_kv * 13 > size - cur.pos or n_tensors * 24 > size - cur.pos:
-        raise HeaderError("not_gguf", f"the GGUF header is damaged: it claims {n_kv:,} keys and {n_tensors:,} "
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"the GGUF header is damaged: it claims {n_kv:,} keys and {n_tensors:,} "
                                       f"tensors, more than the file can hold ({name})")
     values: dict[str, Any] = {}
     for i in range(n_kv):
@@ -253,7 +263,7 @@ def _parse(buf, size: int, name: str, deadline: float | None, guess: bool) -> He
             cur.check_time()
     alignment = values.get("general.alignment", DEFAULT_ALIGNMENT)
     if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
-        raise HeaderError("not_gguf", f"the GGUF header is damaged: alignment {alignment!r} ({name})")
+        raise HeaderError(GGUFErrorKind.NOT_GGUF, f"the GGUF header is damaged: alignment {alignment!r} ({name})")
     data_offset = -(-cur.pos // alignment) * alignment
     header = Header(version, values, tuple(tensors), data_offset, size)
     if guess:
@@ -279,8 +289,8 @@ def read_header(path: Path, deadline: float | None = None) -> Header:
         if size < 24:
             head = handle.read(4)
             if head == MAGIC:
-                raise HeaderError("truncated", f"the GGUF file is incomplete ({size} bytes): {path.name}")
-            raise HeaderError("not_gguf", f"not a GGUF model file (wrong file type): {path.name}")
+                raise HeaderError(GGUFErrorKind.TRUNCATED, f"the GGUF file is incomplete ({size} bytes): {path.name}")
+            raise HeaderError(GGUFErrorKind.NOT_GGUF, f"not a GGUF model file (wrong file type): {path.name}")
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             try:
                 return _parse(buf, size, path.name, deadline, guess=True)

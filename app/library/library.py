@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import paths
-from app.library.gguf_info import SPLIT_RE, GGUFFileError, GGUFInfo, read_gguf_info, read_info_uncached, split_shards
+from app.library.gguf_info import SPLIT_RE, GGUFErrorKind, GGUFFileError, GGUFInfo, read_gguf_info, read_info_uncached, split_shards
 from app.library.index import LibraryIndex, signature
 
 FILE_TIME_LIMIT = 5.0  # seconds one file's header may take before it is listed as unreadable
@@ -88,7 +88,7 @@ def _read(path: Path, time_limit: float) -> tuple[GGUFInfo | None, str, bool]:
     try:
         info = read_info_uncached(path, deadline=time.monotonic() + time_limit)
     except GGUFFileError as exc:
-        if exc.kind == "timeout":
+        if exc.kind == GGUFErrorKind.TIMEOUT:
             return None, f"reading its header took more than {time_limit:g} s", False
         return None, str(exc), True
     except OSError as exc:
