@@ -156,3 +156,20 @@ def test_quit_during_a_slow_library_scan_stops_it_between_files(qtbot, window, t
     assert seconds < QUIT_BOUND
     assert ended  # the scan's thread ended, so nothing holds the process up
     assert len(reads) < 40
+
+
+def test_quit_during_a_remote_reply_from_a_server_that_never_answers(qtbot, window):
+    from app.engine.router import remote_path
+    from tests.support.servers import SilentServer
+
+    page = window.chat_page
+    with SilentServer() as server:
+        with qtbot.waitSignal(page.model_loaded, timeout=20000):
+            page.load_path(remote_path(server.url, "quiet"))
+        type_and_send(qtbot, page, "Hello?")
+        assert server.chat_arrived.wait(10)
+        assert page.streaming
+        seconds, ended = quit_app(window)
+        assert seconds < QUIT_BOUND
+        assert ended  # the reply's thread came free: it did not wait for the server's first byte
+        assert server.hung_up.wait(2)
