@@ -16,6 +16,12 @@ from app.server.background import BackgroundServer
 from app.ui.tasks import BackgroundTasks
 
 
+def served_name(engine) -> str:
+    """The name the API gives the model the chat has loaded now (empty while none is)."""
+    info = engine.info
+    return Path(info.path).stem if info is not None else ""
+
+
 class ApiServerHolder:
     """Keeps the API server running after the dialog closes (one per main window)."""
 
@@ -137,7 +143,11 @@ class ServerSettingsDialog(QDialog):
         url_row.addWidget(self.url_edit_out)
         url_row.addWidget(copy)
         self.queue_label = QLabel()
+        note = QLabel("It answers with the model your chats use (switching models there switches it here); "
+                      "API requests and chat replies take turns, and stopping one never stops the other.")
+        note.setWordWrap(True)
         layout.addRow(self.server_switch)
+        layout.addRow(note)
         layout.addRow("Port", self.port_spin)
         layout.addRow("URL", url_row)
         layout.addRow("Queue", self.queue_label)
@@ -157,7 +167,7 @@ class ServerSettingsDialog(QDialog):
             self._switch_off_quietly()
             return
         self.holder.port = self.port_spin.value()
-        server = BackgroundServer(self.engine_client, Path(info.path).stem, port=self.holder.port)
+        server = BackgroundServer(self.engine_client, lambda: served_name(self.engine_client), port=self.holder.port)
         self._message = "Starting…"
         self.queue_label.setText(self._message)
 
@@ -186,5 +196,6 @@ class ServerSettingsDialog(QDialog):
             self.queue_label.setText(self._message or "Off")
             return
         self.url_edit_out.setText(server.url)
-        busy = "answering one request" if server._app.state.slot.busy else "idle"
-        self.queue_label.setText(f"{busy}, {server.waiting} waiting")
+        state = server.state
+        busy = "answering one request" if state.busy else "idle"
+        self.queue_label.setText(f"{busy}, {state.waiting} waiting")
