@@ -79,9 +79,22 @@ class BackgroundServer:
                 raise OSError(f"the API server did not start on {self.host}:{self.port}")
             time.sleep(0.01)
 
-    def stop(self) -> None:
+    def begin_stop(self) -> None:
+        """Tell the server to stop, without waiting (quitting: the app waits for it within its budget)."""
         if self._server is not None:
             self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the server's thread to end; True if it has (or never ran)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=max(0.0, seconds))
+            if thread.is_alive():
+                return False
         self._server = self._thread = None
+        return True
+
+    def stop(self, seconds: float = 10.0) -> bool:
+        """Stop serving: replies under way get STOP_GRACE_SECONDS, then their connections are closed."""
+        self.begin_stop()
+        return self.wait(seconds)

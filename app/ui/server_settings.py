@@ -29,10 +29,19 @@ class ApiServerHolder:
         self.server: BackgroundServer | None = None
         self.port = 8080
 
-    def stop(self) -> None:
+    def begin_stop(self) -> None:
+        """Quitting: the server is told to stop; wait() then waits for it within the quit's budget."""
         if self.server is not None:
-            self.server.stop()
-            self.server = None
+            self.server.begin_stop()
+
+    def wait(self, seconds: float) -> bool:
+        """True once the server (if any) has stopped, waiting at most `seconds`."""
+        if self.server is None:
+            return True
+        if not self.server.wait(seconds):
+            return False
+        self.server = None
+        return True
 
 
 class ServerSettingsDialog(QDialog):
