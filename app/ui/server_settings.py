@@ -112,12 +112,12 @@ class ServerSettingsDialog(QDialog):
             self.endpoint_status.setText("Give the server's URL, e.g. http://192.168.1.20:8080")
             return
         try:
-            self.store.add(Endpoint(self.name_edit.text().strip(), url), self.key_edit.text().strip())
+            where = self.store.add(Endpoint(self.name_edit.text().strip(), url), self.key_edit.text().strip())
         except (EngineError, OSError) as exc:
             self.endpoint_status.setText(getattr(exc, "message", str(exc)))
             return
         self.key_edit.clear()
-        self.endpoint_status.setText(f"Added. Keys are stored in {self.store.key_storage}.")
+        self.endpoint_status.setText(f"Added. {where}")
         self._refresh_endpoints()
 
     def remove_endpoint(self) -> None:
