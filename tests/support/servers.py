@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -93,15 +94,16 @@ class LlamaServer:
 
 class SilentServer:
     """A raw HTTP server on a free loopback port that lists one model and then, for chat requests,
-    either never answers (`busy_status=0`) or answers `busy_status` with a Retry-After of `retry_after`.
+    either never answers (`busy_status=0`), answers `busy_status` with a Retry-After of `retry_after`,
+    or streams the `cut_after` pieces and closes the connection mid-reply (no finish, no [DONE]).
 
     `chats` counts chat requests; `hung_up` is set once a silent chat request's connection is closed
     by the client (the test's proof that Stop reached the socket)."""
 
     MODELS = b'{"object": "list", "data": [{"id": "quiet", "object": "model"}]}'
 
-    def __init__(self, busy_status: int = 0, retry_after: int = 8) -> None:
-        self.busy_status, self.retry_after = busy_status, retry_after
+    def __init__(self, busy_status: int = 0, retry_after: int = 8, cut_after: list[str] | None = None) -> None:
+        self.busy_status, self.retry_after, self.cut_after = busy_status, retry_after, cut_after
         self.chats = 0
         self.chat_arrived = threading.Event()
         self.hung_up = threading.Event()
@@ -144,6 +146,13 @@ class SilentServer:
                 elif path == "/v1/chat/completions":
                     self.chats += 1
                     self.chat_arrived.set()
+                    if self.cut_after is not None:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+                        for piece in self.cut_after:
+                            chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                            conn.sendall(f"data: {json.dumps(chunk)}\n\n".encode())
+                        conn.close()
+                        return
                     if not self.busy_status:
                         while conn.recv(65536):  # never answers; returns when the client hangs up
                             pass
