@@ -3,7 +3,9 @@
 The list lives in `remote_endpoints.json` in the config folder. A key goes to the
 OS keyring through the `keyring` package when one is usable; otherwise into
 `remote_keys.json` beside it, readable only by the user (mode 0600) — the
-`key_storage` property says which, so the settings page can tell the user.
+`key_storage` property says which, so the settings page can tell the user. A key the
+keyring refuses (locked, no permission, a broken backend) goes to that file instead, and
+`add` says so — a key is never dropped silently.
 """
 
 from __future__ import annotations
@@ -40,11 +42,12 @@ def _keyring():
 
 
 class EndpointStore:
-    def __init__(self, folder: Path | None = None, use_keyring: bool = True) -> None:
+    def __init__(self, folder: Path | None = None, use_keyring: bool = True, keyring=None) -> None:
+        """`keyring`: an object with keyring's get/set/delete_password (default: the keyring package's, if usable)."""
         self.folder = folder or paths.config_dir()
         self.list_path = self.folder / "remote_endpoints.json"
         self.keys_path = self.folder / "remote_keys.json"
-        self._keyring = _keyring() if use_keyring else None
+        self._keyring = (keyring or _keyring()) if use_keyring else None
 
     @property
     def key_storage(self) -> str:
@@ -60,14 +63,15 @@ class EndpointStore:
         return [Endpoint(str(e["name"]), str(e["url"])) for e in raw if isinstance(e, dict) and "url" in e
                 and "name" in e] if isinstance(raw, list) else []
 
-    def add(self, endpoint: Endpoint, api_key: str = "") -> None:
-        """Add or replace (by URL) an endpoint; an empty key removes any stored one."""
+    def add(self, endpoint: Endpoint, api_key: str = "") -> str:
+        """Add or replace (by URL) an endpoint; an empty key removes any stored one.
+        Returns where the key went, as a sentence for the user."""
         from app.engine.remote import normalize_base_url
 
         endpoint = Endpoint(endpoint.name.strip() or endpoint.url, normalize_base_url(endpoint.url))
         kept = [e for e in self.endpoints() if e.url != endpoint.url]
         write_json_atomically(self.list_path, [asdict(e) for e in kept + [endpoint]])
-        self._set_key(endpoint.url, api_key)
+        return self._set_key(endpoint.url, api_key)
 
     def remove(self, url: str) -> None:
         write_json_atomically(self.list_path, [asdict(e) for e in self.endpoints() if e.url != url])
@@ -76,10 +80,12 @@ class EndpointStore:
     def api_key(self, url: str) -> str:
         if self._keyring is not None:
             try:
-                return self._keyring.get_password(KEYRING_SERVICE, url) or ""
+                key = self._keyring.get_password(KEYRING_SERVICE, url) or ""
             except Exception:
-                return ""
-        return self._file_keys().get(url, "")
+                key = ""
+            if key:
+                return key
+        return self._file_keys().get(url, "")  # also where a key the keyring refused is kept
 
     def _file_keys(self) -> dict[str, str]:
         try:
@@ -88,21 +94,35 @@ class EndpointStore:
             return {}
         return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
-    def _set_key(self, url: str, api_key: str) -> None:
-        if self._keyring is not None:
+    def _set_key(self, url: str, api_key: str) -> str:
+        """Store (or, with "", forget) a key; where it went, as a sentence."""
+        private_file = f"{self.keys_path} (readable only by you)"
+        if self._keyring is None:
+            self._write_file_key(url, api_key)
+            return f"Keys are stored in {private_file}."
+        if not api_key:
             try:
-                if api_key:
-                    self._keyring.set_password(KEYRING_SERVICE, url, api_key)
-                else:
-                    self._keyring.delete_password(KEYRING_SERVICE, url)
+                self._keyring.delete_password(KEYRING_SERVICE, url)
             except Exception:
-                pass
-            return
+                pass  # there was none
+            self._write_file_key(url, "")
+            return "Keys are stored in the system keyring."
+        try:
+            self._keyring.set_password(KEYRING_SERVICE, url, api_key)
+        except Exception as exc:
+            self._write_file_key(url, api_key)
+            return f"The system keyring refused the key ({type(exc).__name__}: {exc}); it is stored in {private_file}."
+        self._write_file_key(url, "")  # no older copy left behind in the file
+        return "The key is stored in the system keyring."
+
+    def _write_file_key(self, url: str, api_key: str) -> None:
         keys = self._file_keys()
         if api_key:
             keys[url] = api_key
+        elif url in keys:
+            keys.pop(url)
         else:
-            keys.pop(url, None)
+            return  # nothing to forget: the file is not created for it
         self.folder.mkdir(parents=True, exist_ok=True)
         # Created 0600 before the key is written, so it is never readable by others.
         fd = os.open(self.keys_path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 
-from app.cli.common import CliError
+from app.cli.common import EXIT_USAGE, CliError
+
+EXIT_FAILED = EXIT_USAGE  # a reply that failed (with --json: printed with its partial text and an error)
 
 
 def _remote(args: argparse.Namespace):
@@ -47,13 +49,21 @@ def run_remote_chat(args: argparse.Namespace, messages, sampling) -> int:
         except EngineError as exc:
             raise CliError(exc.message) from None
         printer = ReplyPrinter(sys.stdout, color=sys.stdout.isatty())
+        reasoning: list[str] = []
         for event in engine.chat(messages, sampling):
-            if isinstance(event, Token) and not args.json:
-                printer.write(event.reasoning, event.text)
+            if isinstance(event, Token):
+                reasoning.append(event.reasoning)
+                if not args.json:
+                    printer.write(event.reasoning, event.text)
             elif isinstance(event, Error):
                 if not args.json:
                     printer.finish()
-                raise CliError(event.message)
+                    raise CliError(event.message)
+                # The reply so far is kept, with what went wrong; the status still says it failed.
+                print(json.dumps({"reply": event.partial, "reasoning": "".join(reasoning), "error": event.message,
+                                  "error_kind": event.kind.value, "model": info.path, "engine": engine.base_url}))
+                print(event.message, file=sys.stderr)
+                return EXIT_FAILED
             elif isinstance(event, Done):
                 if not args.json:
                     printer.finish()

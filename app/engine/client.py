@@ -2,8 +2,9 @@
 
 Starts the worker (spawn), sends requests, routes events back to the caller
 that asked, notices when the worker dies, and starts a fresh one (reloading
-the last model) on the next request. Safe to use from several threads: one
-chat at a time, counts and cancel from anywhere.
+the last model) on the next request. Safe to use from several threads: chats from
+several callers (the GUI, the API server) take turns in the engine in the order sent,
+each stopped by its own `stop` event, never another's. Counts and cancel from anywhere.
 
 A busy worker sends a Heartbeat at least every second. A caller waiting on the
 engine never blocks forever: after `hang_timeout` seconds without any event the
@@ -13,6 +14,7 @@ the next request starts a fresh engine and reloads the model.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import queue
@@ -41,7 +43,6 @@ class EngineClient:
         self.hang_timeout = HANG_SECONDS if hang_timeout is None else hang_timeout
         self.cancel_grace = cancel_grace
         self._last_heard = time.monotonic()  # when the worker last sent anything
-        self._cancelled_at: float | None = None  # when Stop was sent to the reply being written
         self._closed = False
         self._closing: tuple[multiprocessing.process.BaseProcess, object] | None = None  # begin_close -> close
         self._lock = threading.RLock()
@@ -51,7 +52,7 @@ class EngineClient:
         self._conn = None
         self._reader: threading.Thread | None = None
         self._last_load: LoadOptions | None = None
-        self._active_chat = 0
+        self._chats: dict[int, float | None] = {}  # chats under way or queued -> when Stop was sent to each
         self._needs_reload = False  # the worker died: the next request loads _last_load again
         self._reload_lock = threading.Lock()
         self.info: ModelInfo | None = None  # the model loaded (or, after a crash, to be reloaded)
@@ -121,13 +122,16 @@ class EngineClient:
         for request_id, target in waiting:
             target.put(p.Error(request_id, ErrorKind.HUNG, HUNG_MESSAGE))
 
-    def _next_event(self, request_id: int, events: queue.Queue, watch_cancel: bool = False):
+    def _next_event(self, request_id: int, events: queue.Queue, watch_cancel: bool = False,
+                    stop: threading.Event | None = None):
         """The next event for a request; never blocks longer than the hang timeout.
 
         Returns None when watch_cancel is set and the reply did not end within
-        cancel_grace seconds of Stop.
+        cancel_grace seconds of Stop (cancel(), or `stop` being set).
         """
         while True:
+            if stop is not None and stop.is_set():
+                self.cancel(request_id)  # sent once; later calls only see it was
             try:
                 return events.get(timeout=_POLL_SECONDS)
             except queue.Empty:
@@ -137,7 +141,7 @@ class EngineClient:
             now = time.monotonic()
             with self._lock:
                 process = self._process
-            cancelled_at = self._cancelled_at
+                cancelled_at = self._chats.get(request_id)
             if watch_cancel and cancelled_at is not None and now - cancelled_at >= self.cancel_grace:
                 if process is not None and now - self._last_heard > STOP_SILENCE_SECONDS:
                     self._declare_hung(process)  # no heartbeat lately: not alive enough to stop by itself
@@ -149,7 +153,7 @@ class EngineClient:
             else:
                 return p.Error(request_id, ErrorKind.HUNG, HUNG_MESSAGE)
 
-    def _send(self, make_request: Callable[[int], object]) -> tuple[int, queue.Queue]:
+    def _send(self, make_request: Callable[[int], object], chat: bool = False) -> tuple[int, queue.Queue]:
         with self._lock:
             if self._closed:
                 raise EngineError(ErrorKind.CRASHED, CLOSED_MESSAGE)
@@ -159,16 +163,20 @@ class EngineClient:
             request_id = next(self._ids)
             events: queue.Queue = queue.Queue()
             self._queues[request_id] = events
+            if chat:
+                self._chats[request_id] = None
             try:
                 self._conn.send(make_request(request_id))
             except (OSError, AttributeError) as exc:
                 self._queues.pop(request_id, None)
+                self._chats.pop(request_id, None)
                 raise EngineError(ErrorKind.CRASHED, f"the engine is not answering: {exc}") from exc
         return request_id, events
 
     def _done(self, request_id: int) -> None:
         with self._lock:
             self._queues.pop(request_id, None)
+            self._chats.pop(request_id, None)
 
     def _ensure_model(self) -> None:
         """After a crash, bring the last model back before the next request (once, whoever asks)."""
@@ -229,34 +237,35 @@ class EngineClient:
         sampling: SamplingParams | None = None,
         overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
         thinking: str = "default",
+        stop: threading.Event | None = None,
     ) -> Iterator[p.Token | p.Done | p.Error]:
-        """Stream a reply: Token events, then one Done or Error."""
-        try:
-            self._ensure_model()
-        except EngineError as exc:
-            yield p.Error(0, exc.kind, exc.message)
-            return
-        yield from self._stream(
-            lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow), thinking)
+        """Stream a reply: Token events, then one Done or Error. Setting `stop` stops this reply only
+        (also while it waits for another caller's to end)."""
+        return self._stream(
+            lambda i: p.Chat(i, tuple(messages), sampling or SamplingParams(), OverflowPolicy(overflow), thinking), stop
         )
 
-    def complete(self, prompt: str, sampling: SamplingParams | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+    def complete(self, prompt: str, sampling: SamplingParams | None = None,
+                 stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
         """Stream the continuation of a raw text prompt (no chat template): Token events, then Done or Error."""
+        return self._stream(lambda i: p.Complete(i, prompt, sampling or SamplingParams()), stop)
+
+    def _stream(self, make_request: Callable[[int], object],
+                stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
         try:
             self._ensure_model()
         except EngineError as exc:
             yield p.Error(0, exc.kind, exc.message)
             return
-        yield from self._stream(lambda i: p.Complete(i, prompt, sampling or SamplingParams()))
-
-    def _stream(self, make_request: Callable[[int], object]) -> Iterator[p.Token | p.Done | p.Error]:
-        request_id, events = self._send(make_request)
-        self._active_chat, self._cancelled_at = request_id, None
+        if stop is not None and stop.is_set():  # stopped before it was sent
+            yield p.Done(0, p.Stats(stop_reason=p.StopReason.CANCELLED))
+            return
+        request_id, events = self._send(make_request, chat=True)
         text: list[str] = []
         n_tokens = 0
         try:
             while True:
-                event = self._next_event(request_id, events, watch_cancel=True)
+                event = self._next_event(request_id, events, watch_cancel=True, stop=stop)
                 if event is None:  # Stopped, and the engine did not end the reply in time
                     stats = p.Stats(completion_tokens=n_tokens, stop_reason=p.StopReason.CANCELLED)
                     yield p.Done(request_id, stats, "".join(text))
@@ -270,8 +279,6 @@ class EngineClient:
                 if isinstance(event, (p.Done, p.Error)):
                     return
         finally:
-            if self._active_chat == request_id:
-                self._active_chat, self._cancelled_at = 0, None
             self._done(request_id)
 
     def count(
@@ -314,16 +321,19 @@ class EngineClient:
             raise EngineError(event.kind, event.message)
         return event
 
-    def cancel(self) -> None:
-        """Stop the reply being generated (within one token)."""
+    def cancel(self, request_id: int = 0) -> None:
+        """Stop one reply by its request id (within one token; a queued one never starts),
+        or with no id every reply under way or queued (quitting)."""
         with self._lock:
-            if self.alive and self._active_chat:
-                if self._cancelled_at is None:
-                    self._cancelled_at = time.monotonic()
-                try:
-                    self._conn.send(p.Cancel(self._active_chat))
-                except OSError:
-                    pass
+            if not self.alive:
+                return
+            targets = [request_id] if request_id else list(self._chats)
+            for target in targets:
+                if self._chats.get(target, 0) is not None:
+                    continue  # over (0), or already told (a time)
+                self._chats[target] = time.monotonic()
+                with contextlib.suppress(OSError):
+                    self._conn.send(p.Cancel(target))
 
     def unload(self) -> None:
         self._last_load = None
@@ -380,9 +390,8 @@ class EngineClient:
     def kill(self) -> None:
         """Kill the worker abruptly (used to test crash recovery)."""
         with self._lock:
-            process = self._process
-        if process is not None:
-            process.kill()
+            if self._process is not None:
+                self._process.kill()
 
     def __enter__(self) -> "EngineClient":
         return self

@@ -4,11 +4,17 @@ The same interface as EngineClient — load, chat, count, cancel, unload, close,
 info — so callers need not care which one is in use. A remote model is named by
 `LoadOptions.path` holding the server's model id (empty: the server's first model);
 the endpoint itself is given when the RemoteEngine is made.
+
+A reply is fitted to the server's context by the chat's overflow policy, like a local one
+(exact token counts from llama-server's /apply-template + /tokenize, an estimate elsewhere), and
+can be stopped at any moment — before the server's first byte and during a retry wait too
+(see remote_cancel).
 """
 
 from __future__ import annotations
 
 import itertools
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +26,8 @@ from app.engine import protocol as p
 from app.engine.protocol import (
     ChatMessage, CountResult, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy, Stats, StopReason,
 )
+from app.engine.context import Budget, fit_messages, refusal_message
+from app.engine.remote_cancel import Connections, RequestCancelled, items, shut, start_helper, wait_unless
 from app.engine.remote_http import describe_transport, open_with_retry, sse_data
 from app.engine.sampling import SamplingParams
 
@@ -41,6 +49,12 @@ def normalize_base_url(url: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc}{path}"
 
 
+def estimate_tokens(messages: Sequence[ChatMessage]) -> int:
+    """About how many tokens a message list is, for a server that cannot count (~4 characters a token)."""
+    chars = sum(len(m.content) + 8 for m in messages)
+    return -(-chars // CHARS_PER_TOKEN)
+
+
 def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict:
     """SamplingParams as OpenAI request fields (plus llama.cpp's extensions when the server takes them)."""
     s = sampling.validated()
@@ -59,30 +73,41 @@ def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict:
 
 class RemoteEngine:
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 120.0,
-                 connect_timeout: float = 10.0, sleep: Callable[[float], None] = time.sleep,
+                 connect_timeout: float = 10.0, sleep: Callable[[float], None] | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = normalize_base_url(base_url)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, transport=transport,
-                                  timeout=httpx.Timeout(timeout, connect=connect_timeout))
-        self._sleep = sleep
+        limits = httpx.Timeout(timeout, connect=connect_timeout)
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, transport=transport, timeout=limits)
+        # Each reply gets a connection of its own (no keep-alive), so Stop can shut exactly that one.
+        self._replies = httpx.Client(base_url=self.base_url, headers=headers, transport=transport, timeout=limits,
+                                     limits=httpx.Limits(max_keepalive_connections=0))
+        self._sleep = sleep  # tests record retry waits instead of waiting; None: wait, unless stopped
         self._ids = itertools.count(1)
-        self._cancel = threading.Event()
-        self._response: httpx.Response | None = None
+        self._connections = Connections()
+        self._reply_stop = threading.Event()  # the reply under way: set by cancel()
+        self._closed = False
         self._extensions = True  # cleared when the server rejects top_k/min_p/repeat_penalty
         self._can_tokenize: bool | None = None  # llama-server's /apply-template + /tokenize
         self.server_name = urlparse(self.base_url).netloc
         self.info: ModelInfo | None = None
 
+    def _trace(self) -> dict:
+        return {"trace": self._connections.trace(cancelled=lambda: self._closed)}
+
     # ---------------------------------------------------------- models
 
     def _get(self, path: str) -> httpx.Response:
-        return open_with_retry(lambda: self._http.get(path), self.base_url, sleep=self._sleep)
+        closed = lambda: self._closed  # noqa: E731
+        return open_with_retry(lambda: self._http.get(path, extensions=self._trace()), self.base_url,
+                               sleep=self._sleep or (lambda s: wait_unless(s, closed)), cancelled=closed)
 
     def models(self) -> list[str]:
         """The ids the server's /v1/models lists."""
         try:
             data = self._get("/v1/models").json()
+        except RequestCancelled:
+            raise EngineError(ErrorKind.CRASHED, f"the connection to {self.base_url} was closed") from None
         except ValueError:
             raise EngineError(ErrorKind.BAD_REQUEST, f"{self.base_url}/v1/models did not answer JSON: "
                               "is this an OpenAI-compatible server?") from None
@@ -93,7 +118,7 @@ class RemoteEngine:
 
     def _context_size(self) -> int:
         try:  # llama-server tells its context size; other servers may not
-            props = self._http.get("/props")
+            props = self._http.get("/props", extensions=self._trace())
             if props.status_code == 200:
                 n_ctx = props.json().get("default_generation_settings", {}).get("n_ctx", 0)
                 return int(n_ctx or 0)
@@ -129,31 +154,69 @@ class RemoteEngine:
     # ---------------------------------------------------------- chat
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE) -> Iterator[p.Token | p.Done | p.Error]:
-        """Stream a reply over SSE: Token events, then one Done or Error (which keeps any partial reply)."""
+             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
+             stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+        """Stream a reply over SSE: Token events, then one Done or Error (which keeps any partial reply).
+
+        The history is first fitted to the server's context by `overflow`. cancel(), close() or
+        setting `stop` ends the reply within remote_cancel.POLL_SECONDS, whatever the server does:
+        a Done marked cancelled, with the reply so far."""
         request_id = next(self._ids)
         sampling = (sampling or SamplingParams()).validated()
+        flag = self._reply_stop = threading.Event()
+        if self._closed:
+            yield p.Error(request_id, ErrorKind.CRASHED, f"the connection to {self.base_url} was closed")
+            return
         try:
             model = self._model()
-            response = self._open_stream(model, messages, sampling)
         except EngineError as exc:
             yield p.Error(request_id, exc.kind, exc.message)
             return
-        yield from self._read_stream(request_id, response, sampling)
 
-    def _open_stream(self, model: str, messages: Sequence[ChatMessage], sampling: SamplingParams) -> httpx.Response:
-        self._cancel.clear()
+        def cancelled() -> bool:
+            return flag.is_set() or self._closed or (stop is not None and stop.is_set())
+
+        sockets: list[socket.socket] = []  # the reply's connection, shut down when it is stopped
+        out = start_helper(lambda post: self._reply(post, model, messages, overflow, sampling, sockets, cancelled),
+                           "hearth-remote-reply")
+        try:
+            yield from self._read_stream(request_id, out, sampling, cancelled)
+        finally:
+            flag.set()  # finished, stopped, or abandoned by the caller: the helper stops too
+            for sock in sockets:
+                shut(sock)
+
+    def _reply(self, post: Callable[[object], None], model: str, messages: Sequence[ChatMessage],
+               overflow: OverflowPolicy, sampling: SamplingParams, sockets: list[socket.socket],
+               cancelled: Callable[[], bool]) -> None:
+        """The helper thread's part: fit the history, send, and post the Budget then each SSE payload."""
+        budget = self._fit(messages, overflow, sampling.max_tokens)
+        post(budget)
+        response = self._open_stream(model, budget.messages, sampling, sockets, cancelled)
+        try:
+            for payload in sse_data(response.iter_lines()):
+                if cancelled():
+                    return
+                post(payload)
+        finally:
+            response.close()
+
+    def _open_stream(self, model: str, messages: Sequence[ChatMessage], sampling: SamplingParams,
+                     sockets: list[socket.socket], cancelled: Callable[[], bool]) -> httpx.Response:
         while True:
             body = {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages],
                     "stream": True, "stream_options": {"include_usage": True},
                     **sampling_fields(sampling, self._extensions)}
 
             def send(body=body) -> httpx.Response:
-                request = self._http.build_request("POST", "/v1/chat/completions", json=body)
-                return self._http.send(request, stream=True)
+                trace = self._connections.trace(sockets, cancelled)
+                request = self._replies.build_request("POST", "/v1/chat/completions", json=body,
+                                                      extensions={"trace": trace})
+                return self._replies.send(request, stream=True)
 
             try:
-                return open_with_retry(send, self.base_url, model, sleep=self._sleep)
+                return open_with_retry(send, self.base_url, model, cancelled=cancelled,
+                                       sleep=self._sleep or (lambda s: wait_unless(s, cancelled)))
             except EngineError as exc:
                 # A strict server (OpenAI itself) rejects fields it does not know: try once without them.
                 if exc.kind == ErrorKind.BAD_REQUEST and self._extensions and any(k in exc.message for k in EXTENSIONS):
@@ -161,7 +224,7 @@ class RemoteEngine:
                     continue
                 raise
 
-    def _read_stream(self, request_id: int, response: httpx.Response, sampling: SamplingParams):
+    def _read_stream(self, request_id: int, out, sampling: SamplingParams, cancelled: Callable[[], bool]):
         t0 = time.perf_counter()
         t_first = 0.0
         pieces: list[str] = []
@@ -169,11 +232,12 @@ class RemoteEngine:
         n_tokens = 0
         usage: dict = {}
         finish = None
-        self._response = response
+        budget: Budget | None = None
         try:
-            for payload in sse_data(response.iter_lines()):
-                if self._cancel.is_set():
-                    break
+            for payload in items(out, cancelled):
+                if isinstance(payload, Budget):
+                    budget = payload
+                    continue
                 if "error" in payload:
                     error = payload["error"]
                     message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
@@ -193,18 +257,20 @@ class RemoteEngine:
                         thought.append(reasoning)
                         yield p.Token(request_id, content, n_tokens, reasoning)
                     finish = choice.get("finish_reason") or finish
-        except Exception as exc:  # closing the stream from cancel() surfaces here as well
-            if not self._cancel.is_set():
+        except RequestCancelled:
+            pass
+        except Exception as exc:  # a stopped reply's connection, shut down, surfaces here as well
+            if not cancelled():
+                if isinstance(exc, EngineError):
+                    yield p.Error(request_id, exc.kind, exc.message, "".join(pieces))
+                    return
                 if not isinstance(exc, httpx.HTTPError):
                     raise
                 error = describe_transport(exc, self.base_url)
                 yield p.Error(request_id, error.kind, error.message + (" (the partial reply is kept)" if pieces else ""),
                               "".join(pieces))
                 return
-        finally:
-            self._response = None
-            response.close()
-        if self._cancel.is_set():
+        if cancelled():
             reason = StopReason.CANCELLED
         elif finish is None:
             yield p.Error(request_id, ErrorKind.CONNECTION,
@@ -217,73 +283,94 @@ class RemoteEngine:
         completion = int(usage.get("completion_tokens", n_tokens))
         decode_s = t_end - t_first if t_first else 0.0
         stats = Stats(
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            prompt_tokens=int(usage.get("prompt_tokens", budget.prompt_tokens if budget else 0)),
             cached_tokens=int((usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0),
             completion_tokens=completion,
             ttft_s=(t_first - t0) if t_first else t_end - t0,
             decode_tok_s=(completion - 1) / decode_s if decode_s > 0 and completion > 1 else 0.0,
             stop_reason=reason,
             n_ctx=self.info.n_ctx if self.info else 0,
+            dropped_messages=budget.dropped_messages if budget else 0,
+            truncated=budget.truncated if budget else False,
         )
         yield p.Done(request_id, stats, "".join(pieces), sampling, "".join(thought))
 
-    # ---------------------------------------------------------- counting
+    # ---------------------------------------------------------- counting and fitting
+
+    def _counter(self, timeout: float | None) -> Callable[[Sequence[ChatMessage]], int]:
+        """Prompt tokens of a message list: exact when the server can tell (llama-server), else estimated."""
+        def count(messages: Sequence[ChatMessage]) -> int:
+            exact = self._exact_count(messages, timeout)
+            return estimate_tokens(messages) if exact is None else exact
+        return count
+
+    def _fit(self, messages: Sequence[ChatMessage], overflow: OverflowPolicy, max_tokens: int) -> Budget:
+        """The history the chat's overflow policy keeps in the server's context (all of it when the
+        server does not say its context size); EngineError CONTEXT_OVERFLOW when it cannot fit."""
+        messages = tuple(messages)
+        n_ctx = self.info.n_ctx if self.info else 0
+        if not n_ctx:
+            return Budget(messages, 0, 0)
+        budget = fit_messages(messages, self._counter(30.0), n_ctx, overflow, max_tokens)
+        if not budget.fits:
+            raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, overflow, n_ctx))
+        return budget
 
     def count(self, messages: Sequence[ChatMessage], draft: str = "",
               overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
               timeout: float | None = 30.0) -> CountResult:
-        """Exact prompt tokens when the server can tell (llama-server), otherwise an estimate flagged as such."""
+        """Prompt tokens after the overflow policy, exact when the server can tell (llama-server),
+        otherwise an estimate flagged as such."""
         messages = list(messages) + ([ChatMessage("user", draft)] if draft else [])
         n_ctx = self.info.n_ctx if self.info else 0
-        exact = self._exact_count(messages, timeout)
-        if exact is None:
-            chars = sum(len(m.content) + 8 for m in messages)
-            tokens, estimated = -(-chars // CHARS_PER_TOKEN), True
+        count = self._counter(timeout)
+        if n_ctx:
+            budget = fit_messages(messages, count, n_ctx, overflow, max_tokens)
         else:
-            tokens, estimated = exact, False
-        fits = not n_ctx or tokens + max_tokens <= n_ctx
-        return CountResult(prompt_tokens=tokens, n_ctx=n_ctx, untrimmed_tokens=tokens, fits=fits,
-                           chat_template="server", estimated=estimated)
+            tokens = count(messages)
+            budget = Budget(tuple(messages), tokens, tokens)
+        return CountResult(prompt_tokens=budget.prompt_tokens, n_ctx=n_ctx, untrimmed_tokens=budget.untrimmed_tokens,
+                           dropped_messages=budget.dropped_messages, truncated=budget.truncated, fits=budget.fits,
+                           chat_template="server", estimated=self._can_tokenize is not True)
 
     def _exact_count(self, messages: Sequence[ChatMessage], timeout: float | None) -> int | None:
-        if self._can_tokenize is False:
+        if self._can_tokenize is False or self._closed:
             return None
         try:
-            rendered = self._http.post("/apply-template", timeout=timeout,
+            rendered = self._http.post("/apply-template", timeout=timeout, extensions=self._trace(),
                                        json={"messages": [{"role": m.role, "content": m.content} for m in messages]})
             if rendered.status_code != 200:
                 self._can_tokenize = False
                 return None
             prompt = rendered.json()["prompt"]
-            tokens = self._http.post("/tokenize", timeout=timeout,
+            tokens = self._http.post("/tokenize", timeout=timeout, extensions=self._trace(),
                                      json={"content": prompt, "add_special": True, "parse_special": True})
             if tokens.status_code != 200:
                 self._can_tokenize = False
                 return None
             self._can_tokenize = True
             return len(tokens.json()["tokens"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return None
+        except (httpx.HTTPError, RuntimeError, ValueError, KeyError, TypeError):
+            return None  # RuntimeError: the client was closed meanwhile
 
     # ---------------------------------------------------------- lifetime
 
     def cancel(self) -> None:
-        """Stop the reply: the stream is closed, the server stops generating."""
-        self._cancel.set()
-        response = self._response
-        if response is not None:
-            try:
-                response.close()
-            except Exception:
-                pass
+        """Stop the reply under way, at any moment: its caller gets the reply so far, marked cancelled,
+        and its connection is shut down so the server stops generating."""
+        self._reply_stop.set()
 
     def unload(self) -> None:
         self.info = None
 
     def close(self) -> None:
-        self.cancel()
+        """Stop the reply and every request under way (their sockets are shut down) and free the connections."""
+        self._closed = True
+        self._reply_stop.set()
+        self._connections.shut_all()
         self.info = None
         self._http.close()
+        self._replies.close()
 
     def __enter__(self) -> "RemoteEngine":
         return self

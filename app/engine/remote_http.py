@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from app.engine.protocol import EngineError, ErrorKind
+from app.engine.remote_cancel import RequestCancelled
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_ATTEMPTS = 3
@@ -76,13 +77,21 @@ def retry_wait(response: httpx.Response | None, attempt: int) -> float:
 
 def open_with_retry(
     send: Callable[[], httpx.Response], base_url: str, model: str = "", sleep: Callable[[float], None] = time.sleep,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> httpx.Response:
-    """Send until a success status; 429 and 5xx are retried a bounded number of times."""
+    """Send until a success status; 429 and 5xx are retried a bounded number of times.
+
+    `sleep` should return early once the request is stopped (see remote_cancel.wait_unless);
+    a stopped request raises RequestCancelled instead of sending again."""
     for attempt in range(MAX_ATTEMPTS):
         last = attempt == MAX_ATTEMPTS - 1
+        if cancelled():
+            raise RequestCancelled()
         try:
             response = send()
         except httpx.HTTPError as exc:
+            if cancelled():
+                raise RequestCancelled() from None
             raise describe_transport(exc, base_url) from None
         if response.status_code < 400:
             return response

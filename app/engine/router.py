@@ -9,6 +9,7 @@ engines behind it (the GUI drives loads and replies from one thread, counts from
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
@@ -89,10 +90,11 @@ class EngineRouter:
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
-             thinking: str = "default") -> Iterator[p.Token | p.Done | p.Error]:
+             thinking: str = "default", stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+        """A reply from the active engine; setting `stop` stops this reply only."""
         if self.is_remote:
-            return self._active.chat(messages, sampling, overflow)  # the server applies its own template
-        return self.local.chat(messages, sampling, overflow, thinking)
+            return self._active.chat(messages, sampling, overflow, stop=stop)  # the server applies its own template
+        return self.local.chat(messages, sampling, overflow, thinking, stop=stop)
 
     def count(self, messages: Sequence[ChatMessage], draft: str = "",
               overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
@@ -108,6 +110,7 @@ class EngineRouter:
         return self.local.render_prompt(messages, thinking, timeout)
 
     def cancel(self) -> None:
+        """Stop every reply of the active engine (quitting); one reply is stopped by its `stop` event."""
         self._active.cancel()
 
     def close_remote(self) -> None:

@@ -72,6 +72,8 @@ class Worker:
         self.requests: queue.Queue = queue.Queue()
         self.counts: queue.Queue = queue.Queue()  # Count requests, then None to stop
         self.current_chat = 0
+        self.cancel_lock = threading.Lock()  # current_chat and stopped change together
+        self.stopped: set[int] = set()  # chats told to stop: a queued one is answered "cancelled" at its turn
         self.busy = threading.Event()  # set while the main thread works on a request
 
     def send(self, event: p.Event) -> None:
@@ -89,9 +91,7 @@ class Worker:
                 self.requests.put(p.Shutdown())
                 return
             if isinstance(request, p.Cancel):
-                model = self.model
-                if model is not None and request.id in (self.current_chat, 0):
-                    model.cancel()
+                self.cancel(request.id)
             elif isinstance(request, p.Count):
                 self.counts.put(request)
             else:
@@ -102,6 +102,15 @@ class Worker:
                 if isinstance(request, p.Shutdown):
                     self.counts.put(None)
                     return
+
+    def cancel(self, request_id: int) -> None:
+        """Stop one chat by its id (0: whichever is running), whether it runs now or waits in the queue."""
+        with self.cancel_lock:
+            if request_id:
+                self.stopped.add(request_id)
+            model = self.model
+            if model is not None and request_id in (self.current_chat, 0):
+                model.cancel()
 
     # ---------------------------------------------------------- count thread
 
@@ -220,15 +229,27 @@ class Worker:
         self.send(p.Loaded(request.id, self.model.info))
 
     def _start_generation(self, request: p.Chat | p.Complete):
-        """The loaded model and the request's checked sampling; Cancel now reaches this request."""
+        """The loaded model and the request's checked sampling; Cancel now reaches this request.
+
+        A request stopped while it waited its turn is answered at once (Done, cancelled): model is None."""
         model = self.model
         if model is None:
             raise EngineError(ErrorKind.NO_MODEL, "no model is loaded: choose a model first")
-        self.current_chat = request.id
-        return model, request.sampling.validated()
+        sampling = request.sampling.validated()
+        with self.cancel_lock:
+            self.current_chat = request.id
+            self.stopped = {i for i in self.stopped if i >= request.id}  # ids only grow: older ones are over
+            stopped = request.id in self.stopped
+        if stopped:
+            self.current_chat = 0
+            self.send(p.Done(request.id, p.Stats(stop_reason=p.StopReason.CANCELLED), "", sampling))
+            return None, sampling
+        return model, sampling
 
     def chat(self, request: p.Chat) -> None:
         model, sampling = self._start_generation(request)
+        if model is None:
+            return
         count = functools.partial(model.count, thinking=request.thinking)
         budget = fit_messages(request.messages, count, model.n_ctx, request.overflow, sampling.max_tokens)
         if not budget.fits:
@@ -240,14 +261,23 @@ class Worker:
 
     def complete(self, request: p.Complete) -> None:
         model, sampling = self._start_generation(request)
+        if model is None:
+            return
         self.stream(request.id, sampling, None, lambda on_text: model.complete(request.prompt, sampling, on_text))
 
     def stream(self, request_id: int, sampling, parser: ReasoningParser | None, generate,
                dropped_messages: int = 0, truncated: bool = False) -> None:
         """Run one generation, sending its text in small batches (thinking apart), then Done."""
         stream = ReplyStream(request_id, parser, self.send)
+        model = self.model
+
+        def on_text(text: str, n_tokens: int) -> None:
+            if request_id in self.stopped:  # a Stop that came before the generation began is not lost
+                model.cancel()
+            stream.on_text(text, n_tokens)
+
         try:
-            result = generate(stream.on_text)
+            result = generate(on_text)
         finally:
             self.current_chat = 0
         stream.finish()

@@ -6,7 +6,7 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -81,10 +81,13 @@ def _disconnect_watcher(request: Request):
     return wait
 
 
-def create_app(engine, model_id: str, api_key: str | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
-    """The ASGI app serving `engine` (an EngineClient with a model loaded) as `model_id`."""
-    slot = ModelSlot(engine, model_id)
+def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = None,
+               max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
+    """The ASGI app serving `engine` (an EngineClient with a model loaded) as `model_id`: a name, or a
+    function giving the current one (the app's server follows the model the chat has loaded)."""
+    slot = ModelSlot()
     created = int(time.time())
+    served_name = model_id if callable(model_id) else (lambda: model_id)
 
     def denied(request: Request) -> Response | None:
         if not api_key:
@@ -96,18 +99,20 @@ def create_app(engine, model_id: str, api_key: str | None = None, max_body_bytes
                               "invalid_request_error", code="invalid_api_key")
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "model": model_id, "busy": slot.busy, "waiting": slot.waiting})
+        state = slot.state()
+        return JSONResponse({"status": "ok", "model": served_name(), "busy": state.busy, "waiting": state.waiting})
 
     async def props(request: Request) -> Response:
         # The part of llama-server's /props that remote clients read (Hearth's own included).
         n_ctx = engine.info.n_ctx if engine.info is not None else 0
-        return JSONResponse({"model_alias": model_id, "default_generation_settings": {"n_ctx": n_ctx}})
+        return JSONResponse({"model_alias": served_name(), "default_generation_settings": {"n_ctx": n_ctx}})
 
     async def models(request: Request) -> Response:
         if (refusal := denied(request)) is not None:
             return refusal
+        name = served_name()
         return JSONResponse({"object": "list", "data": [
-            {"id": model_id, "object": "model", "created": created, "owned_by": "hearth"}]})
+            {"id": name, "object": "model", "created": created, "owned_by": "hearth"}] if name else []})
 
     async def body_of(request: Request, parse):
         if (refusal := denied(request)) is not None:
@@ -124,6 +129,7 @@ def create_app(engine, model_id: str, api_key: str | None = None, max_body_bytes
 
     async def answer(request: Request, start, stream: bool, include_usage: bool, chunk, whole) -> Response:
         reply_id = f"{'chatcmpl' if whole is _chat_whole else 'cmpl'}-{uuid.uuid4().hex}"
+        model_id = served_name()
         events = slot.generate(start, _disconnect_watcher(request))
         if stream:
             return StreamingResponse(_stream(events, reply_id, include_usage, chunk), media_type="text/event-stream",
@@ -143,6 +149,7 @@ def create_app(engine, model_id: str, api_key: str | None = None, max_body_bytes
         return JSONResponse(whole(reply_id, created_now(), model_id, done.text, done.stats))
 
     async def _stream(events: AsyncIterator, reply_id: str, include_usage: bool, chunk) -> AsyncIterator[str]:
+        model_id = served_name()
         now = created_now()
         try:
             first = True
@@ -167,14 +174,15 @@ def create_app(engine, model_id: str, api_key: str | None = None, max_body_bytes
         body, refusal = await body_of(request, parse_chat)
         if refusal is not None:
             return refusal
-        return await answer(request, lambda: engine.chat(body.messages, body.sampling, OverflowPolicy.STOP),
+        return await answer(request, lambda stop: engine.chat(body.messages, body.sampling, OverflowPolicy.STOP,
+                                                              stop=stop),
                             body.stream, body.include_usage, _chat_chunk, _chat_whole)
 
     async def completions(request: Request) -> Response:
         body, refusal = await body_of(request, parse_completion)
         if refusal is not None:
             return refusal
-        return await answer(request, lambda: engine.complete(body.prompt, body.sampling),
+        return await answer(request, lambda stop: engine.complete(body.prompt, body.sampling, stop=stop),
                             body.stream, body.include_usage, _text_chunk, _text_whole)
 
     async def not_found(request: Request, exc) -> Response:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from app.server.run import check_binding
+from app.server.slot import SlotState
 
 STOP_GRACE_SECONDS = 0.5  # on stop (the switch, or quitting the app), how long replies under way may go on
 
 
 class BackgroundServer:
-    """Serve an already loaded engine on host:port until stop(); `waiting` is the queue length."""
+    """Serve an already loaded engine on host:port until stop(); `state` says if it is busy and who waits.
 
-    def __init__(self, engine, model_id: str, port: int = 8080, host: str = "127.0.0.1",
+    `model_id` is a name or a function giving the current one (the app's server follows the chat's model).
+    The engine may be shared with other callers (the GUI's chats): replies take turns in it and each
+    is stopped only by its own caller."""
+
+    def __init__(self, engine, model_id: str | Callable[[], str], port: int = 8080, host: str = "127.0.0.1",
                  api_key: str | None = None) -> None:
         refusal = check_binding(host, api_key)
         if refusal:
@@ -35,8 +41,13 @@ class BackgroundServer:
         return self._thread is not None and self._thread.is_alive() and bool(self._server and self._server.started)
 
     @property
+    def state(self) -> SlotState:
+        """Whether a request is being answered and how many wait behind it."""
+        return self._app.state.slot.state() if self._app is not None else SlotState(False, 0)
+
+    @property
     def waiting(self) -> int:
-        return self._app.state.slot.waiting if self._app is not None else 0
+        return self.state.waiting
 
     def start(self, timeout: float = 10.0) -> None:
         """Start listening (call off the GUI thread); raises OSError with a plain message if it cannot."""
@@ -68,9 +79,22 @@ class BackgroundServer:
                 raise OSError(f"the API server did not start on {self.host}:{self.port}")
             time.sleep(0.01)
 
-    def stop(self) -> None:
+    def begin_stop(self) -> None:
+        """Tell the server to stop, without waiting (quitting: the app waits for it within its budget)."""
         if self._server is not None:
             self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the server's thread to end; True if it has (or never ran)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=max(0.0, seconds))
+            if thread.is_alive():
+                return False
         self._server = self._thread = None
+        return True
+
+    def stop(self, seconds: float = 10.0) -> bool:
+        """Stop serving: replies under way get STOP_GRACE_SECONDS, then their connections are closed."""
+        self.begin_stop()
+        return self.wait(seconds)

@@ -2,7 +2,8 @@
 
 The engine client is blocking, so each generation runs on a thread that hands its
 events to the event loop. A request whose client goes away is dropped from the
-queue, or its generation cancelled (within one token).
+queue, or its generation stopped (within one token) through its own stop event —
+never another caller's reply on the same engine (the GUI's, in the app).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind
@@ -19,21 +21,31 @@ class ClientGone(Exception):
     """The client disconnected while its request waited for its turn."""
 
 
+@dataclass(frozen=True)
+class SlotState:
+    busy: bool  # a request is being answered
+    waiting: int  # requests queued behind it
+
+
 class ModelSlot:
-    def __init__(self, engine, model_id: str) -> None:
-        self.engine = engine
-        self.model_id = model_id
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()  # asyncio locks wake waiters first come, first served
         self.waiting = 0  # requests queued behind the one being answered
         self.busy = False
         self.served = 0
 
+    def state(self) -> SlotState:
+        """Whether a request is being answered and how many wait (read from any thread)."""
+        return SlotState(self.busy, self.waiting)
+
     async def generate(
         self,
-        start: Callable[[], Iterator[p.Token | p.Done | p.Error]],
+        start: Callable[[threading.Event], Iterator[p.Token | p.Done | p.Error]],
         disconnected: Callable[[], Awaitable[None]],
     ) -> AsyncIterator[p.Token | p.Done | p.Error]:
-        """The events of one generation, after the requests queued before it."""
+        """The events of one generation, after the requests queued before it.
+
+        `start(stop)` begins the generation; setting `stop` must end it (a Done, cancelled)."""
         gone = asyncio.ensure_future(disconnected())
         try:
             await self._take_turn(gone)
@@ -65,7 +77,7 @@ class ModelSlot:
     async def _run(self, start, gone: asyncio.Future) -> AsyncIterator[p.Token | p.Done | p.Error]:
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
-        cancelled = threading.Event()
+        stop = threading.Event()
         self.busy = True
 
         def post(item) -> None:
@@ -82,9 +94,7 @@ class ModelSlot:
         def pump() -> None:
             # The turn ends when the engine has finished, not when the client stops reading.
             try:
-                for event in start():
-                    if cancelled.is_set():
-                        self.engine.cancel()
+                for event in start(stop):
                     post(event)
             except Exception as exc:
                 post(p.Error(0, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
@@ -95,9 +105,7 @@ class ModelSlot:
                     pass
 
         def cancel(_=None) -> None:
-            if not cancelled.is_set():
-                cancelled.set()
-                self.engine.cancel()
+            stop.set()
 
         gone.add_done_callback(lambda f: None if f.cancelled() else cancel())
         threading.Thread(target=pump, name="serve-generation", daemon=True).start()

@@ -69,19 +69,24 @@ TASKS_RESERVE_SECONDS = 0.2  # of the quit budget, kept for background jobs afte
 def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:
     """The quit sequence: everything is asked to stop at once, then waited for against one deadline.
 
-    Background jobs (scans stop between files, downloads pause and resume next time, Hub calls) and the
-    engine (a reply stops, a load is killed, every caller waiting gets "engine closed") wind down in
-    parallel; then the store closes. True if every thread and the engine process ended in time.
+    Background jobs (scans stop between files, downloads pause and resume next time, Hub calls), the
+    engine (a reply stops, a load is killed, every caller waiting gets "engine closed") and the local
+    API server (its replies end with the engine's; it closes their connections) wind down in parallel;
+    then the store closes. True if every thread, the API server and the engine process ended in time.
     """
     deadline = time.monotonic() + seconds
     window.tasks.stop()  # drops callbacks still to come; each download's cancel pauses it
     compare = window.compare_page.controller
+    api_server = window.api_server
+    if api_server is not None:
+        api_server.begin_stop()  # closing the window did so too; quitting without closing it may not
     window.engine.stop()
     compare_ended = compare.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS) / 2)
     engine_ended = window.engine.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
+    api_ended = api_server is None or api_server.wait(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
     tasks_ended = window.tasks.wait(max(0.0, deadline - time.monotonic()))
     window.store.close()
-    return engine_ended and compare_ended and tasks_ended and not window.engine.client.alive
+    return engine_ended and compare_ended and api_ended and tasks_ended and not window.engine.client.alive
 
 
 def run_app(model: str | None = None) -> int:

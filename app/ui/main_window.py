@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
         self.closing.emit()
         self.save_settings()
         if self.api_server is not None:
-            self.api_server.stop()
+            self.api_server.begin_stop()  # application.shutdown waits for it within the quit's budget
         super().closeEvent(event)
 
     def _quit_without_saving(self) -> bool:

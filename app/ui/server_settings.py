@@ -16,6 +16,12 @@ from app.server.background import BackgroundServer
 from app.ui.tasks import BackgroundTasks
 
 
+def served_name(engine) -> str:
+    """The name the API gives the model the chat has loaded now (empty while none is)."""
+    info = engine.info
+    return Path(info.path).stem if info is not None else ""
+
+
 class ApiServerHolder:
     """Keeps the API server running after the dialog closes (one per main window)."""
 
@@ -23,10 +29,19 @@ class ApiServerHolder:
         self.server: BackgroundServer | None = None
         self.port = 8080
 
-    def stop(self) -> None:
+    def begin_stop(self) -> None:
+        """Quitting: the server is told to stop; wait() then waits for it within the quit's budget."""
         if self.server is not None:
-            self.server.stop()
-            self.server = None
+            self.server.begin_stop()
+
+    def wait(self, seconds: float) -> bool:
+        """True once the server (if any) has stopped, waiting at most `seconds`."""
+        if self.server is None:
+            return True
+        if not self.server.wait(seconds):
+            return False
+        self.server = None
+        return True
 
 
 class ServerSettingsDialog(QDialog):
@@ -97,12 +112,12 @@ class ServerSettingsDialog(QDialog):
             self.endpoint_status.setText("Give the server's URL, e.g. http://192.168.1.20:8080")
             return
         try:
-            self.store.add(Endpoint(self.name_edit.text().strip(), url), self.key_edit.text().strip())
+            where = self.store.add(Endpoint(self.name_edit.text().strip(), url), self.key_edit.text().strip())
         except (EngineError, OSError) as exc:
             self.endpoint_status.setText(getattr(exc, "message", str(exc)))
             return
         self.key_edit.clear()
-        self.endpoint_status.setText(f"Added. Keys are stored in {self.store.key_storage}.")
+        self.endpoint_status.setText(f"Added. {where}")
         self._refresh_endpoints()
 
     def remove_endpoint(self) -> None:
@@ -137,7 +152,11 @@ class ServerSettingsDialog(QDialog):
         url_row.addWidget(self.url_edit_out)
         url_row.addWidget(copy)
         self.queue_label = QLabel()
+        note = QLabel("It answers with the model your chats use (switching models there switches it here); "
+                      "API requests and chat replies take turns, and stopping one never stops the other.")
+        note.setWordWrap(True)
         layout.addRow(self.server_switch)
+        layout.addRow(note)
         layout.addRow("Port", self.port_spin)
         layout.addRow("URL", url_row)
         layout.addRow("Queue", self.queue_label)
@@ -157,7 +176,7 @@ class ServerSettingsDialog(QDialog):
             self._switch_off_quietly()
             return
         self.holder.port = self.port_spin.value()
-        server = BackgroundServer(self.engine_client, Path(info.path).stem, port=self.holder.port)
+        server = BackgroundServer(self.engine_client, lambda: served_name(self.engine_client), port=self.holder.port)
         self._message = "Starting…"
         self.queue_label.setText(self._message)
 
@@ -186,5 +205,6 @@ class ServerSettingsDialog(QDialog):
             self.queue_label.setText(self._message or "Off")
             return
         self.url_edit_out.setText(server.url)
-        busy = "answering one request" if server._app.state.slot.busy else "idle"
-        self.queue_label.setText(f"{busy}, {server.waiting} waiting")
+        state = server.state
+        busy = "answering one request" if state.busy else "idle"
+        self.queue_label.setText(f"{busy}, {state.waiting} waiting")

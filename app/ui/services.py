@@ -10,6 +10,7 @@ Short background jobs (scans, file work) go through app.ui.tasks.BackgroundTasks
 
 from __future__ import annotations
 
+import threading
 import time
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -53,10 +54,10 @@ class _EngineWorker(QObject):
         else:
             self.loaded.emit(info)
 
-    @Slot(object)
-    def chat(self, job: Chat) -> None:
+    @Slot(object, object)
+    def chat(self, job: Chat, stop: threading.Event) -> None:
         # The job is the protocol's own request; its id is the GUI's job id, not the engine's.
-        for event in self.client.chat(job.messages, job.sampling, job.overflow, job.thinking):
+        for event in self.client.chat(job.messages, job.sampling, job.overflow, job.thinking, stop=stop):
             if isinstance(event, Token):
                 if event.reasoning:
                     self.reasoning.emit(job.id, event.reasoning, event.n_tokens)
@@ -95,7 +96,7 @@ class EngineService(QObject):
 
     _do_start = Signal()
     _do_load = Signal(object, object)  # LoadOptions, GGUFInfo or None
-    _do_chat = Signal(object)
+    _do_chat = Signal(object, object)  # Chat, its stop event
     _do_count = Signal(object)
 
     def __init__(self, client: EngineClient | None = None, parent: QObject | None = None,
@@ -116,6 +117,7 @@ class EngineService(QObject):
         self._do_chat.connect(self._runner.chat)
         self._do_count.connect(self._counter.count)
         self._next_job = 0
+        self._stop = threading.Event()  # the GUI's reply under way: Stop stops it, not the API server's
 
     def _spawn(self, name: str) -> _EngineWorker:
         thread = QThread(self)
@@ -144,7 +146,8 @@ class EngineService(QObject):
 
     def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy, thinking: str = "default") -> int:
         job = Chat(self.next_job_id(), tuple(messages), sampling, overflow, thinking)
-        self._do_chat.emit(job)
+        self._stop = threading.Event()
+        self._do_chat.emit(job, self._stop)
         return job.id
 
     def count(self, messages, draft: str, overflow: OverflowPolicy, max_tokens: int, thinking: str = "default") -> int:
@@ -153,7 +156,8 @@ class EngineService(QObject):
         return job.id
 
     def cancel(self) -> None:
-        self.router.cancel()
+        """Stop the GUI's reply (only it: a reply the API server is writing on the same engine goes on)."""
+        self._stop.set()
 
     @property
     def info(self):

@@ -119,3 +119,18 @@ def test_chat_exits_2_with_one_line_when_the_engine_hangs_during_the_load(tiny_m
     code = cli.main(["chat", "--model", str(tiny_model), "Hello"])
     assert code == 2
     assert capsys.readouterr().err.strip().splitlines() == ["hearth: the engine stopped responding; it was restarted"]
+
+
+def test_remote_chat_json_keeps_the_partial_reply_when_the_stream_is_cut(capsys):
+    from app import cli
+
+    from tests.support.servers import SilentServer
+
+    with SilentServer(cut_after=["Once upon", " a time"]) as server:
+        code = cli.main(["chat", "--engine", server.url, "--json", "Tell me a story"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    printed = json.loads(out)
+    assert printed["reply"] == "Once upon a time"
+    assert "cut mid-reply" in printed["error"] and printed["error_kind"] == "connection"
+    assert printed["model"] == "quiet" and "cut mid-reply" in err

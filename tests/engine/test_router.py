@@ -23,7 +23,7 @@ class FakeRemote:
         self.info = ModelInfo(options.path, options.path, "remote", 0, 0, 8192, 8192, 0, 0, 0, "server", None, 0.0)
         return self.info
 
-    def chat(self, messages, sampling, overflow):
+    def chat(self, messages, sampling, overflow, stop=None):
         yield p.Token(1, "from the server", 3)
         yield p.Done(1, p.Stats(completion_tokens=3), "from the server")
 
@@ -50,7 +50,7 @@ class FakeLocal:
         self.info = ModelInfo(options.path, "Local", "llama", 1, 1, 4096, 4096, 1, 0, 10, "gguf", None, 0.0)
         return self.info
 
-    def chat(self, messages, sampling, overflow, thinking):
+    def chat(self, messages, sampling, overflow, thinking, stop=None):
         yield p.Done(1, p.Stats(), f"local ({thinking})")
 
     def render_prompt(self, messages, thinking, timeout):

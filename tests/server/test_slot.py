@@ -5,21 +5,11 @@ import threading
 
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind
-from app.server.slot import ModelSlot
-
-
-class FakeEngine:
-    def __init__(self) -> None:
-        self.cancels = 0
-        self.cancelled = threading.Event()
-
-    def cancel(self) -> None:
-        self.cancels += 1
-        self.cancelled.set()
+from app.server.slot import ModelSlot, SlotState
 
 
 def _reply(words: list[str]):
-    def start():
+    def start(stop):
         for word in words:
             yield p.Token(0, word, 1)
         yield p.Done(0, p.Stats(), "".join(words))
@@ -36,7 +26,7 @@ async def _collect(slot: ModelSlot, start, disconnected=_never) -> list:
 
 def test_requests_are_answered_one_after_another_in_order():
     async def scenario():
-        slot = ModelSlot(FakeEngine(), "smollm2")
+        slot = ModelSlot()
         first, second = await asyncio.gather(_collect(slot, _reply(["a", "b"])), _collect(slot, _reply(["c"])))
         for _ in range(500):  # the turn ends when the engine's thread hands it back (after the last event)
             if not slot.busy:
@@ -47,16 +37,16 @@ def test_requests_are_answered_one_after_another_in_order():
     slot, first, second = asyncio.run(scenario())
     assert [e.text for e in first if isinstance(e, p.Token)] == ["a", "b"]
     assert isinstance(second[-1], p.Done) and second[-1].text == "c"
-    assert slot.served == 2 and not slot.busy and slot.waiting == 0
+    assert slot.served == 2 and slot.state() == SlotState(busy=False, waiting=0)
 
 
 def test_an_engine_failure_becomes_an_error_event_and_frees_the_slot():
-    def broken():
+    def broken(stop):
         raise RuntimeError("pipe closed")
         yield  # pragma: no cover
 
     async def scenario():
-        slot = ModelSlot(FakeEngine(), "m")
+        slot = ModelSlot()
         events = await _collect(slot, broken)
         after = await _collect(slot, _reply(["ok"]))
         return events, after
@@ -68,16 +58,17 @@ def test_an_engine_failure_becomes_an_error_event_and_frees_the_slot():
 
 
 def test_a_client_that_disconnects_mid_reply_cancels_the_generation():
-    engine = FakeEngine()
+    stops: list[threading.Event] = []
 
-    def endless():
-        while not engine.cancelled.is_set():
+    def endless(stop):
+        stops.append(stop)
+        while not stop.is_set():
             yield p.Token(0, "x", 1)
-            engine.cancelled.wait(0.005)
+            stop.wait(0.005)
         yield p.Done(0, p.Stats(stop_reason=p.StopReason.CANCELLED), "")
 
     async def scenario():
-        slot = ModelSlot(engine, "m")
+        slot = ModelSlot()
         gone = asyncio.Event()
 
         async def disconnected() -> None:
@@ -93,4 +84,4 @@ def test_a_client_that_disconnects_mid_reply_cancels_the_generation():
         return slot
 
     slot = asyncio.run(asyncio.wait_for(scenario(), 10))
-    assert engine.cancels >= 1
+    assert stops and stops[0].is_set()  # this request's own stop: nobody else's reply

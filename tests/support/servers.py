@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -89,3 +90,91 @@ class LlamaServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class SilentServer:
+    """A raw HTTP server on a free loopback port that lists one model and then, for chat requests,
+    either never answers (`busy_status=0`), answers `busy_status` with a Retry-After of `retry_after`,
+    or streams the `cut_after` pieces and closes the connection mid-reply (no finish, no [DONE]).
+
+    `chats` counts chat requests; `hung_up` is set once a silent chat request's connection is closed
+    by the client (the test's proof that Stop reached the socket)."""
+
+    MODELS = b'{"object": "list", "data": [{"id": "quiet", "object": "model"}]}'
+
+    def __init__(self, busy_status: int = 0, retry_after: int = 8, cut_after: list[str] | None = None) -> None:
+        self.busy_status, self.retry_after, self.cut_after = busy_status, retry_after, cut_after
+        self.chats = 0
+        self.chat_arrived = threading.Event()
+        self.hung_up = threading.Event()
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self._open.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        data = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _, data = data.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                length = next((int(v) for k, _, v in (x.partition(":") for x in lines[1:])
+                               if k.strip().lower() == "content-length"), 0)
+                while len(data) < length:
+                    data += conn.recv(65536)
+                data = data[length:]
+                method, path = lines[0].split()[:2]
+                if path == "/v1/models":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                                 + str(len(self.MODELS)).encode() + b"\r\n\r\n" + self.MODELS)
+                elif path == "/v1/chat/completions":
+                    self.chats += 1
+                    self.chat_arrived.set()
+                    if self.cut_after is not None:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+                        for piece in self.cut_after:
+                            chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                            conn.sendall(f"data: {json.dumps(chunk)}\n\n".encode())
+                        conn.close()
+                        return
+                    if not self.busy_status:
+                        while conn.recv(65536):  # never answers; returns when the client hangs up
+                            pass
+                        self.hung_up.set()
+                        return
+                    conn.sendall(f"HTTP/1.1 {self.busy_status} Busy\r\nRetry-After: {self.retry_after}\r\n"
+                                 "Content-Length: 0\r\n\r\n".encode())
+                else:
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self._listener.close()
+        for conn in self._open:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def __enter__(self) -> "SilentServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -22,7 +22,7 @@ from app.engine import SamplingParams
 from app.hub.download_record import saved_downloads
 from app.hub.search import list_gguf_files
 from app.store import ConversationStore
-from app.ui.application import shutdown
+from app.ui.application import QUIT_SECONDS, shutdown
 from app.ui.models.downloads import DownloadManager
 from app.ui.tasks import BackgroundTasks
 from tests.support.fake_hub import TEST_REPO as REPO
@@ -156,3 +156,58 @@ def test_quit_during_a_slow_library_scan_stops_it_between_files(qtbot, window, t
     assert seconds < QUIT_BOUND
     assert ended  # the scan's thread ended, so nothing holds the process up
     assert len(reads) < 40
+
+
+def test_quit_during_a_remote_reply_from_a_server_that_never_answers(qtbot, window):
+    from app.engine.router import remote_path
+    from tests.support.servers import SilentServer
+
+    page = window.chat_page
+    with SilentServer() as server:
+        with qtbot.waitSignal(page.model_loaded, timeout=20000):
+            page.load_path(remote_path(server.url, "quiet"))
+        type_and_send(qtbot, page, "Hello?")
+        assert server.chat_arrived.wait(10)
+        assert page.streaming
+        seconds, ended = quit_app(window)
+        assert seconds < QUIT_BOUND
+        assert ended  # the reply's thread came free: it did not wait for the server's first byte
+        assert server.hung_up.wait(2)
+
+
+def test_quit_during_an_api_reply_stops_the_api_server_within_the_budget(qtbot, window, tiny_model):
+    import httpx
+
+    from app.server.background import BackgroundServer
+    from app.ui.server_settings import ApiServerHolder, served_name
+    from tests.support.servers import free_port
+
+    load(qtbot, window, tiny_model, n_ctx=4096)
+    engine = window.engine.client
+    window.api_server = ApiServerHolder()
+    server = window.api_server.server = BackgroundServer(engine, lambda: served_name(engine), port=free_port())
+    server.start()
+    streaming = threading.Event()
+
+    def ask() -> None:  # a long API reply, under way when the app quits
+        body = {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 3000, "stream": True}
+        try:
+            with httpx.stream("POST", server.url + "/chat/completions", json=body, timeout=30) as response:
+                for line in response.iter_lines():
+                    if line.startswith("data: {"):
+                        streaming.set()
+        except httpx.HTTPError:
+            pass
+
+    client = threading.Thread(target=ask, daemon=True)
+    client.start()
+    assert streaming.wait(30)
+    pid, thread = engine.pid, server._thread
+    os.kill(pid, signal.SIGSTOP)  # the worst case: the engine takes the quit's whole budget to end
+    seconds, ended = quit_app(window)
+    assert seconds < QUIT_SECONDS + 0.1  # the API server's stop is inside the quit's budget, not before it
+    assert ended
+    assert not thread.is_alive() and not server.running
+    assert_gone(pid)
+    client.join(5)
+    assert not client.is_alive()  # the API client was answered or hung up on, not left waiting

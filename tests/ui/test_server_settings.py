@@ -57,3 +57,15 @@ def test_the_switch_needs_a_loaded_model(qtbot, tmp_path):
     dialog.server_switch.setChecked(True)
     dialog._refresh_server()  # what the timer does: the reason stays on screen
     assert not dialog.server_switch.isChecked() and "Load a model first" in dialog.queue_label.text()
+
+
+def test_a_key_the_keyring_refuses_is_kept_and_the_dialog_says_where(qtbot, tmp_path):
+    from tests.test_remote_endpoints import LockedKeyring
+
+    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, keyring=LockedKeyring()))
+    qtbot.addWidget(dialog)
+    dialog.url_edit.setText("box:8080")
+    dialog.key_edit.setText("k")
+    dialog.add_endpoint()
+    assert "refused" in dialog.endpoint_status.text() and "readable only by you" in dialog.endpoint_status.text()
+    assert dialog.store.api_key("http://box:8080") == "k"
