@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.nav_bar.addWidget(button)
         button.clicked.connect(lambda: self.show_page(page))
         self.page_buttons[page] = button
-        shortcut = QAction(self)
+        shortcut = QAction(f"Show the {name} page", self)
         shortcut.setShortcut(QKeySequence(f"Ctrl+{number}"))
         shortcut.triggered.connect(lambda: self.show_page(page))
         self.addAction(shortcut)
