@@ -128,6 +128,15 @@ def test_the_settings_panel_hides_and_the_choice_is_remembered(qtbot, make_windo
     qtbot.waitUntil(lambda: again.chat_page.splitter.sizes()[1] > 50)
     assert Settings.load().chat_panel_visible is True
 
+    splitter = again.chat_page.splitter
+    splitter.setSizes([splitter.width() - 400, 400])
+    width = splitter.sizes()[1]
+    again.side_panel_action.trigger()
+    qtbot.waitUntil(lambda: splitter.sizes()[1] == 0)
+    again.side_panel_action.trigger()  # shown again at the width it had
+    qtbot.waitUntil(lambda: splitter.sizes()[1] > 0)
+    assert abs(splitter.sizes()[1] - width) <= 2
+
 
 def test_whats_this_buttons_open_the_help_at_their_section(qtbot, window):
     page = window.chat_page

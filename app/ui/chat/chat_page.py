@@ -204,8 +204,10 @@ class ChatPage(QWidget):
 
     def _on_side_shown(self, shown: bool) -> None:
         sizes = self.splitter.sizes()
-        if shown and sizes[1] < 50:  # hidden when the sizes were saved: give it back a quarter of the width
-            self.splitter.setSizes([sum(sizes) * 3 // 4, sum(sizes) // 4])
+        if shown and sizes[1] < 50:  # the splitter gave its width away: back to what it had, or a quarter
+            total = sum(sizes)
+            width = self.side.shown_width if 50 <= self.side.shown_width < total else total // 4
+            self.splitter.setSizes([total - width, width])
 
     def focus_composer(self) -> None:
         self.composer.edit.setFocus()

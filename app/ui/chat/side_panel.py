@@ -39,6 +39,7 @@ class ChatSidePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.shown_width = 0  # the width it had when the user last hid it
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setPlaceholderText("Optional: how the model should behave in this chat")
         self.system_prompt.setAccessibleName("System prompt")
@@ -88,5 +89,7 @@ class ChatSidePanel(QWidget):
         self.setVisible(shown)
 
     def _on_toggled(self, shown: bool) -> None:
+        if not shown:
+            self.shown_width = self.width()
         self.setVisible(shown)
         self.visibility_changed.emit(shown)
