@@ -28,6 +28,7 @@ class Settings:
     selected_chat: int = 0
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     splitter_state: str = ""
+    chat_panel_visible: bool = True  # the chat page's settings panel (Chat → Show settings panel)
     hub_sort: str = "downloads"
 
     @classmethod

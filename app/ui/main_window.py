@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.downloads_button = self.rail.add(
             "downloads", "Downloads", "nav-downloads.svg", "Downloads in progress and done (Ctrl+5)",
             self.show_downloads)
-        self._shortcut("Ctrl+5", self.show_downloads)
+        self._shortcut("Ctrl+5", self.show_downloads, "Show the downloads")
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)  # the chat list (Chats only) and the page
         self.splitter.addWidget(self.sidebar)
@@ -146,12 +146,13 @@ class MainWindow(QMainWindow):
         number = len(self.page_buttons) + 1
         button = self.rail.add(name.lower(), name, icon, f"{tip} (Ctrl+{number})", lambda: self.show_page(page))
         self.page_buttons[page] = button
-        self._shortcut(f"Ctrl+{number}", lambda: self.show_page(page))
+        self._shortcut(f"Ctrl+{number}", lambda: self.show_page(page), f"Show the {name} page")
         if number == 1:
             button.setChecked(True)
 
-    def _shortcut(self, keys: str, slot) -> QAction:
-        action = QAction(self)
+    def _shortcut(self, keys: str, slot, text: str) -> QAction:
+        """A window-wide shortcut; `text` names it in Help → Keyboard shortcuts."""
+        action = QAction(text, self)
         action.setShortcut(QKeySequence(keys))
         action.triggered.connect(slot)
         self.addAction(action)

@@ -9,18 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QGroupBox,
-    QInputDialog,
-    QLabel,
-    QMenu,
-    QPlainTextEdit,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from app import model_defaults
 from app.engine import ChatMessage, OverflowPolicy, SamplingParams
@@ -33,19 +22,12 @@ from app.ui.chat.chat_session import ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
 from app.ui.chat.save_banner import SaveBanner
-from app.ui.chat.thinking_switch import ThinkingSwitch
+from app.ui.chat.side_panel import ChatSidePanel
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
 from app.ui.widgets.context_meter import ContextMeter
 from app.ui.widgets.elided_label import ElidedLabel
 from app.ui.widgets.load_settings import LoadSettings
-from app.ui.widgets.sampling_panel import SamplingPanel
-
-OVERFLOW_LABELS = {
-    OverflowPolicy.TRUNCATE_MIDDLE: "Drop from the middle (keep system prompt and newest)",
-    OverflowPolicy.ROLLING_WINDOW: "Rolling window (drop oldest turns)",
-    OverflowPolicy.STOP: "Stop at the limit (never drop anything)",
-}
 
 
 class ChatPage(QWidget):
@@ -53,6 +35,7 @@ class ChatPage(QWidget):
     model_loaded = Signal(object)  # ModelInfo
     load_settings_changed = Signal()  # the user changed a load setting (the window saves them)
     reply_finished = Signal(object)  # Done, for the chat on this page
+    help_requested = Signal(str)  # a "What's this?" button asked for the help page at this anchor
 
     def __init__(self, store: ConversationStore | PendingWrites, engine: EngineService, tasks: BackgroundTasks,
                  parent: QWidget | None = None) -> None:
@@ -80,38 +63,22 @@ class ChatPage(QWidget):
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
 
-        self.system_prompt = QPlainTextEdit()
-        self.system_prompt.setPlaceholderText("Optional: how the model should behave in this chat")
-        self.system_prompt.setAccessibleName("System prompt")
-        self.system_prompt.setFixedHeight(100)
-        self.overflow = QComboBox()
-        self.overflow.setAccessibleName("When the context is full")
-        for policy, label in OVERFLOW_LABELS.items():
-            self.overflow.addItem(label, policy.value)
-        self.overflow.setToolTip("What happens when the conversation no longer fits the context window")
-        self.sampling = SamplingPanel()
-        self.thinking = ThinkingSwitch()
-
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        prompt_box = QGroupBox("System prompt")
-        QVBoxLayout(prompt_box).addWidget(self.system_prompt)
-        context_box = QGroupBox("Context")
-        QFormLayout(context_box).addRow("When full", self.overflow)
-        sampling_box = QGroupBox("Sampling")
-        QVBoxLayout(sampling_box).addWidget(self.sampling)
-        side_layout.addWidget(prompt_box)
-        side_layout.addWidget(context_box)
-        side_layout.addWidget(self.thinking)
-        side_layout.addWidget(sampling_box)
-        side_layout.addStretch(1)
+        self.side = ChatSidePanel()
+        self.system_prompt = self.side.system_prompt
+        self.overflow = self.side.overflow
+        self.sampling = self.side.sampling
+        self.thinking = self.side.thinking
 
         center = QWidget()
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(0, 0, 0, 0)
         header = QVBoxLayout()
         header.setContentsMargins(12, 8, 12, 4)
-        header.addWidget(self.title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 1)
+        self.side_toggle_button = self.side.make_toggle_button()
+        title_row.addWidget(self.side_toggle_button)
+        header.addLayout(title_row)
         header.addWidget(self.load_settings)
         center_layout.addLayout(header)
         center_layout.addWidget(self.view, 1)
@@ -122,7 +89,7 @@ class ChatPage(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(center)
-        self.splitter.addWidget(side)
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -154,6 +121,9 @@ class ChatPage(QWidget):
         session.reply_finished.connect(self._remember_model_sampling)
         session.reply_finished.connect(self.reply_finished)
         self.save_banner.retry_requested.connect(self.retry_saving)
+        for widget in (self.side, self.meter, self.load_settings):
+            widget.help_requested.connect(self.help_requested)
+        self.side.visibility_changed.connect(self._on_side_shown)
 
         session.opened.connect(self._show_chat_settings)
         session.title_changed.connect(self.title.setText)
@@ -231,6 +201,13 @@ class ChatPage(QWidget):
         self.load_settings.apply_load_values(values)
         sampling = model_defaults.sampling(self.model_defaults, path) or SamplingParams()
         self.sampling.set_params(sampling, emit=True)  # the session saves it for this chat
+
+    def _on_side_shown(self, shown: bool) -> None:
+        sizes = self.splitter.sizes()
+        if shown and sizes[1] < 50:  # the splitter gave its width away: back to what it had, or a quarter
+            total = sum(sizes)
+            width = self.side.shown_width if 50 <= self.side.shown_width < total else total // 4
+            self.splitter.setSizes([total - width, width])
 
     def focus_composer(self) -> None:
         self.composer.edit.setFocus()

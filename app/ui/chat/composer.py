@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+# The message box's own keys (not QActions), for the keyboard shortcuts dialog: (keys, what they do)
+COMPOSER_KEYS = (
+    ("Enter", "Send the message"),
+    ("Shift+Enter", "Start a new line in the message"),
+    ("Esc", "Stop the reply being written"),
+)
+
+
+# Window shortcuts the message box must not take for itself (on X11, Ctrl+K deletes to the end of the line)
+WINDOW_KEYS = (Qt.KeyboardModifier.ControlModifier | Qt.Key.Key_K,)
 
 
 class ComposerEdit(QPlainTextEdit):
     send_requested = Signal()
     stop_requested = Signal()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.keyCombination() in WINDOW_KEYS:
+            event.ignore()  # the window's action (Chat → Choose a model…) gets the key
+            return False
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         key = event.key()
@@ -35,8 +52,10 @@ class Composer(QWidget):
         self.send_button = QPushButton("Send")
         self.send_button.setToolTip("Send (Enter)")
         self.send_button.setDefault(True)
+        self.send_button.setAccessibleName("Send message")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the reply (Esc)")
+        self.stop_button.setAccessibleName("Stop the reply")
         self.stop_button.setVisible(False)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)

@@ -1,25 +1,38 @@
-"""The always-visible token and context-window meter."""
+"""The always-visible token and context-window meter.
+
+Its "?" button emits `help_requested("context")` for whoever shows the help page.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from app.engine.protocol import CountResult
+from app.ui.widgets.help_button import HelpButton
 
 AMBER_AT = 0.8
 
 
+TIP = "How much of the model's context window this chat fills: system prompt, history, your draft and the reply"
+
+
 class ContextMeter(QWidget):
+    help_requested = Signal(str)  # the help page's anchor: "context"
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(8)
         self.bar.setAccessibleName("Context window used")
+        self.bar.setToolTip(TIP)
         self.numbers = QLabel("no model loaded")
         self.numbers.setTextFormat(Qt.TextFormat.PlainText)
         self.numbers.setObjectName("meterNumbers")
+        self.numbers.setToolTip(TIP)
+        self.help_button = HelpButton("context", "The context window")
+        self.help_button.requested.connect(self.help_requested)
         self.warning = QLabel()
         self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setObjectName("meterWarning")
@@ -29,6 +42,7 @@ class ContextMeter(QWidget):
         self.speed.setObjectName("meterSpeed")
         top = QHBoxLayout()
         top.addWidget(self.numbers)
+        top.addWidget(self.help_button)
         top.addStretch(1)
         top.addWidget(self.speed)
         layout = QVBoxLayout(self)

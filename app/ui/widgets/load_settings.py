@@ -1,4 +1,8 @@
-"""The model picker and its load settings (context, GPU layers, flash attention)."""
+"""The model picker and its load settings (context, GPU layers, flash attention).
+
+"?" buttons next to the context size and GPU layers emit `help_requested(anchor)` for whoever
+shows the help page.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from app.library import demo_model
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
 from app.ui.plain_text import as_html
+from app.ui.widgets.help_button import HelpButton
 from app.ui.widgets.template_picker import TemplatePicker
 
 NO_BACKEND_TIP = (
@@ -34,6 +39,9 @@ NO_BACKEND_TIP = (
     "Rebuild llama-cpp-python with GPU support to use these (see README: GPU support)."
 )
 
+
+GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CPU (more is faster)"
+GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
 
 FLASH_CHOICES = (("Auto", None), ("On", True), ("Off", False))
 FLASH_SETTING = {None: "auto", True: "on", False: "off"}  # how settings.json stores the choice
@@ -43,6 +51,7 @@ class LoadSettings(QWidget):
     load_requested = Signal(object)  # LoadOptions
     settings_changed = Signal()
     model_chosen = Signal(str)  # the picker shows another model (its path)
+    help_requested = Signal(str)  # a help page anchor: "context" or "gpu-layers"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,13 +65,15 @@ class LoadSettings(QWidget):
         self.picker = QComboBox()
         self.picker.setMinimumWidth(260)
         self.picker.setAccessibleName("Model")
-        self.picker.setToolTip("Choose a local model to chat with")
+        self.picker.setToolTip("Choose a local model to chat with (Ctrl+K)")
         self.load_button = QPushButton("Load")
         self.load_button.setToolTip("Load (or reload) the chosen model with these settings")
+        self.load_button.setAccessibleName("Load model")
         self.more = QToolButton()
         self.more.setText("Settings")
         self.more.setCheckable(True)
         self.more.setToolTip("Context size, GPU offload and flash attention")
+        self.more.setAccessibleName("Load settings")
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setFixedWidth(140)
@@ -86,11 +97,17 @@ class LoadSettings(QWidget):
         self.ctx.setAccessibleName("Context size")
         self.gpu = QSlider(Qt.Orientation.Horizontal)
         self.gpu.setAccessibleName("GPU layers")
+        self.gpu.setToolTip(GPU_TIP)
         self.gpu_label = QLabel()
         self.gpu_label.setTextFormat(Qt.TextFormat.PlainText)
         self.gpu_auto = QCheckBox("Auto")
         self.gpu_auto.setChecked(True)
-        self.gpu_auto.setToolTip("Put as many layers on the GPU as fit in its free memory")
+        self.gpu_auto.setToolTip(GPU_AUTO_TIP)
+        self.gpu_auto.setAccessibleName("GPU layers automatic")
+        self.ctx_help = HelpButton("context", "Context size")
+        self.gpu_help = HelpButton("gpu-layers", "GPU layers")
+        for button in (self.ctx_help, self.gpu_help):
+            button.requested.connect(self.help_requested)
         self.flash = QComboBox()
         for label, value in FLASH_CHOICES:
             self.flash.addItem(label, value)
@@ -124,10 +141,14 @@ class LoadSettings(QWidget):
         gpu_row.addWidget(self.gpu, 1)
         gpu_row.addWidget(self.gpu_label)
         gpu_row.addWidget(self.gpu_auto)
+        gpu_row.addWidget(self.gpu_help)
+        ctx_row = QHBoxLayout()
+        ctx_row.addWidget(self.ctx, 1)
+        ctx_row.addWidget(self.ctx_help)
         self.details = QWidget()
         form = QFormLayout(self.details)
         form.setContentsMargins(0, 4, 0, 0)
-        form.addRow("Context size", self.ctx)
+        form.addRow("Context size", ctx_row)
         form.addRow("GPU layers", gpu_row)
         form.addRow("", self.estimate)
         form.addRow("Flash attention", self.flash)
@@ -171,9 +192,9 @@ class LoadSettings(QWidget):
             self.estimate.setText("Checking this computer's GPU…")
             return
         has_gpu = self.gpu_backend != "none"
-        for widget in (self.gpu, self.gpu_auto):
+        for widget, tip in ((self.gpu, GPU_TIP), (self.gpu_auto, GPU_AUTO_TIP)):
             widget.setEnabled(has_gpu)
-            widget.setToolTip(NO_BACKEND_TIP if not has_gpu else widget.toolTip())
+            widget.setToolTip(NO_BACKEND_TIP if not has_gpu else tip)
         if not has_gpu:
             self.gpu_auto.setChecked(False)
             self.gpu.setValue(0)
@@ -212,6 +233,11 @@ class LoadSettings(QWidget):
         """(label, remote path) for each model the configured servers list; shown after the local ones."""
         self.remote_models = list(models)
         self.set_models(self.models)
+
+    def open_picker(self) -> None:
+        """Keyboard first (Ctrl+K): focus the model picker and drop its list down."""
+        self.picker.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.picker.showPopup()
 
     def current_path(self) -> str:
         return self.picker.currentData() or ""

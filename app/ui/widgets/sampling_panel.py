@@ -1,4 +1,8 @@
-"""Sampling controls: a slider and a number for each value, presets and reset."""
+"""Sampling controls: a slider and a number for each value, presets and reset.
+
+With `help_links` each row also has a "?" button; `help_requested(anchor)` asks for the help
+page at that setting's section (whoever shows the help connects to it).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.sampling import PRESETS, SamplingParams
+from app.ui.widgets.help_button import HelpButton
 
 # name, label, minimum, maximum, step, decimals, tooltip
 FIELDS = [
@@ -28,13 +33,17 @@ FIELDS = [
     ("seed", "Seed", -1, 2**31 - 1, 1, 0, "Fix the random seed to repeat a reply exactly (-1: new each time)."),
     ("max_tokens", "Max tokens", 0, 32768, 16, 0, "Longest reply in tokens (0: until the context is full)."),
 ]
+HELP_ANCHORS = {name: name.replace("_", "-") for name, *_rest in FIELDS}  # the help page's sections (help_text.py)
 
 
 class SamplingPanel(QWidget):
     changed = Signal(object)  # SamplingParams
+    help_requested = Signal(str)  # a help page anchor ("temperature", "top-p", …)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, help_links: bool = False) -> None:
         super().__init__(parent)
+        self.help_buttons: dict[str, HelpButton] = {}
+        self._help_links = help_links
         self._params = SamplingParams()
         self._updating = False
         form = QFormLayout(self)
@@ -44,9 +53,11 @@ class SamplingPanel(QWidget):
         self.preset.setAccessibleName("Sampling preset")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Back to the Balanced defaults")
+        self.reset_button.setAccessibleName("Reset sampling")
         row = QHBoxLayout()
         row.addWidget(self.preset, 1)
         row.addWidget(self.reset_button)
+        self._add_help(row, "preset", "sampling", "Sampling presets")
         form.addRow("Preset", row)
         self.spins: dict[str, QSpinBox | QDoubleSpinBox] = {}
         self.sliders: dict[str, QSlider] = {}
@@ -65,6 +76,7 @@ class SamplingPanel(QWidget):
             spin.setAccessibleName(label)
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setToolTip(tip)
+            slider.setAccessibleName(label)
             slider_max = hi if name not in ("seed", "max_tokens") else (8192 if name == "max_tokens" else 0)
             slider.setRange(int(lo * scale), int(slider_max * scale))
             slider.setVisible(name != "seed")
@@ -72,6 +84,7 @@ class SamplingPanel(QWidget):
             box = QHBoxLayout()
             box.addWidget(slider, 1)
             box.addWidget(spin)
+            self._add_help(box, name, HELP_ANCHORS[name], label)
             form.addRow(label, box)
             spin.valueChanged.connect(lambda value, n=name: self._on_spin(n, value))
             slider.valueChanged.connect(lambda value, n=name: self._on_slider(n, value))
@@ -80,6 +93,13 @@ class SamplingPanel(QWidget):
         self.preset.currentTextChanged.connect(self._on_preset)
         self.reset_button.clicked.connect(lambda: self.set_params(SamplingParams(), emit=True))
         self.set_params(self._params)
+
+    def _add_help(self, row: QHBoxLayout, name: str, anchor: str, topic: str) -> None:
+        if self._help_links:
+            button = HelpButton(anchor, topic)
+            button.requested.connect(self.help_requested)
+            row.addWidget(button)
+            self.help_buttons[name] = button
 
     def params(self) -> SamplingParams:
         return self._params
