@@ -129,7 +129,9 @@ def test_the_settings_panel_hides_and_the_choice_is_remembered(qtbot, make_windo
     assert Settings.load().chat_panel_visible is True
 
     splitter = again.chat_page.splitter
-    splitter.setSizes([splitter.width() - 400, 400])
+    again.resize(1400, 900)  # room for the chat beside a wide panel
+    qtbot.waitUntil(lambda: splitter.width() > 1000)
+    splitter.setSizes([splitter.width() - 500, 500])
     width = splitter.sizes()[1]
     again.side_panel_action.trigger()
     qtbot.waitUntil(lambda: splitter.sizes()[1] == 0)

@@ -36,7 +36,8 @@ def tooltips_of(model: QAbstractItemModel) -> list[str]:
 
 
 def test_no_label_or_tooltip_renders_hostile_names_as_html(qtbot, window, tmp_path):
-    model_path = write_tiny_model(tmp_path / "hostile.gguf", scripted=True, name=HOSTILE_NAME)
+    # the name shown comes from the file name, the header's name goes to tooltips: both are hostile
+    model_path = write_tiny_model(tmp_path / "<b>hostile <img src=x>.gguf", scripted=True, name=HOSTILE_NAME)
     page = window.chat_page
     load(qtbot, window, model_path)
     page.sampling.set_params(replace(SamplingParams(), temperature=0.0), emit=True)

@@ -204,7 +204,7 @@ class ChatPage(QWidget):
 
     def _on_side_shown(self, shown: bool) -> None:
         sizes = self.splitter.sizes()
-        if shown and sizes[1] < 50:  # the splitter gave its width away: back to what it had, or a quarter
+        if shown:  # back to the width it had when hidden, or a quarter
             total = sum(sizes)
             width = self.side.shown_width if 50 <= self.side.shown_width < total else total // 4
             self.splitter.setSizes([total - width, width])

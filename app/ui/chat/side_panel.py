@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QPlainTextEdit,
+    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -89,7 +90,9 @@ class ChatSidePanel(QWidget):
         self.setVisible(shown)
 
     def _on_toggled(self, shown: bool) -> None:
-        if not shown:
-            self.shown_width = self.width()
+        if not shown:  # the splitter's size for it (its own width may not be laid out yet)
+            parent = self.parentWidget()
+            self.shown_width = (parent.sizes()[parent.indexOf(self)] if isinstance(parent, QSplitter)
+                                else self.width())
         self.setVisible(shown)
         self.visibility_changed.emit(shown)
