@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
 
     def _on_first_scan(self, usable: bool) -> None:
-        if not usable:
+        if not usable and self.first_run is None:  # the welcome card offers the starter models itself
             self.show_page(self.discover_page)  # nothing to chat with yet: the starter models
 
     def _on_download_finished(self, path: str) -> None:

@@ -31,6 +31,10 @@ def test_without_the_demo_model_it_says_why_and_offers_discover(make_window, qtb
     panel = window.first_run
     assert not panel.demo_button.isEnabled()
     assert "could not be installed: no network" in panel.demo_note.text()
+    with qtbot.waitSignal(window.library.first_scan_done, timeout=10000) as scanned:
+        pass
+    assert scanned.args == [False]  # no model at all: the welcome card stays (it offers the starter models)
+    assert window.pages.currentWidget() is panel
     panel.discover_button.click()
     assert window.pages.currentWidget() is window.discover_page
 
