@@ -150,6 +150,20 @@ class ChatPage(QWidget):
     def streaming(self) -> bool:
         return self.session.streaming
 
+    def engine_use(self) -> str:
+        """Why this page is using the engine now (a reply, a load), or "" when it is not."""
+        if self.session.streaming:
+            return "A chat reply is being written on the model engine."
+        return "The chat is loading a model." if self.session.loading else ""
+
+    def model_choices(self) -> list[tuple[str, str]]:
+        """(label, path) of every model the picker offers, local and remote."""
+        return self.load_settings.choices()
+
+    def load_values(self) -> dict:
+        """The load settings shown now (context size, GPU layers, …)."""
+        return self.load_settings.load_values()
+
     def open_chat(self, chat_id: int) -> bool:
         """Show a chat; False (and the previous chat stays, with a notice) when it cannot be read."""
         return self.session.open(chat_id)

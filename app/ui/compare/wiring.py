@@ -42,7 +42,7 @@ def build_compare(settings: Settings, store: ConversationStore, engine: EngineSe
         return int(psutil.virtual_memory().available), vram
 
     def defaults(path: str) -> tuple[dict, SamplingParams]:
-        load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_settings.load_values()
+        load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_values()
         return dict(load), model_defaults.sampling(settings.model_defaults, path) or SamplingParams()
 
     def gpu() -> bool:
@@ -61,10 +61,5 @@ def build_compare(settings: Settings, store: ConversationStore, engine: EngineSe
     controller.watch_engine()
     controller.used.connect(remember)
 
-    def chat_using_engine() -> str:
-        if chat_page.streaming:
-            return "A chat reply is being written on the model engine."
-        return "The chat is loading a model." if chat_page.session.loading else ""
-
-    controller.engine_in_use = chat_using_engine
-    return ComparePage(controller, chat_page.load_settings.choices, defaults, gpu)
+    controller.engine_in_use = chat_page.engine_use
+    return ComparePage(controller, chat_page.model_choices, defaults, gpu)
