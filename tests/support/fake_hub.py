@@ -113,10 +113,11 @@ class FakeHub:
         """Serve matching files with no length and a body that never ends (a server lying about the size)."""
         self._faults.append({"kind": "endless", "times": 10**9, "match": path_contains})
 
-    def stall(self, path_contains: str, after_bytes: int = 0, times: int = 10**9) -> None:
+    def stall(self, path_contains: str, after_bytes: int = 0, times: int = 10**9, range_from: int | None = None) -> None:
         """Send the headers of matching files (and their first `after_bytes`), then nothing until the
-        server stops (a silent or very slow server)."""
-        self._faults.append({"kind": "stall", "times": times, "match": path_contains, "after": after_bytes})
+        server stops (a silent or very slow server). With `range_from`, only that range stalls."""
+        self._faults.append({"kind": "stall", "times": times, "match": path_contains, "after": after_bytes,
+                             "from": range_from})
 
     def silent(self, path_contains: str) -> None:
         """Take requests for matching files and never answer, not even with headers."""
@@ -290,7 +291,7 @@ def _make_handler(hub: FakeHub):
             self.end_headers()
             if self.command == "HEAD":
                 return
-            stall = hub._take_fault("stall", file_path)
+            stall = hub._take_fault("stall", file_path, start)
             if stall:
                 if stall["after"]:
                     data = repo.files[file_path]
