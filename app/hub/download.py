@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -179,15 +180,15 @@ class Downloader:
         tracker = self._tracker = RangeTracker(part.size, self.range_size, self._done_of(index))
         if self._connections.stopped.is_set():
             self._connections.check_stop()
+        stopped, halted = self._connections.stopped, threading.Event()
+        hasher = PrefixHasher(partial, tracker, lambda: stopped.is_set() or halted.is_set())
+        checkpoints = Checkpoints(partial, tracker, lambda done: self._save_done(index, done), self.checkpoint_seconds)
         try:
             sink = Sink(partial, part.size).__enter__()
         except SinkError as exc:
             raise HubError(HubErrorKind.DISK, f"could not create {partial}: {_why(exc)}") from exc
-        stopped = self._connections.stopped
-        hasher = PrefixHasher(partial, tracker, stopped)
-        checkpoints = Checkpoints(partial, tracker, lambda done: self._save_done(index, done),
-                                  self.checkpoint_seconds).start()
         try:
+            checkpoints.start()
             if self.hash_while_downloading:
                 hasher.start()
             self._connections.fetch_file(FileJob(url, headers, part, sink, tracker, meter))
@@ -198,6 +199,8 @@ class Downloader:
         except OSError as exc:  # reading the file back failed
             raise HubError(HubErrorKind.DISK, f"could not read {partial} back to verify it: {_why(exc)}") from exc
         finally:
+            halted.set()  # whatever ended this, the hasher ends too
+            tracker.wake()
             sink.__exit__(None, None, None)
             connections = self._connections
             cancelled = connections.failure is None and connections.reason == HubErrorKind.CANCELLED

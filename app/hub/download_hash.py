@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from app.hub.download_ranges import RangeTracker
@@ -20,9 +21,11 @@ BLOCK = 4 << 20
 
 
 class PrefixHasher:
-    """Hashes `path` from its start as `tracker` reports it complete; `result` waits for the end."""
+    """Hashes `path` from its start as `tracker` reports it complete; `result` waits for the end.
 
-    def __init__(self, path: Path, tracker: RangeTracker, stop: threading.Event) -> None:
+    `stop()` true ends it early (call `tracker.wake()` so a wait for more bytes notices)."""
+
+    def __init__(self, path: Path, tracker: RangeTracker, stop: Callable[[], bool]) -> None:
         self.path, self.tracker, self.stop = path, tracker, stop
         self.digest = hashlib.sha256()
         self.hashed = 0
@@ -39,9 +42,9 @@ class PrefixHasher:
         view = memoryview(buffer)
         try:
             with open(self.path, "rb", buffering=0) as handle:
-                while self.hashed < size and not self.stop.is_set():
+                while self.hashed < size and not self.stop():
                     ready = self.tracker.wait_prefix(self.hashed, 0.25)
-                    while self.hashed < ready and not self.stop.is_set():
+                    while self.hashed < ready and not self.stop():
                         n = handle.readinto(view[: min(BLOCK, ready - self.hashed)])
                         if not n:
                             raise OSError(f"{self.path.name} is shorter than the bytes written to it")
