@@ -125,9 +125,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="hearth-dl-bench-"))
     os.environ["HEARTH_HOME"] = str(work / "home")
     os.environ["HF_HUB_DISABLE_XET"] = "1"
-    from app.hub.download import CONNECTIONS
+    from app.hub.download import default_connections
 
-    n = args.connections or CONNECTIONS
+    n = args.connections or default_connections()
     try:
         for mib in args.size:
             times = measure(mib, args.runs, n, args.cold, work)

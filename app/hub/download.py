@@ -13,6 +13,7 @@ The file is renamed only after its size and SHA-256 match.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from app.hub.quant import HubFile
 
 DISK_MARGIN = 64 << 20
 MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
-CONNECTIONS = 4  # at most this many connections per file
+CONNECTIONS = 4  # at most this many connections per file (HEARTH_DOWNLOAD_CONNECTIONS overrides it, 1-16)
 RANGE_SIZE = 64 << 20  # what one connection asks for at a time; a file this size or smaller uses one connection
 CHECKPOINT_SECONDS = 2.0  # how often the record is brought up to date (after syncing the file)
 FINAL_SYNC_SECONDS = 0.5  # on pause, how long the last sync may take before the record keeps the previous list
@@ -42,7 +43,7 @@ class Downloader:
     """Downloads one model (every part of it). `run` blocks; `pause`/`cancel` from any thread."""
 
     def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0,
-                 max_retry_after: float | None = None, connections: int = CONNECTIONS,
+                 max_retry_after: float | None = None, connections: int | None = None,
                  range_size: int = RANGE_SIZE, checkpoint_seconds: float = CHECKPOINT_SECONDS,
                  hash_while_downloading: bool = True) -> None:
         self.record = record
@@ -51,7 +52,7 @@ class Downloader:
         self.checkpoint_seconds = checkpoint_seconds
         self.hash_while_downloading = hash_while_downloading
         max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
-        self._connections = Connections(connections, retry_backoff, max_retry_after)
+        self._connections = Connections(connections or default_connections(), retry_backoff, max_retry_after)
         self._tracker: RangeTracker | None = None
         self.folder = target_folder(record.repo_id)
         self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
@@ -225,6 +226,12 @@ class Downloader:
         """Called by the checkpoint thread once `done` is synced to disk."""
         self.record.parts[index]["done"] = [list(interval) for interval in done]
         self.record.save()
+
+
+def default_connections() -> int:
+    """CONNECTIONS, or HEARTH_DOWNLOAD_CONNECTIONS when it is a number (for networks that refuse several)."""
+    value = os.environ.get("HEARTH_DOWNLOAD_CONNECTIONS", "")
+    return min(max(int(value), 1), 16) if value.strip().isdigit() else CONNECTIONS
 
 
 def _why(exc: OSError) -> str:

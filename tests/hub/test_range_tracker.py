@@ -41,3 +41,15 @@ def test_the_record_is_saved_only_after_the_bytes_it_lists_are_synced(tmp_path, 
     tracker.complete(60, 100)
     checkpoints._once()  # a pass that was still under way when the download finished saves nothing
     assert events[count:] == ["sync"]
+
+
+def test_the_number_of_connections_can_be_set_for_networks_that_refuse_several(monkeypatch):
+    from app.hub.download import CONNECTIONS, default_connections
+
+    assert default_connections() == CONNECTIONS
+    monkeypatch.setenv("HEARTH_DOWNLOAD_CONNECTIONS", "1")
+    assert default_connections() == 1
+    monkeypatch.setenv("HEARTH_DOWNLOAD_CONNECTIONS", "999")
+    assert default_connections() == 16
+    monkeypatch.setenv("HEARTH_DOWNLOAD_CONNECTIONS", "many")
+    assert default_connections() == CONNECTIONS
