@@ -3,7 +3,7 @@
 Each connection runs on its own thread: it claims the lowest missing range from
 the `RangeTracker`, asks for it with `Range: bytes=a-b`, reads the body into a
 buffer it owns (`http_fetch.readinto`, the GIL released) and writes each full
-buffer at its offset in the partial file. A dropped connection asks again for
+buffer at its offset in the partial file (the bytes count as done only then). A dropped connection asks again for
 what is left of its own range; a 429 or 5xx waits and asks again; any other
 failure stops every connection and is reported once. `stop` ends them all from
 any thread, also a read stuck on a silent server.
@@ -12,7 +12,6 @@ any thread, also a read stuck on a silent server.
 from __future__ import annotations
 
 import errno
-import http.client
 import re
 import threading
 import time
@@ -27,7 +26,7 @@ from app.hub.http_fetch import Fetched, fetch, interrupt
 from app.hub.quant import HubFile
 
 MAX_RETRIES = 5
-BUFFER = 1 << 20  # written to the file in one pwrite once full; each socket read fills part of it
+BUFFER = 1 << 20  # filled by socket reads, then written to the file (in 32 KiB pwrites, see Sink._write)
 
 
 @dataclass
