@@ -1,82 +1,109 @@
-"""Resumable GGUF downloads from the Hub.
+"""Resumable GGUF downloads from the Hub, over several connections at once.
 
-Our own ranged GET (URL from hf_hub_url, size and SHA-256 from the file
+Our own ranged GETs (URL from hf_hub_url, size and SHA-256 from the file
 listing) rather than hf_hub_download, because a download must survive a
-cancelled call and an app restart, fetching only the missing bytes. Files are
-written as `<name>.part` and renamed only after their size and SHA-256 match.
+cancelled call and an app restart, fetching only the missing bytes. A file
+larger than one range (64 MiB) is fetched over up to 4 connections, each range
+written at its offset in `<name>.part` (`download_connections.py`). The record
+lists which ranges are on disk (`download_checkpoint.py`); SHA-256 is computed
+by reading the file back as its complete prefix grows (`download_hash.py`).
+The file is renamed only after its size and SHA-256 match.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from app.formatting import human_bytes
+from app.hub.download_checkpoint import Checkpoints
+from app.hub.download_connections import Connections, FileJob
+from app.hub.download_hash import PrefixHasher
 from app.hub.download_meter import DownloadMeter
 from app.hub.download_paths import safe_target, target_folder
-from app.hub.download_record import DownloadProgress, DownloadRecord, DownloadStatus
-from app.hub.download_sink import CHUNK, Sink, SinkError
-from app.hub.errors import HubError, HubErrorKind, error_for_status, hub_endpoint, is_offline
-from app.hub.http_fetch import fetch, interrupt
+from app.hub.download_ranges import Interval, RangeTracker, clipped, covered
+from app.hub.download_record import DownloadProgress, DownloadRecord, DownloadStatus, saved_record
+from app.hub.download_sink import Sink, SinkError
+from app.hub.errors import HubError, HubErrorKind, hub_endpoint, is_offline
 from app.hub.quant import HubFile
 
 DISK_MARGIN = 64 << 20
-MAX_RETRIES = 5
 MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
+CONNECTIONS = 4  # at most this many connections per file (HEARTH_DOWNLOAD_CONNECTIONS overrides it, 1-16)
+RANGE_SIZE = 64 << 20  # what one connection asks for at a time; a file this size or smaller uses one connection
+CHECKPOINT_SECONDS = 2.0  # how often the record is brought up to date (after syncing the file)
+FINAL_SYNC_SECONDS = 0.5  # on pause, how long the last sync may take before the record keeps the previous list
 
 
 class Downloader:
     """Downloads one model (every part of it). `run` blocks; `pause`/`cancel` from any thread."""
 
     def __init__(self, record: DownloadRecord, token: str | None = None, retry_backoff: float = 1.0,
-                 max_retry_after: float | None = None) -> None:
+                 max_retry_after: float | None = None, connections: int | None = None,
+                 range_size: int = RANGE_SIZE, checkpoint_seconds: float = CHECKPOINT_SECONDS,
+                 hash_while_downloading: bool = True) -> None:
         self.record = record
         self.token = token
-        self.retry_backoff = retry_backoff
-        self.max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
-        self._stop = threading.Event()
-        self._stop_reason = HubErrorKind.CANCELLED  # why the transfer was stopped, once it is
-        self._response = None  # the transfer under way, so pause can end a read stuck on a silent server
-        self._connection = None  # the request under way (before its headers come), for the same reason
+        self.range_size = range_size
+        self.checkpoint_seconds = checkpoint_seconds
+        self.hash_while_downloading = hash_while_downloading
+        max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
+        self._connections = Connections(connections or default_connections(), retry_backoff, max_retry_after)
+        self._tracker: RangeTracker | None = None
         self.folder = target_folder(record.repo_id)
         self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
+        self._adopt_saved_progress()
 
     def pause(self) -> None:
-        self._stop_reason = HubErrorKind.PAUSED
-        self._stop.set()
-        self._interrupt()
+        self._stop(HubErrorKind.PAUSED)
 
     def cancel(self) -> None:
-        self._stop_reason = HubErrorKind.CANCELLED
-        self._stop.set()
-        self._interrupt()
+        self._stop(HubErrorKind.CANCELLED)
 
-    def _interrupt(self) -> None:
-        response, connection = self._response, self._connection
-        if response is not None:
-            response.interrupt()
-        if connection is not None:
-            interrupt(connection)  # a server silent before its headers
+    def _stop(self, reason: HubErrorKind) -> None:
+        self._connections.stop(reason)
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.wake()  # the hasher stops waiting for bytes
 
-    def _watch(self, connection) -> None:
-        self._connection = connection
-        if self._stop.is_set():
-            interrupt(connection)
+    def _adopt_saved_progress(self) -> None:
+        """A new record for a download that has a saved one (Download pressed again) takes over its ranges."""
+        if any("done" in p for p in self.record.parts):
+            return
+        saved = saved_record(self.record.key)
+        if saved is None or [(p["path"], int(p["size"])) for p in saved.parts] != \
+                [(p["path"], int(p["size"])) for p in self.record.parts]:
+            return
+        for mine, theirs in zip(self.record.parts, saved.parts):
+            if "done" in theirs:
+                mine["done"] = theirs["done"]
+
+    def _partial(self, index: int) -> Path:
+        target = self.targets[index]
+        return target.with_name(target.name + ".part")
+
+    def _done_of(self, index: int) -> list[Interval]:
+        """The ranges of a part already on disk, by its record; an old record's `.part` is one prefix."""
+        part, partial = self.record.parts[index], self._partial(index)
+        size = int(part["size"])
+        if not partial.exists():
+            return []
+        if "done" not in part:  # written by an older Hearth: the file held the bytes from 0, in order
+            return clipped([(0, partial.stat().st_size)], size)
+        try:  # a .part cut shorter than its record (by hand) holds nothing past its end
+            return clipped([(int(s), int(e)) for s, e in part["done"]], min(size, partial.stat().st_size))
+        except (TypeError, ValueError):
+            return []
 
     def missing_bytes(self) -> int:
         total = 0
-        for part, target in zip(self.record.parts, self.targets):
-            if target.exists():
-                continue
-            partial = target.with_name(target.name + ".part")
-            have = partial.stat().st_size if partial.exists() else 0
-            total += max(int(part["size"]) - have, 0)
+        for index, (part, target) in enumerate(zip(self.record.parts, self.targets)):
+            if not target.exists():
+                total += max(int(part["size"]) - covered(self._done_of(index)), 0)
         return total
 
     def run(self, on_progress: Callable[[DownloadProgress], None] | None = None) -> Path:
@@ -91,6 +118,8 @@ class Downloader:
             raise HubError(HubErrorKind.DISK, f"not enough free disk space for {record.name}: it needs {human_bytes(need)} "
                                    f"more, {human_bytes(free)} is free in {self.folder}")
         record.status, record.error = DownloadStatus.DOWNLOADING, ""
+        for index, part in enumerate(record.parts):  # before any .part is grown: an old one's length is its progress
+            part["done"] = [list(interval) for interval in self._done_of(index)]
         try:
             record.save()
         except OSError as exc:
@@ -98,11 +127,11 @@ class Downloader:
         meter = DownloadMeter(record.total_bytes, len(self.targets), on_progress)
         meter.done = record.total_bytes - need
         try:
-            for index, (part, target) in enumerate(zip(record.parts, self.targets), start=1):
-                meter.part = index
+            for index, (part, target) in enumerate(zip(record.parts, self.targets)):
+                meter.part = index + 1
                 if target.exists() and target.stat().st_size == int(part["size"]):
                     continue
-                self._download_part(HubFile(part["path"], int(part["size"]), part.get("sha256", "")), target, meter)
+                self._download_part(index, meter)
         except HubError as exc:
             if exc.kind == HubErrorKind.CANCELLED:
                 self._remove_partials()
@@ -127,131 +156,82 @@ class Downloader:
 
     def _discard_oversized_partials(self) -> None:
         """A .part larger than its file cannot be resumed (a server sent too much once): start it over."""
-        for part, target in zip(self.record.parts, self.targets):
-            partial = target.with_name(target.name + ".part")
+        for index, part in enumerate(self.record.parts):
+            partial = self._partial(index)
             if partial.exists() and partial.stat().st_size > int(part["size"]):
                 partial.unlink()
+                part["done"] = []
 
     def _remove_partials(self) -> None:
         for target in self.targets:
             target.with_name(target.name + ".part").unlink(missing_ok=True)
 
-    def _check_stop(self) -> None:
-        if self._stop.is_set():
-            raise HubError(self._stop_reason, f"download {self._stop_reason.value}")
-
-    def _download_part(self, part: HubFile, target: Path, meter: DownloadMeter) -> None:
+    def _download_part(self, index: int, meter: DownloadMeter) -> None:
+        """Fetch the missing ranges of one part over several connections, verify it, rename it."""
         from huggingface_hub import hf_hub_url
         from huggingface_hub.utils import build_hf_headers
 
+        spec = self.record.parts[index]
+        part = HubFile(spec["path"], int(spec["size"]), spec.get("sha256", ""))
+        target, partial = self.targets[index], self._partial(index)
         url = hf_hub_url(self.record.repo_id, part.path, revision=self.record.revision, endpoint=hub_endpoint())
-        partial = target.with_name(target.name + ".part")
+        headers = build_hf_headers(token=self.token)
+        headers["Accept-Encoding"] = "identity"
         target.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        have = 0
-        if partial.exists():
-            with partial.open("rb") as handle:  # resume: the hash must cover the bytes we already have
-                for block in iter(lambda: handle.read(CHUNK), b""):
-                    digest.update(block)
-                    have += len(block)
-        if have > part.size:
-            partial.unlink()
-            digest, have = hashlib.sha256(), 0
-        failures = 0
-        while have < part.size:
-            self._check_stop()
-            headers = build_hf_headers(token=self.token)
-            headers["Accept-Encoding"] = "identity"
-            if have:
-                headers["Range"] = f"bytes={have}-"
-            try:
-                with fetch(url, headers, self._watch) as response:
-                    self._response = response
-                    if self._stop.is_set():
-                        response.interrupt()
-                    status = response.status
-                    if status == 416:  # our partial file is already complete (or the server disagrees)
-                        break
-                    if status >= 400:
-                        retry_after = min(_seconds(response.headers.get("Retry-After", "")), self.max_retry_after)
-                        error = error_for_status(status, f"download of {part.path}", retry_after)
-                        if error.kind in ("rate_limited", "server") and failures < MAX_RETRIES:
-                            failures += 1
-                            if error.retry_after:
-                                self._wait_for_server(error.retry_after, meter)
-                            else:
-                                self._sleep(self.retry_backoff * 2 ** (failures - 1))
-                            continue
-                        raise error
-                    if have and status == 200:  # the server ignored Range: start over
-                        digest, have = hashlib.sha256(), 0
-                        partial.unlink(missing_ok=True)
-                    with Sink(partial, digest) as sink:
-                        for n in sink.fill_from(response, self._stop, part.size - have):
-                            have += n
-                            failures = 0
-                            meter.advance(n)
-                    self._check_stop()
-                    if have >= part.size and response.readinto(memoryview(bytearray(1))):
-                        raise HubError(HubErrorKind.CORRUPT, f"{part.path}: the server sent more than the "
-                                                  f"{human_bytes(part.size)} it lists; nothing past that was "
-                                                  "written and the download was stopped")
-            except HubError:
-                raise
-            except OSError as exc:
-                if exc.errno == errno.ENOSPC:
-                    raise HubError(HubErrorKind.DISK, f"the disk is full: {part.path} could not be written "
-                                           f"(the partial download is kept and can be resumed)") from exc
-                if isinstance(exc, SinkError):
-                    raise HubError(HubErrorKind.DISK, f"could not write {partial}: {exc.strerror or exc}") from exc
-                failures = self._network_failure(failures, part, exc)
-                continue
-            except Exception as exc:  # noqa: BLE001 - protocol errors and drops: resume with a Range request
-                failures = self._network_failure(failures, part, exc)
-                continue
-            if have < part.size:
-                failures += 1  # the server closed early: try again from where we are
-                if failures > MAX_RETRIES:
-                    raise HubError(HubErrorKind.NETWORK, f"the Hub kept closing the connection while sending {part.path}")
-                self._sleep(self.retry_backoff * 2 ** (failures - 1))
-        size = partial.stat().st_size if partial.exists() else 0
-        if size != part.size:
-            partial.unlink(missing_ok=True)
-            raise HubError(HubErrorKind.CORRUPT, f"{part.path}: got {size:,} bytes but the Hub lists {part.size:,}; "
-                                      "the partial file was removed, download it again")
-        if part.sha256 and digest.hexdigest() != part.sha256.lower():
-            partial.unlink(missing_ok=True)
-            raise HubError(HubErrorKind.CORRUPT, f"{part.path} does not match the Hub's SHA-256: the file is damaged and "
-                                      "was removed; download it again")
+        tracker = self._tracker = RangeTracker(part.size, self.range_size, self._done_of(index))
+        if self._connections.stopped.is_set():
+            self._connections.check_stop()
+        stopped, halted = self._connections.stopped, threading.Event()
+        hasher = PrefixHasher(partial, tracker, lambda: stopped.is_set() or halted.is_set())
+        checkpoints = Checkpoints(partial, tracker, lambda done: self._save_done(index, done), self.checkpoint_seconds)
+        try:
+            sink = Sink(partial, part.size).__enter__()
+        except SinkError as exc:
+            raise HubError(HubErrorKind.DISK, f"could not create {partial}: {_why(exc)}") from exc
+        try:
+            checkpoints.start()
+            if self.hash_while_downloading:
+                hasher.start()
+            self._connections.fetch_file(FileJob(url, headers, part, sink, tracker, meter))
+            if not self.hash_while_downloading:
+                hasher.start()
+            digest = hasher.result()
+            self._connections.check_stop()  # paused while the last bytes were being hashed
+        except OSError as exc:  # reading the file back failed
+            raise HubError(HubErrorKind.DISK, f"could not read {partial} back to verify it: {_why(exc)}") from exc
+        finally:
+            halted.set()  # whatever ended this, the hasher ends too
+            tracker.wake()
+            sink.__exit__(None, None, None)
+            connections = self._connections
+            cancelled = connections.failure is None and connections.reason == HubErrorKind.CANCELLED
+            checkpoints.finish(final=stopped.is_set() and not cancelled, wait=FINAL_SYNC_SECONDS)
+        self._verify(index, part, partial, digest)
         partial.replace(target)
 
-    def _network_failure(self, failures: int, part: HubFile, exc: BaseException) -> int:
-        failures += 1
-        if failures > MAX_RETRIES:
-            raise HubError(HubErrorKind.NETWORK, f"the connection dropped while downloading {part.path} "
-                                      f"({type(exc).__name__}); resume it later") from exc
-        self._sleep(self.retry_backoff * 2 ** (failures - 1))
-        return failures
+    def _verify(self, index: int, part: HubFile, partial: Path, digest: str | None) -> None:
+        """Size and SHA-256 must match the Hub's; if not, the partial file and its progress are dropped."""
+        size = partial.stat().st_size if partial.exists() else 0
+        problem = ""
+        if size != part.size:
+            problem = f"{part.path}: got {size:,} bytes but the Hub lists {part.size:,}"
+        elif part.sha256 and digest != part.sha256.lower():
+            problem = f"{part.path} does not match the Hub's SHA-256: the file is damaged"
+        if problem:
+            partial.unlink(missing_ok=True)
+            self.record.parts[index]["done"] = []
+            raise HubError(HubErrorKind.CORRUPT, f"{problem}; it was removed, download it again")
 
-    def _wait_for_server(self, seconds: float, meter: DownloadMeter) -> None:
-        """Wait as the server asked (already capped), reporting the seconds left about every second."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            meter.waiting(left)
-            self._sleep(min(1.0, left))
-        meter.waiting(0.0)
-
-    def _sleep(self, seconds: float) -> None:
-        if self._stop.wait(seconds):
-            self._check_stop()
+    def _save_done(self, index: int, done: list[Interval]) -> None:
+        """Called by the checkpoint thread once `done` is synced to disk."""
+        self.record.parts[index]["done"] = [list(interval) for interval in done]
+        self.record.save()
 
 
-def _seconds(header: str) -> float:
-    """A Retry-After in seconds (an HTTP date or nonsense counts as no wait)."""
-    try:
-        return max(float(header), 0.0)
-    except ValueError:
-        return 0.0
+def default_connections() -> int:
+    """CONNECTIONS, or HEARTH_DOWNLOAD_CONNECTIONS when it is a number (for networks that refuse several)."""
+    value = os.environ.get("HEARTH_DOWNLOAD_CONNECTIONS", "")
+    return min(max(int(value), 1), 16) if value.strip().isdigit() else CONNECTIONS
 
 
 def _why(exc: OSError) -> str:

@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from app import paths
 from app.atomic_json import write_json_atomically
@@ -41,7 +42,7 @@ class DownloadRecord:
     repo_id: str
     name: str
     quant: str
-    parts: list[dict]  # {path, size, sha256}
+    parts: list[dict]  # {path, size, sha256, done}; done: [[start, end), ...] on disk (absent in old records)
     revision: str = "main"
     status: DownloadStatus = DownloadStatus.QUEUED
     error: str = ""
@@ -68,15 +69,22 @@ class DownloadRecord:
                    [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in choice.parts], revision)
 
 
+def saved_record(key: str) -> DownloadRecord | None:
+    """The record saved under `key`, if there is a readable one."""
+    return _read(paths.downloads_state_dir() / f"{key}.json")
+
+
+def _read(path: Path) -> DownloadRecord | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        record = DownloadRecord(**data)
+        record.status = DownloadStatus(record.status)
+    except (OSError, ValueError, TypeError):
+        return None
+    return record
+
+
 def saved_downloads() -> list[DownloadRecord]:
     """Downloads that were not finished when the app last stopped."""
-    records = []
-    for path in sorted(paths.downloads_state_dir().glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            record = DownloadRecord(**data)
-            record.status = DownloadStatus(record.status)
-        except (OSError, ValueError, TypeError):
-            continue
-        records.append(record)
-    return [r for r in records if r.status != DownloadStatus.DONE]
+    records = [_read(path) for path in sorted(paths.downloads_state_dir().glob("*.json"))]
+    return [r for r in records if r is not None and r.status != DownloadStatus.DONE]

@@ -103,30 +103,35 @@ class FakeHub:
         self._faults.append({"kind": "status", "status": status, "times": times, "match": path_contains,
                              "retry_after": retry_after})
 
-    def drop_after(self, path_contains: str, n_bytes: int, times: int = 1) -> None:
-        """Send only `n_bytes` of a matching file body, then close the connection."""
-        self._faults.append({"kind": "drop", "bytes": n_bytes, "times": times, "match": path_contains})
+    def drop_after(self, path_contains: str, n_bytes: int, times: int = 1, range_from: int | None = None) -> None:
+        """Send only `n_bytes` of a matching file body, then close the connection. With `range_from`,
+        only requests whose Range starts at that byte match (one range of a parallel download)."""
+        self._faults.append({"kind": "drop", "bytes": n_bytes, "times": times, "match": path_contains,
+                             "from": range_from})
 
     def endless(self, path_contains: str) -> None:
         """Serve matching files with no length and a body that never ends (a server lying about the size)."""
         self._faults.append({"kind": "endless", "times": 10**9, "match": path_contains})
 
-    def stall(self, path_contains: str, after_bytes: int = 0, times: int = 10**9) -> None:
+    def stall(self, path_contains: str, after_bytes: int = 0, times: int = 10**9, range_from: int | None = None) -> None:
         """Send the headers of matching files (and their first `after_bytes`), then nothing until the
-        server stops (a silent or very slow server)."""
-        self._faults.append({"kind": "stall", "times": times, "match": path_contains, "after": after_bytes})
+        server stops (a silent or very slow server). With `range_from`, only that range stalls."""
+        self._faults.append({"kind": "stall", "times": times, "match": path_contains, "after": after_bytes,
+                             "from": range_from})
 
     def silent(self, path_contains: str) -> None:
         """Take requests for matching files and never answer, not even with headers."""
         self._faults.append({"kind": "silent", "times": 10**9, "match": path_contains})
 
-    def corrupt(self, path_contains: str) -> None:
-        """Serve matching files with one byte changed (size stays right, hash does not)."""
-        self._faults.append({"kind": "corrupt", "times": 10**9, "match": path_contains})
+    def corrupt(self, path_contains: str, at: int = 0) -> None:
+        """Serve matching files with the byte at offset `at` changed (size stays right, hash does not)."""
+        self._faults.append({"kind": "corrupt", "times": 10**9, "match": path_contains, "at": at})
 
-    def _take_fault(self, kind: str, path: str) -> dict | None:
+    def _take_fault(self, kind: str, path: str, start: int = 0) -> dict | None:
         with self._lock:
             for fault in self._faults:
+                if fault.get("from") is not None and fault["from"] != start:
+                    continue
                 if fault["kind"] == kind and fault["times"] > 0 and fault["match"] in path:
                     fault["times"] -= 1
                     return fault
@@ -260,18 +265,19 @@ def _make_handler(hub: FakeHub):
                 return
             size = repo.size(file_path)
             etag = hub.sha256(repo_id, file_path)
-            start = 0
+            start, end = 0, size - 1
             range_header = self.headers.get("Range", "")
             match = re.match(r"bytes=(\d+)-(\d*)", range_header)
             if match:
                 start = int(match[1])
-                if start >= size:
+                end = min(int(match[2]), size - 1) if match[2] else size - 1
+                if start >= size or end < start:
                     self.send_response(416)
                     self.send_header("Content-Range", f"bytes */{size}")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-            length = size - start
+            length = end - start + 1
             if self.command == "GET" and hub._take_fault("endless", file_path):
                 return self._endless()
             self.send_response(206 if match else 200)
@@ -281,11 +287,11 @@ def _make_handler(hub: FakeHub):
             self.send_header("X-Repo-Commit", COMMIT)
             self.send_header("Content-Type", "application/octet-stream")
             if match:
-                self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
             self.end_headers()
             if self.command == "HEAD":
                 return
-            stall = hub._take_fault("stall", file_path)
+            stall = hub._take_fault("stall", file_path, start)
             if stall:
                 if stall["after"]:
                     data = repo.files[file_path]
@@ -294,7 +300,7 @@ def _make_handler(hub: FakeHub):
                 self.wfile.flush()
                 hub.stopped.wait(60)
                 return
-            drop = hub._take_fault("drop", file_path)
+            drop = hub._take_fault("drop", file_path, start)
             corrupt = hub._take_fault("corrupt", file_path)
             limit = drop["bytes"] if drop else length
             data = repo.files[file_path]
@@ -334,8 +340,10 @@ def _make_handler(hub: FakeHub):
 
         @staticmethod
         def _maybe_corrupt(block: bytes, corrupt, offset: int) -> bytes:
-            if corrupt and offset == 0 and block:
-                return bytes([block[0] ^ 0xFF]) + block[1:]
+            """`block` starts at file offset `offset`: flip the fault's byte if it falls inside."""
+            if corrupt and offset <= corrupt["at"] < offset + len(block):
+                i = corrupt["at"] - offset
+                return block[:i] + bytes([block[i] ^ 0xFF]) + block[i + 1:]
             return block
 
     return Handler
