@@ -16,9 +16,13 @@ def row_of(model, text: str) -> int:
     return next(i for i, (cells, _obj) in enumerate(model.rows) if any(text in c for c in cells))
 
 
-def test_first_run_opens_discover_with_starter_models(qtbot, window):
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.discover_page, timeout=10000)
+def test_first_run_offers_discover_with_starter_models(qtbot, window):
+    with qtbot.waitSignal(window.library.first_scan_done, timeout=10000):
+        pass
     assert not window.library.has_usable_model
+    assert window.pages.currentWidget() is window.first_run  # the welcome card stays and offers them
+    window.first_run.discover_button.click()
+    assert window.pages.currentWidget() is window.discover_page
     assert window.discover_page.catalog_box.isVisibleTo(window.discover_page)
     assert len(window.discover_page.catalog.rows) >= 5
 
