@@ -1,9 +1,10 @@
 """A scripted reply for the UI benchmarks: fenced Python code streamed like a fast model.
 
 `code_reply(chars)` builds a Markdown reply made of short explanations and fenced
-Python blocks (one with a very long line). `ScriptedStream` replaces an
-EngineService's `chat` so a send streams that text from a background thread,
-token-sized pieces at a steady rate, then finishes like the real engine does.
+Python blocks (one with a very long line, one of about 1,800 characters).
+`ScriptedStream` replaces an EngineService's `chat` so a send streams that text
+from a background thread, token-sized pieces at a steady rate, then finishes
+like the real engine does.
 """
 
 from __future__ import annotations
@@ -72,11 +73,14 @@ def describe(config: dict) -> str:
 ''',
 ]
 
+_BLOCKS.append("import asyncio\n" + "\n\n".join(_BLOCKS))  # one long block (about 1,800 characters)
+
 _PROSE = [
     "Here is a small class that keeps an inventory and saves it:",
     "The Fibonacci numbers, computed iteratively so large *n* stays fast:",
     "Fetching many addresses at once, with at most `limit` requests in flight:",
     "A configuration written on one long line, and a function that prints it:",
+    "And everything together as one module:",
 ]
 
 

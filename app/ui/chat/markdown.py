@@ -2,7 +2,9 @@
 
 Model output is never trusted as HTML: markdown-it runs with html=False, so
 tags arrive as text, and the view refuses to load any resource. Code blocks
-get a "Copy" link (copy:N) that the view answers.
+are highlighted with inline colours for the light or dark theme
+(code_highlight.py) and get a "Copy" link (copy:N) that the view answers;
+`$…$` and `$$…$$` math is shown as monospace TeX (markdown_math.py).
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import html
 
 from markdown_it import MarkdownIt
 
+from app.ui.chat.code_highlight import code_block_html
+
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 _md.validateLink = lambda url: url.lower().startswith(("http://", "https://", "mailto:"))
 
 
-def render_markdown(text: str, first_code: int = 0) -> tuple[str, list[str]]:
+def render_markdown(text: str, first_code: int = 0, dark: bool = False) -> tuple[str, list[str]]:
     """Return (html, code blocks in order). Safe on partial (streaming) Markdown.
 
     Copy links are numbered from `first_code`, so a message rendered in pieces
-    keeps one numbering.
+    keeps one numbering. `dark` picks the code colours for a dark background.
     """
-    env: dict = {"code_blocks": [], "first_code": first_code}
+    env: dict = {"code_blocks": [], "first_code": first_code, "dark": dark}
     tokens = _md.parse(text, env)
     for token in tokens:
         if token.type in ("fence", "code_block"):
@@ -37,13 +41,12 @@ def _render_code(self, tokens, idx, options, env):
     blocks = env.setdefault("_seen", [])
     n = env.get("first_code", 0) + len(blocks)
     blocks.append(n)
-    lang = html.escape(token.info.strip().split(" ")[0]) if token.info else ""
-    label = f"{lang} · " if lang else ""
+    language = token.info.strip().split(" ")[0] if token.info else ""
+    label = f"{html.escape(language)} · " if language else ""
+    # A <pre> paragraph with a background, not a one-cell table: tables cost Qt a much slower re-layout.
     return (
-        f'<table class="code" width="100%" cellpadding="8" style="background-color: rgba(127,127,127,0.14);">'
-        f'<tr><td>'
-        f'<pre style="font-family: monospace; white-space: pre-wrap;">{html.escape(token.content.rstrip(chr(10)))}</pre>'
-        f'</td></tr></table><p class="codebar" align="right"><small>{label}<a href="copy:{n}">Copy code</a></small></p>'
+        code_block_html(token.content.rstrip("\n"), language, env.get("dark", False))
+        + f'<p align="right"><small>{label}<a href="copy:{n}">Copy code</a></small></p>'
     )
 
 

@@ -6,8 +6,8 @@ model's signals and reports the user's intent by row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QPalette, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.store.export import ROLE_TITLES  # one name for each role, on screen and in exports
+from app.ui.chat.code_highlight import warm_up as warm_up_highlighting
 from app.ui.chat.markdown import render_markdown, split_streaming
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
@@ -49,7 +50,8 @@ class MarkdownView(QTextBrowser):
 
     It never loads anything: the Markdown renderer emits no <img> or other
     resource references (model images become text), and links only open
-    in the browser when clicked.
+    in the browser when clicked. Code colours follow the palette: a change
+    between light and dark renders the text again.
     """
 
     copy_code = Signal(str)
@@ -76,6 +78,11 @@ class MarkdownView(QTextBrowser):
         self._tail_pos = 0
         self._forced = False
         self._streamed = False
+        self._dark = self._palette_is_dark()  # the code colours the document was rendered with
+        warm_up_highlighting()
+
+    def _palette_is_dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
 
     def set_markdown(self, text: str, streaming: bool = False) -> None:
         if text == self._source and not (self._streamed and not streaming):
@@ -85,10 +92,21 @@ class MarkdownView(QTextBrowser):
             self._render_incrementally(text, final=not streaming)
         else:
             self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
-            body, self._code_blocks = render_markdown(text)
+            body, self._code_blocks = render_markdown(text, dark=self._dark)
             self.setHtml(body)
         self._streamed = streaming
         self._fit_height()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._palette_is_dark() != self._dark:
+            self._dark = not self._dark
+            source, streaming = self._source, self._streamed
+            if source is not None:  # render everything again with the other colours
+                self.clear()
+                self._source, self._streamed = None, False
+                self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
+                self.set_markdown(source, streaming)
 
     def _render_incrementally(self, text: str, final: bool) -> None:
         """Lay out only what changed: finished blocks once, then the last block again.
@@ -108,7 +126,7 @@ class MarkdownView(QTextBrowser):
         if cut > len(self._stable):
             if self._tail_pos:
                 cursor.insertBlock()
-            html, codes = render_markdown(text[len(self._stable):cut], len(self._stable_codes))
+            html, codes = render_markdown(text[len(self._stable):cut], len(self._stable_codes), self._dark)
             cursor.insertHtml(html)
             self._stable_codes += codes
             self._stable = text[:cut]
@@ -119,7 +137,7 @@ class MarkdownView(QTextBrowser):
         if tail.strip():
             if self._tail_pos:
                 cursor.insertBlock()
-            html, tail_codes = render_markdown(tail, len(self._stable_codes))
+            html, tail_codes = render_markdown(tail, len(self._stable_codes), self._dark)
             cursor.insertHtml(html)
         cursor.endEditBlock()
         self._code_blocks = self._stable_codes + tail_codes
