@@ -116,9 +116,18 @@ def _span(css: str, text: str) -> str:
     return f'<span style="{css}">{escaped}</span>' if css else escaped
 
 
-def code_block_html(code: str, language: str, dark: bool) -> str:
-    """A whole block: a `<pre>` paragraph with the theme's background; long lines wrap."""
+def code_block_html(code: str, language: str, dark: bool, top: bool = True, bottom: bool = True) -> str:
+    """A block as a `<pre>` paragraph with the theme's background; long lines wrap.
+
+    `top`/`bottom` False: no margin there, for the pieces of a block still streaming.
+    """
     theme = code_theme(dark)
-    body = highlight_spans(code, language, dark)
-    return (f'<pre style="background-color:{theme.background}; color:{theme.foreground}; '
+    # Line breaks at either end stay outside the spans, where Qt treats them as HTML says: it drops
+    # the first after <pre> and the last before </pre>, hence the extra one in front.
+    inner = code.strip("\n")
+    start = len(code) - len(code.lstrip("\n"))
+    leading, trailing = code[:start], code[start + len(inner):]
+    body = ("\n" + leading if leading else "") + highlight_spans(inner, language, dark) + trailing
+    margins = ("" if top else " margin-top:0;") + ("" if bottom else " margin-bottom:0;")
+    return (f'<pre style="background-color:{theme.background}; color:{theme.foreground};{margins} '
             f'font-family:monospace; white-space:pre-wrap;">{body}</pre>')

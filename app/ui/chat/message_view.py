@@ -7,7 +7,7 @@ model's signals and reports the user's intent by row.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QPalette, QTextCursor
+from PySide6.QtGui import QGuiApplication, QPalette, QTextCursor, QTextDocument, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.store.export import ROLE_TITLES  # one name for each role, on screen and in exports
 from app.ui.chat.code_highlight import warm_up as warm_up_highlighting
-from app.ui.chat.markdown import render_markdown, split_streaming
+from app.ui.chat.markdown import join_code_blocks, open_fence, render_markdown, split_streaming
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.widgets.elided_label import ElidedLabel
@@ -124,23 +124,26 @@ class MarkdownView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         if cut > len(self._stable):
-            if self._tail_pos:
-                cursor.insertBlock()
-            html, codes = render_markdown(text[len(self._stable):cut], len(self._stable_codes), self._dark)
-            cursor.insertHtml(html)
-            self._stable_codes += codes
+            fence = open_fence(text, len(self._stable))  # the piece may go on from a cut inside code
+            html, codes = render_markdown(text[len(self._stable):cut], self._next_code(fence), self._dark, fence,
+                                          unfinished=bool(open_fence(text, cut)))
+            _insert_blocks(cursor, html, new_block=self._tail_pos > 0)
+            self._stable_codes = join_code_blocks(self._stable_codes, codes, bool(fence))
             self._stable = text[:cut]
             self._tail_pos = cursor.position()
             self._forced = self._forced or forced
         tail_codes: list[str] = []
         tail = text[len(self._stable):]
+        fence = open_fence(text, len(self._stable))
         if tail.strip():
-            if self._tail_pos:
-                cursor.insertBlock()
-            html, tail_codes = render_markdown(tail, len(self._stable_codes), self._dark)
-            cursor.insertHtml(html)
+            html, tail_codes = render_markdown(tail, self._next_code(fence), self._dark, fence)
+            _insert_blocks(cursor, html, new_block=self._tail_pos > 0)
         cursor.endEditBlock()
-        self._code_blocks = self._stable_codes + tail_codes
+        self._code_blocks = join_code_blocks(self._stable_codes, tail_codes, bool(fence))
+
+    def _next_code(self, fence: str) -> int:
+        """The number of the next piece's first code block (the last one again when it goes on)."""
+        return len(self._stable_codes) - 1 if fence and self._stable_codes else len(self._stable_codes)
 
     def _fit_height(self) -> None:
         if not self.grow:
@@ -171,6 +174,24 @@ class MarkdownView(QTextBrowser):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(200, int(self.document().size().height()) + 6)
+
+
+def _insert_blocks(cursor: QTextCursor, html: str, new_block: bool) -> None:
+    """Add rendered HTML at the cursor as blocks of their own (after a new block if `new_block`).
+
+    Qt merges a fragment's first block into the block at the cursor and keeps that
+    block's format (a code line would take the alignment of a Copy line before it),
+    so the block is given the fragment's first format before the rest goes in.
+    """
+    piece = QTextDocument()
+    piece.setHtml(html)
+    first = piece.begin()
+    if new_block:
+        cursor.insertBlock(first.blockFormat(), first.charFormat())
+    else:
+        cursor.setBlockFormat(first.blockFormat())
+        cursor.setBlockCharFormat(first.charFormat())
+    cursor.insertFragment(QTextDocumentFragment(piece))
 
 
 def format_sampling(sampling: dict) -> str:
