@@ -14,8 +14,9 @@ import html
 from markdown_it import MarkdownIt
 
 from app.ui.chat.code_highlight import code_block_html
+from app.ui.chat.markdown_math import math_plugin
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table").use(math_plugin)
 _md.validateLink = lambda url: url.lower().startswith(("http://", "https://", "mailto:"))
 
 
