@@ -93,7 +93,7 @@ class MarkdownView(QTextBrowser):
         else:
             self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
             body, self._code_blocks = render_markdown(text, dark=self._dark)
-            self.setHtml(body)
+            self.setHtml(body.strip())  # a line break after the last tag would become a space
         self._streamed = streaming
         self._fit_height()
 
@@ -184,7 +184,7 @@ def _insert_blocks(cursor: QTextCursor, html: str, new_block: bool) -> None:
     so the block is given the fragment's first format before the rest goes in.
     """
     piece = QTextDocument()
-    piece.setHtml(html)
+    piece.setHtml(html.strip())  # a line break after the last tag would become a space
     first = piece.begin()
     if new_block:
         cursor.insertBlock(first.blockFormat(), first.charFormat())
