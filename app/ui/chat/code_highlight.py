@@ -22,7 +22,7 @@ from pygments.util import ClassNotFound
 
 LIGHT_STYLE = "friendly"
 DARK_STYLE = "github-dark"
-MAX_HIGHLIGHT = 50_000  # longer code is shown plain: lexing it would stall the GUI
+MAX_HIGHLIGHT = 20_000  # longer code is shown plain: lexing it at once would stall the GUI
 WARM_UP = ("python", "bash", "javascript", "json")  # lexers built ahead of their first use
 
 _warm_up_started = False

@@ -71,12 +71,14 @@ class MarkdownView(QTextBrowser):
         self.anchorClicked.connect(self._on_anchor)
         self._code_blocks: list[str] = []
         self._source = None
-        # While streaming: the source already laid out for good, its code blocks, where the
-        # still-changing last block starts, and whether a long block was cut to keep flushes cheap.
+        # While streaming: the source already laid out, its code blocks, where the still-changing
+        # last block starts, and whether a long block was cut to keep flushes cheap (then `_clean`:
+        # the source length, code count and document position before that block).
         self._stable = ""
         self._stable_codes: list[str] = []
         self._tail_pos = 0
         self._forced = False
+        self._clean = (0, 0, 0)
         self._streamed = False
         self._dark = self._palette_is_dark()  # the code colours the document was rendered with
         warm_up_highlighting()
@@ -88,10 +90,10 @@ class MarkdownView(QTextBrowser):
         if text == self._source and not (self._streamed and not streaming):
             return
         self._source = text
-        if streaming or (self._streamed and not self._forced and text.startswith(self._stable)):
+        if streaming or (self._streamed and text.startswith(self._stable)):
             self._render_incrementally(text, final=not streaming)
         else:
-            self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
+            self._reset_streaming()
             body, self._code_blocks = render_markdown(text, dark=self._dark)
             self.setHtml(body.strip())  # a line break after the last tag would become a space
         self._streamed = streaming
@@ -105,19 +107,28 @@ class MarkdownView(QTextBrowser):
             if source is not None:  # render everything again with the other colours
                 self.clear()
                 self._source, self._streamed = None, False
-                self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
+                self._reset_streaming()
                 self.set_markdown(source, streaming)
+
+    def _reset_streaming(self) -> None:
+        self._stable, self._stable_codes, self._tail_pos, self._forced, self._clean = "", [], 0, False, (0, 0, 0)
 
     def _render_incrementally(self, text: str, final: bool) -> None:
         """Lay out only what changed: finished blocks once, then the last block again.
 
         Re-rendering a long reply on every flush costs tens of milliseconds; this
-        keeps each flush proportional to the last block.
+        keeps each flush proportional to the last block. A block laid out in cut pieces
+        (a split paragraph, code colours restarted) is laid out again whole once it is
+        finished, or at the end.
         """
-        cut, forced = split_streaming(text, len(self._stable)) if not final else (len(self._stable), False)
         if not text.startswith(self._stable):
             self.clear()
-            self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
+            self._reset_streaming()
+        cut, forced = split_streaming(text, len(self._stable)) if not final else (len(self._stable), False)
+        if self._forced and (final or (cut > len(self._stable) and not forced)):
+            length, codes, self._tail_pos = self._clean
+            self._stable, self._stable_codes, self._forced = text[:length], self._stable_codes[:codes], False
+            cut = max(cut, length) if not final else length
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()  # one layout pass for the whole change
         cursor.setPosition(self._tail_pos)
@@ -132,6 +143,8 @@ class MarkdownView(QTextBrowser):
             self._stable = text[:cut]
             self._tail_pos = cursor.position()
             self._forced = self._forced or forced
+            if not self._forced:
+                self._clean = (cut, len(self._stable_codes), self._tail_pos)
         tail_codes: list[str] = []
         tail = text[len(self._stable):]
         fence = open_fence(text, len(self._stable))
@@ -182,11 +195,14 @@ def _insert_blocks(cursor: QTextCursor, html: str, new_block: bool) -> None:
     Qt merges a fragment's first block into the block at the cursor and keeps that
     block's format (a code line would take the alignment of a Copy line before it),
     so the block is given the fragment's first format before the rest goes in.
+    A table needs no new block: its fragment starts with an empty one.
     """
     piece = QTextDocument()
     piece.setHtml(html.strip())  # a line break after the last tag would become a space
     first = piece.begin()
-    if new_block:
+    if not first.text() and first.next().isValid() and QTextCursor(first.next()).currentTable():
+        pass  # Qt puts an empty block before a table: let it be the block at the cursor
+    elif new_block:
         cursor.insertBlock(first.blockFormat(), first.charFormat())
     else:
         cursor.setBlockFormat(first.blockFormat())

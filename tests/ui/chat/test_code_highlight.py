@@ -193,19 +193,25 @@ def test_a_long_code_block_is_cut_at_a_top_level_line_while_it_streams():
     assert text[cut:].startswith("\ndef function_") and text[cut - 2] != "\n"
 
 
-def test_a_streamed_long_code_block_ends_equal_to_a_full_render(qtbot):
+@pytest.mark.parametrize("text", [LONG_BLOCK, LONG_BLOCK[:LONG_BLOCK.index("```\n\nAfter") + 4]],
+                         ids=["text after the code", "ends with the code"])
+def test_a_streamed_long_code_block_ends_equal_to_a_full_render(qtbot, text):
     streamed, full = MarkdownView(), MarkdownView()
     qtbot.addWidget(streamed)
     qtbot.addWidget(full)
-    code = LONG_BLOCK.split("```python\n")[1].split("```")[0]
-    for end in range(40, len(LONG_BLOCK) + 1, 97):
-        streamed.set_markdown(LONG_BLOCK[:end], streaming=True)
-        if end > 1500 and "```\n" not in LONG_BLOCK[end - 200:end]:
+    code = text.split("```python\n")[1].split("```")[0]
+    for end in range(40, len(text) + 1, 97):
+        streamed.set_markdown(text[:end], streaming=True)
+        if end > 1500 and "```\n" not in text[end - 200:end]:
             # Mid-stream the block is in pieces on screen, yet it copies as one.
+            assert streamed._forced
             assert streamed._code_blocks == [code[:len(streamed._code_blocks[0])]]
             assert len(streamed._code_blocks[0]) >= end - len("Intro\n\n```python\n") - 4  # but trailing spaces
-    streamed.set_markdown(LONG_BLOCK)
-    full.set_markdown(LONG_BLOCK)
+    streamed.set_markdown(text, streaming=True)
+    if "After the code" in text:
+        assert not streamed._forced  # the finished block was laid out again whole
+    streamed.set_markdown(text)
+    full.set_markdown(text)
     assert streamed.toPlainText() == full.toPlainText()
     assert streamed._code_blocks == full._code_blocks == [code]
     assert code_colours(streamed) == code_colours(full)
