@@ -9,8 +9,9 @@ from PySide6.QtWidgets import QApplication
 
 from app.ui.chat.code_highlight import code_block_html, code_theme
 from app.ui.chat.markdown import TAIL_LIMIT, render_markdown, split_streaming
+from app.ui.chat.markdown_view import MarkdownView
 from app.ui.chat.message_model import ChatItem, MessageModel
-from app.ui.chat.message_view import MarkdownView, MessageListView
+from app.ui.chat.message_view import MessageListView
 from app.ui.theme import dark_palette
 
 PYTHON = "```python\ndef greet(name: str) -> str:\n    return f\"Hello {name}\"  # say hi\n```\n"
