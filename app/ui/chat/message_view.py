@@ -6,22 +6,12 @@ model's signals and reports the user's intent by row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QTextCursor
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QSizePolicy,
-    QTextBrowser,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from app.store.export import ROLE_TITLES  # one name for each role, on screen and in exports
-from app.ui.chat.markdown import render_markdown, split_streaming
+from app.ui.chat.code_highlight import warm_up as warm_up_highlighting
+from app.ui.chat.markdown_view import MarkdownView
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.widgets.elided_label import ElidedLabel
@@ -42,117 +32,6 @@ def format_stats(stats: dict) -> str:
     if stats.get("dropped_messages"):
         parts.append(f"{stats['dropped_messages']} older messages left out")
     return " · ".join(parts)
-
-
-class MarkdownView(QTextBrowser):
-    """A QTextBrowser that grows to its content.
-
-    It never loads anything: the Markdown renderer emits no <img> or other
-    resource references (model images become text), and links only open
-    in the browser when clicked.
-    """
-
-    copy_code = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None, grow: bool = True) -> None:
-        super().__init__(parent)
-        self.grow = grow  # False: a fixed-size reader that scrolls (the model card)
-        self.setOpenLinks(False)
-        self.setOpenExternalLinks(False)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        if grow:
-            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.document().setDocumentMargin(2)
-        # The height follows the content: measured after each change and on resize.
-        self.anchorClicked.connect(self._on_anchor)
-        self._code_blocks: list[str] = []
-        self._source = None
-        # While streaming: the source already laid out for good, its code blocks, where the
-        # still-changing last block starts, and whether a long block was cut to keep flushes cheap.
-        self._stable = ""
-        self._stable_codes: list[str] = []
-        self._tail_pos = 0
-        self._forced = False
-        self._streamed = False
-
-    def set_markdown(self, text: str, streaming: bool = False) -> None:
-        if text == self._source and not (self._streamed and not streaming):
-            return
-        self._source = text
-        if streaming or (self._streamed and not self._forced and text.startswith(self._stable)):
-            self._render_incrementally(text, final=not streaming)
-        else:
-            self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
-            body, self._code_blocks = render_markdown(text)
-            self.setHtml(body)
-        self._streamed = streaming
-        self._fit_height()
-
-    def _render_incrementally(self, text: str, final: bool) -> None:
-        """Lay out only what changed: finished blocks once, then the last block again.
-
-        Re-rendering a long reply on every flush costs tens of milliseconds; this
-        keeps each flush proportional to the last block.
-        """
-        cut, forced = split_streaming(text, len(self._stable)) if not final else (len(self._stable), False)
-        if not text.startswith(self._stable):
-            self.clear()
-            self._stable, self._stable_codes, self._tail_pos, self._forced = "", [], 0, False
-        cursor = QTextCursor(self.document())
-        cursor.beginEditBlock()  # one layout pass for the whole change
-        cursor.setPosition(self._tail_pos)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        if cut > len(self._stable):
-            if self._tail_pos:
-                cursor.insertBlock()
-            html, codes = render_markdown(text[len(self._stable):cut], len(self._stable_codes))
-            cursor.insertHtml(html)
-            self._stable_codes += codes
-            self._stable = text[:cut]
-            self._tail_pos = cursor.position()
-            self._forced = self._forced or forced
-        tail_codes: list[str] = []
-        tail = text[len(self._stable):]
-        if tail.strip():
-            if self._tail_pos:
-                cursor.insertBlock()
-            html, tail_codes = render_markdown(tail, len(self._stable_codes))
-            cursor.insertHtml(html)
-        cursor.endEditBlock()
-        self._code_blocks = self._stable_codes + tail_codes
-
-    def _fit_height(self) -> None:
-        if not self.grow:
-            return
-        document = self.document()
-        width = self.viewport().width()
-        if document.textWidth() != width:
-            document.setTextWidth(width)
-        height = int(document.size().height()) + 6
-        if height != self.height():
-            self.setFixedHeight(height)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._fit_height()
-
-    def _on_anchor(self, url: QUrl) -> None:
-        if url.scheme() == "copy":
-            index = int(url.path() or url.toString().split(":", 1)[1])
-            if 0 <= index < len(self._code_blocks):
-                QGuiApplication.clipboard().setText(self._code_blocks[index])
-                self.copy_code.emit(self._code_blocks[index])
-        elif url.scheme() in ("http", "https", "mailto"):
-            from PySide6.QtGui import QDesktopServices
-
-            QDesktopServices.openUrl(url)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(200, int(self.document().size().height()) + 6)
 
 
 def format_sampling(sampling: dict) -> str:
@@ -284,6 +163,7 @@ class MessageListView(QScrollArea):
     def __init__(self, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         super().__init__(parent)
         self.actions = actions  # the buttons each card offers (None: all)
+        warm_up_highlighting()  # made with the window: done long before the first reply's code
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
