@@ -52,7 +52,8 @@ class MarkdownView(QTextBrowser):
         self._dark = self._palette_is_dark()  # the code colours the document was rendered with
 
     def _palette_is_dark(self) -> bool:
-        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        # light text means a dark theme; Base is no guide (the cards' style sheet makes it transparent)
+        return self.palette().color(QPalette.ColorRole.Text).lightness() > 128
 
     def set_markdown(self, text: str, streaming: bool = False) -> None:
         if text == self._source and not (self._streamed and not streaming):

@@ -242,3 +242,25 @@ def test_plain_and_unknown_code_is_escaped_without_spans():
     for language in ("", "no-such-language"):
         html = code_block_html("a < b & c", language, dark=False)
         assert "a &lt; b &amp; c" in html and "<span" not in html
+
+
+def test_code_in_a_card_follows_the_light_theme_under_the_apps_style_sheet(qtbot, light_palette):
+    """The cards' style sheet makes the browser's Base transparent: that must not read as dark."""
+    from app.ui.theme import STYLE, light_palette as hearth_light
+
+    app = QApplication.instance()
+    app.setPalette(hearth_light())
+    before = app.styleSheet()
+    app.setStyleSheet(STYLE)
+    try:
+        view = MessageListView()
+        qtbot.addWidget(view)
+        model = MessageModel()
+        view.set_model(model)
+        model.append(ChatItem(1, "assistant", "```python\ndef f():\n    return 1\n```"))
+        view.show()
+        html = view.cards()[0].body.toHtml()
+        assert code_theme(False).background.lower() in html.lower()
+        assert code_theme(True).background.lower() not in html.lower()
+    finally:
+        app.setStyleSheet(before)
