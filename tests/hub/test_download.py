@@ -13,7 +13,7 @@ from app.hub.errors import HubError
 from app.hub.quant import GGUFChoice, HubFile
 from app.hub.search import list_gguf_files
 from app.library.library import scan_library
-from tests.hub.conftest import REPO
+from tests.hub.conftest import REPO, run_in_thread
 
 
 def choice(name: str) -> GGUFChoice:
@@ -237,16 +237,7 @@ def test_pause_ends_a_request_whose_server_never_sends_headers(fake_hub):
     name = "tiny-chat.Q8_0.gguf"
     job = downloader(name)
     fake_hub.silent(name)
-    errors: list[HubError] = []
-
-    def run() -> None:
-        try:
-            job.run()
-        except HubError as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    thread, errors = run_in_thread(job)
     while not fake_hub.ranges_seen(name) and thread.is_alive():
         threading.Event().wait(0.01)  # until the request has reached the server
     job.pause()

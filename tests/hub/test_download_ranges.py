@@ -16,7 +16,7 @@ from app.hub.download_record import DownloadRecord, saved_downloads
 from app.hub.errors import HubError
 from app.hub.search import list_gguf_files
 from app.library.library import scan_library
-from tests.hub.conftest import REPO
+from tests.hub.conftest import REPO, run_in_thread
 
 NAME = "tiny-chat.Q8_0.gguf"
 RANGE = 128 << 10
@@ -50,20 +50,6 @@ def running():
     for job, thread in started:
         job.cancel()
         thread.join(5)
-
-
-def run_in_thread(job: Downloader) -> tuple[threading.Thread, list[HubError]]:
-    errors: list[HubError] = []
-
-    def run() -> None:
-        try:
-            job.run()
-        except HubError as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, errors
 
 
 def wait_until(condition, seconds: float = 10.0) -> None:

@@ -40,13 +40,19 @@ def test_regenerate_with_another_model_adds_an_alternative_naming_it(qtbot, wind
     wait_reply(qtbot, page)
 
 
-def test_an_exported_chat_imports_with_its_alternatives(qtbot, window, scripted_model, tmp_path, monkeypatch):
+def two_replies(qtbot, window, model):
+    """A chat with one question and two alternative replies (the second shown)."""
     page = window.chat_page
-    load(qtbot, window, scripted_model)
+    load(qtbot, window, model)
     type_and_send(qtbot, page, "Hello")
     wait_reply(qtbot, page)
     page.regenerate(1)
     wait_reply(qtbot, page)
+    return page
+
+
+def test_an_exported_chat_imports_with_its_alternatives(qtbot, window, scripted_model, tmp_path, monkeypatch):
+    page = two_replies(qtbot, window, scripted_model)
     store = window.store
     path = tmp_path / "chat.json"
     path.write_text(chat_to_json(store.chat(page.chat_id), store.all_messages(page.chat_id)), encoding="utf-8")
@@ -67,12 +73,7 @@ def test_the_alternative_shown_is_still_shown_after_a_restart(qtbot, make_window
     from app.ui.application import shutdown
 
     window = make_window()
-    page = window.chat_page
-    load(qtbot, window, scripted_model)
-    type_and_send(qtbot, page, "Hello")
-    wait_reply(qtbot, page)
-    page.regenerate(1)
-    wait_reply(qtbot, page)
+    page = two_replies(qtbot, window, scripted_model)
     qtbot.mouseClick(page.view.cards()[1].previous, Qt.MouseButton.LeftButton)  # ‹ back to the first reply
     chat_id, first_id = page.chat_id, page.messages.item(1).record_id
     assert (page.messages.item(1).alternative, page.messages.item(1).alternatives) == (1, 2)
