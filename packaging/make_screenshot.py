@@ -6,7 +6,7 @@
 Scenes: chats (a real SmolLM2 reply with a code block), compare (two SmolLM2 columns,
 greedy and sampled), models, discover (the starter list) and first-run. Each scene runs in
 a process of its own with a fresh data folder, and is saved as docs/screens/<scene>-<theme>.png.
-Chats and Compare need the real SmolLM2 file (fetched into ~/.cache/hearth/test-models,
+Every scene but Discover needs the real SmolLM2 file (fetched into ~/.cache/hearth/test-models,
 see tests/support/real_models.py).
 """
 
@@ -68,16 +68,16 @@ def take(scene: str, theme: str) -> int:
     from tests.support.real_models import smollm2_path
 
     model = None
-    if scene in ("chats", "compare", "models"):
+    if scene in ("chats", "compare", "models", "first-run"):
         source, why = smollm2_path()
         if source is None:
             print(f"cannot take the {scene} screenshot: {why}", file=sys.stderr)
             return 2
         model = paths.models_dir() / "HuggingFaceTB" / "SmolLM2-135M-Instruct-GGUF" / source.name
+        if scene == "first-run":  # what `make run` installs: the demo model, ready for one click
+            model = demo_model.demo_dir() / demo_model.FILE_NAME
         model.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, model)
-    if scene == "first-run":
-        demo_model._write_state({"installed": False, "problem": "no network while installing"})
 
     app = QApplication.instance() or QApplication(sys.argv)
     follow_system_theme(app)
@@ -89,7 +89,7 @@ def take(scene: str, theme: str) -> int:
         wait(app, lambda: bool(window.library.models))
     spin(app, 1.0)
     {"chats": chats, "compare": compare, "models": models, "discover": discover,
-     "first-run": lambda *_: None}[scene](app, window, model)
+     "first-run": first_run}[scene](app, window, model)
     spin(app, 1.5)
     out = OUT / f"{scene}-{theme}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +135,11 @@ def compare(app, window, model) -> None:
 def models(app, window, model) -> None:
     window.show_page(window.library_page)
     window.library_page.table.selectRow(0)
+
+
+def first_run(app, window, model) -> None:
+    if window.first_run is not None:
+        window.show_extra_page(window.first_run)  # the welcome card, as a new user first sees it
 
 
 def discover(app, window, model) -> None:

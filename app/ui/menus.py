@@ -19,16 +19,17 @@ def build_menus(window) -> None:
     file_menu = window.menuBar().addMenu("&File")
     window.new_chat_action = _action(window, file_menu, "New chat", window.new_chat, QKeySequence.StandardKey.New,
                                      "Start a new conversation")
-    window.export_md_action = _action(window, file_menu, "Export chat as Markdown…", lambda: window.export_chat("md"))
+    window.export_md_action = _action(window, file_menu, "Export chat as Markdown…", lambda: window.export_chat("md"),
+                                     QKeySequence("Ctrl+E"))
     window.export_json_action = _action(window, file_menu, "Export chat as JSON…",
-                                        lambda: window.export_chat("json"))
+                                        lambda: window.export_chat("json"), QKeySequence("Ctrl+Shift+E"))
     window.import_action = _action(window, file_menu, "Import chat…", lambda: window.import_chat(),
-                                   tip="Open a chat exported as JSON, with its alternatives, as a new chat")
+                                   QKeySequence("Ctrl+Shift+O"), tip="Open a chat exported as JSON, with its alternatives, as a new chat")
     file_menu.addSeparator()
     window.token_action = _action(window, file_menu, "Hugging Face token…", window.ask_token,
-                                  tip="A token opens gated and private models; it is stored by huggingface_hub")
+                                  QKeySequence("Ctrl+Shift+T"), tip="A token opens gated and private models; it is stored by huggingface_hub")
     window.servers_action = _action(window, file_menu, "Remote engines and API server…",
-                                    window.open_server_settings)
+                                    window.open_server_settings, QKeySequence("Ctrl+Shift+A"))
     file_menu.addSeparator()
     _action(window, file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
@@ -44,10 +45,10 @@ def build_menus(window) -> None:
                                        QKeySequence("Ctrl+R"),
                                        "Write the last reply again; the earlier one stays as an alternative")
     window.reset_defaults_action = _action(
-        window, chat_menu, "Reset to model defaults", chat.reset_to_model_defaults,
+        window, chat_menu, "Reset to model defaults", chat.reset_to_model_defaults, QKeySequence("Ctrl+Shift+R"),
         tip="This chat's sampling and the load settings as the chosen model was last used with")
     window.show_prompt_action = _action(
-        window, chat_menu, "Show prompt", lambda: chat.show_prompt(),
+        window, chat_menu, "Show prompt", lambda: chat.show_prompt(), QKeySequence("Ctrl+Shift+P"),
         tip="The exact text the model is given for this chat, special tokens included")
     chat_menu.addSeparator()
     window.side_panel_action = chat.side.toggle_action
@@ -57,9 +58,9 @@ def build_menus(window) -> None:
 
     models_menu = window.menuBar().addMenu("&Models")
     window.rescan_action = _action(window, models_menu, "Rescan model folders", window.library.refresh,
-                                   tip="Look for new or changed GGUF files")
+                                   QKeySequence("F5"), tip="Look for new or changed GGUF files")
     window.probe_action = _action(window, models_menu, "Check GPU and memory again", window.machine.refresh,
-                                  tip="Probe the GPU backend, devices and free memory again")
+                                  QKeySequence("Shift+F5"), tip="Probe the GPU backend, devices and free memory again")
     _build_help_menu(window)
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QTextEdit,
     QWidget,
@@ -194,3 +195,10 @@ def test_every_visible_control_of_the_main_window_has_an_accessible_name(qtbot, 
                if not (w.accessibleName() or (isinstance(w, QAbstractButton) and w.text().strip())
                        or has_label_buddy(w, labels))]
     assert unnamed == []
+
+
+def test_every_menu_command_has_a_shortcut(window):
+    missing = [action.text() for menu in window.menuBar().findChildren(QMenu) for action in menu.actions()
+               if action.text() and not action.isSeparator() and action.menu() is None
+               and action.shortcut().isEmpty() and action.text() != "Quit"]  # Quit: the platform's own key
+    assert missing == []

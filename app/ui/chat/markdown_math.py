@@ -77,6 +77,8 @@ def _math_block(state: StateBlock, start_line: int, end_line: int, silent: bool)
         next_line = start_line + 1
         while next_line < end_line:
             text = _line(state, next_line).rstrip()
+            if not text.strip():  # a blank line ends the paragraph: an unclosed $$ stays text
+                return False
             if text.endswith("$$"):
                 lines.append(text[:-2])
                 break

@@ -17,6 +17,9 @@ from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.widgets.elided_label import ElidedLabel
 
 
+READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
+
+
 def format_stats(stats: dict) -> str:
     if not stats:
         return ""
@@ -167,12 +170,19 @@ class MessageListView(QScrollArea):
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self._inner = QWidget()
+        self._inner = QWidget()  # the cards' column, centred, never wider than a comfortable line
+        self._inner.setMaximumWidth(self.fontMetrics().averageCharWidth() * READING_CHARS + 64)
         self._layout = QVBoxLayout(self._inner)
         self._layout.setContentsMargins(12, 12, 12, 12)
         self._layout.setSpacing(10)
         self._layout.addStretch(1)
-        self.setWidget(self._inner)
+        outer = QWidget()
+        row = QHBoxLayout(outer)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self._inner, 1000)  # takes the width up to its maximum; the stretches centre it
+        row.addStretch(1)
+        self.setWidget(outer)
         self._cards: list[MessageCard] = []
         self._model: MessageModel | None = None
         self._follow = True

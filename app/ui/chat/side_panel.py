@@ -7,7 +7,7 @@ panel, Ctrl+Shift+S) and the page's panel button share one checkable QAction, an
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,10 +25,16 @@ from app.ui.chat.thinking_switch import ThinkingSwitch
 from app.ui.widgets.sampling_panel import SamplingPanel
 
 OVERFLOW_LABELS = {
-    OverflowPolicy.TRUNCATE_MIDDLE: "Drop from the middle (keep system prompt and newest)",
-    OverflowPolicy.ROLLING_WINDOW: "Rolling window (drop oldest turns)",
-    OverflowPolicy.STOP: "Stop at the limit (never drop anything)",
+    OverflowPolicy.TRUNCATE_MIDDLE: "Drop from the middle",
+    OverflowPolicy.ROLLING_WINDOW: "Drop the oldest turns",
+    OverflowPolicy.STOP: "Stop at the limit",
 }
+OVERFLOW_TIPS = {
+    OverflowPolicy.TRUNCATE_MIDDLE: "Keep the system prompt and the newest messages; cut from the middle",
+    OverflowPolicy.ROLLING_WINDOW: "A rolling window: drop the oldest whole turns",
+    OverflowPolicy.STOP: "Never drop anything: refuse to send with a clear message",
+}
+PANEL_MAX_WIDTH = 420  # the chat takes the rest of the window
 TOGGLE_SHORTCUT = QKeySequence("Ctrl+Shift+S")
 
 
@@ -49,6 +55,8 @@ class ChatSidePanel(QWidget):
         self.overflow.setAccessibleName("When the context is full")
         for policy, label in OVERFLOW_LABELS.items():
             self.overflow.addItem(label, policy.value)
+            self.overflow.setItemData(self.overflow.count() - 1, OVERFLOW_TIPS[policy], Qt.ItemDataRole.ToolTipRole)
+        self.setMaximumWidth(PANEL_MAX_WIDTH)
         self.overflow.setToolTip("What happens when the conversation no longer fits the context window")
         self.sampling = SamplingPanel(help_links=True)
         self.sampling.help_requested.connect(self.help_requested)

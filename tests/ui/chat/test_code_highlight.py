@@ -154,6 +154,12 @@ def test_math_is_escaped_and_underscores_are_not_emphasis():
     assert "<em>" not in body and "<img" not in body
 
 
+def test_an_unclosed_display_math_block_leaves_what_follows_alone():
+    body, codes = render_markdown("$$\nx + y\n\nA paragraph.\n\n```python\nprint(1)\n```\n\nEnds in $$")
+    assert "A paragraph." in body and "print" in body and len(codes) == 1
+    assert 'style="font-family:monospace;">x + y' not in body  # no math block was made
+
+
 def test_long_lines_wrap_inside_the_card(qtbot):
     model = MessageModel()
     view = MessageListView()
@@ -264,3 +270,21 @@ def test_code_in_a_card_follows_the_light_theme_under_the_apps_style_sheet(qtbot
         assert code_theme(True).background.lower() not in html.lower()
     finally:
         app.setStyleSheet(before)
+
+
+def test_messages_keep_a_readable_line_length_in_a_wide_window(qtbot):
+    from app.ui.chat.message_view import READING_CHARS
+
+    view = MessageListView()
+    qtbot.addWidget(view)
+    model = MessageModel()
+    view.set_model(model)
+    model.append(ChatItem(1, "assistant", "word " * 400))
+    view.resize(2400, 600)
+    view.show()
+    qtbot.waitUntil(lambda: view.cards()[0].width() > 0)
+    per_line = view.cards()[0].body.width() / view.fontMetrics().averageCharWidth()
+    assert 70 <= per_line <= READING_CHARS + 4
+    card = view.cards()[0]
+    left = card.mapTo(view, card.rect().topLeft()).x()
+    assert abs(left - (view.viewport().width() - card.width() - left)) <= 30  # centred
