@@ -55,6 +55,11 @@ def friendly_name(path: str | PurePath, quantization: str = "") -> str:
     return f"{name} · {quant}"
 
 
+def repo_display_name(repo_id: str) -> str:
+    """"bartowski/Llama-3.2-1B-Instruct-GGUF" → "Llama 3.2 1B Instruct"."""
+    return _words(REPO_SUFFIX.sub("", repo_id.rsplit("/", 1)[-1])) or repo_id
+
+
 def _words(stem: str) -> str:
     """Dashes and underscores become spaces; dots stay (3.2, v0.1)."""
     return " ".join(stem.replace("_", " ").replace("-", " ").split())

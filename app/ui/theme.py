@@ -12,8 +12,8 @@ STYLE = """
 #chatTitle { font-size: 15pt; font-weight: 600; }
 #cardTitle { font-weight: 600; }
 #cardStats, #meterSpeed, #meterNumbers, #loadStatus, #gpuEstimate { color: palette(placeholder-text); }
-#cardError { color: #dc2626; }
-#chatNotice { color: #b45309; padding: 2px 12px; }
+#cardError { color: @error; }
+#chatNotice { color: @warning; padding: 2px 12px; }
 QFrame#card-user { background: palette(alternate-base); border-radius: 8px; }
 QFrame#card-assistant { background: palette(base); border-radius: 8px; }
 QFrame#card-user QTextBrowser { background: transparent; }
@@ -25,7 +25,7 @@ QFrame#card-assistant QTextBrowser { background: transparent; }
 #navRail QToolButton:checked { background: palette(alternate-base); color: palette(highlight); font-weight: 600; }
 #compareColumn { border: 1px solid palette(midlight); border-radius: 8px; background: palette(window); }
 #columnMarks { color: palette(highlight); font-weight: 600; }
-#columnStatus[failed="true"] { color: #dc2626; }
+#columnStatus[failed="true"] { color: @error; }
 QFrame#welcomeCard { background: palette(base); border: 1px solid palette(midlight); border-radius: 12px; }
 #welcomeTitle { font-size: 18pt; font-weight: 600; }
 #welcomeNote { color: palette(placeholder-text); }
@@ -41,6 +41,18 @@ def is_dark() -> bool:
         return forced == "dark"
     hints = QGuiApplication.styleHints()
     return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+# Colours the palette has no role for, per theme (readable on that theme's background).
+ACCENTS = {False: {"@error": "#b91c1c", "@warning": "#b45309"}, True: {"@error": "#f87171", "@warning": "#fbbf24"}}
+
+
+def style_sheet(dark: bool) -> str:
+    """The app's style sheet with the theme's error and warning colours."""
+    sheet = STYLE
+    for name, colour in ACCENTS[dark].items():
+        sheet = sheet.replace(name, colour)
+    return sheet
 
 
 def light_palette() -> QPalette:
@@ -98,7 +110,7 @@ def dark_palette() -> QPalette:
 def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette() if is_dark() else light_palette())
-    app.setStyleSheet(STYLE)
+    app.setStyleSheet(style_sheet(is_dark()))
 
 
 def follow_system_theme(app: QApplication) -> None:

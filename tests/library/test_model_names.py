@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.library.gguf_info import read_gguf_info
-from app.library.model_names import friendly_name, split_name
+from app.library.model_names import friendly_name, repo_display_name, split_name
 from tests.support.tiny_gguf import write_tiny_model
 
 
@@ -37,3 +37,8 @@ def test_the_header_name_is_kept_apart_from_the_display_name(tmp_path):
     info = read_gguf_info(path)
     assert info.name == "Smollm2 135M 8k Lc100K Mix1 Ep2"
     assert info.display_name.startswith("SmolLM2 135M Instruct · ")
+
+
+def test_repository_names_for_the_starter_list():
+    assert repo_display_name("bartowski/Llama-3.2-1B-Instruct-GGUF") == "Llama 3.2 1B Instruct"
+    assert repo_display_name("Qwen/Qwen2.5-1.5B-Instruct-GGUF") == "Qwen2.5 1.5B Instruct"

@@ -76,7 +76,7 @@ class ChatSidePanel(QWidget):
         layout.addStretch(1)
 
         self.toggle_action = QAction("Show settings panel", self)
-        self.toggle_action.setIconText("Settings panel")  # the header button's text
+        self.toggle_action.setIconText("Side panel")  # the header button's text
         self.toggle_action.setCheckable(True)
         self.toggle_action.setChecked(True)
         self.toggle_action.setShortcut(TOGGLE_SHORTCUT)

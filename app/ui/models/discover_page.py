@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.hardware import FIT_LABELS, machine_fit
 from app.hub.catalog import CatalogEntry, load_catalog
+from app.library.model_names import repo_display_name
 from app.formatting import human_bytes
 from app.hub.errors import HubError, is_offline
 from app.hub.quant import GGUFChoice
@@ -139,9 +140,9 @@ class DiscoverPage(QWidget):
     def _fill_catalog(self) -> None:
         rows = []
         for entry in load_catalog():
-            rows.append(([f"{entry.repo.split('/')[-1]}", f"about {human_bytes(entry.size_bytes)}", entry.licence,
+            rows.append(([repo_display_name(entry.repo), f"about {human_bytes(entry.size_bytes)}", entry.licence,
                           entry.summary], entry))
-        self.catalog.set_rows(rows)
+        self.catalog.set_rows(rows, {(i, 0): entry.repo for i, (_cells, entry) in enumerate(rows)})
         self.catalog_box.setVisible(False)
 
     # ------------------------------------------------------------ search

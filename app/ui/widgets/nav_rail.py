@@ -88,6 +88,12 @@ class NavRail(QFrame):
         self.buttons[key].setIcon(tinted_icon(self._icons[key], palette.color(QPalette.ColorRole.WindowText),
                                               palette.color(QPalette.ColorRole.Highlight), ratio))
 
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DevicePixelRatioChange:  # moved to a sharper (or coarser) screen
+            for key in self.buttons:
+                self._tint(key)
+        return super().event(event)
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             for key in self.buttons:
