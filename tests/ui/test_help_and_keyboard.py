@@ -191,10 +191,21 @@ def test_every_visible_control_of_the_main_window_has_an_accessible_name(qtbot, 
     assert len(controls) > 30
     for part in (page.sampling, page.meter, page.load_settings, page.composer):
         assert any(part.isAncestorOf(w) for w in controls)
-    unnamed = [f"{type(w).__name__} {w.objectName()!r} in {type(w.parentWidget()).__name__}" for w in controls
-               if not (w.accessibleName() or (isinstance(w, QAbstractButton) and w.text().strip())
-                       or has_label_buddy(w, labels))]
-    assert unnamed == []
+    assert unnamed_controls(window, controls, labels) == []
+    # the other pages too: Compare with two columns and a reply, Models with a model, Discover, Downloads
+    window.compare_page.controller.new([str(scripted_model)] * 2, lambda _path: ({"n_ctx": 512}, SamplingParams()))
+    for show in (lambda: window.show_page(window.compare_page), lambda: window.show_page(window.library_page),
+                 lambda: window.show_page(window.discover_page), window.show_downloads):
+        show()
+        shown = [w for w in window.findChildren(QWidget)
+                 if isinstance(w, kinds) and w.isVisible() and w.window() is window and not is_qt_internal(w)]
+        assert unnamed_controls(window, shown, window.findChildren(QLabel)) == []
+
+
+def unnamed_controls(window, controls, labels) -> list[str]:
+    return [f"{type(w).__name__} {w.objectName()!r} in {type(w.parentWidget()).__name__}" for w in controls
+            if not (w.accessibleName() or (isinstance(w, QAbstractButton) and w.text().strip())
+                    or has_label_buddy(w, labels))]
 
 
 def test_every_menu_command_has_a_shortcut(window):
