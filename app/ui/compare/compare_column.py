@@ -95,7 +95,12 @@ class CompareColumnView(QFrame):
         button.clicked.connect(slot)
         return button
 
-    def refresh(self, marks: list[str] | None = None) -> None:
+    def set_marks(self, marks: list[str]) -> None:
+        """The summary marks this column earned ("fastest", …); none hides the line."""
+        self.marks.setText(" · ".join(MARK_WORDS.get(m, m) for m in marks))
+        self.marks.setVisible(bool(marks))
+
+    def refresh(self) -> None:
         """Show the column's state, message, settings and last reply's numbers."""
         column = self.column
         load, sampling = column.record.load, column.record.sampling
@@ -119,6 +124,3 @@ class CompareColumnView(QFrame):
             value_label = QLabel(value)
             value_label.setTextFormat(Qt.TextFormat.PlainText)
             self.stats.addRow(label, value_label)
-        if marks is not None:
-            self.marks.setText(" · ".join(MARK_WORDS.get(m, m) for m in marks))
-            self.marks.setVisible(bool(marks))

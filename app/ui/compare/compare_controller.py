@@ -65,8 +65,9 @@ class CompareController(QObject):
         self.run_mode = "auto"
         self._queue: list[Column] = []  # one at a time: the columns still to run
         self._loading: dict[int, Column] = {}  # id(engine) -> the column whose model it is loading
-        self._loaded: dict[int, LoadOptions] = {}  # id(engine) -> what this controller last loaded there
-        self._last_column: dict[int, Column] = {}  # id(engine) -> the column that used it last
+        # id(engine) -> the column whose model this controller loaded there last, and how; dropped when
+        # another column or someone else (the chat page) loads there
+        self._holding: dict[int, tuple[Column, LoadOptions]] = {}
         self._prompt = ""
         self._stopped = False
         self.engine_in_use: Callable[[], str] = lambda: ""  # why the window's engine is busy elsewhere, or ""
@@ -248,14 +249,14 @@ class CompareController(QObject):
             return self._finish(column, "failed", "Choose a model for this column.")
         engine = column.session.engine
         options = self.options(column)
-        reuse = (engine.info is not None and engine.info.path == options.path
-                 and self._loaded.get(id(engine)) == options and self._last_column.get(id(engine)) is column)
-        self._last_column[id(engine)] = column
-        if reuse:  # loaded as this column wants it, with this column's own conversation in its cache
+        held = self._holding.get(id(engine))
+        if engine.info is not None and engine.info.path == options.path and held is not None \
+                and held[0] is column and held[1] == options:
+            # loaded as this column wants it, with this column's own conversation in its cache
             return self._ask(column, engine.info)
         # Another column's model, settings or cached prompt: load afresh, so no column starts
         # with another's prompt already evaluated (its first-token time would not be comparable).
-        self._loaded.pop(id(engine), None)
+        self._holding.pop(id(engine), None)
         self._loading[id(engine)] = column
         column.session.loading = True
         self._set(column, "loading", f"Loading {self._short(options.path)}…")
@@ -273,11 +274,10 @@ class CompareController(QObject):
     def _on_loaded(self, engine: EngineService, info: ModelInfo) -> None:
         column = self._loading.get(id(engine))
         if column is None or info.path != column.record.model_path:
-            self._loaded.pop(id(engine), None)  # someone else (the chat page) loaded a model there
-            self._last_column.pop(id(engine), None)
+            self._holding.pop(id(engine), None)  # someone else (the chat page) loaded a model there
         else:
             del self._loading[id(engine)]
-            self._loaded[id(engine)] = self.options(column)
+            self._holding[id(engine)] = (column, self.options(column))
             column.session.loading = False
             self._ask(column, info)
 

@@ -232,7 +232,7 @@ class ComparePage(QWidget):
         # marks compare this turn's finished replies, once every column has finished
         marks = {} if self.controller.busy else column_stats.summary([c.stats for c in self.controller.columns])
         for i, view in enumerate(self.views):
-            view.refresh(marks.get(i, []))
+            view.set_marks(marks.get(i, []))
 
     def _choose_model(self, index: int, path: str) -> None:
         load, sampling = self._defaults(path)
