@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.formatting import human_bytes
 from app.store.comparisons import ComparisonRecord
-from app.store.export import TURN_HEADING, one_line, quoted
+from app.store.export import escape_headings, one_line, quoted
 from app.store.records import MessageRecord
 
 
@@ -18,7 +18,7 @@ def comparison_to_markdown(record: ComparisonRecord, columns: list[tuple[str, li
         parts.append(f"## Prompt {turn + 1}\n\n{quoted(prompt.strip())}\n")
         parts.append(_table([(label, reply) for label, (_user, reply) in rows]))
         for label, (_user, reply) in rows:
-            body = TURN_HEADING.sub(r"\1\\\2", reply.content.strip()) if reply is not None else "*(no reply)*"
+            body = escape_headings(reply.content) if reply is not None else "*(no reply)*"
             if reply is not None and reply.error:
                 body += f"\n\n*{one_line(reply.error)}*"
             parts.append(f"### {one_line(label)}\n\n{body}\n")

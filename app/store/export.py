@@ -25,6 +25,11 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def escape_headings(text: str) -> str:
+    """`text` stripped, with any line that would read as one of our turn headings escaped."""
+    return TURN_HEADING.sub(r"\1\\\2", text.strip())
+
+
 def quoted(text: str) -> str:
     """Every line of `text` inside the block quote, so none of them can be read as a heading."""
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
@@ -54,7 +59,7 @@ def _title(m: MessageRecord) -> str:
 
 
 def _body(m: MessageRecord) -> str:
-    body = TURN_HEADING.sub(r"\1\\\2", m.content.strip())
+    body = escape_headings(m.content)
     thinking = _thinking_block(m) if m.reasoning.strip() else ""
     return f"{thinking}{body}"
 
@@ -89,7 +94,7 @@ def _thinking_block(m: MessageRecord) -> str:
     tokens, seconds = m.stats.get("reasoning_tokens", 0), m.stats.get("reasoning_s", 0.0)
     if tokens:
         summary += f" ({tokens} tokens, {seconds:.1f} s)"
-    body = TURN_HEADING.sub(r"\1\\\2", m.reasoning.strip())
+    body = escape_headings(m.reasoning)
     return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
 
 

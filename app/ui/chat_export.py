@@ -22,12 +22,18 @@ def export_chat(parent: QWidget, store, chat_id: int, kind: str, status: QStatus
         return
     messages = store.all_messages(chat.id)  # every alternative, the shown ones marked
     text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages)
+    if write_export(parent, path, text):
+        status.showMessage(f"Exported to {path}", 5000)
+
+
+def write_export(parent: QWidget, path: str, text: str) -> bool:
+    """Write an export; a failure (full disk, no permission) is said in a dialog and gives False."""
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         QMessageBox.warning(parent, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
-    else:
-        status.showMessage(f"Exported to {path}", 5000)
+        return False
+    return True
 
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024

@@ -27,6 +27,7 @@ from app.engine import SamplingParams
 from app.library.model_names import friendly_name
 from app.store.compare_export import comparison_to_markdown
 from app.ui.chat.composer import Composer
+from app.ui.chat_export import write_export
 from app.ui.compare import column_stats
 from app.ui.compare.column_settings import ColumnSettings
 from app.ui.compare.compare_column import CompareColumnView
@@ -172,12 +173,7 @@ class ComparePage(QWidget):
             return False
         columns = [(self._column_name(v, c), c.session.store.messages(c.record.chat_id))
                    for v, c in zip(self.views, self.controller.columns, strict=True)]
-        try:
-            Path(path).write_text(comparison_to_markdown(current, columns), encoding="utf-8")
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
-            return False
-        return True
+        return write_export(self, path, comparison_to_markdown(current, columns))
 
     @staticmethod
     def _column_name(view: CompareColumnView, column) -> str:
