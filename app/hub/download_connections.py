@@ -21,7 +21,7 @@ from app.formatting import human_bytes
 from app.hub.download_meter import DownloadMeter
 from app.hub.download_ranges import RangeTracker
 from app.hub.download_sink import Sink, SinkError
-from app.hub.errors import HubError, HubErrorKind, error_for_status
+from app.hub.errors import HubError, HubErrorKind, error_for_status, retry_after_seconds
 from app.hub.http_fetch import Fetched, fetch, interrupt
 from app.hub.quant import HubFile
 
@@ -155,7 +155,7 @@ class Connections:
         if status == 416:
             raise HubError(HubErrorKind.CORRUPT, f"{part.path}: the server has fewer bytes than the "
                                                  f"{human_bytes(part.size)} the Hub lists; try again later")
-        retry_after = min(_seconds(response.headers.get("Retry-After", "")), self.max_retry_after)
+        retry_after = min(retry_after_seconds(response.headers.get("Retry-After")), self.max_retry_after)
         error = error_for_status(status, f"download of {part.path}", retry_after)
         if error.kind not in (HubErrorKind.RATE_LIMITED, HubErrorKind.SERVER) or failures >= MAX_RETRIES:
             raise error
@@ -250,12 +250,3 @@ class Connections:
         with self._lock:
             for item in held:
                 self._live.pop(id(item), None)
-
-
-def _seconds(header: str) -> float:
-    """A Retry-After in seconds (an HTTP date or nonsense counts as no wait)."""
-    try:
-        return max(float(header), 0.0)
-    except ValueError:
-        return 0.0
-

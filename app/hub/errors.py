@@ -62,6 +62,14 @@ def error_for_status(status: int, what: str, retry_after: float = 0.0) -> HubErr
     return HubError(HubErrorKind.SERVER, f"{what}: unexpected answer from the Hub ({status}).")
 
 
+def retry_after_seconds(header: str | None) -> float:
+    """A Retry-After in seconds (an HTTP date, nonsense or a negative number counts as no wait)."""
+    try:
+        return max(float(header or 0), 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def translate(exc: Exception, what: str) -> HubError:
     """Turn a huggingface_hub or HTTP exception into a HubError."""
     if isinstance(exc, HubError):
@@ -69,12 +77,7 @@ def translate(exc: Exception, what: str) -> HubError:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if isinstance(status, int):
-        retry = 0.0
-        try:
-            retry = float(response.headers.get("Retry-After", 0))
-        except (TypeError, ValueError):
-            pass
-        return error_for_status(status, what, retry)
+        return error_for_status(status, what, retry_after_seconds(response.headers.get("Retry-After", "")))
     name = type(exc).__name__
     if "Offline" in name:
         return HubError(HubErrorKind.OFFLINE, "Hearth is offline (HF_HUB_OFFLINE is set): the Hub cannot be reached.")
