@@ -173,8 +173,11 @@ class MainWindow(QMainWindow):
     def _on_compare_busy(self, busy: bool) -> None:
         """Compare runs its columns on the chat's engine: the chat waits until they are done."""
         self.chat_page.setEnabled(not busy)
-        self.statusBar().showMessage("Compare is using the model engine: the chat is back when it finishes "
-                                     "or you press Stop." if busy else "", 0 if busy else 1)
+        if busy:
+            self.statusBar().showMessage("Compare is using the model engine: the chat is back when it finishes "
+                                         "or you press Stop.")
+        else:
+            self.statusBar().clearMessage()
 
     def show_extra_page(self, page: QWidget) -> None:
         """A page without a button (the first-run panel) shown in place of the current one."""
