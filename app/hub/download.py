@@ -27,7 +27,7 @@ from app.hub.download_meter import DownloadMeter
 from app.hub.download_paths import safe_target, target_folder
 from app.hub.download_ranges import Interval, RangeTracker, clipped, covered
 from app.hub.download_record import DownloadProgress, DownloadRecord, DownloadStatus, saved_record
-from app.hub.download_sink import Sink, SinkError
+from app.hub.download_sink import Sink, SinkError, sync_folder, sync_to_disk
 from app.hub.errors import HubError, HubErrorKind, hub_endpoint, is_offline
 from app.hub.quant import HubFile
 
@@ -207,7 +207,14 @@ class Downloader:
             cancelled = connections.failure is None and connections.reason == HubErrorKind.CANCELLED
             checkpoints.finish(final=stopped.is_set() and not cancelled, wait=FINAL_SYNC_SECONDS)
         self._verify(index, part, partial, digest)
-        partial.replace(target)
+        try:
+            # the verified bytes reach the disk before the name says the file is complete, and the
+            # new name is synced too: after a power cut there is a complete model or a partial one
+            sync_to_disk(partial)
+            partial.replace(target)
+            sync_folder(target.parent)
+        except OSError as exc:
+            raise HubError(HubErrorKind.DISK, f"could not finish {target.name}: {_why(exc)}") from exc
 
     def _verify(self, index: int, part: HubFile, partial: Path, digest: str | None) -> None:
         """Size and SHA-256 must match the Hub's; if not, the partial file and its progress are dropped."""

@@ -65,3 +65,14 @@ def sync_to_disk(path: Path) -> None:
         _datasync(fd)
     finally:
         os.close(fd)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename inside `folder` durable (POSIX); Windows cannot open a folder for this and needs it less."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -258,3 +258,28 @@ def test_body_bytes_that_came_with_the_headers_are_read_without_waiting_for_more
         while got < 4096:
             got += response.readinto(memoryview(bytearray(1 << 16)))
     assert got == 4096
+
+
+def test_the_finished_file_is_on_the_disk_before_its_name_says_complete(fake_hub, monkeypatch):
+    import errno
+
+    from app.hub import download as download_module
+
+    events = []
+    real_sync = download_module.sync_to_disk
+    monkeypatch.setattr(download_module, "sync_to_disk",
+                        lambda path: (events.append(("data", path.name)), real_sync(path)))
+    monkeypatch.setattr(download_module, "sync_folder",
+                        lambda folder: events.append(("folder", sorted(p.name for p in folder.iterdir()))))
+    path = downloader("tiny-chat.Q8_0.gguf").run()
+    assert events[-2] == ("data", path.name + ".part")  # synced under its partial name
+    assert events[-1] == ("folder", [path.name])  # then the rename itself is synced
+
+    path.unlink()
+    monkeypatch.setattr(download_module, "sync_to_disk",
+                        lambda path: (_ for _ in ()).throw(OSError(errno.EIO, "Input/output error")))
+    with pytest.raises(HubError) as caught:
+        downloader("tiny-chat.Q8_0.gguf").run()
+    assert caught.value.kind == "disk"
+    assert "could not finish tiny-chat.Q8_0.gguf" in caught.value.message
+    assert not path.exists()  # never under the complete name
