@@ -50,6 +50,9 @@ def context_params(options: LoadOptions, n_ctx: int, threads: int):
     elif kv_type != llama_cpp.GGML_TYPE_F16:
         notice.append("the V cache stays f16 because flash attention is off")
     cparams.no_perf = True
+    # We only ever read the last token's logits (or its token, sampled in the graph): without
+    # this llama.cpp sizes its prompt graph for n_batch outputs (13 MiB more on SmolLM2).
+    cparams.n_outputs_max = 1
     return cparams, kv_name, notice
 
 
