@@ -121,6 +121,11 @@ class ReasoningParser:
             self._fresh = False  # a reply without thinking is passed on exactly as written
 
     @property
+    def settled(self) -> bool:
+        """True once all the text still to come is answer, to be passed on exactly as written."""
+        return self._state == _ANSWER and not self._fresh and not self._held
+
+    @property
     def thinking(self) -> bool:
         """Whether the text being written now is thinking."""
         return self._state == _THINKING or (self._state == _BODY and self._channel == THINKING_CHANNEL)

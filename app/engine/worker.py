@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from app.engine import protocol as p
 from app.engine.context import fit_messages, refusal_message
 from app.engine.protocol import EngineError, ErrorKind
-from app.engine.reasoning import ReasoningParser, Split
+from app.engine.reasoning import ReasoningParser
 
 # Streamed text is sent in batches: the first piece at once (time to first token), then at most
 # one pipe message per 40 ms, the rate the chat view repaints at (chat_session.FLUSH_MS). Each message
@@ -307,11 +307,18 @@ class ReplyStream:
         self._thinking_tokens = -1  # completion tokens when the answer started
 
     def on_text(self, text: str, n_tokens: int) -> None:
+        self._n_tokens = n_tokens
+        parser = self.parser
+        if parser is None:  # answer text as written: no thinking, or past it (runs per token: kept short)
+            self.answer.append(text)
+            self.batcher.add(text, n_tokens)
+            return
         now = time.perf_counter()
         if not self._started:
             self._started = now
-        self._n_tokens = n_tokens
-        self._take(self.parser.feed(text) if self.parser else Split(answer=text), now)
+        self._take(parser.feed(text), now)
+        if parser.settled:
+            self.parser = None
 
     def finish(self) -> None:
         if self.parser:

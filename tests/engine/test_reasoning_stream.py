@@ -51,3 +51,27 @@ def test_thinking_option_leaves_other_models_byte_identical(tmp_path, scripted_m
     again = write_tiny_model(tmp_path / "again.gguf", scripted=True, name="Scripted Tiny", thinking=False)
     digest = lambda path: hashlib.sha256(path.read_bytes()).hexdigest()  # noqa: E731
     assert digest(again) == digest(scripted_model)
+
+
+def test_the_stream_hands_over_to_the_plain_path_once_only_answer_can_follow():
+    from app.engine.reasoning import ReasoningParser
+    from app.engine.worker import ReplyStream
+
+    pieces = ["<th", "ink>", "plan ", "it", "</thi", "nk>", "\n", " Hello", " <think>", " world", "!"]
+    sent = []
+    stream = ReplyStream(1, ReasoningParser(""), sent.append)
+    settled_at = None
+    for n, piece in enumerate(pieces, start=1):
+        stream.on_text(piece, n)
+        if settled_at is None and stream.parser is None:
+            settled_at = n
+    stream.finish()
+    assert "".join(stream.reasoning) == "plan it"
+    assert "".join(stream.answer) == "Hello <think> world!"  # a late marker is answer text
+    assert settled_at == 8  # right after the first answer text
+    assert stream.reasoning_tokens(len(pieces)) == 7
+    assert "".join(t.text for t in sent) == "Hello <think> world!"
+
+    plain = ReplyStream(2, ReasoningParser(""), lambda event: None)
+    plain.on_text("  Hi", 1)
+    assert plain.parser is None and plain.answer == ["  Hi"]  # a reply without thinking keeps its spaces
