@@ -1,20 +1,23 @@
 """The per-token loop: pick, detokenize, check stops, decode; kept lean because it runs per token.
 
 Local names keep the loop free of attribute look-ups; the one-token batch is built once
-and points at `one`, so each step only writes the new token id.
+and points at `one`, so each step only writes the new token id. What llama.cpp says about
+a token (does it end the reply, which bytes does it print) never changes for a model, so
+it is asked once per token id and kept in `known`: right after a decode the CPU caches
+hold the model's weights, and each ctypes call then costs 5-20 µs.
 """
 
 from __future__ import annotations
 
 import codecs
 import ctypes
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import llama_cpp
 
+from app.engine.abort_flag import AbortFlag
 from app.engine.protocol import StopReason
 from app.engine.sampling import SamplingParams
 from app.engine.stops import StopMatcher
@@ -29,14 +32,26 @@ class Decoded:
     t_last: float
 
 
-def decode_reply(ctx, vocab, buf, pick: Callable[[], int], cancel: threading.Event, kv: list[int], n_ctx: int,
-                 extra_stops, sampling: SamplingParams, on_text: Callable[[str, int], None],
-                 t_prompt: float) -> Decoded:
-    """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv."""
+def token_facts(vocab, buf, extra_stops) -> Callable[[int], tuple[bool, bytes]]:
+    """(ends the reply, the bytes it prints) for a token id, straight from llama.cpp."""
     is_eog = llama_cpp.llama_vocab_is_eog
     to_piece = llama_cpp.llama_token_to_piece
+
+    def facts(token: int) -> tuple[bool, bytes]:
+        n = to_piece(vocab, token, buf, 256, 0, False)
+        return bool(is_eog(vocab, token)) or token in extra_stops, ctypes.string_at(buf, n) if n > 0 else b""
+
+    return facts
+
+
+def decode_reply(ctx, known: dict[int, tuple[bool, bytes]], facts: Callable[[int], tuple[bool, bytes]],
+                 pick: Callable[[], int], cancel: AbortFlag, kv: list[int], n_ctx: int,
+                 sampling: SamplingParams, on_text: Callable[[str, int], None], t_prompt: float) -> Decoded:
+    """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv.
+
+    `known` caches `facts(token)` for the model (see the module's note).
+    """
     decode = llama_cpp.llama_decode
-    string_at = ctypes.string_at
     clock = time.perf_counter
     one = (llama_cpp.llama_token * 1)()
     batch = llama_cpp.llama_batch_get_one(one, 1)
@@ -54,13 +69,16 @@ def decode_reply(ctx, vocab, buf, pick: Callable[[], int], cancel: threading.Eve
         t_last = clock()
         if not generated:
             t_first = t_last
-        if is_eog(vocab, token) or token in extra_stops:
+        fact = known.get(token)
+        if fact is None:
+            fact = known[token] = facts(token)
+        ends, piece = fact
+        if ends:
             reason = StopReason.EOS
             break
         generated.append(token)
-        n = to_piece(vocab, token, buf, 256, 0, False)
-        if n > 0:
-            text = decoder.decode(string_at(buf, n))
+        if piece:
+            text = decoder.decode(piece)
             if feed is not None and text:
                 text, hit = feed(text)
                 if hit:

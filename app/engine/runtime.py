@@ -14,7 +14,6 @@ and never touch the main thread's encode memo.
 from __future__ import annotations
 
 import ctypes
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,14 +21,15 @@ from pathlib import Path
 
 import llama_cpp
 
+from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
-from app.engine.decode_loop import decode_reply
+from app.engine.decode_loop import decode_reply, token_facts
 from app.engine.llama_backend import default_threads, ensure_backend, last_log
 from app.engine.load_params import context_error, context_params, load_error, model_params
 from app.engine.offload import resolve_gpu_layers
 from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, Stats, StopReason
-from app.engine.sampler_chain import argmax_picker, build_sampler, sampler_picker
+from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
 from app.library.gguf_info import (
     QUANT_NAMES,
@@ -95,9 +95,7 @@ class LoadedModel:
         self.n_batch = cparams.n_batch
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.n_layers = llama_cpp.llama_model_n_layer(model)
-        self._cancel = threading.Event()
-        cancel = self._cancel
-        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: cancel.is_set())
+        self._cancel = AbortFlag()  # also polled by llama.cpp while a prompt is evaluated
         self._no_abort = llama_cpp.ggml_abort_callback()
         self._piece_buf = ctypes.create_string_buffer(256)
         template_text, name, arch = self._template_and_names(options, gguf)
@@ -108,6 +106,8 @@ class LoadedModel:
             raise
         self.template = self.encoder.template
         self.extra_stops = self.encoder.extra_stops
+        self._facts = token_facts(self.vocab, self._piece_buf, self.extra_stops)
+        self._token_facts: dict[int, tuple[bool, bytes]] = {}  # the decode loop's cache of _facts
         if self.encoder.notice:
             notice.append(self.encoder.notice)
 
@@ -257,11 +257,8 @@ class LoadedModel:
     def cancel(self) -> None:
         self._cancel.set()
 
-    def _build_sampler(self, sampling: SamplingParams):
-        return build_sampler(sampling, self.n_vocab)
-
-    def _argmax_picker(self) -> Callable[[], int]:
-        return argmax_picker(self.ctx, self.n_vocab)
+    def _reply_sampler(self, sampling: SamplingParams) -> ReplySampler:
+        return ReplySampler(self.ctx, sampling, self.n_vocab)
 
     def _decode(self, tokens: Sequence[int]) -> int:
         arr = (llama_cpp.llama_token * len(tokens))(*tokens)
@@ -309,34 +306,37 @@ class LoadedModel:
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
         cached = self._reuse_prefix(tokens)
+        sampler = self._reply_sampler(sampling)  # before the prompt: it may pick in the prompt's graph
+        try:
+            t_eval = time.perf_counter()
+            if not self._evaluate_prompt(tokens, cached):
+                return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
+                                           StopReason.CANCELLED, self.n_ctx))
+            t_prompt = time.perf_counter()
+            return self._decode_loop(sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt, on_text)
+        finally:
+            sampler.close()
 
-        # Prompt evaluation, in batches; the abort callback lets Cancel stop a long prompt.
-        llama_cpp.llama_set_abort_callback(self.ctx, self._abort_cb, None)
+    def _evaluate_prompt(self, tokens: list[int], cached: int) -> bool:
+        """Evaluate tokens[cached:] in batches; False if Stop came first. Stop can end a batch midway."""
+        llama_cpp.llama_set_abort_callback(self.ctx, self._cancel.callback, self._cancel.data)
         try:
             pos = cached
-            while pos < n_prompt:
+            while pos < len(tokens):
                 chunk = tokens[pos : pos + self.n_batch]
                 rc = self._decode(chunk)
                 if rc == 2 or self._cancel.is_set():
                     self._resync_after_abort(pos)
-                    return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
-                                               StopReason.CANCELLED, self.n_ctx))
+                    return False
                 if rc != 0:
                     self._resync_after_abort(pos)
                     raise EngineError(ErrorKind.OUT_OF_MEMORY if rc < 0 else ErrorKind.INTERNAL,
                                       f"llama.cpp failed to evaluate the prompt (code {rc})")
                 self.kv_tokens.extend(chunk)
                 pos += len(chunk)
+            return True
         finally:
             llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort, None)
-        t_prompt = time.perf_counter()
-
-        sampler = self._build_sampler(sampling)
-        try:
-            return self._decode_loop(sampler, sampling, text_prompt, tokens, cached, t0, t_prompt, on_text)
-        finally:
-            if sampler is not None:
-                llama_cpp.llama_sampler_free(sampler)
 
     def _resync_after_abort(self, pos: int) -> None:
         # After an aborted or failed batch the cache content past `pos` is unknown: drop it.
@@ -345,23 +345,25 @@ class LoadedModel:
             pos = 0
         del self.kv_tokens[pos:]
 
-    def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_prompt, on_text) -> Generated:
-        pick = self._argmax_picker() if sampler is None else sampler_picker(sampler, self.ctx)
-        out = decode_reply(self.ctx, self.vocab, self._piece_buf, pick, self._cancel, self.kv_tokens, self.n_ctx,
-                           self.extra_stops, sampling, on_text, t_prompt)
+    def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt,
+                     on_text) -> Generated:
+        out = decode_reply(self.ctx, self._token_facts, self._facts, sampler.pick, self._cancel, self.kv_tokens,
+                           self.n_ctx, sampling, on_text, t_prompt)
         reason, generated, t_first = out.reason, out.tokens, out.t_first
         if reason in (StopReason.EOS, StopReason.LENGTH, StopReason.CONTEXT_FULL, StopReason.CANCELLED):
             self._last = (text_prompt + out.reply, list(tokens) + generated)
         else:
             self._last = ("", [])
         n_new = len(tokens) - cached
-        prompt_s = t_prompt - t0
+        # Prompt speed counts what llama-server's `prompt_per_second` counts: from the start of
+        # evaluation to the first token picked (rendering and tokenizing are in ttft_s only).
+        prompt_s = (t_first or t_prompt) - t_eval
         decode_s = out.t_last - t_first
         stats = Stats(
             prompt_tokens=len(tokens),
             cached_tokens=cached,
             completion_tokens=len(generated),
-            ttft_s=(t_first - t0) if t_first else prompt_s,
+            ttft_s=(t_first or t_prompt) - t0,
             prompt_tok_s=n_new / prompt_s if prompt_s > 0 else 0.0,
             decode_tok_s=(len(generated) - 1) / decode_s if decode_s > 0 and len(generated) > 1 else 0.0,
             stop_reason=reason,

@@ -1,19 +1,28 @@
-"""Choosing the next token: llama.cpp's sampler chain, or a plain argmax for greedy replies.
+"""Choosing the next token: llama.cpp's sampler chain, run inside the compute graph when it can be.
 
-Greedy replies without penalties take the argmax of the logits directly:
-llama_sampler_sample would first copy the whole vocabulary into a candidate array
-and scan it in a scalar loop (130 µs per token on a 49k vocabulary, against 14 µs here).
+llama_sampler_sample copies the whole vocabulary into a candidate array and scans it in a
+scalar loop (130 µs per token on a 49k vocabulary), so a greedy reply without penalties
+takes a numpy argmax of the logits instead (14 µs, the same token).
+
+With HEARTH_BACKEND_SAMPLING=1 a chain without repetition penalties is attached to the
+context instead (backend_sampling), so the token is picked inside the compute graph. On
+CPU threads that measured 1-2% slower than the paths above (docs/BENCHMARKS.md), so it is
+off by default; it is meant for GPUs, where it saves copying the logits to the host.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Callable
 
 import llama_cpp
 import numpy as np
 
+from app.engine import backend_sampling
 from app.engine.sampling import SamplingParams
+
+IN_GRAPH = os.environ.get("HEARTH_BACKEND_SAMPLING", "0") == "1"
 
 
 def has_penalties(sampling: SamplingParams) -> bool:
@@ -21,9 +30,7 @@ def has_penalties(sampling: SamplingParams) -> bool:
 
 
 def build_sampler(sampling: SamplingParams, n_vocab: int):
-    """The llama.cpp sampler chain (free it with llama_sampler_free), or None for plain greedy."""
-    if sampling.greedy and not has_penalties(sampling):
-        return None
+    """The llama.cpp sampler chain for `sampling` (free it with llama_sampler_free)."""
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = lambda s: llama_cpp.llama_sampler_chain_add(chain, s)  # noqa: E731
     if has_penalties(sampling):
@@ -51,14 +58,31 @@ def build_sampler(sampling: SamplingParams, n_vocab: int):
     return chain
 
 
+# llama_get_logits_ith returning a plain address: llama_cpp's own binding builds a ctypes
+# pointer object on every call, and turning that into an array costs more than the argmax.
+_logits_address = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32)(
+    ("llama_get_logits_ith", llama_cpp.llama_cpp._lib))
+
+
 def argmax_picker(ctx, n_vocab: int) -> Callable[[], int]:
-    """Greedy choice of the next token: the first highest logit, as llama.cpp's greedy sampler picks."""
-    get_logits = llama_cpp.llama_get_logits_ith
-    as_array = np.ctypeslib.as_array
-    shape = (n_vocab,)
+    """Greedy choice of the next token: the first highest logit, as llama.cpp's greedy sampler picks.
+
+    The logits buffer stays where it is from token to token, so the numpy view over it is
+    made again only when its address changes. Made with ctypes' as_array on every token,
+    the view cost 60 µs of a 140 µs step between two decodes (SmolLM2, caches cold).
+    """
+    address = 0
+    view = None
 
     def pick() -> int:
-        return int(as_array(get_logits(ctx, -1), shape=shape).argmax())
+        nonlocal address, view
+        at = _logits_address(ctx, -1)
+        if at != address or view is None:
+            if not at:
+                raise RuntimeError("llama.cpp returned no logits")
+            view = np.frombuffer((ctypes.c_float * n_vocab).from_address(at), dtype=np.float32)
+            address = at
+        return int(view.argmax())
 
     return pick
 
@@ -66,3 +90,26 @@ def argmax_picker(ctx, n_vocab: int) -> Callable[[], int]:
 def sampler_picker(sampler, ctx) -> Callable[[], int]:
     sample = llama_cpp.llama_sampler_sample
     return lambda: sample(sampler, ctx, -1)
+
+
+class ReplySampler:
+    """How one reply picks its tokens. Create it before the prompt is evaluated (an attached
+    chain picks the first token in the prompt's graph); close it when the reply ends."""
+
+    def __init__(self, ctx, sampling: SamplingParams, n_vocab: int, in_graph: bool | None = None) -> None:
+        self.ctx = ctx
+        self.chain = build_sampler(sampling, n_vocab)
+        wanted = IN_GRAPH if in_graph is None else in_graph
+        self.in_graph = wanted and not has_penalties(sampling) and backend_sampling.attach(ctx, self.chain)
+        if not self.in_graph and sampling.greedy and not has_penalties(sampling):
+            self.pick = argmax_picker(ctx, n_vocab)
+        else:
+            self.pick = sampler_picker(self.chain, ctx)
+
+    def close(self) -> None:
+        if self.chain is None:
+            return
+        if self.in_graph:
+            backend_sampling.detach(self.ctx)
+        llama_cpp.llama_sampler_free(self.chain)
+        self.chain = None
