@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import statistics
 import sys
 from pathlib import Path
 
@@ -18,3 +20,11 @@ def print_table(headers: list[str], rows: list[list[object]]) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in cells[1:]:
         print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |")
+
+
+def median_interval(values: list[float], level: float = 0.9, draws: int = 4000, seed: int = 1) -> tuple[float, float]:
+    """A bootstrap interval for the median of `values` (resampled with replacement)."""
+    rng = random.Random(seed)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(draws))
+    cut = int(draws * (1 - level) / 2)
+    return medians[cut], medians[-cut - 1]

@@ -7,7 +7,13 @@ threads, offload and greedy sampling, and prints a table with the ratio.
 
     python bench/engine_throughput.py                      # generated model + SmolLM2 if cached
     python bench/engine_throughput.py --model A.gguf --model B.gguf --threads 2
-    python bench/engine_throughput.py --model PATH --gpu-layers -1
+    python bench/engine_throughput.py --model PATH --gpu-layers -1 [--backend-sampling]
+
+Each ratio is the median of the pairwise ratios; the interval after it is a 90% bootstrap
+interval for that median. On a shared machine single pairs swing by 10-20%, so run 30 or
+more pairs (--runs) before reading a difference of a few percent. "best" columns divide
+each engine's fastest reply by the other's: other load only ever slows a reply down, so
+with many pairs the fastest ones show each engine undisturbed.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from _common import ROOT, print_table  # noqa: F401
+from _common import ROOT, median_interval, print_table  # noqa: F401
 
 SMOLLM2 = Path.home() / ".cache" / "hearth" / "test-models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 # About 40 tokens of chat prompt (55 with SmolLM2's default system prompt); it asks for a long answer so that greedy
@@ -93,6 +99,8 @@ class Server:
                "-t", str(args.threads), "-c", str(args.ctx),
                "-ngl", str(args.gpu_layers if args.gpu_layers >= 0 else 999), "-np", "1", "--no-webui"]
         cmd += ["-fa", "on" if args.flash_attn else "off"]
+        if args.backend_sampling:
+            cmd += ["--backend-sampling"]
         self.cmd = cmd
 
     def __enter__(self) -> "Server":
@@ -156,9 +164,11 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             # a different first word each run so no prompt is served from a cache
             message = f"{i}. {args.message}"
             done = None
+            time.sleep(args.settle)
             for event in engine.chat([ChatMessage("user", message)], greedy):
                 if isinstance(event, Done):
                     done = event.stats
+            time.sleep(args.settle)
             timings = server.chat(message, args.tokens)
             if i > 0 and done is not None:  # run 0 warms both up
                 pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
@@ -191,15 +201,20 @@ def model_row(model: Path, pairs: list[Pair], bench: dict) -> list[str]:
     decode_ratio = med(p.ours_decode / p.server_decode for p in pairs)
     prompt_ratio = med(p.ours_prompt / p.server_prompt for p in pairs)
     decode_pairs = sorted(p.ours_decode / p.server_decode for p in pairs)
+    prompt_pairs = [p.ours_prompt / p.server_prompt for p in pairs]
+    d_low, d_high = median_interval(decode_pairs)
+    p_low, p_high = median_interval(prompt_pairs)
     return [
         model.name,
         f"{med(p.ours_decode for p in pairs):.1f}",
         f"{med(p.server_decode for p in pairs):.1f}",
-        f"{decode_ratio:.3f}",
+        f"{decode_ratio:.3f} [{d_low:.3f}-{d_high:.3f}]",
         f"{decode_pairs[0]:.2f}-{decode_pairs[-1]:.2f}",
         f"{med(p.ours_prompt for p in pairs):.0f}",
         f"{med(p.server_prompt for p in pairs):.0f}",
-        f"{prompt_ratio:.3f}",
+        f"{prompt_ratio:.3f} [{p_low:.3f}-{p_high:.3f}]",
+        f"{max(p.ours_decode for p in pairs) / max(p.server_decode for p in pairs):.3f}",
+        f"{max(p.ours_prompt for p in pairs) / max(p.server_prompt for p in pairs):.3f}",
         f"{bench.get('tg', 0):.1f}" if bench else "-",
         str(min(p.ours_tokens for p in pairs)),
     ]
@@ -217,12 +232,20 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--message", default=CHAT_MESSAGE, help="the user message (about 40-55 tokens rendered)")
+    parser.add_argument("--settle", type=float, default=0.3,
+                        help="seconds of quiet before each reply, so neither engine's after-work (llama-server "
+                             "stores the finished prompt in its cache) overlaps the other's reply")
     parser.add_argument("--llama-bench", action="store_true", help="also run llama-bench tg (slow)")
+    parser.add_argument("--backend-sampling", action="store_true",
+                        help="pick tokens inside the graph in both engines (HEARTH_BACKEND_SAMPLING=1, "
+                             "llama-server --backend-sampling)")
     parser.add_argument("--cmake-args", default=os.environ.get("CMAKE_ARGS", ""))
     args = parser.parse_args()
     from app.engine.llama_backend import default_threads
 
     args.threads = args.threads or default_threads()
+    if args.backend_sampling:
+        os.environ["HEARTH_BACKEND_SAMPLING"] = "1"  # the engine process inherits it
     models = args.model or default_models()
     bin_dir = build_reference(args.cmake_args.split())
 
@@ -232,10 +255,11 @@ def main() -> int:
         bench = run_llama_bench(bin_dir, model, args, args.tokens) if args.llama_bench else {}
         rows.append(model_row(model, pairs, bench))
     print(f"\nthreads: {args.threads}  gpu layers: {args.gpu_layers}  flash attn: {args.flash_attn}  "
-          f"ctx: {args.ctx}  new tokens: {args.tokens}  pairs: {args.runs} (alternating, medians)\n")
+          f"backend sampling: {args.backend_sampling}  ctx: {args.ctx}  new tokens: {args.tokens}  "
+          f"pairs: {args.runs} (alternating; ratio = median of pair ratios [90% interval])\n")
     print_table(
         ["model", "decode tok/s", "server", "decode ratio", "pairs", "prompt tok/s", "server",
-         "prompt ratio", "llama-bench tg", "our tokens"],
+         "prompt ratio", "best decode", "best prompt", "llama-bench tg", "our tokens"],
         rows,
     )
     return 0
