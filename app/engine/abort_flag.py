@@ -1,9 +1,10 @@
 """A stop flag that llama.cpp can poll while it evaluates a prompt, without calling into Python.
 
 llama.cpp asks its abort callback after every node of the compute graph: about 600 times
-for a short prompt batch of a 30-layer model. A Python callback costs about 4 µs per call
-(it takes the GIL while the other compute threads wait at the next barrier), which is
-1.3% of a 33-token prompt on SmolLM2 (bench/engine_throughput.py; docs/BENCHMARKS.md).
+for a short prompt batch of a 30-layer model. A Python callback takes the GIL on a compute
+thread each time, while the other threads wait at the next barrier; measured on SmolLM2 it
+cost between nothing and 1.7% of a 33-token prompt (docs/BENCHMARKS.md), and it would
+stall the prompt whenever another Python thread held the GIL.
 
 The callback's C type is `bool (*)(void * data)`. The C library's `strlen`, given a
 two-byte buffer {flag, NUL}, returns 0 or 1: exactly that bool, computed in a few
