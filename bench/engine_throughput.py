@@ -8,12 +8,18 @@ threads, offload and greedy sampling, and prints a table with the ratio.
     python bench/engine_throughput.py                      # generated model + SmolLM2 if cached
     python bench/engine_throughput.py --model A.gguf --model B.gguf --threads 2
     python bench/engine_throughput.py --model PATH --gpu-layers -1 [--backend-sampling]
+    python bench/engine_throughput.py --server-stream     # llama-server streams its reply too
 
 Each ratio is the median of the pairwise ratios; the interval after it is a 90% bootstrap
 interval for that median. On a shared machine single pairs swing by 10-20%, so run 30 or
 more pairs (--runs) before reading a difference of a few percent. "best" columns divide
 each engine's fastest reply by the other's: other load only ever slows a reply down, so
 with many pairs the fastest ones show each engine undisturbed.
+
+Our engine always streams its reply to another process (the app's), as it must; llama-server
+by default sends its reply in one piece at the end, the harder reference. --server-stream
+makes it stream as well (server-sent events, one per token), as it does for a chat app.
+Who goes first alternates from pair to pair.
 """
 
 from __future__ import annotations
@@ -119,15 +125,27 @@ class Server:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-    def chat(self, message: str, n_predict: int) -> dict:
-        """One greedy chat reply of exactly n_predict tokens; returns llama-server's timings."""
+    def chat(self, message: str, n_predict: int, stream: bool = False) -> dict:
+        """One greedy chat reply of exactly n_predict tokens; returns llama-server's timings.
+
+        With `stream` the reply comes as server-sent events, read as they arrive, as a chat
+        app reads them (our engine always streams to the app's process).
+        """
         body = json.dumps({"messages": [{"role": "user", "content": message}], "max_tokens": n_predict,
                            "temperature": 0, "top_k": 1, "cache_prompt": True, "ignore_eos": True,
-                           "samplers": ["top_k"]}).encode()
+                           "samplers": ["top_k"], "stream": stream}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/chat/completions", body,
                                      {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=600) as r:
-            return json.loads(r.read())["timings"]
+            if not stream:
+                return json.loads(r.read())["timings"]
+            timings = None
+            for line in r:
+                if line.startswith(b"data: {"):
+                    timings = json.loads(line[6:]).get("timings") or timings
+            if timings is None:
+                raise RuntimeError("llama-server's stream ended without timings")
+            return timings
 
 
 def run_llama_bench(bin_dir: Path, model: Path, args, n_predict: int) -> dict:
@@ -164,12 +182,22 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             # a different first word each run so no prompt is served from a cache
             message = f"{i}. {args.message}"
             done = None
+
+            def ours():
+                nonlocal done
+                time.sleep(args.settle)
+                for event in engine.chat([ChatMessage("user", message)], greedy):
+                    if isinstance(event, Done):
+                        done = event.stats
+
+            # who goes first swaps every run: whatever one engine leaves behind (a warm cache,
+            # a process still finishing) then helps and hurts both alike
+            if i % 2 == 0:
+                ours()
             time.sleep(args.settle)
-            for event in engine.chat([ChatMessage("user", message)], greedy):
-                if isinstance(event, Done):
-                    done = event.stats
-            time.sleep(args.settle)
-            timings = server.chat(message, args.tokens)
+            timings = server.chat(message, args.tokens, args.server_stream)
+            if i % 2 == 1:
+                ours()
             if i > 0 and done is not None:  # run 0 warms both up
                 pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
                             timings["predicted_per_second"], timings["prompt_per_second"])
@@ -239,6 +267,9 @@ def main() -> int:
     parser.add_argument("--backend-sampling", action="store_true",
                         help="pick tokens inside the graph in both engines (HEARTH_BACKEND_SAMPLING=1, "
                              "llama-server --backend-sampling)")
+    parser.add_argument("--server-stream", action="store_true",
+                        help="llama-server streams its reply (server-sent events) as our engine does; by default "
+                             "it sends the whole reply at the end, which spares it waking its client per token")
     parser.add_argument("--cmake-args", default=os.environ.get("CMAKE_ARGS", ""))
     args = parser.parse_args()
     from app.engine.llama_backend import default_threads
@@ -255,7 +286,8 @@ def main() -> int:
         bench = run_llama_bench(bin_dir, model, args, args.tokens) if args.llama_bench else {}
         rows.append(model_row(model, pairs, bench))
     print(f"\nthreads: {args.threads}  gpu layers: {args.gpu_layers}  flash attn: {args.flash_attn}  "
-          f"backend sampling: {args.backend_sampling}  ctx: {args.ctx}  new tokens: {args.tokens}  "
+          f"backend sampling: {args.backend_sampling}  server streams: {args.server_stream}  "
+          f"ctx: {args.ctx}  new tokens: {args.tokens}  "
           f"pairs: {args.runs} (alternating; ratio = median of pair ratios [90% interval])\n")
     print_table(
         ["model", "decode tok/s", "server", "decode ratio", "pairs", "prompt tok/s", "server",
