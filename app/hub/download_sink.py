@@ -8,6 +8,7 @@ written for it), so a range can land before the ones ahead of it.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -59,8 +60,10 @@ class Sink:
 
 
 def sync_to_disk(path: Path) -> None:
-    """Wait until every byte written to `path` so far is on the disk (through a descriptor of its own)."""
-    fd = os.open(path, os.O_RDONLY)
+    """Wait until every byte written to `path` so far is on the disk (through a descriptor of its own).
+
+    The descriptor is opened for writing: Windows refuses to flush a read-only handle."""
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
     try:
         _datasync(fd)
     finally:
@@ -74,5 +77,8 @@ def sync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise  # some file systems cannot sync a folder: the rename then is as durable as they make it
     finally:
         os.close(fd)

@@ -32,12 +32,17 @@ def test_stop_ends_a_long_prompt_batch_midway_and_the_cache_stays_true(smollm2: 
     long_question = [ChatMessage("user", "Count the words: " + "apple banana cherry " * 300)]
     short_question = [ChatMessage("user", "What is the capital of France?")]
     try:
+        codes: list[int] = []
+        decode = model._decode
+        model._decode = lambda tokens: codes.append(decode(tokens)) or codes[-1]
         timer = threading.Timer(0.05, model.cancel)
         timer.start()
         started = time.perf_counter()
         cut = model.generate(long_question, GREEDY, lambda text, n: None)
         stopped_after = time.perf_counter() - started
         timer.join()
+        del model._decode
+        assert codes == [2], "llama.cpp should have aborted inside the first batch (code 2)"
         assert cut.stats.stop_reason == StopReason.CANCELLED
         assert cut.text == ""
         assert len(model.kv_tokens) < 512, "the first 512-token batch should not have finished"
