@@ -6,6 +6,9 @@ the file that is complete from its start (`RangeTracker.prefix`), reading it
 back from the partial file (the page cache, usually) on its own thread, so the
 hashing overlaps the download instead of following it. What is hashed is what
 is in the file, not what came over the wire: a write that went wrong is caught.
+Hashed bytes are final, so the hasher also starts writing each block to disk
+(`start_write_back`): the sync before the file is named complete then has
+little left to wait for.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.hub.download_ranges import RangeTracker
+from app.hub.download_sink import start_write_back
 
 BLOCK = 4 << 20
 
@@ -49,6 +53,7 @@ class PrefixHasher:
                         if not n:
                             raise OSError(f"{self.path.name} is shorter than the bytes written to it")
                         self.digest.update(view[:n])
+                        start_write_back(handle.fileno(), self.hashed, n)
                         self.hashed += n
         except OSError as exc:
             self.error = exc

@@ -8,11 +8,16 @@ written for it), so a range can land before the ones ahead of it.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+import sys
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+_SYNC_FILE_RANGE_WRITE = 2  # from <fcntl.h>: start writing the range's dirty pages, do not wait
 WRITE_CHUNK = 32 << 10  # bytes per pwrite; see Sink._write
 
 
@@ -68,6 +73,33 @@ def sync_to_disk(path: Path) -> None:
         _datasync(fd)
     finally:
         os.close(fd)
+
+
+@lru_cache(maxsize=1)
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Linux's sync_file_range(2), which Python's os module does not offer; None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def start_write_back(fd: int, offset: int, length: int) -> None:
+    """Ask the OS to start writing `[offset, offset + length)` of the file to disk now, without waiting.
+
+    Without it the kernel keeps a download's bytes in memory until its own timers or
+    limits flush them, and the sync before the rename then waits for all of them at
+    once (about 0.1 s per 256 MiB here, seconds on a slow disk). Started early, that
+    writing overlaps the download. Linux only; elsewhere, and if the call fails, the
+    final sync simply does all the work. Any descriptor of the file will do."""
+    function = _sync_file_range()
+    if function is not None and length > 0:
+        function(fd, offset, length, _SYNC_FILE_RANGE_WRITE)  # a failure only means the sync does it later
 
 
 def sync_folder(folder: Path) -> None:
