@@ -98,10 +98,16 @@ class ReplySampler:
 
     def __init__(self, ctx, sampling: SamplingParams, n_vocab: int, in_graph: bool | None = None) -> None:
         self.ctx = ctx
-        self.chain = build_sampler(sampling, n_vocab)
+        self.chain = None
+        self.in_graph = False
         wanted = IN_GRAPH if in_graph is None else in_graph
+        plain_greedy = sampling.greedy and not has_penalties(sampling)
+        if plain_greedy and not (wanted and backend_sampling.available()):
+            self.pick = argmax_picker(ctx, n_vocab)  # no llama.cpp chain needed at all
+            return
+        self.chain = build_sampler(sampling, n_vocab)
         self.in_graph = wanted and not has_penalties(sampling) and backend_sampling.attach(ctx, self.chain)
-        if not self.in_graph and sampling.greedy and not has_penalties(sampling):
+        if not self.in_graph and plain_greedy:
             self.pick = argmax_picker(ctx, n_vocab)
         else:
             self.pick = sampler_picker(self.chain, ctx)

@@ -55,6 +55,8 @@ def test_each_reply_takes_the_path_its_settings_allow(tiny_model: Path) -> None:
             sampler = ReplySampler(model.ctx, sampling, model.n_vocab, in_graph=allowed)
             try:
                 assert sampler.in_graph is expected, sampling
+                if sampling is GREEDY and not allowed:
+                    assert sampler.chain is None  # a numpy argmax, no llama.cpp chain built for nothing
             finally:
                 sampler.close()
             sampler.close()  # twice is harmless
