@@ -261,6 +261,8 @@ class LoadedModel:
         return ReplySampler(self.ctx, sampling, self.n_vocab)
 
     def _decode(self, tokens: Sequence[int]) -> int:
+        # llama_batch_get_one asks for the last token's output only; the context is made with
+        # n_outputs_max = 1 (load_params), so a batch wanting several outputs would need a new context.
         arr = (llama_cpp.llama_token * len(tokens))(*tokens)
         return llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(arr, len(tokens)))
 
