@@ -81,7 +81,7 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+        function = ctypes.CDLL(None).sync_file_range
     except (OSError, AttributeError):
         return None
     function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
@@ -96,7 +96,9 @@ def start_write_back(fd: int, offset: int, length: int) -> None:
     limits flush them, and the sync before the rename then waits for all of them at
     once (about 0.1 s per 256 MiB here, seconds on a slow disk). Started early, that
     writing overlaps the download. Linux only; elsewhere, and if the call fails, the
-    final sync simply does all the work. Any descriptor of the file will do."""
+    final sync simply does all the work. Any descriptor of the file will do. When the
+    disk's queue is full the call waits for room, so the caller (the hasher) goes at
+    the disk's pace; the final sync would have waited for the same writes."""
     function = _sync_file_range()
     if function is not None and length > 0:
         function(fd, offset, length, _SYNC_FILE_RANGE_WRITE)  # a failure only means the sync does it later

@@ -64,6 +64,19 @@ def test_each_reply_takes_the_path_its_settings_allow(tiny_model: Path) -> None:
         model.close()
 
 
+def test_plain_greedy_builds_no_chain_where_the_graph_cannot_sample(tiny_model: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backend_sampling, "available", lambda: False)
+    model = _load(tiny_model)
+    try:
+        sampler = ReplySampler(model.ctx, GREEDY, model.n_vocab, in_graph=True)
+        assert sampler.chain is None and sampler.in_graph is False
+        assert model._decode([1, 2, 3]) == 0 and 0 <= sampler.pick() < model.n_vocab
+        sampler.close()
+    finally:
+        model.close()
+
+
 @pytest.mark.parametrize("which", ["tiny_model", "smollm2"])
 def test_argmax_picks_what_llama_greedy_sampler_picks(which: str, request: pytest.FixtureRequest) -> None:
     model = _load(request.getfixturevalue(which))

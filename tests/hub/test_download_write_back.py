@@ -40,9 +40,11 @@ def test_the_hint_is_only_a_hint(tmp_path):
     try:
         start_write_back(fd, 0, 65536)
         start_write_back(fd, 0, 0)
+        if sys.platform.startswith("linux"):
+            assert download_sink._sync_file_range()(fd, 0, 65536, download_sink._SYNC_FILE_RANGE_WRITE) == 0
     finally:
         os.close(fd)
-    start_write_back(fd, 0, 4096)  # a closed descriptor: the final sync does the work, nothing raises
+    start_write_back(-1, 0, 4096)  # no such descriptor: the call fails, nothing raises, the final sync does it
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux's")
