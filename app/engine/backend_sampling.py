@@ -18,22 +18,9 @@ from __future__ import annotations
 
 import ctypes
 
-import llama_cpp
-import llama_cpp.llama_cpp as _bindings
+from app.engine.llama_backend import c_function
 
-
-def _bind():
-    lib = getattr(_bindings, "_lib", None)
-    try:
-        set_sampler = lib.llama_set_sampler
-    except AttributeError:
-        return None
-    set_sampler.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p]
-    set_sampler.restype = ctypes.c_bool
-    return set_sampler
-
-
-_set_sampler = _bind()
+_set_sampler = c_function("llama_set_sampler", ctypes.c_bool, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p)
 
 
 def available() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from collections.abc import Callable
 
 import llama_cpp
 
@@ -20,6 +21,17 @@ def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         with _log_lock:
             _log_tail.append(text.decode("utf-8", errors="replace").strip())
             del _log_tail[:-20]
+
+
+def c_function(name: str, restype, *argtypes) -> Callable | None:
+    """llama.cpp's C function `name` called straight through ctypes; None if this build lacks it.
+
+    For functions llama-cpp-python does not bind, or binds with a wrapper that costs too
+    much on a per-token path."""
+    lib = getattr(llama_cpp.llama_cpp, "_lib", None)
+    if lib is None or not hasattr(lib, name):
+        return None
+    return ctypes.CFUNCTYPE(restype, *argtypes)((name, lib))
 
 
 def ensure_backend() -> None:

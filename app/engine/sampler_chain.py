@@ -20,6 +20,7 @@ import llama_cpp
 import numpy as np
 
 from app.engine import backend_sampling
+from app.engine.llama_backend import c_function
 from app.engine.sampling import SamplingParams
 
 IN_GRAPH = os.environ.get("HEARTH_BACKEND_SAMPLING", "0") == "1"
@@ -60,8 +61,7 @@ def build_sampler(sampling: SamplingParams, n_vocab: int):
 
 # llama_get_logits_ith returning a plain address: llama_cpp's own binding builds a ctypes
 # pointer object on every call, and turning that into an array costs more than the argmax.
-_logits_address = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32)(
-    ("llama_get_logits_ith", llama_cpp.llama_cpp._lib))
+_logits_address = c_function("llama_get_logits_ith", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32)
 
 
 def argmax_picker(ctx, n_vocab: int) -> Callable[[], int]:
