@@ -3,7 +3,7 @@
 Local names keep the loop free of attribute look-ups; the one-token batch is built once
 and points at `one`, so each step only writes the new token id. What llama.cpp says about
 a token (does it end the reply, which bytes does it print) never changes for a model, so
-it is asked once per token id and kept in `known`: right after a decode the CPU caches
+it is asked once per token id and kept (`TokenFacts`): right after a decode the CPU caches
 hold the model's weights, and each ctypes call then costs 5-20 µs.
 """
 
@@ -32,25 +32,24 @@ class Decoded:
     t_last: float
 
 
-def token_facts(vocab, buf, extra_stops) -> Callable[[int], tuple[bool, bytes]]:
-    """(ends the reply, the bytes it prints) for a token id, straight from llama.cpp."""
-    is_eog = llama_cpp.llama_vocab_is_eog
-    to_piece = llama_cpp.llama_token_to_piece
+class TokenFacts(dict[int, tuple[bool, bytes]]):
+    """token id -> (ends the reply, the bytes it prints), asked of llama.cpp on first use, then kept."""
 
-    def facts(token: int) -> tuple[bool, bytes]:
-        n = to_piece(vocab, token, buf, 256, 0, False)
-        return bool(is_eog(vocab, token)) or token in extra_stops, ctypes.string_at(buf, n) if n > 0 else b""
+    def __init__(self, vocab, buf, extra_stops) -> None:
+        super().__init__()
+        self._vocab, self._buf, self._extra_stops = vocab, buf, extra_stops
 
-    return facts
+    def __missing__(self, token: int) -> tuple[bool, bytes]:
+        vocab, buf = self._vocab, self._buf
+        n = llama_cpp.llama_token_to_piece(vocab, token, buf, 256, 0, False)
+        ends = bool(llama_cpp.llama_vocab_is_eog(vocab, token)) or token in self._extra_stops
+        fact = self[token] = (ends, ctypes.string_at(buf, n) if n > 0 else b"")
+        return fact
 
 
-def decode_reply(ctx, known: dict[int, tuple[bool, bytes]], facts: Callable[[int], tuple[bool, bytes]],
-                 pick: Callable[[], int], cancel: AbortFlag, kv: list[int], n_ctx: int,
+def decode_reply(ctx, facts: TokenFacts, pick: Callable[[], int], cancel: AbortFlag, kv: list[int], n_ctx: int,
                  sampling: SamplingParams, on_text: Callable[[str, int], None], t_prompt: float) -> Decoded:
-    """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv.
-
-    `known` caches `facts(token)` for the model (see the module's note).
-    """
+    """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv."""
     decode = llama_cpp.llama_decode
     clock = time.perf_counter
     one = (llama_cpp.llama_token * 1)()
@@ -69,10 +68,7 @@ def decode_reply(ctx, known: dict[int, tuple[bool, bytes]], facts: Callable[[int
         t_last = clock()
         if not generated:
             t_first = t_last
-        fact = known.get(token)
-        if fact is None:
-            fact = known[token] = facts(token)
-        ends, piece = fact
+        ends, piece = facts[token]
         if ends:
             reason = StopReason.EOS
             break

@@ -23,7 +23,7 @@ import llama_cpp
 
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
-from app.engine.decode_loop import decode_reply, token_facts
+from app.engine.decode_loop import TokenFacts, decode_reply
 from app.engine.llama_backend import default_threads, ensure_backend, last_log
 from app.engine.load_params import context_error, context_params, load_error, model_params
 from app.engine.offload import resolve_gpu_layers
@@ -106,8 +106,7 @@ class LoadedModel:
             raise
         self.template = self.encoder.template
         self.extra_stops = self.encoder.extra_stops
-        self._facts = token_facts(self.vocab, self._piece_buf, self.extra_stops)
-        self._token_facts: dict[int, tuple[bool, bytes]] = {}  # the decode loop's cache of _facts
+        self._token_facts = TokenFacts(self.vocab, self._piece_buf, self.extra_stops)
         if self.encoder.notice:
             notice.append(self.encoder.notice)
 
@@ -349,7 +348,7 @@ class LoadedModel:
 
     def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt,
                      on_text) -> Generated:
-        out = decode_reply(self.ctx, self._token_facts, self._facts, sampler.pick, self._cancel, self.kv_tokens,
+        out = decode_reply(self.ctx, self._token_facts, sampler.pick, self._cancel, self.kv_tokens,
                            self.n_ctx, sampling, on_text, t_prompt)
         reason, generated, t_first = out.reason, out.tokens, out.t_first
         if reason in (StopReason.EOS, StopReason.LENGTH, StopReason.CONTEXT_FULL, StopReason.CANCELLED):

@@ -101,12 +101,13 @@ class ReplySampler:
         self.chain = None
         self.in_graph = False
         wanted = IN_GRAPH if in_graph is None else in_graph
-        plain_greedy = sampling.greedy and not has_penalties(sampling)
+        penalties = has_penalties(sampling)
+        plain_greedy = sampling.greedy and not penalties
         if plain_greedy and not (wanted and backend_sampling.available()):
             self.pick = argmax_picker(ctx, n_vocab)  # no llama.cpp chain needed at all
             return
         self.chain = build_sampler(sampling, n_vocab)
-        self.in_graph = wanted and not has_penalties(sampling) and backend_sampling.attach(ctx, self.chain)
+        self.in_graph = wanted and not penalties and backend_sampling.attach(ctx, self.chain)
         if not self.in_graph and plain_greedy:
             self.pick = argmax_picker(ctx, n_vocab)
         else:
