@@ -15,23 +15,10 @@ reads the same byte.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import sys
 
 import llama_cpp
 
-
-def _c_strlen():
-    """The C library's strlen as a ctypes function, or None."""
-    try:
-        if sys.platform == "win32":
-            libc = ctypes.cdll.msvcrt
-        else:
-            name = ctypes.util.find_library("c")
-            libc = ctypes.CDLL(name) if name else ctypes.CDLL(None)
-        return libc.strlen
-    except (OSError, AttributeError):
-        return None
+from app.clib import libc_function
 
 
 class AbortFlag:
@@ -40,7 +27,7 @@ class AbortFlag:
     def __init__(self) -> None:
         self._buf = ctypes.create_string_buffer(2)  # {flag, NUL}: strlen() is the flag
         self.data = ctypes.cast(self._buf, ctypes.c_void_p)
-        strlen = _c_strlen()
+        strlen = libc_function("strlen")
         if strlen is not None:
             self.callback = ctypes.cast(strlen, llama_cpp.ggml_abort_callback)
             self.in_python = False

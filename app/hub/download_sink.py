@@ -16,6 +16,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from app.clib import libc_function
+
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 _SYNC_FILE_RANGE_WRITE = 2  # from <fcntl.h>: start writing the range's dirty pages, do not wait
 WRITE_CHUNK = 32 << 10  # bytes per pwrite; see Sink._write
@@ -80,9 +82,8 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
     """Linux's sync_file_range(2), which Python's os module does not offer; None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
-    try:
-        function = ctypes.CDLL(None).sync_file_range
-    except (OSError, AttributeError):
+    function = libc_function("sync_file_range")
+    if function is None:
         return None
     function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
     function.restype = ctypes.c_int
