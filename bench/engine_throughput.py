@@ -226,10 +226,9 @@ def model_row(model: Path, pairs: list[Pair], bench: dict) -> list[str]:
     # Each reply of ours is paired with the server reply right after it: the median of the
     # pairwise ratios is robust to the machine's slow drifts and to other load on it.
     med = statistics.median
-    decode_ratio = med(p.ours_decode / p.server_decode for p in pairs)
-    prompt_ratio = med(p.ours_prompt / p.server_prompt for p in pairs)
     decode_pairs = sorted(p.ours_decode / p.server_decode for p in pairs)
     prompt_pairs = [p.ours_prompt / p.server_prompt for p in pairs]
+    decode_ratio, prompt_ratio = med(decode_pairs), med(prompt_pairs)
     d_low, d_high = median_interval(decode_pairs)
     p_low, p_high = median_interval(prompt_pairs)
     return [
