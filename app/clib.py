@@ -1,10 +1,12 @@
-"""The C library of this process, for the few calls Python's os module does not offer."""
+"""C functions called straight through ctypes: the C library's, for the few calls Python's os
+module does not offer, and any loaded library's (llama_backend.c_function)."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 
 
@@ -20,7 +22,13 @@ def libc() -> ctypes.CDLL | None:
         return None
 
 
-def libc_function(name: str):
-    """libc's function `name`, or None where this C library lacks it."""
-    lib = libc()
-    return getattr(lib, name, None) if lib is not None else None
+def bind(lib: ctypes.CDLL | None, name: str, restype, *argtypes) -> Callable | None:
+    """`lib`'s C function `name` with this signature, or None where the library lacks it."""
+    if lib is None or not hasattr(lib, name):
+        return None
+    return ctypes.CFUNCTYPE(restype, *argtypes)((name, lib))
+
+
+def libc_function(name: str, restype, *argtypes) -> Callable | None:
+    """The C library's function `name` with this signature, or None where it lacks it."""
+    return bind(libc(), name, restype, *argtypes)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import llama_cpp
 
+from app.clib import bind
+
 _backend_ready = False
 _log_lock = threading.Lock()
 _log_tail: list[str] = []
@@ -28,10 +30,7 @@ def c_function(name: str, restype, *argtypes) -> Callable | None:
 
     For functions llama-cpp-python does not bind, or binds with a wrapper that costs too
     much on a per-token path."""
-    lib = getattr(llama_cpp.llama_cpp, "_lib", None)
-    if lib is None or not hasattr(lib, name):
-        return None
-    return ctypes.CFUNCTYPE(restype, *argtypes)((name, lib))
+    return bind(getattr(llama_cpp.llama_cpp, "_lib", None), name, restype, *argtypes)
 
 
 def ensure_backend() -> None:

@@ -82,12 +82,7 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
     """Linux's sync_file_range(2), which Python's os module does not offer; None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
-    function = libc_function("sync_file_range")
-    if function is None:
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    function.restype = ctypes.c_int
-    return function
+    return libc_function("sync_file_range", ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
 
 
 def start_write_back(fd: int, offset: int, length: int) -> None:
