@@ -4,13 +4,30 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install demo-model bench clean
+.PHONY: run test install demo-model bench clean rebuild-engine
+
+# llama.cpp's AMX kernels (Intel Xeon 4th gen and later) crash on some hosts: SIGILL or SIGSEGV
+# in ggml_backend_amx_mul_mat on the first reply (llama.cpp issue 20824). A native build turns
+# them on wherever the CPU reports AMX, so x86-64 builds leave them out; everything else that
+# -march=native finds (AVX-512, VNNI, ...) stays. `make ENGINE_CMAKE_ARGS= rebuild-engine` puts
+# them back on a host where they work. bench/engine_throughput.py builds llama-server the same way.
+ifeq ($(shell uname -m),x86_64)
+ENGINE_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
+endif
+export CMAKE_ARGS := $(ENGINE_CMAKE_ARGS) $(CMAKE_ARGS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e '.[test]'
+	@# pip reuses a wheel it built before, whatever CMAKE_ARGS now say: rebuild one that has AMX
+	$(if $(ENGINE_CMAKE_ARGS),$(PY) -m app.engine.build_check || $(MAKE) rebuild-engine)
 	touch $(STAMP)
+
+# Build llama-cpp-python again from source with CMAKE_ARGS (GPU backends: see README).
+rebuild-engine:
+	$(PY) -m pip install --force-reinstall --no-deps --no-cache-dir \
+		"llama-cpp-python==$$($(PY) -c 'from importlib.metadata import version; print(version("llama-cpp-python"))')"
 
 install: $(STAMP) demo-model
 

@@ -6,6 +6,7 @@ import platform
 import sys
 
 from app import hardware, paths
+from app.engine import amx_guard
 
 GPU_REBUILD = {
     "cuda": 'CMAKE_ARGS="-DGGML_CUDA=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
@@ -59,6 +60,8 @@ def diagnose() -> dict:
         "reinstall_with_gpu": advice,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "amx_compiled_in": amx_guard.compiled_in(),
+        "amx_faulted": amx_guard.avoid(folder=paths.engine_state_dir(create=False)),
     }
 
 
@@ -75,6 +78,12 @@ def format_report(r: dict) -> str:
         lines.append("  no GPU found: models run on the CPU")
     lines.append(f"RAM: {r['ram_free_bytes'] / gb:.1f} GB free of {r['ram_total_bytes'] / gb:.1f} GB")
     lines.append(f"llama.cpp: {r['system_info']}")
+    if r["amx_faulted"]:
+        lines.append("AMX: this llama.cpp has AMX kernels and they crashed on this CPU, so models load without "
+                     "them and without weight repacking; `make rebuild-engine` builds it without AMX at full speed")
+    elif r["amx_compiled_in"]:
+        lines.append("AMX: this llama.cpp has AMX kernels (not built by `make install`); if they crash on this "
+                     "CPU, Hearth notices and loads models without them")
     for name, folder in r["folders"].items():
         lines.append(f"{name:9s} {folder}")
     if r["reinstall_with_gpu"]:

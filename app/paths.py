@@ -64,3 +64,8 @@ def settings_path(create: bool = True) -> Path:
 
 def downloads_state_dir(create: bool = True) -> Path:
     return _folder(data_dir(create) / "downloads", create)
+
+
+def engine_state_dir(create: bool = True) -> Path:
+    """What the engine learned about this machine (for example that llama.cpp's AMX code crashes here)."""
+    return _folder(data_dir(create) / "engine", create)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from _common import ROOT, median_interval, print_table  # noqa: F401
 
+FLASH_ATTN = {"auto": None, "on": True, "off": False}  # --flash-attn -> LoadOptions.flash_attn
 SMOLLM2 = Path.home() / ".cache" / "hearth" / "test-models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 # About 40 tokens of chat prompt (55 with SmolLM2's default system prompt); it asks for a long answer so that greedy
 # decoding runs the full token count on real models (llama-server is told to ignore EOS).
@@ -53,12 +54,27 @@ def reference_dir() -> Path:
     return Path(os.environ.get("HEARTH_REF_DIR", Path.home() / ".cache" / "hearth" / "llama-ref"))
 
 
+def engine_cmake_args() -> list[str]:
+    """The CMake arguments `make install` builds llama-cpp-python with (the Makefile's ENGINE_CMAKE_ARGS)."""
+    import platform
+    import shlex
+
+    if platform.machine() != "x86_64":
+        return []
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        if line.startswith("ENGINE_CMAKE_ARGS ?="):
+            return shlex.split(line.partition("?=")[2])
+    return []
+
+
 def build_reference(cmake_args: list[str]) -> Path:
-    """Build llama-server and llama-bench once; return the folder holding them."""
+    """Build llama-server and llama-bench once per set of CMake arguments; return the folder holding them."""
     version = metadata.version("llama-cpp-python")
     base = reference_dir() / version
     bin_dir = base / "build" / "bin"
-    if (bin_dir / "llama-server").exists() and (bin_dir / "llama-bench").exists():
+    stamp = base / "build" / "hearth-cmake-args.json"
+    built_with = json.loads(stamp.read_text()) if stamp.exists() else None
+    if (bin_dir / "llama-server").exists() and (bin_dir / "llama-bench").exists() and built_with == cmake_args:
         return bin_dir
     base.mkdir(parents=True, exist_ok=True)
     src = base / "src"
@@ -77,6 +93,7 @@ def build_reference(cmake_args: list[str]) -> Path:
             shutil.move(str(unpacked), src)
     llama_src = src / "vendor" / "llama.cpp"
     build = base / "build"
+    shutil.rmtree(build, ignore_errors=True)  # CMake keeps cached flags that these arguments no longer give
     print(f"building llama-server and llama-bench from {llama_src} (once) ...", file=sys.stderr)
     subprocess.run(
         ["cmake", "-S", str(llama_src), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF",
@@ -87,6 +104,7 @@ def build_reference(cmake_args: list[str]) -> Path:
     jobs = str(os.cpu_count() or 2)
     subprocess.run(["cmake", "--build", str(build), "-j", jobs, "--target", "llama-server", "llama-bench"],
                    check=True, stdout=subprocess.DEVNULL)
+    stamp.write_text(json.dumps(cmake_args))
     return bin_dir
 
 
@@ -104,7 +122,7 @@ class Server:
         cmd = [str(bin_dir / "llama-server"), "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port),
                "-t", str(args.threads), "-c", str(args.ctx),
                "-ngl", str(args.gpu_layers if args.gpu_layers >= 0 else 999), "-np", "1", "--no-webui"]
-        cmd += ["-fa", "on" if args.flash_attn else "off"]
+        cmd += ["-fa", args.flash_attn]
         if args.backend_sampling:
             cmd += ["--backend-sampling"]
         self.cmd = cmd
@@ -113,13 +131,17 @@ class Server:
         self.process = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 120
         while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"llama-server exited with code {self.process.returncode} while starting; "
+                                   f"run it by hand to see why: {' '.join(self.cmd)}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1) as r:
                     if r.status == 200:
                         return self
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("llama-server did not start")
+        self.process.kill()
+        raise RuntimeError("llama-server did not start within 120 s")
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
@@ -151,8 +173,7 @@ class Server:
 def run_llama_bench(bin_dir: Path, model: Path, args, n_predict: int) -> dict:
     cmd = [str(bin_dir / "llama-bench"), "-m", str(model), "-t", str(args.threads), "-p", "512", "-n", str(n_predict),
            "-ngl", str(args.gpu_layers if args.gpu_layers >= 0 else 999), "-o", "json", "-r", "3"]
-    if args.flash_attn:
-        cmd += ["-fa", "1"]
+    cmd += ["-fa", args.flash_attn]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     rows = json.loads(out)
     return {("pp" if r["n_prompt"] else "tg"): r["avg_ts"] for r in rows}
@@ -177,7 +198,7 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
     greedy = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
     with EngineClient() as engine, Server(bin_dir, model, args) as server:
         engine.load(LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
-                                flash_attn=bool(args.flash_attn), n_threads=args.threads))
+                                flash_attn=FLASH_ATTN[args.flash_attn], n_threads=args.threads))
         for i in range(args.runs + 1):
             # a different first word each run so no prompt is served from a cache
             message = f"{i}. {args.message}"
@@ -254,7 +275,8 @@ def main() -> int:
                              "the real SmolLM2-135M test model when it is cached)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--gpu-layers", type=int, default=0)
-    parser.add_argument("--flash-attn", action="store_true")
+    parser.add_argument("--flash-attn", choices=sorted(FLASH_ATTN), default="auto",
+                        help="both engines alike; auto (llama.cpp decides per device) is what the app uses")
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--runs", type=int, default=5)
@@ -269,7 +291,8 @@ def main() -> int:
     parser.add_argument("--server-stream", action="store_true",
                         help="llama-server streams its reply (server-sent events) as our engine does; by default "
                              "it sends the whole reply at the end, which spares it waking its client per token")
-    parser.add_argument("--cmake-args", default=os.environ.get("CMAKE_ARGS", ""))
+    parser.add_argument("--cmake-args", default=None,
+                        help="for llama-server's build (default: the Makefile's ENGINE_CMAKE_ARGS, then $CMAKE_ARGS)")
     args = parser.parse_args()
     from app.engine.llama_backend import default_threads
 
@@ -277,7 +300,11 @@ def main() -> int:
     if args.backend_sampling:
         os.environ["HEARTH_BACKEND_SAMPLING"] = "1"  # the engine process inherits it
     models = args.model or default_models()
-    bin_dir = build_reference(args.cmake_args.split())
+    import shlex
+
+    cmake_args = (shlex.split(args.cmake_args) if args.cmake_args is not None
+                  else engine_cmake_args() + shlex.split(os.environ.get("CMAKE_ARGS", "")))
+    bin_dir = build_reference(cmake_args)
 
     rows = []
     for model in models:

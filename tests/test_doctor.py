@@ -25,3 +25,19 @@ def test_an_nvidia_gpu_without_a_cuda_build_gets_the_rebuild_command(monkeypatch
     text = doctor.format_report(report)
     assert "GPU: RTX 4090: 20.0 GB free of 24.0 GB" in text
     assert "A GPU is present but this llama.cpp has no GPU backend" in text
+
+
+def test_amx_in_the_build_and_a_crash_it_caused_are_reported(monkeypatch):
+    from app import paths
+    from app.engine import amx_guard
+
+    monkeypatch.setattr(hardware, "system_info", lambda: "CPU : AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 |")
+    text = doctor.format_report(doctor.diagnose())
+    assert "AMX: this llama.cpp has AMX kernels (not built by `make install`)" in text
+
+    (paths.engine_state_dir() / amx_guard.FAULT_FILE).write_text("worker 7 died of signal 11\n")
+    text = doctor.format_report(doctor.diagnose())
+    assert "they crashed on this CPU" in text and "make rebuild-engine" in text
+
+    monkeypatch.setattr(hardware, "system_info", lambda: "CPU : AVX512 = 1 | OPENMP = 1 |")
+    assert "AMX" not in doctor.format_report(doctor.diagnose()).replace("AVX512", "")

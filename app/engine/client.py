@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from app.engine import amx_guard
 from app.engine import protocol as p
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy
 from app.engine.sampling import SamplingParams
@@ -92,32 +93,33 @@ class EngineClient:
             if target is not None:
                 target.put(event)
         process.join(timeout=2)
+        amx_crash = amx_guard.record_exit(process.pid, process.exitcode)
         with self._lock:
             if self._process is not process:
                 return  # a deliberate close: close() told the waiters
-            self._process, self._conn = None, None
-            self._needs_reload = self._last_load is not None
-            if not self._needs_reload:
-                self.info = None
-            waiting = list(self._queues.items())
-            self.crashes += 1
+            waiting = self._forget_worker()
         code = process.exitcode
         how = f" (exit code {code})" if code not in (None, 0) else ""
+        message = amx_guard.CRASH_MESSAGE if amx_crash else \
+            f"the engine stopped unexpectedly{how}; the next message starts it again"
         for request_id, target in waiting:
-            target.put(p.Error(request_id, ErrorKind.CRASHED,
-                               f"the engine stopped unexpectedly{how}; the next message starts it again"))
+            target.put(p.Error(request_id, ErrorKind.CRASHED, message))
+
+    def _forget_worker(self) -> list[tuple[int, queue.Queue]]:
+        """(With the lock held) the worker is gone: reload on the next request; who was waiting."""
+        self._process, self._conn = None, None
+        self._needs_reload = self._last_load is not None
+        if not self._needs_reload:
+            self.info = None
+        self.crashes += 1
+        return list(self._queues.items())
 
     def _declare_hung(self, process: multiprocessing.process.BaseProcess) -> None:
         """Kill a worker that stopped answering and fail every request waiting on it."""
         with self._lock:
             if self._process is not process:
                 return
-            self._process, self._conn = None, None  # the reader sees a deliberate end and stays quiet
-            self._needs_reload = self._last_load is not None
-            if not self._needs_reload:
-                self.info = None
-            waiting = list(self._queues.items())
-            self.crashes += 1
+            waiting = self._forget_worker()  # the reader then sees a deliberate end and stays quiet
         process.kill()  # SIGKILL also ends a stopped (SIGSTOP) process
         for request_id, target in waiting:
             target.put(p.Error(request_id, ErrorKind.HUNG, HUNG_MESSAGE))
@@ -199,12 +201,8 @@ class EngineClient:
             if not self.alive and not self._closed:
                 self._start()
 
-    def load(
-        self,
-        options: LoadOptions,
-        on_progress: Callable[[float], None] | None = None,
-        gguf: GGUFInfo | None = None,
-    ) -> ModelInfo:
+    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
+             gguf: GGUFInfo | None = None) -> ModelInfo:
         """Load a model; `gguf` is its header if the caller has it (the engine then reads none)."""
         self._last_load = options
         if gguf is not None and Path(gguf.path) != Path(options.path):
@@ -252,6 +250,11 @@ class EngineClient:
 
     def _stream(self, make_request: Callable[[int], object],
                 stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+        # sent again once if llama.cpp's AMX code crashed on it (amx_guard)
+        return amx_guard.resend_after_crash(lambda: self._stream_once(make_request, stop))
+
+    def _stream_once(self, make_request: Callable[[int], object],
+                     stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
         try:
             self._ensure_model()
         except EngineError as exc:
@@ -281,15 +284,9 @@ class EngineClient:
         finally:
             self._done(request_id)
 
-    def count(
-        self,
-        messages: Sequence[ChatMessage],
-        draft: str = "",
-        overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
-        max_tokens: int = 0,
-        timeout: float | None = 30.0,
-        thinking: str = "default",
-    ) -> p.CountResult:
+    def count(self, messages: Sequence[ChatMessage], draft: str = "",
+              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
+              timeout: float | None = 30.0, thinking: str = "default") -> p.CountResult:
         """Exact prompt tokens of the conversation plus an unsent draft, after the overflow policy."""
         self._ensure_model()
         request_id, events = self._send(

@@ -17,9 +17,11 @@ KNOWN_ARCHITECTURES = {
 }
 
 
-def model_params(options: LoadOptions, gpu_layers: int, progress_callback):
+def model_params(options: LoadOptions, gpu_layers: int, progress_callback, extra_buffers: bool = True):
+    """`extra_buffers=False` turns off llama.cpp's AMX and CPU weight-repacking buffers (amx_guard)."""
     params = llama_cpp.llama_model_default_params()
     params.n_gpu_layers = gpu_layers
+    params.use_extra_bufts = extra_buffers
     params.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP if options.use_mmap else llama_cpp.LLAMA_LOAD_MODE_NONE
     params.progress_callback = progress_callback
     return params

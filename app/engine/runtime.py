@@ -21,6 +21,7 @@ from pathlib import Path
 
 import llama_cpp
 
+from app.engine import amx_guard
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
@@ -70,7 +71,10 @@ class LoadedModel:
         self.options = options
         self._progress_cb = self._make_progress_callback(on_progress)
         shards = self._shards(options, gguf)
-        mparams = model_params(options, resolve_gpu_layers(self.header, options), self._progress_cb)
+        amx = amx_guard.compiled_in()
+        avoid_amx = amx and amx_guard.avoid()
+        mparams = model_params(options, resolve_gpu_layers(self.header, options), self._progress_cb,
+                               extra_buffers=not avoid_amx)
         model = llama_cpp.llama_model_load_from_file(str(shards[0]).encode(), mparams)
         if not model:
             raise load_error(last_log(), self.header().architecture)  # the header is read only now
@@ -78,7 +82,8 @@ class LoadedModel:
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         n_ctx_train = llama_cpp.llama_model_n_ctx_train(model)
         n_ctx = options.n_ctx if options.n_ctx > 0 else n_ctx_train
-        notice = []
+        notice = [amx_guard.AVOIDED_NOTICE] if avoid_amx else []
+        self._amx_probe_pending = amx and not avoid_amx  # the first prompt leaves a probe (amx_guard)
         if n_ctx_train > 0 and n_ctx > n_ctx_train:
             notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
             n_ctx = n_ctx_train
@@ -320,6 +325,10 @@ class LoadedModel:
 
     def _evaluate_prompt(self, tokens: list[int], cached: int) -> bool:
         """Evaluate tokens[cached:] in batches; False if Stop came first. Stop can end a batch midway."""
+        if self._amx_probe_pending:
+            self._amx_probe_pending = False
+            with amx_guard.probe():
+                return self._evaluate_prompt(tokens, cached)
         llama_cpp.llama_set_abort_callback(self.ctx, self._cancel.callback, self._cancel.data)
         try:
             pos = cached
