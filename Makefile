@@ -24,9 +24,11 @@ $(STAMP): pyproject.toml
 	$(if $(ENGINE_CMAKE_ARGS),$(PY) -m app.engine.build_check || $(MAKE) rebuild-engine)
 	touch $(STAMP)
 
-# Build llama-cpp-python again from source with CMAKE_ARGS (GPU backends: see README).
+# Build llama-cpp-python again from source with CMAKE_ARGS (GPU backends: see README). The wheel
+# it builds replaces the cached one, so the next fresh install reuses this build.
 rebuild-engine:
-	$(PY) -m pip install --force-reinstall --no-deps --no-cache-dir \
+	-$(PY) -m pip cache remove 'llama_cpp_python*'
+	$(PY) -m pip install --force-reinstall --no-deps \
 		"llama-cpp-python==$$($(PY) -c 'from importlib.metadata import version; print(version("llama-cpp-python"))')"
 
 install: $(STAMP) demo-model

@@ -50,6 +50,9 @@ def llama_server_binary() -> tuple[Path | None, str]:
     if not binary.exists():
         return None, (f"{binary} is not built; run `python bench/engine_throughput.py` once to build it "
                       "from the vendored llama.cpp")
+    if not (binary.parents[1] / "hearth-cmake-args.json").exists():
+        return None, (f"{binary} predates the Makefile's build flags (its AMX kernels may crash here); "
+                      "run `python bench/engine_throughput.py` once to build it again")
     return binary, ""
 
 
