@@ -14,22 +14,26 @@ STAMP  := $(VENV)/.installed
 ifeq ($(shell uname -m),x86_64)
 ENGINE_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
 endif
-export CMAKE_ARGS := $(ENGINE_CMAKE_ARGS) $(CMAKE_ARGS)
+# CMAKE_ARGS you give (a GPU backend: see README), in the environment or on make's command line,
+# come after these.
+BUILD_ENV := CMAKE_ARGS="$(ENGINE_CMAKE_ARGS) $(CMAKE_ARGS)"
+# Build llama-cpp-python again from source with those CMAKE_ARGS. The wheel it builds replaces
+# pip's cached one (for every venv of this user), so later installs reuse it.
+REBUILD_ENGINE := { $(PY) -m pip cache remove 'llama_cpp_python*' || true; } && \
+	$(BUILD_ENV) $(PY) -m pip install --force-reinstall --no-deps \
+	"llama-cpp-python==$$($(PY) -c 'from importlib.metadata import version; print(version("llama-cpp-python"))')"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[test]'
+	$(BUILD_ENV) $(PY) -m pip install -e '.[test]'
 	@# pip reuses a wheel it built before, whatever CMAKE_ARGS now say: rebuild one that has AMX
-	$(if $(ENGINE_CMAKE_ARGS),$(PY) -m app.engine.build_check || $(MAKE) rebuild-engine)
+	$(if $(ENGINE_CMAKE_ARGS),$(PY) -m app.engine.build_check || { $(REBUILD_ENGINE) && $(PY) -m app.engine.build_check; })
 	touch $(STAMP)
 
-# Build llama-cpp-python again from source with CMAKE_ARGS (GPU backends: see README). The wheel
-# it builds replaces the cached one, so the next fresh install reuses this build.
-rebuild-engine:
-	-$(PY) -m pip cache remove 'llama_cpp_python*'
-	$(PY) -m pip install --force-reinstall --no-deps \
-		"llama-cpp-python==$$($(PY) -c 'from importlib.metadata import version; print(version("llama-cpp-python"))')"
+# A GPU backend, or the build flags changed: see README.
+rebuild-engine: $(STAMP)
+	$(REBUILD_ENGINE)
 
 install: $(STAMP) demo-model
 

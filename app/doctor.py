@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import platform
 import sys
+from pathlib import Path
 
 from app import hardware, paths
 from app.engine import amx_guard
 
-GPU_REBUILD = {
-    "cuda": 'CMAKE_ARGS="-DGGML_CUDA=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
-    "metal": 'CMAKE_ARGS="-DGGML_METAL=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
-    "rocm": 'CMAKE_ARGS="-DGGML_HIP=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
-    "vulkan": 'CMAKE_ARGS="-DGGML_VULKAN=on" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}',
-}
+GPU_FLAGS = {"cuda": "-DGGML_CUDA=on", "metal": "-DGGML_METAL=on", "rocm": "-DGGML_HIP=on", "vulkan": "-DGGML_VULKAN=on"}
+PIP_REBUILD = 'CMAKE_ARGS="{flags}" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}'
+# In a source checkout the Makefile's rebuild keeps its build flags (AMX left out: amx_guard).
+MAKE_REBUILD = 'CMAKE_ARGS="{flags}" make -C {root} rebuild-engine'
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def rebuild_command(vendor: str, version: str) -> str:
+    """The command that builds llama-cpp-python with this GPU vendor's backend."""
+    if (SOURCE_ROOT / "Makefile").is_file():
+        return MAKE_REBUILD.format(flags=GPU_FLAGS[vendor], root=SOURCE_ROOT)
+    return PIP_REBUILD.format(flags=GPU_FLAGS[vendor], pip=f"{sys.executable} -m pip", version=version)
 
 
 def _detected_gpu_vendor() -> str:
@@ -22,8 +29,6 @@ def _detected_gpu_vendor() -> str:
     if sys.platform == "darwin" and platform.machine() == "arm64":
         return "metal"
     try:
-        from pathlib import Path
-
         if Path("/dev/kfd").exists():
             return "rocm"
     except OSError:
@@ -42,8 +47,7 @@ def diagnose() -> dict:
     vendor = _detected_gpu_vendor()
     advice = ""
     if backend == "none" and vendor:
-        pip = f"{sys.executable} -m pip"
-        advice = GPU_REBUILD[vendor].format(pip=pip, version=version)
+        advice = rebuild_command(vendor, version)
     return {
         "llama_cpp_python": version,
         "gpu_backend": backend,

@@ -35,9 +35,16 @@ def test_amx_in_the_build_and_a_crash_it_caused_are_reported(monkeypatch):
     text = doctor.format_report(doctor.diagnose())
     assert "AMX: this llama.cpp has AMX kernels (not built by `make install`)" in text
 
-    (paths.engine_state_dir() / amx_guard.FAULT_FILE).write_text("worker 7 died of signal 11\n")
+    (paths.engine_state_dir() / amx_guard.FAULT_FILE).write_text(amx_guard.build_id())
     text = doctor.format_report(doctor.diagnose())
     assert "they crashed on this CPU" in text and "make rebuild-engine" in text
 
     monkeypatch.setattr(hardware, "system_info", lambda: "CPU : AVX512 = 1 | OPENMP = 1 |")
-    assert "AMX" not in doctor.format_report(doctor.diagnose()).replace("AVX512", "")
+    assert "AMX" not in doctor.format_report(doctor.diagnose())
+
+
+def test_the_gpu_rebuild_goes_through_the_makefile_in_a_checkout(monkeypatch, tmp_path):
+    assert doctor.rebuild_command("cuda", "0.3.36") == f'CMAKE_ARGS="-DGGML_CUDA=on" make -C {doctor.SOURCE_ROOT} rebuild-engine'
+    monkeypatch.setattr(doctor, "SOURCE_ROOT", tmp_path)  # installed without the source: plain pip
+    assert doctor.rebuild_command("vulkan", "0.3.36").startswith('CMAKE_ARGS="-DGGML_VULKAN=on" ')
+    assert doctor.rebuild_command("vulkan", "0.3.36").endswith("install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36")

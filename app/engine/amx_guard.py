@@ -21,21 +21,26 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
+from typing import TypeVar
 
 from app import hardware, paths
+from app.engine import protocol as p
 
 FAULT_FILE = "amx-faulted"
 PROBE_PREFIX = "amx-probe-"
-CRASH_SIGNALS = (signal.SIGILL, signal.SIGSEGV, signal.SIGBUS)
+CRASH_SIGNALS = (signal.SIGILL, signal.SIGSEGV)  # not SIGBUS: that is a model file cut short under its map
 AVOIDED_NOTICE = (
     "llama.cpp's AMX kernels crashed on this CPU before, so models load without AMX and weight "
-    "repacking (prompts run slower); `make rebuild-engine` builds llama.cpp without AMX at full speed"
+    "repacking (prompts run slower); `make rebuild-engine` (with your CMAKE_ARGS for a GPU backend) "
+    "builds llama.cpp without AMX at full speed"
 )
 CRASH_MESSAGE = (
     "the engine crashed in llama.cpp's AMX code, a known llama.cpp fault on some Intel Xeon hosts; "
     "the next message reloads the model without AMX"
 )
+Event = TypeVar("Event")
 
 
 def compiled_in(system_info: str | None = None) -> bool:
@@ -44,17 +49,47 @@ def compiled_in(system_info: str | None = None) -> bool:
     return "AMX_INT8 = 1" in info
 
 
-def _folder() -> Path:
-    return paths.engine_state_dir()
+def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU offers AMX (ggml uses its AMX buffer only then); True where we cannot tell."""
+    try:
+        with cpuinfo.open(encoding="utf-8", errors="replace") as lines:
+            return any(line.startswith("flags") and " amx_int8" in line for line in lines)
+    except OSError:
+        return True
 
 
-def _probe_path(pid: int, folder: Path | None = None) -> Path:
-    return (folder or _folder()) / f"{PROBE_PREFIX}{pid}"
+def in_use(system_info: str | None = None) -> bool:
+    """Whether models loaded here may compute with AMX: in the build, and on this CPU."""
+    return compiled_in(system_info) and cpu_has_amx()
+
+
+def build_id(system_info: str | None = None) -> str:
+    """Which llama.cpp a fault belongs to: another build (a rebuild, an upgrade) starts afresh."""
+    info = hardware.system_info() if system_info is None else system_info
+    try:
+        version = metadata.version("llama-cpp-python")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    return f"llama-cpp-python {version}: {info.strip()}\n"
+
+
+def _folder(create: bool = False) -> Path:
+    return paths.engine_state_dir(create)  # only a probe makes the folder; reading it never does
+
+
+def _probe_path(pid: int, folder: Path | None = None, create: bool = False) -> Path:
+    return (folder or _folder(create)) / f"{PROBE_PREFIX}{pid}"
 
 
 def avoid(system_info: str | None = None, folder: Path | None = None) -> bool:
-    """True when AMX is in this build and crashed on this host before."""
-    return compiled_in(system_info) and ((folder or _folder()) / FAULT_FILE).exists()
+    """True when this build has AMX and it crashed on this host before."""
+    if not compiled_in(system_info):
+        return False
+    try:
+        fault = ((folder or _folder()) / FAULT_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return fault == build_id(system_info)
 
 
 @contextlib.contextmanager
@@ -63,9 +98,9 @@ def probe(folder: Path | None = None) -> Iterator[None]:
 
     Never fails the computation: a folder that cannot be written only means no fallback later.
     """
-    path = _probe_path(os.getpid(), folder)
+    path: Path | None = _probe_path(os.getpid(), folder, create=True)
     try:
-        path.write_text(f"{time.time():.0f}\n", encoding="utf-8")
+        path.write_text(build_id(), encoding="utf-8")
     except OSError:
         path = None
     try:
@@ -76,35 +111,49 @@ def probe(folder: Path | None = None) -> Iterator[None]:
                 path.unlink(missing_ok=True)
 
 
+def forget_probe(pid: int | None, folder: Path | None = None) -> None:
+    """Remove a probe left under this pid by an earlier process (pids come round again)."""
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            _probe_path(pid, folder).unlink(missing_ok=True)
+
+
 def record_exit(pid: int | None, exitcode: int | None, folder: Path | None = None) -> bool:
     """After a worker ended: was it killed by a crash signal during its first AMX computation?
 
-    Writes the fault marker if so, and always removes the worker's probe.
+    If so the probe becomes the fault marker (it names the build); otherwise it is removed.
+    A worker still running (exitcode None) keeps its probe.
     """
-    if pid is None:
+    if pid is None or exitcode is None:
         return False
     path = _probe_path(pid, folder)
-    if not path.exists():
+    try:
+        build = path.read_text(encoding="utf-8")
+    except OSError:
         return False
-    crashed = exitcode is not None and exitcode < 0 and -exitcode in CRASH_SIGNALS
+    crashed = exitcode < 0 and -exitcode in CRASH_SIGNALS
     with contextlib.suppress(OSError):
         if crashed:
-            (path.parent / FAULT_FILE).write_text(
-                f"worker {pid} died of signal {-exitcode} at {time.ctime()}\n", encoding="utf-8")
+            (path.parent / FAULT_FILE).write_text(build, encoding="utf-8")
         path.unlink(missing_ok=True)
     return crashed
 
 
-def resend_after_crash(send: Callable[[], Iterator]) -> Iterator:
-    """The events of `send()`, or, if they end in CRASH_MESSAGE, those of one more `send()`.
+def resend_after_crash(send: Callable[[], Iterator[Event]]) -> Iterator[Event]:
+    """The events of `send()`, or, if it fails with CRASH_MESSAGE before any token, those of one more `send()`.
 
-    That crash can only happen while a model's first prompt is evaluated, before any token,
-    so the second try, on the model reloaded without AMX, is the whole reply.
+    That crash happens while a model's first prompt is evaluated, before any token, so the
+    second try, on the model reloaded without AMX, is the whole reply.
     """
-    first = send()
-    for event in first:
-        if getattr(event, "message", None) == CRASH_MESSAGE:
-            first.close()
-            yield from send()
+    with contextlib.closing(send()) as first:
+        for event in first:
+            if isinstance(event, p.Token):
+                yield event
+                yield from first  # streaming began: whatever happens now is passed on as it is
+                return
+            if isinstance(event, p.Error) and event.kind == p.ErrorKind.CRASHED and event.message == CRASH_MESSAGE:
+                break
+            yield event
+        else:
             return
-        yield event
+    yield from send()

@@ -77,6 +77,7 @@ class EngineClient:
         process = ctx.Process(target=worker.main, args=(child,), name="hearth-engine", daemon=True)
         process.start()
         child.close()
+        amx_guard.forget_probe(process.pid)
         self._process, self._conn = process, parent
         self._reader = threading.Thread(target=self._read_events, args=(parent, process), daemon=True)
         self._reader.start()

@@ -71,7 +71,7 @@ class LoadedModel:
         self.options = options
         self._progress_cb = self._make_progress_callback(on_progress)
         shards = self._shards(options, gguf)
-        amx = amx_guard.compiled_in()
+        amx = amx_guard.in_use()
         avoid_amx = amx and amx_guard.avoid()
         mparams = model_params(options, resolve_gpu_layers(self.header, options), self._progress_cb,
                                extra_buffers=not avoid_amx)

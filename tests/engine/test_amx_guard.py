@@ -7,10 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from app import paths
+import pytest
+
+from app import hardware, paths
 from app.engine import ChatMessage, Done, Error, LoadOptions, SamplingParams, Token, amx_guard
 from app.engine.client import EngineClient
 from app.engine.load_params import model_params
@@ -21,42 +24,71 @@ WITH_AMX = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 | REPACK = 1
 WITHOUT_AMX = "CPU : AVX2 = 1 | AVX512 = 1 | OPENMP = 1 | REPACK = 1 |"
 
 
-def test_amx_is_read_from_llama_cpps_system_info():
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "engine"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def amx_build(monkeypatch):
+    """This process's llama.cpp reports AMX, on a CPU that has it."""
+    monkeypatch.setattr(hardware, "system_info", lambda: WITH_AMX)
+    monkeypatch.setattr(amx_guard, "cpu_has_amx", lambda: True)
+
+
+def test_amx_is_read_from_llama_cpps_system_info_and_the_cpu_flags(tmp_path: Path):
     assert amx_guard.compiled_in(WITH_AMX)
     assert not amx_guard.compiled_in(WITHOUT_AMX)
     assert not amx_guard.compiled_in("")
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f amx_bf16 amx_int8 amx_tile\n")
+    assert amx_guard.cpu_has_amx(cpuinfo)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2\n")
+    assert not amx_guard.cpu_has_amx(cpuinfo)
+    assert amx_guard.cpu_has_amx(tmp_path / "missing")  # cannot tell: assume it may
 
 
-def test_only_a_crash_signal_during_the_probe_marks_amx_as_faulty(tmp_path: Path):
-    tmp_path = tmp_path / "engine"
-    tmp_path.mkdir()
-    with amx_guard.probe(tmp_path):
-        assert (tmp_path / f"amx-probe-{os.getpid()}").exists()
-    assert list(tmp_path.iterdir()) == []  # a computation that ends removes its probe
+def test_only_a_crash_signal_during_the_probe_marks_amx_as_faulty(folder: Path, amx_build):
+    with amx_guard.probe(folder):
+        assert (folder / f"amx-probe-{os.getpid()}").read_text() == amx_guard.build_id()
+    assert list(folder.iterdir()) == []  # a computation that ends removes its probe
 
-    (tmp_path / "amx-probe-4242").write_text("0\n")
-    assert not amx_guard.record_exit(4242, -signal.SIGKILL, tmp_path)  # killed for a hang or at close
-    assert list(tmp_path.iterdir()) == [] and not amx_guard.avoid(WITH_AMX, tmp_path)
+    (folder / "amx-probe-4242").write_text(amx_guard.build_id())
+    assert not amx_guard.record_exit(4242, None, folder)  # still running: the probe stays
+    assert not amx_guard.record_exit(4242, -signal.SIGKILL, folder)  # killed for a hang or at close
+    assert list(folder.iterdir()) == []
 
-    assert not amx_guard.record_exit(4343, -signal.SIGSEGV, tmp_path)  # crashed, but not in its first prompt
-    assert not amx_guard.avoid(WITH_AMX, tmp_path)
+    (folder / "amx-probe-4242").write_text(amx_guard.build_id())
+    assert not amx_guard.record_exit(4242, -signal.SIGBUS, folder)  # a model file cut short under its map
+    assert not amx_guard.record_exit(4343, -signal.SIGSEGV, folder)  # crashed, but not in its first prompt
+    assert not amx_guard.avoid(folder=folder)
+
+    (folder / "amx-probe-4444").write_text(amx_guard.build_id())
+    amx_guard.forget_probe(4444, folder)  # a new worker that got an old pid
+    assert list(folder.iterdir()) == []
 
 
-def test_a_process_that_crashes_inside_the_probe_turns_amx_off_for_later_loads(tmp_path: Path):
-    tmp_path = tmp_path / "engine"
-    tmp_path.mkdir()
-    code = ("import os, signal, sys; from pathlib import Path; from app.engine import amx_guard\n"
+def test_a_process_that_crashes_inside_the_probe_turns_amx_off_for_that_build(folder: Path, monkeypatch):
+    code = ("import os, signal, sys; from pathlib import Path; from app import hardware; "
+            "from app.engine import amx_guard\n"
+            f"hardware.system_info = lambda: {WITH_AMX!r}\n"
             "with amx_guard.probe(Path(sys.argv[1])):\n"
             "    os.kill(os.getpid(), signal.SIGSEGV)\n")
-    child = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=Path(__file__).parents[2])
+    child = subprocess.run([sys.executable, "-c", code, str(folder)], cwd=Path(__file__).parents[2])
     assert child.returncode == -signal.SIGSEGV
-    assert len(list(tmp_path.glob("amx-probe-*"))) == 1  # the crash left its probe behind
-    pid = int(next(tmp_path.glob("amx-probe-*")).name.removeprefix("amx-probe-"))
+    probes = list(folder.glob("amx-probe-*"))
+    assert len(probes) == 1  # the crash left its probe behind
+    pid = int(probes[0].name.removeprefix("amx-probe-"))
 
-    assert amx_guard.record_exit(pid, child.returncode, tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["amx-faulted"]
-    assert amx_guard.avoid(WITH_AMX, tmp_path)
-    assert not amx_guard.avoid(WITHOUT_AMX, tmp_path)  # a build without AMX has nothing to avoid
+    assert amx_guard.record_exit(pid, child.returncode, folder)
+    assert [p.name for p in folder.iterdir()] == ["amx-faulted"]
+    assert amx_guard.avoid(WITH_AMX, folder)
+    assert not amx_guard.avoid(WITHOUT_AMX, folder)  # a build without AMX has nothing to avoid
+    assert not amx_guard.avoid(WITH_AMX.replace("OPENMP", "OPENMP = 1 | KLEIDIAI"), folder)  # another build
+    monkeypatch.setattr(amx_guard.metadata, "version", lambda name: "9.9.9")
+    assert not amx_guard.avoid(WITH_AMX, folder)  # an upgrade starts afresh
 
 
 def test_avoiding_amx_turns_off_llama_cpps_extra_weight_buffers():
@@ -65,7 +97,7 @@ def test_avoiding_amx_turns_off_llama_cpps_extra_weight_buffers():
     assert model_params(LoadOptions("m.gguf"), 0, callback, extra_buffers=False).use_extra_bufts is False
 
 
-def test_the_first_prompt_of_an_amx_build_runs_inside_a_probe(tiny_model, monkeypatch):
+def test_the_first_prompt_of_an_amx_build_runs_inside_a_probe(tiny_model, monkeypatch, amx_build):
     probes: list[int] = []
 
     @contextlib.contextmanager
@@ -73,7 +105,6 @@ def test_the_first_prompt_of_an_amx_build_runs_inside_a_probe(tiny_model, monkey
         probes.append(os.getpid())
         yield
 
-    monkeypatch.setattr(amx_guard, "compiled_in", lambda system_info=None: True)
     monkeypatch.setattr(amx_guard, "probe", recording_probe)
     model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=256, n_threads=1))
     try:
@@ -85,9 +116,8 @@ def test_the_first_prompt_of_an_amx_build_runs_inside_a_probe(tiny_model, monkey
         model.close()
 
 
-def test_a_host_where_amx_crashed_loads_without_it_and_says_so(tiny_model, monkeypatch):
-    (paths.engine_state_dir() / amx_guard.FAULT_FILE).write_text("worker 1 died of signal 4\n")
-    monkeypatch.setattr(amx_guard, "compiled_in", lambda system_info=None: True)
+def test_a_host_where_amx_crashed_loads_without_it_and_says_so(tiny_model, monkeypatch, amx_build):
+    (paths.engine_state_dir() / amx_guard.FAULT_FILE).write_text(amx_guard.build_id())
     built: list[bool] = []
     real_model_params = model_params
 
@@ -104,46 +134,77 @@ def test_a_host_where_amx_crashed_loads_without_it_and_says_so(tiny_model, monke
         model.close()
 
 
-def test_the_client_records_a_worker_that_crashed_in_its_probe(engine, scripted_model):
+def test_a_worker_that_crashes_in_its_probe_is_recorded_and_the_reply_sent_again(engine, scripted_model):
+    """End to end with a real worker: it dies of SIGSEGV holding a probe before it reads the chat."""
     engine.load(LoadOptions(str(scripted_model), n_ctx=256))
     folder = paths.engine_state_dir()
-    (folder / f"amx-probe-{engine.pid}").write_text("0\n")  # as if it were evaluating its first prompt
-    os.kill(engine.pid, signal.SIGSEGV)
-    deadline = time.monotonic() + 10
-    while not (folder / amx_guard.FAULT_FILE).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert [p.name for p in folder.iterdir()] == [amx_guard.FAULT_FILE]
-    events = list(engine.chat([ChatMessage("user", "Hi")], SamplingParams(temperature=0.0, max_tokens=8)))
-    assert isinstance(events[-1], Done)  # the next message reloads the model and answers
+    pid = engine.pid
+    os.kill(pid, signal.SIGSTOP)  # the chat request waits in the pipe
+    events: list = []
+    reply = threading.Thread(target=lambda: events.extend(
+        engine.chat([ChatMessage("user", "Hi")], SamplingParams(temperature=0.0, max_tokens=8))))
+    reply.start()
+    time.sleep(0.3)
+    (folder / f"amx-probe-{pid}").write_text("llama-cpp-python test: AMX_INT8 = 1\n")
+    os.kill(pid, signal.SIGSEGV)  # delivered when it runs again, before it reads anything
+    os.kill(pid, signal.SIGCONT)
+    reply.join(timeout=60)
+    assert not reply.is_alive()
+    assert isinstance(events[-1], Done) and events[-1].text == " Hello world"
+    assert not any(isinstance(e, Error) for e in events)  # the user never saw the crash
+    assert engine.crashes == 1 and engine.pid != pid
+    assert (folder / amx_guard.FAULT_FILE).read_text() == "llama-cpp-python test: AMX_INT8 = 1\n"
 
 
-def test_a_reply_lost_to_an_amx_crash_is_sent_again_once(monkeypatch):
-    client = EngineClient()
+def test_a_reply_lost_to_an_amx_crash_before_any_token_is_sent_again_once():
     tries: list[int] = []
+    closed: list[int] = []
 
-    def stream_once(make_request, stop=None):
+    def send():
         tries.append(1)
-        if len(tries) == 1:
-            yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
-            raise AssertionError("the failed try must be closed, not read on")
-        yield Token(2, "Paris", 1)
-        yield Done(2, None, "Paris")
+        try:
+            if len(tries) == 1:
+                yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
+                raise AssertionError("the failed try must be closed, not read on")
+            yield Token(2, "Paris", 1)
+            yield Done(2, None, "Paris")
+        finally:
+            closed.append(len(tries))
 
-    monkeypatch.setattr(client, "_stream_once", stream_once)
-    events = list(client.chat([]))
+    events = list(amx_guard.resend_after_crash(send))
     assert [type(e) for e in events] == [Token, Done] and len(tries) == 2
-    client.close()
+    assert closed == [1, 2]  # the first try was closed before the second began
 
 
-def test_other_crashes_are_reported_not_retried(monkeypatch):
-    client = EngineClient()
-    tries: list[int] = []
-
-    def stream_once(make_request, stop=None):
-        tries.append(1)
+def test_other_crashes_and_crashes_after_a_token_are_passed_on():
+    def crashed():
         yield Error(1, ErrorKind.CRASHED, "the engine stopped unexpectedly (exit code -11)")
 
+    def streamed_then_crashed():
+        yield Token(1, "Par", 1)
+        yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
+
+    for send, kinds in ((crashed, [Error]), (streamed_then_crashed, [Token, Error])):
+        tries: list[int] = []
+
+        def counted(send=send, tries=tries):
+            tries.append(1)
+            return send()
+
+        assert [type(e) for e in amx_guard.resend_after_crash(counted)] == kinds and len(tries) == 1
+
+
+def test_the_client_streams_through_the_resend(monkeypatch):
+    client = EngineClient()
+    calls: list[int] = []
+
+    def stream_once(make_request, stop=None):
+        calls.append(1)
+        if len(calls) == 1:
+            yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
+        else:
+            yield Done(2, None, "ok")
+
     monkeypatch.setattr(client, "_stream_once", stream_once)
-    events = list(client.chat([]))
-    assert len(events) == 1 and isinstance(events[0], Error) and len(tries) == 1
+    assert [type(e) for e in client.chat([])] == [Done] and len(calls) == 2
     client.close()
