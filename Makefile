@@ -8,32 +8,36 @@ STAMP  := $(VENV)/.installed
 
 # llama.cpp's AMX kernels (Intel Xeon 4th gen and later) crash on some hosts: SIGILL or SIGSEGV
 # in ggml_backend_amx_mul_mat on the first reply (llama.cpp issue 20824). A native build turns
-# them on wherever the CPU reports AMX, so x86-64 builds leave them out; everything else that
-# -march=native finds (AVX-512, VNNI, ...) stays. `make ENGINE_CMAKE_ARGS= rebuild-engine` puts
+# them on where the CPU reports AMX, so there the build leaves them out; everything else that
+# -march=native finds (AVX-512, VNNI, ...) stays. Elsewhere nothing changes (and compilers older
+# than GCC 11, which lack these flags, still work). `make ENGINE_CMAKE_ARGS= rebuild-engine` puts
 # them back on a host where they work. bench/engine_throughput.py builds llama-server the same way.
-ifeq ($(shell uname -m),x86_64)
+ifeq ($(shell grep -qw amx_tile /proc/cpuinfo 2>/dev/null && echo amx),amx)
 ENGINE_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
 endif
 # CMAKE_ARGS you give (a GPU backend: see README), in the environment or on make's command line,
 # come after these.
-BUILD_ENV := CMAKE_ARGS="$(ENGINE_CMAKE_ARGS) $(CMAKE_ARGS)"
-# Build llama-cpp-python again from source with those CMAKE_ARGS. The wheel it builds replaces
-# pip's cached one (for every venv of this user), so later installs reuse it.
+override CMAKE_ARGS := $(strip $(ENGINE_CMAKE_ARGS) $(CMAKE_ARGS))
+export CMAKE_ARGS
+# pip reuses a wheel it built before, whatever CMAKE_ARGS now say: check the installed build.
+CHECK_ENGINE := $(if $(ENGINE_CMAKE_ARGS),$(PY) -m app.engine.build_check,true)
+# Build llama-cpp-python again from source with CMAKE_ARGS. The wheel it builds replaces pip's
+# cached one (for every venv of this user), so later installs reuse it.
 REBUILD_ENGINE := { $(PY) -m pip cache remove 'llama_cpp_python*' || true; } && \
-	$(BUILD_ENV) $(PY) -m pip install --force-reinstall --no-deps \
+	$(PY) -m pip install --force-reinstall --no-deps \
 	"llama-cpp-python==$$($(PY) -c 'from importlib.metadata import version; print(version("llama-cpp-python"))')"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(BUILD_ENV) $(PY) -m pip install -e '.[test]'
-	@# pip reuses a wheel it built before, whatever CMAKE_ARGS now say: rebuild one that has AMX
-	$(if $(ENGINE_CMAKE_ARGS),$(PY) -m app.engine.build_check || { $(REBUILD_ENGINE) && $(PY) -m app.engine.build_check; })
+	$(PY) -m pip install -e '.[test]'
+	$(CHECK_ENGINE) || { $(REBUILD_ENGINE) && $(CHECK_ENGINE); }
 	touch $(STAMP)
 
 # A GPU backend, or the build flags changed: see README.
 rebuild-engine: $(STAMP)
 	$(REBUILD_ENGINE)
+	$(CHECK_ENGINE)
 
 install: $(STAMP) demo-model
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -18,8 +19,8 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 def rebuild_command(vendor: str, version: str) -> str:
     """The command that builds llama-cpp-python with this GPU vendor's backend."""
-    if (SOURCE_ROOT / "Makefile").is_file():
-        return MAKE_REBUILD.format(flags=GPU_FLAGS[vendor], root=SOURCE_ROOT)
+    if (SOURCE_ROOT / "Makefile").is_file() and Path(sys.prefix).resolve() == (SOURCE_ROOT / ".venv").resolve():
+        return MAKE_REBUILD.format(flags=GPU_FLAGS[vendor], root=shlex.quote(str(SOURCE_ROOT)))
     return PIP_REBUILD.format(flags=GPU_FLAGS[vendor], pip=f"{sys.executable} -m pip", version=version)
 
 
@@ -84,7 +85,8 @@ def format_report(r: dict) -> str:
     lines.append(f"llama.cpp: {r['system_info']}")
     if r["amx_faulted"]:
         lines.append("AMX: this llama.cpp has AMX kernels and they crashed on this CPU, so models load without "
-                     "them and without weight repacking; `make rebuild-engine` builds it without AMX at full speed")
+                     "them and without weight repacking; `make rebuild-engine` (with your CMAKE_ARGS for a GPU "
+                     "backend) builds it without AMX at full speed")
     elif r["amx_compiled_in"]:
         lines.append("AMX: this llama.cpp has AMX kernels (not built by `make install`); if they crash on this "
                      "CPU, Hearth notices and loads models without them")

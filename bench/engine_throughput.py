@@ -56,10 +56,11 @@ def reference_dir() -> Path:
 
 def engine_cmake_args() -> list[str]:
     """The CMake arguments `make install` builds llama-cpp-python with (the Makefile's ENGINE_CMAKE_ARGS)."""
-    import platform
     import shlex
 
-    if platform.machine() != "x86_64":
+    from app.engine import amx_guard
+
+    if not amx_guard.cpu_has_amx() or not Path("/proc/cpuinfo").exists():  # the Makefile's condition
         return []
     for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
         if line.startswith("ENGINE_CMAKE_ARGS ?="):
@@ -302,8 +303,9 @@ def main() -> int:
     models = args.model or default_models()
     import shlex
 
+    # under make, $CMAKE_ARGS already starts with the Makefile's flags: each argument once
     cmake_args = (shlex.split(args.cmake_args) if args.cmake_args is not None
-                  else engine_cmake_args() + shlex.split(os.environ.get("CMAKE_ARGS", "")))
+                  else list(dict.fromkeys(engine_cmake_args() + shlex.split(os.environ.get("CMAKE_ARGS", "")))))
     bin_dir = build_reference(cmake_args)
 
     rows = []

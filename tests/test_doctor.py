@@ -44,7 +44,11 @@ def test_amx_in_the_build_and_a_crash_it_caused_are_reported(monkeypatch):
 
 
 def test_the_gpu_rebuild_goes_through_the_makefile_in_a_checkout(monkeypatch, tmp_path):
+    monkeypatch.setattr(doctor.sys, "prefix", str(doctor.SOURCE_ROOT / ".venv"))  # the checkout's own venv
     assert doctor.rebuild_command("cuda", "0.3.36") == f'CMAKE_ARGS="-DGGML_CUDA=on" make -C {doctor.SOURCE_ROOT} rebuild-engine'
+    monkeypatch.setattr(doctor.sys, "prefix", str(tmp_path / "other-venv"))  # the source installed elsewhere
+    assert "pip install" in doctor.rebuild_command("cuda", "0.3.36")
+    monkeypatch.setattr(doctor.sys, "prefix", str(doctor.SOURCE_ROOT / ".venv"))
     monkeypatch.setattr(doctor, "SOURCE_ROOT", tmp_path)  # installed without the source: plain pip
     assert doctor.rebuild_command("vulkan", "0.3.36").startswith('CMAKE_ARGS="-DGGML_VULKAN=on" ')
     assert doctor.rebuild_command("vulkan", "0.3.36").endswith("install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36")

@@ -1,8 +1,8 @@
 """`python -m app.engine.build_check`: does the installed llama.cpp match the Makefile's build?
 
 Exits 1 (and says why) when it has AMX kernels, which the Makefile's ENGINE_CMAKE_ARGS leave out
-(amx_guard says why): pip reuses a wheel it built before whatever CMAKE_ARGS say now, so an
-install can end up with an older build. The Makefile then runs `make rebuild-engine`.
+(amx_guard says why). pip reuses a wheel it built before whatever CMAKE_ARGS say now, so an
+install can end up with an older build; the Makefile then builds it again and checks once more.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from app.engine import amx_guard
 
 def main() -> int:
     if amx_guard.compiled_in():
-        print("the installed llama-cpp-python was built with AMX kernels (pip reused a cached wheel); "
-              "building it again without them", file=sys.stderr)
+        print("the installed llama-cpp-python has AMX kernels, which the Makefile leaves out: a wheel pip "
+              "built before, or CMAKE_ARGS that set CMAKE_C_FLAGS or CMAKE_CXX_FLAGS", file=sys.stderr)
         return 1
     return 0
 

@@ -14,15 +14,27 @@ from app.clib import bind
 _backend_ready = False
 _log_lock = threading.Lock()
 _log_tail: list[str] = []
+_amx_weights = threading.Event()  # llama.cpp put weights in its AMX buffer (amx_guard)
+WARN, ERROR = 3, 4  # ggml_log_level
 
 
 @llama_cpp.llama_log_callback
 def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     # Keep the last lines so a failed load can say what llama.cpp complained about.
-    if level in (2, 3):  # warnings and errors
+    if level in (WARN, ERROR):
         with _log_lock:
             _log_tail.append(text.decode("utf-8", errors="replace").strip())
             del _log_tail[:-20]
+    elif b" AMX model buffer size" in text:  # an info line of each load that uses AMX
+        _amx_weights.set()
+
+
+def amx_weights_loaded(forget: bool = False) -> bool:
+    """Whether a load since the last `forget` put weights in llama.cpp's AMX buffer."""
+    seen = _amx_weights.is_set()
+    if forget:
+        _amx_weights.clear()
+    return seen
 
 
 def c_function(name: str, restype, *argtypes) -> Callable | None:

@@ -25,7 +25,7 @@ from app.engine import amx_guard
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
-from app.engine.llama_backend import default_threads, ensure_backend, last_log
+from app.engine.llama_backend import amx_weights_loaded, default_threads, ensure_backend, last_log
 from app.engine.load_params import context_error, context_params, load_error, model_params
 from app.engine.offload import resolve_gpu_layers
 from app.engine.prompt_encoder import PromptEncoder
@@ -75,6 +75,7 @@ class LoadedModel:
         avoid_amx = amx and amx_guard.avoid()
         mparams = model_params(options, resolve_gpu_layers(self.header, options), self._progress_cb,
                                extra_buffers=not avoid_amx)
+        amx_weights_loaded(forget=True)
         model = llama_cpp.llama_model_load_from_file(str(shards[0]).encode(), mparams)
         if not model:
             raise load_error(last_log(), self.header().architecture)  # the header is read only now
@@ -83,7 +84,8 @@ class LoadedModel:
         n_ctx_train = llama_cpp.llama_model_n_ctx_train(model)
         n_ctx = options.n_ctx if options.n_ctx > 0 else n_ctx_train
         notice = [amx_guard.AVOIDED_NOTICE] if avoid_amx else []
-        self._amx_probe_pending = amx and not avoid_amx  # the first prompt leaves a probe (amx_guard)
+        # the first prompt leaves a probe if weights went to the AMX buffer (amx_guard)
+        self._amx_probe_pending = amx and not avoid_amx and amx_weights_loaded()
         if n_ctx_train > 0 and n_ctx > n_ctx_train:
             notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
             n_ctx = n_ctx_train

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -106,14 +107,37 @@ def test_the_first_prompt_of_an_amx_build_runs_inside_a_probe(tiny_model, monkey
         yield
 
     monkeypatch.setattr(amx_guard, "probe", recording_probe)
-    model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=256, n_threads=1))
-    try:
-        assert amx_guard.AVOIDED_NOTICE not in model.info.notice
-        for _ in range(2):
-            model.complete("Hello there", SamplingParams(temperature=0.0, max_tokens=2), lambda text, n: None)
-        assert probes == [os.getpid()]  # the first prompt only
-    finally:
-        model.close()
+    for weights_in_amx, expected in ((False, []), (True, [os.getpid()])):
+        monkeypatch.setattr("app.engine.runtime.amx_weights_loaded", lambda forget=False: weights_in_amx)
+        probes.clear()
+        model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=256, n_threads=1))
+        try:
+            assert amx_guard.AVOIDED_NOTICE not in model.info.notice
+            for _ in range(2):
+                model.complete("Hello there", SamplingParams(temperature=0.0, max_tokens=2), lambda text, n: None)
+            assert probes == expected  # the first prompt only, and only with weights in the AMX buffer
+        finally:
+            model.close()
+
+
+def test_llama_cpps_log_says_when_weights_went_to_the_amx_buffer():
+    from app.engine import llama_backend
+
+    llama_backend.amx_weights_loaded(forget=True)
+    llama_backend._log_callback(2, b"load_tensors:          CPU model buffer size =    50.00 MiB\n", None)
+    assert not llama_backend.amx_weights_loaded()
+    llama_backend._log_callback(2, b"load_tensors:          AMX model buffer size =    50.00 MiB\n", None)
+    assert llama_backend.amx_weights_loaded(forget=True)
+    assert not llama_backend.amx_weights_loaded()
+
+
+def test_llama_cpps_errors_and_warnings_are_kept_for_messages():
+    from app.engine import llama_backend
+
+    llama_backend.last_log()
+    llama_backend._log_callback(4, b"llama_model_load: error loading model: tensor 'x' is corrupted\n", None)
+    llama_backend._log_callback(2, b"llm_load_print_meta: an info line\n", None)
+    assert llama_backend.last_log() == "llama_model_load: error loading model: tensor 'x' is corrupted"
 
 
 def test_a_host_where_amx_crashed_loads_without_it_and_says_so(tiny_model, monkeypatch, amx_build):
@@ -144,7 +168,10 @@ def test_a_worker_that_crashes_in_its_probe_is_recorded_and_the_reply_sent_again
     reply = threading.Thread(target=lambda: events.extend(
         engine.chat([ChatMessage("user", "Hi")], SamplingParams(temperature=0.0, max_tokens=8))))
     reply.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while not engine._chats and time.monotonic() < deadline:  # the request is in the pipe
+        time.sleep(0.01)
+    resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))  # no core file from the crash
     (folder / f"amx-probe-{pid}").write_text("llama-cpp-python test: AMX_INT8 = 1\n")
     os.kill(pid, signal.SIGSEGV)  # delivered when it runs again, before it reads anything
     os.kill(pid, signal.SIGCONT)
