@@ -31,6 +31,7 @@ class _EngineWorker(QObject):
     reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
     finished = Signal(int, object)  # job id, Done
     failed = Signal(int, object, str)  # job id, ErrorKind, message
+    reloaded = Signal(object)  # ModelInfo: the engine crashed and loaded the model again on its own
     counted = Signal(int, object)  # job id, CountResult
     count_failed = Signal(int, str)
 
@@ -57,6 +58,7 @@ class _EngineWorker(QObject):
     @Slot(object, object)
     def chat(self, job: Chat, stop: threading.Event) -> None:
         # The job is the protocol's own request; its id is the GUI's job id, not the engine's.
+        info = self.client.info
         for event in self.client.chat(job.messages, job.sampling, job.overflow, job.thinking, stop=stop):
             if isinstance(event, Token):
                 if event.reasoning:
@@ -66,6 +68,8 @@ class _EngineWorker(QObject):
                 self.finished.emit(job.id, event)
             elif isinstance(event, Error):
                 self.failed.emit(job.id, event.kind, event.message)
+        if self.client.info is not info and self.client.info is not None:  # a reload (amx_guard) may add a note
+            self.reloaded.emit(self.client.info)
 
     @Slot(object)
     def count(self, job: Count) -> None:
@@ -91,6 +95,7 @@ class EngineService(QObject):
     reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
     finished = Signal(int, object)  # job id, Done
     failed = Signal(int, object, str)  # job id, ErrorKind, message
+    reloaded = Signal(object)  # ModelInfo: after a crash the engine loaded the same model again by itself
     counted = Signal(int, object)  # job id, CountResult
     count_failed = Signal(int, str)  # job id, message
 
@@ -107,7 +112,7 @@ class EngineService(QObject):
         self._threads: list[QThread] = []
         self._runner = self._spawn("hearth-engine")
         self._counter = self._spawn("hearth-count")
-        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "finished", "failed"):
+        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "finished", "failed", "reloaded"):
             getattr(self._runner, name).connect(getattr(self, name))
         self._counter.counted.connect(self.counted)
         self._counter.count_failed.connect(self.count_failed)

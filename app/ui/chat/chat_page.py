@@ -138,6 +138,7 @@ class ChatPage(QWidget):
 
         self.engine.load_progress.connect(self.load_settings.show_progress)
         self.engine.loaded.connect(self._on_loaded)
+        self.engine.reloaded.connect(lambda info: self.load_settings.show_loaded(self._loaded_text(info)))
         self.engine.load_failed.connect(self._on_load_failed)
 
     # ------------------------------------------------------------ chats
@@ -270,7 +271,8 @@ class ChatPage(QWidget):
         self.load_settings.show_loading(options.path.rsplit("/", 1)[-1])
         self.engine.load(options)
 
-    def _on_loaded(self, info: ModelInfo) -> None:
+    @staticmethod
+    def _loaded_text(info: ModelInfo) -> str:
         from app.ui.chat.prompt_dialog import describe_template
 
         if info.gpu_backend == "remote":
@@ -279,8 +281,10 @@ class ChatPage(QWidget):
             where = f"{info.n_gpu_layers} of {info.n_layers + 1} layers on GPU" if info.n_gpu_layers else "CPU"
         template = describe_template(info.chat_template)
         text = f"{info.name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
-        if info.notice:
-            text += f"\nNote: {info.notice}"
+        return text + (f"\nNote: {info.notice}" if info.notice else "")
+
+    def _on_loaded(self, info: ModelInfo) -> None:
+        text = self._loaded_text(info)
         requested, self._load_requested = self._load_requested, False
         if not requested:  # the Compare view loaded it on the shared engine: this chat does not remember it
             text += " · loaded by Compare"
