@@ -41,6 +41,7 @@ def diagnose() -> dict:
     from importlib import metadata
 
     version = metadata.version("llama-cpp-python")
+    system_info = hardware.system_info()
     backend = hardware.gpu_backend()
     devices = hardware.gpu_devices() if backend != "none" else []
     if not devices:
@@ -53,7 +54,7 @@ def diagnose() -> dict:
         "llama_cpp_python": version,
         "gpu_backend": backend,
         "gpu_offload_usable": hardware.supports_gpu_offload(),
-        "system_info": hardware.system_info().strip(),
+        "system_info": system_info.strip(),
         "devices": [{"name": d.name, "total_bytes": d.total_bytes, "free_bytes": d.free_bytes, "source": d.source,
                      "unified_memory": d.unified} for d in devices],
         "ram_total_bytes": hardware.total_ram_bytes(),
@@ -65,8 +66,8 @@ def diagnose() -> dict:
         "reinstall_with_gpu": advice,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "amx_compiled_in": amx_guard.compiled_in(),
-        "amx_faulted": amx_guard.avoid(folder=paths.engine_state_dir(create=False)),
+        "amx_compiled_in": amx_guard.compiled_in(system_info),
+        "amx_faulted": amx_guard.avoid(system_info, paths.engine_state_dir(create=False)),
     }
 
 

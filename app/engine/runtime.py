@@ -21,6 +21,7 @@ from pathlib import Path
 
 import llama_cpp
 
+from app import hardware
 from app.engine import amx_guard
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
@@ -71,8 +72,8 @@ class LoadedModel:
         self.options = options
         self._progress_cb = self._make_progress_callback(on_progress)
         shards = self._shards(options, gguf)
-        amx = amx_guard.in_use()
-        avoid_amx = amx and amx_guard.avoid()
+        system_info = hardware.system_info()
+        avoid_amx = amx_guard.in_use(system_info) and amx_guard.avoid(system_info)
         mparams = model_params(options, resolve_gpu_layers(self.header, options), self._progress_cb,
                                extra_buffers=not avoid_amx)
         amx_weights_loaded(forget=True)
@@ -85,7 +86,7 @@ class LoadedModel:
         n_ctx = options.n_ctx if options.n_ctx > 0 else n_ctx_train
         notice = [amx_guard.AVOIDED_NOTICE] if avoid_amx else []
         # the first prompt leaves a probe if weights went to the AMX buffer (amx_guard)
-        self._amx_probe_pending = amx and not avoid_amx and amx_weights_loaded()
+        self._amx_probe_pending = amx_weights_loaded()
         if n_ctx_train > 0 and n_ctx > n_ctx_train:
             notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
             n_ctx = n_ctx_train
