@@ -64,3 +64,17 @@ def test_the_chat_page_shows_a_reloaded_models_note(qtbot, window):
     info = ModelInfo("/m/a.gguf", "A", "llama", 1, 1, 2048, 2048, 4, 0, 10, "gguf", None, 0.2)
     window.chat_page.engine.reloaded.emit(replace(info, notice="models load without AMX"))
     assert "Note: models load without AMX" in window.chat_page.load_settings.status.text()
+
+
+def test_a_reload_keeps_the_loaded_by_compare_tag(qtbot, window):
+    from dataclasses import replace
+
+    from app.engine import ModelInfo
+
+    page = window.chat_page
+    info = ModelInfo("/m/a.gguf", "A", "llama", 1, 1, 2048, 2048, 4, 0, 10, "gguf", None, 0.2)
+    page.engine.loaded.emit(info)  # not asked for by this page: the Compare view loaded it
+    assert page.load_settings.status.text().endswith("loaded by Compare")
+    page.engine.reloaded.emit(replace(info, notice="models load without AMX"))
+    first, note = page.load_settings.status.text().split("\n")
+    assert first.endswith("loaded by Compare") and note == "Note: models load without AMX"

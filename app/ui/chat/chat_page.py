@@ -21,6 +21,7 @@ from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_session import ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
+from app.ui.chat.model_line import loaded_line
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.side_panel import ChatSidePanel
 from app.ui.services import EngineService
@@ -45,6 +46,7 @@ class ChatPage(QWidget):
         self.model_defaults: dict = {}  # settings.model_defaults: what each model was last used with
         self._regenerate_after_load = 0  # "Regenerate with…": the reply to write again once the model loads
         self._load_requested = False  # this page asked for the load under way (not the Compare view)
+        self._loaded_by_compare = False  # the model on the engine now was loaded by the Compare view
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
         self.messages = self.session.messages
@@ -138,7 +140,7 @@ class ChatPage(QWidget):
 
         self.engine.load_progress.connect(self.load_settings.show_progress)
         self.engine.loaded.connect(self._on_loaded)
-        self.engine.reloaded.connect(lambda info: self.load_settings.show_loaded(self._loaded_text(info)))
+        self.engine.reloaded.connect(self._on_reloaded)
         self.engine.load_failed.connect(self._on_load_failed)
 
     # ------------------------------------------------------------ chats
@@ -271,25 +273,16 @@ class ChatPage(QWidget):
         self.load_settings.show_loading(options.path.rsplit("/", 1)[-1])
         self.engine.load(options)
 
-    @staticmethod
-    def _loaded_text(info: ModelInfo) -> str:
-        from app.ui.chat.prompt_dialog import describe_template
-
-        if info.gpu_backend == "remote":
-            where = "on the server"
-        else:
-            where = f"{info.n_gpu_layers} of {info.n_layers + 1} layers on GPU" if info.n_gpu_layers else "CPU"
-        template = describe_template(info.chat_template)
-        text = f"{info.name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
-        return text + (f"\nNote: {info.notice}" if info.notice else "")
+    def _on_reloaded(self, info: ModelInfo) -> None:
+        """The engine loaded the same model again after a crash: same line, with any new note."""
+        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare))
 
     def _on_loaded(self, info: ModelInfo) -> None:
-        text = self._loaded_text(info)
         requested, self._load_requested = self._load_requested, False
-        if not requested:  # the Compare view loaded it on the shared engine: this chat does not remember it
-            text += " · loaded by Compare"
+        self._loaded_by_compare = not requested  # then this chat does not remember the model
+        if not requested:
             self.load_settings.select_path(info.path)
-        self.load_settings.show_loaded(text)
+        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare))
         self.set_thinking_modes(info.thinking_modes)
         if not requested:
             self.session.loading = False
