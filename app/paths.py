@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "Hearth"
 
 
@@ -31,19 +29,30 @@ def _folder(path: Path, create: bool) -> Path:
     return path
 
 
+def _user_dir(kind: str) -> Path:
+    """platformdirs' folder of this kind ("data", "config", "log") for the app.
+
+    Imported here, not at the top: with HEARTH_HOME set, the engine's modules run where only
+    numpy and jinja2 are installed (the GPU recipe in docs/BENCHMARKS.md).
+    """
+    import platformdirs
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME, appauthor=False))
+
+
 def data_dir(create: bool = True) -> Path:
     home = _home()
-    return _folder(home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)), create)
+    return _folder(home / "data" if home else _user_dir("data"), create)
 
 
 def config_dir(create: bool = True) -> Path:
     home = _home()
-    return _folder(home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)), create)
+    return _folder(home / "config" if home else _user_dir("config"), create)
 
 
 def log_dir(create: bool = True) -> Path:
     home = _home()
-    return _folder(home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)), create)
+    return _folder(home / "logs" if home else _user_dir("log"), create)
 
 
 def models_dir(create: bool = True) -> Path:

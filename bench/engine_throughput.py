@@ -9,6 +9,7 @@ threads, offload and greedy sampling, and prints a table with the ratio.
     python bench/engine_throughput.py --model A.gguf --model B.gguf --threads 2
     python bench/engine_throughput.py --model PATH --gpu-layers -1 [--backend-sampling]
     python bench/engine_throughput.py --server-stream     # llama-server streams its reply too
+    python bench/engine_throughput.py --ref-bin DIR ...   # llama-server/llama-bench already built in DIR
 
 Each ratio is the median of the pairwise ratios; the interval after it is a 90% bootstrap
 interval for that median. On a shared machine single pairs swing by 10-20%, so run 30 or
@@ -68,9 +69,18 @@ def engine_cmake_args() -> list[str]:
     return []
 
 
+def llama_cpp_version() -> str:
+    try:
+        return metadata.version("llama-cpp-python")
+    except metadata.PackageNotFoundError:  # llama_cpp on PYTHONPATH from its source (the GPU recipe)
+        import llama_cpp
+
+        return llama_cpp.__version__
+
+
 def build_reference(cmake_args: list[str]) -> Path:
     """Build llama-server and llama-bench once per set of CMake arguments; return the folder holding them."""
-    version = metadata.version("llama-cpp-python")
+    version = llama_cpp_version()
     base = reference_dir() / version
     bin_dir = base / "build" / "bin"
     stamp = base / "build" / "hearth-cmake-args.json"
@@ -294,6 +304,9 @@ def main() -> int:
                              "it sends the whole reply at the end, which spares it waking its client per token")
     parser.add_argument("--cmake-args", default=None,
                         help="for llama-server's build (default: the Makefile's ENGINE_CMAKE_ARGS, then $CMAKE_ARGS)")
+    parser.add_argument("--ref-bin", type=Path, default=None,
+                        help="a folder with llama-server and llama-bench already built from the same llama.cpp "
+                             "(for example the CUDA build on a GPU machine); nothing is built or downloaded")
     args = parser.parse_args()
     from app.engine.llama_backend import default_threads
 
@@ -306,7 +319,9 @@ def main() -> int:
     # under make, $CMAKE_ARGS already starts with the Makefile's flags: each argument once
     cmake_args = (shlex.split(args.cmake_args) if args.cmake_args is not None
                   else list(dict.fromkeys(engine_cmake_args() + shlex.split(os.environ.get("CMAKE_ARGS", "")))))
-    bin_dir = build_reference(cmake_args)
+    bin_dir = args.ref_bin or build_reference(cmake_args)
+    if not (bin_dir / "llama-server").exists():
+        parser.error(f"no llama-server in {bin_dir}")
 
     rows = []
     for model in models:
