@@ -7,6 +7,7 @@ count as edges (a function-level import that only hides a cycle is still a cycle
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -144,3 +145,23 @@ def test_the_gui_process_does_not_import_llama_cpp_or_nvml(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_engine_worker_imports_with_only_numpy_jinja2_and_llama_cpp(tmp_path):
+    """The GPU recipe (bench/gpu_proof.sh) runs the engine where no other dependency is installed."""
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('platformdirs', 'gguf', 'huggingface_hub', 'httpx', 'PySide6', 'psutil'):\n"
+        "            raise ImportError(f'{name} is not installed on the GPU machine')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import app.engine.worker, app.engine.client\n"
+        "from app import paths\n"
+        "print(paths.engine_state_dir(create=False))\n"
+    )
+    env = {**os.environ, "HEARTH_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == str(tmp_path / "data" / "engine")
