@@ -3,7 +3,8 @@
 Our own ranged GETs (URL from hf_hub_url, size and SHA-256 from the file
 listing) rather than hf_hub_download, because a download must survive a
 cancelled call and an app restart, fetching only the missing bytes. A file
-larger than one range (64 MiB) is fetched over up to 4 connections, each range
+larger than one range (64 MiB) starts on one connection, tries up to 4, and
+keeps them only while they are faster together than the one alone, each range
 written at its offset in `<name>.part` (`download_connections.py`). The record
 lists which ranges are on disk (`download_checkpoint.py`); SHA-256 is computed
 by reading the file back as its complete prefix grows (`download_hash.py`).
@@ -33,7 +34,7 @@ from app.hub.quant import HubFile
 
 DISK_MARGIN = 64 << 20
 MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
-CONNECTIONS = 4  # at most this many connections per file (HEARTH_DOWNLOAD_CONNECTIONS overrides it, 1-16)
+CONNECTIONS = 4  # at most this many per file, kept while they help (HEARTH_DOWNLOAD_CONNECTIONS fixes it, 1-16)
 RANGE_SIZE = 64 << 20  # what one connection asks for at a time; a file this size or smaller uses one connection
 CHECKPOINT_SECONDS = 2.0  # how often the record is brought up to date (after syncing the file)
 FINAL_SYNC_SECONDS = 0.5  # on pause, how long the last sync may take before the record keeps the previous list
@@ -52,11 +53,18 @@ class Downloader:
         self.checkpoint_seconds = checkpoint_seconds
         self.hash_while_downloading = hash_while_downloading
         max_retry_after = MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
-        self._connections = Connections(connections or default_connections(), retry_backoff, max_retry_after)
+        adaptive = connections is None and not fixed_connections()
+        self._connections = Connections(connections or default_connections(), retry_backoff, max_retry_after,
+                                        adaptive=adaptive)
         self._tracker: RangeTracker | None = None
         self.folder = target_folder(record.repo_id)
         self.targets = [safe_target(self.folder, p["path"]) for p in record.parts]
         self._adopt_saved_progress()
+
+    @property
+    def connections_used(self) -> tuple[int, int]:
+        """How many connections the last file opened, and how many of them it kept to the end ((0, 0) before any)."""
+        return self._connections.used, self._connections.kept
 
     def pause(self) -> None:
         self._stop(HubErrorKind.PAUSED)
@@ -235,10 +243,15 @@ class Downloader:
         self.record.save()
 
 
+def fixed_connections() -> int | None:
+    """HEARTH_DOWNLOAD_CONNECTIONS when it is a number (1-16): every large file uses that many, from the start."""
+    value = os.environ.get("HEARTH_DOWNLOAD_CONNECTIONS", "").strip()
+    return min(max(int(value), 1), 16) if value.isdigit() else None
+
+
 def default_connections() -> int:
-    """CONNECTIONS, or HEARTH_DOWNLOAD_CONNECTIONS when it is a number (for networks that refuse several)."""
-    value = os.environ.get("HEARTH_DOWNLOAD_CONNECTIONS", "")
-    return min(max(int(value), 1), 16) if value.strip().isdigit() else CONNECTIONS
+    """CONNECTIONS (kept only while they beat one), or HEARTH_DOWNLOAD_CONNECTIONS."""
+    return fixed_connections() or CONNECTIONS
 
 
 def _why(exc: OSError) -> str:

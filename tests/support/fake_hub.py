@@ -10,10 +10,12 @@ or serve wrong bytes, and it records every request for assertions.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -58,6 +60,9 @@ class FakeHub:
         self.valid_token = "hf_valid_test_token"
         self.gated: set[str] = set()  # repos whose files need the valid token
         self.stopped = threading.Event()  # releases stalled answers
+        self.per_connection_rate: float | None = None  # bytes/s each file answer is paced to (a CDN's per-connection cap)
+        self.total_rate: float | None = None  # bytes/s all file answers together are paced to (the user's line)
+        self._line_free_at = 0.0  # with total_rate: when the line has sent everything booked so far
         self.server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -306,7 +311,9 @@ def _make_handler(hub: FakeHub):
             data = repo.files[file_path]
             sent = 0
             try:
-                if isinstance(data, Path) and not drop and not corrupt:
+                if (hub.per_connection_rate or hub.total_rate) and not drop and not corrupt:
+                    sent = self._paced(data, start, length)
+                elif isinstance(data, Path) and not drop and not corrupt:
                     # sendfile: the server costs almost no CPU, like a real CDN seen from here
                     self.wfile.flush()
                     with data.open("rb") as handle:
@@ -337,6 +344,26 @@ def _make_handler(hub: FakeHub):
                 self.close_connection = True
                 self.wfile.flush()
                 self.connection.shutdown(2)
+
+        def _paced(self, data: bytes | Path, start: int, length: int) -> int:
+            """Send [start, start + length) in 64 KiB blocks, no faster than the hub's rates allow."""
+            t0, sent = time.monotonic(), 0
+            with (data.open("rb") if isinstance(data, Path) else io.BytesIO(data)) as handle:
+                handle.seek(start)
+                while sent < length and not hub.stopped.is_set():
+                    block = handle.read(min(64 << 10, length - sent))
+                    if not block:
+                        break
+                    due = t0 + (sent + len(block)) / hub.per_connection_rate if hub.per_connection_rate else 0.0
+                    if hub.total_rate:
+                        with hub._lock:  # book the block on the shared line after what is booked already
+                            hub._line_free_at = max(hub._line_free_at, time.monotonic()) + len(block) / hub.total_rate
+                            due = max(due, hub._line_free_at)
+                    self.wfile.write(block)
+                    sent += len(block)
+                    if (wait := due - time.monotonic()) > 0:
+                        time.sleep(wait)
+            return sent
 
         @staticmethod
         def _maybe_corrupt(block: bytes, corrupt, offset: int) -> bytes:
