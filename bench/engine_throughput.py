@@ -9,6 +9,7 @@ threads, offload and greedy sampling, and prints a table with the ratio.
     python bench/engine_throughput.py --model A.gguf --model B.gguf --threads 2
     python bench/engine_throughput.py --model PATH --gpu-layers -1 [--backend-sampling]
     python bench/engine_throughput.py --server-stream     # llama-server streams its reply too
+    python bench/engine_throughput.py --depth 1500        # replies decoded after a long system prompt
     python bench/engine_throughput.py --ref-bin DIR ...   # llama-server/llama-bench already built in DIR
 
 Each ratio is the median of the pairwise ratios; the interval after it is a 90% bootstrap
@@ -21,6 +22,10 @@ Our engine always streams its reply to another process (the app's), as it must; 
 by default sends its reply in one piece at the end, the harder reference. --server-stream
 makes it stream as well (server-sent events, one per token), as it does for a chat app.
 Who goes first alternates from pair to pair.
+
+--flash-attn auto (the default) compares each engine's default, which differ on the CPU:
+ours turns flash attention off there, llama-server's automatic choice turns it on. Use
+--flash-attn on or off to compare the same computation.
 """
 
 from __future__ import annotations
@@ -158,13 +163,14 @@ class Server:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-    def chat(self, message: str, n_predict: int, stream: bool = False) -> dict:
+    def chat(self, message: str, n_predict: int, stream: bool = False, system: str = "") -> dict:
         """One greedy chat reply of exactly n_predict tokens; returns llama-server's timings.
 
         With `stream` the reply comes as server-sent events, read as they arrive, as a chat
         app reads them (our engine always streams to the app's process).
         """
-        body = json.dumps({"messages": [{"role": "user", "content": message}], "max_tokens": n_predict,
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": message}]
+        body = json.dumps({"messages": messages, "max_tokens": n_predict,
                            "temperature": 0, "top_k": 1, "cache_prompt": True, "ignore_eos": True,
                            "samplers": ["top_k"], "stream": stream}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/chat/completions", body,
@@ -201,11 +207,24 @@ class Pair:
     server_prompt: float
 
 
+def long_system_prompt(tokens: int) -> str:
+    """About `tokens` tokens of system prompt (0: none), so replies are decoded deep in the context.
+
+    Both engines keep it in their prompt cache after the first reply, so each reply still
+    evaluates only its own user message, as a long chat's next turn does."""
+    if tokens <= 0:
+        return ""
+    sentence = ("Paris grew from a small settlement of the Parisii on an island in the Seine into a Roman town, "
+                "a royal capital and a great modern city. ")  # about 30 tokens in the usual vocabularies
+    return "Background notes for the answer. " + sentence * max(tokens // 30, 1)
+
+
 def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
     """Our engine and llama-server, one reply each in turn, so machine noise hits both alike."""
     from app.engine import ChatMessage, Done, EngineClient, LoadOptions, SamplingParams
 
     pairs: list[Pair] = []
+    system = long_system_prompt(args.depth)
     greedy = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
     with EngineClient() as engine, Server(bin_dir, model, args) as server:
         engine.load(LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
@@ -218,7 +237,8 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             def ours():
                 nonlocal done
                 time.sleep(args.settle)
-                for event in engine.chat([ChatMessage("user", message)], greedy):
+                history = [ChatMessage("system", system)] if system else []
+                for event in engine.chat(history + [ChatMessage("user", message)], greedy):
                     if isinstance(event, Done):
                         done = event.stats
 
@@ -227,7 +247,7 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             if i % 2 == 0:
                 ours()
             time.sleep(args.settle)
-            timings = server.chat(message, args.tokens, args.server_stream)
+            timings = server.chat(message, args.tokens, args.server_stream, system)
             if i % 2 == 1:
                 ours()
             if i > 0 and done is not None:  # run 0 warms both up
@@ -287,7 +307,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--flash-attn", choices=sorted(FLASH_ATTN), default="auto",
-                        help="both engines alike; auto (llama.cpp decides per device) is what the app uses")
+                        help="on/off: both engines alike; auto: each engine's default, what its users get "
+                             "(ours: off when all layers run on the CPU; llama-server: llama.cpp decides per device, "
+                             "on for the CPU)")
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--runs", type=int, default=5)
@@ -304,6 +326,9 @@ def main() -> int:
                              "it sends the whole reply at the end, which spares it waking its client per token")
     parser.add_argument("--cmake-args", default=None,
                         help="for llama-server's build (default: the Makefile's ENGINE_CMAKE_ARGS, then $CMAKE_ARGS)")
+    parser.add_argument("--depth", type=int, default=0,
+                        help="about this many tokens of system prompt before the message, so decoding runs deep "
+                             "in the context as in a long chat (default 0)")
     parser.add_argument("--ref-bin", type=Path, default=None,
                         help="a folder with llama-server and llama-bench already built from the same llama.cpp "
                              "(for example the CUDA build on a GPU machine); nothing is built or downloaded")
@@ -330,7 +355,7 @@ def main() -> int:
         rows.append(model_row(model, pairs, bench))
     print(f"\nthreads: {args.threads}  gpu layers: {args.gpu_layers}  flash attn: {args.flash_attn}  "
           f"backend sampling: {args.backend_sampling}  server streams: {args.server_stream}  "
-          f"ctx: {args.ctx}  new tokens: {args.tokens}  "
+          f"ctx: {args.ctx}  depth: {args.depth}  new tokens: {args.tokens}  "
           f"pairs: {args.runs} (alternating; ratio = median of pair ratios [90% interval])\n")
     print_table(
         ["model", "decode tok/s", "server", "decode ratio", "pairs", "prompt tok/s", "server",

@@ -27,8 +27,16 @@ def model_params(options: LoadOptions, gpu_layers: int, progress_callback, extra
     return params
 
 
-def context_params(options: LoadOptions, n_ctx: int, threads: int):
-    """(llama_context_params, the KV cache type's name, notices for the user)."""
+def context_params(options: LoadOptions, n_ctx: int, threads: int, cpu_only: bool = False):
+    """(llama_context_params, the KV cache type's name, notices for the user).
+
+    `cpu_only`: every layer runs on the CPU. Then automatic flash attention means off for an
+    f16 KV cache: this llama.cpp's CPU flash-attention kernel decodes one token at a time far
+    slower once the chat is a few hundred tokens long (SmolLM2 at 2,000 tokens of context:
+    29.6 against 57.1 tok/s; a Llama-3.2-1B shape at 1,500: 11.4 against 17.3), while it gains
+    only 5-10% on prompts and on the first ~100 tokens (docs/BENCHMARKS.md). llama.cpp's own
+    automatic choice turns it on wherever the device supports it, the CPU included.
+    """
     notice: list[str] = []
     cparams = llama_cpp.llama_context_default_params()
     cparams.n_ctx = n_ctx
@@ -41,6 +49,8 @@ def context_params(options: LoadOptions, n_ctx: int, threads: int):
     flash = options.flash_attn
     if kv_type != llama_cpp.GGML_TYPE_F16 and flash is None:
         flash = True  # a quantized V cache needs flash attention
+    elif flash is None and cpu_only:
+        flash = False
     cparams.flash_attn_type = {
         None: llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO,
         True: llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,

@@ -69,7 +69,7 @@ class LoadOptions:
     path: str
     n_ctx: int = 4096  # 0: the model's trained context
     n_gpu_layers: int = 0  # ALL_LAYERS, AUTO_LAYERS (fit free VRAM), or a count
-    flash_attn: bool | None = None  # None: llama.cpp decides (auto)
+    flash_attn: bool | None = None  # None: off for a CPU-only load with an f16 KV cache, else llama.cpp decides
     n_threads: int = 0  # 0: engine's choice (physical cores)
     n_batch: int = 512
     kv_cache_type: str = "f16"  # f16, q8_0 or q4_0
@@ -162,7 +162,7 @@ class ModelInfo:
     n_gpu_layers: int
     n_vocab: int
     chat_template: str  # "gguf", "file", "builtin:NAME", "completion" or "default"
-    flash_attn: bool | None  # as requested: None is llama.cpp's automatic choice
+    flash_attn: bool | None  # as requested: None is the automatic choice (LoadOptions.flash_attn)
     load_seconds: float
     gpu_backend: str = "none"
     notice: str = ""  # anything the user should know about how it was loaded

@@ -90,7 +90,9 @@ class LoadedModel:
         if n_ctx_train > 0 and n_ctx > n_ctx_train:
             notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
             n_ctx = n_ctx_train
-        cparams, kv_name, context_notice = context_params(options, n_ctx, options.n_threads or default_threads())
+        cpu_only = mparams.n_gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload()
+        cparams, kv_name, context_notice = context_params(options, n_ctx, options.n_threads or default_threads(),
+                                                          cpu_only)
         notice += context_notice
         ctx = llama_cpp.llama_init_from_model(model, cparams)
         if not ctx:

@@ -23,3 +23,15 @@ def test_failed_loads_are_explained_from_llama_cpps_last_words():
     assert load_error("tensor data is not within file bounds", "llama").kind == ErrorKind.LOAD_FAILED
     error = context_error(131072, "")
     assert error.kind == ErrorKind.OUT_OF_MEMORY and "131072-token context" in error.message
+
+
+def test_automatic_flash_attention_is_off_on_the_cpu_and_llama_cpps_choice_elsewhere():
+    import llama_cpp
+
+    def flash(cpu_only: bool, **options) -> int:
+        return context_params(LoadOptions("m.gguf", **options), 2048, 2, cpu_only=cpu_only)[0].flash_attn_type
+
+    assert flash(True) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # slow decode in long chats on the CPU
+    assert flash(False) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO
+    assert flash(True, flash_attn=True) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED  # the user's choice stands
+    assert flash(True, kv_cache_type="q8_0") == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED  # a quantized V cache needs it

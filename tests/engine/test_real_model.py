@@ -8,7 +8,7 @@ from app.engine import ChatMessage, Done, EngineClient, LoadOptions, SamplingPar
 from app.engine.protocol import StopReason
 
 CTX = 512
-QUESTION = [ChatMessage("user", "What is the capital of France?")]
+QUESTION = [ChatMessage("user", "What is the capital of France? Answer in one short sentence.")]
 
 
 @pytest.fixture(scope="module")

@@ -112,7 +112,8 @@ class LoadSettings(QWidget):
         for label, value in FLASH_CHOICES:
             self.flash.addItem(label, value)
         self.flash.setAccessibleName("Flash attention")
-        self.flash.setToolTip("Faster attention and less memory on most GPUs; Auto lets llama.cpp decide")
+        self.flash.setToolTip("Faster attention and less memory on most GPUs. Auto: off when the model runs on the "
+                              "CPU alone (much faster replies in long chats there), else llama.cpp decides")
         self.kv_cache = QComboBox()
         for kind, label in (("f16", "f16 (best quality)"), ("q8_0", "q8_0 (half the memory)"),
                             ("q4_0", "q4_0 (quarter of the memory)")):

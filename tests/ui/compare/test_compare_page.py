@@ -130,7 +130,7 @@ def test_new_comparison_without_models_says_what_to_do(qtbot, window):
 def test_the_real_model_answers_in_compare_as_it_does_in_a_chat(qtbot, window, smollm2):
     from app.engine import ChatMessage, Done, EngineClient, LoadOptions
 
-    prompt = "What is the capital of France?"
+    prompt = "What is the capital of France? Answer in one short sentence."
     sampling = SamplingParams(temperature=0.0, max_tokens=24)
     page, controller = setup(window, [smollm2], "one_at_a_time", sampling)
     run(qtbot, page, prompt, timeout=120000)
