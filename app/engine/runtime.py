@@ -317,28 +317,36 @@ class LoadedModel:
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
         cached = self._reuse_prefix(tokens)
-        sampler = self._reply_sampler(sampling)  # before the prompt: it may pick in the prompt's graph
+        cancelled = lambda: Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,  # noqa: E731
+                                                StopReason.CANCELLED, self.n_ctx))
+        t_eval = time.perf_counter()
+        # The last prompt token always goes alone, cached prefix or not: some CPUs' kernels round a
+        # one-token batch differently from a longer one and the reply starts from its logits, so a
+        # seeded or greedy reply is the same whether the rest of the prompt was cached or not.
+        if not self._evaluate_prompt(tokens, cached, n_prompt - 1):
+            return cancelled()
+        sampler = self._reply_sampler(sampling)  # an attached chain picks in the last token's graph only
         try:
-            t_eval = time.perf_counter()
-            if not self._evaluate_prompt(tokens, cached):
-                return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
-                                           StopReason.CANCELLED, self.n_ctx))
+            if not self._evaluate_prompt(tokens, n_prompt - 1, n_prompt):
+                return cancelled()
             t_prompt = time.perf_counter()
             return self._decode_loop(sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt, on_text)
         finally:
             sampler.close()
 
-    def _evaluate_prompt(self, tokens: list[int], cached: int) -> bool:
-        """Evaluate tokens[cached:] in batches; False if Stop came first. Stop can end a batch midway."""
+    def _evaluate_prompt(self, tokens: list[int], start: int, end: int) -> bool:
+        """Evaluate tokens[start:end] in batches; False if Stop came first. Stop can end a batch midway."""
+        if start >= end:
+            return not self._cancel.is_set()
         if self._amx_probe_pending:
             self._amx_probe_pending = False
             with amx_guard.probe():
-                return self._evaluate_prompt(tokens, cached)
+                return self._evaluate_prompt(tokens, start, end)
         llama_cpp.llama_set_abort_callback(self.ctx, self._cancel.callback, self._cancel.data)
         try:
-            pos = cached
-            while pos < len(tokens):
-                chunk = tokens[pos : pos + self.n_batch]
+            pos = start
+            while pos < end:
+                chunk = tokens[pos : min(pos + self.n_batch, end)]
                 rc = self._decode(chunk)
                 if rc == 2 or self._cancel.is_set():
                     self._resync_after_abort(pos)

@@ -10,6 +10,8 @@ GUI thread only.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,8 +20,10 @@ from PySide6.QtCore import QObject, Signal
 from app.compare_plan import ColumnNeed, RunPlan, plan
 from app.engine import SamplingParams
 from app.engine.protocol import Done, ErrorKind, LoadOptions, ModelInfo, StopReason
+from app import model_defaults
 from app.model_defaults import LOAD_FIELDS
 from app.store import ConversationStore
+from app.store.pending_writes import PendingWrites
 from app.store.comparisons import ColumnRecord, Comparisons, ComparisonRecord
 from app.ui.chat.chat_session import ChatSession
 from app.ui.compare import column_stats
@@ -47,14 +51,15 @@ class CompareController(QObject):
     notice = Signal(str)  # why a prompt was not sent
     saved_changed = Signal()  # the list of saved comparisons changed (a title, a new one, a deletion)
 
-    def __init__(self, store: ConversationStore, engine: EngineService,
+    def __init__(self, store: PendingWrites | ConversationStore, engine: EngineService,
                  make_engine: Callable[[], EngineService], need_of: Callable[[str, int], ColumnNeed],
                  free_memory: Callable[[], tuple[int, int]], parent: QObject | None = None) -> None:
         """`make_engine` makes an extra engine for running together; `need_of(path, n_ctx)` estimates a
         column's memory; `free_memory()` gives (free RAM, free VRAM) from the last machine probe."""
         super().__init__(parent)
-        self.store = store
-        self.saved = Comparisons(store)
+        # the window's one write queue: the columns' messages wait in it with the chat's on a full disk
+        self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
+        self.saved = Comparisons(self.store)
         self.engine = engine  # the window's: one-at-a-time runs here, and the first column when together
         self._make_engine = make_engine
         self._need_of = need_of
@@ -173,8 +178,7 @@ class CompareController(QObject):
         return any(c.state in ("waiting", "loading", "writing") for c in self.columns)
 
     def options(self, column: Column) -> LoadOptions:
-        return LoadOptions(path=column.record.model_path, **{k: column.record.load[k] for k in LOAD_FIELDS
-                                                             if k in column.record.load})
+        return model_defaults.load_options(column.record.model_path, column.record.load)
 
     def plan(self) -> RunPlan:
         needs = [self._need_of(c.record.model_path, self.options(c).n_ctx) for c in self.columns
@@ -203,9 +207,10 @@ class CompareController(QObject):
             column.stats = {}  # this turn's numbers only: the marks never compare turns
             self._set(column, "waiting", "" if run_plan.together else "Waits for the columns before it.")
         if self.comparison is not None:
-            self.saved.touch(self.comparison.id)
-            if self.comparison.title == "New comparison":
-                self.rename(" ".join(prompt.split())[:48])
+            with contextlib.suppress(sqlite3.Error, OSError):  # its order in the list only; a full disk waits
+                self.saved.touch(self.comparison.id)
+                if self.comparison.title == "New comparison":
+                    self.rename(" ".join(prompt.split())[:48])
         self.busy_changed.emit(True)
         if run_plan.together:
             self._queue = []

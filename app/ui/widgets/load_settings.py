@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.engine.router import parse_remote_path
-from app.model_defaults import LOAD_FIELDS
+from app.model_defaults import FLASH_TEXT, LOAD_FIELDS, flash_value
 from app.library import demo_model
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
@@ -44,7 +44,7 @@ GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CP
 GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
 
 FLASH_CHOICES = (("Auto", None), ("On", True), ("Off", False))
-FLASH_SETTING = {None: "auto", True: "on", False: "off"}  # how settings.json stores the choice
+FLASH_SETTING = FLASH_TEXT  # how settings.json stores the choice
 
 
 class LoadSettings(QWidget):
@@ -293,7 +293,7 @@ class LoadSettings(QWidget):
         self._saved_gpu_layers = settings.n_gpu_layers
         if self.gpu_backend not in (None, "none"):
             self._show_gpu_setting(settings.n_gpu_layers)
-        flash = {v: k for k, v in FLASH_SETTING.items()}.get(settings.flash_attn.lower())
+        flash = flash_value(settings.flash_attn)
         self.flash.setCurrentIndex(max(self.flash.findData(flash), 0))
         self.kv_cache.setCurrentIndex(max(self.kv_cache.findData(settings.kv_cache_type), 0))
         self.batch.setValue(settings.n_batch)
