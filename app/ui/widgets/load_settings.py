@@ -49,6 +49,7 @@ FLASH_SETTING = FLASH_TEXT  # how settings.json stores the choice
 
 class LoadSettings(QWidget):
     load_requested = Signal(object)  # LoadOptions
+    eject_requested = Signal()  # free the loaded model's memory
     settings_changed = Signal()
     model_chosen = Signal(str)  # the picker shows another model (its path)
     help_requested = Signal(str)  # a help page anchor: "context" or "gpu-layers"
@@ -69,6 +70,10 @@ class LoadSettings(QWidget):
         self.load_button = QPushButton("Load")
         self.load_button.setToolTip("Load (or reload) the chosen model with these settings")
         self.load_button.setAccessibleName("Load model")
+        self.eject_button = QPushButton("Eject")
+        self.eject_button.setToolTip("Free the memory the loaded model holds")
+        self.eject_button.setAccessibleName("Eject model")
+        self.eject_button.setVisible(False)
         self.more = QToolButton()
         self.more.setText("Settings")
         self.more.setCheckable(True)
@@ -86,6 +91,7 @@ class LoadSettings(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.picker, 1)
         row.addWidget(self.load_button)
+        row.addWidget(self.eject_button)
         row.addWidget(self.more)
         row.addWidget(self.progress)
 
@@ -169,6 +175,7 @@ class LoadSettings(QWidget):
 
         self.more.toggled.connect(self.details.setVisible)
         self.load_button.clicked.connect(self._request_load)
+        self.eject_button.clicked.connect(self.eject_requested)
         self.picker.currentIndexChanged.connect(self._on_model_chosen)
         self.picker.activated.connect(lambda _i: self._request_load())  # choosing a model loads it
         self.gpu.valueChanged.connect(self._on_gpu_changed)
@@ -366,15 +373,11 @@ class LoadSettings(QWidget):
     def show_progress(self, fraction: float) -> None:
         self.progress.setValue(int(fraction * 100))
 
-    def show_loaded(self, text: str) -> None:
-        self.progress.setVisible(False)
-        self.load_button.setEnabled(True)
-        self.status.setStyleSheet("")
-        self.status.setText(text)
-
-    def show_error(self, text: str) -> None:
+    def show_state(self, text: str, loaded: bool, error: bool = False) -> None:
+        """What the engine holds now: `loaded` shows Eject; an error shows in red."""
         self.progress.setVisible(False)
         self.load_button.setEnabled(bool(self.models or self.remote_models))
-        self.status.setStyleSheet("color: #dc2626;")
+        self.eject_button.setVisible(loaded)
+        self.status.setStyleSheet("color: #dc2626;" if error else "")
         self.status.setText(text)
 
