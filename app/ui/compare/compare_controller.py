@@ -50,6 +50,7 @@ class CompareController(QObject):
     used = Signal(str, dict, object)  # a column's reply finished: model path, load values, SamplingParams
     notice = Signal(str)  # why a prompt was not sent
     saved_changed = Signal()  # the list of saved comparisons changed (a title, a new one, a deletion)
+    save_problem = Signal(str, bool)  # what waits for the disk (the chat's writes too), whether Retry can help
 
     def __init__(self, store: PendingWrites | ConversationStore, engine: EngineService,
                  make_engine: Callable[[], EngineService], need_of: Callable[[str, int], ColumnNeed],
@@ -60,6 +61,7 @@ class CompareController(QObject):
         # the window's one write queue: the columns' messages wait in it with the chat's on a full disk
         self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
         self.saved = Comparisons(self.store)
+        self.store.listen(lambda problem: self.save_problem.emit(problem, not self.store.read_only))
         self.engine = engine  # the window's: one-at-a-time runs here, and the first column when together
         self._make_engine = make_engine
         self._need_of = need_of
@@ -164,6 +166,12 @@ class CompareController(QObject):
             self.saved.update(self.comparison.id, title=title.strip())
             self.saved_changed.emit()
 
+    def retry_saving(self) -> bool:
+        """Write what waits in the window's queue (the columns' replies and the chat's); True when all is."""
+        for column in self.columns:
+            column.session.flush_pending()
+        return self.store.retry()
+
     def delete(self) -> None:
         if self.comparison is not None and not self.busy:
             self.saved.delete(self.comparison.id)
@@ -202,8 +210,10 @@ class CompareController(QObject):
         run_plan = self.plan()
         self.plan_changed.emit(run_plan)
         engines = self._engines(len(self.columns) if run_plan.together else 1)
-        for i, column in enumerate(self.columns):
-            column.session.use_engine(engines[i % len(engines)])
+        # run together, the column with the chat's model takes the window's engine; else all share it
+        for column, engine in zip(reversed(self._chat_model_last()), engines * len(self.columns)):
+            column.session.use_engine(engine)
+        for column in self.columns:
             column.stats = {}  # this turn's numbers only: the marks never compare turns
             self._set(column, "waiting", "" if run_plan.together else "Waits for the columns before it.")
         if self.comparison is not None:
@@ -217,9 +227,16 @@ class CompareController(QObject):
             for column in list(self.columns):
                 self._start(column)
         else:
-            self._queue = list(self.columns)
+            self._queue = self._chat_model_last()
             self._next()
         return True
+
+    def _chat_model_last(self) -> list[Column]:
+        """The columns, the one that uses the model the window's engine holds last: run one at a time, it
+        loads last; run together, it goes on the window's engine. Either way the chat finds its model
+        still loaded afterwards."""
+        held = self.engine.info.path if self.engine.info is not None else None
+        return sorted(self.columns, key=lambda c: c.record.model_path == held)  # stable: the rest keep order
 
     def _engines(self, count: int) -> list[EngineService]:
         """The window's engine plus extra ones up to `count`; extra ones not needed are closed (memory back)."""
