@@ -33,6 +33,7 @@ from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
+from app.engine.thread_fit import ThreadFit
 from app.library.gguf_info import (
     QUANT_NAMES,
     GGUFErrorKind,
@@ -91,8 +92,8 @@ class LoadedModel:
             notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
             n_ctx = n_ctx_train
         cpu_only = mparams.n_gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload()
-        cparams, kv_name, context_notice = context_params(options, n_ctx, options.n_threads or default_threads(),
-                                                          cpu_only)
+        self.thread_fit = ThreadFit(options.n_threads or default_threads(), adaptive=not options.n_threads)
+        cparams, kv_name, context_notice = context_params(options, n_ctx, self.thread_fit.most, cpu_only)
         notice += context_notice
         ctx = llama_cpp.llama_init_from_model(model, cparams)
         if not ctx:
@@ -126,6 +127,7 @@ class LoadedModel:
         self._last: tuple[str, list[int]] = ("", [])  # replaced in one assignment (other threads read it)
         self._memo: tuple | None = None  # main thread only: (key, _last, text, tokens) of the last encode
         self.info = self._describe(options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice, started)
+        self.thread_fit.start()  # "Automatic" threads: fewer while other programs keep cores busy
 
     def _shards(self, options: LoadOptions, gguf: GGUFInfo | None) -> list[Path]:
         """The file's parts; without a header already read, each is checked so a bad one is named plainly."""
@@ -209,6 +211,8 @@ class LoadedModel:
         return llama_cpp.llama_progress_callback(progress)
 
     def close(self) -> None:
+        if getattr(self, "thread_fit", None):
+            self.thread_fit.stop()
         if getattr(self, "ctx", None):
             llama_cpp.llama_free(self.ctx)
             self.ctx = None
@@ -346,6 +350,7 @@ class LoadedModel:
         try:
             pos = start
             while pos < end:
+                self.thread_fit.apply(self.ctx)
                 chunk = tokens[pos : min(pos + self.n_batch, end)]
                 rc = self._decode(chunk)
                 if rc == 2 or self._cancel.is_set():
@@ -371,7 +376,7 @@ class LoadedModel:
     def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt,
                      on_text) -> Generated:
         out = decode_reply(self.ctx, self._token_facts, sampler.pick, self._cancel, self.kv_tokens,
-                           self.n_ctx, sampling, on_text, t_prompt)
+                           self.n_ctx, sampling, on_text, t_prompt, self.thread_fit)
         reason, generated, t_first = out.reason, out.tokens, out.t_first
         if reason in (StopReason.EOS, StopReason.LENGTH, StopReason.CONTEXT_FULL, StopReason.CANCELLED):
             self._last = (text_prompt + out.reply, list(tokens) + generated)
