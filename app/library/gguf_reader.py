@@ -48,6 +48,7 @@ FAST_SKIP_MIN = 4096  # string arrays this long are skipped by the guess-and-ver
 GUESS_SPAN = 264  # the guess looks this many bytes per string for the next key (no real token is that long)
 DECODED_STRING = 1 << 20  # longer string values (an embedded tokenizer.json) are left undecoded
 MAX_KEY = 65535
+MAX_SHOWN = 80  # characters of a key or tensor name quoted in a message
 MEMORY_BUDGET = 64 << 20  # what decoding one header may cost; a real one costs a few MiB
 OBJECT_COST = 64  # a rough price of one Python object, for the budget
 TENSOR_COST = 400  # a TensorInfo with its tuple, ints and its place in the name set
@@ -221,23 +222,30 @@ def _read_value(cur: _Cursor, vtype: int, key: str, guess: bool) -> Any:
         cur.pos += size
         return value
     if vtype != ARRAY:
-        raise cur.damaged(f"{key} has an unknown value type {vtype}")
+        raise cur.damaged(f"the key {key} has an unknown value type {vtype}")
     return _read_array(cur, key, guess)
+
+
+def shown(name: str) -> str:
+    """A key or tensor name as a message may quote it: short and printable (a damaged one can be neither)."""
+    clean = "".join(c if c.isprintable() else "?" for c in name[:MAX_SHOWN])
+    return clean + "…" if len(name) > MAX_SHOWN else clean
 
 
 def _read_values(cur: _Cursor, n_kv: int, guess: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for i in range(n_kv):
         key = cur.string(f"key {i}", limit=MAX_KEY)
+        label = shown(key)
         if not key:
             raise cur.damaged(f"key {i} is empty")
         if key in values:
-            raise cur.damaged(f"the key {key} appears twice")
-        cur.charge(OBJECT_COST, key)
-        vtype = cur.u32(f"the type of {key}")
+            raise cur.damaged(f"the key {label} appears twice")
+        cur.charge(OBJECT_COST, label)
+        vtype = cur.u32(f"the type of {label}")
         if key == "general.alignment" and vtype != UINT32:
             raise cur.damaged(f"general.alignment has value type {vtype}, not uint32")
-        values[key] = _read_value(cur, vtype, key, guess)
+        values[key] = _read_value(cur, vtype, label, guess)
         if not i % 64:
             cur.check_time()
     return values
@@ -245,7 +253,7 @@ def _read_values(cur: _Cursor, n_kv: int, guess: bool) -> dict[str, Any]:
 
 def _read_tensor(cur: _Cursor, index: int, expected_offset: int, names: set[str]) -> TensorInfo:
     name = cur.string(f"the name of tensor {index}", limit=MAX_TENSOR_NAME)
-    label = name or "(no name)"
+    label = shown(name) or "(no name)"
     if name in names:
         raise cur.damaged(f"tensor {label} appears twice")
     names.add(name)

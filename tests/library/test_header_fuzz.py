@@ -29,6 +29,7 @@ def test_mutants_of_a_tiny_models_header(tmp_path, tiny_model):
 
 def test_mutants_of_smollm2s_header(tmp_path, smollm2):
     # tracemalloc would make each read of a 49,152-token header 10x slower: memory is checked on the tiny model
-    outcomes = header_fuzz.run(smollm2, tmp_path, count=120, seed=29, time_limit=TIME_LIMIT, measure_memory=False)
+    outcomes = header_fuzz.run(smollm2, tmp_path, count=120, seed=29, time_limit=TIME_LIMIT,
+                                   measure_memory_every=0)
     seen = _check(outcomes)
     assert len(seen) == 120 and {"read", "not_gguf", "truncated"} <= set(seen)
