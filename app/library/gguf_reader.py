@@ -365,5 +365,5 @@ def string_at(path: Path, array: ArrayRef, index: int, deadline: float | None = 
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
         cur = _Cursor(buf, len(buf), deadline, path.name)
         cur.pos = array.offset
-        _skip_strings_walk(cur, index, "the vocabulary")
+        _skip_strings_walk(cur, index, "tokenizer.ggml.tokens")
         return cur.string(f"token {index}", limit=MAX_KEY)
