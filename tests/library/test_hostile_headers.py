@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import time
 import tracemalloc
 
@@ -112,3 +113,11 @@ def test_every_entry_point_that_reads_a_header_has_a_deadline(tmp_path, monkeypa
     messages.write_text('[{"role": "user", "content": "hi"}]', encoding="utf-8")
     assert main(["prompt", "--model", str(slow), "--messages", str(messages)]) == 2
     assert "took too long" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")], ids=["infinite", "not_a_number"])
+def test_a_context_length_that_is_not_a_finite_number_reads_as_unknown(tmp_path, value):
+    context = hostile.gguf_string("llama.context_length") + struct.pack("<If", 6, value)
+    path = hostile.minimal_gguf(tmp_path / "odd.gguf", [hostile.tensor_info("t", (8,), 0)], 32, context, 1)
+    info = read_info_uncached(path)
+    assert info.context_length == 0 and info.n_params == 8
