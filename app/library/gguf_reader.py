@@ -23,10 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from app.library.gguf_types import (
-    ArrayRef,
-    Header,
-    StringRef,
-    TensorInfo,
     ARRAY,
     DEFAULT_ALIGNMENT,
     INT64_MAX,
@@ -38,6 +34,10 @@ from app.library.gguf_types import (
     STRING,
     TYPE_SIZES,
     UINT32,
+    ArrayRef,
+    Header,
+    StringRef,
+    TensorInfo,
     padded,
 )
 
@@ -90,8 +90,8 @@ class _Cursor:
 
     def need(self, n: int, what: str) -> None:
         if n < 0 or n > self.size - self.pos:
-            raise HeaderError(GGUFErrorKind.TRUNCATED, f"the GGUF header is damaged: {what} runs past the end of the file "
-                                                       f"({self.name})")
+            raise HeaderError(GGUFErrorKind.TRUNCATED,
+                              f"the GGUF header is damaged: {what} runs past the end of the file ({self.name})")
 
     def charge(self, cost: int, what: str) -> None:
         self.budget -= cost
@@ -348,7 +348,8 @@ def read_header(path: Path, deadline: float | None = None) -> Header:
         head = handle.read(24)
         if len(head) < 24:
             if head[:4] == MAGIC:
-                raise HeaderError(GGUFErrorKind.TRUNCATED, f"the GGUF file is incomplete ({len(head)} bytes): {path.name}")
+                raise HeaderError(GGUFErrorKind.TRUNCATED,
+                                  f"the GGUF file is incomplete ({len(head)} bytes): {path.name}")
             raise HeaderError(GGUFErrorKind.NOT_GGUF, f"not a GGUF model file (wrong file type): {path.name}")
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             size = len(buf)  # what is mapped, even if the file changed since it was listed

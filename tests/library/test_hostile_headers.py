@@ -29,9 +29,9 @@ def test_two_flipped_bits_in_the_vocabulary_are_one_unreadable_row(smollm2, tiny
     hostile.flip_vocabulary_length_bits(smollm2, folder / "damaged.gguf")
     (folder / "good.gguf").write_bytes(tiny_model.read_bytes())
     rows = {m.path.name: m for m in scan_library()}
-    assert rows["good.gguf"].info is not None
-    assert rows["damaged.gguf"].info is None
-    assert rows["damaged.gguf"].problem.startswith("the GGUF header is damaged") and "damaged.gguf" in rows["damaged.gguf"].problem
+    damaged = rows["damaged.gguf"]
+    assert rows["good.gguf"].info is not None and damaged.info is None
+    assert damaged.problem.startswith("the GGUF header is damaged") and "damaged.gguf" in damaged.problem
 
 
 def test_hearth_models_lists_every_other_model_beside_a_damaged_one(smollm2, tiny_model, capsys):
