@@ -188,9 +188,10 @@ class LoadedModel:
         """The file's header: the one the caller passed, else read now (once)."""
         if self._gguf is None:
             try:
-                self._gguf = read_gguf_info(self.options.path)
+                self._gguf = read_gguf_info(self.options.path)  # under the header deadline
             except GGUFFileError as exc:
-                raise EngineError(ErrorKind(exc.kind), str(exc)) from exc
+                kind = ErrorKind.LOAD_FAILED if exc.kind == GGUFErrorKind.TIMEOUT else ErrorKind(exc.kind)
+                raise EngineError(kind, str(exc)) from exc
         return self._gguf
 
     def _meta(self, key: str) -> str:
