@@ -325,9 +325,8 @@ class LoadedModel:
         cancelled = lambda: Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,  # noqa: E731
                                                 StopReason.CANCELLED, self.n_ctx))
         t_eval = time.perf_counter()
-        # The last prompt token always goes alone, cached prefix or not: some CPUs' kernels round a
-        # one-token batch differently from a longer one and the reply starts from its logits, so a
-        # seeded or greedy reply is the same whether the rest of the prompt was cached or not.
+        # The last prompt token always goes alone, cached prefix or not: some CPUs round a one-token batch
+        # differently from a longer one, and a seeded or greedy reply must not depend on the cache.
         if not self._evaluate_prompt(tokens, cached, n_prompt - 1):
             return cancelled()
         sampler = self._reply_sampler(sampling)  # an attached chain picks in the last token's graph only
