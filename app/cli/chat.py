@@ -25,6 +25,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 def run_chat(args: argparse.Namespace) -> int:
     from app.cli.reply_printer import ReplyPrinter
     from app.engine import Done, EngineClient, EngineError, Error, Token
+    from app.engine.protocol import Reading
 
     check_generation_args(args)
     sampling = sampling_from(args)
@@ -44,7 +45,14 @@ def run_chat(args: argparse.Namespace) -> int:
         except EngineError as exc:
             raise CliError(exc.message) from None
         printer = ReplyPrinter(sys.stdout, color=sys.stdout.isatty())
+        progress = sys.stderr.isatty()  # a slow prompt says how far it has read, on the terminal only
         for event in engine.chat(messages, sampling, thinking=args.thinking):
+            if isinstance(event, Reading) and progress:
+                sys.stderr.write(f"\rReading the prompt: {event.done:,} of {event.total:,} tokens…")
+                sys.stderr.flush()
+            elif isinstance(event, Token) and progress:
+                sys.stderr.write("\r\x1b[K")  # the progress line goes once the reply starts
+                progress = False
             if isinstance(event, Token) and not args.json:
                 printer.write(event.reasoning, event.text)
             elif isinstance(event, Error):

@@ -237,7 +237,7 @@ class EngineClient:
         overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
         thinking: str = "default",
         stop: threading.Event | None = None,
-    ) -> Iterator[p.Token | p.Done | p.Error]:
+    ) -> Iterator[p.Token | p.Reading | p.Done | p.Error]:
         """Stream a reply: Token events, then one Done or Error. Setting `stop` stops this reply only
         (also while it waits for another caller's to end)."""
         return self._stream(
@@ -245,17 +245,17 @@ class EngineClient:
         )
 
     def complete(self, prompt: str, sampling: SamplingParams | None = None,
-                 stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+                 stop: threading.Event | None = None) -> Iterator[p.Token | p.Reading | p.Done | p.Error]:
         """Stream the continuation of a raw text prompt (no chat template): Token events, then Done or Error."""
         return self._stream(lambda i: p.Complete(i, prompt, sampling or SamplingParams()), stop)
 
     def _stream(self, make_request: Callable[[int], object],
-                stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+                stop: threading.Event | None = None) -> Iterator[p.Token | p.Reading | p.Done | p.Error]:
         # sent again once if llama.cpp's AMX code crashed on it (amx_guard)
         return amx_guard.resend_after_crash(lambda: self._stream_once(make_request, stop))
 
     def _stream_once(self, make_request: Callable[[int], object],
-                     stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+                     stop: threading.Event | None = None) -> Iterator[p.Token | p.Reading | p.Done | p.Error]:
         try:
             self._ensure_model()
         except EngineError as exc:
@@ -277,7 +277,7 @@ class EngineClient:
                 if isinstance(event, p.Token):
                     text.append(event.text)
                     n_tokens = event.n_tokens
-                elif not isinstance(event, (p.Done, p.Error)):
+                elif not isinstance(event, (p.Done, p.Error, p.Reading)):
                     continue
                 yield event
                 if isinstance(event, (p.Done, p.Error)):

@@ -17,12 +17,15 @@ from app.engine.protocol import ChatMessage
 from app.engine.template_choice import choose_template
 
 
+RUN_CACHE_CHARS = 8_000_000  # text kept with its tokens: a few long chats' worth
 _SPECIAL_ATTRS = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
 
 
 class PromptEncoder:
     def __init__(self, vocab, gguf_template: str | None, template_file: str = "") -> None:
         self.vocab = vocab
+        self._runs: dict[tuple[str, bool], tuple[int, ...]] = {}  # (text, special) -> its tokens (_run_tokens)
+        self._run_chars = 0
         self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
         bos_text = self.token_text(llama_cpp.llama_vocab_bos(vocab))
         eos_text = self.token_text(llama_cpp.llama_vocab_eos(vocab))
@@ -77,8 +80,21 @@ class PromptEncoder:
             if isinstance(fragment, int):
                 tokens.append(fragment)
             elif fragment:
-                tokens += self.tokenize(fragment, add_bos=False, special=False)
+                tokens += self._run_tokens(fragment)
         return tokens
+
+    def _run_tokens(self, run: str, special: bool = False) -> list[int]:
+        """Tokens of one run of text between control tokens (or of the template's own text), kept: a
+        chat's earlier messages are the same runs on every count, so the context meter tokenizes only
+        what changed (the draft)."""
+        key = (run, special)
+        known = self._runs.get(key)
+        if known is None:
+            known = self._runs[key] = tuple(self.tokenize(run, add_bos=False, special=special))
+            self._run_chars += len(run)
+            if self._run_chars > RUN_CACHE_CHARS:  # a plain dict (two threads use it): emptied, not ordered
+                self._runs, self._run_chars = {key: known}, len(run)
+        return list(known)
 
     def _fragments(self, segments: Sequence[Segment], skip: int) -> list[int | str]:
         """Control token ids from template text, and the text runs between them."""
@@ -94,7 +110,7 @@ class PromptEncoder:
                 run.append(text)
                 continue
             pos = 0
-            for token in self.tokenize(text, add_bos=False, special=True):
+            for token in self._run_tokens(text, special=True):
                 if not llama_cpp.llama_vocab_get_attr(self.vocab, token) & llama_cpp.LLAMA_TOKEN_ATTR_CONTROL:
                     continue
                 at = text.find(self.token_text(token), pos)

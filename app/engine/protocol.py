@@ -254,6 +254,15 @@ class Unloaded:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A reply's prompt is still being read (sent with the heartbeat once that takes over a second)."""
+
+    id: int
+    done: int  # prompt tokens in the cache so far (reused ones included)
+    total: int
+
+
+@dataclass(frozen=True)
 class Heartbeat:
     """Sent by a busy worker at least every second: silence means it stopped."""
 
@@ -268,7 +277,7 @@ class Error:
     partial: str = ""  # the reply streamed before the failure (a remote stream cut mid-reply)
 
 
-Event = Progress | Loaded | Token | Counted | Done | Rendered | Unloaded | Heartbeat | Error
+Event = Progress | Loaded | Token | Counted | Done | Rendered | Unloaded | Reading | Heartbeat | Error
 
 
 class EngineError(Exception):

@@ -90,7 +90,8 @@ class EngineRouter:
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
-             thinking: str = "default", stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+             thinking: str = "default",
+             stop: threading.Event | None = None) -> Iterator[p.Token | p.Reading | p.Done | p.Error]:
         """A reply from the active engine; setting `stop` stops this reply only."""
         if self.is_remote:
             return self._active.chat(messages, sampling, overflow, stop=stop)  # the server applies its own template

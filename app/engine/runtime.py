@@ -28,9 +28,10 @@ from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
 from app.engine.llama_backend import amx_weights_loaded, default_threads, ensure_backend, last_log
 from app.engine.load_params import context_error, context_params, load_error, model_params
+from app.engine.model_info import describe
 from app.engine.offload import resolve_gpu_layers
 from app.engine.prompt_encoder import PromptEncoder
-from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, Stats, StopReason
+from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
 from app.engine.thread_fit import ThreadFit
@@ -124,9 +125,10 @@ class LoadedModel:
         # KV cache bookkeeping: the token ids now in the cache, and the text+tokens of the last
         # prompt plus reply, so the next turn can reuse the generated ids instead of re-tokenizing.
         self.kv_tokens: list[int] = []
+        self.reading: tuple[int, int] | None = None  # (tokens read, of) while a prompt is evaluated
         self._last: tuple[str, list[int]] = ("", [])  # replaced in one assignment (other threads read it)
         self._memo: tuple | None = None  # main thread only: (key, _last, text, tokens) of the last encode
-        self.info = self._describe(options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice, started)
+        self.info = describe(self, options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice, started)
         self.thread_fit.start()  # "Automatic" threads: fewer while other programs keep cores busy
 
     def _shards(self, options: LoadOptions, gguf: GGUFInfo | None) -> list[Path]:
@@ -153,34 +155,6 @@ class LoadedModel:
         quant = QUANT_NAMES.get(int(file_type), "") if file_type.isdigit() else ""
         name = friendly_name(options.path, quant)
         return template_text, name, self._meta("general.architecture")
-
-    def _describe(self, options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice,
-                  started) -> ModelInfo:
-        from app.hardware import gpu_backend
-
-        offloaded = min(mparams.n_gpu_layers, self.n_layers + 1)
-        return ModelInfo(
-            path=str(gguf.path if gguf is not None else options.path),
-            name=name,
-            architecture=arch,
-            n_params=llama_cpp.llama_model_n_params(self.model),
-            size_bytes=gguf.size_bytes if gguf is not None else sum(s.stat().st_size for s in shards),
-            n_ctx=self.n_ctx,
-            n_ctx_train=n_ctx_train,
-            n_layers=self.n_layers,
-            n_gpu_layers=offloaded if llama_cpp.llama_supports_gpu_offload() else 0,
-            n_vocab=self.n_vocab,
-            chat_template=self.template.origin,
-            flash_attn=options.flash_attn,
-            load_seconds=time.perf_counter() - started,
-            gpu_backend=gpu_backend(),
-            notice="; ".join(notice),
-            n_threads=llama_cpp.llama_n_threads(self.ctx),
-            n_batch=llama_cpp.llama_n_batch(self.ctx),
-            kv_cache_type=kv_name,
-            use_mmap=options.use_mmap,
-            thinking_modes=self.template.thinking_modes,
-        )
 
     # ------------------------------------------------------------ loading
 
@@ -234,9 +208,8 @@ class LoadedModel:
 
         Message contents are tokenized as plain text and only the template's own text with
         special-token parsing, so text a user types never becomes a control token.
-        The last answer is remembered: a chat request first counts its messages for the
-        overflow policy, then evaluates the same messages, and should render and
-        tokenize them once.
+        The last answer is remembered: a chat request first counts its messages for the overflow
+        policy, then evaluates the same messages, and should render and tokenize them once.
         """
         key = (tuple(messages), thinking)
         last = self._last
@@ -351,6 +324,7 @@ class LoadedModel:
             pos = start
             while pos < end:
                 self.thread_fit.apply(self.ctx)
+                self.reading = (pos, len(tokens))  # the worker's heartbeat reports it (protocol.Reading)
                 chunk = tokens[pos : min(pos + self.n_batch, end)]
                 rc = self._decode(chunk)
                 if rc == 2 or self._cancel.is_set():
@@ -365,6 +339,7 @@ class LoadedModel:
             return True
         finally:
             llama_cpp.llama_set_abort_callback(self.ctx, self._no_abort, None)
+            self.reading = None
 
     def _resync_after_abort(self, pos: int) -> None:
         # After an aborted or failed batch the cache content past `pos` is unknown: drop it.

@@ -16,7 +16,7 @@ import time
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
-from app.engine.protocol import Chat, Count
+from app.engine.protocol import Chat, Count, Reading
 from app.engine.router import EngineRouter
 from app.library.gguf_info import GGUFInfo
 
@@ -39,6 +39,7 @@ class _EngineWorker(QObject):
     load_failed = Signal(str)
     token = Signal(int, str, int)  # job id, text, completion tokens so far
     reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
+    reading = Signal(int, int, int)  # job id, prompt tokens read, of: a prompt that takes over a second
     finished = Signal(int, object)  # job id, Done
     failed = Signal(int, object, str)  # job id, ErrorKind, message
     reloaded = Signal(object)  # ModelInfo: the engine crashed and loaded the model again on its own
@@ -75,6 +76,8 @@ class _EngineWorker(QObject):
                 if event.reasoning:
                     self.reasoning.emit(job.id, event.reasoning, event.n_tokens)
                 self.token.emit(job.id, event.text, event.n_tokens)
+            elif isinstance(event, Reading):
+                self.reading.emit(job.id, event.done, event.total)
             elif isinstance(event, Done):
                 self.finished.emit(job.id, event)
             elif isinstance(event, Error):
@@ -113,6 +116,7 @@ class EngineService(QObject):
     load_failed = Signal(str)
     token = Signal(int, str, int)  # job id, text, completion tokens so far
     reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
+    reading = Signal(int, int, int)  # job id, prompt tokens read, of: a prompt that takes over a second
     finished = Signal(int, object)  # job id, Done
     failed = Signal(int, object, str)  # job id, ErrorKind, message
     reloaded = Signal(object)  # ModelInfo: after a crash the engine loaded the same model again by itself
@@ -140,8 +144,8 @@ class EngineService(QObject):
         self._runner.loaded.connect(lambda _info: self._load_ended(True))
         self._runner.load_failed.connect(lambda _message: self._load_ended(False))
         self._runner.ejected.connect(lambda _info, _freed: setattr(self, "loaded_options", None))
-        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "finished", "failed", "reloaded",
-                     "ejected"):
+        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "reading", "finished", "failed",
+                     "reloaded", "ejected"):
             getattr(self._runner, name).connect(getattr(self, name))
         self._counter.counted.connect(self.counted)
         self._counter.count_failed.connect(self.count_failed)

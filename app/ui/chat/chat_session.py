@@ -75,7 +75,7 @@ class ChatSession(QObject):
         self.destroyed.connect(lambda _obj=None, store=self.store: store.unlisten(listener))
 
     def _bind_engine(self, connect: bool) -> None:
-        for name in ("token", "reasoning", "finished", "failed", "counted", "count_failed"):
+        for name in ("token", "reasoning", "reading", "finished", "failed", "counted", "count_failed"):
             signal, slot = getattr(self.engine, name), getattr(self, f"_on_{name}")
             (signal.connect if connect else signal.disconnect)(slot)
 
@@ -188,8 +188,6 @@ class ChatSession(QObject):
     def set_draft(self, text: str) -> None:
         self.draft = text
         self._count_timer.start()
-
-    # ------------------------------------------------------------ saving
 
     def flush_pending(self) -> None:
         """Write what is on screen now: the streaming reply and the system prompt."""
@@ -315,6 +313,10 @@ class ChatSession(QObject):
     def _on_token(self, job_id: int, text: str, n_tokens: int) -> None:
         if self._stream is not None and self._stream.job == job_id:
             self._stream.add_text(text, n_tokens)
+
+    def _on_reading(self, job_id: int, done: int, total: int) -> None:
+        if self._stream is not None and self._stream.job == job_id and self._stream.attached and not self._stream.n_tokens:
+            self.speed.emit(f"Reading the prompt: {done:,} of {total:,} tokens…")
 
     def _on_reasoning(self, job_id: int, text: str, n_tokens: int) -> None:
         if self._stream is not None and self._stream.job == job_id:

@@ -63,3 +63,15 @@ def test_eject_frees_the_model_and_says_how_much_memory(qtbot, window, smollm2):
     with qtbot.waitSignal(window.engine.loaded, timeout=30000):  # Send brings it back
         send(qtbot, page, "Hi")
     wait_reply(qtbot, page)
+
+
+def test_a_slow_prompt_shows_how_far_it_has_been_read(qtbot, window, scripted_model):
+    page = window.chat_page
+    load(qtbot, window, scripted_model)
+    with qtbot.waitSignal(page.session.speed) as first:
+        send(qtbot, page, "Hi")
+    assert first.args == ["waiting for the first token…"]
+    job = page.session._stream.job
+    window.engine.reading.emit(job, 3200, 4100)  # what the engine says while it reads a long prompt
+    assert page.meter.speed.text() == "Reading the prompt: 3,200 of 4,100 tokens…"
+    wait_reply(qtbot, page)

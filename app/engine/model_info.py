@@ -1,0 +1,38 @@
+"""The ModelInfo of a model just loaded: what the app shows about it and its settings."""
+
+from __future__ import annotations
+
+import time
+
+import llama_cpp
+
+from app.engine.protocol import ModelInfo
+
+
+def describe(model, options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice, started) -> ModelInfo:
+    """What the app shows about a model just loaded (`model`: the LoadedModel, its context made)."""
+    from app.hardware import gpu_backend
+
+    offloaded = min(mparams.n_gpu_layers, model.n_layers + 1)
+    return ModelInfo(
+        path=str(gguf.path if gguf is not None else options.path),
+        name=name,
+        architecture=arch,
+        n_params=llama_cpp.llama_model_n_params(model.model),
+        size_bytes=gguf.size_bytes if gguf is not None else sum(s.stat().st_size for s in shards),
+        n_ctx=model.n_ctx,
+        n_ctx_train=n_ctx_train,
+        n_layers=model.n_layers,
+        n_gpu_layers=offloaded if llama_cpp.llama_supports_gpu_offload() else 0,
+        n_vocab=model.n_vocab,
+        chat_template=model.template.origin,
+        flash_attn=options.flash_attn,
+        load_seconds=time.perf_counter() - started,
+        gpu_backend=gpu_backend(),
+        notice="; ".join(notice),
+        n_threads=llama_cpp.llama_n_threads(model.ctx),
+        n_batch=llama_cpp.llama_n_batch(model.ctx),
+        kv_cache_type=kv_name,
+        use_mmap=options.use_mmap,
+        thinking_modes=model.template.thinking_modes,
+    )

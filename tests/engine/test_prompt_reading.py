@@ -1,0 +1,48 @@
+"""A slow prompt says how far it has been read: the model keeps the position, the worker's heartbeat
+turns it into protocol.Reading after a second, and the chat page shows it until the first token."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from app.engine import protocol as p
+from app.engine.protocol import ChatMessage, LoadOptions
+from app.engine.runtime import LoadedModel
+from app.engine.sampling import SamplingParams
+from app.engine.worker import READING_AFTER_SECONDS, Worker
+
+
+def test_the_model_keeps_how_far_its_prompt_has_been_read(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=512, n_threads=1, n_batch=32))
+    seen: list[tuple[int, int] | None] = []
+    decode = model._decode
+    monkeypatch.setattr(model, "_decode", lambda tokens: seen.append(model.reading) or decode(tokens))
+    try:
+        messages = [ChatMessage("user", "word " * 100)]
+        _, tokens = model.encode(messages)
+        model.generate(messages, SamplingParams(temperature=0.0, max_tokens=2), lambda text, n: None)
+    finally:
+        model.close()
+    prompt = [r for r in seen if r is not None]
+    assert [done for done, _ in prompt] == list(range(0, len(tokens) - 1, 32)) + [len(tokens) - 1]
+    assert {total for _, total in prompt} == {len(tokens)}
+    assert model.reading is None  # cleared once the prompt is read
+
+
+def test_the_heartbeat_reports_a_slow_prompt_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = Worker(SimpleNamespace())  # type: ignore[arg-type]
+    worker.model = SimpleNamespace(reading=(1536, 4100))
+    worker.current = p.Chat(7, (ChatMessage("user", "hi"),))
+    worker.busy_since = time.monotonic()
+    assert isinstance(worker.heartbeat(), p.Heartbeat)  # under a second: nothing to say yet
+    worker.busy_since -= READING_AFTER_SECONDS
+    assert worker.heartbeat() == p.Reading(7, 1536, 4100)
+    worker.model.reading = None  # the reply is being written
+    assert isinstance(worker.heartbeat(), p.Heartbeat)
+    worker.model.reading = (10, 20)
+    worker.current = p.Count(8, (ChatMessage("user", "hi"),), "", p.OverflowPolicy.STOP, 10)
+    assert isinstance(worker.heartbeat(), p.Heartbeat)  # only replies report reading
