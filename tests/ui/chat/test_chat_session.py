@@ -141,6 +141,7 @@ class FakeEngineService(QObject):
     loaded = Signal(object)
     token = Signal(int, str, int)
     reasoning = Signal(int, str, int)
+    reading = Signal(int, int, int)
     finished = Signal(int, object)
     failed = Signal(int, object, str)
     counted = Signal(int, object)
