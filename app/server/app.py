@@ -87,11 +87,13 @@ async def _read_json(request: Request, limit: int, seconds: float):
 
 def _body_refusal(exc: BaseException, limits: ServerLimits) -> Response | None:
     """The answer to a body that could not be read or used, or None for an error that is not the client's."""
+    closing = {"Connection": "close"}  # the rest of the body is never read: the connection cannot go on
     if isinstance(exc, TooLarge):
-        return error_response(413, f"the request body is over {limits.max_body_bytes} bytes", code="request_too_large")
+        return error_response(413, f"the request body is over {limits.max_body_bytes} bytes", code="request_too_large",
+                              headers=closing)
     if isinstance(exc, TooSlow):
         return error_response(408, f"the request body did not arrive within {limits.body_timeout_s:g} s",
-                              code="request_timeout")
+                              code="request_timeout", headers=closing)
     if isinstance(exc, BadRequest):
         return error_response(400, exc.message, param=exc.param)
     if isinstance(exc, ClientDisconnect):
