@@ -17,10 +17,17 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from app.server.limits import ServerLimits
 
 MAX_HEADER_BYTES = 16 * 1024  # request line and headers together; h11 refuses more with 400
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 1\r\n"
-         b"connection: close\r\ncontent-length: 44\r\n\r\nthe server has too many connections open now")
-_SLOW = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-         b"connection: close\r\ncontent-length: 43\r\n\r\nthe request's headers did not arrive in time")
+
+
+def _plain_answer(status: str, message: str, extra: str = "") -> bytes:
+    """A whole HTTP response written straight to the socket (no request was parsed to answer)."""
+    body = message.encode()
+    return (f"HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\n{extra}connection: close\r\n"
+            f"content-length: {len(body)}\r\n\r\n").encode() + body
+
+
+_BUSY = _plain_answer("503 Service Unavailable", "the server has too many connections open now", "retry-after: 1\r\n")
+_SLOW = _plain_answer("408 Request Timeout", "the request's headers did not arrive in time")
 
 
 class GuardedProtocol(H11Protocol):

@@ -4,6 +4,7 @@ make it unreachable."""
 
 from __future__ import annotations
 
+import selectors
 import socket
 import subprocess
 import sys
@@ -130,6 +131,52 @@ def test_headers_that_trickle_or_never_come_are_cut_off():
         server.stop()
 
 
+def test_past_the_connection_cap_the_oldest_idle_socket_is_closed_and_busy_ones_are_kept():
+    engine = GatedEngine()
+    server = BackgroundServer(engine, "m", port=free_port(), limits=ServerLimits(max_connections=2))
+    server.start()
+    try:
+        oldest, newer = _raw(server.url), _raw(server.url)
+        assert httpx.get(server.url + "/models").status_code == 200  # made room by closing `oldest`
+        oldest.settimeout(2)
+        assert _read_all(oldest) == b""  # long before the 10 s header deadline
+        newer.settimeout(0.2)
+        with pytest.raises(socket.timeout):
+            newer.recv(1)  # still open
+        answers: list[int] = []
+        asks = [threading.Thread(target=lambda: answers.append(httpx.post(
+            server.url + "/chat/completions", json=BODY, timeout=30).status_code)) for _ in range(2)]
+        for ask in asks:
+            ask.start()
+        assert _until(lambda: server.state.busy and server.state.waiting == 1)
+        refused = httpx.get(server.url + "/models")  # both connections are answering: no room
+        assert refused.status_code == 503 and "too many connections" in refused.text
+        engine.gate.set()
+        for ask in asks:
+            ask.join(30)
+        assert answers == [200, 200]
+    finally:
+        server.stop()
+
+
+def _connect_all(address: tuple[str, int], count: int) -> list[socket.socket]:
+    """`count` connected sockets, connecting at once (a full accept queue delays some by a SYN retry)."""
+    sockets, pending = [], selectors.DefaultSelector()
+    for _ in range(count):
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(address)
+        sockets.append(sock)
+        pending.register(sock, selectors.EVENT_WRITE)
+    deadline = time.monotonic() + 30
+    while pending.get_map() and time.monotonic() < deadline:
+        for key, _ in pending.select(timeout=1):
+            pending.unregister(key.fileobj)
+    assert not pending.get_map(), "some sockets never connected"
+    assert all(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for sock in sockets)
+    return sockets
+
+
 SERVE_WITH_FEW_FILES = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_NOFILE, (1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
@@ -157,8 +204,7 @@ def test_a_thousand_slow_sockets_cannot_make_the_server_unreachable():
     slow: list[socket.socket] = []
     try:
         assert server.stdout.readline().strip() == "ready"
-        for _ in range(1100):
-            slow.append(socket.create_connection(("127.0.0.1", port), timeout=10))  # and send nothing
+        slow = _connect_all(("127.0.0.1", port), 1100)  # and send nothing
         answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
         assert answer.status_code == 200
     finally:
