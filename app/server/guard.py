@@ -27,10 +27,12 @@ class RequestGuard:
             return
         headers = Headers(scope=scope)
         refusal = self.refusal(scope, headers)
+        origin = headers.get("origin")
         if refusal is not None:
+            if origin is not None and refusal.status_code == 415:  # an allowed page may read why
+                grant(refusal.headers, origin)
             await refusal(scope, receive, send)
             return
-        origin = headers.get("origin")
         if origin is None:
             await self.app(scope, receive, send)
             return

@@ -66,6 +66,9 @@ def test_an_allowed_origin_gets_cors_answers_and_no_origin_gets_no_grant():
         plain = httpx.get(url + "/v1/models")
         assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
         assert httpx.get(url + "/v1/models", headers={"Origin": "http://localhost:3001"}).status_code == 403
+        as_text = httpx.post(url + "/v1/chat/completions", content=BODY, headers={
+            "Origin": page, "Content-Type": "text/plain"})
+        assert as_text.status_code == 415 and as_text.headers["access-control-allow-origin"] == page
         own = url.replace("127.0.0.1", "localhost")  # the server's own address is always allowed
         assert httpx.get(url + "/v1/models", headers={"Origin": own}).status_code == 200
 
