@@ -82,6 +82,7 @@ def test_web_pages_allowed_in_the_settings_may_use_the_server_and_others_may_not
     dialog.origins_edit.setText("http://localhost:3000, https://app.example")
     dialog.server_switch.setChecked(True)
     qtbot.waitUntil(lambda: dialog.url_edit_out.text() != "", timeout=10_000)
+    server = holder.server
     try:
         assert not dialog.origins_edit.isEnabled()  # fixed while the server runs, like the port
         models = dialog.url_edit_out.text() + "/models"
@@ -91,5 +92,6 @@ def test_web_pages_allowed_in_the_settings_may_use_the_server_and_others_may_not
         assert httpx.get(models, headers={"Host": "evil.example"}).status_code == 403
     finally:
         dialog.server_switch.setChecked(False)
-    qtbot.waitUntil(lambda: holder.server is None and dialog.queue_label.text() == "Off", timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.tasks.running == 0, timeout=10_000)  # the stop job has reported back
+    assert not server.running and holder.server is None and dialog.queue_label.text() == "Off"
     assert holder.allowed_origins == ["http://localhost:3000", "https://app.example"]
