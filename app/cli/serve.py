@@ -9,6 +9,7 @@ from app.cli.common import CliError, gpu_layers_arg
 
 def add_command(sub: argparse._SubParsersAction) -> None:
     from app.engine.protocol import AUTO_LAYERS
+    from app.server.limits import DEFAULT_LIMITS
 
     serve = sub.add_parser("serve", help="answer the OpenAI-compatible API with a local model")
     serve.add_argument("--model", required=True, help="path of a GGUF model file")
@@ -16,6 +17,12 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="address to listen on (default 127.0.0.1: this computer only; others need --api-key)")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--api-key", default=None, help="clients must send 'Authorization: Bearer KEY'")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="let web pages from ORIGIN (e.g. http://localhost:3000) use the API; repeatable; "
+                            "* lets any page use it (default: none but the server's own address)")
+    serve.add_argument("--max-queue", type=int, default=DEFAULT_LIMITS.max_waiting, metavar="N",
+                       help=f"requests that may wait behind the one being answered; more get 503 "
+                            f"(default {DEFAULT_LIMITS.max_waiting})")
     serve.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
     serve.add_argument("--gpu-layers", type=gpu_layers_arg, default=AUTO_LAYERS)
     serve.add_argument("--threads", type=int, default=0)
@@ -23,15 +30,26 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from app.engine.protocol import LoadOptions
+    from app.server.access import parse_allowed_origins
+    from app.server.limits import DEFAULT_LIMITS
     from app.server.run import serve
 
     if not 0 < args.port < 65536:
         raise CliError("--port must be between 1 and 65535")
     if args.ctx < 0:
         raise CliError("--ctx must be 0 or more")
-    options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads)
+    if args.max_queue < 0:
+        raise CliError("--max-queue must be 0 or more")
     try:
-        return serve(options, args.host, args.port, args.api_key)
+        parse_allowed_origins(args.allow_origin)
+    except ValueError as exc:
+        raise CliError(f"--allow-origin: {exc}") from None
+    options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads)
+    limits = replace(DEFAULT_LIMITS, max_waiting=args.max_queue)
+    try:
+        return serve(options, args.host, args.port, args.api_key, allowed_origins=args.allow_origin, limits=limits)
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from None

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind, OverflowPolicy, StopReason
+from app.server.access import AccessPolicy, key_matches
+from app.server.errors import error_response
+from app.server.guard import RequestGuard
+from app.server.limits import DEFAULT_LIMITS, ServerLimits
 from app.server.requests import BadRequest, parse_chat, parse_completion
-from app.server.slot import ClientGone, ModelSlot
+from app.server.slot import ClientGone, ModelSlot, QueueFull, Ticket
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_LIMITS.max_body_bytes
 
 _FINISH = {
     StopReason.EOS: "stop",
@@ -34,8 +40,8 @@ class TooLarge(Exception):
     pass
 
 
-def error_response(status: int, message: str, kind: str, param: str | None = None, code: str | None = None):
-    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}}, status)
+class TooSlow(Exception):
+    pass
 
 
 def _engine_error_status(kind: ErrorKind) -> tuple[int, str, str | None]:
@@ -55,20 +61,44 @@ def _sse(data: dict | str) -> str:
     return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _read_json(request: Request, limit: int):
+async def _read_json(request: Request, limit: int, seconds: float):
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge()
-        chunks.append(chunk)
+    raw = bytearray()  # json reads a bytearray as it is: no second copy of the body
+
+    async def read() -> None:
+        async for chunk in request.stream():
+            if len(raw) + len(chunk) > limit:
+                raise TooLarge()
+            raw.extend(chunk)
+
     try:
-        return json.loads(b"".join(chunks))
+        await asyncio.wait_for(read(), seconds)
+    except asyncio.TimeoutError:
+        raise TooSlow() from None
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise BadRequest("the request body nests JSON arrays or objects too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+
+
+def _body_refusal(exc: BaseException, limits: ServerLimits) -> Response | None:
+    """The answer to a body that could not be read or used, or None for an error that is not the client's."""
+    closing = {"Connection": "close"}  # the rest of the body is never read: the connection cannot go on
+    if isinstance(exc, TooLarge):
+        return error_response(413, f"the request body is over {limits.max_body_bytes} bytes", code="request_too_large",
+                              headers=closing)
+    if isinstance(exc, TooSlow):
+        return error_response(408, f"the request body did not arrive within {limits.body_timeout_s:g} s",
+                              code="request_timeout", headers=closing)
+    if isinstance(exc, BadRequest):
+        return error_response(400, exc.message, param=exc.param)
+    if isinstance(exc, ClientDisconnect):
+        return Response(status_code=499)
+    return None
 
 
 def _disconnect_watcher(request: Request):
@@ -82,18 +112,17 @@ def _disconnect_watcher(request: Request):
 
 
 def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = None,
-               max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
+               limits: ServerLimits = DEFAULT_LIMITS, access: AccessPolicy | None = None) -> Starlette:
     """The ASGI app serving `engine` (an EngineClient with a model loaded) as `model_id`: a name, or a
-    function giving the current one (the app's server follows the model the chat has loaded)."""
-    slot = ModelSlot()
+    function giving the current one (the app's server follows the model the chat has loaded).
+    `access` says where it listens (default: loopback) and which web origins may use it."""
+    slot = ModelSlot(limits.max_waiting)
     created = int(time.time())
     served_name = model_id if callable(model_id) else (lambda: model_id)
+    max_body_bytes = limits.max_body_bytes
 
     def denied(request: Request) -> Response | None:
-        if not api_key:
-            return None
-        given = request.headers.get("authorization", "")
-        if hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
+        if not api_key or key_matches(request.headers.get("authorization"), api_key):
             return None
         return error_response(401, "missing or wrong API key (send 'Authorization: Bearer KEY')",
                               "invalid_request_error", code="invalid_api_key")
@@ -114,26 +143,35 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         return JSONResponse({"object": "list", "data": [
             {"id": name, "object": "model", "created": created, "owned_by": "hearth"}] if name else []})
 
-    async def body_of(request: Request, parse):
+    async def body_of(request: Request, parse) -> tuple[object, Ticket | None, Response | None]:
+        """The parsed body and its place in the queue, or the response refusing the request."""
         if (refusal := denied(request)) is not None:
-            return None, refusal
+            return None, None, refusal
         try:
-            return parse(await _read_json(request, max_body_bytes)), None
-        except TooLarge:
-            return None, error_response(413, f"the request body is over {max_body_bytes} bytes",
-                                        "invalid_request_error", code="request_too_large")
-        except BadRequest as exc:
-            return None, error_response(400, exc.message, "invalid_request_error", exc.param)
-        except ClientDisconnect:
-            return None, Response(status_code=499)
+            ticket = slot.admit()
+        except QueueFull:
+            return None, None, error_response(
+                503, f"the server is busy: {slot.waiting} requests already wait, try again shortly",
+                "server_error", code="queue_full", headers={"Retry-After": str(limits.retry_after_s)})
+        try:
+            body = parse(await _read_json(request, max_body_bytes, limits.body_timeout_s))
+        except BaseException as exc:
+            ticket.release()
+            if (refusal := _body_refusal(exc, limits)) is None:
+                raise
+            return None, None, refusal
+        return body, ticket, None
 
-    async def answer(request: Request, start, stream: bool, include_usage: bool, chunk, whole) -> Response:
+    async def answer(request: Request, ticket: Ticket, start, stream: bool, include_usage: bool, chunk,
+                     whole) -> Response:
         reply_id = f"{'chatcmpl' if whole is _chat_whole else 'cmpl'}-{uuid.uuid4().hex}"
         model_id = served_name()
-        events = slot.generate(start, _disconnect_watcher(request))
+        events = slot.generate(start, _disconnect_watcher(request), ticket)
         if stream:
+            # The background task frees the queue place if the client left before the stream began.
             return StreamingResponse(_stream(events, reply_id, include_usage, chunk), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                                     background=BackgroundTask(ticket.release))
         text, done = [], None
         try:
             async for event in events:
@@ -171,18 +209,18 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             return
 
     async def chat_completions(request: Request) -> Response:
-        body, refusal = await body_of(request, parse_chat)
+        body, ticket, refusal = await body_of(request, parse_chat)
         if refusal is not None:
             return refusal
-        return await answer(request, lambda stop: engine.chat(body.messages, body.sampling, OverflowPolicy.STOP,
-                                                              stop=stop),
+        return await answer(request, ticket, lambda stop: engine.chat(body.messages, body.sampling,
+                                                                      OverflowPolicy.STOP, stop=stop),
                             body.stream, body.include_usage, _chat_chunk, _chat_whole)
 
     async def completions(request: Request) -> Response:
-        body, refusal = await body_of(request, parse_completion)
+        body, ticket, refusal = await body_of(request, parse_completion)
         if refusal is not None:
             return refusal
-        return await answer(request, lambda stop: engine.complete(body.prompt, body.sampling, stop=stop),
+        return await answer(request, ticket, lambda stop: engine.complete(body.prompt, body.sampling, stop=stop),
                             body.stream, body.include_usage, _text_chunk, _text_whole)
 
     async def not_found(request: Request, exc) -> Response:
@@ -203,6 +241,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             Route("/v1/completions", completions, methods=["POST"]),
         ],
         exception_handlers={404: not_found, 405: not_allowed, Exception: crashed},
+        middleware=[Middleware(RequestGuard, policy=access or AccessPolicy())],
     )
     app.state.slot = slot
     return app

@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from app.server.access import AccessPolicy, parse_allowed_origins
+from app.server.limits import DEFAULT_LIMITS, ServerLimits
 from app.server.run import check_binding
 from app.server.slot import SlotState
 
@@ -21,11 +23,14 @@ class BackgroundServer:
     is stopped only by its own caller."""
 
     def __init__(self, engine, model_id: str | Callable[[], str], port: int = 8080, host: str = "127.0.0.1",
-                 api_key: str | None = None) -> None:
+                 api_key: str | None = None, allowed_origins: Iterable[str] = (),
+                 limits: ServerLimits = DEFAULT_LIMITS) -> None:
         refusal = check_binding(host, api_key)
         if refusal:
             raise ValueError(refusal)
         self.engine, self.model_id, self.host, self.port, self.api_key = engine, model_id, host, port, api_key
+        self.access = AccessPolicy(host, parse_allowed_origins(allowed_origins))  # ValueError names a bad origin
+        self.limits = limits
         self._server = None
         self._thread: threading.Thread | None = None
         self._app = None
@@ -54,6 +59,7 @@ class BackgroundServer:
         import uvicorn
 
         from app.server.app import create_app
+        from app.server.connections import uvicorn_config
 
         # Bind here, so a port in use is a plain OSError, not a failure inside uvicorn's thread.
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -64,8 +70,9 @@ class BackgroundServer:
         except OSError as exc:
             sock.close()
             raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): {exc.strerror}") from None
-        self._app = create_app(self.engine, self.model_id, self.api_key)
-        config = uvicorn.Config(self._app, log_level="critical", timeout_graceful_shutdown=STOP_GRACE_SECONDS)
+        self._app = create_app(self.engine, self.model_id, self.api_key, self.limits, self.access)
+        config = uvicorn_config(self._app, self.limits, log_level="critical",
+                                timeout_graceful_shutdown=STOP_GRACE_SECONDS)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="hearth-api-server", daemon=True)

@@ -47,14 +47,24 @@ def _number(body: dict, name: str, low: float, high: float, integer: bool = Fals
     return value
 
 
+def _text(value: str, where: str, param: str) -> str:
+    """`value` if it is Unicode text; JSON's "\\ud800" escapes can give lone surrogates, which are not."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(f"{where} is not valid Unicode text: it holds a lone surrogate "
+                         f"(\\u{ord(value[exc.start]):04x}) at character {exc.start}", param) from None
+    return value
+
+
 def _stop(body: dict) -> tuple[str, ...]:
     stop = body.get("stop")
     if stop is None:
         return ()
     if isinstance(stop, str):
-        return (stop,)
+        return (_text(stop, "'stop'", "stop"),)
     if isinstance(stop, list) and all(isinstance(s, str) for s in stop) and len(stop) <= 4:
-        return tuple(stop)
+        return tuple(_text(s, f"stop[{i}]", "stop") for i, s in enumerate(stop))
     raise BadRequest("'stop' must be a string or a list of up to 4 strings", "stop")
 
 
@@ -95,7 +105,7 @@ def _stream_flags(body: dict) -> tuple[bool, bool]:
 
 def _content(value, index: int) -> str:
     if isinstance(value, str):
-        return value
+        return _text(value, f"messages[{index}].content", "messages")
     if value is None:
         return ""
     if isinstance(value, list):  # the content-parts form: text parts only
@@ -103,7 +113,7 @@ def _content(value, index: int) -> str:
         for part in value:
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
                 raise BadRequest(f"messages[{index}].content: only text parts are supported", "messages")
-            parts.append(part["text"])
+            parts.append(_text(part["text"], f"messages[{index}].content", "messages"))
         return "".join(parts)
     raise BadRequest(f"messages[{index}].content must be a string", "messages")
 
@@ -136,6 +146,7 @@ def parse_completion(body: object) -> CompletionBody:
         prompt = prompt[0]
     if not isinstance(prompt, str) or not prompt:
         raise BadRequest("'prompt' must be a non-empty string", "prompt")
+    _text(prompt, "'prompt'", "prompt")
     stream, include_usage = _stream_flags(body)
     sampling = sampling_from(body)
     if "max_tokens" not in body:

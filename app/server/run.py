@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from app.engine.protocol import LoadOptions
-
-LOOPBACK_NAMES = {"localhost"}
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from app.server.access import AccessPolicy, is_loopback, parse_allowed_origins
+from app.server.limits import DEFAULT_LIMITS, ServerLimits
 
 
 def check_binding(host: str, api_key: str | None) -> str | None:
@@ -28,24 +19,29 @@ def check_binding(host: str, api_key: str | None) -> str | None:
     return None
 
 
-def serve(options: LoadOptions, host: str, port: int, api_key: str | None, log=print) -> int:
+def serve(options: LoadOptions, host: str, port: int, api_key: str | None, log=print,
+          allowed_origins: Iterable[str] = (), limits: ServerLimits = DEFAULT_LIMITS) -> int:
+    """Load the model and serve it until interrupted; ValueError (a plain message) if it cannot."""
     import uvicorn
 
     from app.engine import EngineClient, EngineError
     from app.server.app import create_app
+    from app.server.connections import uvicorn_config
 
     refusal = check_binding(host, api_key)
     if refusal:
         raise ValueError(refusal)
+    access = AccessPolicy(host, parse_allowed_origins(allowed_origins))
     with EngineClient() as engine:
         try:
             info = engine.load(options)
         except EngineError as exc:
             raise ValueError(exc.message) from None
         model_id = Path(options.path).stem
-        app = create_app(engine, model_id, api_key)
+        app = create_app(engine, model_id, api_key, limits, access)
         shown = f"[{host}]" if ":" in host else host
         log(f"serving {model_id} (context {info.n_ctx}) at http://{shown}:{port}/v1"
             + ("  (API key required)" if api_key else ""), file=sys.stderr)
-        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+        config = uvicorn_config(app, limits, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+        uvicorn.Server(config).run()
     return 0

@@ -21,6 +21,24 @@ class ClientGone(Exception):
     """The client disconnected while its request waited for its turn."""
 
 
+class QueueFull(Exception):
+    """As many requests wait as the server holds: this one is refused (503 with Retry-After)."""
+
+
+class Ticket:
+    """A place in the queue, held from admission (before the body is read, so the bodies held in
+    memory are bounded too) until the request's turn starts or it gives up. Releasing twice is fine."""
+
+    def __init__(self, slot: "ModelSlot") -> None:
+        self._slot = slot
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._slot.waiting -= 1
+
+
 @dataclass(frozen=True)
 class SlotState:
     busy: bool  # a request is being answered
@@ -28,11 +46,20 @@ class SlotState:
 
 
 class ModelSlot:
-    def __init__(self) -> None:
+    def __init__(self, max_waiting: int | None = None) -> None:
         self._lock = asyncio.Lock()  # asyncio locks wake waiters first come, first served
-        self.waiting = 0  # requests queued behind the one being answered
+        self.max_waiting = max_waiting  # None: no bound
+        self.waiting = 0  # requests admitted and not yet answered (reading their body, or queued)
         self.busy = False
         self.served = 0
+
+    def admit(self) -> Ticket:
+        """A place in the queue, or QueueFull when `max_waiting` requests already wait behind a busy
+        slot (one more may wait while it is idle: it will be answered at once)."""
+        if self.max_waiting is not None and self.waiting >= self.max_waiting + (0 if self.busy else 1):
+            raise QueueFull()
+        self.waiting += 1
+        return Ticket(self)
 
     def state(self) -> SlotState:
         """Whether a request is being answered and how many wait (read from any thread)."""
@@ -42,28 +69,31 @@ class ModelSlot:
         self,
         start: Callable[[threading.Event], Iterator[p.Token | p.Done | p.Error]],
         disconnected: Callable[[], Awaitable[None]],
+        ticket: Ticket | None = None,
     ) -> AsyncIterator[p.Token | p.Done | p.Error]:
         """The events of one generation, after the requests queued before it.
 
-        `start(stop)` begins the generation; setting `stop` must end it (a Done, cancelled)."""
+        `start(stop)` begins the generation; setting `stop` must end it (a Done, cancelled).
+        `ticket` is the place `admit()` gave (without one, a place is taken now: QueueFull)."""
+        ticket = ticket or self.admit()
         gone = asyncio.ensure_future(disconnected())
         try:
-            await self._take_turn(gone)
+            await self._take_turn(gone, ticket)
             async for event in self._run(start, gone):
                 yield event
         finally:
+            ticket.release()
             gone.cancel()
 
-    async def _take_turn(self, gone: asyncio.Future) -> None:
+    async def _take_turn(self, gone: asyncio.Future, ticket: Ticket) -> None:
         acquire = asyncio.ensure_future(self._lock.acquire())
-        self.waiting += 1
         try:
             await asyncio.wait({acquire, gone}, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
             self._abandon(acquire)
             raise
         finally:
-            self.waiting -= 1
+            ticket.release()
         if gone.done():
             self._abandon(acquire)
             raise ClientGone()

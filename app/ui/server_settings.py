@@ -28,6 +28,7 @@ class ApiServerHolder:
     def __init__(self) -> None:
         self.server: BackgroundServer | None = None
         self.port = 8080
+        self.allowed_origins: list[str] = []  # web pages (origins) allowed to use the API besides its own address
 
     def begin_stop(self) -> None:
         """Quitting: the server is told to stop; wait() then waits for it within the quit's budget."""
@@ -145,6 +146,11 @@ class ServerSettingsDialog(QDialog):
         self.server_switch.setChecked(self.holder.server is not None)
         self.server_switch.toggled.connect(self.toggle_server)
         self.port_spin = QSpinBox(minimum=1024, maximum=65535, value=self.holder.port)
+        self.origins_edit = QLineEdit(" ".join(self.holder.allowed_origins),
+                                      placeholderText="none, e.g. http://localhost:3000 (separate with spaces)")
+        self.origins_edit.setToolTip("Web pages from these origins may use the API (each as scheme://host:port, "
+                                     "or * for any page). Other programs on this computer are not affected.")
+        self.origins_edit.setAccessibleName("Web pages allowed to use the API")
         self.url_edit_out = QLineEdit(readOnly=True)
         copy = QPushButton("Copy")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.url_edit_out.text()))
@@ -158,6 +164,7 @@ class ServerSettingsDialog(QDialog):
         layout.addRow(self.server_switch)
         layout.addRow(note)
         layout.addRow("Port", self.port_spin)
+        layout.addRow("Web pages allowed", self.origins_edit)
         layout.addRow("URL", url_row)
         layout.addRow("Queue", self.queue_label)
         return box
@@ -176,7 +183,15 @@ class ServerSettingsDialog(QDialog):
             self._switch_off_quietly()
             return
         self.holder.port = self.port_spin.value()
-        server = BackgroundServer(self.engine_client, lambda: served_name(self.engine_client), port=self.holder.port)
+        self.holder.allowed_origins = self.origins_edit.text().replace(",", " ").split()
+        try:
+            server = BackgroundServer(self.engine_client, lambda: served_name(self.engine_client),
+                                      port=self.holder.port, allowed_origins=self.holder.allowed_origins)
+        except ValueError as exc:  # an origin that is not one, named in the message
+            self._message = str(exc)
+            self.queue_label.setText(self._message)
+            self._switch_off_quietly()
+            return
         self._message = "Starting…"
         self.queue_label.setText(self._message)
 
@@ -200,6 +215,7 @@ class ServerSettingsDialog(QDialog):
     def _refresh_server(self) -> None:
         server = self.holder.server
         self.port_spin.setEnabled(server is None)
+        self.origins_edit.setEnabled(server is None)
         if server is None or not server.running:
             self.url_edit_out.setText("")
             self.queue_label.setText(self._message or "Off")

@@ -35,10 +35,11 @@ class RecordingEngine:
 def served(smollm2):
     """Hearth's server over the real SmolLM2, on a free loopback port: (base URL, recording engine, app)."""
     from app.server.app import create_app
+    from app.server.limits import ServerLimits
 
     with EngineClient() as engine:
         engine.load(LoadOptions(path=str(smollm2), n_ctx=2048, n_gpu_layers=0))
         recording = RecordingEngine(engine)
-        app = create_app(recording, "smollm2", max_body_bytes=64 * 1024)
+        app = create_app(recording, "smollm2", limits=ServerLimits(max_body_bytes=64 * 1024))
         with uvicorn_thread(app) as url:
             yield url, recording, app

@@ -146,3 +146,30 @@ def _wait_for(condition, timeout: float = 60.0) -> bool:
         event.wait(0.02)
         deadline -= 0.02
     return True
+
+
+def test_a_lone_surrogate_or_deeply_nested_json_gets_a_plain_400_and_no_traceback(served, caplog):
+    import logging
+
+    url, _, _ = served
+    logger = logging.getLogger("uvicorn.error")  # where uvicorn logs an app's traceback
+    logger.addHandler(caplog.handler)
+    json_type = {"Content-Type": "application/json"}
+    try:
+        for body in ('{"messages":[{"role":"user","content":"hi \\ud800 there"}],"max_tokens":4}',
+                     '{"messages":[{"role":"user","content":[{"type":"text","text":"\\udfff"}]}]}',
+                     '{"prompt":"\\ud83d","max_tokens":2}'):
+            path = "/v1/completions" if "prompt" in body else "/v1/chat/completions"
+            answer = httpx.post(url + path, content=body.encode(), headers=json_type, timeout=60)
+            assert answer.status_code == 400, answer.text
+            assert "lone surrogate" in answer.json()["error"]["message"]
+        deep = httpx.post(url + "/v1/chat/completions", content=b"[" * 20_000 + b"]" * 20_000, headers=json_type)
+        assert deep.status_code == 400
+        assert deep.json()["error"]["message"] == "the request body nests JSON arrays or objects too deeply"
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # A proper pair (an emoji written as two escapes) is text, and is answered.
+    emoji = '{"messages":[{"role":"user","content":"\\ud83d\\ude00"}],"max_tokens":2}'
+    assert httpx.post(url + "/v1/chat/completions", content=emoji.encode(), headers=json_type,
+                      timeout=60).status_code == 200

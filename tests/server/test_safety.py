@@ -51,3 +51,10 @@ def test_api_key_is_required_when_set():
         assert wrong.status_code == 401
         ok = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer sesame"})
         assert ok.status_code == 200 and ok.json()["data"][0]["id"] == "m"
+
+
+def test_serve_names_a_bad_allowed_origin_before_loading(capsys, tmp_path):
+    code = cli.main(["serve", "--model", str(tmp_path / "never-read.gguf"), "--allow-origin", "http://ok.example",
+                     "--allow-origin", "example.com"])
+    assert code == EXIT_USAGE
+    assert "--allow-origin: 'example.com' is not a web origin" in capsys.readouterr().err

@@ -3,6 +3,8 @@
 import asyncio
 import threading
 
+import pytest
+
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind
 from app.server.slot import ModelSlot, SlotState
@@ -85,3 +87,19 @@ def test_a_client_that_disconnects_mid_reply_cancels_the_generation():
 
     slot = asyncio.run(asyncio.wait_for(scenario(), 10))
     assert stops and stops[0].is_set()  # this request's own stop: nobody else's reply
+
+
+def test_admission_is_bounded_and_a_released_place_is_free_again():
+    from app.server.slot import QueueFull, Ticket
+
+    slot = ModelSlot(max_waiting=1)
+    first = slot.admit()  # idle: one more than max_waiting may be admitted, the first is answered at once
+    second = slot.admit()
+    assert isinstance(first, Ticket) and slot.waiting == 2
+    with pytest.raises(QueueFull):
+        slot.admit()
+    second.release()
+    second.release()  # twice is harmless
+    assert slot.waiting == 1
+    slot.admit()
+    assert slot.waiting == 2

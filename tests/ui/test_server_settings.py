@@ -69,3 +69,29 @@ def test_a_key_the_keyring_refuses_is_kept_and_the_dialog_says_where(qtbot, tmp_
     dialog.add_endpoint()
     assert "refused" in dialog.endpoint_status.text() and "readable only by you" in dialog.endpoint_status.text()
     assert dialog.store.api_key("http://box:8080") == "k"
+
+
+def test_web_pages_allowed_in_the_settings_may_use_the_server_and_others_may_not(qtbot, tmp_path):
+    holder = ApiServerHolder()
+    dialog = ServerSettingsDialog(LoadedEngine(), holder, EndpointStore(tmp_path, use_keyring=False))
+    qtbot.addWidget(dialog)
+    dialog.port_spin.setValue(free_port())
+    dialog.origins_edit.setText("localhost:3000")  # no scheme: not an origin
+    dialog.server_switch.setChecked(True)
+    assert not dialog.server_switch.isChecked() and "is not a web origin" in dialog.queue_label.text()
+    dialog.origins_edit.setText("http://localhost:3000, https://app.example")
+    dialog.server_switch.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.url_edit_out.text() != "", timeout=10_000)
+    server = holder.server
+    try:
+        assert not dialog.origins_edit.isEnabled()  # fixed while the server runs, like the port
+        models = dialog.url_edit_out.text() + "/models"
+        allowed = httpx.get(models, headers={"Origin": "https://app.example"})
+        assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "https://app.example"
+        assert httpx.get(models, headers={"Origin": "https://evil.example"}).status_code == 403
+        assert httpx.get(models, headers={"Host": "evil.example"}).status_code == 403
+    finally:
+        dialog.server_switch.setChecked(False)
+    qtbot.waitUntil(lambda: dialog.tasks.running == 0, timeout=10_000)  # the stop job has reported back
+    assert not server.running and holder.server is None and dialog.queue_label.text() == "Off"
+    assert holder.allowed_origins == ["http://localhost:3000", "https://app.example"]
