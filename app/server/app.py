@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind, OverflowPolicy, StopReason
+from app.server.request_log import RequestLog
 from app.server.requests import BadRequest, parse_chat, parse_completion
 from app.server.slot import ClientGone, ModelSlot
 
@@ -205,6 +206,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         exception_handlers={404: not_found, 405: not_allowed, Exception: crashed},
     )
     app.state.slot = slot
+    app.add_middleware(RequestLog)  # method, path, status, time of every request in Hearth's log
     return app
 
 
