@@ -18,6 +18,7 @@ from app.ui.widgets.elided_label import ElidedLabel
 
 
 READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
+COPIED_MS = 1500  # how long a card's Copy button says "Copied"
 
 
 def format_stats(stats: dict) -> str:
@@ -89,6 +90,8 @@ class MessageCard(QFrame):
             button.clicked.connect(lambda _=False, s=signal: s.emit(self))
             header.addWidget(button)
             self.buttons[key] = button
+        self.buttons["copy"].clicked.connect(self._show_copied)
+        self._copied_timer = QTimer(self, singleShot=True, interval=COPIED_MS, timeout=self._hide_copied)
         layout.addLayout(header)
         self.thinking = ThinkingSection()
         layout.addWidget(self.thinking)
@@ -103,9 +106,18 @@ class MessageCard(QFrame):
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
         self.stats.setObjectName("cardStats")
+        self.stats.setWordWrap(True)  # with an alternative's settings it is long: unwrapped it widened the card
         layout.addWidget(self.stats)
         self.item: ChatItem | None = None
         self.set_item(item)
+
+    def _show_copied(self) -> None:
+        """Copy gives a sign: the button says "Copied" for a moment."""
+        self.buttons["copy"].setText("Copied")
+        self._copied_timer.start()
+
+    def _hide_copied(self) -> None:
+        self.buttons["copy"].setText("Copy")
 
     def _arrow(self, text: str, name: str, step: int) -> QToolButton:
         button = QToolButton()
