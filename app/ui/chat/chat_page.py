@@ -18,9 +18,9 @@ from app.settings import Settings
 from app.store import ConversationStore
 from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
-from app.ui.chat.chat_session import ChatSession
+from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
-from app.ui.chat.message_view import MessageListView
+from app.ui.chat.message_view import MessageListView, last_reply_speed
 from app.ui.chat.model_line import loaded_line
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.side_panel import ChatSidePanel
@@ -188,6 +188,8 @@ class ChatPage(QWidget):
         self.overflow.setCurrentIndex(max(self.overflow.findData(self.session.overflow.value), 0))
         self.overflow.blockSignals(False)
         self.thinking.set_value(chat.thinking)
+        if not self.session.streaming_here:  # this chat's own last speed, never the previous chat's
+            self.meter.set_speed(last_reply_speed(self.messages.items()))
         if chat.model_path and not self.session.loading:
             self.load_settings.select_path(chat.model_path)
 
@@ -284,6 +286,8 @@ class ChatPage(QWidget):
             self.load_settings.select_path(info.path)
         self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare))
         self.set_thinking_modes(info.thinking_modes)
+        if self.notice.text() == NO_MODEL:  # a model is loaded now: "Load a model first" is no longer true
+            self.show_notice("")
         if not requested:
             self.session.loading = False
             self.session.request_count()

@@ -38,6 +38,12 @@ def format_stats(stats: dict) -> str:
     return " · ".join(parts)
 
 
+def last_reply_speed(items: list[ChatItem]) -> str:
+    """The meter's speed line for a chat just opened: its last finished reply's numbers, or ""."""
+    replies = [item for item in items if item.role == "assistant" and not item.streaming and item.stats]
+    return format_stats(replies[-1].stats) if replies else ""
+
+
 def format_sampling(sampling: dict) -> str:
     """The settings that wrote a reply, short: shown under an alternative so two can be told apart."""
     names = (("temperature", "temp"), ("top_p", "top-p"), ("top_k", "top-k"), ("min_p", "min-p"), ("seed", "seed"))
