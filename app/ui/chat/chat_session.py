@@ -5,10 +5,9 @@ one and forward what the user does. Sessions may share an engine service; each t
 only the events of the jobs it started. Regenerating or editing adds an alternative at
 that turn (store/branches.py); ‹ › flips between them. GUI thread only.
 
-Streaming: tokens are buffered as they arrive and shown at most every FLUSH_MS; what
-has arrived reaches the store at least every PERSIST_SECONDS, even when the stream
-stalls. A reply keeps streaming when another chat is opened in the same session; it is
-shown again, still streaming, when its chat comes back.
+Streaming: tokens are buffered as they arrive and shown at most every FLUSH_MS; what has arrived
+reaches the store at least every PERSIST_SECONDS, even when the stream stalls. A reply keeps streaming
+when another chat is opened in the same session; it is shown again, still streaming, when its chat comes back.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.engine import ChatMessage, OverflowPolicy, SamplingParams
 from app.engine.protocol import CountResult, Done, ErrorKind, ModelInfo, StopReason
+from app.formatting import short_title
 from app.store import ConversationStore
 from app.store.conversations import LATEST, ChatRecord, MessageRecord
 from app.store.pending_writes import PendingWrites
@@ -251,7 +251,7 @@ class ChatSession(QObject):
         self.messages.append(item_from_record(record))
         chat = self.store.chat(chat_id)
         if chat and chat.title == "New chat":
-            title = " ".join(text.split())[:48] or "New chat"
+            title = short_title(text) or "New chat"
             self.store.update_chat(chat_id, title=title)
             self.title_changed.emit(title)
         self.chat_changed.emit(chat_id)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from app.compare_plan import ColumnNeed, RunPlan, plan
 from app.engine import SamplingParams
 from app.engine.protocol import Done, ErrorKind, LoadOptions, ModelInfo, StopReason
+from app.formatting import short_title
 from app.model_defaults import LOAD_FIELDS
 from app.store import ConversationStore
 from app.store.comparisons import ColumnRecord, Comparisons, ComparisonRecord
@@ -205,7 +206,7 @@ class CompareController(QObject):
         if self.comparison is not None:
             self.saved.touch(self.comparison.id)
             if self.comparison.title == "New comparison":
-                self.rename(" ".join(prompt.split())[:48])
+                self.rename(short_title(prompt))
         self.busy_changed.emit(True)
         if run_plan.together:
             self._queue = []

@@ -27,3 +27,14 @@ def test_a_new_chat_does_not_show_the_previous_chats_speed(qtbot, window, script
     assert page.chat_id != first and page.meter.speed.text() == ""
     window.sidebar.select(first)  # back to the first chat: its own last speed again
     assert page.chat_id == first and "tok/s" in page.meter.speed.text()
+
+
+def test_a_long_first_message_titles_the_chat_with_an_ellipsis(qtbot, window, scripted_model):
+    page = window.chat_page
+    load(qtbot, window, scripted_model)
+    window.new_chat_action.trigger()
+    type_and_send(qtbot, page, "Please explain how the tides of the ocean are caused by the moon and the sun")
+    wait_reply(qtbot, page)
+    title = window.store.chat(page.chat_id).title
+    assert title == "Please explain how the tides of the ocean are…" and page.title.text() == title
+    assert title in [c.title for c in window.sidebar.model.chats()]
