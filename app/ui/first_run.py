@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.library import demo_model
+from app.ui import file_dialogs
 
 COLUMN_WIDTH = 560
 INTRO = ("A language model is a file of a few hundred megabytes to tens of gigabytes that writes text, "
@@ -66,7 +66,7 @@ class FirstRunPanel(QWidget):
         self.refresh()
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf)")
+        path = file_dialogs.open_file(self, "model", "Open a GGUF model", "GGUF models (*.gguf)")
         if path:
             self.open_file.emit(path)
 
