@@ -104,3 +104,31 @@ def test_the_cli_writes_the_log(hearth_home, scripted_model):
     assert done.returncode == 0, done.stderr
     text = (hearth_home / "logs" / "hearth.log").read_text()
     assert "loaded tiny-scripted.gguf in " in text and SECRET not in text and "Hello world" not in text
+
+
+def test_quitting_during_a_load_is_not_logged_as_an_error(log_file, scripted_model, qtbot):
+    import os
+    import signal
+    import threading
+
+    from app.engine import EngineClient
+
+    client = EngineClient()
+    client.start()
+    os.kill(client.pid, signal.SIGSTOP)  # the load cannot finish before the quit
+    failures: list[EngineError] = []
+
+    def load() -> None:
+        try:
+            client.load(LoadOptions(path=str(scripted_model)))
+        except EngineError as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    qtbot.waitUntil(lambda: bool(client._queues), timeout=5000)  # the load was sent
+    client.close()
+    thread.join(10)
+    assert failures and failures[0].kind == "crashed"
+    assert logs.recent_errors() == []
+    assert "the load of tiny-scripted.gguf stopped: the engine was shut down" in log_file.read_text()

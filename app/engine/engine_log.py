@@ -41,7 +41,10 @@ def logged_load(load: Callable) -> Callable:
         name = Path(options.path).name
         try:
             info = load(self, options, *args, **kwargs)
-        except EngineError as exc:  # always an error: it is what a user reports ("it will not load")
+        except EngineError as exc:  # an error (it is what a user reports), unless the app is quitting
+            if getattr(self, "_closed", False):
+                log.info("the load of %s stopped: the engine was shut down", name)
+                raise
             log.error("%s", _with_detail(f"could not load {name} ({describe_settings(options)}) after "
                                          f"{time.monotonic() - started:.2f} s: {exc.kind.value}: {exc.message}",
                                          exc.detail))
@@ -63,7 +66,9 @@ def logged_stream(stream: Callable[..., Iterator]) -> Callable[..., Iterator]:
     @functools.wraps(stream)
     def wrapper(*args, **kwargs) -> Iterator:
         for event in stream(*args, **kwargs):
-            if isinstance(event, p.Error):
+            if isinstance(event, p.Error) and getattr(args[0] if args else None, "_closed", False):
+                log.info("a reply stopped: the engine was shut down")
+            elif isinstance(event, p.Error):
                 level = logging.WARNING if event.kind in _EXPECTED else logging.ERROR
                 log.log(level, "%s", _with_detail(f"a reply failed: {event.kind.value}: {event.message}",
                                                   event.detail))
