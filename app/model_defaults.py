@@ -7,9 +7,28 @@ load settings shown when a model is picked.
 
 from __future__ import annotations
 
+from app.engine.protocol import LoadOptions
 from app.engine.sampling import SamplingParams
 
 LOAD_FIELDS = ("n_ctx", "n_gpu_layers", "flash_attn", "kv_cache_type", "n_batch", "n_threads", "use_mmap")
+# Settings and these defaults keep flash attention as text; the engine takes None, True or False.
+FLASH_TEXT = {None: "auto", True: "on", False: "off"}
+FLASH_VALUE = {text: value for value, text in FLASH_TEXT.items()}
+
+
+def flash_value(stored: object) -> bool | None:
+    """The engine's flash-attention value for a stored one ("auto", "on", "off"; a bool or None as is)."""
+    if stored is None or isinstance(stored, bool):
+        return stored
+    return FLASH_VALUE.get(str(stored).strip().lower())
+
+
+def load_options(path: str, values: dict, chat_template_file: str = "") -> LoadOptions:
+    """LoadOptions for `path` from load settings as Settings and these defaults keep them."""
+    fields = {k: values[k] for k in LOAD_FIELDS if k in values}
+    if "flash_attn" in fields:
+        fields["flash_attn"] = flash_value(fields["flash_attn"])
+    return LoadOptions(path=path, chat_template_file=chat_template_file, **fields)
 
 
 def remember_load(defaults: dict, path: str, values: dict) -> None:

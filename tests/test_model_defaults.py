@@ -22,3 +22,10 @@ def test_damaged_entries_from_an_edited_settings_file_are_ignored():
     assert model_defaults.load_values(defaults, "/m/b.gguf") is None  # incomplete
     assert model_defaults.sampling(defaults, "/m/b.gguf") is None  # a temperature that is not a number
     assert model_defaults.sampling(defaults, "/m/c.gguf") == SamplingParams()  # unknown names are dropped
+
+
+def test_stored_load_settings_become_engine_options() -> None:
+    # Settings keep flash attention as text; Compare handed that text to the engine ("KeyError: 'auto'")
+    for stored, expected in (("auto", None), ("On", True), ("off", False), (None, None), (True, True)):
+        options = model_defaults.load_options("/m.gguf", {"n_ctx": 2048, "flash_attn": stored})
+        assert options.flash_attn is expected and options.n_ctx == 2048 and options.path == "/m.gguf"

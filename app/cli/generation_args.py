@@ -8,6 +8,7 @@ from dataclasses import replace
 from app.cli.common import CliError, gpu_layers_arg
 from app.engine.protocol import AUTO_LAYERS, ChatMessage, LoadOptions
 from app.engine.sampling import SamplingParams
+from app.model_defaults import flash_value
 
 THINKING = ("default", "on", "off", "low", "medium", "high")
 SAMPLING_FLAGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens")
@@ -62,7 +63,7 @@ def messages_from(args: argparse.Namespace) -> list[ChatMessage]:
 def load_options(args: argparse.Namespace, path: str) -> LoadOptions:
     return LoadOptions(
         path=path, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
-        flash_attn={"auto": None, "on": True, "off": False}[args.flash_attn], n_threads=args.threads,
+        flash_attn=flash_value(args.flash_attn), n_threads=args.threads,
         n_batch=args.batch, kv_cache_type=args.kv_cache, use_mmap=not args.no_mmap,
         chat_template_file=args.chat_template_file,
     )

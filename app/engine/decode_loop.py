@@ -21,6 +21,7 @@ from app.engine.abort_flag import AbortFlag
 from app.engine.protocol import StopReason
 from app.engine.sampling import SamplingParams
 from app.engine.stops import StopMatcher
+from app.engine.thread_fit import ThreadFit
 
 
 @dataclass
@@ -48,8 +49,11 @@ class TokenFacts(dict[int, tuple[bool, bytes]]):
 
 
 def decode_reply(ctx, facts: TokenFacts, pick: Callable[[], int], cancel: AbortFlag, kv: list[int], n_ctx: int,
-                 sampling: SamplingParams, on_text: Callable[[str, int], None], t_prompt: float) -> Decoded:
-    """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv."""
+                 sampling: SamplingParams, on_text: Callable[[str, int], None], t_prompt: float,
+                 fit: ThreadFit | None = None) -> Decoded:
+    """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv.
+
+    `fit`, when given, may change the thread count between two tokens (thread_fit.py)."""
     decode = llama_cpp.llama_decode
     clock = time.perf_counter
     one = (llama_cpp.llama_token * 1)()
@@ -96,6 +100,8 @@ def decode_reply(ctx, facts: TokenFacts, pick: Callable[[], int], cancel: AbortF
             reason = StopReason.CONTEXT_FULL
             break
         one[0] = token
+        if fit is not None and fit.threads != fit.applied:
+            fit.apply(ctx)
         rc = decode(ctx, batch)
         if rc != 0:
             reason = StopReason.CONTEXT_FULL if rc == 1 else StopReason.ERROR

@@ -109,6 +109,11 @@ class EngineRouter:
             raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's prompt is rendered by its server")
         return self.local.render_prompt(messages, thinking, timeout)
 
+    def unload(self) -> None:
+        """Free the model in use: a server's connection is closed, the local engine lets go of its model."""
+        self._drop_remote()
+        self.local.unload()
+
     def cancel(self) -> None:
         """Stop every reply of the active engine (quitting); one reply is stopped by its `stop` event."""
         self._active.cancel()

@@ -33,6 +33,7 @@ from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
+from app.engine.thread_fit import ThreadFit
 from app.library.gguf_info import (
     QUANT_NAMES,
     GGUFErrorKind,
@@ -91,8 +92,8 @@ class LoadedModel:
             notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
             n_ctx = n_ctx_train
         cpu_only = mparams.n_gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload()
-        cparams, kv_name, context_notice = context_params(options, n_ctx, options.n_threads or default_threads(),
-                                                          cpu_only)
+        self.thread_fit = ThreadFit(options.n_threads or default_threads(), adaptive=not options.n_threads)
+        cparams, kv_name, context_notice = context_params(options, n_ctx, self.thread_fit.most, cpu_only)
         notice += context_notice
         ctx = llama_cpp.llama_init_from_model(model, cparams)
         if not ctx:
@@ -126,6 +127,7 @@ class LoadedModel:
         self._last: tuple[str, list[int]] = ("", [])  # replaced in one assignment (other threads read it)
         self._memo: tuple | None = None  # main thread only: (key, _last, text, tokens) of the last encode
         self.info = self._describe(options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice, started)
+        self.thread_fit.start()  # "Automatic" threads: fewer while other programs keep cores busy
 
     def _shards(self, options: LoadOptions, gguf: GGUFInfo | None) -> list[Path]:
         """The file's parts; without a header already read, each is checked so a bad one is named plainly."""
@@ -186,9 +188,10 @@ class LoadedModel:
         """The file's header: the one the caller passed, else read now (once)."""
         if self._gguf is None:
             try:
-                self._gguf = read_gguf_info(self.options.path)
+                self._gguf = read_gguf_info(self.options.path)  # under the header deadline
             except GGUFFileError as exc:
-                raise EngineError(ErrorKind(exc.kind), str(exc)) from exc
+                kind = ErrorKind.LOAD_FAILED if exc.kind == GGUFErrorKind.TIMEOUT else ErrorKind(exc.kind)
+                raise EngineError(kind, str(exc)) from exc
         return self._gguf
 
     def _meta(self, key: str) -> str:
@@ -209,6 +212,8 @@ class LoadedModel:
         return llama_cpp.llama_progress_callback(progress)
 
     def close(self) -> None:
+        if getattr(self, "thread_fit", None):
+            self.thread_fit.stop()
         if getattr(self, "ctx", None):
             llama_cpp.llama_free(self.ctx)
             self.ctx = None
@@ -317,28 +322,36 @@ class LoadedModel:
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
         cached = self._reuse_prefix(tokens)
-        sampler = self._reply_sampler(sampling)  # before the prompt: it may pick in the prompt's graph
+        cancelled = lambda: Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,  # noqa: E731
+                                                StopReason.CANCELLED, self.n_ctx))
+        t_eval = time.perf_counter()
+        # The last prompt token always goes alone, cached prefix or not: some CPUs round a one-token batch
+        # differently from a longer one, and a seeded or greedy reply must not depend on the cache.
+        if not self._evaluate_prompt(tokens, cached, n_prompt - 1):
+            return cancelled()
+        sampler = self._reply_sampler(sampling)  # an attached chain picks in the last token's graph only
         try:
-            t_eval = time.perf_counter()
-            if not self._evaluate_prompt(tokens, cached):
-                return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
-                                           StopReason.CANCELLED, self.n_ctx))
+            if not self._evaluate_prompt(tokens, n_prompt - 1, n_prompt):
+                return cancelled()
             t_prompt = time.perf_counter()
             return self._decode_loop(sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt, on_text)
         finally:
             sampler.close()
 
-    def _evaluate_prompt(self, tokens: list[int], cached: int) -> bool:
-        """Evaluate tokens[cached:] in batches; False if Stop came first. Stop can end a batch midway."""
+    def _evaluate_prompt(self, tokens: list[int], start: int, end: int) -> bool:
+        """Evaluate tokens[start:end] in batches; False if Stop came first. Stop can end a batch midway."""
+        if start >= end:
+            return not self._cancel.is_set()
         if self._amx_probe_pending:
             self._amx_probe_pending = False
             with amx_guard.probe():
-                return self._evaluate_prompt(tokens, cached)
+                return self._evaluate_prompt(tokens, start, end)
         llama_cpp.llama_set_abort_callback(self.ctx, self._cancel.callback, self._cancel.data)
         try:
-            pos = cached
-            while pos < len(tokens):
-                chunk = tokens[pos : pos + self.n_batch]
+            pos = start
+            while pos < end:
+                self.thread_fit.apply(self.ctx)
+                chunk = tokens[pos : min(pos + self.n_batch, end)]
                 rc = self._decode(chunk)
                 if rc == 2 or self._cancel.is_set():
                     self._resync_after_abort(pos)
@@ -363,7 +376,7 @@ class LoadedModel:
     def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt,
                      on_text) -> Generated:
         out = decode_reply(self.ctx, self._token_facts, sampler.pick, self._cancel, self.kv_tokens,
-                           self.n_ctx, sampling, on_text, t_prompt)
+                           self.n_ctx, sampling, on_text, t_prompt, self.thread_fit)
         reason, generated, t_first = out.reason, out.tokens, out.t_first
         if reason in (StopReason.EOS, StopReason.LENGTH, StopReason.CONTEXT_FULL, StopReason.CANCELLED):
             self._last = (text_prompt + out.reply, list(tokens) + generated)

@@ -7,29 +7,27 @@ give the same plain message.
 
 from __future__ import annotations
 
+import math
 import re
 import stat
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-
-from app.library.gguf_reader import (
-    TYPE_NAMES,
-    GGUFErrorKind,
-    Header,
-    HeaderError,
-    read_header,
-    string_at,
-)
+from app.library.gguf_reader import GGUFErrorKind, Header, HeaderError, read_header, string_at
+from app.library.gguf_types import TYPE_NAMES
 from app.library.model_names import friendly_name
 
 SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 LAYER_RE = re.compile(r"blk\.(\d+)\.")
 MAX_TOKEN_WALK = 16384  # bos/eos text is read when its id is below this (a few ms); the engine knows the rest
 MAX_LAYERS = 4096  # more layers than any model has: a header claiming more is not believed
+HEADER_TIME_LIMIT = 10.0  # seconds a header read may take when a file is opened, loaded or imported
 
 # Architectures llama.cpp can run that we expect to meet; anything else is
 # still tried, but a failed load then says the architecture is the likely cause.
@@ -109,9 +107,20 @@ def check_file(path: Path) -> None:
 def _as_int(value: Any) -> int:
     if isinstance(value, list):  # per-layer values (some models): the largest
         value = max((v for v in value if isinstance(v, (int, float))), default=0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return 0
     return int(value)
+
+
+@contextmanager
+def _plain_errors(path: Path) -> Iterator[None]:
+    """The reader's errors as GGUFFileError, the one kind callers catch."""
+    try:
+        yield
+    except HeaderError as exc:
+        raise GGUFFileError(exc.kind, str(exc)) from None
+    except TimeoutError as exc:
+        raise GGUFFileError(GGUFErrorKind.TIMEOUT, f"reading this file's header took too long: {path.name}") from exc
 
 
 def _token_text(path: Path, header: Header, token_id: int, deadline: float | None) -> str:
@@ -122,17 +131,14 @@ def _token_text(path: Path, header: Header, token_id: int, deadline: float | Non
         return tokens[token_id] if token_id < len(tokens) else ""
     if token_id > MAX_TOKEN_WALK:  # finding it means walking every string before it: not worth a slow scan
         return ""
-    return string_at(path, tokens, token_id, deadline)
+    with _plain_errors(path):
+        return string_at(path, tokens, token_id, deadline)
 
 
 def _read_shard(path: Path, deadline: float | None) -> Header:
     check_file(path)
-    try:
+    with _plain_errors(path):
         header = read_header(path, deadline)
-    except HeaderError as exc:
-        raise GGUFFileError(exc.kind, str(exc)) from None
-    except TimeoutError as exc:
-        raise GGUFFileError(GGUFErrorKind.TIMEOUT, f"reading this file's header took too long: {path.name}") from exc
     for tensor in header.tensors:
         if header.data_offset + tensor.offset + tensor.n_bytes > header.file_size:
             raise GGUFFileError(
@@ -144,7 +150,20 @@ def _read_shard(path: Path, deadline: float | None) -> Header:
 
 
 def read_info_uncached(path: Path, deadline: float | None = None) -> GGUFInfo:
-    """Header facts of a model (all shards), reading only the keys and tensor infos it needs."""
+    """Header facts of a model (all shards), reading only the keys and tensor infos it needs.
+
+    Raises GGUFFileError or OSError and nothing else, whatever the file holds.
+    """
+    try:
+        return _read_info(path, deadline)
+    except (GGUFFileError, OSError):
+        raise
+    except Exception as exc:  # a damage the reader's checks did not foresee still names the file plainly
+        raise GGUFFileError(GGUFErrorKind.NOT_GGUF,
+                            f"the GGUF header is damaged ({type(exc).__name__}): {path.name}") from exc
+
+
+def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
     shards = split_shards(path)
     missing = [s for s in shards if not s.exists()]
     if missing:
@@ -216,16 +235,21 @@ def read_info_uncached(path: Path, deadline: float | None = None) -> GGUFInfo:
 
 
 @lru_cache(maxsize=256)
-def _read_cached(path_str: str, mtime_ns: int, size: int) -> GGUFInfo:
-    return read_info_uncached(Path(path_str))
+def _read_cached(path_str: str, mtime_ns: int, size: int, time_limit: float) -> GGUFInfo:
+    return read_info_uncached(Path(path_str), deadline=time.monotonic() + time_limit)
 
 
-def read_gguf_info(path: str | Path) -> GGUFInfo:
-    """Header facts of a GGUF model (any shard of a split model names the whole model)."""
+def read_gguf_info(path: str | Path, time_limit: float | None = None) -> GGUFInfo:
+    """Header facts of a GGUF model (any shard of a split model names the whole model).
+
+    Every caller gets a deadline (HEADER_TIME_LIMIT unless told): a header that takes longer
+    raises GGUFFileError (TIMEOUT), and the reader's memory budget bounds what it may cost.
+    """
     path = Path(path).expanduser()
     check_file(path)
     stat = path.stat()
-    return _read_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    limit = HEADER_TIME_LIMIT if time_limit is None else time_limit
+    return _read_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size, limit)
 
 
 def format_params(n: int) -> str:

@@ -84,12 +84,12 @@ def _open_index() -> LibraryIndex:
 
 
 def _read(path: Path, time_limit: float) -> tuple[GGUFInfo | None, str, bool]:
-    """(info, problem, lasting): a problem that may pass (slow disk, I/O error) is not remembered."""
+    """(info, problem, lasting): an I/O error may pass and is not remembered; a timeout is (until the file changes)."""
     try:
         info = read_info_uncached(path, deadline=time.monotonic() + time_limit)
     except GGUFFileError as exc:
         if exc.kind == GGUFErrorKind.TIMEOUT:
-            return None, f"reading its header took more than {time_limit:g} s", False
+            return None, f"reading its header took more than {time_limit:g} s", True
         return None, str(exc), True
     except OSError as exc:
         return None, f"could not read it: {exc.strerror or exc}", False

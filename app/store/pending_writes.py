@@ -46,9 +46,17 @@ class PendingWrites:
         self.store = store
         self._queue: list[Write] = []
         self.problem = ""  # why writes are waiting; empty when everything is on disk
-        self.on_change: Callable[[str], None] | None = None  # called with `problem` when it changes
+        self._listeners: list[Callable[[str], None]] = []  # called with `problem` when it changes
         self._next_id = 0  # the last message id handed out
         self._next_chat_id = 0
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(problem)` whenever the problem changes (every view that writes through this queue)."""
+        self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[str], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def __getattr__(self, name: str):
         return getattr(self.store, name)  # close(), path, read_only, db, …
@@ -94,8 +102,8 @@ class PendingWrites:
     def _set_problem(self, problem: str) -> None:
         if problem != self.problem:
             self.problem = problem
-            if self.on_change is not None:
-                self.on_change(problem)
+            for listener in list(self._listeners):
+                listener(problem)
 
     def create_chat(self, title: str = "New chat", **kwargs) -> ChatRecord:
         self._next_chat_id = max(self._next_chat_id, self.store.last_chat_id()) + 1

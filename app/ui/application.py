@@ -50,7 +50,7 @@ def build_window(settings: Settings | None = None, store: ConversationStore | No
     downloads = DownloadManager(tasks=tasks)
     library = LibraryController(tasks, settings.extra_model_dirs)
     chat_page = ChatPage(writes, engine, tasks)
-    compare_page = build_compare(settings, writes.store, engine, lambda: EngineService(api_key_for=_api_key),
+    compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=_api_key),
                                  library, machine, chat_page)
     parts = WindowParts(
         settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,

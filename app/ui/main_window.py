@@ -275,7 +275,8 @@ class MainWindow(QMainWindow):
             self.save_settings()
 
     def _on_models_changed(self, models) -> None:
-        keep = self.engine.info.path if self.engine.info else self.settings.last_model
+        chat = self.chat_page.session.chat()  # nothing loaded (a restart): the open chat's model is shown
+        keep = self.engine.info.path if self.engine.info else (chat and chat.model_path) or self.settings.last_model
         self.chat_page.set_models(models, keep)
         self.engine.remember_headers(models)
         self.library_page.set_models(models)

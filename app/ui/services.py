@@ -23,6 +23,16 @@ from app.library.gguf_info import GGUFInfo
 SHUTDOWN_RESERVE_SECONDS = 0.3  # of a shutdown's time, what is kept for killing the engine and its threads' exit
 
 
+def resident_bytes(pid: int | None) -> int:
+    """The engine process's resident memory (its model, KV cache and runtime); 0 when unknown."""
+    try:
+        import psutil
+
+        return int(psutil.Process(pid).memory_info().rss) if pid else 0
+    except Exception:  # the process is gone, or psutil cannot see it
+        return 0
+
+
 class _EngineWorker(QObject):
     load_progress = Signal(float)
     loaded = Signal(object)  # ModelInfo
@@ -34,6 +44,7 @@ class _EngineWorker(QObject):
     reloaded = Signal(object)  # ModelInfo: the engine crashed and loaded the model again on its own
     counted = Signal(int, object)  # job id, CountResult
     count_failed = Signal(int, str)
+    ejected = Signal(object, int)  # ModelInfo that was loaded, bytes of memory it freed (0 when unknown)
 
     def __init__(self, client: EngineClient) -> None:
         super().__init__()
@@ -71,6 +82,15 @@ class _EngineWorker(QObject):
         if self.client.info is not info and self.client.info is not None:  # a reload (amx_guard) may add a note
             self.reloaded.emit(self.client.info)
 
+    @Slot()
+    def eject(self) -> None:
+        info = self.client.info
+        if info is None:
+            return
+        before = resident_bytes(self.client.local.pid)
+        self.client.unload()
+        self.ejected.emit(info, max(before - resident_bytes(self.client.local.pid), 0))
+
     @Slot(object)
     def count(self, job: Count) -> None:
         try:
@@ -98,11 +118,13 @@ class EngineService(QObject):
     reloaded = Signal(object)  # ModelInfo: after a crash the engine loaded the same model again by itself
     counted = Signal(int, object)  # job id, CountResult
     count_failed = Signal(int, str)  # job id, message
+    ejected = Signal(object, int)  # ModelInfo that was loaded, bytes of memory it freed (0 when unknown)
 
     _do_start = Signal()
     _do_load = Signal(object, object)  # LoadOptions, GGUFInfo or None
     _do_chat = Signal(object, object)  # Chat, its stop event
     _do_count = Signal(object)
+    _do_eject = Signal()
 
     def __init__(self, client: EngineClient | None = None, parent: QObject | None = None,
                  api_key_for=lambda _url: None) -> None:
@@ -112,7 +134,14 @@ class EngineService(QObject):
         self._threads: list[QThread] = []
         self._runner = self._spawn("hearth-engine")
         self._counter = self._spawn("hearth-count")
-        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "finished", "failed", "reloaded"):
+        # the options of each load asked for, oldest first; the one that loaded is kept (before `loaded` is heard)
+        self._loads: list[LoadOptions] = []
+        self.loaded_options: LoadOptions | None = None
+        self._runner.loaded.connect(lambda _info: self._load_ended(True))
+        self._runner.load_failed.connect(lambda _message: self._load_ended(False))
+        self._runner.ejected.connect(lambda _info, _freed: setattr(self, "loaded_options", None))
+        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "finished", "failed", "reloaded",
+                     "ejected"):
             getattr(self._runner, name).connect(getattr(self, name))
         self._counter.counted.connect(self.counted)
         self._counter.count_failed.connect(self.count_failed)
@@ -121,6 +150,7 @@ class EngineService(QObject):
         self._headers: dict[str, GGUFInfo] = {}
         self._do_chat.connect(self._runner.chat)
         self._do_count.connect(self._counter.count)
+        self._do_eject.connect(self._runner.eject)
         self._next_job = 0
         self._stop = threading.Event()  # the GUI's reply under way: Stop stops it, not the API server's
 
@@ -147,7 +177,16 @@ class EngineService(QObject):
         self._headers = {str(m.path): m.info for m in models if m.info is not None}
 
     def load(self, options: LoadOptions) -> None:
+        self._loads.append(options)
         self._do_load.emit(options, self._headers.get(options.path))
+
+    def _load_ended(self, ok: bool) -> None:
+        options = self._loads.pop(0) if self._loads else None
+        self.loaded_options = options if ok else None
+
+    def eject(self) -> None:
+        """Free the loaded model's memory (after the job under way); `ejected` says how much was freed."""
+        self._do_eject.emit()
 
     def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy, thinking: str = "default") -> int:
         job = Chat(self.next_job_id(), tuple(messages), sampling, overflow, thinking)

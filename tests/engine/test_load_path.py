@@ -107,3 +107,14 @@ def test_client_reports_progress_at_once_when_the_engine_must_start(tiny_model, 
     seen: list[float] = []
     engine.load(LoadOptions(str(tiny_model), n_ctx=256), seen.append, gguf=read_gguf_info(tiny_model))
     assert seen[0] == 0.0 and seen[-1] == 1.0
+
+
+def test_a_header_read_past_its_deadline_fails_the_load_plainly(broken_models, monkeypatch):
+    from app.engine.protocol import EngineError, ErrorKind
+    from app.engine.runtime import LoadedModel
+    from app.library import gguf_info
+
+    monkeypatch.setattr(gguf_info, "HEADER_TIME_LIMIT", -1.0)  # every header read is already late
+    with pytest.raises(EngineError) as caught:
+        LoadedModel(LoadOptions(str(broken_models["truncated"]), n_ctx=256))  # llama.cpp fails; the header explains
+    assert caught.value.kind == ErrorKind.LOAD_FAILED and "took too long" in caught.value.message

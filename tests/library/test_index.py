@@ -67,7 +67,7 @@ def test_a_hostile_file_is_listed_unreadable_beside_a_good_one(tiny_model, monke
     assert reads == []  # the broken file is remembered too
 
 
-def test_one_slow_file_cannot_stall_a_scan(tiny_model, monkeypatch):
+def test_one_slow_file_cannot_stall_a_scan_and_its_timeout_is_remembered_until_it_changes(tiny_model, monkeypatch):
     folder = paths.models_dir() / "pub"
     folder.mkdir(parents=True)
     shutil.copy(tiny_model, folder / "a.gguf")
@@ -87,8 +87,13 @@ def test_one_slow_file_cannot_stall_a_scan(tiny_model, monkeypatch):
     assert models["a.gguf"].info is not None
     assert models["slow.gguf"].info is None and "took more than" in models["slow.gguf"].problem
     assert progress == [(1, 2), (2, 2)]
-    monkeypatch.setattr(library, "read_info_uncached", real)  # the disk is quick again
-    assert {m.path.name: m for m in library.scan_library()}["slow.gguf"].info is not None  # not remembered
+    monkeypatch.setattr(library, "read_info_uncached", real)
+    reads = _count_reads(monkeypatch)
+    again = {m.path.name: m for m in library.scan_library()}
+    assert reads == [] and "took more than" in again["slow.gguf"].problem  # the rescan does not pay the deadline
+    os.utime(folder / "slow.gguf", ns=(1, 1))  # a changed file is read again
+    assert {m.path.name: m for m in library.scan_library()}["slow.gguf"].info is not None
+    assert reads == ["slow.gguf"]
 
 
 def test_a_pipe_named_gguf_is_listed_not_read(tiny_model):

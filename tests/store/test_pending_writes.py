@@ -14,7 +14,7 @@ def test_a_full_disk_keeps_messages_readable_and_retry_writes_them_in_order():
     raw = ConversationStore(paths.database_path())
     store = PendingWrites(raw)
     seen: list[str] = []
-    store.on_change = seen.append
+    store.listen(seen.append)
     chat = store.create_chat("Trip")
     disk = FullDisk(raw)
     disk.fill()

@@ -12,16 +12,15 @@ from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from app import model_defaults
-from app.engine import ChatMessage, OverflowPolicy, SamplingParams
+from app.engine import ChatMessage, OverflowPolicy
 from app.engine.protocol import LoadOptions, ModelInfo
-from app.settings import Settings
 from app.store import ConversationStore
 from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
-from app.ui.chat.message_view import MessageListView, last_reply_speed
-from app.ui.chat.model_line import loaded_line
+from app.ui.chat.message_view import MessageListView
+from app.ui.chat.model_state import ModelState
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.side_panel import ChatSidePanel
 from app.ui.services import EngineService
@@ -45,8 +44,6 @@ class ChatPage(QWidget):
         self.engine = engine
         self.model_defaults: dict = {}  # settings.model_defaults: what each model was last used with
         self._regenerate_after_load = 0  # "Regenerate with…": the reply to write again once the model loads
-        self._load_requested = False  # this page asked for the load under way (not the Compare view)
-        self._loaded_by_compare = False  # the model on the engine now was loaded by the Compare view
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
         self.messages = self.session.messages
@@ -54,6 +51,7 @@ class ChatPage(QWidget):
         self.title = ElidedLabel("New chat")
         self.title.setObjectName("chatTitle")
         self.load_settings = LoadSettings()
+        self.model_state = ModelState(self.load_settings, engine, self)  # what the picker shows vs what is loaded
         self.view = MessageListView()
         self.view.set_model(self.messages)
         self.meter = ContextMeter()
@@ -120,6 +118,8 @@ class ChatPage(QWidget):
         self.load_settings.load_requested.connect(self.load_model)
         self.load_settings.settings_changed.connect(self.load_settings_changed)
         self.load_settings.model_chosen.connect(self._apply_model_load_defaults)
+        self.load_settings.model_chosen.connect(lambda _path: self.model_state.show())
+        self.load_settings.eject_requested.connect(self.engine.eject)
         session.reply_finished.connect(self._remember_model_sampling)
         session.reply_finished.connect(self.reply_finished)
         self.save_banner.retry_requested.connect(self.retry_saving)
@@ -142,6 +142,7 @@ class ChatPage(QWidget):
         self.engine.loaded.connect(self._on_loaded)
         self.engine.reloaded.connect(self._on_reloaded)
         self.engine.load_failed.connect(self._on_load_failed)
+        self.engine.ejected.connect(self._on_ejected)
 
     # ------------------------------------------------------------ chats
 
@@ -188,8 +189,6 @@ class ChatPage(QWidget):
         self.overflow.setCurrentIndex(max(self.overflow.findData(self.session.overflow.value), 0))
         self.overflow.blockSignals(False)
         self.thinking.set_value(chat.thinking)
-        if not self.session.streaming_here:  # this chat's own last speed, never the previous chat's
-            self.meter.set_speed(last_reply_speed(self.messages.items()))
         if chat.model_path and not self.session.loading:
             self.load_settings.select_path(chat.model_path)
 
@@ -212,13 +211,7 @@ class ChatPage(QWidget):
     def reset_to_model_defaults(self) -> None:
         """This chat's sampling and the load settings go back to what the chosen model was last used with
         (Hearth's defaults for a model used for the first time)."""
-        path = self.load_settings.current_path()
-        values = model_defaults.load_values(self.model_defaults, path)
-        if values is None:
-            defaults = Settings()
-            values = {name: getattr(defaults, name) for name in model_defaults.LOAD_FIELDS}
-        self.load_settings.apply_load_values(values)
-        sampling = model_defaults.sampling(self.model_defaults, path) or SamplingParams()
+        sampling = self.model_state.reset_to_defaults(self.model_defaults)
         self.sampling.set_params(sampling, emit=True)  # the session saves it for this chat
 
     def _on_side_shown(self, shown: bool) -> None:
@@ -270,21 +263,24 @@ class ChatPage(QWidget):
         self.load_model(self.load_settings.options(path))
 
     def load_model(self, options: LoadOptions) -> None:
-        self._load_requested = True
+        if self.model_state.is_loaded_as(options):  # picking the loaded model again changes nothing
+            self.model_state.show()
+            return
+        self.model_state.loading = True
         self.session.loading = True
         self.load_settings.show_loading(options.path.rsplit("/", 1)[-1])
         self.engine.load(options)
 
     def _on_reloaded(self, info: ModelInfo) -> None:
         """The engine loaded the same model again after a crash: same line, with any new note."""
-        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare))
+        self.model_state.show(info)
 
     def _on_loaded(self, info: ModelInfo) -> None:
-        requested, self._load_requested = self._load_requested, False
-        self._loaded_by_compare = not requested  # then this chat does not remember the model
+        requested, self.model_state.loading = self.model_state.loading, False
+        self.model_state.by_compare = not requested  # then this chat does not remember the model
         if not requested:
             self.load_settings.select_path(info.path)
-        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare))
+        self.model_state.show(info)
         self.set_thinking_modes(info.thinking_modes)
         if self.notice.text() == NO_MODEL:  # a model is loaded now: "Load a model first" is no longer true
             self.show_notice("")
@@ -302,13 +298,23 @@ class ChatPage(QWidget):
         self.session.thinking_modes = tuple(modes)
 
     def _on_load_failed(self, message: str) -> None:
-        if not self._load_requested:
-            return  # a Compare column's load: that column says what went wrong
-        self._load_requested = False
+        if not self.model_state.loading:  # a Compare column's load: that column says what went wrong,
+            self.model_state.show()  # and this line that the engine holds no model now
+            return
+        self.model_state.loading = False
         self.session.loading = False
         self._regenerate_after_load = 0
-        self.load_settings.show_error(f"Could not load the model: {message}")
+        self.model_state.show_failed(message)
         self.meter.clear("No model loaded")
+
+    def _on_ejected(self, info: ModelInfo, freed_bytes: int) -> None:
+        self.model_state.show_ejected(info, freed_bytes)
+        self.meter.clear("No model loaded")
+
+    def _load_shown_model(self) -> None:
+        """Send, Regenerate and Edit load the model the picker shows first when the engine holds another."""
+        if self.model_state.needs_load() and not self.session.streaming:
+            self.load_model(self.load_settings.options())
 
     def show_prompt(self, on_shown=None) -> None:
         from app.ui.chat.prompt_dialog import show_prompt
@@ -318,6 +324,7 @@ class ChatPage(QWidget):
     # ------------------------------------------------------------ sending
 
     def send(self, text: str) -> None:
+        self._load_shown_model()
         if not self.session.send(text):
             self.composer.set_text(text)  # not sent: the text stays where the user typed it
 
@@ -343,12 +350,13 @@ class ChatPage(QWidget):
         return bool(replies)
 
     def regenerate(self, row: int) -> None:
+        self._load_shown_model()
         self.session.regenerate(row)
 
     def regenerate_last(self) -> None:
         rows = [r for r, item in enumerate(self.messages.items()) if item.role == "assistant"]
         if rows:
-            self.session.regenerate(rows[-1])
+            self.regenerate(rows[-1])
 
     def choose_regenerate_model(self, row: int) -> None:
         """Regenerate with…: a menu of the models the picker offers, at the pointer."""
@@ -384,6 +392,7 @@ class ChatPage(QWidget):
         text, ok = QInputDialog.getMultiLineText(self, "Edit message", "Your message (the earlier version stays as an alternative):",
                                                  item.content)
         if ok:
+            self._load_shown_model()
             self.session.replace_user_message(row, text)
 
     def show_notice(self, text: str) -> None:

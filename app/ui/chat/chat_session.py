@@ -1,13 +1,13 @@
 """One conversation and its engine: the chat's settings, the reply being written, saving and counting.
 
-A ChatSession is a QObject without widgets: the chat page and each Compare column show
-one and forward what the user does. Sessions may share an engine service; each takes
-only the events of the jobs it started. Regenerating or editing adds an alternative at
+A ChatSession is a QObject without widgets: the chat page and each Compare column show one and
+forward what the user does. Sessions may share an engine service and the window's one write queue;
+each takes only the events of the jobs it started. Regenerating or editing adds an alternative at
 that turn (store/branches.py); ‹ › flips between them. GUI thread only.
 
 Streaming: tokens are buffered as they arrive and shown at most every FLUSH_MS; what has arrived
-reaches the store at least every PERSIST_SECONDS, even when the stream stalls. A reply keeps streaming
-when another chat is opened in the same session; it is shown again, still streaming, when its chat comes back.
+reaches the store at least every PERSIST_SECONDS, even when the stream stalls. A reply keeps
+streaming when another chat is opened in the same session; it shows again when its chat comes back.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from app.store import ConversationStore
 from app.store.conversations import LATEST, ChatRecord, MessageRecord
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.message_model import ChatItem, MessageModel, item_from_record
-from app.ui.chat.message_view import format_stats
+from app.ui.chat.message_view import format_stats, last_reply_speed
 from app.ui.chat.streaming_reply import StreamingReply
 from app.ui.services import EngineService
 
@@ -71,7 +71,9 @@ class ChatSession(QObject):
         self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DEBOUNCE_MS, timeout=self.request_count)
         self._prompt_timer = QTimer(self, singleShot=True, interval=SAVE_PROMPT_MS, timeout=self.save_system_prompt)
         self._bind_engine(connect=True)
-        self.store.on_change = lambda problem: self.save_problem.emit(problem, not self.store.read_only)
+        listener = lambda problem: self.save_problem.emit(problem, not self.store.read_only)  # noqa: E731
+        self.store.listen(listener)  # the window's one queue: the chat's and Compare's writes wait together
+        self.destroyed.connect(lambda _obj=None, store=self.store: store.unlisten(listener))
 
     def _bind_engine(self, connect: bool) -> None:
         for name in ("token", "reasoning", "finished", "failed", "counted", "count_failed"):
@@ -128,6 +130,8 @@ class ChatSession(QObject):
         if self._stream is not None:
             self._stream.attached = self._stream.chat == chat_id
         self.messages.set_items(self._items(records))
+        if not self.streaming_here:  # this chat's own last speed, never the previous chat's
+            self.speed.emit(last_reply_speed(self.messages.items()))
         self.opened.emit(chat)
         self.title_changed.emit(chat.title)
         self.busy_changed.emit(self.streaming_here)
@@ -152,11 +156,6 @@ class ChatSession(QObject):
 
     def chat(self) -> ChatRecord | None:
         return self.store.chat(self.chat_id) if self.chat_id else None
-
-    def remember_model(self, path: str) -> None:
-        """The model this chat was last used with, so reopening it offers the same one."""
-        if self.chat_id:
-            self.store.update_chat(self.chat_id, model_path=path)
 
     # ------------------------------------------------------------ per-chat settings
 
@@ -229,7 +228,8 @@ class ChatSession(QObject):
 
     def model_loaded(self, info: ModelInfo) -> None:
         self.loading = False
-        self.remember_model(info.path)
+        if self.chat_id:  # the model this chat was last used with: reopening it offers the same one
+            self.store.update_chat(self.chat_id, model_path=info.path)
         self.request_count()
 
     # ------------------------------------------------------------ sending and streaming

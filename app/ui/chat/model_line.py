@@ -19,3 +19,16 @@ def loaded_line(info: ModelInfo, by_compare: bool = False) -> str:
     if by_compare:
         text += COMPARE_TAG
     return text + (f"\nNote: {info.notice}" if info.notice else "")
+
+
+def not_loaded_line(chosen: str, loaded: ModelInfo | None) -> str:
+    """The picker shows a model the engine does not hold (a chat reopened, a restart, a pick not yet loaded)."""
+    text = f"{chosen} is not loaded: Send loads it first, or press Load."
+    return text + (f" Loaded now: {loaded.name}." if loaded is not None else "")
+
+
+def ejected_line(info: ModelInfo, freed_bytes: int) -> str:
+    from app.formatting import human_bytes
+
+    freed = f": {human_bytes(freed_bytes)} of memory freed" if freed_bytes > 0 else ""
+    return f"Ejected {info.name}{freed}. Send or Load brings it back."

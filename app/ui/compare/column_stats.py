@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from app.engine.protocol import Done, ModelInfo
 from app.formatting import human_bytes
+from app.ui.services import resident_bytes  # noqa: F401  (the columns' memory figure)
 
 
 def reply_stats(done: Done, info: ModelInfo | None, memory_bytes: int) -> dict:
@@ -15,18 +16,6 @@ def reply_stats(done: Done, info: ModelInfo | None, memory_bytes: int) -> dict:
     stats["n_ctx"] = done.stats.n_ctx or (info.n_ctx if info else 0)
     stats["memory_bytes"] = memory_bytes
     return stats
-
-
-def resident_bytes(pid: int | None) -> int:
-    """The engine process's resident memory now (its model, KV cache and runtime); 0 when unknown."""
-    if pid is None:
-        return 0
-    try:
-        import psutil
-
-        return int(psutil.Process(pid).memory_info().rss)
-    except Exception:  # the process is gone, or psutil cannot see it
-        return 0
 
 
 def last_stats(messages) -> dict:

@@ -10,6 +10,8 @@ GUI thread only.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,9 +20,11 @@ from PySide6.QtCore import QObject, Signal
 from app.compare_plan import ColumnNeed, RunPlan, plan
 from app.engine import SamplingParams
 from app.engine.protocol import Done, ErrorKind, LoadOptions, ModelInfo, StopReason
+from app import model_defaults
 from app.formatting import short_title
 from app.model_defaults import LOAD_FIELDS
 from app.store import ConversationStore
+from app.store.pending_writes import PendingWrites
 from app.store.comparisons import ColumnRecord, Comparisons, ComparisonRecord
 from app.ui.chat.chat_session import ChatSession
 from app.ui.compare import column_stats
@@ -47,15 +51,18 @@ class CompareController(QObject):
     used = Signal(str, dict, object)  # a column's reply finished: model path, load values, SamplingParams
     notice = Signal(str)  # why a prompt was not sent
     saved_changed = Signal()  # the list of saved comparisons changed (a title, a new one, a deletion)
+    save_problem = Signal(str, bool)  # what waits for the disk (the chat's writes too), whether Retry can help
 
-    def __init__(self, store: ConversationStore, engine: EngineService,
+    def __init__(self, store: PendingWrites | ConversationStore, engine: EngineService,
                  make_engine: Callable[[], EngineService], need_of: Callable[[str, int], ColumnNeed],
                  free_memory: Callable[[], tuple[int, int]], parent: QObject | None = None) -> None:
         """`make_engine` makes an extra engine for running together; `need_of(path, n_ctx)` estimates a
         column's memory; `free_memory()` gives (free RAM, free VRAM) from the last machine probe."""
         super().__init__(parent)
-        self.store = store
-        self.saved = Comparisons(store)
+        # the window's one write queue: the columns' messages wait in it with the chat's on a full disk
+        self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
+        self.saved = Comparisons(self.store)
+        self.store.listen(lambda problem: self.save_problem.emit(problem, not self.store.read_only))
         self.engine = engine  # the window's: one-at-a-time runs here, and the first column when together
         self._make_engine = make_engine
         self._need_of = need_of
@@ -160,6 +167,12 @@ class CompareController(QObject):
             self.saved.update(self.comparison.id, title=title.strip())
             self.saved_changed.emit()
 
+    def retry_saving(self) -> bool:
+        """Write what waits in the window's queue (the columns' replies and the chat's); True when all is."""
+        for column in self.columns:
+            column.session.flush_pending()
+        return self.store.retry()
+
     def delete(self) -> None:
         if self.comparison is not None and not self.busy:
             self.saved.delete(self.comparison.id)
@@ -174,8 +187,7 @@ class CompareController(QObject):
         return any(c.state in ("waiting", "loading", "writing") for c in self.columns)
 
     def options(self, column: Column) -> LoadOptions:
-        return LoadOptions(path=column.record.model_path, **{k: column.record.load[k] for k in LOAD_FIELDS
-                                                             if k in column.record.load})
+        return model_defaults.load_options(column.record.model_path, column.record.load)
 
     def plan(self) -> RunPlan:
         needs = [self._need_of(c.record.model_path, self.options(c).n_ctx) for c in self.columns
@@ -199,23 +211,33 @@ class CompareController(QObject):
         run_plan = self.plan()
         self.plan_changed.emit(run_plan)
         engines = self._engines(len(self.columns) if run_plan.together else 1)
-        for i, column in enumerate(self.columns):
-            column.session.use_engine(engines[i % len(engines)])
+        # run together, the column with the chat's model takes the window's engine; else all share it
+        for column, engine in zip(reversed(self._chat_model_last()), engines * len(self.columns)):
+            column.session.use_engine(engine)
+        for column in self.columns:
             column.stats = {}  # this turn's numbers only: the marks never compare turns
             self._set(column, "waiting", "" if run_plan.together else "Waits for the columns before it.")
         if self.comparison is not None:
-            self.saved.touch(self.comparison.id)
-            if self.comparison.title == "New comparison":
-                self.rename(short_title(prompt))
+            with contextlib.suppress(sqlite3.Error, OSError):  # its order in the list only; a full disk waits
+                self.saved.touch(self.comparison.id)
+                if self.comparison.title == "New comparison":
+                    self.rename(short_title(prompt))
         self.busy_changed.emit(True)
         if run_plan.together:
             self._queue = []
             for column in list(self.columns):
                 self._start(column)
         else:
-            self._queue = list(self.columns)
+            self._queue = self._chat_model_last()
             self._next()
         return True
+
+    def _chat_model_last(self) -> list[Column]:
+        """The columns, the one that uses the model the window's engine holds last: run one at a time, it
+        loads last; run together, it goes on the window's engine. Either way the chat finds its model
+        still loaded afterwards."""
+        held = self.engine.info.path if self.engine.info is not None else None
+        return sorted(self.columns, key=lambda c: c.record.model_path == held)  # stable: the rest keep order
 
     def _engines(self, count: int) -> list[EngineService]:
         """The window's engine plus extra ones up to `count`; extra ones not needed are closed (memory back)."""

@@ -26,6 +26,7 @@ from app.library.model_names import friendly_name
 from app.store.compare_export import comparison_to_markdown
 from app.ui import file_dialogs
 from app.ui.chat.composer import Composer
+from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat_export import write_export
 from app.ui.compare import column_stats
 from app.ui.compare.column_settings import ColumnSettings
@@ -81,6 +82,7 @@ class ComparePage(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.columns = QSplitter(Qt.Orientation.Horizontal)
         self.columns.setChildrenCollapsible(False)
+        self.save_banner = SaveBanner()  # the window's one write queue: Retry here saves the chat's writes too
         self.composer = Composer()
         self.composer.edit.setPlaceholderText("One prompt for every column — Enter to send, Shift+Enter for a new line")
         layout = QVBoxLayout(self)
@@ -88,6 +90,7 @@ class ComparePage(QWidget):
         layout.addWidget(self.plan_line)
         layout.addWidget(self.empty, 1)
         layout.addWidget(self.columns, 1)
+        layout.addWidget(self.save_banner)
         layout.addWidget(self.composer)
 
         self.new_button.clicked.connect(self.new_comparison)
@@ -98,6 +101,8 @@ class ComparePage(QWidget):
         self.delete_button.clicked.connect(self.delete)
         self.saved.activated.connect(lambda _i: self._open_saved())
         self.composer.send.connect(self.send)
+        self.save_banner.retry_requested.connect(self.retry_saving)
+        controller.save_problem.connect(self.save_banner.show_problem)
         self.composer.stop.connect(controller.stop)
         controller.columns_changed.connect(self._rebuild)
         controller.column_changed.connect(self._refresh_column)
@@ -243,6 +248,9 @@ class ComparePage(QWidget):
                                              dialog.sampling_params())
 
     # ------------------------------------------------------------ running
+
+    def retry_saving(self) -> bool:
+        return self.controller.retry_saving()
 
     def send(self, text: str) -> None:
         if not self.controller.send(text):

@@ -11,7 +11,7 @@ from app.engine import SamplingParams
 from app.engine.router import parse_remote_path
 from app.hardware import fit_gpu_layers
 from app.settings import Settings
-from app.store import ConversationStore
+from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_page import ChatPage
 from app.ui.compare.compare_controller import CompareController
 from app.ui.compare.compare_page import ComparePage
@@ -20,7 +20,7 @@ from app.ui.models.library_controller import LibraryController
 from app.ui.services import EngineService
 
 
-def build_compare(settings: Settings, store: ConversationStore, engine: EngineService,
+def build_compare(settings: Settings, store: PendingWrites, engine: EngineService,
                   make_engine: Callable[[], EngineService], library: LibraryController, machine: MachineInfo,
                   chat_page: ChatPage) -> ComparePage:
     def need_of(path: str, n_ctx: int) -> ColumnNeed:

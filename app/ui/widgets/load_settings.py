@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.engine.router import parse_remote_path
-from app.model_defaults import LOAD_FIELDS
+from app.model_defaults import FLASH_TEXT, LOAD_FIELDS, flash_value
 from app.library import demo_model
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
@@ -44,11 +44,12 @@ GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CP
 GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
 
 FLASH_CHOICES = (("Auto", None), ("On", True), ("Off", False))
-FLASH_SETTING = {None: "auto", True: "on", False: "off"}  # how settings.json stores the choice
+FLASH_SETTING = FLASH_TEXT  # how settings.json stores the choice
 
 
 class LoadSettings(QWidget):
     load_requested = Signal(object)  # LoadOptions
+    eject_requested = Signal()  # free the loaded model's memory
     settings_changed = Signal()
     model_chosen = Signal(str)  # the picker shows another model (its path)
     help_requested = Signal(str)  # a help page anchor: "context" or "gpu-layers"
@@ -69,6 +70,10 @@ class LoadSettings(QWidget):
         self.load_button = QPushButton("Load")
         self.load_button.setToolTip("Load (or reload) the chosen model with these settings")
         self.load_button.setAccessibleName("Load model")
+        self.eject_button = QPushButton("Eject")
+        self.eject_button.setToolTip("Free the memory the loaded model holds")
+        self.eject_button.setAccessibleName("Eject model")
+        self.eject_button.setVisible(False)
         self.more = QToolButton()
         self.more.setText("Settings")
         self.more.setCheckable(True)
@@ -86,6 +91,7 @@ class LoadSettings(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.picker, 1)
         row.addWidget(self.load_button)
+        row.addWidget(self.eject_button)
         row.addWidget(self.more)
         row.addWidget(self.progress)
 
@@ -169,6 +175,7 @@ class LoadSettings(QWidget):
 
         self.more.toggled.connect(self.details.setVisible)
         self.load_button.clicked.connect(self._request_load)
+        self.eject_button.clicked.connect(self.eject_requested)
         self.picker.currentIndexChanged.connect(self._on_model_chosen)
         self.picker.activated.connect(lambda _i: self._request_load())  # choosing a model loads it
         self.gpu.valueChanged.connect(self._on_gpu_changed)
@@ -293,7 +300,7 @@ class LoadSettings(QWidget):
         self._saved_gpu_layers = settings.n_gpu_layers
         if self.gpu_backend not in (None, "none"):
             self._show_gpu_setting(settings.n_gpu_layers)
-        flash = {v: k for k, v in FLASH_SETTING.items()}.get(settings.flash_attn.lower())
+        flash = flash_value(settings.flash_attn)
         self.flash.setCurrentIndex(max(self.flash.findData(flash), 0))
         self.kv_cache.setCurrentIndex(max(self.kv_cache.findData(settings.kv_cache_type), 0))
         self.batch.setValue(settings.n_batch)
@@ -366,15 +373,11 @@ class LoadSettings(QWidget):
     def show_progress(self, fraction: float) -> None:
         self.progress.setValue(int(fraction * 100))
 
-    def show_loaded(self, text: str) -> None:
-        self.progress.setVisible(False)
-        self.load_button.setEnabled(True)
-        self.status.setStyleSheet("")
-        self.status.setText(text)
-
-    def show_error(self, text: str) -> None:
+    def show_state(self, text: str, loaded: bool, error: bool = False) -> None:
+        """What the engine holds now: `loaded` shows Eject; an error shows in red."""
         self.progress.setVisible(False)
         self.load_button.setEnabled(bool(self.models or self.remote_models))
-        self.status.setStyleSheet("color: #dc2626;")
+        self.eject_button.setVisible(loaded)
+        self.status.setStyleSheet("color: #dc2626;" if error else "")
         self.status.setText(text)
 

@@ -50,3 +50,21 @@ def test_adding_a_folder_rescans_once_and_a_known_folder_is_not_added_twice(qtbo
     assert dirs == [str(folder)] and [m.path.name for m in controller.models] == ["c.gguf"]
     assert controller.add_folder(str(folder)) is False and dirs == [str(folder)]
     assert not paths.models_dir(create=False).joinpath("c.gguf").exists()  # scanned in place, not copied
+
+
+def test_a_damaged_file_does_not_stop_the_scan(qtbot, smollm2, tiny_model, tmp_path):
+    from tests.support.hostile_gguf import flip_vocabulary_length_bits
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(tiny_model, folder / "good.gguf")
+    flip_vocabulary_length_bits(smollm2, folder / "damaged.gguf")  # two bits: the bos token runs off the file
+    controller = LibraryController(BackgroundTasks(QThreadPool()), [str(folder)])
+    failures: list[str] = []
+    controller.scan_failed.connect(failures.append)
+    with qtbot.waitSignal(controller.first_scan_done, timeout=10000) as first:
+        controller.refresh()
+    rows = {m.path.name: m for m in controller.models}
+    assert first.args == [True] and failures == []
+    assert rows["good.gguf"].info is not None
+    assert rows["damaged.gguf"].info is None and "the GGUF header is damaged" in rows["damaged.gguf"].problem

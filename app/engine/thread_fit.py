@@ -1,0 +1,123 @@
+"""Threads fitted to the cores other programs leave free ("Automatic" CPU threads).
+
+llama.cpp's worker threads wait for each other at every step of a token, and they wait by
+spinning. When another program takes one of the cores they run on, every token waits for the
+thread that lost its core, so decoding collapses: on 2 cores one busy process took SmolLM2
+from ~100 to ~30 tok/s (single runs as low as 2), where one thread alone kept ~70.
+
+So while a model is loaded, a sampler thread reads the CPU time of the cores this process may
+use (/proc/stat) and of this process (/proc/self/stat) every SAMPLE_SECONDS. What the others
+used in that time, in cores, is taken off the thread count: a core counts as taken once the
+others use more than TAKEN_FRACTION of one. The count drops at once and rises again only
+after two quiet samples in a row, so a short burst does not flip it back and forth. The
+prompt and reply loops read the count between batches and tokens and tell llama.cpp
+(llama_set_n_threads): cheap, and never inside a batch.
+
+An explicit thread count in the load settings is kept as it is. Where /proc is missing (not
+Linux) the count stays at the default.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+SAMPLE_SECONDS = 0.25
+TAKEN_FRACTION = 0.35  # of a core used by other programs that already costs a spinning thread its speed
+
+
+def _cores() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return list(range(os.cpu_count() or 1))
+
+
+def _busy_ticks(cores: list[int]) -> int | None:
+    """Clock ticks the given cores spent busy since boot (everything but idle and iowait)."""
+    wanted = {f"cpu{n}" for n in cores}
+    total = 0
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            for line in stat:
+                name, _, rest = line.partition(" ")
+                if name in wanted:
+                    fields = [int(v) for v in rest.split()]
+                    total += sum(fields[:8]) - fields[3] - fields[4]  # user..steal, less idle and iowait
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def _own_ticks() -> int | None:
+    """Clock ticks this process has used (all its threads, user and system)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def threads_for(others_cores: float, most: int) -> int:
+    """How many threads to run when other programs keep `others_cores` cores busy."""
+    taken = int(others_cores + (1.0 - TAKEN_FRACTION))  # 0.35 of a core or more counts as a core
+    return max(1, min(most, most - taken))
+
+
+class ThreadFit:
+    """The thread count to use now; `threads` is read by the engine's main thread."""
+
+    def __init__(self, most: int, adaptive: bool) -> None:
+        self.most = max(1, most)
+        self.threads = self.most
+        self.applied = self.most  # what llama.cpp was last told (the context starts with `most`)
+        self.adaptive = adaptive and _busy_ticks(_cores()) is not None and _own_ticks() is not None
+        self.others = 0.0  # cores the other programs used in the last sample
+        self._quiet = 0  # samples in a row that would allow more threads
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def start(self) -> None:
+        if self.adaptive and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="thread-fit", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def apply(self, ctx) -> None:
+        """Tell llama.cpp the count when it changed (the engine's main thread, between batches and tokens)."""
+        threads = self.threads
+        if threads != self.applied:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(ctx, threads, threads)
+            self.applied = threads
+
+    def _run(self) -> None:
+        cores = _cores()
+        last = (time.monotonic(), _busy_ticks(cores), _own_ticks())
+        while not self._stop.wait(SAMPLE_SECONDS):
+            now = (time.monotonic(), _busy_ticks(cores), _own_ticks())
+            if None in now or None in last:
+                return
+            elapsed = now[0] - last[0]
+            others = max(0.0, ((now[1] - last[1]) - (now[2] - last[2])) / self._hz / elapsed) if elapsed > 0 else 0
+            self.observe(others)
+            last = now
+
+    def observe(self, others_cores: float) -> None:
+        """One sample: fewer threads at once, more only after two quiet samples in a row."""
+        self.others = others_cores
+        wanted = threads_for(others_cores, self.most)
+        if wanted < self.threads:
+            self.threads, self._quiet = wanted, 0
+        elif wanted > self.threads:
+            self._quiet += 1
+            if self._quiet >= 2:
+                self.threads, self._quiet = wanted, 0
+        else:
+            self._quiet = 0

@@ -1,0 +1,65 @@
+"""Automatic threads: fewer while other programs keep cores busy, back up when they stop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import llama_cpp
+import pytest
+
+from app.engine import thread_fit
+from app.engine.protocol import LoadOptions
+from app.engine.runtime import LoadedModel
+from app.engine.thread_fit import ThreadFit, threads_for
+
+
+def test_a_core_counts_as_taken_once_others_use_a_third_of_it() -> None:
+    assert [threads_for(others, 2) for others in (0.0, 0.2, 0.4, 1.0, 1.6, 2.0)] == [2, 2, 1, 1, 1, 1]
+    assert [threads_for(others, 8) for others in (0.0, 1.0, 3.5, 7.9)] == [8, 7, 4, 1]
+
+
+def test_fewer_threads_at_once_more_only_after_two_quiet_samples() -> None:
+    fit = ThreadFit(4, adaptive=False)
+    fit.observe(2.0)
+    assert fit.threads == 2
+    fit.observe(0.0)
+    assert fit.threads == 2  # one quiet sample is not enough
+    fit.observe(2.0)
+    fit.observe(0.0)
+    assert fit.threads == 2  # the quiet run was broken
+    fit.observe(0.0)
+    assert fit.threads == 4
+
+
+def test_an_explicit_thread_count_never_changes(tiny_model: Path) -> None:
+    model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=256, n_threads=2))
+    try:
+        assert not model.thread_fit.adaptive and model.thread_fit.most == 2
+    finally:
+        model.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_busy_processes_take_threads_away_from_a_loaded_model(tiny_model: Path, monkeypatch) -> None:
+    monkeypatch.setattr(thread_fit, "SAMPLE_SECONDS", 0.05)
+    cores = len(thread_fit._cores())
+    model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=256))
+    spinners: list[subprocess.Popen] = []
+    try:
+        fit = model.thread_fit
+        assert fit.adaptive
+        fit.most = fit.threads = fit.applied = max(cores, 2)  # as many threads as cores, whatever the default
+        spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+        deadline = time.monotonic() + 10
+        while fit.threads == fit.most and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fit.threads < fit.most and fit.others > 0.35
+        fit.apply(model.ctx)
+        assert llama_cpp.llama_n_threads(model.ctx) == fit.threads
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+        model.close()
