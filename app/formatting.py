@@ -10,3 +10,19 @@ def human_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:.1f} TB"
+
+
+TITLE_CHARS = 48
+
+
+def short_title(text: str, limit: int = TITLE_CHARS) -> str:
+    """A chat's title from its first message: one line, at most `limit` characters, "…" where it was cut
+    (at a word break when one is near the end)."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"

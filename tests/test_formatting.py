@@ -11,3 +11,14 @@ def test_sizes_use_decimal_units_with_one_decimal():
 
 def test_speeds_below_one_byte_per_second_are_shown_as_bytes():
     assert human_bytes(0.4) == "0 B"
+
+
+def test_a_long_title_is_cut_at_a_word_with_an_ellipsis_and_a_short_one_is_kept():
+    from app.formatting import short_title
+
+    long = "Please explain how the tides of the ocean are caused by the moon and the sun"
+    assert short_title(long) == "Please explain how the tides of the ocean are…"
+    assert len(short_title(long)) <= 48
+    assert short_title("  What is\n a GGUF file? ") == "What is a GGUF file?"
+    assert short_title("x" * 48) == "x" * 48
+    assert short_title("x" * 60) == "x" * 47 + "…"  # no word break near the end: cut mid-word

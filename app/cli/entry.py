@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from app import logs
 from app.cli import chat, compare, doctor, hub, models, prompt, serve
 from app.cli.common import EXIT_USAGE, CliError, QuietParser
 
@@ -30,6 +31,7 @@ def run_gui(model: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logs.setup()  # the app's and every command's loads, downloads, requests and errors (never chat text)
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -44,3 +46,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    finally:
+        logs.stop()

@@ -6,10 +6,10 @@ the last model) on the next request. Safe to use from several threads: chats fro
 several callers (the GUI, the API server) take turns in the engine in the order sent,
 each stopped by its own `stop` event, never another's. Counts and cancel from anywhere.
 
-A busy worker sends a Heartbeat at least every second. A caller waiting on the
-engine never blocks forever: after `hang_timeout` seconds without any event the
-engine is declared hung, killed, and the caller gets an ErrorKind.HUNG error;
-the next request starts a fresh engine and reloads the model.
+A busy worker sends a Heartbeat at least every second. A caller waiting on the engine never
+blocks forever: after `hang_timeout` seconds without any event the engine is declared hung,
+killed, and the caller gets an ErrorKind.HUNG error; the next request starts a fresh engine
+and reloads the model. Loads and failed replies go to Hearth's log (`engine_log.py`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from app.engine import amx_guard
+from app.engine import amx_guard, engine_log
 from app.engine import protocol as p
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy
 from app.engine.sampling import SamplingParams
@@ -202,6 +202,7 @@ class EngineClient:
             if not self.alive and not self._closed:
                 self._start()
 
+    @engine_log.logged_load
     def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
              gguf: GGUFInfo | None = None) -> ModelInfo:
         """Load a model; `gguf` is its header if the caller has it (the engine then reads none)."""
@@ -226,7 +227,7 @@ class EngineClient:
                     self._needs_reload = False
                     if event.kind != ErrorKind.CRASHED:
                         self._last_load = None
-                    raise EngineError(event.kind, event.message)
+                    raise EngineError(event.kind, event.message, event.detail)
         finally:
             self._done(request_id)
 
@@ -254,6 +255,7 @@ class EngineClient:
         # sent again once if llama.cpp's AMX code crashed on it (amx_guard)
         return amx_guard.resend_after_crash(lambda: self._stream_once(make_request, stop))
 
+    @engine_log.logged_stream
     def _stream_once(self, make_request: Callable[[int], object],
                      stop: threading.Event | None = None) -> Iterator[p.Token | p.Reading | p.Done | p.Error]:
         try:

@@ -275,6 +275,7 @@ class Error:
     kind: ErrorKind
     message: str
     partial: str = ""  # the reply streamed before the failure (a remote stream cut mid-reply)
+    detail: str = ""  # the engine process's traceback of an unexpected error, for the log file only
 
 
 Event = Progress | Loaded | Token | Counted | Done | Rendered | Unloaded | Reading | Heartbeat | Error
@@ -283,7 +284,8 @@ Event = Progress | Loaded | Token | Counted | Done | Rendered | Unloaded | Readi
 class EngineError(Exception):
     """An engine failure with a message a user can read."""
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
+    def __init__(self, kind: ErrorKind, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.detail = detail  # the engine process's traceback, if it had one (for the log file)

@@ -17,6 +17,7 @@ import queue
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
@@ -208,7 +209,8 @@ class Worker:
         except MemoryError:
             self.send(p.Error(request.id, ErrorKind.OUT_OF_MEMORY, "the engine ran out of memory"))
         except Exception as exc:  # never let one request take the engine down
-            self.send(p.Error(request.id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
+            self.send(p.Error(request.id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
+                              detail=traceback.format_exc()))  # the client writes it to Hearth's log
 
     def render_prompt(self, request: p.RenderPrompt) -> None:
         model = self.model

@@ -14,9 +14,11 @@ The file is renamed only after its size and SHA-256 match.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from app.hub.download_sink import Sink, SinkError, sync_folder, sync_to_disk
 from app.hub.errors import HubError, HubErrorKind, hub_endpoint, is_offline
 from app.hub.quant import HubFile
 
+log = logging.getLogger(__name__)
 DISK_MARGIN = 64 << 20
 MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
 CONNECTIONS = 4  # at most this many per file, kept while they help (HEARTH_DOWNLOAD_CONNECTIONS fixes it, 1-16)
@@ -115,6 +118,26 @@ class Downloader:
         return total
 
     def run(self, on_progress: Callable[[DownloadProgress], None] | None = None) -> Path:
+        """Download what is missing; the path of the (first part of the) model. Logged: start, end, failure."""
+        record = self.record
+        what = f"{record.repo_id} {record.name} ({human_bytes(record.total_bytes)})"
+        log.info("download started: %s", what)
+        started = time.monotonic()
+        try:
+            path = self._run(on_progress)
+        except HubError as exc:
+            if exc.kind in (HubErrorKind.PAUSED, HubErrorKind.CANCELLED):
+                log.info("download %s: %s", exc.kind.value, what)
+            else:
+                log.error("download failed: %s: %s: %s", what, exc.kind.value, exc.message)
+            raise
+        except Exception:
+            log.exception("download failed: %s", what)
+            raise
+        log.info("download finished: %s in %.1f s, saved as %s", what, time.monotonic() - started, path)
+        return path
+
+    def _run(self, on_progress: Callable[[DownloadProgress], None] | None) -> Path:
         record = self.record
         if is_offline():
             raise HubError(HubErrorKind.OFFLINE, "Hearth is offline (HF_HUB_OFFLINE is set): downloads are paused.")

@@ -106,6 +106,18 @@ def read_model_card(repo_id: str, revision: str = "main") -> str:
                 return ""
             raise
         with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
+            return strip_front_matter(handle.read())
 
     return _with_retries(call, f"model card of {repo_id}")
+
+
+def strip_front_matter(card: str) -> str:
+    """A model card without its YAML front matter (`---` … `---`: licence, tags, widget settings), which
+    Markdown would show as a heading."""
+    lines = card.lstrip("\ufeff").splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return card
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() in ("---", "..."):
+            return "".join(lines[index + 1:]).lstrip("\n")
+    return card  # never closed: not front matter after all

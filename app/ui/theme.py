@@ -80,6 +80,16 @@ def _palette(colors: dict) -> QPalette:
     p = QPalette()
     for role, color in colors.items():
         p.setColor(role, QColor(color))
+    return _greyed_when_disabled(p)
+
+
+def _greyed_when_disabled(p: QPalette) -> QPalette:
+    """setColor(role, …) sets every colour group: without this a disabled button looked enabled."""
+    grey = p.color(QPalette.ColorRole.PlaceholderText)
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        p.setColor(QPalette.ColorGroup.Disabled, role, grey)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, p.color(QPalette.ColorRole.Window))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, p.color(QPalette.ColorRole.Mid))
     return p
 
 
@@ -104,7 +114,7 @@ def dark_palette() -> QPalette:
     }
     for role, color in colors.items():
         p.setColor(role, QColor(color))
-    return p
+    return _greyed_when_disabled(p)
 
 
 def apply_theme(app: QApplication) -> None:

@@ -72,3 +72,13 @@ def test_no_network_and_offline_are_explained(monkeypatch):
 )
 def test_quant_is_read_from_file_names(name, quant):
     assert quant_of(name) == quant
+
+
+def test_front_matter_is_taken_off_a_model_card_and_other_cards_are_kept_as_they_are():
+    from app.hub.search import strip_front_matter
+
+    assert strip_front_matter("---\nlicense: mit\n---\n\n# Title\n\nText\n") == "# Title\n\nText\n"
+    assert strip_front_matter("\ufeff---\nlicense: mit\n...\n# Title\n") == "# Title\n"
+    assert strip_front_matter("# Title\n\n---\n\nafter a rule\n") == "# Title\n\n---\n\nafter a rule\n"
+    assert strip_front_matter("---\nnever closed\n") == "---\nnever closed\n"
+    assert strip_front_matter("") == ""

@@ -17,7 +17,7 @@ from app.engine.protocol import LoadOptions, ModelInfo
 from app.store import ConversationStore
 from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
-from app.ui.chat.chat_session import ChatSession
+from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
 from app.ui.chat.model_state import ModelState
@@ -282,6 +282,8 @@ class ChatPage(QWidget):
             self.load_settings.select_path(info.path)
         self.model_state.show(info)
         self.set_thinking_modes(info.thinking_modes)
+        if self.notice.text() == NO_MODEL:  # a model is loaded now: "Load a model first" is no longer true
+            self.show_notice("")
         if not requested:
             self.session.loading = False
             self.session.request_count()

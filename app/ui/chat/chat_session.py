@@ -1,13 +1,10 @@
 """One conversation and its engine: the chat's settings, the reply being written, saving and counting.
 
-A ChatSession is a QObject without widgets: the chat page and each Compare column show one and
-forward what the user does. Sessions may share an engine service and the window's one write queue;
-each takes only the events of the jobs it started. Regenerating or editing adds an alternative at
-that turn (store/branches.py); ‹ › flips between them. GUI thread only.
-
-Streaming: tokens are buffered as they arrive and shown at most every FLUSH_MS; what has arrived
-reaches the store at least every PERSIST_SECONDS, even when the stream stalls. A reply keeps
-streaming when another chat is opened in the same session; it shows again when its chat comes back.
+A ChatSession is a QObject without widgets: the chat page and each Compare column show one and forward
+what the user does. Sessions may share an engine service and the window's one write queue; each takes only
+the events of the jobs it started. Regenerating or editing adds an alternative at that turn
+(store/branches.py); ‹ › flips between them. GUI thread only. Streamed tokens show at most every FLUSH_MS
+and reach the store at least every PERSIST_SECONDS; a reply keeps streaming while another chat is open.
 """
 
 from __future__ import annotations
@@ -20,11 +17,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.engine import ChatMessage, OverflowPolicy, SamplingParams
 from app.engine.protocol import CountResult, Done, ErrorKind, ModelInfo, StopReason
+from app.formatting import short_title
 from app.store import ConversationStore
 from app.store.conversations import LATEST, ChatRecord, MessageRecord
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.message_model import ChatItem, MessageModel, item_from_record
-from app.ui.chat.message_view import format_stats
+from app.ui.chat.message_view import format_stats, last_reply_speed
 from app.ui.chat.streaming_reply import StreamingReply
 from app.ui.services import EngineService
 
@@ -129,6 +127,8 @@ class ChatSession(QObject):
         if self._stream is not None:
             self._stream.attached = self._stream.chat == chat_id
         self.messages.set_items(self._items(records))
+        if not self.streaming_here:  # this chat's own last speed, never the previous chat's
+            self.speed.emit(last_reply_speed(self.messages.items()))
         self.opened.emit(chat)
         self.title_changed.emit(chat.title)
         self.busy_changed.emit(self.streaming_here)
@@ -246,7 +246,7 @@ class ChatSession(QObject):
         self.messages.append(item_from_record(record))
         chat = self.store.chat(chat_id)
         if chat and chat.title == "New chat":
-            title = " ".join(text.split())[:48] or "New chat"
+            title = short_title(text) or "New chat"
             self.store.update_chat(chat_id, title=title)
             self.title_changed.emit(title)
         self.chat_changed.emit(chat_id)

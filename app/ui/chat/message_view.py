@@ -18,6 +18,7 @@ from app.ui.widgets.elided_label import ElidedLabel
 
 
 READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
+COPIED_MS = 1500  # how long a card's Copy button says "Copied"
 
 
 def format_stats(stats: dict) -> str:
@@ -35,6 +36,12 @@ def format_stats(stats: dict) -> str:
     if stats.get("dropped_messages"):
         parts.append(f"{stats['dropped_messages']} older messages left out")
     return " · ".join(parts)
+
+
+def last_reply_speed(items: list[ChatItem]) -> str:
+    """The meter's speed line for a chat just opened: its last finished reply's numbers, or ""."""
+    replies = [item for item in items if item.role == "assistant" and not item.streaming and item.stats]
+    return format_stats(replies[-1].stats) if replies else ""
 
 
 def format_sampling(sampling: dict) -> str:
@@ -89,6 +96,8 @@ class MessageCard(QFrame):
             button.clicked.connect(lambda _=False, s=signal: s.emit(self))
             header.addWidget(button)
             self.buttons[key] = button
+        self.buttons["copy"].clicked.connect(self._show_copied)
+        self._copied_timer = QTimer(self, singleShot=True, interval=COPIED_MS, timeout=self._hide_copied)
         layout.addLayout(header)
         self.thinking = ThinkingSection()
         layout.addWidget(self.thinking)
@@ -103,9 +112,18 @@ class MessageCard(QFrame):
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
         self.stats.setObjectName("cardStats")
+        self.stats.setWordWrap(True)  # with an alternative's settings it is long: unwrapped it widened the card
         layout.addWidget(self.stats)
         self.item: ChatItem | None = None
         self.set_item(item)
+
+    def _show_copied(self) -> None:
+        """Copy gives a sign: the button says "Copied" for a moment."""
+        self.buttons["copy"].setText("Copied")
+        self._copied_timer.start()
+
+    def _hide_copied(self) -> None:
+        self.buttons["copy"].setText("Copy")
 
     def _arrow(self, text: str, name: str, step: int) -> QToolButton:
         button = QToolButton()

@@ -21,6 +21,7 @@ from app.compare_plan import ColumnNeed, RunPlan, plan
 from app.engine import SamplingParams
 from app.engine.protocol import Done, ErrorKind, LoadOptions, ModelInfo, StopReason
 from app import model_defaults
+from app.formatting import short_title
 from app.model_defaults import LOAD_FIELDS
 from app.store import ConversationStore
 from app.store.pending_writes import PendingWrites
@@ -220,7 +221,7 @@ class CompareController(QObject):
             with contextlib.suppress(sqlite3.Error, OSError):  # its order in the list only; a full disk waits
                 self.saved.touch(self.comparison.id)
                 if self.comparison.title == "New comparison":
-                    self.rename(" ".join(prompt.split())[:48])
+                    self.rename(short_title(prompt))
         self.busy_changed.emit(True)
         if run_plan.together:
             self._queue = []

@@ -7,12 +7,10 @@ Lays out the controller's columns and forwards what the user does; the controlle
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.engine import SamplingParams
 from app.library.model_names import friendly_name
 from app.store.compare_export import comparison_to_markdown
+from app.ui import file_dialogs
 from app.ui.chat.composer import Composer
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat_export import write_export
@@ -172,8 +171,8 @@ class ComparePage(QWidget):
         if current is None:
             return False
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Export comparison",
-                                                  str(Path.home() / f"{current.title[:40]}.md"), "Markdown (*.md)")
+            path = file_dialogs.save_file(self, "comparison-export", "Export comparison", f"{current.title[:40]}.md",
+                                          "Markdown (*.md)")
         if not path:
             return False
         columns = [(self._column_name(v, c), c.session.store.messages(c.record.chat_id))

@@ -31,6 +31,9 @@ from app.ui.widgets.table_model import TableModel, make_table
 OFFLINE_TEXT = ("You are offline, so the Hugging Face Hub can't be reached. Your downloaded models and chats "
                 "work as usual.")
 
+STARTER_TEXT = {True: "New here? These small chat models are a good start:",
+                False: "Starter models: small chat models that run on most computers (or search the Hub above):"}
+
 
 class DiscoverPage(QWidget):
     status = Signal(str)
@@ -71,7 +74,8 @@ class DiscoverPage(QWidget):
         self.catalog_box = QWidget()
         catalog_layout = QVBoxLayout(self.catalog_box)
         catalog_layout.setContentsMargins(0, 0, 0, 0)
-        catalog_layout.addWidget(QLabel("New here? These small chat models are a good start:"))
+        self.catalog_label = QLabel(STARTER_TEXT[True])
+        catalog_layout.addWidget(self.catalog_label)
         catalog_layout.addWidget(self.catalog_table)
         catalog_layout.addWidget(self.catalog_button)
 
@@ -135,7 +139,9 @@ class DiscoverPage(QWidget):
         return FIT_LABELS[machine_fit(size_bytes, free_vram=self.machine.free_vram, free_ram=self.machine.free_ram)]
 
     def set_first_run(self, first_run: bool) -> None:
-        self.catalog_box.setVisible(first_run and bool(self.catalog.rows))
+        """The starter models stay after the first run: hidden, they left the page empty until a search."""
+        self.catalog_label.setText(STARTER_TEXT[first_run])
+        self.catalog_box.setVisible(bool(self.catalog.rows))
 
     def _fill_catalog(self) -> None:
         rows = []
@@ -143,7 +149,7 @@ class DiscoverPage(QWidget):
             rows.append(([repo_display_name(entry.repo), f"about {human_bytes(entry.size_bytes)}", entry.licence,
                           entry.summary], entry))
         self.catalog.set_rows(rows, {(i, 0): entry.repo for i, (_cells, entry) in enumerate(rows)})
-        self.catalog_box.setVisible(False)
+        self.catalog_box.setVisible(bool(rows))
 
     # ------------------------------------------------------------ search
 

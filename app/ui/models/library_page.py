@@ -6,13 +6,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from app import paths
 from app.formatting import human_bytes
 from app.library import demo_model
 from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, delete_model, import_model
+from app.ui import file_dialogs
 from app.ui.widgets.table_model import TableModel, make_table
 from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
@@ -106,7 +107,7 @@ class LibraryPage(QWidget):
             self.open_in_chat.emit(str(model.path))
 
     def _import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", str(Path.home()), "GGUF models (*.gguf)")
+        path = file_dialogs.open_file(self, "model", "Import a GGUF model", "GGUF models (*.gguf)")
         if path:
             self.import_file(path)
 
@@ -124,7 +125,7 @@ class LibraryPage(QWidget):
         self.tasks.run(lambda: import_model(Path(path)), imported, failed)
 
     def _add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of GGUF models", str(Path.home()))
+        folder = file_dialogs.choose_folder(self, "model-folder", "Add a folder of GGUF models")
         if folder:
             self.extra_folder_added.emit(folder)
 

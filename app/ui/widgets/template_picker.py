@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from app.ui import file_dialogs
 
 
 class TemplatePicker(QWidget):
@@ -47,9 +49,8 @@ class TemplatePicker(QWidget):
         self.path.setText(path)
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Chat template", "", "Jinja templates (*.jinja *.j2 *.txt);;All files (*)"
-        )
+        path = file_dialogs.open_file(self, "template", "Chat template",
+                                      "Jinja templates (*.jinja *.j2 *.txt);;All files (*)")
         if path:
             self.set_file(path)
 
