@@ -23,11 +23,12 @@ def log_file():
 
 def test_requests_are_logged_with_status_and_time_but_no_body(log_file, engine, scripted_model):
     engine.load(LoadOptions(path=str(scripted_model), n_ctx=512))
-    client = TestClient(create_app(engine, "scripted"))
+    client = TestClient(create_app(engine, "scripted"), base_url="http://localhost")  # an allowed Host
     reply = client.post("/v1/chat/completions?user=someone",
                         json={"messages": [{"role": "user", "content": QUESTION}], "temperature": 0})
     assert reply.status_code == 200 and "Hello world" in reply.text
-    assert client.post("/v1/chat/completions", content=b"{not json").status_code == 400
+    assert client.post("/v1/chat/completions", content=b"{not json",
+                       headers={"Content-Type": "application/json"}).status_code == 400
     assert client.get("/v1/nowhere").status_code == 404
     lines = [line for line in log_file.read_text().splitlines() if "app.server.requests" in line]
     assert len(lines) == 3
