@@ -50,7 +50,11 @@ def import_chat_file(parent: QWidget, store, status: QStatusBar, path: str = "")
         if Path(path).stat().st_size > MAX_IMPORT_BYTES:
             raise ChatImportError("This file is too large to be a chat export.")
         text = Path(path).read_text(encoding="utf-8")
-        chat = import_chat(getattr(store, "store", store), text)  # straight to disk: not queued behind a full disk
+        if getattr(store, "pending", 0):  # the queue's messages hold ids an import written past it could take
+            raise ChatImportError("some messages are still waiting to be saved: press Retry once there is room "
+                                  "on the disk, then import again.")
+        # all at once or nothing (a half-imported chat is removed), so not queued behind a full disk
+        chat = import_chat(getattr(store, "store", store), text)
     except (OSError, UnicodeDecodeError, ChatImportError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         QMessageBox.warning(parent, "Import failed", as_html(f"Could not import {path}: {reason}"))

@@ -84,3 +84,27 @@ def test_the_alternative_shown_is_still_shown_after_a_restart(qtbot, make_window
     reply = again.chat_page.messages.item(1)
     assert (reply.record_id, reply.alternative, reply.alternatives) == (first_id, 1, 2)
     assert again.chat_page.view.cards()[1].counter.text() == "1/2"
+
+
+def test_an_import_waits_while_messages_wait_for_the_disk(qtbot, window, scripted_model, tmp_path, monkeypatch):
+    # the queue's messages hold ids an import written straight to disk could take: Retry would then fail forever
+    from tests.support.disks import FullDisk
+
+    page = two_replies(qtbot, window, scripted_model)
+    store = window.store
+    path = tmp_path / "chat.json"
+    path.write_text(chat_to_json(store.chat(page.chat_id), store.all_messages(page.chat_id)), encoding="utf-8")
+    disk = FullDisk(store.store)
+    disk.fill()
+    page.session.set_system_prompt("Be brief.")
+    page.session.save_system_prompt()
+    assert store.pending
+    disk.free()
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    chats = len(store.chats())
+    window.import_chat(str(path))
+    assert len(store.chats()) == chats and "waiting to be saved" in warnings[0].replace("\xa0", " ")
+    assert store.retry()
+    window.import_chat(str(path))
+    assert len(store.chats()) == chats + 1
