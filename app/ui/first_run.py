@@ -25,6 +25,9 @@ INTRO = ("A language model is a file of a few hundred megabytes to tens of gigab
 
 WITHOUT_DEMO = "Hearth works without it: pick a starter model below, or open a GGUF file you already have."
 DEMO_PRESET = "Precise"  # a 135M model wanders at the default temperature; low and narrow keeps it on topic
+# Without it the demo's greedy answer to "What is the capital of France?" starts "L'Étoile, la Cité, le
+# Poulet…"; with it: "The capital of France is Paris." It shows in the chat's System prompt box.
+DEMO_SYSTEM_PROMPT = "Answer in English, in one short sentence."
 
 
 class FirstRunPanel(QWidget):
@@ -124,6 +127,7 @@ def add_first_run(window) -> FirstRunPanel | None:
         chat_page.load_path(path)
         window.new_chat()
         chat_page.sampling.preset.setCurrentText(DEMO_PRESET)  # saved as this chat's sampling
+        chat_page.system_prompt.setPlainText(DEMO_SYSTEM_PROMPT)  # saved as this chat's system prompt
 
     panel.chat_with_demo.connect(chat_with_demo)
     def open_file(path: str) -> None:

@@ -53,3 +53,7 @@ def test_the_demo_models_first_chat_uses_the_precise_preset(qtbot, make_window, 
     assert page.sampling.preset.currentText() == "Precise"
     assert page.session.sampling.temperature == 0.2 and page.session.sampling.top_k == 20
     assert window.store.chat(page.chat_id).sampling["temperature"] == 0.2
+    from app.ui.first_run import DEMO_SYSTEM_PROMPT
+
+    assert page.system_prompt.toPlainText() == DEMO_SYSTEM_PROMPT  # keeps the 135M model in English and brief
+    qtbot.waitUntil(lambda: window.store.chat(page.chat_id).system_prompt == DEMO_SYSTEM_PROMPT, timeout=5000)
