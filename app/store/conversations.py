@@ -242,10 +242,12 @@ class ConversationStore:
 
     def update_message(self, message_id: int, *, content: str | None = None, stats: dict | None = None,
                        complete: bool | None = None, error: str | None = None,
-                       reasoning: str | None = None) -> None:
+                       reasoning: str | None = None, model: str | None = None) -> None:
         values: dict = {}
         if content is not None:
             values["content"] = content
+        if model is not None:
+            values["model"] = model
         if reasoning is not None:
             values["reasoning"] = reasoning
         if stats is not None:

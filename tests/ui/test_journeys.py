@@ -198,7 +198,10 @@ def test_a_restart_brings_back_the_chat_its_alternatives_and_its_model(make_wind
     assert loaded.args[0].path == str(smollm2)
     wait_reply(qtbot, window)
     assert [c.item.content for c in user_cards(window)] == ["Hello", "Again"]
-    assert assistant_cards(window)[1].item.content and not assistant_cards(window)[1].item.error
+    reply = assistant_cards(window)[1].item
+    assert reply.content and not reply.error
+    assert reply.model == loaded.args[0].name  # sent while the model loaded, still named after it
+    assert ConversationStore(paths.database_path()).messages(window.chat_page.chat_id)[-1].model == reply.model
 
 
 def test_a_full_disk_during_a_compare_run_and_a_chat_reply_then_retry_saves_both(

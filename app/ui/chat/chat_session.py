@@ -105,8 +105,6 @@ class ChatSession(QObject):
         return system + [ChatMessage(i.role, i.content, i.reasoning) for i in self.messages.items()
                          if not i.streaming and (i.role != "assistant" or i.content)]
 
-    # ------------------------------------------------------------ chats
-
     def open(self, chat_id: int) -> bool:
         """Show a chat; False (the previous chat stays, and a notice says why) when it cannot be read."""
         self.flush_pending()
@@ -137,10 +135,8 @@ class ChatSession(QObject):
 
     def _items(self, records: list[MessageRecord]) -> list[ChatItem]:
         stream = self._stream
-        if stream is None:
-            return [item_from_record(m) for m in records]
-        return [item_from_record(m, content=stream.content, stats=stream.thinking_stats(), streaming=True,
-                                 error="", reasoning=stream.reasoning) if m.id == stream.record
+        return [item_from_record(m, content=stream.content, stats=stream.thinking_stats(), streaming=True, error="",
+                                 reasoning=stream.reasoning) if stream is not None and m.id == stream.record
                 else item_from_record(m) for m in records]
 
     def new(self, model_path: str = "") -> int:
@@ -205,7 +201,7 @@ class ChatSession(QObject):
         self._count_timer.stop()
         if self.engine.info is None:
             if not self.loading:
-                self.meter_cleared.emit("Load a model to start chatting")
+                self.meter_cleared.emit("No model loaded yet: Send loads the one chosen above")
             return
         draft = "" if self.streaming_here else self.draft
         self._pending_count = self.engine.count(self.history(), draft, self.overflow, self.sampling.max_tokens,
@@ -225,6 +221,10 @@ class ChatSession(QObject):
         self.loading = False
         if self.chat_id:  # the model this chat was last used with: reopening it offers the same one
             self.store.update_chat(self.chat_id, model_path=info.path)
+        stream = self._stream  # a reply sent while its model was still loading is named now
+        if stream is not None and stream.attached and not self.messages.item(row := self._row_of(stream)).model:
+            self.messages.update(row, model=info.name)
+            self.store.update_message(stream.record, model=info.name)
         self.request_count()
 
     # ------------------------------------------------------------ sending and streaming
