@@ -275,14 +275,14 @@ class ChatPage(QWidget):
 
     def _on_reloaded(self, info: ModelInfo) -> None:
         """The engine loaded the same model again after a crash: same line, with any new note."""
-        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare))
+        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare, self.load_settings.header(info.path)))
 
     def _on_loaded(self, info: ModelInfo) -> None:
         requested, self._load_requested = self._load_requested, False
         self._loaded_by_compare = not requested  # then this chat does not remember the model
         if not requested:
             self.load_settings.select_path(info.path)
-        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare))
+        self.load_settings.show_loaded(loaded_line(info, self._loaded_by_compare, self.load_settings.header(info.path)))
         self.set_thinking_modes(info.thinking_modes)
         if not requested:
             self.session.loading = False
