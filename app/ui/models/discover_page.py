@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.hardware import FIT_LABELS, machine_fit
 from app.hub.catalog import CatalogEntry, load_catalog
+from app.library.copies import local_copies
 from app.library.model_names import repo_display_name
 from app.formatting import human_bytes
 from app.hub.errors import HubError, is_offline
@@ -32,6 +33,9 @@ OFFLINE_TEXT = ("You are offline, so the Hugging Face Hub can't be reached. Your
                 "work as usual.")
 
 
+HAVE_MARK = "already in your library"
+
+
 class DiscoverPage(QWidget):
     status = Signal(str)
 
@@ -41,6 +45,8 @@ class DiscoverPage(QWidget):
         self.machine = None  # a MachineProbe once the hardware check reports
         self.downloads = downloads
         self.repo = ""
+        self.local_models: list = []  # LocalModel list: files already here are marked
+        self._have: dict[str, str] = {}  # choice name → the local path holding the same bytes
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search GGUF models on Hugging Face, e.g. llama 3.2 instruct")
         self.query.setAccessibleName("Search the Hub")
@@ -127,7 +133,7 @@ class DiscoverPage(QWidget):
     def set_machine(self, probe) -> None:
         """What this computer offers (a MachineProbe): the "This computer" column follows it."""
         self.machine = probe
-        self._show_files([choice for _cells, choice in self.files.rows])
+        self._show_files([choice for _cells, choice in self.files.rows], self._have)
 
     def _fit(self, size_bytes: int) -> str:
         if self.machine is None:
@@ -197,12 +203,42 @@ class DiscoverPage(QWidget):
         if not choices:
             self.show_message("This repository has no GGUF files.")
 
-    def _show_files(self, choices: list[GGUFChoice]) -> None:
+    def _show_files(self, choices: list[GGUFChoice], have: dict[str, str] | None = None) -> None:
+        if have is None:  # a new list: which files are here already is worked out off the GUI thread
+            self._have = {}
+            self._find_local(choices)
         rows = []
+        tips: dict[tuple[int, int], str] = {}
         for c in choices:
             parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""
-            rows.append(([c.quant, human_bytes(c.size), self._fit(c.size), c.name + parts], c))
-        self.files.set_rows(rows)
+            mark = ""
+            if c.name in self._have:
+                mark = f" · {HAVE_MARK}"
+                tips[(len(rows), 3)] = f"The same file (size and SHA-256) is at {self._have[c.name]}"
+            rows.append(([c.quant, human_bytes(c.size), self._fit(c.size), c.name + parts + mark], c))
+        current = self.file_table.currentIndex().row()
+        self.files.set_rows(rows, tips)
+        if 0 <= current < len(rows):
+            self.file_table.selectRow(current)
+
+    def set_local_models(self, models: list) -> None:
+        """The library's models (LocalModel list): files of the open repository already here are marked."""
+        self.local_models = list(models)
+        if self.files.rows:
+            self._find_local([choice for _cells, choice in self.files.rows])
+
+    def _find_local(self, choices: list[GGUFChoice]) -> None:
+        if not choices or not self.local_models:
+            return
+        wanted = {c.name: [(p.size, p.sha256) for p in c.parts] for c in choices}
+        models, stop, repo = list(self.local_models), self.tasks.cancel_requested, self.repo
+
+        def shown(have: dict[str, str]) -> None:
+            if repo == self.repo and [c for _cells, c in self.files.rows] == choices:
+                self._have = have
+                self._show_files(choices, have)
+
+        self.tasks.run(lambda: local_copies(wanted, models, stop), shown, lambda _error: None)
 
     def _on_card(self, repo_id: str, text: str | None, error: Exception | None = None) -> None:
         if repo_id != self.repo:

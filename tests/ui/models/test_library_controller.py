@@ -10,6 +10,7 @@ from app import paths
 from app.library.gguf_info import read_gguf_info
 from app.ui.models.library_controller import LibraryController
 from app.ui.tasks import BackgroundTasks
+from tests.support.tiny_gguf import write_tiny_model
 
 
 def test_a_scan_finds_models_and_a_rescan_sees_new_ones(qtbot, tiny_model, tmp_path):
@@ -22,7 +23,7 @@ def test_a_scan_finds_models_and_a_rescan_sees_new_ones(qtbot, tiny_model, tmp_p
     with qtbot.waitSignal(controller.first_scan_done, timeout=10000):
         controller.refresh()
     assert [m.path.name for m in controller.models] == ["a.gguf"] and firsts == [True]
-    shutil.copy(tiny_model, folder / "b.gguf")
+    write_tiny_model(folder / "b.gguf", seed=1)  # another model (a copy of a.gguf would share its row)
     with qtbot.waitSignal(controller.models_changed, timeout=10000) as changed:
         controller.refresh()
     assert sorted(m.path.name for m in changed.args[0]) == ["a.gguf", "b.gguf"]
