@@ -55,6 +55,17 @@ def merged(models: list[LocalModel], cancelled: Callable[[], bool] = _never, inl
         return merge_copies(models, cache, limit, cancelled)
 
 
+def hash_and_merge(models: list[LocalModel], pending: list[Path], cancelled: Callable[[], bool] = _never) -> Merged:
+    """The background half: hash the files a scan left pending, then merge the scan's list again."""
+    with HashCache.open_default() as cache:
+        for path in pending:
+            try:
+                cache.sha256(path, cancelled)
+            except OSError:
+                continue  # gone or unreadable: it is not merged with anything
+        return merge_copies(models, cache, 0, cancelled)
+
+
 def merge_copies(models: list[LocalModel], cache: HashCache, inline_limit: int = INLINE_HASH_LIMIT,
                  cancelled: Callable[[], bool] = _never) -> Merged:
     """Merge the scan's list (one entry per path) into one entry per model, keeping the scan's order;

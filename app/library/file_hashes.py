@@ -133,12 +133,3 @@ def remember_hashes(pairs: Iterable[tuple[Path, str]]) -> None:
             if SHA256_HEX.match(sha256.lower()):
                 cache.remember(path, sha256)
 
-
-def hash_files(files: Iterable[Path], cancelled: Callable[[], bool] = _never) -> None:
-    """Hash files no one has hashed yet (the library's lazy background job)."""
-    with HashCache.open_default() as cache:
-        for path in files:
-            try:
-                cache.sha256(path, cancelled)
-            except OSError:
-                continue  # gone or unreadable: it is not merged with anything

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app.library.copies import Merged, merged
-from app.library.file_hashes import hash_files
+from app.library.copies import Merged, hash_and_merge, merged
 from app.library.gguf_info import GGUFInfo
 from app.library.library import LocalModel, cached_library, scan_library
 from app.ui.tasks import BackgroundTasks
@@ -111,8 +110,7 @@ class LibraryController(QObject):
         generation, stop = self._generation, self.tasks.cancel_requested
 
         def work() -> list[LocalModel]:
-            hash_files(pending, stop)
-            return merged(found, stop, inline_limit=0).models
+            return hash_and_merge(found, pending, stop).models
 
         def done(models: list[LocalModel]) -> None:
             self.hashing = False

@@ -51,3 +51,21 @@ def test_adding_a_folder_rescans_once_and_a_known_folder_is_not_added_twice(qtbo
     assert dirs == [str(folder)] and [m.path.name for m in controller.models] == ["c.gguf"]
     assert controller.add_folder(str(folder)) is False and dirs == [str(folder)]
     assert not paths.models_dir(create=False).joinpath("c.gguf").exists()  # scanned in place, not copied
+
+
+def test_large_copies_show_at_once_and_merge_once_hashed_in_the_background(qtbot, tiny_model, tmp_path, monkeypatch):
+    from app.library import copies
+
+    monkeypatch.setattr(copies, "INLINE_HASH_LIMIT", 0)  # as if both files were many GB: never hashed by the scan
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(tiny_model, folder / "a.gguf")
+    shutil.copy(tiny_model, folder / "b.gguf")
+    controller = LibraryController(BackgroundTasks(QThreadPool()), [str(folder)])
+    shown: list[list] = []
+    controller.models_changed.connect(shown.append)
+    with qtbot.waitSignal(controller.first_scan_done, timeout=10000):
+        controller.refresh()
+    assert [m.path.name for m in shown[-1]] == ["a.gguf", "b.gguf"]  # listed before any hashing
+    qtbot.waitUntil(lambda: len(shown[-1]) == 1, timeout=10000)
+    assert [p.name for p in shown[-1][0].locations] == ["a.gguf", "b.gguf"] and not controller.hashing
