@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+from PySide6.QtWidgets import QMessageBox
+
 from app import paths
 from app.library.file_hashes import HashCache
 from app.library.model_import import ImportMethod, import_folder
@@ -21,7 +23,8 @@ def _scanned(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.library.scanning and not window.library.hashing, timeout=15000)
 
 
-def test_one_file_in_two_places_is_one_row_in_models_picker_and_regenerate(qtbot, window, tiny_model, tmp_path):
+def test_one_file_in_two_places_is_one_row_in_models_picker_and_regenerate(qtbot, window, tiny_model, tmp_path,
+                                                                           monkeypatch):
     ours = paths.models_dir() / "imported" / "Tiny-Chat.gguf"
     ours.parent.mkdir(parents=True)
     shutil.copy(tiny_model, ours)
@@ -38,6 +41,13 @@ def test_one_file_in_two_places_is_one_row_in_models_picker_and_regenerate(qtbot
     assert [path for _label, path in picker.choices()] == [str(ours)]  # also the "Regenerate with…" menu
     picker.set_models(window.models, keep=str(elsewhere / "Tiny-Chat.gguf"))  # the copy's path picks the one row
     assert picker.current_path() == str(ours)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text: asked.append(text)
+                        or QMessageBox.StandardButton.Yes)
+    library.table.selectRow(0)
+    library.delete_button.click()  # only the file in Hearth's folder goes
+    assert not ours.exists() and (elsewhere / "Tiny-Chat.gguf").exists()
+    assert f"The copy in {elsewhere} stays." in asked[0].replace("\xa0", " ")
 
 
 def test_discover_marks_files_already_here_and_a_download_is_known_by_its_verified_hash(
