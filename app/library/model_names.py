@@ -5,8 +5,8 @@ Mix1 Ep2"), so the name shown is made from the file name the publisher chose, e.
 "SmolLM2-135M-Instruct.Q4_1.gguf" → "SmolLM2 135M Instruct · Q4_1". When the file name
 says nothing (model.gguf, ggml-model-q4_0.gguf) the repository folder's name is used.
 `general.name` stays in the model's details. A word the file writes all in lower case takes
-its capitalisation from the repository or `general.name` when they spell it the same way,
-and parameter counts read 270M, 1.5B ("gemma-3-270m.gguf" + "Gemma 3 270m" → "Gemma 3 270M").
+its capitalisation from the repository or `general.name` when they are the same name (one
+is the other's first words), and parameter counts read 270M, 1.5B ("gemma-3-270m.gguf" + "Gemma 3 270m" → "Gemma 3 270M").
 """
 
 from __future__ import annotations
@@ -43,20 +43,16 @@ def split_name(path: str | PurePath, header_name: str = "") -> tuple[str, str]:
 
 
 def recase(name: str, hints: Iterable[str]) -> str:
-    """Each all-lower-case word of `name` as the first hint with capitals spells it; counts as 270M."""
-    spelled: dict[str, str] = {}
+    """Each all-lower-case word of `name` as a hint spells it, when the hint is the same name (one
+    is the other's first words, ignoring case); parameter counts as 270M."""
+    words = name.split()
     for hint in hints:
-        for word in _words(REPO_SUFFIX.sub("", hint)).split():
-            if word != word.lower():
-                spelled.setdefault(word.lower(), word)
-    words = []
-    for word in name.split():
-        if word == word.lower():
-            word = spelled.get(word, word)
-            if PARAM_COUNT.match(word):
-                word = word.upper().replace("X", "x")
-        words.append(word)
-    return " ".join(words)
+        spelled = _words(REPO_SUFFIX.sub("", hint)).split()
+        common = min(len(spelled), len(words))
+        if not common or [w.lower() for w in spelled[:common]] != [w.lower() for w in words[:common]]:
+            continue
+        words = [h if w == w.lower() else w for w, h in zip(words[:common], spelled)] + words[common:]
+    return " ".join(w.upper().replace("X", "x") if PARAM_COUNT.match(w) else w for w in words)
 
 
 def repo_name(path: PurePath) -> str:

@@ -54,6 +54,12 @@ def test_words_the_file_capitalises_stay_as_the_file_writes_them():
     assert friendly_name("/m/SmolLM2-135M.gguf", "", header_name="Smollm2 135m") == "SmolLM2 135M"
 
 
+def test_a_header_with_another_name_does_not_recase_the_file_name():
+    assert friendly_name("/m/tiny-chat.gguf", "F32", header_name="Tiny Test Model") == "tiny chat · F32"
+    assert friendly_name("/m/smollm2-135m-instruct.gguf", "", header_name="Smollm2 135M 8k Lc100K") == \
+        "smollm2 135M instruct"
+
+
 def test_repository_names_for_the_starter_list():
     assert repo_display_name("bartowski/Llama-3.2-1B-Instruct-GGUF") == "Llama 3.2 1B Instruct"
     assert repo_display_name("Qwen/Qwen2.5-1.5B-Instruct-GGUF") == "Qwen2.5 1.5B Instruct"
