@@ -80,9 +80,13 @@ def merge_copies(models: list[LocalModel], cache: HashCache, inline_limit: int =
     for sizes, members in by_size.items():
         if len(members) < 2:
             continue
+        inodes = {i: _inode(models[i]) for i in members}
+        if None not in inodes.values() and len(set(inodes.values())) == 1:
+            key_of.update(inodes)  # hard links of one file: the same bytes without reading them
+            continue
         hashed: dict[object, list[str]] = {}  # hard links share their hashes: each file is read once
         for i in members:
-            inode = _inode(models[i])
+            inode = inodes[i]
             if inode is not None and inode in hashed:
                 digests = hashed[inode]
                 key_of[i] = (sizes, tuple(digests)) if all(digests) else inode
