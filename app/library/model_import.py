@@ -17,7 +17,8 @@ from pathlib import Path
 
 from app import paths
 from app.library.file_hashes import CHUNK, HashCache, HashingCancelled
-from app.library.gguf_info import read_gguf_info
+from app.library.gguf_info import read_gguf_info, split_shards
+from app.library.library import delete_model
 
 
 class ImportMethod(StrEnum):
@@ -121,3 +122,20 @@ def _copy_hashing(source: Path, target: Path, cancelled: Callable[[], bool]) -> 
         partial.unlink(missing_ok=True)
         raise
     return digest.hexdigest()
+
+
+
+def in_hearth_folder(path: Path) -> bool:
+    """Whether this name (a file or a link to one elsewhere) lies in Hearth's models folder."""
+    root, folder = paths.models_dir().resolve(), path.parent.resolve()
+    return folder == root or root in folder.parents
+
+
+def remove_from_hearth(path: Path) -> None:
+    """Delete a model in Hearth's folder; a link to a file elsewhere loses only the link."""
+    if path.is_symlink() and in_hearth_folder(path):
+        for shard in split_shards(path):
+            if shard.is_symlink():
+                shard.unlink()
+        return
+    delete_model(path)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 
 import pytest
 
 from app.library.file_hashes import HashCache
 from app.library.gguf_info import GGUFFileError
-from app.library.model_import import ImportMethod, ModelImportError, default_method, import_folder, import_model
+from app.library.model_import import (
+    ImportMethod,
+    ModelImportError,
+    default_method,
+    import_folder,
+    import_model,
+    in_hearth_folder,
+    remove_from_hearth,
+)
 
 
 def _source(tiny_model, tmp_path):
@@ -57,3 +66,18 @@ def test_a_file_that_is_not_a_whole_gguf_is_refused(broken_models):
     with pytest.raises(GGUFFileError):
         import_model(broken_models["truncated"], ImportMethod.COPY)
     assert not list(import_folder().iterdir())
+
+
+def test_a_link_that_cannot_be_hard_points_at_the_file_and_removing_it_keeps_the_file(tiny_model, tmp_path,
+                                                                                      monkeypatch):
+    source = _source(tiny_model, tmp_path)
+
+    def no_hard_links(*_args):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    linked = import_model(source, ImportMethod.LINK)
+    assert linked.is_symlink() and linked.resolve() == source.resolve()
+    assert in_hearth_folder(linked) and not in_hearth_folder(source)
+    remove_from_hearth(linked)
+    assert not linked.is_symlink() and source.exists()

@@ -12,8 +12,8 @@ from app import paths
 from app.formatting import human_bytes
 from app.library import demo_model
 from app.library.gguf_info import GGUFFileError, format_params
-from app.library.library import LocalModel, delete_model, hf_cache_dir
-from app.library.model_import import ModelImportError, import_model
+from app.library.library import LocalModel, hf_cache_dir
+from app.library.model_import import ModelImportError, import_model, in_hearth_folder, remove_from_hearth
 from app.library.model_kind import file_template_words, kind_words
 from app.ui.models.import_dialog import ask_import_method
 from app.ui.widgets.table_model import TableModel, make_table
@@ -165,8 +165,7 @@ class LibraryPage(QWidget):
         model = self.selected()
         if model is None:
             return
-        root = paths.models_dir().resolve()
-        ours = [p for p in model.locations if root in p.resolve().parents]
+        ours = [p for p in model.locations if in_hearth_folder(p)]
         others = [p for p in model.locations if p not in ours]
         if not ours:
             QMessageBox.information(self, "Delete model", as_html("Hearth only deletes models in its own folder. "
@@ -179,7 +178,7 @@ class LibraryPage(QWidget):
             return
         try:
             for location in ours:
-                delete_model(location)
+                remove_from_hearth(location)
         except OSError as exc:
             self.message.setText(f"Could not delete {model.path.name}: {exc}")
             return
