@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -47,6 +47,8 @@ class DiscoverPage(QWidget):
         self.repo = ""
         self.local_models: list = []  # LocalModel list: files already here are marked
         self._have: dict[str, str] = {}  # choice name → the local path holding the same bytes
+        self.hash_pool = QThreadPool(self)  # finding them may read a large file: apart from searches
+        self.hash_pool.setMaxThreadCount(1)
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search GGUF models on Hugging Face, e.g. llama 3.2 instruct")
         self.query.setAccessibleName("Search the Hub")
@@ -238,7 +240,7 @@ class DiscoverPage(QWidget):
                 self._have = have
                 self._show_files(choices, have)
 
-        self.tasks.run(lambda: local_copies(wanted, models, stop), shown, lambda _error: None)
+        self.tasks.run(lambda: local_copies(wanted, models, stop), shown, lambda _error: None, pool=self.hash_pool)
 
     def _on_card(self, repo_id: str, text: str | None, error: Exception | None = None) -> None:
         if repo_id != self.repo:

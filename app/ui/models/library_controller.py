@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from app.library.copies import Merged, hash_and_merge, merged
 from app.library.gguf_info import GGUFInfo
@@ -35,6 +35,8 @@ class LibraryController(QObject):
         self._rescan = False  # a rescan was asked for while one ran
         self._generation = 0  # bumped by each scan: a hashing job from an older one is not shown
         self.hashing = False  # files that may be copies are being hashed in the background
+        self.hash_pool = QThreadPool(self)  # one file read at a time, never holding up scans and header reads
+        self.hash_pool.setMaxThreadCount(1)
         self.closed = False
 
     @property
@@ -120,7 +122,7 @@ class LibraryController(QObject):
         def failed(_error: Exception) -> None:
             self.hashing = False  # quitting, or a file gone: the next scan tries again
 
-        self.hashing = self.tasks.run(work, done, failed)
+        self.hashing = self.tasks.run(work, done, failed, pool=self.hash_pool)
 
     def _show(self, models: list[LocalModel]) -> None:
         known = {location for m in models for location in m.locations}
