@@ -21,13 +21,15 @@ def run_models(args: argparse.Namespace) -> int:
 
         return run_remote_models(args)
     from app.formatting import human_bytes
+    from app.library.copies import merged
     from app.library.gguf_info import format_params
     from app.library.library import scan_library
+    from app.library.model_kind import BASE_MODEL, is_base_model
     from app.settings import Settings
 
     from app.library import demo_model
 
-    models = scan_library(Settings.load().extra_model_dirs)
+    models = merged(scan_library(Settings.load().extra_model_dirs)).models  # a copy elsewhere is one entry
     if args.json:
         print(json.dumps([model_json(m) for m in models]))
         return 0
@@ -41,6 +43,10 @@ def run_models(args: argparse.Namespace) -> int:
         template = "template" if i.has_chat_template else "no template"
         print(f"{i.architecture:10s} {format_params(i.n_params):>6s} {i.quantization:8s} ctx {i.context_length:>7,} "
               f"{human_bytes(i.size_bytes):>9s}  {template:11s}  {m.path}")
+        for copy in m.copies:
+            print(f"{'':10s} also at {copy}")
+        if is_base_model(i):
+            print(f"{'':10s} {BASE_MODEL}")
         if demo_model.is_demo(m.path):
             print(f"{'':10s} {demo_model.LABEL} (licence {demo_model.LICENSE})")
     problem = demo_model.install_problem()
@@ -51,6 +57,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 def model_json(m) -> dict:
     from app.library import demo_model
+    from app.library.model_kind import is_base_model
 
     if m.info is None:
         return {"path": str(m.path), "source": m.source, "problem": m.problem}
@@ -59,4 +66,5 @@ def model_json(m) -> dict:
     return {**demo, "path": str(m.path), "source": m.source, "name": i.display_name, "general_name": i.name,
             "architecture": i.architecture,
             "parameters": i.n_params, "quantization": i.quantization, "context_length": i.context_length,
-            "size": i.size_bytes, "chat_template": i.has_chat_template, "parts": len(i.shard_paths)}
+            "size": i.size_bytes, "chat_template": i.has_chat_template, "parts": len(i.shard_paths),
+            "base_model": is_base_model(i), "copies": [str(c) for c in m.copies]}

@@ -153,7 +153,7 @@ class LoadedModel:
         template_text = raw.decode("utf-8", errors="replace") if raw else ""
         file_type = self._meta("general.file_type")
         quant = QUANT_NAMES.get(int(file_type), "") if file_type.isdigit() else ""
-        name = friendly_name(options.path, quant)
+        name = friendly_name(options.path, quant, self._meta("general.name"))
         return template_text, name, self._meta("general.architecture")
 
     # ------------------------------------------------------------ loading

@@ -9,8 +9,9 @@ from pathlib import Path
 from app.engine.builtin_templates import CHATML, COMPLETION, choose_builtin
 from app.engine.chat_template import ChatTemplate, TemplateError
 from app.engine.protocol import EngineError, ErrorKind
+from app.library.model_kind import BASE_MODEL
 
-BASE_MODEL_NOTICE = "base model: it continues text rather than answering questions"
+BASE_MODEL_NOTICE = BASE_MODEL  # one wording in the engine's notice, the chat's info line and the Models page
 
 
 def read_template_file(path: str) -> str:

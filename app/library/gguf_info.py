@@ -73,11 +73,13 @@ class GGUFInfo:
     bos_token_id: int = -1
     eos_token_id: int = -1
     file_type: int = -1  # general.file_type, -1 when absent
+    finetune: str = ""  # general.finetune ("Instruct", "it"), "" when absent
+    tags: tuple[str, ...] = ()  # general.tags
 
     @property
     def display_name(self) -> str:
         """What people call it: file or repository name plus quantization (`general.name` is `name`)."""
-        return friendly_name(self.path, self.quantization)
+        return friendly_name(self.path, self.quantization, self.name)
 
 
 def split_shards(path: Path) -> list[Path]:
@@ -207,6 +209,8 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
     template = values.get("tokenizer.chat_template")
     template = template if isinstance(template, str) else ""
     name = values.get("general.name")
+    finetune = values.get("general.finetune")
+    tags = values.get("general.tags")
     n_layers = arch_int("block_count")
     return GGUFInfo(
         path=str(path),
@@ -231,6 +235,8 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
         bos_token_id=bos_id,
         eos_token_id=eos_id,
         file_type=file_type,
+        finetune=finetune if isinstance(finetune, str) else "",
+        tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
     )
 
 

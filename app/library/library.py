@@ -7,14 +7,13 @@ added. Split models count once (by their first shard). No Qt.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app import paths
-from app.library.gguf_info import SPLIT_RE, GGUFErrorKind, GGUFFileError, GGUFInfo, read_gguf_info, read_info_uncached, split_shards
+from app.library.gguf_info import SPLIT_RE, GGUFErrorKind, GGUFFileError, GGUFInfo, read_info_uncached, split_shards
 from app.library.index import LibraryIndex, signature
 
 FILE_TIME_LIMIT = 5.0  # seconds one file's header may take before it is listed as unreadable
@@ -33,6 +32,11 @@ class LocalModel:
     source: str  # "hearth", "hf-cache" or "folder"
     info: GGUFInfo | None
     problem: str = ""  # why the header could not be read
+    copies: tuple[Path, ...] = ()  # other places holding the same file (copies.py merges them)
+
+    @property
+    def locations(self) -> tuple[Path, ...]:
+        return (self.path, *self.copies)
 
     @property
     def name(self) -> str:
@@ -148,21 +152,6 @@ def cached_library() -> list[LocalModel]:
         return [LocalModel(path, source, info, problem) for path, source, info, problem in index.entries()]
     finally:
         index.close()
-
-
-def import_model(source: Path) -> Path:
-    """Copy a GGUF (all shards of a split model) into our models folder; returns the new first file."""
-    info = read_gguf_info(source)  # refuses anything that is not a whole GGUF
-    target_dir = paths.models_dir() / "imported"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    first = None
-    for shard in info.shard_paths:
-        shard_path = Path(shard)
-        target = target_dir / shard_path.name
-        if target.resolve() != shard_path.resolve():
-            shutil.copy2(shard_path, target)
-        first = first or target
-    return first
 
 
 def delete_model(path: Path) -> None:

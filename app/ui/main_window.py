@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
         self.library_page.set_models(models)
         self.compare_page.models_changed()
         self.discover_page.set_first_run(not self.library.has_usable_model)
+        self.discover_page.set_local_models(models)  # marks Hub files already here
 
     def _on_scan_progress(self, done: int, total: int) -> None:
         if done < total:

@@ -6,7 +6,8 @@ import pytest
 
 from app import paths
 from app.library.gguf_info import GGUFFileError, format_params, read_gguf_info
-from app.library.library import ScanCancelled, cached_library, delete_model, import_model, scan_library
+from app.library.library import ScanCancelled, cached_library, delete_model, scan_library
+from app.library.model_import import import_model
 
 
 def test_header_facts_are_read_without_loading(tiny_model, no_template_model):

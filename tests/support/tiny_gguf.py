@@ -80,6 +80,8 @@ def write_tiny_model(
     split_max_tensors: int = 0,
     thinking: bool = False,
     control_tokens: Sequence[str] = CONTROL,
+    tags: Sequence[str] = (),
+    finetune: str = "",
 ) -> Path:
     """Write a tiny model and return the path of its (first) file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +93,10 @@ def write_tiny_model(
 
     writer = GGUFWriter(str(path), architecture, split_max_tensors=split_max_tensors)
     writer.add_name(name)
+    if tags:
+        writer.add_tags(list(tags))
+    if finetune:
+        writer.add_finetune(finetune)
     writer.add_context_length(context_length)
     writer.add_embedding_length(n_embd)
     writer.add_block_count(n_layers)

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from app.engine.protocol import ModelInfo
+from app.library.gguf_info import GGUFInfo
+from app.library.model_kind import BASE_MODEL, kind_words, template_words
 
 COMPARE_TAG = " · loaded by Compare"  # the Compare view loaded it on the shared engine, not this chat
 
 
-def loaded_line(info: ModelInfo, by_compare: bool = False) -> str:
-    from app.ui.chat.prompt_dialog import describe_template  # imported when a model loads, not at start-up
-
+def loaded_line(info: ModelInfo, by_compare: bool = False, header: GGUFInfo | None = None) -> str:
+    """`header`, the library's facts about the file, tells a base model (model_kind.py)."""
     if info.gpu_backend == "remote":
         where = "on the server"
     else:
         where = f"{info.n_gpu_layers} of {info.n_layers + 1} layers on GPU" if info.n_gpu_layers else "CPU"
-    template = describe_template(info.chat_template)
-    text = f"{info.name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
+    template = template_words(info.chat_template)
+    base = info.chat_template == "completion" or (info.chat_template != "file" and bool(kind_words(header)))
+    name = f"{info.name} · {BASE_MODEL}" if base else info.name
+    text = f"{name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
     if by_compare:
         text += COMPARE_TAG
-    return text + (f"\nNote: {info.notice}" if info.notice else "")
+    notes = "; ".join(n for n in info.notice.split("; ") if n and n != BASE_MODEL)  # said once, up front
+    return text + (f"\nNote: {notes}" if notes else "")
 
 
 def not_loaded_line(chosen: str, loaded: ModelInfo | None) -> str:

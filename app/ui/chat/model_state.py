@@ -48,7 +48,8 @@ class ModelState(QObject):
             return
         info = info or self.engine.info
         if self.shown_is_loaded(info):
-            self.load_settings.show_state(loaded_line(info, self.by_compare), loaded=True)
+            self.load_settings.show_state(loaded_line(info, self.by_compare, self.load_settings.header(info.path)),
+                                          loaded=True)
         elif self.load_settings.current_path():
             self.load_settings.show_state(not_loaded_line(self.load_settings.picker.currentText(), info),
                                           loaded=info is not None)

@@ -12,23 +12,9 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.engine.protocol import ChatMessage, EngineError, Rendered
+from app.library.model_kind import template_words
 from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
-
-
-def describe_template(origin: str) -> str:
-    """ModelInfo.chat_template in words."""
-    if origin == "gguf":
-        return "its own chat template"
-    if origin == "file":
-        return "the chat template file you chose"
-    if origin.startswith("builtin:"):
-        return f"a built-in {origin.split(':', 1)[1]} chat template (none in file)"
-    if origin == "completion":
-        return "plain text completion (base model, no chat template)"
-    if origin == "server":
-        return "the server's chat template"
-    return "a default ChatML chat template"
 
 
 class PromptDialog(QDialog):
@@ -36,7 +22,7 @@ class PromptDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Prompt the model is given")
         self.resize(760, 560)
-        summary = QLabel(f"{rendered.prompt_tokens} tokens · template: {rendered.chat_template}")
+        summary = QLabel(f"{rendered.prompt_tokens} tokens · template: {template_words(rendered.chat_template)}")
         summary.setTextFormat(Qt.TextFormat.PlainText)
         self.text = QPlainTextEdit(rendered.prompt)
         self.text.setReadOnly(True)

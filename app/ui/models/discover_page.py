@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.hardware import FIT_LABELS, machine_fit
 from app.hub.catalog import CatalogEntry, load_catalog
+from app.library.copies import local_copies
 from app.library.model_names import repo_display_name
 from app.formatting import human_bytes
 from app.hub.errors import HubError, is_offline
@@ -35,6 +36,9 @@ STARTER_TEXT = {True: "New here? These small chat models are a good start:",
                 False: "Starter models: small chat models that run on most computers (or search the Hub above):"}
 
 
+HAVE_MARK = "already in your library"
+
+
 class DiscoverPage(QWidget):
     status = Signal(str)
 
@@ -44,6 +48,10 @@ class DiscoverPage(QWidget):
         self.machine = None  # a MachineProbe once the hardware check reports
         self.downloads = downloads
         self.repo = ""
+        self.local_models: list = []  # LocalModel list: files already here are marked
+        self._have: dict[str, str] = {}  # choice name → the local path holding the same bytes
+        self.hash_pool = QThreadPool(self)  # finding them may read a large file: apart from searches
+        self.hash_pool.setMaxThreadCount(1)
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search GGUF models on Hugging Face, e.g. llama 3.2 instruct")
         self.query.setAccessibleName("Search the Hub")
@@ -131,7 +139,7 @@ class DiscoverPage(QWidget):
     def set_machine(self, probe) -> None:
         """What this computer offers (a MachineProbe): the "This computer" column follows it."""
         self.machine = probe
-        self._show_files([choice for _cells, choice in self.files.rows])
+        self._show_files([choice for _cells, choice in self.files.rows], self._have)
 
     def _fit(self, size_bytes: int) -> str:
         if self.machine is None:
@@ -203,12 +211,42 @@ class DiscoverPage(QWidget):
         if not choices:
             self.show_message("This repository has no GGUF files.")
 
-    def _show_files(self, choices: list[GGUFChoice]) -> None:
+    def _show_files(self, choices: list[GGUFChoice], have: dict[str, str] | None = None) -> None:
+        if have is None:  # a new list: which files are here already is worked out off the GUI thread
+            self._have = {}
+            self._find_local(choices)
         rows = []
+        tips: dict[tuple[int, int], str] = {}
         for c in choices:
             parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""
-            rows.append(([c.quant, human_bytes(c.size), self._fit(c.size), c.name + parts], c))
-        self.files.set_rows(rows)
+            mark = ""
+            if c.name in self._have:
+                mark = f" · {HAVE_MARK}"
+                tips[(len(rows), 3)] = f"The same file (size and SHA-256) is at {self._have[c.name]}"
+            rows.append(([c.quant, human_bytes(c.size), self._fit(c.size), c.name + parts + mark], c))
+        current = self.file_table.currentIndex().row()
+        self.files.set_rows(rows, tips)
+        if 0 <= current < len(rows):
+            self.file_table.selectRow(current)
+
+    def set_local_models(self, models: list) -> None:
+        """The library's models (LocalModel list): files of the open repository already here are marked."""
+        self.local_models = list(models)
+        if self.files.rows:
+            self._find_local([choice for _cells, choice in self.files.rows])
+
+    def _find_local(self, choices: list[GGUFChoice]) -> None:
+        if not choices or not self.local_models:
+            return
+        wanted = {c.name: [(p.size, p.sha256) for p in c.parts] for c in choices}
+        models, stop, repo = list(self.local_models), self.tasks.cancel_requested, self.repo
+
+        def shown(have: dict[str, str]) -> None:
+            if repo == self.repo and [c for _cells, c in self.files.rows] == choices:
+                self._have = have
+                self._show_files(choices, have)
+
+        self.tasks.run(lambda: local_copies(wanted, models, stop), shown, lambda _error: None, pool=self.hash_pool)
 
     def _on_card(self, repo_id: str, text: str | None, error: Exception | None = None) -> None:
         if repo_id != self.repo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from math import ceil
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
@@ -23,6 +24,7 @@ from app.hub.download import Downloader
 from app.hub.download_record import DownloadProgress, DownloadRecord, DownloadStatus, saved_downloads
 from app.hub.errors import HubError, HubErrorKind
 from app.hub.quant import GGUFChoice
+from app.library.file_hashes import remember_hashes
 from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
 
@@ -166,7 +168,14 @@ class DownloadManager(QObject):
             self.download_failed.emit(exc.message)
             return ""
         key, done = record.key, record.total_bytes - downloader.missing_bytes()
-        started = self.tasks.run(lambda: downloader.run(lambda progress: self._progress.emit(key, progress)),
+
+        def work() -> Path:
+            path = downloader.run(lambda progress: self._progress.emit(key, progress))
+            # the verified SHA-256s go to the library index: it never reads the file to know it
+            remember_hashes((target, str(part.get("sha256") or "")) for target, part in zip(downloader.targets, record.parts))
+            return path
+
+        started = self.tasks.run(work,
                                  lambda path: self._on_finished(key, str(path)),
                                  lambda error: self._on_failed(key, error),
                                  pool=self.pool, cancel=downloader.pause)  # quitting pauses: it resumes later

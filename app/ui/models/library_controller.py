@@ -1,15 +1,18 @@
 """The local model library as the GUI sees it: the last known list at once, then a rescan off the GUI thread.
 
 A QObject without widgets. `models_changed` carries the list (LocalModel) whenever it
-changes; models opened from elsewhere (`hearth --model PATH`) are kept in it too.
+changes; models opened from elsewhere (`hearth --model PATH`) are kept in it too. The same
+file in several places is one entry (`copies.py`); large files that may be copies are hashed
+after the scan, in the background, and the list is merged again when they are.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from app.library.copies import Merged, hash_and_merge, merged
 from app.library.gguf_info import GGUFInfo
 from app.library.library import LocalModel, cached_library, scan_library
 from app.ui.tasks import BackgroundTasks
@@ -30,6 +33,10 @@ class LibraryController(QObject):
         self._seen = False  # the first full scan has reported
         self._scanning = False
         self._rescan = False  # a rescan was asked for while one ran
+        self._generation = 0  # bumped by each scan: a hashing job from an older one is not shown
+        self.hashing = False  # files that may be copies are being hashed in the background
+        self.hash_pool = QThreadPool(self)  # one file read at a time, never holding up scans and header reads
+        self.hash_pool.setMaxThreadCount(1)
         self.closed = False
 
     @property
@@ -47,11 +54,12 @@ class LibraryController(QObject):
             return
         self._scanning, self._rescan = True, False
         if not self._seen and not self.models:
-            self.tasks.run(cached_library, self._on_cached, lambda _error: None)  # the scan reports errors
+            self.tasks.run(lambda: merged(cached_library(), inline_limit=0).models, self._on_cached,
+                           lambda _error: None)  # the scan reports errors
         extra = list(self.extra_dirs)
         progress = self.scan_progress.emit
         stop = self.tasks.cancel_requested  # quitting stops the scan between files
-        self.tasks.run(lambda: scan_library(extra, progress, cancelled=stop), self._on_scanned, self._on_failed)
+        self.tasks.run(lambda: _scan(extra, progress, stop), self._on_scanned, self._on_failed)
 
     def add_folder(self, folder: str) -> bool:
         """A folder of models to scan from now on; False if it was already there."""
@@ -64,6 +72,9 @@ class LibraryController(QObject):
 
     def add_opened(self, path: str, info: GGUFInfo) -> LocalModel:
         """A model opened by path (not in any library folder): it stays in the list."""
+        known = next((m for m in self.models if Path(path) in m.locations), None)
+        if known is not None:
+            return known
         model = LocalModel(Path(path), "folder", info)
         self._opened.append(model)
         self._set([m for m in self.models if str(m.path) != str(model.path)] + [model])
@@ -81,21 +92,48 @@ class LibraryController(QObject):
             self.refresh()
         self.scan_failed.emit(f"Could not scan for models: {error}")
 
-    def _on_scanned(self, models: list[LocalModel]) -> None:
+    def _on_scanned(self, result: tuple[list[LocalModel], Merged]) -> None:
         self._scanning = False
+        self._generation += 1
         if self.closed:
             return
         if self._rescan:
             self.refresh()
-        self._show(models)
+        found, merge = result
+        self._show(merge.models)
+        if merge.pending and not self._rescan:
+            self._hash_later(found, merge.pending)
         if not self._seen:
             self._seen = True
             self.first_scan_done.emit(self.has_usable_model)
 
+    def _hash_later(self, found: list[LocalModel], pending: list[Path]) -> None:
+        """Hash the large files that may be copies of another, then merge the scan's list again."""
+        generation, stop = self._generation, self.tasks.cancel_requested
+
+        def work() -> list[LocalModel]:
+            return hash_and_merge(found, pending, stop).models
+
+        def done(models: list[LocalModel]) -> None:
+            self.hashing = False
+            if generation == self._generation and not self.closed:
+                self._show(models)
+
+        def failed(_error: Exception) -> None:
+            self.hashing = False  # quitting, or a file gone: the next scan tries again
+
+        self.hashing = self.tasks.run(work, done, failed, pool=self.hash_pool)
+
     def _show(self, models: list[LocalModel]) -> None:
-        known = {str(m.path) for m in models}
-        self._set(models + [m for m in self._opened if str(m.path) not in known])
+        known = {location for m in models for location in m.locations}
+        self._set(models + [m for m in self._opened if m.path not in known])
 
     def _set(self, models: list[LocalModel]) -> None:
         self.models = models
         self.models_changed.emit(self.models)
+
+
+def _scan(extra: list[str], progress, stop) -> tuple[list[LocalModel], Merged]:
+    """The scan's list (one entry per path) and the same merged by content (off the GUI thread)."""
+    found = scan_library(extra, progress, cancelled=stop)
+    return found, merged(found, stop)

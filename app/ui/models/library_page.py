@@ -12,13 +12,25 @@ from app import paths
 from app.formatting import human_bytes
 from app.library import demo_model
 from app.library.gguf_info import GGUFFileError, format_params
-from app.library.library import LocalModel, delete_model, import_model
+from app.library.library import LocalModel, hf_cache_dir
+from app.library.model_import import ModelImportError, import_model, in_hearth_folder, remove_from_hearth
+from app.library.model_kind import file_template_words, kind_words
 from app.ui import file_dialogs
+from app.ui.models.import_dialog import ask_import_method
 from app.ui.widgets.table_model import TableModel, make_table
 from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
 
 HEADERS = ["Model", "Architecture", "Parameters", "Quant", "Context", "Size", "Chat template", "Where"]
+
+
+def place_of(path: Path) -> str:
+    """Where a model file lives, in words: Hearth's folder, the Hugging Face cache, or its folder."""
+    if paths.models_dir(create=False) in path.parents:
+        return "Hearth"
+    if hf_cache_dir() in path.parents:
+        return "Hugging Face cache"
+    return str(path.parent)
 
 
 class LibraryPage(QWidget):
@@ -41,7 +53,7 @@ class LibraryPage(QWidget):
         self.reveal_button = QPushButton("Show in folder")
         self.delete_button = QPushButton("Delete…")
         self.chat_button.setToolTip("Load this model and start a new chat")
-        self.import_button.setToolTip("Copy a GGUF file into Hearth's models folder")
+        self.import_button.setToolTip("Copy, move or link a GGUF file into Hearth's models folder")
         self.folder_button.setToolTip("Also list the GGUF files in another folder")
         self.reveal_button.setToolTip("Open the folder that holds this model")
         self.delete_button.setToolTip("Delete this model from disk (models in Hearth's folder only)")
@@ -69,16 +81,20 @@ class LibraryPage(QWidget):
                               if m.path.exists() else "—", "—", f"unreadable: {m.problem}"], m))
                 continue
             i = m.info
-            where = {"hearth": "Hearth", "hf-cache": "Hugging Face cache", "folder": str(m.path.parent)}[m.source]
+            where = " · ".join(dict.fromkeys(place_of(p) for p in m.locations))  # one row, every place
+            if m.copies:
+                where = f"{len(m.locations)} places: {where}"
             parts = f" ({len(i.shard_paths)} parts)" if len(i.shard_paths) > 1 else ""
             demo = ""
             if demo_model.is_demo(m.path):  # a short mark in the name; the whole label where there is room
                 demo, where = " · demo", f"Hearth · {demo_model.LABEL} · licence {demo_model.LICENSE}"
             tips[(len(rows), 0)] = "\n".join(p for p in (f"Name in the file: {i.name}" if i.name else "",
-                                                          str(m.path)) if p)
+                                                          *map(str, m.locations)) if p)
+            tips[(len(rows), 6)] = f"Chat template: {file_template_words(i)}"
+            tips[(len(rows), 7)] = "\n".join(map(str, m.locations))
             rows.append(([i.display_name + parts + demo, i.architecture, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
-                          "yes" if i.has_chat_template else "no (default used)", where], m))
+                          kind_words(i) or file_template_words(i), where], m))
         self.models.set_rows(rows, tips)
         if not rows:
             self.message.setText("No models yet. Get one from Discover, or drop a .gguf file here to import it.")
@@ -112,17 +128,29 @@ class LibraryPage(QWidget):
             self.import_file(path)
 
     def import_file(self, path: str) -> None:
-        self.message.setText(f"Importing {Path(path).name}…")
+        """Ask copy, move or link, then bring the file in off the GUI thread."""
+        method = ask_import_method(Path(path), self)
+        if method is None:
+            self.message.setText(f"Import of {Path(path).name} cancelled.")
+            return
+        self.message.setText(f"Importing {Path(path).name} ({method.value})…")
 
         def failed(error: Exception) -> None:
-            text = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"Import failed: {error}"
+            if isinstance(error, OSError):
+                text = error.strerror or str(error)
+            elif isinstance(error, (GGUFFileError, ModelImportError)):
+                text = str(error)
+            else:
+                text = f"Import failed: {error}"
             self.message.setText(f"Could not import {Path(path).name}: {text}")
 
         def imported(result) -> None:
-            self.message.setText(f"Imported {Path(result).name}.")
+            done = {"copy": "Copied", "move": "Moved", "link": "Linked"}[method.value]
+            self.message.setText(f"{done} {Path(result).name} into Hearth's models folder.")
             self.library_changed.emit()
 
-        self.tasks.run(lambda: import_model(Path(path)), imported, failed)
+        stop = self.tasks.cancel_requested
+        self.tasks.run(lambda: import_model(Path(path), method, stop), imported, failed)
 
     def _add_folder(self) -> None:
         folder = file_dialogs.choose_folder(self, "model-folder", "Add a folder of GGUF models")
@@ -138,16 +166,20 @@ class LibraryPage(QWidget):
         model = self.selected()
         if model is None:
             return
-        if paths.models_dir().resolve() not in model.path.resolve().parents:
+        ours = [p for p in model.locations if in_hearth_folder(p)]
+        others = [p for p in model.locations if p not in ours]
+        if not ours:
             QMessageBox.information(self, "Delete model", as_html("Hearth only deletes models in its own folder. "
                                     f"This one lives in {model.path.parent}; remove it there."))
             return
-        answer = QMessageBox.question(self, "Delete model",
-                                      as_html(f"Delete {model.name} ({human_bytes(model.size_bytes)}) from disk?"))
+        stays = f" The copy in {others[0].parent} stays." if others else ""
+        answer = QMessageBox.question(self, "Delete model", as_html(
+            f"Delete {model.name} ({human_bytes(model.size_bytes)}) from Hearth's folder?{stays}"))
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            delete_model(model.path)
+            for location in ours:
+                remove_from_hearth(location)
         except OSError as exc:
             self.message.setText(f"Could not delete {model.path.name}: {exc}")
             return

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from app.engine.protocol import CountResult
+from app.library.model_kind import BASE_MODEL
 from app.ui.widgets.help_button import HelpButton
 
 AMBER_AT = 0.8
@@ -77,7 +78,7 @@ class ContextMeter(QWidget):
         if result.chat_template == "default":
             notes.append("This model's chat template could not be used; a default (ChatML) one is used.")
         elif result.chat_template == "completion":
-            notes.append("Base model: it continues text rather than answering questions.")
+            notes.append(f"{BASE_MODEL}.")
         self.warning.setText(" ".join(notes))
         self._show()
 

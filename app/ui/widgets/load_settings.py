@@ -6,6 +6,7 @@ shows the help page.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from PySide6.QtCore import Qt, Signal
@@ -28,8 +29,9 @@ from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.engine.router import parse_remote_path
 from app.model_defaults import FLASH_TEXT, LOAD_FIELDS, flash_value
 from app.library import demo_model
-from app.library.gguf_info import format_params
 from app.library.library import LocalModel
+from app.library.model_kind import file_template_words
+from app.library.model_label import model_label
 from app.ui.plain_text import as_html
 from app.ui.widgets.help_button import HelpButton
 from app.ui.widgets.template_picker import TemplatePicker
@@ -218,11 +220,12 @@ class LoadSettings(QWidget):
         for m in self.models:
             info = m.info
             demo = demo_model.is_demo(m.path)
-            params = format_params(info.n_params)
-            label = m.name if params.lower() in m.name.lower() else f"{m.name} · {params}"
-            self.picker.addItem(label + (" · demo" if demo else ""), str(m.path))
+            label = model_label(m)
+            self.picker.addItem(label, str(m.path))
             tip = "\n".join(p for p in (demo_model.LABEL if demo else "",
-                                        f"Name in the file: {info.name}" if info.name else "", str(m.path)) if p)
+                                        f"Name in the file: {info.name}" if info.name else "",
+                                        f"Chat template: {file_template_words(info)}",
+                                        *map(str, m.locations)) if p)
             self.picker.setItemData(self.picker.count() - 1, as_html(tip), Qt.ItemDataRole.ToolTipRole)
         for label, path in self.remote_models:
             self.picker.addItem(label, path)
@@ -232,10 +235,16 @@ class LoadSettings(QWidget):
         if not self.models and not self.remote_models:
             self.picker.addItem("No models yet — get one from Discover", "")
         index = self.picker.findData(keep) if keep else -1
+        if index < 0 and keep:  # a copy of a listed model: its one row
+            index = next((i for i, m in enumerate(self.models) if Path(keep) in m.locations), -1)
         self.picker.setCurrentIndex(max(index, 0))
         self.picker.blockSignals(False)
         self.load_button.setEnabled(bool(self.models or self.remote_models))
         self._on_model_chosen()
+
+    def header(self, path: str):
+        """The library's header facts (GGUFInfo) for a model at `path` (any of its copies), or None."""
+        return next((m.info for m in self.models if Path(path) in m.locations), None)
 
     def set_remote_models(self, models: list[tuple[str, str]]) -> None:
         """(label, remote path) for each model the configured servers list; shown after the local ones."""

@@ -50,7 +50,7 @@ def test_search_to_download_to_library_to_chat(qtbot, window, fake_hub):
     library = window.library_page
     qtbot.waitUntil(lambda: library.models.rowCount() == 1, timeout=10000)
     cells = library.models.rows[0][0]
-    assert cells[1] == "llama" and cells[3] == "F32" and cells[6] == "yes"
+    assert cells[1] == "llama" and cells[3] == "F32" and cells[6] == "its own chat template"
     # open it in a chat and talk to it
     library.table.selectRow(0)
     with qtbot.waitSignal(window.chat_page.model_loaded, timeout=30000):
@@ -98,6 +98,14 @@ def test_offline_discover_says_so_and_library_still_works(qtbot, monkeypatch, ma
 def test_import_and_delete_with_confirmation(qtbot, window, tiny_model, broken_models, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
+    from app.library.model_import import ImportMethod
+    from app.ui.models.import_dialog import ImportDialog
+
+    def choose_copy(dialog):
+        dialog.buttons[ImportMethod.COPY].setChecked(True)
+        return 1
+
+    monkeypatch.setattr(ImportDialog, "exec", choose_copy)
     library = window.library_page
     with qtbot.waitSignal(library.library_changed, timeout=10000):
         library.import_file(str(tiny_model))

@@ -10,6 +10,7 @@ from app import paths
 from app.library.gguf_info import read_gguf_info
 from app.ui.models.library_controller import LibraryController
 from app.ui.tasks import BackgroundTasks
+from tests.support.tiny_gguf import write_tiny_model
 
 
 def test_a_scan_finds_models_and_a_rescan_sees_new_ones(qtbot, tiny_model, tmp_path):
@@ -22,7 +23,7 @@ def test_a_scan_finds_models_and_a_rescan_sees_new_ones(qtbot, tiny_model, tmp_p
     with qtbot.waitSignal(controller.first_scan_done, timeout=10000):
         controller.refresh()
     assert [m.path.name for m in controller.models] == ["a.gguf"] and firsts == [True]
-    shutil.copy(tiny_model, folder / "b.gguf")
+    write_tiny_model(folder / "b.gguf", seed=1)  # another model (a copy of a.gguf would share its row)
     with qtbot.waitSignal(controller.models_changed, timeout=10000) as changed:
         controller.refresh()
     assert sorted(m.path.name for m in changed.args[0]) == ["a.gguf", "b.gguf"]
@@ -68,3 +69,21 @@ def test_a_damaged_file_does_not_stop_the_scan(qtbot, smollm2, tiny_model, tmp_p
     assert first.args == [True] and failures == []
     assert rows["good.gguf"].info is not None
     assert rows["damaged.gguf"].info is None and "the GGUF header is damaged" in rows["damaged.gguf"].problem
+
+
+def test_large_copies_show_at_once_and_merge_once_hashed_in_the_background(qtbot, tiny_model, tmp_path, monkeypatch):
+    from app.library import copies
+
+    monkeypatch.setattr(copies, "INLINE_HASH_LIMIT", 0)  # as if both files were many GB: never hashed by the scan
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(tiny_model, folder / "a.gguf")
+    shutil.copy(tiny_model, folder / "b.gguf")
+    controller = LibraryController(BackgroundTasks(QThreadPool()), [str(folder)])
+    shown: list[list] = []
+    controller.models_changed.connect(shown.append)
+    with qtbot.waitSignal(controller.first_scan_done, timeout=10000):
+        controller.refresh()
+    assert [m.path.name for m in shown[-1]] == ["a.gguf", "b.gguf"]  # listed before any hashing
+    qtbot.waitUntil(lambda: len(shown[-1]) == 1, timeout=10000)
+    assert [p.name for p in shown[-1][0].locations] == ["a.gguf", "b.gguf"] and not controller.hashing
