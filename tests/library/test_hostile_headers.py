@@ -12,7 +12,8 @@ from app import paths
 from app.cli import main
 from app.library import gguf_info, gguf_reader
 from app.library.gguf_info import GGUFFileError, read_gguf_info, read_info_uncached
-from app.library.library import import_model, scan_library
+from app.library.library import scan_library
+from app.library.model_import import import_model
 from tests.support import hostile_gguf as hostile
 
 
