@@ -141,3 +141,24 @@ def test_hearth_prompt_with_a_hostile_template_exits_2_with_one_line(tmp_path, c
                  "--chat-template-file", str(template)]) == 2
     err = capsys.readouterr().err
     assert "was stopped: it tried to build a string of 999,999,999 characters" in err and err.count("\n") == 1
+
+
+def test_hearth_chat_with_a_runaway_model_template_answers_with_a_built_in_one(model_dir, capsys):
+    from app.cli import main
+    from tests.support.tiny_gguf import write_tiny_model
+
+    path = write_tiny_model(model_dir / "tiny-runaway-template.gguf", chat_template=NESTED_LOOPS)
+    t0 = time.monotonic()
+    assert main(["chat", "--model", str(path), "--ctx", "256", "--max-tokens", "2", "--json", "Hi"]) == 0
+    assert time.monotonic() - t0 < 30  # it stayed silent for minutes before
+    assert json.loads(capsys.readouterr().out)["chat_template"] == "builtin:chatml"
+
+
+def test_hearth_chat_with_a_runaway_template_file_exits_2_with_one_line(tiny_model, tmp_path, capsys):
+    from app.cli import main
+
+    template = tmp_path / "loops.jinja"
+    template.write_text(NESTED_LOOPS, encoding="utf-8")
+    assert main(["chat", "--model", str(tiny_model), "--ctx", "256", "--chat-template-file", str(template), "Hi"]) == 2
+    assert capsys.readouterr().err == (f"hearth: the chat template file {template} was stopped: it took longer "
+                                       "than 2 s to render; choose another template file\n")
