@@ -22,6 +22,7 @@ MIN_CHARS = 8 << 20  # the size bound when the messages are short: 8 Mi characte
 CHARS_PER_INPUT = 8  # ...or eight times the messages' own text, when that is more
 TOTAL_FACTOR = 8  # all strings and lists built in one render: eight times the size bound
 MAX_INT_BITS = 1 << 16  # integers past ~20,000 digits are refused (9**9**9 would never end)
+ITEM_WEIGHT = 8  # a list item costs a reference (8 bytes), a character about one byte
 
 _FORMAT_NUMBERS = re.compile(r"\d+")
 _NESTED_FIELD = re.compile(r"\{[^{}]*\{")  # '{:{}}'.format(x, width): the width is an argument
@@ -58,15 +59,22 @@ class RenderBudget:
             raise TemplateLimitError(f"it took longer than {self.seconds:g} s to render")
 
     def allow(self, size: int, what: str = "a string") -> None:
-        """Refuse, before it is built, a string or list of `size` characters or items."""
+        """Refuse, before it is built, a string of `size` characters (or output: its text)."""
         if size > self.max_chars:
-            unit = "items" if what.endswith("list") else "characters"
-            raise TemplateLimitError(f"it tried to build {what} of {size:,} {unit} (the limit is {self.max_chars:,})")
+            raise TemplateLimitError(f"it tried to build {what} of {size:,} characters (the limit is {self.max_chars:,})")
+
+    def allow_items(self, items: int) -> None:
+        """Refuse, before it is built, a list of `items` items (each weighs ITEM_WEIGHT characters)."""
+        if items * ITEM_WEIGHT > self.max_chars:
+            raise TemplateLimitError(f"it tried to build a list of {items:,} items "
+                                     f"(the limit is {self.max_chars // ITEM_WEIGHT:,})")
 
     def spend(self, value: object) -> object:
         """Count a string or list the template built towards the render's total; returns it."""
-        if isinstance(value, (str, list, tuple)):
+        if isinstance(value, str):
             self.spend_size(len(value))
+        elif isinstance(value, (list, tuple)):
+            self.spend_size(len(value) * ITEM_WEIGHT)
         return value
 
     def spend_size(self, size: int) -> None:
@@ -95,6 +103,9 @@ class RenderBudget:
 
 
 _current: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar("template_budget", default=None)
+
+
+active = _current.get  # the budget of the render under way, or None (the quickest look-up)
 
 
 def current() -> RenderBudget:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator
+from types import FunctionType
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from app.engine.template_budget import current
+from app.engine.template_budget import ITEM_WEIGHT, active as _active, current, text_size
 
 _ITER_FILTER = "hearth_bounded_items"
 _WIDTH_METHODS = {"center", "ljust", "rjust", "zfill"}
@@ -75,12 +76,17 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return self.concat(map(str, operands))
 
     def call_binop(self, context, operator: str, left, right):
-        budget = current()
+        budget = _active() or current()
         if operator == "+":
             if isinstance(left, _SIZED) and isinstance(right, _SIZED):
                 size = len(left) + len(right)
-                budget.allow(size)
-                budget.spend_size(size)
+                if isinstance(left, str):
+                    if size > budget.max_chars:
+                        budget.allow(size)
+                    budget.spend_size(size)
+                else:
+                    budget.allow_items(size)
+                    budget.spend_size(size * ITEM_WEIGHT)
             return left + right
         if operator == "*":
             _allow_product(left, right)
@@ -91,14 +97,14 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return budget.spend(super().call_binop(context, operator, left, right))
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja2's own signature)
-        budget = current()
+        budget = _active() or current()
         budget.tick()  # macros may call themselves: each call counts as a step
-        if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
-            args = (bounded_items(args[0]), *args[1:])
-        method = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format
-        owner = getattr(method, "__self__", None)
+        method = __obj.__wrapped__ if type(__obj) is FunctionType and hasattr(__obj, "__wrapped__") else __obj
+        owner = getattr(method, "__self__", None)  # the sandbox wraps str.format: look inside
         if isinstance(owner, str):
-            args = _check_str_method(owner, getattr(method, "__name__", ""), args, kwargs)
+            args = _check_str_method(owner, method.__name__, args, kwargs)
+        elif isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
+            args = (bounded_items(args[0]), *args[1:])
         return budget.spend(super().call(__context, __obj, *args, **kwargs))
 
 
@@ -117,8 +123,10 @@ def _allow_product(left, right) -> None:
         budget.allow_int(left.bit_length() + right.bit_length())
         return
     for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, (str, list, tuple)) and _is_int(times):
+        if isinstance(seq, str) and _is_int(times):
             budget.allow(len(seq) * max(times, 0))
+        elif isinstance(seq, (list, tuple)) and _is_int(times):
+            budget.allow_items(len(seq) * max(times, 0))
 
 
 def _check_str_method(text: str, name: str, args: tuple, kwargs: dict) -> tuple:
@@ -176,10 +184,13 @@ def _check_filter(name: str, args: tuple, kwargs: dict) -> tuple:
     elif name == "replace" and len(rest) >= 2:
         _allow_replace(value, *rest[:3])
     elif name in ("batch", "slice") and _is_int(option(0, "linecount" if name == "batch" else "slices")):
-        budget.allow(option(0, "linecount" if name == "batch" else "slices"), "a list")
+        budget.allow_items(option(0, "linecount" if name == "batch" else "slices"))
     elif name in ("join", "sum") and value is not None:
         items = list(bounded_items(value))
-        budget.allow_text(items, "a list")
+        budget.allow_items(len(items))
+        separator = option(0, "d", "") if name == "join" else ""
+        size = text_size(items, budget.max_chars)
+        budget.allow(size + len(separator) * len(items) if isinstance(separator, str) else size)
         return (items, *rest)
     elif name in ("string", "tojson", "pprint", "list", "urlencode", "xmlattr", "e", "escape", "forceescape"):
         budget.allow_text(value)

@@ -36,6 +36,10 @@ HOSTILE = {
     "printed list": "{{ [['y' * 100000] * 100000] }}",
     "tojson": "{{ ([['y' * 1000] * 10000] * 1000)|tojson }}",
     "batch fill": "{{ [1]|batch(999999999, 0)|list }}",
+    "join separator": "{{ range(100000)|join('x' * 1000) }}",
+    "list repeat": "{{ (range(100000)|list) * 80 }}",
+    "nested lists": "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + [ns.l] %}"
+                    "{% endfor %}{{ ns.l }}",
     "macro recursion": "{% macro m(n) %}{% if n %}{{ m(n-1) }}{{ m(n-1) }}{% endif %}{% endmacro %}{{ m(60) }}",
     "huge power": "{{ 9**(9**9) }}",
     "squaring": "{% set ns = namespace(n=3) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}{% endfor %}",
