@@ -19,6 +19,8 @@ from app.engine.remote_http import describe_transport
 from app.engine.remote_payload import read_chunk
 from app.engine.sampling import SamplingParams
 
+MAX_REPLY_CHARS = 32 << 20  # a server that ignores max_tokens is stopped here (text and thinking together)
+
 
 class ReplyReader:
     def __init__(self, base_url: str, n_ctx: int, sampling: SamplingParams) -> None:
@@ -31,6 +33,7 @@ class ReplyReader:
         self.finish: str | None = None
         self.budget: Budget | None = None
         self.n_tokens = 0
+        self.size = 0  # characters received
         self.t0 = time.perf_counter()
         self.t_first = 0.0
 
@@ -47,6 +50,12 @@ class ReplyReader:
                     return
                 self.usage.update(chunk.usage)
                 for content, reasoning in chunk.pieces:
+                    self.size += len(content) + len(reasoning)
+                    if self.size > MAX_REPLY_CHARS:
+                        yield p.Error(request_id, ErrorKind.BAD_REQUEST, f"{self.base_url} sent a reply longer than "
+                                      f"{MAX_REPLY_CHARS:,} characters; it was stopped (the partial reply is kept)",
+                                      self.text)
+                        return
                     if reasoning or content:
                         self.t_first = self.t_first or time.perf_counter()
                         self.n_tokens += 1

@@ -130,3 +130,15 @@ def test_hearth_models_against_a_nested_model_list_exits_2_with_one_line(capsys)
         assert main(["models", "--engine", server.url]) == 2
     assert capsys.readouterr().err == f"hearth: {server.url}/v1/models did not answer JSON: " \
         "is this an OpenAI-compatible server?\n"
+
+
+def test_a_reply_past_the_size_bound_is_stopped_and_kept(monkeypatch):
+    from app.engine import remote_stream
+
+    monkeypatch.setattr(remote_stream, "MAX_REPLY_CHARS", 1000)
+    with HostileServer({"/v1/chat/completions": (200, sse(*[delta(content="x" * 100)] * 20))}) as server:
+        events = chat(server)
+    error = events[-1]
+    assert isinstance(error, p.Error) and error.message == (
+        f"{server.url} sent a reply longer than 1,000 characters; it was stopped (the partial reply is kept)")
+    assert error.partial == "x" * 1000
