@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from jinja2.utils import Namespace
@@ -53,9 +53,13 @@ class RenderBudget:
 
     def tick(self) -> None:
         """Raise once the render has run past its deadline (the clock is read every 16th step:
-        each step is bounded in size, so a few of them take milliseconds at most)."""
+        a loop's step is bounded in size, so a few of them take milliseconds at most)."""
         self.steps += 1
-        if not self.steps & 15 and time.monotonic() > self.deadline:
+        if not self.steps & 15:
+            self.check_clock()
+
+    def check_clock(self) -> None:
+        if time.monotonic() > self.deadline:
             raise TemplateLimitError(f"it took longer than {self.seconds:g} s to render")
 
     def allow(self, size: int, what: str = "a string") -> None:
@@ -166,3 +170,11 @@ def _children(value: object):
     if isinstance(value, (list, tuple, set, frozenset, range)) or type(value).__name__.startswith("dict_"):
         return iter(value)  # type: ignore[call-overload]
     return None
+
+
+def bounded_items(items: Iterable) -> Iterator:
+    """A loop's items, with the deadline checked before each one."""
+    budget = current()
+    for item in items:
+        budget.tick()
+        yield item

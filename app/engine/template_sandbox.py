@@ -9,8 +9,7 @@ output, a macro's, a `{% set %}` block's).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from types import FunctionType
 
 from jinja2 import nodes
@@ -18,18 +17,10 @@ from jinja2.compiler import CodeGenerator
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from app.engine.template_budget import ITEM_WEIGHT, active as _active, current, text_size
+from app.engine.template_budget import ITEM_WEIGHT, active as _active, bounded_items, current
+from app.engine.template_checks import CHECKED_FILTERS, allow_product, bounded_filter, check_str_method, is_int
 
 _ITER_FILTER = "hearth_bounded_items"
-_WIDTH_METHODS = {"center", "ljust", "rjust", "zfill"}
-
-
-def bounded_items(items: Iterable) -> Iterator:
-    """A loop's items, with the deadline checked before each one."""
-    budget = current()
-    for item in items:
-        budget.tick()
-        yield item
 
 
 class _BoundedCodeGenerator(CodeGenerator):
@@ -54,9 +45,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         # no constant folding: it would run `'x' * 10**10` while compiling, outside any budget
         super().__init__(optimized=False, finalize=_finalize, **options)
         self.globals.pop("lipsum", None)  # lipsum(10**9): and llama.cpp has no such function
-        for name in _CHECKED_FILTERS:  # the others give at most their input's size
+        for name in CHECKED_FILTERS:  # the others give at most their input's size
             if name in self.filters:
-                self.filters[name] = _bounded_filter(name, self.filters[name])
+                self.filters[name] = bounded_filter(name, self.filters[name])
         self.filters[_ITER_FILTER] = bounded_items
 
     def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override]
@@ -89,8 +80,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                     budget.spend_size(size * ITEM_WEIGHT)
             return left + right
         if operator == "*":
-            _allow_product(left, right)
-        elif operator == "**" and _is_int(left) and _is_int(right) and right > 0:
+            allow_product(left, right)
+        elif operator == "**" and is_int(left) and is_int(right) and right > 0:
             budget.allow_int(max(left.bit_length(), 1) * right)
         elif operator == "%" and isinstance(left, str):
             budget.allow_format(left, right if isinstance(right, tuple) else (right,), {})
@@ -98,67 +89,17 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja2's own signature)
         budget = _active() or current()
-        budget.tick()  # macros may call themselves: each call counts as a step
+        budget.check_clock()  # a macro may call itself, a method may work on a long string
         method = __obj.__wrapped__ if type(__obj) is FunctionType and hasattr(__obj, "__wrapped__") else __obj
         owner = getattr(method, "__self__", None)  # the sandbox wraps str.format: look inside
         if isinstance(owner, str):
-            args = _check_str_method(owner, method.__name__, args, kwargs)
+            args = check_str_method(owner, method.__name__, args, kwargs)
         elif isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (bounded_items(args[0]), *args[1:])
         return budget.spend(super().call(__context, __obj, *args, **kwargs))
 
 
 _SIZED = (str, list, tuple)
-_CHECKED_FILTERS = ("center", "indent", "format", "replace", "batch", "slice", "join", "sum", "string", "tojson",
-                    "pprint", "list", "urlencode", "urlize", "xmlattr", "e", "escape", "forceescape", "wordwrap")
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _allow_product(left, right) -> None:
-    budget = current()
-    if _is_int(left) and _is_int(right):
-        budget.allow_int(left.bit_length() + right.bit_length())
-        return
-    for seq, times in ((left, right), (right, left)):
-        if isinstance(seq, str) and _is_int(times):
-            budget.allow(len(seq) * max(times, 0))
-        elif isinstance(seq, (list, tuple)) and _is_int(times):
-            budget.allow_items(len(seq) * max(times, 0))
-
-
-def _check_str_method(text: str, name: str, args: tuple, kwargs: dict) -> tuple:
-    """Refuse a string method call whose result would be too big; returns the arguments to call with."""
-    budget = current()
-    if name in _WIDTH_METHODS and args and _is_int(args[0]):
-        budget.allow(max(len(text), args[0]))
-    elif name == "expandtabs":
-        size = args[0] if args and _is_int(args[0]) else kwargs.get("tabsize", 8)
-        budget.allow(len(text) + text.count("\t") * max(size if _is_int(size) else 8, 0))
-    elif name == "replace" and len(args) >= 2:
-        _allow_replace(text, *args[:3])
-    elif name == "join" and args:
-        items = list(bounded_items(args[0]))
-        size = sum(len(i) for i in items if isinstance(i, str))  # other items: Python refuses them
-        budget.allow(size + len(text) * max(len(items) - 1, 0))
-        return (items, *args[1:])
-    elif name in ("format", "format_map"):
-        budget.allow_format(text, args, kwargs)
-    elif name == "translate" and args and isinstance(args[0], dict):
-        longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
-        budget.allow(len(text) * longest)
-    return args
-
-
-def _allow_replace(text, old, new, count=None) -> None:
-    if not (isinstance(text, str) and isinstance(old, str) and isinstance(new, str)):
-        return
-    times = text.count(old) if old else len(text) + 1
-    if _is_int(count) and count >= 0:
-        times = min(times, count)
-    current().allow(len(text) + times * (len(new) - len(old)))
 
 
 def _finalize(value):
@@ -166,45 +107,3 @@ def _finalize(value):
     if not isinstance(value, str):  # a string was bounded when it was built
         current().allow_text(value, "an output")
     return value
-
-
-def _check_filter(name: str, args: tuple, kwargs: dict) -> tuple:
-    """Refuse a filter call whose result would be too big; returns the arguments to call with."""
-    budget = current()
-    value, rest = (args[0], args[1:]) if args else (None, ())
-    option = lambda i, key, default=None: rest[i] if len(rest) > i else kwargs.get(key, default)  # noqa: E731
-    if name == "center" and _is_int(option(0, "width")):
-        budget.allow(option(0, "width"))
-    elif name == "indent" and isinstance(value, str):
-        width = option(0, "width", 4)
-        per_line = width if _is_int(width) else len(width) if isinstance(width, str) else 0
-        budget.allow(len(value) + (value.count("\n") + 1) * per_line)
-    elif name == "format" and isinstance(value, str):
-        budget.allow_format(value, rest, kwargs)
-    elif name == "replace" and len(rest) >= 2:
-        _allow_replace(value, *rest[:3])
-    elif name in ("batch", "slice") and _is_int(option(0, "linecount" if name == "batch" else "slices")):
-        budget.allow_items(option(0, "linecount" if name == "batch" else "slices"))
-    elif name in ("join", "sum") and value is not None:
-        items = list(bounded_items(value))
-        budget.allow_items(len(items))
-        separator = option(0, "d", "") if name == "join" else ""
-        size = text_size(items, budget.max_chars)
-        budget.allow(size + len(separator) * len(items) if isinstance(separator, str) else size)
-        return (items, *rest)
-    elif name in ("string", "tojson", "pprint", "list", "urlencode", "xmlattr", "e", "escape", "forceescape"):
-        budget.allow_text(value)
-    return args
-
-
-def _bounded_filter(name: str, func: Callable) -> Callable:
-    passes_first = getattr(func, "jinja_pass_arg", None) is not None  # environment or context first
-
-    @functools.wraps(func)  # keeps jinja_pass_arg
-    def bounded(*args, **kwargs):
-        budget = current()
-        head, rest = (args[:1], args[1:]) if passes_first else ((), args)
-        rest = _check_filter(name, rest, kwargs)
-        return budget.spend(func(*head, *rest, **kwargs))
-
-    return bounded

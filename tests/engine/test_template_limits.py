@@ -37,6 +37,9 @@ HOSTILE = {
     "tojson": "{{ ([['y' * 1000] * 10000] * 1000)|tojson }}",
     "batch fill": "{{ [1]|batch(999999999, 0)|list }}",
     "join separator": "{{ range(100000)|join('x' * 1000) }}",
+    "urlize": "{% set s = 'a. ' * 2000000 %}{% for i in range(100) %}{{ s|urlize|length }}{% endfor %}",
+    "sorting": "{% set l = range(100000)|list * 10 %}{% for i in range(1000) %}{{ l|sort|length }}{% endfor %}",
+    "split": "{{ ('a ' * 4000000).split()|length }}",
     "list repeat": "{{ (range(100000)|list) * 80 }}",
     "nested lists": "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + [ns.l] %}"
                     "{% endfor %}{{ ns.l }}",
