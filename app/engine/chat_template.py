@@ -34,6 +34,7 @@ DEFAULT_TEMPLATE = (
 )
 
 THINKING_CHOICES = ("default", "on", "off", "low", "medium", "high")
+MAX_SOURCE_CHARS = 256 << 10
 _PROBE = "\ue000hearth-system-probe\ue001"
 
 
@@ -91,10 +92,15 @@ class ChatTemplate:
         )
         env.globals["raise_exception"] = _raise_exception
         env.globals["strftime_now"] = lambda fmt: self.clock().strftime(fmt)
+        if len(self.source) > MAX_SOURCE_CHARS:  # compiling takes ~5 s a megabyte; real ones are ~20 KB
+            raise self._limit_error(TemplateLimitError(
+                f"it is {len(self.source):,} characters long (the limit is {MAX_SOURCE_CHARS:,})"))
         try:
             self._template = env.from_string(self.source)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"the chat template is not valid Jinja: {exc}") from exc
+        except (RecursionError, SyntaxError, MemoryError):  # Python's own limits on nesting
+            raise TemplateError("the chat template is not valid Jinja: it is nested too deeply") from None
         self.thinking_modes = _thinking_modes(env, self.source)
         self.supports_system = self._probe_system_role()
 

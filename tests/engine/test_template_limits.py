@@ -11,7 +11,7 @@ import time
 import pytest
 
 from app.engine import ChatMessage, Done, Error, LoadOptions, SamplingParams
-from app.engine.chat_template import ChatTemplate, TemplateLimitError
+from app.engine.chat_template import ChatTemplate, TemplateError, TemplateLimitError
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.template_choice import choose_template
 
@@ -169,3 +169,20 @@ def test_hearth_chat_with_a_runaway_template_file_exits_2_with_one_line(tiny_mod
     assert main(["chat", "--model", str(tiny_model), "--ctx", "256", "--chat-template-file", str(template), "Hi"]) == 2
     assert capsys.readouterr().err == (f"hearth: the chat template file {template} was stopped: it took longer "
                                        "than 2 s to render; choose another template file\n")
+
+
+@pytest.mark.parametrize("source", [
+    "{% if 1 %}" * 2000 + "{% endif %}" * 2000,
+    "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+    "{% for i in x %}" * 30 + "{% endfor %}" * 30,
+])
+def test_a_template_nested_too_deeply_is_a_plain_template_error(source):
+    with pytest.raises(TemplateError, match="^the chat template is not valid Jinja: it is nested too deeply$"):
+        ChatTemplate(source)
+
+
+def test_a_huge_template_is_refused_before_it_is_compiled():
+    t0 = time.monotonic()
+    with pytest.raises(TemplateLimitError, match=r"was stopped: it is 1,800,000 characters long \(the limit is 262,144\)"):
+        ChatTemplate('{{ "a" }}' * 200_000)
+    assert time.monotonic() - t0 < 1
