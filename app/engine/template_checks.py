@@ -13,6 +13,8 @@ _WIDTH_METHODS = {"center", "ljust", "rjust", "zfill"}
 _SPLIT_METHODS = {"split", "rsplit", "splitlines"}
 SLOW_INPUT_CHARS = 512 << 10  # urlize, wordwrap, title and pprint run Python code per word or item
 _SLOW_FILTERS = ("urlize", "wordwrap", "title", "pprint")
+SLOW_INPUT_ITEMS = 256 << 10  # sorting and grouping call Python code per item: ~0.1 s for this many
+_SORTING_FILTERS = ("sort", "dictsort", "unique", "groupby")
 CHECKED_FILTERS = (
     "center", "indent", "format", "replace", "batch", "slice", "join", "sum", "string", "tojson", "pprint", "list",
     "urlencode", "urlize", "xmlattr", "e", "escape", "forceescape", "wordwrap", "title",
@@ -104,6 +106,8 @@ def check_filter(name: str, args: tuple, kwargs: dict) -> tuple:
         budget.allow_text(value)
     if name in _SLOW_FILTERS and text_size(value, SLOW_INPUT_CHARS) > SLOW_INPUT_CHARS:
         raise TemplateLimitError(f"it gave the {name} filter more than {SLOW_INPUT_CHARS:,} characters")
+    if name in _SORTING_FILTERS and hasattr(value, "__len__") and len(value) > SLOW_INPUT_ITEMS:
+        raise TemplateLimitError(f"it gave the {name} filter more than {SLOW_INPUT_ITEMS:,} items")
     return args
 
 
