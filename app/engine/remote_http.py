@@ -11,6 +11,7 @@ import httpx
 
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.remote_cancel import RequestCancelled
+from app.engine.remote_payload import plain
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_ATTEMPTS = 3
@@ -47,12 +48,12 @@ def _server_message(response: httpx.Response) -> str:
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
-        return raw.decode("utf-8", errors="replace").strip()[:300]
+        return plain(raw.decode("utf-8", errors="replace"))
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        return str(error.get("message", ""))[:300]
+        return plain(str(error.get("message", "")))
     if isinstance(error, str):
-        return error[:300]
+        return plain(error)
     return ""
 
 

@@ -15,16 +15,25 @@ from app.engine.protocol import EngineError, ErrorKind
 MAX_CONTEXT = 1 << 24  # a context size past 16 Mi tokens is not believed
 
 
+def plain(text: str, limit: int = 300) -> str:
+    """Server text for a one-line message: control characters (newlines, terminal escapes) become
+    spaces, runs of spaces one, and at most `limit` characters are kept."""
+    cleaned = "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text[: limit * 4])
+    return " ".join(cleaned.split())[:limit]
+
+
 def unreadable(base_url: str, what: str) -> EngineError:
     return EngineError(ErrorKind.BAD_REQUEST, f"{base_url} sent a reply Hearth cannot read: {what}")
 
 
 def model_ids(data: object, base_url: str) -> list[str]:
-    """The ids in a /v1/models answer ({"data": [{"id": ...}, ...]}); entries without a string id are skipped."""
+    """The ids in a /v1/models answer ({"data": [{"id": ...}, ...]}); entries without a string id, or
+    with a control character in it, are skipped."""
     entries = data.get("data") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise EngineError(ErrorKind.BAD_REQUEST, f"{base_url}/v1/models has no model list")
-    return [m["id"] for m in entries if isinstance(m, dict) and isinstance(m.get("id"), str) and m["id"]]
+    return [m["id"] for m in entries if isinstance(m, dict) and isinstance(m.get("id"), str)
+            and m["id"] and plain(m["id"], len(m["id"])) == m["id"]]  # no control characters in a name
 
 
 def context_size(props: object) -> int:
@@ -55,7 +64,7 @@ def read_chunk(payload: dict, base_url: str) -> Chunk:
     if "error" in payload:
         error = payload["error"]
         message = error.get("message") if isinstance(error, dict) else error
-        chunk.error = str(message if message is not None else error)[:300]
+        chunk.error = plain(str(message if message is not None else error))
         return chunk
     choices = payload.get("choices")
     if choices is None:

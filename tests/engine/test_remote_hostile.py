@@ -80,8 +80,9 @@ def test_a_malformed_or_endless_model_list_fails_the_load_with_one_sentence(body
     assert server.sent < 2 * MAX_JSON_BYTES
 
 
-def test_model_entries_without_a_string_id_are_skipped():
-    models = {"data": [{"id": "good"}, {"id": ["x"]}, 5, {"id": None}, {"name": "no id"}]}
+def test_model_entries_without_a_plain_string_id_are_skipped():
+    models = {"data": [{"id": "good"}, {"id": ["x"]}, 5, {"id": None}, {"name": "no id"}, {"id": "two\nlines"},
+                       {"id": "\x1b[2Jclear"}]}
     with HostileServer({"/v1/models": (200, json.dumps(models).encode())}) as server:
         with RemoteEngine(server.url, timeout=10) as engine:
             assert engine.models() == ["good"]
@@ -142,3 +143,14 @@ def test_a_reply_past_the_size_bound_is_stopped_and_kept(monkeypatch):
     assert isinstance(error, p.Error) and error.message == (
         f"{server.url} sent a reply longer than 1,000 characters; it was stopped (the partial reply is kept)")
     assert error.partial == "x" * 1000
+
+
+@pytest.mark.parametrize("answer", [
+    (400, json.dumps({"error": {"message": "bad\n\x1b[31mred\r\nhearth: forged line"}}).encode()),
+    (200, sse({"error": {"message": "bad\n\x1b[31mred\r\nhearth: forged line"}})),
+])
+def test_server_text_in_an_error_stays_on_one_plain_line(answer):
+    with HostileServer({"/v1/chat/completions": answer}) as server:
+        error = chat(server)[-1]
+    assert isinstance(error, p.Error)
+    assert error.message.endswith("bad [31mred hearth: forged line")
