@@ -19,9 +19,12 @@ import jinja2
 import jinja2.meta
 from jinja2 import nodes
 from jinja2.ext import Extension
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.engine.protocol import ChatMessage
+from app.engine.template_budget import DEADLINE_S, TemplateError, TemplateLimitError, render_budget
+from app.engine.template_sandbox import BoundedSandbox
+
+__all__ = ["ChatTemplate", "Segment", "TemplateError", "TemplateLimitError", "DEFAULT_TEMPLATE"]
 
 DEFAULT_TEMPLATE = (
     "{% for message in messages %}"
@@ -31,11 +34,8 @@ DEFAULT_TEMPLATE = (
 )
 
 THINKING_CHOICES = ("default", "on", "off", "low", "medium", "high")
+MAX_SOURCE_CHARS = 256 << 10
 _PROBE = "\ue000hearth-system-probe\ue001"
-
-
-class TemplateError(ValueError):
-    """The chat template could not render this conversation."""
 
 
 class GenerationBlock(Extension):
@@ -79,9 +79,11 @@ class ChatTemplate:
     eos_token: str = ""
     origin: str = "gguf"  # "gguf", "file", "builtin:NAME", "completion" or "default"
     clock: Callable[[], datetime.datetime] = field(default=datetime.datetime.now, repr=False)
+    deadline_s: float = DEADLINE_S  # each render; sizes are bounded too (template_budget.py)
+    name: str = ""  # the file a "file" template was read from, for messages
 
     def __post_init__(self) -> None:
-        env = ImmutableSandboxedEnvironment(
+        env = BoundedSandbox(
             trim_blocks=True,
             lstrip_blocks=True,
             loader=jinja2.BaseLoader(),
@@ -90,11 +92,16 @@ class ChatTemplate:
         )
         env.globals["raise_exception"] = _raise_exception
         env.globals["strftime_now"] = lambda fmt: self.clock().strftime(fmt)
+        if len(self.source) > MAX_SOURCE_CHARS:  # compiling takes ~5 s a megabyte; real ones are ~20 KB
+            raise self._limit_error(TemplateLimitError(
+                f"it is {len(self.source):,} characters long (the limit is {MAX_SOURCE_CHARS:,})"))
         try:
             self._template = env.from_string(self.source)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"the chat template is not valid Jinja: {exc}") from exc
-        self.thinking_modes = _thinking_modes(self.source)
+        except (RecursionError, SyntaxError, MemoryError):  # Python's own limits on nesting
+            raise TemplateError("the chat template is not valid Jinja: it is nested too deeply") from None
+        self.thinking_modes = _thinking_modes(env, self.source)
         self.supports_system = self._probe_system_role()
 
     @classmethod
@@ -111,8 +118,26 @@ class ChatTemplate:
         probe = [{"role": "system", "content": _PROBE}, {"role": "user", "content": "Hi"}]
         try:
             return _PROBE in self._render_dicts(probe, {}, True)
+        except TemplateLimitError as exc:
+            raise self._limit_error(exc) from None
         except Exception:
             return False
+
+    def describe(self) -> str:
+        """Which template this is, in words."""
+        if self.origin == "file":
+            return f"the chat template file {self.name}" if self.name else "the chat template file"
+        if self.origin.startswith("builtin:"):
+            return f"the built-in {self.origin[8:]} chat template"
+        if self.origin == "gguf":
+            return "the model's own chat template"
+        return f"the {self.origin} chat template"
+
+    def _limit_error(self, exc: TemplateLimitError) -> TemplateLimitError:
+        advice = ("choose another template file" if self.origin == "file" else
+                  "load the model with a built-in template or your own (--chat-template-file FILE, "
+                  "or Chat template in the load settings)")
+        return TemplateLimitError(f"{self.describe()} was stopped: {exc.reason}; {advice}", exc.reason)
 
     def kwargs_for(self, thinking: str) -> dict:
         if thinking in ("on", "off"):
@@ -140,7 +165,9 @@ class ChatTemplate:
             # tools, functions, documents, custom_tools: left unset, as llama.cpp does without tools
         }
         context.update(kwargs)
-        return self._template.render(**context)
+        size = sum(len(m.get("content") or "") + len(m.get("reasoning_content") or "") for m in payload)
+        with render_budget(self.deadline_s, size):
+            return self._template.render(**context)
 
     def _payload(self, messages: Sequence[ChatMessage], contents: Sequence[str]) -> list[dict]:
         payload = []
@@ -163,10 +190,14 @@ class ChatTemplate:
         try:
             return self._render_dicts(self._payload(messages, contents), self.kwargs_for(thinking),
                                       add_generation_prompt)
+        except TemplateLimitError as exc:
+            raise self._limit_error(exc) from None
         except TemplateError:
             raise
+        except MemoryError:
+            raise self._limit_error(TemplateLimitError("it ran out of memory")) from None
         except Exception as exc:  # a template bug must not take the engine down
-            raise TemplateError(f"the chat template failed: {exc}") from exc
+            raise TemplateError(f"the chat template failed: {exc or type(exc).__name__}") from exc
 
     def segments(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True,
                  thinking: str = "default") -> list[Segment]:
@@ -219,12 +250,10 @@ def _split_by_search(text: str, contents: Sequence[str]) -> list[Segment]:
     return pieces
 
 
-def _thinking_modes(source: str) -> tuple[str, ...]:
+def _thinking_modes(env: jinja2.Environment, source: str) -> tuple[str, ...]:
     """Which thinking switch the template reads, found from the names it uses."""
-    try:
-        names = jinja2.meta.find_undeclared_variables(
-            jinja2.Environment(extensions=["jinja2.ext.loopcontrols", GenerationBlock]).parse(source)
-        )
+    try:  # parsed by the sandbox: jinja2's analysis folds constants, which must stay bounded
+        names = jinja2.meta.find_undeclared_variables(env.parse(source))
     except jinja2.TemplateError:
         return ()
     if "reasoning_effort" in names:

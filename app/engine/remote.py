@@ -8,7 +8,8 @@ the endpoint itself is given when the RemoteEngine is made.
 A reply is fitted to the server's context by the chat's overflow policy, like a local one
 (exact token counts from llama-server's /apply-template + /tokenize, an estimate elsewhere), and
 can be stopped at any moment — before the server's first byte and during a retry wait too
-(see remote_cancel).
+(see remote_cancel). What the server sends is read within bounds (remote_http) and checked for
+shape (remote_payload); a reply always ends with one Done or Error (remote_stream).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ import httpx
 
 from app.engine import protocol as p
 from app.engine.protocol import (
-    ChatMessage, CountResult, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy, Stats, StopReason,
+    ChatMessage, CountResult, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy,
 )
 from app.engine.context import Budget, fit_messages, refusal_message
-from app.engine.remote_cancel import Connections, RequestCancelled, items, shut, start_helper, wait_unless
-from app.engine.remote_http import describe_transport, open_with_retry, sse_data
+from app.engine.remote_cancel import Connections, RequestCancelled, shut, start_helper, wait_unless
+from app.engine.remote_http import describe_transport, open_with_retry, read_json, sse_data, sse_lines
+from app.engine.remote_payload import context_size, model_ids
+from app.engine.remote_stream import ReplyReader
 from app.engine.sampling import SamplingParams
 
 CHARS_PER_TOKEN = 4  # the estimate when the server cannot count
@@ -97,34 +100,44 @@ class RemoteEngine:
 
     # ---------------------------------------------------------- models
 
-    def _get(self, path: str) -> httpx.Response:
+    def _get_json(self, path: str) -> object:
+        """A GET's JSON answer, retried like a reply and read within MAX_JSON_BYTES."""
         closed = lambda: self._closed  # noqa: E731
-        return open_with_retry(lambda: self._http.get(path, extensions=self._trace()), self.base_url,
-                               sleep=self._sleep or (lambda s: wait_unless(s, closed)), cancelled=closed)
+
+        def send() -> httpx.Response:
+            request = self._http.build_request("GET", path, extensions=self._trace())
+            return self._http.send(request, stream=True)
+
+        response = open_with_retry(send, self.base_url, sleep=self._sleep or (lambda s: wait_unless(s, closed)),
+                                   cancelled=closed)
+        try:
+            return read_json(response, self.base_url + path)
+        except httpx.HTTPError as exc:
+            raise describe_transport(exc, self.base_url) from None
+        finally:
+            response.close()
+
+    def _ask_json(self, method: str, path: str, **options) -> object | None:
+        """An optional endpoint's JSON answer (llama-server's own), or None when it answers an error status."""
+        request = self._http.build_request(method, path, extensions=self._trace(), **options)
+        response = self._http.send(request, stream=True)
+        try:
+            return read_json(response, self.base_url + path) if response.status_code == 200 else None
+        finally:
+            response.close()
 
     def models(self) -> list[str]:
         """The ids the server's /v1/models lists."""
         try:
-            data = self._get("/v1/models").json()
-        except RequestCancelled:
+            return model_ids(self._get_json("/v1/models"), self.base_url)
+        except (RequestCancelled, RuntimeError):  # RuntimeError: the client was closed meanwhile
             raise EngineError(ErrorKind.CRASHED, f"the connection to {self.base_url} was closed") from None
-        except ValueError:
-            raise EngineError(ErrorKind.BAD_REQUEST, f"{self.base_url}/v1/models did not answer JSON: "
-                              "is this an OpenAI-compatible server?") from None
-        entries = data.get("data") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            raise EngineError(ErrorKind.BAD_REQUEST, f"{self.base_url}/v1/models has no model list")
-        return [str(m["id"]) for m in entries if isinstance(m, dict) and "id" in m]
 
     def _context_size(self) -> int:
         try:  # llama-server tells its context size; other servers may not
-            props = self._http.get("/props", extensions=self._trace())
-            if props.status_code == 200:
-                n_ctx = props.json().get("default_generation_settings", {}).get("n_ctx", 0)
-                return int(n_ctx or 0)
-        except (httpx.HTTPError, ValueError, AttributeError):
-            pass
-        return 0
+            return context_size(self._ask_json("GET", "/props"))
+        except (httpx.HTTPError, EngineError, RuntimeError):
+            return 0
 
     def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None) -> ModelInfo:
         t0 = time.perf_counter()
@@ -180,7 +193,8 @@ class RemoteEngine:
         out = start_helper(lambda post: self._reply(post, model, messages, overflow, sampling, sockets, cancelled),
                            "hearth-remote-reply")
         try:
-            yield from self._read_stream(request_id, out, sampling, cancelled)
+            reader = ReplyReader(self.base_url, self.info.n_ctx if self.info else 0, sampling)
+            yield from reader.events(request_id, out, cancelled)
         finally:
             flag.set()  # finished, stopped, or abandoned by the caller: the helper stops too
             for sock in sockets:
@@ -194,7 +208,7 @@ class RemoteEngine:
         post(budget)
         response = self._open_stream(model, budget.messages, sampling, sockets, cancelled)
         try:
-            for payload in sse_data(response.iter_lines()):
+            for payload in sse_data(sse_lines(response, self.base_url)):
                 if cancelled():
                     return
                 post(payload)
@@ -223,77 +237,6 @@ class RemoteEngine:
                     self._extensions = False
                     continue
                 raise
-
-    def _read_stream(self, request_id: int, out, sampling: SamplingParams, cancelled: Callable[[], bool]):
-        t0 = time.perf_counter()
-        t_first = 0.0
-        pieces: list[str] = []
-        thought: list[str] = []  # reasoning_content, kept apart like a local model's thinking
-        n_tokens = 0
-        usage: dict = {}
-        finish = None
-        budget: Budget | None = None
-        try:
-            for payload in items(out, cancelled):
-                if isinstance(payload, Budget):
-                    budget = payload
-                    continue
-                if "error" in payload:
-                    error = payload["error"]
-                    message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
-                    yield p.Error(request_id, ErrorKind.INTERNAL, f"{self.base_url}: {message}", "".join(pieces))
-                    return
-                if isinstance(payload.get("usage"), dict):
-                    usage = payload["usage"]
-                for choice in payload.get("choices") or []:
-                    delta = choice.get("delta") or {}
-                    reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
-                    content = delta.get("content") or ""
-                    if reasoning or content:
-                        if not t_first:
-                            t_first = time.perf_counter()
-                        n_tokens += 1
-                        pieces.append(content)
-                        thought.append(reasoning)
-                        yield p.Token(request_id, content, n_tokens, reasoning)
-                    finish = choice.get("finish_reason") or finish
-        except RequestCancelled:
-            pass
-        except Exception as exc:  # a stopped reply's connection, shut down, surfaces here as well
-            if not cancelled():
-                if isinstance(exc, EngineError):
-                    yield p.Error(request_id, exc.kind, exc.message, "".join(pieces))
-                    return
-                if not isinstance(exc, httpx.HTTPError):
-                    raise
-                error = describe_transport(exc, self.base_url)
-                yield p.Error(request_id, error.kind, error.message + (" (the partial reply is kept)" if pieces else ""),
-                              "".join(pieces))
-                return
-        if cancelled():
-            reason = StopReason.CANCELLED
-        elif finish is None:
-            yield p.Error(request_id, ErrorKind.CONNECTION,
-                          f"the connection to {self.base_url} was cut mid-reply (the partial reply is kept)",
-                          "".join(pieces))
-            return
-        else:
-            reason = {"length": StopReason.LENGTH}.get(finish, StopReason.EOS)
-        t_end = time.perf_counter()
-        completion = int(usage.get("completion_tokens", n_tokens))
-        decode_s = t_end - t_first if t_first else 0.0
-        stats = Stats(
-            prompt_tokens=int(usage.get("prompt_tokens", budget.prompt_tokens if budget else 0)),
-            cached_tokens=int((usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0),
-            completion_tokens=completion,
-            ttft_s=(t_first - t0) if t_first else t_end - t0,
-            decode_tok_s=(completion - 1) / decode_s if decode_s > 0 and completion > 1 else 0.0,
-            stop_reason=reason,
-            n_ctx=self.info.n_ctx if self.info else 0,
-            dropped_messages=budget.dropped_messages if budget else 0,
-            truncated=budget.truncated if budget else False,
-        )
-        yield p.Done(request_id, stats, "".join(pieces), sampling, "".join(thought))
 
     # ---------------------------------------------------------- counting and fitting
 
@@ -337,20 +280,21 @@ class RemoteEngine:
         if self._can_tokenize is False or self._closed:
             return None
         try:
-            rendered = self._http.post("/apply-template", timeout=timeout, extensions=self._trace(),
-                                       json={"messages": [{"role": m.role, "content": m.content} for m in messages]})
-            if rendered.status_code != 200:
+            rendered = self._ask_json("POST", "/apply-template", timeout=timeout,
+                                      json={"messages": [{"role": m.role, "content": m.content} for m in messages]})
+            prompt = rendered.get("prompt") if isinstance(rendered, dict) else None
+            if not isinstance(prompt, str):
                 self._can_tokenize = False
                 return None
-            prompt = rendered.json()["prompt"]
-            tokens = self._http.post("/tokenize", timeout=timeout, extensions=self._trace(),
-                                     json={"content": prompt, "add_special": True, "parse_special": True})
-            if tokens.status_code != 200:
+            tokens = self._ask_json("POST", "/tokenize", timeout=timeout,
+                                    json={"content": prompt, "add_special": True, "parse_special": True})
+            ids = tokens.get("tokens") if isinstance(tokens, dict) else None
+            if not isinstance(ids, list):
                 self._can_tokenize = False
                 return None
             self._can_tokenize = True
-            return len(tokens.json()["tokens"])
-        except (httpx.HTTPError, RuntimeError, ValueError, KeyError, TypeError):
+            return len(ids)
+        except (httpx.HTTPError, EngineError, RuntimeError):
             return None  # RuntimeError: the client was closed meanwhile
 
     # ---------------------------------------------------------- lifetime

@@ -1,4 +1,5 @@
-"""HTTP plumbing for remote engines: plain-words errors, bounded retries, SSE lines (no Qt)."""
+"""HTTP plumbing for remote engines: plain-words errors, bounded retries, bounded bodies and
+SSE lines (no Qt): a server that sends without end costs at most a few megabytes."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import httpx
 
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.remote_cancel import RequestCancelled
+from app.engine.remote_payload import plain
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT_S = 8.0
+MAX_LINE_BYTES = 1 << 20  # one SSE line: a chunk of a reply is a few hundred bytes
+MAX_JSON_BYTES = 16 << 20  # a JSON answer (/v1/models, /props, /tokenize of a long prompt)
+MAX_ERROR_BYTES = 64 << 10  # an error answer, of which 300 characters are shown
 
 
 def describe_status(response: httpx.Response, base_url: str, model: str = "") -> EngineError:
@@ -37,18 +42,18 @@ def describe_status(response: httpx.Response, base_url: str, model: str = "") ->
 
 def _server_message(response: httpx.Response) -> str:
     try:
-        response.read()
-        body = response.json()
-    except Exception:
-        try:
-            return response.text.strip()[:300]
-        except Exception:
-            return ""
+        raw = read_bounded(response, MAX_ERROR_BYTES, "")
+    except (EngineError, httpx.HTTPError):
+        return ""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return plain(raw.decode("utf-8", errors="replace"))
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        return str(error.get("message", ""))[:300]
+        return plain(str(error.get("message", "")))
     if isinstance(error, str):
-        return error[:300]
+        return plain(error)
     return ""
 
 
@@ -58,8 +63,9 @@ def describe_transport(exc: Exception, base_url: str) -> EngineError:
     if isinstance(exc, httpx.TimeoutException):
         return EngineError(ErrorKind.CONNECTION, f"{base_url} stopped answering (timed out)")
     if isinstance(exc, httpx.ConnectError):
-        return EngineError(ErrorKind.CONNECTION, f"could not connect to {base_url}: is the server running "
-                           "and the address right? ({exc})")
+        reason = str(exc) or type(exc).__name__
+        return EngineError(ErrorKind.CONNECTION, f"could not connect to {base_url} ({reason}): is the server "
+                           "running and the address right?")
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return EngineError(ErrorKind.CONNECTION, f"the connection to {base_url} was cut mid-reply")
     return EngineError(ErrorKind.CONNECTION, f"talking to {base_url} failed: {exc}")
@@ -106,6 +112,56 @@ def open_with_retry(
     raise AssertionError("unreachable")
 
 
+def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
+    """A streamed response's body, refused (EngineError) once it passes `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_big(what, limit)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_big(what, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_json(response: httpx.Response, what: str, limit: int = MAX_JSON_BYTES) -> object:
+    """A streamed response's JSON body (at most `limit` bytes); EngineError when it is not JSON."""
+    try:
+        return json.loads(read_bounded(response, limit, what))
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+        raise EngineError(ErrorKind.BAD_REQUEST, f"{what} did not answer JSON: "
+                          "is this an OpenAI-compatible server?") from None
+
+
+def _too_big(what: str, limit: int) -> EngineError:
+    return EngineError(ErrorKind.BAD_REQUEST, f"{what} sent more than {limit >> 20 or 1} MiB: "
+                       "is this an OpenAI-compatible server?")
+
+
+def sse_lines(response: httpx.Response, base_url: str, limit: int = MAX_LINE_BYTES) -> Iterator[str]:
+    """The lines of a streamed reply; EngineError for a line longer than `limit` bytes."""
+    rest = b""
+    for chunk in response.iter_bytes():
+        rest += chunk
+        *lines, rest = rest.split(b"\n")
+        for line in lines:
+            if len(line) > limit:
+                raise _line_too_long(base_url, limit)
+            yield line.rstrip(b"\r").decode("utf-8", errors="replace")
+        if len(rest) > limit:
+            raise _line_too_long(base_url, limit)
+    if rest:
+        yield rest.rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def _line_too_long(base_url: str, limit: int) -> EngineError:
+    return EngineError(ErrorKind.BAD_REQUEST, f"{base_url} sent a line longer than {limit >> 20 or 1} MiB "
+                       "in its reply: is this an OpenAI-compatible server?")
+
+
 def sse_data(lines: Iterator[str]) -> Iterator[dict]:
     """The JSON payloads of an SSE stream, until `data: [DONE]`."""
     for line in lines:
@@ -118,7 +174,7 @@ def sse_data(lines: Iterator[str]) -> Iterator[dict]:
             continue
         try:
             payload = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(payload, dict):
             yield payload

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.engine.builtin_templates import CHATML, COMPLETION, choose_builtin
-from app.engine.chat_template import ChatTemplate, TemplateError
+from app.engine.chat_template import ChatTemplate, TemplateError, TemplateLimitError
 from app.engine.protocol import EngineError, ErrorKind
 from app.library.model_kind import BASE_MODEL
 
@@ -33,13 +33,18 @@ def choose_template(
     """(template, notice for the user)."""
     if template_file:
         try:
-            return ChatTemplate(read_template_file(template_file), bos_token, eos_token, "file"), ""
+            source = read_template_file(template_file)
+            return ChatTemplate(source, bos_token, eos_token, "file", name=template_file), ""
+        except TemplateLimitError as exc:
+            raise EngineError(ErrorKind.BAD_REQUEST, str(exc)) from None
         except TemplateError as exc:
             raise EngineError(ErrorKind.BAD_REQUEST, f"{template_file}: {exc}") from None
     notice = ""
     if gguf_template:
         try:
             return ChatTemplate(gguf_template, bos_token, eos_token, "gguf"), ""
+        except TemplateLimitError as exc:
+            notice = f"the model's chat template was stopped ({exc.reason}); a built-in one is used instead"
         except TemplateError:
             notice = "the model's chat template could not be used; a built-in one is used instead"
     builtin = choose_builtin(is_control_token)

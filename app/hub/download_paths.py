@@ -1,4 +1,6 @@
-"""Where downloaded files land: one folder per repository, and no name from the Hub may leave it."""
+"""Where downloaded files land: one folder per repository, and no name from the Hub may leave it
+or hold a control character (a NUL cannot be a file name; a newline or escape makes a file no
+one can type or list safely)."""
 
 from __future__ import annotations
 
@@ -16,13 +18,21 @@ def target_folder(repo_id: str) -> Path:
 
 
 def _safe_component(part: str) -> str:
-    if part in ("", ".", "..") or "/" in part or "\\" in part or "\0" in part:
+    if _has_control(part):
+        raise HubError(HubErrorKind.UNSAFE, f"refusing a name with a control character: {part!r}")
+    if part in ("", ".", "..") or "/" in part or "\\" in part:
         raise HubError(HubErrorKind.UNSAFE, f"refusing a name that would leave the models folder: {part!r}")
     return part
 
 
+def _has_control(name: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in name)
+
+
 def safe_target(folder: Path, hub_path: str) -> Path:
     """Where a repository file lands; anything that would escape `folder` is refused."""
+    if _has_control(hub_path):
+        raise HubError(HubErrorKind.UNSAFE, f"refusing a file name with a control character: {hub_path!r}")
     parts = hub_path.replace("\\", "/").split("/")
     if hub_path.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise HubError(HubErrorKind.UNSAFE, f"refusing a file name that would leave the models folder: {hub_path!r}")
