@@ -32,12 +32,30 @@ def engine_paused(window):
 
 
 def start_long_reply(qtbot, window, model, n_ctx: int, max_tokens: int):
-    """Load the random model, send a message and wait until the reply is streaming."""
+    """Load the random model, send a message and return while the reply is streaming, some text shown.
+
+    The engine is held still from its first token until the text shows: a fast CPU writes the
+    whole reply between two looks at the window otherwise. Nothing more is handled (the GUI
+    thread is ours) until the caller waits again."""
     page = window.chat_page
     load(qtbot, window, model, n_ctx=n_ctx)
     page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=max_tokens), emit=True)
-    type_and_send(qtbot, page, "Hello")
-    qtbot.waitUntil(lambda: page.streaming and page.messages.item(1).content != "", timeout=20000)
+    pid, paused = window.engine.client.pid, []
+
+    def pause(*_args) -> None:
+        if not paused:
+            os.kill(pid, signal.SIGSTOP)
+            paused.append(pid)
+
+    window.engine.token.connect(pause)
+    try:
+        type_and_send(qtbot, page, "Hello")
+        qtbot.waitUntil(lambda: bool(paused) and page.messages.item(1).content != "", timeout=20000)
+    finally:
+        window.engine.token.disconnect(pause)
+        if paused:
+            os.kill(pid, signal.SIGCONT)
+    assert page.streaming
     return page
 
 
