@@ -116,20 +116,24 @@ def main() -> int:
     parser.add_argument("--levels", help="busy process counts, e.g. 0,1,2 (default: 0, 1, 2, half, all cores)")
     parser.add_argument("--ctx", type=int, default=2048)
     parser.add_argument("--ref-bin", type=Path, help="a folder with llama-server already built")
+    parser.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto",
+                        help="auto: each engine's own default (they differ on the CPU: Hearth's is off, llama-server's "
+                             "on); on or off: the same computation in both, so only the threading differs")
     args = parser.parse_args()
     from app.engine import EngineClient, LoadOptions
 
     cmake_args = list(dict.fromkeys(engine_cmake_args() + shlex.split(os.environ.get("CMAKE_ARGS", ""))))
     bin_dir = args.ref_bin or build_reference(cmake_args)
     # llama-server with its own defaults: threads, flash attention; only the port, context and one slot set
-    server_args = argparse.Namespace(threads=-1, ctx=args.ctx, gpu_layers=0, flash_attn="auto",
+    server_args = argparse.Namespace(threads=-1, ctx=args.ctx, gpu_layers=0, flash_attn=args.flash_attn,
                                      backend_sampling=False)
     server = Server(bin_dir, args.model, server_args)
     server.cmd = [c for c in server.cmd if c not in ("-t", "-1")]
     rows = []
     idle_ours = 0.0
     with EngineClient() as engine, server:
-        engine.load(LoadOptions(str(args.model), n_ctx=args.ctx))  # Hearth's defaults: Automatic threads
+        flash = {"auto": None, "on": True, "off": False}[args.flash_attn]
+        engine.load(LoadOptions(str(args.model), n_ctx=args.ctx, flash_attn=flash))  # Automatic threads
         for busy in levels_for(os.cpu_count() or 2, args.levels):
             result = run_level(engine, server, busy, args)
             ours_decode = [d for d, _ in result["ours"]]
@@ -140,7 +144,8 @@ def main() -> int:
             own = f"{statistics.median(ours_decode) / idle_ours:.2f}" if idle_ours else "-"
             rows.append([busy, cell(ours_decode), cell(theirs_decode), cell(ratios, 2), own,
                          cell([f for _, f in result["ours"]], 2), cell([f for _, f in result["theirs"]], 2)])
-    print(f"\n{args.model.name}, {args.tokens} tokens, {args.runs} pairs per level, {os.cpu_count()} cores\n")
+    print(f"\n{args.model.name}, {args.tokens} tokens, {args.runs} pairs per level, {os.cpu_count()} cores, "
+          f"flash attention {args.flash_attn}\n")
     print_table(["busy", "Hearth tok/s", "llama-server tok/s", "ratio", "of own idle", "Hearth first token s",
                  "llama-server first token s"], rows)
     return 0

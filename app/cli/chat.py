@@ -50,8 +50,8 @@ def run_chat(args: argparse.Namespace) -> int:
             if isinstance(event, Reading) and progress:
                 sys.stderr.write(f"\rReading the prompt: {event.done:,} of {event.total:,} tokens…")
                 sys.stderr.flush()
-            elif isinstance(event, Token) and progress:
-                sys.stderr.write("\r\x1b[K")  # the progress line goes once the reply starts
+            elif progress:  # the progress line goes once the reply starts (or ends without a token)
+                sys.stderr.write("\r\x1b[K")
                 progress = False
             if isinstance(event, Token) and not args.json:
                 printer.write(event.reasoning, event.text)

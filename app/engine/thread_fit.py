@@ -6,12 +6,13 @@ thread that lost its core, so decoding collapses: on 2 cores one busy process to
 from ~100 to ~30 tok/s (single runs as low as 2), where one thread alone kept ~70.
 
 So while a model is loaded, a sampler thread reads the CPU time of the cores this process may
-use (/proc/stat) and of this process (/proc/self/stat) every SAMPLE_SECONDS. What the others
-used in that time, in cores, is taken off the thread count: a core counts as taken once the
-others use more than TAKEN_FRACTION of one. The count drops at once and rises again only
-after two quiet samples in a row, so a short burst does not flip it back and forth. The
-prompt and reply loops read the count between batches and tokens and tell llama.cpp
-(llama_set_n_threads): cheap, and never inside a batch.
+use (/proc/stat), of this process and of the one that started it (the app's window, the CLI:
+its work is the reply's own) every SAMPLE_SECONDS; three small file reads, about 60 µs. What
+the other programs used in that time, in cores, is taken off the cores this process may use,
+and the thread count is at most that (and at most the default, one per physical core): a core
+counts as taken once the others use more than TAKEN_FRACTION of one. The count drops at once
+and rises again after a quiet sample. The prompt and reply loops read the count between
+batches and tokens and tell llama.cpp (llama_set_n_threads): cheap, and never inside a batch.
 
 An explicit thread count in the load settings is kept as it is. Where /proc is missing (not
 Linux) the count stays at the default.
@@ -23,7 +24,7 @@ import os
 import threading
 import time
 
-SAMPLE_SECONDS = 0.25
+SAMPLE_SECONDS = 0.2
 TAKEN_FRACTION = 0.35  # of a core used by other programs that already costs a spinning thread its speed
 
 
@@ -50,20 +51,28 @@ def _busy_ticks(cores: list[int]) -> int | None:
     return total
 
 
-def _own_ticks() -> int | None:
-    """Clock ticks this process has used (all its threads, user and system)."""
+def _process_ticks(pid: str = "self") -> int | None:
+    """Clock ticks a process has used (all its threads, user and system)."""
     try:
-        with open("/proc/self/stat", encoding="ascii") as stat:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
             fields = stat.read().rpartition(")")[2].split()
         return int(fields[11]) + int(fields[12])  # utime, stime
     except (OSError, ValueError, IndexError):
         return None
 
 
-def threads_for(others_cores: float, most: int) -> int:
-    """How many threads to run when other programs keep `others_cores` cores busy."""
+def _own_ticks() -> int | None:
+    """Clock ticks of this process and of its parent (the app or the CLI that asked for the reply)."""
+    own = _process_ticks()
+    parent = _process_ticks(str(os.getppid())) if os.getppid() > 1 else 0
+    return None if own is None else own + (parent or 0)
+
+
+def threads_for(others_cores: float, most: int, cores: int | None = None) -> int:
+    """How many threads to run when other programs keep `others_cores` of this process's `cores` busy
+    (logical cores; `most` is the default, one per physical core)."""
     taken = int(others_cores + (1.0 - TAKEN_FRACTION))  # 0.35 of a core or more counts as a core
-    return max(1, min(most, most - taken))
+    return max(1, min(most, (cores or most) - taken))
 
 
 class ThreadFit:
@@ -71,11 +80,11 @@ class ThreadFit:
 
     def __init__(self, most: int, adaptive: bool) -> None:
         self.most = max(1, most)
+        self.cores = len(_cores())
         self.threads = self.most
         self.applied = self.most  # what llama.cpp was last told (the context starts with `most`)
         self.adaptive = adaptive and _busy_ticks(_cores()) is not None and _own_ticks() is not None
         self.others = 0.0  # cores the other programs used in the last sample
-        self._quiet = 0  # samples in a row that would allow more threads
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -110,14 +119,6 @@ class ThreadFit:
             last = now
 
     def observe(self, others_cores: float) -> None:
-        """One sample: fewer threads at once, more only after two quiet samples in a row."""
+        """One sample: the count for what the other programs used in it."""
         self.others = others_cores
-        wanted = threads_for(others_cores, self.most)
-        if wanted < self.threads:
-            self.threads, self._quiet = wanted, 0
-        elif wanted > self.threads:
-            self._quiet += 1
-            if self._quiet >= 2:
-                self.threads, self._quiet = wanted, 0
-        else:
-            self._quiet = 0
+        self.threads = threads_for(others_cores, self.most, self.cores)

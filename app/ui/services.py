@@ -64,6 +64,8 @@ class _EngineWorker(QObject):
             info = self.client.load(options, self.load_progress.emit, gguf)
         except EngineError as exc:
             self.load_failed.emit(exc.message)
+        except Exception as exc:  # every load ends with one signal: EngineService pairs them with its options
+            self.load_failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.loaded.emit(info)
 
@@ -91,8 +93,10 @@ class _EngineWorker(QObject):
         if info is None:
             return
         before = resident_bytes(self.client.local.pid)
-        self.client.unload()
-        self.ejected.emit(info, max(before - resident_bytes(self.client.local.pid), 0))
+        try:
+            self.client.unload()
+        finally:  # whatever happened, the engine is told to hold nothing and the page says so
+            self.ejected.emit(info, max(before - resident_bytes(self.client.local.pid), 0))
 
     @Slot(object)
     def count(self, job: Count) -> None:

@@ -17,6 +17,7 @@ from app import paths
 from app.library import demo_model
 from app.store import ConversationStore
 from app.ui.application import shutdown
+from app.ui.first_run import DEMO_SYSTEM_PROMPT
 from tests.support.disks import FullDisk
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -106,6 +107,9 @@ def test_first_run_demo_chat_regenerate_alternatives_and_edit(make_window, qtbot
     click(qtbot, window, "Chat with the demo model")
     qtbot.waitUntil(lambda: window.engine.info is not None and not page.session.loading, timeout=60000)
     assert window.pages.currentWidget() is page
+    # the demo's first chat is set up to answer well: Precise sampling and a short system prompt
+    assert named(page, "Sampling preset", QWidget).currentText() == "Precise"
+    assert named(page, "System prompt", QWidget).toPlainText() == DEMO_SYSTEM_PROMPT
     type_number(qtbot, page, "Max tokens", 16)
     type_and_send(qtbot, page, "What is the capital of France?")
     wait_reply(qtbot, window)
@@ -241,3 +245,23 @@ def test_a_full_disk_during_a_compare_run_and_a_chat_reply_then_retry_saves_both
     window.close()  # nothing waits in memory: quitting asks nothing
     assert window.store.pending == 0
 
+
+
+def test_a_comparison_is_not_deleted_while_its_messages_wait_for_the_disk(make_window, qtbot, scripted_model):
+    (scripted_model,) = in_library(scripted_model)
+    window = make_window()
+    settle(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_2, CTRL)
+    compare = window.compare_page
+    click(qtbot, compare, "New comparison")
+    disk = FullDisk(window.store.store)
+    disk.fill()
+    type_and_send(qtbot, compare, "Hello")
+    qtbot.waitUntil(lambda: not compare.controller.busy, timeout=REPLY_MS)
+    disk.free()
+    compare.controller.delete()  # what Delete does once confirmed
+    assert compare.controller.comparison is not None and "waiting to be saved" in compare.plan_line.text()
+    click(qtbot, compare, "Retry saving")
+    assert window.store.pending == 0
+    compare.controller.delete()
+    assert compare.controller.comparison is None

@@ -295,7 +295,7 @@ class ChatSession(QObject):
         self.notice.emit("")
         sampling = self.sampling
         history = self.history()
-        model_name = self.engine.info.name if self.engine.info else ""
+        model_name = self.engine.info.name if self.engine.info and not self.loading else ""  # else named once loaded
         record = self.store.add_message(self.chat_id, "assistant", "", model=model_name,
                                         sampling=sampling.to_dict(), complete=False, parent_id=parent_id)
         self.messages.append(item_from_record(record, streaming=True, error=""))

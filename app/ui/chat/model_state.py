@@ -7,6 +7,8 @@ GUI thread only.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject
 
 from app import model_defaults
@@ -30,7 +32,10 @@ class ModelState(QObject):
         """The engine holds the model the picker shows (or the picker shows none)."""
         info = info or self.engine.info
         path = self.load_settings.current_path()
-        return info is not None and (not path or info.path == path)
+        if info is None:
+            return False
+        model = self.load_settings.current_model()  # the row may list the same file in several places
+        return not path or info.path == path or (model is not None and Path(info.path) in model.locations)
 
     def needs_load(self) -> bool:
         """Sending now would need the shown model loaded first."""

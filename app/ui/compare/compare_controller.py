@@ -24,7 +24,7 @@ from app import model_defaults
 from app.formatting import short_title
 from app.model_defaults import LOAD_FIELDS
 from app.store import ConversationStore
-from app.store.pending_writes import PendingWrites
+from app.store.pending_writes import WRITE_ERRORS, PendingWrites, describe_write_error
 from app.store.comparisons import ColumnRecord, Comparisons, ComparisonRecord
 from app.ui.chat.chat_session import ChatSession
 from app.ui.compare import column_stats
@@ -85,10 +85,14 @@ class CompareController(QObject):
     def new(self, model_paths: list[str], defaults: Callable[[str], tuple[dict, SamplingParams]]) -> None:
         """A new comparison with a column per model; `defaults(path)` gives its load values and sampling."""
         self._drop_if_empty()
-        record = self.saved.create(run_mode=self.run_mode)
-        for path in model_paths[:MAX_COLUMNS]:
-            load, sampling = defaults(path)
-            self.saved.add_column(record.id, path, load, sampling.to_dict())
+        try:
+            record = self.saved.create(run_mode=self.run_mode)
+            for path in model_paths[:MAX_COLUMNS]:
+                load, sampling = defaults(path)
+                self.saved.add_column(record.id, path, load, sampling.to_dict())
+        except WRITE_ERRORS as exc:  # a full disk: nothing half-made is shown, and the page says why
+            self.notice.emit(f"Could not start a comparison: {describe_write_error(exc)}")
+            return
         self.open(record.id)
         self.saved_changed.emit()
 
@@ -100,6 +104,8 @@ class CompareController(QObject):
             self._drop_if_empty()
         self.comparison = record
         self.run_mode = record.run_mode
+        for column in self.columns:  # the sessions of the comparison shown before go with it
+            column.session.deleteLater()
         self.columns = []
         for column in record.columns:
             self.columns.append(self._column(column))
@@ -119,15 +125,20 @@ class CompareController(QObject):
         return column
 
     def _drop_if_empty(self) -> None:
-        """A comparison left before any prompt was sent is not kept."""
-        if self.comparison is not None and not any(c.session.messages.rowCount() for c in self.columns):
+        """A comparison left before any prompt was sent is not kept (nor deleted while writes wait)."""
+        if self.comparison is not None and not self.store.pending and \
+                not any(c.session.messages.rowCount() for c in self.columns):
             self.saved.delete(self.comparison.id)
             self.comparison = None
 
     def add_column(self, path: str, load: dict, sampling: SamplingParams) -> bool:
         if self.comparison is None or len(self.columns) >= MAX_COLUMNS or self.busy:
             return False
-        record = self.saved.add_column(self.comparison.id, path, load, sampling.to_dict())
+        try:
+            record = self.saved.add_column(self.comparison.id, path, load, sampling.to_dict())
+        except WRITE_ERRORS as exc:
+            self.notice.emit(f"Could not add a column: {describe_write_error(exc)}")
+            return False
         self.comparison.columns.append(record)
         self.columns.append(self._column(record))
         self.columns_changed.emit()
@@ -174,6 +185,9 @@ class CompareController(QObject):
         return self.store.retry()
 
     def delete(self) -> None:
+        if self.store.pending:  # its columns' messages may be among them: Retry could never write them
+            self.notice.emit("Some messages are still waiting to be saved: press Retry, then delete.")
+            return
         if self.comparison is not None and not self.busy:
             self.saved.delete(self.comparison.id)
             self.comparison, self.columns = None, []
