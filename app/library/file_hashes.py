@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from app import paths
+from app.library.index import connect_wal
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 4 * 1024 * 1024
@@ -78,9 +79,7 @@ class HashCache:
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection | None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(str(path), timeout=10, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = connect_wal(path)
             db.executescript(SCHEMA)
             return db
         except (OSError, sqlite3.Error):

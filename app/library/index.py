@@ -58,6 +58,14 @@ def info_from_json(text: str) -> GGUFInfo | None:
         return None
 
 
+
+def connect_wal(path: Path) -> sqlite3.Connection:
+    """The library's index database at `path` (its folder made), in WAL mode for readers beside the writer."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
 class LibraryIndex:
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -72,9 +80,7 @@ class LibraryIndex:
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection | None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(str(path), timeout=10, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = connect_wal(path)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != INDEX_VERSION:
                 db.execute("DROP TABLE IF EXISTS entries")
