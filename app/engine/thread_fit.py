@@ -13,6 +13,7 @@ and the thread count is at most that (and at most the default, one per physical 
 counts as taken once the others use more than TAKEN_FRACTION of one. The count drops at once
 and rises again after a quiet sample. The prompt and reply loops read the count between
 batches and tokens and tell llama.cpp (llama_set_n_threads): cheap, and never inside a batch.
+While the engine itself uses no CPU (a model loaded, nothing asked), it looks once a second.
 
 An explicit thread count in the load settings is kept as it is. Where /proc is missing (not
 Linux) the count stays at the default.
@@ -25,6 +26,7 @@ import threading
 import time
 
 SAMPLE_SECONDS = 0.1
+IDLE_SAMPLE_SECONDS = 1.0  # while this process used no CPU at all since the last look
 TAKEN_FRACTION = 0.35  # of a core used by other programs that already costs a spinning thread its speed
 
 
@@ -108,14 +110,17 @@ class ThreadFit:
 
     def _run(self) -> None:
         cores = _cores()
-        last = (time.monotonic(), _busy_ticks(cores), _own_ticks())
-        while not self._stop.wait(SAMPLE_SECONDS):
-            now = (time.monotonic(), _busy_ticks(cores), _own_ticks())
+        last = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
+        interval = SAMPLE_SECONDS
+        while not self._stop.wait(interval):
+            now = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
             if None in now or None in last:
                 return
             elapsed = now[0] - last[0]
             others = max(0.0, ((now[1] - last[1]) - (now[2] - last[2])) / self._hz / elapsed) if elapsed > 0 else 0
             self.observe(others)
+            # while the engine does nothing (no reply, no count) a look a second is enough: a laptop sleeps
+            interval = SAMPLE_SECONDS if now[3] != last[3] else IDLE_SAMPLE_SECONDS
             last = now
 
     def observe(self, others_cores: float) -> None:
