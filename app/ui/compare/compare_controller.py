@@ -11,7 +11,6 @@ GUI thread only.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -128,8 +127,18 @@ class CompareController(QObject):
         """A comparison left before any prompt was sent is not kept (nor deleted while writes wait)."""
         if self.comparison is not None and not self.store.pending and \
                 not any(c.session.messages.rowCount() for c in self.columns):
-            self.saved.delete(self.comparison.id)
-            self.comparison = None
+            if self._saved(lambda: self.saved.delete(self.comparison.id), "the comparison's removal"):
+                self.comparison = None
+
+    def _saved(self, write: Callable[[], object], what: str) -> bool:
+        """A write of the comparisons table (straight to disk: not message rows, so no ids are at stake);
+        False, and a notice, when the disk refuses it."""
+        try:
+            write()
+        except WRITE_ERRORS as exc:
+            self.notice.emit(f"Could not save {what}: {describe_write_error(exc)}")
+            return False
+        return True
 
     def add_column(self, path: str, load: dict, sampling: SamplingParams) -> bool:
         if self.comparison is None or len(self.columns) >= MAX_COLUMNS or self.busy:
@@ -148,8 +157,10 @@ class CompareController(QObject):
     def remove_column(self, index: int) -> bool:
         if self.comparison is None or self.busy or len(self.columns) <= 1:
             return False
+        if self.store.pending or not self._saved(
+                lambda: self.saved.remove_column(self.comparison.id, self.columns[index].record.chat_id), "the columns"):
+            return False  # (with writes waiting, its messages may be among them)
         column = self.columns.pop(index)
-        self.saved.remove_column(self.comparison.id, column.record.chat_id)
         self.comparison.columns = [c.record for c in self.columns]
         column.session.deleteLater()
         self.columns_changed.emit()
@@ -162,20 +173,21 @@ class CompareController(QObject):
         column.record.model_path, column.record.load = path, {k: load[k] for k in LOAD_FIELDS if k in load}
         column.record.sampling = sampling.to_dict()
         column.session.set_sampling(sampling)
-        self.saved.save_columns(self.comparison.id, [c.record for c in self.columns])
+        self._saved(lambda: self.saved.save_columns(self.comparison.id, [c.record for c in self.columns]),
+                    "the column's settings")  # kept in memory for this session either way
         self.column_changed.emit(index)
         self.plan_changed.emit(self.plan())
 
     def set_run_mode(self, mode: str) -> None:
         self.run_mode = mode
         if self.comparison is not None:
-            self.saved.update(self.comparison.id, run_mode=mode)
+            self._saved(lambda: self.saved.update(self.comparison.id, run_mode=mode), "how the columns run")
         self.plan_changed.emit(self.plan())
 
     def rename(self, title: str) -> None:
         if self.comparison is not None and title.strip():
             self.comparison.title = title.strip()
-            self.saved.update(self.comparison.id, title=title.strip())
+            self._saved(lambda: self.saved.update(self.comparison.id, title=title.strip()), "the title")
             self.saved_changed.emit()
 
     def retry_saving(self) -> bool:
@@ -188,8 +200,8 @@ class CompareController(QObject):
         if self.store.pending:  # its columns' messages may be among them: Retry could never write them
             self.notice.emit("Some messages are still waiting to be saved: press Retry, then delete.")
             return
-        if self.comparison is not None and not self.busy:
-            self.saved.delete(self.comparison.id)
+        if self.comparison is not None and not self.busy and \
+                self._saved(lambda: self.saved.delete(self.comparison.id), "the comparison's removal"):
             self.comparison, self.columns = None, []
             self.columns_changed.emit()
             self.saved_changed.emit()
@@ -232,10 +244,10 @@ class CompareController(QObject):
             column.stats = {}  # this turn's numbers only: the marks never compare turns
             self._set(column, "waiting", "" if run_plan.together else "Waits for the columns before it.")
         if self.comparison is not None:
-            with contextlib.suppress(sqlite3.Error, OSError):  # its order in the list only; a full disk waits
+            with contextlib.suppress(*WRITE_ERRORS):  # its order in the list only; a full disk waits
                 self.saved.touch(self.comparison.id)
-                if self.comparison.title == "New comparison":
-                    self.rename(short_title(prompt))
+            if self.comparison.title == "New comparison":
+                self.rename(short_title(prompt))
         self.busy_changed.emit(True)
         if run_plan.together:
             self._queue = []

@@ -199,3 +199,25 @@ def test_compare_and_the_chat_take_turns_on_the_shared_engine(qtbot, window, scr
     assert controller.busy and not chat.isEnabled()  # the chat waits while Compare uses the engine
     qtbot.waitUntil(lambda: not controller.busy, timeout=30000)
     assert chat.isEnabled() and replies(controller) == [" Hello world"]
+
+
+def test_a_full_disk_never_breaks_the_comparisons_own_rows(qtbot, window, scripted_model, monkeypatch):
+    import sqlite3
+
+    page, controller = setup(window, [scripted_model, scripted_model], "one_at_a_time")
+    notices: list[str] = []
+    controller.notice.connect(notices.append)
+
+    def full(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    for name in ("update", "save_columns", "delete", "remove_column", "create", "add_column"):
+        monkeypatch.setattr(controller.saved, name, full)
+    controller.rename("Colours")
+    controller.set_run_mode("together")
+    controller.configure_column(0, str(scripted_model), {"n_ctx": 512}, GREEDY)
+    assert not controller.remove_column(1) and len(controller.columns) == 2
+    controller.delete()
+    assert controller.comparison is not None  # still there, and it said why
+    assert not controller.add_column(str(scripted_model), {"n_ctx": 512}, GREEDY)
+    assert len(notices) == 6 and all("disk is full" in n or "full" in n for n in notices)
