@@ -13,7 +13,7 @@ from app.engine import SamplingParams
 from app.server.background import BackgroundServer
 from app.ui.server_settings import served_name
 from tests.support.servers import free_port
-from tests.ui.chat.test_chat_page import type_and_send
+from tests.ui.chat.test_chat_page import engine_paused, type_and_send
 from tests.ui.conftest import load, wait_reply
 
 
@@ -70,15 +70,16 @@ def test_api_and_gui_replies_take_turns_and_stop_only_themselves(qtbot, window, 
         assert gui_reply(page)["stop_reason"] == "length" and gui_reply(page)["completion_tokens"] == 40
 
         # The GUI's Stop, while its reply waits for the API's, leaves the API's reply alone.
-        api = ApiStream(server.url, max_tokens=300)
+        api = ApiStream(server.url, max_tokens=1500)  # long enough on a fast CPU for the Cancel to reach it queued
         api.start()
         assert api.first.wait(30)
-        type_and_send(qtbot, page, "Hello again")
-        page.stop()
+        with engine_paused(window):  # the API's reply is certainly still running when the GUI's is sent and stopped
+            type_and_send(qtbot, page, "Hello again")
+            page.stop()
         wait_reply(qtbot, page, timeout=5000)
         assert gui_reply(page).get("stop_reason", "cancelled") == "cancelled"
         api.join(60)
-        assert (api.finish, api.tokens) == ("length", 300)
+        assert (api.finish, api.tokens) == ("length", 1500)
 
         # An API client hanging up mid-reply leaves the GUI's reply (waiting behind it) alone.
         page.sampling.set_params(replace(SamplingParams(), temperature=0.0, max_tokens=200), emit=True)
