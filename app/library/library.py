@@ -62,6 +62,8 @@ def _never() -> bool:
 
 def _gguf_files(folder: Path, cancelled: Callable[[], bool] = _never) -> list[Path]:
     found = []
+    if folder.is_file() and folder.name.lower().endswith(".gguf"):
+        return [folder]  # a file opened from elsewhere and kept in the library (LibraryController.add_opened)
     if not folder.is_dir():
         return found
     for root, dirs, files in os.walk(folder, followlinks=False):

@@ -265,3 +265,24 @@ def test_a_comparison_is_not_deleted_while_its_messages_wait_for_the_disk(make_w
     assert window.store.pending == 0
     compare.controller.delete()
     assert compare.controller.comparison is None
+
+
+def test_a_file_opened_from_elsewhere_and_its_chat_come_back_after_a_restart(make_window, qtbot, scripted_model):
+    window = make_window()
+    page = window.chat_page
+    window.first_run.open_file.emit(str(scripted_model))  # "Open a GGUF file you already have…", file chosen
+    qtbot.waitUntil(lambda: window.engine.info is not None and not page.session.loading, timeout=60000)
+    type_and_send(qtbot, page, "Hello")
+    wait_reply(qtbot, window)
+    window.close()
+    assert shutdown(window)
+
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    assert page.load_settings.current_path() == str(scripted_model)  # still in the library, and chosen
+    assert [c.item.content for c in user_cards(window)] == ["Hello"]
+    with qtbot.waitSignal(window.engine.loaded, timeout=60000):
+        type_and_send(qtbot, page, "Again")
+    wait_reply(qtbot, window)
+    assert assistant_cards(window)[-1].item.content == " Hello world"

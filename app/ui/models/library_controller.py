@@ -77,6 +77,8 @@ class LibraryController(QObject):
             return known
         model = LocalModel(Path(path), "folder", info)
         self._opened.append(model)
+        if path not in self.extra_dirs:  # the settings' list: after a restart the file is in the library still
+            self.extra_dirs.append(path)
         self._set([m for m in self.models if str(m.path) != str(model.path)] + [model])
         return model
 
