@@ -13,7 +13,8 @@ and the thread count is at most that (and at most the default, one per physical 
 counts as taken once the others use more than TAKEN_FRACTION of one. The count drops at once
 and rises again after a quiet sample. The prompt and reply loops read the count between
 batches and tokens and tell llama.cpp (llama_set_n_threads): cheap, and never inside a batch.
-While the engine itself uses no CPU (a model loaded, nothing asked), it looks once a second.
+While the engine itself uses no CPU (a model loaded, nothing asked), it looks once a second, and
+when a prompt then starts it looks again at once, over a fresh 50 ms.
 
 An explicit thread count in the load settings is kept as it is. Where /proc is missing (not
 Linux) the count stays at the default.
@@ -27,6 +28,7 @@ import time
 
 SAMPLE_SECONDS = 0.1
 IDLE_SAMPLE_SECONDS = 1.0  # while this process used no CPU at all since the last look
+FRESH_SECONDS = 0.05  # the first look when a reply starts after such a pause
 TAKEN_FRACTION = 0.35  # of a core used by other programs that already costs a spinning thread its speed
 
 
@@ -88,6 +90,8 @@ class ThreadFit:
         self.adaptive = adaptive and _busy_ticks(_cores()) is not None and _own_ticks() is not None
         self.others = 0.0  # cores the other programs used in the last sample
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a reply starts while the sampler looks only once a second
+        self._idle = False
         self._thread: threading.Thread | None = None
         self._hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -98,9 +102,13 @@ class ThreadFit:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def apply(self, ctx) -> None:
         """Tell llama.cpp the count when it changed (the engine's main thread, between batches and tokens)."""
+        if self._idle:  # a prompt is read: look again now, over a fresh window, and then often
+            self._idle = False
+            self._wake.set()
         threads = self.threads
         if threads != self.applied:
             import llama_cpp
@@ -112,7 +120,13 @@ class ThreadFit:
         cores = _cores()
         last = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
         interval = SAMPLE_SECONDS
-        while not self._stop.wait(interval):
+        while not self._stop.is_set():
+            if self._wake.wait(interval):  # woken by a reply: the last window may hold a burst long over
+                self._wake.clear()
+                last = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
+                self._stop.wait(FRESH_SECONDS)
+            if self._stop.is_set():
+                return
             now = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
             if None in now or None in last:
                 return
@@ -120,7 +134,8 @@ class ThreadFit:
             others = max(0.0, ((now[1] - last[1]) - (now[2] - last[2])) / self._hz / elapsed) if elapsed > 0 else 0
             self.observe(others)
             # while the engine does nothing (no reply, no count) a look a second is enough: a laptop sleeps
-            interval = SAMPLE_SECONDS if now[3] != last[3] else IDLE_SAMPLE_SECONDS
+            self._idle = now[3] == last[3]
+            interval = IDLE_SAMPLE_SECONDS if self._idle else SAMPLE_SECONDS
             last = now
 
     def observe(self, others_cores: float) -> None:

@@ -64,3 +64,31 @@ def test_busy_processes_take_threads_away_from_a_loaded_model(tiny_model: Path, 
         for spinner in spinners:
             spinner.kill()
         model.close()
+
+
+def test_a_prompt_after_a_quiet_spell_gets_a_fresh_look(monkeypatch) -> None:
+    clock = {"busy": 0, "own": 0}
+    monkeypatch.setattr(thread_fit, "_busy_ticks", lambda cores: clock["busy"])
+    monkeypatch.setattr(thread_fit, "_own_ticks", lambda: clock["own"])
+    monkeypatch.setattr(thread_fit, "_process_ticks", lambda pid="self": clock["own"])
+    monkeypatch.setattr(thread_fit, "SAMPLE_SECONDS", 0.02)
+    monkeypatch.setattr(thread_fit, "IDLE_SAMPLE_SECONDS", 60.0)  # idle: no look for a minute by itself
+    monkeypatch.setattr(thread_fit, "FRESH_SECONDS", 0.02)
+    fit = ThreadFit(2, adaptive=True)
+    fit.cores = 2
+    fit.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not fit._idle and time.monotonic() < deadline:  # the engine used no CPU: it looks rarely now
+            time.sleep(0.01)
+        assert fit._idle and fit.threads == 2
+        start = time.monotonic()
+        # another program keeps a whole core busy from now on
+        monkeypatch.setattr(thread_fit, "_busy_ticks", lambda cores: int((time.monotonic() - start) * fit._hz) + 1)
+        fit.apply(None)  # a prompt starts (the count is unchanged, so llama.cpp is not called)
+        deadline = time.monotonic() + 5
+        while fit.threads == 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert fit.threads == 1
+    finally:
+        fit.stop()
