@@ -9,7 +9,6 @@ and callers do that off the GUI thread, for files that need it. No Qt.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable

@@ -85,7 +85,7 @@ def test_a_client_that_disconnects_mid_reply_cancels_the_generation():
                 break
         return slot
 
-    slot = asyncio.run(asyncio.wait_for(scenario(), 10))
+    asyncio.run(asyncio.wait_for(scenario(), 10))
     assert stops and stops[0].is_set()  # this request's own stop: nobody else's reply
 
 

@@ -25,7 +25,6 @@ from app.hub.quant import GGUFChoice
 from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search_models
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.models.downloads import DownloadManager, DownloadsView
-from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
 from app.ui.widgets.table_model import TableModel, make_table
 
