@@ -99,12 +99,14 @@ def _install_hooks() -> None:
 def recent_errors(limit: int = 5, path: Path | None = None) -> list[str]:
     """The last `limit` ERROR records of the log file (each with its traceback), oldest first."""
     path = path or log_path()
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            handle.seek(max(0, path.stat().st_size - MAX_BYTES))
-            lines = handle.read().splitlines()
-    except OSError:
-        return []
+    lines: list[str] = []
+    for part in (path.with_name(path.name + ".1"), path):  # the file rotated last, then the current one
+        try:
+            with part.open(encoding="utf-8", errors="replace") as handle:
+                handle.seek(max(0, part.stat().st_size - MAX_BYTES))
+                lines += handle.read().splitlines()
+        except OSError:
+            continue  # not there (yet): nothing to read in it
     records: list[list[str]] = []
     for line in lines:
         start = _RECORD_START.match(line)

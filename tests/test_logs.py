@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import subprocess
 import sys
 
@@ -82,6 +83,16 @@ def test_recent_errors_are_the_last_ones_each_with_its_traceback(log_file):
     assert [e.splitlines()[0].split(": ", 1)[1] for e in errors] == ["step 4 failed", "step 5 failed",
                                                                      "step 6 failed"]
     assert all("Traceback" in e and "ValueError: problem" in e and "between" not in e for e in errors)
+
+
+def test_errors_just_before_a_rotation_are_still_copied(log_file):
+    log = logging.getLogger("app.test")
+    log.error("the load failed just now")
+    handlers = [h for h in logging.getLogger().handlers + logging.getLogger("app").handlers
+                if isinstance(h, logging.handlers.RotatingFileHandler)]
+    handlers[0].doRollover()  # the file reached its size: its lines move to hearth.log.1
+    log.info("a new file begins")
+    assert [e.split(": ", 1)[1] for e in logs.recent_errors()] == ["the load failed just now"]
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
