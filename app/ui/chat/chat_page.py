@@ -51,7 +51,7 @@ class ChatPage(QWidget):
         self.title = ElidedLabel("New chat")
         self.title.setObjectName("chatTitle")
         self.load_settings = LoadSettings()
-        self.model_state = ModelState(self.load_settings, engine, self)  # what the picker shows vs what is loaded
+        self.model_state = ModelState(self.load_settings, self.session, self)  # the picker's model vs the loaded one
         self.view = MessageListView()
         self.view.set_model(self.messages)
         self.meter = ContextMeter()
@@ -266,7 +266,6 @@ class ChatPage(QWidget):
         if self.model_state.is_loaded_as(options):  # picking the loaded model again changes nothing
             self.model_state.show()
             return
-        self.model_state.loading = True
         self.session.loading = True
         self.load_settings.show_loading(options.path.rsplit("/", 1)[-1])
         self.engine.load(options)
@@ -276,7 +275,7 @@ class ChatPage(QWidget):
         self.model_state.show(info)
 
     def _on_loaded(self, info: ModelInfo) -> None:
-        requested, self.model_state.loading = self.model_state.loading, False
+        requested, self.session.loading = self.session.loading, False
         self.model_state.by_compare = not requested  # then this chat does not remember the model
         if not requested:
             self.load_settings.select_path(info.path)
@@ -285,7 +284,6 @@ class ChatPage(QWidget):
         if self.notice.text() == NO_MODEL:  # a model is loaded now: "Load a model first" is no longer true
             self.show_notice("")
         if not requested:
-            self.session.loading = False
             self.session.request_count()
             return
         self.session.model_loaded(info)
@@ -298,10 +296,9 @@ class ChatPage(QWidget):
         self.session.thinking_modes = tuple(modes)
 
     def _on_load_failed(self, message: str) -> None:
-        if not self.model_state.loading:  # a Compare column's load: that column says what went wrong,
+        if not self.session.loading:  # a Compare column's load: that column says what went wrong,
             self.model_state.show()  # and this line that the engine holds no model now
             return
-        self.model_state.loading = False
         self.session.loading = False
         self._regenerate_after_load = 0
         self.model_state.show_failed(message)

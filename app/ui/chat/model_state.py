@@ -16,17 +16,22 @@ from app.engine.protocol import ModelInfo
 from app.engine.sampling import SamplingParams
 from app.settings import Settings
 from app.ui.chat.model_line import ejected_line, loaded_line, not_loaded_line
-from app.ui.services import EngineService
+from app.ui.chat.chat_session import ChatSession
 from app.ui.widgets.load_settings import LoadSettings
 
 
 class ModelState(QObject):
-    def __init__(self, load_settings: LoadSettings, engine: EngineService, parent: QObject | None = None) -> None:
+    def __init__(self, load_settings: LoadSettings, session: ChatSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.load_settings = load_settings
-        self.engine = engine
-        self.loading = False  # a load this page asked for is under way
+        self.session = session
+        self.engine = session.engine
         self.by_compare = False  # the model on the engine now was loaded by the Compare view
+
+    @property
+    def loading(self) -> bool:
+        """A load the chat page asked for is under way (the chat's session waits for it)."""
+        return self.session.loading
 
     def shown_is_loaded(self, info: ModelInfo | None = None) -> bool:
         """The engine holds the model the picker shows (or the picker shows none)."""

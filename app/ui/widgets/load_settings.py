@@ -46,7 +46,6 @@ GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CP
 GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
 
 FLASH_CHOICES = (("Auto", None), ("On", True), ("Off", False))
-FLASH_SETTING = FLASH_TEXT  # how settings.json stores the choice
 
 
 class LoadSettings(QWidget):
@@ -338,7 +337,7 @@ class LoadSettings(QWidget):
         if self.gpu_backend not in (None, "none"):  # without a GPU the slider says nothing about the user's choice
             self._saved_gpu_layers = self.gpu_setting()
         settings.n_gpu_layers = self._saved_gpu_layers
-        settings.flash_attn = FLASH_SETTING[self.flash.currentData()]
+        settings.flash_attn = FLASH_TEXT[self.flash.currentData()]  # how settings.json stores the choice
         settings.kv_cache_type = self.kv_cache.currentData()
         settings.n_batch = self.batch.value()
         settings.n_threads = self.threads.value()
