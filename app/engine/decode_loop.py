@@ -100,7 +100,7 @@ def decode_reply(ctx, facts: TokenFacts, pick: Callable[[], int], cancel: AbortF
             reason = StopReason.CONTEXT_FULL
             break
         one[0] = token
-        if fit is not None and fit.threads != fit.applied:
+        if fit is not None and fit.threads != fit.applied:  # compared here: no method call on most tokens
             fit.apply(ctx)
         rc = decode(ctx, batch)
         if rc != 0:

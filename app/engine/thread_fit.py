@@ -65,11 +65,14 @@ def _process_ticks(pid: str = "self") -> int | None:
         return None
 
 
-def _own_ticks() -> int | None:
-    """Clock ticks of this process and of its parent (the app or the CLI that asked for the reply)."""
-    own = _process_ticks()
+def _sample(cores: list[int]) -> tuple[float, int, int, int] | None:
+    """(when, busy ticks of `cores`, ticks of this process and its parent (the app or the CLI that asked
+    for the reply), ticks of this process alone); None where /proc cannot tell."""
+    busy, own = _busy_ticks(cores), _process_ticks()
+    if busy is None or own is None:
+        return None
     parent = _process_ticks(str(os.getppid())) if os.getppid() > 1 else 0
-    return None if own is None else own + (parent or 0)
+    return time.monotonic(), busy, own + (parent or 0), own
 
 
 def threads_for(others_cores: float, most: int, cores: int | None = None) -> int:
@@ -84,10 +87,11 @@ class ThreadFit:
 
     def __init__(self, most: int, adaptive: bool) -> None:
         self.most = max(1, most)
-        self.cores = len(_cores())
+        self._core_ids = _cores()
+        self.cores = len(self._core_ids)
         self.threads = self.most
         self.applied = self.most  # what llama.cpp was last told (the context starts with `most`)
-        self.adaptive = adaptive and _busy_ticks(_cores()) is not None and _own_ticks() is not None
+        self.adaptive = adaptive and _sample(self._core_ids) is not None
         self.others = 0.0  # cores the other programs used in the last sample
         self._stop = threading.Event()
         self._wake = threading.Event()  # a reply starts while the sampler looks only once a second
@@ -117,18 +121,18 @@ class ThreadFit:
             self.applied = threads
 
     def _run(self) -> None:
-        cores = _cores()
-        last = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
+        cores = self._core_ids
+        last = _sample(cores)
         interval = SAMPLE_SECONDS
         while not self._stop.is_set():
             if self._wake.wait(interval):  # woken by a reply: the last window may hold a burst long over
                 self._wake.clear()
-                last = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
+                last = _sample(cores)
                 self._stop.wait(FRESH_SECONDS)
             if self._stop.is_set():
                 return
-            now = (time.monotonic(), _busy_ticks(cores), _own_ticks(), _process_ticks())
-            if None in now or None in last:
+            now = _sample(cores)
+            if now is None or last is None:
                 return
             elapsed = now[0] - last[0]
             others = max(0.0, ((now[1] - last[1]) - (now[2] - last[2])) / self._hz / elapsed) if elapsed > 0 else 0

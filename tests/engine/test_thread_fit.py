@@ -69,7 +69,6 @@ def test_busy_processes_take_threads_away_from_a_loaded_model(tiny_model: Path, 
 def test_a_prompt_after_a_quiet_spell_gets_a_fresh_look(monkeypatch) -> None:
     clock = {"busy": 0, "own": 0}
     monkeypatch.setattr(thread_fit, "_busy_ticks", lambda cores: clock["busy"])
-    monkeypatch.setattr(thread_fit, "_own_ticks", lambda: clock["own"])
     monkeypatch.setattr(thread_fit, "_process_ticks", lambda pid="self": clock["own"])
     monkeypatch.setattr(thread_fit, "SAMPLE_SECONDS", 0.02)
     monkeypatch.setattr(thread_fit, "IDLE_SAMPLE_SECONDS", 60.0)  # idle: no look for a minute by itself
