@@ -1,5 +1,6 @@
-"""Conversations on disk: SQLite with WAL, no Qt."""
+"""Conversations on disk: SQLite with WAL, no Qt. Messages are app.chat.message.Message."""
 
-from app.store.conversations import ChatRecord, ConversationStore, MessageRecord
+from app.chat.message import Message
+from app.store.conversations import ChatRecord, ConversationStore
 
-__all__ = ["ChatRecord", "ConversationStore", "MessageRecord"]
+__all__ = ["ChatRecord", "ConversationStore", "Message"]

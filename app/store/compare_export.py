@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from app.chat.message import Message
 from app.formatting import human_bytes
 from app.store.comparisons import ComparisonRecord
 from app.store.export import escape_headings, one_line, quoted
-from app.store.records import MessageRecord
 
 
-def comparison_to_markdown(record: ComparisonRecord, columns: list[tuple[str, list[MessageRecord]]]) -> str:
+def comparison_to_markdown(record: ComparisonRecord, columns: list[tuple[str, list[Message]]]) -> str:
     """`columns`: (model label, the column's conversation as shown) in column order."""
     parts = [f"# {one_line(record.title)}\n"]
     turns = max((sum(m.role == "user" for m in messages) for _label, messages in columns), default=0)
@@ -25,7 +25,7 @@ def comparison_to_markdown(record: ComparisonRecord, columns: list[tuple[str, li
     return "\n".join(parts)
 
 
-def _turn(messages: list[MessageRecord], turn: int) -> tuple[MessageRecord | None, MessageRecord | None]:
+def _turn(messages: list[Message], turn: int) -> tuple[Message | None, Message | None]:
     """The `turn`-th user message of a conversation and the reply after it."""
     users = [i for i, m in enumerate(messages) if m.role == "user"]
     if turn >= len(users):
@@ -35,7 +35,7 @@ def _turn(messages: list[MessageRecord], turn: int) -> tuple[MessageRecord | Non
     return messages[i], reply
 
 
-def _table(rows: list[tuple[str, MessageRecord | None]]) -> str:
+def _table(rows: list[tuple[str, Message | None]]) -> str:
     lines = ["| Model | First token | Speed | Tokens | Stop | Context used | Memory |",
              "|---|---:|---:|---:|---|---:|---:|"]
     for label, reply in rows:

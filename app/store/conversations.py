@@ -1,8 +1,9 @@
-"""Chats and their messages in SQLite (WAL).
+"""Chats and their messages in SQLite (WAL); the schema is made or upgraded on open (migrations.py).
 
-Every call commits at once, so a completed message is on disk when the call
-returns and a crash loses at most what the caller had not yet written.
-Used from one thread (the GUI's), like Anki's single collection writer.
+Every call commits at once (or with the `transaction()` around it), so a completed message is on
+disk when the call returns and a crash loses at most what the caller had not yet written.
+Used from one thread (the GUI's), like Anki's single collection writer; the GUI writes through
+the one writer (store/pending_writes.py), which announces every change.
 """
 
 from __future__ import annotations
@@ -10,112 +11,81 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from app.store import branches
-from app.store.records import ChatRecord, MessageRecord
+from app.chat.message import Message, Part, text_parts
+from app.store import branches, message_rows
+from app.store.branches import LATEST
+from app.store.comparisons import ComparisonTable
+from app.store.migrations import NewerDatabaseError, migrate, version_of
+from app.store.records import CHAT_FIELDS, ChatRecord
+from app.store.schema import VERSION
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS chats (
-    id            INTEGER PRIMARY KEY,
-    title         TEXT NOT NULL,
-    system_prompt TEXT NOT NULL DEFAULT '',
-    model_path    TEXT NOT NULL DEFAULT '',
-    sampling      TEXT NOT NULL DEFAULT '{}',
-    overflow      TEXT NOT NULL DEFAULT 'truncate_middle',
-    created       REAL NOT NULL,
-    updated       REAL NOT NULL,
-    thinking      TEXT NOT NULL DEFAULT 'default',
-    comparison_id INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id        INTEGER PRIMARY KEY,
-    chat_id   INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
-    position  INTEGER NOT NULL,
-    role      TEXT NOT NULL,
-    content   TEXT NOT NULL,
-    model     TEXT NOT NULL DEFAULT '',
-    sampling  TEXT NOT NULL DEFAULT '{}',
-    stats     TEXT NOT NULL DEFAULT '{}',
-    complete  INTEGER NOT NULL DEFAULT 1,
-    error     TEXT NOT NULL DEFAULT '',
-    created   REAL NOT NULL,
-    reasoning TEXT NOT NULL DEFAULT '',
-    parent_id INTEGER,
-    chosen    INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX IF NOT EXISTS messages_by_chat ON messages(chat_id, position);
-CREATE TABLE IF NOT EXISTS comparisons (
-    id       INTEGER PRIMARY KEY,
-    title    TEXT NOT NULL,
-    columns  TEXT NOT NULL DEFAULT '[]',
-    run_mode TEXT NOT NULL DEFAULT 'auto',
-    created  REAL NOT NULL,
-    updated  REAL NOT NULL
-);
-"""
+if TYPE_CHECKING:
+    from app.store.pending_writes import PendingWrites
 
-# Columns added after the first release: databases made before them get them on open.
-ADDED_COLUMNS = {
-    "chats": {
-        "thinking": "TEXT NOT NULL DEFAULT 'default'",  # the chat's Thinking switch
-        "comparison_id": "INTEGER NOT NULL DEFAULT 0",  # a Compare column's conversation (not in the chat list)
-    },
-    "messages": {
-        "reasoning": "TEXT NOT NULL DEFAULT ''",  # an assistant reply's thinking
-        "parent_id": "INTEGER",  # the message this one answers or follows (NULL: the first)
-        "chosen": "INTEGER NOT NULL DEFAULT 1",  # the alternative shown among its siblings
-    },
-}
-# Before branching a chat was a list: each message follows the one at the position before it.
-LINK_LIST = ("UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.chat_id = messages.chat_id"
-             " AND p.position = messages.position - 1) WHERE position > 0")
-LATEST = -1  # add_message's default parent: the last message of the conversation on screen
+__all__ = ["LATEST", "ChatRecord", "ConversationStore", "Message"]
 
 
-class ConversationStore:
+class ConversationStore(ComparisonTable):
     def __init__(self, path: Path, read_only: bool = False) -> None:
         """Open (or create) the database; `read_only` opens what is there and writes nothing,
-        not even SQLite's side files (for a damaged file or a folder Hearth cannot write to)."""
+        not even SQLite's side files (for a damaged file, a folder Hearth cannot write to, or a file
+        from a newer Hearth). A read-only file from an older Hearth is upgraded in a copy in memory.
+        Raises NewerDatabaseError (not read-only) for a file a newer Hearth made."""
         self.path = path
         self.read_only = read_only
+        self._depth = 0  # nested transaction() blocks
+        self.writer: PendingWrites | None = None  # its one PendingWrites, once made (pending_writes.py)
         if read_only:
-            uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
-            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("SELECT COUNT(*) FROM chats").fetchone()  # fails here if nothing can be read
+            self.db = _open_read_only(path)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         try:
+            found = version_of(self.db)
+            if found > VERSION:  # before anything is set on it: a newer Hearth's file stays as it is
+                raise NewerDatabaseError(found)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(SCHEMA)
-            if "parent_id" in self._add_missing_columns():
-                self.db.execute(LINK_LIST)
+            migrate(self.db)
         except BaseException:
             self.db.close()
             raise
 
-    def _add_missing_columns(self) -> set[str]:
-        added = set()
-        for table, columns in ADDED_COLUMNS.items():
-            present = {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            for name, declaration in columns.items():
-                if name not in present:
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
-                    added.add(name)
-        return added
-
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction for what runs inside (nested blocks join the outer one); rolled back on error."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.db.execute("COMMIT")
 
     # ------------------------------------------------------------ chats
 
     def create_chat(self, title: str = "New chat", system_prompt: str = "", model_path: str = "",
-                    sampling: dict | None = None, overflow: str = "truncate_middle",
+                    sampling: dict[str, Any] | None = None, overflow: str = "truncate_middle",
                     thinking: str = "default", chat_id: int | None = None, comparison_id: int = 0) -> ChatRecord:
         """A new chat; `chat_id` (above every id in use) lets a caller name it before it is written.
 
@@ -127,10 +97,12 @@ class ConversationStore:
             (chat_id, title, system_prompt, model_path, json.dumps(sampling or {}), overflow, now, now, thinking,
              comparison_id),
         )
-        return self.chat(cur.lastrowid)
+        chat = self.chat(cur.lastrowid or 0)
+        assert chat is not None
+        return chat
 
     def last_chat_id(self) -> int:
-        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chats").fetchone()[0]
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chats").fetchone()[0])
 
     def chat(self, chat_id: int) -> ChatRecord | None:
         row = self.db.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()
@@ -139,25 +111,25 @@ class ConversationStore:
     @staticmethod
     def _chat(row: sqlite3.Row) -> ChatRecord:
         return ChatRecord(row["id"], row["title"], row["system_prompt"], row["model_path"],
-                          json.loads(row["sampling"] or "{}"), row["overflow"], row["created"], row["updated"],
-                          row["thinking"], row["comparison_id"])
+                          message_rows._json_object(row["sampling"]), row["overflow"], row["created"],
+                          row["updated"], row["thinking"], row["comparison_id"])
 
     def chats(self, search: str = "") -> list[ChatRecord]:
-        """Newest first, Compare columns left out; `search` matches the title or any message text."""
+        """Newest first, Compare columns left out; `search` matches the title or the text of any message."""
         if search:
             like = f"%{search}%"
             rows = self.db.execute(
                 "SELECT * FROM chats WHERE comparison_id = 0 AND (title LIKE ? OR id IN "
-                "(SELECT chat_id FROM messages WHERE content LIKE ?)) ORDER BY updated DESC",
+                "(SELECT m.chat_id FROM messages m JOIN message_parts p ON p.message_id = m.id"
+                " WHERE p.kind = 'text' AND json_extract(p.data, '$.text') LIKE ?)) ORDER BY updated DESC",
                 (like, like),
             ).fetchall()
         else:
             rows = self.db.execute("SELECT * FROM chats WHERE comparison_id = 0 ORDER BY updated DESC").fetchall()
         return [self._chat(r) for r in rows]
 
-    def update_chat(self, chat_id: int, **values) -> None:
-        allowed = {"title", "system_prompt", "model_path", "sampling", "overflow", "thinking"}
-        unknown = set(values) - allowed
+    def update_chat(self, chat_id: int, **values: Any) -> None:
+        unknown = set(values) - CHAT_FIELDS
         if unknown:
             raise ValueError(f"unknown chat fields: {sorted(unknown)}")
         if "sampling" in values:
@@ -170,96 +142,120 @@ class ConversationStore:
 
     # ------------------------------------------------------------ messages
 
-    def messages(self, chat_id: int) -> list[MessageRecord]:
+    def messages(self, chat_id: int) -> list[Message]:
         """The conversation on screen: from the first message, the chosen alternative at each turn."""
         return branches.shown_path(self.all_messages(chat_id))
 
-    def all_messages(self, chat_id: int) -> list[MessageRecord]:
+    def all_messages(self, chat_id: int) -> list[Message]:
         """Every message of the chat, every branch, oldest first (alternative counts not filled in)."""
-        rows = self.db.execute("SELECT * FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,)).fetchall()
-        return [
-            MessageRecord(r["id"], r["chat_id"], r["position"], r["role"], r["content"], r["model"],
-                          json.loads(r["sampling"]), json.loads(r["stats"]), bool(r["complete"]), r["error"],
-                          r["created"], r["reasoning"], r["parent_id"], bool(r["chosen"]))
-            for r in rows
-        ]
+        return message_rows.read_messages(self.db, chat_id)
 
-    def alternatives(self, message_id: int) -> list[MessageRecord]:
+    def alternatives(self, message_id: int) -> list[Message]:
         """The message and its siblings (other answers to the same turn), oldest first."""
-        row = self.db.execute("SELECT chat_id, parent_id FROM messages WHERE id = ?", (message_id,)).fetchone()
-        if row is None:
-            return []
-        return [m for m in self.all_messages(row["chat_id"]) if m.parent_id == row["parent_id"]]
+        row = self.db.execute("SELECT chat_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return branches.siblings(self.all_messages(row["chat_id"]), message_id) if row else []
 
     def select_alternative(self, message_id: int) -> None:
         """Show this alternative at its turn; the conversation continues from it."""
-        with self.db:
-            self.db.execute("BEGIN")
+        with self.transaction():
             row = self.db.execute("SELECT chat_id, parent_id FROM messages WHERE id = ?", (message_id,)).fetchone()
-            if row is None:
-                return
-            self.db.execute("UPDATE messages SET chosen = (id = ?) WHERE chat_id = ? AND parent_id IS ?",
-                            (message_id, row["chat_id"], row["parent_id"]))
+            if row is not None:
+                before = message_rows.read_skeleton(self.db, row["chat_id"], row["parent_id"], whole=False)
+                self._write_choices(before, branches.choose(before, message_id))
+
+    def _write_choices(self, before: list[Message], after: list[Message]) -> None:
+        """Write the chosen flags that branches.py changed."""
+        was = {m.id: m.chosen for m in before}
+        self.db.executemany("UPDATE messages SET chosen = ? WHERE id = ?",
+                            [(int(m.chosen), m.id) for m in after if was.get(m.id) != m.chosen])
 
     def last_message_id(self) -> int:
-        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0])
 
-    def add_message(self, chat_id: int, role: str, content: str, *, model: str = "", sampling: dict | None = None,
-                    stats: dict | None = None, complete: bool = True, error: str = "",
-                    reasoning: str = "", message_id: int | None = None,
-                    parent_id: int | None = LATEST) -> MessageRecord:
+    def add_message(self, chat_id: int, role: str, content: str = "", *, parts: Sequence[Part] | None = None,
+                    reasoning: str = "", model: str = "", sampling: dict[str, Any] | None = None,
+                    stats: dict[str, Any] | None = None, complete: bool = True, error: str = "",
+                    message_id: int | None = None, parent_id: int | None = LATEST) -> Message:
         """Add a message after `parent_id` (by default the last one on screen; None: a new first message).
 
-        It becomes the shown alternative at its turn; its siblings stay, reachable.
-        `message_id` (above every id in use) lets a caller name it before it is written.
+        It holds `parts`, or (a shorthand) the text `content` and the thinking `reasoning`. It becomes the
+        shown alternative at its turn; its siblings stay, reachable. `message_id` (above every id in use)
+        lets a caller name it before it is written.
         """
+        if parts is not None and (content or reasoning):
+            raise ValueError("give a message's parts, or its content and reasoning, not both")
+        held = tuple(parts) if parts is not None else text_parts(content, reasoning)
         now = time.time()
-        with self.db:  # one transaction: parent, position and insert together
-            self.db.execute("BEGIN")
-            if parent_id == LATEST:
-                shown = self.messages(chat_id)
-                parent_id = shown[-1].id if shown else None
-            position = 0
-            if parent_id is not None:
-                parent = self.db.execute("SELECT position FROM messages WHERE id = ? AND chat_id = ?",
-                                         (parent_id, chat_id)).fetchone()
-                if parent is None:
-                    raise ValueError(f"message {parent_id} is not in chat {chat_id}")
-                position = parent["position"] + 1
-            self.db.execute("UPDATE messages SET chosen = 0 WHERE chat_id = ? AND parent_id IS ?",
-                            (chat_id, parent_id))
+        with self.transaction():  # parent, position, choices, row and parts together
+            tree = message_rows.read_skeleton(self.db, chat_id, parent_id, whole=parent_id == LATEST)
+            parent_id, position = branches.placement(tree, parent_id)
             cur = self.db.execute(
-                "INSERT INTO messages(id, chat_id, position, role, content, model, sampling, stats, complete, error,"
-                " created, reasoning, parent_id, chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                (message_id, chat_id, position, role, content, model, json.dumps(sampling or {}),
-                 json.dumps(stats or {}), int(complete), error, now, reasoning, parent_id),
+                "INSERT INTO messages(id, chat_id, position, role, model, sampling, stats, complete, error,"
+                " created, parent_id, chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (message_id, chat_id, position, role, model, json.dumps(sampling or {}), json.dumps(stats or {}),
+                 int(complete), error, now, parent_id),
             )
-            siblings = self.db.execute("SELECT COUNT(*) FROM messages WHERE chat_id = ? AND parent_id IS ?",
-                                       (chat_id, parent_id)).fetchone()[0]
+            message = Message(cur.lastrowid or 0, chat_id, position, role, held, model, sampling or {}, stats or {},
+                              complete, error, now, parent_id, True)
+            after = branches.add(tree, message)
+            self._write_choices([*tree, message], after)
+            message_rows.write_parts(self.db, message.id, held)
             self.db.execute("UPDATE chats SET updated = ? WHERE id = ?", (now, chat_id))
-        return MessageRecord(cur.lastrowid, chat_id, position, role, content, model, sampling or {}, stats or {},
-                             complete, error, now, reasoning, parent_id, True, siblings, siblings)
+        count = len(branches.siblings(after, message.id))
+        return Message(message.id, chat_id, position, role, held, model, sampling or {}, stats or {}, complete,
+                       error, now, parent_id, True, count, count)
 
-    def update_message(self, message_id: int, *, content: str | None = None, stats: dict | None = None,
-                       complete: bool | None = None, error: str | None = None,
-                       reasoning: str | None = None, model: str | None = None) -> None:
-        values: dict = {}
-        if content is not None:
-            values["content"] = content
+    def update_message(self, message_id: int, *, content: str | None = None, reasoning: str | None = None,
+                       parts: Sequence[Part] | None = None, stats: dict[str, Any] | None = None,
+                       complete: bool | None = None, error: str | None = None, model: str | None = None) -> None:
+        """Change what is given: `parts` replaces all of them, then `content`/`reasoning` just the
+        text/thinking (other parts stay)."""
+        values: dict[str, Any] = {}
         if model is not None:
             values["model"] = model
-        if reasoning is not None:
-            values["reasoning"] = reasoning
         if stats is not None:
             values["stats"] = json.dumps(stats)
         if complete is not None:
             values["complete"] = int(complete)
         if error is not None:
             values["error"] = error
-        if values:
-            sets = ", ".join(f"{k} = ?" for k in values)
-            self.db.execute(f"UPDATE messages SET {sets} WHERE id = ?", (*values.values(), message_id))
+        with self.transaction():
+            if values:
+                sets = ", ".join(f"{k} = ?" for k in values)
+                self.db.execute(f"UPDATE messages SET {sets} WHERE id = ?", (*values.values(), message_id))
+            text = content is not None or reasoning is not None
+            if (parts is not None or text) and self.db.execute("SELECT 1 FROM messages WHERE id = ?",
+                                                               (message_id,)).fetchone():
+                held = tuple(parts) if parts is not None else message_rows.read_parts(self.db, message_id)
+                if text:  # the text and thinking replaced, every other part kept in its place
+                    held = Message(message_id, 0, 0, "", held).with_text(content, reasoning).parts
+                message_rows.write_parts(self.db, message_id, held)
 
     def delete_messages_from(self, chat_id: int, position: int) -> None:
-        """Delete every message at `position` or later, in every branch."""
+        """Delete every message at `position` or later, in every branch (their parts go with them)."""
         self.db.execute("DELETE FROM messages WHERE chat_id = ? AND position >= ?", (chat_id, position))
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """The file as it is, never written; an older schema is upgraded in a copy in memory so it reads
+    like a new one. A newer schema is read as it is (what this build knows of it)."""
+    uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    try:
+        db.execute("SELECT COUNT(*) FROM chats").fetchone()  # fails here if nothing can be read
+        if version_of(db) >= VERSION:
+            return db
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        copy.row_factory = sqlite3.Row
+        db.backup(copy)
+    except BaseException:
+        db.close()
+        raise
+    db.close()
+    try:
+        migrate(copy)
+    except BaseException:
+        copy.close()
+        raise
+    return copy

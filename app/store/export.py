@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+from app.chat.message import Message, parts_to_json
 from app.store import branches
-from app.store.conversations import ChatRecord, MessageRecord
+from app.store.records import ChatRecord
 
-FORMAT = 2  # 1: no alternatives, no ids
+# 1: a list of messages, no ids; 2: ids, parents and alternatives, text in `content` and `reasoning`;
+# 3: each message's `parts` (app.chat.message.parts_to_json), with `content` (its text) kept for readers.
+FORMAT = 3
 
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
 # A line in a message that would read as one of our turn headings.
@@ -35,7 +39,7 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
 
 
-def chat_to_markdown(chat: ChatRecord, messages: list[MessageRecord]) -> str:
+def chat_to_markdown(chat: ChatRecord, messages: list[Message]) -> str:
     parts = [f"# {one_line(chat.title)}\n"]
     if chat.system_prompt.strip():
         parts.append(quoted(f"**System prompt:** {chat.system_prompt.strip()}") + "\n")
@@ -51,20 +55,20 @@ def chat_to_markdown(chat: ChatRecord, messages: list[MessageRecord]) -> str:
     return "\n".join(parts)
 
 
-def _title(m: MessageRecord) -> str:
+def _title(m: Message) -> str:
     title = ROLE_TITLES.get(m.role, one_line(m.role))
     if m.role == "assistant" and m.model:
         title += f" ({one_line(m.model)})"
     return title
 
 
-def _body(m: MessageRecord) -> str:
+def _body(m: Message) -> str:
     body = escape_headings(m.content)
     thinking = _thinking_block(m) if m.reasoning.strip() else ""
     return f"{thinking}{body}"
 
 
-def _other_alternatives(messages: list[MessageRecord], groups: dict, others: list[tuple[int, MessageRecord]],
+def _other_alternatives(messages: list[Message], groups: dict[int | None, list[Message]], others: list[tuple[int, Message]],
                         total: int, seen: set[int] | None = None) -> str:
     """The alternatives not chosen at a turn, folded, each with the turns that follow it (and, folded
     again inside, the alternatives those turns have): no branch of the chat is left out."""
@@ -88,7 +92,7 @@ def _other_alternatives(messages: list[MessageRecord], groups: dict, others: lis
     return "\n".join(lines)
 
 
-def _thinking_block(m: MessageRecord) -> str:
+def _thinking_block(m: Message) -> str:
     """A collapsible block (GitHub and most Markdown viewers fold <details>)."""
     summary = "Thinking"
     tokens, seconds = m.stats.get("reasoning_tokens", 0), m.stats.get("reasoning_s", 0.0)
@@ -98,7 +102,7 @@ def _thinking_block(m: MessageRecord) -> str:
     return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
 
 
-def chat_to_json(chat: ChatRecord, messages: list[MessageRecord]) -> str:
+def chat_to_json(chat: ChatRecord, messages: list[Message]) -> str:
     """`messages` is the conversation on screen; `alternatives` the messages off it, each naming its parent."""
     shown = branches.shown_path(messages)
     on_path = {m.id for m in shown}
@@ -119,7 +123,7 @@ def chat_to_json(chat: ChatRecord, messages: list[MessageRecord]) -> str:
     )
 
 
-def _message(m: MessageRecord) -> dict:
-    return {"id": m.id, "parent": m.parent_id, "role": m.role, "content": m.content, "reasoning": m.reasoning,
+def _message(m: Message) -> dict[str, Any]:
+    return {"id": m.id, "parent": m.parent_id, "role": m.role, "content": m.content, "parts": parts_to_json(m.parts),
             "model": m.model, "sampling": m.sampling, "stats": m.stats, "complete": m.complete, "error": m.error,
             "created": m.created, "chosen": m.chosen}

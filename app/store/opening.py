@@ -11,18 +11,24 @@ import time
 from pathlib import Path
 
 from app.store.conversations import ConversationStore
+from app.store.migrations import NewerDatabaseError
 
 SIDE_FILES = ("-wal", "-shm")
 
 
 class StoreOpenError(Exception):
-    """The database cannot be opened for writing; `damaged` tells a broken file from a folder problem."""
+    """The database cannot be opened for writing; `damaged` tells a broken file from a folder problem,
+    `newer` a file made by a newer Hearth (left as it is: read-only is offered, never a downgrade)."""
 
-    def __init__(self, path: Path, damaged: bool, reason: str) -> None:
+    def __init__(self, path: Path, damaged: bool, reason: str, newer: bool = False) -> None:
         self.path = path
         self.damaged = damaged
         self.reason = reason
-        if damaged:
+        self.newer = newer
+        if newer:
+            message = (f"The chat database {path} was made by a newer Hearth ({reason}). Update Hearth to "
+                       "use it, or open it read-only; this version will not change it.")
+        elif damaged:
             message = f"The chat database {path} is damaged ({reason})."
         else:
             message = f"Hearth cannot write its chat database {path} ({reason})."
@@ -37,6 +43,8 @@ def open_store(path: Path) -> ConversationStore:
     """Open for reading and writing, or raise StoreOpenError saying what is wrong."""
     try:
         return ConversationStore(path)
+    except NewerDatabaseError as exc:
+        raise StoreOpenError(path, False, str(exc), newer=True) from None
     except OSError as exc:
         raise StoreOpenError(path, False, exc.strerror or str(exc)) from None
     except sqlite3.OperationalError as exc:

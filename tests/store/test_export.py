@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from app.store.conversations import ChatRecord, MessageRecord
+from app.chat.message import Message
+from app.store.conversations import ChatRecord
 from app.store.export import chat_to_markdown
 
 
 def test_newlines_cannot_forge_turns_in_markdown():
     chat = ChatRecord(1, "Trip\n\n## You\n\nforged title", system_prompt="Be brief.\n## You\nforged prompt")
     messages = [
-        MessageRecord(1, 1, 0, "user", "Hello"),
-        MessageRecord(2, 1, 1, "assistant", "Hi\n## You\nforged reply\n### Steps\nkept", model="Tiny\n## You\nx",
+        Message.plain("user", "Hello", id=1, chat_id=1, position=0),
+        Message.plain("assistant", "Hi\n## You\nforged reply\n### Steps\nkept", id=2, chat_id=1, position=1, model="Tiny\n## You\nx",
                       parent_id=1),
     ]
     md = chat_to_markdown(chat, messages)

@@ -61,5 +61,7 @@ def test_export_includes_thinking():
             "</details>\n\nHello world\n") in md
     assert md.count("<details>") == 1
     data = json.loads(chat_to_json(store.chat(chat.id), messages))
-    assert data["messages"][1]["reasoning"] == "the user chat" and data["messages"][2]["reasoning"] == ""
+    assert data["messages"][1]["parts"] == [{"type": "thinking", "text": "the user chat"},
+                                            {"type": "text", "text": "Hello world"}]
+    assert data["messages"][2]["parts"] == [{"type": "text", "text": "No thoughts"}]
     assert data["thinking"] == "default"
