@@ -60,7 +60,7 @@ class PendingWrites:
         if getattr(store, "writer", None) is not None:
             raise ValueError(f"{store.path} already has its writer: use PendingWrites.of(store)")
         store.writer = self
-        self._store = store
+        self.store = store  # what is on disk (tests read it); nothing but this class writes to it
         self.changes = changes or ChangeHub()  # the app's one hub (application.build_window hands it in)
         self._queue: list[Operation] = []
         self.problem = ""  # why writes are waiting; empty when everything is on disk
@@ -77,14 +77,14 @@ class PendingWrites:
 
     @property
     def path(self) -> Path:
-        return self._store.path
+        return self.store.path
 
     @property
     def read_only(self) -> bool:
-        return self._store.read_only
+        return self.store.read_only
 
     def close(self) -> None:
-        self._store.close()
+        self.store.close()
 
     def listen(self, listener: Callable[[str], None]) -> None:
         """Call `listener(problem)` whenever the problem changes (every view that writes through this queue)."""
@@ -104,7 +104,7 @@ class PendingWrites:
         """Write now if nothing is waiting, else (or if it fails) queue it; announce and return its changes."""
         if not self._queue:
             try:
-                operation.apply(self._store)
+                operation.apply(self.store)
             except WRITE_ERRORS as exc:
                 self._set_problem(describe_write_error(exc))
                 self._queue.append(operation)
@@ -121,16 +121,16 @@ class PendingWrites:
     def write_now(self, operations: Sequence[Operation]) -> Changes:
         """Write these at once in one transaction, past the queue; all or nothing. Raises one of
         WRITE_ERRORS (nothing written, nothing announced) when the disk refuses."""
-        with self._store.transaction():
+        with self.store.transaction():
             for operation in operations:
-                operation.apply(self._store)
+                operation.apply(self.store)
         return self.changes.publish(c for operation in operations for c in operation.changes())
 
     def retry(self) -> bool:
         """Write everything pending, oldest first; True when nothing is left."""
         while self._queue:
             try:
-                self._queue[0].apply(self._store)
+                self._queue[0].apply(self.store)
             except WRITE_ERRORS as exc:
                 self._set_problem(describe_write_error(exc))
                 return False
@@ -151,11 +151,11 @@ class PendingWrites:
 
     def new_chat_id(self) -> int:
         """An id above every chat id in use or handed out: a write can name its chat before it is written."""
-        self._last_chat_id = max(self._last_chat_id, self._store.last_chat_id()) + 1
+        self._last_chat_id = max(self._last_chat_id, self.store.last_chat_id()) + 1
         return self._last_chat_id
 
     def new_message_id(self) -> int:
-        self._last_message_id = max(self._last_message_id, self._store.last_message_id()) + 1
+        self._last_message_id = max(self._last_message_id, self.store.last_message_id()) + 1
         return self._last_message_id
 
     # ------------------------------------------------------------ chats and messages
@@ -215,16 +215,16 @@ class PendingWrites:
         for operation in reversed(self._queue):
             if isinstance(operation, AddMessage) and operation.message.id == message_id:
                 return operation.message.chat_id
-        row = self._store.db.execute("SELECT chat_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+        row = self.store.db.execute("SELECT chat_id FROM messages WHERE id = ?", (message_id,)).fetchone()
         return int(row[0]) if row else 0
 
     # ------------------------------------------------------------ comparisons: at once, raising on refusal
 
     def create_comparison(self, title: str = "New comparison", run_mode: str = "auto") -> ComparisonRecord:
         now = time.time()
-        record = ComparisonRecord(max(self._store.last_comparison_id(), 0) + 1, title, [], run_mode, now, now)
+        record = ComparisonRecord(max(self.store.last_comparison_id(), 0) + 1, title, [], run_mode, now, now)
         self.write_now([CreateComparison(record)])
-        return self._store.comparison(record.id) or record
+        return self.store.comparison(record.id) or record
 
     def add_column(self, comparison_id: int, model_path: str = "", load: dict[str, Any] | None = None,
                    sampling: dict[str, Any] | None = None) -> ColumnRecord:
@@ -273,7 +273,7 @@ class PendingWrites:
         return chat
 
     def chat(self, chat_id: int) -> ChatRecord | None:
-        chat = self._store.chat(chat_id)
+        chat = self.store.chat(chat_id)
         if chat is None:  # maybe one that waits to be written: what follows its creation applies
             for i, operation in enumerate(self._queue):
                 made = operation.created_chat()
@@ -290,17 +290,19 @@ class PendingWrites:
         queued = [made.id for operation in self._queue if (made := operation.created_chat()) is not None]
         waiting = [c for c in map(self.chat, reversed(queued))
                    if c is not None and not c.comparison_id and search.lower() in c.title.lower()]
-        written = [self._chat(c) for c in self._store.chats(search)]
+        written = [self._chat(c) for c in self.store.chats(search)]
         return waiting + [c for c in written if c is not None]
 
     def all_messages(self, chat_id: int) -> list[Message]:
-        tree = self._store.all_messages(chat_id)
+        tree = self.store.all_messages(chat_id)
         for operation in self._queue:
             tree = operation.on_messages(chat_id, tree)
         return tree
 
     def messages(self, chat_id: int) -> list[Message]:
         """The conversation on screen (store.messages), what waits included."""
+        if not self._queue:
+            return self.store.messages(chat_id)
         return branches.shown_path(self.all_messages(chat_id))
 
     def alternatives(self, message_id: int) -> list[Message]:
@@ -308,9 +310,9 @@ class PendingWrites:
         return branches.siblings(self.all_messages(chat_id), message_id) if chat_id else []
 
     def comparison(self, comparison_id: int) -> ComparisonRecord | None:
-        return self._store.comparison(comparison_id)
+        return self.store.comparison(comparison_id)
 
     def comparisons(self) -> list[ComparisonRecord]:
         """Newest first."""
-        return self._store.comparisons()
+        return self.store.comparisons()
 

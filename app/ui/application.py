@@ -12,9 +12,12 @@ from PySide6.QtWidgets import QApplication
 from app import paths
 from app.settings import Settings
 from app.store import ConversationStore
+from app.store.changes import ChangeHub
 from app.store.pending_writes import PendingWrites
+from app.ui.changes import change_signal
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
+from app.ui.compare.wiring import build_compare
 from app.ui.first_run import add_first_run
 from app.ui.machine import MachineInfo
 from app.ui.main_window import MainWindow, WindowParts
@@ -22,7 +25,6 @@ from app.ui.models.discover_page import DiscoverPage
 from app.ui.models.downloads import DownloadManager
 from app.ui.models.library_controller import LibraryController
 from app.ui.models.library_page import LibraryPage
-from app.ui.compare.wiring import build_compare
 from app.ui.services import EngineService
 from app.ui.store_dialog import open_or_ask
 from app.ui.tasks import BackgroundTasks
@@ -38,12 +40,17 @@ def _api_key(url: str) -> str:
     return EndpointStore().api_key(url)
 
 
-def build_window(settings: Settings | None = None, store: ConversationStore | None = None,
+def build_window(settings: Settings | None = None, store: ConversationStore | PendingWrites | None = None,
                  engine: EngineService | None = None, machine_probe=None) -> MainWindow:
     """The whole GUI. Tests pass their own store, engine or machine probe (a callable giving a MachineProbe)."""
     settings = settings or Settings.load()
     store = store or ConversationStore(paths.database_path())
-    writes = store if isinstance(store, PendingWrites) else PendingWrites(store)  # one for all: titles in flight show
+    # The one writer of the database and the app's one hub of changes: every page writes through it
+    # (nothing in app/ui writes to the ConversationStore itself) and follows what it announces.
+    if isinstance(store, ConversationStore) and store.writer is None:
+        PendingWrites(store, ChangeHub())
+    writes = PendingWrites.of(store)
+    change_signal(writes)  # the hub's Qt side, made here on the GUI thread
     engine = engine or EngineService(api_key_for=_api_key)
     tasks = BackgroundTasks()
     machine = MachineInfo(tasks, machine_probe) if machine_probe else MachineInfo(tasks)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from app.store.export import chat_to_json, chat_to_markdown
 from app.store.importing import ChatImportError, import_chat
+from app.store.pending_writes import WRITE_ERRORS, PendingWrites, describe_write_error
 from app.ui import file_dialogs
 from app.ui.plain_text import as_html
 
 
-def export_chat(parent: QWidget, store, chat_id: int, kind: str, status: QStatusBar) -> None:
+def export_chat(parent: QWidget, store: PendingWrites, chat_id: int, kind: str, status: QStatusBar) -> None:
     chat = store.chat(chat_id)
     if chat is None:
         return
@@ -40,8 +42,9 @@ def write_export(parent: QWidget, path: str, text: str) -> bool:
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
 
-def import_chat_file(parent: QWidget, store, status: QStatusBar, path: str = "") -> int:
-    """Read a chat exported as JSON into a new chat; its id, or 0 (and a message saying why) when it fails."""
+def import_chat_file(parent: QWidget, store: PendingWrites, status: QStatusBar, path: str = "") -> int:
+    """Read a chat exported as JSON into a new chat through the window's one writer (which announces it);
+    its id, or 0 (and a message saying why) when it fails."""
     if not path:
         path = file_dialogs.open_file(parent, "chat-import", "Import chat", "Hearth chat (*.json)")
     if not path:
@@ -50,13 +53,16 @@ def import_chat_file(parent: QWidget, store, status: QStatusBar, path: str = "")
         if Path(path).stat().st_size > MAX_IMPORT_BYTES:
             raise ChatImportError("This file is too large to be a chat export.")
         text = Path(path).read_text(encoding="utf-8")
-        if getattr(store, "pending", 0):  # the queue's messages hold ids an import written past it could take
+        if store.pending:  # the disk refused writes just now: an import would wait behind them, all of it
             raise ChatImportError("some messages are still waiting to be saved: press Retry once there is room "
                                   "on the disk, then import again.")
-        # all at once or nothing (a half-imported chat is removed), so not queued behind a full disk
-        chat = import_chat(getattr(store, "store", store), text)
-    except (OSError, UnicodeDecodeError, ChatImportError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        # all at once or nothing (one transaction), so not queued behind a full disk
+        chat = import_chat(store, text)
+    except (*WRITE_ERRORS, UnicodeDecodeError, ChatImportError) as exc:
+        if isinstance(exc, sqlite3.Error):
+            reason = describe_write_error(exc)
+        else:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         QMessageBox.warning(parent, "Import failed", as_html(f"Could not import {path}: {reason}"))
         return 0
     status.showMessage(f"Imported “{chat.title}”", 5000)

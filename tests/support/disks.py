@@ -13,7 +13,8 @@ import pytest
 
 from app.store import ConversationStore
 
-WRITE_METHODS = ("create_chat", "add_message", "update_message", "update_chat", "delete_messages_from", "delete_chat")
+WRITE_METHODS = ("create_chat", "add_message", "update_message", "update_chat", "delete_messages_from", "delete_chat",
+                 "select_alternative", "create_comparison", "update_comparison", "delete_comparison")
 
 
 class FullDisk:

@@ -12,6 +12,16 @@ from app.machine_probe import MachineProbe
 CPU_ONLY = MachineProbe("none", False, (), 8 * 1024**3, 16 * 1024**3)
 
 
+@pytest.fixture(autouse=True)
+def one_writer(monkeypatch):
+    """Every GUI test fails if anything in app/ui wrote to a ConversationStore past the one writer."""
+    from tests.support.one_writer import guard_store_writes
+
+    violations = guard_store_writes(monkeypatch)
+    yield violations
+    assert not violations, f"app/ui wrote to the store directly: {violations}"
+
+
 @pytest.fixture
 def make_window(qtbot):
     from app.settings import Settings

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime
 import sqlite3
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,14 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store import ChatRecord, ConversationStore
+from app.store import ChatRecord
+from app.store.pending_writes import PendingWrites
+from app.ui.changes import change_signal, touches
 from app.ui.plain_text import as_html
 
 ChatIdRole = Qt.ItemDataRole.UserRole + 1
 
 
 class ChatListModel(QAbstractListModel):
-    def __init__(self, store: ConversationStore, parent=None) -> None:
+    def __init__(self, store: PendingWrites, parent=None) -> None:
         super().__init__(parent)
         self.store = store
         self._chats: list[ChatRecord] = []
@@ -91,7 +100,9 @@ class ChatSidebar(QWidget):
     new_chat_requested = Signal()
     chat_deleted = Signal(int)
 
-    def __init__(self, store: ConversationStore, parent: QWidget | None = None) -> None:
+    def __init__(self, store: PendingWrites, parent: QWidget | None = None) -> None:
+        """`store` is the window's one writer: renames and deletions go through it, and the list follows
+        every change to a chat it announces (a new chat, a title, a message that moves it up)."""
         super().__init__(parent)
         self.store = store
         self.model = ChatListModel(store, self)
@@ -135,6 +146,11 @@ class ChatSidebar(QWidget):
         self.delete_action.triggered.connect(self.delete_current)
         self._selected = 0
         self.model.refresh()
+        change_signal(store).changed.connect(self._on_store_changed)
+
+    def _on_store_changed(self, changes) -> None:
+        if touches(changes, "chat"):
+            self.refresh()
 
     def _on_search(self, text: str) -> None:
         self.model.refresh(text)
@@ -180,9 +196,7 @@ class ChatSidebar(QWidget):
             return
         title, ok = QInputDialog.getText(self, "Rename chat", "Title:", text=chat.title)
         if ok and title.strip():
-            self.store.update_chat(chat_id, title=title.strip())
-            self.refresh()
-            self.chat_selected.emit(chat_id)
+            self.store.update_chat(chat_id, title=title.strip())  # announced: this list and the chat's title follow
 
     def delete_current(self) -> None:
         chat_id = self.current_chat()
@@ -191,7 +205,6 @@ class ChatSidebar(QWidget):
             return
         answer = QMessageBox.question(self, "Delete chat", as_html(f"Delete “{chat.title}” and all its messages?"))
         if answer == QMessageBox.StandardButton.Yes:
-            self.store.delete_chat(chat_id)
             self._selected = 0
-            self.model.refresh()
+            self.store.delete_chat(chat_id)  # announced: the list drops it
             self.chat_deleted.emit(chat_id)

@@ -17,6 +17,7 @@ from app.engine.protocol import LoadOptions, ModelInfo
 from app.store import ConversationStore
 from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
+from app.ui.changes import change_signal, touches
 from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
@@ -129,6 +130,7 @@ class ChatPage(QWidget):
 
         session.opened.connect(self._show_chat_settings)
         session.title_changed.connect(self.title.setText)
+        change_signal(self.store).changed.connect(self._on_store_changed)  # a rename in the sidebar shows here
         session.chat_changed.connect(self.chat_changed)
         session.busy_changed.connect(self.composer.set_busy)
         session.notice.connect(self.show_notice)
@@ -191,6 +193,11 @@ class ChatPage(QWidget):
         self.thinking.set_value(chat.thinking)
         if chat.model_path and not self.session.loading:
             self.load_settings.select_path(chat.model_path)
+
+    def _on_store_changed(self, changes) -> None:
+        chat_id = self.session.chat_id
+        if chat_id and touches(changes, "chat", chat_id) and (chat := self.store.chat(chat_id)) is not None:
+            self.title.setText(chat.title)
 
     def set_model_defaults(self, defaults: dict) -> None:
         """The per-model memory (settings.model_defaults, shared: changes here are saved by the window)."""

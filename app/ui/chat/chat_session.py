@@ -15,11 +15,12 @@ from dataclasses import asdict
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.chat.message import Message
 from app.engine import ChatMessage, OverflowPolicy, SamplingParams
 from app.engine.protocol import CountResult, Done, ErrorKind, ModelInfo, StopReason
 from app.formatting import short_title
 from app.store import ConversationStore
-from app.store.conversations import LATEST, ChatRecord, MessageRecord
+from app.store.conversations import LATEST, ChatRecord
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.message_model import ChatItem, MessageModel, item_from_record
 from app.ui.chat.message_view import format_stats, last_reply_speed
@@ -50,7 +51,7 @@ class ChatSession(QObject):
     def __init__(self, store: ConversationStore | PendingWrites, engine: EngineService,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
+        self.store = PendingWrites.of(store)  # the one writer of this database
         self.engine = engine
         self.messages = MessageModel(self)
         self.chat_id = 0
@@ -133,7 +134,7 @@ class ChatSession(QObject):
         self.request_count()
         return True
 
-    def _items(self, records: list[MessageRecord]) -> list[ChatItem]:
+    def _items(self, records: list[Message]) -> list[ChatItem]:
         stream = self._stream
         return [item_from_record(m, content=stream.content, stats=stream.thinking_stats(), streaming=True, error="",
                                  reasoning=stream.reasoning) if stream is not None and m.id == stream.record

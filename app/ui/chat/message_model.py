@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.store.records import MessageRecord
+from app.chat.message import Message
 
 RoleRole = Qt.ItemDataRole.UserRole + 1
 ContentRole = Qt.ItemDataRole.UserRole + 2
@@ -37,7 +37,7 @@ class ChatItem:
     sampling: dict = field(default_factory=dict)  # the settings that wrote a reply
 
 
-def item_from_record(m: MessageRecord, **changes: Any) -> ChatItem:
+def item_from_record(m: Message, **changes: Any) -> ChatItem:
     """A stored message as the view shows it; `changes` override (a reply still streaming)."""
     item = ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
                     m.error or ("" if m.complete else "This reply was interrupted."), m.reasoning, m.position,

@@ -19,7 +19,7 @@ def reply_stats(done: Done, info: ModelInfo | None, memory_bytes: int) -> dict:
 
 
 def last_stats(messages) -> dict:
-    """The stats of the last finished reply in a conversation (MessageRecord list), or {}."""
+    """The stats of the last finished reply in a conversation (a list of Message), or {}."""
     replies = [m for m in messages if m.role == "assistant" and m.stats]
     return dict(replies[-1].stats) if replies else {}
 

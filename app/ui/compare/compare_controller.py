@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
+from app import model_defaults
 from app.compare_plan import ColumnNeed, RunPlan, plan
 from app.engine import SamplingParams
 from app.engine.protocol import Done, ErrorKind, LoadOptions, ModelInfo, StopReason
-from app import model_defaults
 from app.formatting import short_title
 from app.model_defaults import LOAD_FIELDS
 from app.store import ConversationStore
+from app.store.comparisons import ColumnRecord, ComparisonRecord
 from app.store.pending_writes import WRITE_ERRORS, PendingWrites, describe_write_error
-from app.store.comparisons import ColumnRecord, Comparisons, ComparisonRecord
 from app.ui.chat.chat_session import ChatSession
 from app.ui.compare import column_stats
 from app.ui.services import EngineService
@@ -49,7 +49,6 @@ class CompareController(QObject):
     busy_changed = Signal(bool)
     used = Signal(str, dict, object)  # a column's reply finished: model path, load values, SamplingParams
     notice = Signal(str)  # why a prompt was not sent
-    saved_changed = Signal()  # the list of saved comparisons changed (a title, a new one, a deletion)
     save_problem = Signal(str, bool)  # what waits for the disk (the chat's writes too), whether Retry can help
 
     def __init__(self, store: PendingWrites | ConversationStore, engine: EngineService,
@@ -58,9 +57,9 @@ class CompareController(QObject):
         """`make_engine` makes an extra engine for running together; `need_of(path, n_ctx)` estimates a
         column's memory; `free_memory()` gives (free RAM, free VRAM) from the last machine probe."""
         super().__init__(parent)
-        # the window's one write queue: the columns' messages wait in it with the chat's on a full disk
-        self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
-        self.saved = Comparisons(self.store)
+        # the window's one writer: the columns' messages wait in it with the chat's on a full disk, and the
+        # comparisons' rows are written through it (at once; a refusal is a notice), announced to the page
+        self.store = PendingWrites.of(store)
         self.store.listen(lambda problem: self.save_problem.emit(problem, not self.store.read_only))
         self.engine = engine  # the window's: one-at-a-time runs here, and the first column when together
         self._make_engine = make_engine
@@ -85,18 +84,17 @@ class CompareController(QObject):
         """A new comparison with a column per model; `defaults(path)` gives its load values and sampling."""
         self._drop_if_empty()
         try:
-            record = self.saved.create(run_mode=self.run_mode)
+            record = self.store.create_comparison(run_mode=self.run_mode)
             for path in model_paths[:MAX_COLUMNS]:
                 load, sampling = defaults(path)
-                self.saved.add_column(record.id, path, load, sampling.to_dict())
+                self.store.add_column(record.id, path, load, sampling.to_dict())
         except WRITE_ERRORS as exc:  # a full disk: nothing half-made is shown, and the page says why
             self.notice.emit(f"Could not start a comparison: {describe_write_error(exc)}")
             return
         self.open(record.id)
-        self.saved_changed.emit()
 
     def open(self, comparison_id: int) -> bool:
-        record = self.saved.get(comparison_id)
+        record = self.store.comparison(comparison_id)
         if record is None or self.busy:
             return False
         if self.comparison is not None and self.comparison.id != comparison_id:
@@ -127,7 +125,8 @@ class CompareController(QObject):
         """A comparison left before any prompt was sent is not kept (nor deleted while writes wait)."""
         if self.comparison is not None and not self.store.pending and \
                 not any(c.session.messages.rowCount() for c in self.columns):
-            if self._saved(lambda: self.saved.delete(self.comparison.id), "the comparison's removal"):
+            comparison_id = self.comparison.id
+            if self._saved(lambda: self.store.delete_comparison(comparison_id), "the comparison's removal"):
                 self.comparison = None
 
     def _saved(self, write: Callable[[], object], what: str) -> bool:
@@ -144,7 +143,7 @@ class CompareController(QObject):
         if self.comparison is None or len(self.columns) >= MAX_COLUMNS or self.busy:
             return False
         try:
-            record = self.saved.add_column(self.comparison.id, path, load, sampling.to_dict())
+            record = self.store.add_column(self.comparison.id, path, load, sampling.to_dict())
         except WRITE_ERRORS as exc:
             self.notice.emit(f"Could not add a column: {describe_write_error(exc)}")
             return False
@@ -157,8 +156,9 @@ class CompareController(QObject):
     def remove_column(self, index: int) -> bool:
         if self.comparison is None or self.busy or len(self.columns) <= 1:
             return False
-        if self.store.pending or not self._saved(
-                lambda: self.saved.remove_column(self.comparison.id, self.columns[index].record.chat_id), "the columns"):
+        comparison_id, chat_id = self.comparison.id, self.columns[index].record.chat_id
+        if self.store.pending or not self._saved(lambda: self.store.remove_column(comparison_id, chat_id),
+                                                 "the columns"):
             return False  # (with writes waiting, its messages may be among them)
         column = self.columns.pop(index)
         self.comparison.columns = [c.record for c in self.columns]
@@ -173,22 +173,25 @@ class CompareController(QObject):
         column.record.model_path, column.record.load = path, {k: load[k] for k in LOAD_FIELDS if k in load}
         column.record.sampling = sampling.to_dict()
         column.session.set_sampling(sampling)
-        self._saved(lambda: self.saved.save_columns(self.comparison.id, [c.record for c in self.columns]),
-                    "the column's settings")  # kept in memory for this session either way
+        if self.comparison is not None:
+            comparison_id, records = self.comparison.id, [c.record for c in self.columns]
+            self._saved(lambda: self.store.save_columns(comparison_id, records),
+                        "the column's settings")  # kept in memory for this session either way
         self.column_changed.emit(index)
         self.plan_changed.emit(self.plan())
 
     def set_run_mode(self, mode: str) -> None:
         self.run_mode = mode
         if self.comparison is not None:
-            self._saved(lambda: self.saved.update(self.comparison.id, run_mode=mode), "how the columns run")
+            comparison_id = self.comparison.id
+            self._saved(lambda: self.store.update_comparison(comparison_id, run_mode=mode), "how the columns run")
         self.plan_changed.emit(self.plan())
 
     def rename(self, title: str) -> None:
         if self.comparison is not None and title.strip():
             self.comparison.title = title.strip()
-            self._saved(lambda: self.saved.update(self.comparison.id, title=title.strip()), "the title")
-            self.saved_changed.emit()
+            comparison_id = self.comparison.id
+            self._saved(lambda: self.store.update_comparison(comparison_id, title=title.strip()), "the title")
 
     def retry_saving(self) -> bool:
         """Write what waits in the window's queue (the columns' replies and the chat's); True when all is."""
@@ -200,11 +203,11 @@ class CompareController(QObject):
         if self.store.pending:  # its columns' messages may be among them: Retry could never write them
             self.notice.emit("Some messages are still waiting to be saved: press Retry, then delete.")
             return
-        if self.comparison is not None and not self.busy and \
-                self._saved(lambda: self.saved.delete(self.comparison.id), "the comparison's removal"):
+        comparison_id = self.comparison.id if self.comparison is not None else 0
+        if comparison_id and not self.busy and \
+                self._saved(lambda: self.store.delete_comparison(comparison_id), "the comparison's removal"):
             self.comparison, self.columns = None, []
             self.columns_changed.emit()
-            self.saved_changed.emit()
 
     # ------------------------------------------------------------ running
 
@@ -245,7 +248,7 @@ class CompareController(QObject):
             self._set(column, "waiting", "" if run_plan.together else "Waits for the columns before it.")
         if self.comparison is not None:
             with contextlib.suppress(*WRITE_ERRORS):  # its order in the list only; a full disk waits
-                self.saved.touch(self.comparison.id)
+                self.store.touch_comparison(self.comparison.id)
             if self.comparison.title == "New comparison":
                 self.rename(short_title(prompt))
         self.busy_changed.emit(True)

@@ -25,6 +25,7 @@ from app.engine import SamplingParams
 from app.library.model_names import friendly_name
 from app.store.compare_export import comparison_to_markdown
 from app.ui import file_dialogs
+from app.ui.changes import change_signal, touches
 from app.ui.chat.composer import Composer
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat_export import write_export
@@ -108,7 +109,7 @@ class ComparePage(QWidget):
         controller.column_changed.connect(self._refresh_column)
         controller.plan_changed.connect(self._on_plan)
         controller.busy_changed.connect(self._on_busy)
-        controller.saved_changed.connect(self.refresh_saved)
+        change_signal(controller.store).changed.connect(self._on_store_changed)  # a title, a new one, a deletion
         controller.notice.connect(self.plan_line.setText)
         self.refresh_saved()
         self._rebuild()
@@ -118,12 +119,16 @@ class ComparePage(QWidget):
     def refresh_saved(self) -> None:
         self.saved.blockSignals(True)
         self.saved.clear()
-        for record in self.controller.saved.all():
+        for record in self.controller.store.comparisons():
             self.saved.addItem(record.title, record.id)
         current = self.controller.comparison
         self.saved.setCurrentIndex(self.saved.findData(current.id) if current else -1)
         self.saved.setPlaceholderText("No saved comparisons yet" if not self.saved.count() else "Saved comparisons")
         self.saved.blockSignals(False)
+
+    def _on_store_changed(self, changes) -> None:
+        if touches(changes, "comparison"):
+            self.refresh_saved()
 
     def _open_saved(self) -> None:
         if not self.controller.open(self.saved.currentData()):

@@ -99,7 +99,7 @@ def test_a_comparison_is_saved_reopened_and_exported(qtbot, window, scripted_mod
     saved_id = controller.comparison.id
     assert controller.comparison.title == "Capital of France?"
     assert window.store.chats() == []  # the columns' conversations are not in the chat list
-    assert window.store.db.execute("SELECT COUNT(*) FROM chats WHERE comparison_id = ?", (saved_id,)).fetchone()[0] == 2
+    assert window.store.store.db.execute("SELECT COUNT(*) FROM chats WHERE comparison_id = ?", (saved_id,)).fetchone()[0] == 2
     # another controller on the same database (the app after a restart) reopens it with replies and numbers
     again = CompareController(ConversationStore(window.store.path), window.engine, lambda: None,
                               controller._need_of, lambda: (0, 0))
@@ -211,8 +211,8 @@ def test_a_full_disk_never_breaks_the_comparisons_own_rows(qtbot, window, script
     def full(*_args, **_kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    for name in ("update", "save_columns", "delete", "remove_column", "create", "add_column"):
-        monkeypatch.setattr(controller.saved, name, full)
+    for name in ("update_comparison", "delete_comparison", "create_comparison", "create_chat", "delete_chat"):
+        monkeypatch.setattr(window.store.store, name, full)  # the disk under the one writer
     controller.rename("Colours")
     controller.set_run_mode("together")
     controller.configure_column(0, str(scripted_model), {"n_ctx": 512}, GREEDY)
