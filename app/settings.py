@@ -10,6 +10,7 @@ from typing import Any
 from app import paths
 from app.atomic_json import write_json_atomically
 from app.engine.protocol import AUTO_LAYERS
+from app.store.changes import Change, ChangeHub
 
 
 @dataclass
@@ -31,6 +32,15 @@ class Settings:
     chat_panel_visible: bool = True  # the chat page's settings panel (Chat → Show settings panel)
     hub_sort: str = "downloads"
 
+    def __post_init__(self) -> None:
+        self._changes: ChangeHub | None = None  # where saves are announced (announce_to)
+        self._saved = asdict(self)  # as last loaded or saved: what a save changes is told apart from it
+
+    def announce_to(self, changes: ChangeHub) -> None:
+        """From now on a save announces ("updated", "model", path) for each model whose remembered load or
+        sampling settings changed, and ("updated", "settings", "app") when anything else did."""
+        self._changes = changes
+
     @classmethod
     def load(cls, path: Path | None = None) -> "Settings":
         path = path or paths.settings_path(create=False)
@@ -49,4 +59,13 @@ class Settings:
         return cls(**kwargs)
 
     def save(self, path: Path | None = None) -> None:
-        write_json_atomically(path or paths.settings_path(), asdict(self))
+        data = asdict(self)
+        write_json_atomically(path or paths.settings_path(), data)
+        before, self._saved = self._saved, data
+        if self._changes is not None:
+            old, new = before.get("model_defaults", {}), data["model_defaults"]
+            changes = [Change("updated", "model", p) for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
+            if {k: v for k, v in data.items() if k != "model_defaults"} != \
+                    {k: v for k, v in before.items() if k != "model_defaults"}:
+                changes.append(Change("updated", "settings", "app"))
+            self._changes.publish(changes)

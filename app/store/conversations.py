@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.chat.message import Message, Part, text_parts
 from app.store import branches, message_rows
@@ -23,9 +23,6 @@ from app.store.comparisons import ComparisonTable
 from app.store.migrations import NewerDatabaseError, migrate, version_of
 from app.store.records import CHAT_FIELDS, ChatRecord
 from app.store.schema import VERSION
-
-if TYPE_CHECKING:
-    from app.store.pending_writes import PendingWrites
 
 __all__ = ["LATEST", "ChatRecord", "ConversationStore", "Message"]
 
@@ -39,7 +36,7 @@ class ConversationStore(ComparisonTable):
         self.path = path
         self.read_only = read_only
         self._depth = 0  # nested transaction() blocks
-        self.writer: PendingWrites | None = None  # its one PendingWrites, once made (pending_writes.py)
+        self.writer: object = None  # its one PendingWrites, once made (pending_writes.py)
         if read_only:
             self.db = _open_read_only(path)
             return

@@ -57,7 +57,7 @@ def describe_write_error(exc: BaseException) -> str:
 class PendingWrites:
     def __init__(self, store: ConversationStore, changes: ChangeHub | None = None) -> None:
         """The writer of `store`; there is one per store (`of`), so a second one is refused."""
-        if getattr(store, "writer", None) is not None:
+        if store.writer is not None:
             raise ValueError(f"{store.path} already has its writer: use PendingWrites.of(store)")
         store.writer = self
         self.store = store  # what is on disk (tests read it); nothing but this class writes to it
@@ -73,7 +73,7 @@ class PendingWrites:
         """The one writer of `store` (made on first use): whoever holds the raw store writes through it too."""
         if isinstance(store, PendingWrites):
             return store
-        return store.writer if store.writer is not None else cls(store)
+        return store.writer if isinstance(store.writer, PendingWrites) else cls(store)
 
     @property
     def path(self) -> Path:

@@ -51,6 +51,7 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
         PendingWrites(store, ChangeHub())
     writes = PendingWrites.of(store)
     change_signal(writes)  # the hub's Qt side, made here on the GUI thread
+    settings.announce_to(writes.changes)  # settings saves (and each model's remembered settings) are changes too
     engine = engine or EngineService(api_key_for=_api_key)
     tasks = BackgroundTasks()
     machine = MachineInfo(tasks, machine_probe) if machine_probe else MachineInfo(tasks)

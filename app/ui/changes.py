@@ -8,6 +8,7 @@ anything that holds the writer finds the same adapter with `change_signal(writes
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -42,3 +43,24 @@ def change_signal(source: ChangeHub | PendingWrites) -> ChangeSignal:
 def touches(changes: Changes, entity: str, item_id: int | str | None = None) -> bool:
     """Whether any change is about `entity` (that one, if `item_id` is given)."""
     return any(c.entity == entity and (item_id is None or c.id == item_id) for c in changes)
+
+
+class _TitleFollower(QObject):
+    """A child of the view it serves, so its connection ends with the view."""
+
+    def __init__(self, writes: PendingWrites, chat_id: Callable[[], int], show: Callable[[str], None],
+                 owner: QObject) -> None:
+        super().__init__(owner)
+        self.writes, self.chat_id, self.show = writes, chat_id, show
+        change_signal(writes).changed.connect(self.on_changes)
+
+    def on_changes(self, changes: Changes) -> None:
+        chat_id = self.chat_id()
+        if chat_id and touches(changes, "chat", chat_id) and (chat := self.writes.chat(chat_id)) is not None:
+            self.show(chat.title)
+
+
+def follow_title(writes: PendingWrites, chat_id: Callable[[], int], show: Callable[[str], None],
+                 owner: QObject) -> None:
+    """Call `show(title)` whenever the chat `chat_id()` names is changed (renamed in the sidebar, say)."""
+    _TitleFollower(writes, chat_id, show, owner)

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 
 from app.library.gguf_info import GGUFFileError, read_gguf_info
 from app.settings import Settings
+from app.store.changes import Change
 from app.store.pending_writes import PendingWrites
+from app.ui.changes import change_signal
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
 from app.ui.compare.compare_page import ComparePage
@@ -117,7 +119,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.sidebar.chat_selected.connect(self._open_chat)
         self.sidebar.new_chat_requested.connect(self.new_chat)
-        self.sidebar.chat_deleted.connect(self._on_chat_deleted)
+        change_signal(self.store).changed.connect(self._on_store_changed)
         self.chat_page.chat_changed.connect(self._on_chat_changed)
         self.chat_page.set_model_defaults(self.settings.model_defaults)
         self.chat_page.reply_finished.connect(lambda _done: self.save_settings())  # the model's sampling is kept
@@ -206,7 +208,11 @@ class MainWindow(QMainWindow):
         self.sidebar.select(self.chat_page.chat_id, emit=False)
         self.settings.selected_chat = self.chat_page.chat_id
 
-    def _on_chat_deleted(self, _chat_id: int) -> None:
+    def _on_store_changed(self, changes) -> None:
+        if Change("deleted", "chat", self.chat_page.chat_id) in changes:  # the chat on screen went (the sidebar)
+            self._on_chat_deleted()
+
+    def _on_chat_deleted(self) -> None:
         chats = self.store.chats()
         if chats:
             self.sidebar.select(chats[0].id)

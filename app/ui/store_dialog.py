@@ -21,7 +21,9 @@ def store_problem_box(error: StoreOpenError, offer_read_only: bool, parent: QWid
     box.setWindowTitle("Hearth: chat database")
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(str(error))
-    if error.damaged:
+    if error.newer:
+        info = "Update Hearth to write to it, or read your chats now without saving; the file is left as it is."
+    elif error.damaged:
         info = ("Hearth can rename the damaged file (it is kept, never deleted) and start a new, empty "
                 "database, or open read-only whatever can still be read.")
     else:

@@ -73,3 +73,24 @@ def test_one_writer_per_store_and_unsubscribing_stops_the_calls():
     hub.unsubscribe(heard.extend)
     writes.create_chat("two")
     assert len(heard) == 1
+
+
+def test_settings_saves_announce_the_models_whose_settings_changed_and_the_rest(tmp_path):
+    from app import model_defaults
+    from app.engine import SamplingParams
+    from app.settings import Settings
+
+    hub = ChangeHub()
+    heard: list[Change] = []
+    hub.subscribe(heard.extend)
+    settings = Settings.load(tmp_path / "settings.json")
+    settings.announce_to(hub)
+    settings.save(tmp_path / "settings.json")
+    assert heard == []  # nothing changed
+    model_defaults.remember_sampling(settings.model_defaults, "/models/a.gguf", SamplingParams(temperature=0.2))
+    settings.save(tmp_path / "settings.json")
+    assert heard == [Change("updated", "model", "/models/a.gguf")]
+    settings.hub_sort = "likes"
+    settings.save(tmp_path / "settings.json")
+    assert heard[1:] == [Change("updated", "settings", "app")]
+    assert Settings.load(tmp_path / "settings.json").hub_sort == "likes"

@@ -89,3 +89,21 @@ def test_the_app_exits_2_when_the_user_quits_at_the_dialog(qtbot, monkeypatch, t
     answers = Answers(monkeypatch, QUIT)
     assert run_app() == EXIT_NO_STORE
     assert "cannot write" in answers.seen[0][0]
+
+
+def test_a_database_from_a_newer_hearth_is_offered_read_only_never_set_aside_or_changed(qtbot, monkeypatch):
+    from app.store.schema import VERSION
+
+    seed = ConversationStore(paths.database_path())
+    seed.add_message(seed.create_chat("From a newer Hearth").id, "user", "kept")
+    seed.db.execute(f"PRAGMA user_version = {VERSION + 1}")
+    seed.close()
+    before = paths.database_path().read_bytes()
+    answers = Answers(monkeypatch, READ_ONLY)
+    store, note = open_or_ask(paths.database_path())
+    text, buttons = answers.seen[0]
+    assert "newer Hearth" in text and READ_ONLY in buttons and SET_ASIDE not in buttons
+    assert store is not None and store.read_only and "read-only" in note
+    assert [m.content for m in store.messages(store.chats()[0].id)] == ["kept"]
+    store.close()
+    assert paths.database_path().read_bytes() == before

@@ -98,7 +98,6 @@ class FitWidthDelegate(QStyledItemDelegate):
 class ChatSidebar(QWidget):
     chat_selected = Signal(int)
     new_chat_requested = Signal()
-    chat_deleted = Signal(int)
 
     def __init__(self, store: PendingWrites, parent: QWidget | None = None) -> None:
         """`store` is the window's one writer: renames and deletions go through it, and the list follows
@@ -206,5 +205,4 @@ class ChatSidebar(QWidget):
         answer = QMessageBox.question(self, "Delete chat", as_html(f"Delete “{chat.title}” and all its messages?"))
         if answer == QMessageBox.StandardButton.Yes:
             self._selected = 0
-            self.store.delete_chat(chat_id)  # announced: the list drops it
-            self.chat_deleted.emit(chat_id)
+            self.store.delete_chat(chat_id)  # announced: the list drops it, the window shows another chat

@@ -14,10 +14,9 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitte
 from app import model_defaults
 from app.engine import ChatMessage, OverflowPolicy
 from app.engine.protocol import LoadOptions, ModelInfo
-from app.store import ConversationStore
 from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
-from app.ui.changes import change_signal, touches
+from app.ui.changes import follow_title
 from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
@@ -38,7 +37,7 @@ class ChatPage(QWidget):
     reply_finished = Signal(object)  # Done, for the chat on this page
     help_requested = Signal(str)  # a "What's this?" button asked for the help page at this anchor
 
-    def __init__(self, store: ConversationStore | PendingWrites, engine: EngineService, tasks: BackgroundTasks,
+    def __init__(self, store: PendingWrites, engine: EngineService, tasks: BackgroundTasks,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
@@ -130,7 +129,7 @@ class ChatPage(QWidget):
 
         session.opened.connect(self._show_chat_settings)
         session.title_changed.connect(self.title.setText)
-        change_signal(self.store).changed.connect(self._on_store_changed)  # a rename in the sidebar shows here
+        follow_title(self.store, lambda: self.session.chat_id, self.title.setText, self)  # a rename in the list
         session.chat_changed.connect(self.chat_changed)
         session.busy_changed.connect(self.composer.set_busy)
         session.notice.connect(self.show_notice)
@@ -193,11 +192,6 @@ class ChatPage(QWidget):
         self.thinking.set_value(chat.thinking)
         if chat.model_path and not self.session.loading:
             self.load_settings.select_path(chat.model_path)
-
-    def _on_store_changed(self, changes) -> None:
-        chat_id = self.session.chat_id
-        if chat_id and touches(changes, "chat", chat_id) and (chat := self.store.chat(chat_id)) is not None:
-            self.title.setText(chat.title)
 
     def set_model_defaults(self, defaults: dict) -> None:
         """The per-model memory (settings.model_defaults, shared: changes here are saved by the window)."""

@@ -156,9 +156,8 @@ class CompareController(QObject):
     def remove_column(self, index: int) -> bool:
         if self.comparison is None or self.busy or len(self.columns) <= 1:
             return False
-        comparison_id, chat_id = self.comparison.id, self.columns[index].record.chat_id
-        if self.store.pending or not self._saved(lambda: self.store.remove_column(comparison_id, chat_id),
-                                                 "the columns"):
+        removal = (self.comparison.id, self.columns[index].record.chat_id)
+        if self.store.pending or not self._saved(lambda: self.store.remove_column(*removal), "the columns"):
             return False  # (with writes waiting, its messages may be among them)
         column = self.columns.pop(index)
         self.comparison.columns = [c.record for c in self.columns]
@@ -173,10 +172,9 @@ class CompareController(QObject):
         column.record.model_path, column.record.load = path, {k: load[k] for k in LOAD_FIELDS if k in load}
         column.record.sampling = sampling.to_dict()
         column.session.set_sampling(sampling)
-        if self.comparison is not None:
+        if self.comparison is not None:  # kept in memory for this session either way
             comparison_id, records = self.comparison.id, [c.record for c in self.columns]
-            self._saved(lambda: self.store.save_columns(comparison_id, records),
-                        "the column's settings")  # kept in memory for this session either way
+            self._saved(lambda: self.store.save_columns(comparison_id, records), "the column's settings")
         self.column_changed.emit(index)
         self.plan_changed.emit(self.plan())
 
