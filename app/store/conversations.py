@@ -147,10 +147,15 @@ class ConversationStore(ComparisonTable):
         """Every message of the chat, every branch, oldest first (alternative counts not filled in)."""
         return message_rows.read_messages(self.db, chat_id)
 
+    def chat_of_message(self, message_id: int) -> int:
+        """The chat a message is in (0: no such message)."""
+        row = self.db.execute("SELECT chat_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return int(row[0]) if row else 0
+
     def alternatives(self, message_id: int) -> list[Message]:
         """The message and its siblings (other answers to the same turn), oldest first."""
-        row = self.db.execute("SELECT chat_id FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return branches.siblings(self.all_messages(row["chat_id"]), message_id) if row else []
+        chat_id = self.chat_of_message(message_id)
+        return branches.siblings(self.all_messages(chat_id), message_id) if chat_id else []
 
     def select_alternative(self, message_id: int) -> None:
         """Show this alternative at its turn; the conversation continues from it."""
@@ -252,6 +257,7 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     db.close()
     try:
         migrate(copy)
+        copy.execute("PRAGMA query_only = ON")  # a write fails as on the file, so the GUI says nothing is saved
     except BaseException:
         copy.close()
         raise

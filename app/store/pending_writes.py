@@ -215,8 +215,7 @@ class PendingWrites:
         for operation in reversed(self._queue):
             if isinstance(operation, AddMessage) and operation.message.id == message_id:
                 return operation.message.chat_id
-        row = self.store.db.execute("SELECT chat_id FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return int(row[0]) if row else 0
+        return self.store.chat_of_message(message_id)
 
     # ------------------------------------------------------------ comparisons: at once, raising on refusal
 

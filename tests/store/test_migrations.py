@@ -113,6 +113,8 @@ def test_a_shipped_database_opened_read_only_is_read_upgraded_and_left_as_it_was
     store = open_read_only(path)
     tea = min(store.chats(), key=lambda c: c.id)
     assert store.messages(tea.id)[0].content == "How long to steep green tea?"
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):  # never written, not even to the copy
+        store.update_chat(tea.id, title="Lost")
     store.close()
     assert path.read_bytes() == before and version_of(sqlite3.connect(path)) == version
 
