@@ -37,6 +37,7 @@ class ConversationStore(ComparisonTable):
         self.read_only = read_only
         self._depth = 0  # nested transaction() blocks
         self.writer: object = None  # its one PendingWrites, once made (pending_writes.py)
+        self.kept_copy: Path | None = None  # the file as an older Hearth left it, when this open upgraded it
         if read_only:
             self.db = _open_read_only(path)
             return
@@ -50,6 +51,8 @@ class ConversationStore(ComparisonTable):
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
+            if 0 < found < VERSION:
+                self.kept_copy = _keep_copy(self.db, path, found)
             migrate(self.db)
         except BaseException:
             self.db.close()
@@ -236,6 +239,22 @@ class ConversationStore(ComparisonTable):
     def delete_messages_from(self, chat_id: int, position: int) -> None:
         """Delete every message at `position` or later, in every branch (their parts go with them)."""
         self.db.execute("DELETE FROM messages WHERE chat_id = ? AND position >= ?", (chat_id, position))
+
+
+def _keep_copy(db: sqlite3.Connection, path: Path, version: int) -> Path | None:
+    """Copy the file aside before upgrading it, so the Hearth that made it can still open it (an upgraded
+    file is not readable by an older Hearth). None when the copy cannot be made: the upgrade goes on."""
+    target = path.with_name(f"{path.name}.schema-{version}")
+    try:
+        copy = sqlite3.connect(str(target))
+        try:
+            db.backup(copy)
+        finally:
+            copy.close()
+    except (OSError, sqlite3.Error):
+        target.unlink(missing_ok=True)
+        return None
+    return target
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:

@@ -49,9 +49,12 @@ def open_or_ask(path: Path, parent: QWidget | None = None) -> tuple[Conversation
     """The store to run with (None when the user chose to quit) and a note for the status bar."""
     tried_read_only = False
     try:
-        return open_store(path), ""
+        store = open_store(path)
     except StoreOpenError as first:
         error = first
+    else:
+        upgraded = f"Your chats were upgraded for this Hearth; the file as it was is kept as {store.kept_copy}."
+        return store, upgraded if store.kept_copy else ""
     while True:
         choice = ask(error, error.can_read_only and not tried_read_only, parent)
         if choice == SET_ASIDE:

@@ -52,6 +52,10 @@ def test_each_shipped_database_upgrades_with_nothing_lost(tmp_path, version):
 
     store = ConversationStore(path)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+    assert store.kept_copy == path.with_name(f"{path.name}.schema-{version}")  # for the Hearth that made it
+    old = sqlite3.connect(store.kept_copy)
+    assert version_of(old) == version and old.execute("SELECT COUNT(*) FROM messages").fetchone()[0] > 0
+    old.close()
     fresh = sqlite3.connect(":memory:")
     fresh.executescript(SCHEMA)
     assert tables(store.db) == tables(fresh)  # upgraded is the same as made new
@@ -101,7 +105,7 @@ def test_each_shipped_database_upgrades_with_nothing_lost(tmp_path, version):
 
     upgraded = shown(ConversationStore(path), tea.id)
     again = ConversationStore(path)  # reopening is a no-op
-    assert again.db.total_changes == 0 and shown(again, tea.id) == upgraded
+    assert again.db.total_changes == 0 and shown(again, tea.id) == upgraded and again.kept_copy is None
     again.close()
     assert version_of(sqlite3.connect(path)) == VERSION
 

@@ -107,3 +107,16 @@ def test_a_database_from_a_newer_hearth_is_offered_read_only_never_set_aside_or_
     assert [m.content for m in store.messages(store.chats()[0].id)] == ["kept"]
     store.close()
     assert paths.database_path().read_bytes() == before
+
+
+def test_a_database_from_an_older_hearth_opens_upgraded_and_the_window_says_where_the_old_file_is(qtbot, monkeypatch):
+    from tests.store.test_migrations import shipped
+
+    made = shipped(4, paths.database_path().parent)
+    made.rename(paths.database_path())
+    answers = Answers(monkeypatch)
+    store, note = open_or_ask(paths.database_path())
+    assert answers.seen == [] and store is not None and not store.read_only
+    assert "upgraded" in note and str(store.kept_copy) in note and store.kept_copy.exists()
+    assert store.chats("needle")
+    store.close()
