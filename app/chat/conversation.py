@@ -226,10 +226,14 @@ class Conversation:
         self.reply = Reply(job, self.chat_id, message.id, persisted=time.monotonic())
         return self.reply
 
-    def reply_index(self) -> int:
-        """Where the reply being written is in `messages` (-1: not there)."""
-        record = self.reply.record if self.reply is not None else None
-        return next((i for i, m in enumerate(self.messages) if m.id == record and record is not None), -1)
+    def reply_index(self, reply: Reply | None = None) -> int:
+        """Where the reply being written (or `reply`) is in `messages` (-1: not there)."""
+        reply = reply or self.reply
+        if reply is None:
+            return -1
+        if self.store is None:  # messages that are not stored have no ids: the reply is the last one
+            return len(self.messages) - 1
+        return next((i for i, m in enumerate(self.messages) if m.id == reply.record), -1)
 
     def show_arrived(self) -> bool:
         """Move what arrived into the reply's shown text; True if anything did."""
@@ -287,7 +291,7 @@ class Conversation:
         return self._settle(reply, reply.content, reply.reasoning, complete=False, error=error)
 
     def _settle(self, reply: Reply, content: str, reasoning: str, **values: Any) -> Message | None:
-        index = next((i for i, m in enumerate(self.messages) if m.id == reply.record), -1)
+        index = self.reply_index(reply)
         if index < 0:
             return None
         self.messages[index] = replace(_with_text(self.messages[index], content, reasoning), **values)
