@@ -46,15 +46,15 @@ class ApiServerHolder:
 
 
 class ServerSettingsDialog(QDialog):
-    def __init__(self, engine_client, holder: ApiServerHolder, store: EndpointStore | None = None,
-                 parent: QWidget | None = None, tasks: BackgroundTasks | None = None) -> None:
+    def __init__(self, engine_client, holder: ApiServerHolder, store: EndpointStore, tasks: BackgroundTasks,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = tasks or BackgroundTasks(parent=self)
+        self.tasks = tasks
         self.setWindowTitle("Remote engines and API server")
         self.engine_client = engine_client
         self.holder = holder
         self._message = ""  # why the server is off, when it is not simply switched off
-        self.store = store or EndpointStore()
+        self.store = store
         layout = QVBoxLayout(self)
         layout.addWidget(self._endpoints_box())
         layout.addWidget(self._server_box())
