@@ -10,8 +10,10 @@ import and export (chat_files.py). The window talks to them through signals and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -123,7 +125,7 @@ class MainWindow(QMainWindow):
         if number == 1:
             button.setChecked(True)
 
-    def _shortcut(self, keys: str, slot, text: str) -> QAction:
+    def _shortcut(self, keys: str, slot: Callable[[], object], text: str) -> QAction:
         """A window-wide shortcut; `text` names it in Help → Keyboard shortcuts."""
         action = QAction(text, self)
         action.setShortcut(QKeySequence(keys))
@@ -224,16 +226,15 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = self.settings
-        s.window_geometry = self.saveGeometry().toBase64().data().decode()
-        s.splitter_state = "|".join(sp.saveState().toBase64().data().decode()
-                                    for sp in (self.splitter, self.chat_page.splitter))
+        s.window_geometry = _base64(self.saveGeometry())
+        s.splitter_state = "|".join(_base64(sp.saveState()) for sp in (self.splitter, self.chat_page.splitter))
         s.selected_chat = self.chat_page.chat_id
         try:
             s.save()
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.chat_page.finish_stream_early()
         self.chat_page.save_pending()
         if not self.store.retry() and not self._quit_without_saving():
@@ -257,3 +258,8 @@ class MainWindow(QMainWindow):
             return False
         self.store.discard()
         return True
+
+
+def _base64(data: QByteArray) -> str:
+    """Saved window state as text for the settings file."""
+    return bytes(data.toBase64().data()).decode("ascii")
