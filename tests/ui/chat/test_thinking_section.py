@@ -62,7 +62,7 @@ def test_thinking_survives_reopening_and_is_exported(qtbot, make_window, thinkin
     assert again.chat_page.history()[-1].reasoning == "the user chat"
     target = tmp_path / "chat.md"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    again.export_chat("md")
+    again.chat_files.export("md")
     text = target.read_text(encoding="utf-8")
     assert "<summary>Thinking (5 tokens" in text and "the user chat\n\n</details>\n\nHello world" in text
 
