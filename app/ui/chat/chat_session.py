@@ -86,10 +86,6 @@ class ChatSession(QObject):
         return self.conversation.chat_id
 
     @property
-    def system_prompt(self) -> str:
-        return self.conversation.system_prompt
-
-    @property
     def sampling(self) -> SamplingParams:
         return self.conversation.sampling
 
