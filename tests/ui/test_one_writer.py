@@ -59,7 +59,7 @@ def test_sidebar_import_and_compare_write_through_the_writer_and_views_follow_it
     window.store.add_message(first.id, "user", "kept in the export")
     path = tmp_path / "chat.json"
     path.write_text(chat_to_json(window.store.chat(first.id), window.store.all_messages(first.id)), encoding="utf-8")
-    window.import_chat(str(path))
+    window.chat_files.import_file(str(path))
     imported = page.chat_id
     assert imported != first.id and Change("created", "chat", imported) in heard
     assert [m.content for m in window.store.messages(imported)] == ["kept in the export"]
