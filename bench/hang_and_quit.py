@@ -12,6 +12,7 @@ SIGSTOPped (as a hung llama.cpp would look from outside). Measured:
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import tempfile
@@ -49,7 +50,8 @@ def main() -> int:
 
     client = EngineClient(hang_timeout=args.hang_timeout)
     client.load(options)
-    rows.append(["detect a stopped engine mid-reply", f"{stream_then(client, messages, lambda: os.kill(client.pid, signal.SIGSTOP)):.2f}"])
+    stopped_mid_reply = stream_then(client, messages, lambda: os.kill(client.pid, signal.SIGSTOP))
+    rows.append(["detect a stopped engine mid-reply", f"{stopped_mid_reply:.2f}"])
 
     def stop_then_cancel() -> None:
         os.kill(client.pid, signal.SIGSTOP)
@@ -57,22 +59,25 @@ def main() -> int:
 
     rows.append(["Stop on a stopped engine", f"{stream_then(client, messages, stop_then_cancel):.2f}"])
 
-    def close_now() -> None:
+    def close_now(client: EngineClient, label: str) -> None:
         started = time.monotonic()
         client.close()
         rows.append([label, f"{time.monotonic() - started:.2f}"])
 
-    for label, stop_first in (("close() during a reply", False), ("close() during a stopped reply", True)):
+    def stop_then_close(client: EngineClient, label: str) -> None:
+        os.kill(client.pid, signal.SIGSTOP)
+        close_now(client, label)
+
+    for label, action in (("close() during a reply", close_now), ("close() during a stopped reply", stop_then_close)):
         client = EngineClient(hang_timeout=args.hang_timeout)
         client.load(options)
-        stream_then(client, messages, (lambda: (os.kill(client.pid, signal.SIGSTOP), close_now())) if stop_first
-                    else close_now)
+        stream_then(client, messages, functools.partial(action, client, label))
 
     client = EngineClient(hang_timeout=args.hang_timeout)
-    label = "close() during a stopped load"
+    stop_in_load = functools.partial(stop_then_close, client, "close() during a stopped load")
     try:
-        client.load(options, lambda fraction: (os.kill(client.pid, signal.SIGSTOP), close_now()) if fraction < 1 else None)
-    except Exception:  # the load is ended by close()
+        client.load(options, lambda fraction: stop_in_load() if fraction < 1 else None)
+    except Exception:  # noqa: BLE001 - the load is ended by close()
         pass
     print_table(["case", "seconds"], rows)
     return 0

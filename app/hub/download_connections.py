@@ -149,7 +149,8 @@ class Connections:
             if exc.kind not in (HubErrorKind.PAUSED, HubErrorKind.CANCELLED):
                 self._fail(exc)
         except BaseException as exc:  # noqa: BLE001 - reported on the caller's thread, never lost
-            self._fail(HubError(HubErrorKind.NETWORK, f"{job.part.path}: the download failed ({type(exc).__name__}: {exc})"))
+            self._fail(HubError(HubErrorKind.NETWORK,
+                                f"{job.part.path}: the download failed ({type(exc).__name__}: {exc})"))
 
     def _fail(self, error: HubError) -> None:
         with self._lock:
@@ -166,7 +167,7 @@ class Connections:
             headers = dict(job.headers, Range=f"bytes={cursor.at}-{end - 1}")
             held: list[object] = []  # this try's connections (one per redirect) and response
             try:
-                with fetch(job.url, headers, lambda connection: self._hold(connection, held)) as response:
+                with fetch(job.url, headers, lambda connection, held=held: self._hold(connection, held)) as response:
                     self._hold(response, held)
                     if response.status >= 400:
                         failures = self._refused(job, response, failures)

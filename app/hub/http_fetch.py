@@ -92,7 +92,7 @@ class Fetched:
         self.response.close()
         self.connection.close()
 
-    def __enter__(self) -> "Fetched":
+    def __enter__(self) -> Fetched:
         return self
 
     def __exit__(self, *exc) -> None:

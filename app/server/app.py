@@ -76,7 +76,7 @@ async def _read_json(request: Request, limit: int, seconds: float):
 
     try:
         await asyncio.wait_for(read(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TooSlow() from None
     try:
         return json.loads(raw)
@@ -197,7 +197,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
                     yield _sse(chunk(reply_id, now, model_id, event.text, None, first))
                     first = False
                 elif isinstance(event, p.Error):
-                    status, kind, code = _engine_error_status(event.kind)
+                    _status, kind, code = _engine_error_status(event.kind)  # the stream's 200 is already sent
                     yield _sse({"error": {"message": event.message, "type": kind, "param": None, "code": code}})
                 elif isinstance(event, p.Done):
                     yield _sse(chunk(reply_id, now, model_id, "", _FINISH[event.stats.stop_reason], first))

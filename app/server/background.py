@@ -69,7 +69,8 @@ class BackgroundServer:
             sock.bind((self.host, self.port))
         except OSError as exc:
             sock.close()
-            raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): {exc.strerror}") from None
+            raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): "
+                          f"{exc.strerror}") from None
         self._app = create_app(self.engine, self.model_id, self.api_key, self.limits, self.access)
         config = uvicorn_config(self._app, self.limits, log_level="critical",
                                 timeout_graceful_shutdown=STOP_GRACE_SECONDS)

@@ -29,7 +29,7 @@ class Ticket:
     """A place in the queue, held from admission (before the body is read, so the bodies held in
     memory are bounded too) until the request's turn starts or it gives up. Releasing twice is fine."""
 
-    def __init__(self, slot: "ModelSlot") -> None:
+    def __init__(self, slot: ModelSlot) -> None:
         self._slot = slot
         self.held = True
 
@@ -126,7 +126,7 @@ class ModelSlot:
             try:
                 for event in start(stop):
                     post(event)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the client gets it as an error reply
                 post(p.Error(0, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
             finally:
                 try:

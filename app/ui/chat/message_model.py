@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
@@ -46,7 +46,7 @@ def item_from_record(m: MessageRecord, **changes: Any) -> ChatItem:
 
 
 class MessageModel(QAbstractListModel):
-    _roles = {
+    _roles: ClassVar[dict[int, str]] = {
         RoleRole: "role",
         ContentRole: "content",
         StatsRole: "stats",

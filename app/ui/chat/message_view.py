@@ -16,7 +16,6 @@ from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.widgets.elided_label import ElidedLabel
 
-
 READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
 COPIED_MS = 1500  # how long a card's Copy button says "Copied"
 

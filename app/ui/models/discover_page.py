@@ -15,14 +15,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.formatting import human_bytes
 from app.hardware import FIT_LABELS, machine_fit
 from app.hub.catalog import CatalogEntry, load_catalog
-from app.library.copies import local_copies
-from app.library.model_names import repo_display_name
-from app.formatting import human_bytes
 from app.hub.errors import HubError, is_offline
 from app.hub.quant import GGUFChoice
 from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search_models
+from app.library.copies import local_copies
+from app.library.model_names import repo_display_name
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.models.downloads import DownloadManager, DownloadsView
 from app.ui.tasks import BackgroundTasks

@@ -111,7 +111,7 @@ class SamplingPanel(QWidget):
             value = getattr(params, name)
             spin.setValue(value)
             slider = self.sliders[name]
-            slider.setValue(int(round(value * slider.property("scale"))))
+            slider.setValue(round(value * slider.property("scale")))
         preset = next((n for n, p in PRESETS.items() if replace(p, seed=params.seed, max_tokens=params.max_tokens)
                        == params), "Custom")
         self.preset.setCurrentText(preset)
