@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
 
 from app.store.records import MessageRecord
 
@@ -75,8 +75,8 @@ class MessageModel(QAbstractListModel):
         name = self._roles.get(role)
         return getattr(item, name) if name else None
 
-    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
-        return {role: name.encode() for role, name in self._roles.items()}
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
+        return {role: QByteArray(name.encode()) for role, name in self._roles.items()}
 
     # API for the chat controller
     def items(self) -> list[ChatItem]:

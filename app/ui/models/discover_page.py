@@ -65,16 +65,16 @@ class DiscoverPage(QWidget):
         self.message.setObjectName("hubMessage")
         self.message.setWordWrap(True)
 
-        self.repos = TableModel(["Repository", "Downloads", "Likes", "Updated"], self)
+        self.repos: TableModel[RepoSummary] = TableModel(["Repository", "Downloads", "Likes", "Updated"], self)
         self.repo_table = make_table(self.repos, "Search results", stretch_column=0)
-        self.files = TableModel(["Quant", "Size", "This computer", "File"], self)
+        self.files: TableModel[GGUFChoice] = TableModel(["Quant", "Size", "This computer", "File"], self)
         self.file_table = make_table(self.files, "GGUF files")
         self.download_button = QPushButton("Download")
         self.download_button.setToolTip("Download the selected file into your models folder")
         self.download_button.setEnabled(False)
         self.card = MarkdownView(grow=False)
         self.card.setAccessibleName("Model card")
-        self.catalog = TableModel(["Starter model", "Size", "Licence", "About"], self)
+        self.catalog: TableModel[CatalogEntry] = TableModel(["Starter model", "Size", "Licence", "About"], self)
         self.catalog_table = make_table(self.catalog, "Starter models")
         self.catalog_table.setMaximumHeight(190)
         self.catalog_button = QPushButton("Download starter model")
@@ -214,7 +214,7 @@ class DiscoverPage(QWidget):
         if have is None:  # a new list: which files are here already is worked out off the GUI thread
             self._have = {}
             self._find_local(choices)
-        rows = []
+        rows: list[tuple[list[str], GGUFChoice]] = []
         tips: dict[tuple[int, int], str] = {}
         for c in choices:
             parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""

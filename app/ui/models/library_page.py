@@ -42,7 +42,7 @@ class LibraryPage(QWidget):
         super().__init__(parent)
         self.tasks = tasks
         self.setAcceptDrops(True)
-        self.models = TableModel(HEADERS, self)
+        self.models: TableModel[LocalModel] = TableModel(HEADERS, self)
         self.table = make_table(self.models, "Local models")
         self.message = QLabel("Drop a .gguf file here to import it.")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
