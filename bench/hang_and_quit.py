@@ -36,6 +36,13 @@ def stream_then(client, messages, action) -> float:
     return time.monotonic() - started
 
 
+def freeze(client) -> None:
+    """SIGSTOP the engine process, as a hung llama.cpp would look from outside."""
+    if client.pid is None:
+        raise RuntimeError("the engine process is not running")
+    os.kill(client.pid, signal.SIGSTOP)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hang-timeout", type=float, default=10.0)
@@ -50,11 +57,11 @@ def main() -> int:
 
     client = EngineClient(hang_timeout=args.hang_timeout)
     client.load(options)
-    stopped_mid_reply = stream_then(client, messages, lambda: os.kill(client.pid, signal.SIGSTOP))
+    stopped_mid_reply = stream_then(client, messages, lambda: freeze(client))
     rows.append(["detect a stopped engine mid-reply", f"{stopped_mid_reply:.2f}"])
 
     def stop_then_cancel() -> None:
-        os.kill(client.pid, signal.SIGSTOP)
+        freeze(client)
         client.cancel()
 
     rows.append(["Stop on a stopped engine", f"{stream_then(client, messages, stop_then_cancel):.2f}"])
@@ -65,7 +72,7 @@ def main() -> int:
         rows.append([label, f"{time.monotonic() - started:.2f}"])
 
     def stop_then_close(client: EngineClient, label: str) -> None:
-        os.kill(client.pid, signal.SIGSTOP)
+        freeze(client)
         close_now(client, label)
 
     for label, action in (("close() during a reply", close_now), ("close() during a stopped reply", stop_then_close)):
@@ -76,7 +83,8 @@ def main() -> int:
     client = EngineClient(hang_timeout=args.hang_timeout)
     stop_in_load = functools.partial(stop_then_close, client, "close() during a stopped load")
     try:
-        client.load(options, lambda fraction: stop_in_load() if fraction < 1 else None)
+        # The first progress (0.0) comes before the engine process is started: stop it once it runs.
+        client.load(options, lambda fraction: stop_in_load() if client.pid is not None and fraction < 1 else None)
     except Exception:  # noqa: BLE001 - the load is ended by close()
         pass
     print_table(["case", "seconds"], rows)
