@@ -26,8 +26,8 @@ from app.ui.application import QUIT_SECONDS, shutdown
 from app.ui.models.downloads import DownloadManager
 from app.ui.tasks import BackgroundTasks
 from tests.support.fake_hub import TEST_REPO as REPO
-from tests.ui.conftest import load
 from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
+from tests.ui.conftest import load
 
 QUIT_BOUND = 2.0
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 
-from tests.ui.conftest import load, wait_reply
 from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
+from tests.ui.conftest import load, wait_reply
 
 
 def stop_engine(window) -> None:
