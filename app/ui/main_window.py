@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.chat_deleted.connect(self._on_chat_deleted)
         self.chat_page.chat_changed.connect(self._on_chat_changed)
-        self.chat_page.set_model_defaults(self.settings.model_defaults)
+        self.chat_page.model_state.defaults = self.settings.model_defaults  # saved by the window
         self.chat_page.reply_finished.connect(lambda _done: self.save_settings())  # the model's sampling is kept
         self.chat_page.model_loaded.connect(self._on_model_loaded)
         self.library.models_changed.connect(self._on_models_changed)
@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         self.library_page.library_changed.connect(self.library.refresh)
         self.library_page.extra_folder_added.connect(self.add_model_folder)
         self.downloads.download_finished.connect(self._on_download_finished)
-        self.machine.changed.connect(self.chat_page.set_machine)
+        self.machine.changed.connect(self.chat_page.load_settings.set_machine)
         self.machine.changed.connect(self.discover_page.set_machine)
         self.machine.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.closing.connect(self.downloads.shutdown)
@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.sidebar.select(chat_id, emit=False)
 
     def _open_chat(self, chat_id: int) -> None:
-        if not self.chat_page.open_chat(chat_id):  # unreadable: the list goes back to the chat on screen
+        if not self.chat_page.session.open(chat_id):  # unreadable: the list goes back to the chat on screen
             QTimer.singleShot(0, lambda: self.sidebar.select(self.chat_page.chat_id, emit=False))
             return
         self.settings.selected_chat = chat_id
@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
 
     def _on_remote_models(self, found) -> None:
         entries, problems = found
-        self.chat_page.set_remote_models(entries)
+        self.chat_page.load_settings.set_remote_models(entries)
         self.compare_page.models_changed()
         if problems:
             self.statusBar().showMessage("; ".join(problems), 10000)
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
     def _on_models_changed(self, models) -> None:
         chat = self.chat_page.session.chat()  # nothing loaded (a restart): the open chat's model is shown
         keep = self.engine.info.path if self.engine.info else (chat and chat.model_path) or self.settings.last_model
-        self.chat_page.set_models(models, keep)
+        self.chat_page.load_settings.set_models(models, keep)
         self.engine.remember_headers(models)
         self.library_page.set_models(models)
         self.compare_page.models_changed()
@@ -317,13 +317,13 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         model = self.library.add_opened(path, info)
-        self.chat_page.load_path(str(model.path))
+        self.chat_page.model_state.load_path(str(model.path))
         self.new_chat()
 
     def _on_model_loaded(self, info) -> None:
         self.settings.last_model = info.path
-        self.chat_page.store_load_settings(self.settings)
-        self.chat_page.remember_model_load(info.path)
+        self.chat_page.load_settings.store_values(self.settings)
+        self.chat_page.model_state.remember_load(info.path)
         self.save_settings()
         self.statusBar().showMessage(f"Loaded {info.name}", 5000)
 
@@ -338,14 +338,14 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(QByteArray.fromBase64(states[0].encode()))
             if len(states) > 1:
                 self.chat_page.splitter.restoreState(QByteArray.fromBase64(states[1].encode()))
-        self.chat_page.apply_load_settings(s)
+        self.chat_page.load_settings.set_values(s)
         chats = self.sidebar.model.chats()
         if self.sidebar.model.problem:
             self.statusBar().showMessage(self.sidebar.model.problem)
         chosen = next((c.id for c in chats if c.id == s.selected_chat), chats[0].id if chats else 0)
         if chosen:
             self.sidebar.select(chosen, emit=False)
-            self.chat_page.open_chat(chosen)
+            self.chat_page.session.open(chosen)
         QTimer.singleShot(0, self.chat_page.focus_composer)
 
     def save_settings(self) -> None:
@@ -360,8 +360,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        self.chat_page.finish_stream_early()
-        self.chat_page.save_pending()
+        self.chat_page.session.finish_early()
+        self.chat_page.session.flush_pending()
         if not self.store.retry() and not self._quit_without_saving():
             event.ignore()
             return

@@ -34,7 +34,7 @@ def build_menus(window) -> None:
     _action(window, file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
     chat_menu = window.menuBar().addMenu("&Chat")
-    window.stop_action = _action(window, chat_menu, "Stop reply", chat.stop, QKeySequence("Ctrl+."),
+    window.stop_action = _action(window, chat_menu, "Stop reply", chat.session.stop, QKeySequence("Ctrl+."),
                                  "Stop the reply being written (Esc in the message box)")
     _action(window, chat_menu, "Write a message", chat.focus_composer, QKeySequence("Ctrl+L"))
     window.choose_model_action = _action(window, chat_menu, "Choose a model…", lambda: _choose_model(window),

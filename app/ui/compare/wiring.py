@@ -42,11 +42,8 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
         return int(psutil.virtual_memory().available), vram
 
     def defaults(path: str) -> tuple[dict, SamplingParams]:
-        load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_values()
+        load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_settings.load_values()
         return dict(load), model_defaults.sampling(settings.model_defaults, path) or SamplingParams()
-
-    def gpu() -> bool:
-        return machine.probe is not None and machine.probe.offload
 
     def remember(path: str, load: dict, sampling: SamplingParams) -> None:
         if parse_remote_path(path) is None:
@@ -58,8 +55,8 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
             pass
 
     controller = CompareController(store, engine, make_engine, need_of, free_memory)
-    controller.watch_engine()
     controller.used.connect(remember)
 
     controller.engine_in_use = chat_page.engine_use
-    return ComparePage(controller, chat_page.model_choices, defaults, gpu)
+    return ComparePage(controller, chat_page.load_settings.choices, defaults, lambda: machine.probe,
+                       lambda: library.models)
