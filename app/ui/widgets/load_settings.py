@@ -95,7 +95,6 @@ class LoadSettings(QWidget):
         self.status.setObjectName("loadStatus")
         self.status.setWordWrap(True)
         bar = QWidget()  # without the picker it stays hidden: current_path() still names the model
-        bar.setVisible(picker)
         row = QHBoxLayout(bar)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.picker, 1)
@@ -178,9 +177,9 @@ class LoadSettings(QWidget):
         layout.addWidget(bar)
         layout.addWidget(self.details)
         layout.addWidget(self.status)
+        for hidden in (bar, self.status, self.ctx_help, self.gpu_help) if not picker else ():
+            hidden.setVisible(False)  # (a dialog has no help page to open)
         form.setRowVisible(self.template, picker)
-        for shown in (self.status, self.ctx_help, self.gpu_help):  # a dialog has no help page to open
-            shown.setVisible(picker)
 
         self.more.toggled.connect(self.details.setVisible)
         self.load_button.clicked.connect(self._request_load)
