@@ -56,7 +56,7 @@ def test_the_kv_cache_types_offered_are_the_ones_the_engine_knows():
     (("--threads", "-2"), "--threads must be between 0 (automatic)"),
 ])
 def test_the_cli_refuses_load_flags_out_of_bounds_in_one_line(flags, words):
-    with pytest.raises(CliError, match="^--") as refused:
+    with pytest.raises(CliError, match=r"^--") as refused:
         check_generation_args(cli_args(*flags))
     assert words in str(refused.value)
 

@@ -10,6 +10,7 @@ from app.compare_plan import ColumnNeed
 from app.engine import SamplingParams
 from app.engine.router import parse_remote_path
 from app.hardware import fit_gpu_layers
+from app.load_limits import CONTEXT_DEFAULT
 from app.settings import Settings
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_page import ChatPage
@@ -30,7 +31,7 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
         if model is None:  # not in the library (yet): its file size, and a KV cache guessed from it
             size = Path(path).stat().st_size if Path(path).is_file() else 0
             return ColumnNeed(path, size, int(size * 0.08 * n_ctx / 4096))
-        fit = fit_gpu_layers(model.info, n_ctx or model.info.context_length or 4096, free_vram=0)
+        fit = fit_gpu_layers(model.info, n_ctx or model.info.context_length or CONTEXT_DEFAULT, free_vram=0)
         return ColumnNeed(path, fit.total_bytes - fit.kv_bytes, fit.kv_bytes)
 
     def free_memory() -> tuple[int, int]:
