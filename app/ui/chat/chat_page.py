@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitte
 from app.engine import OverflowPolicy
 from app.engine.protocol import ModelInfo
 from app.store import ConversationStore
-from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
+from app.store.records import ChatRecord
 from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView

@@ -27,11 +27,11 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
     def need_of(path: str, n_ctx: int) -> ColumnNeed:
         if parse_remote_path(path):
             return ColumnNeed(path, 0, 0, remote=True)
-        model = next((m for m in library.models if str(m.path) == path and m.info is not None), None)
-        if model is None:  # not in the library (yet): its file size, and a KV cache guessed from it
+        info = next((m.info for m in library.models if str(m.path) == path and m.info is not None), None)
+        if info is None:  # not in the library (yet): its file size, and a KV cache guessed from it
             size = Path(path).stat().st_size if Path(path).is_file() else 0
             return ColumnNeed(path, size, int(size * 0.08 * n_ctx / 4096))
-        fit = fit_gpu_layers(model.info, n_ctx or model.info.context_length or CONTEXT_DEFAULT, free_vram=0)
+        fit = fit_gpu_layers(info, n_ctx or info.context_length or CONTEXT_DEFAULT, free_vram=0)
         return ColumnNeed(path, fit.total_bytes - fit.kv_bytes, fit.kv_bytes)
 
     def free_memory() -> tuple[int, int]:
