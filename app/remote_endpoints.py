@@ -10,6 +10,7 @@ keyring refuses (locked, no permission, a broken backend) goes to that file inst
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -47,7 +48,14 @@ class EndpointStore:
         self.folder = folder or paths.config_dir()
         self.list_path = self.folder / "remote_endpoints.json"
         self.keys_path = self.folder / "remote_keys.json"
-        self._keyring = (keyring or _keyring()) if use_keyring else None
+        self._use_keyring = use_keyring
+        self._given_keyring = keyring
+
+    @functools.cached_property
+    def _keyring(self):
+        """Looked for on first use, not when the store is made: finding a keyring backend can take a while
+        (it may ask D-Bus), and the GUI makes its store at start, on the GUI thread."""
+        return (self._given_keyring or _keyring()) if self._use_keyring else None
 
     @property
     def key_storage(self) -> str:

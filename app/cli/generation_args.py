@@ -6,8 +6,10 @@ import argparse
 from dataclasses import replace
 
 from app import load_limits as limits
+from app.chat.conversation import Conversation
+from app.chat.message import Message
 from app.cli.common import CliError, check_load_args, gpu_layers_arg
-from app.engine.protocol import ChatMessage, LoadOptions
+from app.engine.protocol import LoadOptions
 from app.engine.sampling import SamplingParams
 from app.load_limits import flash_value
 
@@ -56,8 +58,10 @@ def sampling_from(args: argparse.Namespace) -> SamplingParams:
     return replace(SamplingParams(), **given)
 
 
-def messages_from(args: argparse.Namespace) -> list[ChatMessage]:
-    return ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", args.prompt)]
+def conversation_from(args: argparse.Namespace) -> Conversation:
+    """The prompt on the command line as a conversation that is not stored: the system prompt and one message."""
+    return Conversation.of([Message.plain("user", args.prompt)], system_prompt=args.system or "",
+                           sampling=sampling_from(args), thinking=args.thinking)
 
 
 def load_options(args: argparse.Namespace, path: str) -> LoadOptions:

@@ -213,7 +213,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         body, ticket, refusal = await body_of(request, parse_chat)
         if refusal is not None:
             return refusal
-        return await answer(request, ticket, lambda stop: engine.chat(body.messages, body.sampling,
+        return await answer(request, ticket, lambda stop: engine.chat(body.conversation.history(), body.sampling,
                                                                       OverflowPolicy.STOP, stop=stop),
                             body.stream, body.include_usage, _chat_chunk, _chat_whole)
 

@@ -44,7 +44,7 @@ def test_no_label_or_tooltip_renders_hostile_names_as_html(qtbot, window, tmp_pa
     type_and_send(qtbot, page, HOSTILE_MESSAGE)
     wait_reply(qtbot, page)
     page.show_notice(f"A reply is still being written in “{HOSTILE_MESSAGE}”")
-    window.library_page.set_models(window.models)
+    window.library_page.set_models(window.library.models)
 
     labels = window.findChildren(QLabel)
     showing = [label for label in labels if any(marker in label.text() for marker in MARKERS)]

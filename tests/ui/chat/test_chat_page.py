@@ -305,7 +305,7 @@ def test_choosing_a_model_in_the_picker_loads_it_with_progress(qtbot, window, sc
     page = window.chat_page
     load(qtbot, window, tiny_model)
     with qtbot.waitSignal(page.model_loaded, timeout=20000, check_params_cb=lambda info: info.name == "tiny scripted · F32"):
-        window.open_with_model(str(scripted_model))  # both are in the picker now
+        window.model_opener.open_with_model(str(scripted_model))  # both are in the picker now
     picker = page.load_settings.picker
     index = picker.findData(str(tiny_model))
     picker.setCurrentIndex(index)
