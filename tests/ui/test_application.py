@@ -165,7 +165,7 @@ def test_quit_during_a_remote_reply_from_a_server_that_never_answers(qtbot, wind
     page = window.chat_page
     with SilentServer() as server:
         with qtbot.waitSignal(page.model_loaded, timeout=20000):
-            page.load_path(remote_path(server.url, "quiet"))
+            page.model_state.load_path(remote_path(server.url, "quiet"))
         type_and_send(qtbot, page, "Hello?")
         assert server.chat_arrived.wait(10)
         assert page.streaming
