@@ -7,20 +7,21 @@ load settings shown when a model is picked.
 
 from __future__ import annotations
 
+from app import load_limits as limits
 from app.engine.protocol import LoadOptions
 from app.engine.sampling import SamplingParams
+from app.load_limits import FLASH_TEXT as FLASH_TEXT
+from app.load_limits import FLASH_VALUE as FLASH_VALUE
+from app.load_limits import flash_value as flash_value
 
 LOAD_FIELDS = ("n_ctx", "n_gpu_layers", "flash_attn", "kv_cache_type", "n_batch", "n_threads", "use_mmap")
-# Settings and these defaults keep flash attention as text; the engine takes None, True or False.
-FLASH_TEXT = {None: "auto", True: "on", False: "off"}
-FLASH_VALUE = {text: value for value, text in FLASH_TEXT.items()}
 
 
-def flash_value(stored: object) -> bool | None:
-    """The engine's flash-attention value for a stored one ("auto", "on", "off"; a bool or None as is)."""
-    if stored is None or isinstance(stored, bool):
-        return stored
-    return FLASH_VALUE.get(str(stored).strip().lower())
+def hearth_load_values() -> dict:
+    """Hearth's own load settings, by name, as Settings keeps them (for a model used for the first time)."""
+    return {"n_ctx": limits.CONTEXT_DEFAULT, "n_gpu_layers": limits.GPU_LAYERS_DEFAULT,
+            "flash_attn": limits.FLASH_DEFAULT, "kv_cache_type": limits.KV_CACHE_DEFAULT,
+            "n_batch": limits.BATCH_DEFAULT, "n_threads": limits.THREADS_DEFAULT, "use_mmap": limits.MMAP_DEFAULT}
 
 
 def load_options(path: str, values: dict, chat_template_file: str = "") -> LoadOptions:
@@ -29,6 +30,14 @@ def load_options(path: str, values: dict, chat_template_file: str = "") -> LoadO
     if "flash_attn" in fields:
         fields["flash_attn"] = flash_value(fields["flash_attn"])
     return LoadOptions(path=path, chat_template_file=chat_template_file, **fields)
+
+
+def values_of(options: LoadOptions) -> dict:
+    """The load values of these options, by name, as Settings and these defaults keep them (load_options'
+    inverse, but for the path and the template)."""
+    values = {name: getattr(options, name) for name in LOAD_FIELDS}
+    values["flash_attn"] = FLASH_TEXT[options.flash_attn]
+    return values
 
 
 def remember_load(defaults: dict, path: str, values: dict) -> None:

@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from app import load_limits as limits
 from app import paths
 from app.atomic_json import write_json_atomically
-from app.engine.protocol import AUTO_LAYERS
 from app.store.changes import Change, ChangeHub
 
 
@@ -17,15 +17,17 @@ from app.store.changes import Change, ChangeHub
 class Settings:
     extra_model_dirs: list[str] = field(default_factory=list)
     last_model: str = ""
-    n_ctx: int = 4096
-    n_gpu_layers: int = AUTO_LAYERS  # as many as fit; -1: all
-    flash_attn: str = "auto"  # auto, on or off
-    kv_cache_type: str = "f16"
-    n_batch: int = 512
-    n_threads: int = 0  # 0: let the engine pick
-    use_mmap: bool = True
+    # the load settings shown last (bounds and meanings: load_limits.py)
+    n_ctx: int = limits.CONTEXT_DEFAULT
+    n_gpu_layers: int = limits.GPU_LAYERS_DEFAULT  # as many as fit; -1: all
+    flash_attn: str = limits.FLASH_DEFAULT  # auto, on or off
+    kv_cache_type: str = limits.KV_CACHE_DEFAULT
+    n_batch: int = limits.BATCH_DEFAULT
+    n_threads: int = limits.THREADS_DEFAULT  # 0: let the engine pick
+    use_mmap: bool = limits.MMAP_DEFAULT
     chat_template_files: dict[str, str] = field(default_factory=dict)  # model path -> .jinja override
-    model_defaults: dict[str, dict] = field(default_factory=dict)  # model path -> last load and sampling (model_defaults.py)
+    # model path -> last load and sampling (model_defaults.py)
+    model_defaults: dict[str, dict] = field(default_factory=dict)
     selected_chat: int = 0
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     splitter_state: str = ""
@@ -42,7 +44,7 @@ class Settings:
         self._changes = changes
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Settings":
+    def load(cls, path: Path | None = None) -> Settings:
         path = path or paths.settings_path(create=False)
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
-from app.engine.protocol import AUTO_LAYERS
+from app import load_limits as limits
+from app.load_limits import AUTO_LAYERS
 
 EXIT_USAGE = 2
 
@@ -16,7 +18,7 @@ class CliError(Exception):
 class QuietParser(argparse.ArgumentParser):
     """Bad options become one plain line, not a usage dump."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise CliError(f"{self.prog}: {message}")
 
 
@@ -31,3 +33,11 @@ def gpu_layers_arg(text: str) -> int:
     if value < -1:
         raise argparse.ArgumentTypeError("expected a number, -1 or auto")
     return value
+
+
+def check_load_args(args: argparse.Namespace) -> None:
+    """--ctx, --batch and --threads within app/load_limits.py's bounds (those a command has), or a CliError."""
+    checks = (("ctx", limits.check_context), ("batch", limits.check_batch), ("threads", limits.check_threads))
+    for name, check in checks:
+        if hasattr(args, name) and (problem := check(getattr(args, name))):
+            raise CliError(f"--{name} {problem}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from app import load_limits as limits
 from app.chat.conversation import Conversation
 from app.chat.message import Message
-from app.cli.common import CliError, gpu_layers_arg
-from app.engine.protocol import AUTO_LAYERS, LoadOptions
+from app.cli.common import CliError, check_load_args, gpu_layers_arg
+from app.engine.protocol import LoadOptions
 from app.engine.sampling import SamplingParams
-from app.model_defaults import flash_value
+from app.load_limits import flash_value
 
 THINKING = ("default", "on", "off", "low", "medium", "high")
 SAMPLING_FLAGS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens")
@@ -25,14 +26,16 @@ def add_generation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat-penalty", type=float, default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--max-tokens", type=int, default=None)
-    parser.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
-    parser.add_argument("--gpu-layers", type=gpu_layers_arg, default=AUTO_LAYERS,
+    parser.add_argument("--ctx", type=int, default=limits.CONTEXT_DEFAULT,
+                        help="context size in tokens (0: the model's own)")
+    parser.add_argument("--gpu-layers", type=gpu_layers_arg, default=limits.GPU_LAYERS_DEFAULT,
                         help="layers to offload to the GPU: a number, -1 for all, or auto (default: what fits)")
-    parser.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto")
-    parser.add_argument("--kv-cache", choices=["f16", "q8_0", "q4_0"], default="f16", help="KV cache type")
-    parser.add_argument("--batch", type=int, default=512, help="prompt batch size")
+    parser.add_argument("--flash-attn", choices=list(limits.FLASH_VALUE), default=limits.FLASH_DEFAULT)
+    parser.add_argument("--kv-cache", choices=list(limits.KV_CACHE_TYPES), default=limits.KV_CACHE_DEFAULT,
+                        help="KV cache type")
+    parser.add_argument("--batch", type=int, default=limits.BATCH_DEFAULT, help="prompt batch size")
     parser.add_argument("--no-mmap", action="store_true", help="read the model into memory instead of mapping it")
-    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=limits.THREADS_DEFAULT, help="CPU threads (0: automatic)")
     parser.add_argument("--thinking", choices=THINKING, default="default",
                         help="switch a reasoning model's thinking on or off (low/medium/high: gpt-oss effort); "
                              "thinking is printed before the answer, each line prefixed with '> ' "
@@ -42,14 +45,11 @@ def add_generation_args(parser: argparse.ArgumentParser) -> None:
 
 def check_generation_args(args: argparse.Namespace) -> None:
     """One plain line for a flag out of range (exit status 2)."""
-    if args.ctx < 0:
-        raise CliError("--ctx must be 0 or more")
+    check_load_args(args)
     if args.temperature is not None and args.temperature < 0:
         raise CliError("--temperature must be 0 or more")
     if args.max_tokens is not None and args.max_tokens < 0:
         raise CliError("--max-tokens must be 0 or more")
-    if args.batch <= 0:
-        raise CliError("--batch must be a positive number")
 
 
 def sampling_from(args: argparse.Namespace) -> SamplingParams:

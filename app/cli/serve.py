@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.common import CliError, gpu_layers_arg
+from app import load_limits as limits
+from app.cli.common import CliError, check_load_args, gpu_layers_arg
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
-    from app.engine.protocol import AUTO_LAYERS
     from app.server.limits import DEFAULT_LIMITS
 
     serve = sub.add_parser("serve", help="answer the OpenAI-compatible API with a local model")
@@ -23,9 +23,10 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--max-queue", type=int, default=DEFAULT_LIMITS.max_waiting, metavar="N",
                        help=f"requests that may wait behind the one being answered; more get 503 "
                             f"(default {DEFAULT_LIMITS.max_waiting})")
-    serve.add_argument("--ctx", type=int, default=4096, help="context size in tokens (0: the model's own)")
-    serve.add_argument("--gpu-layers", type=gpu_layers_arg, default=AUTO_LAYERS)
-    serve.add_argument("--threads", type=int, default=0)
+    serve.add_argument("--ctx", type=int, default=limits.CONTEXT_DEFAULT,
+                       help="context size in tokens (0: the model's own)")
+    serve.add_argument("--gpu-layers", type=gpu_layers_arg, default=limits.GPU_LAYERS_DEFAULT)
+    serve.add_argument("--threads", type=int, default=limits.THREADS_DEFAULT, help="CPU threads (0: automatic)")
     serve.set_defaults(handler=run_serve)
 
 
@@ -39,8 +40,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise CliError("--port must be between 1 and 65535")
-    if args.ctx < 0:
-        raise CliError("--ctx must be 0 or more")
+    check_load_args(args)
     if args.max_queue < 0:
         raise CliError("--max-queue must be 0 or more")
     try:

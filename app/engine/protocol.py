@@ -9,8 +9,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from app import load_limits as limits
 from app.engine.sampling import SamplingParams
 from app.library.gguf_info import GGUFInfo
+from app.load_limits import ALL_LAYERS as ALL_LAYERS
+from app.load_limits import AUTO_LAYERS as AUTO_LAYERS
 
 
 class StopReason(str, enum.Enum):
@@ -66,19 +69,20 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class LoadOptions:
+    """Bounds and defaults: app/load_limits.py. A bare LoadOptions runs on the CPU (the app and CLI ask for
+    limits.GPU_LAYERS_DEFAULT), so engine tests and scripts never depend on a GPU."""
+
     path: str
-    n_ctx: int = 4096  # 0: the model's trained context
+    n_ctx: int = limits.CONTEXT_DEFAULT  # 0: the model's trained context
     n_gpu_layers: int = 0  # ALL_LAYERS, AUTO_LAYERS (fit free VRAM), or a count
     flash_attn: bool | None = None  # None: off for a CPU-only load with an f16 KV cache, else llama.cpp decides
-    n_threads: int = 0  # 0: engine's choice (physical cores)
-    n_batch: int = 512
-    kv_cache_type: str = "f16"  # f16, q8_0 or q4_0
-    use_mmap: bool = True
+    n_threads: int = limits.THREADS_AUTO  # 0: engine's choice (physical cores)
+    n_batch: int = limits.BATCH_DEFAULT
+    kv_cache_type: str = limits.KV_CACHE_DEFAULT  # one of limits.KV_CACHE_TYPES
+    use_mmap: bool = limits.MMAP_DEFAULT
     chat_template_file: str = ""  # a .jinja file that replaces the model's own template
 
 
-ALL_LAYERS = -1
-AUTO_LAYERS = -2
 
 
 @dataclass(frozen=True)

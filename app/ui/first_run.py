@@ -123,7 +123,7 @@ def add_first_run(window) -> FirstRunPanel | None:
 
     def chat_with_demo(path: str) -> None:
         leave()
-        chat_page.load_path(path)
+        chat_page.model_state.load_path(path)
         window.new_chat()
         chat_page.sampling.preset.setCurrentText(DEMO_PRESET)  # saved as this chat's sampling
         chat_page.system_prompt.setPlainText(DEMO_SYSTEM_PROMPT)  # saved as this chat's system prompt

@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         self.sidebar.select(chat_id)
 
     def _open_chat(self, chat_id: int) -> None:
-        if not self.chat_page.open_chat(chat_id):  # unreadable: the list goes back to the chat on screen
+        if not self.chat_page.session.open(chat_id):  # unreadable: the list goes back to the chat on screen
             QTimer.singleShot(0, lambda: self.sidebar.select(self.chat_page.chat_id, emit=False))
             return
         self.settings.selected_chat = chat_id
@@ -220,14 +220,14 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(QByteArray.fromBase64(states[0].encode()))
             if len(states) > 1:
                 self.chat_page.splitter.restoreState(QByteArray.fromBase64(states[1].encode()))
-        self.chat_page.apply_load_settings(s)
+        self.chat_page.load_settings.set_values(s)
         chats = self.sidebar.model.chats()
         if self.sidebar.model.problem:
             self.statusBar().showMessage(self.sidebar.model.problem)
         chosen = next((c.id for c in chats if c.id == s.selected_chat), chats[0].id if chats else 0)
         if chosen:
             self.sidebar.select(chosen, emit=False)
-            self.chat_page.open_chat(chosen)
+            self.chat_page.session.open(chosen)
         QTimer.singleShot(0, self.chat_page.focus_composer)
 
     def save_settings(self) -> None:
@@ -241,8 +241,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.chat_page.finish_stream_early()
-        self.chat_page.save_pending()
+        self.chat_page.session.finish_early()
+        self.chat_page.session.flush_pending()
         if not self.store.retry() and not self._quit_without_saving():
             event.ignore()
             return

@@ -114,7 +114,7 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
     quit_action = add(file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
     chat_menu = bar.addMenu("&Chat")
-    stop = add(chat_menu, "Stop reply", chat.stop, QKeySequence("Ctrl+."),
+    stop = add(chat_menu, "Stop reply", chat.session.stop, QKeySequence("Ctrl+."),
                "Stop the reply being written (Esc in the message box)")
     write_message = add(chat_menu, "Write a message", chat.focus_composer, QKeySequence("Ctrl+L"))
     choose = add(chat_menu, "Choose a model…", choose_model, QKeySequence("Ctrl+K"), "Open the model picker")

@@ -50,7 +50,7 @@ class ModelLists(QObject):
         library_page.library_changed.connect(library.refresh)
         library_page.extra_folder_added.connect(self.add_folder)
         downloads.download_finished.connect(self._on_download_finished)
-        machine.changed.connect(chat_page.set_machine)
+        machine.changed.connect(chat_page.load_settings.set_machine)
         machine.changed.connect(discover_page.set_machine)
         machine.failed.connect(lambda text: self.status.emit(text, 10000))
 
@@ -73,7 +73,7 @@ class ModelLists(QObject):
 
     def _on_remote_models(self, found: tuple[list[tuple[str, str]], list[str]]) -> None:
         entries, problems = found
-        self.chat_page.set_remote_models(entries)
+        self.chat_page.load_settings.set_remote_models(entries)
         self.compare_page.models_changed()
         if problems:
             self.status.emit("; ".join(problems), 10000)
@@ -82,7 +82,7 @@ class ModelLists(QObject):
         chat = self.chat_page.session.chat()  # nothing loaded (a restart): the open chat's model is shown
         info = self.engine.info
         keep = info.path if info else (chat and chat.model_path) or self.settings.last_model
-        self.chat_page.set_models(models, keep)
+        self.chat_page.load_settings.set_models(models, keep)
         self.engine.remember_headers(models)
         self.library_page.set_models(models)
         self.compare_page.models_changed()

@@ -29,7 +29,7 @@ class ModelOpener(QObject):
         self.tasks = tasks
         self.dialog_parent = dialog_parent  # over which "Cannot open model" shows
         self._closed = False
-        chat_page.set_model_defaults(settings.model_defaults)  # shared: what a model was last used with
+        chat_page.model_state.defaults = settings.model_defaults  # shared: what a model was last used with
         chat_page.model_loaded.connect(self._on_model_loaded)
 
     def open_with_model(self, path: str) -> bool:
@@ -55,12 +55,12 @@ class ModelOpener(QObject):
         if self._closed:
             return
         model = self.library.add_opened(path, info)
-        self.chat_page.load_path(str(model.path))
+        self.chat_page.model_state.load_path(str(model.path))
         self.opened.emit()
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.settings.last_model = info.path
-        self.chat_page.store_load_settings(self.settings)
-        self.chat_page.remember_model_load(info.path)
+        self.chat_page.load_settings.store_values(self.settings)
+        self.chat_page.model_state.remember_load(info.path)
         self.settings_changed.emit()
         self.status.emit(f"Loaded {info.name}", 5000)

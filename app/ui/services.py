@@ -16,7 +16,7 @@ import time
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
-from app.engine.protocol import Chat, Count, Reading
+from app.engine.protocol import Chat, Count, Load, Reading
 from app.engine.router import EngineRouter
 from app.library.gguf_info import GGUFInfo
 
@@ -34,9 +34,9 @@ def resident_bytes(pid: int | None) -> int:
 
 
 class _EngineWorker(QObject):
-    load_progress = Signal(float)
-    loaded = Signal(object)  # ModelInfo
-    load_failed = Signal(str)
+    load_progress = Signal(int, float)  # job id, fraction
+    loaded = Signal(int, object)  # job id, ModelInfo
+    load_failed = Signal(int, str)  # job id, message
     token = Signal(int, str, int)  # job id, text, completion tokens so far
     reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
     reading = Signal(int, int, int)  # job id, prompt tokens read, of: a prompt that takes over a second
@@ -58,16 +58,16 @@ class _EngineWorker(QObject):
         except Exception:  # the first load starts it again and reports what went wrong
             pass
 
-    @Slot(object, object)
-    def load(self, options: LoadOptions, gguf: GGUFInfo | None) -> None:
+    @Slot(object)
+    def load(self, job: Load) -> None:
         try:
-            info = self.client.load(options, self.load_progress.emit, gguf)
+            info = self.client.load(job.options, lambda fraction: self.load_progress.emit(job.id, fraction), job.gguf)
         except EngineError as exc:
-            self.load_failed.emit(exc.message)
-        except Exception as exc:  # every load ends with one signal: EngineService pairs them with its options
-            self.load_failed.emit(f"{type(exc).__name__}: {exc}")
+            self.load_failed.emit(job.id, exc.message)
+        except Exception as exc:  # every load ends with one signal, which carries its job id
+            self.load_failed.emit(job.id, f"{type(exc).__name__}: {exc}")
         else:
-            self.loaded.emit(info)
+            self.loaded.emit(job.id, info)
 
     @Slot(object, object)
     def chat(self, job: Chat, stop: threading.Event) -> None:
@@ -115,9 +115,9 @@ class EngineService(QObject):
     counting on another, so the context meter never waits for a reply.
     """
 
-    load_progress = Signal(float)
-    loaded = Signal(object)  # ModelInfo
-    load_failed = Signal(str)
+    load_progress = Signal(int, float)  # job id (as load() returned it), fraction
+    loaded = Signal(int, object)  # job id, ModelInfo
+    load_failed = Signal(int, str)  # job id, message
     token = Signal(int, str, int)  # job id, text, completion tokens so far
     reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
     reading = Signal(int, int, int)  # job id, prompt tokens read, of: a prompt that takes over a second
@@ -129,7 +129,7 @@ class EngineService(QObject):
     ejected = Signal(object, int)  # ModelInfo that was loaded, bytes of memory it freed (0 when unknown)
 
     _do_start = Signal()
-    _do_load = Signal(object, object)  # LoadOptions, GGUFInfo or None
+    _do_load = Signal(object)  # Load
     _do_chat = Signal(object, object)  # Chat, its stop event
     _do_count = Signal(object)
     _do_eject = Signal()
@@ -142,11 +142,11 @@ class EngineService(QObject):
         self._threads: list[QThread] = []
         self._runner = self._spawn("hearth-engine")
         self._counter = self._spawn("hearth-count")
-        # the options of each load asked for, oldest first; the one that loaded is kept (before `loaded` is heard)
-        self._loads: list[LoadOptions] = []
+        # the options of each load under way, by job id; the one that loaded is kept (before `loaded` is heard)
+        self._loads: dict[int, LoadOptions] = {}
         self.loaded_options: LoadOptions | None = None
-        self._runner.loaded.connect(lambda _info: self._load_ended(True))
-        self._runner.load_failed.connect(lambda _message: self._load_ended(False))
+        self._runner.loaded.connect(lambda job_id, _info: self._load_ended(job_id, True))
+        self._runner.load_failed.connect(lambda job_id, _message: self._load_ended(job_id, False))
         self._runner.ejected.connect(lambda _info, _freed: setattr(self, "loaded_options", None))
         for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "reading", "finished", "failed",
                      "reloaded", "ejected"):
@@ -184,12 +184,16 @@ class EngineService(QObject):
         """Keep the library's headers (list[LocalModel]) so a load sends the one already read."""
         self._headers = {str(m.path): m.info for m in models if m.info is not None}
 
-    def load(self, options: LoadOptions) -> None:
-        self._loads.append(options)
-        self._do_load.emit(options, self._headers.get(options.path))
+    def load(self, options: LoadOptions) -> int:
+        """Load a model (after the job under way); its job id, which `load_progress`, then `loaded` or
+        `load_failed`, carry."""
+        job = Load(self.next_job_id(), options, self._headers.get(options.path))
+        self._loads[job.id] = options
+        self._do_load.emit(job)
+        return job.id
 
-    def _load_ended(self, ok: bool) -> None:
-        options = self._loads.pop(0) if self._loads else None
+    def _load_ended(self, job_id: int, ok: bool) -> None:
+        options = self._loads.pop(job_id, None)
         self.loaded_options = options if ok else None
 
     def eject(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from app.engine import protocol as p
@@ -11,7 +13,7 @@ from app.engine.sampling import SamplingParams
 
 
 class FakeRemote:
-    made: list["FakeRemote"] = []
+    made: ClassVar[list[FakeRemote]] = []  # every one made, across tests
 
     def __init__(self, base_url: str, api_key: str | None) -> None:
         self.base_url, self.api_key = base_url, api_key

@@ -9,7 +9,8 @@ from app.server.requests import BadRequest, parse_chat, parse_completion, sampli
 def test_a_chat_body_becomes_messages_and_sampling():
     body = parse_chat({
         "messages": [{"role": "developer", "content": "Be brief."},
-                     {"role": "user", "content": [{"type": "text", "text": "Capital "}, {"type": "text", "text": "of France?"}]}],
+                     {"role": "user", "content": [{"type": "text", "text": "Capital "},
+                                                  {"type": "text", "text": "of France?"}]}],
         "temperature": 0, "max_tokens": 20, "stop": "\n", "stream": True, "stream_options": {"include_usage": True},
     })
     assert body.conversation.history() == [ChatMessage("system", "Be brief."), ChatMessage("user", "Capital of France?")]

@@ -75,7 +75,7 @@ def test_api_and_gui_replies_take_turns_and_stop_only_themselves(qtbot, window, 
         assert api.first.wait(30)
         with engine_paused(window):  # the API's reply is certainly still running when the GUI's is sent and stopped
             type_and_send(qtbot, page, "Hello again")
-            page.stop()
+            page.session.stop()
         wait_reply(qtbot, page, timeout=5000)
         assert gui_reply(page).get("stop_reason", "cancelled") == "cancelled"
         api.join(60)

@@ -26,8 +26,8 @@ from app.ui.application import QUIT_SECONDS, shutdown
 from app.ui.models.downloads import DownloadManager
 from app.ui.tasks import BackgroundTasks
 from tests.support.fake_hub import TEST_REPO as REPO
-from tests.ui.conftest import load
 from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
+from tests.ui.conftest import load
 
 QUIT_BOUND = 2.0
 
@@ -165,7 +165,7 @@ def test_quit_during_a_remote_reply_from_a_server_that_never_answers(qtbot, wind
     page = window.chat_page
     with SilentServer() as server:
         with qtbot.waitSignal(page.model_loaded, timeout=20000):
-            page.load_path(remote_path(server.url, "quiet"))
+            page.model_state.load_path(remote_path(server.url, "quiet"))
         type_and_send(qtbot, page, "Hello?")
         assert server.chat_arrived.wait(10)
         assert page.streaming

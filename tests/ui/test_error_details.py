@@ -29,7 +29,7 @@ def help_action(window, text: str):
 def test_copy_error_details_has_the_failed_load_and_the_versions(qtbot, log_file, window, broken_models):
     QGuiApplication.clipboard().clear()
     with qtbot.waitSignal(window.engine.load_failed, timeout=30000):
-        window.chat_page.load_path(str(broken_models["truncated"]))
+        window.chat_page.model_state.load_path(str(broken_models["truncated"]))
     help_action(window, "Copy error details").trigger()
     copied = QGuiApplication.clipboard().text()
     assert "could not load truncated.gguf" in copied

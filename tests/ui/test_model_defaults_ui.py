@@ -13,7 +13,8 @@ def test_a_model_brings_back_its_settings_and_a_chats_own_sampling_still_wins(qt
                                                                                tiny_model):
     page = window.chat_page
     load(qtbot, window, tiny_model, n_ctx=512)
-    with qtbot.waitSignal(page.model_loaded, timeout=20000, check_params_cb=lambda info: info.name == "tiny scripted · F32"):
+    with qtbot.waitSignal(page.model_loaded, timeout=20000,
+                          check_params_cb=lambda info: info.name == "tiny scripted · F32"):
         window.model_opener.open_with_model(str(scripted_model))  # loaded with the panel's 512 too
     page.load_settings.ctx.setValue(1536)
     with qtbot.waitSignal(page.model_loaded, timeout=20000):

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QWidget
 
 from app.engine import SamplingParams
 from tests.support.tiny_gguf import write_tiny_model
-from tests.ui.conftest import load, wait_reply
 from tests.ui.chat.test_chat_page import type_and_send
+from tests.ui.conftest import load, wait_reply
 
 HOSTILE_NAME = "<img src=/tmp/hearth-hostile.png>"
 HOSTILE_MESSAGE = "<b>bold</b> <img src=/tmp/hearth-title.png>"

@@ -51,7 +51,7 @@ def test_a_reply_after_a_crash_reports_the_model_loaded_again(qtbot, scripted_mo
         service.reloaded.connect(reloads.append)
         with qtbot.waitSignals([service.finished, service.reloaded], timeout=30000):
             service.chat([ChatMessage("user", "Hi")], greedy, OverflowPolicy.TRUNCATE_MIDDLE)
-        assert len(reloads) == 1 and reloads[0].path == first.args[0].path and reloads[0] is not first.args[0]
+        assert len(reloads) == 1 and reloads[0].path == first.args[1].path and reloads[0] is not first.args[1]
     finally:
         service.shutdown()
 
@@ -73,7 +73,7 @@ def test_a_reload_keeps_the_loaded_by_compare_tag(qtbot, window):
 
     page = window.chat_page
     info = ModelInfo("/m/a.gguf", "A", "llama", 1, 1, 2048, 2048, 4, 0, 10, "gguf", None, 0.2)
-    page.engine.loaded.emit(info)  # not asked for by this page: the Compare view loaded it
+    page.engine.loaded.emit(999, info)  # a job this page did not ask for: the Compare view loaded it
     assert page.load_settings.status.text().endswith("loaded by Compare")
     page.engine.reloaded.emit(replace(info, notice="models load without AMX"))
     first, note = page.load_settings.status.text().split("\n")

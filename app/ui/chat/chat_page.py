@@ -1,8 +1,10 @@
 """The chat page: transcript, composer, meter and the chat's settings panel, bound to a ChatSession.
 
-The page lays out widgets and forwards what the user does; the session (chat_session.py)
-holds the conversation, the reply being written, saving and counting. The model picker
-and its load feedback live here too. GUI thread only.
+The page lays out widgets and connects them to its parts: the session (chat_session.py)
+holds the conversation, the reply being written, saving and counting; the model state
+(model_state.py) the model picker, loads, Eject and what each model was last used with.
+Callers talk to those parts directly (`page.session`, `page.model_state`, `page.load_settings`);
+the page keeps what needs more than one of them. GUI thread only.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
-from app import model_defaults
-from app.engine import ChatMessage, OverflowPolicy
-from app.engine.protocol import LoadOptions, ModelInfo
-from app.store.conversations import ChatRecord
+from app.engine import OverflowPolicy
+from app.engine.protocol import ModelInfo
 from app.store.pending_writes import PendingWrites
+from app.store.records import ChatRecord
 from app.ui.changes import follow_title
 from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
@@ -42,8 +43,6 @@ class ChatPage(QWidget):
         super().__init__(parent)
         self.tasks = tasks
         self.engine = engine
-        self.model_defaults: dict = {}  # settings.model_defaults: what each model was last used with
-        self._regenerate_after_load = 0  # "Regenerate with…": the reply to write again once the model loads
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
         self.messages = self.session.messages
@@ -104,7 +103,7 @@ class ChatPage(QWidget):
     def _bind(self) -> None:
         session = self.session
         self.composer.send.connect(self.send)
-        self.composer.stop.connect(self.stop)
+        self.composer.stop.connect(session.stop)
         self.composer.draft_changed.connect(session.set_draft)
         self.system_prompt.textChanged.connect(lambda: session.set_system_prompt(self.system_prompt.toPlainText()))
         self.overflow.currentIndexChanged.connect(lambda _i: session.set_overflow(self.overflow_policy()))
@@ -115,14 +114,10 @@ class ChatPage(QWidget):
         self.view.edit_requested.connect(self.edit)
         self.view.regenerate_with_requested.connect(self.choose_regenerate_model)
         self.view.alternative_requested.connect(session.show_alternative)
-        self.load_settings.load_requested.connect(self.load_model)
         self.load_settings.settings_changed.connect(self.load_settings_changed)
-        self.load_settings.model_chosen.connect(self._apply_model_load_defaults)
-        self.load_settings.model_chosen.connect(lambda _path: self.model_state.show())
-        self.load_settings.eject_requested.connect(self.engine.eject)
-        session.reply_finished.connect(self._remember_model_sampling)
+        session.reply_finished.connect(self.model_state.remember_sampling)
         session.reply_finished.connect(self.reply_finished)
-        self.save_banner.retry_requested.connect(self.retry_saving)
+        self.save_banner.retry_requested.connect(session.retry_saving)
         for widget in (self.side, self.meter, self.load_settings):
             widget.help_requested.connect(self.help_requested)
         self.side.visibility_changed.connect(self._on_side_shown)
@@ -139,11 +134,11 @@ class ChatPage(QWidget):
         session.meter_cleared.connect(self.meter.clear)
         session.save_problem.connect(self.save_banner.show_problem)
 
-        self.engine.load_progress.connect(self.load_settings.show_progress)
-        self.engine.loaded.connect(self._on_loaded)
-        self.engine.reloaded.connect(self._on_reloaded)
-        self.engine.load_failed.connect(self._on_load_failed)
-        self.engine.ejected.connect(self._on_ejected)
+        model = self.model_state  # the picker, loads and Eject (model_state.py)
+        model.loaded.connect(self._on_model_loaded)
+        model.followed.connect(self._on_model_followed)
+        model.failed.connect(lambda _message: self.meter.clear("No model loaded"))
+        model.ejected.connect(lambda: self.meter.clear("No model loaded"))
 
     # ------------------------------------------------------------ chats
 
@@ -159,22 +154,10 @@ class ChatPage(QWidget):
         """Why this page is using the engine now (a reply, a load), or "" when it is not."""
         if self.session.streaming:
             return "A chat reply is being written on the model engine."
-        return "The chat is loading a model." if self.session.loading else ""
-
-    def model_choices(self) -> list[tuple[str, str]]:
-        """(label, path) of every model the picker offers, local and remote."""
-        return self.load_settings.choices()
-
-    def load_values(self) -> dict:
-        """The load settings shown now (context size, GPU layers, …)."""
-        return self.load_settings.load_values()
-
-    def open_chat(self, chat_id: int) -> bool:
-        """Show a chat; False (and the previous chat stays, with a notice) when it cannot be read."""
-        return self.session.open(chat_id)
+        return "The chat is loading a model." if self.model_state.loading else ""
 
     def new_chat(self) -> int:
-        remembered = model_defaults.sampling(self.model_defaults, self.load_settings.current_path())
+        remembered = self.model_state.sampling_for_new_chat()
         if remembered is not None:  # a new chat starts with what this model was last used with
             self.session.sampling = remembered
         chat_id = self.session.new(self.engine.info.path if self.engine.info else "")
@@ -190,29 +173,13 @@ class ChatPage(QWidget):
         self.overflow.setCurrentIndex(max(self.overflow.findData(self.session.overflow.value), 0))
         self.overflow.blockSignals(False)
         self.thinking.set_value(chat.thinking)
-        if chat.model_path and not self.session.loading:
+        if chat.model_path and not self.model_state.loading:
             self.load_settings.select_path(chat.model_path)
-
-    def set_model_defaults(self, defaults: dict) -> None:
-        """The per-model memory (settings.model_defaults, shared: changes here are saved by the window)."""
-        self.model_defaults = defaults
-
-    def _apply_model_load_defaults(self, path: str) -> None:
-        values = model_defaults.load_values(self.model_defaults, path)
-        if values is not None:
-            self.load_settings.apply_load_values(values)
-
-    def _remember_model_sampling(self, done) -> None:
-        if self.engine.info is not None and done.sampling is not None:
-            model_defaults.remember_sampling(self.model_defaults, self.engine.info.path, done.sampling)
-
-    def remember_model_load(self, path: str) -> None:
-        model_defaults.remember_load(self.model_defaults, path, self.load_settings.load_values())
 
     def reset_to_model_defaults(self) -> None:
         """This chat's sampling and the load settings go back to what the chosen model was last used with
         (Hearth's defaults for a model used for the first time)."""
-        sampling = self.model_state.reset_to_defaults(self.model_defaults)
+        sampling = self.model_state.reset_to_defaults()
         self.sampling.set_params(sampling, emit=True)  # the session saves it for this chat
 
     def _on_side_shown(self, shown: bool) -> None:
@@ -228,113 +195,38 @@ class ChatPage(QWidget):
     def overflow_policy(self) -> OverflowPolicy:
         return OverflowPolicy(self.overflow.currentData())
 
-    def history(self) -> list[ChatMessage]:
-        return self.session.history()
-
-    def save_pending(self) -> None:
-        """Write what is typed or streamed so far (before the window closes or another chat opens)."""
-        self.session.flush_pending()
-
-    def retry_saving(self) -> bool:
-        return self.session.retry_saving()
-
     # ------------------------------------------------------------ model
 
-    def set_models(self, models, keep: str = "") -> None:
-        """The models the picker offers (LocalModel list); `keep` is the one to show chosen."""
-        self.load_settings.set_models(models, keep)
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        """A load the chat asked for finished: the chat goes on with it (and remembers it)."""
+        self._on_model_followed(info)
+        self.session.model_loaded(info)
+        self.model_loaded.emit(info)
 
-    def set_remote_models(self, models: list[tuple[str, str]]) -> None:
-        """Models on remote servers for the picker: (label, path) pairs (see engine/router.py)."""
-        self.load_settings.set_remote_models(models)
-
-    def set_machine(self, probe) -> None:
-        """What this computer offers (a MachineProbe): GPU layers and fit estimates follow it."""
-        self.load_settings.set_machine(probe)
-
-    def apply_load_settings(self, settings) -> None:
-        self.load_settings.set_values(settings)
-
-    def store_load_settings(self, settings) -> None:
-        self.load_settings.store_values(settings)
-
-    def load_path(self, path: str) -> None:
-        """Choose the model at `path` with the current load settings and load it."""
-        self.load_settings.select_path(path)
-        self.load_model(self.load_settings.options(path))
-
-    def load_model(self, options: LoadOptions) -> None:
-        if self.model_state.is_loaded_as(options):  # picking the loaded model again changes nothing
-            self.model_state.show()
-            return
-        self.session.loading = True
-        self.load_settings.show_loading(options.path.rsplit("/", 1)[-1])
-        self.engine.load(options)
-
-    def _on_reloaded(self, info: ModelInfo) -> None:
-        """The engine loaded the same model again after a crash: same line, with any new note."""
-        self.model_state.show(info)
-
-    def _on_loaded(self, info: ModelInfo) -> None:
-        requested, self.session.loading = self.session.loading, False
-        self.model_state.by_compare = not requested  # then this chat does not remember the model
-        if not requested:
-            self.load_settings.select_path(info.path)
-        self.model_state.show(info)
+    def _on_model_followed(self, info: ModelInfo) -> None:
+        """The engine holds a new model (the chat's, or Compare's, which the chat does not remember)."""
         self.set_thinking_modes(info.thinking_modes)
         if self.notice.text() == NO_MODEL:  # a model is loaded now: "Load a model first" is no longer true
             self.show_notice("")
-        if not requested:
+        if self.model_state.by_compare:
             self.session.request_count()
-            return
-        self.session.model_loaded(info)
-        self.model_loaded.emit(info)
-        self._regenerate_pending()
 
     def set_thinking_modes(self, modes: tuple[str, ...]) -> None:
         """The thinking modes the loaded model's template understands (the switch hides for none)."""
         self.thinking.set_modes(modes)
         self.session.thinking_modes = tuple(modes)
 
-    def _on_load_failed(self, message: str) -> None:
-        if not self.session.loading:  # a Compare column's load: that column says what went wrong,
-            self.model_state.show()  # and this line that the engine holds no model now
-            return
-        self.session.loading = False
-        self._regenerate_after_load = 0
-        self.model_state.show_failed(message)
-        self.meter.clear("No model loaded")
-
-    def _on_ejected(self, info: ModelInfo, freed_bytes: int) -> None:
-        self.model_state.show_ejected(info, freed_bytes)
-        self.meter.clear("No model loaded")
-
-    def _load_shown_model(self) -> None:
-        """Send, Regenerate and Edit load the model the picker shows first when the engine holds another."""
-        if self.model_state.needs_load() and not self.session.streaming:
-            self.load_model(self.load_settings.options())
-
     def show_prompt(self, on_shown=None) -> None:
         from app.ui.chat.prompt_dialog import show_prompt
 
-        show_prompt(self, self.tasks, self.engine.router, self.history(), on_shown)
+        show_prompt(self, self.tasks, self.engine.router, self.session.history(), on_shown)
 
     # ------------------------------------------------------------ sending
 
     def send(self, text: str) -> None:
-        self._load_shown_model()
+        self.model_state.load_shown()
         if not self.session.send(text):
             self.composer.set_text(text)  # not sent: the text stays where the user typed it
-
-    def request_count(self) -> None:
-        self.session.request_count()
-
-    def stop(self) -> None:
-        self.session.stop()
-
-    def finish_stream_early(self) -> None:
-        """The window closes while a reply streams: stop it and keep what arrived."""
-        self.session.finish_early()
 
     # ------------------------------------------------------------ message actions
 
@@ -348,7 +240,7 @@ class ChatPage(QWidget):
         return bool(replies)
 
     def regenerate(self, row: int) -> None:
-        self._load_shown_model()
+        self.model_state.load_shown()
         self.session.regenerate(row)
 
     def regenerate_last(self) -> None:
@@ -371,26 +263,25 @@ class ChatPage(QWidget):
         """Write the reply at `row` again with the model at `path`, loading it first; the chat goes on with it."""
         if self.streaming or self.messages.item(row).role != "assistant":
             return
-        if self.engine.info is not None and self.engine.info.path == path and not self.session.loading:
+        if self.engine.info is not None and self.engine.info.path == path and not self.model_state.loading:
             self.session.regenerate(row)
             return
-        self._regenerate_after_load = self.messages.item(row).record_id
-        self.load_path(path)
+        record = self.messages.item(row).record_id  # rows may move while it loads; the message does not
+        self.model_state.load_path(path, then=lambda: self._regenerate_record(record))
 
-    def _regenerate_pending(self) -> None:
-        record, self._regenerate_after_load = self._regenerate_after_load, 0
+    def _regenerate_record(self, record: int) -> None:
         rows = [r for r, item in enumerate(self.messages.items()) if item.record_id == record]
-        if record and rows:
+        if rows:
             self.session.regenerate(rows[0])
 
     def edit(self, row: int) -> None:
         item = self.messages.item(row)
         if self.streaming or item.role != "user":
             return
-        text, ok = QInputDialog.getMultiLineText(self, "Edit message", "Your message (the earlier version stays as an alternative):",
-                                                 item.content)
+        text, ok = QInputDialog.getMultiLineText(
+            self, "Edit message", "Your message (the earlier version stays as an alternative):", item.content)
         if ok:
-            self._load_shown_model()
+            self.model_state.load_shown()
             self.session.replace_user_message(row, text)
 
     def show_notice(self, text: str) -> None:

@@ -1,55 +1,34 @@
-"""A Compare column's settings: context size, GPU layers and sampling, in a small dialog."""
+"""A Compare column's settings in a small dialog: the load settings (the chat page's widget, for the
+column's model) and sampling."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGroupBox, QVBoxLayout, QWidget
 
+from app import model_defaults
 from app.engine import SamplingParams
-from app.engine.protocol import AUTO_LAYERS
+from app.library.library import LocalModel
+from app.machine_probe import MachineProbe
+from app.ui.widgets.load_settings import LoadSettings
 from app.ui.widgets.sampling_panel import SamplingPanel
 
 
 class ColumnSettings(QDialog):
-    def __init__(self, title: str, load: dict, sampling: SamplingParams, gpu: bool,
-                 parent: QWidget | None = None) -> None:
-        """`gpu`: this computer can offload (else the layer control is off and layers are 0)."""
+    def __init__(self, title: str, path: str, load: dict, sampling: SamplingParams, probe: MachineProbe | None,
+                 models: list[LocalModel], parent: QWidget | None = None) -> None:
+        """`path`: the column's model; `load`: its load values (missing ones are Hearth's defaults); `probe`:
+        what this computer offers (None until probed); `models`: the library's, for the model's header."""
         super().__init__(parent)
         self.setWindowTitle(f"Column settings · {title}")
-        self._load = dict(load)
-        self.ctx = QSpinBox()
-        self.ctx.setRange(256, 1_048_576)
-        self.ctx.setSingleStep(1024)
-        self.ctx.setValue(int(load.get("n_ctx") or 4096))
-        self.ctx.setAccessibleName("Context size")
-        self.ctx.setToolTip("How many tokens this column's model can keep in view: prompt, history and reply")
-        self.gpu_auto = QCheckBox("Automatic")
-        self.gpu_auto.setToolTip("Put as many layers on the GPU as fit its free memory")
-        self.gpu_layers = QSpinBox()
-        self.gpu_layers.setRange(0, 999)
-        self.gpu_layers.setAccessibleName("GPU layers")
-        layers = int(load.get("n_gpu_layers", AUTO_LAYERS))
-        self.gpu_auto.setChecked(layers == AUTO_LAYERS)
-        self.gpu_layers.setValue(max(layers, 0))
-        self.gpu_layers.setEnabled(gpu and layers != AUTO_LAYERS)
-        self.gpu_auto.setEnabled(gpu)
-        self.gpu_auto.toggled.connect(lambda on: self.gpu_layers.setEnabled(gpu and not on))
-        gpu_row = QHBoxLayout()
-        gpu_row.addWidget(self.gpu_layers)
-        gpu_row.addWidget(self.gpu_auto)
+        self._path = path
+        self.load = LoadSettings(picker=False)
+        if probe is not None:
+            self.load.set_machine(probe)
+        self.load.set_models([m for m in models if m.info is not None and path and
+                              any(str(location) == path for location in (m.path, *m.locations))], path)
+        self.load.apply_load_values({**model_defaults.hearth_load_values(), **load})
         load_box = QGroupBox("Loading")
-        form = QFormLayout(load_box)
-        form.addRow("Context size", self.ctx)
-        form.addRow("GPU layers", gpu_row)
+        QVBoxLayout(load_box).addWidget(self.load)
         self.sampling = SamplingPanel()
         self.sampling.set_params(sampling)
         sampling_box = QGroupBox("Sampling")
@@ -61,16 +40,11 @@ class ColumnSettings(QDialog):
         layout.addWidget(load_box)
         layout.addWidget(sampling_box)
         layout.addWidget(buttons)
-        self._gpu = gpu
 
     def load_values(self) -> dict:
-        values = dict(self._load)
-        values["n_ctx"] = self.ctx.value()
-        if not self._gpu:
-            values["n_gpu_layers"] = 0
-        else:
-            values["n_gpu_layers"] = AUTO_LAYERS if self.gpu_auto.isChecked() else self.gpu_layers.value()
-        return values
+        """The load values as the column keeps them. Without a GPU backend its layers are 0, as the load
+        will have them (the chat page keeps a saved GPU choice instead: an eGPU may come back)."""
+        return model_defaults.values_of(self.load.options(self._path))
 
     def sampling_params(self) -> SamplingParams:
         return self.sampling.params()

@@ -5,7 +5,8 @@ belongs to the comparison). How the columns run comes from compare_plan: one at 
 on the window's engine (a model is loaded, answers, and the next one replaces it, so two
 models are never held at once), or together, each on an engine process of its own.
 A column that fails (load error, crash) says so and the others carry on; Stop stops all.
-GUI thread only.
+Each column loads through a ModelLoad of its own (app/ui/model_load.py, the controller the
+chat page uses too): a load is known to be the column's by its job id. GUI thread only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app.store.comparisons import ColumnRecord, ComparisonRecord
 from app.store.pending_writes import WRITE_ERRORS, PendingWrites, describe_write_error
 from app.ui.chat.chat_session import ChatSession
 from app.ui.compare import column_stats
+from app.ui.model_load import ModelLoad
 from app.ui.services import EngineService
 
 MAX_COLUMNS = 4
@@ -36,6 +38,7 @@ MAX_COLUMNS = 4
 class Column:
     record: ColumnRecord
     session: ChatSession
+    loads: ModelLoad  # its model's loads, on the engine its session runs on
     state: str = "idle"  # idle, waiting, loading, writing, done, failed, stopped
     message: str = ""  # what the column says under its header (an error, "waiting for column 1")
     info: ModelInfo | None = None
@@ -70,10 +73,6 @@ class CompareController(QObject):
         self.columns: list[Column] = []
         self.run_mode = "auto"
         self._queue: list[Column] = []  # one at a time: the columns still to run
-        self._loading: dict[int, Column] = {}  # id(engine) -> the column whose model it is loading
-        # id(engine) -> the column whose model this controller loaded there last, and how; dropped when
-        # another column or someone else (the chat page) loads there
-        self._holding: dict[int, tuple[Column, LoadOptions]] = {}
         self._prompt = ""
         self._stopped = False
         self.engine_in_use: Callable[[], str] = lambda: ""  # why the window's engine is busy elsewhere, or ""
@@ -104,8 +103,8 @@ class CompareController(QObject):
         for column in self.columns:  # the sessions of the comparison shown before go with it
             column.session.deleteLater()
         self.columns = []
-        for column in record.columns:
-            self.columns.append(self._column(column))
+        for saved in record.columns:
+            self.columns.append(self._column(saved))
         self.columns_changed.emit()
         self.plan_changed.emit(self.plan())
         return True
@@ -113,9 +112,12 @@ class CompareController(QObject):
     def _column(self, record: ColumnRecord) -> Column:
         session = ChatSession(self.store, self.engine, self)
         session.open(record.chat_id)
-        column = Column(record, session)
+        column = Column(record, session, ModelLoad(self.engine, session))  # it goes with its session
         if record.sampling:
             session.sampling = SamplingParams.from_dict(record.sampling)
+        column.loads.loaded.connect(lambda info, c=column: self._on_loaded(c, info))
+        column.loads.failed.connect(lambda message, c=column: self._on_load_failed(c, message))
+        column.loads.progress.connect(lambda fraction, c=column: self._on_load_progress(c, fraction))
         session.reply_finished.connect(lambda done, c=column: self._on_reply_finished(c, done))
         session.reply_failed.connect(lambda kind, message, c=column: self._on_reply_failed(c, kind, message))
         column.stats = column_stats.last_stats(self.store.messages(record.chat_id))
@@ -241,6 +243,7 @@ class CompareController(QObject):
         # run together, the column with the chat's model takes the window's engine; else all share it
         for column, engine in zip(reversed(self._chat_model_last()), engines * len(self.columns)):
             column.session.use_engine(engine)
+            column.loads.use_engine(engine)
         for column in self.columns:
             column.stats = {}  # this turn's numbers only: the marks never compare turns
             self._set(column, "waiting", "" if run_plan.together else "Waits for the columns before it.")
@@ -269,21 +272,10 @@ class CompareController(QObject):
     def _engines(self, count: int) -> list[EngineService]:
         """The window's engine plus extra ones up to `count`; extra ones not needed are closed (memory back)."""
         while len(self.extra_engines) < count - 1:
-            engine = self._make_engine()
-            self._watch(engine)
-            self.extra_engines.append(engine)
+            self.extra_engines.append(self._make_engine())
         while len(self.extra_engines) > count - 1:
             self.extra_engines.pop().shutdown(1.0)
         return [self.engine] + self.extra_engines
-
-    def watch_engine(self) -> None:
-        """Called once by the composition root: the window's engine reports loads here too."""
-        self._watch(self.engine)
-
-    def _watch(self, engine: EngineService) -> None:
-        engine.loaded.connect(lambda info: self._on_loaded(engine, info))
-        engine.load_failed.connect(lambda message: self._on_load_failed(engine, message))
-        engine.load_progress.connect(lambda fraction: self._on_load_progress(engine, fraction))
 
     def _next(self) -> None:
         if self._queue and not self._stopped:
@@ -297,45 +289,30 @@ class CompareController(QObject):
             return self._finish(column, "stopped", "Stopped.")
         if not column.record.model_path:
             return self._finish(column, "failed", "Choose a model for this column.")
-        engine = column.session.engine
         options = self.options(column)
-        held = self._holding.get(id(engine))
-        if engine.info is not None and engine.info.path == options.path and held is not None \
-                and held[0] is column and held[1] == options:
+        if column.loads.holds(options, own=True) and column.session.engine.info is not None:
             # loaded as this column wants it, with this column's own conversation in its cache
-            return self._ask(column, engine.info)
+            return self._ask(column, column.session.engine.info)
         # Another column's model, settings or cached prompt: load afresh, so no column starts
         # with another's prompt already evaluated (its first-token time would not be comparable).
-        self._holding.pop(id(engine), None)
-        self._loading[id(engine)] = column
         column.session.loading = True
         self._set(column, "loading", f"Loading {self._short(options.path)}…")
-        engine.load(options)
+        column.loads.load(options)
 
     @staticmethod
     def _short(path: str) -> str:
         return path.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
-    def _on_load_progress(self, engine: EngineService, fraction: float) -> None:
-        column = self._loading.get(id(engine))
-        if column is not None:
-            self._set(column, "loading", f"Loading {self._short(column.record.model_path)}… {fraction:.0%}")
+    def _on_load_progress(self, column: Column, fraction: float) -> None:
+        self._set(column, "loading", f"Loading {self._short(column.record.model_path)}… {fraction:.0%}")
 
-    def _on_loaded(self, engine: EngineService, info: ModelInfo) -> None:
-        column = self._loading.get(id(engine))
-        if column is None or info.path != column.record.model_path:
-            self._holding.pop(id(engine), None)  # someone else (the chat page) loaded a model there
-        else:
-            del self._loading[id(engine)]
-            self._holding[id(engine)] = (column, self.options(column))
-            column.session.loading = False
-            self._ask(column, info)
+    def _on_loaded(self, column: Column, info: ModelInfo) -> None:
+        column.session.loading = False
+        self._ask(column, info)
 
-    def _on_load_failed(self, engine: EngineService, message: str) -> None:
-        column = self._loading.pop(id(engine), None)
-        if column is not None:
-            column.session.loading = False
-            self._finish(column, "failed", f"Could not load the model: {message}")
+    def _on_load_failed(self, column: Column, message: str) -> None:
+        column.session.loading = False
+        self._finish(column, "failed", f"Could not load the model: {message}")
 
     def _ask(self, column: Column, info: ModelInfo) -> None:
         column.info = info
@@ -394,6 +371,6 @@ class CompareController(QObject):
             column.session.finish_early()
         for engine in self.extra_engines:
             engine.stop()
-        ended = all([engine.shutdown(seconds) for engine in self.extra_engines])
+        ended = all([engine.shutdown(seconds) for engine in self.extra_engines])  # noqa: C419 (each one is shut down)
         self.extra_engines = []
         return ended

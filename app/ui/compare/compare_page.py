@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine import SamplingParams
+from app.library.library import LocalModel
 from app.library.model_names import friendly_name
+from app.machine_probe import MachineProbe
 from app.store.compare_export import comparison_to_markdown
 from app.ui import file_dialogs
 from app.ui.changes import change_signal, touches
@@ -40,15 +42,18 @@ RUN_MODES = (("auto", "Run: automatic"), ("one_at_a_time", "Run: one at a time")
 
 class ComparePage(QWidget):
     def __init__(self, controller: CompareController, choices: Callable[[], list[tuple[str, str]]],
-                 defaults: Callable[[str], tuple[dict, SamplingParams]], gpu: Callable[[], bool],
+                 defaults: Callable[[str], tuple[dict, SamplingParams]],
+                 machine: Callable[[], MachineProbe | None], models: Callable[[], list[LocalModel]],
                  parent: QWidget | None = None) -> None:
         """`choices()` lists (label, path) of the models on offer; `defaults(path)` gives a model's load
-        values and sampling (its per-model defaults); `gpu()` says whether layers can be offloaded."""
+        values and sampling (its per-model defaults); `machine()` what this computer offers (None until
+        probed) and `models()` the library's models, for a column's load settings."""
         super().__init__(parent)
         self.controller = controller
         self._choices = choices
         self._defaults = defaults
-        self._gpu = gpu
+        self._machine = machine
+        self._models = models
         self.views: list[CompareColumnView] = []
 
         self.saved = QComboBox()
@@ -247,7 +252,8 @@ class ComparePage(QWidget):
         column = self.controller.columns[index]
         title = self.views[index].picker.currentText() or f"column {index + 1}"
         sampling = SamplingParams.from_dict(column.record.sampling) if column.record.sampling else SamplingParams()
-        dialog = ColumnSettings(title, column.record.load, sampling, self._gpu(), self)
+        dialog = ColumnSettings(title, column.record.model_path, column.record.load, sampling, self._machine(),
+                                self._models(), self)
         if dialog.exec():
             self.controller.configure_column(index, column.record.model_path, dialog.load_values(),
                                              dialog.sampling_params())

@@ -10,6 +10,7 @@ from app.compare_plan import ColumnNeed
 from app.engine import SamplingParams
 from app.engine.router import parse_remote_path
 from app.hardware import fit_gpu_layers
+from app.load_limits import CONTEXT_DEFAULT
 from app.settings import Settings
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_page import ChatPage
@@ -26,11 +27,11 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
     def need_of(path: str, n_ctx: int) -> ColumnNeed:
         if parse_remote_path(path):
             return ColumnNeed(path, 0, 0, remote=True)
-        model = next((m for m in library.models if str(m.path) == path and m.info is not None), None)
-        if model is None:  # not in the library (yet): its file size, and a KV cache guessed from it
+        info = next((m.info for m in library.models if str(m.path) == path and m.info is not None), None)
+        if info is None:  # not in the library (yet): its file size, and a KV cache guessed from it
             size = Path(path).stat().st_size if Path(path).is_file() else 0
             return ColumnNeed(path, size, int(size * 0.08 * n_ctx / 4096))
-        fit = fit_gpu_layers(model.info, n_ctx or model.info.context_length or 4096, free_vram=0)
+        fit = fit_gpu_layers(info, n_ctx or info.context_length or CONTEXT_DEFAULT, free_vram=0)
         return ColumnNeed(path, fit.total_bytes - fit.kv_bytes, fit.kv_bytes)
 
     def free_memory() -> tuple[int, int]:
@@ -42,11 +43,8 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
         return int(psutil.virtual_memory().available), vram
 
     def defaults(path: str) -> tuple[dict, SamplingParams]:
-        load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_values()
+        load = model_defaults.load_values(settings.model_defaults, path) or chat_page.load_settings.load_values()
         return dict(load), model_defaults.sampling(settings.model_defaults, path) or SamplingParams()
-
-    def gpu() -> bool:
-        return machine.probe is not None and machine.probe.offload
 
     def remember(path: str, load: dict, sampling: SamplingParams) -> None:
         if parse_remote_path(path) is None:
@@ -58,8 +56,8 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
             pass
 
     controller = CompareController(store, engine, make_engine, need_of, free_memory)
-    controller.watch_engine()
     controller.used.connect(remember)
 
     controller.engine_in_use = chat_page.engine_use
-    return ComparePage(controller, chat_page.model_choices, defaults, gpu)
+    return ComparePage(controller, chat_page.load_settings.choices, defaults, lambda: machine.probe,
+                       lambda: library.models)

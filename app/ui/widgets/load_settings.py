@@ -1,4 +1,8 @@
-"""The model picker and its load settings (context, GPU layers, flash attention).
+"""The load settings of a model (context, GPU layers, flash attention, …), with the model picker.
+
+One widget for every place a load is set up: the chat page shows it with its picker, Load and
+Eject; a Compare column's settings dialog shows the settings alone (`picker=False`) for its
+column's model. Bounds and defaults come from app/load_limits.py.
 
 "?" buttons next to the context size and GPU layers emit `help_requested(anchor)` for whoever
 shows the help page.
@@ -25,13 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.protocol import AUTO_LAYERS, LoadOptions
+from app import load_limits as limits
+from app.engine.protocol import LoadOptions
 from app.engine.router import parse_remote_path
-from app.model_defaults import FLASH_TEXT, LOAD_FIELDS, flash_value
 from app.library import demo_model
 from app.library.library import LocalModel
 from app.library.model_kind import file_template_words
 from app.library.model_label import model_label
+from app.load_limits import AUTO_LAYERS, FLASH_TEXT, flash_value
+from app.model_defaults import LOAD_FIELDS
 from app.ui.plain_text import as_html
 from app.ui.widgets.help_button import HelpButton
 from app.ui.widgets.template_picker import TemplatePicker
@@ -45,8 +51,6 @@ NO_BACKEND_TIP = (
 GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CPU (more is faster)"
 GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
 
-FLASH_CHOICES = (("Auto", None), ("On", True), ("Off", False))
-
 
 class LoadSettings(QWidget):
     load_requested = Signal(object)  # LoadOptions
@@ -55,7 +59,9 @@ class LoadSettings(QWidget):
     model_chosen = Signal(str)  # the picker shows another model (its path)
     help_requested = Signal(str)  # a help page anchor: "context" or "gpu-layers"
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, picker: bool = True) -> None:
+        """`picker=False`: the settings alone, always shown, for the model `set_models` was given (a Compare
+        column's); no picker, Load, Eject or status line, and no template override (a chat's setting)."""
         super().__init__(parent)
         # Unknown until the machine probe reports (app.machine_probe): meanwhile GPU layers stay
         # automatic, which the engine resolves itself.
@@ -88,18 +94,17 @@ class LoadSettings(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setObjectName("loadStatus")
         self.status.setWordWrap(True)
-        row = QHBoxLayout()
+        bar = QWidget()  # without the picker it stays hidden: current_path() still names the model
+        row = QHBoxLayout(bar)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.picker, 1)
-        row.addWidget(self.load_button)
-        row.addWidget(self.eject_button)
-        row.addWidget(self.more)
-        row.addWidget(self.progress)
+        for widget in (self.load_button, self.eject_button, self.more, self.progress):
+            row.addWidget(widget)
 
         self.ctx = QSpinBox()
-        self.ctx.setRange(256, 131072)
-        self.ctx.setSingleStep(1024)
-        self.ctx.setValue(4096)
+        self.ctx.setRange(limits.CONTEXT_MIN, limits.CONTEXT_MAX)  # capped at the chosen model's trained context
+        self.ctx.setSingleStep(limits.CONTEXT_STEP)
+        self.ctx.setValue(limits.CONTEXT_DEFAULT)
         self.ctx.setToolTip("How many tokens the model can see at once (up to its trained context)")
         self.ctx.setAccessibleName("Context size")
         self.gpu = QSlider(Qt.Orientation.Horizontal)
@@ -116,30 +121,29 @@ class LoadSettings(QWidget):
         for button in (self.ctx_help, self.gpu_help):
             button.requested.connect(self.help_requested)
         self.flash = QComboBox()
-        for label, value in FLASH_CHOICES:
+        for label, value in limits.FLASH_CHOICES:
             self.flash.addItem(label, value)
         self.flash.setAccessibleName("Flash attention")
         self.flash.setToolTip("Faster attention and less memory on most GPUs. Auto: off when the model runs on the "
                               "CPU alone (much faster replies in long chats there), else llama.cpp decides")
         self.kv_cache = QComboBox()
-        for kind, label in (("f16", "f16 (best quality)"), ("q8_0", "q8_0 (half the memory)"),
-                            ("q4_0", "q4_0 (quarter of the memory)")):
+        for kind, label in limits.KV_CACHE_TYPES.items():
             self.kv_cache.addItem(label, kind)
         self.kv_cache.setAccessibleName("KV cache type")
         self.kv_cache.setToolTip("How the context is stored: smaller types fit longer contexts in less memory")
         self.batch = QSpinBox()
-        self.batch.setRange(32, 8192)
-        self.batch.setSingleStep(128)
-        self.batch.setValue(512)
+        self.batch.setRange(limits.BATCH_MIN, limits.BATCH_MAX)
+        self.batch.setSingleStep(limits.BATCH_STEP)
+        self.batch.setValue(limits.BATCH_DEFAULT)
         self.batch.setAccessibleName("Batch size")
         self.batch.setToolTip("Prompt tokens evaluated per step: larger is faster on GPUs, uses more memory")
         self.threads = QSpinBox()
-        self.threads.setRange(0, 256)
+        self.threads.setRange(limits.THREADS_AUTO, limits.THREADS_MAX)
         self.threads.setSpecialValueText("Automatic")
         self.threads.setAccessibleName("CPU threads")
         self.threads.setToolTip("CPU threads for the model (Automatic: one per physical core)")
         self.mmap = QCheckBox("Memory-map the model file")
-        self.mmap.setChecked(True)
+        self.mmap.setChecked(limits.MMAP_DEFAULT)
         self.mmap.setToolTip("Loads faster and shares memory with the file cache; turn off on slow network drives")
         self.estimate = QLabel()
         self.estimate.setTextFormat(Qt.TextFormat.PlainText)
@@ -167,12 +171,15 @@ class LoadSettings(QWidget):
         self.template = TemplatePicker()
         self._template_files: dict[str, str] = {}
         form.addRow("Chat template", self.template)
-        self.details.setVisible(False)
+        self.details.setVisible(not picker)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
+        layout.addWidget(bar)
         layout.addWidget(self.details)
         layout.addWidget(self.status)
+        for hidden in (bar, self.status, self.ctx_help, self.gpu_help) if not picker else ():
+            hidden.setVisible(False)  # (a dialog has no help page to open)
+        form.setRowVisible(self.template, picker)
 
         self.more.toggled.connect(self.details.setVisible)
         self.load_button.clicked.connect(self._request_load)
@@ -216,8 +223,7 @@ class LoadSettings(QWidget):
         self.models = [m for m in models if m.info is not None]
         self.picker.blockSignals(True)
         self.picker.clear()
-        for m in self.models:
-            info = m.info
+        for m, info in ((m, m.info) for m in self.models if m.info is not None):
             demo = demo_model.is_demo(m.path)
             label = model_label(m)
             self.picker.addItem(label, str(m.path))
@@ -275,23 +281,23 @@ class LoadSettings(QWidget):
 
     def _on_model_chosen(self) -> None:
         model = self.current_model()
-        if model is None:
+        if model is None or model.info is None:
             return
         self.template.set_file(self._template_files.get(str(model.path), ""))
-        trained = model.info.context_length or 131072
-        self.ctx.setMaximum(max(trained, 256))
+        self.ctx.setMaximum(limits.context_maximum(model.info.context_length))
         self.gpu.setRange(0, model.info.n_layers + 1)
         self._on_gpu_changed()
         self.model_chosen.emit(str(model.path))
 
     def _on_gpu_changed(self, *_args) -> None:
         model = self.current_model()
-        total = model.info.n_layers + 1 if model else 0
-        if self.gpu_backend not in (None, "none") and model is not None:
+        info = model.info if model is not None else None
+        total = info.n_layers + 1 if info is not None else 0
+        if self.gpu_backend not in (None, "none") and info is not None:
             if self.gpu_auto.isChecked():
                 from app.hardware import describe_fit, fit_gpu_layers
 
-                fit = fit_gpu_layers(model.info, self.ctx.value(), self.kv_cache.currentData(), self.free_vram)
+                fit = fit_gpu_layers(info, self.ctx.value(), self.kv_cache.currentData(), self.free_vram)
                 self.gpu.blockSignals(True)
                 self.gpu.setValue(fit.n_gpu_layers)
                 self.gpu.blockSignals(False)

@@ -22,7 +22,7 @@ def test_regenerate_with_another_model_adds_an_alternative_naming_it(qtbot, wind
         page.regenerate_with(1, str(tiny_model))
     qtbot.waitUntil(lambda: page.messages.rowCount() == 2 and page.messages.item(1).model != "tiny scripted · F32",
                     timeout=10000)
-    page.stop()
+    page.session.stop()
     wait_reply(qtbot, page)
     second = page.messages.item(1)
     assert (second.alternative, second.alternatives) == (2, 2)
@@ -36,7 +36,7 @@ def test_regenerate_with_another_model_adds_an_alternative_naming_it(qtbot, wind
     # Ctrl+R writes the shown reply again: a third alternative
     window.menus.regenerate.trigger()
     qtbot.waitUntil(lambda: page.messages.item(1).alternatives == 3, timeout=5000)
-    page.stop()
+    page.session.stop()
     wait_reply(qtbot, page)
 
 

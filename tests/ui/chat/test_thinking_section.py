@@ -59,7 +59,7 @@ def test_thinking_survives_reopening_and_is_exported(qtbot, make_window, thinkin
     section = again.chat_page.view.cards()[1].thinking
     assert not section.isHidden() and not section.expanded
     # the history sent back carries the past thinking
-    assert again.chat_page.history()[-1].reasoning == "the user chat"
+    assert again.chat_page.session.history()[-1].reasoning == "the user chat"
     target = tmp_path / "chat.md"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     again.chat_files.export("md")
@@ -110,7 +110,7 @@ def test_thinking_switch_shows_only_for_models_that_take_it_and_is_saved(qtbot, 
     first = page.chat_id
     page.new_chat()
     page.thinking.combo.setCurrentIndex(page.thinking.combo.findData("on"))
-    page.open_chat(first)
+    page.session.open(first)
     assert page.thinking.combo.currentData() == "off"
     # a model that ignores thinking hides the switch and is sent "default"
     page.set_thinking_modes(())
@@ -128,7 +128,7 @@ def test_thinking_tokens_move_the_context_meter_while_streaming(qtbot, window, m
     streamed = []
     page.session.streamed.connect(streamed.append)
     page.engine.reasoning.emit(4242, "weighing it", 321)  # thinking only: no answer text yet
-    page.save_pending()
+    page.session.flush_pending()
     assert streamed == [321]
     assert page.messages.item(row).reasoning == "weighing it"
     assert page.messages.item(row).stats["reasoning_tokens"] == 321

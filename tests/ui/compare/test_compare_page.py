@@ -39,7 +39,7 @@ def test_one_at_a_time_runs_each_column_on_one_engine_and_never_holds_two_models
     assert len(page.views) == 2 and "One at a time" in page.plan_line.text()
     assert page.mode.currentData() == "one_at_a_time"
     held: list[int] = []  # engine processes alive each time a model finishes loading
-    window.engine.loaded.connect(lambda _info: held.append(
+    window.engine.loaded.connect(lambda _job, _info: held.append(
         sum(e.client.alive for e in [window.engine, *controller.extra_engines])))
     states: list[tuple[str, str]] = []
     controller.column_changed.connect(lambda i: states.append((i, controller.columns[i].state)))
@@ -49,9 +49,9 @@ def test_one_at_a_time_runs_each_column_on_one_engine_and_never_holds_two_models
     # column 2 started loading only after column 1's reply was done: the first model is freed first
     assert states.index((1, "loading")) > states.index((0, "done"))
     for view in page.views:
-        rows = dict((view.stats.itemAt(r, view.stats.ItemRole.LabelRole).widget().text(),
-                     view.stats.itemAt(r, view.stats.ItemRole.FieldRole).widget().text())
-                    for r in range(view.stats.rowCount()))
+        rows = {view.stats.itemAt(r, view.stats.ItemRole.LabelRole).widget().text():
+                view.stats.itemAt(r, view.stats.ItemRole.FieldRole).widget().text()
+                for r in range(view.stats.rowCount())}
         assert rows["First token"].endswith(" s") and rows["Speed"].endswith("tok/s")
         assert "/ 512" in rows["Context used"] and rows["Memory"] != "unknown"
     assert [c.stats["completion_tokens"] for c in controller.columns] == [2, 8]
@@ -137,7 +137,7 @@ def test_the_real_model_answers_in_compare_as_it_does_in_a_chat(qtbot, window, s
     client = EngineClient()
     try:
         client.load(LoadOptions(path=str(smollm2), n_ctx=512, n_gpu_layers=0))
-        done = [e for e in client.chat([ChatMessage("user", prompt)], sampling) if isinstance(e, Done)][0]
+        done = next(e for e in client.chat([ChatMessage("user", prompt)], sampling) if isinstance(e, Done))
     finally:
         client.close()
     assert "Paris" in replies(controller)[0]
@@ -149,7 +149,7 @@ def test_columns_start_fair_a_bad_model_fails_alone_and_the_models_settings_are_
         qtbot, window, scripted_model, broken_models):
     page, controller = setup(window, [scripted_model, broken_models["not_gguf"], scripted_model], "one_at_a_time")
     loads: list[str] = []
-    window.engine.loaded.connect(lambda info: loads.append(info.path))
+    window.engine.loaded.connect(lambda _job, info: loads.append(info.path))
     messages: list[str] = []
     controller.column_changed.connect(lambda i: messages.append(controller.columns[i].message))
     marks_while_busy: list[str] = []
@@ -193,7 +193,7 @@ def test_compare_and_the_chat_take_turns_on_the_shared_engine(qtbot, window, scr
     qtbot.mouseClick(page.composer.send_button, Qt.MouseButton.LeftButton)
     assert not controller.busy and "A chat reply is being written" in page.plan_line.text()
     assert page.composer.edit.toPlainText() == "Hello"  # the prompt is kept to send later
-    chat.stop()
+    chat.session.stop()
     wait_reply(qtbot, chat)
     qtbot.mouseClick(page.composer.send_button, Qt.MouseButton.LeftButton)
     assert controller.busy and not chat.isEnabled()  # the chat waits while Compare uses the engine

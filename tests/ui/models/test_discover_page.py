@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from app.hub.errors import HubError
-
 from tests.support.fake_hub import TEST_REPO as REPO
 
 

@@ -13,7 +13,7 @@ def test_show_prompt_shows_the_engine_rendering(qtbot, window, scripted_model):
     qtbot.waitUntil(lambda: _dialog(page) is not None, timeout=10000)
     dialog = _dialog(page)
     text = dialog.text.toPlainText()
-    expected = page.engine.client.render_prompt(page.history())
+    expected = page.engine.client.render_prompt(page.session.history())
     assert text == expected.prompt
     assert text.startswith("<|im_start|>system\nBe <|im_end|> brief.<|im_end|>\n")
     assert dialog.text.isReadOnly()
@@ -46,7 +46,7 @@ def test_a_bad_template_file_says_why_the_model_did_not_load(qtbot, window, scri
     path.write_text("{% for %}", encoding="utf-8")
     load(qtbot, window, scripted_model)
     page.load_settings.template.set_file(str(path))
-    page.load_model(page.load_settings.options())
+    page.model_state.load(page.load_settings.options())
     qtbot.waitUntil(lambda: "not valid Jinja" in page.load_settings.status.text(), timeout=30000)
     assert "Could not load the model" in page.load_settings.status.text()
 
@@ -59,7 +59,7 @@ def test_the_template_override_is_remembered_per_model(qtbot, make_window, scrip
     load(qtbot, window, scripted_model)
     page.load_settings.template.set_file(str(path))
     with qtbot.waitSignal(page.model_loaded, timeout=30000) as blocker:
-        page.load_model(page.load_settings.options())
+        page.model_state.load(page.load_settings.options())
     assert blocker.args[0].chat_template == "file"
     window.close()
     again = make_window()
