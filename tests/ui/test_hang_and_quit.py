@@ -41,7 +41,7 @@ def test_a_stopped_engine_during_a_load_is_reported_and_the_next_load_works(qtbo
     stop_engine(window)
     with qtbot.waitSignal(window.engine.load_failed, timeout=15000) as blocker:
         window.open_with_model(str(scripted_model))
-    assert blocker.args[0] == "the engine stopped responding; it was restarted"
+    assert blocker.args[1] == "the engine stopped responding; it was restarted"
     info = load(qtbot, window, scripted_model)  # a fresh engine
     assert info.path == str(scripted_model)
 

@@ -167,7 +167,7 @@ def test_chat_then_compare_from_the_gui_then_the_chat_answers_without_a_reload(
     assert window.pages.currentWidget() is page
     assert page.load_settings.current_path() == str(smollm2) and page.model_state.shown_is_loaded()
     loads: list = []
-    window.engine.loaded.connect(loads.append)
+    window.engine.loaded.connect(lambda _job_id, info: loads.append(info))
     type_and_send(qtbot, page, "Thanks!")
     wait_reply(qtbot, window)
     assert loads == []  # answered by the model already loaded: no reload
@@ -199,12 +199,12 @@ def test_a_restart_brings_back_the_chat_its_alternatives_and_its_model(make_wind
     assert "not loaded" in page.load_settings.status.text()
     with qtbot.waitSignal(window.engine.loaded, timeout=60000) as loaded:
         type_and_send(qtbot, page, "Again")
-    assert loaded.args[0].path == str(smollm2)
+    assert loaded.args[1].path == str(smollm2)
     wait_reply(qtbot, window)
     assert [c.item.content for c in user_cards(window)] == ["Hello", "Again"]
     reply = assistant_cards(window)[1].item
     assert reply.content and not reply.error
-    assert reply.model == loaded.args[0].name  # sent while the model loaded, still named after it
+    assert reply.model == loaded.args[1].name  # sent while the model loaded, still named after it
     assert ConversationStore(paths.database_path()).messages(window.chat_page.chat_id)[-1].model == reply.model
 
 

@@ -138,7 +138,7 @@ class ChatPage(QWidget):
         session.meter_cleared.connect(self.meter.clear)
         session.save_problem.connect(self.save_banner.show_problem)
 
-        self.engine.load_progress.connect(self.load_settings.show_progress)
+        self.engine.load_progress.connect(lambda _job_id, fraction: self.load_settings.show_progress(fraction))
         self.engine.loaded.connect(self._on_loaded)
         self.engine.reloaded.connect(self._on_reloaded)
         self.engine.load_failed.connect(self._on_load_failed)
@@ -274,7 +274,7 @@ class ChatPage(QWidget):
         """The engine loaded the same model again after a crash: same line, with any new note."""
         self.model_state.show(info)
 
-    def _on_loaded(self, info: ModelInfo) -> None:
+    def _on_loaded(self, _job_id: int, info: ModelInfo) -> None:
         requested, self.session.loading = self.session.loading, False
         self.model_state.by_compare = not requested  # then this chat does not remember the model
         if not requested:
@@ -295,7 +295,7 @@ class ChatPage(QWidget):
         self.thinking.set_modes(modes)
         self.session.thinking_modes = tuple(modes)
 
-    def _on_load_failed(self, message: str) -> None:
+    def _on_load_failed(self, _job_id: int, message: str) -> None:
         if not self.session.loading:  # a Compare column's load: that column says what went wrong,
             self.model_state.show()  # and this line that the engine holds no model now
             return

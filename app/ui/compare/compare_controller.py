@@ -280,9 +280,9 @@ class CompareController(QObject):
         self._watch(self.engine)
 
     def _watch(self, engine: EngineService) -> None:
-        engine.loaded.connect(lambda info: self._on_loaded(engine, info))
-        engine.load_failed.connect(lambda message: self._on_load_failed(engine, message))
-        engine.load_progress.connect(lambda fraction: self._on_load_progress(engine, fraction))
+        engine.loaded.connect(lambda _job_id, info: self._on_loaded(engine, info))
+        engine.load_failed.connect(lambda _job_id, message: self._on_load_failed(engine, message))
+        engine.load_progress.connect(lambda _job_id, fraction: self._on_load_progress(engine, fraction))
 
     def _next(self) -> None:
         if self._queue and not self._stopped:

@@ -32,7 +32,7 @@ def test_reopening_a_chat_shows_its_model_as_not_loaded_and_send_loads_it(qtbot,
     assert "is not loaded" in status and "thinking" in status.lower().split("loaded now")[1]  # what is loaded
     with qtbot.waitSignal(window.engine.loaded, timeout=30000) as loaded:
         send(qtbot, page, "Again")
-    assert loaded.args[0].path == str(scripted_model)  # the model the picker shows answers
+    assert loaded.args[1].path == str(scripted_model)  # the model the picker shows answers
     wait_reply(qtbot, page)
     assert page.messages.items()[-1].content == " Hello world"
     assert "is not loaded" not in page.load_settings.status.text()
@@ -43,7 +43,7 @@ def test_picking_the_loaded_model_again_does_not_reload_it(qtbot, window, script
     load(qtbot, window, scripted_model)
     picker = page.load_settings.picker
     loads: list = []
-    window.engine.loaded.connect(loads.append)
+    window.engine.loaded.connect(lambda _job_id, info: loads.append(info))
     picker.activated.emit(picker.currentIndex())  # the user chooses the entry already shown
     qtbot.wait(300)
     assert loads == [] and not page.session.loading

@@ -39,7 +39,7 @@ def test_one_at_a_time_runs_each_column_on_one_engine_and_never_holds_two_models
     assert len(page.views) == 2 and "One at a time" in page.plan_line.text()
     assert page.mode.currentData() == "one_at_a_time"
     held: list[int] = []  # engine processes alive each time a model finishes loading
-    window.engine.loaded.connect(lambda _info: held.append(
+    window.engine.loaded.connect(lambda _job_id, _info: held.append(
         sum(e.client.alive for e in [window.engine, *controller.extra_engines])))
     states: list[tuple[str, str]] = []
     controller.column_changed.connect(lambda i: states.append((i, controller.columns[i].state)))
@@ -149,7 +149,7 @@ def test_columns_start_fair_a_bad_model_fails_alone_and_the_models_settings_are_
         qtbot, window, scripted_model, broken_models):
     page, controller = setup(window, [scripted_model, broken_models["not_gguf"], scripted_model], "one_at_a_time")
     loads: list[str] = []
-    window.engine.loaded.connect(lambda info: loads.append(info.path))
+    window.engine.loaded.connect(lambda _job_id, info: loads.append(info.path))
     messages: list[str] = []
     controller.column_changed.connect(lambda i: messages.append(controller.columns[i].message))
     marks_while_busy: list[str] = []
