@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from app import hardware, paths
-from app.engine import ChatMessage, Done, Error, LoadOptions, OverflowPolicy, SamplingParams, Token, amx_guard
+from app.engine import ChatMessage, Done, Error, LoadOptions, OverflowPolicy, SamplingParams, amx_guard
 from app.engine.load_params import model_params
-from app.engine.protocol import ErrorKind
 from app.engine.runtime import LoadedModel
 
 WITH_AMX = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 | REPACK = 1 |"
@@ -180,44 +179,6 @@ def test_a_worker_that_crashes_in_its_probe_is_recorded_and_the_reply_sent_again
     assert not any(isinstance(e, Error) for e in events)  # the user never saw the crash
     assert engine.crashes == 1 and engine.pid != pid
     assert (folder / amx_guard.FAULT_FILE).read_text() == "llama-cpp-python test: AMX_INT8 = 1\n"
-
-
-def test_a_reply_lost_to_an_amx_crash_before_any_token_is_sent_again_once():
-    tries: list[int] = []
-    closed: list[int] = []
-
-    def send():
-        tries.append(1)
-        try:
-            if len(tries) == 1:
-                yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
-                raise AssertionError("the failed try must be closed, not read on")
-            yield Token(2, "Paris", 1)
-            yield Done(2, None, "Paris")
-        finally:
-            closed.append(len(tries))
-
-    events = list(amx_guard.resend_after_crash(send))
-    assert [type(e) for e in events] == [Token, Done] and len(tries) == 2
-    assert closed == [1, 2]  # the first try was closed before the second began
-
-
-def test_other_crashes_and_crashes_after_a_token_are_passed_on():
-    def crashed():
-        yield Error(1, ErrorKind.CRASHED, "the engine stopped unexpectedly (exit code -11)")
-
-    def streamed_then_crashed():
-        yield Token(1, "Par", 1)
-        yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
-
-    for send, kinds in ((crashed, [Error]), (streamed_then_crashed, [Token, Error])):
-        tries: list[int] = []
-
-        def counted(send=send, tries=tries):
-            tries.append(1)
-            return send()
-
-        assert [type(e) for e in amx_guard.resend_after_crash(counted)] == kinds and len(tries) == 1
 
 
 def test_a_reply_lost_to_an_amx_crash_keeps_its_job_id(engine, scripted_model):
