@@ -77,7 +77,7 @@ class EngineRouter:
         def on_remote_event(event: p.Event) -> None:
             if isinstance(event, p.Loaded):
                 if self.local.info is not None:  # the laptop's memory goes back to the user while a server answers
-                    self.local.start_unload(lambda _event: None)
+                    self.local.unload()  # on the remote job's thread: the model is freed before Loaded is told
                 self._active = engine
                 engine.info = replace(event.info, path=options.path)  # chats remember the server and the model
                 event = p.Loaded(event.id, engine.info)
