@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install demo-model bench clean rebuild-engine
+.PHONY: run test lint install demo-model bench clean rebuild-engine
 
 # llama.cpp's AMX kernels (Intel Xeon 4th gen and later) crash on some hosts: SIGILL or SIGSEGV
 # in ggml_backend_amx_mul_mat on the first reply (llama.cpp issue 20824). A native build turns
@@ -51,6 +51,11 @@ run: install
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# ruff's and mypy's settings are in pyproject.toml (mypy checks app/, strictly in app/chat, app/engine, app/store).
+lint: $(STAMP)
+	$(PY) -m ruff check app tests bench
+	$(PY) -m mypy app
 
 bench: $(STAMP)
 	$(PY) bench/engine_throughput.py

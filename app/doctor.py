@@ -10,7 +10,8 @@ from pathlib import Path
 from app import hardware, paths
 from app.engine import amx_guard
 
-GPU_FLAGS = {"cuda": "-DGGML_CUDA=on", "metal": "-DGGML_METAL=on", "rocm": "-DGGML_HIP=on", "vulkan": "-DGGML_VULKAN=on"}
+GPU_FLAGS = {"cuda": "-DGGML_CUDA=on", "metal": "-DGGML_METAL=on", "rocm": "-DGGML_HIP=on",
+             "vulkan": "-DGGML_VULKAN=on"}
 PIP_REBUILD = 'CMAKE_ARGS="{flags}" {pip} install --force-reinstall --no-cache-dir llama-cpp-python=={version}'
 # In a source checkout the Makefile's rebuild keeps its build flags (AMX left out: amx_guard).
 MAKE_REBUILD = 'CMAKE_ARGS="{flags}" make -C {root} rebuild-engine'

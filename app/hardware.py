@@ -45,7 +45,7 @@ def system_info() -> str:
         import llama_cpp
 
         return llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken llama.cpp build only means no summary to show
         return ""
 
 
@@ -68,7 +68,7 @@ def supports_gpu_offload() -> bool:
         import llama_cpp
 
         return bool(llama_cpp.llama_supports_gpu_offload())
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken llama.cpp build offloads nothing
         return False
 
 
@@ -82,7 +82,7 @@ def nvml_devices() -> list[GpuDevice]:
         return []
     try:
         pynvml.nvmlInit()
-    except Exception:
+    except Exception:  # noqa: BLE001 - NVML without a driver raises its own errors: no NVIDIA GPU to list
         return []
     try:
         devices = []
@@ -96,7 +96,7 @@ def nvml_devices() -> list[GpuDevice]:
     finally:
         try:
             pynvml.nvmlShutdown()
-        except Exception:
+        except Exception:  # noqa: BLE001 - the devices are already read
             pass
 
 
@@ -117,7 +117,7 @@ def _ggml_devices() -> list[GpuDevice]:
         lib.ggml_backend_dev_memory.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t),
                                                ctypes.POINTER(ctypes.c_size_t)]
         lib.ggml_backend_dev_memory.restype = None
-    except Exception:
+    except Exception:  # noqa: BLE001 - an older or broken libggml lacks the registry: no devices from it
         return []
     devices = []
     for i in range(lib.ggml_backend_dev_count()):

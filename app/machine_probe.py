@@ -46,7 +46,7 @@ class MachineProbe:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "MachineProbe":
+    def from_json(cls, text: str) -> MachineProbe:
         data = json.loads(text)
         devices = tuple(hardware.GpuDevice(**d) for d in data.pop("devices", ()))
         return cls(devices=devices, **data)

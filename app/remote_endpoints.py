@@ -10,6 +10,7 @@ keyring refuses (locked, no permission, a broken backend) goes to that file inst
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -35,7 +36,7 @@ def _keyring():
         return None
     try:
         backend = keyring.get_keyring()
-    except Exception:
+    except Exception:  # noqa: BLE001 - keyring backends raise their own errors: keys go to the private file
         return None
     # keyring's "fail" and empty chainer backends have priority 0: nothing would be stored.
     return keyring if getattr(backend, "priority", 0) > 0 else None
@@ -47,7 +48,14 @@ class EndpointStore:
         self.folder = folder or paths.config_dir()
         self.list_path = self.folder / "remote_endpoints.json"
         self.keys_path = self.folder / "remote_keys.json"
-        self._keyring = (keyring or _keyring()) if use_keyring else None
+        self._use_keyring = use_keyring
+        self._given_keyring = keyring
+
+    @functools.cached_property
+    def _keyring(self):
+        """Looked for on first use, not when the store is made: finding a keyring backend can take a while
+        (it may ask D-Bus), and the GUI makes its store at start, on the GUI thread."""
+        return (self._given_keyring or _keyring()) if self._use_keyring else None
 
     @property
     def key_storage(self) -> str:
@@ -81,7 +89,7 @@ class EndpointStore:
         if self._keyring is not None:
             try:
                 key = self._keyring.get_password(KEYRING_SERVICE, url) or ""
-            except Exception:
+            except Exception:  # noqa: BLE001 - a locked or broken keyring: the file's copy is asked next
                 key = ""
             if key:
                 return key
@@ -103,13 +111,13 @@ class EndpointStore:
         if not api_key:
             try:
                 self._keyring.delete_password(KEYRING_SERVICE, url)
-            except Exception:
-                pass  # there was none
+            except Exception:  # noqa: BLE001 - there was none (each backend says so its own way)
+                pass
             self._write_file_key(url, "")
             return "Keys are stored in the system keyring."
         try:
             self._keyring.set_password(KEYRING_SERVICE, url, api_key)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - said in the answer, and the key is kept in the file
             self._write_file_key(url, api_key)
             return f"The system keyring refused the key ({type(exc).__name__}: {exc}); it is stored in {private_file}."
         self._write_file_key(url, "")  # no older copy left behind in the file

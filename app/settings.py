@@ -24,7 +24,8 @@ class Settings:
     n_threads: int = 0  # 0: let the engine pick
     use_mmap: bool = True
     chat_template_files: dict[str, str] = field(default_factory=dict)  # model path -> .jinja override
-    model_defaults: dict[str, dict] = field(default_factory=dict)  # model path -> last load and sampling (model_defaults.py)
+    # model path -> last load and sampling (model_defaults.py)
+    model_defaults: dict[str, dict] = field(default_factory=dict)
     selected_chat: int = 0
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     splitter_state: str = ""
@@ -32,7 +33,7 @@ class Settings:
     hub_sort: str = "downloads"
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Settings":
+    def load(cls, path: Path | None = None) -> Settings:
         path = path or paths.settings_path(create=False)
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))

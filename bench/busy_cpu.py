@@ -87,8 +87,8 @@ def run_level(engine, server: Server, busy: int, args) -> dict:
         time.sleep(1.0)  # let the scheduler and the thread fit see the load
         for i in range(args.runs + 1):
             message = f"{busy}-{i}. {CHAT_MESSAGE}"  # a new first word: no prompt comes from a cache
-            order = [("ours", lambda: hearth_reply(engine, message, args.tokens)),
-                     ("theirs", lambda: server_reply(server.port, message, args.tokens))]
+            order = [("ours", lambda message=message: hearth_reply(engine, message, args.tokens)),
+                     ("theirs", lambda message=message: server_reply(server.port, message, args.tokens))]
             for name, run in order if i % 2 == 0 else order[::-1]:
                 result = run()
                 if i > 0:  # run 0 warms both up

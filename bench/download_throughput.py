@@ -148,10 +148,11 @@ def main() -> int:
                             args.line_mib * (1 << 20), used)
             curl = mib / statistics.median(times["curl"])
             rows = []
+            kept = " ".join(f"{a}/{b}" for a, b in used)
             for label, key in (("curl", "curl"), ("curl, then sha256sum", "verified curl"),
                                ("Hearth, 1 connection (SHA-256 verified)", "1"),
                                (f"Hearth, {n} connections (SHA-256 verified)", "N"),
-                               (f"Hearth, app default (opened, kept: {' '.join(f'{a}/{b}' for a, b in used)})", "default")):
+                               (f"Hearth, app default (opened, kept: {kept})", "default")):
                 rate = mib / statistics.median(times[key])
                 runs = ", ".join(f"{mib / t:.0f}" for t in times[key])
                 rows.append([label, f"{rate:.0f}", f"{rate / curl:.2f}", runs])

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from _common import ROOT, median_interval, print_table  # noqa: F401
+from _common import ROOT, median_interval, print_table
 
 FLASH_ATTN = {"auto": None, "on": True, "off": False}  # --flash-attn -> LoadOptions.flash_attn
 SMOLLM2 = Path.home() / ".cache" / "hearth" / "test-models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -143,7 +143,7 @@ class Server:
             cmd += ["--backend-sampling"]
         self.cmd = cmd
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         self.process = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -234,7 +234,7 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             message = f"{i}. {args.message}"
             done = None
 
-            def ours():
+            def ours(message: str) -> None:
                 nonlocal done
                 time.sleep(args.settle)
                 history = [ChatMessage("system", system)] if system else []
@@ -245,11 +245,11 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             # who goes first swaps every run: whatever one engine leaves behind (a warm cache,
             # a process still finishing) then helps and hurts both alike
             if i % 2 == 0:
-                ours()
+                ours(message)
             time.sleep(args.settle)
             timings = server.chat(message, args.tokens, args.server_stream, system)
             if i % 2 == 1:
-                ours()
+                ours(message)
             if i > 0 and done is not None:  # run 0 warms both up
                 pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
                             timings["predicted_per_second"], timings["prompt_per_second"])

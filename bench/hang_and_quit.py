@@ -12,6 +12,7 @@ SIGSTOPped (as a hung llama.cpp would look from outside). Measured:
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import tempfile
@@ -35,6 +36,13 @@ def stream_then(client, messages, action) -> float:
     return time.monotonic() - started
 
 
+def freeze(client) -> None:
+    """SIGSTOP the engine process, as a hung llama.cpp would look from outside."""
+    if client.pid is None:
+        raise RuntimeError("the engine process is not running")
+    os.kill(client.pid, signal.SIGSTOP)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hang-timeout", type=float, default=10.0)
@@ -49,30 +57,35 @@ def main() -> int:
 
     client = EngineClient(hang_timeout=args.hang_timeout)
     client.load(options)
-    rows.append(["detect a stopped engine mid-reply", f"{stream_then(client, messages, lambda: os.kill(client.pid, signal.SIGSTOP)):.2f}"])
+    stopped_mid_reply = stream_then(client, messages, lambda: freeze(client))
+    rows.append(["detect a stopped engine mid-reply", f"{stopped_mid_reply:.2f}"])
 
     def stop_then_cancel() -> None:
-        os.kill(client.pid, signal.SIGSTOP)
+        freeze(client)
         client.cancel()
 
     rows.append(["Stop on a stopped engine", f"{stream_then(client, messages, stop_then_cancel):.2f}"])
 
-    def close_now() -> None:
+    def close_now(client: EngineClient, label: str) -> None:
         started = time.monotonic()
         client.close()
         rows.append([label, f"{time.monotonic() - started:.2f}"])
 
-    for label, stop_first in (("close() during a reply", False), ("close() during a stopped reply", True)):
+    def stop_then_close(client: EngineClient, label: str) -> None:
+        freeze(client)
+        close_now(client, label)
+
+    for label, action in (("close() during a reply", close_now), ("close() during a stopped reply", stop_then_close)):
         client = EngineClient(hang_timeout=args.hang_timeout)
         client.load(options)
-        stream_then(client, messages, (lambda: (os.kill(client.pid, signal.SIGSTOP), close_now())) if stop_first
-                    else close_now)
+        stream_then(client, messages, functools.partial(action, client, label))
 
     client = EngineClient(hang_timeout=args.hang_timeout)
-    label = "close() during a stopped load"
+    stop_in_load = functools.partial(stop_then_close, client, "close() during a stopped load")
     try:
-        client.load(options, lambda fraction: (os.kill(client.pid, signal.SIGSTOP), close_now()) if fraction < 1 else None)
-    except Exception:  # the load is ended by close()
+        # The first progress (0.0) comes before the engine process is started: stop it once it runs.
+        client.load(options, lambda fraction: stop_in_load() if client.pid is not None and fraction < 1 else None)
+    except Exception:  # noqa: BLE001 - the load is ended by close()
         pass
     print_table(["case", "seconds"], rows)
     return 0

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import llama_cpp
 
+from app.engine.llama_backend import ensure_backend
 from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage
-from app.engine.llama_backend import ensure_backend
 from app.library.gguf_info import read_gguf_info
 
 DEFAULT_MODEL = Path.home() / ".cache/hearth/test-models/SmolLM2-135M-Instruct.Q4_1.gguf"

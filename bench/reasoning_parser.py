@@ -9,7 +9,7 @@ import time
 
 from app.engine.reasoning import ReasoningParser
 
-WORDS = "the model weighs each step before it answers , and then writes".split()
+WORDS = ["the", "model", "weighs", "each", "step", "before", "it", "answers", ",", "and", "then", "writes"]
 
 
 def pieces(n: int) -> list[str]:

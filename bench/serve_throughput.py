@@ -92,7 +92,7 @@ def run_clients(url: str, clients: int, per_client: int, max_tokens: int) -> dic
         t.join()
     wall = time.perf_counter() - t0
     ttfts = sorted(r[0] for r in results)
-    p95 = ttfts[min(len(ttfts) - 1, int(round(0.95 * (len(ttfts) - 1))))]
+    p95 = ttfts[min(len(ttfts) - 1, round(0.95 * (len(ttfts) - 1)))]
     return {"rps": len(results) / wall, "ttft_p50": statistics.median(ttfts), "ttft_p95": p95,
             "tok_s": sum(r[1] for r in results) / wall}
 
@@ -120,7 +120,7 @@ def main() -> int:
     reference.cmd[reference.cmd.index("-t") + 1] = str(args.threads)
     reference.start()
     try:
-        for name, url in (("hearth", hearth_url), ("llama-server", reference.url)):
+        for url in (hearth_url, reference.url):
             one_request(url, 9999, 8)  # warm-up
         for clients in counts:
             for name, url in (("hearth", hearth_url), ("llama-server", reference.url)):

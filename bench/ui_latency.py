@@ -19,12 +19,30 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from _common import print_table
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def gap_recorder(gaps: list[float]) -> Callable[[], None]:
+    """A heartbeat that adds to `gaps` the milliseconds since its previous beat (the first since now)."""
+    from PySide6.QtCore import QElapsedTimer
+
+    clock = QElapsedTimer()
+    clock.start()
+    last = clock.nsecsElapsed()
+
+    def beat() -> None:
+        nonlocal last
+        now = clock.nsecsElapsed()
+        gaps.append((now - last) / 1e6)
+        last = now
+
+    return beat
 
 
 def main() -> int:
@@ -37,7 +55,7 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="hearth-bench-")
     os.environ["HEARTH_HOME"] = home
 
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.engine import SamplingParams
@@ -74,15 +92,7 @@ def main() -> int:
     rows = []
     for run in range(args.runs):
         gaps: list[float] = []
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.nsecsElapsed()]
-
-        def beat() -> None:
-            now = clock.nsecsElapsed()
-            gaps.append((now - last[0]) / 1e6)
-            last[0] = now
-
+        beat = gap_recorder(gaps)
         heartbeat = QTimer()
         heartbeat.setInterval(2)
         heartbeat.timeout.connect(beat)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 
+# Set before anything imports Qt or the Hub client, which read them once.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.support.fake_hub import TEST_REPO as REPO  # noqa: E402
-from tests.support.fake_hub import FakeHub  # noqa: E402
-from tests.support.real_models import smollm2_path  # noqa: E402
-from tests.support.tiny_gguf import write_broken_models, write_tiny_model  # noqa: E402
+from tests.support.fake_hub import TEST_REPO as REPO
+from tests.support.fake_hub import FakeHub
+from tests.support.real_models import smollm2_path
+from tests.support.tiny_gguf import write_broken_models, write_tiny_model
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,8 @@ def test_a_source_checkout_finds_the_icon_and_the_catalog():
 def test_the_wheel_carries_every_package_and_both_data_folders():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "app").rglob("__init__.py")}
-    assert on_disk <= set(config["packages"]), f"add to pyproject's packages: {sorted(on_disk - set(config['packages']))}"
+    missing = sorted(on_disk - set(config["packages"]))
+    assert not missing, f"add to pyproject's packages: {missing}"
     for folder, package in PACKAGES.items():
         assert package in config["packages"]
         assert config["package-dir"][package] == folder

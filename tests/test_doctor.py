@@ -18,7 +18,8 @@ def test_this_cpu_build_is_reported_with_memory_and_folders(tmp_path, monkeypatc
 def test_an_nvidia_gpu_without_a_cuda_build_gets_the_rebuild_command(monkeypatch):
     monkeypatch.setattr(hardware, "gpu_backend", lambda: "none")
     monkeypatch.setattr(hardware, "nvidia_gpu_present", lambda: True)
-    monkeypatch.setattr(hardware, "nvml_devices", lambda: [hardware.GpuDevice("RTX 4090", 24 * 10**9, 20 * 10**9, "nvml")])
+    rtx_4090 = hardware.GpuDevice("RTX 4090", 24 * 10**9, 20 * 10**9, "nvml")
+    monkeypatch.setattr(hardware, "nvml_devices", lambda: [rtx_4090])
     report = doctor.diagnose()
     assert report["gpu_present_without_backend"]
     assert 'CMAKE_ARGS="-DGGML_CUDA=on"' in report["reinstall_with_gpu"]
@@ -45,10 +46,12 @@ def test_amx_in_the_build_and_a_crash_it_caused_are_reported(monkeypatch):
 
 def test_the_gpu_rebuild_goes_through_the_makefile_in_a_checkout(monkeypatch, tmp_path):
     monkeypatch.setattr(doctor.sys, "prefix", str(doctor.SOURCE_ROOT / ".venv"))  # the checkout's own venv
-    assert doctor.rebuild_command("cuda", "0.3.36") == f'CMAKE_ARGS="-DGGML_CUDA=on" make -C {doctor.SOURCE_ROOT} rebuild-engine'
+    assert doctor.rebuild_command("cuda", "0.3.36") == (f'CMAKE_ARGS="-DGGML_CUDA=on" make -C {doctor.SOURCE_ROOT} '
+                                                        "rebuild-engine")
     monkeypatch.setattr(doctor.sys, "prefix", str(tmp_path / "other-venv"))  # the source installed elsewhere
     assert "pip install" in doctor.rebuild_command("cuda", "0.3.36")
     monkeypatch.setattr(doctor.sys, "prefix", str(doctor.SOURCE_ROOT / ".venv"))
     monkeypatch.setattr(doctor, "SOURCE_ROOT", tmp_path)  # installed without the source: plain pip
     assert doctor.rebuild_command("vulkan", "0.3.36").startswith('CMAKE_ARGS="-DGGML_VULKAN=on" ')
-    assert doctor.rebuild_command("vulkan", "0.3.36").endswith("install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36")
+    assert doctor.rebuild_command("vulkan", "0.3.36").endswith(
+        "install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36")

@@ -34,7 +34,7 @@ def test_a_failing_or_hanging_probe_is_one_plain_error(monkeypatch):
         return subprocess.CompletedProcess([], 1, "", "Traceback...\nOSError: libcuda.so: cannot open\n")
 
     monkeypatch.setattr(machine_probe.subprocess, "run", crashed)
-    with pytest.raises(ProbeError, match="libcuda.so: cannot open"):
+    with pytest.raises(ProbeError, match=r"libcuda\.so: cannot open"):
         probe_in_subprocess()
 
     def hung(*_args, **kwargs):

@@ -7,7 +7,7 @@ import json
 import sys
 
 from app.cli.common import CliError
-from app.cli.generation_args import add_generation_args, check_generation_args, load_options, messages_from, sampling_from
+from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -28,12 +28,12 @@ def run_chat(args: argparse.Namespace) -> int:
     from app.engine.protocol import Reading
 
     check_generation_args(args)
-    sampling = sampling_from(args)
-    messages = messages_from(args)
+    conversation = conversation_from(args)
+    sampling = conversation.sampling
     if args.engine:
         from app.cli.remote import run_remote_chat
 
-        return run_remote_chat(args, messages, sampling)
+        return run_remote_chat(args, conversation.history(), sampling)
     if not args.model:
         raise CliError("chat needs --model PATH (or --engine URL)")
     engine = EngineClient()
@@ -46,7 +46,10 @@ def run_chat(args: argparse.Namespace) -> int:
             raise CliError(exc.message) from None
         printer = ReplyPrinter(sys.stdout, color=sys.stdout.isatty())
         progress = sys.stderr.isatty()  # a slow prompt says how far it has read, on the terminal only
-        for event in engine.chat(messages, sampling, thinking=args.thinking):
+        history = conversation.history()
+        conversation.begin_reply(0, info.name, sampling)
+        for event in engine.chat(history, sampling, thinking=args.thinking):
+            reply = conversation.take(event)
             if isinstance(event, Reading) and progress:
                 sys.stderr.write(f"\rReading the prompt: {event.done:,} of {event.total:,} tokens…")
                 sys.stderr.flush()
@@ -58,11 +61,11 @@ def run_chat(args: argparse.Namespace) -> int:
             elif isinstance(event, Error):
                 raise CliError(event.message)
             elif isinstance(event, Done):
-                if args.json:
+                if args.json and reply is not None:
                     stats = event.stats
                     print(json.dumps({
-                        "reply": event.text,
-                        "reasoning": event.reasoning,
+                        "reply": reply.content,
+                        "reasoning": reply.reasoning,
                         "reasoning_tokens": stats.reasoning_tokens,
                         "reasoning_s": round(stats.reasoning_s, 6),
                         "prompt_tokens": stats.prompt_tokens,

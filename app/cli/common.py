@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
 from app.engine.protocol import AUTO_LAYERS
 
@@ -16,7 +17,7 @@ class CliError(Exception):
 class QuietParser(argparse.ArgumentParser):
     """Bad options become one plain line, not a usage dump."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise CliError(f"{self.prog}: {message}")
 
 

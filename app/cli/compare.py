@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.cli.common import CliError
-from app.cli.generation_args import add_generation_args, check_generation_args, load_options, messages_from, sampling_from
+from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
 from app.formatting import human_bytes
 
 
@@ -90,7 +90,11 @@ def run_one(args: argparse.Namespace, path: str, stream=None) -> Outcome:
             engine.start()
         info = engine.load(load_options(args, path))
         outcome.load_s = info.load_seconds
-        for event in engine.chat(messages_from(args), sampling_from(args), thinking=args.thinking):
+        conversation = conversation_from(args)
+        history = conversation.history()
+        conversation.begin_reply(0, info.name, conversation.sampling)
+        for event in engine.chat(history, conversation.sampling, thinking=args.thinking):
+            reply = conversation.take(event)
             if isinstance(event, Token) and stream is not None and event.text:
                 stream.write(event.text)
                 stream.flush()
@@ -98,7 +102,7 @@ def run_one(args: argparse.Namespace, path: str, stream=None) -> Outcome:
                 outcome.error = event.message
             elif isinstance(event, Done):
                 stats = event.stats
-                outcome.reply = event.text
+                outcome.reply = reply.content if reply is not None else event.text
                 outcome.prompt_tokens, outcome.completion_tokens = stats.prompt_tokens, stats.completion_tokens
                 outcome.ttft_s, outcome.decode_tok_s = stats.ttft_s, stats.decode_tok_s
                 outcome.stop_reason = stats.stop_reason.value

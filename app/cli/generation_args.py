@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from app.chat.conversation import Conversation
+from app.chat.message import Message
 from app.cli.common import CliError, gpu_layers_arg
-from app.engine.protocol import AUTO_LAYERS, ChatMessage, LoadOptions
+from app.engine.protocol import AUTO_LAYERS, LoadOptions
 from app.engine.sampling import SamplingParams
 from app.model_defaults import flash_value
 
@@ -56,8 +58,10 @@ def sampling_from(args: argparse.Namespace) -> SamplingParams:
     return replace(SamplingParams(), **given)
 
 
-def messages_from(args: argparse.Namespace) -> list[ChatMessage]:
-    return ([ChatMessage("system", args.system)] if args.system else []) + [ChatMessage("user", args.prompt)]
+def conversation_from(args: argparse.Namespace) -> Conversation:
+    """The prompt on the command line as a conversation that is not stored: the system prompt and one message."""
+    return Conversation.of([Message.plain("user", args.prompt)], system_prompt=args.system or "",
+                           sampling=sampling_from(args), thinking=args.thinking)
 
 
 def load_options(args: argparse.Namespace, path: str) -> LoadOptions:

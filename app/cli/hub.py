@@ -58,8 +58,8 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_files(args: argparse.Namespace) -> int:
-    from app.hardware import FIT_LABELS, machine_fit
     from app.formatting import human_bytes
+    from app.hardware import FIT_LABELS, machine_fit
     from app.hub.search import list_gguf_files
 
     choices = _hub_call(list_gguf_files, args.repo)
@@ -110,9 +110,11 @@ def run_download(args: argparse.Namespace) -> int:
         progress_shown[0] = True
         if p.waiting_s > 0:
             if args.json:
-                print(json.dumps({"event": "waiting", "file": choice.name, "seconds": math.ceil(p.waiting_s)}), flush=True)
+                waiting = {"event": "waiting", "file": choice.name, "seconds": math.ceil(p.waiting_s)}
+                print(json.dumps(waiting), flush=True)
             else:
-                sys.stderr.write(f"\r{choice.name}: the Hub asked us to wait; retrying in {math.ceil(p.waiting_s)} s   ")
+                sys.stderr.write(f"\r{choice.name}: the Hub asked us to wait; "
+                                 f"retrying in {math.ceil(p.waiting_s)} s   ")
                 sys.stderr.flush()
             return
         if args.json:

@@ -21,13 +21,12 @@ def run_models(args: argparse.Namespace) -> int:
 
         return run_remote_models(args)
     from app.formatting import human_bytes
+    from app.library import demo_model
     from app.library.copies import merged
     from app.library.gguf_info import format_params
     from app.library.library import scan_library
     from app.library.model_kind import BASE_MODEL, is_base_model
     from app.settings import Settings
-
-    from app.library import demo_model
 
     models = merged(scan_library(Settings.load().extra_model_dirs)).models  # a copy elsewhere is one entry
     if args.json:
@@ -37,7 +36,7 @@ def run_models(args: argparse.Namespace) -> int:
         print("no local models yet: try `hearth search llama` and `hearth download REPO`")
     for m in models:
         if m.info is None:
-            print(f"{'broken':10s} {str(m.path)}  ({m.problem})")
+            print(f"{'broken':10s} {m.path!s}  ({m.problem})")
             continue
         i = m.info
         template = "template" if i.has_chat_template else "no template"
@@ -62,7 +61,8 @@ def model_json(m) -> dict:
     if m.info is None:
         return {"path": str(m.path), "source": m.source, "problem": m.problem}
     i = m.info
-    demo = {"demo": True, "label": demo_model.LABEL, "license": demo_model.LICENSE} if demo_model.is_demo(m.path) else {}
+    is_demo = demo_model.is_demo(m.path)
+    demo = {"demo": True, "label": demo_model.LABEL, "license": demo_model.LICENSE} if is_demo else {}
     return {**demo, "path": str(m.path), "source": m.source, "name": i.display_name, "general_name": i.name,
             "architecture": i.architecture,
             "parameters": i.n_params, "quantization": i.quantization, "context_length": i.context_length,

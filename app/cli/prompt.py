@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from app.chat.conversation import Conversation
+from app.chat.message import Message
 from app.cli.common import CliError
 
 THINKING = ("default", "on", "off", "low", "medium", "high")
@@ -27,10 +29,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     prompt.set_defaults(handler=run_prompt)
 
 
-def read_messages(path: str):
-    """The messages file as ChatMessages; a CliError with one plain line when it is wrong."""
-    from app.engine.protocol import ChatMessage
-
+def read_messages(path: str) -> list[Message]:
+    """The messages file as Messages; a CliError with one plain line when it is wrong."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -47,7 +47,7 @@ def read_messages(path: str):
             raise CliError(f"{path}: message {n} needs a string \"role\" and a string \"content\"")
         if item["role"] not in ("system", "user", "assistant"):
             raise CliError(f"{path}: message {n} has role {item['role']!r}; use system, user or assistant")
-        messages.append(ChatMessage(item["role"], item["content"], str(item.get("reasoning", ""))))
+        messages.append(Message.plain(item["role"], item["content"], str(item.get("reasoning", ""))))
     return messages
 
 
@@ -56,13 +56,11 @@ def run_prompt(args: argparse.Namespace) -> int:
 
     from app.engine.chat_template import TemplateError
     from app.engine.prompt_encoder import PromptEncoder
-    from app.engine.protocol import ChatMessage, EngineError
+    from app.engine.protocol import EngineError
     from app.engine.llama_backend import ensure_backend
     from app.library.gguf_info import GGUFFileError, read_gguf_info
 
-    messages = read_messages(args.messages)
-    if args.system:
-        messages.insert(0, ChatMessage("system", args.system))
+    messages = Conversation.of(read_messages(args.messages), system_prompt=args.system or "").history()
     try:
         info = read_gguf_info(args.model)
     except GGUFFileError as exc:

@@ -146,8 +146,9 @@ class Downloader:
         need = self.missing_bytes()
         free = shutil.disk_usage(self.folder).free
         if need + DISK_MARGIN > free:
-            raise HubError(HubErrorKind.DISK, f"not enough free disk space for {record.name}: it needs {human_bytes(need)} "
-                                   f"more, {human_bytes(free)} is free in {self.folder}")
+            raise HubError(HubErrorKind.DISK, f"not enough free disk space for {record.name}: "
+                                              f"it needs {human_bytes(need)} more, {human_bytes(free)} is free "
+                                              f"in {self.folder}")
         record.status, record.error = DownloadStatus.DOWNLOADING, ""
         for index, part in enumerate(record.parts):  # before any .part is grown: an old one's length is its progress
             part["done"] = [list(interval) for interval in self._done_of(index)]

@@ -32,7 +32,7 @@ class Checkpoints:
         self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="hearth-download-checkpoint", daemon=True)
 
-    def start(self) -> "Checkpoints":
+    def start(self) -> Checkpoints:
         self.thread.start()
         return self
 

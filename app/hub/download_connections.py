@@ -12,6 +12,8 @@ any thread, also a read stuck on a silent server.
 from __future__ import annotations
 
 import errno
+import functools
+import http.client
 import re
 import threading
 import time
@@ -24,6 +26,9 @@ from app.hub.download_sink import Sink, SinkError
 from app.hub.errors import HubError, HubErrorKind, error_for_status, retry_after_seconds
 from app.hub.http_fetch import Fetched, fetch, interrupt
 from app.hub.quant import HubFile
+
+# What stop can end: a connection waiting for its headers, or a response whose body is being read.
+Live = Fetched | http.client.HTTPConnection
 
 MAX_RETRIES = 5
 # With `adaptive`, a file starts on one connection, opens the others after PROBE_SECONDS of data,
@@ -68,7 +73,7 @@ class Connections:
         self.stopped = threading.Event()
         self.reason = HubErrorKind.CANCELLED  # why they were stopped, once they are
         self.failure: HubError | None = None  # the first error that stopped them
-        self._live: dict[int, object] = {}  # connections and responses under way (by id), so stop can end their reads
+        self._live: dict[int, Live] = {}  # connections and responses under way (by id), so stop can end their reads
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ from any thread
@@ -149,7 +154,8 @@ class Connections:
             if exc.kind not in (HubErrorKind.PAUSED, HubErrorKind.CANCELLED):
                 self._fail(exc)
         except BaseException as exc:  # noqa: BLE001 - reported on the caller's thread, never lost
-            self._fail(HubError(HubErrorKind.NETWORK, f"{job.part.path}: the download failed ({type(exc).__name__}: {exc})"))
+            self._fail(HubError(HubErrorKind.NETWORK,
+                                f"{job.part.path}: the download failed ({type(exc).__name__}: {exc})"))
 
     def _fail(self, error: HubError) -> None:
         with self._lock:
@@ -164,9 +170,9 @@ class Connections:
             self.check_stop()
             before = cursor.at
             headers = dict(job.headers, Range=f"bytes={cursor.at}-{end - 1}")
-            held: list[object] = []  # this try's connections (one per redirect) and response
+            held: list[Live] = []  # this try's connections (one per redirect) and response
             try:
-                with fetch(job.url, headers, lambda connection: self._hold(connection, held)) as response:
+                with fetch(job.url, headers, functools.partial(self._hold, held=held)) as response:
                     self._hold(response, held)
                     if response.status >= 400:
                         failures = self._refused(job, response, failures)
@@ -280,7 +286,7 @@ class Connections:
 
     # ------------------------------------------------------------ what stop must be able to end
 
-    def _hold(self, item: object, held: list[object]) -> None:
+    def _hold(self, item: Live, held: list[Live]) -> None:
         """Keep `item` (a connection before its request, then its response) where `stop` can end it."""
         held.append(item)
         with self._lock:
@@ -288,7 +294,7 @@ class Connections:
         if self.stopped.is_set():
             item.interrupt() if isinstance(item, Fetched) else interrupt(item)
 
-    def _release(self, held: list[object]) -> None:
+    def _release(self, held: list[Live]) -> None:
         with self._lock:
             for item in held:
                 self._live.pop(id(item), None)

@@ -36,7 +36,7 @@ class PrefixHasher:
         self.error: OSError | None = None
         self.thread = threading.Thread(target=self._run, name="hearth-download-hash", daemon=True)
 
-    def start(self) -> "PrefixHasher":
+    def start(self) -> PrefixHasher:
         self.thread.start()
         return self
 

@@ -26,7 +26,8 @@ class DownloadMeter:
 
     def waiting(self, seconds_left: float) -> None:
         if self.callback is not None:
-            self.callback(DownloadProgress(self.done, self.total, 0.0, None, self.part, self.parts, waiting_s=seconds_left))
+            self.callback(DownloadProgress(self.done, self.total, 0.0, None, self.part, self.parts,
+                                           waiting_s=seconds_left))
 
     def advance(self, n: int) -> None:
         with self._lock:

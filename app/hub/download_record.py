@@ -64,7 +64,7 @@ class DownloadRecord:
         (paths.downloads_state_dir() / f"{self.key}.json").unlink(missing_ok=True)
 
     @classmethod
-    def for_choice(cls, repo_id: str, choice: GGUFChoice, revision: str = "main") -> "DownloadRecord":
+    def for_choice(cls, repo_id: str, choice: GGUFChoice, revision: str = "main") -> DownloadRecord:
         return cls(repo_id, choice.name, choice.quant,
                    [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in choice.parts], revision)
 

@@ -34,7 +34,7 @@ class Sink:
         self.path, self.size = path, size
         self.fd = -1
 
-    def __enter__(self) -> "Sink":
+    def __enter__(self) -> Sink:
         try:
             self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
             if os.fstat(self.fd).st_size != self.size:

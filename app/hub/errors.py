@@ -76,8 +76,9 @@ def translate(exc: Exception, what: str) -> HubError:
         return exc
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
-    if isinstance(status, int):
-        return error_for_status(status, what, retry_after_seconds(response.headers.get("Retry-After", "")))
+    if response is not None and isinstance(status, int):
+        headers = getattr(response, "headers", None) or {}
+        return error_for_status(status, what, retry_after_seconds(headers.get("Retry-After", "")))
     name = type(exc).__name__
     if "Offline" in name:
         return HubError(HubErrorKind.OFFLINE, "Hearth is offline (HF_HUB_OFFLINE is set): the Hub cannot be reached.")

@@ -45,6 +45,8 @@ def _connect(scheme: str, host: str, port: int | None) -> tuple[http.client.HTTP
     proxy = urllib.request.getproxies().get(scheme)
     if proxy and not urllib.request.proxy_bypass(host):
         p = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        if not p.hostname:
+            raise http.client.InvalidURL(f"the {scheme} proxy setting {proxy!r} names no host")
         if scheme == "https":
             conn = http.client.HTTPSConnection(p.hostname, p.port or 8080, timeout=TIMEOUT_SECONDS,
                                                context=_tls_context())
@@ -92,7 +94,7 @@ class Fetched:
         self.response.close()
         self.connection.close()
 
-    def __enter__(self) -> "Fetched":
+    def __enter__(self) -> Fetched:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -119,6 +121,10 @@ def fetch(url: str, headers: dict[str, str],
     headers = dict(headers)
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # A redirect elsewhere (ftp:, a Location without a host) would be spoken to in HTTP or fail in
+            # http.client with an AttributeError: say what was wrong instead.
+            raise http.client.InvalidURL(f"cannot download {url!r}: not an http or https address with a host")
         if parts.hostname != origin:
             headers.pop("Authorization", None)  # the token is for the Hub only
         conn, absolute = _connect(parts.scheme, parts.hostname, parts.port)

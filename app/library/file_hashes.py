@@ -65,10 +65,11 @@ class HashCache:
     """The `file_hashes` table of the library index (an in-memory one when it cannot be opened)."""
 
     def __init__(self, db_path: Path | None = None) -> None:
-        self.db = self._open(db_path) if db_path is not None else None
-        if self.db is None:
-            self.db = sqlite3.connect(":memory:", isolation_level=None)
-            self.db.executescript(SCHEMA)
+        opened = self._open(db_path) if db_path is not None else None
+        if opened is None:
+            opened = sqlite3.connect(":memory:", isolation_level=None)
+            opened.executescript(SCHEMA)
+        self.db: sqlite3.Connection = opened
 
     @classmethod
     def open_default(cls) -> HashCache:

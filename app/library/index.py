@@ -14,6 +14,7 @@ import json
 import sqlite3
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Any
 
 from app.library.gguf_info import GGUFInfo, split_shards
 
@@ -52,7 +53,8 @@ def info_to_json(info: GGUFInfo) -> str:
 def info_from_json(text: str) -> GGUFInfo | None:
     try:
         raw = json.loads(text)
-        values = {k: (tuple(v) if k in _TUPLE_FIELDS else v) for k, v in raw.items() if k in _FIELD_NAMES}
+        values: dict[str, Any] = {k: (tuple(v) if k in _TUPLE_FIELDS else v)
+                                  for k, v in raw.items() if k in _FIELD_NAMES}
         return GGUFInfo(**values)
     except (TypeError, ValueError):
         return None
@@ -69,13 +71,12 @@ def connect_wal(path: Path) -> sqlite3.Connection:
 class LibraryIndex:
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.persistent = False
-        self.db = self._open(path) if path is not None else None
-        if self.db is None:
-            self.db = sqlite3.connect(":memory:")
-            self.db.executescript(SCHEMA)
-        else:
-            self.persistent = True
+        opened = self._open(path) if path is not None else None
+        self.persistent = opened is not None
+        if opened is None:
+            opened = sqlite3.connect(":memory:")
+            opened.executescript(SCHEMA)
+        self.db: sqlite3.Connection = opened
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection | None:

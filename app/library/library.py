@@ -61,7 +61,7 @@ def _never() -> bool:
 
 
 def _gguf_files(folder: Path, cancelled: Callable[[], bool] = _never) -> list[Path]:
-    found = []
+    found: list[Path] = []
     if folder.is_file() and folder.name.lower().endswith(".gguf"):
         return [folder]  # a file opened from elsewhere and kept in the library (LibraryController.add_opened)
     if not folder.is_dir():

@@ -6,7 +6,8 @@ Mix1 Ep2"), so the name shown is made from the file name the publisher chose, e.
 says nothing (model.gguf, ggml-model-q4_0.gguf) the repository folder's name is used.
 `general.name` stays in the model's details. A word the file writes all in lower case takes
 its capitalisation from the repository or `general.name` when they are the same name (one
-is the other's first words), and parameter counts read 270M, 1.5B ("gemma-3-270m.gguf" + "Gemma 3 270m" → "Gemma 3 270M").
+is the other's first words), and parameter counts read 270M, 1.5B
+("gemma-3-270m.gguf" + "Gemma 3 270m" → "Gemma 3 270M").
 """
 
 from __future__ import annotations

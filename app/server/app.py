@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -23,9 +24,10 @@ from app.server.guard import RequestGuard
 from app.server.limits import DEFAULT_LIMITS, ServerLimits
 from app.server.request_log import RequestLog
 from app.server.requests import BadRequest, parse_chat, parse_completion
-from app.server.slot import ClientGone, ModelSlot, QueueFull, Ticket
+from app.server.slot import UNFINISHED, ClientGone, ModelSlot, QueueFull, Ticket
 
 MAX_BODY_BYTES = DEFAULT_LIMITS.max_body_bytes
+BodyT = TypeVar("BodyT")  # what a request's parser makes of its JSON body
 
 _FINISH = {
     StopReason.EOS: "stop",
@@ -76,7 +78,7 @@ async def _read_json(request: Request, limit: int, seconds: float):
 
     try:
         await asyncio.wait_for(read(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TooSlow() from None
     try:
         return json.loads(raw)
@@ -144,14 +146,14 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         return JSONResponse({"object": "list", "data": [
             {"id": name, "object": "model", "created": created, "owned_by": "hearth"}] if name else []})
 
-    async def body_of(request: Request, parse) -> tuple[object, Ticket | None, Response | None]:
+    async def body_of(request: Request, parse: Callable[[object], BodyT]) -> tuple[BodyT, Ticket] | Response:
         """The parsed body and its place in the queue, or the response refusing the request."""
         if (refusal := denied(request)) is not None:
-            return None, None, refusal
+            return refusal
         try:
             ticket = slot.admit()
         except QueueFull:
-            return None, None, error_response(
+            return error_response(
                 503, f"the server is busy: {slot.waiting} requests already wait, try again shortly",
                 "server_error", code="queue_full", headers={"Retry-After": str(limits.retry_after_s)})
         try:
@@ -160,8 +162,8 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             ticket.release()
             if (refusal := _body_refusal(exc, limits)) is None:
                 raise
-            return None, None, refusal
-        return body, ticket, None
+            return refusal
+        return body, ticket
 
     async def answer(request: Request, ticket: Ticket, start, stream: bool, include_usage: bool, chunk,
                      whole) -> Response:
@@ -185,6 +187,8 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
                     done = event
         except ClientGone:
             return Response(status_code=499)
+        if done is None:  # the slot ends every reply with Done or Error; this only keeps a half reply out
+            return error_response(500, UNFINISHED, "server_error")
         return JSONResponse(whole(reply_id, created_now(), model_id, done.text, done.stats))
 
     async def _stream(events: AsyncIterator, reply_id: str, include_usage: bool, chunk) -> AsyncIterator[str]:
@@ -197,7 +201,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
                     yield _sse(chunk(reply_id, now, model_id, event.text, None, first))
                     first = False
                 elif isinstance(event, p.Error):
-                    status, kind, code = _engine_error_status(event.kind)
+                    _status, kind, code = _engine_error_status(event.kind)  # the stream's 200 is already sent
                     yield _sse({"error": {"message": event.message, "type": kind, "param": None, "code": code}})
                 elif isinstance(event, p.Done):
                     yield _sse(chunk(reply_id, now, model_id, "", _FINISH[event.stats.stop_reason], first))
@@ -210,17 +214,19 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             return
 
     async def chat_completions(request: Request) -> Response:
-        body, ticket, refusal = await body_of(request, parse_chat)
-        if refusal is not None:
-            return refusal
-        return await answer(request, ticket, lambda stop: engine.chat(body.messages, body.sampling,
+        admitted = await body_of(request, parse_chat)
+        if isinstance(admitted, Response):
+            return admitted
+        body, ticket = admitted
+        return await answer(request, ticket, lambda stop: engine.chat(body.conversation.history(), body.sampling,
                                                                       OverflowPolicy.STOP, stop=stop),
                             body.stream, body.include_usage, _chat_chunk, _chat_whole)
 
     async def completions(request: Request) -> Response:
-        body, ticket, refusal = await body_of(request, parse_completion)
-        if refusal is not None:
-            return refusal
+        admitted = await body_of(request, parse_completion)
+        if isinstance(admitted, Response):
+            return admitted
+        body, ticket = admitted
         return await answer(request, ticket, lambda stop: engine.complete(body.prompt, body.sampling, stop=stop),
                             body.stream, body.include_usage, _text_chunk, _text_whole)
 

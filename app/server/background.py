@@ -6,11 +6,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from app.server.access import AccessPolicy, parse_allowed_origins
 from app.server.limits import DEFAULT_LIMITS, ServerLimits
 from app.server.run import check_binding
 from app.server.slot import SlotState
+
+if TYPE_CHECKING:  # imported when the server starts: the app opens without uvicorn and Starlette loaded
+    import uvicorn
+    from starlette.applications import Starlette
 
 STOP_GRACE_SECONDS = 0.5  # on stop (the switch, or quitting the app), how long replies under way may go on
 
@@ -31,9 +36,9 @@ class BackgroundServer:
         self.engine, self.model_id, self.host, self.port, self.api_key = engine, model_id, host, port, api_key
         self.access = AccessPolicy(host, parse_allowed_origins(allowed_origins))  # ValueError names a bad origin
         self.limits = limits
-        self._server = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._app = None
+        self._app: Starlette | None = None
         self.error = ""
 
     @property
@@ -69,7 +74,8 @@ class BackgroundServer:
             sock.bind((self.host, self.port))
         except OSError as exc:
             sock.close()
-            raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): {exc.strerror}") from None
+            raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): "
+                          f"{exc.strerror}") from None
         self._app = create_app(self.engine, self.model_id, self.api_key, self.limits, self.access)
         config = uvicorn_config(self._app, self.limits, log_level="critical",
                                 timeout_graceful_shutdown=STOP_GRACE_SECONDS)

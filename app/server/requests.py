@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app.engine.protocol import ChatMessage
+from app.chat.conversation import Conversation
+from app.chat.message import Message
 from app.engine.sampling import SamplingParams
 
 ROLES = ("system", "user", "assistant")
@@ -21,7 +22,7 @@ class BadRequest(Exception):
 
 @dataclass(frozen=True)
 class ChatBody:
-    messages: tuple[ChatMessage, ...]
+    conversation: Conversation  # the request's messages: not stored, its history is what the engine is given
     sampling: SamplingParams
     stream: bool
     include_usage: bool
@@ -133,9 +134,10 @@ def parse_chat(body: object) -> ChatBody:
             role = "system"
         if role not in ROLES:
             raise BadRequest(f"messages[{i}].role must be one of system, user, assistant", "messages")
-        parsed.append(ChatMessage(role, _content(message.get("content"), i)))
+        parsed.append(Message.from_openai(role, _content(message.get("content"), i)))
     stream, include_usage = _stream_flags(body)
-    return ChatBody(tuple(parsed), sampling_from(body), stream, include_usage)
+    sampling = sampling_from(body)
+    return ChatBody(Conversation.of(parsed, sampling=sampling), sampling, stream, include_usage)
 
 
 def parse_completion(body: object) -> CompletionBody:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind
 
+UNFINISHED = "the engine ended the reply without finishing it"
+
 
 class ClientGone(Exception):
     """The client disconnected while its request waited for its turn."""
@@ -29,7 +31,7 @@ class Ticket:
     """A place in the queue, held from admission (before the body is read, so the bodies held in
     memory are bounded too) until the request's turn starts or it gives up. Releasing twice is fine."""
 
-    def __init__(self, slot: "ModelSlot") -> None:
+    def __init__(self, slot: ModelSlot) -> None:
         self._slot = slot
         self.held = True
 
@@ -123,10 +125,14 @@ class ModelSlot:
 
         def pump() -> None:
             # The turn ends when the engine has finished, not when the client stops reading.
+            ended = False
             try:
                 for event in start(stop):
                     post(event)
-            except Exception as exc:
+                    ended = isinstance(event, (p.Done, p.Error))
+                if not ended:  # the reader waits for a last word: without one it would wait for ever
+                    post(p.Error(0, ErrorKind.INTERNAL, UNFINISHED))
+            except Exception as exc:  # noqa: BLE001 - the client gets it as an error reply
                 post(p.Error(0, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
             finally:
                 try:

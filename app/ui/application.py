@@ -10,11 +10,13 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import paths
+from app.remote_endpoints import EndpointStore
 from app.settings import Settings
 from app.store import ConversationStore
 from app.store.pending_writes import PendingWrites
 from app.ui.chat.chat_list import ChatSidebar
 from app.ui.chat.chat_page import ChatPage
+from app.ui.compare.wiring import build_compare
 from app.ui.first_run import add_first_run
 from app.ui.machine import MachineInfo
 from app.ui.main_window import MainWindow, WindowParts
@@ -22,7 +24,7 @@ from app.ui.models.discover_page import DiscoverPage
 from app.ui.models.downloads import DownloadManager
 from app.ui.models.library_controller import LibraryController
 from app.ui.models.library_page import LibraryPage
-from app.ui.compare.wiring import build_compare
+from app.ui.server_settings import ApiServerHolder
 from app.ui.services import EngineService
 from app.ui.store_dialog import open_or_ask
 from app.ui.tasks import BackgroundTasks
@@ -31,30 +33,25 @@ from app.ui.theme import follow_system_theme
 EXIT_NO_STORE = 2  # the user quit at the database dialog
 
 
-def _api_key(url: str) -> str:
-    """A remote server's API key (keyring or the private keys file); called off the GUI thread."""
-    from app.remote_endpoints import EndpointStore
-
-    return EndpointStore().api_key(url)
-
-
 def build_window(settings: Settings | None = None, store: ConversationStore | None = None,
                  engine: EngineService | None = None, machine_probe=None) -> MainWindow:
     """The whole GUI. Tests pass their own store, engine or machine probe (a callable giving a MachineProbe)."""
     settings = settings or Settings.load()
     store = store or ConversationStore(paths.database_path())
     writes = store if isinstance(store, PendingWrites) else PendingWrites(store)  # one for all: titles in flight show
-    engine = engine or EngineService(api_key_for=_api_key)
+    endpoints = EndpointStore()  # the remote servers; their API keys are read off the GUI thread
+    engine = engine or EngineService(api_key_for=endpoints.api_key)
     tasks = BackgroundTasks()
     machine = MachineInfo(tasks, machine_probe) if machine_probe else MachineInfo(tasks)
     downloads = DownloadManager(tasks=tasks)
     library = LibraryController(tasks, settings.extra_model_dirs)
     chat_page = ChatPage(writes, engine, tasks)
-    compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=_api_key),
+    compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=endpoints.api_key),
                                  library, machine, chat_page)
     parts = WindowParts(
         settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,
-        downloads=downloads, sidebar=ChatSidebar(writes), chat_page=chat_page, compare_page=compare_page,
+        downloads=downloads, endpoints=endpoints, api_server=ApiServerHolder(),
+        sidebar=ChatSidebar(writes), chat_page=chat_page, compare_page=compare_page,
         library_page=LibraryPage(tasks), discover_page=DiscoverPage(downloads, tasks),
     )
     window = MainWindow(parts)
@@ -78,12 +75,11 @@ def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:
     window.tasks.stop()  # drops callbacks still to come; each download's cancel pauses it
     compare = window.compare_page.controller
     api_server = window.api_server
-    if api_server is not None:
-        api_server.begin_stop()  # closing the window did so too; quitting without closing it may not
+    api_server.begin_stop()  # closing the window did so too; quitting without closing it may not
     window.engine.stop()
     compare_ended = compare.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS) / 2)
     engine_ended = window.engine.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
-    api_ended = api_server is None or api_server.wait(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
+    api_ended = api_server.wait(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
     tasks_ended = window.tasks.wait(max(0.0, deadline - time.monotonic()))
     window.store.close()
     return engine_ended and compare_ended and api_ended and tasks_ended and not window.engine.client.alive
@@ -106,7 +102,7 @@ def run_app(model: str | None = None) -> int:
     if note:
         window.statusBar().showMessage(note, 15000)
     if model:
-        window.open_with_model(model)
+        window.model_opener.open_with_model(model)
     try:
         return app.exec()
     finally:

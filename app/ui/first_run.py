@@ -114,12 +114,11 @@ def add_first_run(window) -> FirstRunPanel | None:
     if not is_first_run(window.store, window.engine):
         return None
     panel = FirstRunPanel()
-    window.first_run = panel
-    window.show_extra_page(panel)
+    window.show_welcome(panel)
     chat_page = window.chat_page
 
     def leave() -> None:
-        if window.pages.currentWidget() is panel:
+        if window.showing(panel):
             window.show_page(chat_page)
 
     def chat_with_demo(path: str) -> None:
@@ -132,7 +131,7 @@ def add_first_run(window) -> FirstRunPanel | None:
     panel.chat_with_demo.connect(chat_with_demo)
     def open_file(path: str) -> None:
         leave()
-        window.open_with_model(path)
+        window.model_opener.open_with_model(path)
 
     panel.pick_model.connect(partial(window.show_page, window.discover_page))
     panel.open_file.connect(open_file)

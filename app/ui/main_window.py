@@ -1,16 +1,19 @@
 """The frame: the page buttons and chat list on the left, the pages on the right, the menus.
 
-Everything it shows is built by the composition root (application.build_window) and
-handed in as `WindowParts`; the window lays the parts out and talks to them through
-their signals and public methods only.
+Everything it shows is built by the composition root (application.build_window) and handed in
+as `WindowParts`. The window's own jobs are the page stack and navigation between pages and
+chats, the status line, the window's geometry, and the order of closing (unsaved writes first,
+then the parts that stop). The rest lives with the part that does it: the menus (menus.py),
+the pages' model lists (model_lists.py), opening a model file (model_opening.py), chat
+import and export (chat_files.py). The window talks to them through signals and public methods.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -21,40 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.gguf_info import GGUFFileError, read_gguf_info
-from app.settings import Settings
-from app.store.pending_writes import PendingWrites
-from app.ui.chat.chat_list import ChatSidebar
-from app.ui.chat.chat_page import ChatPage
-from app.ui.compare.compare_page import ComparePage
-from app.ui.machine import MachineInfo
+from app.ui.chat_files import ChatFiles
 from app.ui.menus import build_menus
-from app.ui.models.discover_page import DiscoverPage
-from app.ui.models.downloads import DownloadManager
-from app.ui.models.library_controller import LibraryController
-from app.ui.models.library_page import LibraryPage
-from app.ui.plain_text import as_html
-from app.ui.services import EngineService
-from app.ui.tasks import BackgroundTasks
+from app.ui.model_lists import ModelLists
+from app.ui.model_opening import ModelOpener
 from app.ui.widgets.nav_rail import NavRail
+from app.ui.window_parts import WindowParts
 
-
-@dataclass
-class WindowParts:
-    """What the composition root builds for the window."""
-
-    settings: Settings
-    store: PendingWrites
-    engine: EngineService
-    tasks: BackgroundTasks
-    library: LibraryController
-    machine: MachineInfo
-    downloads: DownloadManager
-    sidebar: ChatSidebar
-    chat_page: ChatPage
-    compare_page: ComparePage
-    library_page: LibraryPage
-    discover_page: DiscoverPage
+__all__ = ["MainWindow", "WindowParts"]
 
 
 class MainWindow(QMainWindow):
@@ -69,14 +46,13 @@ class MainWindow(QMainWindow):
         self.library = parts.library
         self.machine = parts.machine
         self.downloads = parts.downloads
+        self.api_server = parts.api_server  # application.shutdown waits for it
         self.sidebar = parts.sidebar
         self.chat_page = parts.chat_page
         self.compare_page = parts.compare_page
         self.library_page = parts.library_page
         self.discover_page = parts.discover_page
-        self.first_run = None  # the first-run panel while it is shown (first_run.py)
-        self.api_server = None  # the API server's holder, made when its dialog first opens
-        self._closed = False
+        self.first_run: QWidget | None = None  # the welcome panel while it is shown (first_run.py)
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)
 
@@ -106,34 +82,33 @@ class MainWindow(QMainWindow):
         row.addWidget(self.rail)
         row.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        build_menus(self)
+
+        self.model_lists = ModelLists(
+            parts.settings, parts.library, parts.machine, parts.downloads, parts.endpoints, parts.engine,
+            parts.tasks, parts.chat_page, parts.compare_page, parts.library_page, parts.discover_page, self)
+        self.model_opener = ModelOpener(parts.settings, parts.library, parts.chat_page, parts.tasks, self)
+        self.chat_files = ChatFiles(parts.store, parts.chat_page, self.statusBar(), self)
+        self.menus = build_menus(self, self, parts, self.chat_files, self.model_lists)
         self._connect()
         self.statusBar().showMessage("Ready")
         self._restore()
-        self.machine.refresh()
-        self.library.refresh()
-        self.refresh_remote_models()
+        self.model_lists.start()
 
     def _connect(self) -> None:
+        status = self.statusBar()
+        for part in (self.model_lists, self.model_opener):
+            part.status.connect(status.showMessage)
+            part.settings_changed.connect(self.save_settings)
+        self.model_opener.opened.connect(self.new_chat)
+        self.chat_files.imported.connect(self.show_chat)
+        self.library_page.open_in_chat.connect(self.model_opener.open_with_model)
+        self.library.first_scan_done.connect(self._on_first_scan)
         self.sidebar.chat_selected.connect(self._open_chat)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         self.sidebar.chat_deleted.connect(self._on_chat_deleted)
         self.chat_page.chat_changed.connect(self._on_chat_changed)
-        self.chat_page.set_model_defaults(self.settings.model_defaults)
         self.chat_page.reply_finished.connect(lambda _done: self.save_settings())  # the model's sampling is kept
-        self.chat_page.model_loaded.connect(self._on_model_loaded)
-        self.library.models_changed.connect(self._on_models_changed)
-        self.library.scan_progress.connect(self._on_scan_progress)
-        self.library.scan_progress.connect(self.library_page.set_scanning)
-        self.library.scan_failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.library.first_scan_done.connect(self._on_first_scan)
-        self.library_page.open_in_chat.connect(self.open_with_model)
-        self.library_page.library_changed.connect(self.library.refresh)
-        self.library_page.extra_folder_added.connect(self.add_model_folder)
-        self.downloads.download_finished.connect(self._on_download_finished)
-        self.machine.changed.connect(self.chat_page.set_machine)
-        self.machine.changed.connect(self.discover_page.set_machine)
-        self.machine.failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.closing.connect(self.model_opener.close)
         self.closing.connect(self.downloads.shutdown)
         self.compare_page.controller.busy_changed.connect(self._on_compare_busy)
 
@@ -150,7 +125,7 @@ class MainWindow(QMainWindow):
         if number == 1:
             button.setChecked(True)
 
-    def _shortcut(self, keys: str, slot, text: str) -> QAction:
+    def _shortcut(self, keys: str, slot: Callable[[], object], text: str) -> QAction:
         """A window-wide shortcut; `text` names it in Help → Keyboard shortcuts."""
         action = QAction(text, self)
         action.setShortcut(QKeySequence(keys))
@@ -179,11 +154,16 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
 
-    def show_extra_page(self, page: QWidget) -> None:
-        """A page without a button (the first-run panel) shown in place of the current one."""
-        if self.pages.indexOf(page) < 0:
-            self.pages.addWidget(page)
-        self.pages.setCurrentWidget(page)
+    def show_welcome(self, panel: QWidget) -> None:
+        """The first-run panel, a page without a button, shown in place of the chat page until it is left."""
+        self.first_run = panel
+        if self.pages.indexOf(panel) < 0:
+            self.pages.addWidget(panel)
+        self.pages.setCurrentWidget(panel)
+
+    def showing(self, page: QWidget) -> bool:
+        """Whether `page` is the page on screen now."""
+        return self.pages.currentWidget() is page
 
     # ------------------------------------------------------------ chats
 
@@ -192,6 +172,12 @@ class MainWindow(QMainWindow):
         chat_id = self.chat_page.new_chat()
         self.sidebar.refresh()
         self.sidebar.select(chat_id, emit=False)
+
+    def show_chat(self, chat_id: int) -> None:
+        """A chat made elsewhere (an import) shown on the chat page and chosen in the list."""
+        self.show_page(self.chat_page)
+        self.sidebar.refresh()
+        self.sidebar.select(chat_id)
 
     def _open_chat(self, chat_id: int) -> None:
         if not self.chat_page.open_chat(chat_id):  # unreadable: the list goes back to the chat on screen
@@ -213,119 +199,9 @@ class MainWindow(QMainWindow):
         else:
             self.new_chat()
 
-    def export_chat(self, kind: str) -> None:
-        from app.ui.chat_export import export_chat
-
-        if self.chat_page.chat_id:
-            export_chat(self, self.store, self.chat_page.chat_id, kind, self.statusBar())
-
-    def import_chat(self, path: str = "") -> None:
-        from app.ui.chat_export import import_chat_file
-
-        chat_id = import_chat_file(self, self.store, self.statusBar(), path)
-        if chat_id:
-            self.show_page(self.chat_page)
-            self.sidebar.refresh()
-            self.sidebar.select(chat_id)
-
-    # ------------------------------------------------------------ settings dialogs
-
-    def open_server_settings(self) -> None:
-        from app.ui.server_settings import ApiServerHolder, ServerSettingsDialog
-
-        if self.api_server is None:
-            self.api_server = ApiServerHolder()
-        ServerSettingsDialog(self.engine.client, self.api_server, parent=self, tasks=self.tasks).exec()
-        self.refresh_remote_models()  # endpoints may have been added or removed
-
-    def refresh_remote_models(self) -> None:
-        """Ask each configured server for its models, off the GUI thread (offline mode lists none)."""
-        from app.ui.remote_models import list_remote_models
-
-        self.tasks.run(list_remote_models, self._on_remote_models,
-                       lambda error: self.statusBar().showMessage(f"Could not list remote models: {error}", 8000))
-
-    def _on_remote_models(self, found) -> None:
-        entries, problems = found
-        self.chat_page.set_remote_models(entries)
-        self.compare_page.models_changed()
-        if problems:
-            self.statusBar().showMessage("; ".join(problems), 10000)
-
-    def ask_token(self) -> None:
-        from app.ui.hub_token import ask_token
-
-        ask_token(self, self.tasks, self.statusBar())
-
-    # ------------------------------------------------------------ models
-
-    @property
-    def models(self):
-        return self.library.models
-
-    @property
-    def scanning(self) -> bool:
-        return self.library.scanning
-
-    def refresh_library(self) -> None:
-        self.library.refresh()
-
-    def add_model_folder(self, folder: str) -> None:
-        if self.library.add_folder(folder):
-            self.save_settings()
-
-    def _on_models_changed(self, models) -> None:
-        chat = self.chat_page.session.chat()  # nothing loaded (a restart): the open chat's model is shown
-        keep = self.engine.info.path if self.engine.info else (chat and chat.model_path) or self.settings.last_model
-        self.chat_page.set_models(models, keep)
-        self.engine.remember_headers(models)
-        self.library_page.set_models(models)
-        self.compare_page.models_changed()
-        self.discover_page.set_first_run(not self.library.has_usable_model)
-        self.discover_page.set_local_models(models)  # marks Hub files already here
-
-    def _on_scan_progress(self, done: int, total: int) -> None:
-        if done < total:
-            self.statusBar().showMessage(f"Scanning models… {done} of {total}")
-        else:
-            self.statusBar().clearMessage()
-
     def _on_first_scan(self, usable: bool) -> None:
         if not usable and self.first_run is None:  # the welcome card offers the starter models itself
             self.show_page(self.discover_page)  # nothing to chat with yet: the starter models
-
-    def _on_download_finished(self, path: str) -> None:
-        self.library.refresh()
-        self.statusBar().showMessage(f"Downloaded {path}", 8000)
-
-    def open_with_model(self, path: str) -> bool:
-        """`hearth --model PATH` (and Models → Open in chat): load it and open a new chat ready to type.
-
-        The header is read off the GUI thread; a file that is not a usable model gets a dialog.
-        """
-        self.tasks.run(lambda: read_gguf_info(path), lambda info: self._open_model_read(path, info),
-                       self._open_model_failed)
-        return True
-
-    def _open_model_failed(self, error: Exception) -> None:
-        if self._closed:
-            return
-        reason = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"{type(error).__name__}: {error}"
-        QMessageBox.warning(self, "Cannot open model", as_html(reason))
-
-    def _open_model_read(self, path: str, info) -> None:
-        if self._closed:
-            return
-        model = self.library.add_opened(path, info)
-        self.chat_page.load_path(str(model.path))
-        self.new_chat()
-
-    def _on_model_loaded(self, info) -> None:
-        self.settings.last_model = info.path
-        self.chat_page.store_load_settings(self.settings)
-        self.chat_page.remember_model_load(info.path)
-        self.save_settings()
-        self.statusBar().showMessage(f"Loaded {info.name}", 5000)
 
     # ------------------------------------------------------------ state
 
@@ -350,27 +226,24 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = self.settings
-        s.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
-        s.splitter_state = "|".join(bytes(sp.saveState().toBase64()).decode()
-                                    for sp in (self.splitter, self.chat_page.splitter))
+        s.window_geometry = _base64(self.saveGeometry())
+        s.splitter_state = "|".join(_base64(sp.saveState()) for sp in (self.splitter, self.chat_page.splitter))
         s.selected_chat = self.chat_page.chat_id
         try:
             s.save()
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save settings: {exc}", 8000)
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.chat_page.finish_stream_early()
         self.chat_page.save_pending()
         if not self.store.retry() and not self._quit_without_saving():
             event.ignore()
             return
-        self._closed = True  # background jobs that finish from now on find a closed store: they stop
-        self.library.closed = True
+        self.library.close()  # background jobs that finish from now on find a closed window: they stop
         self.closing.emit()
         self.save_settings()
-        if self.api_server is not None:
-            self.api_server.begin_stop()  # application.shutdown waits for it within the quit's budget
+        self.api_server.begin_stop()  # application.shutdown waits for it within the quit's budget
         super().closeEvent(event)
 
     def _quit_without_saving(self) -> bool:
@@ -385,3 +258,8 @@ class MainWindow(QMainWindow):
             return False
         self.store.discard()
         return True
+
+
+def _base64(data: QByteArray) -> str:
+    """Saved window state as text for the settings file."""
+    return bytes(data.toBase64().data()).decode("ascii")

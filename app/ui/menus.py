@@ -1,107 +1,153 @@
 """The window's menus: every command as a QAction with its shortcut and a one-line tip.
 
-The actions are kept on the window (window.new_chat_action, …) so tests and other
-parts can trigger or disable them. Help → Keyboard shortcuts lists them from the actions
-themselves (shortcuts_dialog.py). The help page is opened through `window.help`, to which the
-chat page's "What's this?" buttons are connected here.
+The actions are kept in one `Menus` object that the window owns (window.menus.new_chat, …), so
+tests and other parts can trigger or disable them; nothing is set on the window itself. Each
+command calls the part that does the work (the chat page, the library, a dialog); the window
+is asked only for what is its own: showing a page, a new chat, the status line, quitting.
+Help → Keyboard shortcuts lists the actions from the actions themselves (shortcuts_dialog.py).
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar, QStatusBar, QWidget
+
+from app.ui.chat_files import ChatFiles
+from app.ui.error_details import copy_error_details
 from app.ui.help_page import TITLE as HELP_TITLE
 from app.ui.help_page import HelpOpener
+from app.ui.hub_token import ask_token
+from app.ui.model_lists import ModelLists
+from app.ui.server_settings import ServerSettingsDialog
+from app.ui.shortcuts_dialog import open_shortcuts
+from app.ui.window_parts import WindowParts
 
 
-def build_menus(window) -> None:
-    chat = window.chat_page
-    file_menu = window.menuBar().addMenu("&File")
-    window.new_chat_action = _action(window, file_menu, "New chat", window.new_chat, QKeySequence.StandardKey.New,
-                                     "Start a new conversation")
-    window.export_md_action = _action(window, file_menu, "Export chat as Markdown…", lambda: window.export_chat("md"),
-                                     QKeySequence("Ctrl+E"))
-    window.export_json_action = _action(window, file_menu, "Export chat as JSON…",
-                                        lambda: window.export_chat("json"), QKeySequence("Ctrl+Shift+E"))
-    window.import_action = _action(window, file_menu, "Import chat…", lambda: window.import_chat(),
-                                   QKeySequence("Ctrl+Shift+O"), tip="Open a chat exported as JSON, with its alternatives, as a new chat")
-    file_menu.addSeparator()
-    window.token_action = _action(window, file_menu, "Hugging Face token…", window.ask_token,
-                                  QKeySequence("Ctrl+Shift+T"), tip="A token opens gated and private models; it is stored by huggingface_hub")
-    window.servers_action = _action(window, file_menu, "Remote engines and API server…",
-                                    window.open_server_settings, QKeySequence("Ctrl+Shift+A"))
-    file_menu.addSeparator()
-    _action(window, file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
+class MenuHost(Protocol):
+    """What the menus need of the main window: its own jobs, nothing of its parts."""
 
-    chat_menu = window.menuBar().addMenu("&Chat")
-    window.stop_action = _action(window, chat_menu, "Stop reply", chat.stop, QKeySequence("Ctrl+."),
-                                 "Stop the reply being written (Esc in the message box)")
-    _action(window, chat_menu, "Write a message", chat.focus_composer, QKeySequence("Ctrl+L"))
-    window.choose_model_action = _action(window, chat_menu, "Choose a model…", lambda: _choose_model(window),
-                                         QKeySequence("Ctrl+K"), "Open the model picker")
-    window.copy_reply_action = _action(window, chat_menu, "Copy last reply", lambda: _copy_last_reply(window),
-                                       QKeySequence("Ctrl+Shift+C"), "Copy the last reply of this chat")
-    window.regenerate_action = _action(window, chat_menu, "Regenerate last reply", chat.regenerate_last,
-                                       QKeySequence("Ctrl+R"),
-                                       "Write the last reply again; the earlier one stays as an alternative")
-    window.reset_defaults_action = _action(
-        window, chat_menu, "Reset to model defaults", chat.reset_to_model_defaults, QKeySequence("Ctrl+Shift+R"),
-        tip="This chat's sampling and the load settings as the chosen model was last used with")
-    window.show_prompt_action = _action(
-        window, chat_menu, "Show prompt", lambda: chat.show_prompt(), QKeySequence("Ctrl+Shift+P"),
-        tip="The exact text the model is given for this chat, special tokens included")
-    chat_menu.addSeparator()
-    window.side_panel_action = chat.side.toggle_action
-    chat_menu.addAction(chat.side.toggle_action)
-    chat.side.set_shown(window.settings.chat_panel_visible)
-    chat.side.visibility_changed.connect(lambda shown: _remember_side_panel(window, shown))
-
-    models_menu = window.menuBar().addMenu("&Models")
-    window.rescan_action = _action(window, models_menu, "Rescan model folders", window.library.refresh,
-                                   QKeySequence("F5"), tip="Look for new or changed GGUF files")
-    window.probe_action = _action(window, models_menu, "Check GPU and memory again", window.machine.refresh,
-                                  QKeySequence("Shift+F5"), tip="Probe the GPU backend, devices and free memory again")
-    _build_help_menu(window)
+    def menuBar(self) -> QMenuBar: ...
+    def statusBar(self) -> QStatusBar: ...
+    def close(self) -> bool: ...
+    def show_page(self, page: QWidget) -> None: ...
+    def new_chat(self) -> None: ...
+    def save_settings(self) -> None: ...
 
 
-def _build_help_menu(window) -> None:
-    from app.ui.error_details import copy_error_details
-    from app.ui.shortcuts_dialog import open_shortcuts
+@dataclass
+class Menus:
+    """Every menu command of the window, by what it does."""
 
-    window.help = HelpOpener(window)
-    window.chat_page.help_requested.connect(window.help.open_at)
-    help_menu = window.menuBar().addMenu("&Help")
-    window.help_action = _action(window, help_menu, HELP_TITLE, lambda: window.help.open_at(),
-                                 QKeySequence.StandardKey.HelpContents,
-                                 "What tokens, the context window, sampling, GPU layers and quantization mean")
-    window.shortcuts_action = _action(window, help_menu, "Keyboard shortcuts", lambda: open_shortcuts(window),
-                                      QKeySequence("Ctrl+/"), "Every command with its keys")
-    window.error_details_action = _action(window, help_menu, "Copy error details",
-                                          lambda: copy_error_details(window.statusBar()),
-                                          QKeySequence("Ctrl+Shift+D"), "The last errors from Hearth's log and the versions, for a bug report")
-
-
-def _choose_model(window) -> None:
-    window.show_page(window.chat_page)
-    window.chat_page.load_settings.open_picker()
-
-
-def _copy_last_reply(window) -> None:
-    copied = window.chat_page.copy_last_reply()
-    window.statusBar().showMessage("Copied the last reply" if copied else "No reply to copy in this chat", 4000)
-
-
-def _remember_side_panel(window, shown: bool) -> None:
-    window.settings.chat_panel_visible = shown
-    window.save_settings()
+    new_chat: QAction
+    export_md: QAction
+    export_json: QAction
+    import_chat: QAction
+    hub_token: QAction
+    servers: QAction
+    quit: QAction
+    stop: QAction
+    write_message: QAction
+    choose_model: QAction
+    copy_reply: QAction
+    regenerate: QAction
+    reset_defaults: QAction
+    show_prompt: QAction
+    side_panel: QAction  # the chat page's own toggle, listed in the Chat menu
+    rescan: QAction
+    probe: QAction
+    help: QAction
+    shortcuts: QAction
+    error_details: QAction
+    help_opener: HelpOpener  # the one help window, which the chat page's "What's this?" buttons open too
 
 
-def _action(window, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-    action = QAction(text, window)
-    if shortcut is not None:
+def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_files: ChatFiles,
+                model_lists: ModelLists) -> Menus:
+    """The menu bar of `window`; the actions are children of `parent` (the window), so their shortcuts work."""
+    chat = parts.chat_page
+    status = window.statusBar()
+
+    def add(menu: QMenu, text: str, slot: Callable[[], object], shortcut: QKeySequence | QKeySequence.StandardKey,
+            tip: str = "") -> QAction:
+        action = QAction(text, parent)
         action.setShortcut(shortcut)
-    if tip:
-        action.setToolTip(tip)
-    action.triggered.connect(slot)
-    menu.addAction(action)
-    return action
+        if tip:
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def choose_model() -> None:
+        window.show_page(chat)
+        chat.load_settings.open_picker()
+
+    def copy_reply() -> None:
+        copied = chat.copy_last_reply()
+        status.showMessage("Copied the last reply" if copied else "No reply to copy in this chat", 4000)
+
+    def open_server_settings() -> None:
+        ServerSettingsDialog(parts.engine.client, parts.api_server, parts.endpoints, parts.tasks, parent).exec()
+        model_lists.refresh_remote()  # endpoints may have been added or removed
+
+    def remember_side_panel(shown: bool) -> None:
+        parts.settings.chat_panel_visible = shown
+        window.save_settings()
+
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    new_chat = add(file_menu, "New chat", window.new_chat, QKeySequence.StandardKey.New, "Start a new conversation")
+    export_md = add(file_menu, "Export chat as Markdown…", lambda: chat_files.export("md"), QKeySequence("Ctrl+E"))
+    export_json = add(file_menu, "Export chat as JSON…", lambda: chat_files.export("json"),
+                      QKeySequence("Ctrl+Shift+E"))
+    import_chat = add(file_menu, "Import chat…", chat_files.import_file, QKeySequence("Ctrl+Shift+O"),
+                      "Open a chat exported as JSON, with its alternatives, as a new chat")
+    file_menu.addSeparator()
+    hub_token = add(file_menu, "Hugging Face token…", lambda: ask_token(parent, parts.tasks, status),
+                    QKeySequence("Ctrl+Shift+T"),
+                    "A token opens gated and private models; it is stored by huggingface_hub")
+    servers = add(file_menu, "Remote engines and API server…", open_server_settings, QKeySequence("Ctrl+Shift+A"))
+    file_menu.addSeparator()
+    quit_action = add(file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
+
+    chat_menu = bar.addMenu("&Chat")
+    stop = add(chat_menu, "Stop reply", chat.stop, QKeySequence("Ctrl+."),
+               "Stop the reply being written (Esc in the message box)")
+    write_message = add(chat_menu, "Write a message", chat.focus_composer, QKeySequence("Ctrl+L"))
+    choose = add(chat_menu, "Choose a model…", choose_model, QKeySequence("Ctrl+K"), "Open the model picker")
+    copy = add(chat_menu, "Copy last reply", copy_reply, QKeySequence("Ctrl+Shift+C"),
+               "Copy the last reply of this chat")
+    regenerate = add(chat_menu, "Regenerate last reply", chat.regenerate_last, QKeySequence("Ctrl+R"),
+                     "Write the last reply again; the earlier one stays as an alternative")
+    reset_defaults = add(chat_menu, "Reset to model defaults", chat.reset_to_model_defaults,
+                         QKeySequence("Ctrl+Shift+R"),
+                         "This chat's sampling and the load settings as the chosen model was last used with")
+    show_prompt = add(chat_menu, "Show prompt", chat.show_prompt, QKeySequence("Ctrl+Shift+P"),
+                      "The exact text the model is given for this chat, special tokens included")
+    chat_menu.addSeparator()
+    chat_menu.addAction(chat.side.toggle_action)
+    chat.side.set_shown(parts.settings.chat_panel_visible)
+    chat.side.visibility_changed.connect(remember_side_panel)
+
+    models_menu = bar.addMenu("&Models")
+    rescan = add(models_menu, "Rescan model folders", parts.library.refresh, QKeySequence("F5"),
+                 "Look for new or changed GGUF files")
+    probe = add(models_menu, "Check GPU and memory again", parts.machine.refresh, QKeySequence("Shift+F5"),
+                "Probe the GPU backend, devices and free memory again")
+
+    help_opener = HelpOpener(parent)
+    chat.help_requested.connect(help_opener.open_at)
+    help_menu = bar.addMenu("&Help")
+    help_action = add(help_menu, HELP_TITLE, help_opener.open_at, QKeySequence.StandardKey.HelpContents,
+                      "What tokens, the context window, sampling, GPU layers and quantization mean")
+    shortcuts = add(help_menu, "Keyboard shortcuts", lambda: open_shortcuts(parent), QKeySequence("Ctrl+/"),
+                    "Every command with its keys")
+    error_details = add(help_menu, "Copy error details", lambda: copy_error_details(status),
+                        QKeySequence("Ctrl+Shift+D"),
+                        "The last errors from Hearth's log and the versions, for a bug report")
+    return Menus(new_chat, export_md, export_json, import_chat, hub_token, servers, quit_action, stop, write_message,
+                 choose, copy, regenerate, reset_defaults, show_prompt, chat.side.toggle_action, rescan, probe,
+                 help_action, shortcuts, error_details, help_opener)

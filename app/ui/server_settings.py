@@ -7,8 +7,19 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.remote_endpoints import Endpoint, EndpointStore, remote_models
@@ -46,15 +57,15 @@ class ApiServerHolder:
 
 
 class ServerSettingsDialog(QDialog):
-    def __init__(self, engine_client, holder: ApiServerHolder, store: EndpointStore | None = None,
-                 parent: QWidget | None = None, tasks: BackgroundTasks | None = None) -> None:
+    def __init__(self, engine_client, holder: ApiServerHolder, store: EndpointStore, tasks: BackgroundTasks,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = tasks or BackgroundTasks(parent=self)
+        self.tasks = tasks
         self.setWindowTitle("Remote engines and API server")
         self.engine_client = engine_client
         self.holder = holder
         self._message = ""  # why the server is off, when it is not simply switched off
-        self.store = store or EndpointStore()
+        self.store = store
         layout = QVBoxLayout(self)
         layout.addWidget(self._endpoints_box())
         layout.addWidget(self._server_box())

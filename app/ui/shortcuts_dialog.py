@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QMainWindow,
+    QMenu,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -35,7 +36,7 @@ def window_actions(window: QMainWindow) -> list[QAction]:
     ordered: list[QAction] = []
     for menu_action in window.menuBar().actions():
         menu = menu_action.menu()
-        if menu is not None:
+        if isinstance(menu, QMenu):
             ordered += [a for a in menu.actions() if not a.isSeparator()]
     ordered += window.actions()
     ordered += window.findChildren(QAction)
@@ -91,10 +92,11 @@ class ShortcutsDialog(QDialog):
 
     def rows(self) -> list[tuple[str, str]]:
         """Every (keys, command) listed, in order."""
-        found = []
+        found: list[tuple[str, str]] = []
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
-            found += [(group.child(j).text(0), group.child(j).text(1)) for j in range(group.childCount())]
+            children = [group.child(j) for j in range(group.childCount())] if group is not None else []
+            found += [(child.text(0), child.text(1)) for child in children if child is not None]
         return found
 
 

@@ -39,7 +39,7 @@ class _Relay(QObject):
 
     done = Signal(object, object)  # result, error
 
-    def __init__(self, tasks: "BackgroundTasks", on_success: Success | None, on_failure: Failure | None,
+    def __init__(self, tasks: BackgroundTasks, on_success: Success | None, on_failure: Failure | None,
                  cancel: Callable[[], None] | None) -> None:
         super().__init__()
         self.tasks, self.on_success, self.on_failure, self.cancel = tasks, on_success, on_failure, cancel
@@ -70,7 +70,7 @@ class _Job(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn()
-        except Exception as exc:  # handed to the GUI thread, never lost
+        except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
             self.relay.done.emit(None, exc)
         else:
             self.relay.done.emit(result, None)

@@ -123,7 +123,6 @@ def test_chat_exits_2_with_one_line_when_the_engine_hangs_during_the_load(tiny_m
 
 def test_remote_chat_json_keeps_the_partial_reply_when_the_stream_is_cut(capsys):
     from app import cli
-
     from tests.support.servers import SilentServer
 
     with SilentServer(cut_after=["Once upon", " a time"]) as server:

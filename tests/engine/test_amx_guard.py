@@ -106,7 +106,7 @@ def test_the_first_prompt_of_an_amx_build_runs_inside_a_probe(tiny_model, monkey
 
     monkeypatch.setattr(amx_guard, "probe", recording_probe)
     for weights_in_amx, expected in ((False, []), (True, [os.getpid()])):
-        monkeypatch.setattr("app.engine.runtime.amx_weights_loaded", lambda forget=False: weights_in_amx)
+        monkeypatch.setattr("app.engine.runtime.amx_weights_loaded", lambda forget=False, loaded=weights_in_amx: loaded)
         probes.clear()
         model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=256, n_threads=1))
         try:

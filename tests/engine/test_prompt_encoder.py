@@ -99,8 +99,8 @@ VOCABS = Path.home() / ".cache/hearth/llama-ref/0.3.36/src/vendor/llama.cpp/mode
     ("gpt-2", "completion", None),
 ])
 def test_real_vocabularies_pick_their_family(vocab, origin, end):
-    from app.engine.prompt_encoder import PromptEncoder
     from app.engine.llama_backend import ensure_backend
+    from app.engine.prompt_encoder import PromptEncoder
 
     path = VOCABS / f"ggml-vocab-{vocab}.gguf"
     if not path.is_file():
@@ -126,7 +126,8 @@ def test_real_vocabularies_pick_their_family(vocab, origin, end):
         llama_cpp.llama_model_free(model)
 
 
-THINKING_TEMPLATE = "{% if enable_thinking %}<think>{% else %}no{% endif %}{% for m in messages %}{{ m.content }}{% endfor %}"
+THINKING_TEMPLATE = ("{% if enable_thinking %}<think>{% else %}no{% endif %}"
+                     "{% for m in messages %}{{ m.content }}{% endfor %}")
 
 
 def test_thinking_modes_are_reported_and_the_switch_reaches_the_template(engine, model_dir):

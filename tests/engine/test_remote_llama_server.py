@@ -14,7 +14,8 @@ from app.engine.remote import RemoteEngine, sampling_fields
 from app.engine.sampling import SamplingParams
 from tests.support.servers import LlamaServer, llama_server_binary
 
-QUESTION = [ChatMessage("system", "You are a helpful assistant."), ChatMessage("user", "What is the capital of France?")]
+QUESTION = [ChatMessage("system", "You are a helpful assistant."),
+            ChatMessage("user", "What is the capital of France?")]
 STORY = [ChatMessage("user", "Write a very long story about a dragon and a knight.")]
 
 

@@ -57,7 +57,8 @@ def history(turns: int) -> list[ChatMessage]:
     """A system prompt and `turns` user/assistant pairs of ten words each, then a new question."""
     messages = [ChatMessage("system", "Be brief.")]
     for n in range(turns):
-        messages += [ChatMessage("user", f"question {n} " + "word " * 8), ChatMessage("assistant", f"answer {n} " + "word " * 8)]
+        messages += [ChatMessage("user", f"question {n} " + "word " * 8),
+                     ChatMessage("assistant", f"answer {n} " + "word " * 8)]
     return messages + [ChatMessage("user", "and the last question?")]
 
 

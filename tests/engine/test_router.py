@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from app.engine import protocol as p
@@ -14,7 +16,7 @@ from app.engine.sampling import SamplingParams
 class FakeRemote:
     """A server's engine: jobs answer at once, on the caller's thread."""
 
-    made: list[FakeRemote] = []
+    made: ClassVar[list[FakeRemote]] = []  # every one made, across tests
 
     def __init__(self, base_url: str, api_key: str | None) -> None:
         self.base_url, self.api_key = base_url, api_key

@@ -181,12 +181,13 @@ def test_hearth_chat_with_a_runaway_template_file_exits_2_with_one_line(tiny_mod
     "{% for i in x %}" * 30 + "{% endfor %}" * 30,
 ])
 def test_a_template_nested_too_deeply_is_a_plain_template_error(source):
-    with pytest.raises(TemplateError, match="^the chat template is not valid Jinja: it is nested too deeply$"):
+    with pytest.raises(TemplateError, match=r"^the chat template is not valid Jinja: it is nested too deeply$"):
         ChatTemplate(source)
 
 
 def test_a_huge_template_is_refused_before_it_is_compiled():
     t0 = time.monotonic()
-    with pytest.raises(TemplateLimitError, match=r"was stopped: it is 1,800,000 characters long \(the limit is 262,144\)"):
+    with pytest.raises(TemplateLimitError,
+                       match=r"was stopped: it is 1,800,000 characters long \(the limit is 262,144\)"):
         ChatTemplate('{{ "a" }}' * 200_000)
     assert time.monotonic() - t0 < 1

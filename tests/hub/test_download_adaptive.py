@@ -15,7 +15,7 @@ from app.hub import download_connections
 from app.hub.download import Downloader
 from app.hub.download_record import DownloadRecord
 from app.hub.search import list_gguf_files
-from tests.hub.test_download_ranges import running, wait_until  # noqa: F401
+from tests.hub.conftest import wait_until
 
 REPO, NAME, SIZE, RANGE = "test-org/Big-GGUF", "big.Q4_K_M.gguf", 4 << 20, 256 << 10
 

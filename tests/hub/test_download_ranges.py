@@ -5,7 +5,6 @@ The test file is about 545 KiB; a 128 KiB range size cuts it into five ranges.""
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -16,7 +15,7 @@ from app.hub.download_record import DownloadRecord, saved_downloads
 from app.hub.errors import HubError
 from app.hub.search import list_gguf_files
 from app.library.library import scan_library
-from tests.hub.conftest import REPO, run_in_thread
+from tests.hub.conftest import REPO, wait_until
 
 NAME = "tiny-chat.Q8_0.gguf"
 RANGE = 128 << 10
@@ -34,29 +33,6 @@ def downloader(rec: DownloadRecord | None = None, connections: int = 4) -> Downl
 def ranges(size: int, start: int = 0) -> list[str]:
     """The Range headers of fetching [start, size) in RANGE pieces."""
     return [f"bytes={a}-{min(a + RANGE, size) - 1}" for a in range(start, size, RANGE)]
-
-
-@pytest.fixture
-def running():
-    """Start a download on a thread; whatever happens, it is cancelled when the test ends (no leak)."""
-    started: list[tuple[Downloader, threading.Thread]] = []
-
-    def start(job: Downloader) -> tuple[threading.Thread, list[HubError]]:
-        thread, errors = run_in_thread(job)
-        started.append((job, thread))
-        return thread, errors
-
-    yield start
-    for job, thread in started:
-        job.cancel()
-        thread.join(5)
-
-
-def wait_until(condition, seconds: float = 10.0) -> None:
-    end = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.005)
 
 
 def test_a_multi_range_download_equals_the_file_and_reports_progress_across_ranges(fake_hub):
@@ -84,7 +60,8 @@ def test_pause_stops_every_connection_promptly_and_resume_fetches_only_the_missi
     fake_hub.stall(NAME, after_bytes=1000, times=1, range_from=stalled)  # one range hangs after 1000 bytes
     first = downloader()
     thread, errors = running(first)
-    wait_until(lambda: first._tracker is not None and first._tracker.done() == [(0, stalled), (stalled + RANGE, len(data))])
+    done_so_far = [(0, stalled), (stalled + RANGE, len(data))]
+    wait_until(lambda: first._tracker is not None and first._tracker.done() == done_so_far)
     t = time.monotonic()
     first.pause()
     thread.join(5)

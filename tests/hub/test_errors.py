@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 import pytest
 
 from app.hub.errors import HubError, HubErrorKind, error_for_status, translate
@@ -23,7 +25,7 @@ def test_a_rate_limit_keeps_the_servers_retry_after():
 
 class _Response:
     status_code = 429
-    headers = {"Retry-After": "soon"}
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "soon"}
 
 
 class _HTTPError(Exception):

@@ -11,8 +11,8 @@ from tests.hub.conftest import REPO
 def test_search_sorts_by_downloads_likes_and_recency(fake_hub):
     by_downloads = [r.repo_id for r in search_models("chat")]
     assert by_downloads == ["other-org/Popular-Chat-GGUF", REPO, "other-org/Liked-Chat-GGUF"]
-    assert [r.repo_id for r in search_models("chat", sort="likes")][0] == "other-org/Liked-Chat-GGUF"
-    assert [r.repo_id for r in search_models("chat", sort="recent")][0] == "other-org/Liked-Chat-GGUF"
+    assert next(r.repo_id for r in search_models("chat", sort="likes")) == "other-org/Liked-Chat-GGUF"
+    assert next(r.repo_id for r in search_models("chat", sort="recent")) == "other-org/Liked-Chat-GGUF"
     top = search_models("tiny")[0]
     assert top.repo_id == REPO and top.downloads == 500 and top.likes == 3
     assert top.last_modified.year == 2026

@@ -67,7 +67,8 @@ def test_hard_links_are_one_model_and_read_once(tiny_model, tmp_path):
     shutil.copy(tiny_model, third)
     result = merged(scan_library([str(linked.parent)]), inline_limit=0)
     assert sorted(result.pending) == sorted([ours, third])  # the hard link's other name is not read again
-    assert hash_and_merge(scan_library([str(linked.parent)]), result.pending).models[0].locations == (ours, third, linked)
+    hashed = hash_and_merge(scan_library([str(linked.parent)]), result.pending)
+    assert hashed.models[0].locations == (ours, third, linked)
 
 
 def test_a_hub_file_is_found_by_size_and_sha256(tiny_model, tmp_path):

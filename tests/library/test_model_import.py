@@ -57,7 +57,7 @@ def test_a_name_already_taken_is_refused_and_nothing_changes(tiny_model, tmp_pat
     source = _source(tiny_model, tmp_path)
     taken = import_folder() / "Tiny.gguf"
     taken.write_bytes(b"someone else's")
-    with pytest.raises(ModelImportError, match="already has a file named Tiny.gguf"):
+    with pytest.raises(ModelImportError, match=r"already has a file named Tiny\.gguf"):
         import_model(source, ImportMethod.MOVE)
     assert source.exists() and taken.read_bytes() == b"someone else's"
 

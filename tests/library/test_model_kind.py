@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.engine.protocol import ModelInfo
@@ -57,9 +59,11 @@ def test_template_words_are_one_wording_for_every_origin():
 
 
 def _loaded(**changes) -> ModelInfo:
-    values = dict(path="/m/gemma-3-270m-Q8_0.gguf", name="Gemma 3 270M · Q8_0", architecture="gemma3", n_params=1,
-                  size_bytes=1, n_ctx=2048, n_ctx_train=2048, n_layers=2, n_gpu_layers=0, n_vocab=10,
-                  chat_template="builtin:gemma", flash_attn=None, load_seconds=0.5)
+    values: dict[str, Any] = {
+        "path": "/m/gemma-3-270m-Q8_0.gguf", "name": "Gemma 3 270M · Q8_0", "architecture": "gemma3", "n_params": 1,
+        "size_bytes": 1, "n_ctx": 2048, "n_ctx_train": 2048, "n_layers": 2, "n_gpu_layers": 0, "n_vocab": 10,
+        "chat_template": "builtin:gemma", "flash_attn": None, "load_seconds": 0.5,
+    }
     values.update(changes)
     return ModelInfo(**values)
 

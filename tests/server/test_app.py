@@ -25,7 +25,7 @@ def hearth_chat(capsys, smollm2, max_tokens: int) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def client(url: str) -> "openai.OpenAI":
+def client(url: str):  # an openai.OpenAI (openai is a module variable here: no annotation can name it)
     return openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=60)
 
 

@@ -9,10 +9,11 @@ from app.server.requests import BadRequest, parse_chat, parse_completion, sampli
 def test_a_chat_body_becomes_messages_and_sampling():
     body = parse_chat({
         "messages": [{"role": "developer", "content": "Be brief."},
-                     {"role": "user", "content": [{"type": "text", "text": "Capital "}, {"type": "text", "text": "of France?"}]}],
+                     {"role": "user", "content": [{"type": "text", "text": "Capital "},
+                                                  {"type": "text", "text": "of France?"}]}],
         "temperature": 0, "max_tokens": 20, "stop": "\n", "stream": True, "stream_options": {"include_usage": True},
     })
-    assert body.messages == (ChatMessage("system", "Be brief."), ChatMessage("user", "Capital of France?"))
+    assert body.conversation.history() == [ChatMessage("system", "Be brief."), ChatMessage("user", "Capital of France?")]
     assert (body.sampling.temperature, body.sampling.max_tokens, body.sampling.stop) == (0, 20, ("\n",))
     assert body.stream and body.include_usage
 

@@ -7,6 +7,7 @@ import pytest
 
 from app import cli
 from app.cli.common import EXIT_USAGE
+from app.engine import protocol as p
 from app.server.app import create_app
 from app.server.run import check_binding
 from tests.support.servers import uvicorn_thread
@@ -58,3 +59,26 @@ def test_serve_names_a_bad_allowed_origin_before_loading(capsys, tmp_path):
                      "--allow-origin", "example.com"])
     assert code == EXIT_USAGE
     assert "--allow-origin: 'example.com' is not a web origin" in capsys.readouterr().err
+
+
+class NoLastWordEngine:
+    """A reply that stops after a token, with neither Done nor Error (an engine that lost its way)."""
+
+    info = None
+
+    def chat(self, *a, **k):
+        yield p.Token(0, "half", 1)
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_a_reply_the_engine_never_finished_is_a_plain_500_not_a_wait_for_ever():
+    body = {"messages": [{"role": "user", "content": "hi"}]}
+    with uvicorn_thread(create_app(NoLastWordEngine(), "m")) as url:
+        answer = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
+        assert answer.status_code == 500
+        assert answer.json()["error"]["message"] == "the engine ended the reply without finishing it"
+        streamed = httpx.post(url + "/v1/chat/completions", json={**body, "stream": True}, timeout=10).text
+        assert '"content":"half"' in streamed.replace(" ", "") and "without finishing it" in streamed
+        assert streamed.rstrip().endswith("data: [DONE]")

@@ -22,7 +22,8 @@ def test_store_uses_wal_and_commits_each_message_at_once():
     # a second connection (another process, or the app after a crash) sees it all
     other = make_store()
     messages = other.messages(chat.id)
-    assert [(m.role, m.content, m.complete) for m in messages] == [("user", "hi", True), ("assistant", "partial", False)]
+    assert [(m.role, m.content, m.complete) for m in messages] == [("user", "hi", True),
+                                                                     ("assistant", "partial", False)]
     assert other.chat(chat.id).sampling == {"temperature": 0.2}
 
 
@@ -30,7 +31,8 @@ def test_edit_and_regenerate_remove_later_messages_and_search_finds_text():
     store = make_store()
     chat = store.create_chat("Tokens")
     for i in range(4):
-        store.add_message(chat.id, "user" if i % 2 == 0 else "assistant", f"message {i} about llamas" if i == 3 else f"m{i}")
+        store.add_message(chat.id, "user" if i % 2 == 0 else "assistant",
+                          f"message {i} about llamas" if i == 3 else f"m{i}")
     store.delete_messages_from(chat.id, 2)
     assert [m.position for m in store.messages(chat.id)] == [0, 1]
     store.add_message(chat.id, "user", "new question")

@@ -60,7 +60,8 @@ class FakeHub:
         self.valid_token = "hf_valid_test_token"
         self.gated: set[str] = set()  # repos whose files need the valid token
         self.stopped = threading.Event()  # releases stalled answers
-        self.per_connection_rate: float | None = None  # bytes/s each file answer is paced to (a CDN's per-connection cap)
+        # bytes/s each file answer is paced to (a CDN's per-connection cap)
+        self.per_connection_rate: float | None = None
         self.total_rate: float | None = None  # bytes/s all file answers together are paced to (the user's line)
         self._line_free_at = 0.0  # with total_rate: when the line has sent everything booked so far
         self.server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
@@ -71,7 +72,7 @@ class FakeHub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         self.thread.start()
         return self
 
@@ -118,7 +119,8 @@ class FakeHub:
         """Serve matching files with no length and a body that never ends (a server lying about the size)."""
         self._faults.append({"kind": "endless", "times": 10**9, "match": path_contains})
 
-    def stall(self, path_contains: str, after_bytes: int = 0, times: int = 10**9, range_from: int | None = None) -> None:
+    def stall(self, path_contains: str, after_bytes: int = 0, times: int = 10**9,
+              range_from: int | None = None) -> None:
         """Send the headers of matching files (and their first `after_bytes`), then nothing until the
         server stops (a silent or very slow server). With `range_from`, only that range stalls."""
         self._faults.append({"kind": "stall", "times": times, "match": path_contains, "after": after_bytes,
@@ -154,7 +156,7 @@ def _make_handler(hub: FakeHub):
             pass
 
         def _record(self) -> None:
-            hub.requests.append(Seen(self.command, self.path, {k: v for k, v in self.headers.items()}))
+            hub.requests.append(Seen(self.command, self.path, dict(self.headers.items())))
 
         def _json(self, data, status: int = 200, headers: dict | None = None) -> None:
             body = json.dumps(data).encode()
@@ -174,10 +176,10 @@ def _make_handler(hub: FakeHub):
             headers["X-Error-Message"] = message
             self._json({"error": message}, status, headers)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._handle()
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._handle()
 
         def _handle(self) -> None:

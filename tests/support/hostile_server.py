@@ -75,7 +75,7 @@ class HostileServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         return self
 
     def __exit__(self, *exc) -> None:

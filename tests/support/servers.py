@@ -66,7 +66,7 @@ class LlamaServer:
                     "-np", "1", "-t", "2", "--no-webui"]
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "LlamaServer":
+    def start(self) -> LlamaServer:
         self.process = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -183,7 +183,7 @@ class SilentServer:
             except OSError:
                 pass
 
-    def __enter__(self) -> "SilentServer":
+    def __enter__(self) -> SilentServer:
         return self
 
     def __exit__(self, *exc) -> None:

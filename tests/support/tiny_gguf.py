@@ -16,6 +16,7 @@ becomes `<think> the user chat</think> Hello world`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def write_tiny_model(
     if scripted:
         output = np.zeros((n_vocab, n_embd), dtype=np.float32)
         script = THINKING_SCRIPT if thinking else SCRIPT
-        for before, after in zip(script, script[1:]):
+        for before, after in itertools.pairwise(script):
             output[vocab[after]] = embd[vocab[before]] / np.linalg.norm(embd[vocab[before]]) * 8.0
         out_scale = 0.0
     else:

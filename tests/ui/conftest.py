@@ -43,7 +43,7 @@ def load(qtbot, window, path, n_ctx: int = 1024):
     page = window.chat_page
     page.load_settings.ctx.setValue(n_ctx)
     with qtbot.waitSignal(page.model_loaded, timeout=30000) as blocker:
-        assert window.open_with_model(str(path))
+        assert window.model_opener.open_with_model(str(path))
     return blocker.args[0]
 
 

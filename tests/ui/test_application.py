@@ -26,8 +26,8 @@ from app.ui.application import QUIT_SECONDS, shutdown
 from app.ui.models.downloads import DownloadManager
 from app.ui.tasks import BackgroundTasks
 from tests.support.fake_hub import TEST_REPO as REPO
-from tests.ui.conftest import load
 from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
+from tests.ui.conftest import load
 
 QUIT_BOUND = 2.0
 
@@ -47,7 +47,7 @@ def assert_gone(pid: int | None) -> None:
 
 
 def test_quit_while_the_engine_starts_and_loads_the_first_model(qtbot, window, tiny_model):
-    window.open_with_model(str(tiny_model))
+    window.model_opener.open_with_model(str(tiny_model))
     qtbot.waitUntil(lambda: window.engine.client.pid is not None, timeout=5000)
     pid = window.engine.client.pid
     seconds, ended = quit_app(window)
@@ -60,7 +60,7 @@ def test_quit_during_a_load_the_engine_never_finishes(qtbot, window, tiny_model,
     load(qtbot, window, tiny_model)
     pid = window.engine.client.pid
     os.kill(pid, signal.SIGSTOP)  # the next load never answers, as one deep inside llama.cpp
-    window.open_with_model(str(scripted_model))
+    window.model_opener.open_with_model(str(scripted_model))
     qtbot.waitUntil(lambda: bool(window.engine.client.pending), timeout=5000)  # the load is waiting
     seconds, ended = quit_app(window)
     assert seconds < QUIT_BOUND
@@ -148,9 +148,9 @@ def test_quit_during_a_slow_library_scan_stops_it_between_files(qtbot, window, t
         return read_header(path, deadline)
 
     monkeypatch.setattr(library, "read_info_uncached", slow_read)
-    qtbot.waitUntil(lambda: not window.scanning, timeout=10000)  # the scan made at start
+    qtbot.waitUntil(lambda: not window.library.scanning, timeout=10000)  # the scan made at start
     window.settings.extra_model_dirs.append(str(folder))
-    window.refresh_library()
+    window.library.refresh()
     qtbot.waitUntil(first_read.is_set, timeout=5000)
     seconds, ended = quit_app(window)
     assert seconds < QUIT_BOUND
@@ -179,12 +179,11 @@ def test_quit_during_an_api_reply_stops_the_api_server_within_the_budget(qtbot, 
     import httpx
 
     from app.server.background import BackgroundServer
-    from app.ui.server_settings import ApiServerHolder, served_name
+    from app.ui.server_settings import served_name
     from tests.support.servers import free_port
 
     load(qtbot, window, tiny_model, n_ctx=4096)
     engine = window.engine.client
-    window.api_server = ApiServerHolder()
     server = window.api_server.server = BackgroundServer(engine, lambda: served_name(engine), port=free_port())
     server.start()
     streaming = threading.Event()

@@ -41,6 +41,6 @@ def test_copy_error_details_has_the_failed_load_and_the_versions(qtbot, log_file
 
 
 def test_with_no_errors_it_says_so(qtbot, log_file, window):
-    window.error_details_action.trigger()
+    window.menus.error_details.trigger()
     assert "No errors in the log." in QGuiApplication.clipboard().text()
     assert "no errors" in window.statusBar().currentMessage()

@@ -53,15 +53,15 @@ def test_each_kind_of_dialog_reopens_where_it_was_last_used_even_after_a_restart
     exports.mkdir()
     load(qtbot, window, scripted_model)
     dialogs.answer = str(exports / "chat.md")
-    window.export_md_action.trigger()
+    window.menus.export_md.trigger()
     assert (exports / "chat.md").is_file()
     dialogs.answer = ""
-    window.export_json_action.trigger()
+    window.menus.export_json.trigger()
     assert Path(dialogs.opened_in[-1]).parent == exports
 
     window.close()
     again = make_window()  # the next session remembers
-    again.export_md_action.trigger()
+    again.menus.export_md.trigger()
     assert Path(dialogs.opened_in[-1]).parent == exports
     again.show_page(again.library_page)
     button(again, "Add folder…").click()

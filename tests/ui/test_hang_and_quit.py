@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 
-from tests.ui.conftest import load, wait_reply
 from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
+from tests.ui.conftest import load, wait_reply
 
 
 def stop_engine(window) -> None:
@@ -40,7 +40,7 @@ def test_a_stopped_engine_during_a_load_is_reported_and_the_next_load_works(qtbo
     load(qtbot, window, tiny_model)
     stop_engine(window)
     with qtbot.waitSignal(window.engine.load_failed, timeout=15000) as blocker:
-        window.open_with_model(str(scripted_model))
+        window.model_opener.open_with_model(str(scripted_model))
     assert blocker.args[1] == "the engine stopped responding; it was restarted"
     info = load(qtbot, window, scripted_model)  # a fresh engine
     assert info.path == str(scripted_model)

@@ -37,11 +37,11 @@ def keys(text: str) -> str:
 
 def settle(qtbot, window) -> None:
     """Wait for the window to be active (keys go there) and the first model scan (it may switch pages)."""
-    qtbot.waitUntil(lambda: window.isActiveWindow() and not window.scanning, timeout=10000)
+    qtbot.waitUntil(lambda: window.isActiveWindow() and not window.library.scanning, timeout=10000)
 
 
 def open_shortcuts(qtbot, window) -> ShortcutsDialog:
-    window.shortcuts_action.trigger()
+    window.menus.shortcuts.trigger()
     dialogs = [d for d in window.findChildren(ShortcutsDialog) if d.isVisible()]
     assert len(dialogs) == 1
     return dialogs[0]
@@ -65,7 +65,7 @@ def test_the_shortcuts_dialog_lists_every_action_with_keys_read_from_the_actions
     extra = QAction("Something new", window)
     extra.setShortcut(QKeySequence("Ctrl+Alt+J"))
     window.addAction(extra)
-    window.regenerate_action.setShortcut(QKeySequence("Ctrl+Alt+R"))
+    window.menus.regenerate.setShortcut(QKeySequence("Ctrl+Alt+R"))
     rows = dict(open_shortcuts(qtbot, window).rows())
     assert rows[keys("Ctrl+Alt+J")] == "Something new"
     assert rows[keys("Ctrl+Alt+R")] == "Regenerate last reply" and keys("Ctrl+R") not in rows
@@ -110,9 +110,9 @@ def test_the_settings_panel_hides_and_the_choice_is_remembered(qtbot, make_windo
     page = window.chat_page
     settle(qtbot, window)
     window.show_page(page)
-    assert window.side_panel_action.isChecked() and page.side.isVisible()
+    assert window.menus.side_panel.isChecked() and page.side.isVisible()
     qtbot.keyClick(page.composer.edit, Qt.Key.Key_S, CTRL | SHIFT)
-    assert page.side.isHidden() and not window.side_panel_action.isChecked()
+    assert page.side.isHidden() and not window.menus.side_panel.isChecked()
     qtbot.waitUntil(lambda: page.splitter.sizes()[1] == 0)  # the chat takes the whole width
     assert page.splitter.widget(0).width() == page.splitter.width()
     assert Settings.load().chat_panel_visible is False
@@ -121,7 +121,7 @@ def test_the_settings_panel_hides_and_the_choice_is_remembered(qtbot, make_windo
     again = make_window()
     settle(qtbot, again)
     again.show_page(again.chat_page)
-    assert again.chat_page.side.isHidden() and not again.side_panel_action.isChecked()
+    assert again.chat_page.side.isHidden() and not again.menus.side_panel.isChecked()
     toggle = again.chat_page.side_toggle_button
     assert toggle.accessibleName() and not toggle.isChecked()
     qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
@@ -134,9 +134,9 @@ def test_the_settings_panel_hides_and_the_choice_is_remembered(qtbot, make_windo
     qtbot.waitUntil(lambda: splitter.width() > 1000)
     splitter.setSizes([splitter.width() - 500, 500])
     width = splitter.sizes()[1]
-    again.side_panel_action.trigger()
+    again.menus.side_panel.trigger()
     qtbot.waitUntil(lambda: splitter.sizes()[1] == 0)
-    again.side_panel_action.trigger()  # shown again at the width it had
+    again.menus.side_panel.trigger()  # shown again at the width it had
     qtbot.waitUntil(lambda: splitter.sizes()[1] > 0)
     assert abs(splitter.sizes()[1] - width) <= 2
 
@@ -146,7 +146,7 @@ def test_whats_this_buttons_open_the_help_at_their_section(qtbot, window):
     settle(qtbot, window)
     window.show_page(page)
     qtbot.mouseClick(page.sampling.help_buttons["top_k"], Qt.MouseButton.LeftButton)
-    help_page = window.help.page
+    help_page = window.menus.help_opener.page
     assert help_page.isVisible() and help_page.anchor == "top-k"
     scrolled = help_page.browser.verticalScrollBar().value()
     assert scrolled > 0
@@ -158,7 +158,7 @@ def test_whats_this_buttons_open_the_help_at_their_section(qtbot, window):
     assert help_page.anchor == "gpu-layers"
     assert window.findChildren(type(help_page)) == [help_page]  # one help window, reused
 
-    window.help_action.trigger()  # Help → Tokens, context and sampling explained: from the top
+    window.menus.help.trigger()  # Help → Tokens, context and sampling explained: from the top
     assert help_page.anchor == "" and help_page.browser.verticalScrollBar().value() == 0
     text = help_page.browser.toPlainText()
     for words in ("token", "context window", "Temperature", "Top-p", "Top-k", "Min-p", "Repeat penalty", "Seed",

@@ -13,8 +13,9 @@ def test_a_model_brings_back_its_settings_and_a_chats_own_sampling_still_wins(qt
                                                                                tiny_model):
     page = window.chat_page
     load(qtbot, window, tiny_model, n_ctx=512)
-    with qtbot.waitSignal(page.model_loaded, timeout=20000, check_params_cb=lambda info: info.name == "tiny scripted · F32"):
-        window.open_with_model(str(scripted_model))  # loaded with the panel's 512 too
+    with qtbot.waitSignal(page.model_loaded, timeout=20000,
+                          check_params_cb=lambda info: info.name == "tiny scripted · F32"):
+        window.model_opener.open_with_model(str(scripted_model))  # loaded with the panel's 512 too
     page.load_settings.ctx.setValue(1536)
     with qtbot.waitSignal(page.model_loaded, timeout=20000):
         page.load_settings.load_button.click()  # scripted: last used with a 1536-token context
@@ -39,6 +40,6 @@ def test_a_model_brings_back_its_settings_and_a_chats_own_sampling_still_wins(qt
     window.sidebar.select(first_chat)
     assert page.sampling.params().temperature == 0.9
     # Reset to model defaults: this chat takes the model's sampling, saved for the chat
-    window.reset_defaults_action.trigger()
+    window.menus.reset_defaults.trigger()
     assert page.sampling.params().top_k == 17
     assert SamplingParams.from_dict(window.store.chat(first_chat).sampling).top_k == 17

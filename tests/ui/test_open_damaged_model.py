@@ -21,7 +21,7 @@ def test_opening_a_header_that_never_ends_says_so_within_the_deadline(qtbot, win
     shown = _warnings(monkeypatch)
     monkeypatch.setattr(gguf_info, "HEADER_TIME_LIMIT", 0.3)
     slow = hostile.slow_vocabulary(tmp_path / "slow.gguf")  # millions of strings: seconds to walk
-    window.open_with_model(str(slow))
+    window.model_opener.open_with_model(str(slow))
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert "took too long" in shown[0] and "slow.gguf" in shown[0]
 
@@ -29,6 +29,6 @@ def test_opening_a_header_that_never_ends_says_so_within_the_deadline(qtbot, win
 def test_opening_a_damaged_header_names_the_damage(qtbot, window, tmp_path, monkeypatch, smollm2):
     shown = _warnings(monkeypatch)
     damaged = hostile.flip_vocabulary_length_bits(smollm2, tmp_path / "damaged.gguf")
-    window.open_with_model(str(damaged))
+    window.model_opener.open_with_model(str(damaged))
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert "the GGUF header is damaged" in shown[0] and "Error" not in shown[0]

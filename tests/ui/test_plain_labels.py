@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QWidget
 
 from app.engine import SamplingParams
 from tests.support.tiny_gguf import write_tiny_model
-from tests.ui.conftest import load, wait_reply
 from tests.ui.chat.test_chat_page import type_and_send
+from tests.ui.conftest import load, wait_reply
 
 HOSTILE_NAME = "<img src=/tmp/hearth-hostile.png>"
 HOSTILE_MESSAGE = "<b>bold</b> <img src=/tmp/hearth-title.png>"
@@ -44,7 +44,7 @@ def test_no_label_or_tooltip_renders_hostile_names_as_html(qtbot, window, tmp_pa
     type_and_send(qtbot, page, HOSTILE_MESSAGE)
     wait_reply(qtbot, page)
     page.show_notice(f"A reply is still being written in “{HOSTILE_MESSAGE}”")
-    window.library_page.set_models(window.models)
+    window.library_page.set_models(window.library.models)
 
     labels = window.findChildren(QLabel)
     showing = [label for label in labels if any(marker in label.text() for marker in MARKERS)]

@@ -21,7 +21,7 @@ def test_a_server_model_is_in_the_picker_answers_and_the_meter_says_it_estimates
         EndpointStore(use_keyring=False).add(Endpoint("Workstation", server.url.rsplit("/v1", 1)[0]))
         with qtbot.waitSignal(window.chat_page.load_settings.picker.model().rowsInserted, timeout=10000,
                               raising=False):
-            window.refresh_remote_models()
+            window.model_lists.refresh_remote()
         page = window.chat_page
         picker = page.load_settings.picker
         qtbot.waitUntil(lambda: picker.findText("scripted · Workstation") >= 0, timeout=10000)

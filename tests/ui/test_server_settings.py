@@ -5,6 +5,7 @@ import httpx
 from app.engine.protocol import ModelInfo
 from app.remote_endpoints import EndpointStore
 from app.ui.server_settings import ApiServerHolder, ServerSettingsDialog
+from app.ui.tasks import BackgroundTasks
 from tests.server.test_safety import NoEngine
 from tests.support.servers import free_port
 
@@ -16,7 +17,7 @@ class LoadedEngine(NoEngine):
 
 
 def test_endpoints_are_added_with_the_key_storage_named(qtbot, tmp_path):
-    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False))
+    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False), BackgroundTasks())
     qtbot.addWidget(dialog)
     assert "readable only by you" in dialog.endpoint_status.text()
     dialog.url_edit.setText("not a url://")
@@ -35,7 +36,7 @@ def test_endpoints_are_added_with_the_key_storage_named(qtbot, tmp_path):
 
 def test_the_api_server_switch_serves_the_loaded_model_and_shows_its_url(qtbot, tmp_path):
     holder = ApiServerHolder()
-    dialog = ServerSettingsDialog(LoadedEngine(), holder, EndpointStore(tmp_path, use_keyring=False))
+    dialog = ServerSettingsDialog(LoadedEngine(), holder, EndpointStore(tmp_path, use_keyring=False), BackgroundTasks())
     qtbot.addWidget(dialog)
     dialog.port_spin.setValue(free_port())
     dialog.server_switch.setChecked(True)
@@ -52,7 +53,7 @@ def test_the_api_server_switch_serves_the_loaded_model_and_shows_its_url(qtbot, 
 
 
 def test_the_switch_needs_a_loaded_model(qtbot, tmp_path):
-    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False))
+    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False), BackgroundTasks())
     qtbot.addWidget(dialog)
     dialog.server_switch.setChecked(True)
     dialog._refresh_server()  # what the timer does: the reason stays on screen
@@ -62,7 +63,7 @@ def test_the_switch_needs_a_loaded_model(qtbot, tmp_path):
 def test_a_key_the_keyring_refuses_is_kept_and_the_dialog_says_where(qtbot, tmp_path):
     from tests.test_remote_endpoints import LockedKeyring
 
-    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, keyring=LockedKeyring()))
+    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, keyring=LockedKeyring()), BackgroundTasks())
     qtbot.addWidget(dialog)
     dialog.url_edit.setText("box:8080")
     dialog.key_edit.setText("k")
@@ -73,7 +74,7 @@ def test_a_key_the_keyring_refuses_is_kept_and_the_dialog_says_where(qtbot, tmp_
 
 def test_web_pages_allowed_in_the_settings_may_use_the_server_and_others_may_not(qtbot, tmp_path):
     holder = ApiServerHolder()
-    dialog = ServerSettingsDialog(LoadedEngine(), holder, EndpointStore(tmp_path, use_keyring=False))
+    dialog = ServerSettingsDialog(LoadedEngine(), holder, EndpointStore(tmp_path, use_keyring=False), BackgroundTasks())
     qtbot.addWidget(dialog)
     dialog.port_spin.setValue(free_port())
     dialog.origins_edit.setText("localhost:3000")  # no scheme: not an origin

@@ -1,29 +1,27 @@
-"""One conversation and its engine: the chat's settings, the reply being written, saving and counting.
+"""The Qt side of a conversation: timers, signals, the list model on screen, and the engine's events.
 
-A ChatSession is a QObject without widgets: the chat page and each Compare column show one and forward
-what the user does. Sessions may share an engine service and the window's one write queue; each takes only
-the events of the jobs it started. Regenerating or editing adds an alternative at that turn
-(store/branches.py); ‹ › flips between them. GUI thread only. Streamed tokens show at most every FLUSH_MS
-and reach the store at least every PERSIST_SECONDS; a reply keeps streaming while another chat is open.
+The chat logic lives in app/chat/conversation.py (no Qt). A ChatSession shows one Conversation at a time
+and forwards what the user does to it; the chat page and each Compare column have one. Sessions may share
+an engine service and the window's one write queue; each takes only the events of the jobs it started.
+A reply keeps streaming into its own Conversation while another chat is open. GUI thread only. Streamed
+tokens show at most every FLUSH_MS and reach the store at least every PERSIST_SECONDS.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import asdict
-
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.engine import ChatMessage, OverflowPolicy, SamplingParams
-from app.engine.protocol import CountResult, Done, ErrorKind, ModelInfo, StopReason
-from app.formatting import short_title
+from app.chat.conversation import LATEST, Conversation
+from app.chat.reply import Reply
+from app.engine import OverflowPolicy, SamplingParams
+from app.engine.protocol import ChatMessage, CountResult, Done, ErrorKind, ModelInfo, StopReason
 from app.store import ConversationStore
-from app.store.conversations import LATEST, ChatRecord, MessageRecord
+from app.store.conversations import ChatRecord
 from app.store.pending_writes import PendingWrites
-from app.ui.chat.message_model import ChatItem, MessageModel, item_from_record
+from app.ui.chat.message_model import MessageModel, item_from_record
 from app.ui.chat.message_view import format_stats, last_reply_speed
-from app.ui.chat.streaming_reply import StreamingReply
 from app.ui.services import EngineService
 
 FLUSH_MS = 40  # streamed text reaches the view at most 25 times a second
@@ -31,6 +29,7 @@ PERSIST_SECONDS = 1.0  # a streaming reply is written to disk at least this ofte
 COUNT_DEBOUNCE_MS = 150
 SAVE_PROMPT_MS = 400
 NO_MODEL = "Load a model first: choose one above and press Load."
+ENGINE_EVENTS = ("token", "reasoning", "reading", "finished", "failed", "counted", "count_failed")
 
 
 class ChatSession(QObject):
@@ -53,15 +52,11 @@ class ChatSession(QObject):
         self.store = store if isinstance(store, PendingWrites) else PendingWrites(store)
         self.engine = engine
         self.messages = MessageModel(self)
-        self.chat_id = 0
-        self.system_prompt = ""
-        self.overflow = OverflowPolicy.TRUNCATE_MIDDLE
-        self.sampling = SamplingParams()
-        self.thinking = "default"  # the chat's saved mode
+        self.conversation = Conversation(self.store)  # the one on screen
+        self._writing: Conversation | None = None  # the one whose reply is being written (maybe not on screen)
         self.thinking_modes: tuple[str, ...] = ()  # what the loaded model's template understands
         self.draft = ""
         self.loading = False  # a model load is under way (sending then waits for it)
-        self._stream: StreamingReply | None = None
         self._pending_count = 0
 
         self._flush_timer = QTimer(self, interval=FLUSH_MS, timeout=self._flush)
@@ -73,7 +68,7 @@ class ChatSession(QObject):
         self.destroyed.connect(lambda _obj=None, store=self.store: store.unlisten(listener))
 
     def _bind_engine(self, connect: bool) -> None:
-        for name in ("token", "reasoning", "reading", "finished", "failed", "counted", "count_failed"):
+        for name in ENGINE_EVENTS:
             signal, slot = getattr(self.engine, name), getattr(self, f"_on_{name}")
             (signal.connect if connect else signal.disconnect)(slot)
 
@@ -84,7 +79,31 @@ class ChatSession(QObject):
             self.engine = engine
             self._bind_engine(connect=True)
 
-    # ------------------------------------------------------------ state
+    # ------------------------------------------------------------ the conversation on screen
+
+    @property
+    def chat_id(self) -> int:
+        return self.conversation.chat_id
+
+    @property
+    def sampling(self) -> SamplingParams:
+        return self.conversation.sampling
+
+    @sampling.setter
+    def sampling(self, params: SamplingParams) -> None:  # a setting used before any chat is open
+        self.conversation.sampling = params
+
+    @property
+    def overflow(self) -> OverflowPolicy:
+        return self.conversation.overflow
+
+    @property
+    def thinking(self) -> str:
+        return self.conversation.thinking
+
+    @property
+    def _stream(self) -> Reply | None:
+        return self._writing.reply if self._writing is not None else None
 
     @property
     def streaming(self) -> bool:
@@ -93,7 +112,7 @@ class ChatSession(QObject):
 
     @property
     def streaming_here(self) -> bool:
-        return self._stream is not None and self._stream.attached
+        return self._writing is not None and self._writing is self.conversation and self.streaming
 
     def thinking_to_send(self) -> str:
         """The chat's thinking mode if the model understands it, else "default"."""
@@ -101,51 +120,50 @@ class ChatSession(QObject):
 
     def history(self) -> list[ChatMessage]:
         """What the model is given: the system prompt and every finished message."""
-        system = [ChatMessage("system", self.system_prompt.strip())] if self.system_prompt.strip() else []
-        return system + [ChatMessage(i.role, i.content, i.reasoning) for i in self.messages.items()
-                         if not i.streaming and (i.role != "assistant" or i.content)]
+        return self.conversation.history()
+
+    def _show(self) -> None:
+        """The list model shows the conversation as it now is."""
+        reply = self._stream if self.streaming_here else None
+        self.messages.set_items([item_from_record(m, streaming=True, error="")
+                                 if reply is not None and m.id == reply.record else item_from_record(m)
+                                 for m in self.conversation.messages])
 
     def open(self, chat_id: int) -> bool:
         """Show a chat; False (the previous chat stays, and a notice says why) when it cannot be read."""
         self.flush_pending()
-        try:  # read everything before changing anything
-            chat = self.store.chat(chat_id)
-            records = self.store.messages(chat_id) if chat else []
-        except (sqlite3.Error, OSError) as exc:
-            self.notice.emit(f"Could not open that chat: the database could not be read ({exc}). "
-                             "Still showing the previous chat.")
+        if self._writing is not None and self._writing.chat_id == chat_id:
+            conversation: Conversation | None = self._writing  # its reply is being written: show it live
+            self._writing.reload()
+        else:
+            try:
+                conversation = Conversation.open(self.store, chat_id)
+            except (sqlite3.Error, OSError) as exc:
+                self.notice.emit(f"Could not open that chat: the database could not be read ({exc}). "
+                                 "Still showing the previous chat.")
+                return False
+        if conversation is None:
             return False
-        if chat is None:
-            return False
-        self.chat_id = chat_id
-        self.system_prompt = chat.system_prompt
-        self.sampling = SamplingParams.from_dict(chat.sampling) if chat.sampling else SamplingParams()
-        self.overflow = OverflowPolicy.saved(chat.overflow)
-        self.thinking = chat.thinking
+        self.conversation = conversation
         if self._stream is not None:
-            self._stream.attached = self._stream.chat == chat_id
-        self.messages.set_items(self._items(records))
+            self._stream.attached = self.streaming_here
+        self._show()
         if not self.streaming_here:  # this chat's own last speed, never the previous chat's
             self.speed.emit(last_reply_speed(self.messages.items()))
-        self.opened.emit(chat)
-        self.title_changed.emit(chat.title)
+        self.opened.emit(self.store.chat(chat_id))
+        self.title_changed.emit(conversation.title)
         self.busy_changed.emit(self.streaming_here)
         self.request_count()
         return True
 
-    def _items(self, records: list[MessageRecord]) -> list[ChatItem]:
-        stream = self._stream
-        return [item_from_record(m, content=stream.content, stats=stream.thinking_stats(), streaming=True, error="",
-                                 reasoning=stream.reasoning) if stream is not None and m.id == stream.record
-                else item_from_record(m) for m in records]
-
     def new(self, model_path: str = "") -> int:
         """A new chat with this session's current settings; it is opened."""
-        chat = self.store.create_chat(sampling=self.sampling.to_dict(), thinking=self.thinking,
-                                      overflow=self.overflow.value, model_path=model_path)
-        self.open(chat.id)
-        self.chat_changed.emit(chat.id)
-        return chat.id
+        current = self.conversation
+        chat = Conversation.create(self.store, sampling=current.sampling, thinking=current.thinking,
+                                   overflow=current.overflow, model_path=model_path)
+        self.open(chat.chat_id)
+        self.chat_changed.emit(chat.chat_id)
+        return chat.chat_id
 
     def chat(self) -> ChatRecord | None:
         return self.store.chat(self.chat_id) if self.chat_id else None
@@ -153,32 +171,24 @@ class ChatSession(QObject):
     # ------------------------------------------------------------ per-chat settings
 
     def set_system_prompt(self, text: str) -> None:
-        self.system_prompt = text
+        self.conversation.set_system_prompt(text, save=False)
         self._prompt_timer.start()  # saved once typing pauses
         self._count_timer.start()
 
     def save_system_prompt(self) -> None:
         self._prompt_timer.stop()
-        chat = self.chat()
-        if chat and chat.system_prompt != self.system_prompt:
-            self.store.update_chat(self.chat_id, system_prompt=self.system_prompt)
+        self.conversation.save_system_prompt()
 
     def set_overflow(self, policy: OverflowPolicy) -> None:
-        self.overflow = policy
-        if self.chat_id:
-            self.store.update_chat(self.chat_id, overflow=policy.value)
+        self.conversation.set_overflow(policy)
         self.request_count()
 
     def set_thinking(self, mode: str) -> None:
-        self.thinking = mode
-        if self.chat_id:
-            self.store.update_chat(self.chat_id, thinking=mode)
+        self.conversation.set_thinking(mode)
         self._count_timer.start()
 
     def set_sampling(self, params: SamplingParams) -> None:
-        self.sampling = params
-        if self.chat_id:
-            self.store.update_chat(self.chat_id, sampling=params.to_dict())
+        self.conversation.set_sampling(params)
         self._count_timer.start()
 
     def set_draft(self, text: str) -> None:
@@ -210,7 +220,7 @@ class ChatSession(QObject):
     def _on_counted(self, job_id: int, result: CountResult) -> None:
         if job_id == self._pending_count:
             self.counted.emit(result)
-            if self.streaming_here:
+            if self.streaming_here and self._stream is not None:
                 self.streamed.emit(self._stream.n_tokens)
 
     def _on_count_failed(self, job_id: int, message: str) -> None:
@@ -220,11 +230,9 @@ class ChatSession(QObject):
     def model_loaded(self, info: ModelInfo) -> None:
         self.loading = False
         if self.chat_id:  # the model this chat was last used with: reopening it offers the same one
-            self.store.update_chat(self.chat_id, model_path=info.path)
-        stream = self._stream  # a reply sent while its model was still loading is named now
-        if stream is not None and stream.attached and not self.messages.item(row := self._row_of(stream)).model:
-            self.messages.update(row, model=info.name)
-            self.store.update_message(stream.record, model=info.name)
+            self.conversation.set_model(info.path)
+        if self.streaming_here and self.conversation.name_reply_model(info.name):
+            self._show()  # a reply sent while its model was still loading is named now
         self.request_count()
 
     # ------------------------------------------------------------ sending and streaming
@@ -233,23 +241,20 @@ class ChatSession(QObject):
         """Add the user's message and start the reply; False (and a notice) when it cannot be sent now.
 
         `parent_id` names the message it follows when it is an edit (an alternative question)."""
-        if self.streaming:
-            if not self._stream.attached:
-                chat = self.store.chat(self._stream.chat)
-                self.notice.emit(f"A reply is still being written in “{chat.title if chat else 'another chat'}”: "
+        if self._writing is not None and self.streaming:
+            if not self.streaming_here:
+                self.notice.emit(f"A reply is still being written in “{self._writing.title}”: "
                                  "wait for it or press Stop, then send.")
             return False
         if not self._model_ready():
             return False
-        chat_id = self.chat_id or self.new()
-        record = self.store.add_message(chat_id, "user", text, parent_id=parent_id)
-        self.messages.append(item_from_record(record))
-        chat = self.store.chat(chat_id)
-        if chat and chat.title == "New chat":
-            title = short_title(text) or "New chat"
-            self.store.update_chat(chat_id, title=title)
-            self.title_changed.emit(title)
-        self.chat_changed.emit(chat_id)
+        if not self.chat_id:
+            self.new()
+        title = self.conversation.title
+        self.messages.append(item_from_record(self.conversation.add_user(text, parent_id)))
+        if self.conversation.title != title:
+            self.title_changed.emit(self.conversation.title)
+        self.chat_changed.emit(self.chat_id)
         self._start_reply()
         return True
 
@@ -263,8 +268,9 @@ class ChatSession(QObject):
         item = self.messages.item(row)
         if self.streaming or item.role != "assistant" or not self._model_ready():
             return False
+        parent = self.conversation.cut_at(row)
         self.messages.remove_from(row)
-        self._start_reply(item.parent_id)
+        self._start_reply(parent)
         return True
 
     def replace_user_message(self, row: int, text: str) -> bool:
@@ -272,8 +278,9 @@ class ChatSession(QObject):
         item = self.messages.item(row)
         if self.streaming or item.role != "user" or not text.strip() or not self._model_ready():
             return False
+        parent = self.conversation.cut_at(row)
         self.messages.remove_from(row)
-        return self.send(text.strip(), item.parent_id)
+        return self.send(text.strip(), parent)
 
     def show_alternative(self, row: int, step: int) -> bool:
         """‹ or ›: show the previous or next alternative at this turn; the conversation continues from it."""
@@ -281,101 +288,95 @@ class ChatSession(QObject):
         if self.streaming_here:
             self.notice.emit("Wait for the reply to finish (or press Stop) before switching alternatives.")
             return False
-        ids = [s.id for s in self.store.alternatives(item.record_id)]
-        index = ids.index(item.record_id) + step if item.record_id in ids else -1
-        if not 0 <= index < len(ids):
+        if not self.conversation.show_alternative(item.record_id, step):
             return False
-        self.store.select_alternative(ids[index])
-        self.messages.set_items(self._items(self.store.messages(self.chat_id)))
+        self._show()
         self.chat_changed.emit(self.chat_id)
         self.request_count()
         return True
 
     def _start_reply(self, parent_id: int | None = LATEST) -> None:
         self.notice.emit("")
-        sampling = self.sampling
-        history = self.history()
+        conversation = self.conversation
+        history = conversation.history()
         model_name = self.engine.info.name if self.engine.info and not self.loading else ""  # else named once loaded
-        record = self.store.add_message(self.chat_id, "assistant", "", model=model_name,
-                                        sampling=sampling.to_dict(), complete=False, parent_id=parent_id)
-        self.messages.append(item_from_record(record, streaming=True, error=""))
-        job_id = self.engine.chat(history, sampling, self.overflow, self.thinking_to_send())
-        self._stream = StreamingReply(job_id, self.chat_id, record.id, persisted=time.monotonic())
+        reply = conversation.begin_reply(0, model_name, conversation.sampling, parent_id)
+        self.messages.append(item_from_record(conversation.messages[-1], streaming=True, error=""))
+        reply.job = self.engine.chat(history, conversation.sampling, conversation.overflow, self.thinking_to_send())
+        self._writing = conversation
         self.busy_changed.emit(True)
         self.speed.emit("waiting for the first token…")
-        self._pending_count = self.engine.count(history, "", self.overflow, sampling.max_tokens,
+        self._pending_count = self.engine.count(history, "", conversation.overflow, conversation.sampling.max_tokens,
                                                 self.thinking_to_send())
         self._flush_timer.start()
 
-    def _row_of(self, stream: StreamingReply) -> int:
-        return next(r for r, item in enumerate(self.messages.items()) if item.record_id == stream.record)
+    def _mine(self, job_id: int) -> Reply | None:
+        reply = self._stream
+        return reply if reply is not None and reply.job == job_id else None
 
     def _on_token(self, job_id: int, text: str, n_tokens: int) -> None:
-        if self._stream is not None and self._stream.job == job_id:
-            self._stream.add_text(text, n_tokens)
+        if (reply := self._mine(job_id)) is not None:
+            reply.add_text(text, n_tokens)
 
     def _on_reading(self, job_id: int, done: int, total: int) -> None:
-        if self._stream is not None and self._stream.job == job_id and self._stream.attached and not self._stream.n_tokens:
+        if (reply := self._mine(job_id)) is not None and self.streaming_here and not reply.n_tokens:
             self.speed.emit(f"Reading the prompt: {done:,} of {total:,} tokens…")
 
     def _on_reasoning(self, job_id: int, text: str, n_tokens: int) -> None:
-        if self._stream is not None and self._stream.job == job_id:
-            self._stream.add_reasoning(text, n_tokens, time.monotonic())
+        if (reply := self._mine(job_id)) is not None:
+            reply.add_reasoning(text, n_tokens, time.monotonic())
 
     def _flush(self, persist: bool = False) -> None:
         """Show what arrived; write it to disk at least every PERSIST_SECONDS (or now)."""
-        stream = self._stream
-        if stream is None:
+        writing = self._writing
+        if writing is None or writing.reply is None:
             return
-        if stream.take_arrived() and stream.attached:
-            self.messages.update(self._row_of(stream), content=stream.content, reasoning=stream.reasoning,
-                                 stats=stream.thinking_stats())
-            self.streamed.emit(stream.n_tokens)
-            self.speed.emit(f"{stream.n_tokens} tokens…")
+        if writing.show_arrived() and self.streaming_here:
+            row = writing.reply_index()
+            message = writing.messages[row]
+            self.messages.update(row, content=message.content, reasoning=message.reasoning, stats=message.stats)
+            self.streamed.emit(writing.reply.n_tokens)
+            self.speed.emit(f"{writing.reply.n_tokens} tokens…")
         # Also when nothing new arrived (a stalled stream): what is on screen reaches the disk within a second.
-        now = time.monotonic()
-        if stream.unsaved and (persist or now - stream.persisted >= PERSIST_SECONDS):
-            self.store.update_message(stream.record, content=stream.content, reasoning=stream.reasoning)
-            stream.persisted = now
-            stream.unsaved = False
+        writing.save_reply(force=persist, every=PERSIST_SECONDS)
 
-    def _end_stream(self) -> StreamingReply:
+    def _end_stream(self) -> tuple[Conversation, int, bool]:
+        """Stop the flush timer; the conversation that was writing, the reply's row, whether it is on screen."""
         self._flush()
         self._flush_timer.stop()
-        stream, self._stream = self._stream, None
+        writing = self._writing
+        assert writing is not None
+        here = self.streaming_here
+        row = writing.reply_index()
+        self._writing = None
         self.busy_changed.emit(False)
-        return stream
+        return writing, row, here
 
     def _on_finished(self, job_id: int, done: Done) -> None:
-        if self._stream is None or self._stream.job != job_id:
+        if self._mine(job_id) is None:
             return
-        stream = self._end_stream()
-        stats = asdict(done.stats)
-        stats["stop_reason"] = done.stats.stop_reason.value
-        content = done.text if done.text else stream.content
-        reasoning = done.reasoning or stream.reasoning
-        self.store.update_message(stream.record, content=content, stats=stats, complete=True, reasoning=reasoning)
-        if stream.attached:
-            self.messages.update(self._row_of(stream), content=content, streaming=False, stats=stats, error="",
-                                 reasoning=reasoning)
-            self.speed.emit(format_stats(stats))
+        writing, row, here = self._end_stream()
+        message = writing.finish_reply(done)
+        if here and message is not None:
+            self.messages.update(row, content=message.content, streaming=False, stats=message.stats, error="",
+                                 reasoning=message.reasoning)
+            self.speed.emit(format_stats(message.stats))
             full = done.stats.stop_reason == StopReason.CONTEXT_FULL
             self.notice.emit("The reply stopped because the context window is full." if full else "")
         else:
             self.notice.emit("")
-        self.chat_changed.emit(stream.chat)
+        self.chat_changed.emit(writing.chat_id)
         self.reply_finished.emit(done)
         self.request_count()
 
     def _on_failed(self, job_id: int, kind: ErrorKind, message: str) -> None:
-        if self._stream is None or self._stream.job != job_id:
+        if self._mine(job_id) is None:
             return
-        stream = self._end_stream()
+        writing, row, here = self._end_stream()
         error = f"Stopped: {message}"
-        if stream.attached:
-            self.messages.update(self._row_of(stream), content=stream.content, streaming=False, error=error)
-        self.store.update_message(stream.record, content=stream.content, complete=False, error=error,
-                                  reasoning=stream.reasoning)
+        kept = writing.fail_reply(error)
+        if here and kept is not None:
+            self.messages.update(row, content=kept.content, streaming=False, error=error)
         self.speed.emit("")
         self.notice.emit(message if kind != ErrorKind.CRASHED else
                          "The engine stopped unexpectedly. The partial reply is kept; send again to continue.")
@@ -391,9 +392,7 @@ class ChatSession(QObject):
         if not self.streaming:
             return
         self.engine.cancel()
-        stream = self._end_stream()
-        if stream.attached:
-            self.messages.update(self._row_of(stream), streaming=False)
-        self.store.update_message(stream.record, content=stream.content, complete=False,
-                                  error="Stopped when Hearth was closed.", reasoning=stream.reasoning)
-
+        writing, row, here = self._end_stream()
+        writing.fail_reply("Stopped when Hearth was closed.")
+        if here and row >= 0:
+            self.messages.update(row, streaming=False)

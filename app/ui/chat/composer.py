@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 # The message box's own keys (not QActions), for the keyboard shortcuts dialog: (keys, what they do)
@@ -22,7 +23,9 @@ class ComposerEdit(QPlainTextEdit):
     stop_requested = Signal()
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and event.keyCombination() in WINDOW_KEYS:
+        # A ShortcutOverride event is a QKeyEvent
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.keyCombination() in WINDOW_KEYS):
             event.ignore()  # the window's action (Chat → Choose a model…) gets the key
             return False
         return super().event(event)

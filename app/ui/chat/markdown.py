@@ -16,8 +16,16 @@ from markdown_it import MarkdownIt
 from app.ui.chat.code_highlight import code_block_html
 from app.ui.chat.markdown_math import math_plugin
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table").use(math_plugin)
-_md.validateLink = lambda url: url.lower().startswith(("http://", "https://", "mailto:"))
+
+class _WebLinksOnly(MarkdownIt):
+    """Links and images only to the web and mail: no file:, data: or javascript: address becomes a link."""
+
+    def validateLink(self, url: str) -> bool:  # noqa: N802 - markdown-it's name
+        return url.lower().startswith(("http://", "https://", "mailto:"))
+
+
+_md = _WebLinksOnly("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_md.use(math_plugin)
 
 
 def render_markdown(text: str, first_code: int = 0, dark: bool = False, fence: str = "",

@@ -39,7 +39,7 @@ class MarkdownView(QTextBrowser):
         # The height follows the content: measured after each change and on resize.
         self.anchorClicked.connect(self._on_anchor)
         self._code_blocks: list[str] = []
-        self._source = None
+        self._source: str | None = None
         # While streaming: the source already laid out, its code blocks, where the still-changing
         # last block starts, and whether a long block was cut to keep flushes cheap (then `_clean`:
         # the source length, code count and document position before that block).
@@ -95,8 +95,8 @@ class MarkdownView(QTextBrowser):
             self._reset_streaming()
         cut, forced = split_streaming(text, len(self._stable)) if not final else (len(self._stable), False)
         if self._forced and (final or (cut > len(self._stable) and not forced)):
-            length, codes, self._tail_pos = self._clean
-            self._stable, self._stable_codes, self._forced = text[:length], self._stable_codes[:codes], False
+            length, code_count, self._tail_pos = self._clean
+            self._stable, self._stable_codes, self._forced = text[:length], self._stable_codes[:code_count], False
             cut = max(cut, length) if not final else length
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()  # one layout pass for the whole change

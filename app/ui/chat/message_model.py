@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
 
 from app.store.records import MessageRecord
 
@@ -46,7 +46,7 @@ def item_from_record(m: MessageRecord, **changes: Any) -> ChatItem:
 
 
 class MessageModel(QAbstractListModel):
-    _roles = {
+    _roles: ClassVar[dict[int, str]] = {
         RoleRole: "role",
         ContentRole: "content",
         StatsRole: "stats",
@@ -75,8 +75,8 @@ class MessageModel(QAbstractListModel):
         name = self._roles.get(role)
         return getattr(item, name) if name else None
 
-    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
-        return {role: name.encode() for role, name in self._roles.items()}
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
+        return {role: QByteArray(name.encode()) for role, name in self._roles.items()}
 
     # API for the chat controller
     def items(self) -> list[ChatItem]:

@@ -16,7 +16,6 @@ from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.widgets.elided_label import ElidedLabel
 
-
 READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
 COPIED_MS = 1500  # how long a card's Copy button says "Copied"
 
@@ -61,7 +60,8 @@ class MessageCard(QFrame):
     def __init__(self, item: ChatItem, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         """`actions`: the buttons offered (all when None; a Compare column offers copy and ‹ › only)."""
         super().__init__(parent)
-        self.actions = actions
+        # Not `self.actions`: that would hide QWidget.actions(), the widget's own QAction list.
+        self.offered_actions = actions
         self.setObjectName(f"card-{item.role}")
         self.setProperty("role", item.role)
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -97,7 +97,10 @@ class MessageCard(QFrame):
             header.addWidget(button)
             self.buttons[key] = button
         self.buttons["copy"].clicked.connect(self._show_copied)
-        self._copied_timer = QTimer(self, singleShot=True, interval=COPIED_MS, timeout=self._hide_copied)
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(COPIED_MS)
+        self._copied_timer.timeout.connect(self._hide_copied)
         layout.addLayout(header)
         self.thinking = ThinkingSection()
         layout.addWidget(self.thinking)
@@ -150,7 +153,8 @@ class MessageCard(QFrame):
             title += " · writing…"
         self.title.setText(title)
         for key, role in (("edit", "user"), ("regenerate", "assistant"), ("regenerate_with", "assistant")):
-            self.buttons[key].setVisible(item.role == role and (self.actions is None or key in self.actions))
+            offered = self.offered_actions is None or key in self.offered_actions
+            self.buttons[key].setVisible(item.role == role and offered)
         for button in self.buttons.values():
             button.setEnabled(not item.streaming)
         several = item.alternatives > 1
@@ -183,7 +187,7 @@ class MessageListView(QScrollArea):
 
     def __init__(self, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         super().__init__(parent)
-        self.actions = actions  # the buttons each card offers (None: all)
+        self.offered_actions = actions  # the buttons each card offers (None: all); not QWidget.actions()
         warm_up_highlighting()  # made with the window: done long before the first reply's code
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -219,7 +223,7 @@ class MessageListView(QScrollArea):
         return list(self._cards)
 
     def _make_card(self, item: ChatItem) -> MessageCard:
-        card = MessageCard(item, actions=self.actions)
+        card = MessageCard(item, actions=self.offered_actions)
         card.copy_requested.connect(self._emit_copy)
         card.regenerate_requested.connect(self._emit_regenerate)
         card.edit_requested.connect(self._emit_edit)
@@ -248,6 +252,8 @@ class MessageListView(QScrollArea):
         self._follow = True
 
     def _on_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        if self._model is None:  # connected by set_model only
+            return
         for row in range(first, last + 1):
             card = self._make_card(self._model.item(row))
             self._layout.insertWidget(row, card)
@@ -260,7 +266,9 @@ class MessageListView(QScrollArea):
             card.deleteLater()
         del self._cards[first : last + 1]
 
-    def _on_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, roles=()) -> None:
+    def _on_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, roles: object = ()) -> None:
+        if self._model is None:  # connected by set_model only
+            return
         for row in range(top_left.row(), bottom_right.row() + 1):
             self._cards[row].set_item(self._model.item(row))
 

@@ -15,14 +15,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.formatting import human_bytes
 from app.hardware import FIT_LABELS, machine_fit
 from app.hub.catalog import CatalogEntry, load_catalog
-from app.library.copies import local_copies
-from app.library.model_names import repo_display_name
-from app.formatting import human_bytes
 from app.hub.errors import HubError, is_offline
 from app.hub.quant import GGUFChoice
 from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search_models
+from app.library.copies import local_copies
+from app.library.model_names import repo_display_name
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.models.downloads import DownloadManager, DownloadsView
 from app.ui.tasks import BackgroundTasks
@@ -65,16 +65,16 @@ class DiscoverPage(QWidget):
         self.message.setObjectName("hubMessage")
         self.message.setWordWrap(True)
 
-        self.repos = TableModel(["Repository", "Downloads", "Likes", "Updated"], self)
+        self.repos: TableModel[RepoSummary] = TableModel(["Repository", "Downloads", "Likes", "Updated"], self)
         self.repo_table = make_table(self.repos, "Search results", stretch_column=0)
-        self.files = TableModel(["Quant", "Size", "This computer", "File"], self)
+        self.files: TableModel[GGUFChoice] = TableModel(["Quant", "Size", "This computer", "File"], self)
         self.file_table = make_table(self.files, "GGUF files")
         self.download_button = QPushButton("Download")
         self.download_button.setToolTip("Download the selected file into your models folder")
         self.download_button.setEnabled(False)
         self.card = MarkdownView(grow=False)
         self.card.setAccessibleName("Model card")
-        self.catalog = TableModel(["Starter model", "Size", "Licence", "About"], self)
+        self.catalog: TableModel[CatalogEntry] = TableModel(["Starter model", "Size", "Licence", "About"], self)
         self.catalog_table = make_table(self.catalog, "Starter models")
         self.catalog_table.setMaximumHeight(190)
         self.catalog_button = QPushButton("Download starter model")
@@ -214,7 +214,7 @@ class DiscoverPage(QWidget):
         if have is None:  # a new list: which files are here already is worked out off the GUI thread
             self._have = {}
             self._find_local(choices)
-        rows = []
+        rows: list[tuple[list[str], GGUFChoice]] = []
         tips: dict[tuple[int, int], str] = {}
         for c in choices:
             parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""

@@ -88,11 +88,12 @@ class DownloadListModel(QAbstractTableModel):
             return f"{100 * row.done_bytes / total:.0f}%" if total else ""
         if column == 2:
             return f"{human_bytes(row.done_bytes)} / {human_bytes(total)}"
+        downloading = row.status == DownloadStatus.DOWNLOADING
         if column == 3:
-            return f"{human_bytes(row.speed_bps)}/s" if row.status == DownloadStatus.DOWNLOADING and row.speed_bps else ""
+            return f"{human_bytes(row.speed_bps)}/s" if downloading and row.speed_bps else ""
         if column == 4:
-            return f"{row.eta_s:.0f} s" if row.status == DownloadStatus.DOWNLOADING and row.eta_s is not None else ""
-        shows_message = row.status == DownloadStatus.FAILED or (row.status == DownloadStatus.DOWNLOADING and row.message)
+            return f"{row.eta_s:.0f} s" if downloading and row.eta_s is not None else ""
+        shows_message = row.status == DownloadStatus.FAILED or (downloading and row.message)
         return row.message if shows_message else STATUS_WORDS[row.status]
 
     def row_of(self, key: str) -> int:
@@ -172,7 +173,8 @@ class DownloadManager(QObject):
         def work() -> Path:
             path = downloader.run(lambda progress: self._progress.emit(key, progress))
             # the verified SHA-256s go to the library index: it never reads the file to know it
-            remember_hashes((target, str(part.get("sha256") or "")) for target, part in zip(downloader.targets, record.parts))
+            remember_hashes((target, str(part.get("sha256") or ""))
+                            for target, part in zip(downloader.targets, record.parts))
             return path
 
         started = self.tasks.run(work,
@@ -222,7 +224,8 @@ class DownloadManager(QObject):
 
     @Slot(str, object)
     def _on_progress(self, key: str, progress: DownloadProgress) -> None:
-        waiting = f"the Hub asked us to wait: retrying in {ceil(progress.waiting_s)} s" if progress.waiting_s > 0 else ""
+        waiting = (f"the Hub asked us to wait: retrying in {ceil(progress.waiting_s)} s"
+                   if progress.waiting_s > 0 else "")
         self.model.update(key, done_bytes=progress.done_bytes, speed_bps=progress.speed_bps, eta_s=progress.eta_s,
                           status=DownloadStatus.DOWNLOADING, message=waiting)
 

@@ -61,6 +61,10 @@ class LibraryController(QObject):
         stop = self.tasks.cancel_requested  # quitting stops the scan between files
         self.tasks.run(lambda: _scan(extra, progress, stop), self._on_scanned, self._on_failed)
 
+    def close(self) -> None:
+        """The window is closing: scans and header reads that finish from now on are dropped."""
+        self.closed = True
+
     def add_folder(self, folder: str) -> bool:
         """A folder of models to scan from now on; False if it was already there."""
         if folder in self.extra_dirs:

@@ -17,9 +17,9 @@ from app.library.model_import import ModelImportError, import_model, in_hearth_f
 from app.library.model_kind import file_template_words, kind_words
 from app.ui import file_dialogs
 from app.ui.models.import_dialog import ask_import_method
-from app.ui.widgets.table_model import TableModel, make_table
 from app.ui.plain_text import as_html
 from app.ui.tasks import BackgroundTasks
+from app.ui.widgets.table_model import TableModel, make_table
 
 HEADERS = ["Model", "Architecture", "Parameters", "Quant", "Context", "Size", "Chat template", "Where"]
 
@@ -42,7 +42,7 @@ class LibraryPage(QWidget):
         super().__init__(parent)
         self.tasks = tasks
         self.setAcceptDrops(True)
-        self.models = TableModel(HEADERS, self)
+        self.models: TableModel[LocalModel] = TableModel(HEADERS, self)
         self.table = make_table(self.models, "Local models")
         self.message = QLabel("Drop a .gguf file here to import it.")
         self.message.setTextFormat(Qt.TextFormat.PlainText)

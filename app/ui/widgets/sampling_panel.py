@@ -62,16 +62,18 @@ class SamplingPanel(QWidget):
         self.spins: dict[str, QSpinBox | QDoubleSpinBox] = {}
         self.sliders: dict[str, QSlider] = {}
         for name, label, lo, hi, step, decimals, tip in FIELDS:
+            spin: QSpinBox | QDoubleSpinBox
             if decimals:
                 spin = QDoubleSpinBox()
                 spin.setDecimals(decimals)
                 spin.setSingleStep(step)
+                spin.setRange(lo, hi)
                 scale = round(1 / step)
-            else:
+            else:  # a whole-number field: its numbers in FIELDS are ints
                 spin = QSpinBox()
-                spin.setSingleStep(step)
+                spin.setSingleStep(int(step))
+                spin.setRange(int(lo), int(hi))
                 scale = 1
-            spin.setRange(lo, hi)
             spin.setToolTip(tip)
             spin.setAccessibleName(label)
             slider = QSlider(Qt.Orientation.Horizontal)
@@ -111,7 +113,7 @@ class SamplingPanel(QWidget):
             value = getattr(params, name)
             spin.setValue(value)
             slider = self.sliders[name]
-            slider.setValue(int(round(value * slider.property("scale"))))
+            slider.setValue(round(value * slider.property("scale")))
         preset = next((n for n, p in PRESETS.items() if replace(p, seed=params.seed, max_tokens=params.max_tokens)
                        == params), "Custom")
         self.preset.setCurrentText(preset)

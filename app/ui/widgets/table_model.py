@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from typing import Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from app.ui.plain_text import as_html
 
+RowT = TypeVar("RowT")
 
-class TableModel(QAbstractTableModel):
-    """A read-only table of rows given as lists of display strings plus the object behind each row."""
 
-    def __init__(self, headers: list[str], parent=None) -> None:
+class TableModel(QAbstractTableModel, Generic[RowT]):
+    """A read-only table of rows given as lists of display strings plus the object behind each row (a RowT)."""
+
+    def __init__(self, headers: list[str], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.headers = headers
-        self.rows: list[tuple[list[str], object]] = []
+        self.rows: list[tuple[list[str], RowT]] = []
         self.tips: dict[tuple[int, int], str] = {}  # (row, column) -> a tooltip other than the cell's text
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
@@ -38,13 +42,13 @@ class TableModel(QAbstractTableModel):
             return as_html(self.tips.get(key, self.rows[index.row()][0][index.column()]))
         return None
 
-    def set_rows(self, rows: list[tuple[list[str], object]], tips: dict[tuple[int, int], str] | None = None) -> None:
+    def set_rows(self, rows: list[tuple[list[str], RowT]], tips: dict[tuple[int, int], str] | None = None) -> None:
         self.beginResetModel()
         self.rows = rows
         self.tips = tips or {}
         self.endResetModel()
 
-    def item(self, row: int):
+    def item(self, row: int) -> RowT:
         return self.rows[row][1]
 
 

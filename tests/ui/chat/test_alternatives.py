@@ -34,7 +34,7 @@ def test_regenerate_with_another_model_adds_an_alternative_naming_it(qtbot, wind
     assert first.content == " Hello world" and first.model == "tiny scripted · F32"
     assert page.view.cards()[1].counter.text() == "1/2" and not page.view.cards()[1].previous.isEnabled()
     # Ctrl+R writes the shown reply again: a third alternative
-    window.regenerate_action.trigger()
+    window.menus.regenerate.trigger()
     qtbot.waitUntil(lambda: page.messages.item(1).alternatives == 3, timeout=5000)
     page.stop()
     wait_reply(qtbot, page)
@@ -57,7 +57,7 @@ def test_an_exported_chat_imports_with_its_alternatives(qtbot, window, scripted_
     path = tmp_path / "chat.json"
     path.write_text(chat_to_json(store.chat(page.chat_id), store.all_messages(page.chat_id)), encoding="utf-8")
     original = page.chat_id
-    window.import_chat(str(path))
+    window.chat_files.import_file(str(path))
     assert page.chat_id != original and window.sidebar.current_chat() == page.chat_id
     assert [(i.content, i.alternatives) for i in page.messages.items()] == [("Hello", 1), (" Hello world", 2)]
     bad = tmp_path / "bad.json"
@@ -65,7 +65,7 @@ def test_an_exported_chat_imports_with_its_alternatives(qtbot, window, scripted_
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
     chats = len(store.chats())
-    window.import_chat(str(bad))
+    window.chat_files.import_file(str(bad))
     assert len(store.chats()) == chats and "not a chat exported by Hearth" in warnings[0].replace("\xa0", " ")
 
 
@@ -103,8 +103,8 @@ def test_an_import_waits_while_messages_wait_for_the_disk(qtbot, window, scripte
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
     chats = len(store.chats())
-    window.import_chat(str(path))
+    window.chat_files.import_file(str(path))
     assert len(store.chats()) == chats and "waiting to be saved" in warnings[0].replace("\xa0", " ")
     assert store.retry()
-    window.import_chat(str(path))
+    window.chat_files.import_file(str(path))
     assert len(store.chats()) == chats + 1

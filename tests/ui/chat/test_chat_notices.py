@@ -9,7 +9,7 @@ from tests.ui.conftest import load, wait_reply
 
 def test_load_a_model_first_goes_away_once_a_model_is_loaded(qtbot, window, scripted_model):
     page = window.chat_page
-    window.new_chat_action.trigger()
+    window.menus.new_chat.trigger()
     type_and_send(qtbot, page, "Hello")
     assert page.notice.isVisible() and page.notice.text().startswith("Load a model first")
     load(qtbot, window, scripted_model)
@@ -23,7 +23,7 @@ def test_a_new_chat_does_not_show_the_previous_chats_speed(qtbot, window, script
     wait_reply(qtbot, page)
     first = page.chat_id
     assert "tok/s" in page.meter.speed.text()
-    window.new_chat_action.trigger()
+    window.menus.new_chat.trigger()
     assert page.chat_id != first and page.meter.speed.text() == ""
     window.sidebar.select(first)  # back to the first chat: its own last speed again
     assert page.chat_id == first and "tok/s" in page.meter.speed.text()
@@ -32,7 +32,7 @@ def test_a_new_chat_does_not_show_the_previous_chats_speed(qtbot, window, script
 def test_a_long_first_message_titles_the_chat_with_an_ellipsis(qtbot, window, scripted_model):
     page = window.chat_page
     load(qtbot, window, scripted_model)
-    window.new_chat_action.trigger()
+    window.menus.new_chat.trigger()
     type_and_send(qtbot, page, "Please explain how the tides of the ocean are caused by the moon and the sun")
     wait_reply(qtbot, page)
     title = window.store.chat(page.chat_id).title

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import os
 import signal
 from contextlib import contextmanager
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QUrl
 
@@ -249,8 +248,8 @@ def test_chat_list_new_rename_search_delete(qtbot, window, scripted_model, monke
 
 
 def test_markdown_is_rendered_and_html_is_not_trusted(qtbot, window):
-    from app.ui.chat.message_view import MessageCard
     from app.ui.chat.message_model import ChatItem
+    from app.ui.chat.message_view import MessageCard
 
     card = MessageCard(ChatItem(1, "assistant", "# Title\n\n<img src=x onerror=alert(1)>\n\n```py\nprint(1)\n```"))
     qtbot.addWidget(card)
@@ -304,8 +303,9 @@ def test_switching_back_shows_the_reply_still_streaming(qtbot, window, tiny_mode
 def test_choosing_a_model_in_the_picker_loads_it_with_progress(qtbot, window, scripted_model, tiny_model):
     page = window.chat_page
     load(qtbot, window, tiny_model)
-    with qtbot.waitSignal(page.model_loaded, timeout=20000, check_params_cb=lambda info: info.name == "tiny scripted · F32"):
-        window.open_with_model(str(scripted_model))  # both are in the picker now
+    with qtbot.waitSignal(page.model_loaded, timeout=20000,
+                          check_params_cb=lambda info: info.name == "tiny scripted · F32"):
+        window.model_opener.open_with_model(str(scripted_model))  # both are in the picker now
     picker = page.load_settings.picker
     index = picker.findData(str(tiny_model))
     picker.setCurrentIndex(index)

@@ -13,8 +13,8 @@ from app.engine.protocol import Done, ErrorKind, ModelInfo, Stats
 from app.store import ConversationStore
 from app.store.pending_writes import DISK_FULL
 from tests.support.disks import FullDisk
-from tests.ui.conftest import load, wait_reply
 from tests.ui.chat.test_chat_page import start_long_reply, type_and_send
+from tests.ui.conftest import load, wait_reply
 
 
 def on_disk(chat_id: int):

@@ -252,7 +252,8 @@ def test_plain_and_unknown_code_is_escaped_without_spans():
 
 def test_code_in_a_card_follows_the_light_theme_under_the_apps_style_sheet(qtbot, light_palette):
     """The cards' style sheet makes the browser's Base transparent: that must not read as dark."""
-    from app.ui.theme import light_palette as hearth_light, style_sheet
+    from app.ui.theme import light_palette as hearth_light
+    from app.ui.theme import style_sheet
 
     app = QApplication.instance()
     app.setPalette(hearth_light())

@@ -3,7 +3,7 @@
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
 
-from app.ui.chat.markdown import TAIL_LIMIT, split_streaming
+from app.ui.chat.markdown import TAIL_LIMIT, render_markdown, split_streaming
 from app.ui.chat.message_view import MarkdownView
 
 TEXT = (
@@ -32,3 +32,10 @@ def test_streamed_view_ends_equal_to_a_full_render(qtbot):
     assert streamed._code_blocks == full._code_blocks == ["print('a')\n\nprint('b')\n", "ls\n"]
     streamed.anchorClicked.emit(QUrl("copy:1"))  # the second block's Copy link
     assert QGuiApplication.clipboard().text() == "ls\n"
+
+
+def test_only_web_and_mail_addresses_become_links():
+    html, _ = render_markdown("[a](javascript:alert(1)) [b](https://x.org) [c](file:///etc/passwd) "
+                              "[d](mailto:me@x.org) ![i](data:image/png;base64,AAA)")
+    assert '<a href="https://x.org">b</a>' in html and '<a href="mailto:me@x.org">d</a>' in html
+    assert 'href="javascript:' not in html and 'href="file:' not in html and "<img" not in html

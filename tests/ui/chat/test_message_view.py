@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from app.engine import SamplingParams
+from app.ui.chat.message_model import ChatItem, MessageModel
+from app.ui.chat.message_view import MessageCard, MessageListView
 from tests.ui.chat.test_chat_page import type_and_send
 from tests.ui.conftest import load, wait_reply
 
@@ -59,3 +61,22 @@ def test_copy_puts_the_message_on_the_clipboard_and_says_copied_for_a_moment(qtb
     assert QGuiApplication.clipboard().text() == " Hello world"
     assert copy.text() == "Copied"
     qtbot.waitUntil(lambda: copy.text() == "Copy", timeout=4000)
+
+
+def test_offering_some_buttons_keeps_the_widgets_own_actions(qtbot):
+    """A view offering copy only (as a Compare column does) hides Regenerate, and its cards and the view still
+    answer QWidget.actions() (an attribute of that name once hid it: calling it raised TypeError)."""
+    model = MessageModel()
+    view = MessageListView(actions=frozenset({"copy"}))
+    qtbot.addWidget(view)
+    view.set_model(model)
+    model.set_items([ChatItem(1, "user", "Hi"), ChatItem(2, "assistant", "Hello")])
+    user, reply = view.cards()
+    assert button(user, "Copy message").isVisibleTo(user) and not button(user, "Edit message").isVisibleTo(user)
+    assert not button(reply, "Regenerate message").isVisibleTo(reply)
+    every = MessageCard(ChatItem(3, "assistant", "Hello"))
+    qtbot.addWidget(every)
+    assert button(every, "Regenerate message").isVisibleTo(every)
+    shortcut = QAction("Copy the reply", reply)
+    reply.addAction(shortcut)
+    assert reply.actions() == [shortcut] and view.actions() == [] and every.actions() == []

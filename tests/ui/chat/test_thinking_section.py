@@ -62,7 +62,7 @@ def test_thinking_survives_reopening_and_is_exported(qtbot, make_window, thinkin
     assert again.chat_page.history()[-1].reasoning == "the user chat"
     target = tmp_path / "chat.md"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    again.export_chat("md")
+    again.chat_files.export("md")
     text = target.read_text(encoding="utf-8")
     assert "<summary>Thinking (5 tokens" in text and "the user chat\n\n</details>\n\nHello world" in text
 
@@ -118,13 +118,13 @@ def test_thinking_switch_shows_only_for_models_that_take_it_and_is_saved(qtbot, 
 
 
 def test_thinking_tokens_move_the_context_meter_while_streaming(qtbot, window, monkeypatch):
-    from app.ui.chat.streaming_reply import StreamingReply
-
     page = window.chat_page
     page.new_chat()
-    record = window.store.add_message(page.chat_id, "assistant", "", complete=False)
-    row = page.messages.append(ChatItem(record.id, "assistant", "", streaming=True, position=record.position))
-    page.session._stream = StreamingReply(job=4242, chat=page.chat_id, record=record.id)  # a reply under way
+    conversation = page.session.conversation
+    conversation.begin_reply(4242, "", conversation.sampling)  # a reply under way, as job 4242
+    page.session._writing = conversation
+    page.session._show()
+    row = conversation.reply_index()
     streamed = []
     page.session.streamed.connect(streamed.append)
     page.engine.reasoning.emit(4242, "weighing it", 321)  # thinking only: no answer text yet
@@ -133,4 +133,4 @@ def test_thinking_tokens_move_the_context_meter_while_streaming(qtbot, window, m
     assert page.messages.item(row).reasoning == "weighing it"
     assert page.messages.item(row).stats["reasoning_tokens"] == 321
     assert window.store.messages(page.chat_id)[-1].reasoning == "weighing it"  # saved while streaming
-    page.session._stream = None
+    page.session._writing = None

@@ -49,9 +49,9 @@ def test_one_at_a_time_runs_each_column_on_one_engine_and_never_holds_two_models
     # column 2 started loading only after column 1's reply was done: the first model is freed first
     assert states.index((1, "loading")) > states.index((0, "done"))
     for view in page.views:
-        rows = dict((view.stats.itemAt(r, view.stats.ItemRole.LabelRole).widget().text(),
-                     view.stats.itemAt(r, view.stats.ItemRole.FieldRole).widget().text())
-                    for r in range(view.stats.rowCount()))
+        rows = {view.stats.itemAt(r, view.stats.ItemRole.LabelRole).widget().text():
+                view.stats.itemAt(r, view.stats.ItemRole.FieldRole).widget().text()
+                for r in range(view.stats.rowCount())}
         assert rows["First token"].endswith(" s") and rows["Speed"].endswith("tok/s")
         assert "/ 512" in rows["Context used"] and rows["Memory"] != "unknown"
     assert [c.stats["completion_tokens"] for c in controller.columns] == [2, 8]
@@ -137,7 +137,7 @@ def test_the_real_model_answers_in_compare_as_it_does_in_a_chat(qtbot, window, s
     client = EngineClient()
     try:
         client.load(LoadOptions(path=str(smollm2), n_ctx=512, n_gpu_layers=0))
-        done = [e for e in client.chat([ChatMessage("user", prompt)], sampling) if isinstance(e, Done)][0]
+        done = next(e for e in client.chat([ChatMessage("user", prompt)], sampling) if isinstance(e, Done))
     finally:
         client.close()
     assert "Paris" in replies(controller)[0]

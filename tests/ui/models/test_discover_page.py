@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from app.hub.errors import HubError
-
 from tests.support.fake_hub import TEST_REPO as REPO
 
 
@@ -76,7 +75,7 @@ def test_hash_mismatch_download_shows_failed_and_never_ready(qtbot, window, fake
     assert "SHA-256" in page.message.text()
     QThreadPool.globalInstance().waitForDone(5000)
     with qtbot.waitSignal(window.library.models_changed, timeout=10000) as scanned:
-        window.refresh_library()
+        window.library.refresh()
     assert scanned.args[0] == [] and window.library_page.models.rowCount() == 0  # the damaged file never shows
 
 

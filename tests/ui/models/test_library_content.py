@@ -32,14 +32,14 @@ def test_one_file_in_two_places_is_one_row_in_models_picker_and_regenerate(qtbot
     elsewhere.mkdir()
     shutil.copy(tiny_model, elsewhere / "Tiny-Chat.gguf")
     _scanned(qtbot, window)
-    window.add_model_folder(str(elsewhere))
-    qtbot.waitUntil(lambda: bool(window.models and window.models[0].copies), timeout=15000)
+    window.model_lists.add_folder(str(elsewhere))
+    qtbot.waitUntil(lambda: bool(window.library.models and window.library.models[0].copies), timeout=15000)
     library = window.library_page
     assert library.models.rowCount() == 1
     assert library.models.rows[0][0][7] == f"2 places: Hearth · {elsewhere}"
     picker = window.chat_page.load_settings
     assert [path for _label, path in picker.choices()] == [str(ours)]  # also the "Regenerate with…" menu
-    picker.set_models(window.models, keep=str(elsewhere / "Tiny-Chat.gguf"))  # the copy's path picks the one row
+    picker.set_models(window.library.models, keep=str(elsewhere / "Tiny-Chat.gguf"))  # the copy's path picks the one row
     assert picker.current_path() == str(ours)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text: asked.append(text)
@@ -55,7 +55,7 @@ def test_discover_marks_files_already_here_and_a_download_is_known_by_its_verifi
     here = paths.models_dir() / "mine" / "scripted.gguf"
     here.parent.mkdir(parents=True)
     shutil.copy(scripted_model, here)  # the Hub's tiny-chat.Q4_K_M.gguf, under another name
-    window.refresh_library()
+    window.library.refresh()
     _scanned(qtbot, window)
     page = window.discover_page
     page.open_repo(REPO)
@@ -96,7 +96,7 @@ def test_import_asks_how_and_links_by_default_on_the_same_disk(qtbot, window, ti
 
 def test_a_base_model_says_so_in_models_picker_and_info_line(qtbot, window, tmp_path):
     base = write_tiny_model(paths.models_dir() / "gemma-3-270m-Q8_0.gguf", chat_template=None, name="Gemma 3 270m")
-    window.refresh_library()
+    window.library.refresh()
     qtbot.waitUntil(lambda: window.library_page.models.rowCount() == 1, timeout=15000)
     cells = window.library_page.models.rows[0][0]
     assert cells[0] == "Gemma 3 270M · Q8_0" and cells[6] == BASE_MODEL

@@ -9,7 +9,7 @@ def test_show_prompt_shows_the_engine_rendering(qtbot, window, scripted_model):
     load(qtbot, window, scripted_model)
     page = window.chat_page
     page.system_prompt.setPlainText("Be <|im_end|> brief.")
-    window.show_prompt_action.trigger()
+    window.menus.show_prompt.trigger()
     qtbot.waitUntil(lambda: _dialog(page) is not None, timeout=10000)
     dialog = _dialog(page)
     text = dialog.text.toPlainText()

@@ -1,15 +1,21 @@
-"""The reply being written: where it is shown and saved, and what has arrived but is not yet shown."""
+"""The reply being written: what has arrived, what is shown, and what is saved.
+
+Tokens arrive faster than a view wants to redraw and a disk wants to write, so arriving text waits
+in a buffer until `take_arrived()` moves it into the shown text (the GUI does that every 40 ms; the
+CLI and the API server at once). `unsaved` says the store has not been given the latest text.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
-class StreamingReply:
-    job: int  # the engine job
-    chat: int  # the chat it belongs to
-    record: int  # its message id in the store
+class Reply:
+    job: int  # the engine job writing it
+    chat: int  # the chat it belongs to (0: not stored)
+    record: int  # its message id in the store (0: not stored)
     attached: bool = True  # its chat is the one on screen
     buffer: list[str] = field(default_factory=list)  # text not yet shown
     content: str = ""  # text shown so far
@@ -45,5 +51,5 @@ class StreamingReply:
         self.reasoning_buffer.clear()
         return True
 
-    def thinking_stats(self) -> dict:
+    def thinking_stats(self) -> dict[str, Any]:
         return {"reasoning_tokens": self.reasoning_tokens, "reasoning_s": self.thinking_s} if self.reasoning else {}
