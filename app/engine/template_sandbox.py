@@ -26,12 +26,12 @@ _ITER_FILTER = "hearth_bounded_items"
 
 
 class _BoundedCodeGenerator(CodeGenerator):
-    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:  # noqa: N802 (jinja2's name)
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         for loop in node.find_all(nodes.For):
             loop.iter = nodes.Filter(loop.iter, _ITER_FILTER, [], [], None, None, lineno=loop.lineno)
         super().visit_Template(node, frame)
 
-    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # noqa: N802 (jinja2's name: the `~` operator)
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # the `~` operator
         self.write("environment.join_operands((")
         for operand in node.nodes:
             self.visit(operand, frame)
