@@ -67,7 +67,7 @@ def child(case: str) -> int:
         else:
             window.engine.client.start()
             os.kill(window.engine.client.pid, signal.SIGSTOP)
-            when(lambda: bool(window.engine.client._queues), quit_now)
+            when(lambda: bool(window.engine.client.pending), quit_now)
         window.open_with_model(str(model))
     elif case == "download":
         from app.hub.search import list_gguf_files

@@ -137,7 +137,7 @@ def test_quitting_during_a_load_is_not_logged_as_an_error(log_file, scripted_mod
 
     thread = threading.Thread(target=load)
     thread.start()
-    qtbot.waitUntil(lambda: bool(client._queues), timeout=5000)  # the load was sent
+    qtbot.waitUntil(lambda: bool(client.pending), timeout=5000)  # the load was sent
     client.close()
     thread.join(10)
     assert failures and failures[0].kind == "crashed"

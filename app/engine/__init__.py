@@ -7,8 +7,8 @@ from app.engine.protocol import (
     Done,
     EngineError,
     Error,
-    LoadOptions,
     Loaded,
+    LoadOptions,
     ModelInfo,
     OverflowPolicy,
     Progress,
@@ -19,6 +19,7 @@ from app.engine.protocol import (
 from app.engine.sampling import PRESETS, SamplingParams
 
 __all__ = [
+    "PRESETS",
     "ChatMessage",
     "CountResult",
     "Done",
@@ -29,7 +30,6 @@ __all__ = [
     "Loaded",
     "ModelInfo",
     "OverflowPolicy",
-    "PRESETS",
     "Progress",
     "SamplingParams",
     "Stats",

@@ -15,6 +15,7 @@ reads the same byte.
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 import llama_cpp
 
@@ -27,7 +28,7 @@ class AbortFlag:
     def __init__(self) -> None:
         self._buf = ctypes.create_string_buffer(2)  # {flag, NUL}: strlen() is the flag
         self.data = ctypes.cast(self._buf, ctypes.c_void_p)
-        strlen = libc_function("strlen", ctypes.c_size_t, ctypes.c_void_p)
+        strlen: Any = libc_function("strlen", ctypes.c_size_t, ctypes.c_void_p)  # a ctypes function pointer
         if strlen is not None:
             self.callback = ctypes.cast(strlen, llama_cpp.ggml_abort_callback)
             self.in_python = False

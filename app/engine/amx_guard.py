@@ -19,14 +19,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
 
 from app import hardware, paths
-from app.engine import protocol as p
 
 FAULT_FILE = "amx-faulted"
 PROBE_PREFIX = "amx-probe-"
@@ -40,7 +37,6 @@ CRASH_MESSAGE = (
     "the engine crashed in llama.cpp's AMX code, a known llama.cpp fault on some Intel Xeon hosts; "
     "the next message reloads the model without AMX"
 )
-Event = TypeVar("Event")
 
 
 def compiled_in(system_info: str | None = None) -> bool:
@@ -98,15 +94,16 @@ def probe(folder: Path | None = None) -> Iterator[None]:
 
     Never fails the computation: a folder that cannot be written only means no fallback later.
     """
-    path: Path | None = _probe_path(os.getpid(), folder, create=True)
+    path = _probe_path(os.getpid(), folder, create=True)
     try:
         path.write_text(build_id(), encoding="utf-8")
+        written = True
     except OSError:
-        path = None
+        written = False
     try:
         yield
     finally:
-        if path is not None:
+        if written:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
 
@@ -137,23 +134,3 @@ def record_exit(pid: int | None, exitcode: int | None, folder: Path | None = Non
             (path.parent / FAULT_FILE).write_text(build, encoding="utf-8")
         path.unlink(missing_ok=True)
     return crashed
-
-
-def resend_after_crash(send: Callable[[], Iterator[Event]]) -> Iterator[Event]:
-    """The events of `send()`, or, if it fails with CRASH_MESSAGE before any token, those of one more `send()`.
-
-    That crash happens while a model's first prompt is evaluated, before any token, so the
-    second try, on the model reloaded without AMX, is the whole reply.
-    """
-    with contextlib.closing(send()) as first:
-        for event in first:
-            if isinstance(event, p.Token):
-                yield event
-                yield from first  # streaming began: whatever happens now is passed on as it is
-                return
-            if isinstance(event, p.Error) and event.kind == p.ErrorKind.CRASHED and event.message == CRASH_MESSAGE:
-                break
-            yield event
-        else:
-            return
-    yield from send()

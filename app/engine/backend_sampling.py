@@ -27,7 +27,7 @@ def available() -> bool:
     return _set_sampler is not None
 
 
-def attach(ctx, chain) -> bool:
+def attach(ctx: object, chain: object) -> bool:
     """Run `chain` inside the graph for sequence 0 from the next decode on; False if it cannot.
 
     The chain must stay alive until `detach`. A chain can be attached once only.
@@ -37,7 +37,7 @@ def attach(ctx, chain) -> bool:
     return bool(_set_sampler(ctx, 0, chain))
 
 
-def detach(ctx) -> None:
+def detach(ctx: object) -> None:
     """Sample on the CPU again (call before freeing the attached chain)."""
     if _set_sampler is not None and ctx:
         _set_sampler(ctx, 0, None)

@@ -14,17 +14,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import jinja2
 import jinja2.meta
 from jinja2 import nodes
 from jinja2.ext import Extension
+from jinja2.parser import Parser
 
 from app.engine.protocol import ChatMessage
 from app.engine.template_budget import DEADLINE_S, TemplateError, TemplateLimitError, render_budget
 from app.engine.template_sandbox import BoundedSandbox
 
-__all__ = ["ChatTemplate", "Segment", "TemplateError", "TemplateLimitError", "DEFAULT_TEMPLATE"]
+__all__ = ["DEFAULT_TEMPLATE", "ChatTemplate", "Segment", "TemplateError", "TemplateLimitError"]
 
 DEFAULT_TEMPLATE = (
     "{% for message in messages %}"
@@ -41,9 +43,9 @@ _PROBE = "\ue000hearth-system-probe\ue001"
 class GenerationBlock(Extension):
     """`{% generation %}…{% endgeneration %}` (a transformers tag): renders its body."""
 
-    tags = {"generation"}
+    tags = {"generation"}  # noqa: RUF012 (jinja2 declares it a plain attribute)
 
-    def parse(self, parser):
+    def parse(self, parser: Parser) -> nodes.Scope:
         lineno = next(parser.stream).lineno
         body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
         return nodes.Scope(body, lineno=lineno)
@@ -52,7 +54,7 @@ class GenerationBlock(Extension):
 class _EmptyUndefined(jinja2.Undefined):
     """llama.cpp's Jinja treats an unset name (`tools`, `functions`…) as empty, also in `+`."""
 
-    def __add__(self, other):
+    def __add__(self, other: Any) -> Any:
         return other
 
     __radd__ = __add__
@@ -105,7 +107,7 @@ class ChatTemplate:
         self.supports_system = self._probe_system_role()
 
     @classmethod
-    def for_model(cls, gguf_template: str | None, bos_token: str, eos_token: str) -> "ChatTemplate":
+    def for_model(cls, gguf_template: str | None, bos_token: str, eos_token: str) -> ChatTemplate:
         if gguf_template:
             try:
                 return cls(gguf_template, bos_token, eos_token, "gguf")
@@ -120,7 +122,7 @@ class ChatTemplate:
             return _PROBE in self._render_dicts(probe, {}, True)
         except TemplateLimitError as exc:
             raise self._limit_error(exc) from None
-        except Exception:
+        except Exception:  # noqa: BLE001 (a template that fails on a system message: it has no system role)
             return False
 
     def describe(self) -> str:
@@ -139,14 +141,14 @@ class ChatTemplate:
                   "or Chat template in the load settings)")
         return TemplateLimitError(f"{self.describe()} was stopped: {exc.reason}; {advice}", exc.reason)
 
-    def kwargs_for(self, thinking: str) -> dict:
+    def kwargs_for(self, thinking: str) -> dict[str, Any]:
         if thinking in ("on", "off"):
             return {"enable_thinking": thinking == "on"}
         if thinking in ("low", "medium", "high"):
             return {"reasoning_effort": thinking}
         return {}
 
-    def _render_dicts(self, payload: list[dict], kwargs: dict, add_generation_prompt: bool) -> str:
+    def _render_dicts(self, payload: list[dict[str, str]], kwargs: dict[str, Any], add_generation_prompt: bool) -> str:
         now = self.clock()
         context = {
             "messages": payload,
@@ -169,8 +171,8 @@ class ChatTemplate:
         with render_budget(self.deadline_s, size):
             return self._template.render(**context)
 
-    def _payload(self, messages: Sequence[ChatMessage], contents: Sequence[str]) -> list[dict]:
-        payload = []
+    def _payload(self, messages: Sequence[ChatMessage], contents: Sequence[str]) -> list[dict[str, str]]:
+        payload: list[dict[str, str]] = []
         for message, content in zip(messages, contents):
             item = {"role": message.role, "content": content}
             if message.reasoning:
@@ -186,7 +188,8 @@ class ChatTemplate:
                thinking: str = "default") -> str:
         return self._render(messages, [m.content for m in messages], add_generation_prompt, thinking)
 
-    def _render(self, messages, contents, add_generation_prompt, thinking) -> str:
+    def _render(self, messages: Sequence[ChatMessage], contents: Sequence[str], add_generation_prompt: bool,
+                thinking: str) -> str:
         try:
             return self._render_dicts(self._payload(messages, contents), self.kwargs_for(thinking),
                                       add_generation_prompt)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import codecs
 import ctypes
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
+from typing import Any
 
 import llama_cpp
 
@@ -36,7 +37,7 @@ class Decoded:
 class TokenFacts(dict[int, tuple[bool, bytes]]):
     """token id -> (ends the reply, the bytes it prints), asked of llama.cpp on first use, then kept."""
 
-    def __init__(self, vocab, buf, extra_stops) -> None:
+    def __init__(self, vocab: Any, buf: Any, extra_stops: Container[int]) -> None:
         super().__init__()
         self._vocab, self._buf, self._extra_stops = vocab, buf, extra_stops
 
@@ -48,7 +49,7 @@ class TokenFacts(dict[int, tuple[bool, bytes]]):
         return fact
 
 
-def decode_reply(ctx, facts: TokenFacts, pick: Callable[[], int], cancel: AbortFlag, kv: list[int], n_ctx: int,
+def decode_reply(ctx: Any, facts: TokenFacts, pick: Callable[[], int], cancel: AbortFlag, kv: list[int], n_ctx: int,
                  sampling: SamplingParams, on_text: Callable[[str, int], None], t_prompt: float,
                  fit: ThreadFit | None = None) -> Decoded:
     """Generate after an evaluated prompt until a stop; stream text through on_text; extend kv.

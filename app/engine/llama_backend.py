@@ -6,6 +6,7 @@ import ctypes
 import os
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import llama_cpp
 
@@ -18,7 +19,7 @@ _amx_weights = threading.Event()  # llama.cpp put weights in its AMX buffer (amx
 WARN, ERROR = 3, 4  # ggml_log_level
 
 
-@llama_cpp.llama_log_callback
+@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # ctypes' CFUNCTYPE is untyped
 def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     # Keep the last lines so a failed load can say what llama.cpp complained about.
     if level in (WARN, ERROR):
@@ -37,7 +38,7 @@ def amx_weights_loaded(forget: bool = False) -> bool:
     return seen
 
 
-def c_function(name: str, restype, *argtypes) -> Callable | None:
+def c_function(name: str, restype: Any, *argtypes: Any) -> Callable[..., Any] | None:
     """llama.cpp's C function `name` called straight through ctypes; None if this build lacks it.
 
     For functions llama-cpp-python does not bind, or binds with a wrapper that costs too
@@ -67,5 +68,5 @@ def default_threads() -> int:
         import psutil
 
         return max(psutil.cpu_count(logical=False) or 1, 1)
-    except Exception:
+    except Exception:  # noqa: BLE001 (psutil missing or failing: count from os)
         return max((os.cpu_count() or 2) // 2, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import llama_cpp
 
 from app.engine.protocol import EngineError, ErrorKind, LoadOptions
@@ -17,7 +19,7 @@ KNOWN_ARCHITECTURES = {
 }
 
 
-def model_params(options: LoadOptions, gpu_layers: int, progress_callback, extra_buffers: bool = True):
+def model_params(options: LoadOptions, gpu_layers: int, progress_callback: Any, extra_buffers: bool = True) -> Any:
     """`extra_buffers=False` turns off llama.cpp's AMX and CPU weight-repacking buffers (amx_guard)."""
     params = llama_cpp.llama_model_default_params()
     params.n_gpu_layers = gpu_layers
@@ -27,7 +29,8 @@ def model_params(options: LoadOptions, gpu_layers: int, progress_callback, extra
     return params
 
 
-def context_params(options: LoadOptions, n_ctx: int, threads: int, cpu_only: bool = False):
+def context_params(options: LoadOptions, n_ctx: int, threads: int,
+                   cpu_only: bool = False) -> tuple[Any, str, list[str]]:
     """(llama_context_params, the KV cache type's name, notices for the user).
 
     `cpu_only`: every layer runs on the CPU. Then automatic flash attention means off for an

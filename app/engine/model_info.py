@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import llama_cpp
 
-from app.engine.protocol import ModelInfo
+from app.engine.protocol import LoadOptions, ModelInfo
+from app.library.gguf_info import GGUFInfo
 
 
-def describe(model, options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice, started) -> ModelInfo:
-    """What the app shows about a model just loaded (`model`: the LoadedModel, its context made)."""
+def describe(model: Any, options: LoadOptions, gguf: GGUFInfo | None, shards: Sequence[Path], mparams: Any,
+             name: str, arch: str, n_ctx_train: int, kv_name: str, notice: list[str], started: float) -> ModelInfo:
+    """What the app shows about a model just loaded (`model`: the LoadedModel, its context made; not
+    imported here, as runtime.py imports this module; `mparams`: llama.cpp's model parameters)."""
     from app.hardware import gpu_backend
 
     offloaded = min(mparams.n_gpu_layers, model.n_layers + 1)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol, TypeVar
 
-from app.engine.protocol import AUTO_LAYERS, EngineError, ErrorKind, LoadOptions
+from app.engine.protocol import AUTO_LAYERS, EngineError, ErrorKind, LoadOptions, ModelInfo
 from app.library.gguf_info import GGUFFileError, GGUFInfo, read_gguf_info
-
 
 EVERY_LAYER = 0x7FFFFFFF  # llama.cpp clamps it to the model's layers (+1 for the output)
 
@@ -30,8 +30,16 @@ def resolve_gpu_layers(header: Callable[[], GGUFInfo], options: LoadOptions) -> 
     return options.n_gpu_layers
 
 
-def load_model(loader: Callable, options: LoadOptions, on_progress=None, gpu_usable=None,
-               gguf: GGUFInfo | None = None):
+class Loaded(Protocol):
+    info: ModelInfo
+
+
+Model = TypeVar("Model", bound=Loaded)
+
+
+def load_model(loader: Callable[[LoadOptions, Callable[[float], None] | None, GGUFInfo | None], Model],
+               options: LoadOptions, on_progress: Callable[[float], None] | None = None,
+               gpu_usable: bool | None = None, gguf: GGUFInfo | None = None) -> Model:
     """Load, and if the GPU runs out of memory, retry once with half the layers and say so.
 
     It never moves to the CPU without telling: the notice names the layers used.

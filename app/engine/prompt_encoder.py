@@ -8,6 +8,7 @@ share this code and give the same counts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import llama_cpp
 
@@ -16,13 +17,12 @@ from app.engine.chat_template import ChatTemplate, Segment
 from app.engine.protocol import ChatMessage
 from app.engine.template_choice import choose_template
 
-
 RUN_CACHE_CHARS = 8_000_000  # text kept with its tokens: a few long chats' worth
 _SPECIAL_ATTRS = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
 
 
 class PromptEncoder:
-    def __init__(self, vocab, gguf_template: str | None, template_file: str = "") -> None:
+    def __init__(self, vocab: Any, gguf_template: str | None, template_file: str = "") -> None:
         self.vocab = vocab
         self._runs: dict[tuple[str, bool], tuple[int, ...]] = {}  # (text, special) -> its tokens (_run_tokens)
         self._run_chars = 0
@@ -130,10 +130,12 @@ class PromptEncoder:
             if not isinstance(fragment, int):
                 continue
             attr = llama_cpp.llama_vocab_get_attr(self.vocab, fragment)
-            if attr & llama_cpp.LLAMA_TOKEN_ATTR_LSTRIP and i > 0 and isinstance(fragments[i - 1], str):
-                fragments[i - 1] = fragments[i - 1].rstrip()
-            if attr & llama_cpp.LLAMA_TOKEN_ATTR_RSTRIP and i + 1 < len(fragments) and isinstance(fragments[i + 1], str):
-                fragments[i + 1] = fragments[i + 1].lstrip()
+            before = fragments[i - 1] if i > 0 else None
+            if attr & llama_cpp.LLAMA_TOKEN_ATTR_LSTRIP and isinstance(before, str):
+                fragments[i - 1] = before.rstrip()
+            after = fragments[i + 1] if i + 1 < len(fragments) else None
+            if attr & llama_cpp.LLAMA_TOKEN_ATTR_RSTRIP and isinstance(after, str):
+                fragments[i + 1] = after.lstrip()
         return fragments
 
     def encode_segments(self, segments: Sequence[Segment]) -> tuple[str, list[int]]:

@@ -1,38 +1,48 @@
 """A remote OpenAI-compatible engine (llama-server, vLLM, Ollama, LM Studio...): no Qt.
 
-The same interface as EngineClient — load, chat, count, cancel, unload, close,
-info — so callers need not care which one is in use. A remote model is named by
-`LoadOptions.path` holding the server's model id (empty: the server's first model);
-the endpoint itself is given when the RemoteEngine is made.
+The same interface as EngineClient (engine_api.Engine: jobs, and the blocking calls over
+them), so callers need not care which one is in use. Each job runs on its own thread
+(remote_jobs). A remote model is named by `LoadOptions.path` holding the server's model id
+(empty: the server's first model); the endpoint itself is given when the RemoteEngine is made.
 
 A reply is fitted to the server's context by the chat's overflow policy, like a local one
 (exact token counts from llama-server's /apply-template + /tokenize, an estimate elsewhere), and
 can be stopped at any moment — before the server's first byte and during a retry wait too
-(see remote_cancel). What the server sends is read within bounds (remote_http) and checked for
+(see remote_cancel and remote_jobs). What the server sends is read within bounds (remote_http) and checked for
 shape (remote_payload); a reply always ends with one Done or Error (remote_stream).
 """
 
 from __future__ import annotations
 
-import itertools
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Self
 from urllib.parse import urlparse
 
 import httpx
 
+from app.engine import jobs
 from app.engine import protocol as p
-from app.engine.protocol import (
-    ChatMessage, CountResult, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy,
-)
 from app.engine.context import Budget, fit_messages, refusal_message
-from app.engine.remote_cancel import Connections, RequestCancelled, shut, start_helper, wait_unless
+from app.engine.engine_api import COUNT_TIMEOUT
+from app.engine.jobs import EventSink, ReplyEvent
+from app.engine.protocol import (
+    ChatMessage,
+    CountResult,
+    EngineError,
+    ErrorKind,
+    LoadOptions,
+    ModelInfo,
+    OverflowPolicy,
+)
+from app.engine.remote_cancel import Connections, RequestCancelled
 from app.engine.remote_http import describe_transport, open_with_retry, read_json, sse_data, sse_lines
+from app.engine.remote_jobs import JobThreads, RemoteJob
 from app.engine.remote_payload import context_size, model_ids
 from app.engine.remote_stream import ReplyReader
 from app.engine.sampling import SamplingParams
+from app.library.gguf_info import GGUFInfo
 
 CHARS_PER_TOKEN = 4  # the estimate when the server cannot count
 EXTENSIONS = ("top_k", "min_p", "repeat_penalty")
@@ -47,8 +57,7 @@ def normalize_base_url(url: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise EngineError(ErrorKind.BAD_REQUEST, f"not a server address: {url!r} (expected e.g. http://host:8080)")
     path = parsed.path.rstrip("/")
-    if path.endswith("/v1"):
-        path = path[:-3]
+    path = path.removesuffix("/v1")
     return f"{parsed.scheme}://{parsed.netloc}{path}"
 
 
@@ -58,10 +67,10 @@ def estimate_tokens(messages: Sequence[ChatMessage]) -> int:
     return -(-chars // CHARS_PER_TOKEN)
 
 
-def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict:
+def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict[str, Any]:
     """SamplingParams as OpenAI request fields (plus llama.cpp's extensions when the server takes them)."""
     s = sampling.validated()
-    body: dict = {"temperature": s.temperature, "top_p": s.top_p,
+    body: dict[str, Any] = {"temperature": s.temperature, "top_p": s.top_p,
                   "presence_penalty": s.presence_penalty, "frequency_penalty": s.frequency_penalty}
     if s.max_tokens:
         body["max_tokens"] = s.max_tokens
@@ -74,10 +83,11 @@ def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict:
     return body
 
 
-class RemoteEngine:
+class RemoteEngine(JobThreads):
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 120.0,
                  connect_timeout: float = 10.0, sleep: Callable[[float], None] | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__()
         self.base_url = normalize_base_url(base_url)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         limits = httpx.Timeout(timeout, connect=connect_timeout)
@@ -86,30 +96,37 @@ class RemoteEngine:
         self._replies = httpx.Client(base_url=self.base_url, headers=headers, transport=transport, timeout=limits,
                                      limits=httpx.Limits(max_keepalive_connections=0))
         self._sleep = sleep  # tests record retry waits instead of waiting; None: wait, unless stopped
-        self._ids = itertools.count(1)
         self._connections = Connections()
-        self._reply_stop = threading.Event()  # the reply under way: set by cancel()
+        self._closing = threading.Event()  # set by close(): every wait ends
         self._closed = False
         self._extensions = True  # cleared when the server rejects top_k/min_p/repeat_penalty
         self._can_tokenize: bool | None = None  # llama-server's /apply-template + /tokenize
         self.server_name = urlparse(self.base_url).netloc
         self.info: ModelInfo | None = None
 
-    def _trace(self) -> dict:
+    def _trace(self) -> dict[str, Any]:
         return {"trace": self._connections.trace(cancelled=lambda: self._closed)}
+
+    def _waiter(self, stop: threading.Event) -> Callable[[float], None]:
+        """How a retry waits: `stop` (or close) ends the wait at once; tests record the waits instead."""
+        if self._sleep is not None:
+            return self._sleep
+
+        def wait(seconds: float) -> None:
+            stop.wait(seconds)
+
+        return wait
 
     # ---------------------------------------------------------- models
 
     def _get_json(self, path: str) -> object:
         """A GET's JSON answer, retried like a reply and read within MAX_JSON_BYTES."""
-        closed = lambda: self._closed  # noqa: E731
-
         def send() -> httpx.Response:
             request = self._http.build_request("GET", path, extensions=self._trace())
             return self._http.send(request, stream=True)
 
-        response = open_with_retry(send, self.base_url, sleep=self._sleep or (lambda s: wait_unless(s, closed)),
-                                   cancelled=closed)
+        response = open_with_retry(send, self.base_url, sleep=self._waiter(self._closing),
+                                   cancelled=self._closing.is_set)
         try:
             return read_json(response, self.base_url + path)
         except httpx.HTTPError as exc:
@@ -117,7 +134,7 @@ class RemoteEngine:
         finally:
             response.close()
 
-    def _ask_json(self, method: str, path: str, **options) -> object | None:
+    def _ask_json(self, method: str, path: str, **options: Any) -> object | None:
         """An optional endpoint's JSON answer (llama-server's own), or None when it answers an error status."""
         request = self._http.build_request(method, path, extensions=self._trace(), **options)
         response = self._http.send(request, stream=True)
@@ -131,7 +148,10 @@ class RemoteEngine:
         try:
             return model_ids(self._get_json("/v1/models"), self.base_url)
         except (RequestCancelled, RuntimeError):  # RuntimeError: the client was closed meanwhile
-            raise EngineError(ErrorKind.CRASHED, f"the connection to {self.base_url} was closed") from None
+            raise EngineError(ErrorKind.CRASHED, self._closed_message()) from None
+
+    def _closed_message(self) -> str:
+        return f"the connection to {self.base_url} was closed"
 
     def _context_size(self) -> int:
         try:  # llama-server tells its context size; other servers may not
@@ -139,7 +159,24 @@ class RemoteEngine:
         except (httpx.HTTPError, EngineError, RuntimeError):
             return 0
 
-    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None) -> ModelInfo:
+    def start_load(self, options: LoadOptions, on_event: EventSink, gguf: GGUFInfo | None = None,
+                   job_id: int = 0) -> int:
+        """Choose the server's model `options.path` (empty: its first): Progress, then Loaded or Error."""
+        def work(job: RemoteJob) -> None:
+            try:
+                info = self._model_info(options)
+            except EngineError as exc:
+                job.events.send(p.Error(job.id, exc.kind, exc.message))
+                return
+            if job.cancelled():
+                return
+            self.info = info
+            job.events.send(p.Progress(job.id, 1.0))
+            job.events.send(p.Loaded(job.id, info))
+
+        return self._run("load", on_event, work, "hearth-remote-load", job_id)
+
+    def _model_info(self, options: LoadOptions) -> ModelInfo:
         t0 = time.perf_counter()
         available = self.models()
         name = options.path or (available[0] if available else "")
@@ -149,15 +186,12 @@ class RemoteEngine:
             raise EngineError(ErrorKind.NO_MODEL, f"{self.base_url} has no model named {name!r}; "
                               f"it has: {', '.join(available[:10])}")
         n_ctx = self._context_size()
-        if on_progress is not None:
-            on_progress(1.0)
-        self.info = ModelInfo(
+        return ModelInfo(
             path=name, name=f"{name} ({self.server_name})", architecture="remote", n_params=0, size_bytes=0,
             n_ctx=n_ctx, n_ctx_train=n_ctx, n_layers=0, n_gpu_layers=0, n_vocab=0, chat_template="server",
             flash_attn=None, load_seconds=time.perf_counter() - t0, gpu_backend="remote",
             notice=f"runs on {self.base_url}",
         )
-        return self.info
 
     def _model(self) -> str:
         if self.info is None:
@@ -166,71 +200,59 @@ class RemoteEngine:
 
     # ---------------------------------------------------------- chat
 
-    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
-             stop: threading.Event | None = None) -> Iterator[p.Token | p.Done | p.Error]:
+    def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
+                   thinking: str, on_event: EventSink, job_id: int = 0) -> int:
         """Stream a reply over SSE: Token events, then one Done or Error (which keeps any partial reply).
 
-        The history is first fitted to the server's context by `overflow`. cancel(), close() or
-        setting `stop` ends the reply within remote_cancel.POLL_SECONDS, whatever the server does:
-        a Done marked cancelled, with the reply so far."""
-        request_id = next(self._ids)
-        sampling = (sampling or SamplingParams()).validated()
-        flag = self._reply_stop = threading.Event()
+        The history is first fitted to the server's context by `overflow`; the server applies its own
+        template (`thinking` is the server's to choose). cancel(job id) or close() end the reply at
+        once, whatever the server does: a Done marked cancelled, with the reply so far."""
+        history, checked = tuple(messages), sampling.validated()
+        return self._run("chat", on_event, lambda job: self._reply(job, history, overflow, checked),
+                         "hearth-remote-reply", job_id)
+
+    def _reply(self, job: RemoteJob, messages: tuple[ChatMessage, ...], overflow: OverflowPolicy,
+               sampling: SamplingParams) -> None:
+        """The reply job's thread: fit the history, send, read the stream, and hand on each event."""
         if self._closed:
-            yield p.Error(request_id, ErrorKind.CRASHED, f"the connection to {self.base_url} was closed")
+            job.events.send(p.Error(job.id, ErrorKind.CRASHED, self._closed_message()))
             return
         try:
             model = self._model()
         except EngineError as exc:
-            yield p.Error(request_id, exc.kind, exc.message)
+            job.events.send(p.Error(job.id, exc.kind, exc.message))
             return
+        reader = ReplyReader(self.base_url, self.info.n_ctx if self.info else 0, sampling)
+        job.stopped = lambda: reader.done(job.id, p.StopReason.CANCELLED)
 
-        def cancelled() -> bool:
-            return flag.is_set() or self._closed or (stop is not None and stop.is_set())
+        def payloads() -> Iterator[object]:
+            budget = self._fit(messages, overflow, sampling.max_tokens)
+            yield budget
+            response = self._open_stream(model, budget.messages, sampling, job)
+            try:
+                yield from sse_data(sse_lines(response, self.base_url))
+            finally:
+                response.close()
 
-        sockets: list[socket.socket] = []  # the reply's connection, shut down when it is stopped
-        out = start_helper(lambda post: self._reply(post, model, messages, overflow, sampling, sockets, cancelled),
-                           "hearth-remote-reply")
-        try:
-            reader = ReplyReader(self.base_url, self.info.n_ctx if self.info else 0, sampling)
-            yield from reader.events(request_id, out, cancelled)
-        finally:
-            flag.set()  # finished, stopped, or abandoned by the caller: the helper stops too
-            for sock in sockets:
-                shut(sock)
-
-    def _reply(self, post: Callable[[object], None], model: str, messages: Sequence[ChatMessage],
-               overflow: OverflowPolicy, sampling: SamplingParams, sockets: list[socket.socket],
-               cancelled: Callable[[], bool]) -> None:
-        """The helper thread's part: fit the history, send, and post the Budget then each SSE payload."""
-        budget = self._fit(messages, overflow, sampling.max_tokens)
-        post(budget)
-        response = self._open_stream(model, budget.messages, sampling, sockets, cancelled)
-        try:
-            for payload in sse_data(sse_lines(response, self.base_url)):
-                if cancelled():
-                    return
-                post(payload)
-        finally:
-            response.close()
+        for event in reader.events(job.id, payloads(), job.cancelled):
+            job.events.send(event)
 
     def _open_stream(self, model: str, messages: Sequence[ChatMessage], sampling: SamplingParams,
-                     sockets: list[socket.socket], cancelled: Callable[[], bool]) -> httpx.Response:
+                     job: RemoteJob) -> httpx.Response:
         while True:
             body = {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages],
                     "stream": True, "stream_options": {"include_usage": True},
                     **sampling_fields(sampling, self._extensions)}
 
-            def send(body=body) -> httpx.Response:
-                trace = self._connections.trace(sockets, cancelled)
+            def send(body: dict[str, Any] = body) -> httpx.Response:
+                trace = self._connections.trace(job.sockets, job.cancelled)
                 request = self._replies.build_request("POST", "/v1/chat/completions", json=body,
                                                       extensions={"trace": trace})
                 return self._replies.send(request, stream=True)
 
             try:
-                return open_with_retry(send, self.base_url, model, cancelled=cancelled,
-                                       sleep=self._sleep or (lambda s: wait_unless(s, cancelled)))
+                return open_with_retry(send, self.base_url, model, cancelled=job.cancelled,
+                                       sleep=self._waiter(job.stop))
             except EngineError as exc:
                 # A strict server (OpenAI itself) rejects fields it does not know: try once without them.
                 if exc.kind == ErrorKind.BAD_REQUEST and self._extensions and any(k in exc.message for k in EXTENSIONS):
@@ -259,19 +281,33 @@ class RemoteEngine:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, overflow, n_ctx))
         return budget
 
-    def count(self, messages: Sequence[ChatMessage], draft: str = "",
-              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
-              timeout: float | None = 30.0) -> CountResult:
+    def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
+                    thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
+                    job_id: int = 0) -> int:
         """Prompt tokens after the overflow policy, exact when the server can tell (llama-server),
-        otherwise an estimate flagged as such."""
-        messages = list(messages) + ([ChatMessage("user", draft)] if draft else [])
+        otherwise an estimate flagged as such. Runs beside a reply, never behind it."""
+        history = tuple(messages)
+
+        def work(job: RemoteJob) -> None:
+            try:
+                result = self._count(history, draft, overflow, max_tokens, timeout)
+            except EngineError as exc:
+                job.events.send(p.Error(job.id, exc.kind, exc.message))
+                return
+            job.events.send(p.Counted(job.id, result))
+
+        return self._run("count", on_event, work, "hearth-remote-count", job_id)
+
+    def _count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
+               timeout: float | None) -> CountResult:
+        history = list(messages) + ([ChatMessage("user", draft)] if draft else [])
         n_ctx = self.info.n_ctx if self.info else 0
         count = self._counter(timeout)
         if n_ctx:
-            budget = fit_messages(messages, count, n_ctx, overflow, max_tokens)
+            budget = fit_messages(history, count, n_ctx, overflow, max_tokens)
         else:
-            tokens = count(messages)
-            budget = Budget(tuple(messages), tokens, tokens)
+            tokens = count(history)
+            budget = Budget(tuple(history), tokens, tokens)
         return CountResult(prompt_tokens=budget.prompt_tokens, n_ctx=n_ctx, untrimmed_tokens=budget.untrimmed_tokens,
                            dropped_messages=budget.dropped_messages, truncated=budget.truncated, fits=budget.fits,
                            chat_template="server", estimated=self._can_tokenize is not True)
@@ -297,27 +333,68 @@ class RemoteEngine:
         except (httpx.HTTPError, EngineError, RuntimeError):
             return None  # RuntimeError: the client was closed meanwhile
 
+    # ---------------------------------------------------------- blocking calls over jobs
+
+    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
+             gguf: GGUFInfo | None = None) -> ModelInfo:
+        return jobs.wait_load(lambda sink: self.start_load(options, sink, gguf), on_progress)
+
+    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
+             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
+             stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
+        """A reply (see start_chat); setting `stop`, or leaving the loop, stops it."""
+        chosen = sampling or SamplingParams()
+        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink), self.cancel, stop)
+
+    def count(self, messages: Sequence[ChatMessage], draft: str = "",
+              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
+              timeout: float | None = COUNT_TIMEOUT, thinking: str = "default") -> CountResult:
+        return jobs.wait_for(lambda sink: self.start_count(messages, draft, overflow, max_tokens, thinking, sink,
+                                                           timeout), p.Counted).result
+
+    def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
+                      timeout: float | None = COUNT_TIMEOUT) -> p.Rendered:
+        raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's prompt is rendered by its server")
+
     # ---------------------------------------------------------- lifetime
 
-    def cancel(self) -> None:
-        """Stop the reply under way, at any moment: its caller gets the reply so far, marked cancelled,
-        and its connection is shut down so the server stops generating."""
-        self._reply_stop.set()
+    def cancel(self, job_id: int = 0) -> None:
+        """Stop one reply by its job id (0: every reply), at any moment: it ends at once, marked cancelled,
+        with the reply so far, and its connection is shut down so the server stops generating."""
+        for job in self._under_way(job_id):
+            if job.kind == "chat":
+                self._stop(job, self._stopped_event(job))
+
+    def _stopped_event(self, job: RemoteJob) -> p.Event:
+        if job.kind != "chat":
+            return p.Error(job.id, ErrorKind.CRASHED, self._closed_message())
+        if job.stopped is not None:
+            return job.stopped()
+        return p.Done(job.id, p.Stats(stop_reason=p.StopReason.CANCELLED))  # stopped before it began
+
+    def start_unload(self, on_event: EventSink, job_id: int = 0) -> int:
+        job_id = job_id or jobs.new_job_id()
+        self.info = None
+        on_event(p.Unloaded(job_id))
+        return job_id
 
     def unload(self) -> None:
         self.info = None
 
     def close(self) -> None:
-        """Stop the reply and every request under way (their sockets are shut down) and free the connections."""
+        """End every job at once (a reply as cancelled, with its text so far), shut every connection down
+        and free them."""
         self._closed = True
-        self._reply_stop.set()
+        self._closing.set()
+        for job in self._under_way():
+            self._stop(job, self._stopped_event(job))
         self._connections.shut_all()
         self.info = None
         self._http.close()
         self._replies.close()
 
-    def __enter__(self) -> "RemoteEngine":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

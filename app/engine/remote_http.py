@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -35,7 +36,8 @@ def describe_status(response: httpx.Response, base_url: str, model: str = "") ->
         return EngineError(ErrorKind.RATE_LIMITED, f"{base_url} is rate-limiting requests (HTTP 429); "
                            "try again in a moment" + (f" — {detail}" if detail else ""))
     if status >= 500:
-        return EngineError(ErrorKind.CONNECTION, f"{base_url} failed (HTTP {status})" + (f": {detail}" if detail else ""))
+        return EngineError(ErrorKind.CONNECTION,
+                           f"{base_url} failed (HTTP {status})" + (f": {detail}" if detail else ""))
     return EngineError(ErrorKind.BAD_REQUEST, f"{base_url} rejected the request (HTTP {status})"
                        + (f": {detail}" if detail else ""))
 
@@ -78,7 +80,7 @@ def retry_wait(response: httpx.Response | None, attempt: int) -> float:
             return min(max(float(header), 0.0), MAX_RETRY_WAIT_S)
         except ValueError:
             pass
-    return min(0.5 * 2**attempt, MAX_RETRY_WAIT_S)
+    return min(0.5 * 2.0**attempt, MAX_RETRY_WAIT_S)
 
 
 def open_with_retry(
@@ -162,7 +164,7 @@ def _line_too_long(base_url: str, limit: int) -> EngineError:
                        "in its reply: is this an OpenAI-compatible server?")
 
 
-def sse_data(lines: Iterator[str]) -> Iterator[dict]:
+def sse_data(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     """The JSON payloads of an SSE stream, until `data: [DONE]`."""
     for line in lines:
         if not line.startswith("data:"):

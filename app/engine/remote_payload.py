@@ -9,6 +9,7 @@ choice's `delta`, its text) must have the right type; optional metadata (`usage`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.engine.protocol import EngineError, ErrorKind
 
@@ -40,7 +41,8 @@ def context_size(props: object) -> int:
     """llama-server's context size from /props; 0 (unknown) when it is missing or not a believable number."""
     settings = props.get("default_generation_settings") if isinstance(props, dict) else None
     n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
-    return n_ctx if count(n_ctx) is not None and 0 < n_ctx <= MAX_CONTEXT else 0
+    tokens = count(n_ctx)
+    return tokens if tokens is not None and 0 < tokens <= MAX_CONTEXT else 0
 
 
 def count(value: object) -> int | None:
@@ -58,7 +60,7 @@ class Chunk:
     error: str | None = None
 
 
-def read_chunk(payload: dict, base_url: str) -> Chunk:
+def read_chunk(payload: dict[str, Any], base_url: str) -> Chunk:
     """The parts of a chat completion chunk Hearth uses; EngineError when its shape is wrong."""
     chunk = Chunk(usage=_usage(payload.get("usage")))
     if "error" in payload:

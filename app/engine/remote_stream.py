@@ -1,11 +1,10 @@
-"""A remote reply's events from what the helper thread posts (no Qt): Token events, then exactly
+"""A remote reply's events from what its job thread reads (no Qt): Token events, then exactly
 one Done or Error, whatever the server sent — a malformed chunk, a cut connection or a bug
 ends the reply with an Error sentence that keeps the partial text, never with an exception.
 """
 
 from __future__ import annotations
 
-import queue
 import time
 from collections.abc import Callable, Iterator
 
@@ -14,7 +13,7 @@ import httpx
 from app.engine import protocol as p
 from app.engine.context import Budget
 from app.engine.protocol import EngineError, ErrorKind, Stats, StopReason
-from app.engine.remote_cancel import RequestCancelled, items
+from app.engine.remote_cancel import RequestCancelled
 from app.engine.remote_http import describe_transport
 from app.engine.remote_payload import read_chunk
 from app.engine.sampling import SamplingParams
@@ -37,12 +36,18 @@ class ReplyReader:
         self.t0 = time.perf_counter()
         self.t_first = 0.0
 
-    def events(self, request_id: int, out: queue.Queue,
+    def events(self, request_id: int, payloads: Iterator[object],
                cancelled: Callable[[], bool]) -> Iterator[p.Token | p.Done | p.Error]:
+        """The reply's events from `payloads` (the Budget, then each SSE payload); what `payloads`
+        raises (a refusal, a cut connection) ends the reply with an Error, unless it was stopped."""
         try:
-            for payload in items(out, cancelled):
+            for payload in payloads:
+                if cancelled():
+                    break
                 if isinstance(payload, Budget):
                     self.budget = payload
+                    continue
+                if not isinstance(payload, dict):
                     continue
                 chunk = read_chunk(payload, self.base_url)
                 if chunk.error is not None:
@@ -65,17 +70,17 @@ class ReplyReader:
                 self.finish = chunk.finish or self.finish
         except RequestCancelled:
             pass
-        except Exception as exc:  # a stopped reply's connection, shut down, surfaces here as well
+        except Exception as exc:  # noqa: BLE001 (a stopped reply's shut connection surfaces here as well)
             if not cancelled():
                 yield self._failure(request_id, exc)
                 return
         if cancelled():
-            yield self._done(request_id, StopReason.CANCELLED)
+            yield self.done(request_id, StopReason.CANCELLED)
         elif self.finish is None:
             yield p.Error(request_id, ErrorKind.CONNECTION,
                           f"the connection to {self.base_url} was cut mid-reply (the partial reply is kept)", self.text)
         else:
-            yield self._done(request_id, StopReason.LENGTH if self.finish == "length" else StopReason.EOS)
+            yield self.done(request_id, StopReason.LENGTH if self.finish == "length" else StopReason.EOS)
 
     @property
     def text(self) -> str:
@@ -93,7 +98,7 @@ class ReplyReader:
                                 f"{type(exc).__name__}: {exc}")
         return p.Error(request_id, error.kind, error.message, self.text)
 
-    def _done(self, request_id: int, reason: StopReason) -> p.Done:
+    def done(self, request_id: int, reason: StopReason) -> p.Done:
         t_end = time.perf_counter()
         completion = self.usage.get("completion_tokens", self.n_tokens)
         decode_s = t_end - self.t_first if self.t_first else 0.0

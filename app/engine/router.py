@@ -1,10 +1,10 @@
-"""One client interface over the local engine and remote OpenAI-compatible servers.
+"""One engine (engine_api.Engine) over the local engine and remote OpenAI-compatible servers.
 
 A model is named by its path: a GGUF file for the local engine, or
 `remote:<base URL>#<model id>` for a model on a server (`remote_path`). Loading one
-makes its engine the active one; chat, count and cancel go to the active engine.
-Choosing a remote model frees the local one's memory. Thread-safety is that of the
-engines behind it (the GUI drives loads and replies from one thread, counts from another).
+makes its engine the active one; chat, count and render go to the active engine, cancel to both
+(job ids are unique across engines, jobs.py). Choosing a remote model frees the local one's memory.
+Thread-safety is that of the engines behind it.
 """
 
 from __future__ import annotations
@@ -12,12 +12,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from app.engine import jobs
 from app.engine import protocol as p
 from app.engine.client import EngineClient
+from app.engine.engine_api import COUNT_TIMEOUT, Engine
+from app.engine.jobs import EventSink, ReplyEvent
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy
 from app.engine.sampling import SamplingParams
 from app.library.gguf_info import GGUFInfo
+
+if TYPE_CHECKING:
+    from app.engine.remote import RemoteEngine  # imported when a server is first used (httpx is slow to import)
 
 REMOTE_PREFIX = "remote:"
 
@@ -37,12 +44,12 @@ def parse_remote_path(path: str) -> tuple[str, str] | None:
 
 class EngineRouter:
     def __init__(self, local: EngineClient, api_key_for: Callable[[str], str | None] = lambda _url: None,
-                 make_remote: Callable[..., object] | None = None) -> None:
+                 make_remote: Callable[[str, str | None], RemoteEngine] | None = None) -> None:
         self.local = local
         self._api_key_for = api_key_for
         self._make_remote = make_remote
-        self._remote = None  # the RemoteEngine in use, if any
-        self._active = local
+        self._remote: RemoteEngine | None = None  # the server in use, if any
+        self._active: Engine = local
 
     @property
     def info(self) -> ModelInfo | None:
@@ -55,30 +62,38 @@ class EngineRouter:
     def start(self) -> None:
         self.local.start()
 
-    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
-             gguf: GGUFInfo | None = None) -> ModelInfo:
+    # ---------------------------------------------------------- jobs
+
+    def start_load(self, options: LoadOptions, on_event: EventSink, gguf: GGUFInfo | None = None,
+                   job_id: int = 0) -> int:
         remote = parse_remote_path(options.path)
         if remote is None:
             self._drop_remote()
             self._active = self.local
-            return self.local.load(options, on_progress, gguf)
+            return self.local.start_load(options, on_event, gguf, job_id)
         base_url, model = remote
         engine = self._remote_for(base_url)
-        info = engine.load(replace(options, path=model), on_progress)
-        if self.local.info is not None:
-            self.local.unload()  # the laptop's memory goes back to the user while a server answers
-        self._active = engine
-        engine.info = replace(info, path=options.path)  # chats remember the server and the model
-        return engine.info
 
-    def _remote_for(self, base_url: str):
+        def on_remote_event(event: p.Event) -> None:
+            if isinstance(event, p.Loaded):
+                if self.local.info is not None:  # the laptop's memory goes back to the user while a server answers
+                    self.local.unload()  # on the remote job's thread: the model is freed before Loaded is told
+                self._active = engine
+                engine.info = replace(event.info, path=options.path)  # chats remember the server and the model
+                event = p.Loaded(event.id, engine.info)
+            on_event(event)
+
+        return engine.start_load(replace(options, path=model), on_remote_event, job_id=job_id)
+
+    def _remote_for(self, base_url: str) -> RemoteEngine:
         if self._remote is not None and self._remote.base_url == base_url:
             return self._remote
         self._drop_remote()
-        make = self._make_remote
-        if make is None:
-            from app.engine.remote import RemoteEngine as make
-        self._remote = make(base_url, self._api_key_for(base_url))
+        if self._make_remote is None:
+            from app.engine.remote import RemoteEngine
+
+            self._make_remote = RemoteEngine
+        self._remote = self._make_remote(base_url, self._api_key_for(base_url))
         return self._remote
 
     def _drop_remote(self) -> None:
@@ -88,24 +103,56 @@ class EngineRouter:
                 self._active = self.local
             remote.close()
 
+    def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
+                   thinking: str, on_event: EventSink, job_id: int = 0) -> int:
+        """A reply from the active engine (a server applies its own template and thinking)."""
+        return self._active.start_chat(messages, sampling, overflow, thinking, on_event, job_id)
+
+    def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
+                    thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
+                    job_id: int = 0) -> int:
+        return self._active.start_count(messages, draft, overflow, max_tokens, thinking, on_event, timeout, job_id)
+
+    def start_unload(self, on_event: EventSink, job_id: int = 0) -> int:
+        """Free the model in use: a server's connection is closed, the local engine lets go of its model."""
+        self._drop_remote()
+        return self.local.start_unload(on_event, job_id)
+
+    def cancel(self, job_id: int = 0) -> None:
+        """Stop one reply by its job id, or with 0 every reply (quitting)."""
+        self.local.cancel(job_id)
+        if self._remote is not None:
+            self._remote.cancel(job_id)
+
+    def close_remote(self) -> None:
+        """Close the connection to a server (quitting); the local engine is closed by its owner."""
+        self._drop_remote()
+
+    def close(self) -> None:
+        self._drop_remote()
+        self.local.close()
+
+    # ---------------------------------------------------------- blocking calls over jobs
+
+    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
+             gguf: GGUFInfo | None = None) -> ModelInfo:
+        return jobs.wait_load(lambda sink: self.start_load(options, sink, gguf), on_progress)
+
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE,
-             thinking: str = "default",
-             stop: threading.Event | None = None) -> Iterator[p.Token | p.Reading | p.Done | p.Error]:
+             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
+             stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
         """A reply from the active engine; setting `stop` stops this reply only."""
-        if self.is_remote:
-            return self._active.chat(messages, sampling, overflow, stop=stop)  # the server applies its own template
-        return self.local.chat(messages, sampling, overflow, thinking, stop=stop)
+        chosen = sampling or SamplingParams()
+        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink), self.cancel, stop)
 
     def count(self, messages: Sequence[ChatMessage], draft: str = "",
               overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
-              timeout: float | None = 30.0, thinking: str = "default") -> p.CountResult:
-        if self.is_remote:
-            return self._active.count(messages, draft, overflow, max_tokens, timeout)
-        return self.local.count(messages, draft, overflow, max_tokens, timeout, thinking)
+              timeout: float | None = COUNT_TIMEOUT, thinking: str = "default") -> p.CountResult:
+        return jobs.wait_for(lambda sink: self.start_count(messages, draft, overflow, max_tokens, thinking, sink,
+                                                           timeout), p.Counted).result
 
     def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
-                      timeout: float | None = 30.0) -> p.Rendered:
+                      timeout: float | None = COUNT_TIMEOUT) -> p.Rendered:
         if self.is_remote:
             raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's prompt is rendered by its server")
         return self.local.render_prompt(messages, thinking, timeout)
@@ -115,10 +162,6 @@ class EngineRouter:
         self._drop_remote()
         self.local.unload()
 
-    def cancel(self) -> None:
-        """Stop every reply of the active engine (quitting); one reply is stopped by its `stop` event."""
-        self._active.cancel()
 
-    def close_remote(self) -> None:
-        """Close the connection to a server (quitting); the local engine is closed by its owner."""
-        self._drop_remote()
+if TYPE_CHECKING:  # what mypy checks: each engine is an Engine
+    _ENGINES: tuple[type[Engine], ...] = (EngineClient, RemoteEngine, EngineRouter)

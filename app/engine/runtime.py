@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 
@@ -37,13 +38,13 @@ from app.engine.sampling import SamplingParams
 from app.engine.thread_fit import ThreadFit
 from app.library.gguf_info import (
     QUANT_NAMES,
-    GGUFErrorKind,
     GGUFFileError,
     GGUFInfo,
     check_file,
     read_gguf_info,
     split_shards,
 )
+from app.library.gguf_reader import GGUFErrorKind
 from app.library.model_names import friendly_name
 
 
@@ -127,7 +128,7 @@ class LoadedModel:
         self.kv_tokens: list[int] = []
         self.reading: tuple[int, int] | None = None  # (tokens read, of) while a prompt is evaluated
         self._last: tuple[str, list[int]] = ("", [])  # replaced in one assignment (other threads read it)
-        self._memo: tuple | None = None  # main thread only: (key, _last, text, tokens) of the last encode
+        self._memo: tuple[Any, ...] | None = None  # main thread only: (key, _last, text, tokens) of the last encode
         self.info = describe(self, options, gguf, shards, mparams, name, arch, n_ctx_train, kv_name, notice, started)
         self.thread_fit.start()  # "Automatic" threads: fewer while other programs keep cores busy
 
@@ -174,12 +175,12 @@ class LoadedModel:
         return buf.value.decode("utf-8", errors="replace") if n > 0 else ""
 
     @staticmethod
-    def _make_progress_callback(on_progress: Callable[[float], None] | None):
+    def _make_progress_callback(on_progress: Callable[[float], None] | None) -> Any:
         def progress(fraction: float, _data: ctypes.c_void_p) -> bool:
             if on_progress is not None:
                 try:
                     on_progress(float(fraction))
-                except Exception:
+                except Exception:  # noqa: BLE001 (a caller's progress handler must not stop the load)
                     pass
             return True
 
@@ -251,7 +252,7 @@ class LoadedModel:
         # llama_batch_get_one asks for the last token's output only; the context is made with
         # n_outputs_max = 1 (load_params), so a batch wanting several outputs would need a new context.
         arr = (llama_cpp.llama_token * len(tokens))(*tokens)
-        return llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(arr, len(tokens)))
+        return int(llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(arr, len(tokens))))
 
     def _reuse_prefix(self, tokens: list[int]) -> int:
         """Keep the longest cached prefix of `tokens`; return how many are kept."""
@@ -295,8 +296,11 @@ class LoadedModel:
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
         cached = self._reuse_prefix(tokens)
-        cancelled = lambda: Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,  # noqa: E731
-                                                StopReason.CANCELLED, self.n_ctx))
+
+        def cancelled() -> Generated:
+            return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
+                                       StopReason.CANCELLED, self.n_ctx))
+
         t_eval = time.perf_counter()
         # The last prompt token always goes alone, cached prefix or not: some CPUs round a one-token batch
         # differently from a longer one, and a seeded or greedy reply must not depend on the cache.
@@ -348,8 +352,9 @@ class LoadedModel:
             pos = 0
         del self.kv_tokens[pos:]
 
-    def _decode_loop(self, sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt,
-                     on_text) -> Generated:
+    def _decode_loop(self, sampler: ReplySampler, sampling: SamplingParams, text_prompt: str, tokens: list[int],
+                     cached: int, t0: float, t_eval: float, t_prompt: float,
+                     on_text: Callable[[str, int], None]) -> Generated:
         out = decode_reply(self.ctx, self._token_facts, sampler.pick, self._cancel, self.kv_tokens,
                            self.n_ctx, sampling, on_text, t_prompt, self.thread_fit)
         reason, generated, t_first = out.reason, out.tokens, out.t_first

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Callable
+from typing import Any
 
 import llama_cpp
 import numpy as np
@@ -30,10 +31,13 @@ def has_penalties(sampling: SamplingParams) -> bool:
     return sampling.repeat_penalty != 1.0 or bool(sampling.presence_penalty) or bool(sampling.frequency_penalty)
 
 
-def build_sampler(sampling: SamplingParams, n_vocab: int):
+def build_sampler(sampling: SamplingParams, n_vocab: int) -> Any:
     """The llama.cpp sampler chain for `sampling` (free it with llama_sampler_free)."""
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    add = lambda s: llama_cpp.llama_sampler_chain_add(chain, s)  # noqa: E731
+
+    def add(sampler: Any) -> None:
+        llama_cpp.llama_sampler_chain_add(chain, sampler)
+
     if has_penalties(sampling):
         add(
             llama_cpp.llama_sampler_init_penalties(
@@ -64,41 +68,48 @@ def build_sampler(sampling: SamplingParams, n_vocab: int):
 _logits_address = c_function("llama_get_logits_ith", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32)
 
 
-def argmax_picker(ctx, n_vocab: int) -> Callable[[], int]:
+def argmax_picker(ctx: Any, n_vocab: int) -> Callable[[], int]:
     """Greedy choice of the next token: the first highest logit, as llama.cpp's greedy sampler picks.
 
     The logits buffer stays where it is from token to token, so the numpy view over it is
     made again only when its address changes. Made with ctypes' as_array on every token,
     the view cost 60 µs of a 140 µs step between two decodes (SmolLM2, caches cold).
     """
+    logits_at = _logits_address
+    if logits_at is None:
+        raise RuntimeError("this llama.cpp has no llama_get_logits_ith")
     address = 0
-    view = None
+    view: np.ndarray[Any, np.dtype[np.float32]] | None = None
 
     def pick() -> int:
         nonlocal address, view
-        at = _logits_address(ctx, -1)
+        at = logits_at(ctx, -1)
         if at != address or view is None:
             if not at:
                 raise RuntimeError("llama.cpp returned no logits")
-            view = np.frombuffer((ctypes.c_float * n_vocab).from_address(at), dtype=np.float32)
+            view = np.frombuffer(memoryview((ctypes.c_float * n_vocab).from_address(at)), dtype=np.float32)
             address = at
         return int(view.argmax())
 
     return pick
 
 
-def sampler_picker(sampler, ctx) -> Callable[[], int]:
+def sampler_picker(sampler: Any, ctx: Any) -> Callable[[], int]:
     sample = llama_cpp.llama_sampler_sample
-    return lambda: sample(sampler, ctx, -1)
+
+    def pick() -> int:
+        return int(sample(sampler, ctx, -1))
+
+    return pick
 
 
 class ReplySampler:
     """How one reply picks its tokens. Create it before the prompt is evaluated (an attached
     chain picks the first token in the prompt's graph); close it when the reply ends."""
 
-    def __init__(self, ctx, sampling: SamplingParams, n_vocab: int, in_graph: bool | None = None) -> None:
+    def __init__(self, ctx: Any, sampling: SamplingParams, n_vocab: int, in_graph: bool | None = None) -> None:
         self.ctx = ctx
-        self.chain = None
+        self.chain: Any = None
         self.in_graph = False
         wanted = IN_GRAPH if in_graph is None else in_graph
         penalties = has_penalties(sampling)

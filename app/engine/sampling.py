@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class SamplingParams:
     def greedy(self) -> bool:
         return self.temperature <= 0.0
 
-    def validated(self) -> "SamplingParams":
+    def validated(self) -> SamplingParams:
         """Clamp every value into its sane range (what the sliders allow)."""
         return replace(
             self,
@@ -39,7 +40,7 @@ class SamplingParams:
             stop=tuple(s for s in self.stop if s),
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "temperature": self.temperature,
             "top_p": self.top_p,
@@ -55,7 +56,7 @@ class SamplingParams:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SamplingParams":
+    def from_dict(cls, data: dict[str, Any]) -> SamplingParams:
         known = cls.__dataclass_fields__
         values = {k: v for k, v in data.items() if k in known}
         if "stop" in values:

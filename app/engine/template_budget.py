@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 from jinja2.utils import Namespace
 
@@ -65,7 +66,8 @@ class RenderBudget:
     def allow(self, size: int, what: str = "a string") -> None:
         """Refuse, before it is built, a string of `size` characters (or output: its text)."""
         if size > self.max_chars:
-            raise TemplateLimitError(f"it tried to build {what} of {size:,} characters (the limit is {self.max_chars:,})")
+            raise TemplateLimitError(f"it tried to build {what} of {size:,} characters "
+                                     f"(the limit is {self.max_chars:,})")
 
     def allow_items(self, items: int) -> None:
         """Refuse, before it is built, a list of `items` items (each weighs ITEM_WEIGHT characters)."""
@@ -95,7 +97,7 @@ class RenderBudget:
         if bits > MAX_INT_BITS:
             raise TemplateLimitError(f"it tried to build a number of about {bits * 3 // 10:,} digits")
 
-    def allow_format(self, template: str, args: tuple, kwargs: dict) -> None:
+    def allow_format(self, template: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """`'%10s' % x`, `'{:>10}'.format(x)` and the `format` filter: widths in the format and the
         arguments' text, added up, bound what the result can be."""
         size = len(template) + text_size(args, self.max_chars) + text_size(kwargs, self.max_chars)
@@ -162,17 +164,17 @@ def _size(value: object, cap: int, memo: dict[int, int]) -> int:
     return total
 
 
-def _children(value: object):
+def _children(value: object) -> Iterator[object] | None:
     if isinstance(value, Namespace):
         return _children(object.__getattribute__(value, "_Namespace__attrs"))
     if isinstance(value, dict):
         return (x for pair in value.items() for x in pair)
     if isinstance(value, (list, tuple, set, frozenset, range)) or type(value).__name__.startswith("dict_"):
-        return iter(value)  # type: ignore[call-overload]
+        return iter(cast("Iterable[object]", value))
     return None
 
 
-def bounded_items(items: Iterable) -> Iterator:
+def bounded_items(items: Iterable[Any]) -> Iterator[Any]:
     """A loop's items, with the deadline checked before each one."""
     budget = current()
     for item in items:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, TypeGuard
 
 from app.engine.template_budget import TemplateLimitError, bounded_items, current, text_size
 
@@ -24,11 +25,11 @@ CHECKED_FILTERS = (
 )
 
 
-def is_int(value) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def allow_product(left, right) -> None:
+def allow_product(left: object, right: object) -> None:
     budget = current()
     if is_int(left) and is_int(right):
         budget.allow_int(left.bit_length() + right.bit_length())
@@ -40,7 +41,7 @@ def allow_product(left, right) -> None:
             budget.allow_items(len(seq) * max(times, 0))
 
 
-def check_str_method(text: str, name: str, args: tuple, kwargs: dict) -> tuple:
+def check_str_method(text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
     """Refuse a string method call whose result would be too big; returns the arguments to call with."""
     budget = current()
     if name in _WIDTH_METHODS and args and is_int(args[0]):
@@ -67,7 +68,7 @@ def check_str_method(text: str, name: str, args: tuple, kwargs: dict) -> tuple:
     return args
 
 
-def _allow_replace(text, old, new, count=None) -> None:
+def _allow_replace(text: object, old: object, new: object, count: object = None) -> None:
     if not (isinstance(text, str) and isinstance(old, str) and isinstance(new, str)):
         return
     times = text.count(old) if old else len(text) + 1
@@ -76,11 +77,15 @@ def _allow_replace(text, old, new, count=None) -> None:
     current().allow(len(text) + times * (len(new) - len(old)))
 
 
-def check_filter(name: str, args: tuple, kwargs: dict) -> tuple:
+def check_filter(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
     """Refuse a filter call whose result would be too big; returns the arguments to call with."""
     budget = current()
-    value, rest = (args[0], args[1:]) if args else (None, ())
-    option = lambda i, key, default=None: rest[i] if len(rest) > i else kwargs.get(key, default)  # noqa: E731
+    value: Any = args[0] if args else None
+    rest = args[1:]
+
+    def option(i: int, key: str, default: Any = None) -> Any:
+        return rest[i] if len(rest) > i else kwargs.get(key, default)
+
     if name == "center" and is_int(option(0, "width")):
         budget.allow(option(0, "width"))
     elif name == "indent" and isinstance(value, str):
@@ -111,11 +116,11 @@ def check_filter(name: str, args: tuple, kwargs: dict) -> tuple:
     return args
 
 
-def bounded_filter(name: str, func: Callable) -> Callable:
+def bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     passes_first = getattr(func, "jinja_pass_arg", None) is not None  # environment or context first
 
     @functools.wraps(func)  # keeps jinja_pass_arg
-    def bounded(*args, **kwargs):
+    def bounded(*args: Any, **kwargs: Any) -> Any:
         budget = current()
         head, rest = (args[:1], args[1:]) if passes_first else ((), args)
         rest = check_filter(name, rest, kwargs)

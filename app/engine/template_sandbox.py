@@ -11,25 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import FunctionType
+from typing import Any
 
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator
-from jinja2.runtime import LoopContext
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from app.engine.template_budget import ITEM_WEIGHT, active as _active, bounded_items, current
+from app.engine.template_budget import ITEM_WEIGHT, bounded_items, current
+from app.engine.template_budget import active as _active
 from app.engine.template_checks import CHECKED_FILTERS, allow_product, bounded_filter, check_str_method, is_int
 
 _ITER_FILTER = "hearth_bounded_items"
 
 
 class _BoundedCodeGenerator(CodeGenerator):
-    def visit_Template(self, node: nodes.Template, frame=None) -> None:
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
         for loop in node.find_all(nodes.For):
             loop.iter = nodes.Filter(loop.iter, _ITER_FILTER, [], [], None, None, lineno=loop.lineno)
         super().visit_Template(node, frame)
 
-    def visit_Concat(self, node: nodes.Concat, frame) -> None:  # the `~` operator
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # the `~` operator
         self.write("environment.join_operands((")
         for operand in node.nodes:
             self.visit(operand, frame)
@@ -41,7 +43,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _BoundedCodeGenerator
     intercepted_binops = frozenset({"*", "+", "%", "**"})
 
-    def __init__(self, **options) -> None:
+    def __init__(self, **options: Any) -> None:
         # no constant folding: it would run `'x' * 10**10` while compiling, outside any budget
         super().__init__(optimized=False, finalize=_finalize, **options)
         self.globals.pop("lipsum", None)  # lipsum(10**9): and llama.cpp has no such function
@@ -50,7 +52,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 self.filters[name] = bounded_filter(name, self.filters[name])
         self.filters[_ITER_FILTER] = bounded_items
 
-    def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override]
+    def concat(self, pieces: Iterable[str]) -> str:
         """Join output pieces (a render's, a macro's, a block's), refusing an output past the bound."""
         budget = current()
         parts = list(pieces)  # the code that yields the pieces checks the deadline itself
@@ -59,14 +61,14 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         budget.spend_size(size)
         return "".join(parts)
 
-    def join_operands(self, operands: tuple) -> str:
+    def join_operands(self, operands: tuple[Any, ...]) -> str:
         budget = current()
         for operand in operands:
             if not isinstance(operand, str):
                 budget.allow_text(operand)
         return self.concat(map(str, operands))
 
-    def call_binop(self, context, operator: str, left, right):
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         budget = _active() or current()
         if operator == "+":
             if isinstance(left, _SIZED) and isinstance(right, _SIZED):
@@ -87,7 +89,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             budget.allow_format(left, right if isinstance(right, tuple) else (right,), {})
         return budget.spend(super().call_binop(context, operator, left, right))
 
-    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja2's own signature)
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (jinja2's own signature)
         budget = _active() or current()
         budget.check_clock()  # a macro may call itself, a method may work on a long string
         method = __obj.__wrapped__ if type(__obj) is FunctionType and hasattr(__obj, "__wrapped__") else __obj
@@ -102,7 +104,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 _SIZED = (str, list, tuple)
 
 
-def _finalize(value):
+def _finalize(value: Any) -> Any:
     """Every `{{ value }}` before it is printed: a container must not print as gigabytes."""
     if not isinstance(value, str):  # a string was bounded when it was built
         current().allow_text(value, "an output")

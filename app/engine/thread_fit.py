@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import Any
 
 SAMPLE_SECONDS = 0.1
 IDLE_SAMPLE_SECONDS = 1.0  # while this process used no CPU at all since the last look
@@ -108,7 +109,7 @@ class ThreadFit:
         self._stop.set()
         self._wake.set()
 
-    def apply(self, ctx) -> None:
+    def apply(self, ctx: Any) -> None:
         """Tell llama.cpp the count when it changed (the engine's main thread, between batches and tokens)."""
         if self._idle:  # a prompt is read: look again now, over a fresh window, and then often
             self._idle = False

@@ -12,7 +12,6 @@ Threads, each with one job:
 from __future__ import annotations
 
 import functools
-
 import queue
 import sys
 import threading
@@ -20,11 +19,16 @@ import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 from app.engine import protocol as p
 from app.engine.context import fit_messages, refusal_message
 from app.engine.protocol import EngineError, ErrorKind
-from app.engine.reasoning import ReasoningParser
+from app.engine.reasoning import ReasoningParser, Split
+from app.engine.sampling import SamplingParams
+
+if TYPE_CHECKING:  # runtime imports llama.cpp, which the worker imports only once it runs (see run())
+    from app.engine.runtime import Generated, LoadedModel
 
 # Streamed text is sent in batches: the first piece at once (time to first token), then at most
 # one pipe message per 40 ms, the rate the chat view repaints at (chat_session.FLUSH_MS). Each message
@@ -71,9 +75,9 @@ class Worker:
         self.conn = conn
         self.send_lock = threading.Lock()
         self.model_lock = threading.Lock()  # held while the model is created or freed
-        self.model = None
-        self.requests: queue.Queue = queue.Queue()
-        self.counts: queue.Queue = queue.Queue()  # Count requests, then None to stop
+        self.model: LoadedModel | None = None
+        self.requests: queue.Queue[p.Request] = queue.Queue()
+        self.counts: queue.Queue[p.Count | None] = queue.Queue()  # Count requests, then None to stop
         self.current: p.Request | None = None  # the request the main thread works on (for the heartbeat)
         self.busy_since = 0.0
         self.current_chat = 0
@@ -145,7 +149,7 @@ class Worker:
                     chat_template=model.template.origin,
                 )
                 self.send(p.Counted(request.id, result))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (the count fails with words; the engine goes on)
                 self.send(p.Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
 
     # ---------------------------------------------------------- heartbeat thread
@@ -208,7 +212,7 @@ class Worker:
             self.send(p.Error(request.id, exc.kind, exc.message))
         except MemoryError:
             self.send(p.Error(request.id, ErrorKind.OUT_OF_MEMORY, "the engine ran out of memory"))
-        except Exception as exc:  # never let one request take the engine down
+        except Exception as exc:  # noqa: BLE001 (never let one request take the engine down)
             self.send(p.Error(request.id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
                               detail=traceback.format_exc()))  # the client writes it to Hearth's log
 
@@ -241,10 +245,10 @@ class Worker:
                 self.send(p.Progress(request.id, fraction))
 
         with self.model_lock:
-            self.model = load_model(LoadedModel, request.options, progress, gguf=request.gguf)
-        self.send(p.Loaded(request.id, self.model.info))
+            self.model = model = load_model(LoadedModel, request.options, progress, gguf=request.gguf)
+        self.send(p.Loaded(request.id, model.info))
 
-    def _start_generation(self, request: p.Chat | p.Complete):
+    def _start_generation(self, request: p.Chat | p.Complete) -> tuple[LoadedModel | None, SamplingParams]:
         """The loaded model and the request's checked sampling; Cancel now reaches this request.
 
         A request stopped while it waited its turn is answered at once (Done, cancelled): model is None."""
@@ -281,11 +285,13 @@ class Worker:
             return
         self.stream(request.id, sampling, None, lambda on_text: model.complete(request.prompt, sampling, on_text))
 
-    def stream(self, request_id: int, sampling, parser: ReasoningParser | None, generate,
+    def stream(self, request_id: int, sampling: SamplingParams, parser: ReasoningParser | None,
+               generate: Callable[[Callable[[str, int], None]], Generated],
                dropped_messages: int = 0, truncated: bool = False) -> None:
         """Run one generation, sending its text in small batches (thinking apart), then Done."""
         stream = ReplyStream(request_id, parser, self.send)
         model = self.model
+        assert model is not None  # _start_generation found it
 
         def on_text(text: str, n_tokens: int) -> None:
             if request_id in self.stopped:  # a Stop that came before the generation began is not lost
@@ -312,7 +318,7 @@ class Worker:
 class ReplyStream:
     """Splits the streaming reply into thinking and answer; a TokenBatcher sends it in few messages."""
 
-    def __init__(self, request_id: int, parser: ReasoningParser | None, send) -> None:
+    def __init__(self, request_id: int, parser: ReasoningParser | None, send: Callable[[p.Event], None]) -> None:
         self.parser = parser
         self.batcher = TokenBatcher(request_id, send)
         self.answer: list[str] = []
@@ -341,7 +347,7 @@ class ReplyStream:
             self._take(self.parser.flush(), time.perf_counter())
         self.batcher.flush()
 
-    def _take(self, split, now: float) -> None:
+    def _take(self, split: Split, now: float) -> None:
         if split.reasoning:
             self.reasoning.append(split.reasoning)
         if split.answer:

@@ -1,25 +1,38 @@
 """Qt adapters: run core services off the GUI thread and report by signals.
 
-- EngineService: one QThread for loading and generation (they are serial in the
-  engine anyway); cancel is sent straight from the GUI thread.
-  Counting runs on a second worker with its own QThread (`hearth-count`), so
-  counting the draft never waits for a reply. Both workers call the EngineRouter,
-  which sends each request to the local engine process or a remote server.
+- EngineService: the GUI's engine. Loads, replies and counts are engine jobs (app/engine/jobs.py):
+  each gets its id at once, and every signal about it carries that id. The engine hands each event
+  to a callback on a thread of its own (the local engine's pipe reader, a remote request's thread);
+  the callback only emits `_event`, which Qt queues to this object's thread, the GUI thread. No
+  thread here waits for events. Starting a job runs on one small thread (`hearth-engine-start`),
+  because spawning the engine process or writing a long conversation to it can take a tenth of a
+  second; it never waits for an answer, so a count never waits behind a reply.
 Short background jobs (scans, file work) go through app.ui.tasks.BackgroundTasks.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal
 
-from app.engine import Done, EngineClient, EngineError, Error, LoadOptions, OverflowPolicy, SamplingParams, Token
-from app.engine.protocol import Chat, Count, Load, Reading
+from app.engine import EngineClient, LoadOptions, ModelInfo, OverflowPolicy, SamplingParams
+from app.engine import protocol as p
+from app.engine.jobs import new_job_id
+from app.engine.protocol import ChatMessage, ErrorKind
 from app.engine.router import EngineRouter
 from app.library.gguf_info import GGUFInfo
 
+if TYPE_CHECKING:
+    from app.library.library import LocalModel
+
+log = logging.getLogger(__name__)
 SHUTDOWN_RESERVE_SECONDS = 0.3  # of a shutdown's time, what is kept for killing the engine and its threads' exit
 
 
@@ -29,93 +42,53 @@ def resident_bytes(pid: int | None) -> int:
         import psutil
 
         return int(psutil.Process(pid).memory_info().rss) if pid else 0
-    except Exception:  # the process is gone, or psutil cannot see it
+    except Exception:  # noqa: BLE001 (the process is gone, or psutil cannot see it)
         return 0
 
 
-class _EngineWorker(QObject):
-    load_progress = Signal(int, float)  # job id, fraction
-    loaded = Signal(int, object)  # job id, ModelInfo
-    load_failed = Signal(int, str)  # job id, message
-    token = Signal(int, str, int)  # job id, text, completion tokens so far
-    reasoning = Signal(int, str, int)  # job id, thinking text, completion tokens so far (before `token`)
-    reading = Signal(int, int, int)  # job id, prompt tokens read, of: a prompt that takes over a second
-    finished = Signal(int, object)  # job id, Done
-    failed = Signal(int, object, str)  # job id, ErrorKind, message
-    reloaded = Signal(object)  # ModelInfo: the engine crashed and loaded the model again on its own
-    counted = Signal(int, object)  # job id, CountResult
-    count_failed = Signal(int, str)
-    ejected = Signal(object, int)  # ModelInfo that was loaded, bytes of memory it freed (0 when unknown)
+@dataclass(frozen=True)
+class _Ended:
+    """A job's final event, with the model in use when it ended and how many times the engine had
+    loaded it again after a crash by then (was a reply's model reloaded meanwhile?)."""
 
-    def __init__(self, client: EngineClient) -> None:
-        super().__init__()
-        self.client = client
+    event: p.Done | p.Error
+    info: ModelInfo | None
+    reloads: int
 
-    @Slot()
-    def start_engine(self) -> None:
-        try:
-            self.client.start()
-        except Exception:  # the first load starts it again and reports what went wrong
-            pass
 
-    @Slot(object)
-    def load(self, job: Load) -> None:
-        try:
-            info = self.client.load(job.options, lambda fraction: self.load_progress.emit(job.id, fraction), job.gguf)
-        except EngineError as exc:
-            self.load_failed.emit(job.id, exc.message)
-        except Exception as exc:  # every load ends with one signal, which carries its job id
-            self.load_failed.emit(job.id, f"{type(exc).__name__}: {exc}")
-        else:
-            self.loaded.emit(job.id, info)
+@dataclass(frozen=True)
+class _Ejected:
+    info: ModelInfo
+    freed_bytes: int
 
-    @Slot(object, object)
-    def chat(self, job: Chat, stop: threading.Event) -> None:
-        # The job is the protocol's own request; its id is the GUI's job id, not the engine's.
-        info = self.client.info
-        for event in self.client.chat(job.messages, job.sampling, job.overflow, job.thinking, stop=stop):
-            if isinstance(event, Token):
-                if event.reasoning:
-                    self.reasoning.emit(job.id, event.reasoning, event.n_tokens)
-                self.token.emit(job.id, event.text, event.n_tokens)
-            elif isinstance(event, Reading):
-                self.reading.emit(job.id, event.done, event.total)
-            elif isinstance(event, Done):
-                self.finished.emit(job.id, event)
-            elif isinstance(event, Error):
-                self.failed.emit(job.id, event.kind, event.message)
-        if self.client.info is not info and self.client.info is not None:  # a reload (amx_guard) may add a note
-            self.reloaded.emit(self.client.info)
 
-    @Slot()
-    def eject(self) -> None:
-        info = self.client.info
-        if info is None:
-            return
-        before = resident_bytes(self.client.local.pid)
-        try:
-            self.client.unload()
-        finally:  # whatever happened, the engine is told to hold nothing and the page says so
-            self.ejected.emit(info, max(before - resident_bytes(self.client.local.pid), 0))
+class _Starter:
+    """One thread that starts jobs, in the order asked. Starting never waits for the engine's answer."""
 
-    @Slot(object)
-    def count(self, job: Count) -> None:
-        try:
-            result = self.client.count(job.messages, job.draft, job.overflow, job.max_tokens, thinking=job.thinking)
-        except EngineError as exc:
-            self.count_failed.emit(job.id, exc.message)
-        else:
-            self.counted.emit(job.id, result)
+    def __init__(self) -> None:
+        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="hearth-engine-start", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[], None]) -> None:
+        self._work.put(work)
+
+    def _run(self) -> None:
+        while (work := self._work.get()) is not None:
+            work()
+
+    def stop(self) -> None:
+        self._work.put(None)
+
+    def join(self, seconds: float) -> bool:
+        self._thread.join(max(seconds, 0.0))
+        return not self._thread.is_alive()
 
 
 class EngineService(QObject):
-    """The GUI's view of the engine. Every signal arrives on the GUI thread.
+    """The GUI's view of the engine. Every signal arrives on the GUI thread; each names its job."""
 
-    Loading and generation run on one thread (they are serial in the engine anyway),
-    counting on another, so the context meter never waits for a reply.
-    """
-
-    load_progress = Signal(int, float)  # job id (as load() returned it), fraction
+    load_progress = Signal(int, float)  # job id, fraction
     loaded = Signal(int, object)  # job id, ModelInfo
     load_failed = Signal(int, str)  # job id, message
     token = Signal(int, str, int)  # job id, text, completion tokens so far
@@ -128,116 +101,178 @@ class EngineService(QObject):
     count_failed = Signal(int, str)  # job id, message
     ejected = Signal(object, int)  # ModelInfo that was loaded, bytes of memory it freed (0 when unknown)
 
-    _do_start = Signal()
-    _do_load = Signal(object)  # Load
-    _do_chat = Signal(object, object)  # Chat, its stop event
-    _do_count = Signal(object)
-    _do_eject = Signal()
+    _event = Signal(object)  # from the engine's threads: an event, _Ended or _Ejected (queued to the GUI thread)
 
     def __init__(self, client: EngineClient | None = None, parent: QObject | None = None,
-                 api_key_for=lambda _url: None) -> None:
+                 api_key_for: Callable[[str], str | None] = lambda _url: None) -> None:
         super().__init__(parent)
         self.client = client or EngineClient()  # the local engine process
         self.router = EngineRouter(self.client, api_key_for)  # requests go to the local engine or a server
-        self._threads: list[QThread] = []
-        self._runner = self._spawn("hearth-engine")
-        self._counter = self._spawn("hearth-count")
-        # the options of each load under way, by job id; the one that loaded is kept (before `loaded` is heard)
-        self._loads: dict[int, LoadOptions] = {}
-        self.loaded_options: LoadOptions | None = None
-        self._runner.loaded.connect(lambda job_id, _info: self._load_ended(job_id, True))
-        self._runner.load_failed.connect(lambda job_id, _message: self._load_ended(job_id, False))
-        self._runner.ejected.connect(lambda _info, _freed: setattr(self, "loaded_options", None))
-        for name in ("load_progress", "loaded", "load_failed", "token", "reasoning", "reading", "finished", "failed",
-                     "reloaded", "ejected"):
-            getattr(self._runner, name).connect(getattr(self, name))
-        self._counter.counted.connect(self.counted)
-        self._counter.count_failed.connect(self.count_failed)
-        self._do_start.connect(self._runner.start_engine)
-        self._do_load.connect(self._runner.load)
+        self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self._starter = _Starter()
         self._headers: dict[str, GGUFInfo] = {}
-        self._do_chat.connect(self._runner.chat)
-        self._do_count.connect(self._counter.count)
-        self._do_eject.connect(self._runner.eject)
-        self._next_job = 0
-        self._stop = threading.Event()  # the GUI's reply under way: Stop stops it, not the API server's
+        self._loads: dict[int, LoadOptions] = {}  # loads under way, by job id
+        self._kinds: dict[int, str] = {}  # jobs under way: "load", "chat" or "count"
+        self._chat_reloads: dict[int, int] = {}  # each reply's client.reloads when it was asked for
+        self._reply = 0  # the GUI's reply under way: Stop stops it, not the API server's
+        self.loaded_options: LoadOptions | None = None  # how the model in use was loaded
 
-    def _spawn(self, name: str) -> _EngineWorker:
-        thread = QThread(self)
-        thread.setObjectName(name)
-        worker = _EngineWorker(self.router)
-        worker.moveToThread(thread)
-        thread.finished.connect(worker.deleteLater)
-        thread.start()
-        self._threads.append(thread)
-        return worker
+    # ---------------------------------------------------------- starting jobs
 
-    def next_job_id(self) -> int:
-        self._next_job += 1
-        return self._next_job
+    def _start(self, job_id: int, kind: str, start: Callable[[Callable[[p.Event], None]], object]) -> int:
+        """Start a job on the starter thread; its events come back as signals. Returns its id at once."""
+        self._kinds[job_id] = kind
+
+        def run() -> None:
+            try:
+                start(self._post)
+            except Exception as exc:  # every job ends with one signal, whatever went wrong
+                log.exception("starting an engine job failed")
+                self._post(p.Error(job_id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}"))
+
+        self._starter.submit(run)
+        return job_id
+
+    def _post(self, event: p.Event) -> None:
+        """(On an engine thread) hand one event to the GUI thread; a final one with the model in use."""
+        if isinstance(event, (p.Done, p.Error)):
+            self._event.emit(_Ended(event, self.router.info, self.client.reloads))
+        else:
+            self._event.emit(event)
 
     def start_engine(self) -> None:
         """Start the engine process now, off the GUI thread, so the first load does not wait for it."""
-        self._do_start.emit()
+        def start() -> None:
+            try:
+                self.router.start()
+            except Exception:  # the first load starts it again and reports what went wrong
+                log.info("starting the engine ahead of time failed", exc_info=True)
 
-    def remember_headers(self, models) -> None:
-        """Keep the library's headers (list[LocalModel]) so a load sends the one already read."""
+        self._starter.submit(start)
+
+    def remember_headers(self, models: Iterable[LocalModel]) -> None:
+        """Keep the library's headers so a load sends the one already read."""
         self._headers = {str(m.path): m.info for m in models if m.info is not None}
 
     def load(self, options: LoadOptions) -> int:
-        """Load a model (after the job under way); its job id, which `load_progress`, then `loaded` or
-        `load_failed`, carry."""
-        job = Load(self.next_job_id(), options, self._headers.get(options.path))
-        self._loads[job.id] = options
-        self._do_load.emit(job)
-        return job.id
+        """Load a model: load_progress, then loaded or load_failed, all with the returned job id."""
+        job_id = new_job_id()
+        self._loads[job_id] = options
+        gguf = self._headers.get(options.path)
+        return self._start(job_id, "load", lambda post: self.router.start_load(options, post, gguf, job_id))
 
-    def _load_ended(self, job_id: int, ok: bool) -> None:
-        options = self._loads.pop(job_id, None)
-        self.loaded_options = options if ok else None
+    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
+             thinking: str = "default") -> int:
+        """Write a reply: token, reasoning and reading, then finished or failed, with the returned job id."""
+        job_id = self._reply = new_job_id()
+        self._chat_reloads[job_id] = self.client.reloads
+        history = tuple(messages)
+        return self._start(job_id, "chat", lambda post: self.router.start_chat(history, sampling, overflow,
+                                                                               thinking, post, job_id))
+
+    def count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
+              thinking: str = "default") -> int:
+        """Count the prompt's tokens (never behind a reply): counted or count_failed, with the returned job id."""
+        job_id = new_job_id()
+        history = tuple(messages)
+        return self._start(job_id, "count", lambda post: self.router.start_count(
+            history, draft, overflow, max_tokens, thinking, post, job_id=job_id))
+
+    def cancel(self, job_id: int = 0) -> None:
+        """Stop a reply by its job id; 0: the GUI's reply under way (only it: a reply the API server is
+        writing on the same engine goes on)."""
+        target = job_id or self._reply
+        if target:
+            self._starter.submit(lambda: self.router.cancel(target))
 
     def eject(self) -> None:
         """Free the loaded model's memory (after the job under way); `ejected` says how much was freed."""
-        self._do_eject.emit()
+        info = self.router.info
+        if info is None:
+            return
 
-    def chat(self, messages, sampling: SamplingParams, overflow: OverflowPolicy, thinking: str = "default") -> int:
-        job = Chat(self.next_job_id(), tuple(messages), sampling, overflow, thinking)
-        self._stop = threading.Event()
-        self._do_chat.emit(job, self._stop)
-        return job.id
+        def start() -> None:
+            before = resident_bytes(self.client.pid)
 
-    def count(self, messages, draft: str, overflow: OverflowPolicy, max_tokens: int, thinking: str = "default") -> int:
-        job = Count(self.next_job_id(), tuple(messages), draft, overflow, max_tokens, thinking)
-        self._do_count.emit(job)
-        return job.id
+            def on_event(event: p.Event) -> None:
+                if isinstance(event, (p.Unloaded, p.Error)):  # whatever happened, the page says it holds nothing
+                    self._event.emit(_Ejected(info, max(before - resident_bytes(self.client.pid), 0)))
 
-    def cancel(self) -> None:
-        """Stop the GUI's reply (only it: a reply the API server is writing on the same engine goes on)."""
-        self._stop.set()
+            try:
+                self.router.start_unload(on_event)
+            except Exception:
+                log.exception("freeing the model failed")
+                self._event.emit(_Ejected(info, 0))
+
+        self._starter.submit(start)
+
+    # ---------------------------------------------------------- events, on the GUI thread
+
+    def _on_event(self, item: object) -> None:
+        if isinstance(item, _Ejected):
+            self.loaded_options = None
+            self.ejected.emit(item.info, item.freed_bytes)
+            return
+        if isinstance(item, _Ended):
+            self._ended(item)
+            return
+        event = item
+        if isinstance(event, p.Progress):
+            self.load_progress.emit(event.id, event.fraction)
+        elif isinstance(event, p.Token):
+            if event.reasoning:
+                self.reasoning.emit(event.id, event.reasoning, event.n_tokens)
+            self.token.emit(event.id, event.text, event.n_tokens)
+        elif isinstance(event, p.Reading):
+            self.reading.emit(event.id, event.done, event.total)
+        elif isinstance(event, p.Loaded):
+            self._kinds.pop(event.id, None)
+            self.loaded_options = self._loads.pop(event.id, None)
+            self.loaded.emit(event.id, event.info)
+        elif isinstance(event, p.Counted):
+            self._kinds.pop(event.id, None)
+            self.counted.emit(event.id, event.result)
+
+    def _ended(self, ended: _Ended) -> None:
+        event = ended.event
+        kind = self._kinds.pop(event.id, "")
+        if kind == "load" and isinstance(event, p.Error):
+            self._loads.pop(event.id, None)
+            self.loaded_options = None
+            self.load_failed.emit(event.id, event.message)
+        elif kind == "count" and isinstance(event, p.Error):
+            self.count_failed.emit(event.id, event.message)
+        elif kind == "chat":
+            if event.id == self._reply:
+                self._reply = 0
+            if isinstance(event, p.Done):
+                self.finished.emit(event.id, event)
+            else:
+                self.failed.emit(event.id, event.kind, event.message)
+            before = self._chat_reloads.pop(event.id, ended.reloads)
+            if ended.reloads != before and ended.info is not None:  # a reload (amx_guard) may add a note
+                self.reloaded.emit(ended.info)
 
     @property
-    def info(self):
+    def info(self) -> ModelInfo | None:
         """The model in use (local or on a server), or None."""
         return self.router.info
 
+    # ---------------------------------------------------------- quitting
+
     def stop(self) -> None:
-        """Quitting begins, without waiting: the reply stops, every caller waiting on the engine gets an
-        "engine closed" error at once (so both threads come free), and the engine is told to exit."""
+        """Quitting begins, without waiting: replies stop, every job under way ends at once with an
+        "engine closed" error, and the engine is told to exit."""
         self.router.cancel()
         self.client.begin_close()
-        for thread in self._threads:
-            thread.quit()  # each leaves its event loop once the job it runs has returned
+        self._starter.stop()  # after the starts still queued: they end at once, "engine closed"
 
     def shutdown(self, seconds: float = 1.5) -> bool:
-        """stop(), then end the engine process and both threads within about `seconds` in all.
+        """stop(), then end the engine process and the starter thread within about `seconds` in all.
 
-        The engine gets most of the time to exit by itself, then is killed. True if both threads ended.
-        """
+        The engine gets most of the time to exit by itself, then is killed. True if the thread ended."""
         deadline = time.monotonic() + seconds
         self.stop()
         self.client.close(max(0.0, deadline - time.monotonic() - SHUTDOWN_RESERVE_SECONDS))
         self.router.close_remote()
-        ended = True
-        for thread in self._threads:
-            ended = thread.wait(max(0, int((deadline - time.monotonic()) * 1000))) and ended
-        return ended
+        return self._starter.join(deadline - time.monotonic())

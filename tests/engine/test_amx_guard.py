@@ -15,10 +15,8 @@ from pathlib import Path
 import pytest
 
 from app import hardware, paths
-from app.engine import ChatMessage, Done, Error, LoadOptions, SamplingParams, Token, amx_guard
-from app.engine.client import EngineClient
+from app.engine import ChatMessage, Done, Error, LoadOptions, OverflowPolicy, SamplingParams, amx_guard
 from app.engine.load_params import model_params
-from app.engine.protocol import ErrorKind
 from app.engine.runtime import LoadedModel
 
 WITH_AMX = "CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 | REPACK = 1 |"
@@ -169,7 +167,7 @@ def test_a_worker_that_crashes_in_its_probe_is_recorded_and_the_reply_sent_again
         engine.chat([ChatMessage("user", "Hi")], SamplingParams(temperature=0.0, max_tokens=8))))
     reply.start()
     deadline = time.monotonic() + 10
-    while not engine._chats and time.monotonic() < deadline:  # the request is in the pipe
+    while not engine.pending and time.monotonic() < deadline:  # the request is in the pipe
         time.sleep(0.01)
     resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))  # no core file from the crash
     (folder / f"amx-probe-{pid}").write_text("llama-cpp-python test: AMX_INT8 = 1\n")
@@ -183,55 +181,25 @@ def test_a_worker_that_crashes_in_its_probe_is_recorded_and_the_reply_sent_again
     assert (folder / amx_guard.FAULT_FILE).read_text() == "llama-cpp-python test: AMX_INT8 = 1\n"
 
 
-def test_a_reply_lost_to_an_amx_crash_before_any_token_is_sent_again_once():
-    tries: list[int] = []
-    closed: list[int] = []
+def test_a_reply_lost_to_an_amx_crash_keeps_its_job_id(engine, scripted_model):
+    """The reply is sent again under the same id: the caller's job never sees the crash."""
+    engine.load(LoadOptions(str(scripted_model), n_ctx=256))
+    folder = paths.engine_state_dir()
+    pid = engine.pid
+    os.kill(pid, signal.SIGSTOP)
+    events: list = []
+    done = threading.Event()
 
-    def send():
-        tries.append(1)
-        try:
-            if len(tries) == 1:
-                yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
-                raise AssertionError("the failed try must be closed, not read on")
-            yield Token(2, "Paris", 1)
-            yield Done(2, None, "Paris")
-        finally:
-            closed.append(len(tries))
+    def on_event(event) -> None:
+        events.append(event)
+        if isinstance(event, (Done, Error)):
+            done.set()
 
-    events = list(amx_guard.resend_after_crash(send))
-    assert [type(e) for e in events] == [Token, Done] and len(tries) == 2
-    assert closed == [1, 2]  # the first try was closed before the second began
-
-
-def test_other_crashes_and_crashes_after_a_token_are_passed_on():
-    def crashed():
-        yield Error(1, ErrorKind.CRASHED, "the engine stopped unexpectedly (exit code -11)")
-
-    def streamed_then_crashed():
-        yield Token(1, "Par", 1)
-        yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
-
-    for send, kinds in ((crashed, [Error]), (streamed_then_crashed, [Token, Error])):
-        tries: list[int] = []
-
-        def counted(send=send, tries=tries):
-            tries.append(1)
-            return send()
-
-        assert [type(e) for e in amx_guard.resend_after_crash(counted)] == kinds and len(tries) == 1
-
-
-def test_the_client_streams_through_the_resend(monkeypatch):
-    client = EngineClient()
-    calls: list[int] = []
-
-    def stream_once(make_request, stop=None):
-        calls.append(1)
-        if len(calls) == 1:
-            yield Error(1, ErrorKind.CRASHED, amx_guard.CRASH_MESSAGE)
-        else:
-            yield Done(2, None, "ok")
-
-    monkeypatch.setattr(client, "_stream_once", stream_once)
-    assert [type(e) for e in client.chat([])] == [Done] and len(calls) == 2
-    client.close()
+    job_id = engine.start_chat([ChatMessage("user", "Hi")], SamplingParams(temperature=0.0, max_tokens=8),
+                               OverflowPolicy.TRUNCATE_MIDDLE, "default", on_event)
+    resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
+    (folder / f"amx-probe-{pid}").write_text("llama-cpp-python test: AMX_INT8 = 1\n")
+    os.kill(pid, signal.SIGSEGV)
+    os.kill(pid, signal.SIGCONT)
+    assert done.wait(60)
+    assert {e.id for e in events} == {job_id} and isinstance(events[-1], Done)

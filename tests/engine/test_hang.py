@@ -204,9 +204,13 @@ def test_begin_close_frees_a_waiting_load_at_once_with_a_clear_error(tiny_model)
         os.kill(pid, 0)
 
 
-def test_close_frees_a_count_waiting_for_another_threads_reload(tiny_model):
+def test_close_frees_a_count_waiting_for_the_reload_after_a_crash(tiny_model):
     client = EngineClient(hang_timeout=60)
     client.load(LoadOptions(str(tiny_model), n_ctx=512))
+    client.kill()  # a crash: the next request loads the model again first
+    deadline = time.monotonic() + 10
+    while client.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
     errors: list[EngineError] = []
 
     def count() -> None:
@@ -215,14 +219,18 @@ def test_close_frees_a_count_waiting_for_another_threads_reload(tiny_model):
         except EngineError as exc:
             errors.append(exc)
 
-    with client._reload_lock:  # another thread is bringing the model back after a crash
-        counter = threading.Thread(target=count, daemon=True)
-        counter.start()
-        started = time.monotonic()
-        client.close()
-        counter.join(1.0)
-        assert not counter.is_alive()  # it did not wait for the reload to finish
-        assert time.monotonic() - started < 2.0
+    counter = threading.Thread(target=count, daemon=True)
+    counter.start()
+    while client.pid is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop_process(client.pid)  # the reload never finishes; the count waits for it
+    time.sleep(0.2)
+    assert counter.is_alive()
+    started = time.monotonic()
+    client.close(0.2)
+    counter.join(1.0)
+    assert not counter.is_alive()  # it did not wait for the reload to finish
+    assert time.monotonic() - started < 2.0
     assert "shut down" in errors[0].message
 
 

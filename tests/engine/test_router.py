@@ -7,33 +7,43 @@ from typing import ClassVar
 import pytest
 
 from app.engine import protocol as p
+from app.engine.jobs import new_job_id
 from app.engine.protocol import ChatMessage, CountResult, EngineError, ErrorKind, LoadOptions, ModelInfo
 from app.engine.router import EngineRouter, parse_remote_path, remote_path
 from app.engine.sampling import SamplingParams
 
 
 class FakeRemote:
+    """A server's engine: jobs answer at once, on the caller's thread."""
+
     made: ClassVar[list[FakeRemote]] = []  # every one made, across tests
 
     def __init__(self, base_url: str, api_key: str | None) -> None:
         self.base_url, self.api_key = base_url, api_key
         self.info = None
-        self.closed = self.cancelled = False
+        self.closed = False
+        self.cancelled: list[int] = []
         FakeRemote.made.append(self)
 
-    def load(self, options, on_progress=None):
+    def start_load(self, options, on_event, gguf=None, job_id=0):
+        job_id = job_id or new_job_id()
         self.info = ModelInfo(options.path, options.path, "remote", 0, 0, 8192, 8192, 0, 0, 0, "server", None, 0.0)
-        return self.info
+        on_event(p.Loaded(job_id, self.info))
+        return job_id
 
-    def chat(self, messages, sampling, overflow, stop=None):
-        yield p.Token(1, "from the server", 3)
-        yield p.Done(1, p.Stats(completion_tokens=3), "from the server")
+    def start_chat(self, messages, sampling, overflow, thinking, on_event, job_id=0):
+        job_id = job_id or new_job_id()
+        on_event(p.Token(job_id, "from the server", 3))
+        on_event(p.Done(job_id, p.Stats(completion_tokens=3), "from the server"))
+        return job_id
 
-    def count(self, messages, draft, overflow, max_tokens, timeout):
-        return CountResult(7, 8192, 7, chat_template="server", estimated=True)
+    def start_count(self, messages, draft, overflow, max_tokens, thinking, on_event, timeout=30.0, job_id=0):
+        job_id = job_id or new_job_id()
+        on_event(p.Counted(job_id, CountResult(7, 8192, 7, chat_template="server", estimated=True)))
+        return job_id
 
-    def cancel(self):
-        self.cancelled = True
+    def cancel(self, job_id=0):
+        self.cancelled.append(job_id)
 
     def close(self):
         self.closed = True
@@ -44,21 +54,30 @@ class FakeLocal:
         self.info = ModelInfo("/m/local.gguf", "Local", "llama", 1, 1, 4096, 4096, 1, 0, 10, "gguf", None, 0.0)
         self.unloaded = 0
 
-    def unload(self):
+    def start_unload(self, on_event, job_id=0):
         self.info = None
         self.unloaded += 1
+        on_event(p.Unloaded(job_id or new_job_id()))
+        return job_id
 
-    def load(self, options, on_progress=None, gguf=None):
+    def unload(self):
+        self.start_unload(lambda _event: None)
+
+    def start_load(self, options, on_event, gguf=None, job_id=0):
+        job_id = job_id or new_job_id()
         self.info = ModelInfo(options.path, "Local", "llama", 1, 1, 4096, 4096, 1, 0, 10, "gguf", None, 0.0)
-        return self.info
+        on_event(p.Loaded(job_id, self.info))
+        return job_id
 
-    def chat(self, messages, sampling, overflow, thinking, stop=None):
-        yield p.Done(1, p.Stats(), f"local ({thinking})")
+    def start_chat(self, messages, sampling, overflow, thinking, on_event, job_id=0):
+        job_id = job_id or new_job_id()
+        on_event(p.Done(job_id, p.Stats(), f"local ({thinking})"))
+        return job_id
 
     def render_prompt(self, messages, thinking, timeout):
         return p.Rendered(1, "<prompt>", 3, "gguf")
 
-    def cancel(self):
+    def cancel(self, job_id=0):
         pass
 
 
@@ -83,8 +102,8 @@ def test_a_remote_model_becomes_active_and_frees_the_local_one():
     with pytest.raises(EngineError) as refused:
         router.render_prompt([ChatMessage("user", "hi")])
     assert refused.value.kind == ErrorKind.BAD_REQUEST and "server" in refused.value.message
-    router.cancel()
-    assert FakeRemote.made[0].cancelled
+    router.cancel(42)
+    assert FakeRemote.made[0].cancelled == [42]
     # back to a local file: the server connection is closed
     router.load(LoadOptions("/m/other.gguf"))
     assert not router.is_remote and FakeRemote.made[0].closed

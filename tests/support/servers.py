@@ -100,13 +100,18 @@ class SilentServer:
     either never answers (`busy_status=0`), answers `busy_status` with a Retry-After of `retry_after`,
     or streams the `cut_after` pieces and closes the connection mid-reply (no finish, no [DONE]).
 
+    With `stall_after`, a chat request gets those pieces streamed and then nothing more (the connection
+    stays open, like a server busy mid-reply).
+
     `chats` counts chat requests; `hung_up` is set once a silent chat request's connection is closed
     by the client (the test's proof that Stop reached the socket)."""
 
     MODELS = b'{"object": "list", "data": [{"id": "quiet", "object": "model"}]}'
 
-    def __init__(self, busy_status: int = 0, retry_after: int = 8, cut_after: list[str] | None = None) -> None:
+    def __init__(self, busy_status: int = 0, retry_after: int = 8, cut_after: list[str] | None = None,
+                 stall_after: list[str] | None = None) -> None:
         self.busy_status, self.retry_after, self.cut_after = busy_status, retry_after, cut_after
+        self.stall_after = stall_after
         self.chats = 0
         self.chat_arrived = threading.Event()
         self.hung_up = threading.Event()
@@ -149,13 +154,15 @@ class SilentServer:
                 elif path == "/v1/chat/completions":
                     self.chats += 1
                     self.chat_arrived.set()
-                    if self.cut_after is not None:
+                    pieces = self.cut_after if self.cut_after is not None else self.stall_after
+                    if pieces is not None:
                         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
-                        for piece in self.cut_after:
+                        for piece in pieces:
                             chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                             conn.sendall(f"data: {json.dumps(chunk)}\n\n".encode())
-                        conn.close()
-                        return
+                        if self.cut_after is not None:
+                            conn.close()
+                            return
                     if not self.busy_status:
                         while conn.recv(65536):  # never answers; returns when the client hangs up
                             pass

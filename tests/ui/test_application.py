@@ -61,7 +61,7 @@ def test_quit_during_a_load_the_engine_never_finishes(qtbot, window, tiny_model,
     pid = window.engine.client.pid
     os.kill(pid, signal.SIGSTOP)  # the next load never answers, as one deep inside llama.cpp
     window.model_opener.open_with_model(str(scripted_model))
-    qtbot.waitUntil(lambda: bool(window.engine.client._queues), timeout=5000)  # the load is waiting
+    qtbot.waitUntil(lambda: bool(window.engine.client.pending), timeout=5000)  # the load is waiting
     seconds, ended = quit_app(window)
     assert seconds < QUIT_BOUND
     assert ended

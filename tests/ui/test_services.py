@@ -1,10 +1,15 @@
-"""EngineService: starts the engine ahead of time and sends the headers the library already read."""
+"""EngineService: starts the engine ahead of time, sends the headers the library already read, and
+reports every job by the id it returned, on the GUI thread, with no thread of its own that waits."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from app.engine import LoadOptions
+from PySide6.QtCore import QThread
+
+from app.engine import ChatMessage, LoadOptions, OverflowPolicy, SamplingParams
+from app.engine.protocol import Loaded
 from app.library.gguf_info import read_gguf_info
 from app.library.library import LocalModel
 from app.ui.services import EngineService
@@ -14,7 +19,13 @@ def test_load_sends_the_header_the_library_read(qtbot, tiny_model, monkeypatch):
     service = EngineService()
     try:
         sent = []
-        monkeypatch.setattr(service.client, "load", lambda options, progress, gguf=None: sent.append(gguf) or None)
+
+        def start_load(options, on_event, gguf=None, job_id=0):
+            sent.append(gguf)
+            on_event(Loaded(job_id, None))
+            return job_id
+
+        monkeypatch.setattr(service.client, "start_load", start_load)
         header = read_gguf_info(tiny_model)
         service.remember_headers([LocalModel(Path(tiny_model), "folder", header)])
         with qtbot.waitSignal(service.loaded):
@@ -78,3 +89,58 @@ def test_a_reload_keeps_the_loaded_by_compare_tag(qtbot, window):
     page.engine.reloaded.emit(replace(info, notice="models load without AMX"))
     first, note = page.load_settings.status.text().split("\n")
     assert first.endswith("loaded by Compare") and note == "Note: models load without AMX"
+
+
+def test_every_event_carries_the_id_its_job_was_given(qtbot, scripted_model):
+    service = EngineService()
+    seen: dict[str, set[int]] = {}
+    gui = threading.current_thread()
+    threads: set[threading.Thread] = set()
+
+    def record(name: str):
+        def slot(job_id, *_args) -> None:
+            seen.setdefault(name, set()).add(job_id)
+            threads.add(threading.current_thread())
+        return slot
+
+    for name in ("load_progress", "loaded", "token", "finished", "counted"):
+        getattr(service, name).connect(record(name))
+    try:
+        with qtbot.waitSignal(service.loaded, timeout=30000):
+            load_id = service.load(LoadOptions(str(scripted_model), n_ctx=256))
+        history = [ChatMessage("user", "Hi")]
+        with qtbot.waitSignals([service.finished, service.counted], timeout=30000):
+            chat_id = service.chat(history, SamplingParams(temperature=0.0, max_tokens=8), OverflowPolicy.STOP)
+            count_id = service.count(history, "and more", OverflowPolicy.STOP, 8)
+        assert len({load_id, chat_id, count_id}) == 3
+        assert seen == {"load_progress": {load_id}, "loaded": {load_id}, "token": {chat_id},
+                        "finished": {chat_id}, "counted": {count_id}}
+        assert threads == {gui}  # every signal arrived on the GUI thread
+        assert service.loaded_options == LoadOptions(str(scripted_model), n_ctx=256)
+    finally:
+        service.shutdown()
+
+
+def test_a_failed_load_names_its_job(qtbot, tmp_path):
+    service = EngineService()
+    try:
+        with qtbot.waitSignal(service.load_failed, timeout=30000) as failed:
+            job_id = service.load(LoadOptions(str(tmp_path / "missing.gguf")))
+        assert failed.args[0] == job_id and "missing.gguf" in failed.args[1]
+        assert service.loaded_options is None
+    finally:
+        service.shutdown()
+
+
+def test_the_service_has_no_thread_that_waits_for_events(qtbot):
+    """Events come by callbacks and Qt's queue: no QThread, and no thread of its own but the starter."""
+    before = set(threading.enumerate())
+    service = EngineService()
+    try:
+        assert service.findChildren(QThread) == []
+        source = (Path(__file__).parents[2] / "app" / "ui" / "services.py").read_text(encoding="utf-8")
+        assert "QThread" not in source and "moveToThread" not in source
+        added = {t.name for t in set(threading.enumerate()) - before}
+        assert added == {"hearth-engine-start"}
+    finally:
+        service.shutdown()
