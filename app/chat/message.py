@@ -224,7 +224,11 @@ class Message:
 
     def to_engine(self) -> ChatMessage:
         """What the engine's template and encoder read."""
-        return ChatMessage(self.role, self.content, self.reasoning)
+        calls = tuple((c.call_id, c.name, c.arguments) for c in self.tool_calls)
+        results = [p for p in self.parts if isinstance(p, ToolResultPart)]
+        if results:  # a "tool" message: its text is the tool's answer
+            return ChatMessage(self.role, results[0].content, tool_call_id=results[0].call_id)
+        return ChatMessage(self.role, self.content, self.reasoning, tool_calls=calls)
 
     def to_openai(self) -> JsonObject:
         """An OpenAI chat message: plain string content when it is all text, content parts otherwise."""

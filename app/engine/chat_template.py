@@ -12,6 +12,7 @@ tokens allowed) or message content (plain text), so user text never becomes cont
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from jinja2.parser import Parser
 
 from app.engine.protocol import ChatMessage
 from app.engine.template_budget import DEADLINE_S, TemplateError, TemplateLimitError, render_budget
+from app.engine.template_checks import bounded_filter
 from app.engine.template_sandbox import BoundedSandbox
 
 __all__ = ["DEFAULT_TEMPLATE", "ChatTemplate", "Segment", "TemplateError", "TemplateLimitError"]
@@ -60,6 +62,17 @@ class _EmptyUndefined(jinja2.Undefined):
     __radd__ = __add__
 
 
+def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None,
+            separators: Sequence[str] | None = None, sort_keys: bool = False) -> str:
+    """llama.cpp's `tojson`: keys in their order, `<>&'` as written, ", " and ": " between items
+    (jinja2's own sorts keys and escapes HTML, which changes every tool schema a template prints)."""
+    item_sep, key_sep = (", " if indent is None else ","), ": "
+    if separators:
+        item_sep, key_sep = separators[0], separators[1] if len(separators) > 1 else key_sep
+    return json.dumps(value, ensure_ascii=bool(ensure_ascii), indent=indent, separators=(item_sep, key_sep),
+                      sort_keys=bool(sort_keys), default=str)
+
+
 def _raise_exception(message: str) -> None:
     raise TemplateError(f"the chat template refused the conversation: {message}")
 
@@ -93,6 +106,7 @@ class ChatTemplate:
             extensions=["jinja2.ext.loopcontrols", GenerationBlock],
         )
         env.globals["raise_exception"] = _raise_exception
+        env.filters["tojson"] = bounded_filter("tojson", _tojson)
         env.globals["strftime_now"] = lambda fmt: self.clock().strftime(fmt)
         if len(self.source) > MAX_SOURCE_CHARS:  # compiling takes ~5 s a megabyte; real ones are ~20 KB
             raise self._limit_error(TemplateLimitError(
@@ -148,7 +162,8 @@ class ChatTemplate:
             return {"reasoning_effort": thinking}
         return {}
 
-    def _render_dicts(self, payload: list[dict[str, str]], kwargs: dict[str, Any], add_generation_prompt: bool) -> str:
+    def _render_dicts(self, payload: list[dict[str, Any]], kwargs: dict[str, Any], add_generation_prompt: bool,
+                      tools: Sequence[dict[str, Any]] = ()) -> str:
         now = self.clock()
         context = {
             "messages": payload,
@@ -164,19 +179,26 @@ class ChatTemplate:
             "clear_thinking": False,
             "truncate_history_thinking": False,
             "drop_thinking": False,
-            # tools, functions, documents, custom_tools: left unset, as llama.cpp does without tools
+            # functions, documents, custom_tools: left unset, as llama.cpp does; tools only when offered
         }
+        if tools:  # llama-server passes the request's tools as given (OpenAI's shape), only when there are some
+            context["tools"] = [dict(tool) for tool in tools]
         context.update(kwargs)
         size = sum(len(m.get("content") or "") + len(m.get("reasoning_content") or "") for m in payload)
+        size += sum(len(json.dumps(tool)) for tool in tools)
         with render_budget(self.deadline_s, size):
             return self._template.render(**context)
 
-    def _payload(self, messages: Sequence[ChatMessage], contents: Sequence[str]) -> list[dict[str, str]]:
-        payload: list[dict[str, str]] = []
+    def _payload(self, messages: Sequence[ChatMessage], contents: Sequence[str]) -> list[dict[str, Any]]:
+        payload: list[dict[str, Any]] = []
         for message, content in zip(messages, contents):
-            item = {"role": message.role, "content": content}
+            item: dict[str, Any] = {"role": message.role, "content": content}
             if message.reasoning:
                 item["reasoning_content"] = message.reasoning
+            if message.tool_calls:
+                item["tool_calls"] = [_tool_call_dict(*call) for call in message.tool_calls]
+            if message.tool_call_id:
+                item["tool_call_id"] = message.tool_call_id
             payload.append(item)
         if not self.supports_system and len(payload) > 0 and payload[0]["role"] == "system":
             first = payload.pop(0)
@@ -185,14 +207,14 @@ class ChatTemplate:
         return payload
 
     def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True,
-               thinking: str = "default") -> str:
-        return self._render(messages, [m.content for m in messages], add_generation_prompt, thinking)
+               thinking: str = "default", tools: Sequence[dict[str, Any]] = ()) -> str:
+        return self._render(messages, [m.content for m in messages], add_generation_prompt, thinking, tools)
 
     def _render(self, messages: Sequence[ChatMessage], contents: Sequence[str], add_generation_prompt: bool,
-                thinking: str) -> str:
+                thinking: str, tools: Sequence[dict[str, Any]] = ()) -> str:
         try:
             return self._render_dicts(self._payload(messages, contents), self.kwargs_for(thinking),
-                                      add_generation_prompt)
+                                      add_generation_prompt, tools)
         except TemplateLimitError as exc:
             raise self._limit_error(exc) from None
         except TemplateError:
@@ -203,16 +225,28 @@ class ChatTemplate:
             raise TemplateError(f"the chat template failed: {exc or type(exc).__name__}") from exc
 
     def segments(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True,
-                 thinking: str = "default") -> list[Segment]:
+                 thinking: str = "default", tools: Sequence[dict[str, Any]] = ()) -> list[Segment]:
         """The rendered prompt split into template text and message contents (same text as render)."""
-        text = self.render(messages, add_generation_prompt, thinking)
+        text = self.render(messages, add_generation_prompt, thinking, tools)
         contents = [m.content for m in messages]
         marked = self._render(messages, [_placeholder(i) for i in range(len(messages))],
-                              add_generation_prompt, thinking)
+                              add_generation_prompt, thinking, tools)
         pieces = _split_on_placeholders(marked, contents)
         if pieces is not None and "".join(p.text for p in pieces) == text:
             return pieces
         return _split_by_search(text, contents)
+
+
+def _tool_call_dict(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    """A past call as llama-server gives it to templates: arguments as an object where they parse."""
+    try:
+        parsed: Any = json.loads(arguments)
+    except json.JSONDecodeError:
+        parsed = arguments
+    call: dict[str, Any] = {"type": "function", "function": {"name": name, "arguments": parsed}}
+    if call_id:
+        call["id"] = call_id
+    return call
 
 
 def _split_on_placeholders(marked: str, contents: Sequence[str]) -> list[Segment] | None:

@@ -59,9 +59,11 @@ class ErrorKind(str, enum.Enum):
 
 @dataclass(frozen=True)
 class ChatMessage:
-    role: str  # "system", "user" or "assistant"
+    role: str  # "system", "user", "assistant" or "tool"
     content: str
     reasoning: str = ""  # past thinking, which the template may re-send as reasoning_content
+    tool_calls: tuple[tuple[str, str, str], ...] = ()  # an assistant's calls: (id, name, arguments JSON)
+    tool_call_id: str = ""  # a "tool" message: the call it answers
 
 
 # ---------------------------------------------------------------- requests

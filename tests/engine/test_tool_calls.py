@@ -1,0 +1,81 @@
+"""The tool-call parser without llama-server: formats, the bare-JSON rule and what is never guessed."""
+
+from __future__ import annotations
+
+import json
+
+from app.chat.message import Message, TextPart, ToolCallPart, ToolResultPart
+from app.engine.chat_template import ChatTemplate
+from app.engine.tool_calls import parse_reply, tool_format
+from tests.engine.test_tool_call_parity import TEMPLATES, TOOLS
+
+
+def calls(text: str, fmt: str) -> list[tuple[str, dict[str, object]]]:
+    return [(c.name, json.loads(c.arguments)) for c in parse_reply(text, fmt, TOOLS).calls]
+
+
+def test_no_tools_offered_means_plain_text() -> None:
+    text = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    assert parse_reply(text, "hermes", []).calls == ()
+    assert parse_reply(text, "hermes", []).content == text
+
+
+def test_bare_json_call_of_an_offered_tool_whose_arguments_fit() -> None:
+    bare = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
+    assert calls(bare, "") == [("get_weather", {"city": "Paris"})]
+    assert calls(" \n" + bare + "\n", "hermes") == [("get_weather", {"city": "Paris"})]
+    assert calls('{"name": "get_weather", "parameters": {"city": "Paris", "days": 2}}', "") == [
+        ("get_weather", {"city": "Paris", "days": 2})]
+
+
+def test_nothing_else_is_guessed() -> None:
+    for text in (
+        'Sure: {"name": "get_weather", "arguments": {"city": "Paris"}}',  # text around it
+        '{"name": "get_time", "arguments": {"city": "Paris"}}',  # a tool that was not offered
+        '{"name": "get_weather", "arguments": {"town": "Paris"}}',  # a property the schema lacks
+        '{"name": "get_weather", "arguments": {}}',  # the required city missing
+        '{"name": "get_weather", "arguments": {"city": 7}}',  # a number where a string is declared
+        '{"name": "get_weather", "arguments": {"city": "Paris"}, "why": "asked"}',  # more than a call
+        '[{"name": "get_weather", "arguments": {"city": "Paris"}}]',  # not one object
+    ):
+        reply = parse_reply(text, "", TOOLS)
+        assert reply.calls == () and reply.content == text, text
+
+
+def test_a_broken_call_stays_text() -> None:
+    text = '<tool_call>\n{"name": "get_weather", "arguments": {"city": \n</tool_call>'
+    assert parse_reply(text, "hermes", TOOLS).content == text
+
+
+def test_an_unfinished_last_block_is_still_read() -> None:
+    # the model stopped on its end token right after the JSON
+    assert calls('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n', "hermes") == [
+        ("get_weather", {"city": "Oslo"})]
+
+
+def test_qwen3_coder_values_follow_the_schema() -> None:
+    text = ("<tool_call>\n<function=get_weather>\n<parameter=city>\n42\n</parameter>\n"
+            "<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>")
+    assert calls(text, "qwen3_coder") == [("get_weather", {"city": "42", "days": 3})]
+
+
+def test_formats_are_chosen_from_the_template_source() -> None:
+    expected = {"Qwen-Qwen2.5-7B-Instruct": "hermes", "Qwen-Qwen3-0.6B": "hermes", "Qwen3-Coder": "qwen3_coder",
+                "meta-llama-Llama-3.1-8B-Instruct": "llama3", "mistralai-Mistral-Nemo-Instruct-2407": "mistral",
+                "CohereForAI-c4ai-command-r7b-12-2024-tool_use": "command_r7b",
+                "deepseek-ai-DeepSeek-R1-Distill-Llama-8B": "deepseek_r1", "google-gemma-2-2b-it": ""}
+    for name, fmt in expected.items():
+        assert tool_format((TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8")) == fmt, name
+
+
+def test_a_call_and_its_result_go_back_through_the_template() -> None:
+    source = (TEMPLATES / "Qwen-Qwen2.5-7B-Instruct.jinja").read_text(encoding="utf-8")
+    template = ChatTemplate(source, "<s>", "</s>", "file")
+    call = Message(0, 0, 0, "assistant", (TextPart(""), ToolCallPart("c1", "get_weather", '{"city": "Paris"}')))
+    result = Message(0, 0, 0, "tool", (ToolResultPart("c1", "18 °C, sunny"),))
+    history = [Message.plain("user", "Weather in Paris?").to_engine(), call.to_engine(), result.to_engine()]
+    prompt = template.render(history, tools=TOOLS)
+    assert '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>' in prompt
+    assert "<tool_response>\n18 °C, sunny\n</tool_response>" in prompt
+    assert '"description": "The weather in a city"' in prompt  # schemas as written, keys unsorted
+    assert template.render(history[:1]).count("get_weather") == 0  # no tools: none described
