@@ -176,7 +176,8 @@ class Conversation:
         if self.store is None:  # a request's messages, as the caller sent them
             return list(self.messages[:-1] if self.reply is not None else self.messages)
         writing = self.reply.record if self.reply is not None else None
-        return [m for m in self.messages if m.id != writing and (m.role != "assistant" or m.content)]
+        return [m for m in self.messages
+                if m.id != writing and (m.role != "assistant" or m.content or m.tool_calls)]
 
     def history(self) -> list[ChatMessage]:
         """What the model is given: the system prompt and every finished message."""

@@ -232,8 +232,8 @@ class EngineClient(JobTable):
         return self._submit(job)
 
     def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
-                   thinking: str, on_event: EventSink, job_id: int = 0) -> int:
-        chat = (tuple(messages), sampling, OverflowPolicy(overflow), thinking)
+                   thinking: str, on_event: EventSink, job_id: int = 0, tools: str = "") -> int:
+        chat = (tuple(messages), sampling, OverflowPolicy(overflow), thinking, tools)
         return self._submit(Job(job_id or jobs.new_job_id(), "chat", lambda i: p.Chat(i, *chat), JobEvents(on_event)))
 
     def start_complete(self, prompt: str, sampling: SamplingParams, on_event: EventSink) -> int:
@@ -291,14 +291,15 @@ class EngineClient(JobTable):
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
-             stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
+             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
         """Stream a reply: Token events, then one Done or Error. Setting `stop` stops this reply only
         (also while it waits for another caller's to end)."""
         chosen = sampling or SamplingParams()
-        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink), self.cancel, stop)
+        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink, tools=tools),
+                           self.cancel, stop)
 
     def complete(self, prompt: str, sampling: SamplingParams | None = None,
-                 stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
+                 stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
         """Stream the continuation of a raw text prompt (no chat template): Token events, then Done or Error."""
         chosen = sampling or SamplingParams()
         return jobs.stream(lambda sink: self.start_complete(prompt, chosen, sink), self.cancel, stop)

@@ -38,8 +38,10 @@ class Engine(Protocol):
         """Load a model: Progress events, then Loaded or Error. `gguf`: its header, if the caller read it."""
 
     def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
-                   thinking: str, on_event: EventSink, job_id: int = 0) -> int:
-        """Write a reply: Reading and Token events, then one Done or Error. Replies take turns."""
+                   thinking: str, on_event: EventSink, job_id: int = 0, tools: str = "") -> int:
+        """Write a reply: Reading and Token events, then one Done or Error. Replies take turns.
+
+        `tools`: the offered tools as a JSON array (OpenAI's shape), described to the model by its template."""
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
@@ -62,7 +64,7 @@ class Engine(Protocol):
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
-             stop: threading.Event | None = None) -> Iterator[ReplyEvent]: ...
+             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]: ...
 
     def count(self, messages: Sequence[ChatMessage], draft: str = "",
               overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,

@@ -10,6 +10,7 @@ from typing import Any
 import llama_cpp
 
 from app.engine.protocol import LoadOptions, ModelInfo
+from app.engine.tool_calls import tool_format
 from app.library.gguf_info import GGUFInfo
 
 
@@ -41,4 +42,5 @@ def describe(model: Any, options: LoadOptions, gguf: GGUFInfo | None, shards: Se
         kv_cache_type=kv_name,
         use_mmap=options.use_mmap,
         thinking_modes=model.template.thinking_modes,
+        tool_format=tool_format(model.template.source),
     )

@@ -7,6 +7,7 @@ share this code and give the same counts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -65,8 +66,9 @@ class PromptEncoder:
     def control_token_ids(self, texts: Iterable[str]) -> list[int]:
         return [self.tokenize(t, add_bos=False)[0] for t in texts if self.is_control_token(t)]
 
-    def segments(self, messages: Sequence[ChatMessage], thinking: str = "default") -> list[Segment]:
-        return self.template.segments(messages, add_generation_prompt=True, thinking=thinking)
+    def segments(self, messages: Sequence[ChatMessage], thinking: str = "default", tools: str = "") -> list[Segment]:
+        offered = json.loads(tools) if tools else []  # a JSON array, checked by whoever sent it
+        return self.template.segments(messages, add_generation_prompt=True, thinking=thinking, tools=offered)
 
     def tokenize_segments(self, segments: Sequence[Segment], skip: int = 0, add_bos: bool = False) -> list[int]:
         """Tokens of the segments' text from character `skip` on.

@@ -101,6 +101,7 @@ class Chat:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
     thinking: str = "default"  # "default", "on", "off", "low", "medium" or "high"
+    tools: str = ""  # the offered tools, a JSON array in OpenAI's shape; the template describes them
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Count:
     overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE
     max_tokens: int = 0
     thinking: str = "default"
+    tools: str = ""  # as Chat's: their schemas take tokens too
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ class ModelInfo:
     use_mmap: bool = True
     # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
     thinking_modes: tuple[str, ...] = ()
+    tool_format: str = ""  # how its replies write tool calls (engine/tool_calls.py); "" when they do not
 
 
 @dataclass(frozen=True)

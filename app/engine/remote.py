@@ -201,12 +201,12 @@ class RemoteEngine(JobThreads):
     # ---------------------------------------------------------- chat
 
     def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
-                   thinking: str, on_event: EventSink, job_id: int = 0) -> int:
+                   thinking: str, on_event: EventSink, job_id: int = 0, tools: str = "") -> int:
         """Stream a reply over SSE: Token events, then one Done or Error (which keeps any partial reply).
 
         The history is first fitted to the server's context by `overflow`; the server applies its own
-        template (`thinking` is the server's to choose). cancel(job id) or close() end the reply at
-        once, whatever the server does: a Done marked cancelled, with the reply so far."""
+        template (`thinking` is the server's to choose; `tools` are not sent yet). cancel(job id) or close()
+        end the reply at once, whatever the server does: a Done marked cancelled, with the reply so far."""
         history, checked = tuple(messages), sampling.validated()
         return self._run("chat", on_event, lambda job: self._reply(job, history, overflow, checked),
                          "hearth-remote-reply", job_id)
@@ -341,7 +341,7 @@ class RemoteEngine(JobThreads):
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
-             stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
+             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
         """A reply (see start_chat); setting `stop`, or leaving the loop, stops it."""
         chosen = sampling or SamplingParams()
         return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink), self.cancel, stop)

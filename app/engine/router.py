@@ -104,9 +104,9 @@ class EngineRouter:
             remote.close()
 
     def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
-                   thinking: str, on_event: EventSink, job_id: int = 0) -> int:
+                   thinking: str, on_event: EventSink, job_id: int = 0, tools: str = "") -> int:
         """A reply from the active engine (a server applies its own template and thinking)."""
-        return self._active.start_chat(messages, sampling, overflow, thinking, on_event, job_id)
+        return self._active.start_chat(messages, sampling, overflow, thinking, on_event, job_id, tools)
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
@@ -140,10 +140,11 @@ class EngineRouter:
 
     def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
-             stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
+             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
         """A reply from the active engine; setting `stop` stops this reply only."""
         chosen = sampling or SamplingParams()
-        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink), self.cancel, stop)
+        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink, tools=tools),
+                           self.cancel, stop)
 
     def count(self, messages: Sequence[ChatMessage], draft: str = "",
               overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,

@@ -204,7 +204,8 @@ class LoadedModel:
     def render(self, messages: Sequence[ChatMessage], thinking: str = "default") -> str:
         return self.template.render(messages, add_generation_prompt=True, thinking=thinking)
 
-    def encode(self, messages: Sequence[ChatMessage], thinking: str = "default") -> tuple[str, list[int]]:
+    def encode(self, messages: Sequence[ChatMessage], thinking: str = "default",
+               tools: str = "") -> tuple[str, list[int]]:
         """The rendered prompt and the exact token ids the model will see for it (main thread).
 
         Message contents are tokenized as plain text and only the template's own text with
@@ -212,18 +213,18 @@ class LoadedModel:
         The last answer is remembered: a chat request first counts its messages for the overflow
         policy, then evaluates the same messages, and should render and tokenize them once.
         """
-        key = (tuple(messages), thinking)
+        key = (tuple(messages), thinking, tools)
         last = self._last
         memo = self._memo
         if memo is not None and memo[0] == key and memo[1] is last:
             return memo[2], memo[3]
-        text, tokens = self._encode(key[0], thinking, last)
+        text, tokens = self._encode(key[0], thinking, last, tools)
         self._memo = (key, last, text, tokens)
         return text, tokens
 
     def _encode(self, messages: Sequence[ChatMessage], thinking: str,
-                last: tuple[str, list[int]]) -> tuple[str, list[int]]:
-        segments = self.encoder.segments(messages, thinking)
+                last: tuple[str, list[int]], tools: str = "") -> tuple[str, list[int]]:
+        segments = self.encoder.segments(messages, thinking, tools)
         text = "".join(segment.text for segment in segments)
         last_text, last_tokens = last
         if last_text and text.startswith(last_text):
@@ -232,13 +233,13 @@ class LoadedModel:
             return text, last_tokens + self.encoder.tokenize_segments(segments, len(last_text))
         return self.encoder.encode_segments(segments)
 
-    def count(self, messages: Sequence[ChatMessage], thinking: str = "default") -> int:
+    def count(self, messages: Sequence[ChatMessage], thinking: str = "default", tools: str = "") -> int:
         """Prompt tokens for `messages` (main thread: shares the memo with the generation that follows)."""
-        return len(self.encode(messages, thinking)[1])
+        return len(self.encode(messages, thinking, tools)[1])
 
-    def count_tokens(self, messages: Sequence[ChatMessage], thinking: str = "default") -> int:
+    def count_tokens(self, messages: Sequence[ChatMessage], thinking: str = "default", tools: str = "") -> int:
         """The same count from any other thread (the engine's count thread): no shared memo."""
-        return len(self._encode(tuple(messages), thinking, self._last)[1])
+        return len(self._encode(tuple(messages), thinking, self._last, tools)[1])
 
     # ------------------------------------------------------------ generation
 
@@ -274,10 +275,11 @@ class LoadedModel:
         sampling: SamplingParams,
         on_text: Callable[[str, int], None],
         thinking: str = "default",
+        tools: str = "",
     ) -> Generated:
         """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
         t0 = time.perf_counter()
-        text_prompt, tokens = self.encode(messages, thinking)
+        text_prompt, tokens = self.encode(messages, thinking, tools)
         return self._generate(text_prompt, tokens, sampling, on_text, t0)
 
     def complete(self, prompt: str, sampling: SamplingParams, on_text: Callable[[str, int], None]) -> Generated:

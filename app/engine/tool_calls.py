@@ -28,7 +28,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ParsedCall", "ParsedReply", "bare_json_call", "parse_reply", "tool_format"]
+__all__ = ["CALL_MARKERS", "ParsedCall", "ParsedReply", "bare_json_call", "parse_reply", "tool_format"]
+
+# The text each format starts its calls with: a streamed reply is held back from there on.
+CALL_MARKERS = {"hermes": "<tool_call>", "qwen3_coder": "<tool_call>", "mistral": "[TOOL_CALLS]",
+                "llama3": "<|python_tag|>", "command_r7b": "<|START_ACTION|>", "deepseek_r1": "<｜tool▁calls▁begin｜>"}
 
 JsonObject = dict[str, Any]
 _DECODER = json.JSONDecoder()

@@ -137,7 +137,7 @@ class Worker:
                 messages = list(request.messages)
                 if request.draft:
                     messages.append(p.ChatMessage("user", request.draft))
-                count = functools.partial(model.count_tokens, thinking=request.thinking)
+                count = functools.partial(model.count_tokens, thinking=request.thinking, tools=request.tools)
                 budget = fit_messages(messages, count, model.n_ctx, request.overflow, request.max_tokens)
                 result = p.CountResult(
                     prompt_tokens=budget.prompt_tokens,
@@ -270,13 +270,14 @@ class Worker:
         model, sampling = self._start_generation(request)
         if model is None:
             return
-        count = functools.partial(model.count, thinking=request.thinking)
+        count = functools.partial(model.count, thinking=request.thinking, tools=request.tools)
         budget = fit_messages(request.messages, count, model.n_ctx, request.overflow, sampling.max_tokens)
         if not budget.fits:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
-        prompt, _ = model.encode(budget.messages, request.thinking)  # remembered: generate() renders it once
+        prompt, _ = model.encode(budget.messages, request.thinking, request.tools)  # remembered: rendered once
         self.stream(request.id, sampling, ReasoningParser(prompt),
-                    lambda on_text: model.generate(budget.messages, sampling, on_text, thinking=request.thinking),
+                    lambda on_text: model.generate(budget.messages, sampling, on_text, thinking=request.thinking,
+                                                   tools=request.tools),
                     budget.dropped_messages, budget.truncated)
 
     def complete(self, request: p.Complete) -> None:

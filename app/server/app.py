@@ -25,6 +25,8 @@ from app.server.limits import DEFAULT_LIMITS, ServerLimits
 from app.server.request_log import RequestLog
 from app.server.requests import BadRequest, parse_chat, parse_completion
 from app.server.slot import UNFINISHED, ClientGone, ModelSlot, QueueFull, Ticket
+from app.server.tool_replies import CallGate, calls_json, whole_message
+from app.server.tool_requests import ToolOptions
 
 MAX_BODY_BYTES = DEFAULT_LIMITS.max_body_bytes
 BodyT = TypeVar("BodyT")  # what a request's parser makes of its JSON body
@@ -165,14 +167,20 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             return refusal
         return body, ticket
 
+    def tool_format() -> str:
+        info = engine.info
+        return getattr(info, "tool_format", "") if info is not None else ""
+
     async def answer(request: Request, ticket: Ticket, start, stream: bool, include_usage: bool, chunk,
-                     whole) -> Response:
+                     whole, tools: ToolOptions | None = None) -> Response:
         reply_id = f"{'chatcmpl' if whole is _chat_whole else 'cmpl'}-{uuid.uuid4().hex}"
         model_id = served_name()
         events = slot.generate(start, _disconnect_watcher(request), ticket)
         if stream:
+            gate = CallGate(tools, tool_format()) if tools is not None and tools.parse_calls else None
             # The background task frees the queue place if the client left before the stream began.
-            return StreamingResponse(_stream(events, reply_id, include_usage, chunk), media_type="text/event-stream",
+            return StreamingResponse(_stream(events, reply_id, include_usage, chunk, gate),
+                                     media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                                      background=BackgroundTask(ticket.release))
         text, done = [], None
@@ -189,22 +197,43 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             return Response(status_code=499)
         if done is None:  # the slot ends every reply with Done or Error; this only keeps a half reply out
             return error_response(500, UNFINISHED, "server_error")
-        return JSONResponse(whole(reply_id, created_now(), model_id, done.text, done.stats))
+        result = whole(reply_id, created_now(), model_id, done.text, done.stats)
+        if tools is not None:
+            message, called = whole_message(done.text, tools, tool_format())
+            result["choices"][0]["message"] = message
+            if called:
+                result["choices"][0]["finish_reason"] = "tool_calls"
+        return JSONResponse(result)
 
-    async def _stream(events: AsyncIterator, reply_id: str, include_usage: bool, chunk) -> AsyncIterator[str]:
+    async def _stream(events: AsyncIterator, reply_id: str, include_usage: bool, chunk,
+                      gate: CallGate | None = None) -> AsyncIterator[str]:
         model_id = served_name()
         now = created_now()
         try:
             first = True
             async for event in events:
                 if isinstance(event, p.Token):
-                    yield _sse(chunk(reply_id, now, model_id, event.text, None, first))
-                    first = False
+                    text = gate.feed(event.text) if gate is not None else event.text
+                    if text or gate is None:
+                        yield _sse(chunk(reply_id, now, model_id, text, None, first))
+                        first = False
                 elif isinstance(event, p.Error):
                     _status, kind, code = _engine_error_status(event.kind)  # the stream's 200 is already sent
                     yield _sse({"error": {"message": event.message, "type": kind, "param": None, "code": code}})
                 elif isinstance(event, p.Done):
-                    yield _sse(chunk(reply_id, now, model_id, "", _FINISH[event.stats.stop_reason], first))
+                    finish = _FINISH[event.stats.stop_reason]
+                    if gate is not None:  # what was held back: text, or the reply's calls
+                        rest, calls = gate.finish()
+                        if rest:
+                            yield _sse(chunk(reply_id, now, model_id, rest, None, first))
+                            first = False
+                        if calls:
+                            calls_chunk = chunk(reply_id, now, model_id, "", None, first)
+                            calls_chunk["choices"][0]["delta"] = {**({"role": "assistant"} if first else {}),
+                                                                  "tool_calls": calls_json(calls, indexed=True)}
+                            yield _sse(calls_chunk)
+                            first, finish = False, "tool_calls"
+                    yield _sse(chunk(reply_id, now, model_id, "", finish, first))
                     if include_usage:
                         yield _sse({"id": reply_id, "object": "chat.completion.chunk"
                                     if chunk is _chat_chunk else "text_completion", "created": now,
@@ -218,9 +247,10 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         if isinstance(admitted, Response):
             return admitted
         body, ticket = admitted
+        offered = {"tools": body.tools.as_json()} if body.tools.tools else {}  # as before when none are
         return await answer(request, ticket, lambda stop: engine.chat(body.conversation.history(), body.sampling,
-                                                                      OverflowPolicy.STOP, stop=stop),
-                            body.stream, body.include_usage, _chat_chunk, _chat_whole)
+                                                                      OverflowPolicy.STOP, stop=stop, **offered),
+                            body.stream, body.include_usage, _chat_chunk, _chat_whole, body.tools)
 
     async def completions(request: Request) -> Response:
         admitted = await body_of(request, parse_completion)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from app.chat.conversation import Conversation
 from app.chat.message import Message
 from app.engine.sampling import SamplingParams
+from app.server import tool_requests as tr
+from app.server.tool_requests import ToolOptions, ToolRequestError
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
 
 
 class BadRequest(Exception):
@@ -26,6 +28,7 @@ class ChatBody:
     sampling: SamplingParams
     stream: bool
     include_usage: bool
+    tools: ToolOptions = field(default_factory=ToolOptions)  # the offered tools and how they may be called
 
 
 @dataclass(frozen=True)
@@ -133,11 +136,26 @@ def parse_chat(body: object) -> ChatBody:
         if role == "developer":
             role = "system"
         if role not in ROLES:
-            raise BadRequest(f"messages[{i}].role must be one of system, user, assistant", "messages")
-        parsed.append(Message.from_openai(role, _content(message.get("content"), i)))
+            raise BadRequest(f"messages[{i}].role must be one of system, user, assistant, tool", "messages")
+        try:
+            parsed.append(_message(role, message, i))
+        except ToolRequestError as exc:
+            raise BadRequest(exc.message, exc.param) from None
+    try:
+        tools = tr.parse_tool_options(body)
+    except ToolRequestError as exc:
+        raise BadRequest(exc.message, exc.param) from None
     stream, include_usage = _stream_flags(body)
     sampling = sampling_from(body)
-    return ChatBody(Conversation.of(parsed, sampling=sampling), sampling, stream, include_usage)
+    return ChatBody(Conversation.of(parsed, sampling=sampling), sampling, stream, include_usage, tools)
+
+
+def _message(role: str, message: dict, index: int) -> Message:
+    content = _content(message.get("content"), index)
+    if role == "tool":
+        return tr.tool_message(message, content, index)
+    calls = tr.assistant_calls(message, index) if role == "assistant" else ()
+    return tr.assistant_message(content, calls) if calls else Message.from_openai(role, content)
 
 
 def parse_completion(body: object) -> CompletionBody:

@@ -13,7 +13,8 @@ def test_a_chat_body_becomes_messages_and_sampling():
                                                   {"type": "text", "text": "of France?"}]}],
         "temperature": 0, "max_tokens": 20, "stop": "\n", "stream": True, "stream_options": {"include_usage": True},
     })
-    assert body.conversation.history() == [ChatMessage("system", "Be brief."), ChatMessage("user", "Capital of France?")]
+    assert body.conversation.history() == [ChatMessage("system", "Be brief."),
+                                           ChatMessage("user", "Capital of France?")]
     assert (body.sampling.temperature, body.sampling.max_tokens, body.sampling.stop) == (0, 20, ("\n",))
     assert body.stream and body.include_usage
 
@@ -31,7 +32,7 @@ def test_unset_fields_are_neutral_as_in_openais_api():
     ([], None, "JSON object"),
     ({"messages": []}, "messages", "non-empty list"),
     ({"messages": ["hi"]}, "messages", "must be an object"),
-    ({"messages": [{"role": "tool", "content": "x"}]}, "messages", "role must be one of"),
+    ({"messages": [{"role": "function", "content": "x"}]}, "messages", "role must be one of"),
     ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages", "only text parts"),
     ({"messages": [{"role": "user", "content": 5}]}, "messages", "must be a string"),
     ({"messages": [{"role": "user", "content": "x"}], "temperature": "hot"}, "temperature", "must be a number"),

@@ -39,7 +39,7 @@ def _vocab(control: Sequence[str], pieces: Sequence[str]) -> tuple[list[str], li
     return tokens, [int(t) for t in types]
 
 
-def _write(path: Path, template: str, tokens: list[str], types: list[int], chain: Sequence[int]) -> None:
+def _write(path: Path, template: str, tokens: list[str], types: list[int], chains: Sequence[Sequence[int]]) -> None:
     rng = np.random.default_rng(0)
     n_vocab = len(tokens)
     writer = GGUFWriter(str(path), "llama")
@@ -66,8 +66,9 @@ def _write(path: Path, template: str, tokens: list[str], types: list[int], chain
     writer.add_chat_template(template)
     embd = rng.standard_normal((n_vocab, N_EMBD)).astype(np.float32)
     output = np.zeros((n_vocab, N_EMBD), dtype=np.float32)
-    for before, after in itertools.pairwise(chain):
-        output[after] = embd[before] / np.linalg.norm(embd[before]) * 8.0
+    for chain in chains:
+        for before, after in itertools.pairwise(chain):
+            output[after] += embd[before] / np.linalg.norm(embd[before]) * 8.0  # the end token: many befores
     writer.add_tensor("token_embd.weight", embd)
     writer.add_tensor("output_norm.weight", np.ones(N_EMBD, dtype=np.float32))
     writer.add_tensor("output.weight", output)
@@ -89,15 +90,24 @@ def _write(path: Path, template: str, tokens: list[str], types: list[int], chain
 def write_reply_model(path: Path, template: str, control: Sequence[str], reply: Sequence[str],
                       prompt: str) -> Path:
     """A model that answers `prompt` (the rendered chat prompt) with the pieces of `reply`, then ends."""
+    return write_replies_model(path, template, control, [(prompt, reply)])
+
+
+def write_replies_model(path: Path, template: str, control: Sequence[str],
+                        replies: Sequence[tuple[str, Sequence[str]]]) -> Path:
+    """A model with one reply per prompt: each prompt must end in a token of its own."""
     import llama_cpp
 
-    tokens, types = _vocab(control, reply)
+    tokens, types = _vocab(control, [piece for _, reply in replies for piece in reply])
     ids = {text: i for i, text in enumerate(tokens)}
     _write(path, template, tokens, types, [])
     vocab_only = llama_cpp.Llama(str(path), vocab_only=True, verbose=False)
     try:
-        last = vocab_only.tokenize(prompt.encode(), add_bos=False, special=True)[-1]
+        lasts = [vocab_only.tokenize(prompt.encode(), add_bos=False, special=True)[-1] for prompt, _ in replies]
     finally:
         vocab_only.close()
-    _write(path, template, tokens, types, [last, *(ids[p] for p in reply), 2])
+    if len(set(lasts)) != len(lasts):
+        raise ValueError("two prompts end in the same token: the model could not tell them apart")
+    _write(path, template, tokens, types,
+           [[last, *(ids[p] for p in reply), 2] for last, (_, reply) in zip(lasts, replies)])
     return path

@@ -1,0 +1,77 @@
+"""Tool calls in the server's answers: the `tool_calls` of a whole reply, and a stream that holds
+back what may be a call until the reply is finished and read.
+
+A streamed reply's text is sent as it comes until it may be a call: from the format's call marker
+on (`<tool_call>`, `[TOOL_CALLS]`…), or all of it when it opens with `{` or `[` (a bare JSON call).
+The held text is read once the reply ends: calls go out as `delta.tool_calls`, anything else as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.chat.message import ToolCallPart
+from app.chat.tool_reply import read_calls
+from app.engine.tool_calls import CALL_MARKERS
+from app.server.tool_requests import ToolOptions
+
+
+def calls_json(calls: Sequence[ToolCallPart], indexed: bool = False) -> list[dict[str, Any]]:
+    return [{**({"index": i} if indexed else {}), "id": c.call_id, "type": "function",
+             "function": {"name": c.name, "arguments": c.arguments}} for i, c in enumerate(calls)]
+
+
+class CallGate:
+    """Splits a streamed reply into text safe to send now and text held until the end."""
+
+    def __init__(self, options: ToolOptions, tool_format: str) -> None:
+        self.options, self.tool_format = options, tool_format
+        self.marker = CALL_MARKERS.get(tool_format, "")
+        self.text = ""
+        self.sent = 0  # characters of `text` already sent as content
+        self.holding = False
+
+    def feed(self, piece: str) -> str:
+        """The part of the reply so far that can go out now."""
+        self.text += piece
+        if self.holding:
+            return ""
+        head = self.text.lstrip()
+        if head[:1] in ("{", "["):
+            self.holding = True  # a bare JSON call, or Llama 3's call without its tag
+            return ""
+        if not head:
+            return ""  # leading space: wait for what follows it
+        safe = len(self.text)
+        if self.marker:
+            at = self.text.find(self.marker, self.sent)
+            if at >= 0:
+                self.holding, safe = True, at
+            else:  # keep a tail that may be the start of the marker
+                for keep in range(min(len(self.marker) - 1, len(self.text)), 0, -1):
+                    if self.marker.startswith(self.text[-keep:]):
+                        safe = len(self.text) - keep
+                        break
+        out = self.text[self.sent:safe]
+        self.sent = max(self.sent, safe)
+        return out
+
+    def finish(self) -> tuple[str, tuple[ToolCallPart, ...]]:
+        """The text still to send and the reply's calls, once it has ended."""
+        content, calls = read_calls(self.text, self.tool_format, self.options.tools, self.options.parallel)
+        if not calls:
+            return self.text[self.sent:], ()
+        sent = self.text[:self.sent]
+        return (content[len(sent):] if content.startswith(sent) else ""), calls
+
+
+def whole_message(text: str, options: ToolOptions, tool_format: str) -> tuple[dict[str, Any], bool]:
+    """The reply's `message` and whether it makes calls."""
+    if not options.parse_calls:
+        return {"role": "assistant", "content": text}, False
+    content, calls = read_calls(text, tool_format, options.tools, options.parallel)
+    if not calls:
+        return {"role": "assistant", "content": text}, False
+    return {"role": "assistant", "content": content, "tool_calls": calls_json(calls)}, True
+
