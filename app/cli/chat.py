@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from app.cli.chat_tools import add_tool_args
 from app.cli.common import CliError
 from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
 
@@ -19,6 +20,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--json", action="store_true",
                       help="print one JSON object instead of streaming (the thinking is its \"reasoning\")")
     add_generation_args(chat)
+    add_tool_args(chat)
     chat.set_defaults(handler=run_chat)
 
 
@@ -44,6 +46,10 @@ def run_chat(args: argparse.Namespace) -> int:
             info = engine.load(options)
         except EngineError as exc:
             raise CliError(exc.message) from None
+        if args.mcp:
+            from app.cli.chat_tools import run_tool_chat
+
+            return run_tool_chat(args, engine, info, conversation.history(), sampling)
         printer = ReplyPrinter(sys.stdout, color=sys.stdout.isatty())
         progress = sys.stderr.isatty()  # a slow prompt says how far it has read, on the terminal only
         history = conversation.history()

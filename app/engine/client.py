@@ -299,7 +299,7 @@ class EngineClient(JobTable):
                            self.cancel, stop)
 
     def complete(self, prompt: str, sampling: SamplingParams | None = None,
-                 stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
+                 stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
         """Stream the continuation of a raw text prompt (no chat template): Token events, then Done or Error."""
         chosen = sampling or SamplingParams()
         return jobs.stream(lambda sink: self.start_complete(prompt, chosen, sink), self.cancel, stop)

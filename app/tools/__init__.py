@@ -1,0 +1,1 @@
+"""Tools a model may call: MCP servers (config, client) and the user's permissions (no Qt)."""

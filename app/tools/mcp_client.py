@@ -1,0 +1,230 @@
+"""MCP servers through the official `mcp` SDK, behind a plain blocking API for the CLI, the app and
+the tool loop (call it from any thread but the GUI's).
+
+One asyncio loop on a daemon thread holds every server's session: a stdio server is a child
+process, an HTTP one a streamable HTTP connection. Each server's session lives in its own task
+(the SDK's contexts must be left in the task that entered them), which waits for `close()`.
+A server that fails to start, or stops, is reported in its state; its calls answer a plain sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.tools.config import ServerConfig
+
+START_TIMEOUT_S = 30.0
+CALL_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class McpTool:
+    server: str
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+    def openai(self) -> dict[str, Any]:
+        """The tool as a chat template and OpenAI's API take it."""
+        return {"type": "function", "function": {"name": self.name, "description": self.description,
+                                                 "parameters": self.schema or {"type": "object", "properties": {}}}}
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    text: str
+    is_error: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class ServerState:
+    config: ServerConfig
+    state: str = "starting"  # "starting", "ready", "failed" or "stopped"
+    error: str = ""
+    tools: list[McpTool] = field(default_factory=list)
+    session: Any = None
+    ready: threading.Event = field(default_factory=threading.Event)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first real error inside the SDK's exception groups, in words."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "it did not answer in time"
+    return str(exc) or type(exc).__name__
+
+
+def _result_text(result: Any) -> str:
+    pieces = []
+    for block in getattr(result, "content", []) or []:
+        text = getattr(block, "text", None)
+        pieces.append(text if isinstance(text, str) else f"[{getattr(block, 'type', 'content')}]")
+    if not pieces and getattr(result, "structuredContent", None) is not None:
+        import json
+
+        pieces.append(json.dumps(result.structuredContent, ensure_ascii=False))
+    return "\n".join(pieces)
+
+
+class McpHub:
+    """The configured servers, started together; `tools()` are what the model is offered."""
+
+    def __init__(self, configs: list[ServerConfig], start_timeout: float = START_TIMEOUT_S) -> None:
+        self.servers = {c.name: ServerState(c) for c in configs if not c.disabled}
+        self.start_timeout = start_timeout
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="hearth-mcp", daemon=True)
+        self._closing: asyncio.Event | None = None
+        self._tasks: list[Future[None]] = []
+        self._errlog = open(os.devnull, "w")  # noqa: SIM115 (a server's stderr, for as long as the hub lives)
+
+    def start(self) -> McpHub:
+        """Start every server and wait (up to the start timeout) until each is ready or failed."""
+        self._thread.start()
+        self._closing = asyncio.run_coroutine_threadsafe(self._make_event(), self._loop).result()
+        for state in self.servers.values():
+            self._tasks.append(asyncio.run_coroutine_threadsafe(self._run(state), self._loop))
+        deadline = time.monotonic() + self.start_timeout
+        for state in self.servers.values():
+            if not state.ready.wait(max(0.0, deadline - time.monotonic())):
+                state.state, state.error = "failed", f"it did not start within {self.start_timeout:g} s"
+        return self
+
+    async def _make_event(self) -> asyncio.Event:
+        return asyncio.Event()
+
+    async def _run(self, state: ServerState) -> None:
+        from mcp import ClientSession, StdioServerParameters
+        from mcp.client.stdio import stdio_client
+        from mcp.client.streamable_http import streamablehttp_client
+
+        config = state.config
+        try:
+            async with AsyncExitStack() as stack:
+                if config.command:
+                    params = StdioServerParameters(command=config.command, args=list(config.args),
+                                                   env=dict(config.env) or None)
+                    read, write = await stack.enter_async_context(stdio_client(params, errlog=self._errlog))
+                else:
+                    read, write, _ = await stack.enter_async_context(
+                        streamablehttp_client(config.url, headers=dict(config.headers) or None))
+                session = await stack.enter_async_context(ClientSession(read, write))
+                await asyncio.wait_for(session.initialize(), self.start_timeout)
+                listed = await asyncio.wait_for(session.list_tools(), self.start_timeout)
+                state.tools = [McpTool(config.name, t.name, t.description or "", dict(t.inputSchema or {}))
+                               for t in listed.tools]
+                state.session, state.state = session, "ready"
+                state.ready.set()
+                assert self._closing is not None
+                await self._closing.wait()
+        except BaseException as exc:  # a server's failure is its state, never the app's
+            if state.state != "ready":
+                state.state, state.error = "failed", _reason(exc)
+            else:
+                state.state, state.error = "stopped", _reason(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            state.session = None
+            if state.state == "ready":
+                state.state = "stopped"
+            state.ready.set()
+
+    # ------------------------------------------------------------ what callers use
+
+    def tools(self) -> list[McpTool]:
+        """Every ready server's tools; a name two servers share goes to the first."""
+        seen: dict[str, McpTool] = {}
+        for state in self.servers.values():
+            for tool in state.tools if state.state == "ready" else []:
+                seen.setdefault(tool.name, tool)
+        return list(seen.values())
+
+    def find(self, name: str) -> McpTool | None:
+        return next((t for t in self.tools() if t.name == name), None)
+
+    def call(self, tool: McpTool, arguments: dict[str, Any], timeout: float = CALL_TIMEOUT_S,
+             cancel: threading.Event | None = None) -> ToolResult:
+        """Run one call; a timeout, a stopped server or Stop give a plain sentence as an error result."""
+        state = self.servers.get(tool.server)
+        started = time.monotonic()
+
+        def done(text: str, is_error: bool = True) -> ToolResult:
+            return ToolResult(text, is_error, time.monotonic() - started)
+
+        session = state.session if state is not None else None
+        if state is None or session is None:
+            why = f": {state.error}" if state is not None and state.error else ""
+            return done(f"The tool server {tool.server} is not running{why}.")
+        # The deadline and Stop are kept here, on the caller's side: the call is left (cancelled in the
+        # loop) at once, whatever the SDK or the server does about it.
+        future = asyncio.run_coroutine_threadsafe(
+            session.call_tool(tool.name, arguments, read_timeout_seconds=datetime.timedelta(seconds=timeout + 5)),
+            self._loop)
+        deadline = started + timeout
+        while True:
+            try:
+                result = future.result(0.05)
+                break
+            except FutureTimeout:
+                if cancel is not None and cancel.is_set():
+                    future.cancel()
+                    return done(f"Stopped: {tool.name} was cancelled before it answered.")
+                if time.monotonic() > deadline:
+                    future.cancel()
+                    return done(f"{tool.name} did not answer within {timeout:g} s.")
+            except BaseException as exc:  # noqa: BLE001 (a crashed server, a broken connection)
+                return done(f"{tool.name} on {tool.server} failed: {_reason(exc)}.")
+        return done(_result_text(result), bool(getattr(result, "isError", False)))
+
+    def close(self) -> None:
+        if self._closing is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._closing.set)
+            for task in self._tasks:
+                try:
+                    task.result(10)
+                except Exception:  # noqa: BLE001 (closing: a server that fails to stop is left behind)
+                    pass
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+        self._errlog.close()
+
+    def __enter__(self) -> McpHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HubToolBox:
+    """An McpHub as the tool loop's ToolBox (app/chat/tool_loop.py)."""
+
+    def __init__(self, hub: McpHub) -> None:
+        self.hub = hub
+
+    def offered(self) -> list[dict[str, Any]]:
+        return [tool.openai() for tool in self.hub.tools()]
+
+    def server_of(self, name: str) -> str:
+        tool = self.hub.find(name)
+        return tool.server if tool is not None else ""
+
+    def run(self, name: str, arguments: dict[str, Any], timeout: float, cancel: threading.Event) -> Any:
+        from app.chat.tool_loop import Outcome
+
+        tool = self.hub.find(name)
+        if tool is None:
+            return Outcome(f"There is no tool named {name}.", True)
+        result = self.hub.call(tool, arguments, timeout, cancel)
+        return Outcome(result.text, result.is_error, result.seconds)

@@ -1,0 +1,66 @@
+"""`hearth chat --mcp`: a real stdio MCP server (made with the SDK) and a model that calls its tool."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from tests.support.tool_model import ANSWER, write_weather_model
+
+pytest.importorskip("mcp")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def weather_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_weather_model(tmp_path_factory.mktemp("tools") / "weather.gguf")
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Path:
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps({"mcpServers": {"weather": {
+        "command": sys.executable, "args": ["-m", "tests.support.mcp_weather"], "env": {"PYTHONPATH": str(ROOT)}}}}),
+        encoding="utf-8")
+    return path
+
+
+def chat(model: Path, servers: Path, *extra: str) -> list[str]:
+    return ["chat", "--model", str(model), "--mcp", str(servers), "--temperature", "0", *extra,
+            "What is the weather in Paris?"]
+
+
+def test_allowed_calls_run_and_the_model_answers_from_the_result(weather_model, servers, capsys) -> None:
+    assert cli.main(chat(weather_model, servers, "--allow-tools", "--json")) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["reply"] == ANSWER
+    assert out["tool_calls"] == [{"name": "get_weather", "arguments": {"city": "Paris"},
+                                  "result": "Sunny and 18 °C in Paris."}]
+    assert out["stop_reason"] == "eos"
+
+
+def test_without_a_terminal_calls_are_refused_and_the_chat_goes_on(weather_model, servers, capsys) -> None:
+    assert cli.main(chat(weather_model, servers, "--json")) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["tool_calls"][0]["result"] == "The user did not allow this call."
+    assert "--allow-tools" in captured.err
+    assert out["reply"] == ANSWER  # the scripted model answers after any tool message
+
+
+def test_the_round_limit_stops_with_tool_limit(weather_model, servers, capsys) -> None:
+    assert cli.main(chat(weather_model, servers, "--allow-tools", "--json", "--max-tool-rounds", "0")) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["stop_reason"] == "tool_limit" and out["tool_calls"] == []
+    assert "0 rounds" in out["reply"]
+
+
+def test_a_bad_config_is_named(weather_model, tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"servers": {}}', encoding="utf-8")
+    assert cli.main(chat(weather_model, bad)) != 0
+    assert "mcpServers" in capsys.readouterr().err

@@ -1,0 +1,83 @@
+"""A real stdio MCP server (tests/support/mcp_weather.py, made with the SDK) through McpHub."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.tools.config import ConfigError, ServerConfig, load_config, parse_config
+from app.tools.mcp_client import McpHub
+
+pytest.importorskip("mcp")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def weather_server(name: str = "weather") -> ServerConfig:
+    return ServerConfig(name, command=sys.executable, args=("-m", "tests.support.mcp_weather"),
+                        env={"PYTHONPATH": str(ROOT)})
+
+
+@pytest.fixture(scope="module")
+def hub():
+    with McpHub([weather_server(), ServerConfig("gone", command="/nonexistent/mcp-server")],
+                start_timeout=30) as running:
+        yield running
+
+
+def test_tools_are_listed_and_called(hub: McpHub) -> None:
+    assert hub.servers["weather"].state == "ready"
+    assert {t.name for t in hub.tools()} == {"get_weather", "slow", "crash"}
+    tool = hub.find("get_weather")
+    assert tool is not None and tool.schema["required"] == ["city"]
+    assert tool.openai()["function"]["parameters"]["properties"]["city"]["type"] == "string"
+    result = hub.call(tool, {"city": "Paris"})
+    assert (result.text, result.is_error) == ("Sunny and 18 °C in Paris.", False)
+    assert result.seconds > 0
+
+
+def test_a_server_that_cannot_start_is_a_state_not_a_crash(hub: McpHub) -> None:
+    gone = hub.servers["gone"]
+    assert gone.state == "failed" and gone.error
+
+
+def test_timeouts_and_stop_give_plain_sentences(hub: McpHub) -> None:
+    slow = hub.find("slow")
+    assert slow is not None
+    late = hub.call(slow, {"seconds": 5}, timeout=0.5)
+    assert late.is_error and "did not answer within 0.5 s" in late.text
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    stopped = hub.call(slow, {"seconds": 5}, cancel=stop)
+    assert stopped.is_error and "cancelled" in stopped.text and time.monotonic() - started < 3
+    assert not hub.call(hub.find("get_weather"), {"city": "Oslo"}).is_error  # the server goes on
+
+
+def test_a_server_that_dies_mid_call() -> None:
+    with McpHub([weather_server("fragile")], start_timeout=30) as hub:
+        crash = hub.find("crash")
+        assert crash is not None
+        result = hub.call(crash, {}, timeout=5)
+        assert result.is_error and "crash" in result.text
+
+
+def test_mcp_json_as_other_apps_write_it(tmp_path: Path) -> None:
+    path = tmp_path / "mcp.json"
+    path.write_text('{"mcpServers": {"files": {"command": "npx", "args": ["-y", "server-files", "/tmp"], '
+                    '"env": {"DEBUG": "1"}}, "remote": {"url": "https://example.org/mcp", '
+                    '"headers": {"Authorization": "Bearer x"}}}}', encoding="utf-8")
+    files, remote = load_config(path)
+    assert (files.transport, files.args, files.env) == ("stdio", ("-y", "server-files", "/tmp"), {"DEBUG": "1"})
+    assert (remote.transport, remote.headers) == ("http", {"Authorization": "Bearer x"})
+    for bad, words in (({}, "mcpServers"), ({"mcpServers": {"x": {}}}, '"command"'),
+                       ({"mcpServers": {"x": {"command": "a", "args": "b"}}}, '"args"'),
+                       ({"mcpServers": {"x": {"url": "ftp://h"}}}, "http://")):
+        with pytest.raises(ConfigError, match=words):
+            parse_config(bad)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_config(path)
