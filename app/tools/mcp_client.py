@@ -77,6 +77,22 @@ def _result_text(result: Any) -> str:
     return "\n".join(pieces)
 
 
+async def _open_http(stack: AsyncExitStack, config: ServerConfig) -> tuple[Any, Any]:
+    """A streamable HTTP connection: the SDK's current client where it has one (1.2x), else the older one."""
+    from mcp.client import streamable_http
+
+    headers = dict(config.headers) or None
+    if hasattr(streamable_http, "streamable_http_client"):
+        from mcp.shared._httpx_utils import create_mcp_http_client
+
+        client = await stack.enter_async_context(create_mcp_http_client(headers=headers))
+        read, write, _ = await stack.enter_async_context(
+            streamable_http.streamable_http_client(config.url, http_client=client))
+    else:
+        read, write, _ = await stack.enter_async_context(streamable_http.streamablehttp_client(config.url, headers))
+    return read, write
+
+
 class McpHub:
     """The configured servers, started together; `tools()` are what the model is offered."""
 
@@ -107,7 +123,6 @@ class McpHub:
     async def _run(self, state: ServerState) -> None:
         from mcp import ClientSession, StdioServerParameters
         from mcp.client.stdio import stdio_client
-        from mcp.client.streamable_http import streamablehttp_client
 
         config = state.config
         try:
@@ -117,8 +132,7 @@ class McpHub:
                                                    env=dict(config.env) or None)
                     read, write = await stack.enter_async_context(stdio_client(params, errlog=self._errlog))
                 else:
-                    read, write, _ = await stack.enter_async_context(
-                        streamablehttp_client(config.url, headers=dict(config.headers) or None))
+                    read, write = await _open_http(stack, config)
                 session = await stack.enter_async_context(ClientSession(read, write))
                 await asyncio.wait_for(session.initialize(), self.start_timeout)
                 listed = await asyncio.wait_for(session.list_tools(), self.start_timeout)

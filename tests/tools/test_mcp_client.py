@@ -81,3 +81,15 @@ def test_mcp_json_as_other_apps_write_it(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_config(path)
+
+
+def test_a_streamable_http_server() -> None:
+    from tests.support.mcp_weather import server
+    from tests.support.servers import uvicorn_thread
+
+    with uvicorn_thread(server.streamable_http_app()) as url:
+        with McpHub([ServerConfig("web", url=url + "/mcp", headers={"X-Test": "1"})], start_timeout=30) as hub:
+            assert hub.servers["web"].state == "ready", hub.servers["web"].error
+            tool = hub.find("get_weather")
+            assert tool is not None and tool.server == "web"
+            assert hub.call(tool, {"city": "Lima"}).text == "Sunny and 18 °C in Lima."
