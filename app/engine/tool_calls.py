@@ -28,11 +28,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CALL_MARKERS", "ParsedCall", "ParsedReply", "bare_json_call", "parse_reply", "tool_format"]
+__all__ = ["CALL_MARKERS", "CALL_TOKENS", "ParsedCall", "ParsedReply", "bare_json_call", "parse_reply", "tool_format"]
 
-# The text each format starts its calls with: a streamed reply is held back from there on.
-CALL_MARKERS = {"hermes": "<tool_call>", "qwen3_coder": "<tool_call>", "mistral": "[TOOL_CALLS]",
-                "llama3": "<|python_tag|>", "command_r7b": "<|START_ACTION|>", "deepseek_r1": "<｜tool▁calls▁begin｜>"}
+# The markers each format writes its calls with, the opening one first (a streamed reply is held
+# back from there on). Where a vocabulary makes them control tokens, they are printed all the same,
+# as llama-server prints them when tools are offered: a call could not be read without them.
+CALL_TOKENS = {
+    "hermes": ("<tool_call>", "</tool_call>"),
+    "qwen3_coder": ("<tool_call>", "</tool_call>"),
+    "mistral": ("[TOOL_CALLS]", "[ARGS]", "[CALL_ID]"),
+    "llama3": ("<|python_tag|>",),
+    "command_r7b": ("<|START_ACTION|>", "<|END_ACTION|>"),
+    "deepseek_r1": ("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "<｜tool▁sep｜>", "<｜tool▁call▁end｜>",
+                    "<｜tool▁calls▁end｜>"),
+}
+CALL_MARKERS = {fmt: tokens[0] for fmt, tokens in CALL_TOKENS.items()}
 
 JsonObject = dict[str, Any]
 _DECODER = json.JSONDecoder()

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.engine import Done, EngineClient, LoadOptions, SamplingParams
 from app.engine.chat_template import ChatTemplate
 from app.engine.protocol import ChatMessage
 from app.engine.tool_calls import parse_reply, tool_format
@@ -50,6 +51,8 @@ FAMILIES = {
                           "\n</tool_call>"], "hermes"),
     "llama3.1": ("meta-llama-Llama-3.1-8B-Instruct", LLAMA3,
                  ['{"name": "get_weather", "parameters": {"city": "Paris"}}'], "llama3"),
+    "llama3.1-python-tag": ("meta-llama-Llama-3.1-8B-Instruct", LLAMA3,
+                            ["<|python_tag|>", '{"name": "get_weather", "parameters": {"city": "Paris"}}'], "llama3"),
     "llama3.2": ("meta-llama-Llama-3.2-3B-Instruct", LLAMA3,
                  ['{"name": "get_weather", "parameters": {"city": "Paris", "days": 3}}'], "llama3"),
     "llama3.3": ("meta-llama-Llama-3.3-70B-Instruct", LLAMA3,
@@ -80,6 +83,12 @@ FAMILIES = {
 
 
 @pytest.fixture(scope="module")
+def engine():
+    with EngineClient() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
 def binary() -> Path:
     found, why = llama_server_binary()
     if found is None:
@@ -92,12 +101,13 @@ def _source(name: str) -> str:
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_tool_calls_match_llama_server(family: str, binary: Path, tmp_path: Path) -> None:
+def test_tool_calls_match_llama_server(family: str, binary: Path, engine: EngineClient, tmp_path: Path) -> None:
     name, control, reply, fmt = FAMILIES[family]
     source = _source(name)
     assert tool_format(source) == fmt
     template = ChatTemplate(source, "<s>", "</s>", "file")
-    prompt = template.render([ChatMessage("user", QUESTION)], tools=TOOLS)
+    question = [ChatMessage("user", QUESTION)]
+    prompt = template.render(question, tools=TOOLS)
     model = write_reply_model(tmp_path / "reply.gguf", source, control, reply, prompt)
     server = LlamaServer(binary, model, ctx=8192)
     server.cmd += ["--jinja", "--no-warmup"]
@@ -107,19 +117,21 @@ def test_tool_calls_match_llama_server(family: str, binary: Path, tmp_path: Path
         applied = httpx.post(server.url + "/apply-template", json={"messages": messages, "tools": TOOLS},
                              timeout=30).json()
         assert applied["prompt"] == prompt.removeprefix("<s>")  # the server's tokenizer adds the BOS
-        raw = httpx.post(server.url + "/completion", json={"prompt": applied["prompt"], "temperature": 0,
-                                                           "n_predict": 128}, timeout=60).json()["content"]
-        assert raw == "".join(reply)
         answer = httpx.post(server.url + "/v1/chat/completions", timeout=60, json={
             "messages": messages, "tools": TOOLS, "temperature": 0, "max_tokens": 128}).json()
     finally:
         server.stop()
+    # Hearth's side: its own engine writes the reply (thinking split off), its parser reads it
+    info = engine.load(LoadOptions(path=str(model), n_ctx=8192, n_gpu_layers=0))
+    assert info.tool_format == fmt
+    done = list(engine.chat(question, SamplingParams(temperature=0, max_tokens=128), tools=json.dumps(TOOLS)))[-1]
+    assert isinstance(done, Done)
     message = answer["choices"][0]["message"]
     theirs = [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in message.get("tool_calls", [])]
-    answer_text = raw.split("</think>", 1)[1] if "</think>" in raw else raw  # Hearth's engine splits thinking off
-    parsed = parse_reply(answer_text, fmt, TOOLS)
+    parsed = parse_reply(done.text, fmt, TOOLS)
     ours = [(c.name, json.loads(c.arguments)) for c in parsed.calls]
     assert ours == theirs
     assert parsed.content == (message.get("content") or "").strip()
+    assert done.reasoning.strip() == (message.get("reasoning_content") or "").strip()
     assert answer["choices"][0]["finish_reason"] == ("tool_calls" if fmt else "stop")
-    assert bool(theirs) == bool(fmt), f"llama-server's calls in {raw!r}: {message}"
+    assert bool(theirs) == bool(fmt), f"llama-server's calls in {done.text!r}: {message}"

@@ -24,7 +24,7 @@ def _vocab(control: Sequence[str], pieces: Sequence[str]) -> tuple[list[str], li
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
     types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL] + [TokenType.BYTE] * 256
     for text in control:
-        if text not in tokens and text not in pieces:  # a marker the reply writes stays visible text
+        if text not in tokens:  # control tokens as real vocabularies have them, also those a reply writes
             tokens.append(text)
             types.append(TokenType.CONTROL)
     for text in pieces:
