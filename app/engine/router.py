@@ -106,7 +106,8 @@ class EngineRouter:
     def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
                    thinking: str, on_event: EventSink, job_id: int = 0, tools: str = "") -> int:
         """A reply from the active engine (a server applies its own template and thinking)."""
-        return self._active.start_chat(messages, sampling, overflow, thinking, on_event, job_id, tools)
+        offered = {"tools": tools} if tools else {}  # engines without tool support are asked as before
+        return self._active.start_chat(messages, sampling, overflow, thinking, on_event, job_id, **offered)
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,

@@ -137,7 +137,9 @@ class Worker:
                 messages = list(request.messages)
                 if request.draft:
                     messages.append(p.ChatMessage("user", request.draft))
-                count = functools.partial(model.count_tokens, thinking=request.thinking, tools=request.tools)
+                count = functools.partial(model.count_tokens, thinking=request.thinking)
+                if request.tools:  # their schemas take tokens too (a count without tools: as before)
+                    count = functools.partial(model.count_tokens, thinking=request.thinking, tools=request.tools)
                 budget = fit_messages(messages, count, model.n_ctx, request.overflow, request.max_tokens)
                 result = p.CountResult(
                     prompt_tokens=budget.prompt_tokens,
