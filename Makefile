@@ -49,7 +49,8 @@ demo-model: $(STAMP)
 run: install
 	$(VENV)/bin/hearth
 
-test: $(STAMP)
+# The linters first (seconds): a red lint stops the suite, as CI does.
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # ruff's and mypy's settings are in pyproject.toml (mypy checks app/, strictly in app/chat, app/engine, app/store).

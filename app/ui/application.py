@@ -94,7 +94,8 @@ def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:
 
 
 def run_app(model: str | None = None) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Hearth")
     app.setDesktopFileName("hearth")
     icon = paths_icon()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from PySide6.QtCore import QObject, QTimer, Signal
+
+from PySide6.QtCore import QObject, Signal
 
 from app.chat.conversation import LATEST, Conversation
 from app.chat.reply import Reply
@@ -23,6 +24,7 @@ from app.store.pending_writes import PendingWrites
 from app.ui.chat.message_model import MessageModel, item_from_record
 from app.ui.chat.message_view import format_stats, last_reply_speed
 from app.ui.services import EngineService
+from app.ui.timers import timer
 
 FLUSH_MS = 40  # streamed text reaches the view at most 25 times a second
 PERSIST_SECONDS = 1.0  # a streaming reply is written to disk at least this often
@@ -59,9 +61,9 @@ class ChatSession(QObject):
         self.loading = False  # a model load is under way (sending then waits for it)
         self._pending_count = 0
 
-        self._flush_timer = QTimer(self, interval=FLUSH_MS, timeout=self._flush)
-        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DEBOUNCE_MS, timeout=self.request_count)
-        self._prompt_timer = QTimer(self, singleShot=True, interval=SAVE_PROMPT_MS, timeout=self.save_system_prompt)
+        self._flush_timer = timer(self, FLUSH_MS, self._flush, single=False)
+        self._count_timer = timer(self, COUNT_DEBOUNCE_MS, self.request_count)
+        self._prompt_timer = timer(self, SAVE_PROMPT_MS, self.save_system_prompt)
         self._bind_engine(connect=True)
         listener = lambda problem: self.save_problem.emit(problem, not self.store.read_only)  # noqa: E731
         self.store.listen(listener)  # the window's one queue: the chat's and Compare's writes wait together

@@ -187,11 +187,11 @@ class LibraryPage(QWidget):
         self.library_changed.emit()
 
     # drag and drop
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         for url in event.mimeData().urls():
             if url.toLocalFile().lower().endswith(".gguf"):
                 self.import_file(url.toLocalFile())
