@@ -18,6 +18,8 @@ import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.load_limits import CONTEXT_DEFAULT
+
 GIB = 1024**3
 BACKEND_MARKERS = (("CUDA", "cuda"), ("METAL", "metal"), ("VULKAN", "vulkan"), ("HIP", "rocm"),
                    ("ROCM", "rocm"), ("SYCL", "sycl"))
@@ -217,7 +219,8 @@ def describe_fit(fit: LayerFit) -> str:
     return f"{where} layers on the GPU, about {fit.gpu_bytes / 1e9:.1f} GB (of {fit.free_vram / 1e9:.1f} GB free)"
 
 
-def machine_fit(size_bytes: int, n_ctx: int = 4096, free_vram: int | None = None, free_ram: int | None = None) -> str:
+def machine_fit(size_bytes: int, n_ctx: int = CONTEXT_DEFAULT, free_vram: int | None = None,
+                free_ram: int | None = None) -> str:
     """For a file not yet downloaded: "full_gpu", "partial", "cpu" or "too_large".
 
     Without the file's header the KV cache is estimated from its size

@@ -135,5 +135,5 @@ def add_first_run(window) -> FirstRunPanel | None:
 
     panel.pick_model.connect(partial(window.show_page, window.discover_page))
     panel.open_file.connect(open_file)
-    chat_page.chat_changed.connect(leave)
+    chat_page.session.opened.connect(lambda _chat: leave())
     return panel

@@ -37,7 +37,6 @@ ENGINE_EVENTS = ("token", "reasoning", "reading", "finished", "failed", "counted
 class ChatSession(QObject):
     opened = Signal(object)  # ChatRecord: the chat now shown (its settings, for the page's controls)
     title_changed = Signal(str)
-    chat_changed = Signal(int)  # a chat's title, order or content changed (for the chat list)
     busy_changed = Signal(bool)  # a reply is being written in the chat on screen
     notice = Signal(str)  # a plain sentence for the user; "" clears it
     counted = Signal(object)  # CountResult for the chat on screen plus the draft
@@ -164,7 +163,6 @@ class ChatSession(QObject):
         chat = Conversation.create(self.store, sampling=current.sampling, thinking=current.thinking,
                                    overflow=current.overflow, model_path=model_path)
         self.open(chat.chat_id)
-        self.chat_changed.emit(chat.chat_id)
         return chat.chat_id
 
     def chat(self) -> ChatRecord | None:
@@ -245,7 +243,8 @@ class ChatSession(QObject):
         `parent_id` names the message it follows when it is an edit (an alternative question)."""
         if self._writing is not None and self.streaming:
             if not self.streaming_here:
-                self.notice.emit(f"A reply is still being written in “{self._writing.title}”: "
+                chat = self.store.chat(self._writing.chat_id)
+                self.notice.emit(f"A reply is still being written in “{chat.title if chat else 'another chat'}”: "
                                  "wait for it or press Stop, then send.")
             return False
         if not self._model_ready():
@@ -256,7 +255,6 @@ class ChatSession(QObject):
         self.messages.append(item_from_record(self.conversation.add_user(text, parent_id)))
         if self.conversation.title != title:
             self.title_changed.emit(self.conversation.title)
-        self.chat_changed.emit(self.chat_id)
         self._start_reply()
         return True
 
@@ -293,7 +291,6 @@ class ChatSession(QObject):
         if not self.conversation.show_alternative(item.record_id, step):
             return False
         self._show()
-        self.chat_changed.emit(self.chat_id)
         self.request_count()
         return True
 
@@ -367,7 +364,6 @@ class ChatSession(QObject):
             self.notice.emit("The reply stopped because the context window is full." if full else "")
         else:
             self.notice.emit("")
-        self.chat_changed.emit(writing.chat_id)
         self.reply_finished.emit(done)
         self.request_count()
 
@@ -386,14 +382,14 @@ class ChatSession(QObject):
         self.request_count()
 
     def stop(self) -> None:
-        if self.streaming:
-            self.engine.cancel()
+        if self._stream is not None:
+            self.engine.cancel(self._stream.job)
 
     def finish_early(self) -> None:
         """The window closes while a reply streams: stop it and keep what arrived."""
-        if not self.streaming:
+        if self._stream is None:
             return
-        self.engine.cancel()
+        self.engine.cancel(self._stream.job)
         writing, row, here = self._end_stream()
         writing.fail_reply("Stopped when Hearth was closed.")
         if here and row >= 0:
