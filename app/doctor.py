@@ -40,6 +40,9 @@ def _detected_gpu_vendor() -> str:
 def diagnose() -> dict:
     from importlib import metadata
 
+    # imports llama.cpp, as hardware's look at it does anyway
+    from app.engine import llama_backend
+
     version = metadata.version("llama-cpp-python")
     system_info = hardware.system_info()
     backend = hardware.gpu_backend()
@@ -66,6 +69,7 @@ def diagnose() -> dict:
         "reinstall_with_gpu": advice,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu_variant": llama_backend.loaded_cpu_variant(),
         "amx_compiled_in": amx_guard.compiled_in(system_info),
         "amx_faulted": amx_guard.avoid(system_info, paths.engine_state_dir(create=False)),
     }
@@ -84,6 +88,8 @@ def format_report(r: dict) -> str:
         lines.append("  no GPU found: models run on the CPU")
     lines.append(f"RAM: {r['ram_free_bytes'] / gb:.1f} GB free of {r['ram_total_bytes'] / gb:.1f} GB")
     lines.append(f"llama.cpp: {r['system_info']}")
+    if r.get("cpu_variant"):  # a bundle's engine: one CPU backend per instruction set, the best one loaded
+        lines.append(f"llama.cpp CPU backend: {r['cpu_variant']} (chosen for this CPU at start)")
     if r["amx_faulted"]:
         lines.append("AMX: this llama.cpp has AMX kernels and they crashed on this CPU, so models load without "
                      "them and without weight repacking; `make rebuild-engine` (with your CMAKE_ARGS for a GPU "
