@@ -17,8 +17,14 @@ MAKE_REBUILD = 'CMAKE_ARGS="{flags}" make -C {root} rebuild-engine'
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
+# The single-file bundle has no pip or compiler to rebuild with: a GPU bundle is built from the source.
+BUNDLE_REBUILD = "make bundle ENGINE_FLAVOR={vendor} BUNDLE_CMAKE_ARGS={flags}  (in a source checkout: packaging/README.md)"
+
+
 def rebuild_command(vendor: str, version: str) -> str:
     """The command that builds llama-cpp-python with this GPU vendor's backend."""
+    if getattr(sys, "frozen", False):
+        return BUNDLE_REBUILD.format(vendor=vendor, flags=GPU_FLAGS[vendor])
     if (SOURCE_ROOT / "Makefile").is_file() and Path(sys.prefix).resolve() == (SOURCE_ROOT / ".venv").resolve():
         return MAKE_REBUILD.format(flags=GPU_FLAGS[vendor], root=shlex.quote(str(SOURCE_ROOT)))
     return PIP_REBUILD.format(flags=GPU_FLAGS[vendor], pip=f"{sys.executable} -m pip", version=version)
