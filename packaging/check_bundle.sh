@@ -13,12 +13,16 @@
 #      screenshot is taken, and the window closes and leaves no unpacked files behind.
 # Needs Xvfb, xdotool and ImageMagick's import (Debian: apt-get install xvfb xdotool imagemagick)
 # and the demo model file (HEARTH_CHECK_MODEL; default: the test suite's copy).
+#
+# HEARTH_CHECK_ROOT=DIR runs the bundle inside that root file system (chroot, as root) instead of
+# this machine's: packaging/make_rootfs.sh makes a minimal Debian one without Python.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 BUNDLE=$(realpath "${1:-dist/Hearth-x86_64}")
 MODEL=${HEARTH_CHECK_MODEL:-$HOME/.cache/hearth/test-models/SmolLM2-135M-Instruct.Q4_1.gguf}
 SHOT=${HEARTH_CHECK_SHOT:-build/check-bundle/window.png}
+ROOT=${HEARTH_CHECK_ROOT:-}
 failures=0
 pass() { echo "PASS  $*"; }
 fail() { echo "FAIL  $*"; failures=$((failures + 1)); }
@@ -30,23 +34,54 @@ done
 [[ -x $BUNDLE ]] || { echo "check_bundle: no bundle at $BUNDLE (make bundle)"; exit 2; }
 [[ -f $MODEL ]] || { echo "check_bundle: no model at $MODEL (set HEARTH_CHECK_MODEL)"; exit 2; }
 
-work=$(mktemp -d /tmp/hearth-check-XXXXXX)
+work=$(mktemp -d /tmp/hearth-check-XXXXXX)  # this script's own files
+# The user's side: `box` as this script sees it, `inner` as the bundle sees it (they differ in a chroot).
+if [[ -n $ROOT ]]; then
+    [[ -x $ROOT/bin/sh ]] || { echo "check_bundle: $ROOT is not a root file system"; exit 2; }
+    inner=/hearth-check
+else
+    inner=$work/user
+fi
+box=$ROOT$inner
 xvfb_pid=""
 gui_pid=""
+mounted=()
 cleanup() {
     [[ -n $gui_pid ]] && kill "$gui_pid" 2>/dev/null
     [[ -n $xvfb_pid ]] && kill "$xvfb_pid" 2>/dev/null
-    rm -rf "$work"
+    for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null; done
+    rm -rf "$work" "$box"
 }
 trap cleanup EXIT
 
+rm -rf "$box"
+mkdir -p "$box/bin" "$box/home" "$box/tmp"
+prefix=()
+if [[ -n $ROOT ]]; then
+    # the bundle needs /proc (it finds itself there) and /dev (/dev/shm for the engine's locks)
+    mount -t proc proc "$ROOT/proc" && mounted+=("$ROOT/proc")
+    mount --rbind /dev "$ROOT/dev" && mounted+=("$ROOT/dev")
+    cp "$BUNDLE" "$box/"
+    internal=$(dirname "$BUNDLE")/_internal  # a one-folder bundle (HEARTH_BUNDLE_ONEDIR=1) needs its folder
+    [[ -d $internal ]] && cp -a "$internal" "$box/"
+    BUNDLE_INNER=$inner/$(basename "$BUNDLE")
+    prefix=(chroot "$ROOT")
+    echo "root file system: $ROOT ($(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' "$ROOT/etc/os-release"))"
+    if compgen -G "$ROOT/usr/bin/python*" >/dev/null || [[ -e $ROOT/usr/bin/cc ]]; then
+        fail "the root file system has a python or a compiler"
+    fi
+else
+    BUNDLE_INNER=$BUNDLE
+fi
 # A PATH of a few shell tools only: whatever the bundle needs must be inside it.
-mkdir -p "$work/bin" "$work/home" "$work/tmp"
 for tool in sh ls cat uname env; do
-    ln -s "$(command -v "$tool")" "$work/bin/$tool"
+    for dir in /usr/bin /bin; do
+        [[ -x $ROOT$dir/$tool ]] && { ln -s "$dir/$tool" "$box/bin/$tool"; break; }
+    done
 done
-clean() {  # run a command in the clean environment
-    env -i HOME="$work/home" PATH="$work/bin" TMPDIR="$work/tmp" LANG=C.UTF-8 ${DISPLAY_FOR_GUI:+DISPLAY=$DISPLAY_FOR_GUI} "$@"
+clean() {  # run a command in the clean environment (and the root file system, if one is given)
+    "${prefix[@]}" /usr/bin/env -i HOME="$inner/home" PATH="$inner/bin" TMPDIR="$inner/tmp" LANG=C.UTF-8 \
+        ${DISPLAY_FOR_GUI:+DISPLAY=$DISPLAY_FOR_GUI} "$@"
 }
 if clean sh -c 'command -v python3 || command -v python || command -v cc || command -v gcc || command -v pip' >/dev/null; then
     fail "the clean PATH still finds a python or a compiler"
@@ -59,7 +94,7 @@ echo "size:   $size bytes ($((size / 1000000)) MB; goal <= 250 MB)"
 echo "cpu:    $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-) ($(grep -c ^processor /proc/cpuinfo) threads)"
 
 echo "--- hearth doctor"
-if clean "$BUNDLE" doctor >"$work/doctor.txt" 2>&1 && grep -q "CPU :" "$work/doctor.txt"; then
+if clean "$BUNDLE_INNER" doctor >"$work/doctor.txt" 2>&1 && grep -q "CPU :" "$work/doctor.txt"; then
     cat "$work/doctor.txt"
     pass "doctor (llama.cpp loaded its CPU backend)"
 else
@@ -68,12 +103,12 @@ else
 fi
 
 echo "--- hearth chat (the demo model, greedy, 48 tokens)"
-demo_dir="$work/home/.local/share/Hearth/models/demo"  # where `make demo-model` puts it
-mkdir -p "$demo_dir"
-cp "$MODEL" "$demo_dir/"
-model="$demo_dir/$(basename "$MODEL")"
+demo_dir=home/.local/share/Hearth/models/demo  # where `make demo-model` puts it
+mkdir -p "$box/$demo_dir"
+cp "$MODEL" "$box/$demo_dir/"
+model="$inner/$demo_dir/$(basename "$MODEL")"
 start=$(date +%s.%N)
-if clean "$BUNDLE" chat --model "$model" --temperature 0 --max-tokens 48 --json \
+if clean "$BUNDLE_INNER" chat --model "$model" --temperature 0 --max-tokens 48 --json \
         "Write one sentence about a cat." >"$work/chat.json" 2>"$work/chat.err" \
         && grep -q '"reply": "[^"]' "$work/chat.json"; then
     end=$(date +%s.%N)
@@ -90,7 +125,7 @@ else
 fi
 
 echo "--- the bundled pip (fetches the demo model on a first run)"
-if clean "$BUNDLE" -m pip --version >"$work/pip.txt" 2>&1; then
+if clean "$BUNDLE_INNER" -m pip --version >"$work/pip.txt" 2>&1; then
     cat "$work/pip.txt"
     pass "pip"
 else
@@ -107,7 +142,7 @@ exec 3>&-
 DISPLAY_FOR_GUI=:$(cat "$work/display")
 export DISPLAY_FOR_GUI
 start=$(date +%s.%N)
-clean "$BUNDLE" >"$work/gui.log" 2>&1 &
+clean "$BUNDLE_INNER" >"$work/gui.log" 2>&1 &
 gui_pid=$!
 window=""
 for _ in $(seq 1200); do  # up to 60 s
@@ -143,7 +178,7 @@ else
     cat "$work/gui.log"
     fail "no window within 60 s"
 fi
-leftover=$(ls -A "$work/tmp")
+leftover=$(ls -A "$box/tmp")
 [[ -z $leftover ]] && pass "nothing left in TMPDIR" || fail "left in TMPDIR: $leftover"
 
 echo "---"
