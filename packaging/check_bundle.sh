@@ -156,6 +156,8 @@ if [[ -n $window ]]; then
     echo "launch to window: $(seconds "$start" "$end") s"
     pass "window: $(DISPLAY=$DISPLAY_FOR_GUI xdotool getwindowname "$window")"
     sleep 3  # let it paint and read the model folder
+    unpacked=$(du -sm "$box/tmp" | cut -f1)
+    echo "unpacked into TMPDIR while running: $unpacked MB"
     mkdir -p "$(dirname "$SHOT")"
     if import -display "$DISPLAY_FOR_GUI" -window root "$SHOT" 2>>"$work/gui.log"; then
         pass "screenshot: $SHOT"

@@ -13,6 +13,7 @@ import llama_cpp
 from app.clib import bind
 
 _backend_ready = False
+_log_routed = False
 _modules_loaded = False
 _log_lock = threading.Lock()
 _log_tail: list[str] = []
@@ -47,6 +48,14 @@ def c_function(name: str, restype, *argtypes) -> Callable | None:
     return bind(getattr(llama_cpp.llama_cpp, "_lib", None), name, restype, *argtypes)
 
 
+def _route_log() -> None:
+    """llama.cpp's log goes to _log_callback (kept for error messages), not to stderr (once)."""
+    global _log_routed
+    if not _log_routed:
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+        _log_routed = True
+
+
 def load_backend_modules() -> None:
     """Load llama.cpp's backend modules from its library's own folder (once per process).
 
@@ -67,6 +76,7 @@ def load_backend_modules() -> None:
     load_all_from = bind(lib, "ggml_backend_load_all_from_path", None, ctypes.c_char_p)
     if lib is None or count is None or load_all_from is None or count() > 0:
         return
+    _route_log()  # "load_backend: loaded CPU backend from ..." is not for the terminal
     load_all_from(os.fsencode(Path(lib._name).parent))
 
 
@@ -87,7 +97,7 @@ def ensure_backend() -> None:
     """Initialise llama.cpp's backend and route its log to us (once per process)."""
     global _backend_ready
     if not _backend_ready:
-        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+        _route_log()
         load_backend_modules()
         llama_cpp.llama_backend_init()
         _backend_ready = True
