@@ -58,7 +58,7 @@ bench: $(STAMP)
 	$(PY) bench/download_throughput.py
 
 # One executable file for x86-64 Linux in dist/ (packaging/README.md): every llama.cpp CPU
-# variant inside, chosen at run time. The first build compiles llama.cpp 15 times (once per CPU
+# variant inside, chosen at run time. The first build compiles llama.cpp 14 times (once per CPU
 # variant): 20-60 minutes on two cores. GPU: make bundle ENGINE_FLAVOR=cuda BUNDLE_CMAKE_ARGS=-DGGML_CUDA=ON
 bundle:
 	ENGINE_FLAVOR=$(or $(ENGINE_FLAVOR),cpu) bash packaging/build_bundle.sh $(BUNDLE_CMAKE_ARGS)
