@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install demo-model bench clean rebuild-engine
+.PHONY: run test lint install demo-model bench clean rebuild-engine bundle check-bundle
 
 # llama.cpp's AMX kernels (Intel Xeon 4th gen and later) crash on some hosts: SIGILL or SIGSEGV
 # in ggml_backend_amx_mul_mat on the first reply (llama.cpp issue 20824). A native build turns
@@ -62,6 +62,17 @@ bench: $(STAMP)
 	$(PY) bench/engine_throughput.py
 	$(PY) bench/ui_latency.py
 	$(PY) bench/download_throughput.py
+
+# One executable file for x86-64 Linux in dist/ (packaging/README.md): every llama.cpp CPU
+# variant inside, chosen at run time. The first build compiles llama.cpp 14 times (once per CPU
+# variant): 20-60 minutes on two cores. GPU: make bundle ENGINE_FLAVOR=cuda BUNDLE_CMAKE_ARGS=-DGGML_CUDA=ON
+bundle:
+	ENGINE_FLAVOR=$(or $(ENGINE_FLAVOR),cpu) bash packaging/build_bundle.sh $(BUNDLE_CMAKE_ARGS)
+
+# Runs the bundle as a user's machine would (no Python or compiler, a fresh home, Xvfb for the
+# window). Not part of `make test` (the build takes too long for CI): run it before a release.
+check-bundle:
+	bash packaging/check_bundle.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -46,6 +46,9 @@ def system_info() -> str:
     try:
         import llama_cpp
 
+        from app.engine.llama_backend import load_backend_modules
+
+        load_backend_modules()  # a bundle's engine: its CPU and GPU backends are separate modules
         return llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
     except Exception:  # noqa: BLE001 - a broken llama.cpp build only means no summary to show
         return ""
@@ -69,6 +72,9 @@ def supports_gpu_offload() -> bool:
     try:
         import llama_cpp
 
+        from app.engine.llama_backend import load_backend_modules
+
+        load_backend_modules()
         return bool(llama_cpp.llama_supports_gpu_offload())
     except Exception:  # noqa: BLE001 - a broken llama.cpp build offloads nothing
         return False
@@ -107,6 +113,9 @@ def _ggml_devices() -> list[GpuDevice]:
     try:
         from llama_cpp import _ggml
 
+        from app.engine.llama_backend import load_backend_modules
+
+        load_backend_modules()
         lib = _ggml.libggml
         lib.ggml_backend_dev_count.restype = ctypes.c_size_t
         lib.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
