@@ -19,7 +19,8 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
 # The single-file bundle has no pip or compiler to rebuild with: a GPU bundle is built from the source.
-BUNDLE_REBUILD = "make bundle ENGINE_FLAVOR={vendor} BUNDLE_CMAKE_ARGS={flags}  (in a source checkout: packaging/README.md)"
+BUNDLE_REBUILD = ("make bundle ENGINE_FLAVOR={vendor} BUNDLE_CMAKE_ARGS={flags}"
+                  "  (in a source checkout: packaging/README.md)")
 
 
 def rebuild_command(vendor: str, version: str) -> str:
