@@ -63,6 +63,14 @@ def last_log() -> str:
     return lines[-1] if lines else ""
 
 
+def recent_log() -> list[str]:
+    """llama.cpp's warnings and errors since the previous call, oldest first (a failed load picks its reason)."""
+    with _log_lock:
+        lines = [line for line in _log_tail if line]
+        _log_tail.clear()
+    return lines
+
+
 def default_threads() -> int:
     try:
         import psutil
