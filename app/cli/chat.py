@@ -8,6 +8,7 @@ import sys
 
 from app.cli.common import CliError
 from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
+from app.engine.protocol import ModelInfo
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -77,7 +78,22 @@ def run_chat(args: argparse.Namespace) -> int:
                         "stop_reason": stats.stop_reason.value,
                         "n_ctx": info.n_ctx,
                         "chat_template": info.chat_template,
+                        "memory": measured_memory(info),
                     }))
                 else:
                     printer.finish()
     return 0
+
+
+def measured_memory(info: ModelInfo) -> dict[str, object]:
+    """What the load took (llama.cpp's buffers, the engine's resident memory) beside the plan for it."""
+    from app.library.gguf_info import GGUFFileError, read_gguf_info
+    from app.library.memory_plan import plan_memory
+
+    measured: dict[str, object] = {"buffers": dict(info.buffers), "resident_bytes": info.resident_bytes}
+    try:
+        header = read_gguf_info(info.path)
+    except (GGUFFileError, OSError):  # a remote model, or the file went away since the load
+        return {"measured": measured}
+    plan = plan_memory(header, info.n_ctx, info.n_gpu_layers, info.kv_cache_type, info.flash_attn, info.n_batch)
+    return {"measured": measured, "plan": plan.as_dict()}

@@ -23,7 +23,7 @@ from typing import Any
 import llama_cpp
 
 from app import hardware
-from app.engine import amx_guard
+from app.engine import amx_guard, llama_backend
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
@@ -81,6 +81,7 @@ class LoadedModel:
                                extra_buffers=not avoid_amx)
         amx_weights_loaded(forget=True)
         recent_log()  # forget earlier warnings: a failed load names its own reason
+        llama_backend.buffer_sizes(forget=True)  # the buffers named from now on are this load's (ModelInfo.buffers)
         model = llama_cpp.llama_model_load_from_file(str(shards[0]).encode(), mparams)
         if not model:
             raise load_error(load_failure_reason(recent_log()), self.header().architecture)  # header read only now
