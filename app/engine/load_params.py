@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import llama_cpp
 
 from app.engine.protocol import EngineError, ErrorKind, LoadOptions
 from app.library.architectures import architecture_problem, unknown_architecture_message
+from app.library.gguf_info import GGUFInfo
 
 KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}
 
@@ -78,19 +80,37 @@ def load_failure_reason(lines: list[str]) -> str:
     return telling[-1] if telling else (lines[-1] if lines else "")
 
 
-def load_error(detail: str, architecture: str) -> EngineError:
-    """What a failed model load means, from llama.cpp's reason (load_failure_reason) and the architecture."""
+def load_error(detail: str, architecture: str, advice: Callable[[], str] | None = None) -> EngineError:
+    """What a failed model load means, from llama.cpp's reason (load_failure_reason) and the architecture.
+
+    `advice` says what the load needs and what to change (memory_advice), asked only when memory ran out."""
     said = f" — llama.cpp said: {detail}" if detail else ""
     if "unknown model architecture" in detail or architecture_problem(architecture):
         return EngineError(ErrorKind.UNSUPPORTED, unknown_architecture_message(architecture))
     if "alloc" in detail.lower() or "memory" in detail.lower():
-        return EngineError(ErrorKind.OUT_OF_MEMORY, f"not enough memory to load this model{said}")
+        needs = advice() if advice is not None else ""
+        needs = f": {needs}" if needs else ""
+        return EngineError(ErrorKind.OUT_OF_MEMORY, f"not enough memory to load this model{needs}{said}")
     return EngineError(ErrorKind.LOAD_FAILED, f"llama.cpp could not load this model{said}")
 
 
-def context_error(n_ctx: int, detail: str) -> EngineError:
+def memory_advice(header: Callable[[], GGUFInfo], options: LoadOptions, gpu_layers: int, n_ctx: int = 0) -> str:
+    """ "needs about X of memory, Y free: try ..." from the memory plan, or "" when the header is unreadable."""
+    from app.hardware import free_ram_bytes, free_vram_bytes
+    from app.library.memory_plan import out_of_memory_advice, plan_memory
+
+    try:
+        plan = plan_memory(header(), n_ctx or options.n_ctx, gpu_layers, options.kv_cache_type, options.flash_attn,
+                           options.n_batch)
+        return out_of_memory_advice(plan, free_ram_bytes(), free_vram_bytes(), always=True)
+    except Exception:  # noqa: BLE001 - the advice is a help: a failure to give it leaves llama.cpp's words alone
+        return ""
+
+
+def context_error(n_ctx: int, detail: str, advice: str = "") -> EngineError:
+    needs = f": {advice}" if advice else ": try a smaller context size"
     return EngineError(
         ErrorKind.OUT_OF_MEMORY,
-        f"could not set up a {n_ctx}-token context (not enough memory?): try a smaller context size"
+        f"could not set up a {n_ctx}-token context (not enough memory?){needs}"
         + (f" — llama.cpp said: {detail}" if detail else ""),
     )

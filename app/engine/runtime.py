@@ -23,7 +23,7 @@ from typing import Any
 import llama_cpp
 
 from app import hardware
-from app.engine import amx_guard, llama_backend
+from app.engine import amx_guard, llama_backend, load_params
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
@@ -84,7 +84,8 @@ class LoadedModel:
         llama_backend.buffer_sizes(forget=True)  # the buffers named from now on are this load's (ModelInfo.buffers)
         model = llama_cpp.llama_model_load_from_file(str(shards[0]).encode(), mparams)
         if not model:
-            raise load_error(load_failure_reason(recent_log()), self.header().architecture)  # header read only now
+            raise load_error(load_failure_reason(recent_log()), self.header().architecture,  # header read only now
+                             lambda: load_params.memory_advice(self.header, options, mparams.n_gpu_layers))
         self.model = model
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         n_ctx_train = llama_cpp.llama_model_n_ctx_train(model)
@@ -103,7 +104,8 @@ class LoadedModel:
         if not ctx:
             llama_cpp.llama_model_free(model)
             self.model = None
-            raise context_error(n_ctx, last_log())
+            raise context_error(n_ctx, last_log(),
+                                load_params.memory_advice(self.header, options, mparams.n_gpu_layers, n_ctx))
         self.ctx = ctx
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.n_ctx = llama_cpp.llama_n_ctx(ctx)

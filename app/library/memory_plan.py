@@ -145,13 +145,15 @@ PART_WORDS = {"weights": "Weights", "kv_cache": "KV cache", "compute": "Compute 
               "llama_cpp": "llama.cpp and vocabulary", "engine_process": "Engine process"}
 
 
-def out_of_memory_advice(plan: MemoryPlan, free_ram: int, free_vram: int = 0) -> str:
-    """ "needs about X, Y free" and what to change, for a load that will not fit (or "" when it fits)."""
+def out_of_memory_advice(plan: MemoryPlan, free_ram: int, free_vram: int = 0, always: bool = False) -> str:
+    """ "needs about X, Y free" and what to change, for a load that will not fit ("" when it fits, unless
+    `always`: llama.cpp has said it ran out)."""
     from app.formatting import human_bytes
 
-    if plan.peak_cpu_bytes <= free_ram and plan.gpu_bytes <= max(free_vram, 0):
+    fits = plan.peak_cpu_bytes <= free_ram and plan.gpu_bytes <= max(free_vram, 0)
+    if fits and not always:
         return ""
-    gpu_short = plan.gpu_bytes > free_vram
+    gpu_short = plan.gpu_bytes > 0 and (plan.gpu_bytes > free_vram or fits)
     need, free = (plan.gpu_bytes, free_vram) if gpu_short else (plan.peak_cpu_bytes, free_ram)
     where = "GPU memory" if gpu_short else "memory"
     kv = plan.part("kv_cache").total

@@ -46,3 +46,17 @@ def test_a_failed_load_names_llama_cpps_reason_not_its_closing_words():
     assert load_failure_reason(["some warning", "llama_model_load_from_file_impl: failed to load model"]) == (
         "some warning")
     assert load_failure_reason([]) == ""
+
+
+def test_running_out_of_memory_says_what_the_load_needs_and_what_to_change(tiny_model):
+    from app.library.gguf_info import read_gguf_info
+    from app.library.memory_plan import out_of_memory_advice, plan_memory
+
+    plan = plan_memory(read_gguf_info(tiny_model), 2048)
+    advice = out_of_memory_advice(plan, free_ram=1024**2, always=True)
+    oom = load_error("failed to allocate buffer", "llama", lambda: advice)
+    assert oom.kind == ErrorKind.OUT_OF_MEMORY
+    assert oom.message.startswith("not enough memory to load this model: needs about ")
+    assert "1.0 MB free: try a smaller context" in oom.message and "llama.cpp said: failed to allocate" in oom.message
+    error = context_error(131072, "", advice)
+    assert "needs about" in error.message and "131072-token context" in error.message
