@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install demo-model bench clean rebuild-engine
+.PHONY: run test lint install demo-model bench clean rebuild-engine engine-server
 
 # llama.cpp's AMX kernels (Intel Xeon 4th gen and later) crash on some hosts: SIGILL or SIGSEGV
 # in ggml_backend_amx_mul_mat on the first reply (llama.cpp issue 20824). A native build turns
@@ -61,6 +61,12 @@ bench: $(STAMP)
 	$(PY) bench/engine_throughput.py
 	$(PY) bench/ui_latency.py
 	$(PY) bench/download_throughput.py
+
+# llama-server from the llama.cpp source llama-cpp-python vendors, built as the engine is (for tests and
+# `hearth chat --runtime`); cached in ~/.cache/hearth/llama-ref (bench/engine_throughput.py's build_reference).
+engine-server: $(STAMP)
+	cd bench && ../$(PY) -c "from engine_throughput import build_reference, engine_cmake_args; \
+		print(build_reference(engine_cmake_args()) / 'llama-server')"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -17,6 +17,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--model", help="path of a GGUF model file (with --engine: the server's model name)")
     chat.add_argument("--engine", help="URL of an OpenAI-compatible server to chat with instead of a local model")
     chat.add_argument("--api-key", default=None, help="API key for --engine")
+    chat.add_argument("--runtime", help="run --model on this llama-server (the binary or its build folder) "
+                                        "instead of the built-in llama.cpp")
     chat.add_argument("--json", action="store_true",
                       help="print one JSON object instead of streaming (the thinking is its \"reasoning\")")
     add_generation_args(chat)
@@ -37,6 +39,10 @@ def run_chat(args: argparse.Namespace) -> int:
         return run_remote_chat(args, conversation.history(), sampling)
     if not args.model:
         raise CliError("chat needs --model PATH (or --engine URL)")
+    if args.runtime:
+        from app.cli.runtime import run_runtime_chat
+
+        return run_runtime_chat(args, conversation.history(), sampling)
     engine = EngineClient()
     engine.start()  # the engine process boots (and imports llama.cpp) while we go on
     options = load_options(args, args.model)
