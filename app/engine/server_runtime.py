@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from app.engine.protocol import EngineError, ErrorKind, LoadOptions
 
 BINARY_NAMES = ("llama-server", "llama-server.exe")
@@ -129,6 +127,7 @@ class ManagedServer:
 
     def start(self) -> ManagedServer:
         """Start the server and wait until its model is loaded; its last log line names a failure."""
+        import httpx  # slow to import: only when a server is started
         self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         start_new_session=True)
         _live.add(self)

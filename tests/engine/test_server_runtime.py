@@ -83,3 +83,42 @@ def test_a_model_the_server_cannot_load_names_its_reason(runtime, broken_models)
     with pytest.raises(EngineError) as caught:
         ManagedServer(runtime, LoadOptions(str(broken_models["wrong_arch"]), n_ctx=256)).start()
     assert caught.value.kind == ErrorKind.LOAD_FAILED and "notarealarch" in caught.value.message
+
+
+def test_the_router_runs_a_chosen_model_on_the_managed_server_and_stops_it(runtime, smollm2):
+    from app.engine import EngineClient
+    from app.engine.protocol import ChatMessage, Done
+    from app.engine.router import EngineRouter
+    from app.engine.sampling import SamplingParams
+
+    router = EngineRouter(EngineClient(), runtime_for=lambda path: runtime if path == str(smollm2) else None)
+    try:
+        info = router.load(LoadOptions(str(smollm2), n_ctx=2048))
+        assert router.is_remote and info.path == str(smollm2)
+        assert info.notice.startswith(f"Engine: {runtime.label}")
+        events = list(router.chat([ChatMessage("user", QUESTION)], SamplingParams(temperature=0, max_tokens=8,
+                                                                                  repeat_penalty=1)))
+        assert isinstance(events[-1], Done) and events[-1].text
+        assert len(server_runtime._live) == 1
+    finally:
+        router.close()
+    assert not server_runtime._live  # closing (the app quitting) stops the server it started
+
+
+def test_a_model_only_a_newer_llama_cpp_knows_goes_to_the_runtime_by_itself(tmp_path, tiny_model, broken_models):
+    from app.engine import managed_runtime
+
+    binary = fake_server(tmp_path, "version: 7100 (build 11403, commit abc1234)")
+    engines: dict[str, str] = {}
+    choose = managed_runtime.runtime_chooser(lambda: str(binary), lambda: engines)
+    assert choose(str(tiny_model)) is None  # the built-in engine knows llama
+    from app.library.architectures import list_applies
+
+    if list_applies():
+        chosen = choose(str(broken_models["wrong_arch"]))
+        assert chosen is not None and chosen.label == "llama-server b11403"
+    engines[str(tiny_model)] = managed_runtime.RUNTIME  # chosen per model
+    assert choose(str(tiny_model)) is not None
+    engines[str(broken_models["wrong_arch"])] = managed_runtime.BUILT_IN
+    assert choose(str(broken_models["wrong_arch"])) is None
+    assert managed_runtime.runtime_chooser(lambda: "", lambda: engines)(str(tiny_model)) is None  # none set up
