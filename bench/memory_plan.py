@@ -22,7 +22,7 @@ from _common import print_table
 from app.engine import EngineClient
 from app.engine.protocol import LoadOptions, ModelInfo
 from app.library.gguf_info import read_gguf_info
-from app.library.memory_plan import MemoryPlan, plan_memory
+from app.library.memory_plan import MemoryPlan, effective_context, plan_memory
 
 MODELS = Path.home() / ".cache" / "hearth" / "test-models"
 MIB = 1024**2
@@ -63,7 +63,9 @@ def main() -> int:
     args = parser.parse_args()
     rows, worst = [], 0.0
     for path in args.model or default_models():
-        for n_ctx in args.ctx or (2048, 8192, 32768):
+        header = read_gguf_info(path)
+        contexts = dict.fromkeys(effective_context(header, n) for n in args.ctx or (2048, 8192, 32768))
+        for n_ctx in contexts:  # a context above the trained one is cut to it: measured once
             info, plan = measure(path, n_ctx, args.gpu_layers, args.kv_cache)
             off = (plan.resident_bytes - info.resident_bytes) / info.resident_bytes * 100
             worst = max(worst, abs(off))
