@@ -95,6 +95,9 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
         ServerSettingsDialog(parts.engine.client, parts.api_server, parts.endpoints, parts.tasks, parent).exec()
         model_lists.refresh_remote()  # endpoints may have been added or removed
 
+    def open_runtime_settings() -> None:
+        RuntimeSettingsDialog(parts.settings, parts.tasks, parent).exec()
+
     def remember_side_panel(shown: bool) -> None:
         parts.settings.chat_panel_visible = shown
         window.save_settings()
@@ -112,8 +115,7 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                     QKeySequence("Ctrl+Shift+T"),
                     "A token opens gated and private models; it is stored by huggingface_hub")
     servers = add(file_menu, "Remote engines and API server…", open_server_settings, QKeySequence("Ctrl+Shift+A"))
-    runtimes = add(file_menu, "Engine runtimes…",
-                   lambda: RuntimeSettingsDialog(parts.settings, parts.tasks, parent).exec(), QKeySequence("Ctrl+Shift+G"),
+    runtimes = add(file_menu, "Engine runtimes…", open_runtime_settings, QKeySequence("Ctrl+Shift+G"),
                    "A llama-server (a newer llama.cpp) for models the built-in one cannot run")
     file_menu.addSeparator()
     quit_action = add(file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
