@@ -111,7 +111,8 @@ class LibraryPage(QWidget):
             self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
                                  f"Drop a .gguf file here to import it.{demo}")
         if unknown:
-            self.message.setText(" ".join([self.message.text(), *unknown]))
+            self.message.setText(" ".join([self.message.text(), *unknown,
+                                           "A newer llama-server can run it: File → Engine runtimes."]))
         problem = demo_model.install_problem()  # one small file read
         if problem:
             self.message.setText(self.message.text() + f" The demo model could not be installed: {problem}")

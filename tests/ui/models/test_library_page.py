@@ -44,7 +44,7 @@ def test_an_unknown_architecture_is_named_before_any_load(qtbot, tmp_path):
     cell = page.models.index(0, 1)
     assert page.models.data(cell) == "notarealarch · unknown to this llama.cpp"
     assert sentence in page.models.data(cell, Qt.ItemDataRole.ToolTipRole).replace("\xa0", " ")
-    assert sentence in page.message.text()
+    assert sentence in page.message.text() and "File → Engine runtimes" in page.message.text()
     panel = LoadSettings()
     qtbot.addWidget(panel)
     panel.set_models([model])
