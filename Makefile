@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install demo-model bench clean rebuild-engine bundle check-bundle
+.PHONY: run test lint install demo-model bench clean rebuild-engine bundle check-bundle engine-server
 
 # llama.cpp's AMX kernels (Intel Xeon 4th gen and later) crash on some hosts: SIGILL or SIGSEGV
 # in ggml_backend_amx_mul_mat on the first reply (llama.cpp issue 20824). A native build turns
@@ -73,6 +73,12 @@ bundle:
 # window). Not part of `make test` (the build takes too long for CI): run it before a release.
 check-bundle:
 	bash packaging/check_bundle.sh
+
+# llama-server from the llama.cpp source llama-cpp-python vendors, built as the engine is (for tests and
+# `hearth chat --runtime`); cached in ~/.cache/hearth/llama-ref (bench/engine_throughput.py's build_reference).
+engine-server: $(STAMP)
+	cd bench && ../$(PY) -c "from engine_throughput import build_reference, engine_cmake_args; \
+		print(build_reference(engine_cmake_args()) / 'llama-server')"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

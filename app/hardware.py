@@ -187,9 +187,13 @@ class LayerFit:
     free_vram: int
 
 
-def kv_cache_bytes(n_layers: int, n_ctx: int, n_embd: int, n_head: int, n_head_kv: int, kv_type: str = "f16") -> int:
+def kv_cache_bytes(n_layers: int, n_ctx: int, n_embd: int, n_head: int, n_head_kv: int, kv_type: str = "f16",
+                   key_length: int = 0, value_length: int = 0) -> int:
+    """The KV cache's bytes; per-head K and V sizes from the header when it gives them (Gemma: 256, not
+    n_embd / n_head). app/library/memory_plan.py plans every other part of a load as well."""
     head_dim = n_embd // max(n_head, 1)
-    per_token = 2 * n_layers * n_head_kv * head_dim * KV_BYTES_PER_ELEMENT.get(kv_type, 2.0)
+    widths = (key_length or head_dim) + (value_length or head_dim)
+    per_token = n_layers * n_head_kv * widths * KV_BYTES_PER_ELEMENT.get(kv_type, 2.0)
     return int(per_token * n_ctx)
 
 
@@ -201,7 +205,8 @@ def fit_gpu_layers(info, n_ctx: int, kv_type: str = "f16", free_vram: int | None
     """
     free = free_vram_bytes() if free_vram is None else free_vram
     n_layers = max(info.n_layers, 1)
-    kv_total = kv_cache_bytes(n_layers, n_ctx, info.embedding_length, info.n_head, info.n_head_kv, kv_type)
+    kv_total = kv_cache_bytes(n_layers, n_ctx, info.embedding_length, info.n_head, info.n_head_kv, kv_type,
+                              getattr(info, "key_length", 0), getattr(info, "value_length", 0))
     kv_layer = kv_total / n_layers
     layers = list(info.layer_bytes) or [info.size_bytes // n_layers] * n_layers
     budget = free - VRAM_MARGIN_BYTES - VRAM_MARGIN_FRACTION * free

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from app import logs
-from app.cli import chat, compare, desktop, doctor, hub, models, prompt, serve
+from app.cli import chat, compare, desktop, doctor, hub, models, plan, prompt, serve
 from app.cli.common import EXIT_USAGE, CliError, QuietParser
 
 
@@ -20,6 +20,7 @@ def build_parser() -> QuietParser:
     models.add_command(sub)
     doctor.add_command(sub)
     desktop.add_command(sub)
+    plan.add_command(sub)
     prompt.add_command(sub)
     serve.add_command(sub)
     return parser

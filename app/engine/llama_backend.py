@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ _modules_loaded = False
 _log_lock = threading.Lock()
 _log_tail: list[str] = []
 _amx_weights = threading.Event()  # llama.cpp put weights in its AMX buffer (amx_guard)
+_buffers: dict[str, int] = {}  # llama.cpp's buffer sizes said by the loads since buffer_sizes(forget=True)
+_BUFFER_LINE = re.compile(r":\s+(?P<name>\S.*?)\s+buffer size\s*=\s*(?P<mib>[0-9.]+) MiB")
 WARN, ERROR = 3, 4  # ggml_log_level
 
 
@@ -29,8 +32,27 @@ def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         with _log_lock:
             _log_tail.append(text.decode("utf-8", errors="replace").strip())
             del _log_tail[:-20]
-    elif b" AMX model buffer size" in text:  # an info line of each load that uses AMX
-        _amx_weights.set()
+    elif b"buffer size" in text:  # an info line of each load: the memory it took (AMX weights too)
+        if b" AMX model buffer size" in text:
+            _amx_weights.set()
+        _note_buffer(text.decode("utf-8", errors="replace"))
+
+
+def _note_buffer(line: str) -> None:
+    found = _BUFFER_LINE.search(line)
+    if found:
+        name = " ".join(found["name"].split())
+        with _log_lock:
+            _buffers[name] = _buffers.get(name, 0) + int(float(found["mib"]) * 1024 * 1024)
+
+
+def buffer_sizes(forget: bool = False) -> tuple[tuple[str, int], ...]:
+    """llama.cpp's buffers ("CPU KV", "CPU_Mapped model", ...) and their bytes, as its log said them."""
+    with _log_lock:
+        sizes = tuple(_buffers.items())
+        if forget:
+            _buffers.clear()
+    return sizes
 
 
 def amx_weights_loaded(forget: bool = False) -> bool:
@@ -110,6 +132,14 @@ def last_log() -> str:
         lines = [line for line in _log_tail if line]
         _log_tail.clear()
     return lines[-1] if lines else ""
+
+
+def recent_log() -> list[str]:
+    """llama.cpp's warnings and errors since the previous call, oldest first (a failed load picks its reason)."""
+    with _log_lock:
+        lines = [line for line in _log_tail if line]
+        _log_tail.clear()
+    return lines
 
 
 def default_threads() -> int:

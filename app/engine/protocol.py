@@ -177,6 +177,10 @@ class ModelInfo:
     use_mmap: bool = True
     # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
     thinking_modes: tuple[str, ...] = ()
+    # measured after the load: llama.cpp's buffers as it named them ("CPU KV", "CUDA0 model"), summed,
+    # in bytes, and the engine process's resident memory (memory_plan.py plans the same figures)
+    buffers: tuple[tuple[str, int], ...] = ()
+    resident_bytes: int = 0
 
 
 @dataclass(frozen=True)
