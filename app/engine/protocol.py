@@ -182,6 +182,10 @@ class ModelInfo:
     # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
     thinking_modes: tuple[str, ...] = ()
     tool_format: str = ""  # how its replies write tool calls (engine/tool_calls.py); "" when they do not
+    # measured after the load: llama.cpp's buffers as it named them ("CPU KV", "CUDA0 model"), summed,
+    # in bytes, and the engine process's resident memory (memory_plan.py plans the same figures)
+    buffers: tuple[tuple[str, int], ...] = ()
+    resident_bytes: int = 0
 
 
 @dataclass(frozen=True)
