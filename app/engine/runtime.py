@@ -36,7 +36,7 @@ from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
 from app.engine.thread_fit import ThreadFit
-from app.engine.tool_calls import CALL_TOKENS, tool_format
+from app.engine.tool_calls import printed_call_tokens
 from app.library.gguf_info import (
     QUANT_NAMES,
     GGUFFileError,
@@ -125,11 +125,7 @@ class LoadedModel:
         self.template = self.encoder.template
         self.extra_stops = self.encoder.extra_stops
         self._token_facts = TokenFacts(self.vocab, self._piece_buf, self.extra_stops)
-        for marker in CALL_TOKENS.get(tool_format(self.template.source), ()):
-            # a control token that writes a tool call ([TOOL_CALLS], <|python_tag|>) prints its text,
-            # as llama-server's do when tools are offered: the call could not be read without it
-            for token in self.encoder.control_token_ids([marker]):
-                self._token_facts[token] = (False, marker.encode())
+        self._token_facts.update(printed_call_tokens(self.template.source, self.encoder.control_token_ids))
         if self.encoder.notice:
             notice.append(self.encoder.notice)
 

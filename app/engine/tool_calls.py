@@ -44,6 +44,17 @@ CALL_TOKENS = {
 }
 CALL_MARKERS = {fmt: tokens[0] for fmt, tokens in CALL_TOKENS.items()}
 
+
+def printed_call_tokens(template_source: str,
+                        control_token_ids: Callable[[list[str]], list[int]]) -> dict[int, tuple[bool, bytes]]:
+    """The engine's token facts (ends the reply, bytes printed) for the markers of the template's
+    call format that the vocabulary makes control tokens: printed, so the call can be read."""
+    facts: dict[int, tuple[bool, bytes]] = {}
+    for marker in CALL_TOKENS.get(tool_format(template_source), ()):
+        for token in control_token_ids([marker]):
+            facts[token] = (False, marker.encode())
+    return facts
+
 JsonObject = dict[str, Any]
 _DECODER = json.JSONDecoder()
 
