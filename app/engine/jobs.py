@@ -104,12 +104,14 @@ def stream(start: StartJob, cancel: Callable[[int], None], stop: threading.Event
     told, ended = False, False
     try:
         while True:
+            # Looked at before every wait, not only when one times out: a reply's tokens come every
+            # 40 ms, so a wait of STOP_POLL_SECONDS would never time out while it streams.
+            if stop is not None and not told and stop.is_set():
+                cancel(job_id)
+                told = True
             try:
                 event = events.get(timeout=STOP_POLL_SECONDS if stop is not None and not told else None)
             except queue.Empty:
-                if stop is not None and stop.is_set():
-                    cancel(job_id)
-                    told = True
                 continue
             if not isinstance(event, (p.Token, p.Reading, p.Done, p.Error)):
                 continue

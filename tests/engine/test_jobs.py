@@ -93,3 +93,35 @@ def test_wait_for_returns_the_answer_or_raises():
     assert counted.result.prompt_tokens == 10
     with pytest.raises(EngineError, match="no model"):
         jobs.wait_for(lambda sink: sink(p.Error(4, ErrorKind.NO_MODEL, "no model is loaded")) or 4, p.Rendered)
+
+
+def test_a_stream_whose_tokens_never_pause_is_still_stopped_at_once():
+    """Tokens every 20 ms (a reply in full flow, faster than the stop poll): `stop` must still cancel it.
+
+    Found by an API client that hung up mid-stream: its reply ran on to max_tokens."""
+    import time
+
+    cancelled = threading.Event()
+    stop = threading.Event()
+
+    def start(sink):
+        def write():
+            n = 0
+            while not cancelled.is_set() and n < 500:
+                n += 1
+                sink(p.Token(7, "x", n))
+                time.sleep(0.02)
+            sink(p.Done(7, p.Stats(completion_tokens=n, stop_reason=p.StopReason.CANCELLED)))
+
+        threading.Thread(target=write, daemon=True).start()
+        return 7
+
+    seen = 0
+    began = time.monotonic()
+    for event in jobs.stream(start, lambda _job: cancelled.set(), stop):
+        seen += 1
+        if seen == 3:
+            stop.set()
+        if isinstance(event, p.Done):
+            break
+    assert cancelled.is_set() and time.monotonic() - began < 2.0 and seen < 20

@@ -120,7 +120,7 @@ def test_a_streaming_client_that_disconnects_cancels_its_generation(served):
     check.start()
     assert done.wait(60)
     ending = engine.endings[-1]
-    assert ending.stats.stop_reason == StopReason.CANCELLED
+    assert ending.stats.stop_reason == StopReason.CANCELLED, ending
     assert ending.stats.completion_tokens < 1500
     assert not app.state.slot.busy or _wait_for(lambda: not app.state.slot.busy)
 
