@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from app.cli.common import CliError
 from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
@@ -18,6 +19,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--api-key", default=None, help="API key for --engine")
     chat.add_argument("--json", action="store_true",
                       help="print one JSON object instead of streaming (the thinking is its \"reasoning\")")
+    chat.add_argument("--logprobs", type=int, default=None, metavar="N",
+                      help="with --json: add a \"logprobs\" list, each token's log-probability and its N (0-20) "
+                           "most likely alternatives, as the API's logprobs")
     add_generation_args(chat)
     chat.set_defaults(handler=run_chat)
 
@@ -30,6 +34,12 @@ def run_chat(args: argparse.Namespace) -> int:
     check_generation_args(args)
     conversation = conversation_from(args)
     sampling = conversation.sampling
+    if args.logprobs is not None:
+        if not 0 <= args.logprobs <= 20:
+            raise CliError("--logprobs must be between 0 and 20")
+        if not args.json or args.engine:
+            raise CliError("--logprobs works with --json and a local model (--model)")
+        sampling = replace(sampling, top_logprobs=args.logprobs)
     if args.engine:
         from app.cli.remote import run_remote_chat
 
@@ -77,7 +87,16 @@ def run_chat(args: argparse.Namespace) -> int:
                         "stop_reason": stats.stop_reason.value,
                         "n_ctx": info.n_ctx,
                         "chat_template": info.chat_template,
-                    }))
+                    } | logprobs_field(args, event)))
                 else:
                     printer.finish()
     return 0
+
+
+def logprobs_field(args: argparse.Namespace, done: object) -> dict[str, object]:
+    """`--logprobs`: the reply's tokens as the API's chat `logprobs.content` list."""
+    if args.logprobs is None:
+        return {}
+    from app.server.logprobs import chat_logprobs
+
+    return {"logprobs": chat_logprobs(getattr(done, "probs", ()))["content"]}

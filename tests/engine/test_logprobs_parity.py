@@ -6,6 +6,8 @@ with it on, the logits differ in the second decimal."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -59,3 +61,35 @@ def test_engine_probabilities_equal_llama_servers(engine, smollm2, servers_logpr
     ours = [{"token": s.chosen.text, "logprob": s.chosen.logprob, "bytes": list(s.chosen.piece),
              "top_logprobs": [{"token": c.text, "logprob": c.logprob} for c in s.top]} for s in done.probs]
     assert_same_steps(ours, servers_logprobs["logprobs"]["content"])
+
+
+def test_hearth_serve_answers_the_same_logprobs_whole_and_streamed(engine, smollm2, servers_logprobs):
+    from app.server.app import create_app
+    from tests.support.servers import uvicorn_thread
+
+    engine.load(LoadOptions(str(smollm2), n_ctx=2048))
+    request = {"messages": [{"role": "user", "content": QUESTION}], "temperature": 0, "max_tokens": N_TOKENS,
+               "logprobs": True, "top_logprobs": 5}
+    with uvicorn_thread(create_app(engine, "smollm2")) as url:
+        whole = httpx.post(url + "/v1/chat/completions", json=request, timeout=120).json()["choices"][0]
+        streamed = []
+        with httpx.stream("POST", url + "/v1/chat/completions", json=request | {"stream": True}, timeout=120) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: {"):
+                    chunk = json.loads(line[6:])["choices"][0]
+                    streamed += (chunk["logprobs"] or {"content": []})["content"]
+    assert whole["message"]["content"] == servers_logprobs["message"]["content"]
+    assert whole["logprobs"]["refusal"] is None
+    assert_same_steps(whole["logprobs"]["content"], servers_logprobs["logprobs"]["content"])
+    assert streamed == whole["logprobs"]["content"]
+
+
+def test_hearth_chat_json_logprobs_equal_the_servers(smollm2, servers_logprobs, capsys):
+    from app import cli
+
+    code = cli.main(["chat", QUESTION, "--model", str(smollm2), "--ctx", "2048", "--temperature", "0",
+                     "--repeat-penalty", "1", "--max-tokens", str(N_TOKENS), "--json", "--logprobs", "5"])
+    assert code == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["reply"] == servers_logprobs["message"]["content"]
+    assert_same_steps(got["logprobs"], servers_logprobs["logprobs"]["content"])
