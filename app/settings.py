@@ -33,6 +33,7 @@ class Settings:
     splitter_state: str = ""
     chat_panel_visible: bool = True  # the chat page's settings panel (Chat → Show settings panel)
     hub_sort: str = "downloads"
+    keep_token_probs: bool = True  # saved replies keep their token probabilities (Chat menu)
 
     def __post_init__(self) -> None:
         self._changes: ChangeHub | None = None  # where saves are announced (announce_to)

@@ -22,6 +22,7 @@ from app.ui.help_page import TITLE as HELP_TITLE
 from app.ui.help_page import HelpOpener
 from app.ui.hub_token import ask_token
 from app.ui.model_lists import ModelLists
+from app.ui.probs_setting import add_keep_probs_action
 from app.ui.server_settings import ServerSettingsDialog
 from app.ui.shortcuts_dialog import open_shortcuts
 from app.ui.window_parts import WindowParts
@@ -129,6 +130,7 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                       "The exact text the model is given for this chat, special tokens included")
     chat_menu.addSeparator()
     chat_menu.addAction(chat.side.toggle_action)
+    add_keep_probs_action(chat_menu, parent, parts.settings, window.save_settings)
     chat.side.set_shown(parts.settings.chat_panel_visible)
     chat.side.visibility_changed.connect(remember_side_panel)
 

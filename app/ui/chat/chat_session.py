@@ -300,9 +300,9 @@ class ChatSession(QObject):
         conversation = self.conversation
         history = conversation.history()
         model_name = self.engine.info.name if self.engine.info and not self.loading else ""  # else named once loaded
-        reply = conversation.begin_reply(0, model_name, conversation.sampling, parent_id)
+        reply = conversation.begin_reply(0, model_name, sampling := conversation.reply_sampling(), parent_id)
         self.messages.append(item_from_record(conversation.messages[-1], streaming=True, error=""))
-        reply.job = self.engine.chat(history, conversation.sampling, conversation.overflow, self.thinking_to_send())
+        reply.job = self.engine.chat(history, sampling, conversation.overflow, self.thinking_to_send())
         self._writing = conversation
         self.busy_changed.emit(True)
         self.speed.emit("waiting for the first token…")
