@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from app.chat.message import Message, Part, TokenProbsPart, history_for_engine, text_parts
 from app.chat.reply import Reply
+from app.chat.what_if import WhatIf, what_if_from
 from app.engine.protocol import ChatMessage, Done, Error, OverflowPolicy, Token
 from app.engine.sampling import SamplingParams
 from app.engine.token_probs import probs_to_json
@@ -70,6 +71,7 @@ class Conversation:
         self.model_path = ""  # the model it was last used with
         self.messages: list[Message] = []
         self.reply: Reply | None = None
+        self.what_if: WhatIf | None = None  # the next reply starts as the user chose (choose_what_if)
 
     # ------------------------------------------------------------ opening
 
@@ -185,7 +187,12 @@ class Conversation:
 
     def history(self) -> list[ChatMessage]:
         """What the model is given: the system prompt and every finished message."""
-        return history_for_engine(self.system_prompt, self.finished_messages())
+        history = history_for_engine(self.system_prompt, self.finished_messages())
+        return history + [self.what_if.prefill()] if self.what_if is not None else history
+
+    def choose_what_if(self, index: int, step: int, token_id: int) -> None:
+        """The next reply (the caller regenerates the message at `index`) picks `token_id` at `step`."""
+        self.what_if = what_if_from(self.messages[index], step, token_id)
 
     # ------------------------------------------------------------ turns
 
@@ -227,6 +234,8 @@ class Conversation:
         message = self._add("assistant", "", parent_id=parent_id, model=model, sampling=sampling.to_dict(),
                             complete=False)
         self.reply = Reply(job, self.chat_id, message.id, persisted=time.monotonic())
+        if self.what_if is not None:
+            self.reply.add_text(self.what_if.prefix, 0)
         return self.reply
 
     def reply_index(self, reply: Reply | None = None) -> int:
@@ -276,9 +285,11 @@ class Conversation:
             return None
         reply.take_arrived()
         stats = stats_of(done)
-        content = done.text or reply.content
+        what_if, self.what_if = self.what_if, None
+        content = (what_if.prefix if what_if else "") + done.text if done.text or what_if else reply.content
         reasoning = done.reasoning or reply.reasoning
         kept: tuple[Part, ...] = (TokenProbsPart(probs_to_json(done.probs)),) if done.probs else ()
+        kept = (what_if.part(done.probs),) if what_if is not None else kept
         if self.store is not None and reply.record and kept:
             self.store.update_message(reply.record, parts=text_parts(content, reasoning) + kept, stats=stats,
                                       complete=True)
@@ -291,7 +302,7 @@ class Conversation:
 
     def fail_reply(self, error: str) -> Message | None:
         """The reply stopped early (an error, Stop, or the app closing): what arrived is kept with `error`."""
-        reply, self.reply = self.reply, None
+        reply, self.reply, self.what_if = self.reply, None, None
         if reply is None:
             return None
         reply.take_arrived()

@@ -63,6 +63,7 @@ class ChatMessage:
     role: str  # "system", "user" or "assistant"
     content: str
     reasoning: str = ""  # past thinking, which the template may re-send as reasoning_content
+    prefill: bool = False  # the last message only, an assistant's: the reply goes on from its text ("what if")
 
 
 # ---------------------------------------------------------------- requests

@@ -282,7 +282,10 @@ class LoadedModel:
     ) -> Generated:
         """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
         t0 = time.perf_counter()
-        text_prompt, tokens = self.encode(messages, thinking)
+        prefill = messages[-1].content if messages and messages[-1].prefill else None
+        text_prompt, tokens = self.encode(messages[:-1] if prefill is not None else messages, thinking)
+        if prefill:  # the reply's start, as plain text: a user's "what if" never becomes a control token
+            text_prompt, tokens = text_prompt + prefill, tokens + self.tokenize(prefill, False, special=False)
         return self._generate(text_prompt, tokens, sampling, on_text, t0)
 
     def complete(self, prompt: str, sampling: SamplingParams, on_text: Callable[[str, int], None]) -> Generated:
