@@ -359,7 +359,7 @@ class ChatSession(QObject):
         message = writing.finish_reply(done)
         if here and message is not None:
             self.messages.update(row, content=message.content, streaming=False, stats=message.stats, error="",
-                                 reasoning=message.reasoning)
+                                 reasoning=message.reasoning, probs=message.token_probs)
             self.speed.emit(format_stats(message.stats))
             full = done.stats.stop_reason == StopReason.CONTEXT_FULL
             self.notice.emit("The reply stopped because the context window is full." if full else "")
