@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QPoint, QUrl, Signal
-from PySide6.QtGui import QCursor
+from PySide6.QtGui import QCursor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolTip, QVBoxLayout, QWidget
 
 from app.chat.message import TokenProbsPart
@@ -19,6 +19,7 @@ from app.engine.token_probs import TokenProbs, probs_from_json
 from app.ui.chat.markdown_view import MarkdownView
 
 SHOWN_ALTERNATIVES = 5
+FORCED = "rgba(58, 123, 213, 0.45)"
 
 
 def visible(text: str) -> str:
@@ -33,15 +34,16 @@ def tint(prob: float) -> str:
     return f"rgba({red}, {green}, 40, {0.08 + 0.5 * doubt:.2f})" if doubt > 0.02 else "transparent"
 
 
-def tokens_html(steps: tuple[TokenProbs, ...], forced_at: int = -1) -> str:
-    """The reply's tokens as links t:<index>, tinted by the chosen token's probability."""
+def tokens_html(steps: tuple[TokenProbs, ...], forced_at: int = -1, color: str = "#000000") -> str:
+    """The reply's tokens as links t:<index> in `color` (not a link's blue), tinted by their probability."""
     spans = []
     for index, step in enumerate(steps):
         text = html.escape(step.chosen.text).replace("\n", "↵<br>")
-        border = "border: 2px solid #3a7bd5; " if index == forced_at else ""
-        underline = "text-decoration: underline; " if index == forced_at else "text-decoration: none; "
-        spans.append(f'<a href="t:{index}" style="{underline}{border}'
-                     f'background-color: {tint(step.chosen.prob)};">{text or "∅"}</a>')
+        forced = index == forced_at  # the user's pick: blue and underlined, not tinted
+        background = FORCED if forced else tint(step.chosen.prob)
+        underline = "underline" if forced else "none"
+        spans.append(f'<a href="t:{index}" style="text-decoration: {underline}; color: {color}; '
+                     f'background-color: {background};">{text or "∅"}</a>')
     return '<p style="white-space: pre-wrap;">' + "".join(spans) + "</p>"
 
 
@@ -68,6 +70,7 @@ class TokenView(QWidget):
         layout.addWidget(self.text)
         self.legend = QLabel()
         self.legend.setObjectName("cardStats")
+        self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
         self.details = QWidget()
         self._details_layout = QVBoxLayout(self.details)
@@ -83,7 +86,7 @@ class TokenView(QWidget):
         if (steps, forced) == (self.steps, self.forced_at):
             return
         self.steps, self.forced_at = steps, forced
-        self.text.setHtml(tokens_html(steps, forced))
+        self.text.setHtml(tokens_html(steps, forced, self.palette().color(QPalette.ColorRole.Text).name()))
         self.text._fit_height()
         unsure = sum(1 for s in steps if s.chosen.prob < 0.5)
         what_if = f" · “what if” from token {forced + 1}" if forced >= 0 else ""

@@ -17,7 +17,7 @@ def test_tokens_are_tinted_by_doubt_and_whitespace_is_visible():
     assert visible(" a\tb\n") == "·a→b↵"
     steps = (TokenProbs(TokenChoice(1, b" <b>", -0.01)), TokenProbs(TokenChoice(2, b"\n", -2.0)))
     html = tokens_html(steps, forced_at=1)
-    assert "&lt;b&gt;" in html and 'href="t:1"' in html and "border" in html and "↵<br>" in html
+    assert "&lt;b&gt;" in html and 'href="t:1"' in html and "underline" in html and "↵<br>" in html
 
 
 def test_a_what_if_from_the_token_view_is_a_new_alternative_that_survives_a_restart(qtbot, make_window,
