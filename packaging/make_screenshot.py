@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SCENES = ("chats", "compare", "models", "discover", "first-run", "tokens", "what-if")
+SCENES = ("chats", "compare", "models", "discover", "first-run", "tokens", "what-if", "sampling-chart")
 THEMES = ("light", "dark")
 OUT = ROOT / "docs" / "screens"
 
@@ -68,7 +68,7 @@ def take(scene: str, theme: str) -> int:
     from tests.support.real_models import smollm2_path
 
     model = None
-    if scene in ("chats", "compare", "models", "first-run", "tokens", "what-if"):
+    if scene in ("chats", "compare", "models", "first-run", "tokens", "what-if", "sampling-chart"):
         source, why = smollm2_path()
         if source is None:
             print(f"cannot take the {scene} screenshot: {why}", file=sys.stderr)
@@ -89,7 +89,8 @@ def take(scene: str, theme: str) -> int:
         wait(app, lambda: bool(window.library.models))
     spin(app, 1.0)
     {"chats": chats, "compare": compare, "models": models, "discover": discover,
-     "first-run": first_run, "tokens": tokens, "what-if": what_if}[scene](app, window, model)
+     "first-run": first_run, "tokens": tokens, "what-if": what_if,
+     "sampling-chart": sampling_chart}[scene](app, window, model)
     spin(app, 1.5)
     out = OUT / f"{scene}-{theme}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -157,6 +158,16 @@ def what_if(app, window, model) -> None:
     page.view.cards()[-1].buttons["tokens"].click()
     spin(app, 0.5)
     page.view.scroll_to_end()
+
+
+def sampling_chart(app, window, model) -> None:
+    """The sampling chart at the least sure token, temperature raised to 0.8 and top-k to 3."""
+    step = tokens(app, window, model)
+    chart = window.chat_page.view.cards()[-1].tokens.open_chart(step)
+    chart.spins["temperature"].setValue(0.8)
+    chart.spins["top_k"].setValue(3)
+    chart.move(300, 300)
+    chart.resize(760, 380)
 
 
 def compare(app, window, model) -> None:

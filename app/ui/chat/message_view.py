@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
+from app.engine.sampling import SamplingParams
 from app.store.export import ROLE_TITLES  # one name for each role, on screen and in exports
 from app.ui.chat.code_highlight import warm_up as warm_up_highlighting
 from app.ui.chat.markdown_view import MarkdownView
@@ -192,6 +193,10 @@ class MessageCard(QFrame):
     def _show_tokens(self, shown: bool) -> None:
         """The tinted tokens in place of the rendered text (the Tokens button)."""
         if shown and self.item is not None:
+            try:
+                self.tokens.sampling = SamplingParams.from_dict(self.item.sampling).validated()
+            except (TypeError, ValueError):  # a damaged record: the chart starts from the defaults
+                self.tokens.sampling = SamplingParams()
             self.tokens.set_part(self.item.probs)
         self.tokens.setVisible(shown)
         self.body.setVisible(not shown)

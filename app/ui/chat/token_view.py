@@ -15,16 +15,13 @@ from PySide6.QtGui import QCursor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolTip, QVBoxLayout, QWidget
 
 from app.chat.message import TokenProbsPart
+from app.engine.sampling import SamplingParams
 from app.engine.token_probs import TokenProbs, probs_from_json
 from app.ui.chat.markdown_view import MarkdownView
+from app.ui.chat.sampling_chart import SamplingChart, visible
 
 SHOWN_ALTERNATIVES = 5
 FORCED = "rgba(58, 123, 213, 0.45)"
-
-
-def visible(text: str) -> str:
-    """A token's text with its spaces, tabs and newlines made visible (· → ↵)."""
-    return text.replace(" ", "·").replace("\t", "→").replace("\n", "↵")
 
 
 def tint(prob: float) -> str:
@@ -79,6 +76,8 @@ class TokenView(QWidget):
         self.steps: tuple[TokenProbs, ...] = ()
         self.forced_at = -1
         self.selected = -1
+        self.sampling = SamplingParams()  # the settings that wrote the reply: the chart starts from them
+        self.chart: SamplingChart | None = None
 
     def set_part(self, part: TokenProbsPart | None) -> None:
         steps = probs_from_json(part.steps) if part is not None else ()
@@ -93,6 +92,17 @@ class TokenView(QWidget):
         self.legend.setText(f"{len(steps)} tokens · {unsure} picked with under 50% · "
                             f"the redder, the less sure{what_if} · click a token for its alternatives")
         self.select(-1)
+
+    def open_chart(self, index: int) -> SamplingChart:
+        """The sampling chart at token `index`, starting from the reply's own settings."""
+        step = self.steps[index]
+        recent = {s.chosen.id for s in self.steps[max(0, index - self.sampling.penalty_last_n):index]}
+        if self.chart is not None:
+            self.chart.close()
+        title = f"token {index + 1}: “{visible(step.chosen.text)}” and the alternatives the model weighed"
+        self.chart = SamplingChart(step.top or (step.chosen,), self.sampling, recent, title, self)
+        self.chart.show()
+        return self.chart
 
     def _clicked(self, url: QUrl) -> None:
         if url.scheme() == "t":
@@ -118,6 +128,10 @@ class TokenView(QWidget):
                        f"(id {step.chosen.id}) was picked with {step.chosen.prob:.1%}. The model weighed:")
         title.setWordWrap(True)
         self._details_layout.addWidget(title)
+        chart = QPushButton("Sampling chart…")
+        chart.setToolTip("How temperature, top-k, top-p, min-p and repeat penalty reshape these candidates")
+        chart.clicked.connect(lambda _=False: self.open_chart(index))
+        self._details_layout.addWidget(chart)
         for choice in step.top[:SHOWN_ALTERNATIVES]:
             row = QHBoxLayout()
             bar = "█" * max(1, round(choice.prob * 20))

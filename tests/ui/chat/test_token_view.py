@@ -37,8 +37,15 @@ def test_a_what_if_from_the_token_view_is_a_new_alternative_that_survives_a_rest
     card.tokens.select(1)
     labels = [w.text() for w in card.tokens.details.findChildren(QLabel)]
     assert "Token 2 of 2" in labels[0] and len(labels) == 1 + 5
-    what_ifs = card.tokens.details.findChildren(QPushButton)
+    what_ifs = [b for b in card.tokens.details.findChildren(QPushButton) if b.text() == "What if…"]
     assert len(what_ifs) == 4  # every alternative but the picked one
+    chart = card.tokens.open_chart(1)
+    assert chart.spins["temperature"].value() == 0.0  # the settings that wrote the reply
+    assert [b.after for b in chart.bars.bars][0] == 1.0  # greedy: the best candidate always
+    chart.spins["temperature"].setValue(1.5)
+    chart.spins["top_k"].setValue(1)  # the sliders redraw the chart at once
+    assert [b.cut_by for b in chart.bars.bars][1:] == ["top-k"] * (len(chart.bars.bars) - 1)
+    chart.close()
     qtbot.mouseClick(what_ifs[0], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.messages.item(1).alternatives == 2, timeout=10000)
     wait_reply(qtbot, page)
