@@ -66,6 +66,7 @@ def main() -> None:
             order = [(str(ROOT), mine), (args.against, theirs)]
             for tree, into in order if i % 2 == 0 else order[::-1]:
                 into.append(one_tree(tree, 3, args.tokens, args.threads))
+            print(f"pair {i + 1}: this tree {mine[-1]:.1f}, other {theirs[-1]:.1f} tok/s", flush=True)
         ratios = [a / b for a, b in zip(mine, theirs, strict=True)]
         print(f"off, this tree: {statistics.median(mine):.1f} tok/s; {args.against}: "
               f"{statistics.median(theirs):.1f} tok/s; median ratio {statistics.median(ratios):.3f} "

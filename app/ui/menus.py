@@ -64,6 +64,7 @@ class Menus:
     shortcuts: QAction
     error_details: QAction
     help_opener: HelpOpener  # the one help window, which the chat page's "What's this?" buttons open too
+    keep_token_probs: QAction | None = None  # Chat → Keep token probabilities (probs_setting.py)
 
 
 def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_files: ChatFiles,
@@ -130,7 +131,7 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                       "The exact text the model is given for this chat, special tokens included")
     chat_menu.addSeparator()
     chat_menu.addAction(chat.side.toggle_action)
-    add_keep_probs_action(chat_menu, parent, parts.settings, window.save_settings)
+    keep_probs = add_keep_probs_action(chat_menu, parent, parts.settings, window.save_settings)
     chat.side.set_shown(parts.settings.chat_panel_visible)
     chat.side.visibility_changed.connect(remember_side_panel)
 
@@ -152,4 +153,4 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                         "The last errors from Hearth's log and the versions, for a bug report")
     return Menus(new_chat, export_md, export_json, import_chat, hub_token, servers, quit_action, stop, write_message,
                  choose, copy, regenerate, reset_defaults, show_prompt, chat.side.toggle_action, rescan, probe,
-                 help_action, shortcuts, error_details, help_opener)
+                 help_action, shortcuts, error_details, help_opener, keep_probs)
