@@ -33,7 +33,8 @@ def replies(modes: list[int], tokens: int, threads: int) -> list[float]:
         engine.load(LoadOptions(str(SMOLLM2), n_ctx=2048, n_threads=threads))
         list(engine.chat([ChatMessage("user", "hi")], SamplingParams(temperature=0, max_tokens=8)))  # warm
         for top in modes:
-            sampling = SamplingParams(temperature=0, repeat_penalty=1.0, max_tokens=tokens, top_logprobs=top)
+            asked = {"top_logprobs": top} if top >= 0 else {}  # a tree without probabilities has no such field
+            sampling = SamplingParams(temperature=0, repeat_penalty=1.0, max_tokens=tokens, **asked)
             done = list(engine.chat([ChatMessage("user", MESSAGE)], sampling))[-1]
             assert isinstance(done, Done), done
             speeds.append(done.stats.decode_tok_s)
