@@ -41,7 +41,7 @@ def test_a_what_if_from_the_token_view_is_a_new_alternative_that_survives_a_rest
     assert len(what_ifs) == 4  # every alternative but the picked one
     chart = card.tokens.open_chart(1)
     assert chart.spins["temperature"].value() == 0.0  # the settings that wrote the reply
-    assert [b.after for b in chart.bars.bars][0] == 1.0  # greedy: the best candidate always
+    assert chart.bars.bars[0].after == 1.0  # greedy: the best candidate always
     chart.spins["temperature"].setValue(1.5)
     chart.spins["top_k"].setValue(1)  # the sliders redraw the chart at once
     assert [b.cut_by for b in chart.bars.bars][1:] == ["top-k"] * (len(chart.bars.bars) - 1)
