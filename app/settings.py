@@ -38,6 +38,7 @@ class Settings:
     # built-in llama.cpp does not know its architecture
     engine_runtime: str = ""
     model_engines: dict[str, str] = field(default_factory=dict)
+    keep_token_probs: bool = True  # saved replies keep their token probabilities (Chat menu)
 
     def __post_init__(self) -> None:
         self._changes: ChangeHub | None = None  # where saves are announced (announce_to)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SCENES = ("chats", "compare", "models", "discover", "first-run")
+SCENES = ("chats", "compare", "models", "discover", "first-run", "tokens", "what-if", "sampling-chart")
 THEMES = ("light", "dark")
 OUT = ROOT / "docs" / "screens"
 
@@ -68,7 +68,7 @@ def take(scene: str, theme: str) -> int:
     from tests.support.real_models import smollm2_path
 
     model = None
-    if scene in ("chats", "compare", "models", "first-run"):
+    if scene in ("chats", "compare", "models", "first-run", "tokens", "what-if", "sampling-chart"):
         source, why = smollm2_path()
         if source is None:
             print(f"cannot take the {scene} screenshot: {why}", file=sys.stderr)
@@ -89,7 +89,8 @@ def take(scene: str, theme: str) -> int:
         wait(app, lambda: bool(window.library.models))
     spin(app, 1.0)
     {"chats": chats, "compare": compare, "models": models, "discover": discover,
-     "first-run": first_run}[scene](app, window, model)
+     "first-run": first_run, "tokens": tokens, "what-if": what_if,
+     "sampling-chart": sampling_chart}[scene](app, window, model)
     spin(app, 1.5)
     out = OUT / f"{scene}-{theme}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -114,6 +115,59 @@ def chats(app, window, model) -> None:
     spin(app, 0.5)
     wait(app, lambda: not page.streaming)
     page.composer.set_text("Thanks! Can you add a docstring?")
+
+
+def tokens(app, window, model) -> int:
+    """A SmolLM2 reply in the Tokens view, its least sure token clicked: the alternatives listed."""
+    from app.engine import SamplingParams
+
+    page = window.chat_page
+    window.show_page(page)
+    window.model_opener.open_with_model(str(model))
+    wait(app, lambda: window.engine.info is not None)
+    window.new_chat()
+    page.sampling.set_params(SamplingParams(temperature=0.0, max_tokens=80), emit=True)
+    page.composer.set_text("Tell me three facts about Paris.")
+    page.composer.send_button.click()
+    spin(app, 0.5)
+    wait(app, lambda: not page.streaming)
+    card = page.view.cards()[-1]
+    card.buttons["tokens"].click()
+    steps = card.tokens.steps
+    doubt = min(range(min(len(steps), 40)), key=lambda i: steps[i].chosen.prob)
+    card.tokens.select(doubt)
+    spin(app, 0.5)
+    page.view.scroll_to_end()
+    return doubt
+
+
+def what_if(app, window, model) -> None:
+    """The same reply written again from its least sure token with the second choice: ‹ 2/2 ›, outlined."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from app.ui.chat.what_if_action import what_if as start_what_if
+
+    page = window.chat_page
+    step = tokens(app, window, model)
+    card = page.view.cards()[-1]
+    other = next(c for c in card.tokens.steps[step].top if c.id != card.tokens.steps[step].chosen.id)
+    start_what_if(page, len(page.view.cards()) - 1, step, other.id)
+    spin(app, 0.5)
+    wait(app, lambda: not page.streaming)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # the old card (no event loop here)
+    page.view.cards()[-1].buttons["tokens"].click()
+    spin(app, 0.5)
+    page.view.scroll_to_end()
+
+
+def sampling_chart(app, window, model) -> None:
+    """The sampling chart at the least sure token, temperature raised to 0.8 and top-k to 3."""
+    step = tokens(app, window, model)
+    chart = window.chat_page.view.cards()[-1].tokens.open_chart(step)
+    chart.spins["temperature"].setValue(0.8)
+    chart.spins["top_k"].setValue(3)
+    chart.move(300, 300)
+    chart.resize(760, 380)
 
 
 def compare(app, window, model) -> None:

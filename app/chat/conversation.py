@@ -17,13 +17,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any, Protocol
 
-from app.chat.message import Message, Part, history_for_engine, text_parts
+from app.chat.message import Message, Part, TokenProbsPart, history_for_engine, text_parts
 from app.chat.reply import Reply
+from app.chat.what_if import WhatIf, what_if_from
 from app.engine.protocol import ChatMessage, Done, Error, OverflowPolicy, Token
 from app.engine.sampling import SamplingParams
+from app.engine.token_probs import probs_to_json
 from app.formatting import short_title
 
 LATEST = -1  # a new message's default parent: the last message of the conversation shown
+KEPT_ALTERNATIVES = 5  # alternatives kept per token of a saved reply (the GUI's tint and "what if")
 NEW_TITLE = "New chat"
 
 
@@ -41,8 +44,8 @@ class ChatStore(Protocol):
                     sampling: dict[str, Any] | None = ..., stats: dict[str, Any] | None = ..., complete: bool = ...,
                     error: str = ..., parent_id: int | None = ...) -> Message: ...
     def update_message(self, message_id: int, *, content: str | None = ..., reasoning: str | None = ...,
-                       stats: dict[str, Any] | None = ..., complete: bool | None = ..., error: str | None = ...,
-                       model: str | None = ...) -> object: ...
+                       parts: Sequence[Part] | None = ..., stats: dict[str, Any] | None = ...,
+                       complete: bool | None = ..., error: str | None = ..., model: str | None = ...) -> object: ...
     def alternatives(self, message_id: int) -> Sequence[Message]: ...
     def select_alternative(self, message_id: int) -> object: ...
 
@@ -55,6 +58,9 @@ def stats_of(done: Done) -> dict[str, Any]:
 
 
 class Conversation:
+    # Saved replies keep each token's probability (the app's setting, settings.keep_token_probs, sets it).
+    keep_token_probs = True
+
     def __init__(self, store: ChatStore | None = None) -> None:
         self.store = store
         self.chat_id = 0
@@ -66,6 +72,7 @@ class Conversation:
         self.model_path = ""  # the model it was last used with
         self.messages: list[Message] = []
         self.reply: Reply | None = None
+        self.what_if: WhatIf | None = None  # the next reply starts as the user chose (choose_what_if)
 
     # ------------------------------------------------------------ opening
 
@@ -182,7 +189,12 @@ class Conversation:
 
     def history(self) -> list[ChatMessage]:
         """What the model is given: the system prompt and every finished message."""
-        return history_for_engine(self.system_prompt, self.finished_messages())
+        history = history_for_engine(self.system_prompt, self.finished_messages())
+        return history + [self.what_if.prefill()] if self.what_if is not None else history
+
+    def choose_what_if(self, index: int, step: int, token_id: int) -> None:
+        """The next reply (the caller regenerates the message at `index`) picks `token_id` at `step`."""
+        self.what_if = what_if_from(self.messages[index], step, token_id)
 
     # ------------------------------------------------------------ turns
 
@@ -217,12 +229,20 @@ class Conversation:
         del self.messages[index:]
         return parent
 
+    def reply_sampling(self) -> SamplingParams:
+        """The chat's sampling, asking the engine for token probabilities when replies keep them."""
+        if self.keep_token_probs and self.store is not None and self.sampling.top_logprobs < 0:
+            return replace(self.sampling, top_logprobs=KEPT_ALTERNATIVES)
+        return self.sampling
+
     def begin_reply(self, job: int, model: str, sampling: SamplingParams,
                     parent_id: int | None = LATEST) -> Reply:
         """An empty assistant message, not complete, that `job` will write."""
         message = self._add("assistant", text_parts(), parent_id=parent_id, model=model, sampling=sampling.to_dict(),
                             complete=False)
         self.reply = Reply(job, self.chat_id, message.id, persisted=time.monotonic())
+        if self.what_if is not None:
+            self.reply.add_text(self.what_if.prefix, 0)
         return self.reply
 
     def reply_index(self, reply: Reply | None = None) -> int:
@@ -272,15 +292,24 @@ class Conversation:
             return None
         reply.take_arrived()
         stats = stats_of(done)
-        content = done.text or reply.content
+        what_if, self.what_if = self.what_if, None
+        content = (what_if.prefix if what_if else "") + done.text if done.text or what_if else reply.content
         reasoning = done.reasoning or reply.reasoning
-        if self.store is not None and reply.record:
+        kept: tuple[Part, ...] = (TokenProbsPart(probs_to_json(done.probs)),) if done.probs else ()
+        kept = (what_if.part(done.probs),) if what_if is not None else kept
+        if self.store is not None and reply.record and kept:
+            self.store.update_message(reply.record, parts=text_parts(content, reasoning) + kept, stats=stats,
+                                      complete=True)
+        elif self.store is not None and reply.record:
             self.store.update_message(reply.record, content=content, stats=stats, complete=True, reasoning=reasoning)
-        return self._settle(reply, content, reasoning, stats=stats, complete=True, error="")
+        settled = self._settle(reply, content, reasoning, stats=stats, complete=True, error="")
+        if settled is not None and kept:
+            settled = self.messages[self.reply_index(reply)] = replace(settled, parts=settled.parts + kept)
+        return settled
 
     def fail_reply(self, error: str) -> Message | None:
         """The reply stopped early (an error, Stop, or the app closing): what arrived is kept with `error`."""
-        reply, self.reply = self.reply, None
+        reply, self.reply, self.what_if = self.reply, None, None
         if reply is None:
             return None
         reply.take_arrived()

@@ -92,6 +92,22 @@ class ToolResultPart:
 
 
 @dataclass(frozen=True)
+class TokenProbsPart:
+    """How likely each token of a reply was (engine/token_probs.py), kept to be shown, never sent.
+
+    `steps` is token_probs.probs_to_json's compact list. `forced_at` >= 0: the reply is a "what if",
+    its token at that index picked by the user instead of the model (the earlier tokens are the
+    reply it branched from)."""
+
+    kind: ClassVar[str] = "token_probs"
+    steps: list[Any] = field(default_factory=list)
+    forced_at: int = -1
+
+    def to_json(self) -> JsonObject:
+        return {"steps": self.steps, "forced_at": self.forced_at}
+
+
+@dataclass(frozen=True)
 class UnknownPart:
     """A part kind from a newer Hearth: kept and written back as it was, shown as nothing."""
 
@@ -106,9 +122,10 @@ class UnknownPart:
         return dict(self.data)
 
 
-Part = TextPart | ThinkingPart | ImagePart | ToolCallPart | ToolResultPart | UnknownPart
+Part = TextPart | ThinkingPart | ImagePart | ToolCallPart | ToolResultPart | TokenProbsPart | UnknownPart
 KNOWN_PARTS: dict[str, type[Any]] = {cls.kind: cls for cls in
-                                     (TextPart, ThinkingPart, ImagePart, ToolCallPart, ToolResultPart)}
+                                     (TextPart, ThinkingPart, ImagePart, ToolCallPart, ToolResultPart, TokenProbsPart)}
+NOT_SENT = (TextPart, ThinkingPart, ToolCallPart, ToolResultPart, TokenProbsPart)  # to_openai's own fields
 
 
 def part_from_json(kind: str, data: Mapping[str, Any]) -> Part:
@@ -213,6 +230,10 @@ class Message:
     def tool_calls(self) -> tuple[ToolCallPart, ...]:
         return tuple(p for p in self.parts if isinstance(p, ToolCallPart))
 
+    @property
+    def token_probs(self) -> TokenProbsPart | None:
+        return next((p for p in self.parts if isinstance(p, TokenProbsPart)), None)
+
     def with_text(self, content: str | None = None, reasoning: str | None = None) -> Message:
         """The same message with its text and/or thinking replaced (other parts stay, in order)."""
         content = self.content if content is None else content
@@ -232,7 +253,7 @@ class Message:
 
     def to_openai(self) -> JsonObject:
         """An OpenAI chat message: plain string content when it is all text, content parts otherwise."""
-        other = [p for p in self.parts if not isinstance(p, (TextPart, ThinkingPart, ToolCallPart, ToolResultPart))]
+        other = [p for p in self.parts if not isinstance(p, NOT_SENT)]
         message: JsonObject = {"role": self.role}
         if other:
             content: list[JsonObject] = [{"type": "text", "text": self.content}] if self.content else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from app.cli.chat_tools import add_tool_args
 from app.cli.common import CliError
@@ -22,6 +23,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                                         "instead of the built-in llama.cpp")
     chat.add_argument("--json", action="store_true",
                       help="print one JSON object instead of streaming (the thinking is its \"reasoning\")")
+    chat.add_argument("--logprobs", type=int, default=None, metavar="N",
+                      help="with --json: add a \"logprobs\" list, each token's log-probability and its N (0-20) "
+                           "most likely alternatives, as the API's logprobs")
     add_generation_args(chat)
     add_tool_args(chat)
     chat.set_defaults(handler=run_chat)
@@ -35,6 +39,12 @@ def run_chat(args: argparse.Namespace) -> int:
     check_generation_args(args)
     conversation = conversation_from(args)
     sampling = conversation.sampling
+    if args.logprobs is not None:
+        if not 0 <= args.logprobs <= 20:
+            raise CliError("--logprobs must be between 0 and 20")
+        if not args.json or args.engine:
+            raise CliError("--logprobs works with --json and a local model (--model)")
+        sampling = replace(sampling, top_logprobs=args.logprobs)
     if args.engine:
         from app.cli.remote import run_remote_chat
 
@@ -91,7 +101,7 @@ def run_chat(args: argparse.Namespace) -> int:
                         "n_ctx": info.n_ctx,
                         "chat_template": info.chat_template,
                         "memory": measured_memory(info),
-                    }))
+                    } | logprobs_field(args, event)))
                 else:
                     printer.finish()
     return 0
@@ -109,3 +119,12 @@ def measured_memory(info: ModelInfo) -> dict[str, object]:
         return {"measured": measured}
     plan = plan_memory(header, info.n_ctx, info.n_gpu_layers, info.kv_cache_type, info.flash_attn, info.n_batch)
     return {"measured": measured, "plan": plan.as_dict()}
+
+
+def logprobs_field(args: argparse.Namespace, done: object) -> dict[str, object]:
+    """`--logprobs`: the reply's tokens as the API's chat `logprobs.content` list."""
+    if args.logprobs is None:
+        return {}
+    from app.server.logprobs import chat_logprobs
+
+    return {"logprobs": chat_logprobs(getattr(done, "probs", ()))["content"]}

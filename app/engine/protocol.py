@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app import load_limits as limits
 from app.engine.sampling import SamplingParams
+from app.engine.token_probs import TokenProbs
 from app.library.gguf_info import GGUFInfo
 from app.load_limits import ALL_LAYERS as ALL_LAYERS
 from app.load_limits import AUTO_LAYERS as AUTO_LAYERS
@@ -64,6 +65,7 @@ class ChatMessage:
     reasoning: str = ""  # past thinking, which the template may re-send as reasoning_content
     tool_calls: tuple[tuple[str, str, str], ...] = ()  # an assistant's calls: (id, name, arguments JSON)
     tool_call_id: str = ""  # a "tool" message: the call it answers
+    prefill: bool = False  # the last message only, an assistant's: the reply goes on from its text ("what if")
 
 
 # ---------------------------------------------------------------- requests
@@ -236,6 +238,7 @@ class Token:
     text: str  # answer delta
     n_tokens: int  # completion tokens so far
     reasoning: str = ""  # thinking delta
+    probs: tuple[TokenProbs, ...] = ()  # the tokens since the last Token event, when sampling.top_logprobs >= 0
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,7 @@ class Done:
     text: str = ""
     sampling: SamplingParams | None = None  # what the engine actually used (after clamping)
     reasoning: str = ""  # the whole thinking text; `text` is the answer alone
+    probs: tuple[TokenProbs, ...] = ()  # one per completion token, when sampling.top_logprobs >= 0
 
 
 @dataclass(frozen=True)

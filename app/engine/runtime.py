@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +31,15 @@ from app.engine.llama_backend import amx_weights_loaded, default_threads, ensure
 from app.engine.load_params import context_error, context_params, load_error, load_failure_reason, model_params
 from app.engine.model_info import describe
 from app.engine.offload import resolve_gpu_layers
+from app.engine.probs_probe import probing_picker
 from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
 from app.engine.thread_fit import ThreadFit
+from app.engine.token_probs import TokenProbs
 from app.engine.tool_calls import printed_call_tokens
-from app.library.gguf_info import (
-    QUANT_NAMES,
-    GGUFFileError,
-    GGUFInfo,
-    check_file,
-    read_gguf_info,
-    split_shards,
-)
+from app.library.gguf_info import QUANT_NAMES, GGUFFileError, GGUFInfo, check_file, read_gguf_info, split_shards
 from app.library.gguf_reader import GGUFErrorKind
 from app.library.model_names import friendly_name
 
@@ -53,6 +48,7 @@ from app.library.model_names import friendly_name
 class Generated:
     text: str
     stats: Stats
+    probs: list[TokenProbs] = field(default_factory=list)  # one per completion token, when asked for
 
 
 class LoadedModel:
@@ -132,6 +128,7 @@ class LoadedModel:
         # KV cache bookkeeping: the token ids now in the cache, and the text+tokens of the last
         # prompt plus reply, so the next turn can reuse the generated ids instead of re-tokenizing.
         self.kv_tokens: list[int] = []
+        self.token_probs: list[TokenProbs] = []  # the reply's so far, when asked for (cleared, never replaced)
         self.reading: tuple[int, int] | None = None  # (tokens read, of) while a prompt is evaluated
         self._last: tuple[str, list[int]] = ("", [])  # replaced in one assignment (other threads read it)
         self._memo: tuple[Any, ...] | None = None  # main thread only: (key, _last, text, tokens) of the last encode
@@ -253,7 +250,8 @@ class LoadedModel:
         self._cancel.set()
 
     def _reply_sampler(self, sampling: SamplingParams) -> ReplySampler:
-        return ReplySampler(self.ctx, sampling, self.n_vocab)
+        # probabilities are read from the logits on the host, which an in-graph chain never copies there
+        return ReplySampler(self.ctx, sampling, self.n_vocab, in_graph=False if sampling.top_logprobs >= 0 else None)
 
     def _decode(self, tokens: Sequence[int]) -> int:
         # llama_batch_get_one asks for the last token's output only; the context is made with
@@ -285,7 +283,10 @@ class LoadedModel:
     ) -> Generated:
         """Evaluate the prompt (reusing the cache) and stream the reply through on_text."""
         t0 = time.perf_counter()
-        text_prompt, tokens = self.encode(messages, thinking, tools)
+        prefill = messages[-1].content if messages and messages[-1].prefill else None
+        text_prompt, tokens = self.encode(messages[:-1] if prefill is not None else messages, thinking, tools)
+        if prefill:  # the reply's start, as plain text: a user's "what if" never becomes a control token
+            text_prompt, tokens = text_prompt + prefill, tokens + self.tokenize(prefill, False, special=False)
         return self._generate(text_prompt, tokens, sampling, on_text, t0)
 
     def complete(self, prompt: str, sampling: SamplingParams, on_text: Callable[[str, int], None]) -> Generated:
@@ -299,6 +300,7 @@ class LoadedModel:
     def _generate(self, text_prompt: str, tokens: list[int], sampling: SamplingParams,
                   on_text: Callable[[str, int], None], t0: float) -> Generated:
         self._cancel.clear()
+        self.token_probs.clear()
         sampling = sampling.validated()
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
@@ -363,7 +365,11 @@ class LoadedModel:
     def _decode_loop(self, sampler: ReplySampler, sampling: SamplingParams, text_prompt: str, tokens: list[int],
                      cached: int, t0: float, t_eval: float, t_prompt: float,
                      on_text: Callable[[str, int], None]) -> Generated:
-        out = decode_reply(self.ctx, self._token_facts, sampler.pick, self._cancel, self.kv_tokens,
+        pick = sampler.pick
+        if sampling.top_logprobs >= 0:
+            pick = probing_picker(pick, self.ctx, self.n_vocab, sampling.top_logprobs, self._token_facts,
+                                  self.token_probs)
+        out = decode_reply(self.ctx, self._token_facts, pick, self._cancel, self.kv_tokens,
                            self.n_ctx, sampling, on_text, t_prompt, self.thread_fit)
         reason, generated, t_first = out.reason, out.tokens, out.t_first
         if reason in (StopReason.EOS, StopReason.LENGTH, StopReason.CONTEXT_FULL, StopReason.CANCELLED):
@@ -385,4 +391,4 @@ class LoadedModel:
             stop_reason=reason,
             n_ctx=self.n_ctx,
         )
-        return Generated(out.reply, stats)
+        return Generated(out.reply, stats, self.token_probs[:len(generated)])

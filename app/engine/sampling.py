@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+MAX_TOP_LOGPROBS = 20  # OpenAI's limit for top_logprobs
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -19,6 +21,9 @@ class SamplingParams:
     seed: int = -1  # -1: a fresh random seed for every reply
     max_tokens: int = 1024  # 0: until the context is full
     stop: tuple[str, ...] = field(default_factory=tuple)
+    # Report each picked token's log-probability and this many top alternatives (0-20); -1: report none.
+    # Not a sampling setting: it changes nothing about which token is picked (token_probs.py).
+    top_logprobs: int = -1
 
     @property
     def greedy(self) -> bool:
@@ -38,9 +43,11 @@ class SamplingParams:
             penalty_last_n=max(self.penalty_last_n, 0),
             max_tokens=max(self.max_tokens, 0),
             stop=tuple(s for s in self.stop if s),
+            top_logprobs=min(max(self.top_logprobs, -1), MAX_TOP_LOGPROBS),
         )
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"top_logprobs": self.top_logprobs} if self.top_logprobs >= 0 else {}  # off: as before
         return {
             "temperature": self.temperature,
             "top_p": self.top_p,
@@ -53,7 +60,7 @@ class SamplingParams:
             "seed": self.seed,
             "max_tokens": self.max_tokens,
             "stop": list(self.stop),
-        }
+        } | extra
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SamplingParams:

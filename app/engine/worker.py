@@ -26,6 +26,7 @@ from app.engine.context import fit_messages, refusal_message
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.reasoning import ReasoningParser, Split
 from app.engine.sampling import SamplingParams
+from app.engine.token_probs import TokenProbs
 
 if TYPE_CHECKING:  # runtime imports llama.cpp, which the worker imports only once it runs (see run())
     from app.engine.runtime import Generated, LoadedModel
@@ -49,6 +50,8 @@ class TokenBatcher:
         self.pending_reasoning: list[str] = []
         self.n_tokens = 0
         self.last_sent: float | None = None
+        self.probs: list[TokenProbs] | None = None  # the reply's token probabilities so far, when asked for
+        self.probs_sent = 0
 
     def add(self, text: str, n_tokens: int, reasoning: str = "") -> None:
         if text:
@@ -63,7 +66,12 @@ class TokenBatcher:
 
     def flush(self) -> None:
         if self.pending or self.pending_reasoning:
-            self.send(p.Token(self.request_id, "".join(self.pending), self.n_tokens, "".join(self.pending_reasoning)))
+            probs: tuple[TokenProbs, ...] = ()
+            if self.probs is not None:
+                probs = tuple(self.probs[self.probs_sent:self.n_tokens])
+                self.probs_sent += len(probs)
+            self.send(p.Token(self.request_id, "".join(self.pending), self.n_tokens, "".join(self.pending_reasoning),
+                              probs))
             self.pending.clear()
             self.pending_reasoning.clear()
 HEARTBEAT_SECONDS = 0.5  # while a request runs; the client gives up after seconds of silence
@@ -295,6 +303,8 @@ class Worker:
         stream = ReplyStream(request_id, parser, self.send)
         model = self.model
         assert model is not None  # _start_generation found it
+        if sampling.top_logprobs >= 0:
+            stream.batcher.probs = model.token_probs
 
         def on_text(text: str, n_tokens: int) -> None:
             if request_id in self.stopped:  # a Stop that came before the generation began is not lost
@@ -315,7 +325,7 @@ class Worker:
             "reasoning_s": stream.reasoning_seconds(),
         })
         answer = "".join(stream.answer)
-        self.send(p.Done(request_id, stats, answer, sampling, "".join(stream.reasoning)))
+        self.send(p.Done(request_id, stats, answer, sampling, "".join(stream.reasoning), tuple(result.probs)))
 
 
 class ReplyStream:

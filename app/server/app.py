@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TypeVar
 
 from starlette.applications import Starlette
@@ -19,10 +19,12 @@ from starlette.routing import Route
 from app.chat.message import Message
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind, OverflowPolicy, StopReason
+from app.engine.token_probs import TokenProbs
 from app.server.access import AccessPolicy, key_matches
 from app.server.errors import error_response
 from app.server.guard import RequestGuard
 from app.server.limits import DEFAULT_LIMITS, ServerLimits
+from app.server.logprobs import chat_logprobs, completion_logprobs
 from app.server.request_log import RequestLog
 from app.server.requests import BadRequest, parse_chat, parse_completion
 from app.server.slot import UNFINISHED, ClientGone, ModelSlot, QueueFull, Ticket
@@ -173,14 +175,14 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         return getattr(info, "tool_format", "") if info is not None else ""
 
     async def answer(request: Request, ticket: Ticket, start, stream: bool, include_usage: bool, chunk,
-                     whole, tools: ToolOptions | None = None) -> Response:
+                     whole, tools: ToolOptions | None = None, asked_probs: bool = False) -> Response:
         reply_id = f"{'chatcmpl' if whole is _chat_whole else 'cmpl'}-{uuid.uuid4().hex}"
         model_id = served_name()
         events = slot.generate(start, _disconnect_watcher(request), ticket)
         if stream:
             gate = CallGate(tools, tool_format()) if tools is not None and tools.parse_calls else None
             # The background task frees the queue place if the client left before the stream began.
-            return StreamingResponse(_stream(events, reply_id, include_usage, chunk, gate),
+            return StreamingResponse(_stream(events, reply_id, include_usage, chunk, gate, asked_probs),
                                      media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                                      background=BackgroundTask(ticket.release))
@@ -198,7 +200,8 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             return Response(status_code=499)
         if done is None:  # the slot ends every reply with Done or Error; this only keeps a half reply out
             return error_response(500, UNFINISHED, "server_error")
-        result = whole(reply_id, created_now(), model_id, done.text, done.stats)
+        probs = done.probs if asked_probs else None
+        result = whole(reply_id, created_now(), model_id, done.text, done.stats, probs)
         if tools is not None:
             message, called = whole_message(done.text, tools, tool_format())
             result["choices"][0]["message"] = message
@@ -207,17 +210,20 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         return JSONResponse(result)
 
     async def _stream(events: AsyncIterator, reply_id: str, include_usage: bool, chunk,
-                      gate: CallGate | None = None) -> AsyncIterator[str]:
+                      gate: CallGate | None = None, asked_probs: bool = False) -> AsyncIterator[str]:
         model_id = served_name()
         now = created_now()
+        written = 0  # characters streamed so far (completions' text_offset)
         try:
             first = True
             async for event in events:
                 if isinstance(event, p.Token):
+                    probs = (event.probs, written) if asked_probs else None
                     text = gate.feed(event.text) if gate is not None else event.text
                     if text or gate is None:
-                        yield _sse(chunk(reply_id, now, model_id, text, None, first))
+                        yield _sse(chunk(reply_id, now, model_id, text, None, first, probs))
                         first = False
+                    written += len(event.text)
                 elif isinstance(event, p.Error):
                     _status, kind, code = _engine_error_status(event.kind)  # the stream's 200 is already sent
                     yield _sse({"error": {"message": event.message, "type": kind, "param": None, "code": code}})
@@ -251,7 +257,8 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         offered = {"tools": body.tools.as_json()} if body.tools.tools else {}  # as before when none are
         return await answer(request, ticket, lambda stop: engine.chat(body.conversation.history(), body.sampling,
                                                                       OverflowPolicy.STOP, stop=stop, **offered),
-                            body.stream, body.include_usage, _chat_chunk, _chat_whole, body.tools)
+                            body.stream, body.include_usage, _chat_chunk, _chat_whole, body.tools,
+                            body.sampling.top_logprobs >= 0)
 
     async def completions(request: Request) -> Response:
         admitted = await body_of(request, parse_completion)
@@ -259,7 +266,8 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             return admitted
         body, ticket = admitted
         return await answer(request, ticket, lambda stop: engine.complete(body.prompt, body.sampling, stop=stop),
-                            body.stream, body.include_usage, _text_chunk, _text_whole)
+                            body.stream, body.include_usage, _text_chunk, _text_whole,
+                            asked_probs=body.sampling.top_logprobs >= 0)
 
     async def not_found(request: Request, exc) -> Response:
         return error_response(404, f"no such endpoint: {request.method} {request.url.path}", "invalid_request_error")
@@ -290,27 +298,39 @@ def created_now() -> int:
     return int(time.time())
 
 
-def _chat_chunk(reply_id: str, created: int, model: str, text: str, finish: str | None, first: bool) -> dict:
+# `probs`: None when the request asked for no logprobs; a chunk's also carry the reply's characters before it.
+
+
+def _chat_chunk(reply_id: str, created: int, model: str, text: str, finish: str | None, first: bool,
+                probs: tuple[Sequence[TokenProbs], int] | None = None) -> dict:
     delta: dict = {"content": text} if text or finish is None else {}
     if first and finish is None:
         delta["role"] = "assistant"
     return {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+            "choices": [{"index": 0, "delta": delta, "logprobs": None if probs is None else chat_logprobs(probs[0]),
+                         "finish_reason": finish}]}
 
 
-def _chat_whole(reply_id: str, created: int, model: str, text: str, stats: p.Stats) -> dict:
+def _chat_whole(reply_id: str, created: int, model: str, text: str, stats: p.Stats,
+                probs: Sequence[TokenProbs] | None = None) -> dict:
     return {"id": reply_id, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{"index": 0, "message": Message.plain("assistant", text).to_openai(), "logprobs": None,
+            "choices": [{"index": 0, "message": Message.plain("assistant", text).to_openai(),
+                         "logprobs": None if probs is None else chat_logprobs(probs),
                          "finish_reason": _FINISH[stats.stop_reason]}],
             "usage": _usage(stats)}
 
 
-def _text_chunk(reply_id: str, created: int, model: str, text: str, finish: str | None, first: bool) -> dict:
+def _text_chunk(reply_id: str, created: int, model: str, text: str, finish: str | None, first: bool,
+                probs: tuple[Sequence[TokenProbs], int] | None = None) -> dict:
     return {"id": reply_id, "object": "text_completion", "created": created, "model": model,
-            "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}]}
+            "choices": [{"index": 0, "text": text,
+                         "logprobs": None if probs is None else completion_logprobs(*probs),
+                         "finish_reason": finish}]}
 
 
-def _text_whole(reply_id: str, created: int, model: str, text: str, stats: p.Stats) -> dict:
+def _text_whole(reply_id: str, created: int, model: str, text: str, stats: p.Stats,
+                probs: Sequence[TokenProbs] | None = None) -> dict:
     return {"id": reply_id, "object": "text_completion", "created": created, "model": model,
-            "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": _FINISH[stats.stop_reason]}],
+            "choices": [{"index": 0, "text": text, "logprobs": None if probs is None else completion_logprobs(probs),
+                         "finish_reason": _FINISH[stats.stop_reason]}],
             "usage": _usage(stats)}

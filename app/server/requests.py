@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from app.chat.conversation import Conversation
 from app.chat.message import Message
-from app.engine.sampling import SamplingParams
+from app.engine.sampling import MAX_TOP_LOGPROBS, SamplingParams
 from app.server import tool_requests as tr
 from app.server.tool_requests import ToolOptions, ToolRequestError
 
@@ -97,6 +97,23 @@ def sampling_from(body: dict) -> SamplingParams:
     return replace(sampling, stop=_stop(body), **{k: v for k, v in values.items() if v is not None})
 
 
+def chat_top_logprobs(body: dict) -> int:
+    """Chat's `logprobs: true` and `top_logprobs: N` as SamplingParams.top_logprobs (-1: not asked)."""
+    asked = body.get("logprobs")
+    if asked is not None and not isinstance(asked, bool):
+        raise BadRequest("'logprobs' must be true or false", "logprobs")
+    top = _number(body, "top_logprobs", 0, MAX_TOP_LOGPROBS, integer=True)
+    if top is not None and not asked:
+        raise BadRequest("'top_logprobs' needs 'logprobs': true", "top_logprobs")
+    return (top or 0) if asked else -1
+
+
+def completion_top_logprobs(body: dict) -> int:
+    """Completions' `logprobs: N` (alternatives per token) as SamplingParams.top_logprobs (-1: not asked)."""
+    top = _number(body, "logprobs", 0, MAX_TOP_LOGPROBS, integer=True)
+    return -1 if top is None else top
+
+
 def _stream_flags(body: dict) -> tuple[bool, bool]:
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
@@ -146,7 +163,7 @@ def parse_chat(body: object) -> ChatBody:
     except ToolRequestError as exc:
         raise BadRequest(exc.message, exc.param) from None
     stream, include_usage = _stream_flags(body)
-    sampling = sampling_from(body)
+    sampling = replace(sampling_from(body), top_logprobs=chat_top_logprobs(body))
     return ChatBody(Conversation.of(parsed, sampling=sampling), sampling, stream, include_usage, tools)
 
 
@@ -168,7 +185,7 @@ def parse_completion(body: object) -> CompletionBody:
         raise BadRequest("'prompt' must be a non-empty string", "prompt")
     _text(prompt, "'prompt'", "prompt")
     stream, include_usage = _stream_flags(body)
-    sampling = sampling_from(body)
+    sampling = replace(sampling_from(body), top_logprobs=completion_top_logprobs(body))
     if "max_tokens" not in body:
         sampling = replace(sampling, max_tokens=16)  # OpenAI's default for completions
     return CompletionBody(prompt, sampling, stream, include_usage)

@@ -18,6 +18,7 @@ SECTIONS: dict[str, str] = {
     "min-p": "Min-p",
     "repeat-penalty": "Repeat penalty",
     "seed": "Seed",
+    "see-sampling": "Seeing tokens and sampling for yourself",
     "gpu-layers": "GPU layers and offload",
     "quantization": "Quantization",
 }
@@ -52,6 +53,23 @@ dropped: it only knows what is in the window for this reply.</p>
 <p><b>Max tokens</b> caps how long one reply may get. The reply stops there even in mid-sentence
 (the stop reason says "length"). 0 means no cap: the reply runs until the model ends it or the
 context window is full.</p>
+""",
+    "see-sampling": """
+<p>Every reply can show what the model saw and weighed. Press <b>Tokens</b> on a reply: its text is
+shown split into the model's tokens (spaces as ·, line breaks as ↵), each tinted by how sure the
+model was of it: clear when it was sure, orange to red when it hesitated. Hover a token to see the
+alternatives it weighed there, or click it to list them with their probabilities.</p>
+<p>The probabilities are the model's own, before any sampling setting: a softmax of its raw scores,
+as llama-server's <code>logprobs</code> reports them. That is why a picked token can have less than the
+top probability: the repeat penalty or the draw chose it. <b>What if…</b> beside an alternative writes
+the reply again from that token with the alternative picked; the new reply is another alternative of
+the old one (‹ 2/2 ›), with the token you chose in blue. <b>Sampling chart…</b> shows the candidates as
+bars: grey what the model weighed, blue the chance of each being picked with the temperature, top-k,
+top-p, min-p and repeat penalty below it, redrawn as you change them. Try temperature 0 (the best
+always wins), 1.5 (the bars flatten), or top-k 1.</p>
+<p>Replies keep their top 5 alternatives per token (about 160 KB per 1,000 tokens); Chat → Keep token
+probabilities turns that off. The API server answers <code>logprobs</code> and <code>top_logprobs</code> the way
+OpenAI's does, and <code>hearth chat --json --logprobs 5</code> prints them.</p>
 """,
     "sampling": """
 <p>For every next token the model gives each token of its vocabulary a probability. <b>Sampling</b>

@@ -22,6 +22,7 @@ from app.ui.help_page import TITLE as HELP_TITLE
 from app.ui.help_page import HelpOpener
 from app.ui.hub_token import ask_token
 from app.ui.model_lists import ModelLists
+from app.ui.probs_setting import add_keep_probs_action
 from app.ui.runtime_settings import RuntimeSettingsDialog
 from app.ui.server_settings import ServerSettingsDialog
 from app.ui.shortcuts_dialog import open_shortcuts
@@ -65,6 +66,7 @@ class Menus:
     error_details: QAction
     help_opener: HelpOpener  # the one help window, which the chat page's "What's this?" buttons open too
     runtimes: QAction | None = None  # Settings → Engine runtimes (a managed llama-server)
+    keep_token_probs: QAction | None = None  # Chat → Keep token probabilities (probs_setting.py)
 
 
 def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_files: ChatFiles,
@@ -136,6 +138,7 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                       "The exact text the model is given for this chat, special tokens included")
     chat_menu.addSeparator()
     chat_menu.addAction(chat.side.toggle_action)
+    keep_probs = add_keep_probs_action(chat_menu, parent, parts.settings, window.save_settings)
     chat.side.set_shown(parts.settings.chat_panel_visible)
     chat.side.visibility_changed.connect(remember_side_panel)
 
@@ -157,4 +160,4 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                         "The last errors from Hearth's log and the versions, for a bug report")
     return Menus(new_chat, export_md, export_json, import_chat, hub_token, servers, quit_action, stop, write_message,
                  choose, copy, regenerate, reset_defaults, show_prompt, chat.side.toggle_action, rescan, probe,
-                 help_action, shortcuts, error_details, help_opener, runtimes=runtimes)
+                 help_action, shortcuts, error_details, help_opener, runtimes=runtimes, keep_token_probs=keep_probs)

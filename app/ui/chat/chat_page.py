@@ -24,6 +24,7 @@ from app.ui.chat.message_view import MessageListView
 from app.ui.chat.model_state import ModelState
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.side_panel import ChatSidePanel
+from app.ui.chat.what_if_action import what_if
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
 from app.ui.widgets.context_meter import ContextMeter
@@ -113,6 +114,7 @@ class ChatPage(QWidget):
         self.view.edit_requested.connect(self.edit)
         self.view.regenerate_with_requested.connect(self.choose_regenerate_model)
         self.view.alternative_requested.connect(session.show_alternative)
+        self.view.what_if_requested.connect(lambda row, step, token: what_if(self, row, step, token))
         self.load_settings.settings_changed.connect(self.load_settings_changed)
         session.reply_finished.connect(self.model_state.remember_sampling)
         session.reply_finished.connect(self.reply_finished)

@@ -299,9 +299,9 @@ class ChatSession(QObject):
         conversation = self.conversation
         history = conversation.history()
         model_name = self.engine.info.name if self.engine.info and not self.loading else ""  # else named once loaded
-        reply = conversation.begin_reply(0, model_name, conversation.sampling, parent_id)
+        reply = conversation.begin_reply(0, model_name, sampling := conversation.reply_sampling(), parent_id)
         self.messages.append(item_from_record(conversation.messages[-1], streaming=True, error=""))
-        reply.job = self.engine.chat(history, conversation.sampling, conversation.overflow, self.thinking_to_send())
+        reply.job = self.engine.chat(history, sampling, conversation.overflow, self.thinking_to_send())
         self._writing = conversation
         self.busy_changed.emit(True)
         self.speed.emit("waiting for the first token…")
@@ -358,7 +358,7 @@ class ChatSession(QObject):
         message = writing.finish_reply(done)
         if here and message is not None:
             self.messages.update(row, content=message.content, streaming=False, stats=message.stats, error="",
-                                 reasoning=message.reasoning)
+                                 reasoning=message.reasoning, probs=message.token_probs)
             self.speed.emit(format_stats(message.stats))
             full = done.stats.stop_reason == StopReason.CONTEXT_FULL
             self.notice.emit("The reply stopped because the context window is full." if full else "")

@@ -9,11 +9,13 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
+from app.engine.sampling import SamplingParams
 from app.store.export import ROLE_TITLES  # one name for each role, on screen and in exports
 from app.ui.chat.code_highlight import warm_up as warm_up_highlighting
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.thinking_section import ThinkingSection
+from app.ui.chat.token_view import TokenView
 from app.ui.widgets.elided_label import ElidedLabel
 
 READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
@@ -56,6 +58,7 @@ class MessageCard(QFrame):
     regenerate_with_requested = Signal(object)
     edit_requested = Signal(object)
     alternative_requested = Signal(object, int)  # the card, -1 (previous) or +1 (next)
+    what_if_requested = Signal(object, int, int)  # the card, the token's step, the token id picked there
 
     def __init__(self, item: ChatItem, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         """`actions`: the buttons offered (all when None; a Compare column offers copy and ‹ › only)."""
@@ -87,13 +90,16 @@ class MessageCard(QFrame):
              self.regenerate_requested),
             ("regenerate_with", "Regenerate with…", "Write this reply again with another model",
              self.regenerate_with_requested),
+            ("tokens", "Tokens", "Show the reply's tokens tinted by the model's confidence, with the alternatives "
+             "it weighed at each", None),
         ):
             button = QToolButton()
             button.setText(label)
             button.setToolTip(tip)
             button.setAccessibleName(f"{label} message")
             button.setAutoRaise(True)
-            button.clicked.connect(lambda _=False, s=signal: s.emit(self))
+            if signal is not None:
+                button.clicked.connect(lambda _=False, s=signal: s.emit(self))
             header.addWidget(button)
             self.buttons[key] = button
         self.buttons["copy"].clicked.connect(self._show_copied)
@@ -107,6 +113,12 @@ class MessageCard(QFrame):
         self.body = MarkdownView()
         self.body.setAccessibleName(f"{item.role} message")
         layout.addWidget(self.body)
+        self.tokens = TokenView()
+        self.tokens.hide()
+        self.tokens.what_if_requested.connect(lambda step, token: self.what_if_requested.emit(self, step, token))
+        self.buttons["tokens"].setCheckable(True)
+        self.buttons["tokens"].toggled.connect(self._show_tokens)
+        layout.addWidget(self.tokens)
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setObjectName("cardError")
@@ -157,6 +169,12 @@ class MessageCard(QFrame):
             self.buttons[key].setVisible(item.role == role and offered)
         for button in self.buttons.values():
             button.setEnabled(not item.streaming)
+        offered = self.offered_actions is None or "tokens" in self.offered_actions
+        self.buttons["tokens"].setVisible(item.probs is not None and not item.streaming and offered)
+        if item.probs is None or item.streaming:
+            self.buttons["tokens"].setChecked(False)
+        elif self.tokens.isVisible():
+            self.tokens.set_part(item.probs)
         several = item.alternatives > 1
         self.counter.setText(f"{item.alternative}/{item.alternatives}")
         for widget in (self.previous, self.counter, self.next):
@@ -172,6 +190,17 @@ class MessageCard(QFrame):
         self.stats.setText(stats)
         self.stats.setVisible(bool(stats))
 
+    def _show_tokens(self, shown: bool) -> None:
+        """The tinted tokens in place of the rendered text (the Tokens button)."""
+        if shown and self.item is not None:
+            try:
+                self.tokens.sampling = SamplingParams.from_dict(self.item.sampling).validated()
+            except (TypeError, ValueError):  # a damaged record: the chart starts from the defaults
+                self.tokens.sampling = SamplingParams()
+            self.tokens.set_part(self.item.probs)
+        self.tokens.setVisible(shown)
+        self.body.setVisible(not shown)
+
     def _show_thinking(self, item: ChatItem) -> None:
         self.thinking.set_thinking(item.reasoning, int(item.stats.get("reasoning_tokens") or 0),
                                    float(item.stats.get("reasoning_s") or 0.0), item.streaming,
@@ -184,6 +213,7 @@ class MessageListView(QScrollArea):
     regenerate_with_requested = Signal(int)
     edit_requested = Signal(int)
     alternative_requested = Signal(int, int)  # row, -1 or +1
+    what_if_requested = Signal(int, int, int)  # row, the token's step, the token id picked there
 
     def __init__(self, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         super().__init__(parent)
@@ -229,6 +259,8 @@ class MessageListView(QScrollArea):
         card.edit_requested.connect(self._emit_edit)
         card.regenerate_with_requested.connect(lambda c: self.regenerate_with_requested.emit(self._cards.index(c)))
         card.alternative_requested.connect(lambda c, step: self.alternative_requested.emit(self._cards.index(c), step))
+        card.what_if_requested.connect(lambda c, step, token: self.what_if_requested.emit(self._cards.index(c), step,
+                                                                                          token))
         return card
 
     def _emit_copy(self, card: MessageCard) -> None:
