@@ -62,6 +62,7 @@ class ChatMessage:
     role: str  # "system", "user" or "assistant"
     content: str
     reasoning: str = ""  # past thinking, which the template may re-send as reasoning_content
+    images: tuple[bytes, ...] = ()  # image files, in order; `vision.IMAGE_MARKER` in content marks each place
 
 
 # ---------------------------------------------------------------- requests
@@ -81,6 +82,8 @@ class LoadOptions:
     kv_cache_type: str = limits.KV_CACHE_DEFAULT  # one of limits.KV_CACHE_TYPES
     use_mmap: bool = limits.MMAP_DEFAULT
     chat_template_file: str = ""  # a .jinja file that replaces the model's own template
+    mmproj: str = ""  # the image projector beside a vision model ("" : text only)
+    mmproj_gpu: bool = True  # the projector on the GPU (where there is one) or the CPU
 
 
 

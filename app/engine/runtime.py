@@ -36,6 +36,7 @@ from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
 from app.engine.thread_fit import ThreadFit
+from app.engine.vision import encode_prompt, has_images, image_run_end, load_vision
 from app.library.gguf_info import (
     QUANT_NAMES,
     GGUFFileError,
@@ -114,6 +115,7 @@ class LoadedModel:
         template_text, name, arch = self._template_and_names(options, gguf)
         try:
             self.encoder = PromptEncoder(self.vocab, template_text, options.chat_template_file)
+            self.vision = load_vision(options, model, self.thread_fit.most, cpu_only)  # images (vision.py)
         except EngineError:
             self.close()
             raise
@@ -187,6 +189,8 @@ class LoadedModel:
         return llama_cpp.llama_progress_callback(progress)
 
     def close(self) -> None:
+        if vision := getattr(self, "vision", None):
+            vision.close()
         if getattr(self, "thread_fit", None):
             self.thread_fit.stop()
         if getattr(self, "ctx", None):
@@ -224,6 +228,8 @@ class LoadedModel:
     def _encode(self, messages: Sequence[ChatMessage], thinking: str,
                 last: tuple[str, list[int]]) -> tuple[str, list[int]]:
         segments = self.encoder.segments(messages, thinking)
+        if has_images(messages):
+            return encode_prompt(self.vision, self.encoder, segments, messages)
         text = "".join(segment.text for segment in segments)
         last_text, last_tokens = last
         if last_text and text.startswith(last_text):
@@ -329,7 +335,14 @@ class LoadedModel:
             while pos < end:
                 self.thread_fit.apply(self.ctx)
                 self.reading = (pos, len(tokens))  # the worker's heartbeat reports it (protocol.Reading)
-                chunk = tokens[pos : min(pos + self.n_batch, end)]
+                if tokens[pos] < 0 and self.vision is not None:  # an image's ids (vision.py)
+                    after = self.vision.evaluate(self.ctx, tokens, pos, self.n_batch, self._resync_after_abort)
+                    if after < 0:
+                        return False
+                    self.kv_tokens.extend(tokens[pos:after])
+                    pos = after
+                    continue
+                chunk = tokens[pos : image_run_end(tokens, pos, min(pos + self.n_batch, end))]
                 rc = self._decode(chunk)
                 if rc == 2 or self._cancel.is_set():
                     self._resync_after_abort(pos)
