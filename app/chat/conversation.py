@@ -13,11 +13,11 @@ reply being written last, with the text that has arrived so far. What the engine
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any, Protocol
 
-from app.chat.message import Message, history_for_engine, text_parts
+from app.chat.message import ImagePart, Message, Part, history_for_engine, text_parts
 from app.chat.reply import Reply
 from app.engine.protocol import ChatMessage, Done, Error, OverflowPolicy, Token
 from app.engine.sampling import SamplingParams
@@ -38,7 +38,7 @@ class ChatStore(Protocol):
     def update_chat(self, chat_id: int, **values: Any) -> object: ...  # the changes it made
     def add_message(self, chat_id: int, role: str, content: str = ..., *, reasoning: str = ..., model: str = ...,
                     sampling: dict[str, Any] | None = ..., stats: dict[str, Any] | None = ..., complete: bool = ...,
-                    error: str = ..., parent_id: int | None = ...) -> Message: ...
+                    error: str = ..., parent_id: int | None = ..., parts: Sequence[Part] | None = ...) -> Message: ...
     def update_message(self, message_id: int, *, content: str | None = ..., reasoning: str | None = ...,
                        stats: dict[str, Any] | None = ..., complete: bool | None = ..., error: str | None = ...,
                        model: str | None = ...) -> object: ...
@@ -65,6 +65,7 @@ class Conversation:
         self.model_path = ""  # the model it was last used with
         self.messages: list[Message] = []
         self.reply: Reply | None = None
+        self.images: Callable[[str], bytes] | None = None  # an image's bytes by SHA-256 (chat/images.py)
 
     # ------------------------------------------------------------ opening
 
@@ -180,25 +181,30 @@ class Conversation:
 
     def history(self) -> list[ChatMessage]:
         """What the model is given: the system prompt and every finished message."""
-        return history_for_engine(self.system_prompt, self.finished_messages())
+        return history_for_engine(self.system_prompt, self.finished_messages(), self.images)
 
     # ------------------------------------------------------------ turns
 
-    def add_user(self, text: str, parent_id: int | None = LATEST) -> Message:
-        """The user's message, after `parent_id` (an edit: an alternative question); names a new chat."""
-        message = self._add("user", text, parent_id=parent_id)
+    def add_user(self, text: str, parent_id: int | None = LATEST, images: Sequence[ImagePart] = ()) -> Message:
+        """The user's message (its images first, then its text), after `parent_id` (an edit: an alternative
+        question); names a new chat."""
+        message = self._add("user", text, parent_id=parent_id, images=tuple(images))
         if self.title == NEW_TITLE and self.store is not None:
             self.rename(short_title(text) or NEW_TITLE)
         return message
 
-    def _add(self, role: str, text: str, parent_id: int | None = LATEST, **values: Any) -> Message:
+    def _add(self, role: str, text: str, parent_id: int | None = LATEST, images: tuple[ImagePart, ...] = (),
+             **values: Any) -> Message:
         if parent_id != LATEST:  # an alternative: the conversation now runs through it
             keep = next((i + 1 for i, m in enumerate(self.messages) if m.id == parent_id), 0)
             del self.messages[keep:]
         if self.store is None:
             last = self.messages[-1] if self.messages else None
-            message = Message(0, 0, len(self.messages), role, text_parts(text), created=time.time(),
+            message = Message(0, 0, len(self.messages), role, images + text_parts(text), created=time.time(),
                               parent_id=last.id if last else None, **values)
+        elif images:
+            message = self.store.add_message(self.chat_id, role, parts=images + text_parts(text), parent_id=parent_id,
+                                             **values)
         else:
             message = self.store.add_message(self.chat_id, role, text, parent_id=parent_id, **values)
         self.messages.append(message)

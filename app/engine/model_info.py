@@ -41,4 +41,5 @@ def describe(model: Any, options: LoadOptions, gguf: GGUFInfo | None, shards: Se
         kv_cache_type=kv_name,
         use_mmap=options.use_mmap,
         thinking_modes=model.template.thinking_modes,
+        mmproj=model.vision.path if model.vision is not None else "",
     )

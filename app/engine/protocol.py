@@ -57,12 +57,17 @@ class ErrorKind(str, enum.Enum):
     INTERNAL = "internal"
 
 
+# Where an image goes in a ChatMessage's content (engine/vision.py cuts the prompt there): private-use
+# characters nobody types.
+IMAGE_MARKER = "\ue000image\ue001"
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: str  # "system", "user" or "assistant"
     content: str
     reasoning: str = ""  # past thinking, which the template may re-send as reasoning_content
-    images: tuple[bytes, ...] = ()  # image files, in order; `vision.IMAGE_MARKER` in content marks each place
+    images: tuple[bytes, ...] = ()  # image files, in order; IMAGE_MARKER in content marks each place
 
 
 # ---------------------------------------------------------------- requests
@@ -180,6 +185,7 @@ class ModelInfo:
     use_mmap: bool = True
     # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
     thinking_modes: tuple[str, ...] = ()
+    mmproj: str = ""  # the image projector loaded with it ("": it cannot see images)
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,9 @@ from app.engine import llama_backend
 from app.engine.chat_template import Segment
 from app.engine.llama_backend import last_log
 from app.engine.prompt_encoder import PromptEncoder
-from app.engine.protocol import ChatMessage, EngineError, ErrorKind
+from app.engine.protocol import IMAGE_MARKER, ChatMessage, EngineError, ErrorKind
 from app.image_header import ImageError, read_header
 
-# Where an image goes in a ChatMessage's content: private-use characters nobody types.
-IMAGE_MARKER = "\ue000image\ue001"
 NO_VISION = "This model cannot see images"
 KEPT_IMAGES = 32  # images whose chunks stay tokenized (a chat's images are counted on every keystroke)
 _SPAN = 1 << 20  # sentinel ids per image chunk: more than any image's tokens

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from app.chat.conversation import Conversation
-from app.chat.message import Message
+from app.chat.images import MemoryImages
+from app.chat.message import Message, Part, TextPart
 from app.engine.sampling import SamplingParams
 
 ROLES = ("system", "user", "assistant")
+NO_VISION = "This model cannot see images"
 
 
 class BadRequest(Exception):
@@ -104,28 +106,45 @@ def _stream_flags(body: dict) -> tuple[bool, bool]:
     return stream, bool(options.get("include_usage", False))
 
 
-def _content(value, index: int) -> str:
+def _content(value, index: int, images: MemoryImages | None = None, allow_urls: bool = False) -> str | list[Part]:
     if isinstance(value, str):
         return _text(value, f"messages[{index}].content", "messages")
     if value is None:
         return ""
-    if isinstance(value, list):  # the content-parts form: text parts only
-        parts = []
+    if isinstance(value, list):  # the content-parts form: text parts, and image_url parts (server/images.py)
+        parts: list[Part] = []
         for part in value:
+            if isinstance(part, dict) and part.get("type") == "image_url" and images is not None:
+                parts.append(_image(part, index, images, allow_urls))
+                continue
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise BadRequest(f"messages[{index}].content: only text parts are supported", "messages")
-            parts.append(_text(part["text"], f"messages[{index}].content", "messages"))
-        return "".join(parts)
+                raise BadRequest(f"messages[{index}].content: only text and image_url parts are supported", "messages")
+            parts.append(TextPart(_text(part["text"], f"messages[{index}].content", "messages")))
+        if not any(not isinstance(p, TextPart) for p in parts):
+            return "".join(p.text for p in parts if isinstance(p, TextPart))
+        return parts
     raise BadRequest(f"messages[{index}].content must be a string", "messages")
 
 
-def parse_chat(body: object) -> ChatBody:
+def _image(part: dict, index: int, images: MemoryImages, allow_urls: bool) -> Part:
+    from app.server.images import ImageRefused, image_from_part
+
+    try:
+        return image_from_part(part, images, allow_urls)
+    except ImageRefused as exc:
+        raise BadRequest(f"messages[{index}].content: {exc}", "messages") from None
+
+
+def parse_chat(body: object, allow_image_urls: bool = False, sees_images: bool = True) -> ChatBody:
+    """The request as a conversation; with image parts, their bytes go with it (refused with one sentence
+    when the model has no projector: `sees_images`)."""
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest("'messages' must be a non-empty list", "messages")
     parsed = []
+    images = MemoryImages()
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             raise BadRequest(f"messages[{i}] must be an object", "messages")
@@ -134,10 +153,14 @@ def parse_chat(body: object) -> ChatBody:
             role = "system"
         if role not in ROLES:
             raise BadRequest(f"messages[{i}].role must be one of system, user, assistant", "messages")
-        parsed.append(Message.from_openai(role, _content(message.get("content"), i)))
+        parsed.append(Message.from_openai(role, _content(message.get("content"), i, images, allow_image_urls)))
+    if not sees_images and any(m.images for m in parsed):
+        raise BadRequest(NO_VISION, "messages")
     stream, include_usage = _stream_flags(body)
     sampling = sampling_from(body)
-    return ChatBody(Conversation.of(parsed, sampling=sampling), sampling, stream, include_usage)
+    conversation = Conversation.of(parsed, sampling=sampling)
+    conversation.images = images.read
+    return ChatBody(conversation, sampling, stream, include_usage)
 
 
 def parse_completion(body: object) -> CompletionBody:

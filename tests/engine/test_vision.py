@@ -4,14 +4,16 @@ counted and answered exactly as llama-server (`--mmproj`) counts and answers the
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import httpx
 import pytest
 
-from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions
+from app.engine.protocol import IMAGE_MARKER, ChatMessage, Done, EngineError, ErrorKind, LoadOptions
+from app.engine.remote import RemoteEngine
 from app.engine.runtime import LoadedModel
 from app.engine.sampling import SamplingParams
-from app.engine.vision import IMAGE_MARKER, NO_VISION
+from app.engine.vision import NO_VISION
 from tests.support.servers import LlamaServer, llama_server_binary
 from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, write_tiny_vision_pair
 
@@ -110,5 +112,9 @@ def test_count_and_greedy_reply_equal_llama_servers_mmproj(pair, vision_model):
             reply = vision_model.generate(ask(image), GREEDY, lambda text, n: None)
             assert reply.stats.prompt_tokens == own["usage"]["prompt_tokens"] == vision_model.count(ask(image))
             assert reply.text == own["choices"][0]["message"]["content"]
+        with RemoteEngine(server.url) as remote:  # a remote engine sends the image as a content part
+            remote.load(LoadOptions(path=""))
+            done = list(remote.chat(list(ask(image)), replace(GREEDY, repeat_penalty=1.0, top_k=0, min_p=0.0)))[-1]
+        assert isinstance(done, Done) and done.stats.prompt_tokens == own["usage"]["prompt_tokens"]
     finally:
         server.stop()
