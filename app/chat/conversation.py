@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from app.chat.message import ImagePart, Message, Part, history_for_engine, text_parts
 from app.chat.reply import Reply
-from app.engine.protocol import ChatMessage, Done, Error, OverflowPolicy, Token
+from app.engine.protocol import IMAGE_MARKER, ChatMessage, Done, Error, OverflowPolicy, Token
 from app.engine.sampling import SamplingParams
 from app.formatting import short_title
 
@@ -65,7 +65,8 @@ class Conversation:
         self.model_path = ""  # the model it was last used with
         self.messages: list[Message] = []
         self.reply: Reply | None = None
-        self.images: Callable[[str], bytes] | None = None  # an image's bytes by SHA-256 (chat/images.py)
+        # an image's bytes by SHA-256: the store's image folder, or what a request brought (chat/images.py)
+        self.images: Callable[[str], bytes] | None = getattr(store, "read_image", None)
 
     # ------------------------------------------------------------ opening
 
@@ -329,3 +330,15 @@ class Conversation:
         self.store.select_alternative(ids[index])
         self.reload()
         return True
+
+
+def with_attached(history: list[ChatMessage], draft: str, images: tuple[bytes, ...],
+                  writing: bool = False) -> tuple[list[ChatMessage], str]:
+    """What the meter counts: the history and the draft (none while a reply is being written); with
+    pictures attached, exactly the message Send will add (its pictures first, then its text), so the
+    count before sending equals the count after."""
+    if writing:
+        return history, ""
+    if not images:
+        return history, draft
+    return [*history, ChatMessage("user", IMAGE_MARKER * len(images) + draft.strip(), images=images)], ""

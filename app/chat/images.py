@@ -39,3 +39,4 @@ def image_part(data: bytes, name: str = "") -> ImagePart:
     """An ImagePart for these bytes; ImageError when they are not a usable picture."""
     header = read_header(data)
     return ImagePart(hashlib.sha256(data).hexdigest(), header.mime, header.width, header.height, name)
+

@@ -60,6 +60,8 @@ class ErrorKind(str, enum.Enum):
 # Where an image goes in a ChatMessage's content (engine/vision.py cuts the prompt there): private-use
 # characters nobody types.
 IMAGE_MARKER = "\ue000image\ue001"
+NO_VISION = "This model cannot see images"  # an image sent to a model without a projector
+AUTO_PROJECTOR = "auto"  # LoadOptions.mmproj: the engine pairs the model with the projector beside it, if any
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class LoadOptions:
     kv_cache_type: str = limits.KV_CACHE_DEFAULT  # one of limits.KV_CACHE_TYPES
     use_mmap: bool = limits.MMAP_DEFAULT
     chat_template_file: str = ""  # a .jinja file that replaces the model's own template
-    mmproj: str = ""  # the image projector beside a vision model ("" : text only)
+    mmproj: str = ""  # the image projector beside a vision model ("": text only; AUTO_PROJECTOR: the one paired)
     mmproj_gpu: bool = True  # the projector on the GPU (where there is one) or the CPU
 
 

@@ -32,10 +32,9 @@ from app.engine import llama_backend
 from app.engine.chat_template import Segment
 from app.engine.llama_backend import last_log
 from app.engine.prompt_encoder import PromptEncoder
-from app.engine.protocol import IMAGE_MARKER, ChatMessage, EngineError, ErrorKind
+from app.engine.protocol import AUTO_PROJECTOR, IMAGE_MARKER, NO_VISION, ChatMessage, EngineError, ErrorKind
 from app.image_header import ImageError, read_header
 
-NO_VISION = "This model cannot see images"
 KEPT_IMAGES = 32  # images whose chunks stay tokenized (a chat's images are counted on every keystroke)
 _SPAN = 1 << 20  # sentinel ids per image chunk: more than any image's tokens
 
@@ -210,9 +209,15 @@ def image_run_end(tokens: Sequence[int], pos: int, end: int) -> int:
 
 def load_vision(options: Any, model: Any, n_threads: int, cpu_only: bool) -> Vision | None:
     """The projector named in a model's LoadOptions, or None for a text-only load."""
-    if not options.mmproj:
+    path = options.mmproj
+    if path == AUTO_PROJECTOR:  # (the app's loads: pairing reads headers, so it happens here, off the GUI)
+        from app.library.projector import pair_projector
+
+        found = pair_projector(options.path)
+        path = str(found) if found else ""
+    if not path:
         return None
-    return Vision(options.mmproj, model, options.mmproj_gpu and not cpu_only, n_threads)
+    return Vision(path, model, options.mmproj_gpu and not cpu_only, n_threads)
 
 
 def encode_prompt(vision: Vision | None, encoder: PromptEncoder, segments: Sequence[Segment],

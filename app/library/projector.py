@@ -13,14 +13,17 @@ from pathlib import Path
 from app.library.gguf_info import GGUFFileError, GGUFInfo, read_gguf_info
 
 PROJECTOR_ARCHITECTURE = "clip"
+PROJECTOR_NOTE = "an image projector (mmproj): it is loaded with the vision model beside it, not on its own"
 
 
 def is_projector(info: GGUFInfo) -> bool:
     return info.architecture == PROJECTOR_ARCHITECTURE
 
 
-def projectors_beside(model: Path) -> list[Path]:
-    """The projector files in the model's folder (headers that cannot be read are skipped)."""
+def projectors_beside(model: Path, width: int = 0) -> list[Path]:
+    """The projector files in the model's folder (headers that cannot be read are skipped); with `width`
+    (the model's embedding length), only those whose output has that width: a folder of several models
+    never pairs a projector with a model it cannot feed."""
     found: list[Path] = []
     try:
         names = sorted(os.listdir(model.parent))
@@ -31,7 +34,8 @@ def projectors_beside(model: Path) -> list[Path]:
         if candidate == model or not name.lower().endswith(".gguf") or not candidate.is_file():
             continue
         try:
-            if is_projector(read_gguf_info(candidate)):
+            info = read_gguf_info(candidate)
+            if is_projector(info) and (not width or not info.embedding_length or info.embedding_length == width):
                 found.append(candidate)
         except (GGUFFileError, OSError):
             continue
@@ -42,7 +46,11 @@ def pair_projector(model: str | Path) -> Path | None:
     """The projector that belongs to `model`: the only one beside it, or, among several, the one whose
     name shares the longest start with the model's (a repository that ships one per model size)."""
     model = Path(model).expanduser()
-    candidates = projectors_beside(model)
+    try:
+        width = read_gguf_info(model).embedding_length
+    except (GGUFFileError, OSError):
+        width = 0
+    candidates = projectors_beside(model, width)
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     stem = model.stem.lower()

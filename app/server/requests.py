@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from app.chat.conversation import Conversation
 from app.chat.images import MemoryImages
 from app.chat.message import Message, Part, TextPart
+from app.engine.protocol import NO_VISION
 from app.engine.sampling import SamplingParams
 
 ROLES = ("system", "user", "assistant")
-NO_VISION = "This model cannot see images"
 
 
 class BadRequest(Exception):

@@ -20,6 +20,7 @@ from app.chat.message import Message, Part, text_parts
 from app.store import branches, message_rows
 from app.store.branches import LATEST
 from app.store.comparisons import ComparisonTable
+from app.store.images import ImageFiles
 from app.store.migrations import NewerDatabaseError, migrate, version_of
 from app.store.records import CHAT_FIELDS, ChatRecord
 from app.store.schema import VERSION
@@ -38,6 +39,7 @@ class ConversationStore(ComparisonTable):
         self._depth = 0  # nested transaction() blocks
         self.writer: object = None  # its one PendingWrites, once made (pending_writes.py)
         self.kept_copy: Path | None = None  # the file as an older Hearth left it, when this open upgraded it
+        self.images = ImageFiles(path.parent / "images")  # the chats' pictures, beside the database (images.py)
         if read_only:
             self.db = _open_read_only(path)
             return

@@ -308,6 +308,14 @@ class PendingWrites:
         chat_id = self._chat_of(message_id)
         return branches.siblings(self.all_messages(chat_id), message_id) if chat_id else []
 
+    def read_image(self, sha256: str) -> bytes:
+        """A chat image's bytes (store/images.py); KeyError when it is gone."""
+        return self.store.images.read(sha256)
+
+    def save_image(self, data: bytes) -> str:
+        """Write a picture into the chats' image folder now (before the message naming it); its SHA-256."""
+        return self.store.images.save(data)
+
     def comparison(self, comparison_id: int) -> ComparisonRecord | None:
         return self.store.comparison(comparison_id)
 

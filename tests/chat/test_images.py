@@ -56,6 +56,8 @@ def test_a_projector_is_found_by_its_header_and_paired(tmp_path):
     # with several, the one whose name is closest to the model's wins
     write_tiny_projector(tmp_path / "repo" / "mmproj-other-model-f16.gguf")
     assert pair_projector(model) == projector
+    # a projector for a model of another width is not paired with it
+    assert pair_projector(write_tiny_model(tmp_path / "repo" / "wide.gguf", n_embd=128, n_head=4)) is None
     # a projector is known by its header, whatever its name
     odd = write_tiny_projector(tmp_path / "odd" / "vision-part.gguf")
     assert pair_projector(write_tiny_model(tmp_path / "odd" / "model.gguf")) == odd

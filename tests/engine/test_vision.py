@@ -9,11 +9,10 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from app.engine.protocol import IMAGE_MARKER, ChatMessage, Done, EngineError, ErrorKind, LoadOptions
+from app.engine.protocol import IMAGE_MARKER, NO_VISION, ChatMessage, Done, EngineError, ErrorKind, LoadOptions
 from app.engine.remote import RemoteEngine
 from app.engine.runtime import LoadedModel
 from app.engine.sampling import SamplingParams
-from app.engine.vision import NO_VISION
 from tests.support.servers import LlamaServer, llama_server_binary
 from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, write_tiny_vision_pair
 
