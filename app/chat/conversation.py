@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any, Protocol
 
-from app.chat.message import ImagePart, Message, Part, history_for_engine, text_parts
+from app.chat.message import ImagePart as ImagePart  # (named here for the GUI's ChatSession too)
+from app.chat.message import Message, Part, history_for_engine, text_parts
 from app.chat.reply import Reply
 from app.engine.protocol import IMAGE_MARKER, ChatMessage, Done, Error, OverflowPolicy, Token
 from app.engine.sampling import SamplingParams
