@@ -142,6 +142,20 @@ class ConversationStore(ComparisonTable):
     def delete_chat(self, chat_id: int) -> None:
         self.db.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
+    def remove_unused_images(self) -> int:
+        """Delete the picture files no message names (after a chat is deleted); how many went."""
+        rows = self.db.execute("SELECT data FROM message_parts WHERE kind = 'image'").fetchall()
+        used = set()
+        for (data,) in rows:
+            try:
+                used.add(str(json.loads(data).get("sha256")))
+            except (ValueError, AttributeError):
+                continue
+        try:
+            return self.images.remove_unused(used)
+        except OSError:
+            return 0  # a picture left on disk is harmless; the next deletion tries again
+
     # ------------------------------------------------------------ messages
 
     def messages(self, chat_id: int) -> list[Message]:

@@ -176,7 +176,10 @@ class PendingWrites:
         return self.submit(UpdateChat(chat_id, values))
 
     def delete_chat(self, chat_id: int) -> Changes:
-        return self.submit(DeleteChat(chat_id))
+        changes = self.submit(DeleteChat(chat_id))
+        if not self._queue:  # written: its pictures that no other message names go too (none wait to be named)
+            self.store.remove_unused_images()
+        return changes
 
     def add_message(self, chat_id: int, role: str, content: str = "", *, parts: Sequence[Part] | None = None,
                     reasoning: str = "", model: str = "", sampling: dict[str, Any] | None = None,
