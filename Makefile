@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install demo-model bench clean rebuild-engine
+.PHONY: run test lint install demo-model bench clean rebuild-engine bundle check-bundle engine-server
 
 # llama.cpp's AMX kernels (Intel Xeon 4th gen and later) crash on some hosts: SIGILL or SIGSEGV
 # in ggml_backend_amx_mul_mat on the first reply (llama.cpp issue 20824). A native build turns
@@ -49,7 +49,8 @@ demo-model: $(STAMP)
 run: install
 	$(VENV)/bin/hearth
 
-test: $(STAMP)
+# The linters first (seconds): a red lint stops the suite, as CI does.
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # ruff's and mypy's settings are in pyproject.toml (mypy checks app/, strictly in app/chat, app/engine, app/store).
@@ -61,6 +62,23 @@ bench: $(STAMP)
 	$(PY) bench/engine_throughput.py
 	$(PY) bench/ui_latency.py
 	$(PY) bench/download_throughput.py
+
+# One executable file for x86-64 Linux in dist/ (packaging/README.md): every llama.cpp CPU
+# variant inside, chosen at run time. The first build compiles llama.cpp 14 times (once per CPU
+# variant): 20-60 minutes on two cores. GPU: make bundle ENGINE_FLAVOR=cuda BUNDLE_CMAKE_ARGS=-DGGML_CUDA=ON
+bundle:
+	ENGINE_FLAVOR=$(or $(ENGINE_FLAVOR),cpu) bash packaging/build_bundle.sh $(BUNDLE_CMAKE_ARGS)
+
+# Runs the bundle as a user's machine would (no Python or compiler, a fresh home, Xvfb for the
+# window). Not part of `make test` (the build takes too long for CI): run it before a release.
+check-bundle:
+	bash packaging/check_bundle.sh
+
+# llama-server from the llama.cpp source llama-cpp-python vendors, built as the engine is (for tests and
+# `hearth chat --runtime`); cached in ~/.cache/hearth/llama-ref (bench/engine_throughput.py's build_reference).
+engine-server: $(STAMP)
+	cd bench && ../$(PY) -c "from engine_throughput import build_reference, engine_cmake_args; \
+		print(build_reference(engine_cmake_args()) / 'llama-server')"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -18,8 +18,15 @@ MAKE_REBUILD = 'CMAKE_ARGS="{flags}" make -C {root} rebuild-engine'
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
+# The single-file bundle has no pip or compiler to rebuild with: a GPU bundle is built from the source.
+BUNDLE_REBUILD = ("make bundle ENGINE_FLAVOR={vendor} BUNDLE_CMAKE_ARGS={flags}"
+                  "  (in a source checkout: packaging/README.md)")
+
+
 def rebuild_command(vendor: str, version: str) -> str:
     """The command that builds llama-cpp-python with this GPU vendor's backend."""
+    if getattr(sys, "frozen", False):
+        return BUNDLE_REBUILD.format(vendor=vendor, flags=GPU_FLAGS[vendor])
     if (SOURCE_ROOT / "Makefile").is_file() and Path(sys.prefix).resolve() == (SOURCE_ROOT / ".venv").resolve():
         return MAKE_REBUILD.format(flags=GPU_FLAGS[vendor], root=shlex.quote(str(SOURCE_ROOT)))
     return PIP_REBUILD.format(flags=GPU_FLAGS[vendor], pip=f"{sys.executable} -m pip", version=version)
@@ -40,6 +47,9 @@ def _detected_gpu_vendor() -> str:
 
 def diagnose() -> dict:
     from importlib import metadata
+
+    # imports llama.cpp, as hardware's look at it does anyway
+    from app.engine import llama_backend
 
     version = metadata.version("llama-cpp-python")
     system_info = hardware.system_info()
@@ -67,6 +77,7 @@ def diagnose() -> dict:
         "reinstall_with_gpu": advice,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "cpu_variant": llama_backend.loaded_cpu_variant(),
         "amx_compiled_in": amx_guard.compiled_in(system_info),
         "amx_faulted": amx_guard.avoid(system_info, paths.engine_state_dir(create=False)),
     }
@@ -85,6 +96,8 @@ def format_report(r: dict) -> str:
         lines.append("  no GPU found: models run on the CPU")
     lines.append(f"RAM: {r['ram_free_bytes'] / gb:.1f} GB free of {r['ram_total_bytes'] / gb:.1f} GB")
     lines.append(f"llama.cpp: {r['system_info']}")
+    if r.get("cpu_variant"):  # a bundle's engine: one CPU backend per instruction set, the best one loaded
+        lines.append(f"llama.cpp CPU backend: {r['cpu_variant']} (chosen for this CPU at start)")
     if r["amx_faulted"]:
         lines.append("AMX: this llama.cpp has AMX kernels and they crashed on this CPU, so models load without "
                      "them and without weight repacking; `make rebuild-engine` (with your CMAKE_ARGS for a GPU "

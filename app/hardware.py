@@ -18,6 +18,8 @@ import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.load_limits import CONTEXT_DEFAULT
+
 GIB = 1024**3
 BACKEND_MARKERS = (("CUDA", "cuda"), ("METAL", "metal"), ("VULKAN", "vulkan"), ("HIP", "rocm"),
                    ("ROCM", "rocm"), ("SYCL", "sycl"))
@@ -44,6 +46,9 @@ def system_info() -> str:
     try:
         import llama_cpp
 
+        from app.engine.llama_backend import load_backend_modules
+
+        load_backend_modules()  # a bundle's engine: its CPU and GPU backends are separate modules
         return llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
     except Exception:  # noqa: BLE001 - a broken llama.cpp build only means no summary to show
         return ""
@@ -67,6 +72,9 @@ def supports_gpu_offload() -> bool:
     try:
         import llama_cpp
 
+        from app.engine.llama_backend import load_backend_modules
+
+        load_backend_modules()
         return bool(llama_cpp.llama_supports_gpu_offload())
     except Exception:  # noqa: BLE001 - a broken llama.cpp build offloads nothing
         return False
@@ -105,6 +113,9 @@ def _ggml_devices() -> list[GpuDevice]:
     try:
         from llama_cpp import _ggml
 
+        from app.engine.llama_backend import load_backend_modules
+
+        load_backend_modules()
         lib = _ggml.libggml
         lib.ggml_backend_dev_count.restype = ctypes.c_size_t
         lib.ggml_backend_dev_get.argtypes = [ctypes.c_size_t]
@@ -176,9 +187,13 @@ class LayerFit:
     free_vram: int
 
 
-def kv_cache_bytes(n_layers: int, n_ctx: int, n_embd: int, n_head: int, n_head_kv: int, kv_type: str = "f16") -> int:
+def kv_cache_bytes(n_layers: int, n_ctx: int, n_embd: int, n_head: int, n_head_kv: int, kv_type: str = "f16",
+                   key_length: int = 0, value_length: int = 0) -> int:
+    """The KV cache's bytes; per-head K and V sizes from the header when it gives them (Gemma: 256, not
+    n_embd / n_head). app/library/memory_plan.py plans every other part of a load as well."""
     head_dim = n_embd // max(n_head, 1)
-    per_token = 2 * n_layers * n_head_kv * head_dim * KV_BYTES_PER_ELEMENT.get(kv_type, 2.0)
+    widths = (key_length or head_dim) + (value_length or head_dim)
+    per_token = n_layers * n_head_kv * widths * KV_BYTES_PER_ELEMENT.get(kv_type, 2.0)
     return int(per_token * n_ctx)
 
 
@@ -190,7 +205,8 @@ def fit_gpu_layers(info, n_ctx: int, kv_type: str = "f16", free_vram: int | None
     """
     free = free_vram_bytes() if free_vram is None else free_vram
     n_layers = max(info.n_layers, 1)
-    kv_total = kv_cache_bytes(n_layers, n_ctx, info.embedding_length, info.n_head, info.n_head_kv, kv_type)
+    kv_total = kv_cache_bytes(n_layers, n_ctx, info.embedding_length, info.n_head, info.n_head_kv, kv_type,
+                              getattr(info, "key_length", 0), getattr(info, "value_length", 0))
     kv_layer = kv_total / n_layers
     layers = list(info.layer_bytes) or [info.size_bytes // n_layers] * n_layers
     budget = free - VRAM_MARGIN_BYTES - VRAM_MARGIN_FRACTION * free
@@ -217,7 +233,8 @@ def describe_fit(fit: LayerFit) -> str:
     return f"{where} layers on the GPU, about {fit.gpu_bytes / 1e9:.1f} GB (of {fit.free_vram / 1e9:.1f} GB free)"
 
 
-def machine_fit(size_bytes: int, n_ctx: int = 4096, free_vram: int | None = None, free_ram: int | None = None) -> str:
+def machine_fit(size_bytes: int, n_ctx: int = CONTEXT_DEFAULT, free_vram: int | None = None,
+                free_ram: int | None = None) -> str:
     """For a file not yet downloaded: "full_gpu", "partial", "cpu" or "too_large".
 
     Without the file's header the KV cache is estimated from its size

@@ -33,6 +33,11 @@ class Settings:
     splitter_state: str = ""
     chat_panel_visible: bool = True  # the chat page's settings panel (Chat → Show settings panel)
     hub_sort: str = "downloads"
+    # a llama-server (binary or build folder) Hearth may start for models (engine/managed_runtime.py), and
+    # per model path "built-in" or "llama-server"; a model neither names runs on llama-server only when the
+    # built-in llama.cpp does not know its architecture
+    engine_runtime: str = ""
+    model_engines: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._changes: ChangeHub | None = None  # where saves are announced (announce_to)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
-CORE = ("app.engine", "app.hub", "app.library", "app.store", "app.server")
+CORE = ("app.chat", "app.engine", "app.hub", "app.library", "app.store", "app.server")
 MAX_LINES = 400
 
 

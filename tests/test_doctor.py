@@ -55,3 +55,12 @@ def test_the_gpu_rebuild_goes_through_the_makefile_in_a_checkout(monkeypatch, tm
     assert doctor.rebuild_command("vulkan", "0.3.36").startswith('CMAKE_ARGS="-DGGML_VULKAN=on" ')
     assert doctor.rebuild_command("vulkan", "0.3.36").endswith(
         "install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36")
+
+
+def test_the_single_file_bundle_is_told_how_to_build_a_gpu_bundle(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # what PyInstaller sets in the bundle
+    command = doctor.rebuild_command("cuda", "0.3.36")
+    assert command.startswith("make bundle ENGINE_FLAVOR=cuda BUNDLE_CMAKE_ARGS=-DGGML_CUDA=on")
+    assert "pip" not in command

@@ -37,9 +37,10 @@ class ChatStore(Protocol):
                     sampling: dict[str, Any] | None = ..., overflow: str = ..., thinking: str = ...,
                     comparison_id: int = ...) -> Any: ...
     def update_chat(self, chat_id: int, **values: Any) -> object: ...  # the changes it made
-    def add_message(self, chat_id: int, role: str, content: str = ..., *, reasoning: str = ..., model: str = ...,
+    def add_message(self, chat_id: int, role: str, content: str = ..., *, parts: Sequence[Part] | None = ...,
+                    reasoning: str = ..., model: str = ...,
                     sampling: dict[str, Any] | None = ..., stats: dict[str, Any] | None = ..., complete: bool = ...,
-                    error: str = ..., parent_id: int | None = ..., parts: Sequence[Part] | None = ...) -> Message: ...
+                    error: str = ..., parent_id: int | None = ...) -> Message: ...
     def update_message(self, message_id: int, *, content: str | None = ..., reasoning: str | None = ...,
                        stats: dict[str, Any] | None = ..., complete: bool | None = ..., error: str | None = ...,
                        model: str | None = ...) -> object: ...
@@ -187,28 +188,28 @@ class Conversation:
 
     # ------------------------------------------------------------ turns
 
-    def add_user(self, text: str, parent_id: int | None = LATEST, images: Sequence[ImagePart] = ()) -> Message:
-        """The user's message (its images first, then its text), after `parent_id` (an edit: an alternative
-        question); names a new chat."""
-        message = self._add("user", text, parent_id=parent_id, images=tuple(images))
-        if self.title == NEW_TITLE and self.store is not None:
-            self.rename(short_title(text) or NEW_TITLE)
+    def add_user(self, text: str, parent_id: int | None = LATEST, attached: Sequence[Part] = ()) -> Message:
+        """The user's message (its text, then what is `attached`: images, …), after `parent_id` (an edit: an
+        alternative question); names a chat still called "New chat" (as the store has it: it may have been
+        renamed meanwhile) after it."""
+        message = self._add("user", text_parts(text) + tuple(attached), parent_id=parent_id)
+        if self.store is not None:
+            chat = self.store.chat(self.chat_id)
+            self.title = chat.title if chat is not None else self.title
+            if self.title == NEW_TITLE:
+                self.rename(short_title(text) or NEW_TITLE)
         return message
 
-    def _add(self, role: str, text: str, parent_id: int | None = LATEST, images: tuple[ImagePart, ...] = (),
-             **values: Any) -> Message:
+    def _add(self, role: str, parts: tuple[Part, ...], parent_id: int | None = LATEST, **values: Any) -> Message:
         if parent_id != LATEST:  # an alternative: the conversation now runs through it
             keep = next((i + 1 for i, m in enumerate(self.messages) if m.id == parent_id), 0)
             del self.messages[keep:]
         if self.store is None:
             last = self.messages[-1] if self.messages else None
-            message = Message(0, 0, len(self.messages), role, images + text_parts(text), created=time.time(),
+            message = Message(0, 0, len(self.messages), role, parts, created=time.time(),
                               parent_id=last.id if last else None, **values)
-        elif images:
-            message = self.store.add_message(self.chat_id, role, parts=images + text_parts(text), parent_id=parent_id,
-                                             **values)
         else:
-            message = self.store.add_message(self.chat_id, role, text, parent_id=parent_id, **values)
+            message = self.store.add_message(self.chat_id, role, parts=parts, parent_id=parent_id, **values)
         self.messages.append(message)
         return message
 
@@ -221,7 +222,7 @@ class Conversation:
     def begin_reply(self, job: int, model: str, sampling: SamplingParams,
                     parent_id: int | None = LATEST) -> Reply:
         """An empty assistant message, not complete, that `job` will write."""
-        message = self._add("assistant", "", parent_id=parent_id, model=model, sampling=sampling.to_dict(),
+        message = self._add("assistant", text_parts(), parent_id=parent_id, model=model, sampling=sampling.to_dict(),
                             complete=False)
         self.reply = Reply(job, self.chat_id, message.id, persisted=time.monotonic())
         return self.reply
@@ -336,10 +337,10 @@ class Conversation:
 def with_attached(history: list[ChatMessage], draft: str, images: tuple[bytes, ...],
                   writing: bool = False) -> tuple[list[ChatMessage], str]:
     """What the meter counts: the history and the draft (none while a reply is being written); with
-    pictures attached, exactly the message Send will add (its pictures first, then its text), so the
+    pictures attached, exactly the message Send will add (its text, then its pictures: Conversation.add_user), so the
     count before sending equals the count after."""
     if writing:
         return history, ""
     if not images:
         return history, draft
-    return [*history, ChatMessage("user", IMAGE_MARKER * len(images) + draft.strip(), images=images)], ""
+    return [*history, ChatMessage("user", draft.strip() + IMAGE_MARKER * len(images), images=images)], ""

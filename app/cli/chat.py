@@ -10,6 +10,7 @@ from dataclasses import replace
 from app.cli.common import CliError
 from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
 from app.cli.images import add_image_args, attach_images, projector_for, without_images
+from app.engine.protocol import ModelInfo
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +19,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--model", help="path of a GGUF model file (with --engine: the server's model name)")
     chat.add_argument("--engine", help="URL of an OpenAI-compatible server to chat with instead of a local model")
     chat.add_argument("--api-key", default=None, help="API key for --engine")
+    chat.add_argument("--runtime", help="run --model on this llama-server (the binary or its build folder) "
+                                        "instead of the built-in llama.cpp")
     chat.add_argument("--json", action="store_true",
                       help="print one JSON object instead of streaming (the thinking is its \"reasoning\")")
     add_generation_args(chat)
@@ -40,6 +43,10 @@ def run_chat(args: argparse.Namespace) -> int:
         return run_remote_chat(args, conversation.history(), sampling)
     if not args.model:
         raise CliError("chat needs --model PATH (or --engine URL)")
+    if args.runtime:
+        from app.cli.runtime import run_runtime_chat
+
+        return run_runtime_chat(args, conversation.history(), sampling)
     engine = EngineClient()
     engine.start()  # the engine process boots (and imports llama.cpp) while we go on
     options = replace(load_options(args, args.model), mmproj=projector_for(args))
@@ -84,7 +91,22 @@ def run_chat(args: argparse.Namespace) -> int:
                         "stop_reason": stats.stop_reason.value,
                         "n_ctx": info.n_ctx,
                         "chat_template": info.chat_template,
+                        "memory": measured_memory(info),
                     }))
                 else:
                     printer.finish()
     return 0
+
+
+def measured_memory(info: ModelInfo) -> dict[str, object]:
+    """What the load took (llama.cpp's buffers, the engine's resident memory) beside the plan for it."""
+    from app.library.gguf_info import GGUFFileError, read_gguf_info
+    from app.library.memory_plan import plan_memory
+
+    measured: dict[str, object] = {"buffers": dict(info.buffers), "resident_bytes": info.resident_bytes}
+    try:
+        header = read_gguf_info(info.path)
+    except (GGUFFileError, OSError):  # a remote model, or the file went away since the load
+        return {"measured": measured}
+    plan = plan_memory(header, info.n_ctx, info.n_gpu_layers, info.kv_cache_type, info.flash_attn, info.n_batch)
+    return {"measured": measured, "plan": plan.as_dict()}

@@ -143,7 +143,7 @@ def peak_rss(pid: int | None) -> int:
         import psutil
 
         return int(psutil.Process(pid).memory_info().rss)
-    except Exception:  # the process is gone, or psutil cannot see it
+    except (psutil.Error, OSError):  # the process is gone, or psutil cannot see it
         return 0
 
 

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from app import logs
-from app.cli import chat, compare, doctor, hub, models, prompt, serve
+from app.cli import chat, compare, desktop, doctor, hub, models, plan, prompt, serve
 from app.cli.common import EXIT_USAGE, CliError, QuietParser
 
 
@@ -19,6 +19,8 @@ def build_parser() -> QuietParser:
     hub.add_commands(sub)
     models.add_command(sub)
     doctor.add_command(sub)
+    desktop.add_command(sub)
+    plan.add_command(sub)
     prompt.add_command(sub)
     serve.add_command(sub)
     return parser

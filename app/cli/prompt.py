@@ -55,9 +55,9 @@ def run_prompt(args: argparse.Namespace) -> int:
     import llama_cpp
 
     from app.engine.chat_template import TemplateError
+    from app.engine.llama_backend import ensure_backend
     from app.engine.prompt_encoder import PromptEncoder
     from app.engine.protocol import EngineError
-    from app.engine.llama_backend import ensure_backend
     from app.library.gguf_info import GGUFFileError, read_gguf_info
 
     messages = Conversation.of(read_messages(args.messages), system_prompt=args.system or "").history()

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import llama_cpp
 
 from app.engine.protocol import EngineError, ErrorKind, LoadOptions
+from app.library.architectures import architecture_problem, unknown_architecture_message
+from app.library.gguf_info import GGUFInfo
 
 KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}
-KNOWN_ARCHITECTURES = {
-    "llama", "mistral", "mistral3", "qwen2", "qwen3", "qwen2moe", "qwen3moe", "gemma", "gemma2", "gemma3",
-    "gemma3n", "phi2", "phi3", "starcoder2", "falcon", "gpt2", "gptneox", "stablelm", "mpt", "bloom",
-    "command-r", "cohere2", "olmo", "olmo2", "granite", "granitemoe", "deepseek", "deepseek2", "internlm2",
-    "minicpm", "minicpm3", "exaone", "smollm3", "glm4", "chatglm", "baichuan", "orion", "bert", "nomic-bert",
-    "t5", "jamba", "mamba", "rwkv6", "rwkv7", "arctic", "dbrx", "nemotron", "llama4", "hunyuan-moe",
-    "ernie4_5", "gpt-oss", "lfm2", "seed_oss", "apertus", "granitehybrid", "plamo", "plamo2", "qwen2vl",
-}
 
 
 def model_params(options: LoadOptions, gpu_layers: int, progress_callback: Any, extra_buffers: bool = True) -> Any:
@@ -71,22 +66,51 @@ def context_params(options: LoadOptions, n_ctx: int, threads: int,
     return cparams, kv_name, notice
 
 
-def load_error(detail: str, architecture: str) -> EngineError:
-    """What a failed model load most likely means, from llama.cpp's last log line and the architecture."""
+def load_failure_reason(lines: list[str]) -> str:
+    """The line of llama.cpp's log that says why a load failed, without its function prefix.
+
+    llama.cpp ends every failed load with "failed to load model", which says nothing; the reason
+    is the "error loading model: ..." line before it (or the last other warning).
+    """
+    for line in reversed(lines):
+        marker = line.find("error loading model: ")
+        if marker >= 0:
+            return line[marker + len("error loading model: "):].strip()
+    telling = [line for line in lines if not line.endswith("failed to load model")]
+    return telling[-1] if telling else (lines[-1] if lines else "")
+
+
+def load_error(detail: str, architecture: str, advice: Callable[[], str] | None = None) -> EngineError:
+    """What a failed model load means, from llama.cpp's reason (load_failure_reason) and the architecture.
+
+    `advice` says what the load needs and what to change (memory_advice), asked only when memory ran out."""
     said = f" — llama.cpp said: {detail}" if detail else ""
-    if "unknown model architecture" in detail or architecture not in KNOWN_ARCHITECTURES:
-        return EngineError(
-            ErrorKind.UNSUPPORTED,
-            f"this model's architecture '{architecture}' is not supported by the installed llama.cpp{said}",
-        )
+    if "unknown model architecture" in detail or architecture_problem(architecture):
+        return EngineError(ErrorKind.UNSUPPORTED, unknown_architecture_message(architecture))
     if "alloc" in detail.lower() or "memory" in detail.lower():
-        return EngineError(ErrorKind.OUT_OF_MEMORY, f"not enough memory to load this model{said}")
+        needs = advice() if advice is not None else ""
+        needs = f": {needs}" if needs else ""
+        return EngineError(ErrorKind.OUT_OF_MEMORY, f"not enough memory to load this model{needs}{said}")
     return EngineError(ErrorKind.LOAD_FAILED, f"llama.cpp could not load this model{said}")
 
 
-def context_error(n_ctx: int, detail: str) -> EngineError:
+def memory_advice(header: Callable[[], GGUFInfo], options: LoadOptions, gpu_layers: int, n_ctx: int = 0) -> str:
+    """ "needs about X of memory, Y free: try ..." from the memory plan, or "" when the header is unreadable."""
+    from app.hardware import free_ram_bytes, free_vram_bytes
+    from app.library.memory_plan import out_of_memory_advice, plan_memory
+
+    try:
+        plan = plan_memory(header(), n_ctx or options.n_ctx, gpu_layers, options.kv_cache_type, options.flash_attn,
+                           options.n_batch)
+        return out_of_memory_advice(plan, free_ram_bytes(), free_vram_bytes(), always=True)
+    except Exception:  # noqa: BLE001 - the advice is a help: a failure to give it leaves llama.cpp's words alone
+        return ""
+
+
+def context_error(n_ctx: int, detail: str, advice: str = "") -> EngineError:
+    needs = f": {advice}" if advice else ": try a smaller context size"
     return EngineError(
         ErrorKind.OUT_OF_MEMORY,
-        f"could not set up a {n_ctx}-token context (not enough memory?): try a smaller context size"
+        f"could not set up a {n_ctx}-token context (not enough memory?){needs}"
         + (f" — llama.cpp said: {detail}" if detail else ""),
     )

@@ -17,6 +17,7 @@ def describe(model: Any, options: LoadOptions, gguf: GGUFInfo | None, shards: Se
              name: str, arch: str, n_ctx_train: int, kv_name: str, notice: list[str], started: float) -> ModelInfo:
     """What the app shows about a model just loaded (`model`: the LoadedModel, its context made; not
     imported here, as runtime.py imports this module; `mparams`: llama.cpp's model parameters)."""
+    from app.engine.llama_backend import buffer_sizes
     from app.hardware import gpu_backend
 
     offloaded = min(mparams.n_gpu_layers, model.n_layers + 1)
@@ -42,4 +43,16 @@ def describe(model: Any, options: LoadOptions, gguf: GGUFInfo | None, shards: Se
         use_mmap=options.use_mmap,
         thinking_modes=model.template.thinking_modes,
         mmproj=model.vision.path if model.vision is not None else "",
+        buffers=buffer_sizes(),
+        resident_bytes=resident_bytes(),
     )
+
+
+def resident_bytes() -> int:
+    """This (the engine) process's resident memory now, 0 where it cannot be read."""
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except Exception:  # noqa: BLE001 - psutil missing or the OS refusing: the figure is left out
+        return 0

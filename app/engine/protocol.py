@@ -188,6 +188,10 @@ class ModelInfo:
     # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
     thinking_modes: tuple[str, ...] = ()
     mmproj: str = ""  # the image projector loaded with it ("": it cannot see images)
+    # measured after the load: llama.cpp's buffers as it named them ("CPU KV", "CUDA0 model"), summed,
+    # in bytes, and the engine process's resident memory (memory_plan.py plans the same figures)
+    buffers: tuple[tuple[str, int], ...] = ()
+    resident_bytes: int = 0
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.engine.protocol import EngineError, ErrorKind
-
-MAX_CONTEXT = 1 << 24  # a context size past 16 Mi tokens is not believed
+from app.load_limits import CONTEXT_MAX as MAX_CONTEXT  # a context size past this is not believed
 
 
 def plain(text: str, limit: int = 300) -> str:

@@ -24,7 +24,9 @@ from app.engine.sampling import SamplingParams
 from app.library.gguf_info import GGUFInfo
 
 if TYPE_CHECKING:
+    from app.engine.managed_runtime import ServerSlot
     from app.engine.remote import RemoteEngine  # imported when a server is first used (httpx is slow to import)
+    from app.engine.server_runtime import RuntimeInfo
 
 REMOTE_PREFIX = "remote:"
 
@@ -44,8 +46,11 @@ def parse_remote_path(path: str) -> tuple[str, str] | None:
 
 class EngineRouter:
     def __init__(self, local: EngineClient, api_key_for: Callable[[str], str | None] = lambda _url: None,
-                 make_remote: Callable[[str, str | None], RemoteEngine] | None = None) -> None:
+                 make_remote: Callable[[str, str | None], RemoteEngine] | None = None,
+                 runtime_for: Callable[[str], RuntimeInfo | None] | None = None) -> None:
         self.local = local
+        self._managed: ServerSlot | None = None  # a llama-server started for a local model (managed_runtime.py)
+        self._runtime_for = runtime_for  # which local models run on a managed llama-server
         self._api_key_for = api_key_for
         self._make_remote = make_remote
         self._remote: RemoteEngine | None = None  # the server in use, if any
@@ -67,11 +72,17 @@ class EngineRouter:
     def start_load(self, options: LoadOptions, on_event: EventSink, gguf: GGUFInfo | None = None,
                    job_id: int = 0) -> int:
         remote = parse_remote_path(options.path)
+        runtime = self._runtime_for(options.path) if remote is None and self._runtime_for is not None else None
+        if runtime is not None:
+            return self._start_managed(runtime, options, on_event, job_id or jobs.new_job_id())
         if remote is None:
             self._drop_remote()
             self._active = self.local
             return self.local.start_load(options, on_event, gguf, job_id)
-        base_url, model = remote
+        return self._load_remote(remote[0], remote[1], options, on_event, job_id)
+
+    def _load_remote(self, base_url: str, model: str, options: LoadOptions, on_event: EventSink, job_id: int,
+                     notice: str = "") -> int:
         engine = self._remote_for(base_url)
 
         def on_remote_event(event: p.Event) -> None:
@@ -79,11 +90,30 @@ class EngineRouter:
                 if self.local.info is not None:  # the laptop's memory goes back to the user while a server answers
                     self.local.unload()  # on the remote job's thread: the model is freed before Loaded is told
                 self._active = engine
-                engine.info = replace(event.info, path=options.path)  # chats remember the server and the model
+                engine.info = replace(event.info, path=options.path,  # chats remember the server and the model
+                                      notice="; ".join(n for n in (notice, event.info.notice) if n))
                 event = p.Loaded(event.id, engine.info)
             on_event(event)
 
         return engine.start_load(replace(options, path=model), on_remote_event, job_id=job_id)
+
+    def _start_managed(self, runtime: RuntimeInfo, options: LoadOptions, on_event: EventSink, job_id: int) -> int:
+        """Load a local model on a llama-server started for it (on a thread of its own: it takes seconds)."""
+
+        from app.engine.managed_runtime import ServerSlot
+
+        slot = self._managed = self._managed or ServerSlot()
+
+        def start() -> None:
+            try:
+                server = slot.start(runtime, options)
+            except EngineError as exc:
+                on_event(p.Error(job_id, exc.kind, exc.message))
+                return
+            self._load_remote(server.url, "", options, on_event, job_id, f"Engine: {runtime.label}")
+
+        threading.Thread(target=start, name="hearth-llama-server-start", daemon=True).start()
+        return job_id
 
     def _remote_for(self, base_url: str) -> RemoteEngine:
         if self._remote is not None and self._remote.base_url == base_url:
@@ -93,7 +123,8 @@ class EngineRouter:
             from app.engine.remote import RemoteEngine
 
             self._make_remote = RemoteEngine
-        self._remote = self._make_remote(base_url, self._api_key_for(base_url))
+        managed_key = self._managed.api_key(base_url) if self._managed is not None else None
+        self._remote = self._make_remote(base_url, managed_key or self._api_key_for(base_url))
         return self._remote
 
     def _drop_remote(self) -> None:
@@ -102,6 +133,8 @@ class EngineRouter:
             if self._active is remote:
                 self._active = self.local
             remote.close()
+            if self._managed is not None:
+                self._managed.stop(remote.base_url)  # a server started for a local model goes with it
 
     def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
                    thinking: str, on_event: EventSink, job_id: int = 0) -> int:

@@ -23,12 +23,12 @@ from typing import Any
 import llama_cpp
 
 from app import hardware
-from app.engine import amx_guard
+from app.engine import amx_guard, llama_backend, load_params
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
-from app.engine.llama_backend import amx_weights_loaded, default_threads, ensure_backend, last_log
-from app.engine.load_params import context_error, context_params, load_error, model_params
+from app.engine.llama_backend import amx_weights_loaded, default_threads, ensure_backend, last_log, recent_log
+from app.engine.load_params import context_error, context_params, load_error, load_failure_reason, model_params
 from app.engine.model_info import describe
 from app.engine.offload import resolve_gpu_layers
 from app.engine.prompt_encoder import PromptEncoder
@@ -81,9 +81,12 @@ class LoadedModel:
         mparams = model_params(options, resolve_gpu_layers(self.header, options), self._progress_cb,
                                extra_buffers=not avoid_amx)
         amx_weights_loaded(forget=True)
+        recent_log()  # forget earlier warnings: a failed load names its own reason
+        llama_backend.buffer_sizes(forget=True)  # the buffers named from now on are this load's (ModelInfo.buffers)
         model = llama_cpp.llama_model_load_from_file(str(shards[0]).encode(), mparams)
         if not model:
-            raise load_error(last_log(), self.header().architecture)  # the header is read only now
+            raise load_error(load_failure_reason(recent_log()), self.header().architecture,  # header read only now
+                             lambda: load_params.memory_advice(self.header, options, mparams.n_gpu_layers))
         self.model = model
         self.vocab = llama_cpp.llama_model_get_vocab(model)
         n_ctx_train = llama_cpp.llama_model_n_ctx_train(model)
@@ -102,7 +105,8 @@ class LoadedModel:
         if not ctx:
             llama_cpp.llama_model_free(model)
             self.model = None
-            raise context_error(n_ctx, last_log())
+            raise context_error(n_ctx, last_log(),
+                                load_params.memory_advice(self.header, options, mparams.n_gpu_layers, n_ctx))
         self.ctx = ctx
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.n_ctx = llama_cpp.llama_n_ctx(ctx)

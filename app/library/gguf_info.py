@@ -75,6 +75,11 @@ class GGUFInfo:
     file_type: int = -1  # general.file_type, -1 when absent
     finetune: str = ""  # general.finetune ("Instruct", "it"), "" when absent
     tags: tuple[str, ...] = ()  # general.tags
+    # for the memory plan (memory_plan.py): 0 when the header does not say
+    feed_forward_length: int = 0
+    key_length: int = 0  # per-head K size; 0: embedding_length / n_head
+    value_length: int = 0
+    sliding_window: int = 0  # >0: some layers attend to a window (Gemma-style), llama.cpp then builds two masks
 
     @property
     def display_name(self) -> str:
@@ -238,6 +243,10 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
         file_type=file_type,
         finetune=finetune if isinstance(finetune, str) else "",
         tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
+        feed_forward_length=arch_int("feed_forward_length"),
+        key_length=arch_int("attention.key_length"),
+        value_length=arch_int("attention.value_length"),
+        sliding_window=arch_int("attention.sliding_window"),
     )
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from app.library import demo_model
+from app.library.architectures import architecture_problem
 from app.library.gguf_info import format_params
 from app.library.library import LocalModel
 from app.library.model_kind import kind_words
 
 
 def model_label(model: LocalModel) -> str:
-    """Name, size when the name does not say it, then the demo and base-model marks."""
+    """Name, size when the name does not say it, then the demo, base-model and unknown-architecture marks."""
     name = model.name
     if model.info is None:
         return name
@@ -18,4 +19,5 @@ def model_label(model: LocalModel) -> str:
     if demo_model.is_demo(model.path):
         label += " · demo"
     kind = kind_words(model.info)
-    return f"{label} · {kind}" if kind else label
+    label = f"{label} · {kind}" if kind else label
+    return f"{label} · unknown architecture" if architecture_problem(model.info.architecture) else label

@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from app.chat.message import Message
 from app.engine import protocol as p
 from app.engine.protocol import ErrorKind, OverflowPolicy, StopReason
 from app.server.access import AccessPolicy, key_matches
@@ -273,7 +274,7 @@ def _chat_chunk(reply_id: str, created: int, model: str, text: str, finish: str 
 
 def _chat_whole(reply_id: str, created: int, model: str, text: str, stats: p.Stats) -> dict:
     return {"id": reply_id, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
+            "choices": [{"index": 0, "message": Message.plain("assistant", text).to_openai(), "logprobs": None,
                          "finish_reason": _FINISH[stats.stop_reason]}],
             "usage": _usage(stats)}
 

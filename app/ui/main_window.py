@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self.sidebar.chat_selected.connect(self._open_chat)
         self.sidebar.new_chat_requested.connect(self.new_chat)
         change_signal(self.store).changed.connect(self._on_store_changed)
-        self.chat_page.chat_changed.connect(self._on_chat_changed)
+        self.chat_page.session.opened.connect(self._on_chat_opened)
         self.chat_page.reply_finished.connect(lambda _done: self.save_settings())  # the model's sampling is kept
         self.closing.connect(self.model_opener.close)
         self.closing.connect(self.downloads.shutdown)
@@ -171,14 +171,11 @@ class MainWindow(QMainWindow):
 
     def new_chat(self) -> None:
         self.show_page(self.chat_page)
-        chat_id = self.chat_page.new_chat()
-        self.sidebar.refresh()
-        self.sidebar.select(chat_id, emit=False)
+        self.chat_page.new_chat()  # announced: the list shows it, and opening it marks it there
 
     def show_chat(self, chat_id: int) -> None:
-        """A chat made elsewhere (an import) shown on the chat page and chosen in the list."""
+        """A chat made elsewhere (an import, announced: the list has it) shown on the chat page and chosen."""
         self.show_page(self.chat_page)
-        self.sidebar.refresh()
         self.sidebar.select(chat_id)
 
     def _open_chat(self, chat_id: int) -> None:
@@ -187,12 +184,11 @@ class MainWindow(QMainWindow):
             return
         self.settings.selected_chat = chat_id
 
-    def _on_chat_changed(self, _chat_id: int) -> None:
-        # The chat may be one in the background (a reply finished there): the list's
-        # order and titles change, the selection stays on the chat on screen.
-        self.sidebar.refresh()
-        self.sidebar.select(self.chat_page.chat_id, emit=False)
-        self.settings.selected_chat = self.chat_page.chat_id
+    def _on_chat_opened(self, chat) -> None:
+        """The chat page shows a chat (chosen in the list, new, imported): the list marks it, the next start opens it.
+        The list's order and titles follow the store's announcements by themselves."""
+        self.sidebar.select(chat.id, emit=False)
+        self.settings.selected_chat = chat.id
 
     def _on_store_changed(self, changes) -> None:
         if Change("deleted", "chat", self.chat_page.chat_id) in changes:  # the chat on screen went (the sidebar)

@@ -22,6 +22,7 @@ from app.ui.help_page import TITLE as HELP_TITLE
 from app.ui.help_page import HelpOpener
 from app.ui.hub_token import ask_token
 from app.ui.model_lists import ModelLists
+from app.ui.runtime_settings import RuntimeSettingsDialog
 from app.ui.server_settings import ServerSettingsDialog
 from app.ui.shortcuts_dialog import open_shortcuts
 from app.ui.window_parts import WindowParts
@@ -63,6 +64,7 @@ class Menus:
     shortcuts: QAction
     error_details: QAction
     help_opener: HelpOpener  # the one help window, which the chat page's "What's this?" buttons open too
+    runtimes: QAction | None = None  # Settings → Engine runtimes (a managed llama-server)
 
 
 def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_files: ChatFiles,
@@ -93,6 +95,9 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
         ServerSettingsDialog(parts.engine.client, parts.api_server, parts.endpoints, parts.tasks, parent).exec()
         model_lists.refresh_remote()  # endpoints may have been added or removed
 
+    def open_runtime_settings() -> None:
+        RuntimeSettingsDialog(parts.settings, parts.tasks, parent).exec()
+
     def remember_side_panel(shown: bool) -> None:
         parts.settings.chat_panel_visible = shown
         window.save_settings()
@@ -110,6 +115,8 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                     QKeySequence("Ctrl+Shift+T"),
                     "A token opens gated and private models; it is stored by huggingface_hub")
     servers = add(file_menu, "Remote engines and API server…", open_server_settings, QKeySequence("Ctrl+Shift+A"))
+    runtimes = add(file_menu, "Engine runtimes…", open_runtime_settings, QKeySequence("Ctrl+Shift+G"),
+                   "A llama-server (a newer llama.cpp) for models the built-in one cannot run")
     file_menu.addSeparator()
     quit_action = add(file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
@@ -150,4 +157,4 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                         "The last errors from Hearth's log and the versions, for a bug report")
     return Menus(new_chat, export_md, export_json, import_chat, hub_token, servers, quit_action, stop, write_message,
                  choose, copy, regenerate, reset_defaults, show_prompt, chat.side.toggle_action, rescan, probe,
-                 help_action, shortcuts, error_details, help_opener)
+                 help_action, shortcuts, error_details, help_opener, runtimes=runtimes)

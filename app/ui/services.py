@@ -30,6 +30,7 @@ from app.engine.router import EngineRouter
 from app.library.gguf_info import GGUFInfo
 
 if TYPE_CHECKING:
+    from app.engine.server_runtime import RuntimeInfo
     from app.library.library import LocalModel
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,12 @@ class EngineService(QObject):
     _event = Signal(object)  # from the engine's threads: an event, _Ended or _Ejected (queued to the GUI thread)
 
     def __init__(self, client: EngineClient | None = None, parent: QObject | None = None,
-                 api_key_for: Callable[[str], str | None] = lambda _url: None) -> None:
+                 api_key_for: Callable[[str], str | None] = lambda _url: None,
+                 runtime_for: Callable[[str], RuntimeInfo | None] | None = None) -> None:
         super().__init__(parent)
         self.client = client or EngineClient()  # the local engine process
-        self.router = EngineRouter(self.client, api_key_for)  # requests go to the local engine or a server
+        # requests go to the local engine, a server, or a llama-server started for a local model (runtime_for)
+        self.router = EngineRouter(self.client, api_key_for, runtime_for=runtime_for)
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
         self._starter = _Starter()
         self._headers: dict[str, GGUFInfo] = {}

@@ -132,3 +132,20 @@ def test_a_request_is_a_conversation_that_is_not_stored():
     failing.take(Token(0, "Hel", 1))
     failed = failing.take(Error(0, ErrorKind.CRASHED, "the engine stopped"))
     assert failed is not None and failed.content == "Hel" and failed.error == "the engine stopped"
+
+
+def test_a_chat_renamed_before_its_first_message_keeps_its_name(store):
+    chat = Conversation.create(store)
+    store.update_chat(chat.chat_id, title="Trip planning")  # the sidebar's Rename, through the same writer
+    chat.add_user("Where should we go in May?")
+    assert chat.title == "Trip planning" and store.chat(chat.chat_id).title == "Trip planning"
+
+
+def test_attached_parts_follow_the_text_and_are_stored(store, raw):
+    from app.chat.message import ImagePart, TextPart
+
+    chat = Conversation.create(store)
+    image = ImagePart("f" * 64, "image/png", 4, 4, "dot.png")
+    chat.add_user("What is this?", attached=(image,))
+    stored = raw.messages(chat.chat_id)[0]
+    assert stored.parts == (TextPart("What is this?"), image) and stored.content == "What is this?"

@@ -19,10 +19,10 @@ def test_the_engine_gets_the_images_where_they_stand():
     picture = bank.add(png_bytes(), "photo.png")
     assert (picture.width, picture.height, picture.mime, picture.name) == (24, 20, "image/png", "photo.png")
     conversation = Conversation.of([Message.plain("user", "What is this?")])
-    conversation.add_user("And this?", images=[picture])
+    conversation.add_user("And this?", attached=[picture])
     conversation.images = bank.read
     history = conversation.history()
-    assert history[-1] == ChatMessage("user", IMAGE_MARKER + "And this?", images=(png_bytes(),))
+    assert history[-1] == ChatMessage("user", "And this?" + IMAGE_MARKER, images=(png_bytes(),))
     assert history[0] == ChatMessage("user", "What is this?")
     conversation.images = None  # without the bytes, only the text goes
     assert conversation.history()[-1] == ChatMessage("user", "And this?")

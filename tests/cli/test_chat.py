@@ -34,6 +34,14 @@ def test_bad_model_is_one_line_and_exit_2(broken_models):
     assert "Traceback" not in result.stderr
 
 
+def test_an_unknown_architecture_is_named_in_one_line_and_exit_2(broken_models):
+    result = hearth("chat", "--model", str(broken_models["wrong_arch"]), "Hello")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "This model's architecture is `notarealarch`; the llama.cpp in this Hearth (" in result.stderr
+    assert result.stderr.rstrip().endswith("does not know it")
+
+
 def test_bad_option_is_one_line_and_exit_2(scripted_model):
     result = hearth("chat", "--model", str(scripted_model), "--ctx", "lots", "Hello")
     assert result.returncode == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.engine.load_params import context_error, context_params, load_error
+from app.engine.load_params import context_error, context_params, load_error, load_failure_reason
 from app.engine.protocol import ErrorKind, LoadOptions
 
 
@@ -21,6 +21,8 @@ def test_failed_loads_are_explained_from_llama_cpps_last_words():
     oom = load_error("failed to allocate buffer", "llama")
     assert oom.kind == ErrorKind.OUT_OF_MEMORY and "llama.cpp said: failed to allocate buffer" in oom.message
     assert load_error("tensor data is not within file bounds", "llama").kind == ErrorKind.LOAD_FAILED
+    unknown = load_error("", "not-a-real-arch").message
+    assert unknown.startswith("This model's architecture is `not-a-real-arch`; the llama.cpp in this Hearth (")
     error = context_error(131072, "")
     assert error.kind == ErrorKind.OUT_OF_MEMORY and "131072-token context" in error.message
 
@@ -35,3 +37,26 @@ def test_automatic_flash_attention_is_off_on_the_cpu_and_llama_cpps_choice_elsew
     assert flash(False) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO
     assert flash(True, flash_attn=True) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED  # the user's choice stands
     assert flash(True, kv_cache_type="q8_0") == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED  # a quantized V cache needs it
+
+
+def test_a_failed_load_names_llama_cpps_reason_not_its_closing_words():
+    log = ["llama_model_load: error loading model: check_tensor_dims: tensor 'blk.0.x.weight' not found",
+           "llama_model_load_from_file_impl: failed to load model"]
+    assert load_failure_reason(log) == "check_tensor_dims: tensor 'blk.0.x.weight' not found"
+    assert load_failure_reason(["some warning", "llama_model_load_from_file_impl: failed to load model"]) == (
+        "some warning")
+    assert load_failure_reason([]) == ""
+
+
+def test_running_out_of_memory_says_what_the_load_needs_and_what_to_change(tiny_model):
+    from app.library.gguf_info import read_gguf_info
+    from app.library.memory_plan import out_of_memory_advice, plan_memory
+
+    plan = plan_memory(read_gguf_info(tiny_model), 2048)
+    advice = out_of_memory_advice(plan, free_ram=1024**2, always=True)
+    oom = load_error("failed to allocate buffer", "llama", lambda: advice)
+    assert oom.kind == ErrorKind.OUT_OF_MEMORY
+    assert oom.message.startswith("not enough memory to load this model: needs about ")
+    assert "1.0 MB free: try a smaller context" in oom.message and "llama.cpp said: failed to allocate" in oom.message
+    error = context_error(131072, "", advice)
+    assert "needs about" in error.message and "131072-token context" in error.message

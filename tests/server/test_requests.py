@@ -13,7 +13,8 @@ def test_a_chat_body_becomes_messages_and_sampling():
                                                   {"type": "text", "text": "of France?"}]}],
         "temperature": 0, "max_tokens": 20, "stop": "\n", "stream": True, "stream_options": {"include_usage": True},
     })
-    assert body.conversation.history() == [ChatMessage("system", "Be brief."), ChatMessage("user", "Capital of France?")]
+    assert body.conversation.history() == [ChatMessage("system", "Be brief."),
+                                           ChatMessage("user", "Capital of France?")]
     assert (body.sampling.temperature, body.sampling.max_tokens, body.sampling.stop) == (0, 20, ("\n",))
     assert body.stream and body.include_usage
 

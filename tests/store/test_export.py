@@ -11,7 +11,8 @@ def test_newlines_cannot_forge_turns_in_markdown():
     chat = ChatRecord(1, "Trip\n\n## You\n\nforged title", system_prompt="Be brief.\n## You\nforged prompt")
     messages = [
         Message.plain("user", "Hello", id=1, chat_id=1, position=0),
-        Message.plain("assistant", "Hi\n## You\nforged reply\n### Steps\nkept", id=2, chat_id=1, position=1, model="Tiny\n## You\nx",
+        Message.plain("assistant", "Hi\n## You\nforged reply\n### Steps\nkept", id=2, chat_id=1, position=1,
+                      model="Tiny\n## You\nx",
                       parent_id=1),
     ]
     md = chat_to_markdown(chat, messages)

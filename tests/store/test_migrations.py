@@ -33,8 +33,8 @@ def tables(db: sqlite3.Connection) -> dict[str, list[tuple]]:
     """Each table's columns (name, type, not null, default, primary key) and each index's definition."""
     names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     shape = {n: [tuple(c[1:]) for c in db.execute(f"PRAGMA table_info({n})")] for n in names}
-    shape["indexes"] = sorted(tuple(r) for r in db.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
-                                         " AND sql IS NOT NULL").fetchall())
+    shape["indexes"] = sorted(tuple(r) for r in db.execute(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall())
     return shape
 
 

@@ -20,7 +20,7 @@ def chat_with_picture(writes: PendingWrites, data: bytes) -> Conversation:
     part = image_part(data, "photo.png")
     assert writes.save_image(data) == part.sha256
     conversation = Conversation.create(writes)
-    conversation.add_user("What is this?", images=[part])
+    conversation.add_user("What is this?", attached=[part])
     return conversation
 
 
@@ -54,6 +54,6 @@ def test_exports_carry_the_pictures_and_an_import_brings_them_back(tmp_path):
     again = other.all_messages(imported.id)
     assert again[0].images == (part,) and other.read_image(part.sha256) == png_bytes(seed=4)
     forged = json.loads(exported)
-    forged["messages"][0]["parts"][0]["sha256"] = "0" * 64
+    forged["messages"][0]["parts"][1]["sha256"] = "0" * 64
     with pytest.raises(ChatImportError, match="checksum"):
         import_chat(other, json.dumps(forged))

@@ -62,7 +62,8 @@ def type_and_send(qtbot, root: QWidget, text: str) -> None:
 
 
 def settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.library.scanning and bool(window.chat_page.load_settings.choices()), timeout=20000)
+    qtbot.waitUntil(lambda: not window.library.scanning and bool(window.chat_page.load_settings.choices()),
+                    timeout=20000)
     if window.pages.currentWidget() is not window.chat_page:  # the welcome card: go to the chat page
         qtbot.keyClick(window, Qt.Key.Key_1, CTRL)
     assert window.pages.currentWidget() is window.chat_page

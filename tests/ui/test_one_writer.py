@@ -23,7 +23,7 @@ def test_the_guard_catches_a_direct_write_from_the_gui(one_writer, tmp_path):
     violations = one_writer  # tests/ui/conftest.py's guard, on for every GUI test
     store = ConversationStore(tmp_path / "chats.sqlite3")
     code = compile("store.create_chat('Past the writer')", UI + "pretend_view.py", "exec")
-    exec(code, {"store": store})  # noqa: S102  (as if a module in app/ui had done it)
+    exec(code, {"store": store})
     assert violations and "create_chat from" in violations[0] and "pretend_view.py" in violations[0]
     violations.clear()  # (else the guard fails this test, as it would any other)
 

@@ -32,3 +32,10 @@ def test_opening_a_damaged_header_names_the_damage(qtbot, window, tmp_path, monk
     window.model_opener.open_with_model(str(damaged))
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert "the GGUF header is damaged" in shown[0] and "Error" not in shown[0]
+
+
+def test_opening_a_model_of_an_unknown_architecture_says_which_in_the_chat(qtbot, window, broken_models):
+    window.model_opener.open_with_model(str(broken_models["wrong_arch"]))
+    status = window.chat_page.load_settings.status
+    qtbot.waitUntil(lambda: "does not know it" in status.text(), timeout=30000)
+    assert "This model's architecture is `notarealarch`; the llama.cpp in this Hearth (" in status.text()

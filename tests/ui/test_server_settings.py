@@ -17,7 +17,8 @@ class LoadedEngine(NoEngine):
 
 
 def test_endpoints_are_added_with_the_key_storage_named(qtbot, tmp_path):
-    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False), BackgroundTasks())
+    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False),
+                                  BackgroundTasks())
     qtbot.addWidget(dialog)
     assert "readable only by you" in dialog.endpoint_status.text()
     dialog.url_edit.setText("not a url://")
@@ -53,7 +54,8 @@ def test_the_api_server_switch_serves_the_loaded_model_and_shows_its_url(qtbot, 
 
 
 def test_the_switch_needs_a_loaded_model(qtbot, tmp_path):
-    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False), BackgroundTasks())
+    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, use_keyring=False),
+                                  BackgroundTasks())
     qtbot.addWidget(dialog)
     dialog.server_switch.setChecked(True)
     dialog._refresh_server()  # what the timer does: the reason stays on screen
@@ -63,7 +65,8 @@ def test_the_switch_needs_a_loaded_model(qtbot, tmp_path):
 def test_a_key_the_keyring_refuses_is_kept_and_the_dialog_says_where(qtbot, tmp_path):
     from tests.test_remote_endpoints import LockedKeyring
 
-    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, keyring=LockedKeyring()), BackgroundTasks())
+    dialog = ServerSettingsDialog(NoEngine(), ApiServerHolder(), EndpointStore(tmp_path, keyring=LockedKeyring()),
+                                  BackgroundTasks())
     qtbot.addWidget(dialog)
     dialog.url_edit.setText("box:8080")
     dialog.key_edit.setText("k")

@@ -43,7 +43,7 @@ class ChatListModel(QAbstractListModel):
         self.search = ""
         self.problem = ""  # why the last refresh failed
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._chats)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -89,7 +89,7 @@ class FitWidthDelegate(QStyledItemDelegate):
         super().__init__(view)
         self.view = view
 
-    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+    def sizeHint(self, option, index) -> QSize:
         size = super().sizeHint(option, index)
         size.setWidth(min(size.width(), self.view.viewport().width()))
         return size

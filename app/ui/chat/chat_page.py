@@ -35,7 +35,6 @@ from app.ui.widgets.load_settings import LoadSettings
 
 
 class ChatPage(QWidget):
-    chat_changed = Signal(int)  # a chat's title or order changed
     model_loaded = Signal(object)  # ModelInfo
     load_settings_changed = Signal()  # the user changed a load setting (the window saves them)
     reply_finished = Signal(object)  # Done, for the chat on this page
@@ -131,7 +130,6 @@ class ChatPage(QWidget):
         session.opened.connect(self._show_chat_settings)
         session.title_changed.connect(self.title.setText)
         follow_title(self.store, lambda: self.session.chat_id, self.title.setText, self)  # a rename in the list
-        session.chat_changed.connect(self.chat_changed)
         session.busy_changed.connect(self.composer.set_busy)
         session.notice.connect(self.show_notice)
         session.counted.connect(self.meter.set_count)

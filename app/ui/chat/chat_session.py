@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from PySide6.QtCore import QObject, QTimer, Signal
+
+from PySide6.QtCore import QObject, Signal
 
 from app.chat.conversation import LATEST, Conversation, ImagePart, with_attached
 from app.chat.reply import Reply
@@ -23,6 +24,7 @@ from app.store.pending_writes import PendingWrites
 from app.ui.chat.message_model import MessageModel, item_from_record
 from app.ui.chat.message_view import format_stats, last_reply_speed
 from app.ui.services import EngineService
+from app.ui.timers import timer
 
 FLUSH_MS = 40  # streamed text reaches the view at most 25 times a second
 PERSIST_SECONDS = 1.0  # a streaming reply is written to disk at least this often
@@ -35,7 +37,6 @@ ENGINE_EVENTS = ("token", "reasoning", "reading", "finished", "failed", "counted
 class ChatSession(QObject):
     opened = Signal(object)  # ChatRecord: the chat now shown (its settings, for the page's controls)
     title_changed = Signal(str)
-    chat_changed = Signal(int)  # a chat's title, order or content changed (for the chat list)
     busy_changed = Signal(bool)  # a reply is being written in the chat on screen
     notice = Signal(str)  # a plain sentence for the user; "" clears it
     counted = Signal(object)  # CountResult for the chat on screen plus the draft
@@ -60,9 +61,9 @@ class ChatSession(QObject):
         self.loading = False  # a model load is under way (sending then waits for it)
         self._pending_count = 0
 
-        self._flush_timer = QTimer(self, interval=FLUSH_MS, timeout=self._flush)
-        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DEBOUNCE_MS, timeout=self.request_count)
-        self._prompt_timer = QTimer(self, singleShot=True, interval=SAVE_PROMPT_MS, timeout=self.save_system_prompt)
+        self._flush_timer = timer(self, FLUSH_MS, self._flush, single=False)
+        self._count_timer = timer(self, COUNT_DEBOUNCE_MS, self.request_count)
+        self._prompt_timer = timer(self, SAVE_PROMPT_MS, self.save_system_prompt)
         self._bind_engine(connect=True)
         listener = lambda problem: self.save_problem.emit(problem, not self.store.read_only)  # noqa: E731
         self.store.listen(listener)  # the window's one queue: the chat's and Compare's writes wait together
@@ -163,7 +164,6 @@ class ChatSession(QObject):
         chat = Conversation.create(self.store, sampling=current.sampling, thinking=current.thinking,
                                    overflow=current.overflow, model_path=model_path)
         self.open(chat.chat_id)
-        self.chat_changed.emit(chat.chat_id)
         return chat.chat_id
 
     def chat(self) -> ChatRecord | None:
@@ -244,7 +244,8 @@ class ChatSession(QObject):
         `parent_id` names the message it follows when it is an edit (an alternative question)."""
         if self._writing is not None and self.streaming:
             if not self.streaming_here:
-                self.notice.emit(f"A reply is still being written in “{self._writing.title}”: "
+                chat = self.store.chat(self._writing.chat_id)
+                self.notice.emit(f"A reply is still being written in “{chat.title if chat else 'another chat'}”: "
                                  "wait for it or press Stop, then send.")
             return False
         if not self._model_ready():
@@ -255,7 +256,6 @@ class ChatSession(QObject):
         self.messages.append(item_from_record(self.conversation.add_user(text, parent_id, images)))
         if self.conversation.title != title:
             self.title_changed.emit(self.conversation.title)
-        self.chat_changed.emit(self.chat_id)
         self._start_reply()
         return True
 
@@ -292,7 +292,6 @@ class ChatSession(QObject):
         if not self.conversation.show_alternative(item.record_id, step):
             return False
         self._show()
-        self.chat_changed.emit(self.chat_id)
         self.request_count()
         return True
 
@@ -366,7 +365,6 @@ class ChatSession(QObject):
             self.notice.emit("The reply stopped because the context window is full." if full else "")
         else:
             self.notice.emit("")
-        self.chat_changed.emit(writing.chat_id)
         self.reply_finished.emit(done)
         self.request_count()
 
@@ -385,14 +383,14 @@ class ChatSession(QObject):
         self.request_count()
 
     def stop(self) -> None:
-        if self.streaming:
-            self.engine.cancel()
+        if self._stream is not None:
+            self.engine.cancel(self._stream.job)
 
     def finish_early(self) -> None:
         """The window closes while a reply streams: stop it and keep what arrived."""
-        if not self.streaming:
+        if self._stream is None:
             return
-        self.engine.cancel()
+        self.engine.cancel(self._stream.job)
         writing, row, here = self._end_stream()
         writing.fail_reply("Stopped when Hearth was closed.")
         if here and row >= 0:

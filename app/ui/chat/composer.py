@@ -26,10 +26,10 @@ class ComposerEdit(QPlainTextEdit):
     stop_requested = Signal()
     attachments: Attachments | None = None  # where pasted and dropped pictures go
 
-    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return pictures_in(source) is not None or super().canInsertFromMimeData(source)
 
-    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802
+    def insertFromMimeData(self, source: QMimeData) -> None:
         if self.attachments is None or not self.attachments.add_mime(source):
             super().insertFromMimeData(source)
 
@@ -41,7 +41,7 @@ class ComposerEdit(QPlainTextEdit):
             return False
         return super().event(event)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
             self.send_requested.emit()

@@ -20,7 +20,7 @@ from app.ui.chat.markdown_math import math_plugin
 class _WebLinksOnly(MarkdownIt):
     """Links and images only to the web and mail: no file:, data: or javascript: address becomes a link."""
 
-    def validateLink(self, url: str) -> bool:  # noqa: N802 - markdown-it's name
+    def validateLink(self, url: str) -> bool:
         return url.lower().startswith(("http://", "https://", "mailto:"))
 
 

@@ -68,7 +68,7 @@ class MarkdownView(QTextBrowser):
         self._streamed = streaming
         self._fit_height()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and self._palette_is_dark() != self._dark:
             self._dark = not self._dark
@@ -138,7 +138,7 @@ class MarkdownView(QTextBrowser):
         if height != self.height():
             self.setFixedHeight(height)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             self._fit_height()
@@ -154,7 +154,7 @@ class MarkdownView(QTextBrowser):
 
             QDesktopServices.openUrl(url)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(200, int(self.document().size().height()) + 6)
 
 

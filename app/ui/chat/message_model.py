@@ -64,7 +64,7 @@ class MessageModel(QAbstractListModel):
         self._items: list[ChatItem] = []
 
     # Qt overrides
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._items)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -76,7 +76,7 @@ class MessageModel(QAbstractListModel):
         name = self._roles.get(role)
         return getattr(item, name) if name else None
 
-    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
+    def roleNames(self) -> dict[int, QByteArray]:
         return {role: QByteArray(name.encode()) for role, name in self._roles.items()}
 
     # API for the chat controller

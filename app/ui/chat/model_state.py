@@ -132,7 +132,7 @@ class ModelState(QObject):
         if self.loading:
             return
         info = info or self.engine.info
-        if self.shown_is_loaded(info):
+        if info is not None and self.shown_is_loaded(info):
             self.load_settings.show_state(loaded_line(info, self.by_compare, self.load_settings.header(info.path)),
                                           loaded=True)
         elif self.load_settings.current_path():

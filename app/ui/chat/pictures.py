@@ -124,7 +124,7 @@ class Thumbnail(QLabel):
             remove.move(THUMB - 14, 0)
             remove.clicked.connect(on_remove)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             show_large(self, self.part)
         super().mousePressEvent(event)

@@ -55,6 +55,6 @@ def summary(all_stats: list[dict]) -> dict[int, list[str]]:
     marks[min(ready, key=lambda i: ready[i].get("ttft_s", 0.0))].append("first token")
     lengths = {i: s.get("completion_tokens", 0) for i, s in ready.items()}
     if len(set(lengths.values())) > 1:
-        marks[max(lengths, key=lengths.get)].append("longest")
-        marks[min(lengths, key=lengths.get)].append("shortest")
+        marks[max(lengths, key=lambda i: lengths[i])].append("longest")
+        marks[min(lengths, key=lambda i: lengths[i])].append("shortest")
     return marks

@@ -9,7 +9,7 @@ from app import model_defaults
 from app.compare_plan import ColumnNeed
 from app.engine import SamplingParams
 from app.engine.router import parse_remote_path
-from app.hardware import fit_gpu_layers
+from app.library.memory_plan import plan_memory
 from app.load_limits import CONTEXT_DEFAULT
 from app.settings import Settings
 from app.store.pending_writes import PendingWrites
@@ -31,8 +31,10 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
         if info is None:  # not in the library (yet): its file size, and a KV cache guessed from it
             size = Path(path).stat().st_size if Path(path).is_file() else 0
             return ColumnNeed(path, size, int(size * 0.08 * n_ctx / 4096))
-        fit = fit_gpu_layers(info, n_ctx or info.context_length or CONTEXT_DEFAULT, free_vram=0)
-        return ColumnNeed(path, fit.total_bytes - fit.kv_bytes, fit.kv_bytes)
+        # the memory plan (CPU: the columns run without offload here); the engine process is ENGINE_OVERHEAD_BYTES
+        plan = plan_memory(info, n_ctx or info.context_length or CONTEXT_DEFAULT)
+        weights = plan.part("weights").total
+        return ColumnNeed(path, weights, plan.peak_bytes - weights - plan.part("engine_process").total)
 
     def free_memory() -> tuple[int, int]:
         """Free RAM now (one read of /proc/meminfo or its like); free VRAM from the last GPU probe."""

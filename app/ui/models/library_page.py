@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVB
 from app import paths
 from app.formatting import human_bytes
 from app.library import demo_model
+from app.library.architectures import architecture_problem
 from app.library.gguf_info import GGUFFileError, format_params
 from app.library.library import LocalModel, hf_cache_dir
 from app.library.model_import import ModelImportError, import_model, in_hearth_folder, remove_from_hearth
@@ -75,6 +76,7 @@ class LibraryPage(QWidget):
     def set_models(self, models: list[LocalModel]) -> None:
         rows = []
         tips: dict[tuple[int, int], str] = {}
+        unknown: list[str] = []  # the sentence for each model whose architecture this llama.cpp does not know
         for m in models:
             if m.info is None:
                 rows.append(([m.path.name, "—", "—", "—", "—", human_bytes(m.path.stat().st_size)
@@ -91,8 +93,12 @@ class LibraryPage(QWidget):
             tips[(len(rows), 0)] = "\n".join(p for p in (f"Name in the file: {i.name}" if i.name else "",
                                                           *map(str, m.locations)) if p)
             tips[(len(rows), 6)] = f"Chat template: {file_template_words(i)}"
+            arch = i.architecture
+            if problem := architecture_problem(arch):
+                unknown.append(f"{i.display_name}: {problem}.")
+                tips[(len(rows), 1)], arch = problem, f"{arch} · unknown to this llama.cpp"
             tips[(len(rows), 7)] = "\n".join(map(str, m.locations))
-            rows.append(([i.display_name + parts + demo, i.architecture, format_params(i.n_params), i.quantization,
+            rows.append(([i.display_name + parts + demo, arch, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
                           kind_words(i) or file_template_words(i), where], m))
         self.models.set_rows(rows, tips)
@@ -104,6 +110,9 @@ class LibraryPage(QWidget):
                     demo_model.is_demo(m.path) for m in models) else ""
             self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
                                  f"Drop a .gguf file here to import it.{demo}")
+        if unknown:
+            self.message.setText(" ".join([self.message.text(), *unknown,
+                                           "A newer llama-server can run it: File → Engine runtimes."]))
         problem = demo_model.install_problem()  # one small file read
         if problem:
             self.message.setText(self.message.text() + f" The demo model could not be installed: {problem}")
@@ -187,11 +196,11 @@ class LibraryPage(QWidget):
         self.library_changed.emit()
 
     # drag and drop
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         for url in event.mimeData().urls():
             if url.toLocalFile().lower().endswith(".gguf"):
                 self.import_file(url.toLocalFile())

@@ -33,6 +33,7 @@ from app import load_limits as limits
 from app.engine.protocol import AUTO_PROJECTOR, LoadOptions
 from app.engine.router import parse_remote_path
 from app.library import demo_model
+from app.library.architectures import architecture_problem
 from app.library.library import LocalModel
 from app.library.model_kind import file_template_words
 from app.library.model_label import model_label
@@ -227,7 +228,7 @@ class LoadSettings(QWidget):
             demo = demo_model.is_demo(m.path)
             label = model_label(m)
             self.picker.addItem(label, str(m.path))
-            tip = "\n".join(p for p in (demo_model.LABEL if demo else "",
+            tip = "\n".join(p for p in (architecture_problem(info.architecture), demo_model.LABEL if demo else "",
                                         f"Name in the file: {info.name}" if info.name else "",
                                         f"Chat template: {file_template_words(info)}",
                                         *map(str, m.locations)) if p)

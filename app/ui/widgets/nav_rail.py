@@ -94,7 +94,7 @@ class NavRail(QFrame):
                 self._tint(key)
         return super().event(event)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             for key in self.buttons:
                 self._tint(key)

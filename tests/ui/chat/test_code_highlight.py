@@ -46,7 +46,7 @@ class RecordingView(MarkdownView):
         super().__init__()
         self.requested: list[str] = []
 
-    def loadResource(self, kind, url):  # noqa: N802
+    def loadResource(self, kind, url):
         self.requested.append(url.toString())
         return None
 

@@ -99,7 +99,8 @@ def test_a_comparison_is_saved_reopened_and_exported(qtbot, window, scripted_mod
     saved_id = controller.comparison.id
     assert controller.comparison.title == "Capital of France?"
     assert window.store.chats() == []  # the columns' conversations are not in the chat list
-    assert window.store.store.db.execute("SELECT COUNT(*) FROM chats WHERE comparison_id = ?", (saved_id,)).fetchone()[0] == 2
+    count = window.store.store.db.execute("SELECT COUNT(*) FROM chats WHERE comparison_id = ?", (saved_id,))
+    assert count.fetchone()[0] == 2
     # another controller on the same database (the app after a restart) reopens it with replies and numbers
     again = CompareController(ConversationStore(window.store.path), window.engine, lambda: None,
                               controller._need_of, lambda: (0, 0))

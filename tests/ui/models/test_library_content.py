@@ -39,7 +39,8 @@ def test_one_file_in_two_places_is_one_row_in_models_picker_and_regenerate(qtbot
     assert library.models.rows[0][0][7] == f"2 places: Hearth · {elsewhere}"
     picker = window.chat_page.load_settings
     assert [path for _label, path in picker.choices()] == [str(ours)]  # also the "Regenerate with…" menu
-    picker.set_models(window.library.models, keep=str(elsewhere / "Tiny-Chat.gguf"))  # the copy's path picks the one row
+    # the copy's path picks the one row
+    picker.set_models(window.library.models, keep=str(elsewhere / "Tiny-Chat.gguf"))
     assert picker.current_path() == str(ours)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text: asked.append(text)

@@ -27,3 +27,27 @@ def test_names_come_from_the_file_and_the_header_name_is_in_the_details(qtbot, t
     panel.set_models([model])
     assert panel.picker.itemText(0).startswith("SmolLM2 135M Instruct · Q4_1")
     assert "Mix1" not in panel.picker.itemText(0)
+
+
+def test_an_unknown_architecture_is_named_before_any_load(qtbot, tmp_path):
+    from app.library import architectures
+
+    if not architectures.list_applies():
+        return  # another llama-cpp-python than the list's: Hearth does not guess (test_llama_arch covers it)
+    path = write_tiny_model(tmp_path / "future-model.gguf", architecture="notarealarch")
+    model = LocalModel(path, "folder", read_gguf_info(path))
+    sentence = architectures.unknown_architecture_message("notarealarch")
+    assert sentence.startswith("This model's architecture is `notarealarch`; the llama.cpp in this Hearth (build b")
+    page = LibraryPage(BackgroundTasks(QThreadPool()))
+    qtbot.addWidget(page)
+    page.set_models([model])
+    cell = page.models.index(0, 1)
+    assert page.models.data(cell) == "notarealarch · unknown to this llama.cpp"
+    assert sentence in page.models.data(cell, Qt.ItemDataRole.ToolTipRole).replace("\xa0", " ")
+    assert sentence in page.message.text() and "File → Engine runtimes" in page.message.text()
+    panel = LoadSettings()
+    qtbot.addWidget(panel)
+    panel.set_models([model])
+    assert panel.picker.itemText(0).endswith(" · unknown architecture")
+    tip = panel.picker.itemData(0, Qt.ItemDataRole.ToolTipRole).replace("\xa0", " ")
+    assert "`notarealarch`" in tip and "does not know it" in tip

@@ -1,0 +1,59 @@
+"""`hearth plan`: how much memory a model will take, per component, before loading it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from app import load_limits as limits
+from app.cli.common import CliError, check_load_args, gpu_layers_arg
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    plan = sub.add_parser("plan", help="the memory a model will take (weights, KV cache, compute, ...)")
+    plan.add_argument("--model", required=True, help="path of a GGUF model file")
+    plan.add_argument("--ctx", type=int, default=limits.CONTEXT_DEFAULT, help="context size in tokens (0: trained)")
+    plan.add_argument("--gpu-layers", type=gpu_layers_arg, default=0, help="layers on the GPU (-1: all)")
+    plan.add_argument("--kv-cache", choices=sorted(limits.KV_CACHE_TYPES), default=limits.KV_CACHE_DEFAULT,
+                      help="KV cache type")
+    plan.add_argument("--batch", type=int, default=limits.BATCH_DEFAULT, help="batch size in tokens")
+    plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    plan.set_defaults(handler=run_plan)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from app.formatting import human_bytes
+    from app.hardware import free_ram_bytes
+    from app.library.architectures import architecture_problem
+    from app.library.gguf_info import GGUFFileError, read_gguf_info
+    from app.library.memory_plan import PART_WORDS, out_of_memory_advice, plan_memory
+
+    check_load_args(args)
+    if args.gpu_layers == limits.AUTO_LAYERS:
+        raise CliError("--gpu-layers auto is decided at load time: give a number, or -1 for all")
+    try:
+        info = read_gguf_info(args.model)
+    except (GGUFFileError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    plan = plan_memory(info, args.ctx, args.gpu_layers, args.kv_cache, n_batch=args.batch)
+    free = free_ram_bytes()
+    advice = out_of_memory_advice(plan, free)
+    problem = architecture_problem(info.architecture)
+    if args.json:
+        print(json.dumps({"model": str(info.path), "architecture": info.architecture, **plan.as_dict(),
+                          "free_ram_bytes": free, "advice": advice, "problem": problem}))
+        return 0
+    gpu = any(p.gpu for p in plan.parts)
+    print(f"{info.display_name}: context {plan.n_ctx:,}, KV cache {plan.kv_cache_type}, "
+          f"flash attention {'on' if plan.flash_attn else 'off'}, {plan.n_gpu_layers} of {info.n_layers + 1} "
+          "layers on the GPU")
+    for part in plan.parts:
+        where = f"  (GPU {human_bytes(part.gpu)})" if gpu else ""
+        note = "  reserved; used while a long prompt is read" if part.reserved_only else ""
+        print(f"  {PART_WORDS[part.name]:26s} {human_bytes(part.total):>9s}{where}{note}")
+    print(f"  {'Resident once loaded':26s} {human_bytes(plan.resident_bytes):>9s}")
+    print(f"  {'At most':26s} {human_bytes(plan.peak_bytes):>9s}  ({human_bytes(free)} of memory free now)")
+    for line in (problem, advice):
+        if line:
+            print(line)
+    return 0

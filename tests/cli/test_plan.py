@@ -1,0 +1,41 @@
+"""`hearth plan`: the memory a model will take, before loading it."""
+
+import json
+import subprocess
+import sys
+
+
+def hearth(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_plan_prints_each_part_and_the_totals(tiny_model):
+    result = hearth("plan", "--model", str(tiny_model), "--ctx", "1024")
+    assert result.returncode == 0, result.stderr
+    for words in ("Weights", "KV cache", "Compute buffers", "Resident once loaded", "At most"):
+        assert words in result.stdout
+
+
+def test_plan_json_follows_the_options(tiny_model):
+    result = hearth("plan", "--model", str(tiny_model), "--ctx", "1024", "--kv-cache", "q8_0", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["n_ctx"] == 1024 and data["kv_cache_type"] == "q8_0" and data["flash_attn"] is True
+    assert data["parts"]["kv_cache"]["cpu_bytes"] == int(1024 * 2 * 2 * (2 * 16 * 34 / 32))
+    assert data["resident_bytes"] < data["peak_bytes"] and data["advice"] == ""
+
+
+def test_plan_of_a_bad_file_or_option_is_one_line_and_exit_2(broken_models, tiny_model):
+    result = hearth("plan", "--model", str(broken_models["truncated"]))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "incomplete" in result.stderr
+    result = hearth("plan", "--model", str(tiny_model), "--gpu-layers", "auto")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_chat_json_adds_the_measured_memory_beside_the_plan(scripted_model):
+    result = hearth("chat", "--model", str(scripted_model), "--json", "--ctx", "2048", "Hello")
+    assert result.returncode == 0, result.stderr
+    memory = json.loads(result.stdout)["memory"]
+    # llama.cpp says MiB with two decimals: exact at this size
+    assert memory["measured"]["buffers"]["CPU KV"] == memory["plan"]["parts"]["kv_cache"]["cpu_bytes"]
+    assert memory["measured"]["resident_bytes"] > 0 and memory["plan"]["n_ctx"] == 2048
