@@ -13,14 +13,15 @@ reply being written last, with the text that has arrived so far. What the engine
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any, Protocol
 
+from app.chat.message import ImagePart as ImagePart  # (named here for the GUI's ChatSession too)
 from app.chat.message import Message, Part, TokenProbsPart, history_for_engine, text_parts
 from app.chat.reply import Reply
 from app.chat.what_if import WhatIf, what_if_from
-from app.engine.protocol import ChatMessage, Done, Error, OverflowPolicy, Token
+from app.engine.protocol import IMAGE_MARKER, ChatMessage, Done, Error, OverflowPolicy, Token
 from app.engine.sampling import SamplingParams
 from app.engine.token_probs import probs_to_json
 from app.formatting import short_title
@@ -73,6 +74,8 @@ class Conversation:
         self.messages: list[Message] = []
         self.reply: Reply | None = None
         self.what_if: WhatIf | None = None  # the next reply starts as the user chose (choose_what_if)
+        # an image's bytes by SHA-256: the store's image folder, or what a request brought (chat/images.py)
+        self.images: Callable[[str], bytes] | None = getattr(store, "read_image", None)
 
     # ------------------------------------------------------------ opening
 
@@ -189,7 +192,7 @@ class Conversation:
 
     def history(self) -> list[ChatMessage]:
         """What the model is given: the system prompt and every finished message."""
-        history = history_for_engine(self.system_prompt, self.finished_messages())
+        history = history_for_engine(self.system_prompt, self.finished_messages(), self.images)
         return history + [self.what_if.prefill()] if self.what_if is not None else history
 
     def choose_what_if(self, index: int, step: int, token_id: int) -> None:
@@ -359,3 +362,15 @@ class Conversation:
         self.store.select_alternative(ids[index])
         self.reload()
         return True
+
+
+def with_attached(history: list[ChatMessage], draft: str, images: tuple[bytes, ...],
+                  writing: bool = False) -> tuple[list[ChatMessage], str]:
+    """What the meter counts: the history and the draft (none while a reply is being written); with
+    pictures attached, exactly the message Send will add (its text, then its pictures: Conversation.add_user), so the
+    count before sending equals the count after."""
+    if writing:
+        return history, ""
+    if not images:
+        return history, draft
+    return [*history, ChatMessage("user", draft.strip() + IMAGE_MARKER * len(images), images=images)], ""

@@ -17,11 +17,11 @@ Adding a part kind: see "Adding a feature that changes what a message holds" in 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from app.engine.protocol import ChatMessage
+from app.engine.protocol import IMAGE_MARKER, ChatMessage
 
 ROLES = ("system", "user", "assistant", "tool")
 JsonObject = dict[str, Any]
@@ -243,13 +243,24 @@ class Message:
 
     # ------------------------------------------------------------ the shapes it takes
 
-    def to_engine(self) -> ChatMessage:
-        """What the engine's template and encoder read."""
+    def to_engine(self, images: Callable[[str], bytes] | None = None) -> ChatMessage:
+        """What the engine's template and encoder read.
+
+        A "tool" message's text is the tool's answer; an assistant's calls go with it. With `images` (an
+        image's bytes by its SHA-256), a message's images go with it, each marked in its text where it
+        stands (nothing around it, as llama-server puts an OpenAI image part). Without it only the text goes.
+        """
         calls = tuple((c.call_id, c.name, c.arguments) for c in self.tool_calls)
         results = [p for p in self.parts if isinstance(p, ToolResultPart)]
-        if results:  # a "tool" message: its text is the tool's answer
+        if results:
             return ChatMessage(self.role, results[0].content, tool_call_id=results[0].call_id)
-        return ChatMessage(self.role, self.content, self.reasoning, tool_calls=calls)
+        text = self.content.replace(IMAGE_MARKER, "")
+        if images is None or not self.images:
+            return ChatMessage(self.role, text, self.reasoning, tool_calls=calls)
+        pieces = [part.text.replace(IMAGE_MARKER, "") if isinstance(part, TextPart) else IMAGE_MARKER
+                  for part in self.parts if isinstance(part, (TextPart, ImagePart))]
+        return ChatMessage(self.role, "".join(pieces), self.reasoning, tool_calls=calls,
+                           images=tuple(images(p.sha256) for p in self.images))
 
     def to_openai(self) -> JsonObject:
         """An OpenAI chat message: plain string content when it is all text, content parts otherwise."""
@@ -282,7 +293,9 @@ class Message:
         return cls(0, 0, 0, role, thinking + tuple(content))
 
 
-def history_for_engine(system_prompt: str, messages: Iterable[Message]) -> list[ChatMessage]:
-    """What the model is given: the system prompt (if any) and the messages, as the engine reads them."""
+def history_for_engine(system_prompt: str, messages: Iterable[Message],
+                       images: Callable[[str], bytes] | None = None) -> list[ChatMessage]:
+    """What the model is given: the system prompt (if any) and the messages, as the engine reads them
+    (with their images when `images` gives their bytes)."""
     system = [ChatMessage("system", system_prompt.strip())] if system_prompt.strip() else []
-    return system + [m.to_engine() for m in messages]
+    return system + [m.to_engine(images) for m in messages]

@@ -10,6 +10,7 @@ from dataclasses import replace
 from app.cli.chat_tools import add_tool_args
 from app.cli.common import CliError
 from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
+from app.cli.images import add_image_args, attach_images, projector_for, without_images
 from app.engine.protocol import ModelInfo
 
 
@@ -28,6 +29,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                            "most likely alternatives, as the API's logprobs")
     add_generation_args(chat)
     add_tool_args(chat)
+    add_image_args(chat)
     chat.set_defaults(handler=run_chat)
 
 
@@ -38,6 +40,7 @@ def run_chat(args: argparse.Namespace) -> int:
 
     check_generation_args(args)
     conversation = conversation_from(args)
+    attach_images(args, conversation)
     sampling = conversation.sampling
     if args.logprobs is not None:
         if not 0 <= args.logprobs <= 20:
@@ -57,7 +60,7 @@ def run_chat(args: argparse.Namespace) -> int:
         return run_runtime_chat(args, conversation.history(), sampling)
     engine = EngineClient()
     engine.start()  # the engine process boots (and imports llama.cpp) while we go on
-    options = load_options(args, args.model)
+    options = replace(load_options(args, args.model), mmproj=projector_for(args))
     with engine:
         try:
             info = engine.load(options)
@@ -86,12 +89,15 @@ def run_chat(args: argparse.Namespace) -> int:
             elif isinstance(event, Done):
                 if args.json and reply is not None:
                     stats = event.stats
+                    image_tokens = (stats.prompt_tokens - engine.count(without_images(history)).prompt_tokens
+                                    if args.image else 0)
                     print(json.dumps({
                         "reply": reply.content,
                         "reasoning": reply.reasoning,
                         "reasoning_tokens": stats.reasoning_tokens,
                         "reasoning_s": round(stats.reasoning_s, 6),
                         "prompt_tokens": stats.prompt_tokens,
+                        "image_tokens": image_tokens,
                         "cached_tokens": stats.cached_tokens,
                         "completion_tokens": stats.completion_tokens,
                         "ttft_s": round(stats.ttft_s, 6),

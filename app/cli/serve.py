@@ -27,6 +27,10 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="context size in tokens (0: the model's own)")
     serve.add_argument("--gpu-layers", type=gpu_layers_arg, default=limits.GPU_LAYERS_DEFAULT)
     serve.add_argument("--threads", type=int, default=limits.THREADS_DEFAULT, help="CPU threads (0: automatic)")
+    serve.add_argument("--mmproj", default="",
+                       help="the image projector GGUF to load with the model (default: the one beside it, if any)")
+    serve.add_argument("--allow-image-urls", action="store_true",
+                       help="fetch http(s) image URLs in requests (default: only data: URLs are taken)")
     serve.set_defaults(handler=run_serve)
 
 
@@ -47,9 +51,25 @@ def run_serve(args: argparse.Namespace) -> int:
         parse_allowed_origins(args.allow_origin)
     except ValueError as exc:
         raise CliError(f"--allow-origin: {exc}") from None
-    options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads)
+    options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads,
+                          mmproj=serve_projector(args))
     limits = replace(DEFAULT_LIMITS, max_waiting=args.max_queue)
     try:
-        return serve(options, args.host, args.port, args.api_key, allowed_origins=args.allow_origin, limits=limits)
+        return serve(options, args.host, args.port, args.api_key, allowed_origins=args.allow_origin, limits=limits,
+                     allow_image_urls=args.allow_image_urls)
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
+
+
+def serve_projector(args: argparse.Namespace) -> str:
+    """--mmproj, or the projector paired with the model in its folder ("" for a text-only model)."""
+    from pathlib import Path
+
+    from app.library.projector import pair_projector
+
+    if args.mmproj:
+        if not Path(args.mmproj).expanduser().is_file():
+            raise CliError(f"the image projector {args.mmproj} does not exist")
+        return str(Path(args.mmproj).expanduser())
+    found = pair_projector(args.model)
+    return str(found) if found else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 from typing import Any
 
@@ -114,3 +115,23 @@ def context_error(n_ctx: int, detail: str, advice: str = "") -> EngineError:
         f"could not set up a {n_ctx}-token context (not enough memory?){needs}"
         + (f" — llama.cpp said: {detail}" if detail else ""),
     )
+
+
+def model_meta(model: Any, key: str) -> str:
+    """A loaded model's metadata value as text ("" when it has none)."""
+    buf = ctypes.create_string_buffer(512)
+    n = llama_cpp.llama_model_meta_val_str(model, key.encode(), buf, len(buf))
+    return buf.value.decode("utf-8", errors="replace") if n > 0 else ""
+
+
+def progress_callback(on_progress: Callable[[float], None] | None) -> Any:
+    """llama.cpp's load-progress callback calling `on_progress(fraction)`; keep it alive while the load runs."""
+    def progress(fraction: float, _data: ctypes.c_void_p) -> bool:
+        if on_progress is not None:
+            try:
+                on_progress(float(fraction))
+            except Exception:  # noqa: BLE001 (a caller's progress handler must not stop the load)
+                pass
+        return True
+
+    return llama_cpp.llama_progress_callback(progress)

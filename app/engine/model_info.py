@@ -44,6 +44,7 @@ def describe(model: Any, options: LoadOptions, gguf: GGUFInfo | None, shards: Se
         use_mmap=options.use_mmap,
         thinking_modes=model.template.thinking_modes,
         tool_format=tool_format(model.template.source),
+        mmproj=model.vision.path if model.vision is not None else "",
         buffers=buffer_sizes(),
         resident_bytes=resident_bytes(),
     )

@@ -85,6 +85,13 @@ class PromptEncoder:
                 tokens += self._run_tokens(fragment)
         return tokens
 
+    def fragments(self, segments: Sequence[Segment]) -> list[int | str]:
+        """The prompt as control token ids and the plain-text runs between them (vision.py cuts the runs)."""
+        return self._fragments(segments, 0)
+
+    def run_tokens(self, run: str) -> list[int]:
+        return self._run_tokens(run)
+
     def _run_tokens(self, run: str, special: bool = False) -> list[int]:
         """Tokens of one run of text between control tokens (or of the template's own text), kept: a
         chat's earlier messages are the same runs on every count, so the context meter tokenizes only

@@ -58,6 +58,13 @@ class ErrorKind(str, enum.Enum):
     INTERNAL = "internal"
 
 
+# Where an image goes in a ChatMessage's content (engine/vision.py cuts the prompt there): private-use
+# characters nobody types.
+IMAGE_MARKER = "\ue000image\ue001"
+NO_VISION = "This model cannot see images"  # an image sent to a model without a projector
+AUTO_PROJECTOR = "auto"  # LoadOptions.mmproj: the engine pairs the model with the projector beside it, if any
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: str  # "system", "user", "assistant" or "tool"
@@ -66,6 +73,7 @@ class ChatMessage:
     tool_calls: tuple[tuple[str, str, str], ...] = ()  # an assistant's calls: (id, name, arguments JSON)
     tool_call_id: str = ""  # a "tool" message: the call it answers
     prefill: bool = False  # the last message only, an assistant's: the reply goes on from its text ("what if")
+    images: tuple[bytes, ...] = ()  # image files, in order; IMAGE_MARKER in content marks each place
 
 
 # ---------------------------------------------------------------- requests
@@ -85,6 +93,8 @@ class LoadOptions:
     kv_cache_type: str = limits.KV_CACHE_DEFAULT  # one of limits.KV_CACHE_TYPES
     use_mmap: bool = limits.MMAP_DEFAULT
     chat_template_file: str = ""  # a .jinja file that replaces the model's own template
+    mmproj: str = ""  # the image projector beside a vision model ("": text only; AUTO_PROJECTOR: the one paired)
+    mmproj_gpu: bool = True  # the projector on the GPU (where there is one) or the CPU
 
 
 
@@ -184,6 +194,7 @@ class ModelInfo:
     # () when the template ignores thinking, ("on", "off") or ("low", "medium", "high")
     thinking_modes: tuple[str, ...] = ()
     tool_format: str = ""  # how its replies write tool calls (engine/tool_calls.py); "" when they do not
+    mmproj: str = ""  # the image projector loaded with it ("": it cannot see images)
     # measured after the load: llama.cpp's buffers as it named them ("CPU KV", "CUDA0 model"), summed,
     # in bytes, and the engine process's resident memory (memory_plan.py plans the same figures)
     buffers: tuple[tuple[str, int], ...] = ()

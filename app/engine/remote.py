@@ -38,6 +38,7 @@ from app.engine.protocol import (
 )
 from app.engine.remote_cancel import Connections, RequestCancelled
 from app.engine.remote_http import describe_transport, open_with_retry, read_json, sse_data, sse_lines
+from app.engine.remote_images import openai_message
 from app.engine.remote_jobs import JobThreads, RemoteJob
 from app.engine.remote_payload import context_size, model_ids
 from app.engine.remote_stream import ReplyReader
@@ -240,9 +241,8 @@ class RemoteEngine(JobThreads):
     def _open_stream(self, model: str, messages: Sequence[ChatMessage], sampling: SamplingParams,
                      job: RemoteJob) -> httpx.Response:
         while True:
-            body = {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages],
-                    "stream": True, "stream_options": {"include_usage": True},
-                    **sampling_fields(sampling, self._extensions)}
+            body = {"model": model, "messages": [openai_message(m) for m in messages], "stream": True,
+                    "stream_options": {"include_usage": True}, **sampling_fields(sampling, self._extensions)}
 
             def send(body: dict[str, Any] = body) -> httpx.Response:
                 trace = self._connections.trace(job.sockets, job.cancelled)
@@ -313,8 +313,8 @@ class RemoteEngine(JobThreads):
                            chat_template="server", estimated=self._can_tokenize is not True)
 
     def _exact_count(self, messages: Sequence[ChatMessage], timeout: float | None) -> int | None:
-        if self._can_tokenize is False or self._closed:
-            return None
+        if self._can_tokenize is False or self._closed or any(m.images for m in messages):
+            return None  # (a server's /tokenize cannot count an image's tokens)
         try:
             rendered = self._ask_json("POST", "/apply-template", timeout=timeout,
                                       json={"messages": [{"role": m.role, "content": m.content} for m in messages]})

@@ -39,6 +39,7 @@ from app.engine.sampling import SamplingParams
 from app.engine.thread_fit import ThreadFit
 from app.engine.token_probs import TokenProbs
 from app.engine.tool_calls import printed_call_tokens
+from app.engine.vision import encode_prompt, has_images, image_run_end, load_vision
 from app.library.gguf_info import QUANT_NAMES, GGUFFileError, GGUFInfo, check_file, read_gguf_info, split_shards
 from app.library.gguf_reader import GGUFErrorKind
 from app.library.model_names import friendly_name
@@ -70,7 +71,7 @@ class LoadedModel:
         started = time.perf_counter()
         self._gguf = gguf
         self.options = options
-        self._progress_cb = self._make_progress_callback(on_progress)
+        self._progress_cb = load_params.progress_callback(on_progress)
         shards = self._shards(options, gguf)
         system_info = hardware.system_info()
         avoid_amx = amx_guard.in_use(system_info) and amx_guard.avoid(system_info)
@@ -115,6 +116,7 @@ class LoadedModel:
         template_text, name, arch = self._template_and_names(options, gguf)
         try:
             self.encoder = PromptEncoder(self.vocab, template_text, options.chat_template_file)
+            self.vision = load_vision(options, model, self.thread_fit.most, cpu_only)  # images (vision.py)
         except EngineError:
             self.close()
             raise
@@ -173,23 +175,11 @@ class LoadedModel:
         return self._gguf
 
     def _meta(self, key: str) -> str:
-        buf = ctypes.create_string_buffer(512)
-        n = llama_cpp.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
-        return buf.value.decode("utf-8", errors="replace") if n > 0 else ""
-
-    @staticmethod
-    def _make_progress_callback(on_progress: Callable[[float], None] | None) -> Any:
-        def progress(fraction: float, _data: ctypes.c_void_p) -> bool:
-            if on_progress is not None:
-                try:
-                    on_progress(float(fraction))
-                except Exception:  # noqa: BLE001 (a caller's progress handler must not stop the load)
-                    pass
-            return True
-
-        return llama_cpp.llama_progress_callback(progress)
+        return load_params.model_meta(self.model, key)
 
     def close(self) -> None:
+        if vision := getattr(self, "vision", None):
+            vision.close()
         if getattr(self, "thread_fit", None):
             self.thread_fit.stop()
         if getattr(self, "ctx", None):
@@ -228,6 +218,8 @@ class LoadedModel:
     def _encode(self, messages: Sequence[ChatMessage], thinking: str,
                 last: tuple[str, list[int]], tools: str = "") -> tuple[str, list[int]]:
         segments = self.encoder.segments(messages, thinking, tools)
+        if has_images(messages):
+            return encode_prompt(self.vision, self.encoder, segments, messages)
         text = "".join(segment.text for segment in segments)
         last_text, last_tokens = last
         if last_text and text.startswith(last_text):
@@ -339,7 +331,14 @@ class LoadedModel:
             while pos < end:
                 self.thread_fit.apply(self.ctx)
                 self.reading = (pos, len(tokens))  # the worker's heartbeat reports it (protocol.Reading)
-                chunk = tokens[pos : min(pos + self.n_batch, end)]
+                if tokens[pos] < 0 and self.vision is not None:  # an image's ids (vision.py)
+                    after = self.vision.evaluate(self.ctx, tokens, pos, self.n_batch, self._resync_after_abort)
+                    if after < 0:
+                        return False
+                    self.kv_tokens.extend(tokens[pos:after])
+                    pos = after
+                    continue
+                chunk = tokens[pos : image_run_end(tokens, pos, min(pos + self.n_batch, end))]
                 rc = self._decode(chunk)
                 if rc == 2 or self._cancel.is_set():
                     self._resync_after_abort(pos)

@@ -225,7 +225,8 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
         quantization=quant,
         context_length=arch_int("context_length"),
         n_layers=n_layers,
-        embedding_length=arch_int("embedding_length"),
+        # a projector's (arch "clip"): the width of what it hands its model, which pairs them (projector.py)
+        embedding_length=arch_int("embedding_length") or _as_int(values.get("clip.vision.projection_dim")),
         n_head=arch_int("attention.head_count"),
         n_head_kv=arch_int("attention.head_count_kv") or arch_int("attention.head_count"),
         size_bytes=sum(h.file_size for h in headers),

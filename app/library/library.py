@@ -15,6 +15,7 @@ from pathlib import Path
 from app import paths
 from app.library.gguf_info import SPLIT_RE, GGUFErrorKind, GGUFFileError, GGUFInfo, read_info_uncached, split_shards
 from app.library.index import LibraryIndex, signature
+from app.library.projector import PROJECTOR_NOTE, is_projector
 
 FILE_TIME_LIMIT = 5.0  # seconds one file's header may take before it is listed as unreadable
 
@@ -138,6 +139,8 @@ def scan_library(
                     index.store(path, source, sig, info, problem)
                 known = info, problem
             info, problem = known
+            if info is not None and is_projector(info):  # a vision model's part: never a chat model alone
+                info, problem = None, PROJECTOR_NOTE
             models.append(LocalModel(path, source, info, problem))
             if on_progress is not None:
                 on_progress(done, len(found))

@@ -120,10 +120,13 @@ def _disconnect_watcher(request: Request):
 
 
 def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = None,
-               limits: ServerLimits = DEFAULT_LIMITS, access: AccessPolicy | None = None) -> Starlette:
+               limits: ServerLimits = DEFAULT_LIMITS, access: AccessPolicy | None = None,
+               allow_image_urls: bool = False, sees_images: Callable[[], bool] | None = None) -> Starlette:
     """The ASGI app serving `engine` (an EngineClient with a model loaded) as `model_id`: a name, or a
     function giving the current one (the app's server follows the model the chat has loaded).
-    `access` says where it listens (default: loopback) and which web origins may use it."""
+    `access` says where it listens (default: loopback) and which web origins may use it. Image parts come
+    as data: URLs (http(s) ones too with `allow_image_urls`); `sees_images` says whether the model has a
+    projector (None: the engine says so when it gets one)."""
     slot = ModelSlot(limits.max_waiting)
     created = int(time.time())
     served_name = model_id if callable(model_id) else (lambda: model_id)
@@ -250,7 +253,8 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
             return
 
     async def chat_completions(request: Request) -> Response:
-        admitted = await body_of(request, parse_chat)
+        admitted = await body_of(request, lambda raw: parse_chat(raw, allow_image_urls,
+                                                                 sees_images() if sees_images else True))
         if isinstance(admitted, Response):
             return admitted
         body, ticket = admitted

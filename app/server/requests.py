@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from app.chat.conversation import Conversation
-from app.chat.message import Message
+from app.chat.images import MemoryImages
+from app.chat.message import Message, Part, TextPart
+from app.engine.protocol import NO_VISION
 from app.engine.sampling import MAX_TOP_LOGPROBS, SamplingParams
 from app.server import tool_requests as tr
 from app.server.tool_requests import ToolOptions, ToolRequestError
@@ -124,28 +126,45 @@ def _stream_flags(body: dict) -> tuple[bool, bool]:
     return stream, bool(options.get("include_usage", False))
 
 
-def _content(value, index: int) -> str:
+def _content(value, index: int, images: MemoryImages | None = None, allow_urls: bool = False) -> str | list[Part]:
     if isinstance(value, str):
         return _text(value, f"messages[{index}].content", "messages")
     if value is None:
         return ""
-    if isinstance(value, list):  # the content-parts form: text parts only
-        parts = []
+    if isinstance(value, list):  # the content-parts form: text parts, and image_url parts (server/images.py)
+        parts: list[Part] = []
         for part in value:
+            if isinstance(part, dict) and part.get("type") == "image_url" and images is not None:
+                parts.append(_image(part, index, images, allow_urls))
+                continue
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise BadRequest(f"messages[{index}].content: only text parts are supported", "messages")
-            parts.append(_text(part["text"], f"messages[{index}].content", "messages"))
-        return "".join(parts)
+                raise BadRequest(f"messages[{index}].content: only text and image_url parts are supported", "messages")
+            parts.append(TextPart(_text(part["text"], f"messages[{index}].content", "messages")))
+        if not any(not isinstance(p, TextPart) for p in parts):
+            return "".join(p.text for p in parts if isinstance(p, TextPart))
+        return parts
     raise BadRequest(f"messages[{index}].content must be a string", "messages")
 
 
-def parse_chat(body: object) -> ChatBody:
+def _image(part: dict, index: int, images: MemoryImages, allow_urls: bool) -> Part:
+    from app.server.images import ImageRefused, image_from_part
+
+    try:
+        return image_from_part(part, images, allow_urls)
+    except ImageRefused as exc:
+        raise BadRequest(f"messages[{index}].content: {exc}", "messages") from None
+
+
+def parse_chat(body: object, allow_image_urls: bool = False, sees_images: bool = True) -> ChatBody:
+    """The request as a conversation; with image parts, their bytes go with it (refused with one sentence
+    when the model has no projector: `sees_images`)."""
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest("'messages' must be a non-empty list", "messages")
     parsed = []
+    images = MemoryImages()
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             raise BadRequest(f"messages[{i}] must be an object", "messages")
@@ -155,24 +174,29 @@ def parse_chat(body: object) -> ChatBody:
         if role not in ROLES:
             raise BadRequest(f"messages[{i}].role must be one of system, user, assistant, tool", "messages")
         try:
-            parsed.append(_message(role, message, i))
+            parsed.append(_message(role, message, i, images, allow_image_urls))
         except ToolRequestError as exc:
             raise BadRequest(exc.message, exc.param) from None
+    if not sees_images and any(m.images for m in parsed):
+        raise BadRequest(NO_VISION, "messages")
     try:
         tools = tr.parse_tool_options(body)
     except ToolRequestError as exc:
         raise BadRequest(exc.message, exc.param) from None
     stream, include_usage = _stream_flags(body)
     sampling = replace(sampling_from(body), top_logprobs=chat_top_logprobs(body))
-    return ChatBody(Conversation.of(parsed, sampling=sampling), sampling, stream, include_usage, tools)
+    conversation = Conversation.of(parsed, sampling=sampling)
+    conversation.images = images.read
+    return ChatBody(conversation, sampling, stream, include_usage, tools)
 
 
-def _message(role: str, message: dict, index: int) -> Message:
-    content = _content(message.get("content"), index)
+def _message(role: str, message: dict, index: int, images: MemoryImages, allow_urls: bool) -> Message:
+    content = _content(message.get("content"), index, images, allow_urls)
+    text = content if isinstance(content, str) else "".join(p.text for p in content if isinstance(p, TextPart))
     if role == "tool":
-        return tr.tool_message(message, content, index)
+        return tr.tool_message(message, text, index)
     calls = tr.assistant_calls(message, index) if role == "assistant" else ()
-    return tr.assistant_message(content, calls) if calls else Message.from_openai(role, content)
+    return tr.assistant_message(text, calls) if calls else Message.from_openai(role, content)
 
 
 def parse_completion(body: object) -> CompletionBody:

@@ -20,7 +20,8 @@ def check_binding(host: str, api_key: str | None) -> str | None:
 
 
 def serve(options: LoadOptions, host: str, port: int, api_key: str | None, log=print,
-          allowed_origins: Iterable[str] = (), limits: ServerLimits = DEFAULT_LIMITS) -> int:
+          allowed_origins: Iterable[str] = (), limits: ServerLimits = DEFAULT_LIMITS,
+          allow_image_urls: bool = False) -> int:
     """Load the model and serve it until interrupted; ValueError (a plain message) if it cannot."""
     import uvicorn
 
@@ -38,9 +39,11 @@ def serve(options: LoadOptions, host: str, port: int, api_key: str | None, log=p
         except EngineError as exc:
             raise ValueError(exc.message) from None
         model_id = Path(options.path).stem
-        app = create_app(engine, model_id, api_key, limits, access)
+        app = create_app(engine, model_id, api_key, limits, access, allow_image_urls=allow_image_urls,
+                         sees_images=lambda: bool(info.mmproj))
         shown = f"[{host}]" if ":" in host else host
-        log(f"serving {model_id} (context {info.n_ctx}) at http://{shown}:{port}/v1"
+        sees = f", sees images through {Path(info.mmproj).name}" if info.mmproj else ""
+        log(f"serving {model_id} (context {info.n_ctx}{sees}) at http://{shown}:{port}/v1"
             + ("  (API key required)" if api_key else ""), file=sys.stderr)
         config = uvicorn_config(app, limits, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
         uvicorn.Server(config).run()

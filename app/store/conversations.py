@@ -20,6 +20,7 @@ from app.chat.message import Message, Part, text_parts
 from app.store import branches, message_rows
 from app.store.branches import LATEST
 from app.store.comparisons import ComparisonTable
+from app.store.images import ImageFiles
 from app.store.migrations import NewerDatabaseError, migrate, version_of
 from app.store.records import CHAT_FIELDS, ChatRecord
 from app.store.schema import VERSION
@@ -38,6 +39,7 @@ class ConversationStore(ComparisonTable):
         self._depth = 0  # nested transaction() blocks
         self.writer: object = None  # its one PendingWrites, once made (pending_writes.py)
         self.kept_copy: Path | None = None  # the file as an older Hearth left it, when this open upgraded it
+        self.images = ImageFiles(path.parent / "images")  # the chats' pictures, beside the database (images.py)
         if read_only:
             self.db = _open_read_only(path)
             return
@@ -139,6 +141,20 @@ class ConversationStore(ComparisonTable):
 
     def delete_chat(self, chat_id: int) -> None:
         self.db.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+
+    def remove_unused_images(self) -> int:
+        """Delete the picture files no message names (after a chat is deleted); how many went."""
+        rows = self.db.execute("SELECT data FROM message_parts WHERE kind = 'image'").fetchall()
+        used = set()
+        for (data,) in rows:
+            try:
+                used.add(str(json.loads(data).get("sha256")))
+            except (ValueError, AttributeError):
+                continue
+        try:
+            return self.images.remove_unused(used)
+        except OSError:
+            return 0  # a picture left on disk is harmless; the next deletion tries again
 
     # ------------------------------------------------------------ messages
 

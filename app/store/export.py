@@ -7,11 +7,13 @@ alternatives, the others folded under it; JSON keeps the whole tree (`import_cha
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from app.chat.message import Message, parts_to_json
+from app.chat.message import ImagePart, Message, parts_to_json
 from app.store import branches
 from app.store.records import ChatRecord
 
@@ -19,6 +21,9 @@ from app.store.records import ChatRecord
 # 3: each message's `parts` (app.chat.message.parts_to_json), with `content` (its text) kept for readers.
 FORMAT = 3
 
+PICTURES_DIR = "images"  # a Markdown export's pictures, in this folder beside the .md file
+PICTURE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/bmp": ".bmp",
+                    "image/webp": ".webp"}
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System"}
 # A line in a message that would read as one of our turn headings.
 TURN_HEADING = re.compile(r"^(\s{0,3})(#{1,6}\s+(?:You|Assistant|System)\b)", re.MULTILINE)
@@ -65,7 +70,13 @@ def _title(m: Message) -> str:
 def _body(m: Message) -> str:
     body = escape_headings(m.content)
     thinking = _thinking_block(m) if m.reasoning.strip() else ""
-    return f"{thinking}{body}"
+    pictures = "".join(f"![{one_line(p.name) or 'picture'}]({picture_file(p)})\n\n" for p in m.images)
+    return f"{thinking}{pictures}{body}"
+
+
+def picture_file(part: ImagePart) -> str:
+    """Where a Markdown export's picture is, beside the .md file: one folder, files named by content hash."""
+    return f"{PICTURES_DIR}/{part.sha256}{PICTURE_SUFFIXES.get(part.mime, '')}"
 
 
 def _other_alternatives(messages: list[Message], groups: dict[int | None, list[Message]],
@@ -103,8 +114,9 @@ def _thinking_block(m: Message) -> str:
     return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
 
 
-def chat_to_json(chat: ChatRecord, messages: list[Message]) -> str:
-    """`messages` is the conversation on screen; `alternatives` the messages off it, each naming its parent."""
+def chat_to_json(chat: ChatRecord, messages: list[Message], images: Callable[[str], bytes] | None = None) -> str:
+    """`messages` is the conversation on screen; `alternatives` the messages off it, each naming its parent.
+    With `images` (a picture's bytes by SHA-256) each picture is embedded in its part as base64 `data`."""
     shown = branches.shown_path(messages)
     on_path = {m.id for m in shown}
     return json.dumps(
@@ -116,15 +128,22 @@ def chat_to_json(chat: ChatRecord, messages: list[Message]) -> str:
             "sampling": chat.sampling,
             "overflow": chat.overflow,
             "thinking": chat.thinking,
-            "messages": [_message(m) for m in shown],
-            "alternatives": [_message(m) for m in sorted(messages, key=lambda m: m.id) if m.id not in on_path],
+            "messages": [_message(m, images) for m in shown],
+            "alternatives": [_message(m, images) for m in sorted(messages, key=lambda m: m.id) if m.id not in on_path],
         },
         indent=2,
         ensure_ascii=False,
     )
 
 
-def _message(m: Message) -> dict[str, Any]:
-    return {"id": m.id, "parent": m.parent_id, "role": m.role, "content": m.content, "parts": parts_to_json(m.parts),
+def _message(m: Message, images: Callable[[str], bytes] | None = None) -> dict[str, Any]:
+    parts = parts_to_json(m.parts)
+    for part in parts if m.images else ():
+        if part["type"] == "image" and images is not None:
+            try:
+                part["data"] = base64.b64encode(images(part["sha256"])).decode("ascii")
+            except (KeyError, OSError):
+                pass  # a picture gone from the data folder: the part still names it
+    return {"id": m.id, "parent": m.parent_id, "role": m.role, "content": m.content, "parts": parts,
             "model": m.model, "sampling": m.sampling, "stats": m.stats, "complete": m.complete, "error": m.error,
             "created": m.created, "chosen": m.chosen}

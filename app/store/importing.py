@@ -6,6 +6,9 @@ with one plain sentence, and nothing is written.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 from typing import Any
 
@@ -28,6 +31,7 @@ def import_chat(store: PendingWrites | ConversationStore, text: str) -> ChatReco
     Written through the store's one writer in one transaction: all of it, or (disk full) nothing."""
     writes = PendingWrites.of(store)
     data = _load(text)
+    _save_pictures(writes, data)
     shown = _messages(data.get("messages", []), "messages")
     others = _messages(data.get("alternatives", []), "alternatives")
     if len(shown) + len(others) > MAX_MESSAGES:
@@ -106,6 +110,22 @@ def _parts(item: dict[str, Any]) -> tuple[Part, ...] | None:
     if not isinstance(item.get("content"), str):
         return None
     return text_parts(item["content"], _text(item.get("reasoning")))
+
+
+def _save_pictures(writes: PendingWrites, data: dict[str, Any]) -> None:
+    """Pictures embedded in a JSON export go into the image folder (each checked against its hash)."""
+    for key in ("messages", "alternatives"):
+        for message in data.get(key) or []:
+            for part in message.get("parts") or [] if isinstance(message, dict) else []:
+                if not (isinstance(part, dict) and part.get("type") == "image" and "data" in part):
+                    continue
+                try:
+                    picture = base64.b64decode(str(part.pop("data")), validate=True)
+                except (binascii.Error, ValueError):
+                    raise ChatImportError("A picture in this export is damaged.") from None
+                if hashlib.sha256(picture).hexdigest() != part.get("sha256"):
+                    raise ChatImportError("A picture in this export does not match its checksum.")
+                writes.save_image(picture)
 
 
 def _id_or_none(value: Any) -> bool:

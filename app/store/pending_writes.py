@@ -176,7 +176,10 @@ class PendingWrites:
         return self.submit(UpdateChat(chat_id, values))
 
     def delete_chat(self, chat_id: int) -> Changes:
-        return self.submit(DeleteChat(chat_id))
+        changes = self.submit(DeleteChat(chat_id))
+        if not self._queue:  # written: its pictures that no other message names go too (none wait to be named)
+            self.store.remove_unused_images()
+        return changes
 
     def add_message(self, chat_id: int, role: str, content: str = "", *, parts: Sequence[Part] | None = None,
                     reasoning: str = "", model: str = "", sampling: dict[str, Any] | None = None,
@@ -307,6 +310,14 @@ class PendingWrites:
     def alternatives(self, message_id: int) -> list[Message]:
         chat_id = self._chat_of(message_id)
         return branches.siblings(self.all_messages(chat_id), message_id) if chat_id else []
+
+    def read_image(self, sha256: str) -> bytes:
+        """A chat image's bytes (store/images.py); KeyError when it is gone."""
+        return self.store.images.read(sha256)
+
+    def save_image(self, data: bytes) -> str:
+        """Write a picture into the chats' image folder now (before the message naming it); its SHA-256."""
+        return self.store.images.save(data)
 
     def comparison(self, comparison_id: int) -> ComparisonRecord | None:
         return self.store.comparison(comparison_id)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
-from app.store.export import chat_to_json, chat_to_markdown
+from app.chat.message import Message
+from app.store.export import chat_to_json, chat_to_markdown, picture_file
 from app.store.importing import ChatImportError, import_chat
 from app.store.pending_writes import WRITE_ERRORS, PendingWrites, describe_write_error
 from app.ui import file_dialogs
@@ -24,8 +25,8 @@ def export_chat(parent: QWidget, store: PendingWrites, chat_id: int, kind: str, 
     if not path:
         return
     messages = store.all_messages(chat.id)  # every alternative, the shown ones marked
-    text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages)
-    if write_export(parent, path, text):
+    text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages, store.read_image)
+    if write_export(parent, path, text) and (kind != "md" or copy_pictures(parent, store, messages, path)):
         status.showMessage(f"Exported to {path}", 5000)
 
 
@@ -35,6 +36,20 @@ def write_export(parent: QWidget, path: str, text: str) -> bool:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         QMessageBox.warning(parent, "Export failed", as_html(f"Could not write {path}: {exc.strerror or exc}"))
+        return False
+    return True
+
+
+def copy_pictures(parent: QWidget, store: PendingWrites, messages: list[Message], path: str) -> bool:
+    """A Markdown export's pictures, as files in the folder its links name (export.picture_file)."""
+    try:
+        for part in {p.sha256: p for m in messages for p in m.images}.values():
+            target = Path(path).parent / picture_file(part)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(store.read_image(part.sha256))
+    except (OSError, KeyError) as exc:
+        QMessageBox.warning(parent, "Export failed", as_html(f"Could not write the chat's pictures: {exc}"))
         return False
     return True
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import hardware, paths
-from app.engine import ChatMessage, Done, Error, LoadOptions, OverflowPolicy, SamplingParams, amx_guard
+from app.engine import ChatMessage, Done, Error, LoadOptions, OverflowPolicy, SamplingParams, amx_guard, load_params
 from app.engine.load_params import model_params
 from app.engine.runtime import LoadedModel
 
@@ -91,7 +91,7 @@ def test_a_process_that_crashes_inside_the_probe_turns_amx_off_for_that_build(fo
 
 
 def test_avoiding_amx_turns_off_llama_cpps_extra_weight_buffers():
-    callback = LoadedModel._make_progress_callback(None)
+    callback = load_params.progress_callback(None)
     assert model_params(LoadOptions("m.gguf"), 0, callback).use_extra_bufts is True
     assert model_params(LoadOptions("m.gguf"), 0, callback, extra_buffers=False).use_extra_bufts is False
 

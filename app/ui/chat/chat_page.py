@@ -9,12 +9,14 @@ the page keeps what needs more than one of them. GUI thread only.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from app.engine import OverflowPolicy
-from app.engine.protocol import ModelInfo
+from app.engine.protocol import NO_VISION, ModelInfo
 from app.store.pending_writes import PendingWrites
 from app.store.records import ChatRecord
 from app.ui.changes import follow_title
@@ -22,6 +24,7 @@ from app.ui.chat.chat_session import NO_MODEL, ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
 from app.ui.chat.model_state import ModelState
+from app.ui.chat.pictures import THUMBNAILS
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.side_panel import ChatSidePanel
 from app.ui.chat.what_if_action import what_if
@@ -105,6 +108,9 @@ class ChatPage(QWidget):
         self.composer.send.connect(self.send)
         self.composer.stop.connect(session.stop)
         self.composer.draft_changed.connect(session.set_draft)
+        self.composer.attachments.refused.connect(self.show_notice)
+        self.composer.attachments.changed.connect(self._pictures_changed)
+        THUMBNAILS.source = self.store.read_image  # the messages' thumbnails come from the store's image folder
         self.system_prompt.textChanged.connect(lambda: session.set_system_prompt(self.system_prompt.toPlainText()))
         self.overflow.currentIndexChanged.connect(lambda _i: session.set_overflow(self.overflow_policy()))
         self.sampling.changed.connect(session.set_sampling)
@@ -225,8 +231,35 @@ class ChatPage(QWidget):
 
     def send(self, text: str) -> None:
         self.model_state.load_shown()
-        if not self.session.send(text):
-            self.composer.set_text(text)  # not sent: the text stays where the user typed it
+        pictures = self.composer.attachments.take()
+        sent = False
+        if pictures and not self.sees_images():
+            self.show_notice(NO_VISION)  # before anything is sent
+        else:
+            try:  # each picture is written once, by its content hash, before the message that names it
+                parts = tuple(replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
+                sent = self.session.send(text, images=parts)
+            except OSError as exc:
+                self.show_notice(f"The picture could not be saved: {exc.strerror or exc}")
+        if not sent:  # not sent: the text and pictures stay where the user put them
+            self.composer.set_text(text)
+            self.composer.attachments.restore(pictures)
+
+    def sees_images(self) -> bool:
+        """Whether the loaded model takes pictures (a remote one is asked; before a load: not known yet)."""
+        info = self.engine.info
+        return info is None or bool(info.mmproj) or info.path.startswith("remote:")
+
+    def _pictures_changed(self) -> None:
+        """Pictures attached or removed: the meter counts them, and a text-only model says so at once."""
+        pictures = self.composer.attachments.pictures()
+        sees = self.sees_images()
+        self.session.attached = tuple(data for _part, data in pictures) if sees else ()
+        if pictures and not sees:
+            self.show_notice(NO_VISION)
+        elif self.notice.text() == NO_VISION:
+            self.show_notice("")
+        self.session.request_count()
 
     # ------------------------------------------------------------ message actions
 

@@ -14,7 +14,7 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
-from app.chat.conversation import LATEST, Conversation
+from app.chat.conversation import LATEST, Conversation, ImagePart, with_attached
 from app.chat.reply import Reply
 from app.engine import OverflowPolicy, SamplingParams
 from app.engine.protocol import ChatMessage, CountResult, Done, ErrorKind, ModelInfo, StopReason
@@ -57,6 +57,7 @@ class ChatSession(QObject):
         self._writing: Conversation | None = None  # the one whose reply is being written (maybe not on screen)
         self.thinking_modes: tuple[str, ...] = ()  # what the loaded model's template understands
         self.draft = ""
+        self.attached: tuple[bytes, ...] = ()  # the pictures attached to the draft: the meter counts them too
         self.loading = False  # a model load is under way (sending then waits for it)
         self._pending_count = 0
 
@@ -213,8 +214,8 @@ class ChatSession(QObject):
             if not self.loading:
                 self.meter_cleared.emit("No model loaded yet: Send loads the one chosen above")
             return
-        draft = "" if self.streaming_here else self.draft
-        self._pending_count = self.engine.count(self.history(), draft, self.overflow, self.sampling.max_tokens,
+        history, draft = with_attached(self.history(), self.draft, self.attached, writing=self.streaming_here)
+        self._pending_count = self.engine.count(history, draft, self.overflow, self.sampling.max_tokens,
                                                 self.thinking_to_send())
 
     def _on_counted(self, job_id: int, result: CountResult) -> None:
@@ -237,7 +238,7 @@ class ChatSession(QObject):
 
     # ------------------------------------------------------------ sending and streaming
 
-    def send(self, text: str, parent_id: int | None = LATEST) -> bool:
+    def send(self, text: str, parent_id: int | None = LATEST, images: tuple[ImagePart, ...] = ()) -> bool:
         """Add the user's message and start the reply; False (and a notice) when it cannot be sent now.
 
         `parent_id` names the message it follows when it is an edit (an alternative question)."""
@@ -252,7 +253,7 @@ class ChatSession(QObject):
         if not self.chat_id:
             self.new()
         title = self.conversation.title
-        self.messages.append(item_from_record(self.conversation.add_user(text, parent_id)))
+        self.messages.append(item_from_record(self.conversation.add_user(text, parent_id, images)))
         if self.conversation.title != title:
             self.title_changed.emit(self.conversation.title)
         self._start_reply()

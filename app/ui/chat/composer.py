@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from app.image_header import ImageError
+from app.ui.chat.pictures import IMAGE_SUFFIXES, Attachments, pictures_in, read_picture
 
 # The message box's own keys (not QActions), for the keyboard shortcuts dialog: (keys, what they do)
 COMPOSER_KEYS = (
@@ -21,6 +24,14 @@ WINDOW_KEYS = (Qt.KeyboardModifier.ControlModifier | Qt.Key.Key_K,)
 class ComposerEdit(QPlainTextEdit):
     send_requested = Signal()
     stop_requested = Signal()
+    attachments: Attachments | None = None  # where pasted and dropped pictures go
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return pictures_in(source) is not None or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if self.attachments is None or not self.attachments.add_mime(source):
+            super().insertFromMimeData(source)
 
     def event(self, event: QEvent) -> bool:
         # A ShortcutOverride event is a QKeyEvent
@@ -60,14 +71,24 @@ class Composer(QWidget):
         self.stop_button.setToolTip("Stop the reply (Esc)")
         self.stop_button.setAccessibleName("Stop the reply")
         self.stop_button.setVisible(False)
+        self.attachments = Attachments()
+        self.edit.attachments = self.attachments
+        self.attach_button = QPushButton("Attach…")
+        self.attach_button.setToolTip("Attach pictures (or paste or drop them on the message box)")
+        self.attach_button.setAccessibleName("Attach pictures")
+        self.attach_button.clicked.connect(self.pick_pictures)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.attach_button)
         buttons.addStretch(1)
-        layout = QHBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(self.edit, 1)
+        row.addLayout(buttons)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 4, 12, 8)
-        layout.addWidget(self.edit, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(self.attachments)
+        layout.addLayout(row)
         self.edit.send_requested.connect(self._send)
         self.edit.stop_requested.connect(self.stop)
         self.send_button.clicked.connect(self._send)
@@ -87,9 +108,22 @@ class Composer(QWidget):
         self.send_button.setVisible(not busy)
         self.stop_button.setVisible(busy)
 
+    def pick_pictures(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Attach pictures", "", f"Pictures ({patterns})")
+        for path in paths:
+            try:
+                data, name = read_picture(path)
+            except ImageError as exc:
+                self.attachments.refused.emit(str(exc))
+                continue
+            self.attachments.add(data, name)
+
     def _send(self) -> None:
         text = self.edit.toPlainText().strip()
-        if not text or self._busy:
+        if not (text or self.attachments.pictures()) or self._busy:
             return
         self.edit.clear()
         self.send.emit(text)

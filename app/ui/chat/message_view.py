@@ -14,6 +14,7 @@ from app.store.export import ROLE_TITLES  # one name for each role, on screen an
 from app.ui.chat.code_highlight import warm_up as warm_up_highlighting
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.chat.message_model import ChatItem, MessageModel
+from app.ui.chat.pictures import PictureStrip
 from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.chat.token_view import TokenView
 from app.ui.widgets.elided_label import ElidedLabel
@@ -110,6 +111,8 @@ class MessageCard(QFrame):
         layout.addLayout(header)
         self.thinking = ThinkingSection()
         layout.addWidget(self.thinking)
+        self.pictures = PictureStrip()
+        layout.addWidget(self.pictures)
         self.body = MarkdownView()
         self.body.setAccessibleName(f"{item.role} message")
         layout.addWidget(self.body)
@@ -181,6 +184,7 @@ class MessageCard(QFrame):
             widget.setVisible(several)
         self.previous.setEnabled(not item.streaming and item.alternative > 1)
         self.next.setEnabled(not item.streaming and item.alternative < item.alternatives)
+        self.pictures.set_pictures(item.images)
         self.body.set_markdown(item.content.lstrip() if item.role == "assistant" else item.content, item.streaming)
         self.error.setText(item.error)
         self.error.setVisible(bool(item.error))

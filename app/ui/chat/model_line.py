@@ -18,6 +18,7 @@ def loaded_line(info: ModelInfo, by_compare: bool = False, header: GGUFInfo | No
     template = template_words(info.chat_template)
     base = info.chat_template == "completion" or (info.chat_template != "file" and bool(kind_words(header)))
     name = f"{info.name} · {BASE_MODEL}" if base else info.name
+    name += " · sees images" if info.mmproj else ""  # its projector (mmproj) was loaded with it
     text = f"{name} · {info.n_ctx:,}-token context · {where} · {template} · loaded in {info.load_seconds:.1f} s"
     if by_compare:
         text += COMPARE_TAG

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import load_limits as limits
-from app.engine.protocol import LoadOptions
+from app.engine.protocol import AUTO_PROJECTOR, LoadOptions
 from app.engine.router import parse_remote_path
 from app.library import demo_model
 from app.library.architectures import architecture_problem
@@ -365,7 +365,7 @@ class LoadSettings(QWidget):
         else:
             gpu_layers = self.gpu_setting()
         return LoadOptions(path=path or self.current_path(), n_ctx=self.ctx.value(), n_gpu_layers=gpu_layers,
-                           flash_attn=self.flash.currentData(), n_threads=self.threads.value(),
+                           flash_attn=self.flash.currentData(), n_threads=self.threads.value(), mmproj=AUTO_PROJECTOR,
                            n_batch=self.batch.value(), kv_cache_type=self.kv_cache.currentData(),
                            use_mmap=self.mmap.isChecked(), chat_template_file=self.template.file())
 

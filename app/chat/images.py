@@ -1,0 +1,42 @@
+"""Images a conversation holds: an ImagePart names the bytes by their SHA-256; an ImageBank has them.
+
+The app's bank is the store's image folder (app/store/images.py, each image once, by content hash);
+a request that is not stored (`hearth chat --image`, an API request) keeps its images in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol
+
+from app.chat.message import ImagePart
+from app.image_header import read_header
+
+
+class ImageBank(Protocol):
+    def read(self, sha256: str) -> bytes:
+        """The image's bytes; KeyError (or OSError) when it is gone."""
+        ...
+
+
+class MemoryImages:
+    """Images held for one request."""
+
+    def __init__(self) -> None:
+        self._images: dict[str, bytes] = {}
+
+    def add(self, data: bytes, name: str = "") -> ImagePart:
+        """The part for `data`, checked from its header first (ImageError: one sentence why not)."""
+        part = image_part(data, name)
+        self._images[part.sha256] = data
+        return part
+
+    def read(self, sha256: str) -> bytes:
+        return self._images[sha256]
+
+
+def image_part(data: bytes, name: str = "") -> ImagePart:
+    """An ImagePart for these bytes; ImageError when they are not a usable picture."""
+    header = read_header(data)
+    return ImagePart(hashlib.sha256(data).hexdigest(), header.mime, header.width, header.height, name)
+
