@@ -18,7 +18,7 @@ import contextlib
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Self
 
 from app.engine import amx_guard, jobs
 from app.engine import protocol as p
-from app.engine.engine_api import COUNT_TIMEOUT
+from app.engine.engine_api import COUNT_TIMEOUT, BlockingCalls
 from app.engine.jobs import EventSink, JobEvents, ReplyEvent
 from app.engine.local_watch import CLOSED_MESSAGE, HUNG_MESSAGE, Job, JobTable
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy
@@ -41,7 +41,7 @@ UNLOAD_SECONDS = 30.0
 __all__ = ["CLOSED_MESSAGE", "HUNG_MESSAGE", "EngineClient"]
 
 
-class EngineClient(JobTable):
+class EngineClient(JobTable, BlockingCalls):
     def __init__(self, hang_timeout: float | None = None, cancel_grace: float = CANCEL_GRACE_SECONDS) -> None:
         super().__init__(HANG_SECONDS if hang_timeout is None else hang_timeout, cancel_grace)
         self._closing: tuple[BaseProcess, Connection] | None = None  # begin_close -> close
@@ -285,31 +285,11 @@ class EngineClient(JobTable):
 
     # ---------------------------------------------------------- blocking calls over jobs
 
-    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
-             gguf: GGUFInfo | None = None) -> ModelInfo:
-        return jobs.wait_load(lambda sink: self.start_load(options, sink, gguf), on_progress)
-
-    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
-             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
-        """Stream a reply: Token events, then one Done or Error. Setting `stop` stops this reply only
-        (also while it waits for another caller's to end)."""
-        chosen = sampling or SamplingParams()
-        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink, tools=tools),
-                           self.cancel, stop)
-
     def complete(self, prompt: str, sampling: SamplingParams | None = None,
                  stop: threading.Event | None = None) -> Iterator[ReplyEvent]:
         """Stream the continuation of a raw text prompt (no chat template): Token events, then Done or Error."""
         chosen = sampling or SamplingParams()
         return jobs.stream(lambda sink: self.start_complete(prompt, chosen, sink), self.cancel, stop)
-
-    def count(self, messages: Sequence[ChatMessage], draft: str = "",
-              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
-              timeout: float | None = COUNT_TIMEOUT, thinking: str = "default") -> p.CountResult:
-        """Exact prompt tokens of the conversation plus an unsent draft, after the overflow policy."""
-        return jobs.wait_for(lambda sink: self.start_count(messages, draft, overflow, max_tokens, thinking, sink,
-                                                           timeout), p.Counted).result
 
     def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
                       timeout: float | None = COUNT_TIMEOUT) -> p.Rendered:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
+from app.engine import jobs
 from app.engine import protocol as p
 from app.engine.jobs import EventSink, ReplyEvent
 from app.engine.protocol import ChatMessage, LoadOptions, ModelInfo, OverflowPolicy
@@ -74,3 +75,44 @@ class Engine(Protocol):
                       timeout: float | None = COUNT_TIMEOUT) -> p.Rendered: ...
 
     def unload(self) -> None: ...
+
+
+class _JobStarter(Protocol):
+    """What BlockingCalls needs of the engine it is mixed into: the jobs (see Engine)."""
+
+    def start_load(self, options: LoadOptions, on_event: EventSink, gguf: GGUFInfo | None = None,
+                   job_id: int = 0) -> int: ...
+
+    def start_chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
+                   thinking: str, on_event: EventSink, job_id: int = 0, tools: str = "") -> int: ...
+
+    def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
+                    thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
+                    job_id: int = 0) -> int: ...
+
+    def cancel(self, job_id: int = 0) -> None: ...
+
+
+class BlockingCalls:
+    """`load`, `chat` and `count` as thin waits on an engine's own jobs, for every engine alike
+    (the local client, a remote server, the router)."""
+
+    def load(self: _JobStarter, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
+             gguf: GGUFInfo | None = None) -> ModelInfo:
+        return jobs.wait_load(lambda sink: self.start_load(options, sink, gguf), on_progress)
+
+    def chat(self: _JobStarter, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
+             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
+             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
+        """Stream a reply: Token events, then one Done or Error. Setting `stop`, or leaving the loop, stops
+        this reply only (also while it waits for another caller's to end)."""
+        chosen = sampling or SamplingParams()
+        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink, tools=tools),
+                           self.cancel, stop)
+
+    def count(self: _JobStarter, messages: Sequence[ChatMessage], draft: str = "",
+              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
+              timeout: float | None = COUNT_TIMEOUT, thinking: str = "default") -> p.CountResult:
+        """Exact prompt tokens of the conversation plus an unsent draft, after the overflow policy."""
+        return jobs.wait_for(lambda sink: self.start_count(messages, draft, overflow, max_tokens, thinking, sink,
+                                                           timeout), p.Counted).result

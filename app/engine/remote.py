@@ -25,8 +25,8 @@ import httpx
 from app.engine import jobs
 from app.engine import protocol as p
 from app.engine.context import Budget, fit_messages, refusal_message
-from app.engine.engine_api import COUNT_TIMEOUT
-from app.engine.jobs import EventSink, ReplyEvent
+from app.engine.engine_api import COUNT_TIMEOUT, BlockingCalls
+from app.engine.jobs import EventSink
 from app.engine.protocol import (
     ChatMessage,
     CountResult,
@@ -84,7 +84,7 @@ def sampling_fields(sampling: SamplingParams, extensions: bool) -> dict[str, Any
     return body
 
 
-class RemoteEngine(JobThreads):
+class RemoteEngine(JobThreads, BlockingCalls):
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 120.0,
                  connect_timeout: float = 10.0, sleep: Callable[[float], None] | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -334,23 +334,6 @@ class RemoteEngine(JobThreads):
             return None  # RuntimeError: the client was closed meanwhile
 
     # ---------------------------------------------------------- blocking calls over jobs
-
-    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
-             gguf: GGUFInfo | None = None) -> ModelInfo:
-        return jobs.wait_load(lambda sink: self.start_load(options, sink, gguf), on_progress)
-
-    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
-             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
-        """A reply (see start_chat); setting `stop`, or leaving the loop, stops it."""
-        chosen = sampling or SamplingParams()
-        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink), self.cancel, stop)
-
-    def count(self, messages: Sequence[ChatMessage], draft: str = "",
-              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
-              timeout: float | None = COUNT_TIMEOUT, thinking: str = "default") -> CountResult:
-        return jobs.wait_for(lambda sink: self.start_count(messages, draft, overflow, max_tokens, thinking, sink,
-                                                           timeout), p.Counted).result
 
     def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
                       timeout: float | None = COUNT_TIMEOUT) -> p.Rendered:

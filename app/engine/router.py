@@ -10,15 +10,15 @@ Thread-safety is that of the engines behind it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from app.engine import jobs
 from app.engine import protocol as p
 from app.engine.client import EngineClient
-from app.engine.engine_api import COUNT_TIMEOUT, Engine
-from app.engine.jobs import EventSink, ReplyEvent
+from app.engine.engine_api import COUNT_TIMEOUT, BlockingCalls, Engine
+from app.engine.jobs import EventSink
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, ModelInfo, OverflowPolicy
 from app.engine.sampling import SamplingParams
 from app.library.gguf_info import GGUFInfo
@@ -44,7 +44,7 @@ def parse_remote_path(path: str) -> tuple[str, str] | None:
     return (base_url, model) if base_url and model else None
 
 
-class EngineRouter:
+class EngineRouter(BlockingCalls):
     def __init__(self, local: EngineClient, api_key_for: Callable[[str], str | None] = lambda _url: None,
                  make_remote: Callable[[str, str | None], RemoteEngine] | None = None,
                  runtime_for: Callable[[str], RuntimeInfo | None] | None = None) -> None:
@@ -167,24 +167,6 @@ class EngineRouter:
         self.local.close()
 
     # ---------------------------------------------------------- blocking calls over jobs
-
-    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None,
-             gguf: GGUFInfo | None = None) -> ModelInfo:
-        return jobs.wait_load(lambda sink: self.start_load(options, sink, gguf), on_progress)
-
-    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams | None = None,
-             overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, thinking: str = "default",
-             stop: threading.Event | None = None, tools: str = "") -> Iterator[ReplyEvent]:
-        """A reply from the active engine; setting `stop` stops this reply only."""
-        chosen = sampling or SamplingParams()
-        return jobs.stream(lambda sink: self.start_chat(messages, chosen, overflow, thinking, sink, tools=tools),
-                           self.cancel, stop)
-
-    def count(self, messages: Sequence[ChatMessage], draft: str = "",
-              overflow: OverflowPolicy = OverflowPolicy.TRUNCATE_MIDDLE, max_tokens: int = 0,
-              timeout: float | None = COUNT_TIMEOUT, thinking: str = "default") -> p.CountResult:
-        return jobs.wait_for(lambda sink: self.start_count(messages, draft, overflow, max_tokens, thinking, sink,
-                                                           timeout), p.Counted).result
 
     def render_prompt(self, messages: Sequence[ChatMessage], thinking: str = "default",
                       timeout: float | None = COUNT_TIMEOUT) -> p.Rendered:
