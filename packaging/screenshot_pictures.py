@@ -14,25 +14,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the screenshot script beside this one
+
+from make_screenshot import spin, wait  # noqa: E402
+
 OUT = ROOT / "docs" / "screens" / "pictures-in-chat.png"
-
-
-def spin(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def wait(app, condition, limit: float = 120.0) -> None:
-    end = time.monotonic() + limit
-    while not condition() and time.monotonic() < end:
-        spin(app, 0.1)
 
 
 def picture(sun_x: int = 240):
