@@ -29,6 +29,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--threads", type=int, default=limits.THREADS_DEFAULT, help="CPU threads (0: automatic)")
     serve.add_argument("--mmproj", default="",
                        help="the image projector GGUF to load with the model (default: the one beside it, if any)")
+    serve.add_argument("--parallel", type=int, default=None, metavar="N",
+                       help="requests decoded together, sharing --ctx as llama-server's -np N does (default: as "
+                            "many as free memory allows, 2 to 4, each with the whole --ctx)")
     serve.add_argument("--allow-image-urls", action="store_true",
                        help="fetch http(s) image URLs in requests (default: only data: URLs are taken)")
     serve.set_defaults(handler=run_serve)
@@ -37,7 +40,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from app.engine.batch_params import MAX_PARALLEL, serve_options
     from app.engine.protocol import LoadOptions
+    from app.library.gguf_info import GGUFFileError
     from app.server.access import parse_allowed_origins
     from app.server.limits import DEFAULT_LIMITS
     from app.server.run import serve
@@ -51,8 +56,14 @@ def run_serve(args: argparse.Namespace) -> int:
         parse_allowed_origins(args.allow_origin)
     except ValueError as exc:
         raise CliError(f"--allow-origin: {exc}") from None
+    if args.parallel is not None and not 1 <= args.parallel <= MAX_PARALLEL:
+        raise CliError(f"--parallel must be between 1 and {MAX_PARALLEL}")
     options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads,
                           mmproj=serve_projector(args))
+    try:
+        options = serve_options(options, args.parallel)
+    except GGUFFileError as exc:
+        raise CliError(str(exc)) from None
     limits = replace(DEFAULT_LIMITS, max_waiting=args.max_queue)
     try:
         return serve(options, args.host, args.port, args.api_key, allowed_origins=args.allow_origin, limits=limits,

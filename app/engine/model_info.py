@@ -47,6 +47,7 @@ def describe(model: Any, options: LoadOptions, gguf: GGUFInfo | None, shards: Se
         mmproj=model.vision.path if model.vision is not None else "",
         buffers=buffer_sizes(),
         resident_bytes=resident_bytes(),
+        n_parallel=getattr(model, "n_parallel", 1),
     )
 
 

@@ -95,6 +95,10 @@ class LoadOptions:
     chat_template_file: str = ""  # a .jinja file that replaces the model's own template
     mmproj: str = ""  # the image projector beside a vision model ("": text only; AUTO_PROJECTOR: the one paired)
     mmproj_gpu: bool = True  # the projector on the GPU (where there is one) or the CPU
+    # Sequences decoded together (batch_params.py): 1 answers one request at a time. With several, a split
+    # KV cache gives each n_ctx / n_parallel tokens; a unified one lets each use all n_ctx (shared).
+    n_parallel: int = 1
+    kv_unified: bool = False
 
 
 
@@ -199,6 +203,7 @@ class ModelInfo:
     # in bytes, and the engine process's resident memory (memory_plan.py plans the same figures)
     buffers: tuple[tuple[str, int], ...] = ()
     resident_bytes: int = 0
+    n_parallel: int = 1  # requests the engine decodes together (n_ctx is what each of them may use)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 import llama_cpp
 
 from app import hardware
-from app.engine import amx_guard, llama_backend, load_params
+from app.engine import amx_guard, batch_params, llama_backend, load_params
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
@@ -91,12 +91,14 @@ class LoadedModel:
         notice = [amx_guard.AVOIDED_NOTICE] if avoid_amx else []
         # the first prompt leaves a probe if weights went to the AMX buffer (amx_guard)
         self._amx_probe_pending = amx_weights_loaded()
-        if n_ctx_train > 0 and n_ctx > n_ctx_train:
+        split = batch_params.split(options)  # sequences with n_ctx / split cells each (1: the usual one)
+        if n_ctx_train > 0 and n_ctx > n_ctx_train * split:
             notice.append(f"context limited to the model's trained {n_ctx_train} tokens")
-            n_ctx = n_ctx_train
+            n_ctx = n_ctx_train * split
         cpu_only = mparams.n_gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload()
         self.thread_fit = ThreadFit(options.n_threads or default_threads(), adaptive=not options.n_threads)
         cparams, kv_name, context_notice = context_params(options, n_ctx, self.thread_fit.most, cpu_only)
+        self.n_parallel = batch_params.apply(cparams, options)  # several sequences in one context, if asked
         notice += context_notice
         ctx = llama_cpp.llama_init_from_model(model, cparams)
         if not ctx:
@@ -106,7 +108,7 @@ class LoadedModel:
                                 load_params.memory_advice(self.header, options, mparams.n_gpu_layers, n_ctx))
         self.ctx = ctx
         self.memory = llama_cpp.llama_get_memory(ctx)
-        self.n_ctx = llama_cpp.llama_n_ctx(ctx)
+        self.n_ctx = llama_cpp.llama_n_ctx_seq(ctx)  # what one sequence may use (all of it when n_parallel is 1)
         self.n_batch = cparams.n_batch
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.n_layers = llama_cpp.llama_model_n_layer(model)

@@ -29,6 +29,7 @@ from app.engine.sampling import SamplingParams
 from app.engine.token_probs import TokenProbs
 
 if TYPE_CHECKING:  # runtime imports llama.cpp, which the worker imports only once it runs (see run())
+    from app.engine.batch_scheduler import BatchScheduler
     from app.engine.runtime import Generated, LoadedModel
 
 # Streamed text is sent in batches: the first piece at once (time to first token), then at most
@@ -92,6 +93,7 @@ class Worker:
         self.cancel_lock = threading.Lock()  # current_chat and stopped change together
         self.stopped: set[int] = set()  # chats told to stop: a queued one is answered "cancelled" at its turn
         self.busy = threading.Event()  # set while the main thread works on a request
+        self.batch_scheduler: BatchScheduler | None = None  # a model with n_parallel > 1 (batch_scheduler.py)
 
     def send(self, event: p.Event) -> None:
         with self.send_lock:
@@ -192,16 +194,22 @@ class Worker:
         threading.Thread(target=self.answer_counts, name="engine-count", daemon=True).start()
         threading.Thread(target=self.send_heartbeats, name="engine-heartbeat", daemon=True).start()
         import app.engine.runtime  # noqa: F401  (llama.cpp's import overlaps with the caller's first request)
+        from app.engine.batch_scheduler import scheduler_for
 
+        deferred: p.Request | None = None  # what a batch left to run alone once it drained
         while True:
-            request = self.requests.get()
+            request, deferred = deferred or self.requests.get(), None
             if isinstance(request, p.Shutdown):
                 self.unload()
                 return
             self.current, self.busy_since = request, time.monotonic()
             self.busy.set()
             try:
-                self.handle(request)
+                batch = scheduler_for(self) if isinstance(request, (p.Chat, p.Complete)) else None
+                if batch is not None and batch.takes(request):
+                    deferred = batch.run(request)  # type: ignore[arg-type]
+                else:
+                    self.handle(request)
             finally:
                 self.busy.clear()
 

@@ -43,7 +43,8 @@ def serve(options: LoadOptions, host: str, port: int, api_key: str | None, log=p
                          sees_images=lambda: bool(info.mmproj))
         shown = f"[{host}]" if ":" in host else host
         sees = f", sees images through {Path(info.mmproj).name}" if info.mmproj else ""
-        log(f"serving {model_id} (context {info.n_ctx}{sees}) at http://{shown}:{port}/v1"
+        together = f", {info.n_parallel} requests at once" if info.n_parallel > 1 else ""
+        log(f"serving {model_id} (context {info.n_ctx}{together}{sees}) at http://{shown}:{port}/v1"
             + ("  (API key required)" if api_key else ""), file=sys.stderr)
         config = uvicorn_config(app, limits, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
         uvicorn.Server(config).run()

@@ -1,4 +1,5 @@
-"""One loaded model behind the server: requests take turns, in the order they came.
+"""One loaded model behind the server: requests take turns, in the order they came, as many at once as
+the engine decodes together (its n_parallel: batch_scheduler.py; 1 answers one at a time).
 
 The engine client is blocking, so each generation runs on a thread that hands its
 events to the event loop. A request whose client goes away is dropped from the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
@@ -45,27 +47,38 @@ class Ticket:
 class SlotState:
     busy: bool  # a request is being answered
     waiting: int  # requests queued behind it
+    active: int = 0  # requests being answered now (up to the engine's n_parallel)
 
 
 class ModelSlot:
-    def __init__(self, max_waiting: int | None = None) -> None:
-        self._lock = asyncio.Lock()  # asyncio locks wake waiters first come, first served
+    def __init__(self, max_waiting: int | None = None, capacity: int | Callable[[], int] = 1) -> None:
         self.max_waiting = max_waiting  # None: no bound
+        # how many replies run at once: a number, or a function asked at each turn (the engine's model may change)
+        self._capacity = capacity if callable(capacity) else (lambda: capacity)
+        self._turns: deque[asyncio.Future[None]] = deque()  # first come, first served
+        self.active = 0  # requests being answered
         self.waiting = 0  # requests admitted and not yet answered (reading their body, or queued)
-        self.busy = False
         self.served = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.active > 0
+
+    @property
+    def capacity(self) -> int:
+        return max(1, self._capacity())
 
     def admit(self) -> Ticket:
         """A place in the queue, or QueueFull when `max_waiting` requests already wait behind a busy
-        slot (one more may wait while it is idle: it will be answered at once)."""
-        if self.max_waiting is not None and self.waiting >= self.max_waiting + (0 if self.busy else 1):
+        slot (one more may wait for each reply the engine could still take on: it is answered at once)."""
+        if self.max_waiting is not None and self.waiting >= self.max_waiting + max(self.capacity - self.active, 0):
             raise QueueFull()
         self.waiting += 1
         return Ticket(self)
 
     def state(self) -> SlotState:
         """Whether a request is being answered and how many wait (read from any thread)."""
-        return SlotState(self.busy, self.waiting)
+        return SlotState(self.busy, self.waiting, self.active)
 
     async def generate(
         self,
@@ -87,30 +100,44 @@ class ModelSlot:
             ticket.release()
             gone.cancel()
 
+    def _grant(self) -> None:
+        """Start the turns at the head of the queue while the engine has room for them."""
+        while self._turns and self.active < self.capacity:
+            turn = self._turns.popleft()
+            if turn.done():  # its client left while it waited
+                continue
+            self.active += 1
+            turn.set_result(None)
+
+    def _end_turn(self) -> None:
+        self.active -= 1
+        self._grant()
+
     async def _take_turn(self, gone: asyncio.Future, ticket: Ticket) -> None:
-        acquire = asyncio.ensure_future(self._lock.acquire())
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._turns.append(turn)
+        self._grant()
         try:
-            await asyncio.wait({acquire, gone}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({turn, gone}, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
-            self._abandon(acquire)
+            self._abandon(turn)
             raise
         finally:
             ticket.release()
         if gone.done():
-            self._abandon(acquire)
+            self._abandon(turn)
             raise ClientGone()
 
-    def _abandon(self, acquire: asyncio.Future) -> None:
-        if acquire.done() and not acquire.cancelled():
-            self._lock.release()
+    def _abandon(self, turn: asyncio.Future) -> None:
+        if turn.done() and not turn.cancelled():
+            self._end_turn()
         else:
-            acquire.cancel()
+            turn.cancel()
 
     async def _run(self, start, gone: asyncio.Future) -> AsyncIterator[p.Token | p.Done | p.Error]:
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         stop = threading.Event()
-        self.busy = True
 
         def post(item) -> None:
             try:
@@ -119,9 +146,8 @@ class ModelSlot:
                 pass
 
         def release() -> None:
-            self.busy = False
             self.served += 1
-            self._lock.release()
+            self._end_turn()
 
         def pump() -> None:
             # The turn ends when the engine has finished, not when the client stops reading.

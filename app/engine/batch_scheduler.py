@@ -1,0 +1,316 @@
+"""Continuous batching: the engine's main thread decodes up to n_parallel replies together.
+
+A model loaded with LoadOptions.n_parallel > 1 has one context with that many sequences. Each
+Chat or Complete request takes a free slot (batch_slots.py; a sequence id with its prompt cache);
+every step is one llama_decode over one llama_batch holding the next token of each reply under way
+and chunks of the newcomers' prompts (the decoding tokens first, then prompts up to n_batch tokens,
+as llama-server fills its batches). A request joins or leaves between two steps; one stopped (its
+id in Worker.stopped) leaves at the next step and the others never notice. More requests than
+slots wait in order.
+
+Run exclusively instead (the batch drains, then the worker handles them alone as before): chats
+with images (libmtmd evaluates an image in its own decode calls on sequence 0), and every request
+that is not a reply (load, unload, shutdown). A prompt render is answered between two steps.
+"""
+
+from __future__ import annotations
+
+import functools
+import queue
+import time
+import traceback
+from collections import deque
+from typing import TYPE_CHECKING
+
+import llama_cpp
+
+from app.engine import protocol as p
+from app.engine.batch_slots import BatchSlot, LogitRows, Prepared
+from app.engine.context import fit_messages, refusal_message, too_long_message
+from app.engine.protocol import EngineError, ErrorKind, StopReason
+from app.engine.reasoning import ReasoningParser
+from app.engine.token_batch import TokenBatch
+from app.engine.vision import has_images
+from app.engine.worker import ReplyStream
+
+if TYPE_CHECKING:
+    from app.engine.runtime import LoadedModel
+    from app.engine.worker import Worker
+
+
+def scheduler_for(worker: Worker) -> BatchScheduler | None:
+    """The worker's scheduler for the model it has loaded, or None when that model decodes one sequence."""
+    model = worker.model
+    if model is None or getattr(model, "n_parallel", 1) <= 1:
+        return None
+    current = worker.batch_scheduler
+    if current is None or current.model is not model:
+        current = worker.batch_scheduler = BatchScheduler(worker, model)
+    return current
+
+
+class BatchScheduler:
+    def __init__(self, worker: Worker, model: LoadedModel) -> None:
+        self.worker, self.model = worker, model
+        n = model.n_parallel
+        self.slots = [BatchSlot(0, model.kv_tokens)] + [BatchSlot(seq, []) for seq in range(1, n)]
+        self.unified = bool(model.options.kv_unified)
+        self.n_cells = int(llama_cpp.llama_n_ctx(model.ctx))  # all sequences' cells (split or shared)
+        self.batch = TokenBatch(max(model.n_batch, n))  # llama_decode takes at most n_batch tokens
+        self.rows = LogitRows(model.ctx, model.n_vocab)
+        self.waiting: deque[p.Chat | p.Complete] = deque()
+        self.deferred: p.Request | None = None  # a request to run alone once the batch has drained
+        self.steps = 0
+
+    @staticmethod
+    def takes(request: p.Request) -> bool:
+        if isinstance(request, p.Complete):
+            return True
+        return isinstance(request, p.Chat) and not has_images(request.messages)
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self, first: p.Chat | p.Complete) -> p.Request | None:
+        """Answer `first` and every reply that comes meanwhile; returns the request that must run alone."""
+        self.waiting.append(first)
+        while True:
+            if self.deferred is None:
+                self._pull()
+            self._stop_cancelled()
+            self._admit()
+            active = [slot for slot in self.slots if slot.reply is not None]
+            if not active:
+                deferred, self.deferred = self.deferred, None
+                if deferred is not None and self.unified:
+                    self._free_others_for_seq0()
+                return deferred
+            try:
+                self._step(active)
+            except Exception as exc:  # noqa: BLE001 (never let one step take the engine down)
+                self._fail_all(active, exc)
+
+    def _pull(self) -> None:
+        """Take the requests that came since the last step, without waiting."""
+        while True:
+            try:
+                request = self.worker.requests.get_nowait()
+            except queue.Empty:
+                return
+            if self.takes(request):
+                self.waiting.append(request)  # type: ignore[arg-type]
+            elif isinstance(request, p.RenderPrompt):
+                self.worker.handle(request)
+            else:
+                self.deferred = request
+                return
+
+    def _stop_cancelled(self) -> None:
+        stopped, everyone = self.worker.stopped, self.model._cancel.is_set()
+        for slot in self.slots:
+            if slot.reply is not None and (everyone or slot.reply.job.request_id in stopped):
+                self._finish(slot, StopReason.CANCELLED)
+        for request in [r for r in self.waiting if everyone or r.id in stopped]:
+            self.waiting.remove(request)
+            self._send_cancelled(request)
+        if everyone:
+            self.model._cancel.clear()
+
+    # ------------------------------------------------------------ joining
+
+    def _admit(self) -> None:
+        while self.waiting:
+            free = [slot for slot in self.slots if slot.reply is None]
+            if not free:
+                return
+            request = self.waiting[0]
+            try:
+                job = self._prepare(request)
+            except Exception as exc:  # noqa: BLE001 (one bad request fails alone)
+                self.waiting.popleft()
+                self._fail(request.id, exc)
+                continue
+            if job is None:
+                self.waiting.popleft()
+                continue
+            slot = max(free, key=lambda s: (s.common_prefix(job.tokens), -s.last_used))
+            cached = slot.keep(self.model.memory, slot.common_prefix(job.tokens))
+            if not self._room_for(slot, len(job.tokens) - cached):
+                return  # a shared cache is full: it waits for a reply to end
+            self.waiting.popleft()
+            self.steps += 1
+            slot.last_used = self.steps
+            stream = ReplyStream(job.request_id, job.parser, self.worker.send)
+            slot.start(job, cached, stream, self.model.n_vocab, self.model.n_ctx)
+
+    def _prepare(self, request: p.Chat | p.Complete) -> Prepared | None:
+        """The request's prompt ids (rendered as Worker.chat and LoadedModel.generate do); None if stopped."""
+        model, t0 = self.model, time.perf_counter()
+        sampling = request.sampling.validated()
+        if request.id in self.worker.stopped:
+            self._send_cancelled(request)
+            return None
+        self._forget_stops(request.id)
+        if isinstance(request, p.Complete):
+            tokens = model.tokenize(request.prompt, add_bos=model.encoder.add_bos)
+            if not tokens:
+                raise EngineError(ErrorKind.BAD_REQUEST, "the prompt is empty")
+            job = Prepared(request.id, sampling, request.prompt, tokens, None, t0)
+        else:
+            count = functools.partial(model.count, thinking=request.thinking, tools=request.tools)
+            budget = fit_messages(request.messages, count, model.n_ctx, request.overflow, sampling.max_tokens)
+            if not budget.fits:
+                raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
+            messages = budget.messages
+            prompt, _ = model.encode(messages, request.thinking, request.tools)
+            prefill = messages[-1].content if messages and messages[-1].prefill else None
+            text, tokens = model.encode(messages[:-1] if prefill is not None else messages, request.thinking,
+                                        request.tools)
+            if prefill:
+                text, tokens = text + prefill, tokens + model.tokenize(prefill, False, special=False)
+            job = Prepared(request.id, sampling, text, tokens, ReasoningParser(prompt), t0,
+                           budget.dropped_messages, budget.truncated)
+        if len(job.tokens) >= model.n_ctx:
+            raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(len(job.tokens), model.n_ctx))
+        return job
+
+    def _room_for(self, chosen: BatchSlot, needed: int) -> bool:
+        """Whether a shared (unified) cache has `needed` more cells, dropping idle slots' caches if need be."""
+        if not self.unified:
+            return True  # each sequence has its own n_ctx / n_parallel cells
+        used = sum(len(slot.kv) for slot in self.slots)
+        idle = sorted((s for s in self.slots if s.reply is None and s is not chosen and s.kv),
+                      key=lambda s: s.last_used)
+        while used + needed > self.n_cells and idle:
+            victim = idle.pop(0)
+            used -= len(victim.kv)
+            victim.keep(self.model.memory, 0)
+        if used + needed <= self.n_cells:
+            return True
+        if all(slot.reply is None for slot in self.slots):  # alone it still does not fit: no wait helps
+            chosen.keep(self.model.memory, 0)
+            return used - len(chosen.kv) + needed <= self.n_cells
+        return False
+
+    def _free_others_for_seq0(self) -> None:
+        """Before a request runs alone on sequence 0, the others' cells go back to the shared pool."""
+        for slot in self.slots[1:]:
+            slot.keep(self.model.memory, 0)
+
+    # ------------------------------------------------------------ one step
+
+    def _step(self, active: list[BatchSlot]) -> None:
+        batch, model = self.batch, self.model
+        batch.clear()
+        outputs: list[tuple[BatchSlot, int]] = []
+        fed: list[tuple[BatchSlot, list[int]]] = []
+        for slot in active:  # one token each for the replies being written
+            reply = slot.reply
+            assert reply is not None
+            if reply.next_token >= 0:
+                if self.unified and sum(len(s.kv) for s in self.slots) + len(outputs) >= self.n_cells:
+                    self._finish(slot, StopReason.CONTEXT_FULL)
+                    continue
+                outputs.append((slot, batch.add((reply.next_token,), len(slot.kv), slot.seq, True)))
+                fed.append((slot, [reply.next_token]))
+        for slot in active:  # then the prompts, in chunks, as far as the batch has room
+            reply = slot.reply
+            if reply is None or reply.next_token >= 0 or batch.room <= 0:
+                continue
+            tokens = reply.job.tokens
+            chunk = tokens[reply.evaluated: reply.evaluated + batch.room]
+            last = reply.evaluated + len(chunk) == len(tokens)
+            index = batch.add(chunk, len(slot.kv), slot.seq, last)
+            fed.append((slot, chunk))
+            if last:
+                outputs.append((slot, index))
+        if not fed:
+            return
+        model.thread_fit.apply(model.ctx)
+        rc = batch.decode(model.ctx)
+        if rc != 0:
+            self._failed_step(fed, rc)
+            return
+        for slot, tokens in fed:
+            slot.kv.extend(tokens)
+            reply = slot.reply
+            assert reply is not None
+            if reply.next_token < 0:
+                reply.evaluated += len(tokens)
+        facts = model._token_facts
+        for slot, index in outputs:
+            reply = slot.reply
+            assert reply is not None
+            reply.next_token = -1
+            on_text = reply.stream.on_text
+            reason = slot.accept(slot.pick(model.ctx, index, self.rows, facts), facts, on_text)
+            if reason is not None:
+                self._finish(slot, reason)
+
+    def _failed_step(self, fed: list[tuple[BatchSlot, list[int]]], rc: int) -> None:
+        """A batch llama.cpp refused: the replies in it end (a full cache: CONTEXT_FULL), the others go on."""
+        for slot, _tokens in fed:
+            slot.keep(self.model.memory, len(slot.kv))
+            reply = slot.reply
+            if reply is None:
+                continue
+            if reply.next_token >= 0:
+                self._finish(slot, StopReason.CONTEXT_FULL if rc == 1 else StopReason.ERROR)
+            else:
+                slot.reply = None
+                if reply.chain is not None:
+                    llama_cpp.llama_sampler_free(reply.chain)
+                kind = ErrorKind.OUT_OF_MEMORY if rc < 0 or rc == 1 else ErrorKind.INTERNAL
+                self.worker.send(p.Error(reply.job.request_id, kind,
+                                         f"llama.cpp failed to evaluate the prompt (code {rc})"))
+
+    # ------------------------------------------------------------ ending
+
+    def _finish(self, slot: BatchSlot, reason: StopReason) -> None:
+        reply = slot.reply
+        assert reply is not None
+        job, stream = reply.job, reply.stream
+        reply_text, stats = slot.finish(reason, stream.on_text)
+        if reason in (StopReason.EOS, StopReason.LENGTH, StopReason.CONTEXT_FULL, StopReason.CANCELLED):
+            # the next turn of this chat reuses the generated ids rather than re-tokenizing (runtime._encode)
+            self.model._last = (job.text_prompt + reply_text, list(job.tokens) + reply.generated)
+        stream.finish()
+        stats = p.Stats(**{
+            **stats.__dict__,
+            "dropped_messages": job.dropped_messages,
+            "truncated": job.truncated,
+            "reasoning_tokens": stream.reasoning_tokens(stats.completion_tokens),
+            "reasoning_s": stream.reasoning_seconds(),
+        })
+        self.worker.send(p.Done(job.request_id, stats, "".join(stream.answer), job.sampling,
+                                "".join(stream.reasoning), tuple(reply.probs[:len(reply.generated)])))
+        self.worker.stopped.discard(job.request_id)
+
+    def _send_cancelled(self, request: p.Chat | p.Complete) -> None:
+        self.worker.stopped.discard(request.id)
+        self.worker.send(p.Done(request.id, p.Stats(stop_reason=StopReason.CANCELLED), "",
+                                request.sampling.validated()))
+
+    def _forget_stops(self, newest: int) -> None:
+        """Stops for ids older than every request still here are over (ids only grow)."""
+        alive = [slot.reply.job.request_id for slot in self.slots if slot.reply is not None]
+        oldest = min([newest, *alive, *(r.id for r in self.waiting)])
+        stale = [i for i in self.worker.stopped if i < oldest]
+        for i in stale:
+            self.worker.stopped.discard(i)
+
+    def _fail_all(self, active: list[BatchSlot], exc: Exception) -> None:
+        """A step that raised: its replies fail with the reason, their sequences are cleared."""
+        for slot in active:
+            reply, slot.reply = slot.reply, None
+            slot.keep(self.model.memory, 0)
+            if reply is not None:
+                if reply.chain is not None:
+                    llama_cpp.llama_sampler_free(reply.chain)
+                self._fail(reply.job.request_id, exc)
+
+    def _fail(self, request_id: int, exc: Exception) -> None:
+        if isinstance(exc, EngineError):
+            self.worker.send(p.Error(request_id, exc.kind, exc.message))
+        else:
+            self.worker.send(p.Error(request_id, ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}",
+                                     detail=traceback.format_exc()))
