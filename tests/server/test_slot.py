@@ -103,3 +103,48 @@ def test_admission_is_bounded_and_a_released_place_is_free_again():
     assert slot.waiting == 1
     slot.admit()
     assert slot.waiting == 2
+
+
+def test_as_many_requests_run_at_once_as_the_engine_decodes_and_the_rest_wait_in_order():
+    started: list[str] = []
+    release = threading.Event()
+
+    def held(name: str):
+        def start(stop):
+            started.append(name)
+            release.wait(5)
+            yield p.Done(0, p.Stats(), name)
+        return start
+
+    async def scenario():
+        slot = ModelSlot(capacity=2)
+        tasks = [asyncio.ensure_future(_collect(slot, held(name))) for name in "abcd"]
+        for _ in range(500):
+            if len(started) == 2:
+                break
+            await asyncio.sleep(0.01)
+        running = (list(started), slot.state())
+        release.set()
+        ends = await asyncio.gather(*tasks)
+        for _ in range(500):  # a turn ends when the engine's thread hands it back (after the last event)
+            if slot.served == 4:
+                break
+            await asyncio.sleep(0.01)
+        return running, ends, slot
+
+    (running, state), ends, slot = asyncio.run(asyncio.wait_for(scenario(), 10))
+    # a and b start first (each on its own thread: either may come first), then c and d
+    assert sorted(running) == ["a", "b"] and state == SlotState(busy=True, waiting=2, active=2)
+    assert [e[-1].text for e in ends] == ["a", "b", "c", "d"] and sorted(started[2:]) == ["c", "d"]
+    assert slot.served == 4
+
+
+def test_admission_leaves_room_for_each_free_sequence():
+    from app.server.slot import QueueFull
+
+    slot = ModelSlot(max_waiting=1, capacity=3)
+    tickets = [slot.admit() for _ in range(4)]  # 3 answered at once, 1 waits
+    with pytest.raises(QueueFull):
+        slot.admit()
+    tickets[0].release()
+    slot.admit()

@@ -1,0 +1,66 @@
+"""`hearth serve --parallel`: several clients answered together by one engine; more than it decodes wait their turn."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import httpx
+import pytest
+
+from app.engine import EngineClient, LoadOptions
+from app.engine.batch_params import serve_options
+from app.server.app import create_app
+from app.server.limits import ServerLimits
+from tests.support.servers import uvicorn_thread
+
+
+def _stream(url: str, question: str, max_tokens: int = 6) -> tuple[int, str]:
+    body = {"messages": [{"role": "user", "content": question}], "temperature": 0, "max_tokens": max_tokens,
+            "stream": True}
+    text = []
+    with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=120) as response:
+        if response.status_code != 200:
+            response.read()
+            return response.status_code, response.text
+        for line in response.iter_lines():
+            if line.startswith("data:") and not line.endswith("[DONE]"):
+                for choice in json.loads(line[5:]).get("choices") or []:
+                    text.append((choice.get("delta") or {}).get("content") or "")
+    return 200, "".join(text)
+
+
+@pytest.fixture(scope="module")
+def parallel_server(tiny_model):
+    with EngineClient() as engine:
+        info = engine.load(LoadOptions(str(tiny_model), n_ctx=512, n_parallel=2, n_threads=2))
+        assert info.n_parallel == 2
+        app = create_app(engine, "tiny", limits=ServerLimits(max_waiting=8))
+        with uvicorn_thread(app) as url:
+            yield url
+
+
+def test_more_clients_than_sequences_are_all_answered_as_if_alone(parallel_server):
+    questions = [f"question {n}" for n in range(5)]
+    alone = [_stream(parallel_server, q) for q in questions]
+    assert all(status == 200 for status, _ in alone)
+    together: dict[int, tuple[int, str]] = {}
+    threads = [threading.Thread(target=lambda n=n: together.__setitem__(n, _stream(parallel_server, questions[n])))
+               for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [together[n] for n in range(5)] == alone  # 5 clients on 2 sequences: queued, none refused
+    health = httpx.get(parallel_server + "/health").json()
+    assert health["parallel"] == 2 and health["waiting"] == 0
+
+
+def test_serve_splits_an_explicit_parallel_as_llama_server_and_sizes_the_automatic_one(tiny_model):
+    options = LoadOptions(str(tiny_model), n_ctx=1024)
+    explicit = serve_options(options, 4)
+    assert (explicit.n_parallel, explicit.n_ctx, explicit.kv_unified) == (4, 1024, False)  # 256 each
+    roomy = serve_options(options, None, free_ram=64 << 30)
+    assert (roomy.n_parallel, roomy.n_ctx) == (4, 4 * 1024)  # each request keeps the whole --ctx
+    tight = serve_options(options, None, free_ram=1)
+    assert (tight.n_parallel, tight.n_ctx) == (2, 2 * 1024)  # never fewer than 2
