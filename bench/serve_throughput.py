@@ -1,22 +1,30 @@
-"""Hearth's OpenAI-compatible server against llama-server on the same model.
+"""Hearth's OpenAI-compatible server against llama-server with parallel slots, on the same model.
 
-For 1, 2 and 4 concurrent clients (each streaming chat requests one after another),
-prints requests/s, time to first token p50/p95 and generated tokens/s, for both.
-llama-server runs with one slot by default (as Hearth: one request at a time);
---server-slots lets it batch clients in parallel.
+Servers: `hearth serve --parallel 4` (the context split four ways, as llama-server's -np 4), `hearth serve`
+with its automatic choice (2-4 sequences as memory allows, each with the whole --ctx), and llama-server
+`-np 4` (continuous batching), all with --ctx tokens per sequence and the same threads.
 
-    python bench/serve_throughput.py --model ~/.cache/hearth/test-models/SmolLM2-135M-Instruct.Q4_1.gguf
+Two tables:
+- aggregate decode tokens/s (completion tokens of every reply / wall time) with 4 and 16 streaming
+  clients, each sending greedy chat requests one after another; the servers take turns within each round
+  (the order rotates every round) and the table shows the median over rounds;
+- time to first token of a newcomer: alone on an idle server, and while N-1 other clients stream long
+  replies (the target: busy within 1.5x of idle), medians over rounds.
+
+    python bench/serve_throughput.py --rounds 3
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repo on sys.path)
@@ -25,38 +33,50 @@ from _common import ROOT, print_table
 
 from tests.support.servers import LlamaServer, free_port, llama_server_binary
 
+NEWCOMERS = iter(range(1000, 100_000))
 TOPICS = ["rivers", "bread", "the moon", "trains", "bees", "glass", "chess", "rain", "maps", "salt", "owls", "clocks"]
 
 
-def start_hearth(model: Path, threads: int, ctx: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--model", str(model), "--port", str(port),
-                                "--threads", str(threads), "--ctx", str(ctx), "--gpu-layers", "0"],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("hearth serve exited")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("hearth serve did not start")
+class HearthServer:
+    def __init__(self, model: Path, threads: int, ctx: int, parallel: int | None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cmd = [sys.executable, "-m", "app", "serve", "--model", str(model), "--port", str(self.port),
+                    "--threads", str(threads), "--gpu-layers", "0", "--max-queue", "64"]
+        # --parallel N shares --ctx between N sequences (as llama-server's -np): give each `ctx`
+        self.cmd += ["--ctx", str(ctx)] if parallel is None else ["--ctx", str(ctx * parallel), "--parallel",
+                                                                  str(parallel)]
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> HearthServer:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen(self.cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("hearth serve exited")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("hearth serve did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
 def one_request(url: str, n: int, max_tokens: int) -> tuple[float, int, float]:
-    """(time to first token, completion tokens, total seconds) of one streamed chat request."""
+    """(time to first token, completion tokens, total seconds) of one streamed greedy chat request."""
     body = {"model": "m", "messages": [{"role": "user", "content": f"{n}. Tell me about {TOPICS[n % len(TOPICS)]}."}],
             "temperature": 0, "max_tokens": max_tokens, "stream": True, "stream_options": {"include_usage": True}}
     t0 = time.perf_counter()
     ttft, tokens, deltas = 0.0, 0, 0
     with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=600) as response:
         response.raise_for_status()
-        import json
-
         for line in response.iter_lines():
             if not line.startswith("data:") or line.endswith("[DONE]"):
                 continue
@@ -71,18 +91,19 @@ def one_request(url: str, n: int, max_tokens: int) -> tuple[float, int, float]:
     return ttft, tokens or deltas, time.perf_counter() - t0
 
 
-def run_clients(url: str, clients: int, per_client: int, max_tokens: int) -> dict:
-    results: list[tuple[float, int, float]] = []
+def aggregate_tok_s(url: str, clients: int, per_client: int, max_tokens: int) -> float:
+    """Completion tokens per second of wall time, `clients` streaming clients at once."""
+    tokens: list[int] = []
     lock = threading.Lock()
-    counter = iter(range(10_000))
+    counter = iter(range(100_000))
 
     def client() -> None:
         for _ in range(per_client):
             with lock:
                 n = next(counter)
-            result = one_request(url, n, max_tokens)
+            _ttft, got, _total = one_request(url, n, max_tokens)
             with lock:
-                results.append(result)
+                tokens.append(got)
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -90,50 +111,90 @@ def run_clients(url: str, clients: int, per_client: int, max_tokens: int) -> dic
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - t0
-    ttfts = sorted(r[0] for r in results)
-    p95 = ttfts[min(len(ttfts) - 1, round(0.95 * (len(ttfts) - 1)))]
-    return {"rps": len(results) / wall, "ttft_p50": statistics.median(ttfts), "ttft_p95": p95,
-            "tok_s": sum(r[1] for r in results) / wall}
+    return sum(tokens) / (time.perf_counter() - t0)
+
+
+def newcomer_ttft(url: str, busy_clients: int, long_tokens: int) -> float:
+    """A newcomer's time to first token while `busy_clients` stream long replies (0: an idle server)."""
+    started = threading.Barrier(busy_clients + 1) if busy_clients else None
+    threads = [threading.Thread(target=lambda n=n: (started.wait(), one_request(url, 500 + n, long_tokens)))
+               for n in range(busy_clients)]
+    for t in threads:
+        t.start()
+    if started is not None:
+        started.wait()
+        time.sleep(1.0)  # the others are past their prompts and decoding
+    ttft = one_request(url, next(NEWCOMERS), 4)[0]  # a prompt no server has cached
+    for t in threads:
+        t.join()
+    return ttft
+
+
+def rotate(items: list, by: int) -> list:
+    by %= len(items)
+    return items[by:] + items[:by]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path,
                         default=Path.home() / ".cache/hearth/test-models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    parser.add_argument("--clients", default="1,2,4")
-    parser.add_argument("--requests", type=int, default=4, help="requests per client")
+    parser.add_argument("--clients", default="4,16")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=2, help="requests per client per measurement")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--ctx", type=int, default=2048)
-    parser.add_argument("--server-slots", type=int, default=1, help="llama-server parallel slots")
+    parser.add_argument("--ctx", type=int, default=2048, help="context per sequence, for every server")
+    parser.add_argument("--slots", type=int, default=4, help="hearth --parallel and llama-server -np")
     args = parser.parse_args()
     binary, why = llama_server_binary()
     if binary is None:
         print(f"llama-server missing: {why}", file=sys.stderr)
         return 1
     counts = [int(c) for c in args.clients.split(",")]
-    rows = []
-    hearth, hearth_url = start_hearth(args.model, args.threads, args.ctx)
-    reference = LlamaServer(binary, args.model, ctx=args.ctx * args.server_slots)
-    reference.cmd[reference.cmd.index("-np") + 1] = str(args.server_slots)
+    reference = LlamaServer(binary, args.model, ctx=args.ctx * args.slots)
+    reference.cmd[reference.cmd.index("-np") + 1] = str(args.slots)
     reference.cmd[reference.cmd.index("-t") + 1] = str(args.threads)
-    reference.start()
+    servers: dict[str, Callable[[], str]] = {}
+    hearth_n = HearthServer(args.model, args.threads, args.ctx, args.slots)
+    hearth_auto = HearthServer(args.model, args.threads, args.ctx, None)
+    names = [f"hearth --parallel {args.slots}", "hearth (default)", f"llama-server -np {args.slots}"]
+    started = [hearth_n.start(), hearth_auto.start(), reference.start()]
+    servers = dict(zip(names, (s.url for s in started)))
+    speed: dict[tuple[str, int], list[float]] = {}
+    ttft: dict[tuple[str, str], list[float]] = {}
     try:
-        for url in (hearth_url, reference.url):
-            one_request(url, 9999, 8)  # warm-up
-        for clients in counts:
-            for name, url in (("hearth", hearth_url), ("llama-server", reference.url)):
-                r = run_clients(url, clients, args.requests, args.max_tokens)
-                rows.append([name, clients, clients * args.requests, f"{r['rps']:.2f}", f"{r['ttft_p50'] * 1000:.0f}",
-                             f"{r['ttft_p95'] * 1000:.0f}", f"{r['tok_s']:.1f}"])
+        for url in servers.values():
+            one_request(url, 9999, 8)  # warm-up: the weights are read in
+        for r in range(args.rounds):
+            for name in rotate(names, r):
+                url = servers[name]
+                for clients in counts:
+                    speed.setdefault((name, clients), []).append(
+                        aggregate_tok_s(url, clients, args.requests, args.max_tokens))
+                ttft.setdefault((name, "idle"), []).append(newcomer_ttft(url, 0, 0))
+                ttft.setdefault((name, "busy"), []).append(newcomer_ttft(url, args.slots - 1, 4 * args.max_tokens))
+            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
     finally:
-        hearth.terminate()
-        hearth.wait(timeout=20)
+        hearth_n.stop()
+        hearth_auto.stop()
         reference.stop()
-    print(f"model {args.model.name}, {args.max_tokens} tokens max per reply, {args.threads} threads, "
-          f"llama-server slots {args.server_slots}")
-    print_table(["server", "clients", "requests", "req/s", "TTFT p50 ms", "TTFT p95 ms", "tokens/s"], rows)
+    print(f"model {args.model.name}, greedy, {args.max_tokens} tokens max per reply, {args.threads} threads, "
+          f"{args.ctx} tokens of context per sequence, median of {args.rounds} rounds (servers alternating)")
+    ref = names[-1]
+    rows = []
+    for clients in counts:
+        base = statistics.median(speed[(ref, clients)])
+        for name in names:
+            value = statistics.median(speed[(name, clients)])
+            rows.append([name, clients, f"{value:.1f}", f"{value / base:.2f}x"])
+    print_table(["server", "clients", "aggregate tokens/s", "vs llama-server"], rows)
+    print()
+    rows = []
+    for name in names:
+        idle, busy = statistics.median(ttft[(name, "idle")]), statistics.median(ttft[(name, "busy")])
+        rows.append([name, f"{idle * 1000:.0f}", f"{busy * 1000:.0f}", f"{busy / idle:.2f}x"])
+    print_table(["server", "newcomer TTFT idle ms", f"busy ({args.slots - 1} streaming) ms", "busy / idle"], rows)
     return 0
 
 

@@ -203,6 +203,7 @@ class BatchScheduler:
         batch.clear()
         outputs: list[tuple[BatchSlot, int]] = []
         fed: list[tuple[BatchSlot, list[int]]] = []
+        reading = False
         for slot in active:  # one token each for the replies being written
             reply = slot.reply
             assert reply is not None
@@ -221,11 +222,14 @@ class BatchScheduler:
             last = reply.evaluated + len(chunk) == len(tokens)
             index = batch.add(chunk, len(slot.kv), slot.seq, last)
             fed.append((slot, chunk))
+            reading = True
             if last:
                 outputs.append((slot, index))
         if not fed:
             return
-        model.thread_fit.apply(model.ctx)
+        fit = model.thread_fit
+        if reading or fit.threads != fit.applied:  # a prompt is read (thread_fit looks again), or the count changed
+            fit.apply(model.ctx)
         rc = batch.decode(model.ctx)
         if rc != 0:
             self._failed_step(fed, rc)

@@ -64,3 +64,37 @@ def test_serve_splits_an_explicit_parallel_as_llama_server_and_sizes_the_automat
     assert (roomy.n_parallel, roomy.n_ctx) == (4, 4 * 1024)  # each request keeps the whole --ctx
     tight = serve_options(options, None, free_ram=1)
     assert (tight.n_parallel, tight.n_ctx) == (2, 2 * 1024)  # never fewer than 2
+
+
+def test_a_chat_reply_joins_an_api_reply_on_the_shared_engine_instead_of_waiting(tiny_model):
+    """The app's API server (BackgroundServer) and its chats (EngineService's start_chat jobs) share one
+    engine: with n_parallel > 1 the chat's reply is written beside a long API reply, not after it."""
+    import queue
+
+    from app.engine import protocol as p
+    from app.engine.protocol import ChatMessage, OverflowPolicy
+    from app.engine.sampling import SamplingParams
+    from app.server.background import BackgroundServer
+    from tests.support.servers import free_port
+
+    with EngineClient() as engine:
+        engine.load(LoadOptions(str(tiny_model), n_ctx=1024, n_parallel=2, n_threads=2))
+        server = BackgroundServer(engine, "tiny", port=free_port())
+        server.start()
+        try:
+            body = {"messages": [{"role": "user", "content": "a long one"}], "temperature": 0, "max_tokens": 400,
+                    "stream": True}
+            with httpx.stream("POST", server.url + "/chat/completions", json=body, timeout=120) as response:
+                lines = response.iter_lines()
+                assert next(line for line in lines if line.startswith("data:"))  # the API reply is writing
+                events: queue.Queue[p.Event] = queue.Queue()
+                engine.start_chat([ChatMessage("user", "from the window")], SamplingParams(temperature=0.0,
+                                  max_tokens=5), OverflowPolicy.STOP, "default", events.put)
+                while not isinstance(end := events.get(timeout=60), (p.Done, p.Error)):
+                    pass
+                assert isinstance(end, p.Done) and end.stats.completion_tokens == 5
+                assert server.state.busy  # the API reply is still being written
+                rest = [line for line in lines if line.startswith("data:")]
+            assert rest[-1] == "data: [DONE]"
+        finally:
+            server.stop()
