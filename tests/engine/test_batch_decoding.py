@@ -162,3 +162,22 @@ def test_a_request_that_must_run_alone_waits_for_the_batch_to_drain(tiny_model):
         ends = [r.wait() for r in replies]  # both finish before the model goes
         assert all(isinstance(e, p.Done) and e.stats.completion_tokens == 30 for e in ends)
         assert unloaded.wait(60)
+
+
+def test_thinking_is_split_off_and_token_probabilities_kept_as_on_the_one_sequence_path(thinking_model):
+    probed = SamplingParams(temperature=0.0, top_logprobs=2)
+    with EngineClient() as engine:
+        engine.load(LoadOptions(str(thinking_model), n_ctx=512, n_threads=2))  # one sequence: not batched
+        single = start(engine, "hi", probed)[1].wait()
+    with EngineClient() as engine:
+        engine.load(LoadOptions(str(thinking_model), n_ctx=1024, n_parallel=2, n_threads=2))
+        replies = [start(engine, "hi", probed)[1], start(engine, "hello", SamplingParams(temperature=0.0))[1]]
+        ends = [r.wait() for r in replies]
+    assert isinstance(single, p.Done) and single.text.strip() == "Hello world"
+    assert single.reasoning.strip() == "the user chat" and len(single.probs) == single.stats.completion_tokens
+    probed_end, plain_end = ends
+    assert isinstance(probed_end, p.Done)
+    assert (probed_end.text, probed_end.reasoning, probed_end.stats.reasoning_tokens) == (
+        single.text, single.reasoning, single.stats.reasoning_tokens)
+    assert probed_end.probs == single.probs and len(probed_end.probs[0].top) == 2
+    assert isinstance(plain_end, p.Done) and plain_end.probs == () and plain_end.reasoning == single.reasoning
