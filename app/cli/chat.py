@@ -11,6 +11,7 @@ from app.cli.chat_tools import add_tool_args
 from app.cli.common import CliError
 from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
 from app.cli.images import add_image_args, attach_images, projector_for, without_images
+from app.cli.plan import warn_if_it_may_not_fit
 from app.engine.protocol import ModelInfo
 
 
@@ -61,6 +62,7 @@ def run_chat(args: argparse.Namespace) -> int:
     engine = EngineClient()
     engine.start()  # the engine process boots (and imports llama.cpp) while we go on
     options = replace(load_options(args, args.model), mmproj=projector_for(args))
+    warn_if_it_may_not_fit(options)  # "needs about X, Y free: try ..." before the load, not a bare failure
     with engine:
         try:
             info = engine.load(options)
