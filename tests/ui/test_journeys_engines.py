@@ -69,7 +69,7 @@ def test_the_plan_follows_the_settings_the_engine_choice_is_kept_and_the_load_is
     # after the load, what llama.cpp and the process measured stands beside the plan
     choose_model(qtbot, window, smollm2)
     rows = plan_rows(page)
-    for name in ("Weights", "KV cache", "Resident memory (engine process)"):
+    for name in ("Weights", "KV cache", "Resident (engine process)"):
         assert rows[name][1].endswith(("MB", "GB", "KB")), (name, rows[name])
     info = window.engine.info
     planned = window.chat_page.load_settings.plan_view.plan

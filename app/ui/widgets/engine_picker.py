@@ -31,7 +31,10 @@ class EnginePicker(QWidget):
                               "File → Engine runtimes. Automatic: llama-server only for a model the built-in "
                               "one does not know")
         self.combo.addItem("Automatic", AUTOMATIC)
-        self.combo.addItem(f"Built-in: {built_in_label()}", BUILT_IN)
+        self.combo.addItem("Built-in llama.cpp", BUILT_IN)
+        self.combo.setItemData(1, built_in_label(), Qt.ItemDataRole.ToolTipRole)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(16)
         self.combo.addItem("llama-server (none set)", RUNTIME)
         self.note = QLabel()
         self.note.setTextFormat(Qt.TextFormat.PlainText)

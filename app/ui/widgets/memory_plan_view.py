@@ -26,7 +26,7 @@ from app.library.memory_plan import PART_WORDS, MemoryPlan, out_of_memory_advice
 
 # llama.cpp's buffer kinds (the last word of "CPU KV", "CUDA0 model", "CPU_Mapped model") and the plan's part
 BUFFER_PARTS = {"model": "weights", "KV": "kv_cache", "compute": "compute", "output": "output"}
-RESIDENT = "Resident memory (engine process)"
+RESIDENT = "Resident (engine process)"
 
 
 def part_words(name: str) -> str:
@@ -57,6 +57,10 @@ class MemoryPlanView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Compute buffers (reserved)") + 150)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)  # compact rows
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2):
@@ -65,10 +69,14 @@ class MemoryPlanView(QWidget):
         self.fit.setTextFormat(Qt.TextFormat.PlainText)
         self.fit.setWordWrap(True)
         self.fit.setAccessibleName("Memory fit")
+        title = QLabel("Memory plan")
+        title.setStyleSheet("font-weight: 600;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
         layout.addWidget(self.table)
         layout.addWidget(self.fit)
+        layout.addStretch(1)
 
     def show_settings(self, info: GGUFInfo | None, n_ctx: int, n_gpu_layers: int, kv_cache_type: str,
                       flash_attn: bool | None, n_batch: int, free_ram: int, free_vram: int = 0) -> None:
@@ -134,5 +142,7 @@ class MemoryPlanView(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         self.table.setColumnHidden(2, info is None)
-        height = self.table.horizontalHeader().height() + sum(self.table.rowHeight(r) for r in range(len(rows)))
-        self.table.setFixedHeight(height + 4)
+        # every row shown, without a scroll bar (the header's height is its size hint until it is first laid out)
+        header_height = max(self.table.horizontalHeader().height(), self.table.horizontalHeader().sizeHint().height())
+        rows_height = sum(self.table.rowHeight(r) for r in range(len(rows)))
+        self.table.setFixedHeight(header_height + rows_height + 2 * self.table.frameWidth() + 2)

@@ -55,5 +55,5 @@ def test_every_component_of_the_plan_is_shown_and_measured_buffers_beside_it(qtb
     rows = shown(view)
     assert rows["KV cache"][1] == "2.1 MB" and rows["Weights"][1] == "3.1 MB"  # summed over devices and kinds
     assert rows["Scratch"] == ("", "1.0 MB")  # a buffer the plan has no part for still shows
-    assert rows["Resident memory (engine process)"][1] == "94.4 MB"
+    assert rows["Resident (engine process)"][1] == "94.4 MB"
     assert not view.table.isColumnHidden(2)
