@@ -55,6 +55,10 @@ def run_chat(args: argparse.Namespace) -> int:
         return run_remote_chat(args, conversation.history(), sampling)
     if not args.model:
         raise CliError("chat needs --model PATH (or --engine URL)")
+    if not args.runtime:  # the engine the app would use for this model (File → Engine runtimes, per model)
+        from app.cli.runtime import saved_runtime
+
+        args.runtime = saved_runtime(args.model)
     if args.runtime:
         from app.cli.runtime import run_runtime_chat
 
