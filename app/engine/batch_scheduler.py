@@ -20,7 +20,8 @@ import queue
 import time
 import traceback
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import llama_cpp
 
@@ -31,27 +32,41 @@ from app.engine.protocol import EngineError, ErrorKind, StopReason
 from app.engine.reasoning import ReasoningParser
 from app.engine.token_batch import TokenBatch
 from app.engine.vision import has_images
-from app.engine.worker import ReplyStream
 
 if TYPE_CHECKING:
     from app.engine.runtime import LoadedModel
-    from app.engine.worker import Worker
+
+# worker.ReplyStream (passed in: this module and worker.py must not import each other)
+StreamMaker = Callable[[int, ReasoningParser | None, Callable[[p.Event], None]], Any]
 
 
-def scheduler_for(worker: Worker) -> BatchScheduler | None:
+class WorkerSide(Protocol):
+    """What the scheduler uses of the engine's Worker."""
+
+    model: LoadedModel | None
+    requests: queue.Queue[p.Request]
+    stopped: set[int]
+    batch_scheduler: BatchScheduler | None
+
+    def send(self, event: p.Event) -> None: ...
+
+    def handle(self, request: p.Request) -> None: ...
+
+
+def scheduler_for(worker: WorkerSide, make_stream: StreamMaker) -> BatchScheduler | None:
     """The worker's scheduler for the model it has loaded, or None when that model decodes one sequence."""
     model = worker.model
     if model is None or getattr(model, "n_parallel", 1) <= 1:
         return None
     current = worker.batch_scheduler
     if current is None or current.model is not model:
-        current = worker.batch_scheduler = BatchScheduler(worker, model)
+        current = worker.batch_scheduler = BatchScheduler(worker, model, make_stream)
     return current
 
 
 class BatchScheduler:
-    def __init__(self, worker: Worker, model: LoadedModel) -> None:
-        self.worker, self.model = worker, model
+    def __init__(self, worker: WorkerSide, model: LoadedModel, make_stream: StreamMaker) -> None:
+        self.worker, self.model, self.make_stream = worker, model, make_stream
         n = model.n_parallel
         self.slots = [BatchSlot(0, model.kv_tokens)] + [BatchSlot(seq, []) for seq in range(1, n)]
         self.unified = bool(model.options.kv_unified)
@@ -139,7 +154,7 @@ class BatchScheduler:
             self.waiting.popleft()
             self.steps += 1
             slot.last_used = self.steps
-            stream = ReplyStream(job.request_id, job.parser, self.worker.send)
+            stream = self.make_stream(job.request_id, job.parser, self.worker.send)
             slot.start(job, cached, stream, self.model.n_vocab, self.model.n_ctx)
 
     def _prepare(self, request: p.Chat | p.Complete) -> Prepared | None:

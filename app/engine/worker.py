@@ -205,7 +205,7 @@ class Worker:
             self.current, self.busy_since = request, time.monotonic()
             self.busy.set()
             try:
-                batch = scheduler_for(self) if isinstance(request, (p.Chat, p.Complete)) else None
+                batch = scheduler_for(self, ReplyStream) if isinstance(request, (p.Chat, p.Complete)) else None
                 if batch is not None and batch.takes(request):
                     deferred = batch.run(request)  # type: ignore[arg-type]
                 else:
