@@ -179,5 +179,10 @@ def test_thinking_is_split_off_and_token_probabilities_kept_as_on_the_one_sequen
     assert isinstance(probed_end, p.Done)
     assert (probed_end.text, probed_end.reasoning, probed_end.stats.reasoning_tokens) == (
         single.text, single.reasoning, single.stats.reasoning_tokens)
-    assert probed_end.probs == single.probs and len(probed_end.probs[0].top) == 2
+    assert len(probed_end.probs) == len(single.probs) and len(probed_end.probs[0].top) == 2
+    for together_probs, alone_probs in zip(probed_end.probs, single.probs):  # the same, up to float rounding
+        assert [c.id for c in together_probs.top] == [c.id for c in alone_probs.top]
+        assert together_probs.chosen.id == alone_probs.chosen.id
+        assert together_probs.chosen.logprob == pytest.approx(alone_probs.chosen.logprob, abs=1e-4)
+        assert [c.logprob for c in together_probs.top] == pytest.approx([c.logprob for c in alone_probs.top], abs=1e-4)
     assert isinstance(plain_end, p.Done) and plain_end.probs == () and plain_end.reasoning == single.reasoning
