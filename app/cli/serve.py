@@ -45,7 +45,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from app.library.gguf_info import GGUFFileError
     from app.server.access import parse_allowed_origins
     from app.server.limits import DEFAULT_LIMITS
-    from app.server.run import serve
+    from app.server.run import check_binding, serve
 
     if not 0 < args.port < 65536:
         raise CliError("--port must be between 1 and 65535")
@@ -60,6 +60,8 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CliError(f"--parallel must be between 1 and {MAX_PARALLEL}")
     options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads,
                           mmproj=serve_projector(args))
+    if (refusal := check_binding(args.host, args.api_key)) is not None:
+        raise CliError(refusal)  # before the model's header is read for --parallel's choice
     try:
         options = serve_options(options, args.parallel)
     except GGUFFileError as exc:

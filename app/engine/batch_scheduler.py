@@ -36,6 +36,7 @@ from app.engine.vision import has_images
 if TYPE_CHECKING:
     from app.engine.runtime import LoadedModel
 
+REUSE_AT_LEAST = 64  # cached prompt tokens that make a slot worth more than keeping the sequences contiguous
 # worker.ReplyStream (passed in: this module and worker.py must not import each other)
 StreamMaker = Callable[[int, ReasoningParser | None, Callable[[p.Event], None]], Any]
 
@@ -147,7 +148,7 @@ class BatchScheduler:
             if job is None:
                 self.waiting.popleft()
                 continue
-            slot = max(free, key=lambda s: (s.common_prefix(job.tokens), -s.last_used))
+            slot = self._choose(free, job.tokens)
             cached = slot.keep(self.model.memory, slot.common_prefix(job.tokens))
             if not self._room_for(slot, len(job.tokens) - cached):
                 return  # a shared cache is full: it waits for a reply to end
@@ -156,6 +157,18 @@ class BatchScheduler:
             slot.last_used = self.steps
             stream = self.make_stream(job.request_id, job.parser, self.worker.send)
             slot.start(job, cached, stream, self.model.n_vocab, self.model.n_ctx)
+
+    @staticmethod
+    def _choose(free: list[BatchSlot], tokens: list[int]) -> BatchSlot:
+        """The free slot whose cache holds most of the prompt when that saves much, else the lowest sequence id.
+
+        With split KV streams llama.cpp puts only consecutive sequence ids into one ubatch (split_equal,
+        sequential): replies on sequences 0, 2 and 3 cost two passes over the weights per token, on 0, 1
+        and 2 one. A shared system prompt of a few dozen tokens is cheaper to read again than that."""
+        best = max(free, key=lambda s: (s.common_prefix(tokens), -s.seq))
+        if best.common_prefix(tokens) >= max(REUSE_AT_LEAST, len(tokens) // 2):
+            return best
+        return min(free, key=lambda s: s.seq)
 
     def _prepare(self, request: p.Chat | p.Complete) -> Prepared | None:
         """The request's prompt ids (rendered as Worker.chat and LoadedModel.generate do); None if stopped."""
@@ -218,27 +231,32 @@ class BatchScheduler:
         batch.clear()
         outputs: list[tuple[BatchSlot, int]] = []
         fed: list[tuple[BatchSlot, list[int]]] = []
-        reading = False
+        plan: list[tuple[BatchSlot, list[int], bool]] = []  # (slot, its tokens in this batch, wants logits)
+        room = batch.capacity
         for slot in active:  # one token each for the replies being written
             reply = slot.reply
             assert reply is not None
             if reply.next_token >= 0:
-                if self.unified and sum(len(s.kv) for s in self.slots) + len(outputs) >= self.n_cells:
+                if self.unified and sum(len(s.kv) for s in self.slots) + len(plan) >= self.n_cells:
                     self._finish(slot, StopReason.CONTEXT_FULL)
                     continue
-                outputs.append((slot, batch.add((reply.next_token,), len(slot.kv), slot.seq, True)))
-                fed.append((slot, [reply.next_token]))
+                plan.append((slot, [reply.next_token], True))
+                room -= 1
+        reading = False
         for slot in active:  # then the prompts, in chunks, as far as the batch has room
             reply = slot.reply
-            if reply is None or reply.next_token >= 0 or batch.room <= 0:
+            if reply is None or reply.next_token >= 0 or room <= 0:
                 continue
             tokens = reply.job.tokens
-            chunk = tokens[reply.evaluated: reply.evaluated + batch.room]
-            last = reply.evaluated + len(chunk) == len(tokens)
-            index = batch.add(chunk, len(slot.kv), slot.seq, last)
-            fed.append((slot, chunk))
+            chunk = tokens[reply.evaluated: reply.evaluated + room]
+            plan.append((slot, chunk, reply.evaluated + len(chunk) == len(tokens)))
+            room -= len(chunk)
             reading = True
-            if last:
+        plan.sort(key=lambda entry: entry[0].seq)  # consecutive sequence ids share a ubatch (see _choose)
+        for slot, tokens, wants_logits in plan:
+            index = batch.add(tokens, len(slot.kv), slot.seq, wants_logits)
+            fed.append((slot, tokens))
+            if wants_logits:
                 outputs.append((slot, index))
         if not fed:
             return

@@ -127,7 +127,12 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
     `access` says where it listens (default: loopback) and which web origins may use it. Image parts come
     as data: URLs (http(s) ones too with `allow_image_urls`); `sees_images` says whether the model has a
     projector (None: the engine says so when it gets one)."""
-    slot = ModelSlot(limits.max_waiting, lambda: getattr(engine.info, "n_parallel", 1) or 1)  # the engine's batch
+    def together() -> int:
+        return getattr(engine.info, "n_parallel", 1) or 1
+
+    # An engine that batches gets twice as many replies as it decodes: the next ones wait in its own queue
+    # and take a sequence at the very step one frees (as llama-server's queue), not a round trip later.
+    slot = ModelSlot(limits.max_waiting, lambda: 2 * together() if together() > 1 else 1)
     created = int(time.time())
     served_name = model_id if callable(model_id) else (lambda: model_id)
     max_body_bytes = limits.max_body_bytes
@@ -141,7 +146,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
     async def health(request: Request) -> Response:
         state = slot.state()
         return JSONResponse({"status": "ok", "model": served_name(), "busy": state.busy, "waiting": state.waiting,
-                             "active": state.active, "parallel": slot.capacity})
+                             "active": state.active, "parallel": together()})
 
     async def props(request: Request) -> Response:
         # The part of llama-server's /props that remote clients read (Hearth's own included).
