@@ -34,6 +34,11 @@ def place_of(path: Path) -> str:
     return str(path.parent)
 
 
+def projector_words(owner: str | None) -> str:
+    """The Where column of a projector's row: which model it belongs to (never a chat model alone)."""
+    return f"image projector for {owner}" if owner else "image projector: no vision model beside it"
+
+
 class LibraryPage(QWidget):
     open_in_chat = Signal(str)
     library_changed = Signal()
@@ -77,7 +82,15 @@ class LibraryPage(QWidget):
         rows = []
         tips: dict[tuple[int, int], str] = {}
         unknown: list[str] = []  # the sentence for each model whose architecture this llama.cpp does not know
+        names = {m.path: m.info.display_name for m in models if m.info is not None}
         for m in models:
+            if m.is_projector:  # a vision model's part, listed so that it is not a mystery file
+                owner = names.get(m.projector_of) if m.projector_of else None
+                tips[(len(rows), 7)] = f"Image projector for {owner}" if owner else \
+                    "Image projector: no vision model beside it to pair with"
+                rows.append(([m.path.name, "clip · image projector", "—", "—", "—", human_bytes(m.path.stat().st_size)
+                              if m.path.exists() else "—", "—", projector_words(owner)], m))
+                continue
             if m.info is None:
                 rows.append(([m.path.name, "—", "—", "—", "—", human_bytes(m.path.stat().st_size)
                               if m.path.exists() else "—", "—", f"unreadable: {m.problem}"], m))
@@ -98,7 +111,11 @@ class LibraryPage(QWidget):
                 unknown.append(f"{i.display_name}: {problem}.")
                 tips[(len(rows), 1)], arch = problem, f"{arch} · unknown to this llama.cpp"
             tips[(len(rows), 7)] = "\n".join(map(str, m.locations))
-            rows.append(([i.display_name + parts + demo, arch, format_params(i.n_params), i.quantization,
+            sees = ""
+            if m.projector is not None:
+                sees = " · sees images"
+                tips[(len(rows), 0)] += f"\nSees images with its projector {m.projector.name}"
+            rows.append(([i.display_name + parts + demo + sees, arch, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
                           kind_words(i) or file_template_words(i), where], m))
         self.models.set_rows(rows, tips)
@@ -108,7 +125,8 @@ class LibraryPage(QWidget):
             demo = " The demo model is a 135M model for trying Hearth, not for real answers (licence " \
                 f"{demo_model.LICENSE}); better ones are in Discover." if any(
                     demo_model.is_demo(m.path) for m in models) else ""
-            self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
+            count = sum(1 for m in models if not m.is_projector)  # a projector is a model's part
+            self.message.setText(f"{count} model{'s' if count != 1 else ''}. "
                                  f"Drop a .gguf file here to import it.{demo}")
         if unknown:
             self.message.setText(" ".join([self.message.text(), *unknown,

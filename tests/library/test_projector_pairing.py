@@ -1,0 +1,43 @@
+"""The library pairs each image projector with its model from the headers it has already read:
+by repository (folder, or a Hugging Face cache snapshot), output width and the model's name."""
+
+from __future__ import annotations
+
+from app import paths
+from app.library.library import cached_library, scan_library
+from app.library.projector import pair_projector, repository_root
+from tests.support.tiny_gguf import write_tiny_model
+from tests.support.tiny_vision import write_tiny_projector, write_tiny_vision_pair
+
+
+def by_name(models) -> dict:
+    return {m.path.name: m for m in models}
+
+
+def test_the_scan_pairs_a_projector_and_never_lists_it_as_a_chat_model(tmp_path):
+    folder = paths.models_dir() / "someone" / "tiny-vision-GGUF"
+    model, projector = write_tiny_vision_pair(folder)
+    text = write_tiny_model(paths.models_dir() / "other" / "text.gguf")
+    lonely = write_tiny_projector(paths.models_dir() / "lonely" / "mmproj-x.gguf")
+    for listed in (scan_library(), cached_library()):  # the quick list at start-up pairs the same way
+        rows = by_name(listed)
+        assert rows[model.name].sees_images and rows[model.name].projector == projector
+        assert rows[projector.name].info is None and rows[projector.name].is_projector
+        assert rows[projector.name].projector_of == model
+        assert not rows[text.name].sees_images
+        assert rows[lonely.name].is_projector and rows[lonely.name].projector_of is None
+
+
+def test_a_hub_snapshot_pairs_across_its_folders_and_by_the_headers_name(tmp_path):
+    snapshot = tmp_path / "hub" / "models--org--vlm-GGUF" / "snapshots" / "abc123"
+    model = write_tiny_model(snapshot / "Q8" / "vlm-Q8_0.gguf", name="Vision Thing")
+    assert repository_root(model) == snapshot
+    projector = write_tiny_projector(snapshot / "mmproj" / "projector.gguf")
+    assert pair_projector(model) == projector
+    # two that fit: the one whose header names the same model wins over a closer file name
+    named = write_tiny_projector(snapshot / "mmproj" / "zz.gguf", name="Vision Thing")
+    write_tiny_projector(snapshot / "mmproj" / "vlm-Q8_0-other.gguf")
+    assert pair_projector(model) == named
+    # another repository's projector is never paired
+    elsewhere = write_tiny_model(tmp_path / "hub" / "models--org--b" / "snapshots" / "d" / "b.gguf")
+    assert pair_projector(elsewhere) is None
