@@ -79,7 +79,7 @@ class LibraryPage(QWidget):
         self.delete_button.clicked.connect(self._delete)
 
     def set_models(self, models: list[LocalModel]) -> None:
-        rows = []
+        rows: list[tuple[list[str], LocalModel]] = []
         tips: dict[tuple[int, int], str] = {}
         unknown: list[str] = []  # the sentence for each model whose architecture this llama.cpp does not know
         names = {m.path: m.info.display_name for m in models if m.info is not None}
