@@ -17,6 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from app import paths
 from app.library.gguf_info import GGUFFileError, GGUFInfo, read_gguf_info
 
 PROJECTOR_ARCHITECTURE = "clip"
@@ -29,17 +30,28 @@ def is_projector(info: GGUFInfo) -> bool:
 
 
 def repository_root(path: Path) -> Path:
-    """The folder a model's repository occupies: its Hugging Face cache snapshot, else its own folder."""
+    """The folder a model's repository occupies: its Hugging Face cache snapshot, or the publisher/name
+    folder Discover downloads it into (app/hub/download_paths.py), else the model's own folder."""
+    return _repository(path)[0]
+
+
+def _repository(path: Path) -> tuple[Path, bool]:
+    """(root, whether it is a whole repository, subfolders included)."""
     parts = path.parts
     for i in range(len(parts) - 2, 0, -1):
         if parts[i] == "snapshots" and parts[i - 1].startswith("models--") and i + 1 < len(parts) - 1:
-            return Path(*parts[:i + 2])
-    return path.parent
+            return Path(*parts[:i + 2]), True
+    models = paths.models_dir(create=False)
+    if models in path.parents:
+        inside = path.relative_to(models).parts
+        if len(inside) >= 3:  # publisher/name/…/file: the repository's subfolders belong to it
+            return models / inside[0] / inside[1], True
+    return path.parent, False
 
 
 def _same_repository(model: Path, candidate: Path) -> bool:
-    root = repository_root(model)
-    return candidate.parent == model.parent or (root != model.parent and root in candidate.parents)
+    root, whole = _repository(model)
+    return candidate.parent == model.parent or (whole and root in candidate.parents)
 
 
 def _fits(width: int, projector: GGUFInfo) -> bool:
@@ -83,15 +95,13 @@ def pair_all(models: Sequence[tuple[Path, GGUFInfo]], projectors: Sequence[tuple
 
 
 def _repository_files(model: Path) -> list[Path]:
-    root = repository_root(model)
-    folders = [model.parent] if root == model.parent else [root]
+    root, whole = _repository(model)
     found: list[Path] = []
-    for folder in folders:
-        for dirpath, dirs, files in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found += [Path(dirpath) / f for f in sorted(files) if f.lower().endswith(".gguf")]
-            if len(found) >= MAX_REPOSITORY_FILES or root == model.parent:
-                break  # a plain folder: only the files beside the model
+    for dirpath, dirs, files in os.walk(root if whole else model.parent):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if whole else []
+        found += [Path(dirpath) / f for f in sorted(files) if f.lower().endswith(".gguf")]
+        if len(found) >= MAX_REPOSITORY_FILES:
+            break
     return found[:MAX_REPOSITORY_FILES]
 
 

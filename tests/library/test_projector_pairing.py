@@ -41,3 +41,11 @@ def test_a_hub_snapshot_pairs_across_its_folders_and_by_the_headers_name(tmp_pat
     # another repository's projector is never paired
     elsewhere = write_tiny_model(tmp_path / "hub" / "models--org--b" / "snapshots" / "d" / "b.gguf")
     assert pair_projector(elsewhere) is None
+
+
+def test_a_download_with_its_projector_in_a_subfolder_is_paired():
+    repo = paths.models_dir() / "org" / "vlm-GGUF"
+    model = write_tiny_model(repo / "vlm-Q8_0.gguf")
+    projector = write_tiny_projector(repo / "mmproj" / "mmproj-vlm-f16.gguf")
+    assert repository_root(projector) == repo and pair_projector(model) == projector
+    assert by_name(scan_library())[model.name].projector == projector
