@@ -6,6 +6,7 @@ import argparse
 
 from app import load_limits as limits
 from app.cli.common import CliError, check_load_args, gpu_layers_arg
+from app.cli.images import add_offload_arg
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +30,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--threads", type=int, default=limits.THREADS_DEFAULT, help="CPU threads (0: automatic)")
     serve.add_argument("--mmproj", default="",
                        help="the image projector GGUF to load with the model (default: the one beside it, if any)")
+    add_offload_arg(serve)
     serve.add_argument("--allow-image-urls", action="store_true",
                        help="fetch http(s) image URLs in requests (default: only data: URLs are taken)")
     serve.set_defaults(handler=run_serve)
@@ -52,7 +54,7 @@ def run_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"--allow-origin: {exc}") from None
     options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads,
-                          mmproj=serve_projector(args))
+                          mmproj=serve_projector(args), mmproj_gpu=not args.no_mmproj_offload)
     limits = replace(DEFAULT_LIMITS, max_waiting=args.max_queue)
     try:
         return serve(options, args.host, args.port, args.api_key, allowed_origins=args.allow_origin, limits=limits,

@@ -35,6 +35,7 @@ class LocalModel:
     problem: str = ""  # why the header could not be read
     copies: tuple[Path, ...] = ()  # other places holding the same file (copies.py merges them)
     projector: Path | None = None  # a model that sees images: the projector it loads with (projector.py)
+    projector_info: GGUFInfo | None = None  # that projector's header (its memory in the plan)
     projector_of: Path | None = None  # an image projector's row: the model it belongs to, if any
 
     @property
@@ -164,12 +165,15 @@ def listed(entries: list[tuple[Path, str, GGUFInfo | None, str]]) -> list[LocalM
     models = [(path, info) for path, _s, info, _p in entries if info is not None and not is_projector(info)]
     pairs = pair_all(models, projectors)
     owners = {projector: model for model, projector in pairs.items()}
+    headers = dict(projectors)
     rows: list[LocalModel] = []
     for path, source, info, problem in entries:
         if info is not None and is_projector(info):
             rows.append(LocalModel(path, source, None, PROJECTOR_NOTE, projector_of=owners.get(path)))
         else:
-            rows.append(LocalModel(path, source, info, problem, projector=pairs.get(path)))
+            projector = pairs.get(path)
+            rows.append(LocalModel(path, source, info, problem, projector=projector,
+                                   projector_info=headers.get(projector) if projector else None))
     return rows
 
 

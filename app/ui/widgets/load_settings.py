@@ -41,16 +41,9 @@ from app.load_limits import AUTO_LAYERS, FLASH_TEXT, flash_value
 from app.model_defaults import LOAD_FIELDS
 from app.ui.plain_text import as_html
 from app.ui.widgets.help_button import HelpButton
+from app.ui.widgets.load_tips import GPU_AUTO_TIP, GPU_TIP, NO_BACKEND_TIP
+from app.ui.widgets.projector_setting import ProjectorSetting
 from app.ui.widgets.template_picker import TemplatePicker
-
-NO_BACKEND_TIP = (
-    "The installed llama.cpp has no GPU backend, so everything runs on the CPU. "
-    "Rebuild llama-cpp-python with GPU support to use these (see README: GPU support)."
-)
-
-
-GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CPU (more is faster)"
-GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
 
 
 class LoadSettings(QWidget):
@@ -169,6 +162,7 @@ class LoadSettings(QWidget):
         form.addRow("Batch size", self.batch)
         form.addRow("CPU threads", self.threads)
         form.addRow("", self.mmap)
+        self.projector = ProjectorSetting.attach(self, form)  # a vision model's: GPU or CPU, and its memory
         self.template = TemplatePicker()
         self._template_files: dict[str, str] = {}
         form.addRow("Chat template", self.template)
@@ -321,6 +315,7 @@ class LoadSettings(QWidget):
         self.batch.setValue(settings.n_batch)
         self.threads.setValue(settings.n_threads)
         self.mmap.setChecked(settings.use_mmap)
+        self.projector.load_from(settings)
         self._template_files = {str(k): str(v) for k, v in settings.chat_template_files.items()}
         self.template.set_file(self._template_files.get(self.current_path(), ""))
 
@@ -349,6 +344,7 @@ class LoadSettings(QWidget):
         settings.n_batch = self.batch.value()
         settings.n_threads = self.threads.value()
         settings.use_mmap = self.mmap.isChecked()
+        self.projector.save_to(settings)
         path = self.current_path()
         if path:  # the template override is remembered per model
             if self.template.file():
@@ -367,7 +363,8 @@ class LoadSettings(QWidget):
         return LoadOptions(path=path or self.current_path(), n_ctx=self.ctx.value(), n_gpu_layers=gpu_layers,
                            flash_attn=self.flash.currentData(), n_threads=self.threads.value(), mmproj=AUTO_PROJECTOR,
                            n_batch=self.batch.value(), kv_cache_type=self.kv_cache.currentData(),
-                           use_mmap=self.mmap.isChecked(), chat_template_file=self.template.file())
+                           use_mmap=self.mmap.isChecked(), chat_template_file=self.template.file(),
+                           mmproj_gpu=self.projector.use_gpu())
 
     def gpu_setting(self) -> int:
         """AUTO_LAYERS when automatic, else the chosen layer count."""
