@@ -28,7 +28,7 @@ def test_a_remote_vision_model_is_sent_the_picture(qtbot, window, tmp_path):
         picker.setCurrentIndex(picker.findText("seeing · Workstation"))
         with qtbot.waitSignal(page.model_loaded, timeout=20000):
             page.load_settings.load_button.click()
-        paste_picture(page, png_bytes())
+        paste_picture(page, png_bytes(), qtbot)
         assert page.notice.text() != "This model cannot see images"
         type_and_send(qtbot, page, "What is in this picture?")
         wait_reply(qtbot, page)

@@ -111,6 +111,8 @@ class ChatPage(QWidget):
         self.composer.attachments.refused.connect(self.show_notice)
         self.composer.attachments.changed.connect(self._pictures_changed)
         THUMBNAILS.source = self.store.read_image  # the messages' thumbnails come from the store's image folder
+        THUMBNAILS.tasks = self.composer.attachments.tasks = self.tasks  # (read and decoded off the GUI thread)
+        self.composer.attachments.save = self.store.save_image  # written once read, off the GUI thread too
         self.system_prompt.textChanged.connect(lambda: session.set_system_prompt(self.system_prompt.toPlainText()))
         self.overflow.currentIndexChanged.connect(lambda _i: session.set_overflow(self.overflow_policy()))
         self.sampling.changed.connect(session.set_sampling)
@@ -237,7 +239,8 @@ class ChatPage(QWidget):
             self.show_notice(NO_VISION)  # before anything is sent
         else:
             try:  # each picture is written once, by its content hash, before the message that names it
-                parts = tuple(replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
+                parts = tuple(part if part.sha256 in self.composer.attachments.saved else
+                              replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
                 sent = self.session.send(text, images=parts)
             except OSError as exc:
                 self.show_notice(f"The picture could not be saved: {exc.strerror or exc}")

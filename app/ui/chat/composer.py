@@ -6,8 +6,7 @@ from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.image_header import ImageError
-from app.ui.chat.pictures import IMAGE_SUFFIXES, Attachments, pictures_in, read_picture
+from app.ui.chat.pictures import IMAGE_SUFFIXES, Attachments, pictures_in
 
 # The message box's own keys (not QActions), for the keyboard shortcuts dialog: (keys, what they do)
 COMPOSER_KEYS = (
@@ -95,6 +94,13 @@ class Composer(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.edit.textChanged.connect(lambda: self.draft_changed.emit(self.edit.toPlainText()))
         self._busy = False
+        self._send_after_reading = False
+        self.attachments.changed.connect(self._read)
+
+    def _read(self) -> None:
+        if self._send_after_reading and not self.attachments.reading:
+            self._send_after_reading = False
+            self._send()
 
     def text(self) -> str:
         return self.edit.toPlainText()
@@ -114,15 +120,13 @@ class Composer(QWidget):
         patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
         paths, _ = QFileDialog.getOpenFileNames(self, "Attach pictures", "", f"Pictures ({patterns})")
         for path in paths:
-            try:
-                data, name = read_picture(path)
-            except ImageError as exc:
-                self.attachments.refused.emit(str(exc))
-                continue
-            self.attachments.add(data, name)
+            self.attachments.add_file(path)  # read and checked off the GUI thread
 
     def _send(self) -> None:
         text = self.edit.toPlainText().strip()
+        if self.attachments.reading:  # a picture is still being read: sent with it once it is in
+            self._send_after_reading = True
+            return
         if not (text or self.attachments.pictures()) or self._busy:
             return
         self.edit.clear()
