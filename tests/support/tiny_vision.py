@@ -99,3 +99,10 @@ def png_bytes(width: int = 24, height: int = 20, seed: int = 3) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
             + chunk(b"IEND", b""))
+
+
+def webp_bytes(width: int = 24, height: int = 20) -> bytes:
+    """The start of an extended WebP file (its VP8X header): enough for the header check, which is all a
+    WebP meets before it is refused or converted."""
+    chunk = b"\x00\x00\x00\x00" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return b"RIFF" + (4 + 8 + len(chunk)).to_bytes(4, "little") + b"WEBPVP8X" + len(chunk).to_bytes(4, "little") + chunk

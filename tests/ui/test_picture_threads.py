@@ -76,3 +76,22 @@ def test_a_dropped_picture_is_read_off_the_gui_thread_and_goes_with_a_message_se
     qtbot.mouseClick(thumb, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(d.isVisible() and d.windowTitle() == "photo.png"
                                 for d in window.findChildren(QDialog)), timeout=10000)
+
+
+def test_a_webp_picture_is_attached_as_png(window, qtbot, tmp_path):
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QImage
+
+    page = window.chat_page
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert QImage.fromData(png_bytes()).save(buffer, "WEBP")
+    photo = tmp_path / "photo.webp"
+    photo.write_bytes(bytes(data.data()))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    page.composer.edit.insertFromMimeData(mime)
+    qtbot.waitUntil(lambda: bool(page.composer.attachments.pictures()), timeout=10000)
+    (part, sent), = page.composer.attachments.pictures()
+    assert part.mime == "image/png" and sent.startswith(b"\x89PNG") and (part.width, part.height) == (24, 20)

@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage, QImageReader
 
 from app.chat.images import image_part
 from app.chat.message import ImagePart
-from app.image_header import MAX_BYTES, ImageError
+from app.image_header import MAX_BYTES, MODEL_READS, ImageError
 
 THUMB = 72  # pixels, the longer side of a thumbnail
 LARGE = 1600  # pixels, the longer side of the large view
@@ -78,6 +78,12 @@ def prepare(data: bytes = b"", name: str = "", *, path: str = "", pasted: QImage
         data = png_of(pasted)
     try:
         part = image_part(data, name)
+        if part.mime not in MODEL_READS:  # (WebP) as PNG, which llama.cpp reads: the header bounds the decode
+            image = decode_image(data)
+            if image.isNull():
+                raise ImageError("it is damaged or in a form Hearth cannot show.")
+            data = png_of(image)
+            part = image_part(data, name)
     except ImageError as exc:
         raise ImageError(f"{name}: {exc}" if name else str(exc)) from None
     thumb = decode_image(data, THUMB)
