@@ -30,6 +30,7 @@ def test_the_models_page_shows_the_pair_and_opens_only_the_model(make_window, qt
     owner = shown[0].removesuffix(" · sees images")
     assert "image projector" in paired[1] and paired[-1] == f"image projector for {owner}"
     assert "3 models" not in page.message.text() and page.message.text().startswith("2 models")
+    assert rows[projector] == rows[model] + 1  # the pair reads as one
 
     page.table.selectRow(rows[projector])
     click(qtbot, page, "Open in chat")

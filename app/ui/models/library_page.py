@@ -39,6 +39,20 @@ def projector_words(owner: str | None) -> str:
     return f"image projector for {owner}" if owner else "image projector: no vision model beside it"
 
 
+def with_projectors_after_models(models: list[LocalModel]) -> list[LocalModel]:
+    """The list with each paired projector's row right after its model's (the pair reads as one)."""
+    paired = {m.projector_of: m for m in models if m.is_projector and m.projector_of is not None}
+    owners = {m.path for m in models if m.info is not None}
+    ordered: list[LocalModel] = []
+    for m in models:
+        if m.is_projector and m.projector_of in owners:
+            continue
+        ordered.append(m)
+        if m.path in paired:
+            ordered.append(paired[m.path])
+    return ordered
+
+
 class LibraryPage(QWidget):
     open_in_chat = Signal(str)
     library_changed = Signal()
@@ -83,7 +97,7 @@ class LibraryPage(QWidget):
         tips: dict[tuple[int, int], str] = {}
         unknown: list[str] = []  # the sentence for each model whose architecture this llama.cpp does not know
         names = {m.path: m.info.display_name for m in models if m.info is not None}
-        for m in models:
+        for m in with_projectors_after_models(models):
             if m.is_projector:  # a vision model's part, listed so that it is not a mystery file
                 owner = names.get(m.projector_of) if m.projector_of else None
                 tips[(len(rows), 7)] = f"Image projector for {owner}" if owner else \
