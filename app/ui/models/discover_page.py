@@ -286,9 +286,18 @@ class DiscoverPage(QWidget):
         if projector is None:
             self.show_message(f"Downloading {choice.name}…")
             return
+        if self._have_projector(repo, projector):
+            self.show_message(f"Downloading {choice.name}; its image projector {projector.path} is here already.")
+            return
         self.downloads.start(repo, projector_choice(projector))
         self.show_message(f"Downloading {choice.name} and its image projector {projector.path} "
                           "(the model sees images with it)…")
+
+    def _have_projector(self, repo: str, projector: HubFile) -> bool:
+        """Whether the library lists this projector where a download of it lands (its rows; nothing is read)."""
+        tail = f"/{repo}/{projector.path}"
+        return any(str(place).replace("\\", "/").endswith(tail)
+                   for m in self.local_models for place in getattr(m, "locations", ()))
 
     def ask_projector(self, choice: GGUFChoice) -> HubFile | None:
         """The projector to download with `choice`: the only one, or the one the user picks (None: cancelled)."""

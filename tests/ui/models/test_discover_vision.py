@@ -63,3 +63,22 @@ def test_several_projectors_ask_which_and_cancel_downloads_nothing(qtbot, window
     assert "and its image projector mmproj-seeing-f16.gguf" in page.message.text()
     downloaded(qtbot, window, 2)
     assert {r.record.name for r in window.downloads.model.rows} == {"seeing-Q8_0.gguf", "mmproj-seeing-f16.gguf"}
+
+
+def test_a_second_quant_does_not_download_the_projector_again(qtbot, window, fake_hub, tiny_model, tmp_path):
+    projector = write_tiny_projector(tmp_path / "p.gguf").read_bytes()
+    fake_hub.add_repo(VISION_REPO, {"seeing-Q8_0.gguf": tiny_model.read_bytes(), "mmproj-seeing-f16.gguf": projector,
+                                    "seeing-F16.gguf": tiny_model.read_bytes() + b""})
+    page = window.discover_page
+    window.show_page(page)
+    page.open_repo(VISION_REPO)
+    qtbot.waitUntil(lambda: page.files.rowCount() == 2, timeout=10000)
+    page.file_table.selectRow(row_of(page.files, "seeing-Q8_0.gguf"))
+    page.download_button.click()
+    downloaded(qtbot, window, 2)
+    qtbot.waitUntil(lambda: any(m.is_projector for m in page.local_models), timeout=10000)
+    page.file_table.selectRow(row_of(page.files, "seeing-F16.gguf"))
+    page.download_button.click()
+    assert "its image projector mmproj-seeing-f16.gguf is here already" in page.message.text()
+    downloaded(qtbot, window, 3)
+    assert window.downloads.model.rowCount() == 3
