@@ -134,3 +134,19 @@ def pair_projector(model: str | Path) -> Path | None:
     except (GGUFFileError, OSError):
         info = None
     return best_projector(model, info, _projectors_near(model))
+
+
+def opened_model(path: str | Path) -> tuple[GGUFInfo, Path | None, GGUFInfo | None]:
+    """A model opened by path (File → Open): its header and its projector's, if one pairs with it; a
+    projector itself is refused with the sentence that says what to open instead (GGUFFileError)."""
+    from app.library.architectures import unknown_architecture_message
+    from app.library.gguf_reader import GGUFErrorKind
+
+    info = read_gguf_info(path)
+    if is_projector(info):
+        raise GGUFFileError(GGUFErrorKind.NOT_GGUF, unknown_architecture_message(PROJECTOR_ARCHITECTURE) + ".")
+    projector = pair_projector(path)
+    try:
+        return info, projector, read_gguf_info(projector) if projector is not None else None
+    except (GGUFFileError, OSError):
+        return info, None, None

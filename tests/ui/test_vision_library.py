@@ -39,3 +39,23 @@ def test_the_models_page_shows_the_pair_and_opens_only_the_model(make_window, qt
     with qtbot.waitSignal(window.chat_page.model_loaded, timeout=60000):
         click(qtbot, page, "Open in chat")
     assert window.engine.info.mmproj == str(projector)
+
+
+def test_opening_a_vision_model_from_elsewhere_pairs_it_and_a_projector_alone_is_refused(
+        make_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    model, projector = write_tiny_vision_pair(tmp_path / "elsewhere")
+    window = make_window()
+    qtbot.waitUntil(lambda: not window.library.scanning, timeout=20000)
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: said.append(text))
+    window.model_opener.open_with_model(str(projector))
+    qtbot.waitUntil(lambda: bool(said), timeout=10000)
+    assert "image projector (mmproj), not a chat model" in said[0].replace("\xa0", " ")
+    assert str(projector) not in [path for _label, path in window.chat_page.load_settings.choices()]
+    with qtbot.waitSignal(window.chat_page.model_loaded, timeout=60000):
+        window.model_opener.open_with_model(str(model))
+    settings = window.chat_page.load_settings
+    assert settings.current_model().projector == projector and "sees images" in settings.picker.currentText()
+    assert window.engine.info.mmproj == str(projector)
