@@ -49,3 +49,19 @@ def test_a_download_with_its_projector_in_a_subfolder_is_paired():
     projector = write_tiny_projector(repo / "mmproj" / "mmproj-vlm-f16.gguf")
     assert repository_root(projector) == repo and pair_projector(model) == projector
     assert by_name(scan_library())[model.name].projector == projector
+
+
+def test_a_failed_loads_memory_advice_counts_the_projector_it_names_or_pairs(tmp_path):
+    from app.engine.load_params import projector_header
+    from app.engine.protocol import AUTO_PROJECTOR, LoadOptions
+    from app.library.gguf_info import read_gguf_info
+    from app.library.memory_plan import plan_memory
+
+    model, projector = write_tiny_vision_pair(tmp_path / "repo")
+    for named in (AUTO_PROJECTOR, str(projector)):
+        assert projector_header(LoadOptions(str(model), mmproj=named)).path == str(projector.resolve())
+    assert projector_header(LoadOptions(str(model))) is None  # a text load
+    info = read_gguf_info(model)
+    with_it = plan_memory(info, 512, projector=projector_header(LoadOptions(str(model), mmproj=AUTO_PROJECTOR)))
+    assert with_it.peak_bytes - plan_memory(info, 512).peak_bytes == with_it.part("projector").cpu + \
+        with_it.part("projector_compute").cpu > 100_000
