@@ -14,7 +14,8 @@ they use LoadedModel's prompt evaluation as its own `_generate` does.
 from __future__ import annotations
 
 import ctypes
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Protocol
 
 import llama_cpp
 import numpy as np
@@ -26,9 +27,17 @@ from app.engine.sampler_chain import _logits_address
 
 if TYPE_CHECKING:
     from app.engine.runtime import LoadedModel
-    from app.engine.worker import Worker
 
 IMAGE_PIECE = b"[picture]"  # a picture's run of embedding positions, shown as one entry
+
+
+class Worker(Protocol):
+    """What these jobs use of the engine's worker (worker.py)."""
+
+    model_lock: threading.Lock
+    model: LoadedModel | None
+
+    def send(self, event: p.Event) -> None: ...
 
 
 def piece_of(vocab: object, token: int, buf: ctypes.Array[ctypes.c_char]) -> tuple[bytes, bool]:
