@@ -83,8 +83,8 @@ class Composer(QWidget):
         self.tokens_button.setCheckable(True)
         self.tokens_button.setToolTip("Show the message split into the model's tokens as you type")
         self.tokens_button.setAccessibleName("Show the message's tokens")
-        self.token_strip = TokenStrip("Message tokens")
-        self.token_strip.text.setMaximumHeight(120)
+        self.token_strip = TokenStrip("Message tokens", grow=False)  # a long draft scrolls
+        self.token_strip.text.setFixedHeight(64)
         self.chart_button = QPushButton("Next token…")
         self.chart_button.setToolTip("The model's 20 best candidates for the first token of its reply to this "
                                      "message, and what the sampling settings make of them")

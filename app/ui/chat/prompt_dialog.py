@@ -39,8 +39,7 @@ class PromptDialog(QDialog):
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setAccessibleName("Prompt text")
-        self.tokens = TokenStrip("Prompt tokens")
-        self.tokens.text.grow = False  # scrolls inside the tab
+        self.tokens = TokenStrip("Prompt tokens", grow=False)  # scrolls inside the tab
         if tokens is not None:
             self.tokens.set_tokens(tokens.tokens)
         else:

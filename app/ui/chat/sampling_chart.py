@@ -53,7 +53,7 @@ class Bars(QWidget):
     def paintEvent(self, _event: object) -> None:
         painter = QPainter(self)
         text_color = self.palette().color(QPalette.ColorRole.Text)
-        label_w, number_w = 170, 110
+        label_w, number_w = 170, 170
         width = max(self.width() - label_w - number_w - 12, 40)
         for row, bar in enumerate(self.bars):
             y = 4 + row * self.ROW
@@ -89,7 +89,7 @@ class SamplingChart(QDialog):
         self.source.setWordWrap(True)
         layout.addWidget(self.source)
         self.bars = Bars()
-        layout.addWidget(self.bars)
+        layout.addWidget(self.bars, 1)
         row = QHBoxLayout()
         form = QFormLayout()
         self.spins: dict[str, QDoubleSpinBox | QSpinBox] = {}

@@ -62,15 +62,16 @@ def count_words(tokens: Sequence[TokenRow], chars: int) -> str:
 class TokenStrip(QWidget):
     """The tokens of one text, and a line with their count (or why there are none)."""
 
-    def __init__(self, name: str = "Tokens", parent: QWidget | None = None) -> None:
+    def __init__(self, name: str = "Tokens", parent: QWidget | None = None, grow: bool = True) -> None:
+        """`grow`: as tall as its tokens (else a fixed-size view that scrolls)."""
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.text = MarkdownView()
+        self.text = MarkdownView(grow=grow)
         self.text.setAccessibleName(name)
         self.text.setMouseTracking(True)
         self.text.highlighted.connect(self._hovered)
-        layout.addWidget(self.text)
+        layout.addWidget(self.text, 1)
         self.count = QLabel()
         self.count.setObjectName("cardStats")
         self.count.setAccessibleName(f"{name} count")

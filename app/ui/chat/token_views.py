@@ -41,8 +41,7 @@ class TokensDialog(QDialog):
         self.setWindowTitle(f"Tokens · {title}")
         self.resize(700, 420)
         layout = QVBoxLayout(self)
-        self.strip = TokenStrip("Message tokens")
-        self.strip.text.grow = False  # a long message scrolls inside the dialog
+        self.strip = TokenStrip("Message tokens", grow=False)  # a long message scrolls inside the dialog
         self.strip.set_note("Asking the model's tokenizer…")
         layout.addWidget(self.strip, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
