@@ -183,7 +183,8 @@ def draft_tokens(app, window, model) -> None:
     wait(app, lambda: window.engine.info is not None)
     window.new_chat()
     page.composer.tokens_button.click()
-    page.composer.set_text("Tokenization splits text into pieces:\n  \"unbelievable\", Hearth, 12345 and a naïve café — let's see!")
+    page.composer.set_text("Tokenization splits text into pieces:\n"
+                           "  \"unbelievable\", Hearth, 12345 and a naïve café — let's see!")
     wait(app, lambda: len(page.composer.token_strip.tokens) > 10, 30)
 
 
