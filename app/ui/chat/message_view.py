@@ -202,8 +202,10 @@ class MessageCard(QFrame):
     def _context_menu(self, pos: QPoint) -> None:
         """The text's own menu (copy, select all) and Show tokens."""
         menu = self.body.createStandardContextMenu(pos)
-        menu.addSeparator()
-        menu.addAction("Show tokens", lambda: self.tokens_requested.emit(self))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.offered_actions is None or "tokens" in self.offered_actions:  # the chat page's cards
+            menu.addSeparator()
+            menu.addAction("Show tokens", lambda: self.tokens_requested.emit(self))
         menu.popup(self.body.viewport().mapToGlobal(pos))
 
     def _show_tokens(self, shown: bool) -> None:
