@@ -18,13 +18,12 @@ from app.engine.token_probs import TokenChoice
 from app.ui.tasks import BackgroundTasks
 
 DEBOUNCE_MS = 250  # typing pauses this long before the draft's tokens are asked for
+NO_MODEL_WORDS = "Load a model to see its tokens: each model splits text its own way."
 
 
 def words_for(error: Exception) -> str:
     if isinstance(error, EngineError):
-        if error.kind == ErrorKind.NO_MODEL:
-            return "Load a model to see its tokens: each model splits text its own way."
-        return error.message
+        return NO_MODEL_WORDS if error.kind == ErrorKind.NO_MODEL else error.message
     return str(error)
 
 
@@ -65,6 +64,9 @@ class TokenRequests(QObject):
         if not text and not messages:  # nothing to ask the engine
             QTimer.singleShot(0, lambda: answered(Tokenized(0, ())))
             return
+        if router.info is None:  # said at once, without starting an engine process to hear it
+            QTimer.singleShot(0, lambda: self._failed(asked)(EngineError(ErrorKind.NO_MODEL, "")))
+            return
         self.tasks.run(lambda: router.tokenize(text, messages, thinking), answered, self._failed(asked))
 
     def next_tokens(self, messages: Sequence[ChatMessage], reply_tokens: Sequence[int] = (),
@@ -78,6 +80,9 @@ class TokenRequests(QObject):
                 found: tuple[TokenChoice, ...] = result.top
                 self.candidates.emit(found)
 
+        if router.info is None:
+            QTimer.singleShot(0, lambda: self._failed(asked)(EngineError(ErrorKind.NO_MODEL, "")))
+            return
         self.tasks.run(lambda: router.next_tokens(messages, reply, thinking), answered, self._failed(asked))
 
     def _ask(self) -> int:

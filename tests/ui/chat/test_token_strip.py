@@ -25,3 +25,12 @@ def test_the_strip_counts_its_tokens_and_names_each_on_hover(qtbot):
     assert strip.count.text().startswith("2 tokens") and strip.tip(1) == "“ world” · id 905 · token 2 of 2"
     strip.set_note("Load a model to see its tokens")
     assert strip.tokens == () and strip.count.text() == "Load a model to see its tokens"
+
+
+def test_without_a_model_the_drafts_tokens_say_to_load_one_and_no_engine_starts(qtbot, window):
+    page = window.chat_page
+    page.composer.set_text("Hello")
+    page.composer.tokens_button.click()
+    strip = page.composer.token_strip
+    qtbot.waitUntil(lambda: "Load a model" in strip.count.text(), timeout=5000)
+    assert strip.tokens == () and not window.engine.client.alive
