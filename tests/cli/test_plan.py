@@ -57,3 +57,17 @@ def test_plan_of_a_vision_model_counts_its_projector_where_it_runs(tmp_path):
     alone = write_tiny_vision_pair(tmp_path / "other")[0]
     (tmp_path / "other" / "mmproj-tiny-vision-f32.gguf").unlink()
     assert "projector" not in json.loads(hearth("plan", "--model", str(alone), "--json").stdout)["parts"]
+
+
+def test_chat_says_before_the_load_what_it_needs_when_memory_is_short(tiny_model, monkeypatch, capsys):
+    from app import hardware
+    from app.cli.plan import warn_if_it_may_not_fit
+    from app.engine.protocol import LoadOptions
+
+    monkeypatch.setattr(hardware, "free_ram_bytes", lambda: 10**6)  # 1 MB free
+    warn_if_it_may_not_fit(LoadOptions(str(tiny_model), n_ctx=2048))
+    said = capsys.readouterr().err
+    assert said.startswith("This model may not fit: it needs about ") and "1.0 MB free: try a smaller context" in said
+    monkeypatch.setattr(hardware, "free_ram_bytes", lambda: 64 * 1024**3)
+    warn_if_it_may_not_fit(LoadOptions(str(tiny_model), n_ctx=2048))
+    assert capsys.readouterr().err == ""

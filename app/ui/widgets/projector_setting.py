@@ -7,6 +7,8 @@ comes from the library (LocalModel.projector_info), so nothing is read here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
@@ -57,6 +59,11 @@ class ProjectorSetting(QWidget):
         self.setVisible(model is not None and model.projector_info is not None)
         self.on_gpu.setEnabled(has_gpu)
         self._show()
+
+    def plan_args(self, model: LocalModel | None) -> dict[str, Any]:
+        """The memory plan's projector arguments for `model` (none for a text model)."""
+        info = model.projector_info if model is not None else None
+        return {"projector": info, "projector_gpu": info is not None and self.has_gpu and self.on_gpu.isChecked()}
 
     def use_gpu(self) -> bool:
         """LoadOptions.mmproj_gpu: the user's choice (the engine keeps it on the CPU where there is no GPU)."""

@@ -23,9 +23,12 @@ def test_the_projector_runs_where_the_setting_says_and_the_setting_is_kept(make_
     memory = settings.projector.memory.text()
     assert "KB of memory" in memory and "while it reads a picture" in memory  # no GPU here: system memory
     assert box.isChecked() and not box.isEnabled()  # no GPU backend on this machine: nothing to choose
+    shown = {row[0]: row[1] for row in settings.plan_view.rows()}  # the memory plan counts it as well
+    assert "Image projector" in shown and "KB" in shown["Image projector"] and "GPU" not in shown["Image projector"]
     settings.gpu_backend = "cuda"  # as a machine with a GPU reports it
     settings.settings_changed.emit()
     assert box.isEnabled() and "KB of GPU memory" in settings.projector.memory.text()
+    assert "GPU" in {row[0]: row[1] for row in settings.plan_view.rows()}["Image projector"]
     box.click()
     assert "KB of memory" in settings.projector.memory.text()
     assert settings.options().mmproj_gpu is False
