@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from app.formatting import human_bytes
 from app.library.library import LocalModel
@@ -31,10 +31,10 @@ class ProjectorSetting(QWidget):
         self.memory.setTextFormat(Qt.TextFormat.PlainText)
         self.memory.setAccessibleName("Image projector memory")
         self.memory.setWordWrap(True)
-        row = QHBoxLayout(self)
+        row = QVBoxLayout(self)  # (the label below: the settings column is narrow beside the plan)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.on_gpu)
-        row.addWidget(self.memory, 1)
+        row.addWidget(self.memory)
         self.model: LocalModel | None = None
         self.has_gpu = False
         self.on_gpu.toggled.connect(lambda _on: self._show())
