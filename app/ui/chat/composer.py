@@ -77,7 +77,7 @@ class Composer(QWidget):
         self.attach_button.setToolTip("Attach pictures (or paste or drop them on the message box)")
         self.attach_button.setAccessibleName("Attach pictures")
         self.attach_button.clicked.connect(self.pick_pictures)
-        buttons = QVBoxLayout()
+        buttons = self.buttons = QVBoxLayout()  # others add their buttons here (the chat's Tools switch)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.attach_button)

@@ -1,0 +1,105 @@
+"""The tools journey through the real window: a chat with tools on calls the weather tool of a real
+stdio MCP server (tests/support/mcp_weather.py) after the user allows it in the approval dialog, and
+answers from its result; the folded call survives a restart. The model is the scripted weather model
+(tests/support/tool_model.py): it calls get_weather, then answers from the tool's message."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app import paths
+from app.tools import app_setup
+from app.ui.application import shutdown
+from app.ui.tools.approval_dialog import ApprovalDialog
+from tests.support.tool_model import ANSWER, write_weather_model
+from tests.ui.test_journeys import assistant_cards, choose_model, click, named, settle, type_and_send, wait_reply
+
+pytest.importorskip("mcp")
+ROOT = Path(__file__).resolve().parents[3]
+RESULT = "Sunny and 18 °C in Paris."
+
+
+def weather_servers() -> None:
+    """Hearth's mcp.json names the test weather server, as a user's copied config would."""
+    app_setup.servers_path().write_text(json.dumps({"mcpServers": {"weather": {
+        "command": sys.executable, "args": ["-m", "tests.support.mcp_weather"], "env": {"PYTHONPATH": str(ROOT)}}}}),
+        encoding="utf-8")
+
+
+def approval_dialog(qtbot) -> ApprovalDialog:
+    found: list[ApprovalDialog] = []
+
+    def shown() -> bool:
+        found[:] = [w for w in QApplication.topLevelWidgets() if isinstance(w, ApprovalDialog) and w.isVisible()]
+        return len(found) == 1
+
+    qtbot.waitUntil(shown, timeout=60000)
+    return found[0]
+
+
+def test_a_chat_calls_an_mcp_tool_after_approval_and_answers_from_its_result(make_window, qtbot):
+    model = write_weather_model(paths.models_dir() / "weather-tools.gguf")
+    weather_servers()
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    choose_model(qtbot, window, model)
+    click(qtbot, page, "Use tools in this chat")
+    type_and_send(qtbot, page, "What is the weather in Paris?")
+
+    dialog = approval_dialog(qtbot)
+    assert json.loads(named(dialog, "Tool call arguments", QWidget).toPlainText()) == {"city": "Paris"}
+    click(qtbot, dialog, "Allow once")
+    wait_reply(qtbot, window)
+
+    card = assistant_cards(window)[-1]
+    assert card.item.content == ANSWER and not card.item.error
+    click(qtbot, card, "Tool call get_weather")
+    details = named(card, "Tool call get_weather details", QWidget)
+    assert RESULT in details.text() and '"city": "Paris"' in details.text()
+    assert not window.tools.grants.list()  # "once" is kept for no other call
+    chat_id = page.session.chat_id
+    window.close()
+    assert shutdown(window)
+
+    window = make_window()  # a restart: the reply and its folded call come back from the store
+    settle(qtbot, window)
+    window.show_chat(chat_id)
+    qtbot.waitUntil(lambda: bool(assistant_cards(window)), timeout=5000)
+    card = assistant_cards(window)[-1]
+    assert card.item.content == ANSWER
+    header = named(card, "Tool call get_weather")
+    assert header.text().startswith("get_weather · ") and named(window.chat_page, "Use tools in this chat").isChecked()
+
+
+def test_deny_and_stop_leave_a_plain_sentence_and_the_chat_goes_on(make_window, qtbot):
+    model = write_weather_model(paths.models_dir() / "weather-tools.gguf")
+    weather_servers()
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    choose_model(qtbot, window, model)
+    click(qtbot, page, "Use tools in this chat")
+    type_and_send(qtbot, page, "What is the weather in Paris?")
+    click(qtbot, approval_dialog(qtbot), "Deny")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[-1]
+    assert card.item.content == ANSWER  # the scripted model answers after any tool message
+    assert card.item.tools[0][1].content == "The user did not allow this call."
+
+    type_and_send(qtbot, page, "And now?")  # Stop while the dialog asks: nothing runs, the chat goes on
+    dialog = approval_dialog(qtbot)
+    click(qtbot, page, "Stop the reply")
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    wait_reply(qtbot, window)
+    assert not page.streaming
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
+    assert len(assistant_cards(window)) == 2
