@@ -283,9 +283,10 @@ class RemoteEngine(JobThreads, BlockingCalls):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int:
+                    job_id: int = 0, tools: str = "") -> int:
         """Prompt tokens after the overflow policy, exact when the server can tell (llama-server),
-        otherwise an estimate flagged as such. Runs beside a reply, never behind it."""
+        otherwise an estimate flagged as such. Runs beside a reply, never behind it. (`tools`: not
+        counted yet: the server's template describes them its own way.)"""
         history = tuple(messages)
 
         def work(job: RemoteJob) -> None:

@@ -217,8 +217,8 @@ class ChatSession(QObject):
                 self.meter_cleared.emit("No model loaded yet: Send loads the one chosen above")
             return
         history, draft = with_attached(self.history(), self.draft, self.attached, writing=self.streaming_here)
-        self._pending_count = self.engine.count(history, draft, self.overflow, self.sampling.max_tokens,
-                                                self.thinking_to_send())
+        self._pending_count = (self.tools or self.engine).count(history, draft, self.overflow,
+                                                                self.sampling.max_tokens, self.thinking_to_send())
 
     def _on_counted(self, job_id: int, result: CountResult) -> None:
         if job_id == self._pending_count:
@@ -309,8 +309,8 @@ class ChatSession(QObject):
         self._writing = conversation
         self.busy_changed.emit(True)
         self.speed.emit("waiting for the first token…")
-        self._pending_count = self.engine.count(history, "", conversation.overflow, conversation.sampling.max_tokens,
-                                                self.thinking_to_send())
+        self._pending_count = (self.tools or self.engine).count(
+            history, "", conversation.overflow, conversation.sampling.max_tokens, self.thinking_to_send())
         self._flush_timer.start()
 
     def _mine(self, job_id: int) -> Reply | None:

@@ -33,6 +33,8 @@ class ApprovalDialog(QDialog):
         self.setWindowTitle("Allow a tool call?")
         self.setAccessibleName("Allow a tool call")
         layout = QVBoxLayout(self)
+        heading = QLabel("<b>Allow a tool call?</b>")  # also where no window manager draws the title
+        layout.addWidget(heading)
         what = QLabel(f"The model wants to call <b>{_escape(question.call.name)}</b> "
                       f"on the server <b>{_escape(question.server)}</b> with these arguments:")
         what.setWordWrap(True)

@@ -25,7 +25,7 @@ class ChatTools(QObject):
         self.replies = ToolReplies(service, page.engine, self)
         page.session.tools = self.replies
         self.dialogs: dict[int, ApprovalDialog] = {}  # by id(question)
-        self.button = QPushButton("Tools")
+        self.button = QPushButton("Tools off")
         self.button.setCheckable(True)
         self.button.setAccessibleName("Use tools in this chat")
         self.button.setToolTip("Let the model call the tools of your MCP servers in this chat (each call is "
@@ -36,21 +36,35 @@ class ChatTools(QObject):
         self.replies.asked.connect(self._ask)
         self.replies.answered.connect(self._answered)
         self.replies.calls_changed.connect(self._calls_changed)
+        service.changed.connect(self._servers_changed)
+        self._offered = ""
 
     def _chat_opened(self, chat: ChatRecord | None) -> None:
+        self.replies.shown_chat = chat.id if chat is not None else 0
         if chat is not None and self.replies.pending_new_chat and not self.page.session.conversation.messages:
             self.service.chats.set(chat.id, True)  # switched on before its first Send made the chat
         self.button.blockSignals(True)
         self.button.setChecked(chat is not None and self.service.chats.on(chat.id))
+        self.button.setText("Tools on" if self.button.isChecked() else "Tools off")
         self.button.blockSignals(False)
         self.replies.pending_new_chat = False
 
     def _switched(self, on: bool) -> None:
         self.replies.set_enabled(self.page.session.chat_id, on)
+        self.replies.shown_chat = self.page.session.chat_id
+        self.button.setText("Tools on" if on else "Tools off")
+        self.page.session.request_count()
         if on and not self.service.configs:
             self.page.show_notice(self.service.config_error or NO_SERVERS)
         elif self.page.notice.text() == NO_SERVERS:
             self.page.show_notice("")
+
+    def _servers_changed(self) -> None:
+        """Servers became ready (or stopped): the meter counts the schemas now on offer."""
+        offered = self.replies.offered()
+        if offered != self._offered:
+            self._offered = offered
+            self.page.session.request_count()
 
     def _ask(self, question: Question) -> None:
         dialog = ApprovalDialog(question, self.page.window())
@@ -58,8 +72,11 @@ class ChatTools(QObject):
         key = id(question)
         dialog.finished.connect(lambda _code: self.dialogs.pop(key, None))
         dialog.open()
+        self.page.show_notice(f"Waiting for you to allow or deny {question.call.name} (on {question.server}).")
 
     def _answered(self, question: Question) -> None:
+        if self.page.notice.text().startswith("Waiting for you to allow"):
+            self.page.show_notice("")
         dialog = self.dialogs.pop(id(question), None)
         if dialog is not None:
             dialog.reject()

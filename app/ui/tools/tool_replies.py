@@ -13,6 +13,7 @@ which shows the approval dialog; the loop's thread waits for the answer, or for 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -97,6 +98,7 @@ class ToolReplies(QObject):
         self.service = service
         self.engine = engine
         self.pending_new_chat = False  # tools switched on before the chat was made (its first Send makes it)
+        self.shown_chat = 0  # the chat on screen (its count offers its tools)
         self._running: dict[int, _Running] = {}
         self._relay.connect(self._on_relay, Qt.ConnectionType.QueuedConnection)
 
@@ -114,6 +116,20 @@ class ToolReplies(QObject):
         self.pending_new_chat = on and not chat_id
         if on:
             self.service.start()
+
+    def offered(self) -> str:
+        """The tools a reply of the chat on screen offers now (a JSON array), "" when none."""
+        hub = self.service.hub
+        on = self.enabled(self.shown_chat) if self.shown_chat else self.pending_new_chat
+        if not on or hub is None:
+            return ""
+        tools = [tool.openai() for tool in hub.tools()]
+        return json.dumps(tools, ensure_ascii=False) if tools else ""
+
+    def count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
+              thinking: str = "default") -> int:
+        """EngineService.count, with the schemas of the tools on offer in the chat on screen (the meter counts them)."""
+        return self.engine.count(messages, draft, overflow, max_tokens, thinking, tools=self.offered())
 
     # ------------------------------------------------------------ a reply
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import paths
@@ -50,8 +51,15 @@ def test_a_chat_calls_an_mcp_tool_after_approval_and_answers_from_its_result(mak
     settle(qtbot, window)
     page = window.chat_page
     choose_model(qtbot, window, model)
+    box = named(page, "Message", QWidget)
+    qtbot.keyClicks(box, "What is the weather in Paris?")
+    qtbot.waitUntil(lambda: page.meter.used > 0, timeout=10000)
+    without_tools = page.meter.used
     click(qtbot, page, "Use tools in this chat")
-    type_and_send(qtbot, page, "What is the weather in Paris?")
+    # the servers start off the GUI thread; once ready, the meter counts the schemas offered
+    qtbot.waitUntil(lambda: page.meter.used > without_tools + 50, timeout=60000)
+    assert named(page, "Use tools in this chat").text() == "Tools on"
+    qtbot.keyClick(box, Qt.Key.Key_Return)
 
     dialog = approval_dialog(qtbot)
     assert json.loads(named(dialog, "Tool call arguments", QWidget).toPlainText()) == {"city": "Paris"}
