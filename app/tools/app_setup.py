@@ -15,6 +15,7 @@ from typing import Any
 from app import paths
 from app.atomic_json import write_json_atomically
 from app.tools.config import ConfigError, ServerConfig, load_config
+from app.tools.secrets import SecretStore, hide_secrets
 
 SERVERS_FILE = "mcp.json"
 CHATS_FILE = "tool_chats.json"
@@ -70,9 +71,14 @@ def read_servers(path: Path | None = None) -> tuple[list[ServerConfig], str]:
         return [], str(exc)
 
 
-def save_servers(servers: list[ServerConfig], path: Path | None = None) -> None:
-    """Write the app's mcp.json (OSError passes: the caller says what failed)."""
-    write_json_atomically(path or servers_path(), {"mcpServers": {s.name: config_json(s) for s in servers}})
+def save_servers(servers: list[ServerConfig], path: Path | None = None,
+                 secrets: SecretStore | None = None) -> list[ServerConfig]:
+    """Write the app's mcp.json, its secret values in the keyring (app/tools/secrets.py); returns the
+    servers as written. OSError passes: the caller says what failed."""
+    path = path or servers_path()
+    kept = hide_secrets(servers, secrets or SecretStore(path.parent))
+    write_json_atomically(path, {"mcpServers": {s.name: config_json(s) for s in kept}})
+    return kept
 
 
 def merge(servers: list[ServerConfig], added: list[ServerConfig]) -> tuple[list[ServerConfig], list[str]]:

@@ -14,11 +14,11 @@ from app.tools.config import ConfigError, ServerConfig
 def test_servers_are_saved_in_the_shape_other_apps_read(tmp_path: Path) -> None:
     path = tmp_path / "mcp.json"
     servers = [ServerConfig("files", command="npx", args=("-y", "server-files"), env={"ROOT": "/tmp"}),
-               ServerConfig("web", url="https://example.test/mcp", headers={"Authorization": "Bearer x"})]
+               ServerConfig("web", url="https://example.test/mcp", headers={"X-Team": "a"})]
     app_setup.save_servers(servers, path)
     assert json.loads(path.read_text()) == {"mcpServers": {
         "files": {"command": "npx", "args": ["-y", "server-files"], "env": {"ROOT": "/tmp"}},
-        "web": {"url": "https://example.test/mcp", "headers": {"Authorization": "Bearer x"}}}}
+        "web": {"url": "https://example.test/mcp", "headers": {"X-Team": "a"}}}}
     assert app_setup.read_servers(path) == (servers, "")
     assert app_setup.read_servers(tmp_path / "none.json") == ([], "")
 

@@ -18,6 +18,7 @@ from app.tools import app_setup
 from app.tools.config import ServerConfig
 from app.tools.mcp_client import McpHub, McpTool
 from app.tools.permissions import Grants
+from app.tools.secrets import SecretStore, reveal_secrets
 from app.ui.tasks import BackgroundTasks
 from app.ui.timers import timer
 
@@ -47,6 +48,7 @@ class ToolService(QObject):
         self.grants = grants or Grants(app_setup.grants_path())
         self.chats = chats or app_setup.ToolChats()
         self.configs, self.config_error = app_setup.read_servers(self.servers_file)
+        self.secrets: SecretStore | None = None  # None: looked for (beside the file) when a secret is first needed
         self.hub: McpHub | None = None
         self._started = threading.Event()  # the hub in use has finished starting (each server ready or failed)
         self._poll = timer(self, STATE_POLL_MS, self._check_states, single=False)
@@ -62,6 +64,8 @@ class ToolService(QObject):
 
         def run() -> None:
             try:
+                for state in hub.servers.values():  # the real secret values, read off the GUI thread
+                    state.config = reveal_secrets([state.config], self.secrets, self.servers_file.parent)[0]
                 hub.start()
             finally:
                 started.set()
@@ -85,9 +89,12 @@ class ToolService(QObject):
         return hub
 
     def set_configs(self, configs: list[ServerConfig]) -> str:
-        """Save new servers and start them again; "" or why they could not be saved."""
+        """Save new servers (their secrets in the keyring) and start them again; "" or why they could not be saved.
+
+        Called on the GUI thread after the user chose to add or remove servers: finding the keyring may
+        take a moment then, never at launch."""
         try:
-            app_setup.save_servers(configs, self.servers_file)
+            configs = app_setup.save_servers(configs, self.servers_file, self.secrets)
         except OSError as exc:
             return f"The servers could not be saved in {self.servers_file}: {exc.strerror or exc}"
         self.configs, self.config_error = configs, ""
