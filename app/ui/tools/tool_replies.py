@@ -217,7 +217,7 @@ class ToolReplies(QObject):
 
     def _round_done(self, running: _Running, done: p.Done) -> None:
         """A round that called tools: its shown text becomes the text without the calls' markup."""
-        content, calls = read_calls(done.text, running.tool_format, running.offered)
+        content, calls = read_calls(done.text, running.tool_format, running.offered, parsed_calls=done.tool_calls)
         if calls:
             reply = running.reply
             reply.take_arrived()
