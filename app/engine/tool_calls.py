@@ -20,8 +20,9 @@ splits a reply into its text and its calls for that format:
   (GLM 4.5, 4.6; a value is text where the schema says string, else JSON where it reads as JSON).
 
 Beyond llama-server, `bare_json_call()` accepts the one shape small models write without their
-format's tags: the whole reply is one JSON object naming an offered tool, whose arguments fit
-that tool's schema. Nothing else is ever guessed: text that only looks like a call stays text.
+format's tags: the whole reply is one JSON object (bare, or alone in one ```json fence) naming an
+offered tool, whose arguments fit that tool's schema. Nothing else is ever guessed: text that only
+looks like a call stays text.
 """
 
 from __future__ import annotations
@@ -320,8 +321,16 @@ def parse_reply(text: str, fmt: str, tools: Sequence[JsonObject]) -> ParsedReply
     return ParsedReply("", (bare,)) if bare else ParsedReply(text)
 
 
+_FENCE = re.compile(r"\s*```(?:json)?[ \t]*\n(.*?)\n?```\s*", re.S)
+
+
 def bare_json_call(text: str, schemas: Mapping[str, JsonObject]) -> ParsedCall | None:
-    """The whole reply as one JSON call of an offered tool whose arguments fit its schema, or None."""
+    """The whole reply as one JSON call of an offered tool whose arguments fit its schema, or None.
+
+    The object may stand in one ```json fence that is the whole reply (as Qwen2.5-Coder 0.5B writes it)."""
+    fenced = _FENCE.fullmatch(text)
+    if fenced is not None and "```" not in fenced.group(1):
+        text = fenced.group(1)
     parsed = _json_at(text, 0)
     if parsed is None or text[parsed[1]:].strip():
         return None
