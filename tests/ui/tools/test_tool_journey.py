@@ -18,7 +18,8 @@ from app import paths
 from app.tools import app_setup
 from app.ui.application import shutdown
 from app.ui.tools.approval_dialog import ApprovalDialog
-from tests.support.tool_model import ANSWER, write_weather_model
+from tests.support.reply_model import write_replies_model
+from tests.support.tool_model import ANSWER, TEMPLATE, write_weather_model
 from tests.ui.test_journeys import assistant_cards, choose_model, click, named, settle, type_and_send, wait_reply
 
 pytest.importorskip("mcp")
@@ -111,3 +112,43 @@ def test_deny_and_stop_leave_a_plain_sentence_and_the_chat_goes_on(make_window, 
     while time.monotonic() < deadline:
         QApplication.processEvents()
     assert len(assistant_cards(window)) == 2
+
+
+def write_caller(path: Path, call: dict) -> Path:
+    """Like the weather model, but it calls `call` (the test server's slow or crash tool)."""
+    return write_replies_model(path, TEMPLATE, ["<|im_start|>", "<|im_end|>", "<|answer|>"], [
+        ("<|im_start|>assistant\n", ["<tool_call>", json.dumps(call), "</tool_call>"]),
+        ("<|im_start|>assistant<|answer|>", [ANSWER]),
+    ])
+
+
+def test_stop_cancels_a_running_call_and_a_crash_is_a_plain_sentence(make_window, qtbot):
+    slow = write_caller(paths.models_dir() / "slow-caller.gguf", {"name": "slow", "arguments": {"seconds": 60}})
+    crash = write_caller(paths.models_dir() / "crash-caller.gguf", {"name": "crash", "arguments": {}})
+    weather_servers()
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    choose_model(qtbot, window, slow)
+    click(qtbot, page, "Use tools in this chat")
+    type_and_send(qtbot, page, "Wait a minute.")
+    click(qtbot, approval_dialog(qtbot), "Always for this server")
+    time.sleep(1.0)  # the call is running on the server
+    assert page.streaming
+    started = time.monotonic()
+    click(qtbot, page, "Stop the reply")
+    wait_reply(qtbot, window)
+    assert time.monotonic() - started < 10  # not the minute the tool would take
+    card = assistant_cards(window)[-1]
+    assert card.item.tools[0][1].content == "Stopped: slow was cancelled before it answered."
+    assert card.item.stats["stop_reason"] == "cancelled"
+    assert [g.describe() for g in window.tools.grants.list()] == ["every tool of weather"]
+
+    choose_model(qtbot, window, crash)  # the server's tools are allowed always now: no question
+    type_and_send(qtbot, page, "Crash it.")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[-1]
+    result = card.item.tools[0][1]
+    assert result.is_error and result.content.startswith("crash on weather failed")
+    assert card.item.content == ANSWER and not card.item.error  # the chat goes on
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, ApprovalDialog) and w.isVisible()]
