@@ -129,7 +129,10 @@ class ToolReplies(QObject):
     def count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
               thinking: str = "default") -> int:
         """EngineService.count, with the schemas of the tools on offer in the chat on screen (the meter counts them)."""
-        return self.engine.count(messages, draft, overflow, max_tokens, thinking, tools=self.offered())
+        offered = self.offered()
+        if not offered:  # asked exactly as before (callers that stand in for the engine take no tools)
+            return self.engine.count(messages, draft, overflow, max_tokens, thinking)
+        return self.engine.count(messages, draft, overflow, max_tokens, thinking, tools=offered)
 
     # ------------------------------------------------------------ a reply
 
