@@ -106,7 +106,7 @@ def chats(app, window, model) -> None:
 
     page = window.chat_page
     window.show_page(page)
-    page.load_path(str(model))
+    window.model_opener.open_with_model(str(model))
     wait(app, lambda: window.engine.info is not None)
     window.new_chat()
     page.sampling.set_params(SamplingParams(temperature=0.0, max_tokens=200), emit=True)

@@ -149,6 +149,11 @@ class Conversation:
         if self.store is not None and self.chat_id:
             self.store.update_chat(self.chat_id, **values)
 
+    @property
+    def untouched(self) -> bool:
+        """Saved, with nothing written in it yet (no message, no system prompt): a new chat as it was made."""
+        return bool(self.chat_id) and not self.messages and not self.system_prompt and self.reply is None
+
     def set_system_prompt(self, text: str, save: bool = True) -> None:
         self.system_prompt = text
         if save:

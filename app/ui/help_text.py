@@ -139,3 +139,11 @@ def help_html() -> str:
                        for anchor, title in SECTIONS.items())
     return (f'<a name="top"></a><h1>Tokens, context and sampling</h1><p>{contents}</p>{sections}'
             '<p><a href="#top">Back to the top</a></p>')
+
+# the load settings' GPU tips (widgets/load_settings.py)
+NO_BACKEND_TIP = (
+    "The installed llama.cpp has no GPU backend, so everything runs on the CPU. "
+    "Rebuild llama-cpp-python with GPU support to use these (see README: GPU support)."
+)
+GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CPU (more is faster)"
+GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
