@@ -25,7 +25,6 @@ from app.ui.chat.message_model import MessageModel, item_from_record
 from app.ui.chat.message_view import format_stats, last_reply_speed
 from app.ui.services import EngineService
 from app.ui.timers import timer
-from app.ui.tools.tool_replies import ToolReplies
 
 FLUSH_MS = 40  # streamed text reaches the view at most 25 times a second
 PERSIST_SECONDS = 1.0  # a streaming reply is written to disk at least this often
@@ -61,7 +60,6 @@ class ChatSession(QObject):
         self.attached: tuple[bytes, ...] = ()  # the pictures attached to the draft: the meter counts them too
         self.loading = False  # a model load is under way (sending then waits for it)
         self._pending_count = 0
-        self.tools: ToolReplies | None = None  # replies of chats with tools switched on go through it
 
         self._flush_timer = timer(self, FLUSH_MS, self._flush, single=False)
         self._count_timer = timer(self, COUNT_DEBOUNCE_MS, self.request_count)
@@ -220,8 +218,8 @@ class ChatSession(QObject):
                 self.meter_cleared.emit("No model loaded yet: Send loads the one chosen above")
             return
         history, draft = with_attached(self.history(), self.draft, self.attached, writing=self.streaming_here)
-        self._pending_count = (self.tools or self.engine).count(history, draft, self.overflow,
-                                                                self.sampling.max_tokens, self.thinking_to_send())
+        self._pending_count = self.engine.count(history, draft, self.overflow, self.sampling.max_tokens,
+                                                self.thinking_to_send())
 
     def _on_counted(self, job_id: int, result: CountResult) -> None:
         if job_id == self._pending_count:
@@ -307,13 +305,12 @@ class ChatSession(QObject):
         model_name = self.engine.info.name if self.engine.info and not self.loading else ""  # else named once loaded
         reply = conversation.begin_reply(0, model_name, sampling := conversation.reply_sampling(), parent_id)
         self.messages.append(item_from_record(conversation.messages[-1], streaming=True, error=""))
-        writer = self.tools.runner(conversation.chat_id, reply) if self.tools is not None else self.engine
-        reply.job = writer.chat(history, sampling, conversation.overflow, self.thinking_to_send())
+        reply.job = self.engine.chat(history, sampling, conversation.overflow, self.thinking_to_send())
         self._writing = conversation
         self.busy_changed.emit(True)
         self.speed.emit("waiting for the first token…")
-        self._pending_count = (self.tools or self.engine).count(
-            history, "", conversation.overflow, conversation.sampling.max_tokens, self.thinking_to_send())
+        self._pending_count = self.engine.count(history, "", conversation.overflow, conversation.sampling.max_tokens,
+                                                self.thinking_to_send())
         self._flush_timer.start()
 
     def _mine(self, job_id: int) -> Reply | None:
@@ -390,13 +387,13 @@ class ChatSession(QObject):
 
     def stop(self) -> None:
         if self._stream is not None:
-            (self.tools or self.engine).cancel(self._stream.job)
+            self.engine.cancel(self._stream.job)
 
     def finish_early(self) -> None:
         """The window closes while a reply streams: stop it and keep what arrived."""
         if self._stream is None:
             return
-        (self.tools or self.engine).cancel(self._stream.job)
+        self.engine.cancel(self._stream.job)
         writing, row, here = self._end_stream()
         writing.fail_reply("Stopped when Hearth was closed.")
         if here and row >= 0:

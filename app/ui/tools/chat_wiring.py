@@ -22,8 +22,8 @@ class ChatTools(QObject):
         super().__init__(page)
         self.page = page
         self.service = service
-        self.replies = ToolReplies(service, page.engine, self)
-        page.session.tools = self.replies
+        self.replies = ToolReplies(service, page.engine, page.session, self)
+        page.session.use_engine(self.replies)  # its replies and counts go through the chat's tools
         self.dialogs: dict[int, ApprovalDialog] = {}  # by id(question)
         self.button = QPushButton("Tools off")
         self.button.setCheckable(True)
@@ -40,7 +40,6 @@ class ChatTools(QObject):
         self._offered = ""
 
     def _chat_opened(self, chat: ChatRecord | None) -> None:
-        self.replies.shown_chat = chat.id if chat is not None else 0
         if chat is not None and self.replies.pending_new_chat and not self.page.session.conversation.messages:
             self.service.chats.set(chat.id, True)  # switched on before its first Send made the chat
         self.button.blockSignals(True)
@@ -51,7 +50,6 @@ class ChatTools(QObject):
 
     def _switched(self, on: bool) -> None:
         self.replies.set_enabled(self.page.session.chat_id, on)
-        self.replies.shown_chat = self.page.session.chat_id
         self.button.setText("Tools on" if on else "Tools off")
         self.page.session.request_count()
         if on and not self.service.configs:

@@ -1,6 +1,7 @@
 """Replies that may call tools, for the chat page: the core's ToolLoop on a thread of its own.
 
-A chat with tools switched on sends its reply here instead of straight to the engine. The loop
+The chat page's session runs on ToolReplies (an EngineService wrapping the window's one): a chat with
+tools switched on has its reply written here instead of straight by the engine. The loop
 (app/chat/tool_loop.py) runs off the GUI thread, blocking on the engine and on each MCP call; what
 it reports crosses to the GUI thread through one queued signal. The reply's events reach the chat
 session as the engine's own signals (token, reasoning, finished, failed) under this reply's job id,
@@ -27,7 +28,7 @@ from app.chat.tool_loop import LoopResult, Outcome, ToolLoop, ToolRun
 from app.chat.tool_reply import read_calls
 from app.engine import protocol as p
 from app.engine.jobs import new_job_id
-from app.engine.protocol import ChatMessage, ErrorKind, OverflowPolicy
+from app.engine.protocol import ChatMessage, ErrorKind, ModelInfo, OverflowPolicy
 from app.engine.sampling import SamplingParams
 from app.tools.mcp_client import HubToolBox
 from app.tools.permissions import Decision
@@ -76,31 +77,47 @@ class _Running:
     questions: list[Question] = field(default_factory=list)
 
 
-class _ReplyWriter:
-    """ToolReplies.chat for one reply, called as EngineService.chat is."""
-
-    def __init__(self, replies: ToolReplies, reply: Reply) -> None:
-        self.replies, self.reply = replies, reply
-
-    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
-             thinking: str = "default") -> int:
-        return self.replies.chat(self.reply, messages, sampling, overflow, thinking)
+# The signals a ChatSession (and the chat page's parts) hear from its engine, passed on unchanged.
+FORWARDED = ("load_progress", "loaded", "load_failed", "token", "reasoning", "reading", "finished", "failed",
+             "reloaded", "counted", "count_failed", "ejected")
 
 
-class ToolReplies(QObject):
+class ToolReplies(EngineService):
+    """The chat page's engine as its session sees it: the window's EngineService, except that a reply in
+    a chat with tools on runs the tool loop, and counts offer that chat's tools.
+
+    It wraps the real service (`inner`) rather than being a second one: it starts no engine, passes on
+    every signal of the inner one, and hands it every other call (`__getattr__`). The session is given
+    it with `use_engine`, so the chat's code does not change."""
+
     asked = Signal(object)  # Question: show the approval dialog
     answered = Signal(object)  # Question: its dialog may close (answered, or the reply stopped)
     calls_changed = Signal(int, object)  # a reply's message id, its (call, result) pairs so far
     _relay = Signal(object)  # (job, what) from the loop's thread, queued to the GUI thread
 
-    def __init__(self, service: ToolService, engine: EngineService, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, service: ToolService, inner: EngineService, session: Any, parent: QObject | None = None) -> None:
+        QObject.__init__(self, parent)  # not EngineService's: nothing of the engine is made twice
+        self.inner = inner
         self.service = service
-        self.engine = engine
+        self.session = session  # the ChatSession whose replies it writes (its conversation on screen)
         self.pending_new_chat = False  # tools switched on before the chat was made (its first Send makes it)
-        self.shown_chat = 0  # the chat on screen (its count offers its tools)
         self._running: dict[int, _Running] = {}
         self._relay.connect(self._on_relay, Qt.ConnectionType.QueuedConnection)
+        for name in FORWARDED:
+            getattr(inner, name).connect(getattr(self, name))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # (not set yet)
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    @property
+    def info(self) -> ModelInfo | None:
+        return self.inner.info
+
+    @property
+    def shown_chat(self) -> int:
+        return int(self.session.chat_id)
 
     # ------------------------------------------------------------ which chats use tools
 
@@ -127,28 +144,28 @@ class ToolReplies(QObject):
         return json.dumps(tools, ensure_ascii=False) if tools else ""
 
     def count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
-              thinking: str = "default") -> int:
-        """EngineService.count, with the schemas of the tools on offer in the chat on screen (the meter counts them)."""
-        offered = self.offered()
+              thinking: str = "default", tools: str = "") -> int:
+        """The inner count, with the schemas of the tools on offer in the chat on screen (the meter counts them)."""
+        offered = tools or self.offered()
         if not offered:  # asked exactly as before (callers that stand in for the engine take no tools)
-            return self.engine.count(messages, draft, overflow, max_tokens, thinking)
-        return self.engine.count(messages, draft, overflow, max_tokens, thinking, tools=offered)
+            return self.inner.count(messages, draft, overflow, max_tokens, thinking)
+        return self.inner.count(messages, draft, overflow, max_tokens, thinking, tools=offered)
 
     # ------------------------------------------------------------ a reply
 
-    def runner(self, chat_id: int, reply: Reply) -> EngineService | _ReplyWriter:
-        """What writes `reply`: this (tools on in its chat) or the engine itself; both take `chat(...)`."""
-        return _ReplyWriter(self, reply) if self.enabled(chat_id) else self.engine
-
-    def chat(self, reply: Reply, messages: Sequence[ChatMessage], sampling: SamplingParams,
-             overflow: OverflowPolicy, thinking: str = "default") -> int:
-        """Write `reply` with the tools on offer: the engine's signals, under the returned job id."""
+    def chat(self, messages: Sequence[ChatMessage], sampling: SamplingParams, overflow: OverflowPolicy,
+             thinking: str = "default") -> int:
+        """The session's reply (it has just begun it in the conversation on screen): through the tool loop
+        in a chat with tools on, else the inner engine's reply as ever. Signals carry the returned job id."""
+        conversation = self.session.conversation
+        reply = conversation.reply
+        if reply is None or not self.enabled(conversation.chat_id):
+            return self.inner.chat(messages, sampling, overflow, thinking)
         self.service.start()
         running = _Running(new_job_id(), reply)
-        running.tool_format = self.engine.info.tool_format if self.engine.info is not None else ""
+        running.tool_format = self.inner.info.tool_format if self.inner.info is not None else ""
         self._running[running.job] = running
-        history = list(messages)
-        threading.Thread(target=self._work, args=(running, history, sampling, overflow, thinking),
+        threading.Thread(target=self._work, args=(running, list(messages), sampling, overflow, thinking),
                          name="hearth-tool-reply", daemon=True).start()
         return running.job
 
@@ -159,7 +176,7 @@ class ToolReplies(QObject):
             hub = self.service.ready_hub()
             toolbox: Any = HubToolBox(hub) if hub is not None else _NoTools()
             running.offered = toolbox.offered()
-            loop = ToolLoop(self.engine.router, toolbox, self.service.grants, lambda call, server: self._ask(
+            loop = ToolLoop(self.inner.router, toolbox, self.service.grants, lambda call, server: self._ask(
                 running, call, server), tool_format=running.tool_format, stop=running.stop,
                 on_event=lambda event: self._relay.emit((job, event)),
                 on_run=lambda run: self._relay.emit((job, run)))
@@ -182,7 +199,7 @@ class ToolReplies(QObject):
         """Stop a tool reply (its generation, its running call, its open question); other jobs go to the engine."""
         running = self._running.get(job_id)
         if running is None:
-            self.engine.cancel(job_id)
+            self.inner.cancel(job_id)
             return
         running.stop.set()
         for question in running.questions:
@@ -198,10 +215,10 @@ class ToolReplies(QObject):
             return
         if isinstance(what, p.Token):
             if what.reasoning:
-                self.engine.reasoning.emit(job, what.reasoning, what.n_tokens)
-            self.engine.token.emit(job, what.text, what.n_tokens)
+                self.reasoning.emit(job, what.reasoning, what.n_tokens)
+            self.token.emit(job, what.text, what.n_tokens)
         elif isinstance(what, p.Reading):
-            self.engine.reading.emit(job, what.done, what.total)
+            self.reading.emit(job, what.done, what.total)
         elif isinstance(what, p.Done):
             self._round_done(running, what)
         elif isinstance(what, Question):
@@ -214,7 +231,7 @@ class ToolReplies(QObject):
             result = replace(what.result, seconds=round(what.seconds, 3))
             running.reply.parts += [what.call, result]
             self.calls_changed.emit(running.reply.record, tool_pairs(running.reply.parts))
-            self.engine.token.emit(job, "", running.reply.n_tokens)  # the card shows the call at once
+            self.token.emit(job, "", running.reply.n_tokens)  # the card shows the call at once
         elif isinstance(what, LoopResult):
             self._finish(running, what)
 
@@ -233,13 +250,13 @@ class ToolReplies(QObject):
         for question in running.questions:
             self.answered.emit(question)
         if result.error:
-            self.engine.failed.emit(running.job, ErrorKind.INTERNAL, result.error)
+            self.failed.emit(running.job, ErrorKind.INTERNAL, result.error)
             return
         stats = result.stats or p.Stats()
         if running.stop.is_set():
             stats = replace(stats, stop_reason=p.StopReason.CANCELLED)
         text = running.content + result.text
-        self.engine.finished.emit(running.job, p.Done(running.job, stats, text, reasoning=result.reasoning))
+        self.finished.emit(running.job, p.Done(running.job, stats, text, reasoning=result.reasoning))
 
     def close(self) -> None:
         """Quitting: every tool reply stops."""
