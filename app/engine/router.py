@@ -176,6 +176,17 @@ class EngineRouter(BlockingCalls):
             raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's prompt is rendered by its server")
         return self.local.render_prompt(messages, thinking, timeout)
 
+    def tokenize(self, text: str = "", messages: Sequence[ChatMessage] = (), thinking: str = "default") -> p.Tokenized:
+        if self.is_remote:
+            raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's tokens are known only to its server")
+        return self.local.tokenize(text, messages, thinking)
+
+    def next_tokens(self, messages: Sequence[ChatMessage], reply_tokens: Sequence[int] = (),
+                    thinking: str = "default") -> p.NextTokensFound:
+        if self.is_remote:
+            raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's next tokens are known only to its server")
+        return self.local.next_tokens(messages, reply_tokens, thinking)
+
     def unload(self) -> None:
         """Free the model in use: a server's connection is closed, the local engine lets go of its model."""
         self._drop_remote()
