@@ -244,8 +244,8 @@ class EngineClient(JobTable, BlockingCalls):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int:
-        count = (tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking)
+                    job_id: int = 0, tools: str = "") -> int:
+        count = (tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking, tools)
         return self._submit(Job(job_id or jobs.new_job_id(), "count", lambda i: p.Count(i, *count), JobEvents(on_event),
                                 timeout=timeout, what="answer the token count"))
 

@@ -287,6 +287,7 @@ class Done:
     sampling: SamplingParams | None = None  # what the engine actually used (after clamping)
     reasoning: str = ""  # the whole thinking text; `text` is the answer alone
     probs: tuple[TokenProbs, ...] = ()  # one per completion token, when sampling.top_logprobs >= 0
+    tool_calls: tuple[tuple[str, str, str], ...] = ()  # calls a remote server parsed: (id, name, arguments JSON)
 
 
 @dataclass(frozen=True)

@@ -144,8 +144,10 @@ class EngineRouter(BlockingCalls):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int:
-        return self._active.start_count(messages, draft, overflow, max_tokens, thinking, on_event, timeout, job_id)
+                    job_id: int = 0, tools: str = "") -> int:
+        offered = {"tools": tools} if tools else {}  # as start_chat's
+        return self._active.start_count(messages, draft, overflow, max_tokens, thinking, on_event, timeout, job_id,
+                                        **offered)
 
     def start_unload(self, on_event: EventSink, job_id: int = 0) -> int:
         """Free the model in use: a server's connection is closed, the local engine lets go of its model."""

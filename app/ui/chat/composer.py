@@ -96,7 +96,7 @@ class Composer(QWidget):
         self.token_box.setLayout(token_row)
         self.token_box.setVisible(False)
         self.tokens_button.toggled.connect(self.token_box.setVisible)
-        buttons = QVBoxLayout()
+        buttons = self.buttons = QVBoxLayout()  # others add their buttons here (the chat's Tools switch)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.attach_button)

@@ -17,6 +17,7 @@ from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.pictures import PictureStrip
 from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.chat.token_view import TokenView
+from app.ui.tools.calls_view import ToolCallsSection
 from app.ui.widgets.elided_label import ElidedLabel
 
 READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
@@ -113,6 +114,8 @@ class MessageCard(QFrame):
         layout.addLayout(header)
         self.thinking = ThinkingSection()
         layout.addWidget(self.thinking)
+        self.calls = ToolCallsSection()  # the tools it called, folded
+        layout.addWidget(self.calls)
         self.pictures = PictureStrip()
         layout.addWidget(self.pictures)
         self.body = MarkdownView()
@@ -160,6 +163,7 @@ class MessageCard(QFrame):
     def set_item(self, item: ChatItem) -> None:
         previous, self.item = self.item, item
         self._show_thinking(item)
+        self.calls.set_pairs(item.tools)
         if previous is None and not item.streaming:
             self.thinking.reset()
         if previous is not None and previous.streaming and item.streaming:
