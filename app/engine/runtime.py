@@ -32,6 +32,7 @@ from app.engine.load_params import context_error, context_params, load_error, lo
 from app.engine.model_info import describe
 from app.engine.offload import resolve_gpu_layers
 from app.engine.probs_probe import probing_picker
+from app.engine.prompt_batch import PromptBatches
 from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
@@ -108,6 +109,7 @@ class LoadedModel:
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.n_ctx = llama_cpp.llama_n_ctx(ctx)
         self.n_batch = cparams.n_batch
+        self._batches = PromptBatches(self.n_batch)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.n_layers = llama_cpp.llama_model_n_layer(model)
         self._cancel = AbortFlag()  # also polled by llama.cpp while a prompt is evaluated
@@ -245,11 +247,10 @@ class LoadedModel:
         # probabilities are read from the logits on the host, which an in-graph chain never copies there
         return ReplySampler(self.ctx, sampling, self.n_vocab, in_graph=False if sampling.top_logprobs >= 0 else None)
 
-    def _decode(self, tokens: Sequence[int]) -> int:
-        # llama_batch_get_one asks for the last token's output only; the context is made with
-        # n_outputs_max = 1 (load_params), so a batch wanting several outputs would need a new context.
-        arr = (llama_cpp.llama_token * len(tokens))(*tokens)
-        return int(llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(arr, len(tokens))))
+    def _decode(self, tokens: Sequence[int], output: bool = True) -> int:
+        # At most the last token's output (prompt_batch.py); the context is made with n_outputs_max = 1
+        # (load_params), so a batch wanting several outputs would need a new context.
+        return self._batches.decode(self.ctx, tokens, output)
 
     def _reuse_prefix(self, tokens: list[int]) -> int:
         """Keep the longest cached prefix of `tokens`; return how many are kept."""
@@ -339,7 +340,7 @@ class LoadedModel:
                     pos = after
                     continue
                 chunk = tokens[pos : image_run_end(tokens, pos, min(pos + self.n_batch, end))]
-                rc = self._decode(chunk)
+                rc = self._decode(chunk, pos + len(chunk) == len(tokens))  # logits of the prompt's end only
                 if rc == 2 or self._cancel.is_set():
                     self._resync_after_abort(pos)
                     return False

@@ -34,7 +34,7 @@ def test_the_last_prompt_token_goes_alone_fresh_or_cached(tiny_model: Path, monk
     model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=512, n_threads=1, n_batch=64))
     batches: list[int] = []
     decode = model._decode
-    monkeypatch.setattr(model, "_decode", lambda tokens: batches.append(len(tokens)) or decode(tokens))
+    monkeypatch.setattr(model, "_decode", lambda tokens, *out: batches.append(len(tokens)) or decode(tokens, *out))
     try:
         _, tokens = model.encode(QUESTION)
         first = model.generate(QUESTION, SEEDED, lambda text, n: None)

@@ -20,7 +20,7 @@ def test_the_model_keeps_how_far_its_prompt_has_been_read(tiny_model: Path, monk
     model = LoadedModel(LoadOptions(str(tiny_model), n_ctx=512, n_threads=1, n_batch=32))
     seen: list[tuple[int, int] | None] = []
     decode = model._decode
-    monkeypatch.setattr(model, "_decode", lambda tokens: seen.append(model.reading) or decode(tokens))
+    monkeypatch.setattr(model, "_decode", lambda tokens, *out: seen.append(model.reading) or decode(tokens, *out))
     try:
         messages = [ChatMessage("user", "word " * 100)]
         _, tokens = model.encode(messages)
