@@ -34,6 +34,7 @@ from app.engine.offload import resolve_gpu_layers
 from app.engine.probs_probe import probing_picker
 from app.engine.prompt_batch import PromptBatches
 from app.engine.prompt_encoder import PromptEncoder
+from app.engine.prompt_replay import PromptReplay, reuse_prefix, split_last
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
@@ -111,6 +112,7 @@ class LoadedModel:
         self.n_batch = cparams.n_batch
         self._batches = PromptBatches(self.n_batch)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
+        self._replay = PromptReplay(ctx, self.n_vocab)
         self.n_layers = llama_cpp.llama_model_n_layer(model)
         self._cancel = AbortFlag()  # also polled by llama.cpp while a prompt is evaluated
         self._no_abort = llama_cpp.ggml_abort_callback()
@@ -252,20 +254,6 @@ class LoadedModel:
         # (load_params), so a batch wanting several outputs would need a new context.
         return self._batches.decode(self.ctx, tokens, output)
 
-    def _reuse_prefix(self, tokens: list[int]) -> int:
-        """Keep the longest cached prefix of `tokens`; return how many are kept."""
-        n = 0
-        limit = min(len(self.kv_tokens), len(tokens) - 1)  # the last prompt token is always evaluated
-        kv = self.kv_tokens
-        while n < limit and kv[n] == tokens[n]:
-            n += 1
-        if n < len(kv):
-            if not llama_cpp.llama_memory_seq_rm(self.memory, 0, n, -1):
-                llama_cpp.llama_memory_clear(self.memory, True)
-                n = 0
-            del kv[n:]
-        return n
-
     def generate(
         self,
         messages: Sequence[ChatMessage],
@@ -298,21 +286,30 @@ class LoadedModel:
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
-        cached = self._reuse_prefix(tokens)
+        replay = self._replay.usable(tokens, self.kv_tokens)  # the same prompt again (prompt_replay.py)
+        cached = reuse_prefix(self.memory, self.kv_tokens, tokens, keep_all=replay)
+        if cached == n_prompt and not self._replay.restore():  # all cached: its first token from the kept logits
+            cached = reuse_prefix(self.memory, self.kv_tokens, tokens)
 
         def cancelled() -> Generated:
             return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
                                        StopReason.CANCELLED, self.n_ctx))
 
         t_eval = time.perf_counter()
-        # The last prompt token always goes alone, cached prefix or not: some CPUs round a one-token batch
-        # differently from a longer one, and a seeded or greedy reply must not depend on the cache.
-        if not self._evaluate_prompt(tokens, cached, n_prompt - 1):
-            return cancelled()
-        sampler = self._reply_sampler(sampling)  # an attached chain picks in the last token's graph only
-        try:
-            if not self._evaluate_prompt(tokens, n_prompt - 1, n_prompt):
+        end = n_prompt - 1 if split_last() else n_prompt  # in-graph sampling: the last token goes alone
+        if cached < end:
+            if not self._evaluate_prompt(tokens, cached, end):
                 return cancelled()
+            if end == n_prompt:
+                self._replay.remember(tokens)
+        sampler = self._reply_sampler(sampling)
+        try:
+            if sampler.in_graph or len(self.kv_tokens) < n_prompt:  # the last token alone (prompt_replay.py)
+                if len(self.kv_tokens) == n_prompt:  # went in whole: again, so the attached chain picks
+                    self._replay.forget()
+                    cached = min(cached, reuse_prefix(self.memory, self.kv_tokens, tokens))
+                if not self._evaluate_prompt(tokens, n_prompt - 1, n_prompt):
+                    return cancelled()
             t_prompt = time.perf_counter()
             return self._decode_loop(sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt, on_text)
         finally:
