@@ -214,6 +214,26 @@ class Pair:
     ours_tokens: int
     server_decode: float
     server_prompt: float
+    ours_cpu: float = 0.0  # seconds of CPU the engine's process ran for the reply (all its threads)
+    server_cpu: float = 0.0
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time a process's threads have run so far (Linux schedstat, nanoseconds); 0.0 where unknown.
+
+    Unlike wall-clock speed it does not count time spent waiting for a core, so on a busy
+    machine the ratio of two engines' CPU per reply still compares their work (at one thread;
+    with more, spinning threads count too)."""
+    if pid is None:
+        return 0.0
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as stat:
+                total += int(stat.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return total / 1e9
 
 
 def long_system_prompt(tokens: int) -> str:
@@ -242,28 +262,34 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             # a different first word each run so no prompt is served from a cache
             message = f"{i}. {args.message}"
             done = None
+            ours_cpu = 0.0
 
             def ours(message: str) -> None:
-                nonlocal done
+                nonlocal done, ours_cpu
                 time.sleep(args.settle)
                 history = [ChatMessage("system", system)] if system else []
+                before = cpu_seconds(engine.pid)
                 for event in engine.chat(history + [ChatMessage("user", message)], greedy):
                     if isinstance(event, Done):
                         done = event.stats
+                ours_cpu = cpu_seconds(engine.pid) - before
 
             # who goes first swaps every run: whatever one engine leaves behind (a warm cache,
             # a process still finishing) then helps and hurts both alike
             if i % 2 == 0:
                 ours(message)
             time.sleep(args.settle)
+            before = cpu_seconds(server.process.pid)
             timings = server.chat(message, args.tokens, args.server_stream, system)
+            server_cpu = cpu_seconds(server.process.pid) - before
             if i % 2 == 1:
                 ours(message)
             if i > 0 and done is not None:  # run 0 warms both up
                 pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
-                            timings["predicted_per_second"], timings["prompt_per_second"])
+                            timings["predicted_per_second"], timings["prompt_per_second"], ours_cpu, server_cpu)
                 pairs.append(pair)
                 print(f"  {model.name} pair {i}: decode {pair.ours_decode:.1f}/{pair.server_decode:.1f} "
+                      f"cpu {pair.ours_cpu:.2f}/{pair.server_cpu:.2f} s "
                       f"prompt {pair.ours_prompt:.0f}/{pair.server_prompt:.0f}", file=sys.stderr)
     return pairs
 
@@ -343,6 +369,7 @@ def summary_row(model: Path, pairs: list[Pair]) -> list[str]:
         f"{med(p.ours_decode / p.server_decode for p in pairs):.3f}",
         f"{med(p.ours_prompt for p in pairs):.0f}", f"{med(p.server_prompt for p in pairs):.0f}",
         f"{med(p.ours_prompt / p.server_prompt for p in pairs):.3f}",
+        f"{med(p.server_cpu / p.ours_cpu for p in pairs):.3f}" if all(p.ours_cpu > 0 for p in pairs) else "-",
     ]
 
 
@@ -423,9 +450,10 @@ def main() -> int:
          "prompt ratio", "best decode", "best prompt", "llama-bench tg", "our tokens"],
         rows,
     )
-    print("\nsummary (medians; ratio = median of the pair ratios, Hearth / llama-server):\n")
+    print("\nsummary (medians; ratio = median of the pair ratios, Hearth / llama-server; cpu ratio: CPU time "
+          "per reply, llama-server / Hearth, above 1 when Hearth does less work):\n")
     print_table(["model", "vocab", "Hearth decode", "server decode", "decode ratio", "Hearth prompt",
-                 "server prompt", "prompt ratio"], summary)
+                 "server prompt", "prompt ratio", "cpu ratio"], summary)
     return 0
 
 
