@@ -150,6 +150,8 @@ class Server:
         cmd += ["-fa", args.flash_attn]
         if args.backend_sampling:
             cmd += ["--backend-sampling"]
+        if getattr(args, "swa_full", False):
+            cmd += ["--swa-full"]
         self.cmd = cmd
 
     def __enter__(self) -> Server:
@@ -391,6 +393,10 @@ def main() -> int:
     parser.add_argument("--vocab", action="append", default=[], metavar="NAME",
                         help="random weights with llama.cpp's models/ggml-vocab-NAME.gguf vocabulary (qwen2: Qwen2.5, "
                              "151k; gemma-4: 262k; llama-bpe: Llama 3, 128k; ...); give it more than once")
+    parser.add_argument("--swa-full", action="store_true",
+                        help="llama-server keeps a full-size sliding-window cache as our engine does (llama.cpp's "
+                             "library default), so on Gemma 3 it reuses its prompt cache and both evaluate the same "
+                             "new tokens; by default it re-evaluates the whole prompt there (a larger, faster batch)")
     parser.add_argument("--smollm2", action="store_true", help=f"the real SmolLM2-135M ({SMOLLM2})")
     parser.add_argument("--gemma3", action="store_true", help=f"the real Gemma 3 270M ({GEMMA3})")
     parser.add_argument("--message", default=CHAT_MESSAGE, help="the user message (about 40-55 tokens rendered)")
