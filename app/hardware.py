@@ -234,20 +234,23 @@ def describe_fit(fit: LayerFit) -> str:
 
 
 def machine_fit(size_bytes: int, n_ctx: int = CONTEXT_DEFAULT, free_vram: int | None = None,
-                free_ram: int | None = None) -> str:
+                free_ram: int | None = None, quant: str = "") -> str:
     """For a file not yet downloaded: "full_gpu", "partial", "cpu" or "too_large".
 
-    Without the file's header the KV cache is estimated from its size
-    (about 8% of the weights for a 4k context in common 7-8B models).
+    Judged by the memory plan (library/memory_plan.py) of a typical model of the file's size and
+    quantization (library/size_plan.py: without the header, the shape of a common model that size).
     """
+    from app.library.size_plan import plan_for_size
+
     vram = free_vram_bytes() if free_vram is None else free_vram
     ram = free_ram_bytes() if free_ram is None else free_ram
-    need = size_bytes * (1 + 0.08 * n_ctx / 4096) + VRAM_MARGIN_BYTES
-    if vram > 0 and need <= vram * (1 - VRAM_MARGIN_FRACTION):
+    on_gpu = plan_for_size(size_bytes, n_ctx, quant, n_gpu_layers=-1)
+    if vram > 0 and on_gpu.gpu_bytes + VRAM_MARGIN_BYTES <= vram * (1 - VRAM_MARGIN_FRACTION):
         return "full_gpu"
-    if vram > 0 and need <= vram + ram:
+    on_cpu = plan_for_size(size_bytes, n_ctx, quant)
+    if vram > 0 and on_cpu.peak_bytes <= vram + ram:
         return "partial"
-    if need <= ram:
+    if on_cpu.peak_bytes <= ram:
         return "cpu"
     return "too_large"
 

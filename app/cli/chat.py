@@ -11,6 +11,7 @@ from app.cli.chat_tools import add_tool_args
 from app.cli.common import CliError
 from app.cli.generation_args import add_generation_args, check_generation_args, conversation_from, load_options
 from app.cli.images import add_image_args, attach_images, projector_for, without_images
+from app.cli.plan import warn_if_it_may_not_fit
 from app.engine.protocol import ModelInfo
 
 
@@ -54,6 +55,10 @@ def run_chat(args: argparse.Namespace) -> int:
         return run_remote_chat(args, conversation.history(), sampling)
     if not args.model:
         raise CliError("chat needs --model PATH (or --engine URL)")
+    if not args.runtime:  # the engine the app would use for this model (File → Engine runtimes, per model)
+        from app.cli.runtime import saved_runtime
+
+        args.runtime = saved_runtime(args.model)
     if args.runtime:
         from app.cli.runtime import run_runtime_chat
 
@@ -61,6 +66,7 @@ def run_chat(args: argparse.Namespace) -> int:
     engine = EngineClient()
     engine.start()  # the engine process boots (and imports llama.cpp) while we go on
     options = replace(load_options(args, args.model), mmproj=projector_for(args))
+    warn_if_it_may_not_fit(options)  # "needs about X, Y free: try ..." before the load, not a bare failure
     with engine:
         try:
             info = engine.load(options)

@@ -64,7 +64,8 @@ def run_files(args: argparse.Namespace) -> int:
 
     choices = _hub_call(list_gguf_files, args.repo)
     if args.json:
-        print(json.dumps([{"name": c.name, "quant": c.quant, "size": c.size, "fit": machine_fit(c.size),
+        print(json.dumps([{"name": c.name, "quant": c.quant, "size": c.size,
+                           "fit": machine_fit(c.size, quant=c.quant),
                            "parts": [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in c.parts]}
                           for c in choices]))
         return 0
@@ -72,7 +73,8 @@ def run_files(args: argparse.Namespace) -> int:
         print("this repository has no GGUF files")
     for c in choices:
         parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""
-        print(f"{c.quant:8s} {human_bytes(c.size):>9s}  {FIT_LABELS[machine_fit(c.size)]:14s} {c.name}{parts}")
+        fit = FIT_LABELS[machine_fit(c.size, quant=c.quant)]
+        print(f"{c.quant:8s} {human_bytes(c.size):>9s}  {fit:14s} {c.name}{parts}")
     return 0
 
 

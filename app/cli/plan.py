@@ -7,6 +7,7 @@ import json
 
 from app import load_limits as limits
 from app.cli.common import CliError, check_load_args, gpu_layers_arg
+from app.engine.protocol import LoadOptions
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -57,3 +58,23 @@ def run_plan(args: argparse.Namespace) -> int:
         if line:
             print(line)
     return 0
+
+
+def warn_if_it_may_not_fit(options: LoadOptions) -> None:
+    """Before `hearth chat` loads a model: "needs about X, Y free: try ..." on stderr when the plan is more than
+    the free memory (the load is still tried: a memory-mapped file may need less than it maps)."""
+    import sys
+
+    from app.hardware import free_ram_bytes, free_vram_bytes
+    from app.library.gguf_info import GGUFFileError, read_gguf_info
+    from app.library.memory_plan import out_of_memory_advice, plan_memory
+
+    try:
+        info = read_gguf_info(options.path)
+    except (GGUFFileError, OSError):
+        return  # the load names what is wrong with the file
+    gpu_layers = options.n_gpu_layers if options.n_gpu_layers != limits.AUTO_LAYERS else 0
+    plan = plan_memory(info, options.n_ctx, gpu_layers, options.kv_cache_type, options.flash_attn, options.n_batch)
+    advice = out_of_memory_advice(plan, free_ram_bytes(), free_vram_bytes())
+    if advice:
+        print(f"This model may not fit: it {advice}", file=sys.stderr)

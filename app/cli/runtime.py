@@ -27,9 +27,8 @@ def run_runtime_chat(args: argparse.Namespace, messages: Sequence[ChatMessage], 
         raise CliError(exc.message) from None
     except (GGUFFileError, OSError) as exc:
         raise CliError(str(exc)) from None
-    if architecture_problem(header.architecture):  # the reason to use a newer llama.cpp: say so
-        print(f"{header.architecture}: running on {runtime.label}, which the built-in llama.cpp cannot",
-              file=sys.stderr)
+    if problem := architecture_problem(header.architecture):  # the reason to use a newer llama.cpp: say so
+        print(f"{problem}: {runtime.label} will run it", file=sys.stderr)
     options = load_options(args, str(header.shard_paths[0]))
     server = ManagedServer(runtime, options)
     try:
@@ -41,3 +40,19 @@ def run_runtime_chat(args: argparse.Namespace, messages: Sequence[ChatMessage], 
         return run_remote_chat(args, messages, sampling)
     finally:
         server.stop()
+
+
+def saved_runtime(model: str) -> str:
+    """The llama-server the app would run `model` on (Settings.engine_runtime, for a model set to it or
+    whose architecture the built-in llama.cpp does not know), or "" for the built-in engine."""
+    from app.engine.managed_runtime import runtime_chooser
+    from app.settings import Settings
+
+    settings = Settings.load()
+    if not settings.engine_runtime:
+        return ""
+    try:
+        runtime = runtime_chooser(lambda: settings.engine_runtime, lambda: settings.model_engines)(model)
+    except Exception:  # noqa: BLE001 - an unusable runtime: the built-in engine says what it can
+        return ""
+    return runtime.binary if runtime is not None else ""

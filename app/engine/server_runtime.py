@@ -135,6 +135,8 @@ class ManagedServer:
         reader.start()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
+            if self.process is None:  # stopped while it started (stop_all: Hearth is closing)
+                raise EngineError(ErrorKind.CONNECTION, f"{self.runtime.label} was stopped before it was ready")
             code = self.process.poll()
             if code is not None:
                 reader.join(timeout=2)  # its last lines say why

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.store.changes import Change
 from app.ui.changes import change_signal
 from app.ui.chat_files import ChatFiles
+from app.ui.engine_runtimes import EngineRuntimes
 from app.ui.menus import build_menus
 from app.ui.model_lists import ModelLists
 from app.ui.model_opening import ModelOpener
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.compare_page = parts.compare_page
         self.library_page = parts.library_page
         self.discover_page = parts.discover_page
+        self.tools = parts.tools  # application.shutdown stops the MCP servers
         self.first_run: QWidget | None = None  # the welcome panel while it is shown (first_run.py)
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)
@@ -89,16 +91,22 @@ class MainWindow(QMainWindow):
             parts.settings, parts.library, parts.machine, parts.downloads, parts.endpoints, parts.engine,
             parts.tasks, parts.chat_page, parts.compare_page, parts.library_page, parts.discover_page, self)
         self.model_opener = ModelOpener(parts.settings, parts.library, parts.chat_page, parts.tasks, self)
+        self.runtimes = EngineRuntimes(parts.settings, parts.tasks, parts.chat_page.load_settings.engine_picker,
+                                       parts.library_page, self)
         self.chat_files = ChatFiles(parts.store, parts.chat_page, self.statusBar(), self)
         self.menus = build_menus(self, self, parts, self.chat_files, self.model_lists)
+        # after the dialog (connected first): the Engine row and the Models page say what runs each model now
+        if self.menus.runtimes is not None:
+            self.menus.runtimes.triggered.connect(self.runtimes.refresh)
         self._connect()
         self.statusBar().showMessage("Ready")
         self._restore()
         self.model_lists.start()
+        self.runtimes.refresh()
 
     def _connect(self) -> None:
         status = self.statusBar()
-        for part in (self.model_lists, self.model_opener):
+        for part in (self.model_lists, self.model_opener, self.runtimes):
             part.status.connect(status.showMessage)
             part.settings_changed.connect(self.save_settings)
         self.model_opener.opened.connect(self.new_chat)
@@ -112,6 +120,7 @@ class MainWindow(QMainWindow):
         self.chat_page.reply_finished.connect(lambda _done: self.save_settings())  # the model's sampling is kept
         self.closing.connect(self.model_opener.close)
         self.closing.connect(self.downloads.shutdown)
+        self.closing.connect(self.runtimes.stop_servers)  # every llama-server Hearth started stops with it
         self.compare_page.controller.busy_changed.connect(self._on_compare_busy)
 
     # ------------------------------------------------------------ pages

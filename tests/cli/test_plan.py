@@ -39,3 +39,17 @@ def test_chat_json_adds_the_measured_memory_beside_the_plan(scripted_model):
     # llama.cpp says MiB with two decimals: exact at this size
     assert memory["measured"]["buffers"]["CPU KV"] == memory["plan"]["parts"]["kv_cache"]["cpu_bytes"]
     assert memory["measured"]["resident_bytes"] > 0 and memory["plan"]["n_ctx"] == 2048
+
+
+def test_chat_says_before_the_load_what_it_needs_when_memory_is_short(tiny_model, monkeypatch, capsys):
+    from app import hardware
+    from app.cli.plan import warn_if_it_may_not_fit
+    from app.engine.protocol import LoadOptions
+
+    monkeypatch.setattr(hardware, "free_ram_bytes", lambda: 10**6)  # 1 MB free
+    warn_if_it_may_not_fit(LoadOptions(str(tiny_model), n_ctx=2048))
+    said = capsys.readouterr().err
+    assert said.startswith("This model may not fit: it needs about ") and "1.0 MB free: try a smaller context" in said
+    monkeypatch.setattr(hardware, "free_ram_bytes", lambda: 64 * 1024**3)
+    warn_if_it_may_not_fit(LoadOptions(str(tiny_model), n_ctx=2048))
+    assert capsys.readouterr().err == ""

@@ -27,6 +27,7 @@ from app.ui.chat.model_state import ModelState
 from app.ui.chat.pictures import THUMBNAILS
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.side_panel import ChatSidePanel
+from app.ui.chat.token_views import TokenViews
 from app.ui.chat.what_if_action import what_if
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
@@ -99,6 +100,7 @@ class ChatPage(QWidget):
         layout.addWidget(self.splitter)
 
         self._bind()
+        self.token_views = TokenViews(self, self)  # the draft's and messages' tokens, the sampling chart's top 20
         self.meter.clear("Load a model to start chatting")
         if self.store.read_only:
             self.save_banner.show_problem("Chats are open read-only: nothing you write now is saved.", False)
@@ -225,7 +227,8 @@ class ChatPage(QWidget):
     def show_prompt(self, on_shown=None) -> None:
         from app.ui.chat.prompt_dialog import show_prompt
 
-        show_prompt(self, self.tasks, self.engine.router, self.session.history(), on_shown)
+        show_prompt(self, self.tasks, self.engine.router, self.session.history(), on_shown,
+                    self.session.thinking_to_send())
 
     # ------------------------------------------------------------ sending
 

@@ -159,8 +159,11 @@ class ChatSession(QObject):
         return True
 
     def new(self, model_path: str = "") -> int:
-        """A new chat with this session's current settings; it is opened."""
+        """A new chat with this session's current settings; it is opened (an untouched one on screen is reused)."""
         current = self.conversation
+        if current.untouched:  # no second empty "New chat" in the list
+            current.set_model(model_path or current.model_path)
+            return current.chat_id
         chat = Conversation.create(self.store, sampling=current.sampling, thinking=current.thinking,
                                    overflow=current.overflow, model_path=model_path)
         self.open(chat.chat_id)

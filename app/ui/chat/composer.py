@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLay
 
 from app.image_header import ImageError
 from app.ui.chat.pictures import IMAGE_SUFFIXES, Attachments, pictures_in, read_picture
+from app.ui.chat.token_strip import TokenStrip
 
 # The message box's own keys (not QActions), for the keyboard shortcuts dialog: (keys, what they do)
 COMPOSER_KEYS = (
@@ -77,10 +78,30 @@ class Composer(QWidget):
         self.attach_button.setToolTip("Attach pictures (or paste or drop them on the message box)")
         self.attach_button.setAccessibleName("Attach pictures")
         self.attach_button.clicked.connect(self.pick_pictures)
-        buttons = QVBoxLayout()
+        # The draft as the model will read it (token_views.py asks the engine while the toggle is on)
+        self.tokens_button = QPushButton("Tokens")
+        self.tokens_button.setCheckable(True)
+        self.tokens_button.setToolTip("Show the message split into the model's tokens as you type")
+        self.tokens_button.setAccessibleName("Show the message's tokens")
+        self.token_strip = TokenStrip("Message tokens", grow=False)  # a long draft scrolls
+        self.token_strip.text.setFixedHeight(64)
+        self.chart_button = QPushButton("Next token…")
+        self.chart_button.setToolTip("The model's 20 best candidates for the first token of its reply to this "
+                                     "message, and what the sampling settings make of them")
+        self.chart_button.setAccessibleName("Sampling chart for the next token")
+        token_row = QHBoxLayout()
+        token_row.setContentsMargins(0, 0, 0, 0)
+        token_row.addWidget(self.token_strip, 1)
+        token_row.addWidget(self.chart_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.token_box = QWidget()
+        self.token_box.setLayout(token_row)
+        self.token_box.setVisible(False)
+        self.tokens_button.toggled.connect(self.token_box.setVisible)
+        buttons = self.buttons = QVBoxLayout()  # others add their buttons here (the chat's Tools switch)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.attach_button)
+        buttons.addWidget(self.tokens_button)
         buttons.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)
@@ -88,6 +109,7 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 4, 12, 8)
         layout.addWidget(self.attachments)
+        layout.addWidget(self.token_box)
         layout.addLayout(row)
         self.edit.send_requested.connect(self._send)
         self.edit.stop_requested.connect(self.stop)

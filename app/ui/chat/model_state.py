@@ -132,7 +132,9 @@ class ModelState(QObject):
         if self.loading:
             return
         info = info or self.engine.info
-        if info is not None and self.shown_is_loaded(info):
+        shown = info is not None and self.shown_is_loaded(info)
+        self.load_settings.plan_view.show_measured(info if shown else None)  # measured beside the plan
+        if info is not None and shown:
             self.load_settings.show_state(loaded_line(info, self.by_compare, self.load_settings.header(info.path)),
                                           loaded=True)
         elif self.load_settings.current_path():

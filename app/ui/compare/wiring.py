@@ -9,7 +9,9 @@ from app import model_defaults
 from app.compare_plan import ColumnNeed
 from app.engine import SamplingParams
 from app.engine.router import parse_remote_path
+from app.hub.quant import quant_of
 from app.library.memory_plan import plan_memory
+from app.library.size_plan import plan_for_size
 from app.load_limits import CONTEXT_DEFAULT
 from app.settings import Settings
 from app.store.pending_writes import PendingWrites
@@ -28,11 +30,15 @@ def build_compare(settings: Settings, store: PendingWrites, engine: EngineServic
         if parse_remote_path(path):
             return ColumnNeed(path, 0, 0, remote=True)
         info = next((m.info for m in library.models if str(m.path) == path and m.info is not None), None)
-        if info is None:  # not in the library (yet): its file size, and a KV cache guessed from it
+        # the memory plan (CPU: the columns run without offload here); the engine process is ENGINE_OVERHEAD_BYTES.
+        # A file not in the library (yet) is planned as a typical model of its size (size_plan.py): the header
+        # is not read here, on the GUI thread
+        n_ctx = n_ctx or (info.context_length if info is not None else 0) or CONTEXT_DEFAULT
+        if info is None:
             size = Path(path).stat().st_size if Path(path).is_file() else 0
-            return ColumnNeed(path, size, int(size * 0.08 * n_ctx / 4096))
-        # the memory plan (CPU: the columns run without offload here); the engine process is ENGINE_OVERHEAD_BYTES
-        plan = plan_memory(info, n_ctx or info.context_length or CONTEXT_DEFAULT)
+            plan = plan_for_size(size, n_ctx, quant_of(path))
+        else:
+            plan = plan_memory(info, n_ctx)
         weights = plan.part("weights").total
         return ColumnNeed(path, weights, plan.peak_bytes - weights - plan.part("engine_process").total)
 

@@ -140,10 +140,11 @@ class DiscoverPage(QWidget):
         self.machine = probe
         self._show_files([choice for _cells, choice in self.files.rows], self._have)
 
-    def _fit(self, size_bytes: int) -> str:
+    def _fit(self, size_bytes: int, quant: str = "") -> str:
         if self.machine is None:
             return "Checking…"
-        return FIT_LABELS[machine_fit(size_bytes, free_vram=self.machine.free_vram, free_ram=self.machine.free_ram)]
+        return FIT_LABELS[machine_fit(size_bytes, free_vram=self.machine.free_vram, free_ram=self.machine.free_ram,
+                                      quant=quant)]
 
     def set_first_run(self, first_run: bool) -> None:
         """The starter models stay after the first run: hidden, they left the page empty until a search."""
@@ -222,7 +223,7 @@ class DiscoverPage(QWidget):
             if c.name in self._have:
                 mark = f" · {HAVE_MARK}"
                 tips[(len(rows), 3)] = f"The same file (size and SHA-256) is at {self._have[c.name]}"
-            rows.append(([c.quant, human_bytes(c.size), self._fit(c.size), c.name + parts + mark], c))
+            rows.append(([c.quant, human_bytes(c.size), self._fit(c.size, c.quant), c.name + parts + mark], c))
         current = self.file_table.currentIndex().row()
         self.files.set_rows(rows, tips)
         if 0 <= current < len(rows):

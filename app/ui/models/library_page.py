@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -9,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from app import paths
+from app.engine.engine_choice import EngineUse
 from app.formatting import human_bytes
 from app.library import demo_model
 from app.library.architectures import architecture_problem
@@ -42,6 +44,9 @@ class LibraryPage(QWidget):
     def __init__(self, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
+        # what runs a model (architecture, path): set by EngineRuntimes; the engine row of the load settings
+        self.engine_use: Callable[[str, str], EngineUse] | None = None
+        self._shown: list[LocalModel] = []
         self.setAcceptDrops(True)
         self.models: TableModel[LocalModel] = TableModel(HEADERS, self)
         self.table = make_table(self.models, "Local models")
@@ -73,7 +78,12 @@ class LibraryPage(QWidget):
         self.reveal_button.clicked.connect(self._reveal)
         self.delete_button.clicked.connect(self._delete)
 
+    def refresh_engines(self) -> None:
+        """The configured llama-server changed: say again which models it runs."""
+        self.set_models(self._shown)
+
     def set_models(self, models: list[LocalModel]) -> None:
+        self._shown = list(models)
         rows = []
         tips: dict[tuple[int, int], str] = {}
         unknown: list[str] = []  # the sentence for each model whose architecture this llama.cpp does not know
@@ -95,8 +105,12 @@ class LibraryPage(QWidget):
             tips[(len(rows), 6)] = f"Chat template: {file_template_words(i)}"
             arch = i.architecture
             if problem := architecture_problem(arch):
-                unknown.append(f"{i.display_name}: {problem}.")
-                tips[(len(rows), 1)], arch = problem, f"{arch} · unknown to this llama.cpp"
+                use = self.engine_use(arch, str(m.path)) if self.engine_use is not None else None
+                sentence = use.sentence if use is not None and use.runtime is not None else f"{problem}."
+                unknown.append(f"{i.display_name}: {sentence}")
+                tips[(len(rows), 1)], arch = sentence, f"{arch} · unknown to this llama.cpp"
+            elif self.engine_use is not None:
+                tips[(len(rows), 1)] = self.engine_use(arch, str(m.path)).sentence
             tips[(len(rows), 7)] = "\n".join(map(str, m.locations))
             rows.append(([i.display_name + parts + demo, arch, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
@@ -111,8 +125,9 @@ class LibraryPage(QWidget):
             self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
                                  f"Drop a .gguf file here to import it.{demo}")
         if unknown:
-            self.message.setText(" ".join([self.message.text(), *unknown,
-                                           "A newer llama-server can run it: File → Engine runtimes."]))
+            hint = [] if any("will run it" in line for line in unknown) else [
+                "A newer llama-server can run it: File → Engine runtimes."]
+            self.message.setText(" ".join([self.message.text(), *unknown, *hint]))
         problem = demo_model.install_problem()  # one small file read
         if problem:
             self.message.setText(self.message.text() + f" The demo model could not be installed: {problem}")

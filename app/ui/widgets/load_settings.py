@@ -31,26 +31,15 @@ from PySide6.QtWidgets import (
 
 from app import load_limits as limits
 from app.engine.protocol import AUTO_PROJECTOR, LoadOptions
-from app.engine.router import parse_remote_path
-from app.library import demo_model
-from app.library.architectures import architecture_problem
 from app.library.library import LocalModel
-from app.library.model_kind import file_template_words
-from app.library.model_label import model_label
 from app.load_limits import AUTO_LAYERS, FLASH_TEXT, flash_value
 from app.model_defaults import LOAD_FIELDS
-from app.ui.plain_text import as_html
+from app.ui.help_text import GPU_AUTO_TIP, GPU_TIP, NO_BACKEND_TIP
+from app.ui.widgets.engine_picker import EnginePicker
 from app.ui.widgets.help_button import HelpButton
+from app.ui.widgets.memory_plan_view import MemoryPlanView
+from app.ui.widgets.picker_items import fill_picker
 from app.ui.widgets.template_picker import TemplatePicker
-
-NO_BACKEND_TIP = (
-    "The installed llama.cpp has no GPU backend, so everything runs on the CPU. "
-    "Rebuild llama-cpp-python with GPU support to use these (see README: GPU support)."
-)
-
-
-GPU_TIP = "How many of the model's layers run on the GPU; the rest run on the CPU (more is faster)"
-GPU_AUTO_TIP = "Put as many layers on the GPU as fit in its free memory"
 
 
 class LoadSettings(QWidget):
@@ -68,6 +57,7 @@ class LoadSettings(QWidget):
         # automatic, which the engine resolves itself.
         self.gpu_backend: str | None = None
         self.free_vram = 0
+        self.free_ram = 0  # from the machine probe too: the plan says whether the load fits
         self._saved_gpu_layers = AUTO_LAYERS
         self.models: list[LocalModel] = []
         self.remote_models: list[tuple[str, str]] = []
@@ -150,6 +140,8 @@ class LoadSettings(QWidget):
         self.estimate.setTextFormat(Qt.TextFormat.PlainText)
         self.estimate.setObjectName("gpuEstimate")
         self.estimate.setWordWrap(True)
+        self.engine_picker = EnginePicker()  # which llama.cpp runs the model, per model (engine_runtimes.py)
+        self.plan_view = MemoryPlanView()  # the memory plan per component; measured beside it once loaded
         gpu_row = QHBoxLayout()
         gpu_row.addWidget(self.gpu, 1)
         gpu_row.addWidget(self.gpu_label)
@@ -158,9 +150,15 @@ class LoadSettings(QWidget):
         ctx_row = QHBoxLayout()
         ctx_row.addWidget(self.ctx, 1)
         ctx_row.addWidget(self.ctx_help)
-        self.details = QWidget()
-        form = QFormLayout(self.details)
-        form.setContentsMargins(0, 4, 0, 0)
+        self.details = QWidget()  # the settings' form, the memory plan beside it (a short page stays short), and
+        columns = QHBoxLayout()  # the chat template under both (its row is wide)
+        form, below = QFormLayout(), QFormLayout()
+        columns.addLayout(form, 1)
+        columns.addWidget(self.plan_view, 1)
+        rows = QVBoxLayout(self.details)
+        rows.setContentsMargins(0, 4, 0, 0)
+        rows.addLayout(columns)
+        rows.addLayout(below)
         form.addRow("Context size", ctx_row)
         form.addRow("GPU layers", gpu_row)
         form.addRow("", self.estimate)
@@ -169,9 +167,10 @@ class LoadSettings(QWidget):
         form.addRow("Batch size", self.batch)
         form.addRow("CPU threads", self.threads)
         form.addRow("", self.mmap)
+        form.addRow("Engine", self.engine_picker)
         self.template = TemplatePicker()
         self._template_files: dict[str, str] = {}
-        form.addRow("Chat template", self.template)
+        below.addRow("Chat template", self.template)
         self.details.setVisible(not picker)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -180,7 +179,7 @@ class LoadSettings(QWidget):
         layout.addWidget(self.status)
         for hidden in (bar, self.status, self.ctx_help, self.gpu_help) if not picker else ():
             hidden.setVisible(False)  # (a dialog has no help page to open)
-        form.setRowVisible(self.template, picker)
+        below.setRowVisible(self.template, picker)
 
         self.more.toggled.connect(self.details.setVisible)
         self.load_button.clicked.connect(self._request_load)
@@ -192,6 +191,8 @@ class LoadSettings(QWidget):
         self.ctx.valueChanged.connect(self._on_gpu_changed)
         self.flash.currentIndexChanged.connect(lambda _: self.settings_changed.emit())
         self.kv_cache.currentIndexChanged.connect(self._on_gpu_changed)
+        self.batch.valueChanged.connect(lambda _: self.settings_changed.emit())
+        self.settings_changed.connect(self._show_plan)
         self._apply_backend()
 
     # ---------------------------------------------------------------- state
@@ -199,7 +200,7 @@ class LoadSettings(QWidget):
     def set_machine(self, probe) -> None:
         """What this computer offers (app.machine_probe.MachineProbe), probed outside the GUI process."""
         self.gpu_backend = probe.usable_backend
-        self.free_vram = probe.free_vram
+        self.free_vram, self.free_ram = probe.free_vram, probe.free_ram
         self._apply_backend()
         if self.gpu_backend != "none":
             self._show_gpu_setting(self._saved_gpu_layers)
@@ -223,23 +224,8 @@ class LoadSettings(QWidget):
         keep = keep or self.current_path()
         self.models = [m for m in models if m.info is not None]
         self.picker.blockSignals(True)
-        self.picker.clear()
-        for m, info in ((m, m.info) for m in self.models if m.info is not None):
-            demo = demo_model.is_demo(m.path)
-            label = model_label(m)
-            self.picker.addItem(label, str(m.path))
-            tip = "\n".join(p for p in (architecture_problem(info.architecture), demo_model.LABEL if demo else "",
-                                        f"Name in the file: {info.name}" if info.name else "",
-                                        f"Chat template: {file_template_words(info)}",
-                                        *map(str, m.locations)) if p)
-            self.picker.setItemData(self.picker.count() - 1, as_html(tip), Qt.ItemDataRole.ToolTipRole)
-        for label, path in self.remote_models:
-            self.picker.addItem(label, path)
-            server = (parse_remote_path(path) or (path, ""))[0]
-            self.picker.setItemData(self.picker.count() - 1, as_html(f"On a remote server: {server}"),
-                                    Qt.ItemDataRole.ToolTipRole)
-        if not self.models and not self.remote_models:
-            self.picker.addItem("No models yet — get one from Discover", "")
+        fill_picker(self.picker, self.models, self.remote_models,
+                    lambda arch, path: self.engine_picker.use(arch, path).sentence)
         index = self.picker.findData(keep) if keep else -1
         if index < 0 and keep:  # a copy of a listed model: its one row
             index = next((i for i, m in enumerate(self.models) if Path(keep) in m.locations), -1)
@@ -282,8 +268,10 @@ class LoadSettings(QWidget):
 
     def _on_model_chosen(self) -> None:
         model = self.current_model()
+        self.engine_picker.setVisible(model is not None)  # a remote model runs on its server
         if model is None or model.info is None:
-            return
+            return self._show_plan()
+        self.engine_picker.show_model(str(model.path), model.info.architecture)
         self.template.set_file(self._template_files.get(str(model.path), ""))
         self.ctx.setMaximum(limits.context_maximum(model.info.context_length))
         self.gpu.setRange(0, model.info.n_layers + 1)
@@ -308,6 +296,13 @@ class LoadSettings(QWidget):
         self.gpu.setEnabled(self.gpu_backend not in (None, "none") and not self.gpu_auto.isChecked())
         self.gpu_label.setText(f"{self.gpu.value()} / {total}")
         self.settings_changed.emit()
+
+    def _show_plan(self) -> None:
+        model = self.current_model()
+        gpu_layers = self.gpu.value() if self.gpu_backend not in (None, "none") else 0
+        self.plan_view.show_settings(model.info if model is not None else None, self.ctx.value(), gpu_layers,
+                                     self.kv_cache.currentData(), self.flash.currentData(), self.batch.value(),
+                                     self.free_ram, self.free_vram)
 
     def set_values(self, settings) -> None:
         """Show saved load settings (app.settings.Settings)."""
@@ -383,7 +378,8 @@ class LoadSettings(QWidget):
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.load_button.setEnabled(False)
-        self.status.setText(f"Loading {name}…")
+        self.status.setText(f"Loading {name}…" + (f" It may not fit: {self.plan_view.advice}." if
+                                                   self.plan_view.advice else ""))
 
     def show_progress(self, fraction: float) -> None:
         self.progress.setValue(int(fraction * 100))
