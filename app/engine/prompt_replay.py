@@ -46,6 +46,19 @@ def reuse_prefix(memory: Any, kv: list[int], tokens: Sequence[int], keep_all: bo
     return n
 
 
+def reuse_or_replay(memory: Any, kv: list[int], tokens: Sequence[int], replay: PromptReplay) -> tuple[int, bool]:
+    """(tokens kept in the cache, whether the last token's logits are already in place).
+
+    The same prompt as the one `replay` remembers, still all cached: nothing to evaluate, its
+    kept logits are written back. Otherwise the longest cached prefix, at most all but the last."""
+    cached = reuse_prefix(memory, kv, tokens, keep_all=replay.usable(tokens, kv))
+    if cached == len(tokens):
+        if replay.restore():
+            return cached, True
+        cached = reuse_prefix(memory, kv, tokens)
+    return cached, False
+
+
 class PromptReplay:
     """The logits of the last prompt evaluated, for the same prompt again."""
 

@@ -34,7 +34,7 @@ from app.engine.offload import resolve_gpu_layers
 from app.engine.probs_probe import probing_picker
 from app.engine.prompt_batch import PromptBatches
 from app.engine.prompt_encoder import PromptEncoder
-from app.engine.prompt_replay import PromptReplay, reuse_prefix, split_last
+from app.engine.prompt_replay import PromptReplay, reuse_or_replay, reuse_prefix, split_last
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
@@ -286,10 +286,8 @@ class LoadedModel:
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
-        replay = self._replay.usable(tokens, self.kv_tokens)  # the same prompt again (prompt_replay.py)
-        cached = reuse_prefix(self.memory, self.kv_tokens, tokens, keep_all=replay)
-        if cached == n_prompt and not self._replay.restore():  # all cached: its first token from the kept logits
-            cached = reuse_prefix(self.memory, self.kv_tokens, tokens)
+        # the same prompt again (a regenerated reply) starts from its kept logits (prompt_replay.py)
+        cached, _ready = reuse_or_replay(self.memory, self.kv_tokens, tokens, self._replay)
 
         def cancelled() -> Generated:
             return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
