@@ -16,6 +16,12 @@ MAX_PIXELS = 40_000_000  # about 160 MB decoded as RGBA: the most one image may 
 MAX_BYTES = 32 * 1024 * 1024  # the file itself
 
 
+# What llama.cpp's image helper decodes (stb_image); WebP only where it was built with ffmpeg, which the
+# installed wheel is not: the chat window converts WebP to PNG itself, the CLI and the API say so.
+MODEL_READS = ("image/png", "image/jpeg", "image/gif", "image/bmp")
+WEBP_REFUSED = "WebP pictures cannot be read by llama.cpp here: save it as PNG or JPEG and send that."
+
+
 class ImageError(ValueError):
     """The file is not an image Hearth can use; the message is one sentence for the user."""
 
@@ -117,3 +123,9 @@ def _jpeg(data: bytes) -> ImageHeader | None:
             break
         pos += 2 + length
     raise ImageError("The JPEG image is damaged: no frame header was found.")
+
+
+def check_model_reads(mime: str) -> None:
+    """ImageError (one sentence) when llama.cpp cannot decode this kind of picture."""
+    if mime not in MODEL_READS:
+        raise ImageError(WEBP_REFUSED)

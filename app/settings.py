@@ -25,6 +25,7 @@ class Settings:
     n_batch: int = limits.BATCH_DEFAULT
     n_threads: int = limits.THREADS_DEFAULT  # 0: let the engine pick
     use_mmap: bool = limits.MMAP_DEFAULT
+    mmproj_gpu: bool = True  # a vision model's image projector on the GPU (where there is one) or the CPU
     chat_template_files: dict[str, str] = field(default_factory=dict)  # model path -> .jinja override
     # model path -> last load and sampling (model_defaults.py)
     model_defaults: dict[str, dict] = field(default_factory=dict)

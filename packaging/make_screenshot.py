@@ -22,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SCENES = ("chats", "compare", "models", "discover", "first-run", "tokens", "what-if", "sampling-chart")
+SCENES = ("chats", "compare", "models", "discover", "first-run", "tokens", "what-if", "sampling-chart",
+          "draft-tokens", "prompt-tokens")
 THEMES = ("light", "dark")
 OUT = ROOT / "docs" / "screens"
 
@@ -68,7 +69,8 @@ def take(scene: str, theme: str) -> int:
     from tests.support.real_models import smollm2_path
 
     model = None
-    if scene in ("chats", "compare", "models", "first-run", "tokens", "what-if", "sampling-chart"):
+    if scene in ("chats", "compare", "models", "first-run", "tokens", "what-if", "sampling-chart", "draft-tokens",
+                 "prompt-tokens"):
         source, why = smollm2_path()
         if source is None:
             print(f"cannot take the {scene} screenshot: {why}", file=sys.stderr)
@@ -90,7 +92,8 @@ def take(scene: str, theme: str) -> int:
     spin(app, 1.0)
     {"chats": chats, "compare": compare, "models": models, "discover": discover,
      "first-run": first_run, "tokens": tokens, "what-if": what_if,
-     "sampling-chart": sampling_chart}[scene](app, window, model)
+     "sampling-chart": sampling_chart, "draft-tokens": draft_tokens,
+     "prompt-tokens": prompt_tokens}[scene](app, window, model)
     spin(app, 1.5)
     out = OUT / f"{scene}-{theme}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -161,13 +164,49 @@ def what_if(app, window, model) -> None:
 
 
 def sampling_chart(app, window, model) -> None:
-    """The sampling chart at the least sure token, temperature raised to 0.8 and top-k to 3."""
+    """The sampling chart at the least sure token with the model's top 20, temperature 0.8, top-k 8."""
     step = tokens(app, window, model)
     chart = window.chat_page.view.cards()[-1].tokens.open_chart(step)
+    wait(app, lambda: len(chart.candidates) == 20, 60)
     chart.spins["temperature"].setValue(0.8)
-    chart.spins["top_k"].setValue(3)
-    chart.move(300, 300)
-    chart.resize(760, 380)
+    chart.spins["top_k"].setValue(8)
+    spin(app, 0.5)
+    chart.move(260, 60)
+    chart.resize(880, chart.sizeHint().height())
+
+
+def draft_tokens(app, window, model) -> None:
+    """The composer's Tokens toggle on: a draft split into SmolLM2's tokens, in alternating tints."""
+    page = window.chat_page
+    window.show_page(page)
+    window.model_opener.open_with_model(str(model))
+    wait(app, lambda: window.engine.info is not None)
+    window.new_chat()
+    page.composer.tokens_button.click()
+    page.composer.set_text("Tokenization splits text into pieces:\n"
+                           "  \"unbelievable\", Hearth, 12345 and a naïve café — let's see!")
+    wait(app, lambda: len(page.composer.token_strip.tokens) > 10, 30)
+
+
+def prompt_tokens(app, window, model) -> None:
+    """Chat → Show prompt on its Tokens tab: the template's special tokens in bold."""
+    from app.engine import SamplingParams
+
+    page = window.chat_page
+    window.show_page(page)
+    window.model_opener.open_with_model(str(model))
+    wait(app, lambda: window.engine.info is not None)
+    window.new_chat()
+    page.sampling.set_params(SamplingParams(temperature=0.0, max_tokens=24), emit=True)
+    page.composer.set_text("What is a token?")
+    page.composer.send_button.click()
+    spin(app, 0.5)
+    wait(app, lambda: not page.streaming)
+    shown = []
+    page.show_prompt(on_shown=shown.append)
+    wait(app, lambda: bool(shown), 30)
+    shown[0].tabs.setCurrentIndex(1)
+    shown[0].move(300, 120)
 
 
 def compare(app, window, model) -> None:

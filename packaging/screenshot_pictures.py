@@ -81,6 +81,7 @@ def main() -> int:
     page.composer.edit.setFocus()
     spin(app, 0.3)
     page.composer.edit.paste()  # what Ctrl+V does
+    wait(app, lambda: not page.composer.attachments.reading)  # (read off the GUI thread)
     spin(app, 0.5)
     page.composer.set_text("What is in this picture?")
     spin(app, 1.0)
@@ -90,6 +91,7 @@ def main() -> int:
     page.composer.set_text("And what time of day is it?")
     QApplication.clipboard().setImage(picture(sun_x=70))
     page.composer.edit.paste()
+    wait(app, lambda: not page.composer.attachments.reading)
     spin(app, 2.0)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["import", "-window", "root", str(OUT)], check=True)

@@ -93,7 +93,6 @@ def fake_hub(monkeypatch, tiny_model, scripted_model, split_parts):
         "tiny-chat.Q4_K_M.gguf": scripted_model.read_bytes(),
         "tiny-chat.Q8_0.gguf": tiny_model.read_bytes(),
         "tiny-chat.F16.gguf": tiny_model.read_bytes(),
-        "mmproj-tiny.gguf": b"GGUF" + b"\0" * 32,
     }
     for part in split_parts:
         files[f"split/{part.name}"] = part.read_bytes()

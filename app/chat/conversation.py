@@ -138,7 +138,10 @@ class Conversation:
         if reply is None or message.id != reply.record:
             return message
         stats = {**message.stats, **reply.thinking_stats()}
-        return replace(message.with_text(reply.content, reply.reasoning), stats=stats, error="")
+        live = message.with_text(reply.content, reply.reasoning)
+        if reply.parts:  # the tool calls made so far, with their results
+            live = replace(live, parts=text_parts(reply.content, reply.reasoning) + tuple(reply.parts))
+        return replace(live, stats=stats, error="")
 
     # ------------------------------------------------------------ settings (saved at once)
 
@@ -278,7 +281,10 @@ class Conversation:
         now = time.monotonic()
         if reply is None or not reply.unsaved or not (force or now - reply.persisted >= every):
             return
-        if self.store is not None and reply.record:
+        if self.store is not None and reply.record and reply.parts:  # with the tool calls made so far
+            parts = text_parts(reply.content, reply.reasoning) + tuple(reply.parts)
+            self.store.update_message(reply.record, parts=parts)
+        elif self.store is not None and reply.record:
             self.store.update_message(reply.record, content=reply.content, reasoning=reply.reasoning)
         reply.persisted = now
         reply.unsaved = False
@@ -304,15 +310,18 @@ class Conversation:
         content = (what_if.prefix if what_if else "") + done.text if done.text or what_if else reply.content
         reasoning = done.reasoning or reply.reasoning
         kept: tuple[Part, ...] = (TokenProbsPart(probs_to_json(done.probs)),) if done.probs else ()
-        kept = (what_if.part(done.probs),) if what_if is not None else kept
+        kept = ((what_if.part(done.probs),) if what_if is not None else kept) + tuple(reply.parts)  # tool calls too
         if self.store is not None and reply.record and kept:
             self.store.update_message(reply.record, parts=text_parts(content, reasoning) + kept, stats=stats,
                                       complete=True)
         elif self.store is not None and reply.record:
             self.store.update_message(reply.record, content=content, stats=stats, complete=True, reasoning=reasoning)
         settled = self._settle(reply, content, reasoning, stats=stats, complete=True, error="")
-        if settled is not None and kept:
-            settled = self.messages[self.reply_index(reply)] = replace(settled, parts=settled.parts + kept)
+        return self._with_parts(reply, settled, settled.parts + kept) if settled is not None and kept else settled
+
+    def _with_parts(self, reply: Reply, settled: Message | None, parts: tuple[Part, ...]) -> Message | None:
+        if settled is not None:
+            settled = self.messages[self.reply_index(reply)] = replace(settled, parts=parts)
         return settled
 
     def fail_reply(self, error: str) -> Message | None:
@@ -321,10 +330,11 @@ class Conversation:
         if reply is None:
             return None
         reply.take_arrived()
+        parts = text_parts(reply.content, reply.reasoning) + tuple(reply.parts)  # the tool calls made so far stay
         if self.store is not None and reply.record:
-            self.store.update_message(reply.record, content=reply.content, complete=False, error=error,
-                                      reasoning=reply.reasoning)
-        return self._settle(reply, reply.content, reply.reasoning, complete=False, error=error)
+            self.store.update_message(reply.record, parts=parts, complete=False, error=error)
+        settled = self._settle(reply, reply.content, reply.reasoning, complete=False, error=error)
+        return self._with_parts(reply, settled, parts) if reply.parts else settled
 
     def _settle(self, reply: Reply, content: str, reasoning: str, **values: Any) -> Message | None:
         index = self.reply_index(reply)

@@ -10,7 +10,7 @@ import hashlib
 from typing import Protocol
 
 from app.chat.message import ImagePart
-from app.image_header import read_header
+from app.image_header import check_model_reads, read_header
 
 
 class ImageBank(Protocol):
@@ -28,6 +28,7 @@ class MemoryImages:
     def add(self, data: bytes, name: str = "") -> ImagePart:
         """The part for `data`, checked from its header first (ImageError: one sentence why not)."""
         part = image_part(data, name)
+        check_model_reads(part.mime)  # (the chat window converts what llama.cpp cannot read; a request cannot)
         self._images[part.sha256] = data
         return part
 

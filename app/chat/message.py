@@ -86,9 +86,10 @@ class ToolResultPart:
     call_id: str
     content: str
     is_error: bool = False
+    seconds: float = 0.0  # how long the call took (0: not measured)
 
     def to_json(self) -> JsonObject:
-        return {"call_id": self.call_id, "content": self.content, "is_error": self.is_error}
+        return {"call_id": self.call_id, "content": self.content, "is_error": self.is_error, "seconds": self.seconds}
 
 
 @dataclass(frozen=True)
@@ -298,4 +299,25 @@ def history_for_engine(system_prompt: str, messages: Iterable[Message],
     """What the model is given: the system prompt (if any) and the messages, as the engine reads them
     (with their images when `images` gives their bytes)."""
     system = [ChatMessage("system", system_prompt.strip())] if system_prompt.strip() else []
-    return system + [m.to_engine(images) for m in messages]
+    return system + [sent for m in messages for sent in tool_rounds(m, images)]
+
+
+def tool_rounds(message: Message, images: Callable[[str], bytes] | None = None) -> list[ChatMessage]:
+    """A message as the engine reads it. A reply that called tools keeps its calls and their results
+    with its answer (one card, one alternative); the model is given them as an API client sends them:
+    the assistant's calls, a tool message for each result, then the answer."""
+    results = [p for p in message.parts if isinstance(p, ToolResultPart)]
+    if message.role != "assistant" or not results:
+        return [message.to_engine(images)]
+    sent: list[ChatMessage] = []
+    calls: list[ToolCallPart] = []
+    for part in message.parts:
+        if isinstance(part, ToolCallPart):
+            calls.append(part)
+        elif isinstance(part, ToolResultPart):
+            if calls:  # a round's calls, then their results
+                sent.append(ChatMessage("assistant", "", tool_calls=tuple((c.call_id, c.name, c.arguments)
+                                                                          for c in calls)))
+                calls = []
+            sent.append(ChatMessage("tool", part.content, tool_call_id=part.call_id))
+    return [*sent, ChatMessage("assistant", message.content, message.reasoning)]

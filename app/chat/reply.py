@@ -27,6 +27,7 @@ class Reply:
     reasoning_tokens: int = 0  # completion tokens when the last thinking arrived
     thinking_since: float = 0.0  # when the first thinking arrived
     thinking_s: float = 0.0
+    parts: list[Any] = field(default_factory=list)  # the tool calls it made and their results, in order
 
     def add_text(self, text: str, n_tokens: int) -> None:
         self.buffer.append(text)

@@ -102,7 +102,7 @@ class ToolLoop:
             text, reasoning, done = self._generate(messages, sampling, thinking, overflow, tools, result)
             if done is None:
                 return result
-            content, calls = read_calls(text, self.tool_format, offered)
+            content, calls = read_calls(text, self.tool_format, offered, parsed_calls=done.tool_calls)
             result.stats, result.reasoning = done.stats, reasoning
             if not calls or self.stop.is_set():
                 result.text, result.stop_reason = text, done.stats.stop_reason.value

@@ -65,7 +65,7 @@ def run_chat(args: argparse.Namespace) -> int:
         return run_runtime_chat(args, conversation.history(), sampling)
     engine = EngineClient()
     engine.start()  # the engine process boots (and imports llama.cpp) while we go on
-    options = replace(load_options(args, args.model), mmproj=projector_for(args))
+    options = replace(load_options(args, args.model), mmproj=projector_for(args), mmproj_gpu=not args.no_mmproj_offload)
     warn_if_it_may_not_fit(options)  # "needs about X, Y free: try ..." before the load, not a bare failure
     with engine:
         try:

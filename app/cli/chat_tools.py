@@ -69,11 +69,12 @@ def run_tool_chat(args: argparse.Namespace, engine: Any, info: Any, history: lis
     from app.tools.config import ConfigError, load_config
     from app.tools.mcp_client import HubToolBox, McpHub
     from app.tools.permissions import Grants
+    from app.tools.secrets import reveal_secrets
 
     if args.max_tool_rounds < 0:
         raise CliError("--max-tool-rounds must be 0 or more")
     try:
-        servers = load_config(Path(args.mcp))
+        servers = reveal_secrets(load_config(Path(args.mcp)))  # Hearth's own mcp.json keeps them in the keyring
     except ConfigError as exc:
         raise CliError(str(exc)) from None
 

@@ -27,6 +27,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     download.add_argument("repo", help="owner/name")
     download.add_argument("file", nargs="?", help="the GGUF file (default: Q4_K_M, else the smallest)")
     download.add_argument("--quant", help="pick the file by quantization, e.g. Q4_K_M")
+    download.add_argument("--mmproj", default="",
+                          help="a vision model's image projector to download with it (default: the likeliest)")
+    download.add_argument("--no-mmproj", action="store_true", help="do not download a vision model's projector")
     download.add_argument("--json", action="store_true", help="one JSON line per progress event")
     download.set_defaults(handler=run_download)
 
@@ -66,16 +69,32 @@ def run_files(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"name": c.name, "quant": c.quant, "size": c.size,
                            "fit": machine_fit(c.size, quant=c.quant),
-                           "parts": [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in c.parts]}
-                          for c in choices]))
+                           "parts": [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in c.parts],
+                           "projectors": [p.path for p in c.projectors]} for c in choices]))
         return 0
     if not choices:
         print("this repository has no GGUF files")
     for c in choices:
         parts = f" ({len(c.parts)} parts)" if len(c.parts) > 1 else ""
         fit = FIT_LABELS[machine_fit(c.size, quant=c.quant)]
-        print(f"{c.quant:8s} {human_bytes(c.size):>9s}  {fit:14s} {c.name}{parts}")
+        sees = f"  (sees images: {c.projectors[0].path})" if c.projectors else ""
+        print(f"{c.quant:8s} {human_bytes(c.size):>9s}  {fit:14s} {c.name}{parts}{sees}")
     return 0
+
+
+def pick_projector(choice, name: str, skip: bool):
+    """The projector to download with `choice` (a vision model's): --mmproj, else the likeliest; None for
+    a text model or with --no-mmproj."""
+    if skip or not choice.projectors:
+        if name and not choice.projectors:
+            raise CliError("this repository has no image projector (mmproj) files")
+        return None
+    if not name:
+        return choice.projectors[0]
+    for p in choice.projectors:
+        if name in (p.path, p.path.rsplit("/", 1)[-1]):
+            return p
+    raise CliError(f"no projector named {name} here; it has: " + ", ".join(p.path for p in choice.projectors))
 
 
 def pick_choice(choices, file: str | None, quant: str | None):
@@ -97,13 +116,26 @@ def pick_choice(choices, file: str | None, quant: str | None):
 
 
 def run_download(args: argparse.Namespace) -> int:
+    from app.hub.quant import projector_choice
+    from app.hub.search import list_gguf_files
+
+    choice = pick_choice(_hub_call(list_gguf_files, args.repo), args.file, args.quant)
+    projector = pick_projector(choice, args.mmproj, args.no_mmproj)
+    if projector is not None:  # first, so that the last line (or event) is still the model's
+        path = download_one(args, projector_choice(projector), shown=False)
+        if not args.json:
+            print(f"image projector: {path}", file=sys.stderr)
+    download_one(args, choice)
+    return 0
+
+
+def download_one(args: argparse.Namespace, choice, shown: bool = True):
+    """One file (or one split model's parts) with its progress, resumable; its path (printed when `shown`)."""
     from app.formatting import human_bytes
     from app.hub.download import Downloader
     from app.hub.download_record import DownloadRecord, DownloadStatus
     from app.hub.errors import HubError
-    from app.hub.search import list_gguf_files
 
-    choice = pick_choice(_hub_call(list_gguf_files, args.repo), args.file, args.quant)
     downloader = _hub_call(Downloader, DownloadRecord.for_choice(args.repo, choice))
 
     progress_shown = [False]
@@ -142,8 +174,9 @@ def run_download(args: argparse.Namespace) -> int:
         downloader.record.save()
         raise CliError("download paused; run the same command again to resume") from None
     if args.json:
-        print(json.dumps({"event": "done", "path": str(path), "size": choice.size}))
+        print(json.dumps({"event": "done", "path": str(path), "size": choice.size}), flush=True)
     else:
         sys.stderr.write("\n")
-        print(path)
-    return 0
+        if shown:
+            print(path)
+    return path

@@ -21,6 +21,26 @@ def add_image_args(parser: argparse.ArgumentParser) -> None:
                         help="attach a picture (PNG, JPEG, GIF, BMP or WebP) to the message; repeat for several")
     parser.add_argument("--mmproj", default="",
                         help="the image projector GGUF to load with the model (default: the one beside it)")
+    add_offload_arg(parser)
+
+
+def add_offload_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-mmproj-offload", action="store_true",
+                        help="keep the image projector on the CPU (default: on the GPU where there is one)")
+
+
+def plan_projector(args: argparse.Namespace):  # -> GGUFInfo | None
+    """`hearth plan`'s projector: --mmproj, else the one paired with the model; None for a text model."""
+    from app.library.gguf_info import GGUFFileError, read_gguf_info
+    from app.library.projector import pair_projector
+
+    path = Path(args.mmproj).expanduser() if args.mmproj else pair_projector(args.model)
+    if path is None:
+        return None
+    try:
+        return read_gguf_info(path)
+    except (GGUFFileError, OSError) as exc:
+        raise CliError(f"the image projector {path}: {exc}") from None
 
 
 def attach_images(args: argparse.Namespace, conversation: Conversation) -> None:

@@ -35,6 +35,10 @@ def run_models(args: argparse.Namespace) -> int:
     if not models:
         print("no local models yet: try `hearth search llama` and `hearth download REPO`")
     for m in models:
+        if m.is_projector:  # a vision model's part, listed under it
+            if m.projector_of is None:
+                print(f"{'projector':10s} {m.path!s}  (an image projector with no vision model beside it)")
+            continue
         if m.info is None:
             print(f"{'broken':10s} {m.path!s}  ({m.problem})")
             continue
@@ -44,6 +48,8 @@ def run_models(args: argparse.Namespace) -> int:
               f"{human_bytes(i.size_bytes):>9s}  {template:11s}  {m.path}")
         for copy in m.copies:
             print(f"{'':10s} also at {copy}")
+        if m.projector is not None:
+            print(f"{'':10s} sees images with its projector {m.projector}")
         if is_base_model(i):
             print(f"{'':10s} {BASE_MODEL}")
         if demo_model.is_demo(m.path):
@@ -58,6 +64,8 @@ def model_json(m) -> dict:
     from app.library import demo_model
     from app.library.model_kind import is_base_model
 
+    if m.is_projector:
+        return {"path": str(m.path), "source": m.source, "projector_for": str(m.projector_of or "") or None}
     if m.info is None:
         return {"path": str(m.path), "source": m.source, "problem": m.problem}
     i = m.info
@@ -67,4 +75,5 @@ def model_json(m) -> dict:
             "architecture": i.architecture,
             "parameters": i.n_params, "quantization": i.quantization, "context_length": i.context_length,
             "size": i.size_bytes, "chat_template": i.has_chat_template, "parts": len(i.shard_paths),
-            "base_model": is_base_model(i), "copies": [str(c) for c in m.copies]}
+            "base_model": is_base_model(i), "copies": [str(c) for c in m.copies],
+            "projector": str(m.projector) if m.projector is not None else None}

@@ -7,6 +7,7 @@ import json
 
 from app import load_limits as limits
 from app.cli.common import CliError, check_load_args, gpu_layers_arg
+from app.cli.images import add_offload_arg, plan_projector
 from app.engine.protocol import LoadOptions
 
 
@@ -18,6 +19,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     plan.add_argument("--kv-cache", choices=sorted(limits.KV_CACHE_TYPES), default=limits.KV_CACHE_DEFAULT,
                       help="KV cache type")
     plan.add_argument("--batch", type=int, default=limits.BATCH_DEFAULT, help="batch size in tokens")
+    plan.add_argument("--mmproj", default="", help="a vision model's image projector (default: the one paired)")
+    add_offload_arg(plan)
     plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     plan.set_defaults(handler=run_plan)
 
@@ -36,7 +39,9 @@ def run_plan(args: argparse.Namespace) -> int:
         info = read_gguf_info(args.model)
     except (GGUFFileError, OSError) as exc:
         raise CliError(str(exc)) from None
-    plan = plan_memory(info, args.ctx, args.gpu_layers, args.kv_cache, n_batch=args.batch)
+    projector = plan_projector(args)
+    plan = plan_memory(info, args.ctx, args.gpu_layers, args.kv_cache, n_batch=args.batch, projector=projector,
+                       projector_gpu=not args.no_mmproj_offload and args.gpu_layers != 0)
     free = free_ram_bytes()
     advice = out_of_memory_advice(plan, free)
     problem = architecture_problem(info.architecture)
@@ -51,6 +56,7 @@ def run_plan(args: argparse.Namespace) -> int:
     for part in plan.parts:
         where = f"  (GPU {human_bytes(part.gpu)})" if gpu else ""
         note = "  reserved; used while a long prompt is read" if part.reserved_only else ""
+        note = "  reserved; used while a picture is read" if part.name == "projector_compute" else note
         print(f"  {PART_WORDS[part.name]:26s} {human_bytes(part.total):>9s}{where}{note}")
     print(f"  {'Resident once loaded':26s} {human_bytes(plan.resident_bytes):>9s}")
     print(f"  {'At most':26s} {human_bytes(plan.peak_bytes):>9s}  ({human_bytes(free)} of memory free now)")
@@ -74,7 +80,14 @@ def warn_if_it_may_not_fit(options: LoadOptions) -> None:
     except (GGUFFileError, OSError):
         return  # the load names what is wrong with the file
     gpu_layers = options.n_gpu_layers if options.n_gpu_layers != limits.AUTO_LAYERS else 0
-    plan = plan_memory(info, options.n_ctx, gpu_layers, options.kv_cache_type, options.flash_attn, options.n_batch)
+    try:
+        from app.engine.load_params import projector_header
+
+        projector = projector_header(options)  # a vision model's, with --image
+    except (GGUFFileError, OSError):
+        projector = None
+    plan = plan_memory(info, options.n_ctx, gpu_layers, options.kv_cache_type, options.flash_attn, options.n_batch,
+                       projector, options.mmproj_gpu and gpu_layers != 0)
     advice = out_of_memory_advice(plan, free_ram_bytes(), free_vram_bytes())
     if advice:
         print(f"This model may not fit: it {advice}", file=sys.stderr)

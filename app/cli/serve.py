@@ -6,6 +6,7 @@ import argparse
 
 from app import load_limits as limits
 from app.cli.common import CliError, check_load_args, gpu_layers_arg
+from app.cli.images import add_offload_arg
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +33,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--parallel", type=int, default=None, metavar="N",
                        help="requests decoded together, sharing --ctx as llama-server's -np N does (default: as "
                             "many as free memory allows, 2 to 4, each with the whole --ctx)")
+    add_offload_arg(serve)
     serve.add_argument("--allow-image-urls", action="store_true",
                        help="fetch http(s) image URLs in requests (default: only data: URLs are taken)")
     serve.set_defaults(handler=run_serve)
@@ -59,7 +61,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.parallel is not None and not 1 <= args.parallel <= MAX_PARALLEL:
         raise CliError(f"--parallel must be between 1 and {MAX_PARALLEL}")
     options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads,
-                          mmproj=serve_projector(args))
+                          mmproj=serve_projector(args), mmproj_gpu=not args.no_mmproj_offload)
     if (refusal := check_binding(args.host, args.api_key)) is not None:
         raise CliError(refusal)  # before the model's header is read for --parallel's choice
     try:

@@ -38,6 +38,7 @@ CANCEL_GRACE_SECONDS = 1.0  # after Stop, how long a reply may take to end befor
 CLOSE_SECONDS = 1.0  # how long close() lets the worker exit by itself before killing it
 KILL_SECONDS = 0.5  # after SIGKILL, how long close() waits to reap the worker
 UNLOAD_SECONDS = 30.0
+NEXT_TOKENS_TIMEOUT = 120.0  # it waits for the replies before it, then evaluates (a long prompt: slow on a CPU)
 __all__ = ["CLOSED_MESSAGE", "HUNG_MESSAGE", "EngineClient"]
 
 
@@ -243,8 +244,8 @@ class EngineClient(JobTable, BlockingCalls):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int:
-        count = (tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking)
+                    job_id: int = 0, tools: str = "") -> int:
+        count = (tuple(messages), draft, OverflowPolicy(overflow), max_tokens, thinking, tools)
         return self._submit(Job(job_id or jobs.new_job_id(), "count", lambda i: p.Count(i, *count), JobEvents(on_event),
                                 timeout=timeout, what="answer the token count"))
 
@@ -252,6 +253,22 @@ class EngineClient(JobTable, BlockingCalls):
                      timeout: float | None = COUNT_TIMEOUT) -> int:
         return self._submit(Job(jobs.new_job_id(), "render", lambda i: p.RenderPrompt(i, tuple(messages), thinking),
                                 JobEvents(on_event), timeout=timeout, what="render the prompt"))
+
+    def start_tokenize(self, text: str, messages: Sequence[ChatMessage], thinking: str, on_event: EventSink,
+                       job_id: int = 0) -> int:
+        """A text's tokens, or with `messages` the chat's exact prompt's: Tokenized or Error (beside replies)."""
+        ask = (text, tuple(messages), thinking)
+        return self._submit(Job(job_id or jobs.new_job_id(), "count", lambda i: p.Tokenize(i, *ask),
+                                JobEvents(on_event), timeout=COUNT_TIMEOUT, what="split the text into tokens"))
+
+    def start_next_tokens(self, messages: Sequence[ChatMessage], reply_tokens: Sequence[int], thinking: str,
+                          on_event: EventSink, job_id: int = 0) -> int:
+        """The best next tokens after the prompt and a reply's first tokens: NextTokensFound or Error.
+
+        Its turn comes after the replies sent before it (it evaluates)."""
+        ask = (tuple(messages), tuple(reply_tokens), thinking)
+        return self._submit(Job(job_id or jobs.new_job_id(), "render", lambda i: p.NextTokens(i, *ask),
+                                JobEvents(on_event), timeout=NEXT_TOKENS_TIMEOUT, what="find the next tokens"))
 
     def start_unload(self, on_event: EventSink, job_id: int = 0) -> int:
         self._last_load = None
@@ -295,6 +312,14 @@ class EngineClient(JobTable, BlockingCalls):
                       timeout: float | None = COUNT_TIMEOUT) -> p.Rendered:
         """The exact prompt text (special tokens included) and its token count."""
         return jobs.wait_for(lambda sink: self.start_render(messages, thinking, sink, timeout), p.Rendered)
+
+    def tokenize(self, text: str = "", messages: Sequence[ChatMessage] = (), thinking: str = "default") -> p.Tokenized:
+        return jobs.wait_for(lambda sink: self.start_tokenize(text, messages, thinking, sink), p.Tokenized)
+
+    def next_tokens(self, messages: Sequence[ChatMessage], reply_tokens: Sequence[int] = (),
+                    thinking: str = "default") -> p.NextTokensFound:
+        return jobs.wait_for(lambda sink: self.start_next_tokens(messages, reply_tokens, thinking, sink),
+                             p.NextTokensFound)
 
     def unload(self) -> None:
         with contextlib.suppress(EngineError):

@@ -46,8 +46,10 @@ class Engine(Protocol):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int:
-        """Count the prompt tokens (after the overflow policy): Counted or Error. Never waits for a reply."""
+                    job_id: int = 0, tools: str = "") -> int:
+        """Count the prompt tokens (after the overflow policy): Counted or Error. Never waits for a reply.
+
+        `tools`: as start_chat's; their schemas are counted as the reply's prompt will hold them."""
 
     def start_unload(self, on_event: EventSink, job_id: int = 0) -> int:
         """Free the model (after the job under way): Unloaded or Error."""
@@ -88,7 +90,7 @@ class _JobStarter(Protocol):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int: ...
+                    job_id: int = 0, tools: str = "") -> int: ...
 
     def cancel(self, job_id: int = 0) -> None: ...
 

@@ -29,12 +29,12 @@ log = logging.getLogger("app.engine")
 EventSink = Callable[[p.Event], None]
 StartJob = Callable[[EventSink], int]  # starts a job whose events go to the sink; returns its id
 ReplyEvent = p.Token | p.Reading | p.Done | p.Error
-FINAL = (p.Loaded, p.Done, p.Counted, p.Rendered, p.Unloaded, p.Error)
+FINAL = (p.Loaded, p.Done, p.Counted, p.Rendered, p.Tokenized, p.NextTokensFound, p.Unloaded, p.Error)
 STOP_POLL_SECONDS = 0.1  # how often a blocking reply looks at its caller's `stop` event
 
 _ids = itertools.count(1)
 _ids_lock = threading.Lock()
-Answer = TypeVar("Answer", p.Counted, p.Rendered, p.Unloaded)
+Answer = TypeVar("Answer", p.Counted, p.Rendered, p.Tokenized, p.NextTokensFound, p.Unloaded)
 
 
 def new_job_id() -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import llama_cpp
 
-from app.engine.protocol import EngineError, ErrorKind, LoadOptions
+from app.engine.protocol import AUTO_PROJECTOR, EngineError, ErrorKind, LoadOptions
 from app.library.architectures import architecture_problem, unknown_architecture_message
 from app.library.gguf_info import GGUFInfo
 
@@ -102,10 +102,19 @@ def memory_advice(header: Callable[[], GGUFInfo], options: LoadOptions, gpu_laye
 
     try:
         plan = plan_memory(header(), n_ctx or options.n_ctx, gpu_layers, options.kv_cache_type, options.flash_attn,
-                           options.n_batch)
+                           options.n_batch, projector_header(options), options.mmproj_gpu and gpu_layers != 0)
         return out_of_memory_advice(plan, free_ram_bytes(), free_vram_bytes(), always=True)
     except Exception:  # noqa: BLE001 - the advice is a help: a failure to give it leaves llama.cpp's words alone
         return ""
+
+
+def projector_header(options: LoadOptions) -> GGUFInfo | None:
+    """The header of the projector a load names (or pairs), for the memory plan; None for a text load."""
+    from app.library.gguf_info import read_gguf_info
+    from app.library.projector import pair_projector
+
+    path = pair_projector(options.path) if options.mmproj == AUTO_PROJECTOR else options.mmproj
+    return read_gguf_info(path) if path else None
 
 
 def context_error(n_ctx: int, detail: str, advice: str = "") -> EngineError:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from app import load_limits as limits
 from app.engine.sampling import SamplingParams
-from app.engine.token_probs import TokenProbs
+from app.engine.token_probs import TokenChoice, TokenProbs
 from app.library.gguf_info import GGUFInfo
 from app.load_limits import ALL_LAYERS as ALL_LAYERS
 from app.load_limits import AUTO_LAYERS as AUTO_LAYERS
@@ -148,6 +148,27 @@ class RenderPrompt:
 
 
 @dataclass(frozen=True)
+class Tokenize:
+    """The model's tokens of a text (plain text, as a message's content is) or of a chat's whole prompt."""
+
+    id: int
+    text: str = ""
+    messages: tuple[ChatMessage, ...] = ()  # given: the exact prompt of these messages (special tokens included)
+    thinking: str = "default"
+
+
+@dataclass(frozen=True)
+class NextTokens:
+    """The model's best next tokens after a chat's prompt and the first tokens of its reply (the sampling chart)."""
+
+    id: int
+    messages: tuple[ChatMessage, ...]
+    reply_tokens: tuple[int, ...] = ()  # the reply's tokens so far, as the model wrote them
+    thinking: str = "default"
+    n_top: int = 20
+
+
+@dataclass(frozen=True)
 class Cancel:
     id: int  # the id of the request to cancel
 
@@ -162,7 +183,7 @@ class Shutdown:
     id: int = 0
 
 
-Request = Load | Chat | Complete | Count | RenderPrompt | Cancel | Unload | Shutdown
+Request = Load | Chat | Complete | Count | RenderPrompt | Tokenize | NextTokens | Cancel | Unload | Shutdown
 
 # ---------------------------------------------------------------- events
 
@@ -271,6 +292,7 @@ class Done:
     sampling: SamplingParams | None = None  # what the engine actually used (after clamping)
     reasoning: str = ""  # the whole thinking text; `text` is the answer alone
     probs: tuple[TokenProbs, ...] = ()  # one per completion token, when sampling.top_logprobs >= 0
+    tool_calls: tuple[tuple[str, str, str], ...] = ()  # calls a remote server parsed: (id, name, arguments JSON)
 
 
 @dataclass(frozen=True)
@@ -279,6 +301,19 @@ class Rendered:
     prompt: str  # the exact text the model is given, special tokens included
     prompt_tokens: int
     chat_template: str
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    id: int
+    tokens: tuple[tuple[int, bytes, bool], ...]  # (id, the bytes it prints, a control token such as <|im_start|>)
+
+
+@dataclass(frozen=True)
+class NextTokensFound:
+    id: int
+    top: tuple[TokenChoice, ...]  # best first; logprobs over the whole vocabulary
+    recent: tuple[int, ...] = ()  # the reply's last tokens, those the repeat penalty looks at
 
 
 @dataclass(frozen=True)
@@ -311,7 +346,8 @@ class Error:
     detail: str = ""  # the engine process's traceback of an unexpected error, for the log file only
 
 
-Event = Progress | Loaded | Token | Counted | Done | Rendered | Unloaded | Reading | Heartbeat | Error
+Event = (Progress | Loaded | Token | Counted | Done | Rendered | Tokenized | NextTokensFound | Unloaded | Reading
+         | Heartbeat | Error)
 
 
 class EngineError(Exception):

@@ -42,6 +42,7 @@ from app.engine.remote_images import openai_message
 from app.engine.remote_jobs import JobThreads, RemoteJob
 from app.engine.remote_payload import context_size, model_ids
 from app.engine.remote_stream import ReplyReader
+from app.engine.remote_tools import tool_fields, with_tool_fields
 from app.engine.sampling import SamplingParams
 from app.library.gguf_info import GGUFInfo
 
@@ -206,14 +207,15 @@ class RemoteEngine(JobThreads, BlockingCalls):
         """Stream a reply over SSE: Token events, then one Done or Error (which keeps any partial reply).
 
         The history is first fitted to the server's context by `overflow`; the server applies its own
-        template (`thinking` is the server's to choose; `tools` are not sent yet). cancel(job id) or close()
+        template (`thinking` is the server's to choose) and parses the calls of the `tools` offered (the Done's
+        `tool_calls`). cancel(job id) or close()
         end the reply at once, whatever the server does: a Done marked cancelled, with the reply so far."""
         history, checked = tuple(messages), sampling.validated()
-        return self._run("chat", on_event, lambda job: self._reply(job, history, overflow, checked),
+        return self._run("chat", on_event, lambda job: self._reply(job, history, overflow, checked, tools),
                          "hearth-remote-reply", job_id)
 
     def _reply(self, job: RemoteJob, messages: tuple[ChatMessage, ...], overflow: OverflowPolicy,
-               sampling: SamplingParams) -> None:
+               sampling: SamplingParams, tools: str = "") -> None:
         """The reply job's thread: fit the history, send, read the stream, and hand on each event."""
         if self._closed:
             job.events.send(p.Error(job.id, ErrorKind.CRASHED, self._closed_message()))
@@ -229,7 +231,7 @@ class RemoteEngine(JobThreads, BlockingCalls):
         def payloads() -> Iterator[object]:
             budget = self._fit(messages, overflow, sampling.max_tokens)
             yield budget
-            response = self._open_stream(model, budget.messages, sampling, job)
+            response = self._open_stream(model, budget.messages, sampling, job, tools)
             try:
                 yield from sse_data(sse_lines(response, self.base_url))
             finally:
@@ -239,10 +241,11 @@ class RemoteEngine(JobThreads, BlockingCalls):
             job.events.send(event)
 
     def _open_stream(self, model: str, messages: Sequence[ChatMessage], sampling: SamplingParams,
-                     job: RemoteJob) -> httpx.Response:
+                     job: RemoteJob, tools: str = "") -> httpx.Response:
         while True:
-            body = {"model": model, "messages": [openai_message(m) for m in messages], "stream": True,
-                    "stream_options": {"include_usage": True}, **sampling_fields(sampling, self._extensions)}
+            body = {"model": model, "messages": [with_tool_fields(openai_message(m), m) for m in messages],
+                    "stream": True, "stream_options": {"include_usage": True},
+                    **sampling_fields(sampling, self._extensions), **tool_fields(tools)}
 
             def send(body: dict[str, Any] = body) -> httpx.Response:
                 trace = self._connections.trace(job.sockets, job.cancelled)
@@ -283,9 +286,10 @@ class RemoteEngine(JobThreads, BlockingCalls):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int:
+                    job_id: int = 0, tools: str = "") -> int:
         """Prompt tokens after the overflow policy, exact when the server can tell (llama-server),
-        otherwise an estimate flagged as such. Runs beside a reply, never behind it."""
+        otherwise an estimate flagged as such. Runs beside a reply, never behind it. (`tools`: not
+        counted yet: the server's template describes them its own way.)"""
         history = tuple(messages)
 
         def work(job: RemoteJob) -> None:

@@ -16,6 +16,7 @@ from app.engine.protocol import EngineError, ErrorKind, Stats, StopReason
 from app.engine.remote_cancel import RequestCancelled
 from app.engine.remote_http import describe_transport
 from app.engine.remote_payload import read_chunk
+from app.engine.remote_tools import StreamedCalls
 from app.engine.sampling import SamplingParams
 
 MAX_REPLY_CHARS = 32 << 20  # a server that ignores max_tokens is stopped here (text and thinking together)
@@ -35,6 +36,7 @@ class ReplyReader:
         self.size = 0  # characters received
         self.t0 = time.perf_counter()
         self.t_first = 0.0
+        self.calls = StreamedCalls()  # the tool calls the server parsed (delta.tool_calls)
 
     def events(self, request_id: int, payloads: Iterator[object],
                cancelled: Callable[[], bool]) -> Iterator[p.Token | p.Done | p.Error]:
@@ -54,6 +56,7 @@ class ReplyReader:
                     yield p.Error(request_id, ErrorKind.INTERNAL, f"{self.base_url}: {chunk.error}", self.text)
                     return
                 self.usage.update(chunk.usage)
+                self.calls.take(payload)
                 for content, reasoning in chunk.pieces:
                     self.size += len(content) + len(reasoning)
                     if self.size > MAX_REPLY_CHARS:
@@ -114,4 +117,5 @@ class ReplyReader:
             dropped_messages=budget.dropped_messages if budget else 0,
             truncated=budget.truncated if budget else False,
         )
-        return p.Done(request_id, stats, self.text, self.sampling, "".join(self.thought))
+        return p.Done(request_id, stats, self.text, self.sampling, "".join(self.thought),
+                      tool_calls=self.calls.result())

@@ -144,8 +144,10 @@ class EngineRouter(BlockingCalls):
 
     def start_count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
                     thinking: str, on_event: EventSink, timeout: float | None = COUNT_TIMEOUT,
-                    job_id: int = 0) -> int:
-        return self._active.start_count(messages, draft, overflow, max_tokens, thinking, on_event, timeout, job_id)
+                    job_id: int = 0, tools: str = "") -> int:
+        offered = {"tools": tools} if tools else {}  # as start_chat's
+        return self._active.start_count(messages, draft, overflow, max_tokens, thinking, on_event, timeout, job_id,
+                                        **offered)
 
     def start_unload(self, on_event: EventSink, job_id: int = 0) -> int:
         """Free the model in use: a server's connection is closed, the local engine lets go of its model."""
@@ -173,6 +175,17 @@ class EngineRouter(BlockingCalls):
         if self.is_remote:
             raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's prompt is rendered by its server")
         return self.local.render_prompt(messages, thinking, timeout)
+
+    def tokenize(self, text: str = "", messages: Sequence[ChatMessage] = (), thinking: str = "default") -> p.Tokenized:
+        if self.is_remote:
+            raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's tokens are known only to its server")
+        return self.local.tokenize(text, messages, thinking)
+
+    def next_tokens(self, messages: Sequence[ChatMessage], reply_tokens: Sequence[int] = (),
+                    thinking: str = "default") -> p.NextTokensFound:
+        if self.is_remote:
+            raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's next tokens are known only to its server")
+        return self.local.next_tokens(messages, reply_tokens, thinking)
 
     def unload(self) -> None:
         """Free the model in use: a server's connection is closed, the local engine lets go of its model."""

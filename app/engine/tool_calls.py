@@ -13,11 +13,16 @@ splits a reply into its text and its calls for that format:
 - `command_r7b`: `<|START_ACTION|>[{"tool_name": …, "parameters": {…}}]<|END_ACTION|>`;
 - Granite 3.3's `<|tool_call|>[…]` is not read: its template never writes a past call, so
   llama-server cannot learn the format and returns the reply as text; Hearth does the same;
-- `deepseek_r1`: `<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME` then a ```json block.
+- `deepseek_r1`: `<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME` then a ```json block;
+- `kimi_k2`: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:0<|tool_call_argument_begin|>{…}`
+  `<|tool_call_end|><|tool_calls_section_end|>` (Kimi K2 Instruct and Thinking; the id is `functions.NAME:N`);
+- `glm45`: `<tool_call>NAME` then `<arg_key>KEY</arg_key><arg_value>VALUE</arg_value>` lines, `</tool_call>`
+  (GLM 4.5, 4.6; a value is text where the schema says string, else JSON where it reads as JSON).
 
 Beyond llama-server, `bare_json_call()` accepts the one shape small models write without their
-format's tags: the whole reply is one JSON object naming an offered tool, whose arguments fit
-that tool's schema. Nothing else is ever guessed: text that only looks like a call stays text.
+format's tags: the whole reply is one JSON object (bare, or alone in one ```json fence) naming an
+offered tool, whose arguments fit that tool's schema. Nothing else is ever guessed: text that only
+looks like a call stays text.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ CALL_TOKENS = {
     "command_r7b": ("<|START_ACTION|>", "<|END_ACTION|>"),
     "deepseek_r1": ("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "<｜tool▁sep｜>", "<｜tool▁call▁end｜>",
                     "<｜tool▁calls▁end｜>"),
+    "glm45": ("<tool_call>", "</tool_call>", "<arg_key>", "</arg_key>", "<arg_value>", "</arg_value>"),
+    "kimi_k2": ("<|tool_calls_section_begin|>", "<|tool_call_begin|>", "<|tool_call_argument_begin|>",
+                "<|tool_call_end|>", "<|tool_calls_section_end|>"),
 }
 CALL_MARKERS = {fmt: tokens[0] for fmt, tokens in CALL_TOKENS.items()}
 
@@ -75,6 +83,10 @@ class ParsedReply:
 def tool_format(template_source: str) -> str:
     """The reply format llama-server would read for this template ("" when it has no tool calls)."""
     src = template_source
+    if "<|tool_calls_section_begin|>" in src and "<|tool_call_begin|>" in src:  # a handler of its own, first
+        return "kimi_k2"
+    if "[gMASK]" in src and "<tool_call>" in src and "<arg_key>" in src and "<arg_value>" in src:  # GLM only
+        return "glm45"
     if "<tool_call>" in src and "<function=" in src and "<parameter=" in src:
         return "qwen3_coder"
     if "[TOOL_CALLS]" in src:
@@ -179,6 +191,25 @@ def _xml_function(body: str, schemas: Mapping[str, JsonObject]) -> list[ParsedCa
     return [ParsedCall(name, compact(arguments))]
 
 
+_GLM_ARG = re.compile(r"\s*<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_value>", re.S)
+
+
+def _glm_function(body: str, schemas: Mapping[str, JsonObject]) -> list[ParsedCall] | None:
+    name, _, rest = body.partition("\n") if "<arg_key>" in body else (body, "", "")
+    name = name.strip()
+    if not name or "<" in name:
+        return None
+    properties = schemas.get(name, {}).get("properties", {})
+    arguments: JsonObject = {}
+    at = 0
+    while (match := _GLM_ARG.match(rest, at)) is not None:
+        key, raw = match.group(1).strip(), match.group(2)
+        kind = properties.get(key, {}).get("type") if isinstance(properties, dict) else None
+        arguments[key] = raw if kind == "string" else _scalar(raw)
+        at = match.end()
+    return [ParsedCall(name, compact(arguments))] if not rest[at:].strip() else None
+
+
 def _scalar(raw: str) -> Any:
     """A parameter value: JSON where it reads as JSON, the text itself otherwise."""
     parsed = _json_at(raw, 0)
@@ -232,6 +263,28 @@ def _deepseek(text: str) -> ParsedReply | None:
     return ParsedReply(text[:first].rstrip(), tuple(calls)) if calls else None
 
 
+_KIMI_CALL = re.compile(r"<\|tool_call_begin\|>functions\.([^:<]+):(\d+)<\|tool_call_argument_begin\|>")
+
+
+def _kimi(text: str, schemas: Mapping[str, JsonObject]) -> ParsedReply | None:
+    """Kimi K2: the text up to the calls, then each `functions.NAME:N` call of an offered tool with its JSON."""
+    starts = [at for at in (text.find("<|tool_calls_section_begin|>"), text.find("<|tool_call_begin|>")) if at >= 0]
+    if not starts:
+        return None
+    first = min(starts)
+    at = first + len("<|tool_calls_section_begin|>") if text.startswith("<|tool_calls_section_begin|>", first) \
+        else first
+    calls: list[ParsedCall] = []
+    while (match := _KIMI_CALL.match(text, at)) is not None:
+        name, parsed = match.group(1), _json_at(text, match.end())
+        if name not in schemas or parsed is None or not isinstance(parsed[0], dict):
+            return None
+        calls.append(ParsedCall(name, compact(parsed[0]), f"functions.{name}:{match.group(2)}"))
+        at = parsed[1] + len("<|tool_call_end|>") if text.startswith("<|tool_call_end|>", parsed[1]) else parsed[1]
+    rest = text[at:].removeprefix("<|tool_calls_section_end|>")
+    return ParsedReply(text[:first].rstrip(), tuple(calls)) if calls and not rest.strip() else None
+
+
 def _schemas(tools: Sequence[JsonObject]) -> dict[str, JsonObject]:
     """Each offered function's parameter schema, by name (OpenAI's tool shape)."""
     found: dict[str, JsonObject] = {}
@@ -257,6 +310,8 @@ def parse_reply(text: str, fmt: str, tools: Sequence[JsonObject]) -> ParsedReply
         "command_r7b": lambda: _tagged(text, "<|START_ACTION|>", "<|END_ACTION|>",
                                        lambda body: _json_list(body, "parameters", "tool_name", "tool_call_id")),
         "deepseek_r1": lambda: _deepseek(text),
+        "kimi_k2": lambda: _kimi(text, schemas),
+        "glm45": lambda: _tagged(text, "<tool_call>", "</tool_call>", lambda body: _glm_function(body, schemas)),
     }
     reader = readers.get(fmt)
     parsed = reader() if reader else None
@@ -266,8 +321,16 @@ def parse_reply(text: str, fmt: str, tools: Sequence[JsonObject]) -> ParsedReply
     return ParsedReply("", (bare,)) if bare else ParsedReply(text)
 
 
+_FENCE = re.compile(r"\s*```(?:json)?[ \t]*\n(.*?)\n?```\s*", re.S)
+
+
 def bare_json_call(text: str, schemas: Mapping[str, JsonObject]) -> ParsedCall | None:
-    """The whole reply as one JSON call of an offered tool whose arguments fit its schema, or None."""
+    """The whole reply as one JSON call of an offered tool whose arguments fit its schema, or None.
+
+    The object may stand in one ```json fence that is the whole reply (as Qwen2.5-Coder 0.5B writes it)."""
+    fenced = _FENCE.fullmatch(text)
+    if fenced is not None and "```" not in fenced.group(1):
+        text = fenced.group(1)
     parsed = _json_at(text, 0)
     if parsed is None or text[parsed[1]:].strip():
         return None

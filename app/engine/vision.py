@@ -33,7 +33,7 @@ from app.engine.chat_template import Segment
 from app.engine.llama_backend import last_log
 from app.engine.prompt_encoder import PromptEncoder
 from app.engine.protocol import AUTO_PROJECTOR, IMAGE_MARKER, NO_VISION, ChatMessage, EngineError, ErrorKind
-from app.image_header import ImageError, read_header
+from app.image_header import ImageError, check_model_reads, read_header
 
 KEPT_IMAGES = 32  # images whose chunks stay tokenized (a chat's images are counted on every keystroke)
 _SPAN = 1 << 20  # sentinel ids per image chunk: more than any image's tokens
@@ -106,7 +106,7 @@ class Vision:
 
     def _tokenize(self, data: bytes, digest: bytes) -> _Tokenized:
         try:
-            read_header(data)  # size from the header before anything is decoded
+            check_model_reads(read_header(data).mime)  # size from the header before anything is decoded
         except ImageError as exc:
             raise EngineError(ErrorKind.BAD_REQUEST, str(exc)) from exc
         buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)

@@ -86,7 +86,7 @@ class Worker:
         self.model_lock = threading.Lock()  # held while the model is created or freed
         self.model: LoadedModel | None = None
         self.requests: queue.Queue[p.Request] = queue.Queue()
-        self.counts: queue.Queue[p.Count | None] = queue.Queue()  # Count requests, then None to stop
+        self.counts: queue.Queue[p.Count | p.Tokenize | None] = queue.Queue()  # Count requests, then None to stop
         self.current: p.Request | None = None  # the request the main thread works on (for the heartbeat)
         self.busy_since = 0.0
         self.current_chat = 0
@@ -111,7 +111,7 @@ class Worker:
                 return
             if isinstance(request, p.Cancel):
                 self.cancel(request.id)
-            elif isinstance(request, p.Count):
+            elif isinstance(request, (p.Count, p.Tokenize)):  # a Tokenize too: token_jobs.py
                 self.counts.put(request)
             else:
                 if isinstance(request, p.Load):
@@ -135,7 +135,11 @@ class Worker:
 
     def answer_counts(self) -> None:
         while (request := self.counts.get()) is not None:
-            self.answer_count(request)
+            if isinstance(request, p.Tokenize):  # token_jobs.py imports llama.cpp: imported when first asked
+                from app.engine.token_jobs import answer_tokenize
+                answer_tokenize(self, request)
+            else:
+                self.answer_count(request)
 
     def answer_count(self, request: p.Count) -> None:
         with self.model_lock:
@@ -223,6 +227,9 @@ class Worker:
                 self.complete(request)
             elif isinstance(request, p.RenderPrompt):
                 self.render_prompt(request)
+            elif isinstance(request, p.NextTokens):  # the sampling chart's (token_jobs.py)
+                from app.engine.token_jobs import answer_next_tokens
+                answer_next_tokens(self, request)
             elif isinstance(request, p.Unload):
                 self.unload()
                 self.send(p.Unloaded(request.id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.library.gguf_info import SPLIT_RE
 
@@ -44,6 +44,7 @@ class GGUFChoice:
     name: str  # what the user sees (first part's name for split models)
     quant: str
     parts: tuple[HubFile, ...]
+    projectors: tuple[HubFile, ...] = ()  # the repository's image projectors, the likeliest first
 
     @property
     def size(self) -> int:
@@ -62,8 +63,8 @@ def group_gguf_files(files: list[HubFile]) -> list[GGUFChoice]:
         name = f.path.rsplit("/", 1)[-1]
         if not name.lower().endswith(".gguf"):
             continue
-        if "mmproj" in name.lower():
-            continue  # vision projectors are not chat models
+        if is_projector_name(name):
+            continue  # vision projectors are not chat models (each choice lists them in `projectors`)
         match = SPLIT_RE.match(name)
         if match:
             folder = f.path[: -len(name)]
@@ -76,4 +77,33 @@ def group_gguf_files(files: list[HubFile]) -> list[GGUFChoice]:
         singles.append(GGUFChoice(files_[0].path, quant_of(stem) if quant_of(stem) != "unknown"
                                   else quant_of(folder), files_))
     singles.sort(key=lambda c: (quant_rank(c.quant), c.size, c.name))
-    return singles
+    projectors = [f for f in files if f.path.lower().endswith(".gguf") and is_projector_name(f.path)]
+    return [replace(c, projectors=likeliest_projectors(c, projectors)) if projectors else c for c in singles]
+
+
+def is_projector_name(path: str) -> bool:
+    """Whether a Hub file is an image projector. Before a download only its name can say: the ones
+    llama.cpp's converters and the usual quantizers write all carry "mmproj" (the library, which has
+    the file, goes by its header: app/library/projector.py)."""
+    return "mmproj" in path.rsplit("/", 1)[-1].lower()
+
+
+def likeliest_projectors(choice: GGUFChoice, projectors: list[HubFile]) -> tuple[HubFile, ...]:
+    """The projectors for `choice`, the likeliest first: beside it, then the closest name, then F16
+    (what llama.cpp's own guides use), then the smallest."""
+    folder = choice.first_path.rsplit("/", 1)[0] if "/" in choice.first_path else ""
+    stem = choice.first_path.rsplit("/", 1)[-1].lower()
+
+    def key(f: HubFile) -> tuple[bool, int, bool, int]:
+        here = (f.path.rsplit("/", 1)[0] if "/" in f.path else "") == folder
+        name = f.path.rsplit("/", 1)[-1].lower().removeprefix("mmproj-").removeprefix("mmproj_")
+        differ = (i for i, (a, b) in enumerate(zip(stem, name, strict=False)) if a != b)
+        shared = next(differ, min(len(stem), len(name)))
+        return not here, -shared, quant_of(f.path) != "F16", f.size
+
+    return tuple(sorted(projectors, key=key))
+
+
+def projector_choice(projector: HubFile) -> GGUFChoice:
+    """A projector as a download of its own (it lands beside its model: the same repository folder)."""
+    return GGUFChoice(projector.path, quant_of(projector.path), (projector,))

@@ -37,6 +37,9 @@ def llama_cpp_description() -> str:
 
 def unknown_architecture_message(architecture: str) -> str:
     """The one sentence Hearth says wherever a model's architecture is one its llama.cpp does not know."""
+    if architecture == "clip":  # an image projector (library/projector.py), opened as if it were a model
+        return ("This file is an image projector (mmproj), not a chat model: open the vision model beside it, "
+                "which loads the projector with it")
     return (f"This model's architecture is `{architecture}`; the llama.cpp in this Hearth "
             f"({llama_cpp_description()}) does not know it")
 

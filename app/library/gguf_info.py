@@ -80,6 +80,10 @@ class GGUFInfo:
     key_length: int = 0  # per-head K size; 0: embedding_length / n_head
     value_length: int = 0
     sliding_window: int = 0  # >0: some layers attend to a window (Gemma-style), llama.cpp then builds two masks
+    # an image projector's encoder (arch "clip"), for its working memory in the plan; 0 elsewhere
+    image_patches: int = 0  # patches of one image at the encoder's size
+    vision_width: int = 0
+    vision_ffn: int = 0
 
     @property
     def display_name(self) -> str:
@@ -247,6 +251,10 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
         key_length=arch_int("attention.key_length"),
         value_length=arch_int("attention.value_length"),
         sliding_window=arch_int("attention.sliding_window"),
+        image_patches=(_as_int(values.get("clip.vision.image_size")) // max(_as_int(values.get(
+            "clip.vision.patch_size")), 1)) ** 2,
+        vision_width=_as_int(values.get("clip.vision.embedding_length")),
+        vision_ffn=_as_int(values.get("clip.vision.feed_forward_length")),
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.library.gguf_info import GGUFInfo, split_shards
 
-INDEX_VERSION = 2  # bump when GGUFInfo or the reader changes what it reports: old entries are dropped
+INDEX_VERSION = 3  # bump when GGUFInfo or the reader changes what it reports: old entries are dropped
 _TUPLE_FIELDS = {f.name for f in fields(GGUFInfo) if str(f.type).startswith("tuple")}
 _FIELD_NAMES = {f.name for f in fields(GGUFInfo)}
 

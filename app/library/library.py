@@ -15,7 +15,7 @@ from pathlib import Path
 from app import paths
 from app.library.gguf_info import SPLIT_RE, GGUFErrorKind, GGUFFileError, GGUFInfo, read_info_uncached, split_shards
 from app.library.index import LibraryIndex, signature
-from app.library.projector import PROJECTOR_NOTE, is_projector
+from app.library.projector import PROJECTOR_NOTE, is_projector, pair_all
 
 FILE_TIME_LIMIT = 5.0  # seconds one file's header may take before it is listed as unreadable
 
@@ -34,6 +34,17 @@ class LocalModel:
     info: GGUFInfo | None
     problem: str = ""  # why the header could not be read
     copies: tuple[Path, ...] = ()  # other places holding the same file (copies.py merges them)
+    projector: Path | None = None  # a model that sees images: the projector it loads with (projector.py)
+    projector_info: GGUFInfo | None = None  # that projector's header (its memory in the plan)
+    projector_of: Path | None = None  # an image projector's row: the model it belongs to, if any
+
+    @property
+    def sees_images(self) -> bool:
+        return self.projector is not None
+
+    @property
+    def is_projector(self) -> bool:
+        return self.problem == PROJECTOR_NOTE
 
     @property
     def locations(self) -> tuple[Path, ...]:
@@ -126,7 +137,7 @@ def scan_library(
                 seen.add(real)
                 found.append((path, source))
     index = _open_index()
-    models: list[LocalModel] = []
+    entries: list[tuple[Path, str, GGUFInfo | None, str]] = []
     try:
         for done, (path, source) in enumerate(found, 1):
             if cancelled():
@@ -138,23 +149,39 @@ def scan_library(
                 if lasting:
                     index.store(path, source, sig, info, problem)
                 known = info, problem
-            info, problem = known
-            if info is not None and is_projector(info):  # a vision model's part: never a chat model alone
-                info, problem = None, PROJECTOR_NOTE
-            models.append(LocalModel(path, source, info, problem))
+            entries.append((path, source, *known))
             if on_progress is not None:
                 on_progress(done, len(found))
         index.keep_only({str(path) for path, _ in found})
     finally:
         index.close()
-    return models
+    return listed(entries)
+
+
+def listed(entries: list[tuple[Path, str, GGUFInfo | None, str]]) -> list[LocalModel]:
+    """The library's rows from (path, source, header, problem): each projector paired with its model
+    and listed as that model's part, never as a chat model alone."""
+    projectors = [(path, info) for path, _s, info, _p in entries if info is not None and is_projector(info)]
+    models = [(path, info) for path, _s, info, _p in entries if info is not None and not is_projector(info)]
+    pairs = pair_all(models, projectors)
+    owners = {projector: model for model, projector in pairs.items()}
+    headers = dict(projectors)
+    rows: list[LocalModel] = []
+    for path, source, info, problem in entries:
+        if info is not None and is_projector(info):
+            rows.append(LocalModel(path, source, None, PROJECTOR_NOTE, projector_of=owners.get(path)))
+        else:
+            projector = pairs.get(path)
+            rows.append(LocalModel(path, source, info, problem, projector=projector,
+                                   projector_info=headers.get(projector) if projector else None))
+    return rows
 
 
 def cached_library() -> list[LocalModel]:
     """The list the last scan found, from the index alone: no model file is opened."""
     index = _open_index()
     try:
-        return [LocalModel(path, source, info, problem) for path, source, info, problem in index.entries()]
+        return listed(index.entries())
     finally:
         index.close()
 

@@ -12,7 +12,11 @@ engine process's resident memory by bench/memory_plan.py, docs/BENCHMARKS.md):
   and one mask per attention kind (two for sliding-window models); with it only the masks, in
   f16; plus the batch's activations (feed-forward and embedding widths);
 - the output buffer (one row of logits: Hearth asks for one output), llama.cpp's own tables
-  (about 116 bytes per vocabulary entry, 12.5 MiB fixed) and the engine process itself.
+  (about 116 bytes per vocabulary entry, 12.5 MiB fixed) and the engine process itself;
+- a vision model's image projector, on the GPU or the CPU as the load settings say (libmtmd's
+  use_gpu): its weights, and the encoder's working memory for one picture (reserved on the first
+  picture: one layer's activations at the encoder's size, with the flash attention libmtmd picks
+  where it works: an estimate from the header, not yet checked against a real projector's buffers).
 
 Compute buffers are reserved at load but become resident only while a long prompt is read near a
 full context: `resident_bytes` is what the process holds once loaded, `peak_bytes` adds them.
@@ -101,9 +105,21 @@ def uses_flash_attention(flash_attn: bool | None, kv_cache_type: str, cpu_only: 
     return kv_cache_type != "f16" or not cpu_only
 
 
+def projector_parts(projector: GGUFInfo, on_gpu: bool) -> tuple[Part, Part]:
+    """An image projector's weights, and its encoder's working memory for one picture (reserved when
+    the first picture is read)."""
+    weights = sum(projector.layer_bytes) + projector.other_bytes or projector.size_bytes
+    working = projector.image_patches * (2 * projector.vision_ffn + 6 * projector.vision_width) * 4
+    if on_gpu:
+        return Part("projector", 0, weights), Part("projector_compute", 0, working, reserved_only=True)
+    return Part("projector", weights), Part("projector_compute", working, reserved_only=True)
+
+
 def plan_memory(info: GGUFInfo, n_ctx: int, n_gpu_layers: int = 0, kv_cache_type: str = "f16",
-                flash_attn: bool | None = None, n_batch: int = 512) -> MemoryPlan:
-    """The memory plan for loading this model with these settings (n_gpu_layers -1: all of them)."""
+                flash_attn: bool | None = None, n_batch: int = 512, projector: GGUFInfo | None = None,
+                projector_gpu: bool = False) -> MemoryPlan:
+    """The memory plan for loading this model with these settings (n_gpu_layers -1: all of them); with
+    `projector` (a vision model's), its part too, on the GPU when `projector_gpu` (and a GPU is there)."""
     n_ctx = effective_context(info, n_ctx)
     cells = -(-n_ctx // CONTEXT_PAD) * CONTEXT_PAD
     n_layers = max(info.n_layers, 1)
@@ -138,11 +154,15 @@ def plan_memory(info: GGUFInfo, n_ctx: int, n_gpu_layers: int = 0, kv_cache_type
     output = Part("output", vocab * 4)
     runtime = Part("llama_cpp", LLAMA_FIXED_BYTES + vocab * VOCAB_BYTES_PER_TOKEN)
     engine = Part("engine_process", ENGINE_PROCESS_BYTES)
-    return MemoryPlan(n_ctx, gpu_layers, kv_cache_type, flash, (weights, kv, compute, output, runtime, engine))
+    parts: tuple[Part, ...] = (weights, kv, compute, output, runtime, engine)
+    if projector is not None:
+        parts += projector_parts(projector, projector_gpu)
+    return MemoryPlan(n_ctx, gpu_layers, kv_cache_type, flash, parts)
 
 
 PART_WORDS = {"weights": "Weights", "kv_cache": "KV cache", "compute": "Compute buffers", "output": "Output buffer",
-              "llama_cpp": "llama.cpp and vocabulary", "engine_process": "Engine process"}
+              "llama_cpp": "llama.cpp and vocabulary", "engine_process": "Engine process",
+              "projector": "Image projector", "projector_compute": "Projector working memory"}
 
 
 def out_of_memory_advice(plan: MemoryPlan, free_ram: int, free_vram: int = 0, always: bool = False) -> str:

@@ -18,6 +18,8 @@ def model_label(model: LocalModel) -> str:
     label = name if params.lower() in name.lower() else f"{name} · {params}"
     if demo_model.is_demo(model.path):
         label += " · demo"
+    if model.sees_images:  # its projector is paired (projector.py)
+        label += " · sees images"
     kind = kind_words(model.info)
     label = f"{label} · {kind}" if kind else label
     return f"{label} · unknown architecture" if architecture_problem(model.info.architecture) else label

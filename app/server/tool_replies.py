@@ -38,8 +38,8 @@ class CallGate:
         if self.holding:
             return ""
         head = self.text.lstrip()
-        if head[:1] in ("{", "["):
-            self.holding = True  # a bare JSON call, or Llama 3's call without its tag
+        if head[:1] in ("{", "[") or head.startswith("`"):
+            self.holding = True  # a bare JSON call (maybe in a ```json fence), or Llama 3's call without its tag
             return ""
         if not head:
             return ""  # leading space: wait for what follows it

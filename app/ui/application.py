@@ -31,6 +31,8 @@ from app.ui.services import EngineService
 from app.ui.store_dialog import open_or_ask
 from app.ui.tasks import BackgroundTasks
 from app.ui.theme import follow_system_theme
+from app.ui.tools.chat_wiring import ChatTools
+from app.ui.tools.tool_service import ToolService
 
 EXIT_NO_STORE = 2  # the user quit at the database dialog
 
@@ -57,6 +59,8 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
     downloads = DownloadManager(tasks=tasks)
     library = LibraryController(tasks, settings.extra_model_dirs)
     chat_page = ChatPage(writes, engine, tasks)
+    tools = ToolService(tasks)  # MCP servers start when a chat or the settings first need them
+    ChatTools(chat_page, tools)  # the chat's Tools switch and the approval dialogs (a child of the page)
     compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=endpoints.api_key,
                                                                                        runtime_for=runtime_for),
                                  library, machine, chat_page)
@@ -64,7 +68,7 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
         settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,
         downloads=downloads, endpoints=endpoints, api_server=ApiServerHolder(),
         sidebar=ChatSidebar(writes), chat_page=chat_page, compare_page=compare_page,
-        library_page=LibraryPage(tasks), discover_page=DiscoverPage(downloads, tasks),
+        library_page=LibraryPage(tasks), discover_page=DiscoverPage(downloads, tasks), tools=tools,
     )
     window = MainWindow(parts)
     add_first_run(window)
@@ -89,6 +93,8 @@ def shutdown(window: MainWindow, seconds: float = QUIT_SECONDS) -> bool:
     api_server = window.api_server
     api_server.begin_stop()  # closing the window did so too; quitting without closing it may not
     window.engine.stop()
+    if window.tools is not None:
+        window.tools.close(0.3)  # the MCP servers are told to stop (a stdio server's process ends with it)
     compare_ended = compare.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS) / 2)
     engine_ended = window.engine.shutdown(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))
     api_ended = api_server.wait(max(0.0, deadline - time.monotonic() - TASKS_RESERVE_SECONDS))

@@ -7,9 +7,11 @@ showing the fixed HTML of help_text.py; `open_at(anchor)` shows it scrolled to a
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from app.ui.help_text import SECTIONS, help_html
+from app.bundled import bundled_file
+from app.ui.help_text import PICTURES, SECTIONS, help_html
 
 TITLE = "Tokens, context and sampling explained"
 
@@ -26,6 +28,11 @@ class HelpPage(QDialog):
         self.browser = QTextBrowser()
         self.browser.setAccessibleName("Help text")
         self.browser.setOpenLinks(False)  # only in-page anchors are followed, by _follow
+        for name in PICTURES:  # handed over here, so the browser never looks anything up itself
+            path = bundled_file("resources", name)
+            image = QImage(str(path)) if path is not None else QImage()
+            if not image.isNull():
+                self.browser.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
         self.browser.setHtml(help_html())
         self.browser.anchorClicked.connect(self._follow)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -1,10 +1,14 @@
 """The help page's text: tokens, the context window, sampling, GPU layers and quantization in plain words.
 
-Fixed HTML written for Hearth; it names no image, style sheet or other outside resource.
+Fixed HTML written for Hearth; it names no style sheet or other outside resource. Its only images are
+the pictures Hearth ships (`PICTURES`, in resources/), which help_page.py hands the browser itself.
 Each section starts with an anchor (`SECTIONS`) so a "What's this?" button can open the page there.
 """
 
 from __future__ import annotations
+
+# the pictures the text shows: <img src="NAME">, each a shipped file resources/NAME (help_page.py loads them)
+PICTURES = ("help-draft-tokens.png", "help-prompt-tokens.png", "help-sampling-chart.png")
 
 # anchor -> heading, in the order the page shows them
 SECTIONS: dict[str, str] = {
@@ -31,6 +35,16 @@ is split into several. In English a token is on average about three quarters of 
 are roughly 750 words. Code, other languages and emoji usually take more tokens per word.</p>
 <p>A model writes its reply one token at a time. Speed is therefore measured in tokens per second, and
 every limit below (context size, max tokens) is counted in tokens.</p>
+<p>See it for yourself: press <b>Tokens</b> beside the message box and what you type is shown split
+into the loaded model's tokens as you type, in alternating colours, with spaces as · and line breaks
+as ↵ (a space usually belongs to the word after it). Hover a token for its id, the number the model
+really reads. Each model has its own vocabulary, so the same text splits differently in another model.</p>
+<p><img src="help-draft-tokens.png"></p>
+<p>Any message's right-click menu has <b>Show tokens</b> too, and Chat → Show prompt has a <b>Tokens</b>
+tab: the whole prompt exactly as the model gets it, where the chat template's special tokens (such as
+<code>&lt;|im_start|&gt;</code>, which mark who is speaking) stand out in bold. Text you type is never
+turned into one of them.</p>
+<p><img src="help-prompt-tokens.png"></p>
 """,
     "context": """
 <p>The <b>context window</b> is everything the model can see at once, counted in tokens. For each
@@ -67,6 +81,13 @@ the old one (‹ 2/2 ›), with the token you chose in blue. <b>Sampling chart�
 bars: grey what the model weighed, blue the chance of each being picked with the temperature, top-k,
 top-p, min-p and repeat penalty below it, redrawn as you change them. Try temperature 0 (the best
 always wins), 1.5 (the bars flatten), or top-k 1.</p>
+<p>The chart asks the model again for its 20 best candidates at that token (a moment's work: the
+start of the reply is still in its memory); the last bar is every other token of its vocabulary
+together. A struck-out candidate was cut, and the words in brackets say by which setting. In the
+picture top-k 8 keeps eight, top-p 0.95 then drops two more, and temperature 0.8 makes the likeliest
+even likelier. <b>Next token…</b> beside your message's tokens draws the same chart for the first
+token of the reply your message would get.</p>
+<p><img src="help-sampling-chart.png"></p>
 <p>Replies keep their top 5 alternatives per token (about 160 KB per 1,000 tokens); Chat → Keep token
 probabilities turns that off. The API server answers <code>logprobs</code> and <code>top_logprobs</code> the way
 OpenAI's does, and <code>hearth chat --json --logprobs 5</code> prints them.</p>

@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self.compare_page = parts.compare_page
         self.library_page = parts.library_page
         self.discover_page = parts.discover_page
+        self.tools = parts.tools  # application.shutdown stops the MCP servers
         self.first_run: QWidget | None = None  # the welcome panel while it is shown (first_run.py)
         self.setWindowTitle("Hearth")
         self.resize(1280, 820)

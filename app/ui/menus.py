@@ -26,6 +26,7 @@ from app.ui.probs_setting import add_keep_probs_action
 from app.ui.runtime_settings import RuntimeSettingsDialog
 from app.ui.server_settings import ServerSettingsDialog
 from app.ui.shortcuts_dialog import open_shortcuts
+from app.ui.tools.tools_dialog import add_tools_action
 from app.ui.window_parts import WindowParts
 
 
@@ -67,6 +68,7 @@ class Menus:
     help_opener: HelpOpener  # the one help window, which the chat page's "What's this?" buttons open too
     runtimes: QAction | None = None  # Settings → Engine runtimes (a managed llama-server)
     keep_token_probs: QAction | None = None  # Chat → Keep token probabilities (probs_setting.py)
+    tools: QAction | None = None  # File → Tools and MCP servers (ui/tools/tools_dialog.py)
 
 
 def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_files: ChatFiles,
@@ -119,6 +121,7 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
     servers = add(file_menu, "Remote engines and API server…", open_server_settings, QKeySequence("Ctrl+Shift+A"))
     runtimes = add(file_menu, "Engine runtimes…", open_runtime_settings, QKeySequence("Ctrl+Shift+G"),
                    "A llama-server (a newer llama.cpp) for models the built-in one cannot run")
+    tools = add_tools_action(file_menu, parent, parts.tools)
     file_menu.addSeparator()
     quit_action = add(file_menu, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
@@ -160,4 +163,5 @@ def build_menus(window: MenuHost, parent: QMainWindow, parts: WindowParts, chat_
                         "The last errors from Hearth's log and the versions, for a bug report")
     return Menus(new_chat, export_md, export_json, import_chat, hub_token, servers, quit_action, stop, write_message,
                  choose, copy, regenerate, reset_defaults, show_prompt, chat.side.toggle_action, rescan, probe,
-                 help_action, shortcuts, error_details, help_opener, runtimes=runtimes, keep_token_probs=keep_probs)
+                 help_action, shortcuts, error_details, help_opener, runtimes=runtimes, keep_token_probs=keep_probs,
+                 tools=tools)

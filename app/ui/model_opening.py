@@ -3,11 +3,14 @@ and remembering the model the chat loaded, with its load settings, for the next 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.engine import ModelInfo
-from app.library.gguf_info import GGUFFileError, GGUFInfo, read_gguf_info
+from app.library.gguf_info import GGUFFileError, GGUFInfo
+from app.library.projector import opened_model
 from app.settings import Settings
 from app.ui.chat.chat_page import ChatPage
 from app.ui.models.library_controller import LibraryController
@@ -37,8 +40,8 @@ class ModelOpener(QObject):
 
         The header is read off the GUI thread; a file that is not a usable model gets a dialog.
         """
-        self.tasks.run(lambda: read_gguf_info(path), lambda info: self._open_model_read(path, info),
-                       self._open_model_failed)
+        self.tasks.run(lambda: opened_model(path), lambda found: self._open_model_read(path, *found),
+                       self._open_model_failed)  # (its projector is paired there too; a projector is refused)
         return True
 
     def close(self) -> None:
@@ -51,10 +54,11 @@ class ModelOpener(QObject):
         reason = str(error) if isinstance(error, (GGUFFileError, OSError)) else f"{type(error).__name__}: {error}"
         QMessageBox.warning(self.dialog_parent, "Cannot open model", as_html(reason))
 
-    def _open_model_read(self, path: str, info: GGUFInfo) -> None:
+    def _open_model_read(self, path: str, info: GGUFInfo, projector: Path | None = None,
+                         projector_info: GGUFInfo | None = None) -> None:
         if self._closed:
             return
-        model = self.library.add_opened(path, info)
+        model = self.library.add_opened(path, info, projector, projector_info)
         self.chat_page.model_state.load_path(str(model.path))
         self.opened.emit()
 

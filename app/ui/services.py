@@ -174,12 +174,13 @@ class EngineService(QObject):
                                                                                thinking, post, job_id))
 
     def count(self, messages: Sequence[ChatMessage], draft: str, overflow: OverflowPolicy, max_tokens: int,
-              thinking: str = "default") -> int:
-        """Count the prompt's tokens (never behind a reply): counted or count_failed, with the returned job id."""
+              thinking: str = "default", tools: str = "") -> int:
+        """Count the prompt's tokens (never behind a reply): counted or count_failed, with the returned job id.
+        `tools`: the tools a reply will offer (a JSON array): their schemas count too."""
         job_id = new_job_id()
         history = tuple(messages)
         return self._start(job_id, "count", lambda post: self.router.start_count(
-            history, draft, overflow, max_tokens, thinking, post, job_id=job_id))
+            history, draft, overflow, max_tokens, thinking, post, job_id=job_id, tools=tools))
 
     def cancel(self, job_id: int = 0) -> None:
         """Stop a reply by its job id; 0: the GUI's reply under way (only it: a reply the API server is

@@ -22,6 +22,7 @@ from app.ui.models.library_page import LibraryPage
 from app.ui.server_settings import ApiServerHolder
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
+from app.ui.tools.tool_service import ToolService
 
 
 @dataclass
@@ -43,3 +44,4 @@ class WindowParts:
     compare_page: ComparePage
     library_page: LibraryPage
     discover_page: DiscoverPage
+    tools: ToolService | None = None  # MCP servers, grants and which chats use tools (File → Tools and MCP servers…)

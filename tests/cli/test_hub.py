@@ -91,3 +91,24 @@ def test_download_shows_a_capped_retry_after_countdown(fake_hub, monkeypatch, ca
     waits = [e for e in events if e["event"] == "waiting"]
     assert waits and all(e["seconds"] <= 1 for e in waits)
     assert events[-1]["event"] == "done"
+
+
+def test_downloading_a_vision_model_brings_its_projector(fake_hub, tiny_model, tmp_path):
+    from tests.support.tiny_vision import write_tiny_projector
+
+    projector = write_tiny_projector(tmp_path / "p.gguf").read_bytes()
+    fake_hub.add_repo("hearth-test/Seeing-GGUF", {"seeing-Q8_0.gguf": tiny_model.read_bytes(),
+                                                  "mmproj-seeing-f16.gguf": projector,
+                                                  "mmproj-seeing-Q8_0.gguf": projector + b"\0"})
+    files = json.loads(hearth("files", "hearth-test/Seeing-GGUF", "--json").stdout)
+    assert [f["name"] for f in files] == ["seeing-Q8_0.gguf"]
+    assert files[0]["projectors"] == ["mmproj-seeing-Q8_0.gguf", "mmproj-seeing-f16.gguf"]
+    result = hearth("download", "hearth-test/Seeing-GGUF", "--mmproj", "mmproj-seeing-f16.gguf")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("seeing-Q8_0.gguf")  # the model's path alone, as before
+    assert "image projector: " in result.stderr and "mmproj-seeing-Q8_0" not in result.stderr  # the one asked for
+    models = json.loads(hearth("models", "--json").stdout)
+    model = next(m for m in models if m["path"].endswith("seeing-Q8_0.gguf"))
+    assert model["projector"].endswith("mmproj-seeing-f16.gguf")
+    bad = hearth("download", "hearth-test/Seeing-GGUF", "--mmproj", "nope.gguf")
+    assert bad.returncode == 2 and "no projector named nope.gguf" in bad.stderr

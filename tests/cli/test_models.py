@@ -26,3 +26,19 @@ def test_copies_are_one_entry_and_base_models_are_marked(tiny_model, capsys):
     assert run_models(argparse.Namespace(json=False, engine=None)) == 0
     text = capsys.readouterr().out
     assert f"also at {second}" in text and text.count(BASE_MODEL) == 1
+
+
+def test_a_vision_model_names_its_projector_which_is_no_model_of_its_own(capsys):
+    from tests.support.tiny_vision import write_tiny_projector, write_tiny_vision_pair
+
+    model, projector = write_tiny_vision_pair(paths.models_dir() / "org" / "Vision-GGUF")
+    lonely = write_tiny_projector(paths.models_dir() / "lonely" / "mmproj-x.gguf")
+    assert run_models(argparse.Namespace(json=True, engine=None)) == 0
+    listed = {m["path"]: m for m in json.loads(capsys.readouterr().out)}
+    assert listed[str(model)]["projector"] == str(projector)
+    assert listed[str(projector)] == {"path": str(projector), "source": "hearth", "projector_for": str(model)}
+    assert listed[str(lonely)]["projector_for"] is None
+    assert run_models(argparse.Namespace(json=False, engine=None)) == 0
+    text = capsys.readouterr().out
+    assert f"sees images with its projector {projector}" in text and "broken" not in text
+    assert f"projector  {lonely}  (an image projector with no vision model beside it)" in text

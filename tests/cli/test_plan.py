@@ -41,6 +41,24 @@ def test_chat_json_adds_the_measured_memory_beside_the_plan(scripted_model):
     assert memory["measured"]["resident_bytes"] > 0 and memory["plan"]["n_ctx"] == 2048
 
 
+def test_plan_of_a_vision_model_counts_its_projector_where_it_runs(tmp_path):
+    from tests.support.tiny_vision import write_tiny_vision_pair
+
+    model, projector = write_tiny_vision_pair(tmp_path / "repo")
+    on_gpu = json.loads(hearth("plan", "--model", str(model), "--gpu-layers", "-1", "--json").stdout)["parts"]
+    weights = on_gpu["projector"]["gpu_bytes"]
+    assert 100_000 < weights <= projector.stat().st_size and on_gpu["projector"]["cpu_bytes"] == 0
+    assert on_gpu["projector_compute"]["reserved_only"] and on_gpu["projector_compute"]["gpu_bytes"] > 0
+    on_cpu = json.loads(hearth("plan", "--model", str(model), "--gpu-layers", "-1", "--no-mmproj-offload",
+                               "--json").stdout)["parts"]
+    assert on_cpu["projector"] == {"cpu_bytes": weights, "gpu_bytes": 0, "reserved_only": False}
+    text = hearth("plan", "--model", str(model)).stdout
+    assert "Image projector" in text and "used while a picture is read" in text
+    alone = write_tiny_vision_pair(tmp_path / "other")[0]
+    (tmp_path / "other" / "mmproj-tiny-vision-f32.gguf").unlink()
+    assert "projector" not in json.loads(hearth("plan", "--model", str(alone), "--json").stdout)["parts"]
+
+
 def test_chat_says_before_the_load_what_it_needs_when_memory_is_short(tiny_model, monkeypatch, capsys):
     from app import hardware
     from app.cli.plan import warn_if_it_may_not_fit

@@ -38,6 +38,10 @@ COHERE = ["<|START_OF_TURN_TOKEN|>", "<|END_OF_TURN_TOKEN|>", "<|CHATBOT_TOKEN|>
           "<|SYSTEM_TOKEN|>", "<|START_RESPONSE|>", "<|END_RESPONSE|>", "<|START_THINKING|>", "<|END_THINKING|>"]
 DEEPSEEK = ["<｜begin▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<｜end▁of▁sentence｜>"]
 GRANITE = ["<|start_of_role|>", "<|end_of_role|>", "<|end_of_text|>"]
+GLM = ["[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>", "<|endoftext|>"]
+KIMI = ["<|im_system|>", "<|im_user|>", "<|im_assistant|>", "<|im_middle|>", "<|im_end|>",
+        "<|tool_calls_section_begin|>", "<|tool_calls_section_end|>", "<|tool_call_begin|>",
+        "<|tool_call_argument_begin|>", "<|tool_call_end|>"]
 
 # family: (template, control tokens, the reply's pieces, format)
 FAMILIES = {
@@ -76,6 +80,14 @@ FAMILIES = {
     # Granite 3.3's template never writes a past call, so llama-server cannot learn its format: text
     "granite-3.3-text": ("ibm-granite-granite-3.3-2B-Instruct", GRANITE,
                          ["<|tool_call|>", '[{"name": "get_weather", "arguments": {"city": "Paris"}}]'], ""),
+    "glm-4.6": ("GLM-4.6", GLM,
+                ["\n<think>", "Let me check.", "</think>", "\n<tool_call>", "get_weather\n<arg_key>", "city",
+                 "</arg_key>\n<arg_value>", "Paris", "</arg_value>\n<arg_key>", "days", "</arg_key>", "\n<arg_value>",
+                 "2", "</arg_value>\n", "</tool_call>"], "glm45"),
+    "kimi-k2": ("Kimi-K2-Instruct", KIMI,
+                ["Checking.", "<|tool_calls_section_begin|>", "<|tool_call_begin|>", "functions.get_weather:0",
+                 "<|tool_call_argument_begin|>", '{"city": "Paris", "days": 2}', "<|tool_call_end|>",
+                 "<|tool_calls_section_end|>"], "kimi_k2"),
     "granite-4.0": ("ibm-granite-granite-4.0", GRANITE,
                     ["<tool_call>", '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', "</tool_call>"],
                     "hermes"),

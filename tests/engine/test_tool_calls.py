@@ -26,6 +26,9 @@ def test_bare_json_call_of_an_offered_tool_whose_arguments_fit() -> None:
     assert calls(" \n" + bare + "\n", "hermes") == [("get_weather", {"city": "Paris"})]
     assert calls('{"name": "get_weather", "parameters": {"city": "Paris", "days": 2}}', "") == [
         ("get_weather", {"city": "Paris", "days": 2})]
+    # alone in one ```json fence that is the whole reply (Qwen2.5-Coder 0.5B with several tools offered)
+    assert calls("```json\n" + bare + "\n```", "hermes") == [("get_weather", {"city": "Paris"})]
+    assert calls("```\n" + bare + "\n```\n", "") == [("get_weather", {"city": "Paris"})]
 
 
 def test_nothing_else_is_guessed() -> None:
@@ -37,6 +40,8 @@ def test_nothing_else_is_guessed() -> None:
         '{"name": "get_weather", "arguments": {"city": 7}}',  # a number where a string is declared
         '{"name": "get_weather", "arguments": {"city": "Paris"}, "why": "asked"}',  # more than a call
         '[{"name": "get_weather", "arguments": {"city": "Paris"}}]',  # not one object
+        'Here:\n```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```',  # text beside the fence
+        '```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```\n```json\n{}\n```',  # two fences
     ):
         reply = parse_reply(text, "", TOOLS)
         assert reply.calls == () and reply.content == text, text

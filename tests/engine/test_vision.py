@@ -14,7 +14,7 @@ from app.engine.remote import RemoteEngine
 from app.engine.runtime import LoadedModel
 from app.engine.sampling import SamplingParams
 from tests.support.servers import LlamaServer, llama_server_binary
-from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, write_tiny_vision_pair
+from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, webp_bytes, write_tiny_vision_pair
 
 QUESTION = "What is in this picture?"
 GREEDY = SamplingParams(temperature=0.0, max_tokens=8)
@@ -66,6 +66,7 @@ def test_the_image_changes_the_reply(vision_model):
     (b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" + (20000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00",
      "too big"),
     (png_bytes()[:60] + b"\x00" * 40, "damaged"),
+    (webp_bytes(), "WebP pictures cannot be read by llama.cpp here"),
 ])
 def test_bad_images_get_one_sentence_and_the_model_goes_on(vision_model, data, words):
     with pytest.raises(EngineError) as caught:

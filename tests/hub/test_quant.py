@@ -30,3 +30,18 @@ def test_split_parts_group_into_one_choice_and_projectors_are_left_out():
     assert split.first_path == "big-Q8_0-00001-of-00002.gguf"
     assert [p.path for p in split.parts] == ["big-Q8_0-00001-of-00002.gguf", "big-Q8_0-00002-of-00002.gguf"]
     assert split.size == 500
+
+
+def test_each_choice_lists_the_repositorys_projectors_the_likeliest_first():
+    files = [
+        HubFile("SmolVLM-256M-Instruct-Q8_0.gguf", 300, "a"),
+        HubFile("mmproj-SmolVLM-256M-Instruct-Q8_0.gguf", 100, "b"),
+        HubFile("mmproj-SmolVLM-256M-Instruct-f16.gguf", 190, "c"),
+        HubFile("other/mmproj-SmolVLM-256M-Instruct-Q8_0.gguf", 100, "d"),
+    ]
+    (choice,) = group_gguf_files(files)
+    assert [f.path for f in choice.projectors] == ["mmproj-SmolVLM-256M-Instruct-Q8_0.gguf",
+                                                   "mmproj-SmolVLM-256M-Instruct-f16.gguf",
+                                                   "other/mmproj-SmolVLM-256M-Instruct-Q8_0.gguf"]
+    (text,) = group_gguf_files(files[:1])
+    assert text.projectors == ()

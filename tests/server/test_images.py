@@ -12,7 +12,7 @@ from app import cli
 from app.engine import EngineClient, LoadOptions
 from app.server.app import create_app
 from tests.support.servers import uvicorn_thread
-from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, write_tiny_vision_pair
+from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, webp_bytes, write_tiny_vision_pair
 
 GREEDY = {"temperature": 0, "max_tokens": 6, "repeat_penalty": 1.1, "top_k": 40, "top_p": 0.95, "min_p": 0.05}
 
@@ -64,6 +64,7 @@ def test_an_image_data_url_is_answered_with_its_tokens_counted(served, pair, cap
     (data_url(b"plain text, not a picture", "text/plain"), "not a picture"),
     (data_url(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + (20000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00"),
      "too big"),
+    (data_url(webp_bytes(), "image/webp"), "save it as PNG or JPEG"),
 ])
 def test_bad_images_get_a_400_with_one_sentence(served, url, words):
     answer = httpx.post(served + "/v1/chat/completions", timeout=60, json={"messages": image_message(url), **GREEDY})
@@ -91,6 +92,11 @@ def test_hearth_chat_refuses_a_bad_image_or_a_model_without_projector(tmp_path, 
     bad.write_text("not a picture")
     assert cli.main(["chat", "hi", "--model", str(tiny_model), "--image", str(bad)]) == 2
     assert "not a picture" in capsys.readouterr().err
+    webp = tmp_path / "photo.webp"
+    webp.write_bytes(webp_bytes())
+    assert cli.main(["chat", "hi", "--model", str(tiny_model), "--image", str(webp)]) == 2
+    err = capsys.readouterr().err
+    assert "WebP pictures cannot be read" in err and err.count("\n") == 1
     good = tmp_path / "photo.png"
     good.write_bytes(png_bytes())
     assert cli.main(["chat", "hi", "--model", str(tiny_model), "--image", str(good)]) == 2

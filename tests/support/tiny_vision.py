@@ -21,7 +21,8 @@ IMAGE_TOKENS = (IMAGE_SIZE // PATCH_SIZE) ** 2  # one image, as libmtmd counts i
 
 
 def write_tiny_projector(path: Path, *, text_embd: int = 64, n_embd: int = 32, n_layers: int = 2,
-                         n_head: int = 2, n_ff: int = 48, seed: int = 1) -> Path:
+                         n_head: int = 2, n_ff: int = 48, seed: int = 1,
+                         name: str = "Tiny Test Projector") -> Path:
     """Write an mmproj GGUF for a text model with `text_embd`-wide embeddings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -31,7 +32,7 @@ def write_tiny_projector(path: Path, *, text_embd: int = 64, n_embd: int = 32, n
 
     writer = GGUFWriter(str(path), "clip")
     writer.add_type("mmproj")
-    writer.add_name("Tiny Test Projector")
+    writer.add_name(name)
     writer.add_file_type(LlamaFileType.ALL_F32)
     writer.add_bool("clip.has_vision_encoder", True)
     writer.add_string("clip.projector_type", "mlp")
@@ -98,3 +99,10 @@ def png_bytes(width: int = 24, height: int = 20, seed: int = 3) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
             + chunk(b"IEND", b""))
+
+
+def webp_bytes(width: int = 24, height: int = 20) -> bytes:
+    """The start of an extended WebP file (its VP8X header): enough for the header check, which is all a
+    WebP meets before it is refused or converted."""
+    chunk = b"\x00\x00\x00\x00" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return b"RIFF" + (4 + 8 + len(chunk)).to_bytes(4, "little") + b"WEBPVP8X" + len(chunk).to_bytes(4, "little") + chunk

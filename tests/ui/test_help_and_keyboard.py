@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
@@ -164,7 +164,14 @@ def test_whats_this_buttons_open_the_help_at_their_section(qtbot, window):
     for words in ("token", "context window", "Temperature", "Top-p", "Top-k", "Min-p", "Repeat penalty", "Seed",
                   "GPU layers", "Q4_K_M", "Q8_0", "F16"):
         assert words in text, words
-    assert "<img" not in help_page.browser.toHtml()  # nothing outside is loaded
+    # nothing outside is loaded: its only pictures are the shipped ones the page handed over
+    import re
+
+    from app.ui.help_text import PICTURES
+    assert set(re.findall(r'<img src="([^"]+)"', help_page.browser.toHtml())) == set(PICTURES)
+    document = help_page.browser.document()
+    for name in PICTURES:
+        assert not document.resource(QTextDocument.ResourceType.ImageResource, QUrl(name)).isNull(), name
 
 
 def has_label_buddy(widget: QWidget, labels: list[QLabel]) -> bool:

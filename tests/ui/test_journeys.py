@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QInputDialog, QSpinBox, QWidget
 
@@ -287,3 +288,61 @@ def test_a_file_opened_from_elsewhere_and_its_chat_come_back_after_a_restart(mak
         type_and_send(qtbot, page, "Again")
     wait_reply(qtbot, window)
     assert assistant_cards(window)[-1].item.content == " Hello world"
+
+
+def test_the_drafts_tokens_as_you_type_and_the_sampling_chart_of_its_next_token(make_window, qtbot, smollm2):
+    (smollm2,) = in_library(smollm2)
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, smollm2)
+    page = window.chat_page
+    click(qtbot, page, "Show the message's tokens")
+    box = named(page, "Message", QWidget)
+    qtbot.mouseClick(box.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(box, "Hello there")
+    strip = page.composer.token_strip
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Hello there", timeout=10000)
+    assert named(page, "Message tokens count", QWidget).text().startswith(f"{len(strip.tokens)} tokens")
+    assert "id " in strip.tip(0) and "·there" in strip.text.toHtml()  # the space before "there" is visible
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # a newline is a token too
+    qtbot.keyClicks(box, "friend")
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Hello there\nfriend", timeout=10000)
+    assert "↵" in strip.text.toPlainText()
+
+    click(qtbot, page, "Sampling chart for the next token")
+    chart = page.token_views.chart
+    qtbot.waitUntil(lambda: len(chart.candidates) == 20, timeout=30000)
+    assert len(chart.bars.bars) == 21  # the 20 best and every other token
+    type_number(qtbot, chart, "Top-k", 3)  # the bars follow the settings at once
+    assert [b.cut_by for b in chart.bars.bars[3:]] == ["top-k"] * 18
+    assert sum(b.after for b in chart.bars.bars[:3]) == pytest.approx(1.0)
+    chart.close()
+    assert page.composer.text() == "Hello there\nfriend"  # the draft is still there to send
+
+
+def test_a_replys_token_charted_with_the_models_top_20_and_a_messages_tokens(make_window, qtbot, smollm2):
+    (smollm2,) = in_library(smollm2)
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, smollm2)
+    page = window.chat_page
+    type_number(qtbot, page, "Max tokens", 8)
+    type_and_send(qtbot, page, "Name a colour.")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[0]
+    click(qtbot, card, "Tokens message")
+    card.tokens.select(2)
+    click(qtbot, card, "Sampling chart…")
+    chart = card.tokens.chart
+    kept = [c.id for c in card.tokens.steps[2].top]
+    qtbot.waitUntil(lambda: len(chart.candidates) == 20, timeout=30000)
+    assert [c.id for c in chart.candidates[:5]] == kept  # the model's own top 5, and 15 more
+    chart.close()
+
+    question = user_cards(window)[0]
+    question.body.customContextMenuRequested.emit(question.body.rect().center())
+    menu = QApplication.activePopupWidget()
+    next(a for a in menu.actions() if a.text() == "Show tokens").trigger()
+    dialog = page.token_views.dialog
+    qtbot.waitUntil(lambda: bool(dialog.strip.tokens), timeout=10000)
+    assert b"".join(p for _i, p, _s in dialog.strip.tokens) == b"Name a colour."

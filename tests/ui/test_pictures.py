@@ -16,11 +16,15 @@ from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, write_tiny_vision
 from tests.ui.test_journeys import choose_model, in_library, named, settle, type_and_send, wait_reply
 
 
-def paste_picture(page, data: bytes) -> None:
+def paste_picture(page, data: bytes, qtbot=None) -> None:
+    """What Ctrl+V (or a drop) hands the message box; with `qtbot`, until the picture is read (off the GUI
+    thread) and shown or refused."""
     mime = QMimeData()
     mime.setImageData(QImage.fromData(data))
     assert page.composer.edit.canInsertFromMimeData(mime)
-    page.composer.edit.insertFromMimeData(mime)  # what Ctrl+V (or a drop) hands the message box
+    page.composer.edit.insertFromMimeData(mime)
+    if qtbot is not None:
+        qtbot.waitUntil(lambda: not page.composer.attachments.reading, timeout=10000)
 
 
 def last_count(qtbot, page, before: int) -> int:
@@ -43,7 +47,7 @@ def test_a_pasted_picture_is_shown_counted_answered_and_stored_once(make_window,
     qtbot.waitUntil(lambda: page.meter.used > 0, timeout=20000)
     without = page.meter.used
 
-    paste_picture(page, png_bytes())
+    paste_picture(page, png_bytes(), qtbot)
     thumbs = [t for t in page.composer.findChildren(Thumbnail) if t.isVisible()]
     assert len(thumbs) == 1 and not thumbs[0].pixmap().isNull()
     with_picture = last_count(qtbot, page, without)
@@ -64,7 +68,7 @@ def test_a_pasted_picture_is_shown_counted_answered_and_stored_once(make_window,
     assert stored.exists() and hashlib.sha256(stored.read_bytes()).hexdigest() == sha
 
     choose_model(qtbot, window, paths.models_dir() / tiny_model.name)  # a text-only model
-    paste_picture(page, png_bytes(seed=9))
+    paste_picture(page, png_bytes(seed=9), qtbot)
     assert page.notice.text() == NO_VISION  # said at once, before anything is sent
     count = len(page.view.cards())
     type_and_send(qtbot, page, "And this one?")
@@ -84,6 +88,7 @@ def test_a_damaged_or_huge_picture_gets_one_sentence(window, qtbot, tmp_path):
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(path))])
         page.composer.edit.insertFromMimeData(mime)
+        qtbot.waitUntil(lambda: not page.composer.attachments.reading, timeout=10000)
         assert words in page.notice.text() and path.name in page.notice.text()
     assert not page.composer.attachments.pictures()
 

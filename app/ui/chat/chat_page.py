@@ -27,6 +27,7 @@ from app.ui.chat.model_state import ModelState
 from app.ui.chat.pictures import THUMBNAILS
 from app.ui.chat.save_banner import SaveBanner
 from app.ui.chat.side_panel import ChatSidePanel
+from app.ui.chat.token_views import TokenViews
 from app.ui.chat.what_if_action import what_if
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
@@ -99,6 +100,7 @@ class ChatPage(QWidget):
         layout.addWidget(self.splitter)
 
         self._bind()
+        self.token_views = TokenViews(self, self)  # the draft's and messages' tokens, the sampling chart's top 20
         self.meter.clear("Load a model to start chatting")
         if self.store.read_only:
             self.save_banner.show_problem("Chats are open read-only: nothing you write now is saved.", False)
@@ -111,6 +113,8 @@ class ChatPage(QWidget):
         self.composer.attachments.refused.connect(self.show_notice)
         self.composer.attachments.changed.connect(self._pictures_changed)
         THUMBNAILS.source = self.store.read_image  # the messages' thumbnails come from the store's image folder
+        THUMBNAILS.tasks = self.composer.attachments.tasks = self.tasks  # (read and decoded off the GUI thread)
+        self.composer.attachments.save = self.store.save_image  # written once read, off the GUI thread too
         self.system_prompt.textChanged.connect(lambda: session.set_system_prompt(self.system_prompt.toPlainText()))
         self.overflow.currentIndexChanged.connect(lambda _i: session.set_overflow(self.overflow_policy()))
         self.sampling.changed.connect(session.set_sampling)
@@ -225,7 +229,8 @@ class ChatPage(QWidget):
     def show_prompt(self, on_shown=None) -> None:
         from app.ui.chat.prompt_dialog import show_prompt
 
-        show_prompt(self, self.tasks, self.engine.router, self.session.history(), on_shown)
+        show_prompt(self, self.tasks, self.engine.router, self.session.history(), on_shown,
+                    self.session.thinking_to_send())
 
     # ------------------------------------------------------------ sending
 
@@ -237,7 +242,8 @@ class ChatPage(QWidget):
             self.show_notice(NO_VISION)  # before anything is sent
         else:
             try:  # each picture is written once, by its content hash, before the message that names it
-                parts = tuple(replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
+                parts = tuple(part if part.sha256 in self.composer.attachments.saved else
+                              replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
                 sent = self.session.send(text, images=parts)
             except OSError as exc:
                 self.show_notice(f"The picture could not be saved: {exc.strerror or exc}")

@@ -6,8 +6,8 @@ from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.image_header import ImageError
-from app.ui.chat.pictures import IMAGE_SUFFIXES, Attachments, pictures_in, read_picture
+from app.ui.chat.pictures import IMAGE_SUFFIXES, Attachments, pictures_in
+from app.ui.chat.token_strip import TokenStrip
 
 # The message box's own keys (not QActions), for the keyboard shortcuts dialog: (keys, what they do)
 COMPOSER_KEYS = (
@@ -77,10 +77,30 @@ class Composer(QWidget):
         self.attach_button.setToolTip("Attach pictures (or paste or drop them on the message box)")
         self.attach_button.setAccessibleName("Attach pictures")
         self.attach_button.clicked.connect(self.pick_pictures)
-        buttons = QVBoxLayout()
+        # The draft as the model will read it (token_views.py asks the engine while the toggle is on)
+        self.tokens_button = QPushButton("Tokens")
+        self.tokens_button.setCheckable(True)
+        self.tokens_button.setToolTip("Show the message split into the model's tokens as you type")
+        self.tokens_button.setAccessibleName("Show the message's tokens")
+        self.token_strip = TokenStrip("Message tokens", grow=False)  # a long draft scrolls
+        self.token_strip.text.setFixedHeight(64)
+        self.chart_button = QPushButton("Next token…")
+        self.chart_button.setToolTip("The model's 20 best candidates for the first token of its reply to this "
+                                     "message, and what the sampling settings make of them")
+        self.chart_button.setAccessibleName("Sampling chart for the next token")
+        token_row = QHBoxLayout()
+        token_row.setContentsMargins(0, 0, 0, 0)
+        token_row.addWidget(self.token_strip, 1)
+        token_row.addWidget(self.chart_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.token_box = QWidget()
+        self.token_box.setLayout(token_row)
+        self.token_box.setVisible(False)
+        self.tokens_button.toggled.connect(self.token_box.setVisible)
+        buttons = self.buttons = QVBoxLayout()  # others add their buttons here (the chat's Tools switch)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.attach_button)
+        buttons.addWidget(self.tokens_button)
         buttons.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)
@@ -88,6 +108,7 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 4, 12, 8)
         layout.addWidget(self.attachments)
+        layout.addWidget(self.token_box)
         layout.addLayout(row)
         self.edit.send_requested.connect(self._send)
         self.edit.stop_requested.connect(self.stop)
@@ -95,6 +116,13 @@ class Composer(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.edit.textChanged.connect(lambda: self.draft_changed.emit(self.edit.toPlainText()))
         self._busy = False
+        self._send_after_reading = False
+        self.attachments.changed.connect(self._read)
+
+    def _read(self) -> None:
+        if self._send_after_reading and not self.attachments.reading:
+            self._send_after_reading = False
+            self._send()
 
     def text(self) -> str:
         return self.edit.toPlainText()
@@ -114,15 +142,13 @@ class Composer(QWidget):
         patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
         paths, _ = QFileDialog.getOpenFileNames(self, "Attach pictures", "", f"Pictures ({patterns})")
         for path in paths:
-            try:
-                data, name = read_picture(path)
-            except ImageError as exc:
-                self.attachments.refused.emit(str(exc))
-                continue
-            self.attachments.add(data, name)
+            self.attachments.add_file(path)  # read and checked off the GUI thread
 
     def _send(self) -> None:
         text = self.edit.toPlainText().strip()
+        if self.attachments.reading:  # a picture is still being read: sent with it once it is in
+            self._send_after_reading = True
+            return
         if not (text or self.attachments.pictures()) or self._busy:
             return
         self.edit.clear()

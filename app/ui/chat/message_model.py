@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
 
 from app.chat.message import ImagePart, Message, TokenProbsPart
+from app.ui.tools.calls_view import ToolPair, tool_pairs
 
 RoleRole = Qt.ItemDataRole.UserRole + 1
 ContentRole = Qt.ItemDataRole.UserRole + 2
@@ -37,13 +38,15 @@ class ChatItem:
     sampling: dict = field(default_factory=dict)  # the settings that wrote a reply
     probs: TokenProbsPart | None = None  # a reply's token probabilities, when kept
     images: tuple[ImagePart, ...] = ()  # the pictures it holds (shown above its text)
+    tools: tuple[ToolPair, ...] = ()  # the tools a reply called, each with its result (shown folded)
 
 
 def item_from_record(m: Message, **changes: Any) -> ChatItem:
     """A stored message as the view shows it; `changes` override (a reply still streaming)."""
     item = ChatItem(m.id, m.role, m.content, m.model, m.stats, False,
                     m.error or ("" if m.complete else "This reply was interrupted."), m.reasoning, m.position,
-                    m.parent_id, m.alternative, m.alternatives, m.sampling, m.token_probs, m.images)
+                    m.parent_id, m.alternative, m.alternatives, m.sampling, m.token_probs, m.images,
+                    tool_pairs(m.parts))
     return replace(item, **changes) if changes else item
 
 

@@ -6,7 +6,7 @@ model's signals and reports the user's intent by row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from app.engine.sampling import SamplingParams
@@ -17,6 +17,7 @@ from app.ui.chat.message_model import ChatItem, MessageModel
 from app.ui.chat.pictures import PictureStrip
 from app.ui.chat.thinking_section import ThinkingSection
 from app.ui.chat.token_view import TokenView
+from app.ui.tools.calls_view import ToolCallsSection
 from app.ui.widgets.elided_label import ElidedLabel
 
 READING_CHARS = 96  # the longest line of a message, in average characters (80–100 read well)
@@ -60,6 +61,8 @@ class MessageCard(QFrame):
     edit_requested = Signal(object)
     alternative_requested = Signal(object, int)  # the card, -1 (previous) or +1 (next)
     what_if_requested = Signal(object, int, int)  # the card, the token's step, the token id picked there
+    chart_opened = Signal(object, int, object)  # the card, the token's step, the SamplingChart
+    tokens_requested = Signal(object)  # the card: its context menu's Show tokens
 
     def __init__(self, item: ChatItem, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         """`actions`: the buttons offered (all when None; a Compare column offers copy and ‹ › only)."""
@@ -111,6 +114,8 @@ class MessageCard(QFrame):
         layout.addLayout(header)
         self.thinking = ThinkingSection()
         layout.addWidget(self.thinking)
+        self.calls = ToolCallsSection()  # the tools it called, folded
+        layout.addWidget(self.calls)
         self.pictures = PictureStrip()
         layout.addWidget(self.pictures)
         self.body = MarkdownView()
@@ -119,6 +124,9 @@ class MessageCard(QFrame):
         self.tokens = TokenView()
         self.tokens.hide()
         self.tokens.what_if_requested.connect(lambda step, token: self.what_if_requested.emit(self, step, token))
+        self.tokens.chart_opened.connect(lambda step, chart: self.chart_opened.emit(self, step, chart))
+        self.body.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.body.customContextMenuRequested.connect(self._context_menu)
         self.buttons["tokens"].setCheckable(True)
         self.buttons["tokens"].toggled.connect(self._show_tokens)
         layout.addWidget(self.tokens)
@@ -155,6 +163,7 @@ class MessageCard(QFrame):
     def set_item(self, item: ChatItem) -> None:
         previous, self.item = self.item, item
         self._show_thinking(item)
+        self.calls.set_pairs(item.tools)
         if previous is None and not item.streaming:
             self.thinking.reset()
         if previous is not None and previous.streaming and item.streaming:
@@ -194,6 +203,15 @@ class MessageCard(QFrame):
         self.stats.setText(stats)
         self.stats.setVisible(bool(stats))
 
+    def _context_menu(self, pos: QPoint) -> None:
+        """The text's own menu (copy, select all) and Show tokens."""
+        menu = self.body.createStandardContextMenu(pos)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.offered_actions is None or "tokens" in self.offered_actions:  # the chat page's cards
+            menu.addSeparator()
+            menu.addAction("Show tokens", lambda: self.tokens_requested.emit(self))
+        menu.popup(self.body.viewport().mapToGlobal(pos))
+
     def _show_tokens(self, shown: bool) -> None:
         """The tinted tokens in place of the rendered text (the Tokens button)."""
         if shown and self.item is not None:
@@ -218,6 +236,8 @@ class MessageListView(QScrollArea):
     edit_requested = Signal(int)
     alternative_requested = Signal(int, int)  # row, -1 or +1
     what_if_requested = Signal(int, int, int)  # row, the token's step, the token id picked there
+    chart_opened = Signal(int, int, object)  # row, the token's step, the SamplingChart
+    tokens_requested = Signal(int)  # row: Show tokens
 
     def __init__(self, parent: QWidget | None = None, actions: frozenset[str] | None = None) -> None:
         super().__init__(parent)
@@ -265,6 +285,8 @@ class MessageListView(QScrollArea):
         card.alternative_requested.connect(lambda c, step: self.alternative_requested.emit(self._cards.index(c), step))
         card.what_if_requested.connect(lambda c, step, token: self.what_if_requested.emit(self._cards.index(c), step,
                                                                                           token))
+        card.chart_opened.connect(lambda c, step, chart: self.chart_opened.emit(self._cards.index(c), step, chart))
+        card.tokens_requested.connect(lambda c: self.tokens_requested.emit(self._cards.index(c)))
         return card
 
     def _emit_copy(self, card: MessageCard) -> None:

@@ -1,90 +1,96 @@
 """Pictures in the chat: thumbnails (in the composer and in messages), a larger view on click, and
 turning what the user pastes, drops or picks into checked image bytes.
 
-Nothing is decoded before its header is read (app/image_header.py): a huge or damaged file gets one
-sentence. Thumbnails are decoded at thumbnail size through QImageReader, and kept (a few dozen).
+Every file read, PNG encoding and decode runs off the GUI thread (picture_work.py through the chat
+page's BackgroundTasks): a picture appears once it is ready, a stored one's thumbnail once it is
+read, and the large view once it is decoded. Thumbnails are kept (a few dozen).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader, QMouseEvent, QPixmap
+from PySide6.QtCore import QMimeData, QObject, Qt, Signal
+from PySide6.QtGui import QImage, QMouseEvent, QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
-from app.chat.images import image_part
 from app.chat.message import ImagePart
-from app.image_header import MAX_BYTES, ImageError
+from app.image_header import ImageError
+from app.ui.chat.picture_work import LARGE, THUMB, Prepared, decode_image, prepare
+from app.ui.tasks import BackgroundTasks
 
-THUMB = 72  # pixels, the longer side of a thumbnail
 KEPT = 64
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+MISSING = "(picture\nmissing)"
 
 
-def decode(data: bytes, longest: int = 0) -> QPixmap:
-    """The picture as a pixmap, scaled while decoding to `longest` pixels a side (0: full size)."""
-    buffer = QBuffer()
-    buffer.setData(QByteArray(data))
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if longest and size.isValid() and max(size.width(), size.height()) > longest:
-        reader.setScaledSize(size.scaled(QSize(longest, longest), Qt.AspectRatioMode.KeepAspectRatio))
-    return QPixmap.fromImage(reader.read())
+def run(tasks: BackgroundTasks | None, job: Callable[[], Any], done: Callable[[Any], None],
+        failed: Callable[[Exception], None]) -> None:
+    """`job` on `tasks` (off the GUI thread; nothing once quitting has begun), or at once where there
+    are none (a widget shown alone)."""
+    if tasks is not None:
+        try:
+            tasks.run(job, done, failed)
+            return
+        except RuntimeError:  # the window that owned those tasks is gone: at once instead
+            pass
+    try:
+        result = job()
+    except Exception as exc:  # noqa: BLE001 - handed to `failed`, as the tasks would
+        failed(exc)
+        return
+    done(result)
 
 
-class Thumbnails:
-    """Thumbnails of stored pictures by SHA-256, read through `source` (the store's image folder)."""
+class Thumbnails(QObject):
+    """Thumbnails of stored pictures by SHA-256, read through `source` (the store's image folder) off
+    the GUI thread; `ready(sha256)` when one is in (or known to be gone)."""
+
+    ready = Signal(str)
 
     def __init__(self) -> None:
+        super().__init__()
         self.source: Callable[[str], bytes] | None = None
+        self.tasks: BackgroundTasks | None = None
         self._kept: OrderedDict[str, QPixmap] = OrderedDict()
+        self._loading: set[str] = set()
+        self._gone: set[str] = set()
 
-    def remember(self, sha256: str, data: bytes) -> QPixmap:
-        pixmap = decode(data, THUMB)
+    def remember(self, sha256: str, pixmap: QPixmap) -> QPixmap:
         self._kept[sha256] = pixmap
+        self._gone.discard(sha256)
         while len(self._kept) > KEPT:
             self._kept.popitem(last=False)
         return pixmap
 
     def get(self, sha256: str) -> QPixmap | None:
+        """The thumbnail if it is in; else None, and it is read (`ready` says when)."""
         if sha256 in self._kept:
             self._kept.move_to_end(sha256)
             return self._kept[sha256]
-        if self.source is None:
+        source = self.source
+        if source is None or sha256 in self._gone or sha256 in self._loading:
             return None
-        try:
-            return self.remember(sha256, self.source(sha256))
-        except (KeyError, OSError):
-            return None  # the file is gone: the message says so instead of a picture
+        self._loading.add(sha256)
+        run(self.tasks, lambda: decode_image(source(sha256), THUMB), lambda image: self._read(sha256, image),
+            lambda _error: self._read(sha256, QImage()))
+        return self._kept.get(sha256)
+
+    def loading(self, sha256: str) -> bool:
+        return sha256 in self._loading
+
+    def _read(self, sha256: str, image: QImage) -> None:
+        self._loading.discard(sha256)
+        if image.isNull():
+            self._gone.add(sha256)  # gone or unreadable: the message says so instead of a picture
+        else:
+            self.remember(sha256, QPixmap.fromImage(image))
+        self.ready.emit(sha256)
 
 
-THUMBNAILS = Thumbnails()  # one per process: the chat page points it at its store
-
-
-def read_picture(path: str) -> tuple[bytes, str]:
-    """A picked or dropped file's bytes; ImageError (one sentence) when it cannot be one."""
-    file = Path(path)
-    try:
-        if file.stat().st_size > MAX_BYTES:
-            raise ImageError(f"{file.name} is too large (at most {MAX_BYTES // (1024 * 1024)} MB).")
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"{file.name} could not be read: {exc.strerror or exc}.") from None
-    return data, file.name
-
-
-def png_of(image: QImage) -> bytes:
-    """A pasted picture (the clipboard holds pixels, not a file) as PNG bytes."""
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")  # type: ignore[call-overload]  # (the stubs say bytes; PySide6 takes str)
-    return bytes(data.data())
+THUMBNAILS = Thumbnails()  # one per process: the chat page points it at its store and its tasks
 
 
 def pictures_in(mime: QMimeData) -> list[str] | QImage | None:
@@ -113,8 +119,11 @@ class Thumbnail(QLabel):
         self.setToolTip(f"{part.name or 'Picture'} · {part.width}×{part.height} — click to view")
         if pixmap is not None and not pixmap.isNull():
             self.setPixmap(pixmap)
+        elif THUMBNAILS.loading(part.sha256):
+            self.setText("…")
+            THUMBNAILS.ready.connect(self._ready)
         else:
-            self.setText("(picture\nmissing)")
+            self.setText(MISSING)
         if removable and on_remove is not None:
             remove = QToolButton(self)
             remove.setText("×")
@@ -124,6 +133,16 @@ class Thumbnail(QLabel):
             remove.move(THUMB - 14, 0)
             remove.clicked.connect(on_remove)
 
+    def _ready(self, sha256: str) -> None:
+        if sha256 != self.part.sha256:
+            return
+        THUMBNAILS.ready.disconnect(self._ready)
+        pixmap = THUMBNAILS.get(sha256)
+        if pixmap is not None and not pixmap.isNull():
+            self.setPixmap(pixmap)
+        else:
+            self.setText(MISSING)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             show_large(self, self.part)
@@ -131,16 +150,26 @@ class Thumbnail(QLabel):
 
 
 def show_large(parent: QWidget, part: ImagePart, data: bytes | None = None) -> None:
-    if data is None and THUMBNAILS.source is not None:
-        try:
-            data = THUMBNAILS.source(part.sha256)
-        except (KeyError, OSError):
-            data = None
+    """The picture at up to LARGE pixels a side, in a window of its own, once it is read and decoded."""
+    source = THUMBNAILS.source
+
+    def work() -> QImage:
+        if data is not None:
+            return decode_image(data, LARGE)
+        if source is None:
+            return QImage()
+        return decode_image(source(part.sha256), LARGE)
+
+    run(THUMBNAILS.tasks, work, lambda image: _show_large(parent, part, image),
+        lambda _error: _show_large(parent, part, QImage()))
+
+
+def _show_large(parent: QWidget, part: ImagePart, image: QImage) -> None:
     dialog = QDialog(parent)
     dialog.setWindowTitle(part.name or "Picture")
     label = QLabel()
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    pixmap = decode(data, 1600) if data else QPixmap()
+    pixmap = QPixmap.fromImage(image) if not image.isNull() else QPixmap()
     if pixmap.isNull():
         label.setText("This picture is no longer in the data folder.")
     else:
@@ -182,7 +211,12 @@ class PictureStrip(QWidget):
 
 
 class Attachments(QWidget):
-    """The pictures attached to the message being written: thumbnails with ×, checked when added."""
+    """The pictures attached to the message being written: thumbnails with ×, checked when added.
+
+    Adding starts the work off the GUI thread (`tasks`, set by the chat page; at once without them);
+    `reading` counts pictures still being read, and `changed` follows each one that comes in. With
+    `save` (the store's), each picture is also written into the image folder there: `saved` lists them.
+    """
 
     changed = Signal()
     refused = Signal(str)  # one sentence: why a picture was not attached
@@ -193,38 +227,49 @@ class Attachments(QWidget):
         self._row.setContentsMargins(12, 0, 12, 0)
         self._row.addStretch(1)
         self._pictures: list[tuple[ImagePart, bytes]] = []
+        self.tasks: BackgroundTasks | None = None
+        self.save: Callable[[bytes], str] | None = None
+        self.saved: set[str] = set()
+        self.reading = 0
         self.setVisible(False)
 
-    def add(self, data: bytes, name: str = "") -> bool:
-        try:
-            part = image_part(data, name)
-        except ImageError as exc:
-            self.refused.emit(f"{name}: {exc}" if name else str(exc))
-            return False
-        if decode(data, THUMB).isNull():
-            self.refused.emit(f"{name or 'The picture'}: it is damaged or in a form Hearth cannot show.")
-            return False
-        THUMBNAILS.remember(part.sha256, data)
-        self._pictures.append((part, data))
-        self._refresh()
-        return True
+    def add(self, data: bytes, name: str = "") -> None:
+        save = self.save
+        self._prepare(lambda: prepare(data, name, save=save))
+
+    def add_file(self, path: str) -> None:
+        save = self.save
+        self._prepare(lambda: prepare(path=path, save=save))
 
     def add_mime(self, mime: QMimeData) -> bool:
-        """A paste or drop: True when it held pictures (attached, or refused with a sentence)."""
+        """A paste or drop: True when it held pictures (each attached, or refused with a sentence, once read)."""
         found = pictures_in(mime)
         if found is None:
             return False
         if isinstance(found, QImage):
-            self.add(png_of(found), "pasted.png")
+            pasted, save = found.copy(), self.save  # (its own pixels: the clipboard may change meanwhile)
+            self._prepare(lambda: prepare(name="pasted.png", pasted=pasted, save=save))
             return True
         for path in found:
-            try:
-                data, name = read_picture(path)
-            except ImageError as exc:
-                self.refused.emit(str(exc))
-                continue
-            self.add(data, name)
+            self.add_file(path)
         return True
+
+    def _prepare(self, job: Callable[[], Prepared]) -> None:
+        self.reading += 1
+        run(self.tasks, job, self._added, self._failed)
+
+    def _added(self, prepared: Prepared) -> None:
+        self.reading -= 1
+        THUMBNAILS.remember(prepared.part.sha256, QPixmap.fromImage(prepared.thumb))
+        if prepared.saved:
+            self.saved.add(prepared.part.sha256)
+        self._pictures.append((prepared.part, prepared.data))
+        self._refresh()
+
+    def _failed(self, error: Exception) -> None:
+        self.reading -= 1
+        self.refused.emit(str(error) if isinstance(error, ImageError) else f"The picture could not be read: {error}")
+        self.changed.emit()
 
     def pictures(self) -> list[tuple[ImagePart, bytes]]:
         return list(self._pictures)

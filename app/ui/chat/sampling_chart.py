@@ -1,7 +1,10 @@
-"""The sampling chart: at one token of a reply, the model's candidates before and after the settings.
+"""The sampling chart: at one token of a reply (or the draft's next token), the model's candidates before
+and after the settings.
 
 Grey bars are what the model weighed; coloured bars the chance each has of being picked with the
 settings below, which update the chart as they move. The numbers come from chat/sampling_preview.py.
+It opens with the few candidates kept with the reply, if any, and shows the model's top 20 once the
+engine has worked them out again (`set_candidates`, token_views.py asks).
 """
 
 from __future__ import annotations
@@ -34,12 +37,13 @@ def visible(text: str) -> str:
 class Bars(QWidget):
     """Paired horizontal bars, one row per candidate."""
 
-    ROW = 24
+    ROW = 21
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bars: list[Bar] = []
         self.setMinimumWidth(520)
+        self.setAccessibleName("Candidate bars")
 
     def set_bars(self, bars: list[Bar]) -> None:
         self.bars = bars
@@ -49,7 +53,7 @@ class Bars(QWidget):
     def paintEvent(self, _event: object) -> None:
         painter = QPainter(self)
         text_color = self.palette().color(QPalette.ColorRole.Text)
-        label_w, number_w = 170, 110
+        label_w, number_w = 170, 170
         width = max(self.width() - label_w - number_w - 12, 40)
         for row, bar in enumerate(self.bars):
             y = 4 + row * self.ROW
@@ -62,8 +66,8 @@ class Bars(QWidget):
                              | Qt.AlignmentFlag.AlignVCenter, label)
             font.setStrikeOut(False)
             painter.setFont(font)
-            painter.fillRect(QRectF(label_w, y + 2, width * bar.before, 8), QColor(150, 150, 150))
-            painter.fillRect(QRectF(label_w, y + 11, width * bar.after, 8), QColor(58, 123, 213))
+            painter.fillRect(QRectF(label_w, y + 2, width * bar.before, 7), QColor(150, 150, 150))
+            painter.fillRect(QRectF(label_w, y + 10, width * bar.after, 7), QColor(58, 123, 213))
             note = f"{bar.before:.1%} → {bar.after:.1%}" + (f" ({bar.cut_by})" if bar.cut_by else "")
             painter.drawText(QRectF(label_w + width + 6, y, number_w, self.ROW - 4),
                              Qt.AlignmentFlag.AlignVCenter, note)
@@ -78,8 +82,14 @@ class SamplingChart(QDialog):
         self.candidates, self.recent = list(candidates), set(recent)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(title))
+        self.source = QLabel("The candidates kept with the reply; asking the model for its top 20…"
+                             if self.candidates else "Asking the model for its top 20 candidates…")
+        self.source.setObjectName("cardStats")
+        self.source.setAccessibleName("Where the candidates come from")
+        self.source.setWordWrap(True)
+        layout.addWidget(self.source)
         self.bars = Bars()
-        layout.addWidget(self.bars)
+        layout.addWidget(self.bars, 1)
         row = QHBoxLayout()
         form = QFormLayout()
         self.spins: dict[str, QDoubleSpinBox | QSpinBox] = {}
@@ -110,5 +120,18 @@ class SamplingChart(QDialog):
         values: dict[str, Any] = {name: spin.value() for name, spin in self.spins.items()}
         return replace(self.sampling, **values)
 
+    def set_candidates(self, candidates: Sequence[TokenChoice]) -> None:
+        """The model's own best candidates (top 20), worked out again by the engine."""
+        self.candidates = list(candidates)
+        shown = sum(c.prob for c in self.candidates)
+        self.source.setText(f"The model's {len(self.candidates)} best candidates ({shown:.1%} of its probability; "
+                            "every other token of its vocabulary shares the rest).")
+        self.redraw()
+        self.adjustSize()
+
+    def set_note(self, words: str) -> None:
+        """Why the top 20 could not be had (the kept candidates, if any, stay)."""
+        self.source.setText(words)
+
     def redraw(self) -> None:
-        self.bars.set_bars(reshape(self.candidates, self.params(), self.recent))
+        self.bars.set_bars(reshape(self.candidates, self.params(), self.recent) if self.candidates else [])

@@ -54,6 +54,7 @@ class TokenView(QWidget):
     """The tinted tokens and, once one is clicked, its alternatives with a What if button each."""
 
     what_if_requested = Signal(int, int)  # step, token id
+    chart_opened = Signal(int, object)  # step, the SamplingChart (the page asks the engine for its top 20)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +103,7 @@ class TokenView(QWidget):
         title = f"token {index + 1}: “{visible(step.chosen.text)}” and the alternatives the model weighed"
         self.chart = SamplingChart(step.top or (step.chosen,), self.sampling, recent, title, self)
         self.chart.show()
+        self.chart_opened.emit(index, self.chart)
         return self.chart
 
     def _clicked(self, url: QUrl) -> None:

@@ -6,6 +6,7 @@ from PySide6.QtCore import QModelIndex, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -19,7 +20,7 @@ from app.formatting import human_bytes
 from app.hardware import FIT_LABELS, machine_fit
 from app.hub.catalog import CatalogEntry, load_catalog
 from app.hub.errors import HubError, is_offline
-from app.hub.quant import GGUFChoice
+from app.hub.quant import GGUFChoice, HubFile, is_projector_name, projector_choice
 from app.hub.search import RepoSummary, list_gguf_files, read_model_card, search_models
 from app.library.copies import local_copies
 from app.library.model_names import repo_display_name
@@ -128,8 +129,11 @@ class DiscoverPage(QWidget):
             self.show_message(OFFLINE_TEXT)
 
     def _on_downloaded(self, path: str) -> None:
-        self.show_message(f"Downloaded {path.rsplit('/', 1)[-1]}: it is in your Models and in the chat's "
-                          "model picker.")
+        name = path.rsplit('/', 1)[-1]
+        if is_projector_name(name):
+            self.show_message(f"Downloaded {name}, the image projector: the model beside it sees images with it.")
+            return
+        self.show_message(f"Downloaded {name}: it is in your Models and in the chat's model picker.")
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -223,6 +227,10 @@ class DiscoverPage(QWidget):
             if c.name in self._have:
                 mark = f" · {HAVE_MARK}"
                 tips[(len(rows), 3)] = f"The same file (size and SHA-256) is at {self._have[c.name]}"
+            if c.projectors:  # a vision model: its projector comes with it
+                mark += " · sees images"
+                tips[(len(rows), 3)] = "Sees images: its image projector is downloaded with it " \
+                    f"({', '.join(f.path for f in c.projectors)})"
             rows.append(([c.quant, human_bytes(c.size), self._fit(c.size, c.quant), c.name + parts + mark], c))
         current = self.file_table.currentIndex().row()
         self.files.set_rows(rows, tips)
@@ -262,9 +270,46 @@ class DiscoverPage(QWidget):
         if not index.isValid() or not self.repo:
             return
         choice: GGUFChoice = self.files.item(index.row())
-        if self.downloads.start(self.repo, choice):
-            self.tabs.setCurrentWidget(self.downloads_view)
+        self._download(self.repo, choice)
+
+    def _download(self, repo: str, choice: GGUFChoice) -> None:
+        """Start the model's download and, for a vision model, its projector's (asking which one when
+        the repository has several); say so."""
+        projector: HubFile | None = None
+        if choice.projectors:
+            projector = self.ask_projector(choice)
+            if projector is None:
+                self.show_message(f"Download of {choice.name} cancelled.")
+                return
+        if not self.downloads.start(repo, choice):
+            return
+        self.tabs.setCurrentWidget(self.downloads_view)
+        if projector is None:
             self.show_message(f"Downloading {choice.name}…")
+            return
+        if self._have_projector(repo, projector):
+            self.show_message(f"Downloading {choice.name}; its image projector {projector.path} is here already.")
+            return
+        self.downloads.start(repo, projector_choice(projector))
+        self.show_message(f"Downloading {choice.name} and its image projector {projector.path} "
+                          "(the model sees images with it)…")
+
+    def _have_projector(self, repo: str, projector: HubFile) -> bool:
+        """Whether the library lists this projector where a download of it lands (its rows; nothing is read)."""
+        tail = f"/{repo}/{projector.path}"
+        return any(str(place).replace("\\", "/").endswith(tail)
+                   for m in self.local_models for place in getattr(m, "locations", ()))
+
+    def ask_projector(self, choice: GGUFChoice) -> HubFile | None:
+        """The projector to download with `choice`: the only one, or the one the user picks (None: cancelled)."""
+        if len(choice.projectors) == 1:
+            return choice.projectors[0]
+        names = [f"{f.path} ({human_bytes(f.size)})" for f in choice.projectors]
+        picked, ok = QInputDialog.getItem(
+            self, "Image projector", f"{choice.name} sees images with an image projector, and this repository "
+            "has several. Which one should be downloaded with it? (The first is the likeliest match.)",
+            names, 0, False)
+        return choice.projectors[names.index(picked)] if ok and picked in names else None
 
     def download_catalog_entry(self) -> None:
         index = self.catalog_table.currentIndex()
@@ -278,8 +323,7 @@ class DiscoverPage(QWidget):
                 self.open_repo(entry.repo)
                 return
             self.repo = entry.repo
-            self.downloads.start(entry.repo, match)
-            self.tabs.setCurrentWidget(self.downloads_view)
+            self._download(entry.repo, match)
 
         self.tasks.run(lambda: list_gguf_files(entry.repo), start,
                        lambda error: self.show_message(getattr(error, "message", str(error))))

@@ -74,12 +74,14 @@ class LibraryController(QObject):
         self.refresh()
         return True
 
-    def add_opened(self, path: str, info: GGUFInfo) -> LocalModel:
-        """A model opened by path (not in any library folder): it stays in the list."""
+    def add_opened(self, path: str, info: GGUFInfo, projector: Path | None = None,
+                   projector_info: GGUFInfo | None = None) -> LocalModel:
+        """A model opened by path (not in any library folder): it stays in the list (with the projector
+        paired with it, read off the GUI thread by the caller)."""
         known = next((m for m in self.models if Path(path) in m.locations), None)
         if known is not None:
             return known
-        model = LocalModel(Path(path), "folder", info)
+        model = LocalModel(Path(path), "folder", info, projector=projector, projector_info=projector_info)
         self._opened.append(model)
         if path not in self.extra_dirs:  # the settings' list: after a restart the file is in the library still
             self.extra_dirs.append(path)

@@ -36,6 +36,25 @@ def place_of(path: Path) -> str:
     return str(path.parent)
 
 
+def projector_words(owner: str | None) -> str:
+    """The Where column of a projector's row: which model it belongs to (never a chat model alone)."""
+    return f"image projector for {owner}" if owner else "image projector: no vision model beside it"
+
+
+def with_projectors_after_models(models: list[LocalModel]) -> list[LocalModel]:
+    """The list with each paired projector's row right after its model's (the pair reads as one)."""
+    paired = {m.projector_of: m for m in models if m.is_projector and m.projector_of is not None}
+    owners = {m.path for m in models if m.info is not None}
+    ordered: list[LocalModel] = []
+    for m in models:
+        if m.is_projector and m.projector_of in owners:
+            continue
+        ordered.append(m)
+        if m.path in paired:
+            ordered.append(paired[m.path])
+    return ordered
+
+
 class LibraryPage(QWidget):
     open_in_chat = Signal(str)
     library_changed = Signal()
@@ -84,10 +103,18 @@ class LibraryPage(QWidget):
 
     def set_models(self, models: list[LocalModel]) -> None:
         self._shown = list(models)
-        rows = []
+        rows: list[tuple[list[str], LocalModel]] = []
         tips: dict[tuple[int, int], str] = {}
         unknown: list[str] = []  # the sentence for each model whose architecture this llama.cpp does not know
-        for m in models:
+        names = {m.path: m.info.display_name for m in models if m.info is not None}
+        for m in with_projectors_after_models(models):
+            if m.is_projector:  # a vision model's part, listed so that it is not a mystery file
+                owner = names.get(m.projector_of) if m.projector_of else None
+                tips[(len(rows), 7)] = f"Image projector for {owner}" if owner else \
+                    "Image projector: no vision model beside it to pair with"
+                rows.append(([m.path.name, "clip · image projector", "—", "—", "—", human_bytes(m.path.stat().st_size)
+                              if m.path.exists() else "—", "—", projector_words(owner)], m))
+                continue
             if m.info is None:
                 rows.append(([m.path.name, "—", "—", "—", "—", human_bytes(m.path.stat().st_size)
                               if m.path.exists() else "—", "—", f"unreadable: {m.problem}"], m))
@@ -112,7 +139,11 @@ class LibraryPage(QWidget):
             elif self.engine_use is not None:
                 tips[(len(rows), 1)] = self.engine_use(arch, str(m.path)).sentence
             tips[(len(rows), 7)] = "\n".join(map(str, m.locations))
-            rows.append(([i.display_name + parts + demo, arch, format_params(i.n_params), i.quantization,
+            sees = ""
+            if m.projector is not None:
+                sees = " · sees images"
+                tips[(len(rows), 0)] += f"\nSees images with its projector {m.projector.name}"
+            rows.append(([i.display_name + parts + demo + sees, arch, format_params(i.n_params), i.quantization,
                           f"{i.context_length:,}", human_bytes(i.size_bytes),
                           kind_words(i) or file_template_words(i), where], m))
         self.models.set_rows(rows, tips)
@@ -122,7 +153,8 @@ class LibraryPage(QWidget):
             demo = " The demo model is a 135M model for trying Hearth, not for real answers (licence " \
                 f"{demo_model.LICENSE}); better ones are in Discover." if any(
                     demo_model.is_demo(m.path) for m in models) else ""
-            self.message.setText(f"{len(rows)} model{'s' if len(rows) != 1 else ''}. "
+            count = sum(1 for m in models if not m.is_projector)  # a projector is a model's part
+            self.message.setText(f"{count} model{'s' if count != 1 else ''}. "
                                  f"Drop a .gguf file here to import it.{demo}")
         if unknown:
             hint = [] if any("will run it" in line for line in unknown) else [

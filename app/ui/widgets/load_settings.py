@@ -39,6 +39,7 @@ from app.ui.widgets.engine_picker import EnginePicker
 from app.ui.widgets.help_button import HelpButton
 from app.ui.widgets.memory_plan_view import MemoryPlanView
 from app.ui.widgets.picker_items import fill_picker
+from app.ui.widgets.projector_setting import ProjectorSetting
 from app.ui.widgets.template_picker import TemplatePicker
 
 
@@ -167,6 +168,7 @@ class LoadSettings(QWidget):
         form.addRow("Batch size", self.batch)
         form.addRow("CPU threads", self.threads)
         form.addRow("", self.mmap)
+        self.projector = ProjectorSetting.attach(self, form)  # a vision model's: GPU or CPU, and its memory
         form.addRow("Engine", self.engine_picker)
         self.template = TemplatePicker()
         self._template_files: dict[str, str] = {}
@@ -302,7 +304,7 @@ class LoadSettings(QWidget):
         gpu_layers = self.gpu.value() if self.gpu_backend not in (None, "none") else 0
         self.plan_view.show_settings(model.info if model is not None else None, self.ctx.value(), gpu_layers,
                                      self.kv_cache.currentData(), self.flash.currentData(), self.batch.value(),
-                                     self.free_ram, self.free_vram)
+                                     self.free_ram, self.free_vram, **self.projector.plan_args(model))
 
     def set_values(self, settings) -> None:
         """Show saved load settings (app.settings.Settings)."""
@@ -316,6 +318,7 @@ class LoadSettings(QWidget):
         self.batch.setValue(settings.n_batch)
         self.threads.setValue(settings.n_threads)
         self.mmap.setChecked(settings.use_mmap)
+        self.projector.load_from(settings)
         self._template_files = {str(k): str(v) for k, v in settings.chat_template_files.items()}
         self.template.set_file(self._template_files.get(self.current_path(), ""))
 
@@ -344,6 +347,7 @@ class LoadSettings(QWidget):
         settings.n_batch = self.batch.value()
         settings.n_threads = self.threads.value()
         settings.use_mmap = self.mmap.isChecked()
+        self.projector.save_to(settings)
         path = self.current_path()
         if path:  # the template override is remembered per model
             if self.template.file():
@@ -362,7 +366,8 @@ class LoadSettings(QWidget):
         return LoadOptions(path=path or self.current_path(), n_ctx=self.ctx.value(), n_gpu_layers=gpu_layers,
                            flash_attn=self.flash.currentData(), n_threads=self.threads.value(), mmproj=AUTO_PROJECTOR,
                            n_batch=self.batch.value(), kv_cache_type=self.kv_cache.currentData(),
-                           use_mmap=self.mmap.isChecked(), chat_template_file=self.template.file())
+                           use_mmap=self.mmap.isChecked(), chat_template_file=self.template.file(),
+                           mmproj_gpu=self.projector.use_gpu())
 
     def gpu_setting(self) -> int:
         """AUTO_LAYERS when automatic, else the chosen layer count."""

@@ -79,10 +79,12 @@ class MemoryPlanView(QWidget):
         layout.addStretch(1)
 
     def show_settings(self, info: GGUFInfo | None, n_ctx: int, n_gpu_layers: int, kv_cache_type: str,
-                      flash_attn: bool | None, n_batch: int, free_ram: int, free_vram: int = 0) -> None:
-        """The plan for loading the model with this header (None: a remote model, or none) with these settings."""
-        plan = (plan_memory(info, n_ctx, n_gpu_layers, kv_cache_type, flash_attn, n_batch) if info is not None
-                else None)
+                      flash_attn: bool | None, n_batch: int, free_ram: int, free_vram: int = 0,
+                      projector: GGUFInfo | None = None, projector_gpu: bool = False) -> None:
+        """The plan for loading the model with this header (None: a remote model, or none) with these settings
+        (and a vision model's projector, on the GPU or the CPU)."""
+        plan = (plan_memory(info, n_ctx, n_gpu_layers, kv_cache_type, flash_attn, n_batch, projector, projector_gpu)
+                if info is not None else None)
         self.show_plan(plan, free_ram, free_vram)
 
     def show_plan(self, plan: MemoryPlan | None, free_ram: int, free_vram: int = 0) -> None:

@@ -40,10 +40,10 @@ def test_every_component_of_the_plan_is_shown_and_measured_buffers_beside_it(qtb
     view = MemoryPlanView()
     qtbot.addWidget(view)
     plan = plan_memory(read_gguf_info(tiny_model), 512)
-    with_projector = replace(plan, parts=(*plan.parts, Part("projector", 3 * MIB)))
-    view.show_plan(with_projector, free_ram=16 * GIB)
+    with_more = replace(plan, parts=(*plan.parts, Part("audio_encoder", 3 * MIB)))
+    view.show_plan(with_more, free_ram=16 * GIB)
     rows = shown(view)
-    assert rows["Projector"] == ("3.1 MB", "")  # a component this view was not written for
+    assert rows["Audio encoder"] == ("3.1 MB", "")  # a component this view was not written for
     assert view.table.isColumnHidden(2)  # nothing measured yet
     info = ModelInfo(path=str(tiny_model), name="t", architecture="llama", n_params=1, size_bytes=1, n_ctx=512,
                      n_ctx_train=512, n_layers=2, n_gpu_layers=0, n_vocab=1, chat_template="", flash_attn=None,

@@ -1,0 +1,109 @@
+"""Screenshots of a chat calling an MCP tool (run under Xvfb).
+
+    Xvfb :7 -screen 0 1280x820x24 &  DISPLAY=:7 .venv/bin/python packaging/screenshot_tools.py
+
+Hearth's mcp.json names the test weather server (tests/support/mcp_weather.py, a real stdio MCP server
+made with the SDK); the chat's Tools switch is turned on and a question sent to the scripted weather
+model (tests/support/tool_model.py), which calls get_weather. The first screenshot shows the approval
+dialog (docs/screens/tools-approval.png); after Always for this tool, the second shows the reply answered from
+the tool's result, its call opened (docs/screens/tools-reply.png); the third File → Tools and MCP
+servers… with the server ready, its tools and the "always" answer given (docs/screens/tools-settings.png).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the screenshot script beside this one
+
+from make_screenshot import spin, wait  # noqa: E402
+
+SCREENS = ROOT / "docs" / "screens"
+
+
+def shoot(name: str) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["import", "-window", "root", str(SCREENS / name)], check=True)
+    print(SCREENS / name)
+
+
+def main() -> int:
+    home = Path(tempfile.mkdtemp(prefix="hearth-shot-"))
+    os.environ["HEARTH_HOME"] = str(home)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from PySide6.QtWidgets import QApplication, QComboBox
+
+    from app import paths
+    from app.settings import Settings
+    from app.tools import app_setup
+    from app.ui.application import build_window, shutdown
+    from app.ui.tools.approval_dialog import ApprovalDialog
+    from tests.support.tool_model import write_weather_model
+
+    model = write_weather_model(paths.models_dir() / "weather-tools.gguf")
+    app_setup.servers_path().write_text(json.dumps({"mcpServers": {"weather": {
+        "command": sys.executable, "args": ["-m", "tests.support.mcp_weather"], "env": {"PYTHONPATH": str(ROOT)}}}}),
+        encoding="utf-8")
+    app = QApplication.instance() or QApplication(sys.argv)
+    window = build_window(Settings())
+    window.resize(1240, 780)
+    window.move(20, 20)
+    window.show()
+    wait(app, lambda: bool(window.library.models))
+    page = window.chat_page
+    window.show_page(page)
+    picker = next(w for w in page.findChildren(QComboBox) if w.accessibleName() == "Model")
+    index = picker.findData(str(model))
+    picker.setCurrentIndex(index)
+    picker.activated.emit(index)
+    wait(app, lambda: window.engine.info is not None and not page.session.loading)
+    window.new_chat()
+    page.side.set_shown(False)
+    tools = next(b for b in page.findChildren(type(page.composer.send_button))
+                 if b.accessibleName() == "Use tools in this chat")
+    tools.click()
+    page.composer.set_text("What is the weather in Paris?")
+    spin(app, 0.5)
+    page.composer.send_button.click()
+
+    def dialog() -> ApprovalDialog | None:
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, ApprovalDialog) and w.isVisible()),
+                    None)
+
+    wait(app, lambda: dialog() is not None)
+    asked = dialog()
+    assert asked is not None
+    asked.move(window.x() + 360, window.y() + 220)
+    spin(app, 1.0)
+    shoot("tools-approval.png")
+    from app.tools.permissions import Decision
+    from app.ui.tools.tools_dialog import ToolsDialog
+
+    asked.buttons[Decision.ALWAYS_TOOL].click()  # kept, and listed in the settings
+    wait(app, lambda: not page.streaming)
+    card = [c for c in page.view.cards() if c.item.role == "assistant"][-1]
+    card.calls.calls[0].header.click()
+    spin(app, 1.5)
+    shoot("tools-reply.png")
+    settings = ToolsDialog(window.tools, window)
+    settings.move(window.x() + 300, window.y() + 120)
+    settings.show()
+    wait(app, lambda: settings.servers.topLevelItemCount() > 0 and "ready" in settings.servers.topLevelItem(0).text(0))
+    settings.servers.topLevelItem(0).setExpanded(True)
+    spin(app, 1.0)
+    shoot("tools-settings.png")
+    settings.close()
+    window.close()
+    shutdown(window)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""File → Tools and MCP servers: servers with their state and tools (started off the GUI thread),
+servers imported from another app's file, and the "always" answers revoked one by one."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.tools.permissions import Decision, Grant, Grants
+from app.ui.tasks import BackgroundTasks
+from app.ui.tools.tool_service import ToolService
+from app.ui.tools.tools_dialog import ToolsDialog
+
+pytest.importorskip("mcp")
+ROOT = Path(__file__).resolve().parents[3]
+WEATHER = {"command": sys.executable, "args": ["-m", "tests.support.mcp_weather"], "env": {"PYTHONPATH": str(ROOT)}}
+
+
+def rows(dialog: ToolsDialog) -> list[tuple[str, list[str]]]:
+    tree = dialog.servers
+    return [(tree.topLevelItem(i).text(0), [tree.topLevelItem(i).child(j).text(0)
+                                            for j in range(tree.topLevelItem(i).childCount())])
+            for i in range(tree.topLevelItemCount())]
+
+
+def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) -> None:
+    servers = tmp_path / "mcp.json"
+    servers.write_text(json.dumps({"mcpServers": {"weather": WEATHER, "gone": {"command": "/nonexistent/mcp"}}}))
+    grants = Grants(tmp_path / "grants.json")
+    grants.record(Decision.ALWAYS_TOOL, "weather", "get_weather")
+    grants.record(Decision.ALWAYS_SERVER, "other", "any")
+    service = ToolService(BackgroundTasks(), servers, grants)
+    dialog = ToolsDialog(service)
+    qtbot.addWidget(dialog)
+    assert rows(dialog)[0][0].startswith("weather (stdio) — starting")  # it opens at once; they start behind it
+    qtbot.waitUntil(lambda: "ready" in rows(dialog)[0][0] and "failed" in rows(dialog)[1][0], timeout=60000)
+    (weather, tools), (gone, _) = rows(dialog)
+    assert "3 tools · about" in weather and weather.endswith("tokens")
+    assert [t.split(" — ")[0] for t in tools] == ["get_weather", "slow", "crash"]
+    assert all(t.split(" — about ")[1].split()[0].isdigit() for t in tools)
+    assert gone.startswith("gone (stdio) — failed: ")
+
+    other_app = tmp_path / "cursor-mcp.json"
+    other_app.write_text(json.dumps({"mcpServers": {"weather": WEATHER}}))
+    dialog.import_path(other_app)
+    assert [s.name for s in service.configs] == ["weather", "gone", "weather (2)"]
+    assert "weather (2)" in json.loads(servers.read_text())["mcpServers"]  # saved in Hearth's mcp.json
+    qtbot.waitUntil(lambda: all("ready" in r[0] for r in rows(dialog) if r[0].startswith("weather")), timeout=60000)
+
+    (tmp_path / "bad.json").write_text("{}")
+    dialog.import_path(tmp_path / "bad.json")
+    assert "mcpServers" in dialog.problem.text() and len(service.configs) == 3
+
+    assert [dialog.grants.item(i).text() for i in range(dialog.grants.count())] == [
+        "get_weather on weather", "every tool of other"]
+    dialog.grants.setCurrentRow(0)
+    dialog.revoke_button.click()
+    assert Grants(tmp_path / "grants.json").list() == [Grant("other")]  # revoked on disk too
+    assert dialog.grants.count() == 1
+    service.close(5)
+
+
+def test_no_servers_yet_says_how_to_add_them(qtbot, tmp_path: Path) -> None:
+    service = ToolService(BackgroundTasks(), tmp_path / "mcp.json", Grants(None))
+    dialog = ToolsDialog(service)
+    qtbot.addWidget(dialog)
+    assert rows(dialog) == [("No servers yet: add them from a file or another app.", [])]
