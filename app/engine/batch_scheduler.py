@@ -47,22 +47,33 @@ class WorkerSide(Protocol):
     model: LoadedModel | None
     requests: queue.Queue[p.Request]
     stopped: set[int]
-    batch_scheduler: BatchScheduler | None
 
     def send(self, event: p.Event) -> None: ...
 
     def handle(self, request: p.Request) -> None: ...
 
 
+_current: BatchScheduler | None = None  # the engine process's one worker's, for the model it has loaded
+
+
+def run_batched(worker: WorkerSide, request: p.Request, make_stream: StreamMaker) -> tuple[bool, p.Request | None]:
+    """(whether the batch took `request`, a request it left to run alone once it drained): the Worker's hook."""
+    batch = scheduler_for(worker, make_stream) if isinstance(request, (p.Chat, p.Complete)) else None
+    if batch is None or not batch.takes(request):
+        return False, None
+    assert isinstance(request, (p.Chat, p.Complete))
+    return True, batch.run(request)
+
+
 def scheduler_for(worker: WorkerSide, make_stream: StreamMaker) -> BatchScheduler | None:
     """The worker's scheduler for the model it has loaded, or None when that model decodes one sequence."""
+    global _current
     model = worker.model
     if model is None or getattr(model, "n_parallel", 1) <= 1:
         return None
-    current = worker.batch_scheduler
-    if current is None or current.model is not model:
-        current = worker.batch_scheduler = BatchScheduler(worker, model, make_stream)
-    return current
+    if _current is None or _current.model is not model or _current.worker is not worker:
+        _current = BatchScheduler(worker, model, make_stream)
+    return _current
 
 
 class BatchScheduler:

@@ -29,7 +29,6 @@ from app.engine.sampling import SamplingParams
 from app.engine.token_probs import TokenProbs
 
 if TYPE_CHECKING:  # runtime imports llama.cpp, which the worker imports only once it runs (see run())
-    from app.engine.batch_scheduler import BatchScheduler
     from app.engine.runtime import Generated, LoadedModel
 
 # Streamed text is sent in batches: the first piece at once (time to first token), then at most
@@ -93,7 +92,6 @@ class Worker:
         self.cancel_lock = threading.Lock()  # current_chat and stopped change together
         self.stopped: set[int] = set()  # chats told to stop: a queued one is answered "cancelled" at its turn
         self.busy = threading.Event()  # set while the main thread works on a request
-        self.batch_scheduler: BatchScheduler | None = None  # a model with n_parallel > 1 (batch_scheduler.py)
 
     def send(self, event: p.Event) -> None:
         with self.send_lock:
@@ -198,9 +196,8 @@ class Worker:
         threading.Thread(target=self.answer_counts, name="engine-count", daemon=True).start()
         threading.Thread(target=self.send_heartbeats, name="engine-heartbeat", daemon=True).start()
         import app.engine.runtime  # noqa: F401  (llama.cpp's import overlaps with the caller's first request)
-        from app.engine.batch_scheduler import scheduler_for
-
-        deferred: p.Request | None = None  # what a batch left to run alone once it drained
+        from app.engine.batch_scheduler import run_batched
+        deferred: p.Request | None = None  # what a batch (a model with n_parallel > 1) left to run alone
         while True:
             request, deferred = deferred or self.requests.get(), None
             if isinstance(request, p.Shutdown):
@@ -209,10 +206,8 @@ class Worker:
             self.current, self.busy_since = request, time.monotonic()
             self.busy.set()
             try:
-                batch = scheduler_for(self, ReplyStream) if isinstance(request, (p.Chat, p.Complete)) else None
-                if batch is not None and batch.takes(request):
-                    deferred = batch.run(request)  # type: ignore[arg-type]
-                else:
+                taken, deferred = run_batched(self, request, ReplyStream)
+                if not taken:
                     self.handle(request)
             finally:
                 self.busy.clear()
