@@ -45,6 +45,10 @@ class ToolBox(Protocol):
 
     def server_of(self, name: str) -> str: ...
 
+    def fingerprint_of(self, server: str) -> str:
+        """What the server is (ServerConfig.fingerprint), so grants never pass to another of its name."""
+        ...
+
     def run(self, name: str, arguments: dict[str, Any], timeout: float, cancel: threading.Event) -> Outcome: ...
 
 
@@ -145,11 +149,12 @@ class ToolLoop:
         server = self.toolbox.server_of(call.name)
         if not server:
             return self._answered(call, server, f"There is no tool named {call.name}.", True, 0.0, "unknown")
-        if self.grants.allowed(server, call.name):
+        fingerprint = self.toolbox.fingerprint_of(server)
+        if self.grants.allowed(server, call.name, fingerprint):
             decision, arguments = "granted", call.arguments
         else:
             choice, arguments = self.ask(call, server)
-            self.grants.record(choice, server, call.name)
+            self.grants.record(choice, server, call.name, fingerprint)
             decision = choice.value
             if not choice.allows:
                 return self._answered(call, server, "The user did not allow this call.", True, 0.0, decision)

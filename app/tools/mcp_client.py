@@ -234,6 +234,10 @@ class HubToolBox:
         tool = self.hub.find(name)
         return tool.server if tool is not None else ""
 
+    def fingerprint_of(self, server: str) -> str:
+        state = self.hub.servers.get(server)
+        return state.config.fingerprint if state is not None else ""
+
     def run(self, name: str, arguments: dict[str, Any], timeout: float, cancel: threading.Event) -> Any:
         from app.chat.tool_loop import Outcome
 

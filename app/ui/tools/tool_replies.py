@@ -62,6 +62,9 @@ class _NoTools:
     def server_of(self, name: str) -> str:
         return ""
 
+    def fingerprint_of(self, server: str) -> str:
+        return ""
+
     def run(self, name: str, arguments: dict[str, Any], timeout: float, cancel: threading.Event) -> Outcome:
         return Outcome(f"There is no tool named {name}.", True)
 

@@ -103,6 +103,14 @@ class ToolService(QObject):
         self.changed.emit()
         return ""
 
+    def remove_server(self, name: str) -> str:
+        """Remove a server and forget its "always" answers, so a server added later under its name is
+        asked about again; "" or why it could not be saved."""
+        problem = self.set_configs([c for c in self.configs if c.name != name])
+        if not problem:
+            self.grants.revoke_server(name)
+        return problem
+
     def _close_hub(self) -> None:
         hub, self.hub = self.hub, None
         if hub is not None:  # stopping a server may take a moment: never on the GUI thread

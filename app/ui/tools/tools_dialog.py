@@ -155,7 +155,7 @@ class ToolsDialog(QDialog):
     def remove_server(self) -> None:
         name = self._chosen_server()
         if name:
-            self.show_problem(self.service.set_configs([c for c in self.service.configs if c.name != name]))
+            self.show_problem(self.service.remove_server(name))
             self.refresh()
 
     def revoke(self) -> None:

@@ -30,8 +30,8 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
     servers = tmp_path / "mcp.json"
     servers.write_text(json.dumps({"mcpServers": {"weather": WEATHER, "gone": {"command": "/nonexistent/mcp"}}}))
     grants = Grants(tmp_path / "grants.json")
-    grants.record(Decision.ALWAYS_TOOL, "weather", "get_weather")
-    grants.record(Decision.ALWAYS_SERVER, "other", "any")
+    grants.record(Decision.ALWAYS_TOOL, "weather", "get_weather", "fp1")
+    grants.record(Decision.ALWAYS_SERVER, "other", "any", "fp2")
     service = ToolService(BackgroundTasks(), servers, grants)
     dialog = ToolsDialog(service)
     qtbot.addWidget(dialog)
@@ -58,7 +58,7 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
         "get_weather on weather", "every tool of other"]
     dialog.grants.setCurrentRow(0)
     dialog.revoke_button.click()
-    assert Grants(tmp_path / "grants.json").list() == [Grant("other")]  # revoked on disk too
+    assert Grants(tmp_path / "grants.json").list() == [Grant("other", "", "fp2")]  # revoked on disk too
     assert dialog.grants.count() == 1
     service.close(5)
 
@@ -68,3 +68,21 @@ def test_no_servers_yet_says_how_to_add_them(qtbot, tmp_path: Path) -> None:
     dialog = ToolsDialog(service)
     qtbot.addWidget(dialog)
     assert rows(dialog) == [("No servers yet: add them from a file or another app.", [])]
+
+
+def test_removing_a_server_revokes_its_always_answers(qtbot, tmp_path: Path) -> None:
+    """A server added later under the removed one's name must be asked about again."""
+    servers = tmp_path / "mcp.json"
+    servers.write_text(json.dumps({"mcpServers": {"gone": {"command": "/nonexistent/mcp"}, "kept": WEATHER}}))
+    grants = Grants(tmp_path / "grants.json")
+    grants.record(Decision.ALWAYS_SERVER, "gone", "any", "fp1")
+    grants.record(Decision.ALWAYS_TOOL, "kept", "get_weather", "fp2")
+    service = ToolService(BackgroundTasks(), servers, grants)
+    dialog = ToolsDialog(service)
+    qtbot.addWidget(dialog)
+    dialog.servers.setCurrentItem(dialog.servers.topLevelItem(0))
+    dialog.remove_button.click()
+    assert [s.name for s in service.configs] == ["kept"]
+    assert Grants(tmp_path / "grants.json").list() == [Grant("kept", "get_weather", "fp2")]
+    assert [dialog.grants.item(i).text() for i in range(dialog.grants.count())] == ["get_weather on kept"]
+    service.close(5)
