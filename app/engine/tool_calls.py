@@ -242,7 +242,10 @@ def _llama3(text: str) -> ParsedReply | None:
     parsed = _json_at(body, 0)
     if parsed is None or body[parsed[1]:].strip():
         return None
-    call = _call(parsed[0], "parameters") or _call(parsed[0], "arguments")
+    item = parsed[0]
+    if not isinstance(item, dict) or "parameters" not in item:
+        return None  # llama-server reads only {"name", "parameters"}; anything else is the bare-JSON rule's
+    call = _call(item, "parameters")
     return ParsedReply("", (call,)) if call else None
 
 
