@@ -256,8 +256,11 @@ class ToolReplies(EngineService):
             self.failed.emit(running.job, ErrorKind.INTERNAL, result.error)
             return
         stats = result.stats or p.Stats()
+        stats = replace(stats, tool_rounds=result.rounds)
         if running.stop.is_set():
             stats = replace(stats, stop_reason=p.StopReason.CANCELLED)
+        elif result.stop_reason == p.StopReason.TOOL_LIMIT.value:
+            stats = replace(stats, stop_reason=p.StopReason.TOOL_LIMIT)
         text = running.content + result.text
         self.finished.emit(running.job, p.Done(running.job, stats, text, reasoning=result.reasoning))
 
