@@ -78,6 +78,8 @@ class ToolsDialog(QDialog):
                                           self.import_file)
         for app, path in app_setup.found_in_other_apps():
             self._button(row, f"Import from {app}", f"Add the servers in {path}", lambda p=path: self.import_path(p))
+        self.restart_button = self._button(row, "Restart server", "Stop the chosen server and start it again",
+                                           self.restart_server)
         self.remove_button = self._button(row, "Remove server", "Remove the chosen server", self.remove_server)
         row.addStretch(1)
         layout.addLayout(row)
@@ -151,6 +153,12 @@ class ToolsDialog(QDialog):
         problem = self.service.set_configs(servers) if added else ""
         self.refresh()
         self.show_problem(problem or ("" if added else f"{path} names no servers."))
+
+    def restart_server(self) -> None:
+        name = self._chosen_server()
+        if name:
+            self.service.restart(name)
+            self.refresh()
 
     def remove_server(self) -> None:
         name = self._chosen_server()

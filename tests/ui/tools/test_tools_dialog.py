@@ -86,3 +86,36 @@ def test_removing_a_server_revokes_its_always_answers(qtbot, tmp_path: Path) -> 
     assert Grants(tmp_path / "grants.json").list() == [Grant("kept", "get_weather", "fp2")]
     assert [dialog.grants.item(i).text() for i in range(dialog.grants.count())] == ["get_weather on kept"]
     service.close(5)
+
+
+def test_a_crashed_server_is_restarted_by_restart_and_when_a_chat_sends(qtbot, tmp_path: Path) -> None:
+    servers = tmp_path / "mcp.json"
+    servers.write_text(json.dumps({"mcpServers": {"weather": WEATHER}}))
+    service = ToolService(BackgroundTasks(), servers, Grants(None))
+    dialog = ToolsDialog(service)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "ready" in rows(dialog)[0][0], timeout=60000)
+
+    def crash() -> None:
+        hub = service.hub
+        assert hub is not None
+        tool = hub.find("crash")
+        assert tool is not None
+        hub.call(tool, {}, timeout=5)  # the server's process ends
+        qtbot.waitUntil(lambda: hub.servers["weather"].state == "stopped", timeout=10000)
+        dialog.refresh()
+        assert rows(dialog)[0][0].startswith("weather (stdio) — stopped")
+
+    crash()
+    dialog.servers.setCurrentItem(dialog.servers.topLevelItem(0))
+    dialog.restart_button.click()
+    qtbot.waitUntil(lambda: "ready" in rows(dialog)[0][0], timeout=60000)
+    assert service.hub is not None and service.hub.find("get_weather") is not None
+
+    crash()
+    service.start()  # what a reply in a chat with tools on does first
+    hub = service.ready_hub()
+    assert hub is not None and hub.servers["weather"].state == "ready"
+    dialog.refresh()
+    assert "ready" in rows(dialog)[0][0]
+    service.close(5)
