@@ -364,6 +364,8 @@ def fits_schema(arguments: JsonObject, schema: JsonObject) -> bool:
     for key, value in arguments.items():
         declared = properties.get(key, {}).get("type") if isinstance(properties.get(key), dict) else None
         kinds = _TYPES.get(declared) if isinstance(declared, str) else None
+        if declared == "integer" and isinstance(value, float) and value.is_integer():
+            continue  # JSON Schema counts 2.0 as an integer
         if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
             return False
     return True

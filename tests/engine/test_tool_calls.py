@@ -99,3 +99,11 @@ def test_llama3_reads_only_its_parameters_shape_and_guesses_nothing() -> None:
                  '{"name": "get_time", "arguments": {"city": "Paris"}}'):
         reply = parse_reply(text, "llama3", TOOLS)
         assert reply.calls == () and reply.content == text, text
+
+
+def test_an_integral_number_is_an_integer_as_json_schema_says() -> None:
+    assert calls('{"name": "get_weather", "arguments": {"city": "Paris", "days": 2.0}}', "") == [
+        ("get_weather", {"city": "Paris", "days": 2.0})]
+    for text in ('{"name": "get_weather", "arguments": {"city": "Paris", "days": 2.5}}',
+                 '{"name": "get_weather", "arguments": {"city": "Paris", "days": true}}'):
+        assert parse_reply(text, "", TOOLS).calls == (), text
