@@ -69,6 +69,11 @@ class _NoTools:
         return Outcome(f"There is no tool named {name}.", True)
 
 
+def _joined(before: str, text: str) -> str:
+    """One round's text after the earlier rounds', a blank line between (each round is a paragraph)."""
+    return f"{before.rstrip()}\n\n{text.lstrip()}" if before.strip() and text.strip() else before + text
+
+
 @dataclass
 class _Running:
     job: int
@@ -244,7 +249,7 @@ class ToolReplies(EngineService):
         if calls:
             reply = running.reply
             reply.take_arrived()
-            running.content += content
+            running.content = _joined(running.content, content)
             reply.content = running.content
             reply.unsaved = True
 
@@ -261,7 +266,7 @@ class ToolReplies(EngineService):
             stats = replace(stats, stop_reason=p.StopReason.CANCELLED)
         elif result.stop_reason == p.StopReason.TOOL_LIMIT.value:
             stats = replace(stats, stop_reason=p.StopReason.TOOL_LIMIT)
-        text = running.content + result.text
+        text = _joined(running.content, result.text)
         self.finished.emit(running.job, p.Done(running.job, stats, text, reasoning=result.reasoning))
 
     def close(self) -> None:

@@ -178,3 +178,25 @@ def test_a_model_that_keeps_calling_stops_at_the_round_limit_and_says_so(make_wi
     assert card.item.stats["stop_reason"] == "tool_limit"
     assert f"after {MAX_ROUNDS} rounds of tool calls" in format_stats(card.item.stats)
     assert f"after {MAX_ROUNDS} rounds" in card.item.content and not card.item.error
+
+
+def test_each_rounds_text_is_its_own_paragraph(make_window, qtbot):
+    """A model that says something before its call, then answers: the two rounds' texts are shown
+    (and kept) with a blank line between, not run together."""
+    call = ["Let me look that up.", "<tool_call>", json.dumps({"name": "get_weather", "arguments": {"city": "Paris"}}),
+            "</tool_call>"]
+    talker = write_replies_model(paths.models_dir() / "talker.gguf", TEMPLATE,
+                                 ["<|im_start|>", "<|im_end|>", "<|answer|>"],
+                                 [("<|im_start|>assistant\n", call), ("<|im_start|>assistant<|answer|>", [ANSWER])])
+    weather_servers()
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    choose_model(qtbot, window, talker)
+    click(qtbot, page, "Use tools in this chat")
+    type_and_send(qtbot, page, "What is the weather in Paris?")
+    click(qtbot, approval_dialog(qtbot), "Allow once")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[-1]
+    assert card.item.content == f"Let me look that up.\n\n{ANSWER}"
+    assert card.item.tools[0][1].content == RESULT
