@@ -84,6 +84,8 @@ def run_tool_chat(args: argparse.Namespace, engine: Any, info: Any, history: lis
         for state in hub.servers.values():
             if state.state != "ready":
                 sys.stderr.write(f"hearth: the MCP server {state.config.name} is not available: {state.error}\n")
+        for (server, tool), other in hub.shadowed().items():
+            sys.stderr.write(f"hearth: the tool {tool} of {server} is not offered: {other} has a tool of this name\n")
         loop = ToolLoop(engine, HubToolBox(hub), _grants(Path(args.mcp)),
                         TerminalAsk(args.allow_tools), max_rounds=args.max_tool_rounds,
                         tool_format=getattr(info, "tool_format", ""), on_run=shown)

@@ -205,6 +205,14 @@ class McpHub:
                 seen.setdefault(tool.name, tool)
         return list(seen.values())
 
+    def shadowed(self) -> dict[tuple[str, str], str]:
+        """(server, tool) → the server whose tool of that name is offered instead (an earlier one in the
+        file): a clash the settings and the CLI name, so a tool that never runs is not a mystery."""
+        offered = {tool.name: tool.server for tool in self.tools()}
+        return {(state.config.name, tool.name): offered[tool.name]
+                for state in self.servers.values() if state.state == "ready"
+                for tool in state.tools if offered.get(tool.name, state.config.name) != state.config.name}
+
     def find(self, name: str) -> McpTool | None:
         return next((t for t in self.tools() if t.name == name), None)
 

@@ -89,3 +89,13 @@ def test_always_grants_of_the_app_cover_only_its_own_servers(weather_model, serv
     own.write_text(json.dumps(evil), encoding="utf-8")
     assert cli.main(chat(weather_model, own, "--json")) == 0
     assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == "The user did not allow this call."
+
+
+def test_a_tool_name_two_servers_share_is_named(weather_model, servers, capsys) -> None:
+    config = json.loads(servers.read_text(encoding="utf-8"))
+    config["mcpServers"]["forecast"] = config["mcpServers"]["weather"]
+    servers.write_text(json.dumps(config), encoding="utf-8")
+    assert cli.main(chat(weather_model, servers, "--allow-tools", "--json")) == 0
+    captured = capsys.readouterr()
+    assert "the tool get_weather of forecast is not offered: weather has a tool of this name" in captured.err
+    assert json.loads(captured.out)["tool_calls"][0]["result"] == "Sunny and 18 °C in Paris."

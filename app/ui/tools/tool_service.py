@@ -36,6 +36,7 @@ class ServerView:
     state: str  # "off" (not started yet), "starting", "ready", "failed", "stopped" or "disabled"
     error: str = ""
     tools: list[McpTool] = field(default_factory=list)
+    shadowed: dict[str, str] = field(default_factory=dict)  # its tool → the server whose tool of that name is used
 
 
 class ToolService(QObject):
@@ -160,6 +161,7 @@ class ToolService(QObject):
 
     def views(self) -> list[ServerView]:
         hub = self.hub
+        clashes = hub.shadowed() if hub is not None else {}
         shown = []
         for config in self.configs:
             state = hub.servers.get(config.name) if hub is not None else None
@@ -169,5 +171,6 @@ class ToolService(QObject):
                 shown.append(ServerView(config.name, config.transport, "off"))
             else:
                 tools = list(state.tools) if state.state == "ready" else []
-                shown.append(ServerView(config.name, config.transport, state.state, state.error, tools))
+                shadowed = {tool: other for (server, tool), other in clashes.items() if server == config.name}
+                shown.append(ServerView(config.name, config.transport, state.state, state.error, tools, shadowed))
         return shown

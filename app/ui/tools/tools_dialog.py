@@ -114,7 +114,10 @@ class ToolsDialog(QDialog):
             item = QTreeWidgetItem([describe(view)])
             item.setData(0, Qt.ItemDataRole.UserRole, view.name)
             for tool in view.tools:
-                child = QTreeWidgetItem([f"{tool.name} — about {schema_tokens(tool):,} tokens"])
+                text = f"{tool.name} — about {schema_tokens(tool):,} tokens"
+                if tool.name in view.shadowed:
+                    text += f" — not offered: {view.shadowed[tool.name]} has a tool of this name"
+                child = QTreeWidgetItem([text])
                 child.setToolTip(0, tool.description or tool.name)
                 item.addChild(child)
             self.servers.addTopLevelItem(item)

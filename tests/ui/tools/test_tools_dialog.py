@@ -49,6 +49,11 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
     assert [s.name for s in service.configs] == ["weather", "gone", "weather (2)"]
     assert "weather (2)" in json.loads(servers.read_text())["mcpServers"]  # saved in Hearth's mcp.json
     qtbot.waitUntil(lambda: all("ready" in r[0] for r in rows(dialog) if r[0].startswith("weather")), timeout=60000)
+    second = dict(rows(dialog))  # the same tools twice: the second server's are named as not offered
+    second_tools = next(tools for row, tools in second.items() if row.startswith("weather (2)"))
+    assert all(t.endswith("— not offered: weather has a tool of this name") for t in second_tools)
+    assert not any("not offered" in t for t in next(tools for row, tools in second.items()
+                                                    if row.startswith("weather (stdio)")))
 
     (tmp_path / "bad.json").write_text("{}")
     dialog.import_path(tmp_path / "bad.json")
