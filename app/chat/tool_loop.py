@@ -28,7 +28,7 @@ from app.tools.permissions import Decision, Grants
 
 MAX_ROUNDS = 8
 CALL_TIMEOUT_S = 60.0
-TOOL_LIMIT = "tool_limit"
+TOOL_LIMIT = p.StopReason.TOOL_LIMIT.value
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,10 @@ class ToolBox(Protocol):
     def offered(self) -> list[dict[str, Any]]: ...
 
     def server_of(self, name: str) -> str: ...
+
+    def fingerprint_of(self, server: str) -> str:
+        """What the server is (ServerConfig.fingerprint), so grants never pass to another of its name."""
+        ...
 
     def run(self, name: str, arguments: dict[str, Any], timeout: float, cancel: threading.Event) -> Outcome: ...
 
@@ -74,6 +78,7 @@ class LoopResult:
     runs: list[ToolRun] = field(default_factory=list)
     stop_reason: str = ""
     stats: p.Stats | None = None
+    rounds: int = 0  # rounds of calls run
     added: list[Message] = field(default_factory=list)  # the assistant's calls, the results, the answer
     error: str = ""
 
@@ -110,11 +115,11 @@ class ToolLoop:
                 return result
             if rounds >= self.max_rounds:
                 result.stop_reason = TOOL_LIMIT
-                result.text = (f"Stopped: the model asked for more tools after {self.max_rounds} rounds of calls "
-                               "(the limit for one reply).")
+                result.text = (f"Stopped: the model asked for more tools after {self.max_rounds} "
+                               f"round{'' if self.max_rounds == 1 else 's'} of calls (the limit for one reply).")
                 result.added.append(_message("assistant", (TextPart(result.text),), reasoning))
                 return result
-            rounds += 1
+            rounds = result.rounds = rounds + 1
             ran = [self._run(call) for call in calls]
             result.runs += ran
             asked = tuple(run.call for run in ran)
@@ -145,11 +150,12 @@ class ToolLoop:
         server = self.toolbox.server_of(call.name)
         if not server:
             return self._answered(call, server, f"There is no tool named {call.name}.", True, 0.0, "unknown")
-        if self.grants.allowed(server, call.name):
+        fingerprint = self.toolbox.fingerprint_of(server)
+        if self.grants.allowed(server, call.name, fingerprint):
             decision, arguments = "granted", call.arguments
         else:
             choice, arguments = self.ask(call, server)
-            self.grants.record(choice, server, call.name)
+            self.grants.record(choice, server, call.name, fingerprint)
             decision = choice.value
             if not choice.allows:
                 return self._answered(call, server, "The user did not allow this call.", True, 0.0, decision)

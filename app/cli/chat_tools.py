@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from app.chat.message import ToolCallPart
 from app.cli.common import CliError
-from app.tools.permissions import Decision
+from app.tools.permissions import Decision, Grants
 
 ANSWERS = {"o": Decision.ONCE, "t": Decision.ALWAYS_TOOL, "s": Decision.ALWAYS_SERVER, "d": Decision.DENY}
 
@@ -63,12 +63,10 @@ class TerminalAsk:
 
 
 def run_tool_chat(args: argparse.Namespace, engine: Any, info: Any, history: list[Any], sampling: Any) -> int:
-    from app import paths
     from app.chat.tool_loop import ToolLoop, ToolRun
     from app.cli.reply_printer import ReplyPrinter
     from app.tools.config import ConfigError, load_config
     from app.tools.mcp_client import HubToolBox, McpHub
-    from app.tools.permissions import Grants
     from app.tools.secrets import reveal_secrets
 
     if args.max_tool_rounds < 0:
@@ -86,7 +84,9 @@ def run_tool_chat(args: argparse.Namespace, engine: Any, info: Any, history: lis
         for state in hub.servers.values():
             if state.state != "ready":
                 sys.stderr.write(f"hearth: the MCP server {state.config.name} is not available: {state.error}\n")
-        loop = ToolLoop(engine, HubToolBox(hub), Grants(paths.data_dir() / "tool_grants.json"),
+        for (server, tool), other in hub.shadowed().items():
+            sys.stderr.write(f"hearth: the tool {tool} of {server} is not offered: {other} has a tool of this name\n")
+        loop = ToolLoop(engine, HubToolBox(hub), _grants(Path(args.mcp)),
                         TerminalAsk(args.allow_tools), max_rounds=args.max_tool_rounds,
                         tool_format=getattr(info, "tool_format", ""), on_run=shown)
         result = loop.reply(history, sampling, thinking=args.thinking)
@@ -104,6 +104,18 @@ def run_tool_chat(args: argparse.Namespace, engine: Any, info: Any, history: lis
         printer.write(result.reasoning, result.text)
         printer.finish()
     return 0
+
+
+def _grants(servers_file: Path) -> Grants:
+    """The app's "always" answers only for the app's own servers (its mcp.json); any other file's
+    servers are asked about afresh, their "always" answers kept for this run only."""
+    from app.tools import app_setup
+
+    try:
+        own = servers_file.resolve() == app_setup.servers_path().resolve()
+    except OSError:
+        own = False
+    return Grants(app_setup.grants_path() if own else None)
 
 
 def _json_or_text(arguments: str) -> Any:

@@ -24,6 +24,7 @@ class StopReason(str, enum.Enum):
     CANCELLED = "cancelled"
     CONTEXT_FULL = "context_full"
     ERROR = "error"
+    TOOL_LIMIT = "tool_limit"  # the tool loop's: the model asked for more rounds of calls than one reply may have
 
 
 class OverflowPolicy(str, enum.Enum):
@@ -241,6 +242,7 @@ class Stats:
     truncated: bool = False
     reasoning_tokens: int = 0  # completion tokens spent thinking
     reasoning_s: float = 0.0  # how long the thinking took
+    tool_rounds: int = 0  # rounds of tool calls the reply made (the tool loop's)
 
 
 @dataclass(frozen=True)

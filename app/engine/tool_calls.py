@@ -242,7 +242,10 @@ def _llama3(text: str) -> ParsedReply | None:
     parsed = _json_at(body, 0)
     if parsed is None or body[parsed[1]:].strip():
         return None
-    call = _call(parsed[0], "parameters") or _call(parsed[0], "arguments")
+    item = parsed[0]
+    if not isinstance(item, dict) or "parameters" not in item:
+        return None  # llama-server reads only {"name", "parameters"}; anything else is the bare-JSON rule's
+    call = _call(item, "parameters")
     return ParsedReply("", (call,)) if call else None
 
 
@@ -361,6 +364,8 @@ def fits_schema(arguments: JsonObject, schema: JsonObject) -> bool:
     for key, value in arguments.items():
         declared = properties.get(key, {}).get("type") if isinstance(properties.get(key), dict) else None
         kinds = _TYPES.get(declared) if isinstance(declared, str) else None
+        if declared == "integer" and isinstance(value, float) and value.is_integer():
+            continue  # JSON Schema counts 2.0 as an integer
         if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
             return False
     return True

@@ -41,6 +41,7 @@ _FINISH = {
     StopReason.LENGTH: "length",
     StopReason.CONTEXT_FULL: "length",
     StopReason.ERROR: "stop",
+    StopReason.TOOL_LIMIT: "stop",  # (the server runs no tools; named so every reason maps)
 }
 
 

@@ -9,6 +9,7 @@ Every mistake is named with the server and field, so a file copied from another 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,15 @@ class ServerConfig:
     @property
     def transport(self) -> str:
         return "stdio" if self.command else "http"
+
+    @property
+    def fingerprint(self) -> str:
+        """What the server is, so an "always" grant given to it never covers another server that takes
+        its name: the program, its arguments and the names of its environment variables (their values
+        may be secrets kept in the keyring), or the URL."""
+        what = ({"command": self.command, "args": list(self.args), "env": sorted(self.env)} if self.command
+                else {"url": self.url})
+        return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
 def _strings(value: object, where: str, kind: type) -> Any:

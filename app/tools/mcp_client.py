@@ -54,6 +54,8 @@ class ServerState:
     tools: list[McpTool] = field(default_factory=list)
     session: Any = None
     ready: threading.Event = field(default_factory=threading.Event)
+    quit: asyncio.Event = field(default_factory=asyncio.Event)  # set (in the hub's loop): this server stops
+    ended: threading.Event = field(default_factory=threading.Event)  # its session is over (stopped or failed)
 
 
 def _reason(exc: BaseException) -> str:
@@ -63,6 +65,19 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return "it did not answer in time"
     return str(exc) or type(exc).__name__
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether a call failed because the server is gone (its process ended, its connection closed),
+    not because of the call: the SDK's "Connection closed" error, or anyio's closed streams."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    import anyio
+    from mcp.types import CONNECTION_CLOSED
+
+    code = getattr(getattr(exc, "error", None), "code", None)
+    return code == CONNECTION_CLOSED or isinstance(
+        exc, (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream))
 
 
 def _result_text(result: Any) -> str:
@@ -91,6 +106,16 @@ async def _open_http(stack: AsyncExitStack, config: ServerConfig) -> tuple[Any, 
     else:
         read, write, _ = await stack.enter_async_context(streamable_http.streamablehttp_client(config.url, headers))
     return read, write
+
+
+async def _either(*events: asyncio.Event) -> None:
+    """Wait until one of the events is set."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 class McpHub:
@@ -141,12 +166,12 @@ class McpHub:
                 state.session, state.state = session, "ready"
                 state.ready.set()
                 assert self._closing is not None
-                await self._closing.wait()
+                await _either(self._closing, state.quit)
         except BaseException as exc:  # a server's failure is its state, never the app's
-            if state.state != "ready":
-                state.state, state.error = "failed", _reason(exc)
-            else:
+            if state.state == "ready":
                 state.state, state.error = "stopped", _reason(exc)
+            elif state.state != "stopped":  # (a call already found it gone and said why)
+                state.state, state.error = "failed", _reason(exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
@@ -154,6 +179,21 @@ class McpHub:
             if state.state == "ready":
                 state.state = "stopped"
             state.ready.set()
+            state.ended.set()
+
+    def restart(self, name: str) -> None:
+        """Stop the server if it runs and start it again, waiting (up to the start timeout) until it is
+        ready or failed; call from any thread but the GUI's. Its state is a new one, so nothing the old
+        session does as it ends can touch it."""
+        old = self.servers.get(name)
+        if old is None or self._closing is None or not self._thread.is_alive():
+            return
+        self._loop.call_soon_threadsafe(old.quit.set)
+        old.ended.wait(self.start_timeout)
+        state = self.servers[name] = ServerState(old.config)
+        self._tasks.append(asyncio.run_coroutine_threadsafe(self._run(state), self._loop))
+        if not state.ready.wait(self.start_timeout):
+            state.state, state.error = "failed", f"it did not start within {self.start_timeout:g} s"
 
     # ------------------------------------------------------------ what callers use
 
@@ -164,6 +204,14 @@ class McpHub:
             for tool in state.tools if state.state == "ready" else []:
                 seen.setdefault(tool.name, tool)
         return list(seen.values())
+
+    def shadowed(self) -> dict[tuple[str, str], str]:
+        """(server, tool) → the server whose tool of that name is offered instead (an earlier one in the
+        file): a clash the settings and the CLI name, so a tool that never runs is not a mystery."""
+        offered = {tool.name: tool.server for tool in self.tools()}
+        return {(state.config.name, tool.name): offered[tool.name]
+                for state in self.servers.values() if state.state == "ready"
+                for tool in state.tools if offered.get(tool.name, state.config.name) != state.config.name}
 
     def find(self, name: str) -> McpTool | None:
         return next((t for t in self.tools() if t.name == name), None)
@@ -178,7 +226,7 @@ class McpHub:
             return ToolResult(text, is_error, time.monotonic() - started)
 
         session = state.session if state is not None else None
-        if state is None or session is None:
+        if state is None or session is None or state.state != "ready":
             why = f": {state.error}" if state is not None and state.error else ""
             return done(f"The tool server {tool.server} is not running{why}.")
         # The deadline and Stop are kept here, on the caller's side: the call is left (cancelled in the
@@ -199,6 +247,10 @@ class McpHub:
                     future.cancel()
                     return done(f"{tool.name} did not answer within {timeout:g} s.")
             except BaseException as exc:  # noqa: BLE001 (a crashed server, a broken connection)
+                if _connection_lost(exc) and state.session is session:
+                    # its session is over: say so in its state and end it, so it can be restarted
+                    state.state, state.error = "stopped", _reason(exc)
+                    self._loop.call_soon_threadsafe(state.quit.set)
                 return done(f"{tool.name} on {tool.server} failed: {_reason(exc)}.")
         return done(_result_text(result), bool(getattr(result, "isError", False)))
 
@@ -233,6 +285,10 @@ class HubToolBox:
     def server_of(self, name: str) -> str:
         tool = self.hub.find(name)
         return tool.server if tool is not None else ""
+
+    def fingerprint_of(self, server: str) -> str:
+        state = self.hub.servers.get(server)
+        return state.config.fingerprint if state is not None else ""
 
     def run(self, name: str, arguments: dict[str, Any], timeout: float, cancel: threading.Event) -> Any:
         from app.chat.tool_loop import Outcome

@@ -47,12 +47,13 @@ def test_an_always_grant_is_kept_listed_and_revocable(setup, tmp_path: Path) -> 
     assert [m.role for m in result.added] == ["assistant", "tool", "assistant"]
     assert isinstance(result.added[0].parts[-1], ToolCallPart)
     assert result.added[1].parts == (ToolResultPart(result.runs[0].call.call_id, "Sunny and 18 °C in Paris."),)
-    assert Grants(tmp_path / "grants.json").list() == [Grant("weather", "get_weather")]  # kept on disk
+    fingerprint = hub.servers["weather"].config.fingerprint
+    assert Grants(tmp_path / "grants.json").list() == [Grant("weather", "get_weather", fingerprint)]  # kept
     again = ToolLoop(engine, HubToolBox(hub), grants, TerminalAsk(False, Terminal(""), io.StringIO()),
                      tool_format=info.tool_format).reply([ChatMessage("user", "Weather?")], GREEDY)
     assert [r.decision for r in again.runs] == ["granted"]  # not asked again
-    grants.revoke(Grant("weather", "get_weather"))
-    assert not Grants(tmp_path / "grants.json").allowed("weather", "get_weather")
+    grants.revoke(Grant("weather", "get_weather", fingerprint))
+    assert not Grants(tmp_path / "grants.json").allowed("weather", "get_weather", fingerprint)
 
 
 def test_edited_arguments_are_what_runs(setup, tmp_path: Path) -> None:

@@ -64,3 +64,38 @@ def test_a_bad_config_is_named(weather_model, tmp_path, capsys) -> None:
     bad.write_text('{"servers": {}}', encoding="utf-8")
     assert cli.main(chat(weather_model, bad)) != 0
     assert "mcpServers" in capsys.readouterr().err
+
+
+def test_always_grants_of_the_app_cover_only_its_own_servers(weather_model, servers, capsys) -> None:
+    """A grant the app keeps for its "weather" never runs another file's "weather" (maybe another
+    program) without asking; Hearth's own mcp.json keeps using the app's grants."""
+    from app.tools import app_setup
+    from app.tools.config import load_config
+    from app.tools.permissions import Decision, Grants
+
+    own = app_setup.servers_path()
+    own.write_text(servers.read_text(encoding="utf-8"), encoding="utf-8")
+    fingerprint = load_config(own)[0].fingerprint
+    Grants(app_setup.grants_path()).record(Decision.ALWAYS_SERVER, "weather", "get_weather", fingerprint)
+
+    assert cli.main(chat(weather_model, servers, "--json")) == 0  # another file, same server: asked (no terminal)
+    assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == "The user did not allow this call."
+
+    assert cli.main(chat(weather_model, own, "--json")) == 0  # the app's own servers: its grant holds
+    assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == "Sunny and 18 °C in Paris."
+
+    evil = json.loads(own.read_text(encoding="utf-8"))
+    evil["mcpServers"]["weather"]["args"].append("--other")  # another server under the same name
+    own.write_text(json.dumps(evil), encoding="utf-8")
+    assert cli.main(chat(weather_model, own, "--json")) == 0
+    assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == "The user did not allow this call."
+
+
+def test_a_tool_name_two_servers_share_is_named(weather_model, servers, capsys) -> None:
+    config = json.loads(servers.read_text(encoding="utf-8"))
+    config["mcpServers"]["forecast"] = config["mcpServers"]["weather"]
+    servers.write_text(json.dumps(config), encoding="utf-8")
+    assert cli.main(chat(weather_model, servers, "--allow-tools", "--json")) == 0
+    captured = capsys.readouterr()
+    assert "the tool get_weather of forecast is not offered: weather has a tool of this name" in captured.err
+    assert json.loads(captured.out)["tool_calls"][0]["result"] == "Sunny and 18 °C in Paris."

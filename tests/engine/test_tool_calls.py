@@ -84,3 +84,26 @@ def test_a_call_and_its_result_go_back_through_the_template() -> None:
     assert "<tool_response>\n18 °C, sunny\n</tool_response>" in prompt
     assert '"description": "The weather in a city"' in prompt  # schemas as written, keys unsorted
     assert template.render(history[:1]).count("get_weather") == 0  # no tools: none described
+
+
+def test_llama3_reads_only_its_parameters_shape_and_guesses_nothing() -> None:
+    """llama-server reads Llama 3.x calls only as {"name", "parameters"}; anything else is the bare-JSON
+    rule's (an offered tool whose arguments fit) or text: arguments are never dropped, calls never invented."""
+    assert calls('{"name": "get_weather", "parameters": {"city": "Paris"}}', "llama3") == [
+        ("get_weather", {"city": "Paris"})]
+    assert calls('<|python_tag|>{"name": "get_weather", "parameters": {"city": "Rome"}}', "llama3") == [
+        ("get_weather", {"city": "Rome"})]
+    assert calls('{"name": "get_weather", "arguments": {"city": "Paris"}}', "llama3") == [
+        ("get_weather", {"city": "Paris"})]  # the other shape keeps its arguments (bare-JSON rule)
+    for text in ('{"name": "Bob", "age": 3}', '{"name": "get_weather"}', '{"name": "get_weather", "city": "Paris"}',
+                 '{"name": "get_time", "arguments": {"city": "Paris"}}'):
+        reply = parse_reply(text, "llama3", TOOLS)
+        assert reply.calls == () and reply.content == text, text
+
+
+def test_an_integral_number_is_an_integer_as_json_schema_says() -> None:
+    assert calls('{"name": "get_weather", "arguments": {"city": "Paris", "days": 2.0}}', "") == [
+        ("get_weather", {"city": "Paris", "days": 2.0})]
+    for text in ('{"name": "get_weather", "arguments": {"city": "Paris", "days": 2.5}}',
+                 '{"name": "get_weather", "arguments": {"city": "Paris", "days": true}}'):
+        assert parse_reply(text, "", TOOLS).calls == (), text

@@ -93,3 +93,21 @@ def test_a_streamable_http_server() -> None:
             tool = hub.find("get_weather")
             assert tool is not None and tool.server == "web"
             assert hub.call(tool, {"city": "Lima"}).text == "Sunny and 18 °C in Lima."
+
+
+def test_a_crashed_server_is_restarted_and_runs_again() -> None:
+    with McpHub([weather_server("fragile")], start_timeout=30) as hub:
+        crash = hub.find("crash")
+        assert crash is not None
+        hub.call(crash, {}, timeout=5)
+        deadline = time.monotonic() + 10
+        while hub.servers["fragile"].state == "ready" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hub.servers["fragile"].state in ("stopped", "failed")
+        assert hub.call(crash, {"city": "Oslo"}).text.startswith("The tool server fragile is not running")
+        hub.restart("fragile")
+        assert hub.servers["fragile"].state == "ready"
+        weather = hub.find("get_weather")
+        assert weather is not None and hub.call(weather, {"city": "Oslo"}).text == "Sunny and 18 °C in Oslo."
+        hub.restart("fragile")  # a running one is stopped, then started again
+        assert hub.servers["fragile"].state == "ready" and hub.find("get_weather") is not None

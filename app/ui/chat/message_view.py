@@ -34,7 +34,11 @@ def format_stats(stats: dict) -> str:
         parts.append(f"first token {stats['ttft_s']:.2f} s")
     if stats.get("completion_tokens") is not None:
         parts.append(f"{stats['completion_tokens']} tokens")
-    if stats.get("stop_reason"):
+    if stats.get("stop_reason") == "tool_limit":
+        rounds = stats.get("tool_rounds") or 0
+        parts.append(f"stopped after {rounds} round{'' if rounds == 1 else 's'} of tool calls (the limit)"
+                     if rounds else "stopped at the limit of tool rounds")
+    elif stats.get("stop_reason"):
         parts.append(f"stop: {stats['stop_reason']}")
     if stats.get("dropped_messages"):
         parts.append(f"{stats['dropped_messages']} older messages left out")

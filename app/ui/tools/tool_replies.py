@@ -62,8 +62,16 @@ class _NoTools:
     def server_of(self, name: str) -> str:
         return ""
 
+    def fingerprint_of(self, server: str) -> str:
+        return ""
+
     def run(self, name: str, arguments: dict[str, Any], timeout: float, cancel: threading.Event) -> Outcome:
         return Outcome(f"There is no tool named {name}.", True)
+
+
+def _joined(before: str, text: str) -> str:
+    """One round's text after the earlier rounds', a blank line between (each round is a paragraph)."""
+    return f"{before.rstrip()}\n\n{text.lstrip()}" if before.strip() and text.strip() else before + text
 
 
 @dataclass
@@ -241,7 +249,7 @@ class ToolReplies(EngineService):
         if calls:
             reply = running.reply
             reply.take_arrived()
-            running.content += content
+            running.content = _joined(running.content, content)
             reply.content = running.content
             reply.unsaved = True
 
@@ -253,9 +261,12 @@ class ToolReplies(EngineService):
             self.failed.emit(running.job, ErrorKind.INTERNAL, result.error)
             return
         stats = result.stats or p.Stats()
+        stats = replace(stats, tool_rounds=result.rounds)
         if running.stop.is_set():
             stats = replace(stats, stop_reason=p.StopReason.CANCELLED)
-        text = running.content + result.text
+        elif result.stop_reason == p.StopReason.TOOL_LIMIT.value:
+            stats = replace(stats, stop_reason=p.StopReason.TOOL_LIMIT)
+        text = _joined(running.content, result.text)
         self.finished.emit(running.job, p.Done(running.job, stats, text, reasoning=result.reasoning))
 
     def close(self) -> None:

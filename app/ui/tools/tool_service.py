@@ -9,6 +9,7 @@ every STATE_POLL_MS so the settings show "starting" turn into "ready" or "failed
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class ServerView:
     state: str  # "off" (not started yet), "starting", "ready", "failed", "stopped" or "disabled"
     error: str = ""
     tools: list[McpTool] = field(default_factory=list)
+    shadowed: dict[str, str] = field(default_factory=dict)  # its tool → the server whose tool of that name is used
 
 
 class ToolService(QObject):
@@ -56,21 +58,52 @@ class ToolService(QObject):
     # ------------------------------------------------------------ starting and stopping
 
     def start(self) -> None:
-        """Start the configured servers (once; again after the configuration changed)."""
-        if self.hub is not None or not self.configs:
+        """Start the configured servers (once; again after the configuration changed), and start again
+        those that failed or stopped since (a server that crashed comes back when a chat with tools sends)."""
+        if not self.configs:
+            return
+        if self.hub is not None:
+            if self._started.is_set():  # (while they start, each is still to be ready or failed)
+                down = [name for name, state in self.hub.servers.items() if state.state in ("failed", "stopped")]
+                if down:
+                    self._restart(self.hub, down)
             return
         hub = self.hub = McpHub(self.configs)
+
+        def run() -> None:
+            for state in hub.servers.values():  # the real secret values, read off the GUI thread
+                state.config = reveal_secrets([state.config], self.secrets, self.servers_file.parent)[0]
+            hub.start()
+
+        self._in_background(run)
+
+    def restart(self, name: str) -> None:
+        """Stop the server and start it again (File → Tools and MCP servers → Restart)."""
+        if self.hub is None:
+            self.start()
+        elif name in self.hub.servers:
+            self._restart(self.hub, [name])
+
+    def _restart(self, hub: McpHub, names: list[str]) -> None:
+        for name in names:  # shown as starting at once; each is started again behind
+            hub.servers[name].state, hub.servers[name].error = "starting", ""
+        def run() -> None:
+            for name in names:
+                hub.restart(name)
+
+        self._in_background(run)
+
+    def _in_background(self, work: Callable[[], object]) -> None:
+        """Start or restart servers on a thread of its own (not the pool: quitting never waits for a server
+        that is slow to start); a reply waits for it (ready_hub) and the settings follow it."""
         started = self._started = threading.Event()
 
         def run() -> None:
             try:
-                for state in hub.servers.values():  # the real secret values, read off the GUI thread
-                    state.config = reveal_secrets([state.config], self.secrets, self.servers_file.parent)[0]
-                hub.start()
+                work()
             finally:
                 started.set()
 
-        # its own thread, not the pool: quitting never waits for a server that is slow to start
         threading.Thread(target=run, name="hearth-mcp-start", daemon=True).start()
         self._poll.start()
         self.changed.emit()
@@ -103,6 +136,14 @@ class ToolService(QObject):
         self.changed.emit()
         return ""
 
+    def remove_server(self, name: str) -> str:
+        """Remove a server and forget its "always" answers, so a server added later under its name is
+        asked about again; "" or why it could not be saved."""
+        problem = self.set_configs([c for c in self.configs if c.name != name])
+        if not problem:
+            self.grants.revoke_server(name)
+        return problem
+
     def _close_hub(self) -> None:
         hub, self.hub = self.hub, None
         if hub is not None:  # stopping a server may take a moment: never on the GUI thread
@@ -120,6 +161,7 @@ class ToolService(QObject):
 
     def views(self) -> list[ServerView]:
         hub = self.hub
+        clashes = hub.shadowed() if hub is not None else {}
         shown = []
         for config in self.configs:
             state = hub.servers.get(config.name) if hub is not None else None
@@ -129,5 +171,6 @@ class ToolService(QObject):
                 shown.append(ServerView(config.name, config.transport, "off"))
             else:
                 tools = list(state.tools) if state.state == "ready" else []
-                shown.append(ServerView(config.name, config.transport, state.state, state.error, tools))
+                shadowed = {tool: other for (server, tool), other in clashes.items() if server == config.name}
+                shown.append(ServerView(config.name, config.transport, state.state, state.error, tools, shadowed))
         return shown

@@ -78,6 +78,8 @@ class ToolsDialog(QDialog):
                                           self.import_file)
         for app, path in app_setup.found_in_other_apps():
             self._button(row, f"Import from {app}", f"Add the servers in {path}", lambda p=path: self.import_path(p))
+        self.restart_button = self._button(row, "Restart server", "Stop the chosen server and start it again",
+                                           self.restart_server)
         self.remove_button = self._button(row, "Remove server", "Remove the chosen server", self.remove_server)
         row.addStretch(1)
         layout.addLayout(row)
@@ -112,7 +114,10 @@ class ToolsDialog(QDialog):
             item = QTreeWidgetItem([describe(view)])
             item.setData(0, Qt.ItemDataRole.UserRole, view.name)
             for tool in view.tools:
-                child = QTreeWidgetItem([f"{tool.name} — about {schema_tokens(tool):,} tokens"])
+                text = f"{tool.name} — about {schema_tokens(tool):,} tokens"
+                if tool.name in view.shadowed:
+                    text += f" — not offered: {view.shadowed[tool.name]} has a tool of this name"
+                child = QTreeWidgetItem([text])
                 child.setToolTip(0, tool.description or tool.name)
                 item.addChild(child)
             self.servers.addTopLevelItem(item)
@@ -152,10 +157,16 @@ class ToolsDialog(QDialog):
         self.refresh()
         self.show_problem(problem or ("" if added else f"{path} names no servers."))
 
+    def restart_server(self) -> None:
+        name = self._chosen_server()
+        if name:
+            self.service.restart(name)
+            self.refresh()
+
     def remove_server(self) -> None:
         name = self._chosen_server()
         if name:
-            self.show_problem(self.service.set_configs([c for c in self.service.configs if c.name != name]))
+            self.show_problem(self.service.remove_server(name))
             self.refresh()
 
     def revoke(self) -> None:

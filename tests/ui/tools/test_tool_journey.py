@@ -152,3 +152,51 @@ def test_stop_cancels_a_running_call_and_a_crash_is_a_plain_sentence(make_window
     assert result.is_error and result.content.startswith("crash on weather failed")
     assert card.item.content == ANSWER and not card.item.error  # the chat goes on
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, ApprovalDialog) and w.isVisible()]
+
+
+def test_a_model_that_keeps_calling_stops_at_the_round_limit_and_says_so(make_window, qtbot):
+    """Every reply of this model is a call: after 8 rounds the loop stops; the card's stop reason is
+    tool_limit (not the last round's eos) and it says in words that it stopped after 8 rounds."""
+    from app.chat.tool_loop import MAX_ROUNDS
+    from app.ui.chat.message_view import format_stats
+
+    call = ["<tool_call>", json.dumps({"name": "get_weather", "arguments": {"city": "Paris"}}), "</tool_call>"]
+    looper = write_replies_model(paths.models_dir() / "looper.gguf", TEMPLATE,
+                                 ["<|im_start|>", "<|im_end|>", "<|answer|>"],
+                                 [("<|im_start|>assistant\n", call), ("<|im_start|>assistant<|answer|>", call)])
+    weather_servers()
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    choose_model(qtbot, window, looper)
+    click(qtbot, page, "Use tools in this chat")
+    type_and_send(qtbot, page, "Weather, again and again.")
+    click(qtbot, approval_dialog(qtbot), "Always for this server")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[-1]
+    assert len(card.item.tools) == MAX_ROUNDS and all(r.content == RESULT for _, r in card.item.tools)
+    assert card.item.stats["stop_reason"] == "tool_limit"
+    assert f"after {MAX_ROUNDS} rounds of tool calls" in format_stats(card.item.stats)
+    assert f"after {MAX_ROUNDS} rounds" in card.item.content and not card.item.error
+
+
+def test_each_rounds_text_is_its_own_paragraph(make_window, qtbot):
+    """A model that says something before its call, then answers: the two rounds' texts are shown
+    (and kept) with a blank line between, not run together."""
+    call = ["Let me look that up.", "<tool_call>", json.dumps({"name": "get_weather", "arguments": {"city": "Paris"}}),
+            "</tool_call>"]
+    talker = write_replies_model(paths.models_dir() / "talker.gguf", TEMPLATE,
+                                 ["<|im_start|>", "<|im_end|>", "<|answer|>"],
+                                 [("<|im_start|>assistant\n", call), ("<|im_start|>assistant<|answer|>", [ANSWER])])
+    weather_servers()
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    choose_model(qtbot, window, talker)
+    click(qtbot, page, "Use tools in this chat")
+    type_and_send(qtbot, page, "What is the weather in Paris?")
+    click(qtbot, approval_dialog(qtbot), "Allow once")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[-1]
+    assert card.item.content == f"Let me look that up.\n\n{ANSWER}"
+    assert card.item.tools[0][1].content == RESULT

@@ -30,8 +30,8 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
     servers = tmp_path / "mcp.json"
     servers.write_text(json.dumps({"mcpServers": {"weather": WEATHER, "gone": {"command": "/nonexistent/mcp"}}}))
     grants = Grants(tmp_path / "grants.json")
-    grants.record(Decision.ALWAYS_TOOL, "weather", "get_weather")
-    grants.record(Decision.ALWAYS_SERVER, "other", "any")
+    grants.record(Decision.ALWAYS_TOOL, "weather", "get_weather", "fp1")
+    grants.record(Decision.ALWAYS_SERVER, "other", "any", "fp2")
     service = ToolService(BackgroundTasks(), servers, grants)
     dialog = ToolsDialog(service)
     qtbot.addWidget(dialog)
@@ -49,6 +49,11 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
     assert [s.name for s in service.configs] == ["weather", "gone", "weather (2)"]
     assert "weather (2)" in json.loads(servers.read_text())["mcpServers"]  # saved in Hearth's mcp.json
     qtbot.waitUntil(lambda: all("ready" in r[0] for r in rows(dialog) if r[0].startswith("weather")), timeout=60000)
+    second = dict(rows(dialog))  # the same tools twice: the second server's are named as not offered
+    second_tools = next(tools for row, tools in second.items() if row.startswith("weather (2)"))
+    assert all(t.endswith("— not offered: weather has a tool of this name") for t in second_tools)
+    assert not any("not offered" in t for t in next(tools for row, tools in second.items()
+                                                    if row.startswith("weather (stdio)")))
 
     (tmp_path / "bad.json").write_text("{}")
     dialog.import_path(tmp_path / "bad.json")
@@ -58,7 +63,7 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
         "get_weather on weather", "every tool of other"]
     dialog.grants.setCurrentRow(0)
     dialog.revoke_button.click()
-    assert Grants(tmp_path / "grants.json").list() == [Grant("other")]  # revoked on disk too
+    assert Grants(tmp_path / "grants.json").list() == [Grant("other", "", "fp2")]  # revoked on disk too
     assert dialog.grants.count() == 1
     service.close(5)
 
@@ -68,3 +73,54 @@ def test_no_servers_yet_says_how_to_add_them(qtbot, tmp_path: Path) -> None:
     dialog = ToolsDialog(service)
     qtbot.addWidget(dialog)
     assert rows(dialog) == [("No servers yet: add them from a file or another app.", [])]
+
+
+def test_removing_a_server_revokes_its_always_answers(qtbot, tmp_path: Path) -> None:
+    """A server added later under the removed one's name must be asked about again."""
+    servers = tmp_path / "mcp.json"
+    servers.write_text(json.dumps({"mcpServers": {"gone": {"command": "/nonexistent/mcp"}, "kept": WEATHER}}))
+    grants = Grants(tmp_path / "grants.json")
+    grants.record(Decision.ALWAYS_SERVER, "gone", "any", "fp1")
+    grants.record(Decision.ALWAYS_TOOL, "kept", "get_weather", "fp2")
+    service = ToolService(BackgroundTasks(), servers, grants)
+    dialog = ToolsDialog(service)
+    qtbot.addWidget(dialog)
+    dialog.servers.setCurrentItem(dialog.servers.topLevelItem(0))
+    dialog.remove_button.click()
+    assert [s.name for s in service.configs] == ["kept"]
+    assert Grants(tmp_path / "grants.json").list() == [Grant("kept", "get_weather", "fp2")]
+    assert [dialog.grants.item(i).text() for i in range(dialog.grants.count())] == ["get_weather on kept"]
+    service.close(5)
+
+
+def test_a_crashed_server_is_restarted_by_restart_and_when_a_chat_sends(qtbot, tmp_path: Path) -> None:
+    servers = tmp_path / "mcp.json"
+    servers.write_text(json.dumps({"mcpServers": {"weather": WEATHER}}))
+    service = ToolService(BackgroundTasks(), servers, Grants(None))
+    dialog = ToolsDialog(service)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "ready" in rows(dialog)[0][0], timeout=60000)
+
+    def crash() -> None:
+        hub = service.hub
+        assert hub is not None
+        tool = hub.find("crash")
+        assert tool is not None
+        hub.call(tool, {}, timeout=5)  # the server's process ends
+        qtbot.waitUntil(lambda: hub.servers["weather"].state == "stopped", timeout=10000)
+        dialog.refresh()
+        assert rows(dialog)[0][0].startswith("weather (stdio) — stopped")
+
+    crash()
+    dialog.servers.setCurrentItem(dialog.servers.topLevelItem(0))
+    dialog.restart_button.click()
+    qtbot.waitUntil(lambda: "ready" in rows(dialog)[0][0], timeout=60000)
+    assert service.hub is not None and service.hub.find("get_weather") is not None
+
+    crash()
+    service.start()  # what a reply in a chat with tools on does first
+    hub = service.ready_hub()
+    assert hub is not None and hub.servers["weather"].state == "ready"
+    dialog.refresh()
+    assert "ready" in rows(dialog)[0][0]
+    service.close(5)
