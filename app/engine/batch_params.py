@@ -45,6 +45,14 @@ def apply(cparams: Any, options: LoadOptions) -> int:
     return n
 
 
+def shared_options(options: LoadOptions, sequences: int) -> LoadOptions:
+    """`options` for an engine that `sequences` callers share (the app's chats and its API server): that many
+    split sequences, each with the whole `options.n_ctx`, so one caller's reply never waits behind another's."""
+    if sequences <= 1 or options.n_parallel > 1:
+        return options
+    return replace(options, n_parallel=sequences, kv_unified=False, n_ctx=sequences * options.n_ctx)
+
+
 def serve_options(options: LoadOptions, parallel: int | None, free_ram: int | None = None) -> LoadOptions:
     """`options` for `hearth serve --parallel N`: N sequences sharing `options.n_ctx` as llama-server's -np N.
 

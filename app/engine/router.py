@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from app.engine import jobs
+from app.engine import batch_params, jobs
 from app.engine import protocol as p
 from app.engine.client import EngineClient
 from app.engine.engine_api import COUNT_TIMEOUT, BlockingCalls, Engine
@@ -55,6 +55,8 @@ class EngineRouter(BlockingCalls):
         self._make_remote = make_remote
         self._remote: RemoteEngine | None = None  # the server in use, if any
         self._active: Engine = local
+        # callers that share the local engine: 2 while the app's API server runs beside its chats (shared_options)
+        self.sequences = 1
 
     @property
     def info(self) -> ModelInfo | None:
@@ -78,7 +80,7 @@ class EngineRouter(BlockingCalls):
         if remote is None:
             self._drop_remote()
             self._active = self.local
-            return self.local.start_load(options, on_event, gguf, job_id)
+            return self.local.start_load(batch_params.shared_options(options, self.sequences), on_event, gguf, job_id)
         return self._load_remote(remote[0], remote[1], options, on_event, job_id)
 
     def _load_remote(self, base_url: str, model: str, options: LoadOptions, on_event: EventSink, job_id: int,

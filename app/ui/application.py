@@ -64,9 +64,11 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
     compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=endpoints.api_key,
                                                                                        runtime_for=runtime_for),
                                  library, machine, chat_page)
+    api_server = ApiServerHolder()
+    api_server.sharing = engine.share_with_api  # while it runs, chat replies join its requests' batches
     parts = WindowParts(
         settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,
-        downloads=downloads, endpoints=endpoints, api_server=ApiServerHolder(),
+        downloads=downloads, endpoints=endpoints, api_server=api_server,
         sidebar=ChatSidebar(writes), chat_page=chat_page, compare_page=compare_page,
         library_page=LibraryPage(tasks), discover_page=DiscoverPage(downloads, tasks), tools=tools,
     )

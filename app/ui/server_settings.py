@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -40,6 +41,8 @@ class ApiServerHolder:
         self.server: BackgroundServer | None = None
         self.port = 8080
         self.allowed_origins: list[str] = []  # web pages (origins) allowed to use the API besides its own address
+        # told when the server starts (True) or stops: the app's engine then serves chats and API requests together
+        self.sharing: Callable[[bool], None] = lambda _on: None
 
     def begin_stop(self) -> None:
         """Quitting: the server is told to stop; wait() then waits for it within the quit's budget."""
@@ -170,7 +173,8 @@ class ServerSettingsDialog(QDialog):
         url_row.addWidget(copy)
         self.queue_label = QLabel()
         note = QLabel("It answers with the model your chats use (switching models there switches it here); "
-                      "API requests and chat replies take turns, and stopping one never stops the other.")
+                      "API requests and chat replies are written together (the model is loaded with room for two "
+                      "at once while the server is on), and stopping one never stops the other.")
         note.setWordWrap(True)
         layout.addRow(self.server_switch)
         layout.addRow(note)
@@ -184,6 +188,7 @@ class ServerSettingsDialog(QDialog):
         self._message = ""
         if not on:
             server, self.holder.server = self.holder.server, None
+            self.holder.sharing(False)
             if server is not None:
                 self.tasks.run(server.stop, lambda _r: self._refresh_server(), lambda _e: self._refresh_server())
             return
@@ -209,6 +214,7 @@ class ServerSettingsDialog(QDialog):
         def started(_result) -> None:
             self._message = ""
             self.holder.server = server
+            self.holder.sharing(True)
             self._refresh_server()
 
         def failed(error: Exception) -> None:
@@ -233,5 +239,6 @@ class ServerSettingsDialog(QDialog):
             return
         self.url_edit_out.setText(server.url)
         state = server.state
-        busy = "answering one request" if state.busy else "idle"
+        n = state.active or 1
+        busy = f"answering {n} request{'' if n == 1 else 's'}" if state.busy else "idle"
         self.queue_label.setText(f"{busy}, {state.waiting} waiting")
