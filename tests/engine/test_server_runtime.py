@@ -51,9 +51,9 @@ def runtime():
     return check_runtime(path)
 
 
-def hearth(*args: str) -> dict:
+def hearth(*args: str, question: str = QUESTION, max_tokens: int = 24) -> dict:
     result = subprocess.run([sys.executable, "-m", "app", "chat", *args, "--temperature", "0", "--repeat-penalty",
-                             "1", "--max-tokens", "24", "--ctx", "2048", "--json", QUESTION],
+                             "1", "--max-tokens", str(max_tokens), "--ctx", "2048", "--json", question],
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -66,6 +66,14 @@ def test_a_chat_through_the_managed_server_equals_the_built_in_engine(runtime, s
     assert served["prompt_tokens"] == served["counted_prompt_tokens"] == built_in["prompt_tokens"]
     assert served["count_estimated"] is False
     assert served["completion_tokens"] == built_in["completion_tokens"] == 24
+
+
+def test_a_reply_that_ends_by_itself_counts_as_on_the_built_in_engine(runtime, smollm2):
+    # llama-server counts the end-of-sequence token it sampled; the built-in engine does not.
+    served = hearth("--runtime", runtime.binary, "--model", str(smollm2), question="Hi", max_tokens=64)
+    built_in = hearth("--model", str(smollm2), question="Hi", max_tokens=64)
+    assert served["reply"] == built_in["reply"] and served["stop_reason"] == built_in["stop_reason"] == "eos"
+    assert served["completion_tokens"] == built_in["completion_tokens"] < 64
 
 
 def test_every_started_server_is_stopped_and_its_key_is_needed(runtime, tiny_model):
