@@ -130,3 +130,22 @@ def test_a_model_only_a_newer_llama_cpp_knows_goes_to_the_runtime_by_itself(tmp_
     engines[str(broken_models["wrong_arch"])] = managed_runtime.BUILT_IN
     assert choose(str(broken_models["wrong_arch"])) is None
     assert managed_runtime.runtime_chooser(lambda: "", lambda: engines)(str(tiny_model)) is None  # none set up
+
+
+def test_the_context_meter_counts_as_on_the_built_in_engine(runtime, smollm2):
+    from app.engine import EngineClient
+    from app.engine.protocol import ChatMessage
+    from app.engine.router import EngineRouter
+
+    chat = [ChatMessage("system", "You are brief."), ChatMessage("user", "Hi"),
+            ChatMessage("assistant", "Hello! How can I assist you today?"), ChatMessage("user", "Name a colour."),
+            ChatMessage("assistant", "Blue.")]  # the meter's history ends on a reply
+    counts = {}
+    for name, runtime_for in (("served", lambda path: runtime), ("built_in", lambda path: None)):
+        router = EngineRouter(EngineClient(), runtime_for=runtime_for)
+        try:
+            router.load(LoadOptions(str(smollm2), n_ctx=2048))
+            counts[name] = [router.count(chat).prompt_tokens, router.count(chat, "And another?").prompt_tokens]
+        finally:
+            router.close()
+    assert counts["served"] == counts["built_in"]
