@@ -149,3 +149,22 @@ def test_the_context_meter_counts_as_on_the_built_in_engine(runtime, smollm2):
         finally:
             router.close()
     assert counts["served"] == counts["built_in"]
+
+
+def test_show_tokens_and_the_models_name_on_the_managed_server_are_the_built_in_engines(runtime, smollm2):
+    from app.engine import EngineClient
+    from app.engine.protocol import ChatMessage
+    from app.engine.router import EngineRouter
+
+    chat = [ChatMessage("user", "Hi"), ChatMessage("assistant", "Hello! How can I help?")]
+    seen = {}
+    for name, runtime_for in (("served", lambda path: runtime), ("built_in", lambda path: None)):
+        router = EngineRouter(EngineClient(), runtime_for=runtime_for)
+        try:
+            info = router.load(LoadOptions(str(smollm2), n_ctx=2048))
+            seen[name] = (info.name, router.tokenize(messages=chat).tokens, router.tokenize("Héllo, wörld").tokens)
+        finally:
+            router.close()
+    assert "/" not in seen["served"][0]  # the model's name, not its file's path
+    assert seen["served"] == seen["built_in"]  # names, ids, pieces and control tokens alike
+    assert any(special for _, _, special in seen["served"][1])  # <|im_start|> is marked
