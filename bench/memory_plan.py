@@ -4,7 +4,7 @@ For each model and context size a fresh engine process loads the model; the tabl
 resident total beside the process's measured resident memory, and the plan's KV cache and compute
 buffers beside the sizes llama.cpp itself reports for them.
 
-    python bench/memory_plan.py                          # SmolLM2, Gemma 3 270M, a random Qwen2-vocab model
+    python bench/memory_plan.py                          # SmolLM2, Gemma 3 270M, Qwen2.5-Coder 0.5B
     python bench/memory_plan.py --model A.gguf --ctx 2048 --ctx 8192 [--gpu-layers -1] [--kv-cache q8_0]
 
 On a machine with a GPU backend (CUDA, Vulkan, Metal) and --gpu-layers other than 0, two more columns put
@@ -35,8 +35,11 @@ MIB = 1024**2
 def default_models() -> list[Path]:
     from tests.support.real_vocab_model import VOCABS, write_real_vocab_model
 
-    found = [p for p in (MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf", MODELS / "gemma-3-270m-q4_k_m.gguf")
-             if p.exists()]
+    found = [p for p in (MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf", MODELS / "gemma-3-270m-q4_k_m.gguf",
+                         MODELS / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf") if p.exists()]
+    if len(found) == 3:
+        return found
+    # without the real Qwen2.5: random weights with Qwen2's real vocabulary (its merges, its 151,936 entries)
     generated = MODELS / "random-qwen2-vocab-512x8.f16.gguf"
     if not generated.exists() and (VOCABS / "ggml-vocab-qwen2.gguf").exists():
         print(f"writing {generated.name} (once) ...", file=sys.stderr)

@@ -343,6 +343,16 @@ class RemoteEngine(JobThreads, BlockingCalls):
                       timeout: float | None = COUNT_TIMEOUT) -> p.Rendered:
         raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's prompt is rendered by its server")
 
+    def tokenize(self, text: str = "", messages: Sequence[ChatMessage] = (), thinking: str = "default") -> p.Tokenized:
+        """llama-server's own tokens of `text`, or of the prompt it makes of `messages` (remote_tokens)."""
+        from app.engine.remote_tokens import server_tokens
+
+        try:
+            return server_tokens(lambda *a, **k: self._ask_json(*a, timeout=COUNT_TIMEOUT, **k), self.base_url,
+                                 text, messages)
+        except httpx.HTTPError as exc:
+            raise describe_transport(exc, self.base_url) from None
+
     # ---------------------------------------------------------- lifetime
 
     def cancel(self, job_id: int = 0) -> None:

@@ -37,6 +37,7 @@ class ReplyReader:
         self.t0 = time.perf_counter()
         self.t_first = 0.0
         self.calls = StreamedCalls()  # the tool calls the server parsed (delta.tool_calls)
+        self.llama_cpp = False  # the server sent llama.cpp's `timings`: its count includes the end token
 
     def events(self, request_id: int, payloads: Iterator[object],
                cancelled: Callable[[], bool]) -> Iterator[p.Token | p.Done | p.Error]:
@@ -56,6 +57,7 @@ class ReplyReader:
                     yield p.Error(request_id, ErrorKind.INTERNAL, f"{self.base_url}: {chunk.error}", self.text)
                     return
                 self.usage.update(chunk.usage)
+                self.llama_cpp = self.llama_cpp or isinstance(payload.get("timings"), dict)
                 self.calls.take(payload)
                 for content, reasoning in chunk.pieces:
                     self.size += len(content) + len(reasoning)
@@ -103,7 +105,7 @@ class ReplyReader:
 
     def done(self, request_id: int, reason: StopReason) -> p.Done:
         t_end = time.perf_counter()
-        completion = self.usage.get("completion_tokens", self.n_tokens)
+        completion = self.completion_tokens(reason)
         decode_s = t_end - self.t_first if self.t_first else 0.0
         budget = self.budget
         stats = Stats(
@@ -119,3 +121,16 @@ class ReplyReader:
         )
         return p.Done(request_id, stats, self.text, self.sampling, "".join(self.thought),
                       tool_calls=self.calls.result())
+
+    def completion_tokens(self, reason: StopReason) -> int:
+        """The reply's tokens counted as the built-in engine counts them: without the end-of-generation token.
+
+        llama-server counts every token it sampled, the end token too (n_decoded), and reports a stop on
+        that token and on a stop string alike as "stop"; the built-in engine counts the tokens of the reply,
+        a stop string's included. So when the reply ended by itself (no stop strings asked for) on a
+        llama.cpp server (known by its `timings`), its count is one more than the reply's."""
+        completion = self.usage.get("completion_tokens", self.n_tokens)
+        if "completion_tokens" in self.usage and self.llama_cpp and reason == StopReason.EOS \
+                and not self.sampling.stop and completion > 0:
+            return completion - 1
+        return completion

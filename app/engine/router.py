@@ -31,6 +31,16 @@ if TYPE_CHECKING:
 REMOTE_PREFIX = "remote:"
 
 
+def local_name(path: str) -> str:
+    """A local model's name as the built-in engine gives it (a managed llama-server would say its path)."""
+    from app.library.gguf_info import GGUFFileError, read_gguf_info
+
+    try:
+        return read_gguf_info(path).display_name
+    except (GGUFFileError, OSError):
+        return ""
+
+
 def remote_path(base_url: str, model: str) -> str:
     """The path that names `model` on the server at `base_url`."""
     return f"{REMOTE_PREFIX}{base_url}#{model}"
@@ -84,7 +94,7 @@ class EngineRouter(BlockingCalls):
         return self._load_remote(remote[0], remote[1], options, on_event, job_id)
 
     def _load_remote(self, base_url: str, model: str, options: LoadOptions, on_event: EventSink, job_id: int,
-                     notice: str = "") -> int:
+                     notice: str = "", name: str = "") -> int:
         engine = self._remote_for(base_url)
 
         def on_remote_event(event: p.Event) -> None:
@@ -93,6 +103,7 @@ class EngineRouter(BlockingCalls):
                     self.local.unload()  # on the remote job's thread: the model is freed before Loaded is told
                 self._active = engine
                 engine.info = replace(event.info, path=options.path,  # chats remember the server and the model
+                                      name=name or event.info.name,  # a local model: its name, not its path
                                       notice="; ".join(n for n in (notice, event.info.notice) if n))
                 event = p.Loaded(event.id, engine.info)
             on_event(event)
@@ -112,7 +123,8 @@ class EngineRouter(BlockingCalls):
             except EngineError as exc:
                 on_event(p.Error(job_id, exc.kind, exc.message))
                 return
-            self._load_remote(server.url, "", options, on_event, job_id, f"Engine: {runtime.label}")
+            self._load_remote(server.url, "", options, on_event, job_id, f"Engine: {runtime.label}",
+                              local_name(options.path))
 
         threading.Thread(target=start, name="hearth-llama-server-start", daemon=True).start()
         return job_id
@@ -179,6 +191,8 @@ class EngineRouter(BlockingCalls):
         return self.local.render_prompt(messages, thinking, timeout)
 
     def tokenize(self, text: str = "", messages: Sequence[ChatMessage] = (), thinking: str = "default") -> p.Tokenized:
+        if self._remote is not None and self._managed is not None and self._managed.api_key(self._remote.base_url):
+            return self._remote.tokenize(text, messages, thinking)  # a llama-server Hearth started: it can tell
         if self.is_remote:
             raise EngineError(ErrorKind.BAD_REQUEST, "a remote model's tokens are known only to its server")
         return self.local.tokenize(text, messages, thinking)

@@ -108,7 +108,11 @@ class ManagedServer:
                         "--api-key", self.api_key, "-c", str(options.n_ctx), "-np", "1", "--no-webui",
                         "-ngl", str(gpu), "-b", str(options.n_batch), "-ub", str(options.n_batch),
                         "-ctk", options.kv_cache_type, "-ctv", options.kv_cache_type,
-                        "-fa", self._flash_attn(runtime, options)]
+                        "-fa", self._flash_attn(runtime, options),
+                        # A history ending on a reply is rendered as the built-in engine renders it (that
+                        # reply closed, then the next turn's header), not as a reply to continue: the
+                        # context meter counts such a history through /apply-template.
+                        "--no-prefill-assistant"]
         if threads > 0 or options.n_threads > 0:
             self.command += ["-t", str(threads or options.n_threads)]
         if not options.use_mmap:

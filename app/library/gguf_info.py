@@ -8,6 +8,7 @@ give the same plain message.
 from __future__ import annotations
 
 import math
+import platform
 import re
 import stat
 import time
@@ -20,12 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from app.library.gguf_reader import GGUFErrorKind, Header, HeaderError, read_header, string_at
-from app.library.gguf_types import TYPE_NAMES
+from app.library.gguf_types import TYPE_NAMES, TensorInfo
 from app.library.model_names import friendly_name
 
 SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 LAYER_RE = re.compile(r"blk\.(\d+)\.")
 MAX_TOKEN_WALK = 16384  # bos/eos text is read when its id is below this (a few ms); the engine knows the rest
+# The weight types llama.cpp's CPU backend repacks on this kind of CPU (Q4_0, Q4_K, IQ4_NL, MXFP4; on ARM
+# also Q5_K, Q6_K and Q8_0). Q2_K is repacked only with AVX-512, not counted.
+REPACKED_TYPES = frozenset({2, 12, 20, 39} | ({13, 14, 8} if platform.machine().lower() in ("arm64", "aarch64")
+                                              else set()))
 MAX_LAYERS = 4096  # more layers than any model has: a header claiming more is not believed
 HEADER_TIME_LIMIT = 10.0  # seconds a header read may take when a file is opened, loaded or imported
 
@@ -84,11 +89,30 @@ class GGUFInfo:
     image_patches: int = 0  # patches of one image at the encoder's size
     vision_width: int = 0
     vision_ffn: int = 0
+    # what llama.cpp's CPU backend copies into its repacked layout (a second copy beside the mapped file):
+    # per block, and the output head's; and the BPE merges (llama.cpp keeps a map of them)
+    repack_layer_bytes: tuple[int, ...] = ()
+    repack_other_bytes: int = 0
+    n_merges: int = 0
 
     @property
     def display_name(self) -> str:
         """What people call it: file or repository name plus quantization (`general.name` is `name`)."""
         return friendly_name(self.path, self.quantization, self.name)
+
+
+def is_repacked(tensor: TensorInfo) -> bool:
+    """Whether llama.cpp's CPU backend copies this weight into its repacked layout (ggml-cpu/repack.cpp,
+    ggml_repack_get_optimal_repack_type, for an x86-64 CPU with AVX2 or an ARM one with dot products): a
+    matrix multiplied in a block or the output head, of a repackable type, in rows of eight. The token
+    embeddings are looked up by row, never repacked."""
+    return (tensor.type in REPACKED_TYPES and len(tensor.dims) >= 2 and tensor.dims[1] % 8 == 0
+            and not tensor.name.startswith("token_embd") and tensor.name.endswith(".weight"))
+
+
+def _array_count(value: object) -> int:
+    """How many elements a header array has, decoded (a list) or skipped (an ArrayRef); 0 when absent."""
+    return len(value) if isinstance(value, list) else getattr(value, "count", 0)
 
 
 def split_shards(path: Path) -> list[Path]:
@@ -191,6 +215,8 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
 
     n_params = 0
     layer_bytes: dict[int, int] = {}
+    repack_layer: dict[int, int] = {}
+    repack_other = 0
     other = 0
     by_type: Counter[str] = Counter()
     for header in headers:
@@ -198,10 +224,13 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
             n_params += tensor.n_elements
             by_type[TYPE_NAMES.get(tensor.type, str(tensor.type))] += tensor.n_bytes
             match = LAYER_RE.match(tensor.name)
+            repacked = tensor.n_bytes if is_repacked(tensor) else 0
             if match:
                 layer = int(match[1])
                 layer_bytes[layer] = layer_bytes.get(layer, 0) + tensor.n_bytes
+                repack_layer[layer] = repack_layer.get(layer, 0) + repacked
             else:
+                repack_other += repacked
                 other += tensor.n_bytes
 
     file_type = values.get("general.file_type")
@@ -241,6 +270,9 @@ def _read_info(path: Path, deadline: float | None) -> GGUFInfo:
         shard_paths=tuple(str(s) for s in shards),
         layer_bytes=tuple(layer_bytes.get(i, 0) for i in range(min(n_layers, MAX_LAYERS))),
         other_bytes=other,
+        repack_layer_bytes=tuple(repack_layer.get(i, 0) for i in range(min(n_layers, MAX_LAYERS))),
+        repack_other_bytes=repack_other,
+        n_merges=_array_count(values.get("tokenizer.ggml.merges")),
         vocab_size=vocab_size,
         bos_token_id=bos_id,
         eos_token_id=eos_id,

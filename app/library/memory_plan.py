@@ -5,6 +5,9 @@ engine process's resident memory by bench/memory_plan.py, docs/BENCHMARKS.md):
 
 - weights: the tensors' bytes, per repeating block; with K layers offloaded the last K blocks go
   to the GPU (and the output head once every block is there), the rest stay mapped on the CPU;
+- repacked weights: on the CPU, llama.cpp copies the matrices of some types (Q4_0, Q4_K, IQ4_NL...:
+  gguf_info.is_repacked) into a faster layout (its CPU_REPACK buffer), beside the mapped file, which
+  stays resident as well: a second copy of those weights;
 - KV cache: per layer, n_head_kv x (key_length + value_length) x context x the cache type's bytes
   (Hearth leaves llama.cpp's full-size sliding-window cache on, so Gemma-style SWA layers are full
   size too); the V cache stays f16 without flash attention, as the engine does (load_params.py);
@@ -12,7 +15,7 @@ engine process's resident memory by bench/memory_plan.py, docs/BENCHMARKS.md):
   and one mask per attention kind (two for sliding-window models); with it only the masks, in
   f16; plus the batch's activations (feed-forward and embedding widths);
 - the output buffer (one row of logits: Hearth asks for one output), llama.cpp's own tables
-  (about 116 bytes per vocabulary entry, 12.5 MiB fixed) and the engine process itself;
+  (about 116 bytes per vocabulary entry and 140 per BPE merge, 12.5 MiB fixed) and the engine process itself;
 - a vision model's image projector, on the GPU or the CPU as the load settings say (libmtmd's
   use_gpu): its weights, and the encoder's working memory for one picture (reserved on the first
   picture: one layer's activations at the encoder's size, with the flash attention libmtmd picks
@@ -32,6 +35,7 @@ MIB = 1024**2
 ENGINE_PROCESS_BYTES = 45 * MIB  # Hearth's engine process with llama.cpp imported, before any model
 LLAMA_FIXED_BYTES = int(12.5 * MIB)  # llama.cpp's own pages and tables touched by any load
 VOCAB_BYTES_PER_TOKEN = 116  # the vocabulary's maps and strings, per entry
+MERGE_BYTES = 140  # a BPE merge in llama.cpp's map of merge ranks (~20 MiB for Qwen2's 151,387)
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 CONTEXT_PAD = 256  # llama.cpp rounds the context up to a multiple of this
 
@@ -142,6 +146,10 @@ def plan_memory(info: GGUFInfo, n_ctx: int, n_gpu_layers: int = 0, kv_cache_type
     kv_gpu = kv_total * on_gpu // n_layers
     kv = Part("kv_cache", kv_total - kv_gpu, kv_gpu)
 
+    repack_layers = list(info.repack_layer_bytes)
+    repacked = sum(repack_layers[:max(len(repack_layers) - on_gpu, 0)])
+    repack = Part("repack", repacked + (info.repack_other_bytes if gpu_layers <= n_layers else 0))
+
     masks = 2 if info.sliding_window > 0 else 1
     activations = ubatch * 4 * (2 * info.feed_forward_length + info.embedding_length) * (2 if flash else 1)
     # without flash attention: the scores (f32) and the masks (f32); with it only the masks (f16)
@@ -152,15 +160,16 @@ def plan_memory(info: GGUFInfo, n_ctx: int, n_gpu_layers: int = 0, kv_cache_type
 
     vocab = info.vocab_size
     output = Part("output", vocab * 4)
-    runtime = Part("llama_cpp", LLAMA_FIXED_BYTES + vocab * VOCAB_BYTES_PER_TOKEN)
+    runtime = Part("llama_cpp", LLAMA_FIXED_BYTES + vocab * VOCAB_BYTES_PER_TOKEN + info.n_merges * MERGE_BYTES)
     engine = Part("engine_process", ENGINE_PROCESS_BYTES)
-    parts: tuple[Part, ...] = (weights, kv, compute, output, runtime, engine)
+    parts: tuple[Part, ...] = (weights, repack, kv, compute, output, runtime, engine)
     if projector is not None:
         parts += projector_parts(projector, projector_gpu)
     return MemoryPlan(n_ctx, gpu_layers, kv_cache_type, flash, parts)
 
 
-PART_WORDS = {"weights": "Weights", "kv_cache": "KV cache", "compute": "Compute buffers", "output": "Output buffer",
+PART_WORDS = {"weights": "Weights", "repack": "Repacked weights (CPU)",
+              "kv_cache": "KV cache", "compute": "Compute buffers", "output": "Output buffer",
               "llama_cpp": "llama.cpp and vocabulary", "engine_process": "Engine process",
               "projector": "Image projector", "projector_compute": "Projector working memory"}
 

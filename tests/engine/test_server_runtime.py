@@ -51,9 +51,9 @@ def runtime():
     return check_runtime(path)
 
 
-def hearth(*args: str) -> dict:
+def hearth(*args: str, question: str = QUESTION, max_tokens: int = 24) -> dict:
     result = subprocess.run([sys.executable, "-m", "app", "chat", *args, "--temperature", "0", "--repeat-penalty",
-                             "1", "--max-tokens", "24", "--ctx", "2048", "--json", QUESTION],
+                             "1", "--max-tokens", str(max_tokens), "--ctx", "2048", "--json", question],
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -66,6 +66,14 @@ def test_a_chat_through_the_managed_server_equals_the_built_in_engine(runtime, s
     assert served["prompt_tokens"] == served["counted_prompt_tokens"] == built_in["prompt_tokens"]
     assert served["count_estimated"] is False
     assert served["completion_tokens"] == built_in["completion_tokens"] == 24
+
+
+def test_a_reply_that_ends_by_itself_counts_as_on_the_built_in_engine(runtime, smollm2):
+    # llama-server counts the end-of-sequence token it sampled; the built-in engine does not.
+    served = hearth("--runtime", runtime.binary, "--model", str(smollm2), question="Hi", max_tokens=64)
+    built_in = hearth("--model", str(smollm2), question="Hi", max_tokens=64)
+    assert served["reply"] == built_in["reply"] and served["stop_reason"] == built_in["stop_reason"] == "eos"
+    assert served["completion_tokens"] == built_in["completion_tokens"] < 64
 
 
 def test_every_started_server_is_stopped_and_its_key_is_needed(runtime, tiny_model):
@@ -122,3 +130,41 @@ def test_a_model_only_a_newer_llama_cpp_knows_goes_to_the_runtime_by_itself(tmp_
     engines[str(broken_models["wrong_arch"])] = managed_runtime.BUILT_IN
     assert choose(str(broken_models["wrong_arch"])) is None
     assert managed_runtime.runtime_chooser(lambda: "", lambda: engines)(str(tiny_model)) is None  # none set up
+
+
+def test_the_context_meter_counts_as_on_the_built_in_engine(runtime, smollm2):
+    from app.engine import EngineClient
+    from app.engine.protocol import ChatMessage
+    from app.engine.router import EngineRouter
+
+    chat = [ChatMessage("system", "You are brief."), ChatMessage("user", "Hi"),
+            ChatMessage("assistant", "Hello! How can I assist you today?"), ChatMessage("user", "Name a colour."),
+            ChatMessage("assistant", "Blue.")]  # the meter's history ends on a reply
+    counts = {}
+    for name, runtime_for in (("served", lambda path: runtime), ("built_in", lambda path: None)):
+        router = EngineRouter(EngineClient(), runtime_for=runtime_for)
+        try:
+            router.load(LoadOptions(str(smollm2), n_ctx=2048))
+            counts[name] = [router.count(chat).prompt_tokens, router.count(chat, "And another?").prompt_tokens]
+        finally:
+            router.close()
+    assert counts["served"] == counts["built_in"]
+
+
+def test_show_tokens_and_the_models_name_on_the_managed_server_are_the_built_in_engines(runtime, smollm2):
+    from app.engine import EngineClient
+    from app.engine.protocol import ChatMessage
+    from app.engine.router import EngineRouter
+
+    chat = [ChatMessage("user", "Hi"), ChatMessage("assistant", "Hello! How can I help?")]
+    seen = {}
+    for name, runtime_for in (("served", lambda path: runtime), ("built_in", lambda path: None)):
+        router = EngineRouter(EngineClient(), runtime_for=runtime_for)
+        try:
+            info = router.load(LoadOptions(str(smollm2), n_ctx=2048))
+            seen[name] = (info.name, router.tokenize(messages=chat).tokens, router.tokenize("Héllo, wörld").tokens)
+        finally:
+            router.close()
+    assert "/" not in seen["served"][0]  # the model's name, not its file's path
+    assert seen["served"] == seen["built_in"]  # names, ids, pieces and control tokens alike
+    assert any(special for _, _, special in seen["served"][1])  # <|im_start|> is marked

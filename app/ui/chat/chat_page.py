@@ -34,6 +34,7 @@ from app.ui.tasks import BackgroundTasks
 from app.ui.widgets.context_meter import ContextMeter
 from app.ui.widgets.elided_label import ElidedLabel
 from app.ui.widgets.load_settings import LoadSettings
+from app.ui.widgets.picker_items import row_tip
 
 
 class ChatPage(QWidget):
@@ -292,8 +293,11 @@ class ChatPage(QWidget):
         if self.streaming:
             return
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a row's tooltip: an unknown architecture's whole sentence
         for label, path in self.load_settings.choices():
-            menu.addAction(label).setData(path)
+            action = menu.addAction(label)
+            action.setData(path)
+            action.setToolTip(row_tip(self.load_settings.picker, path) or label)
         chosen = menu.exec(QCursor.pos())
         if chosen is not None:
             self.regenerate_with(row, chosen.data())

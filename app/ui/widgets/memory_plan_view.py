@@ -39,7 +39,7 @@ def measured_parts(info: ModelInfo) -> dict[str, int]:
     parts: dict[str, int] = {}
     for name, size in info.buffers:
         kind = name.split()[-1] if name.split() else name
-        key = BUFFER_PARTS.get(kind, kind.lower())
+        key = "repack" if name.startswith("CPU_REPACK") else BUFFER_PARTS.get(kind, kind.lower())
         parts[key] = parts.get(key, 0) + size
     return parts
 
@@ -128,6 +128,8 @@ class MemoryPlanView(QWidget):
                     planned = f"{planned} (GPU {human_bytes(part.gpu)})"
                 words = part_words(part.name) + (" (reserved)" if part.reserved_only else "")
                 got = measured.pop(part.name, None)
+                if not part.total and got is None:
+                    continue  # nothing repacked, say: no row
                 rows.append((words, planned, human_bytes(got) if got is not None else ""))
             for name, size in measured.items():  # buffers the plan has no part for
                 rows.append((part_words(name), "", human_bytes(size)))

@@ -35,3 +35,20 @@ def fill_picker(picker: QComboBox, models: list[LocalModel], remote_models: list
         picker.setItemData(picker.count() - 1, as_html(f"On a remote server: {server}"), Qt.ItemDataRole.ToolTipRole)
     if not models and not remote_models:
         picker.addItem("No models yet — get one from Discover", "")
+    if not picker.property("tip_follows_row"):  # the closed picker shows its row's tooltip too
+        picker.setProperty("tip_follows_row", picker.toolTip())
+        picker.currentIndexChanged.connect(lambda _: _show_row_tip(picker))
+    _show_row_tip(picker)
+
+
+def row_tip(picker: QComboBox, path: str) -> str:
+    """The tooltip of the picker's row for `path` (an unknown architecture's whole sentence), or ""."""
+    index = picker.findData(path)
+    tip = picker.itemData(index, Qt.ItemDataRole.ToolTipRole) if index >= 0 else None
+    return tip if isinstance(tip, str) else ""
+
+
+def _show_row_tip(picker: QComboBox) -> None:
+    general = str(picker.property("tip_follows_row") or "")
+    tip = row_tip(picker, str(picker.currentData() or ""))
+    picker.setToolTip((as_html(general) if general else "") + tip if tip else general)

@@ -51,3 +51,9 @@ def test_an_unknown_architecture_is_named_before_any_load(qtbot, tmp_path):
     assert panel.picker.itemText(0).endswith(" · unknown architecture")
     tip = panel.picker.itemData(0, Qt.ItemDataRole.ToolTipRole).replace("\xa0", " ")
     assert "`notarealarch`" in tip and "does not know it" in tip
+    # the closed picker and "Regenerate with…" say the whole sentence too, not only "unknown architecture"
+    from app.ui.widgets.picker_items import row_tip
+
+    assert sentence in panel.picker.toolTip().replace("\xa0", " ")
+    assert "Ctrl+K" in panel.picker.toolTip()
+    assert sentence in row_tip(panel.picker, str(path)).replace("\xa0", " ")

@@ -43,6 +43,7 @@ def test_every_component_of_the_plan_is_shown_and_measured_buffers_beside_it(qtb
     with_more = replace(plan, parts=(*plan.parts, Part("audio_encoder", 3 * MIB)))
     view.show_plan(with_more, free_ram=16 * GIB)
     rows = shown(view)
+    assert "Repacked weights (CPU)" not in rows  # an f32 model: nothing repacked, no row
     assert rows["Audio encoder"] == ("3.1 MB", "")  # a component this view was not written for
     assert view.table.isColumnHidden(2)  # nothing measured yet
     info = ModelInfo(path=str(tiny_model), name="t", architecture="llama", n_params=1, size_bytes=1, n_ctx=512,
@@ -53,7 +54,8 @@ def test_every_component_of_the_plan_is_shown_and_measured_buffers_beside_it(qtb
                      resident_bytes=90 * MIB)
     view.show_measured(info)
     rows = shown(view)
-    assert rows["KV cache"][1] == "2.1 MB" and rows["Weights"][1] == "3.1 MB"  # summed over devices and kinds
+    assert rows["KV cache"][1] == "2.1 MB" and rows["Weights"][1] == "2.1 MB"  # summed over devices
+    assert rows["Repacked weights (CPU)"][1] == "1.0 MB"  # llama.cpp's second copy, beside its own plan
     assert rows["Scratch"] == ("", "1.0 MB")  # a buffer the plan has no part for still shows
     assert rows["Resident (engine process)"][1] == "94.4 MB"
     assert not view.table.isColumnHidden(2)
