@@ -346,3 +346,38 @@ def test_a_replys_token_charted_with_the_models_top_20_and_a_messages_tokens(mak
     dialog = page.token_views.dialog
     qtbot.waitUntil(lambda: bool(dialog.strip.tokens), timeout=10000)
     assert b"".join(p for _i, p, _s in dialog.strip.tokens) == b"Name a colour."
+
+
+def test_the_token_views_follow_a_load_and_an_eject_without_an_edit(make_window, qtbot, smollm2):
+    (smollm2,) = in_library(smollm2)
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    click(qtbot, page, "Show the message's tokens")
+    box = named(page, "Message", QWidget)
+    qtbot.mouseClick(box.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(box, "Hello there")
+    count = named(page, "Message tokens count", QWidget)
+    qtbot.waitUntil(lambda: count.text().startswith("Load a model"), timeout=10000)
+    strip = page.composer.token_strip
+    choose_model(qtbot, window, smollm2)  # the draft is not touched: its tokens come with the model
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Hello there", timeout=10000)
+    assert count.text().startswith(f"{len(strip.tokens)} tokens")
+
+    type_number(qtbot, page, "Max tokens", 2)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    wait_reply(qtbot, window)
+    question = user_cards(window)[0]
+    question.body.customContextMenuRequested.emit(question.body.rect().center())
+    next(a for a in QApplication.activePopupWidget().actions() if a.text() == "Show tokens").trigger()
+    dialog = page.token_views.dialog
+    qtbot.waitUntil(lambda: bool(dialog.strip.tokens), timeout=10000)
+
+    qtbot.keyClicks(box, "Again")
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Again", timeout=10000)
+    click(qtbot, page, "Eject model")  # both views say so at once, and come back with the next load
+    qtbot.waitUntil(lambda: count.text().startswith("Load a model") and not strip.tokens, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.strip.count.text().startswith("Load a model"), timeout=10000)
+    choose_model(qtbot, window, smollm2)
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Again", timeout=10000)
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in dialog.strip.tokens) == b"Hello there", timeout=10000)

@@ -18,6 +18,7 @@ from app.engine.token_probs import probs_from_json
 from app.ui.chat.chat_session import ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
+from app.ui.chat.model_state import ModelState
 from app.ui.chat.sampling_chart import SamplingChart
 from app.ui.chat.token_requests import TokenRequests
 from app.ui.chat.token_strip import TokenStrip
@@ -29,6 +30,7 @@ class Page(Protocol):
     session: ChatSession
     composer: Composer
     view: MessageListView
+    model_state: ModelState
     engine: EngineService
     tasks: BackgroundTasks
 
@@ -69,10 +71,24 @@ class TokenViews(QObject):
         composer.chart_button.clicked.connect(lambda _=False: self.draft_chart())
         page.view.tokens_requested.connect(self.show_tokens)
         page.view.chart_opened.connect(self.fill_chart)
+        model = page.model_state  # another model splits text its own way: what is shown is asked again
+        model.loaded.connect(lambda _info: self.refresh())
+        model.followed.connect(lambda _info: self.refresh())
+        model.ejected.connect(self.refresh)
         self.dialog: TokensDialog | None = None
+        self._dialog_text: str | None = None  # what the open dialog asked the tokenizer (None: the kept ids)
         self.chart: SamplingChart | None = None
 
     # ------------------------------------------------------------ the draft
+
+    def refresh(self) -> None:
+        """The model changed (loaded, another loaded, ejected): the draft's and an open Show tokens
+        dialog's tokens are asked again, so neither keeps the old model's tokens or "Load a model"."""
+        if self.page.composer.tokens_button.isChecked():
+            self.draft.tokenize(self.page.composer.text())
+        if self.dialog is not None and self._dialog_text is not None:
+            self.dialog.strip.set_note("Asking the model's tokenizer…")
+            self.message.tokenize(self._dialog_text)
 
     def _draft_shown(self, shown: bool) -> None:
         if shown:
@@ -107,8 +123,10 @@ class TokenViews(QObject):
         dialog.finished.connect(lambda _r: self._forget_dialog(dialog))
         steps = probs_from_json(item.probs.steps) if item.probs is not None else ()
         if steps and not item.reasoning:  # the ids the model wrote (its text re-tokenized may differ)
+            self._dialog_text = None
             dialog.strip.set_tokens([(s.chosen.id, s.chosen.piece, False) for s in steps])
         else:
+            self._dialog_text = item.content
             self.message.tokenize(item.content)
         dialog.show()
         return dialog
