@@ -77,7 +77,7 @@ class TokenView(QWidget):
         self.steps: tuple[TokenProbs, ...] = ()
         self.forced_at = -1
         self.selected = -1
-        self.sampling = SamplingParams()  # the settings that wrote the reply: the chart starts from them
+        self.sampling = SamplingParams()  # the settings that wrote the reply: its repeat window
         self.chart: SamplingChart | None = None
 
     def set_part(self, part: TokenProbsPart | None) -> None:
@@ -95,7 +95,7 @@ class TokenView(QWidget):
         self.select(-1)
 
     def open_chart(self, index: int) -> SamplingChart:
-        """The sampling chart at token `index`, starting from the reply's own settings."""
+        """The sampling chart at token `index` (the page ties its settings to the chat's: token_views.py)."""
         step = self.steps[index]
         recent = {s.chosen.id for s in self.steps[max(0, index - self.sampling.penalty_last_n):index]}
         if self.chart is not None:

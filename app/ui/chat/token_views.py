@@ -7,6 +7,7 @@ what to ask and where the answer goes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt
@@ -24,6 +25,7 @@ from app.ui.chat.token_requests import TokenRequests
 from app.ui.chat.token_strip import TokenStrip
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
+from app.ui.widgets.sampling_panel import SamplingPanel
 
 
 class Page(Protocol):
@@ -31,6 +33,7 @@ class Page(Protocol):
     composer: Composer
     view: MessageListView
     model_state: ModelState
+    sampling: SamplingPanel  # the side panel's sliders: every chart is tied to them
     engine: EngineService
     tasks: BackgroundTasks
 
@@ -142,6 +145,7 @@ class TokenViews(QObject):
         session = self.page.session
         conversation = session.conversation
         item = session.messages.item(row)
+        self._tie(chart)
         if item.probs is None or session.streaming:
             chart.set_note("The candidates kept with the reply (the model is busy writing).")
             return
@@ -152,8 +156,19 @@ class TokenViews(QObject):
         self._follow(chart)
         self.charts.next_tokens(messages, chosen, session.thinking_to_send())
 
+    def _tie(self, chart: SamplingChart) -> None:
+        """The chart shows the chat's sampling settings and stays tied to the side panel both ways: a
+        slider there reshapes the bars at once, a number changed in the chart changes the chat's (only the
+        five it shows; the seed and the length stay)."""
+        panel, session = self.page.sampling, self.page.session
+        chart.follow(session.sampling)  # the chat's (the panel shows them, and saves what it changes there)
+        panel.changed.connect(chart.follow)  # a slot of the chart: gone with it
+        chart.changed.connect(lambda params: panel.set_params(replace(
+            session.sampling, **{name: getattr(params, name) for name in chart.spins}), emit=True))
+
     def _follow(self, chart: SamplingChart) -> None:
         """The engine's answer goes to `chart` until it closes or another opens."""
+        self._tie(chart)
         self.chart = chart
         chart.finished.connect(lambda _r: setattr(self, "chart", None) if self.chart is chart else None)
         chart.destroyed.connect(lambda: setattr(self, "chart", None) if self.chart is chart else None)
