@@ -426,3 +426,19 @@ def test_the_sampling_chart_follows_the_side_panels_sliders_both_ways_and_fits_t
     penalty = named(chart, "Repeat penalty", QDoubleSpinBox)
     bottom = penalty.mapTo(chart, penalty.rect().bottomLeft()).y()
     assert 0 < bottom <= chart.height() and chart.mapToGlobal(penalty.rect().bottomLeft()).y() <= screen.bottom()
+
+
+def test_a_one_token_reply_says_1_token_in_its_statistics_and_its_tokens(make_window, qtbot, smollm2):
+    (smollm2,) = in_library(smollm2)
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, smollm2)
+    page = window.chat_page
+    type_number(qtbot, page, "Max tokens", 1)
+    type_and_send(qtbot, page, "Say yes.")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[0]
+    stats = named(card, "Message statistics", QWidget).text()
+    assert " · 1 token · " in stats and "1 tokens" not in stats
+    click(qtbot, card, "Tokens message")
+    assert card.tokens.legend.text().startswith("1 token · ")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolTip, QVBoxL
 from app.chat.message import TokenProbsPart
 from app.engine.sampling import SamplingParams
 from app.engine.token_probs import TokenProbs, probs_from_json
+from app.formatting import counted
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.chat.sampling_chart import SamplingChart, visible
 
@@ -90,7 +91,7 @@ class TokenView(QWidget):
         self.text._fit_height()
         unsure = sum(1 for s in steps if s.chosen.prob < 0.5)
         what_if = f" · “what if” from token {forced + 1}" if forced >= 0 else ""
-        self.legend.setText(f"{len(steps)} tokens · {unsure} picked with under 50% · "
+        self.legend.setText(f"{counted(len(steps), 'token')} · {unsure} picked with under 50% · "
                             f"the redder, the less sure{what_if} · click a token for its alternatives")
         self.select(-1)
 
