@@ -426,6 +426,8 @@ def test_the_sampling_chart_follows_the_side_panels_sliders_both_ways_and_fits_t
     penalty = named(chart, "Repeat penalty", QDoubleSpinBox)
     bottom = penalty.mapTo(chart, penalty.rect().bottomLeft()).y()
     assert 0 < bottom <= chart.height() and chart.mapToGlobal(penalty.rect().bottomLeft()).y() <= screen.bottom()
+    scrolled = chart.bars_area.verticalScrollBar().maximum() > 0
+    assert not scrolled or chart.frameGeometry().height() >= screen.height() - 60  # bars scroll only when short
 
 
 def test_a_one_token_reply_says_1_token_in_its_statistics_and_its_tokens(make_window, qtbot, smollm2):

@@ -130,7 +130,8 @@ class SamplingChart(QDialog):
         self.source.setWordWrap(True)
         layout.addWidget(self.source)
         self.bars = Bars()
-        layout.addWidget(BarsArea(self.bars), 1)
+        self.bars_area = BarsArea(self.bars)
+        layout.addWidget(self.bars_area, 1)
         grid = QGridLayout()  # two rows of label and number: the chart fits a short screen
         self.spins: dict[str, QDoubleSpinBox | QSpinBox] = {}
         limits = {name: (low, high, step, decimals) for name, _l, low, high, step, decimals, _t in FIELDS}
@@ -180,6 +181,9 @@ class SamplingChart(QDialog):
         """As tall as the bars ask, but never taller than the screen's free height (the bars scroll)."""
         screen = self.screen().availableGeometry()
         frame = self.frameGeometry().height() - self.geometry().height()
+        self.bars_area.updateGeometry()  # its hint follows the number of bars
+        if (layout := self.layout()) is not None:
+            layout.activate()
         hint = self.sizeHint()
         height = min(hint.height(), screen.height() - max(frame, 30))
         self.resize(min(max(self.width(), hint.width(), 720), screen.width()), height)
