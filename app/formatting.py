@@ -12,6 +12,13 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+def counted(n: int, word: str, plural: str = "", grouped: bool = False) -> str:
+    """`n` and its word, plural unless `n` is 1: "1 token", "2 tokens", "1,024 tokens" (`grouped`);
+    `plural` for a word that does not just add an s ("1 reply", "2 replies")."""
+    number = f"{n:,}" if grouped else str(n)
+    return f"{number} {word if n == 1 else plural or word + 's'}"
+
+
 TITLE_CHARS = 48
 
 

@@ -164,27 +164,34 @@ def what_if(app, window, model) -> None:
 
 
 def sampling_chart(app, window, model) -> None:
-    """The sampling chart at the least sure token with the model's top 20, temperature 0.8, top-k 8."""
+    """The sampling chart at the least sure token with the model's top 20; temperature 0.8 and top-k 8 set
+    with the side panel's sliders (the chart follows them), the panel beside the chart."""
+    from dataclasses import replace
+
+    page = window.chat_page
     step = tokens(app, window, model)
-    chart = window.chat_page.view.cards()[-1].tokens.open_chart(step)
+    chart = page.view.cards()[-1].tokens.open_chart(step)
     wait(app, lambda: len(chart.candidates) == 20, 60)
-    chart.spins["temperature"].setValue(0.8)
-    chart.spins["top_k"].setValue(8)
+    page.side.set_shown(True)
+    page.sampling.set_params(replace(page.sampling.params(), temperature=0.8, top_k=8), emit=True)
     spin(app, 0.5)
-    chart.move(260, 60)
-    chart.resize(880, chart.sizeHint().height())
+    chart.resize(860, chart.height())
+    chart.move(30, 20)
+    chart.fit_screen()
 
 
 def draft_tokens(app, window, model) -> None:
-    """The composer's Tokens toggle on: a draft split into SmolLM2's tokens, in alternating tints."""
+    """The composer's Tokens toggle on: a draft split into SmolLM2's tokens, in alternating tints. The
+    draft is typed before the model loads: its tokens come with the load, without an edit."""
     page = window.chat_page
     window.show_page(page)
-    window.model_opener.open_with_model(str(model))
-    wait(app, lambda: window.engine.info is not None)
     window.new_chat()
     page.composer.tokens_button.click()
     page.composer.set_text("Tokenization splits text into pieces:\n"
                            "  \"unbelievable\", Hearth, 12345 and a naïve café — let's see!")
+    wait(app, lambda: page.composer.token_strip.count.text().startswith("Load a model"), 30)
+    window.model_opener.open_with_model(str(model))
+    wait(app, lambda: window.engine.info is not None)
     wait(app, lambda: len(page.composer.token_strip.tokens) > 10, 30)
 
 

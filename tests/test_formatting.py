@@ -22,3 +22,12 @@ def test_a_long_title_is_cut_at_a_word_with_an_ellipsis_and_a_short_one_is_kept(
     assert short_title("  What is\n a GGUF file? ") == "What is a GGUF file?"
     assert short_title("x" * 48) == "x" * 48
     assert short_title("x" * 60) == "x" * 47 + "…"  # no word break near the end: cut mid-word
+
+
+def test_counts_are_singular_for_one_and_plural_otherwise():
+    from app.formatting import counted
+
+    assert counted(1, "token") == "1 token"
+    assert [counted(n, "token") for n in (0, 2)] == ["0 tokens", "2 tokens"]
+    assert counted(1024, "token", grouped=True) == "1,024 tokens"
+    assert counted(1, "reply", "replies") == "1 reply" and counted(3, "reply", "replies") == "3 replies"

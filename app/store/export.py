@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.chat.message import ImagePart, Message, parts_to_json
+from app.formatting import counted
 from app.store import branches
 from app.store.records import ChatRecord
 
@@ -109,7 +110,7 @@ def _thinking_block(m: Message) -> str:
     summary = "Thinking"
     tokens, seconds = m.stats.get("reasoning_tokens", 0), m.stats.get("reasoning_s", 0.0)
     if tokens:
-        summary += f" ({tokens} tokens, {seconds:.1f} s)"
+        summary += f" ({counted(tokens, 'token')}, {seconds:.1f} s)"
     body = escape_headings(m.reasoning)
     return f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
 

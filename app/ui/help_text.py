@@ -79,8 +79,10 @@ top probability: the repeat penalty or the draw chose it. <b>What if…</b> besi
 the reply again from that token with the alternative picked; the new reply is another alternative of
 the old one (‹ 2/2 ›), with the token you chose in blue. <b>Sampling chart…</b> shows the candidates as
 bars: grey what the model weighed, blue the chance of each being picked with the temperature, top-k,
-top-p, min-p and repeat penalty below it, redrawn as you change them. Try temperature 0 (the best
-always wins), 1.5 (the bars flatten), or top-k 1.</p>
+top-p, min-p and repeat penalty below it, redrawn as you change them. They are the chat's own settings:
+moving a slider in the side panel reshapes the bars at once, and a number changed in the chart changes
+the chat's (and its next reply). Try temperature 0 (the best always wins), 1.5 (the bars flatten), or
+top-k 1.</p>
 <p>The chart asks the model again for its 20 best candidates at that token (a moment's work: the
 start of the reply is still in its memory); the last bar is every other token of its vocabulary
 together. A struck-out candidate was cut, and the words in brackets say by which setting. In the

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QInputDialog, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDoubleSpinBox,
+    QInputDialog,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
 
 from app import paths
 from app.library import demo_model
@@ -346,3 +354,93 @@ def test_a_replys_token_charted_with_the_models_top_20_and_a_messages_tokens(mak
     dialog = page.token_views.dialog
     qtbot.waitUntil(lambda: bool(dialog.strip.tokens), timeout=10000)
     assert b"".join(p for _i, p, _s in dialog.strip.tokens) == b"Name a colour."
+
+
+def test_the_token_views_follow_a_load_and_an_eject_without_an_edit(make_window, qtbot, smollm2):
+    (smollm2,) = in_library(smollm2)
+    window = make_window()
+    settle(qtbot, window)
+    page = window.chat_page
+    click(qtbot, page, "Show the message's tokens")
+    box = named(page, "Message", QWidget)
+    qtbot.mouseClick(box.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(box, "Hello there")
+    count = named(page, "Message tokens count", QWidget)
+    qtbot.waitUntil(lambda: count.text().startswith("Load a model"), timeout=10000)
+    strip = page.composer.token_strip
+    choose_model(qtbot, window, smollm2)  # the draft is not touched: its tokens come with the model
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Hello there", timeout=10000)
+    assert count.text().startswith(f"{len(strip.tokens)} tokens")
+
+    type_number(qtbot, page, "Max tokens", 2)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    wait_reply(qtbot, window)
+    question = user_cards(window)[0]
+    question.body.customContextMenuRequested.emit(question.body.rect().center())
+    next(a for a in QApplication.activePopupWidget().actions() if a.text() == "Show tokens").trigger()
+    dialog = page.token_views.dialog
+    qtbot.waitUntil(lambda: bool(dialog.strip.tokens), timeout=10000)
+
+    qtbot.keyClicks(box, "Again")
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Again", timeout=10000)
+    click(qtbot, page, "Eject model")  # both views say so at once, and come back with the next load
+    qtbot.waitUntil(lambda: count.text().startswith("Load a model") and not strip.tokens, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.strip.count.text().startswith("Load a model"), timeout=10000)
+    choose_model(qtbot, window, smollm2)
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in strip.tokens) == b"Again", timeout=10000)
+    qtbot.waitUntil(lambda: b"".join(p for _i, p, _s in dialog.strip.tokens) == b"Hello there", timeout=10000)
+
+
+def test_the_sampling_chart_follows_the_side_panels_sliders_both_ways_and_fits_the_screen(
+        make_window, qtbot, smollm2):
+    (smollm2,) = in_library(smollm2)
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, smollm2)
+    page = window.chat_page
+    type_number(qtbot, page, "Top-k", 30)  # the chat's settings before the chart opens
+    box = named(page, "Message", QWidget)
+    qtbot.mouseClick(box.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(box, "Name a colour.")
+    click(qtbot, page, "Show the message's tokens")
+    click(qtbot, page, "Sampling chart for the next token")
+    chart = page.token_views.chart
+    qtbot.waitUntil(lambda: len(chart.candidates) == 20, timeout=30000)
+    assert named(chart, "Top-k", QSpinBox).value() == 30  # it opens with the chat's settings
+    assert "side panel" in named(chart, "How the chart's settings are tied to the chat's", QWidget).text()
+
+    slider = next(s for s in page.side.findChildren(QSlider) if s.accessibleName() == "Temperature")
+    before = [b.after for b in chart.bars.bars]
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_End)  # temperature 2: the bars flatten at once
+    assert named(chart, "Temperature", QDoubleSpinBox).value() == pytest.approx(2.0)
+    assert chart.bars.bars[0].after < before[0]
+
+    type_number(qtbot, chart, "Top-k", 3)  # and the chart's own numbers are the chat's
+    assert [b.cut_by for b in chart.bars.bars[3:]] == ["top-k"] * 18
+    assert page.session.sampling.top_k == 3 and page.sampling.spins["top_k"].value() == 3
+    assert page.session.sampling.temperature == pytest.approx(2.0)
+
+    screen = chart.screen().availableGeometry()  # every row of settings on the screen, the bars scroll
+    assert chart.frameGeometry().height() <= screen.height()
+    penalty = named(chart, "Repeat penalty", QDoubleSpinBox)
+    bottom = penalty.mapTo(chart, penalty.rect().bottomLeft()).y()
+    assert 0 < bottom <= chart.height() and chart.mapToGlobal(penalty.rect().bottomLeft()).y() <= screen.bottom()
+    scrolled = chart.bars_area.verticalScrollBar().maximum() > 0
+    assert not scrolled or chart.frameGeometry().height() >= screen.height() - 60  # bars scroll only when short
+
+
+def test_a_one_token_reply_says_1_token_in_its_statistics_and_its_tokens(make_window, qtbot, smollm2):
+    (smollm2,) = in_library(smollm2)
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, smollm2)
+    page = window.chat_page
+    type_number(qtbot, page, "Max tokens", 1)
+    type_and_send(qtbot, page, "Say yes.")
+    wait_reply(qtbot, window)
+    card = assistant_cards(window)[0]
+    stats = named(card, "Message statistics", QWidget).text()
+    assert " · 1 token · " in stats and "1 tokens" not in stats
+    click(qtbot, card, "Tokens message")
+    assert card.tokens.legend.text().startswith("1 token · ")

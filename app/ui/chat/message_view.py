@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from app.engine.sampling import SamplingParams
+from app.formatting import counted
 from app.store.export import ROLE_TITLES  # one name for each role, on screen and in exports
 from app.ui.chat.code_highlight import warm_up as warm_up_highlighting
 from app.ui.chat.markdown_view import MarkdownView
@@ -33,15 +34,15 @@ def format_stats(stats: dict) -> str:
     if stats.get("ttft_s") is not None:
         parts.append(f"first token {stats['ttft_s']:.2f} s")
     if stats.get("completion_tokens") is not None:
-        parts.append(f"{stats['completion_tokens']} tokens")
+        parts.append(counted(stats['completion_tokens'], "token"))
     if stats.get("stop_reason") == "tool_limit":
         rounds = stats.get("tool_rounds") or 0
-        parts.append(f"stopped after {rounds} round{'' if rounds == 1 else 's'} of tool calls (the limit)"
+        parts.append(f"stopped after {counted(rounds, 'round')} of tool calls (the limit)"
                      if rounds else "stopped at the limit of tool rounds")
     elif stats.get("stop_reason"):
         parts.append(f"stop: {stats['stop_reason']}")
     if stats.get("dropped_messages"):
-        parts.append(f"{stats['dropped_messages']} older messages left out")
+        parts.append(f"{counted(stats['dropped_messages'], 'older message')} left out")
     return " · ".join(parts)
 
 
@@ -142,6 +143,7 @@ class MessageCard(QFrame):
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
         self.stats.setObjectName("cardStats")
+        self.stats.setAccessibleName("Message statistics")
         self.stats.setWordWrap(True)  # with an alternative's settings it is long: unwrapped it widened the card
         layout.addWidget(self.stats)
         self.item: ChatItem | None = None

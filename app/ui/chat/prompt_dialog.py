@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.protocol import ChatMessage, EngineError, Rendered, Tokenized
+from app.formatting import counted
 from app.library.model_kind import template_words
 from app.ui.chat.token_strip import TokenStrip
 from app.ui.plain_text import as_html
@@ -33,7 +34,8 @@ class PromptDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Prompt the model is given")
         self.resize(760, 560)
-        summary = QLabel(f"{rendered.prompt_tokens} tokens · template: {template_words(rendered.chat_template)}")
+        tokens_words = counted(rendered.prompt_tokens, "token", grouped=True)
+        summary = QLabel(f"{tokens_words} · template: {template_words(rendered.chat_template)}")
         summary.setTextFormat(Qt.TextFormat.PlainText)
         self.text = QPlainTextEdit(rendered.prompt)
         self.text.setReadOnly(True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
+from app.formatting import counted
+
 
 def thinking_summary(tokens: int, seconds: float, streaming: bool) -> str:
     parts = ["Thinking…" if streaming else "Thinking"]
     if tokens:
-        parts.append(f"{tokens} tokens")
+        parts.append(counted(tokens, "token"))
     if seconds >= 0.1:
         parts.append(f"{seconds:.1f} s")
     elif seconds > 0:

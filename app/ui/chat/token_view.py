@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolTip, QVBoxL
 from app.chat.message import TokenProbsPart
 from app.engine.sampling import SamplingParams
 from app.engine.token_probs import TokenProbs, probs_from_json
+from app.formatting import counted
 from app.ui.chat.markdown_view import MarkdownView
 from app.ui.chat.sampling_chart import SamplingChart, visible
 
@@ -77,7 +78,7 @@ class TokenView(QWidget):
         self.steps: tuple[TokenProbs, ...] = ()
         self.forced_at = -1
         self.selected = -1
-        self.sampling = SamplingParams()  # the settings that wrote the reply: the chart starts from them
+        self.sampling = SamplingParams()  # the settings that wrote the reply: its repeat window
         self.chart: SamplingChart | None = None
 
     def set_part(self, part: TokenProbsPart | None) -> None:
@@ -90,12 +91,12 @@ class TokenView(QWidget):
         self.text._fit_height()
         unsure = sum(1 for s in steps if s.chosen.prob < 0.5)
         what_if = f" · “what if” from token {forced + 1}" if forced >= 0 else ""
-        self.legend.setText(f"{len(steps)} tokens · {unsure} picked with under 50% · "
+        self.legend.setText(f"{counted(len(steps), 'token')} · {unsure} picked with under 50% · "
                             f"the redder, the less sure{what_if} · click a token for its alternatives")
         self.select(-1)
 
     def open_chart(self, index: int) -> SamplingChart:
-        """The sampling chart at token `index`, starting from the reply's own settings."""
+        """The sampling chart at token `index` (the page ties its settings to the chat's: token_views.py)."""
         step = self.steps[index]
         recent = {s.chosen.id for s in self.steps[max(0, index - self.sampling.penalty_last_n):index]}
         if self.chart is not None:

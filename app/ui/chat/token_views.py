@@ -7,6 +7,7 @@ what to ask and where the answer goes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt
@@ -18,17 +19,21 @@ from app.engine.token_probs import probs_from_json
 from app.ui.chat.chat_session import ChatSession
 from app.ui.chat.composer import Composer
 from app.ui.chat.message_view import MessageListView
+from app.ui.chat.model_state import ModelState
 from app.ui.chat.sampling_chart import SamplingChart
 from app.ui.chat.token_requests import TokenRequests
 from app.ui.chat.token_strip import TokenStrip
 from app.ui.services import EngineService
 from app.ui.tasks import BackgroundTasks
+from app.ui.widgets.sampling_panel import SamplingPanel
 
 
 class Page(Protocol):
     session: ChatSession
     composer: Composer
     view: MessageListView
+    model_state: ModelState
+    sampling: SamplingPanel  # the side panel's sliders: every chart is tied to them
     engine: EngineService
     tasks: BackgroundTasks
 
@@ -69,10 +74,24 @@ class TokenViews(QObject):
         composer.chart_button.clicked.connect(lambda _=False: self.draft_chart())
         page.view.tokens_requested.connect(self.show_tokens)
         page.view.chart_opened.connect(self.fill_chart)
+        model = page.model_state  # another model splits text its own way: what is shown is asked again
+        model.loaded.connect(lambda _info: self.refresh())
+        model.followed.connect(lambda _info: self.refresh())
+        model.ejected.connect(self.refresh)
         self.dialog: TokensDialog | None = None
+        self._dialog_text: str | None = None  # what the open dialog asked the tokenizer (None: the kept ids)
         self.chart: SamplingChart | None = None
 
     # ------------------------------------------------------------ the draft
+
+    def refresh(self) -> None:
+        """The model changed (loaded, another loaded, ejected): the draft's and an open Show tokens
+        dialog's tokens are asked again, so neither keeps the old model's tokens or "Load a model"."""
+        if self.page.composer.tokens_button.isChecked():
+            self.draft.tokenize(self.page.composer.text())
+        if self.dialog is not None and self._dialog_text is not None:
+            self.dialog.strip.set_note("Asking the model's tokenizer…")
+            self.message.tokenize(self._dialog_text)
 
     def _draft_shown(self, shown: bool) -> None:
         if shown:
@@ -107,8 +126,10 @@ class TokenViews(QObject):
         dialog.finished.connect(lambda _r: self._forget_dialog(dialog))
         steps = probs_from_json(item.probs.steps) if item.probs is not None else ()
         if steps and not item.reasoning:  # the ids the model wrote (its text re-tokenized may differ)
+            self._dialog_text = None
             dialog.strip.set_tokens([(s.chosen.id, s.chosen.piece, False) for s in steps])
         else:
+            self._dialog_text = item.content
             self.message.tokenize(item.content)
         dialog.show()
         return dialog
@@ -124,6 +145,7 @@ class TokenViews(QObject):
         session = self.page.session
         conversation = session.conversation
         item = session.messages.item(row)
+        self._tie(chart)
         if item.probs is None or session.streaming:
             chart.set_note("The candidates kept with the reply (the model is busy writing).")
             return
@@ -134,8 +156,19 @@ class TokenViews(QObject):
         self._follow(chart)
         self.charts.next_tokens(messages, chosen, session.thinking_to_send())
 
+    def _tie(self, chart: SamplingChart) -> None:
+        """The chart shows the chat's sampling settings and stays tied to the side panel both ways: a
+        slider there reshapes the bars at once, a number changed in the chart changes the chat's (only the
+        five it shows; the seed and the length stay)."""
+        panel, session = self.page.sampling, self.page.session
+        chart.follow(session.sampling)  # the chat's (the panel shows them, and saves what it changes there)
+        panel.changed.connect(chart.follow)  # a slot of the chart: gone with it
+        chart.changed.connect(lambda params: panel.set_params(replace(
+            session.sampling, **{name: getattr(params, name) for name in chart.spins}), emit=True))
+
     def _follow(self, chart: SamplingChart) -> None:
         """The engine's answer goes to `chart` until it closes or another opens."""
+        self._tie(chart)
         self.chart = chart
         chart.finished.connect(lambda _r: setattr(self, "chart", None) if self.chart is chart else None)
         chart.destroyed.connect(lambda: setattr(self, "chart", None) if self.chart is chart else None)

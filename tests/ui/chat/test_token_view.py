@@ -40,7 +40,7 @@ def test_a_what_if_from_the_token_view_is_a_new_alternative_that_survives_a_rest
     what_ifs = [b for b in card.tokens.details.findChildren(QPushButton) if b.text() == "What if…"]
     assert len(what_ifs) == 4  # every alternative but the picked one
     chart = card.tokens.open_chart(1)
-    assert chart.spins["temperature"].value() == 0.0  # the settings that wrote the reply
+    assert chart.spins["temperature"].value() == 0.0  # the chat's settings (they wrote the reply)
     assert chart.bars.bars[0].after == 1.0  # greedy: the best candidate always
     chart.spins["temperature"].setValue(1.5)
     chart.spins["top_k"].setValue(1)  # the sliders redraw the chart at once
