@@ -7,6 +7,7 @@ a request that is not stored (`hearth chat --image`, an API request) keeps its i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Protocol
 
 from app.chat.message import ImagePart
@@ -41,3 +42,21 @@ def image_part(data: bytes, name: str = "") -> ImagePart:
     header = read_header(data)
     return ImagePart(hashlib.sha256(data).hexdigest(), header.mime, header.width, header.height, name)
 
+
+
+class StoredPictures:
+    """A chat's pictures as the engine is given them, read through `read` (the store's image folder);
+    remembers which were missing at the last read, so the chat can say one left out of the prompt."""
+
+    def __init__(self, read: Callable[[str], bytes]) -> None:
+        self._read = read
+        self.missing: set[str] = set()
+
+    def __call__(self, sha256: str) -> bytes:
+        try:
+            data = self._read(sha256)
+        except (KeyError, OSError):
+            self.missing.add(sha256)
+            raise
+        self.missing.discard(sha256)
+        return data

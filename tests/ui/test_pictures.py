@@ -107,3 +107,27 @@ def test_a_markdown_export_writes_its_pictures_beside_it(qtbot, tmp_path):
     messages = writes.all_messages(conversation.chat_id)
     assert copy_pictures(parent, writes, messages, str(tmp_path / "out" / "chat.md"))
     assert (tmp_path / "out" / picture_file(messages[0].images[0])).read_bytes() == png_bytes(seed=6)
+
+
+def test_deleting_another_chat_keeps_the_picture_waiting_in_the_composer(make_window, qtbot):
+    model, _projector = write_tiny_vision_pair(paths.models_dir() / "someone" / "tiny-vision-GGUF")
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, model)
+    page = window.chat_page
+    type_and_send(qtbot, page, "Hello")
+    wait_reply(qtbot, window)
+    other = page.chat_id
+    window.new_chat()
+    paste_picture(page, png_bytes(seed=11), qtbot)
+    assert page.composer.attachments.saved  # written into the image folder when attached
+    page.store.delete_chat(other)  # its cleanup takes the pictures no message names yet
+    type_and_send(qtbot, page, "What is in this picture?")
+    wait_reply(qtbot, window)
+    user, reply = page.view.cards()[-2:]
+    assert not reply.item.error and reply.item.stats["completion_tokens"] > 0
+    sha = user.item.images[0].sha256
+    assert hashlib.sha256(page.store.read_image(sha)).hexdigest() == sha  # written again on sending
+    type_and_send(qtbot, page, "And again?")  # the chat goes on
+    wait_reply(qtbot, window)
+    assert not page.view.cards()[-1].item.error and len(page.view.cards()) == 4

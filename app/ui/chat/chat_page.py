@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
+from app.chat.message import PICTURES_LEFT_OUT
 from app.engine import OverflowPolicy
 from app.engine.protocol import NO_VISION, ModelInfo
 from app.store.pending_writes import PendingWrites
@@ -241,10 +242,14 @@ class ChatPage(QWidget):
         if pictures and not self.sees_images():
             self.show_notice(NO_VISION)  # before anything is sent
         else:
-            try:  # each picture is written once, by its content hash, before the message that names it
-                parts = tuple(part if part.sha256 in self.composer.attachments.saved else
-                              replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
+            try:  # each picture is written once, by its content hash, before the message that names it;
+                # always: one saved when attached may have been removed since (a chat deleted meanwhile
+                # takes the pictures no message names), and saving a file already there is only a check
+                parts = tuple(replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
                 sent = self.session.send(text, images=parts)
+                pictures_now = self.session.conversation.pictures
+                if sent and pictures_now is not None and pictures_now.missing:
+                    self.show_notice(PICTURES_LEFT_OUT)
             except OSError as exc:
                 self.show_notice(f"The picture could not be saved: {exc.strerror or exc}")
         if not sent:  # not sent: the text and pictures stay where the user put them
