@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -165,7 +166,10 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
                 503, f"the server is busy: {slot.waiting} requests already wait, try again shortly",
                 "server_error", code="queue_full", headers={"Retry-After": str(limits.retry_after_s)})
         try:
-            body = parse(await _read_json(request, max_body_bytes, limits.body_timeout_s))
+            raw = await _read_json(request, max_body_bytes, limits.body_timeout_s)
+            # off the event loop: decoding images, or fetching one (--allow-image-urls), must not stall the
+            # server's other requests (the fetch has its own deadline, server/images.py)
+            body = await run_in_threadpool(parse, raw)
         except BaseException as exc:
             ticket.release()
             if (refusal := _body_refusal(exc, limits)) is None:
