@@ -40,8 +40,8 @@ def served(pair):
 
 
 def image_message(url: str, text: str = "What is in this picture?") -> list[dict]:
-    return [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}},
-                                         {"type": "text", "text": text}]}]
+    return [{"role": "user", "content": [{"type": "text", "text": text},  # (as the chat and `hearth chat` send it)
+                                         {"type": "image_url", "image_url": {"url": url}}]}]
 
 
 def data_url(data: bytes, mime: str = "image/png") -> str:
