@@ -162,3 +162,18 @@ def test_a_slow_image_host_never_stalls_the_server(pair, monkeypatch):
                                     json={"messages": image_message(image), **GREEDY})
                 assert answer.status_code == 400 and "took over 1 seconds" in answer.json()["error"]["message"]
                 assert time.monotonic() - started < 5
+
+
+def test_a_picture_over_4_mb_is_taken_by_a_model_that_sees_images(pair):
+    model, projector = pair
+    big = data_url(png_bytes(1200, 1200))  # a 4 MB photo: nearly 6 MB as a data: URL
+    assert len(big) > 5 * 1024 * 1024
+    with EngineClient() as engine:
+        engine.load(LoadOptions(path=str(model), n_ctx=512, mmproj=str(projector)))
+        for sees, status in ((None, 200), (lambda: False, 413)):  # (None: the engine says it has a projector)
+            with uvicorn_thread(create_app(engine, "tiny-vision", sees_images=sees)) as url:
+                answer = httpx.post(url + "/v1/chat/completions", timeout=60,
+                                    json={"messages": image_message(big), **GREEDY})
+            assert answer.status_code == status, answer.text
+        message = answer.json()["error"]["message"]
+        assert "over 4 MB" in message and "pictures" in message
