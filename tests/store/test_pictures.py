@@ -71,3 +71,25 @@ def test_a_picture_gone_from_the_folder_is_left_out_with_a_note_not_a_key_error(
     assert reopened.pictures is not None and reopened.pictures.missing == {sha}
     writes.save_image(png_bytes(seed=5))  # back again: it goes with the message, and the note goes
     assert reopened.history()[0].images == (png_bytes(seed=5),) and not reopened.pictures.missing
+
+
+def test_the_picture_cache_is_bounded_and_a_background_cleanup_leaves_pictures_saved_meanwhile(tmp_path):
+    from app.chat.images import PictureCache
+
+    cache = PictureCache(limit=10)
+    cache.put("a", b"12345")
+    cache.put("b", b"12345")
+    assert cache.get("a") == b"12345"  # used: kept over "b"
+    cache.put("c", b"123")
+    assert "b" not in cache and cache.get("a") and cache.get("c")
+    cache.put("huge", b"x" * 11)
+    assert "huge" not in cache
+
+    writes = PendingWrites(ConversationStore(tmp_path / "chats.sqlite3"))
+    writes.clean_in_background = True
+    first = chat_with_picture(writes, png_bytes(seed=7))
+    waiting = writes.save_image(png_bytes(seed=8))  # attached in the composer, not sent yet
+    writes.delete_chat(first.chat_id)
+    assert writes.image_cleanup is not None
+    writes.image_cleanup.join(10)
+    assert writes.read_image(waiting) == png_bytes(seed=8)  # saved just now: left

@@ -97,7 +97,7 @@ def test_a_markdown_export_writes_its_pictures_beside_it(qtbot, tmp_path):
     from app.store import ConversationStore
     from app.store.export import picture_file
     from app.store.pending_writes import PendingWrites
-    from app.ui.chat_export import copy_pictures
+    from app.ui.chat_export import write_pictures
     from tests.store.test_pictures import chat_with_picture
 
     parent = QWidget()
@@ -105,7 +105,7 @@ def test_a_markdown_export_writes_its_pictures_beside_it(qtbot, tmp_path):
     writes = PendingWrites(ConversationStore(tmp_path / "data" / "chats.sqlite3"))
     conversation = chat_with_picture(writes, png_bytes(seed=6))
     messages = writes.all_messages(conversation.chat_id)
-    assert copy_pictures(parent, writes, messages, str(tmp_path / "out" / "chat.md"))
+    write_pictures(writes.read_image, messages, str(tmp_path / "out" / "chat.md"))
     assert (tmp_path / "out" / picture_file(messages[0].images[0])).read_bytes() == png_bytes(seed=6)
 
 

@@ -135,6 +135,7 @@ class ChatPage(QWidget):
         self.side.visibility_changed.connect(self._on_side_shown)
 
         session.opened.connect(self._show_chat_settings)
+        session.opened.connect(self._read_pictures)
         session.title_changed.connect(self.title.setText)
         follow_title(self.store, lambda: self.session.chat_id, self.title.setText, self)  # a rename in the list
         session.busy_changed.connect(self.composer.set_busy)
@@ -255,6 +256,25 @@ class ChatPage(QWidget):
         if not sent:  # not sent: the text and pictures stay where the user put them
             self.composer.set_text(text)
             self.composer.attachments.restore(pictures)
+
+    def _read_pictures(self, _chat: ChatRecord | None = None) -> None:
+        """Read the opened chat's pictures into memory off the GUI thread (the meter counts, and Send sends,
+        from there); the meter waits for them rather than the window waiting on the disk."""
+        pictures = self.session.conversation.pictures
+        if pictures is None:
+            return
+        todo = pictures.not_cached(p.sha256 for m in self.session.conversation.messages for p in m.images)
+        if not todo:
+            return
+        pictures.loading = True
+
+        def done(_result: object = None) -> None:
+            pictures.loading = False
+            if self.session.conversation.pictures is pictures:
+                self.session.request_count()
+
+        if not self.tasks.run(lambda: pictures.warm(todo), done, lambda *_: done()):
+            pictures.loading = False
 
     def sees_images(self) -> bool:
         """Whether the loaded model takes pictures (a remote one is asked; before a load: not known yet)."""
