@@ -131,3 +131,18 @@ def test_deleting_another_chat_keeps_the_picture_waiting_in_the_composer(make_wi
     type_and_send(qtbot, page, "And again?")  # the chat goes on
     wait_reply(qtbot, window)
     assert not page.view.cards()[-1].item.error and len(page.view.cards()) == 4
+
+
+def test_several_refused_pictures_each_say_why_and_another_chat_starts_clear(window, qtbot, tmp_path):
+    page = window.chat_page
+    other = page.store.create_chat("Another chat").id
+    damaged, text = tmp_path / "damaged.png", tmp_path / "notes.png"
+    damaged.write_bytes(png_bytes()[:60])
+    text.write_bytes(b"plain text, not a picture")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(damaged)), QUrl.fromLocalFile(str(text))])
+    page.composer.edit.insertFromMimeData(mime)  # both at once
+    qtbot.waitUntil(lambda: not page.composer.attachments.reading, timeout=10000)
+    assert "damaged.png" in page.notice.text() and "notes.png" in page.notice.text()
+    window.show_chat(other)
+    assert page.notice.text() == ""  # about the previous chat's composer: gone

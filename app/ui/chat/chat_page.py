@@ -47,6 +47,8 @@ class ChatPage(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
+        self._refusals: list[str] = []  # the sentences of the pictures refused just now (shown together)
+        self._refusing = False  # more of the same drop are still being read
         self.engine = engine
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
@@ -111,7 +113,7 @@ class ChatPage(QWidget):
         self.composer.send.connect(self.send)
         self.composer.stop.connect(session.stop)
         self.composer.draft_changed.connect(session.set_draft)
-        self.composer.attachments.refused.connect(self.show_notice)
+        self.composer.attachments.refused.connect(self._picture_refused)
         self.composer.attachments.changed.connect(self._pictures_changed)
         THUMBNAILS.source = self.store.read_image  # the messages' thumbnails come from the store's image folder
         THUMBNAILS.tasks = self.composer.attachments.tasks = self.tasks  # (read and decoded off the GUI thread)
@@ -136,6 +138,7 @@ class ChatPage(QWidget):
 
         session.opened.connect(self._show_chat_settings)
         session.opened.connect(self._read_pictures)
+        session.opened.connect(self._forget_refusals)
         session.title_changed.connect(self.title.setText)
         follow_title(self.store, lambda: self.session.chat_id, self.title.setText, self)  # a rename in the list
         session.busy_changed.connect(self.composer.set_busy)
@@ -256,6 +259,20 @@ class ChatPage(QWidget):
         if not sent:  # not sent: the text and pictures stay where the user put them
             self.composer.set_text(text)
             self.composer.attachments.restore(pictures)
+
+    def _picture_refused(self, sentence: str) -> None:
+        """Each refused picture's sentence, together (several dropped at once each say why)."""
+        if not self._refusing or self.notice.text() != " ".join(self._refusals):  # a new drop, or paste
+            self._refusals = []
+        self._refusals.append(sentence)
+        self._refusing = self.composer.attachments.reading > 0  # others of the same drop still to come
+        self.show_notice(" ".join(self._refusals))
+
+    def _forget_refusals(self, _chat: ChatRecord | None = None) -> None:
+        """Another chat: a refusal said about the previous one's composer goes."""
+        if self._refusals and self.notice.text() == " ".join(self._refusals):
+            self.show_notice("")
+        self._refusals = []
 
     def _read_pictures(self, _chat: ChatRecord | None = None) -> None:
         """Read the opened chat's pictures into memory off the GUI thread (the meter counts, and Send sends,
