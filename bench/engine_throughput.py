@@ -11,6 +11,13 @@ threads, offload and greedy sampling, and prints a table with the ratio.
     python bench/engine_throughput.py --server-stream     # llama-server streams its reply too
     python bench/engine_throughput.py --depth 1500        # replies decoded after a long system prompt
     python bench/engine_throughput.py --ref-bin DIR ...   # llama-server/llama-bench already built in DIR
+    python bench/engine_throughput.py --vocab qwen2        # random weights with Qwen2.5's 151k vocabulary
+    python bench/engine_throughput.py --vocab gemma-4 --vocab llama-bpe --rounds 30
+    python bench/engine_throughput.py --gemma3 --smollm2   # the real test models from ~/.cache/hearth/test-models
+
+--vocab NAME writes (once, cached) a model with random f16 weights (512 wide, 8 layers) carrying the
+real vocabulary of llama.cpp's models/ggml-vocab-NAME.gguf (its tokenizer, merges and chat
+template), so the per-token cost that grows with the vocabulary shows on any machine.
 
 Each ratio is the median of the pairwise ratios; the interval after it is a 90% bootstrap
 interval for that median. On a shared machine single pairs swing by 10-20%, so run 30 or
@@ -49,7 +56,9 @@ from pathlib import Path
 from _common import ROOT, median_interval, print_table
 
 FLASH_ATTN = {"auto": None, "on": True, "off": False}  # --flash-attn -> LoadOptions.flash_attn
-SMOLLM2 = Path.home() / ".cache" / "hearth" / "test-models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+TEST_MODELS = Path.home() / ".cache" / "hearth" / "test-models"
+SMOLLM2 = TEST_MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
+GEMMA3 = TEST_MODELS / "gemma-3-270m-q4_k_m.gguf"
 # About 40 tokens of chat prompt (55 with SmolLM2's default system prompt); it asks for a long answer so that greedy
 # decoding runs the full token count on real models (llama-server is told to ignore EOS).
 CHAT_MESSAGE = ("Write a long, detailed essay about the history of the city of Paris, from the Romans to "
@@ -141,6 +150,8 @@ class Server:
         cmd += ["-fa", args.flash_attn]
         if args.backend_sampling:
             cmd += ["--backend-sampling"]
+        if getattr(args, "swa_full", False):
+            cmd += ["--swa-full"]
         self.cmd = cmd
 
     def __enter__(self) -> Server:
@@ -205,6 +216,26 @@ class Pair:
     ours_tokens: int
     server_decode: float
     server_prompt: float
+    ours_cpu: float = 0.0  # seconds of CPU the engine's process ran for the reply (all its threads)
+    server_cpu: float = 0.0
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time a process's threads have run so far (Linux schedstat, nanoseconds); 0.0 where unknown.
+
+    Unlike wall-clock speed it does not count time spent waiting for a core, so on a busy
+    machine the ratio of two engines' CPU per reply still compares their work (at one thread;
+    with more, spinning threads count too)."""
+    if pid is None:
+        return 0.0
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as stat:
+                total += int(stat.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return total / 1e9
 
 
 def long_system_prompt(tokens: int) -> str:
@@ -233,28 +264,34 @@ def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
             # a different first word each run so no prompt is served from a cache
             message = f"{i}. {args.message}"
             done = None
+            ours_cpu = 0.0
 
             def ours(message: str) -> None:
-                nonlocal done
+                nonlocal done, ours_cpu
                 time.sleep(args.settle)
                 history = [ChatMessage("system", system)] if system else []
+                before = cpu_seconds(engine.pid)
                 for event in engine.chat(history + [ChatMessage("user", message)], greedy):
                     if isinstance(event, Done):
                         done = event.stats
+                ours_cpu = cpu_seconds(engine.pid) - before
 
             # who goes first swaps every run: whatever one engine leaves behind (a warm cache,
             # a process still finishing) then helps and hurts both alike
             if i % 2 == 0:
                 ours(message)
             time.sleep(args.settle)
+            before = cpu_seconds(server.process.pid)
             timings = server.chat(message, args.tokens, args.server_stream, system)
+            server_cpu = cpu_seconds(server.process.pid) - before
             if i % 2 == 1:
                 ours(message)
             if i > 0 and done is not None:  # run 0 warms both up
                 pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
-                            timings["predicted_per_second"], timings["prompt_per_second"])
+                            timings["predicted_per_second"], timings["prompt_per_second"], ours_cpu, server_cpu)
                 pairs.append(pair)
                 print(f"  {model.name} pair {i}: decode {pair.ours_decode:.1f}/{pair.server_decode:.1f} "
+                      f"cpu {pair.ours_cpu:.2f}/{pair.server_cpu:.2f} s "
                       f"prompt {pair.ours_prompt:.0f}/{pair.server_prompt:.0f}", file=sys.stderr)
     return pairs
 
@@ -272,6 +309,22 @@ def default_models() -> list[Path]:
     if SMOLLM2.exists():
         models.append(SMOLLM2)
     return models
+
+
+def vocab_model(name: str) -> Path:
+    """Random weights carrying llama.cpp's models/ggml-vocab-NAME.gguf, written once into the reference folder."""
+    from tests.support.real_vocab_model import VOCABS, write_real_vocab_model
+
+    vocab_file = VOCABS / f"ggml-vocab-{name}.gguf"
+    if not vocab_file.exists():
+        known = sorted(p.stem.removeprefix("ggml-vocab-") for p in VOCABS.glob("ggml-vocab-*.gguf"))
+        raise SystemExit(f"no vocabulary {name!r} in {VOCABS} (run once without --vocab to fetch the source); "
+                         f"known: {', '.join(known) or 'none'}")
+    path = reference_dir() / "models" / f"random-{name}-vocab-e512-l8.f16.gguf"
+    if not path.exists():
+        print(f"writing {path.name} (once) ...", file=sys.stderr)
+        write_real_vocab_model(path, vocab_file)
+    return path
 
 
 def model_row(model: Path, pairs: list[Pair], bench: dict) -> list[str]:
@@ -299,6 +352,29 @@ def model_row(model: Path, pairs: list[Pair], bench: dict) -> list[str]:
     ]
 
 
+def vocab_size(model: Path) -> str:
+    """The vocabulary's size from the GGUF header ("?" when unreadable), for the summary table."""
+    try:
+        from app.library.gguf_info import read_gguf_info
+
+        return f"{read_gguf_info(str(model)).vocab_size // 1000}k"
+    except Exception:  # noqa: BLE001 - a label only
+        return "?"
+
+
+def summary_row(model: Path, pairs: list[Pair]) -> list[str]:
+    """The short row the docs' table quotes: medians and the pairwise ratios."""
+    med = statistics.median
+    return [
+        model.name, vocab_size(model),
+        f"{med(p.ours_decode for p in pairs):.1f}", f"{med(p.server_decode for p in pairs):.1f}",
+        f"{med(p.ours_decode / p.server_decode for p in pairs):.3f}",
+        f"{med(p.ours_prompt for p in pairs):.0f}", f"{med(p.server_prompt for p in pairs):.0f}",
+        f"{med(p.ours_prompt / p.server_prompt for p in pairs):.3f}",
+        f"{med(p.server_cpu / p.ours_cpu for p in pairs):.3f}" if all(p.ours_cpu > 0 for p in pairs) else "-",
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, action="append",
@@ -312,7 +388,17 @@ def main() -> int:
                              "on for the CPU)")
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", "--rounds", dest="runs", type=int, default=5,
+                        help="pairs of replies per model (one of each engine, alternating); 30+ on a shared machine")
+    parser.add_argument("--vocab", action="append", default=[], metavar="NAME",
+                        help="random weights with llama.cpp's models/ggml-vocab-NAME.gguf vocabulary (qwen2: Qwen2.5, "
+                             "151k; gemma-4: 262k; llama-bpe: Llama 3, 128k; ...); give it more than once")
+    parser.add_argument("--swa-full", action="store_true",
+                        help="llama-server keeps a full-size sliding-window cache as our engine does (llama.cpp's "
+                             "library default), so on Gemma 3 it reuses its prompt cache and both evaluate the same "
+                             "new tokens; by default it re-evaluates the whole prompt there (a larger, faster batch)")
+    parser.add_argument("--smollm2", action="store_true", help=f"the real SmolLM2-135M ({SMOLLM2})")
+    parser.add_argument("--gemma3", action="store_true", help=f"the real Gemma 3 270M ({GEMMA3})")
     parser.add_argument("--message", default=CHAT_MESSAGE, help="the user message (about 40-55 tokens rendered)")
     parser.add_argument("--settle", type=float, default=0.3,
                         help="seconds of quiet before each reply, so neither engine's after-work (llama-server "
@@ -338,7 +424,6 @@ def main() -> int:
     args.threads = args.threads or default_threads()
     if args.backend_sampling:
         os.environ["HEARTH_BACKEND_SAMPLING"] = "1"  # the engine process inherits it
-    models = args.model or default_models()
     import shlex
 
     # under make, $CMAKE_ARGS already starts with the Makefile's flags: each argument once
@@ -347,12 +432,21 @@ def main() -> int:
     bin_dir = args.ref_bin or build_reference(cmake_args)
     if not (bin_dir / "llama-server").exists():
         parser.error(f"no llama-server in {bin_dir}")
+    models = list(args.model or [])
+    models += [path for wanted, path in ((args.smollm2, SMOLLM2), (args.gemma3, GEMMA3)) if wanted]
+    models += [vocab_model(name) for name in args.vocab]  # after build_reference: it fetches the vocab files
+    if not models:
+        models = default_models()
+    missing = [str(path) for path in models if not path.exists()]
+    if missing:
+        parser.error(f"no such model: {', '.join(missing)}")
 
-    rows = []
+    rows, summary = [], []
     for model in models:
         pairs = run_alternating(bin_dir, model, args)
         bench = run_llama_bench(bin_dir, model, args, args.tokens) if args.llama_bench else {}
         rows.append(model_row(model, pairs, bench))
+        summary.append(summary_row(model, pairs))
     print(f"\nthreads: {args.threads}  gpu layers: {args.gpu_layers}  flash attn: {args.flash_attn}  "
           f"backend sampling: {args.backend_sampling}  server streams: {args.server_stream}  "
           f"ctx: {args.ctx}  depth: {args.depth}  new tokens: {args.tokens}  "
@@ -362,6 +456,10 @@ def main() -> int:
          "prompt ratio", "best decode", "best prompt", "llama-bench tg", "our tokens"],
         rows,
     )
+    print("\nsummary (medians; ratio = median of the pair ratios, Hearth / llama-server; cpu ratio: CPU time "
+          "per reply, llama-server / Hearth, above 1 when Hearth does less work):\n")
+    print_table(["model", "vocab", "Hearth decode", "server decode", "decode ratio", "Hearth prompt",
+                 "server prompt", "prompt ratio", "cpu ratio"], summary)
     return 0
 
 

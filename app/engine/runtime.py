@@ -32,7 +32,9 @@ from app.engine.load_params import context_error, context_params, load_error, lo
 from app.engine.model_info import describe
 from app.engine.offload import resolve_gpu_layers
 from app.engine.probs_probe import probing_picker
+from app.engine.prompt_batch import PromptBatches
 from app.engine.prompt_encoder import PromptEncoder
+from app.engine.prompt_replay import PromptReplay, reuse_or_replay, reuse_prefix, split_last
 from app.engine.protocol import ChatMessage, EngineError, ErrorKind, LoadOptions, Stats, StopReason
 from app.engine.sampler_chain import ReplySampler
 from app.engine.sampling import SamplingParams
@@ -108,7 +110,9 @@ class LoadedModel:
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.n_ctx = llama_cpp.llama_n_ctx(ctx)
         self.n_batch = cparams.n_batch
+        self._batches = PromptBatches(self.n_batch)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
+        self._replay = PromptReplay(ctx, self.n_vocab)
         self.n_layers = llama_cpp.llama_model_n_layer(model)
         self._cancel = AbortFlag()  # also polled by llama.cpp while a prompt is evaluated
         self._no_abort = llama_cpp.ggml_abort_callback()
@@ -245,25 +249,10 @@ class LoadedModel:
         # probabilities are read from the logits on the host, which an in-graph chain never copies there
         return ReplySampler(self.ctx, sampling, self.n_vocab, in_graph=False if sampling.top_logprobs >= 0 else None)
 
-    def _decode(self, tokens: Sequence[int]) -> int:
-        # llama_batch_get_one asks for the last token's output only; the context is made with
-        # n_outputs_max = 1 (load_params), so a batch wanting several outputs would need a new context.
-        arr = (llama_cpp.llama_token * len(tokens))(*tokens)
-        return int(llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(arr, len(tokens))))
-
-    def _reuse_prefix(self, tokens: list[int]) -> int:
-        """Keep the longest cached prefix of `tokens`; return how many are kept."""
-        n = 0
-        limit = min(len(self.kv_tokens), len(tokens) - 1)  # the last prompt token is always evaluated
-        kv = self.kv_tokens
-        while n < limit and kv[n] == tokens[n]:
-            n += 1
-        if n < len(kv):
-            if not llama_cpp.llama_memory_seq_rm(self.memory, 0, n, -1):
-                llama_cpp.llama_memory_clear(self.memory, True)
-                n = 0
-            del kv[n:]
-        return n
+    def _decode(self, tokens: Sequence[int], output: bool = True) -> int:
+        # At most the last token's output (prompt_batch.py); the context is made with n_outputs_max = 1
+        # (load_params), so a batch wanting several outputs would need a new context.
+        return self._batches.decode(self.ctx, tokens, output)
 
     def generate(
         self,
@@ -297,21 +286,28 @@ class LoadedModel:
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
-        cached = self._reuse_prefix(tokens)
+        # the same prompt again (a regenerated reply) starts from its kept logits (prompt_replay.py)
+        cached, _ready = reuse_or_replay(self.memory, self.kv_tokens, tokens, self._replay)
 
         def cancelled() -> Generated:
             return Generated("", Stats(n_prompt, cached, 0, time.perf_counter() - t0, 0.0, 0.0,
                                        StopReason.CANCELLED, self.n_ctx))
 
         t_eval = time.perf_counter()
-        # The last prompt token always goes alone, cached prefix or not: some CPUs round a one-token batch
-        # differently from a longer one, and a seeded or greedy reply must not depend on the cache.
-        if not self._evaluate_prompt(tokens, cached, n_prompt - 1):
-            return cancelled()
-        sampler = self._reply_sampler(sampling)  # an attached chain picks in the last token's graph only
-        try:
-            if not self._evaluate_prompt(tokens, n_prompt - 1, n_prompt):
+        end = n_prompt - 1 if split_last() else n_prompt  # in-graph sampling: the last token goes alone
+        if cached < end:
+            if not self._evaluate_prompt(tokens, cached, end):
                 return cancelled()
+            if end == n_prompt:
+                self._replay.remember(tokens)
+        sampler = self._reply_sampler(sampling)
+        try:
+            if sampler.in_graph or len(self.kv_tokens) < n_prompt:  # the last token alone (prompt_replay.py)
+                if len(self.kv_tokens) == n_prompt:  # went in whole: again, so the attached chain picks
+                    self._replay.forget()
+                    cached = min(cached, reuse_prefix(self.memory, self.kv_tokens, tokens))
+                if not self._evaluate_prompt(tokens, n_prompt - 1, n_prompt):
+                    return cancelled()
             t_prompt = time.perf_counter()
             return self._decode_loop(sampler, sampling, text_prompt, tokens, cached, t0, t_eval, t_prompt, on_text)
         finally:
@@ -339,7 +335,7 @@ class LoadedModel:
                     pos = after
                     continue
                 chunk = tokens[pos : image_run_end(tokens, pos, min(pos + self.n_batch, end))]
-                rc = self._decode(chunk)
+                rc = self._decode(chunk, pos + len(chunk) == len(tokens))  # logits of the prompt's end only
                 if rc == 2 or self._cancel.is_set():
                     self._resync_after_abort(pos)
                     return False

@@ -68,6 +68,13 @@ def build_sampler(sampling: SamplingParams, n_vocab: int) -> Any:
 _logits_address = c_function("llama_get_logits_ith", ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32)
 
 
+def logits_address(ctx: Any) -> int:
+    """Where llama.cpp keeps the last output's logits (0: none on the host)."""
+    if _logits_address is None:
+        return 0
+    return int(_logits_address(ctx, -1) or 0)
+
+
 def argmax_picker(ctx: Any, n_vocab: int) -> Callable[[], int]:
     """Greedy choice of the next token: the first highest logit, as llama.cpp's greedy sampler picks.
 

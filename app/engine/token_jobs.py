@@ -22,6 +22,7 @@ import numpy as np
 
 from app.engine import protocol as p
 from app.engine.context import too_long_message
+from app.engine.prompt_replay import reuse_or_replay
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.sampler_chain import _logits_address
 
@@ -100,10 +101,11 @@ def next_tokens(model: LoadedModel, request: p.NextTokens) -> p.NextTokensFound:
     if len(tokens) >= model.n_ctx:
         raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(len(tokens), model.n_ctx))
     model._cancel.clear()
-    cached = model._reuse_prefix(tokens)
-    # the last token alone, as a reply's prompt ends: the numbers then match those kept with the reply
-    if not (model._evaluate_prompt(tokens, cached, len(tokens) - 1)
-            and model._evaluate_prompt(tokens, len(tokens) - 1, len(tokens))):
+    cached, ready = reuse_or_replay(model.memory, model.kv_tokens, tokens, model._replay)
+    # as the reply saw them: a prompt in whole (or its kept logits, prompt_replay.py), a reply token alone
+    end = len(tokens) - 1 if request.reply_tokens else len(tokens)
+    if not ready and not (model._evaluate_prompt(tokens, cached, end)
+                          and model._evaluate_prompt(tokens, end, len(tokens))):
         raise EngineError(ErrorKind.INTERNAL, "stopped before the next tokens were found")
     at = _logits_address(model.ctx, -1) if _logits_address is not None else None
     if not at:

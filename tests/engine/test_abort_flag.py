@@ -34,7 +34,7 @@ def test_stop_ends_a_long_prompt_batch_midway_and_the_cache_stays_true(smollm2: 
     try:
         codes: list[int] = []
         decode = model._decode
-        model._decode = lambda tokens: codes.append(decode(tokens)) or codes[-1]
+        model._decode = lambda tokens, *out: codes.append(decode(tokens, *out)) or codes[-1]
         timer = threading.Timer(0.05, model.cancel)
         timer.start()
         started = time.perf_counter()

@@ -25,6 +25,17 @@ needs_backend_sampling = pytest.mark.skipif(not backend_sampling.available(),
                                             reason="this llama.cpp has no backend sampling")
 
 
+GEMMA3 = Path.home() / ".cache" / "hearth" / "test-models" / "gemma-3-270m-q4_k_m.gguf"
+
+
+@pytest.fixture
+def gemma3() -> Path:
+    """The real Gemma 3 270M (a 262k-token vocabulary) when the test-model cache holds it."""
+    if not GEMMA3.exists():
+        pytest.skip(f"{GEMMA3} is not cached")
+    return GEMMA3
+
+
 def _load(path: Path) -> LoadedModel:
     return LoadedModel(LoadOptions(str(path), n_ctx=512, n_threads=1))
 
@@ -77,7 +88,7 @@ def test_plain_greedy_builds_no_chain_where_the_graph_cannot_sample(tiny_model: 
         model.close()
 
 
-@pytest.mark.parametrize("which", ["tiny_model", "smollm2"])
+@pytest.mark.parametrize("which", ["tiny_model", "smollm2", "gemma3"])
 def test_argmax_picks_what_llama_greedy_sampler_picks(which: str, request: pytest.FixtureRequest) -> None:
     model = _load(request.getfixturevalue(which))
     chain = _greedy_chain()
