@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any, Protocol
 
+from app.chat.images import StoredPictures
 from app.chat.message import ImagePart as ImagePart  # (named here for the GUI's ChatSession too)
 from app.chat.message import Message, Part, TokenProbsPart, history_for_engine, text_parts
 from app.chat.reply import Reply
@@ -75,7 +76,9 @@ class Conversation:
         self.reply: Reply | None = None
         self.what_if: WhatIf | None = None  # the next reply starts as the user chose (choose_what_if)
         # an image's bytes by SHA-256: the store's image folder, or what a request brought (chat/images.py)
-        self.images: Callable[[str], bytes] | None = getattr(store, "read_image", None)
+        read = getattr(store, "read_image", None)
+        self.pictures = StoredPictures(read) if read is not None else None  # (which were missing: a note)
+        self.images: Callable[[str], bytes] | None = self.pictures
 
     # ------------------------------------------------------------ opening
 

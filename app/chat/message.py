@@ -23,6 +23,11 @@ from typing import Any, ClassVar
 
 from app.engine.protocol import IMAGE_MARKER, ChatMessage
 
+# What the model reads in place of a picture whose file is gone from the data folder (deleted by hand, or
+# lost): the message still goes, and the chat says so (PICTURES_LEFT_OUT), rather than every send failing.
+PICTURE_MISSING = "(a picture that is no longer available)"
+PICTURES_LEFT_OUT = "A picture in this chat is no longer in the data folder: it was left out of what the model reads."
+
 ROLES = ("system", "user", "assistant", "tool")
 JsonObject = dict[str, Any]
 
@@ -258,10 +263,18 @@ class Message:
         text = self.content.replace(IMAGE_MARKER, "")
         if images is None or not self.images:
             return ChatMessage(self.role, text, self.reasoning, tool_calls=calls)
-        pieces = [part.text.replace(IMAGE_MARKER, "") if isinstance(part, TextPart) else IMAGE_MARKER
-                  for part in self.parts if isinstance(part, (TextPart, ImagePart))]
-        return ChatMessage(self.role, "".join(pieces), self.reasoning, tool_calls=calls,
-                           images=tuple(images(p.sha256) for p in self.images))
+        pieces: list[str] = []
+        found: list[bytes] = []
+        for part in self.parts:
+            if isinstance(part, TextPart):
+                pieces.append(part.text.replace(IMAGE_MARKER, ""))
+            elif isinstance(part, ImagePart):
+                try:
+                    found.append(images(part.sha256))
+                    pieces.append(IMAGE_MARKER)
+                except (KeyError, OSError):  # its file is gone: the model is told so rather than the send failing
+                    pieces.append(PICTURE_MISSING)
+        return ChatMessage(self.role, "".join(pieces), self.reasoning, tool_calls=calls, images=tuple(found))
 
     def to_openai(self) -> JsonObject:
         """An OpenAI chat message: plain string content when it is all text, content parts otherwise."""

@@ -44,7 +44,8 @@ def plan_projector(args: argparse.Namespace):  # -> GGUFInfo | None
 
 
 def attach_images(args: argparse.Namespace, conversation: Conversation) -> None:
-    """Put the --image files before the prompt's text in its one user message, bytes held in memory."""
+    """Put the --image files after the prompt's text in its one user message, bytes held in memory: as the
+    chat window sends a message with pictures (Conversation.add_user) and `hearth prompt --image` shows it."""
     if not args.image:
         return
     bank = MemoryImages()
@@ -59,7 +60,7 @@ def attach_images(args: argparse.Namespace, conversation: Conversation) -> None:
         except ImageError as exc:
             raise CliError(f"{name}: {exc}") from None
     message = conversation.messages[-1]
-    conversation.messages[-1] = replace(message, parts=tuple(parts) + message.parts)
+    conversation.messages[-1] = replace(message, parts=message.parts + tuple(parts))
     conversation.images = bank.read
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from app.cli.common import CliError
 from app.cli.generation_args import load_options
+from app.cli.images import projector_for
 from app.engine.protocol import ChatMessage
 from app.engine.sampling import SamplingParams
 
@@ -29,7 +31,8 @@ def run_runtime_chat(args: argparse.Namespace, messages: Sequence[ChatMessage], 
         raise CliError(str(exc)) from None
     if problem := architecture_problem(header.architecture):  # the reason to use a newer llama.cpp: say so
         print(f"{problem}: {runtime.label} will run it", file=sys.stderr)
-    options = load_options(args, str(header.shard_paths[0]))
+    options = replace(load_options(args, str(header.shard_paths[0])), mmproj=projector_for(args),
+                      mmproj_gpu=not args.no_mmproj_offload)  # the server reads --image's pictures too
     server = ManagedServer(runtime, options)
     try:
         server.start()

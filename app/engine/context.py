@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.engine.protocol import ChatMessage, OverflowPolicy
+from app.engine.protocol import IMAGE_MARKER, ChatMessage, OverflowPolicy
 
 TRUNCATION_MARK = "\n[…]\n"
 
@@ -74,7 +74,7 @@ def fit_messages(
         n = count(system + rest)
         if n <= limit:
             return Budget(tuple(system + rest), n, total, dropped)
-    # Only the newest message is left and it is still too long: cut its middle.
+    # Only the newest message is left and it is still too long: cut its middle (its images stay).
     last = rest[-1]
     text = last.content
     lo, hi = 0, len(text)
@@ -82,9 +82,8 @@ def fit_messages(
     best_n = 0
     while lo <= hi:  # the largest kept length that fits
         keep = (lo + hi) // 2
-        head = keep // 2
-        cut_text = text[:head] + TRUNCATION_MARK + text[len(text) - (keep - head):] if keep < len(text) else text
-        candidate = tuple(system + [ChatMessage(last.role, cut_text)])
+        cut_text = cut_middle(text, keep) if keep < len(text) else text
+        candidate = tuple(system + [ChatMessage(last.role, cut_text, images=last.images)])
         n = count(candidate)
         if n <= limit:
             best, best_n = candidate, n
@@ -92,9 +91,35 @@ def fit_messages(
         else:
             hi = keep - 1
     if best is None:
-        n = count(tuple(system + [ChatMessage(last.role, TRUNCATION_MARK)]))
-        return Budget(tuple(system + [ChatMessage(last.role, TRUNCATION_MARK)]), n, total, dropped, True, n < n_ctx)
+        least = tuple(system + [ChatMessage(last.role, cut_middle(text, 0), images=last.images)])
+        n = count(least)
+        return Budget(least, n, total, dropped, True, n < n_ctx)
     return Budget(best, best_n, total, dropped, truncated=True)
+
+
+def cut_middle(text: str, keep: int) -> str:
+    """`text` with its middle replaced by TRUNCATION_MARK, keeping about `keep` characters of its ends.
+
+    An image marker is never cut through: the ends stop at a marker's edge, and each marker in the
+    cut middle stays (after the mark), so every image still has its place and the engine is never
+    given a marker's pieces as text."""
+    head, tail = keep // 2, len(text) - (keep - keep // 2)
+    for start in _marker_starts(text):
+        end = start + len(IMAGE_MARKER)
+        if start < head < end:
+            head = start
+        if start < tail < end:
+            tail = end
+    tail = max(tail, head)
+    return text[:head] + TRUNCATION_MARK + IMAGE_MARKER * text[head:tail].count(IMAGE_MARKER) + text[tail:]
+
+
+def _marker_starts(text: str) -> list[int]:
+    starts, at = [], text.find(IMAGE_MARKER)
+    while at >= 0:
+        starts.append(at)
+        at = text.find(IMAGE_MARKER, at + len(IMAGE_MARKER))
+    return starts
 
 
 def refusal_message(budget: Budget, policy: OverflowPolicy, n_ctx: int) -> str:
@@ -105,6 +130,12 @@ def refusal_message(budget: Budget, policy: OverflowPolicy, n_ctx: int) -> str:
         return (f"{which} is too long: even with every older message dropped the prompt is "
                 f"{budget.prompt_tokens} tokens but the context holds {n_ctx}; shorten that message "
                 "or the system prompt, or raise the context size")
+    last = budget.messages[-1] if budget.messages else None
+    if last is not None and last.images and budget.truncated and not budget.fits:
+        pictures = "picture alone takes" if len(last.images) == 1 else f"{len(last.images)} pictures alone take"
+        return (f"the latest message's {pictures} more room than the context holds "
+                f"({budget.prompt_tokens} tokens with everything else cut, the context holds {n_ctx}): "
+                "raise the context size or send fewer pictures")
     return too_long_message(budget.prompt_tokens, n_ctx)
 
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.engine.protocol import EngineError, ErrorKind, LoadOptions
+from app.engine.protocol import AUTO_PROJECTOR, EngineError, ErrorKind, LoadOptions
 
 BINARY_NAMES = ("llama-server", "llama-server.exe")
 PLACES = (".", "bin", "build/bin", "build/bin/Release")  # a release archive, or a CMake build folder
@@ -117,6 +117,8 @@ class ManagedServer:
             self.command += ["-t", str(threads or options.n_threads)]
         if not options.use_mmap:
             self.command.append("--no-mmap")
+        if projector := projector_path(options):  # a vision model sees images here too
+            self.command += ["--mmproj", projector, *([] if options.mmproj_gpu else ["--no-mmproj-offload"])]
         self.process: subprocess.Popen[bytes] | None = None
         self._log: list[str] = []
 
@@ -182,6 +184,16 @@ class ManagedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def projector_path(options: LoadOptions) -> str:
+    """The projector a load names, or pairs (AUTO_PROJECTOR: the one beside the model); "" for text only."""
+    if options.mmproj != AUTO_PROJECTOR:
+        return options.mmproj
+    from app.library.projector import pair_projector
+
+    found = pair_projector(options.path)
+    return str(found) if found else ""
 
 
 def failure_reason(lines: list[str]) -> str:

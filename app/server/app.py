@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -46,7 +47,9 @@ _FINISH = {
 
 
 class TooLarge(Exception):
-    pass
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
 class TooSlow(Exception):
@@ -73,13 +76,13 @@ def _sse(data: dict | str) -> str:
 async def _read_json(request: Request, limit: int, seconds: float):
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge()
+        raise TooLarge(limit)
     raw = bytearray()  # json reads a bytearray as it is: no second copy of the body
 
     async def read() -> None:
         async for chunk in request.stream():
             if len(raw) + len(chunk) > limit:
-                raise TooLarge()
+                raise TooLarge(limit)
             raw.extend(chunk)
 
     try:
@@ -98,8 +101,7 @@ def _body_refusal(exc: BaseException, limits: ServerLimits) -> Response | None:
     """The answer to a body that could not be read or used, or None for an error that is not the client's."""
     closing = {"Connection": "close"}  # the rest of the body is never read: the connection cannot go on
     if isinstance(exc, TooLarge):
-        return error_response(413, f"the request body is over {limits.max_body_bytes} bytes", code="request_too_large",
-                              headers=closing)
+        return error_response(413, too_large_message(exc.limit, limits), code="request_too_large", headers=closing)
     if isinstance(exc, TooSlow):
         return error_response(408, f"the request body did not arrive within {limits.body_timeout_s:g} s",
                               code="request_timeout", headers=closing)
@@ -108,6 +110,17 @@ def _body_refusal(exc: BaseException, limits: ServerLimits) -> Response | None:
     if isinstance(exc, ClientDisconnect):
         return Response(status_code=499)
     return None
+
+
+def too_large_message(limit: int, limits: ServerLimits) -> str:
+    """Why a body is refused, naming pictures (the usual reason a request gets this big)."""
+    def size(n: int) -> str:
+        return f"{n // (1024 * 1024)} MB" if n % (1024 * 1024) == 0 else f"{n} bytes"
+
+    if limit >= limits.max_image_body_bytes:
+        return f"the request body is over {size(limit)}: send fewer or smaller pictures"
+    return (f"the request body is over {size(limit)} (a chat request with pictures may be up to "
+            f"{size(limits.max_image_body_bytes)} when the model sees images)")
 
 
 def _disconnect_watcher(request: Request):
@@ -161,7 +174,13 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         return JSONResponse({"object": "list", "data": [
             {"id": name, "object": "model", "created": created, "owned_by": "hearth"}] if name else []})
 
-    async def body_of(request: Request, parse: Callable[[object], BodyT]) -> tuple[BodyT, Ticket] | Response:
+    def chat_body_limit() -> int:
+        """A model that sees images takes a larger chat request (its pictures); a text-only one does not."""
+        sees = sees_images() if sees_images is not None else bool(getattr(engine.info, "mmproj", ""))
+        return max(limits.max_image_body_bytes, max_body_bytes) if sees else max_body_bytes
+
+    async def body_of(request: Request, parse: Callable[[object], BodyT],
+                      limit: int = max_body_bytes) -> tuple[BodyT, Ticket] | Response:
         """The parsed body and its place in the queue, or the response refusing the request."""
         if (refusal := denied(request)) is not None:
             return refusal
@@ -172,7 +191,10 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
                 503, f"the server is busy: {slot.waiting} requests already wait, try again shortly",
                 "server_error", code="queue_full", headers={"Retry-After": str(limits.retry_after_s)})
         try:
-            body = parse(await _read_json(request, max_body_bytes, limits.body_timeout_s))
+            raw = await _read_json(request, limit, limits.body_timeout_s)
+            # off the event loop: decoding images, or fetching one (--allow-image-urls), must not stall the
+            # server's other requests (the fetch has its own deadline, server/images.py)
+            body = await run_in_threadpool(parse, raw)
         except BaseException as exc:
             ticket.release()
             if (refusal := _body_refusal(exc, limits)) is None:
@@ -261,7 +283,8 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
 
     async def chat_completions(request: Request) -> Response:
         admitted = await body_of(request, lambda raw: parse_chat(raw, allow_image_urls,
-                                                                 sees_images() if sees_images else True))
+                                                                 sees_images() if sees_images else True),
+                                 chat_body_limit())
         if isinstance(admitted, Response):
             return admitted
         body, ticket = admitted

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 
 from app.chat.images import MemoryImages
 from app.chat.message import ImagePart
@@ -12,7 +13,8 @@ from app.image_header import MAX_BYTES, ImageError
 
 REMOTE_REFUSED = ("this server does not fetch images from the web: send the image as a data: URL "
                   "(or start the server with --allow-image-urls)")
-FETCH_TIMEOUT_S = 10.0
+FETCH_TIMEOUT_S = 10.0  # the most one read may wait
+FETCH_DEADLINE_S = 20.0  # the most a whole fetch may take (a host trickling bytes cannot hold a request longer)
 
 
 class ImageRefused(ValueError):
@@ -54,13 +56,17 @@ def _fetch(url: str) -> bytes:
     """The image at `url`, read to at most MAX_BYTES (a bigger or slower one is refused)."""
     import httpx
 
+    deadline = time.monotonic() + FETCH_DEADLINE_S
     try:
-        with httpx.stream("GET", url, timeout=FETCH_TIMEOUT_S, follow_redirects=True) as response:
+        timeout = min(FETCH_TIMEOUT_S, FETCH_DEADLINE_S)
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
             if response.status_code != 200:
                 raise ImageRefused(f"fetching the image answered HTTP {response.status_code}")
             data = bytearray()
             for chunk in response.iter_bytes():
                 data += chunk
+                if time.monotonic() > deadline:
+                    raise ImageRefused(f"fetching the image at {url} took over {FETCH_DEADLINE_S:g} seconds")
                 if len(data) > MAX_BYTES:
                     raise ImageRefused(f"the image at {url} is over {MAX_BYTES // (1024 * 1024)} MB")
             return bytes(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -142,8 +143,10 @@ class ConversationStore(ComparisonTable):
     def delete_chat(self, chat_id: int) -> None:
         self.db.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
-    def remove_unused_images(self) -> int:
-        """Delete the picture files no message names (after a chat is deleted); how many went."""
+    def remove_unused_images(self, in_background: bool = False) -> threading.Thread | None:
+        """Delete the picture files no message names (after a chat is deleted). The names are read now;
+        with `in_background` the folder is scanned on a thread of its own (the GUI never waits on it),
+        which leaves files saved meanwhile (ImageFiles.save touches them)."""
         rows = self.db.execute("SELECT data FROM message_parts WHERE kind = 'image'").fetchall()
         used = set()
         for (data,) in rows:
@@ -151,10 +154,20 @@ class ConversationStore(ComparisonTable):
                 used.add(str(json.loads(data).get("sha256")))
             except (ValueError, AttributeError):
                 continue
-        try:
-            return self.images.remove_unused(used)
-        except OSError:
-            return 0  # a picture left on disk is harmless; the next deletion tries again
+        before = time.time() - 2.0  # (file times are coarse on some file systems)
+
+        def remove() -> None:
+            try:
+                self.images.remove_unused(used, before if in_background else None)
+            except OSError:
+                pass  # a picture left on disk is harmless; the next deletion tries again
+
+        if not in_background:
+            remove()
+            return None
+        thread = threading.Thread(target=remove, name="remove-unused-images", daemon=True)
+        thread.start()
+        return thread
 
     # ------------------------------------------------------------ messages
 

@@ -30,6 +30,10 @@ class ImageFiles:
         sha = hashlib.sha256(data).hexdigest()
         path = self.path(sha)
         if path.exists():
+            try:  # touched: a cleanup that began before this save (remove_unused's `before`) leaves it
+                os.utime(path)
+            except OSError:
+                pass
             return sha
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
@@ -44,14 +48,17 @@ class ImageFiles:
         except FileNotFoundError:
             raise KeyError(sha256) from None
 
-    def remove_unused(self, used: Iterable[str]) -> int:
-        """Delete the files no message names; how many went."""
+    def remove_unused(self, used: Iterable[str], before: float | None = None) -> int:
+        """Delete the files no message names; how many went. With `before` (a time), only files last
+        written before it: one saved since `used` was read may be named by a message not yet written."""
         keep = set(used)
         gone = 0
         if not self.folder.is_dir():
             return 0
         for path in self.folder.glob("??/*"):
             if _NAME.match(path.name) and path.name not in keep:
+                if before is not None and path.stat().st_mtime >= before:
+                    continue
                 path.unlink(missing_ok=True)
                 gone += 1
         return gone

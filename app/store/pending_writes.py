@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -67,6 +68,10 @@ class PendingWrites:
         self._listeners: list[Callable[[str], None]] = []  # called with `problem` when it changes
         self._last_message_id = 0  # the last id handed out
         self._last_chat_id = 0
+        # the window's writer scans the image folder after a deletion on a thread of its own (the GUI never
+        # waits on the disk); the last such scan, for tests to wait on
+        self.clean_in_background = False
+        self.image_cleanup: threading.Thread | None = None
 
     @classmethod
     def of(cls, store: ConversationStore | PendingWrites) -> PendingWrites:
@@ -178,7 +183,7 @@ class PendingWrites:
     def delete_chat(self, chat_id: int) -> Changes:
         changes = self.submit(DeleteChat(chat_id))
         if not self._queue:  # written: its pictures that no other message names go too (none wait to be named)
-            self.store.remove_unused_images()
+            self.image_cleanup = self.store.remove_unused_images(self.clean_in_background)
         return changes
 
     def add_message(self, chat_id: int, role: str, content: str = "", *, parts: Sequence[Part] | None = None,

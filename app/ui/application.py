@@ -47,6 +47,7 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
     if isinstance(store, ConversationStore) and store.writer is None:
         PendingWrites(store, ChangeHub())
     writes = PendingWrites.of(store)
+    writes.clean_in_background = True  # a deleted chat's pictures are cleaned up off the GUI thread
     change_signal(writes)  # the hub's Qt side, made here on the GUI thread
     settings.announce_to(writes.changes)  # settings saves (and each model's remembered settings) are changes too
     endpoints = EndpointStore()  # the remote servers; their API keys are read off the GUI thread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
@@ -13,9 +14,13 @@ from app.store.importing import ChatImportError, import_chat
 from app.store.pending_writes import WRITE_ERRORS, PendingWrites, describe_write_error
 from app.ui import file_dialogs
 from app.ui.plain_text import as_html
+from app.ui.tasks import BackgroundTasks
 
 
-def export_chat(parent: QWidget, store: PendingWrites, chat_id: int, kind: str, status: QStatusBar) -> None:
+def export_chat(parent: QWidget, store: PendingWrites, chat_id: int, kind: str, status: QStatusBar,
+                tasks: BackgroundTasks | None = None) -> None:
+    """Ask where, then write the export (and a Markdown export's pictures) off the GUI thread with `tasks`:
+    a chat's pictures can be many megabytes. What is written is read from the store first, here."""
     chat = store.chat(chat_id)
     if chat is None:
         return
@@ -25,9 +30,30 @@ def export_chat(parent: QWidget, store: PendingWrites, chat_id: int, kind: str, 
     if not path:
         return
     messages = store.all_messages(chat.id)  # every alternative, the shown ones marked
-    text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages, store.read_image)
-    if write_export(parent, path, text) and (kind != "md" or copy_pictures(parent, store, messages, path)):
+    read = store.read_image  # (the image folder's files only: safe on another thread)
+
+    def work() -> None:
+        text = chat_to_markdown(chat, messages) if kind == "md" else chat_to_json(chat, messages, read)
+        Path(path).write_text(text, encoding="utf-8")
+        if kind == "md":
+            write_pictures(read, messages, path)
+
+    def failed(exc: Exception) -> None:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"a picture is missing ({exc})"
+        QMessageBox.warning(parent, "Export failed", as_html(f"Could not write {path}: {reason}"))
+
+    def done(_result: object = None) -> None:
         status.showMessage(f"Exported to {path}", 5000)
+
+    if tasks is None:
+        try:
+            work()
+        except (OSError, KeyError) as exc:
+            failed(exc)
+            return
+        done()
+    else:
+        tasks.run(work, done, failed)
 
 
 def write_export(parent: QWidget, path: str, text: str) -> bool:
@@ -40,18 +66,14 @@ def write_export(parent: QWidget, path: str, text: str) -> bool:
     return True
 
 
-def copy_pictures(parent: QWidget, store: PendingWrites, messages: list[Message], path: str) -> bool:
-    """A Markdown export's pictures, as files in the folder its links name (export.picture_file)."""
-    try:
-        for part in {p.sha256: p for m in messages for p in m.images}.values():
-            target = Path(path).parent / picture_file(part)
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(store.read_image(part.sha256))
-    except (OSError, KeyError) as exc:
-        QMessageBox.warning(parent, "Export failed", as_html(f"Could not write the chat's pictures: {exc}"))
-        return False
-    return True
+def write_pictures(read: Callable[[str], bytes], messages: list[Message], path: str) -> None:
+    """A Markdown export's pictures, as files in the folder its links name (export.picture_file);
+    OSError or KeyError (a picture gone) when one cannot be written."""
+    for part in {p.sha256: p for m in messages for p in m.images}.values():
+        target = Path(path).parent / picture_file(part)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(read(part.sha256))
 
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024

@@ -27,7 +27,8 @@ class ChatFiles(QObject):
     def export(self, kind: str) -> None:
         """The chat shown, as "md" (Markdown) or "json" (every alternative kept, for importing again)."""
         if self.chat_page.chat_id:
-            export_chat(self.dialog_parent, self.store, self.chat_page.chat_id, kind, self.status)
+            export_chat(self.dialog_parent, self.store, self.chat_page.chat_id, kind, self.status,
+                        self.chat_page.tasks)
 
     def import_file(self, path: str = "") -> int:
         """A chat exported as JSON, as a new chat (asks for the file when no path is given); its id, or 0."""

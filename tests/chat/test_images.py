@@ -61,3 +61,23 @@ def test_a_projector_is_found_by_its_header_and_paired(tmp_path):
     # a projector is known by its header, whatever its name
     odd = write_tiny_projector(tmp_path / "odd" / "vision-part.gguf")
     assert pair_projector(write_tiny_model(tmp_path / "odd" / "model.gguf")) == odd
+
+
+def test_hearth_chat_and_hearth_prompt_put_the_picture_where_the_chat_window_does(tmp_path):
+    import argparse
+
+    from app.chat.conversation import with_attached
+    from app.cli.images import attach_images
+    from app.cli.prompt_images import attach_files
+
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(png_bytes())
+    window, _ = with_attached([], "What is this?", (png_bytes(),))  # what the chat window sends (and counts)
+    chat = Conversation.of([Message.plain("user", "What is this?")])
+    attach_images(argparse.Namespace(image=[str(photo)]), chat)
+    prompt = Conversation.of([Message.plain("user", "What is this?")])
+    bank = MemoryImages()
+    attach_files([str(photo)], prompt, bank)
+    prompt.images = bank.read
+    assert chat.history() == prompt.history() == window
+    assert window[0].content == "What is this?" + IMAGE_MARKER

@@ -1,7 +1,7 @@
 """The overflow policies as pure functions (a word is a token here)."""
 
 from app.engine.context import TRUNCATION_MARK, fit_messages, refusal_message, reply_reserve
-from app.engine.protocol import ChatMessage, OverflowPolicy
+from app.engine.protocol import IMAGE_MARKER, ChatMessage, OverflowPolicy
 
 
 def words(messages) -> int:
@@ -60,3 +60,30 @@ def test_rolling_window_refusal_names_the_message_that_is_too_long():
     assert "overflow policy" not in text  # the policy already chosen is not suggested again
     stop = refusal_message(fit_messages(messages, words, 100, OverflowPolicy.STOP), OverflowPolicy.STOP, 100)
     assert "drop older messages" in stop
+
+
+def with_pictures(messages) -> int:
+    """Words, plus 40 tokens for each image (as an encoder counts a picture, whatever the text around it)."""
+    text = [m.content.replace(IMAGE_MARKER, " ") for m in messages]
+    return sum(len(t.split()) + 2 for t in text) + 40 * sum(len(m.images) for m in messages)
+
+
+def test_cutting_an_over_long_message_keeps_its_pictures_and_their_markers():
+    for content in ["word " * 200 + IMAGE_MARKER, IMAGE_MARKER + "word " * 200,
+                    "word " * 100 + IMAGE_MARKER + "word " * 100 + IMAGE_MARKER]:
+        last = ChatMessage("user", content, images=(b"png",) * content.count(IMAGE_MARKER))
+        budget = fit_messages([ChatMessage("system", "sys"), last], with_pictures, 200,
+                              OverflowPolicy.TRUNCATE_MIDDLE)
+        kept = budget.messages[-1]
+        assert budget.fits and budget.truncated and TRUNCATION_MARK in kept.content
+        assert kept.images == last.images  # the pictures go with it ...
+        assert kept.content.count(IMAGE_MARKER) == len(last.images)  # ... each in its place, whole
+        assert kept.content.count("\ue000") == kept.content.count("\ue001") == len(last.images)
+        assert budget.prompt_tokens <= 200 - reply_reserve(200, 0)
+
+
+def test_a_picture_that_alone_does_not_fit_is_refused_in_one_sentence():
+    last = ChatMessage("user", "word " * 50 + IMAGE_MARKER, images=(b"png",))
+    budget = fit_messages([last], with_pictures, 30, OverflowPolicy.TRUNCATE_MIDDLE)
+    assert not budget.fits and budget.messages[-1].images == (b"png",)
+    assert "picture alone" in refusal_message(budget, OverflowPolicy.TRUNCATE_MIDDLE, 30)

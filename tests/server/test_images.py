@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from app import cli
 from app.engine import EngineClient, LoadOptions
+from app.server import images as server_images
 from app.server.app import create_app
 from tests.support.servers import uvicorn_thread
 from tests.support.tiny_vision import IMAGE_TOKENS, png_bytes, webp_bytes, write_tiny_vision_pair
@@ -34,8 +40,8 @@ def served(pair):
 
 
 def image_message(url: str, text: str = "What is in this picture?") -> list[dict]:
-    return [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}},
-                                         {"type": "text", "text": text}]}]
+    return [{"role": "user", "content": [{"type": "text", "text": text},  # (as the chat and `hearth chat` send it)
+                                         {"type": "image_url", "image_url": {"url": url}}]}]
 
 
 def data_url(data: bytes, mime: str = "image/png") -> str:
@@ -101,3 +107,73 @@ def test_hearth_chat_refuses_a_bad_image_or_a_model_without_projector(tmp_path, 
     good.write_bytes(png_bytes())
     assert cli.main(["chat", "hi", "--model", str(tiny_model), "--image", str(good)]) == 2
     assert "cannot see images" in capsys.readouterr().err
+
+
+@contextmanager
+def slow_image_host(delay_s: float, trickle: bool = False):
+    """A local web server that answers a picture after `delay_s` (or, with `trickle`, sends it a byte at a
+    time, `delay_s` apart): a slow image host."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            data = png_bytes()
+            if not trickle:
+                time.sleep(delay_s)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                if trickle:
+                    time.sleep(delay_s)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/cat.png"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_slow_image_host_never_stalls_the_server(pair, monkeypatch):
+    model, projector = pair
+    with EngineClient() as engine:
+        engine.load(LoadOptions(path=str(model), n_ctx=512, mmproj=str(projector)))
+        app = create_app(engine, "tiny-vision", allow_image_urls=True, sees_images=lambda: True)
+        with uvicorn_thread(app) as url, ThreadPoolExecutor(1) as pool:
+            with slow_image_host(2.0) as image:
+                asked = pool.submit(httpx.post, url + "/v1/chat/completions", timeout=30,
+                                    json={"messages": image_message(image), **GREEDY})
+                time.sleep(0.5)  # the fetch has begun
+                started = time.monotonic()
+                assert httpx.get(url + "/v1/models", timeout=5).status_code == 200
+                assert time.monotonic() - started < 1.0  # answered while the picture is still coming
+                assert asked.result().status_code == 200  # the picture came, within the deadline
+            monkeypatch.setattr(server_images, "FETCH_DEADLINE_S", 1.0)
+            with slow_image_host(0.1, trickle=True) as image:  # ~30 s to send: refused at the deadline
+                started = time.monotonic()
+                answer = httpx.post(url + "/v1/chat/completions", timeout=30,
+                                    json={"messages": image_message(image), **GREEDY})
+                assert answer.status_code == 400 and "took over 1 seconds" in answer.json()["error"]["message"]
+                assert time.monotonic() - started < 5
+
+
+def test_a_picture_over_4_mb_is_taken_by_a_model_that_sees_images(pair):
+    model, projector = pair
+    big = data_url(png_bytes(1200, 1200))  # a 4 MB photo: nearly 6 MB as a data: URL
+    assert len(big) > 5 * 1024 * 1024
+    with EngineClient() as engine:
+        engine.load(LoadOptions(path=str(model), n_ctx=512, mmproj=str(projector)))
+        for sees, status in ((None, 200), (lambda: False, 413)):  # (None: the engine says it has a projector)
+            with uvicorn_thread(create_app(engine, "tiny-vision", sees_images=sees)) as url:
+                answer = httpx.post(url + "/v1/chat/completions", timeout=60,
+                                    json={"messages": image_message(big), **GREEDY})
+            assert answer.status_code == status, answer.text
+        message = answer.json()["error"]["message"]
+        assert "over 4 MB" in message and "pictures" in message

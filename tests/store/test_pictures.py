@@ -9,6 +9,7 @@ import pytest
 
 from app.chat.conversation import Conversation
 from app.chat.images import image_part
+from app.chat.message import PICTURE_MISSING
 from app.store import ConversationStore
 from app.store.export import chat_to_json, chat_to_markdown, picture_file
 from app.store.importing import ChatImportError, import_chat
@@ -57,3 +58,38 @@ def test_exports_carry_the_pictures_and_an_import_brings_them_back(tmp_path):
     forged["messages"][0]["parts"][1]["sha256"] = "0" * 64
     with pytest.raises(ChatImportError, match="checksum"):
         import_chat(other, json.dumps(forged))
+
+
+def test_a_picture_gone_from_the_folder_is_left_out_with_a_note_not_a_key_error(tmp_path):
+    writes = PendingWrites(ConversationStore(tmp_path / "chats.sqlite3"))
+    conversation = chat_with_picture(writes, png_bytes(seed=5))
+    sha = conversation.messages[0].images[0].sha256
+    (tmp_path / "images" / sha[:2] / sha).unlink()  # removed by hand, or by a cleanup gone wrong
+    reopened = Conversation.open(writes, conversation.chat_id)
+    history = reopened.history()  # (a KeyError here broke every later send in the chat)
+    assert history[0].images == () and history[0].content == "What is this?" + PICTURE_MISSING
+    assert reopened.pictures is not None and reopened.pictures.missing == {sha}
+    writes.save_image(png_bytes(seed=5))  # back again: it goes with the message, and the note goes
+    assert reopened.history()[0].images == (png_bytes(seed=5),) and not reopened.pictures.missing
+
+
+def test_the_picture_cache_is_bounded_and_a_background_cleanup_leaves_pictures_saved_meanwhile(tmp_path):
+    from app.chat.images import PictureCache
+
+    cache = PictureCache(limit=10)
+    cache.put("a", b"12345")
+    cache.put("b", b"12345")
+    assert cache.get("a") == b"12345"  # used: kept over "b"
+    cache.put("c", b"123")
+    assert "b" not in cache and cache.get("a") and cache.get("c")
+    cache.put("huge", b"x" * 11)
+    assert "huge" not in cache
+
+    writes = PendingWrites(ConversationStore(tmp_path / "chats.sqlite3"))
+    writes.clean_in_background = True
+    first = chat_with_picture(writes, png_bytes(seed=7))
+    waiting = writes.save_image(png_bytes(seed=8))  # attached in the composer, not sent yet
+    writes.delete_chat(first.chat_id)
+    assert writes.image_cleanup is not None
+    writes.image_cleanup.join(10)
+    assert writes.read_image(waiting) == png_bytes(seed=8)  # saved just now: left

@@ -95,3 +95,63 @@ def test_a_webp_picture_is_attached_as_png(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: bool(page.composer.attachments.pictures()), timeout=10000)
     (part, sent), = page.composer.attachments.pictures()
     assert part.mime == "image/png" and sent.startswith(b"\x89PNG") and (part.width, part.height) == (24, 20)
+
+
+def test_a_chats_pictures_are_read_once_off_the_gui_thread_exported_and_cleaned_up_there(
+        make_window, qtbot, tmp_path, monkeypatch):
+    from app.chat.images import PICTURES
+    from app.store.export import picture_file
+    from app.ui import file_dialogs
+    from tests.ui.test_pictures import paste_picture
+
+    model, _projector = write_tiny_vision_pair(paths.models_dir() / "someone" / "tiny-vision-GGUF")
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, model)
+    page = window.chat_page
+    paste_picture(page, png_bytes(seed=21), qtbot)
+    qtbot.keyClicks(named(page, "Message", QWidget), "What is in this picture?")
+    qtbot.keyClick(named(page, "Message", QWidget), Qt.Key.Key_Return)
+    wait_reply(qtbot, window)
+    chat_id, part = page.chat_id, page.view.cards()[0].item.images[0]
+    counted = page.meter.used
+
+    main = threading.main_thread().name
+    on_gui: list[str] = []
+    read, remove = ImageFiles.read, ImageFiles.remove_unused
+
+    def reading(self, sha256: str) -> bytes:
+        if threading.current_thread().name == main:
+            on_gui.append(f"read {sha256[:8]}")
+        return read(self, sha256)
+
+    def removing(self, used, before=None) -> int:
+        if threading.current_thread().name == main:
+            on_gui.append("scan")
+        return remove(self, used, before)
+
+    monkeypatch.setattr(ImageFiles, "read", reading)
+    monkeypatch.setattr(ImageFiles, "remove_unused", removing)
+    PICTURES._kept.clear()  # as after a restart: nothing read yet
+    window.new_chat()
+    window.show_chat(chat_id)  # the meter counts the picture once it is read, off the GUI thread
+    qtbot.waitUntil(lambda: page.meter.used == counted, timeout=20000)
+    type_and_send_after_picture = "And now?"
+    qtbot.keyClicks(named(page, "Message", QWidget), type_and_send_after_picture)
+    qtbot.keyClick(named(page, "Message", QWidget), Qt.Key.Key_Return)  # sent from memory
+    wait_reply(qtbot, window)
+    assert not page.view.cards()[-1].item.error
+
+    out = tmp_path / "export" / "chat.md"
+    out.parent.mkdir()
+    monkeypatch.setattr(file_dialogs, "save_file", lambda *args: str(out))
+    window.chat_files.export("md")  # the picture is copied beside it, off the GUI thread
+    qtbot.waitUntil(lambda: (out.parent / picture_file(part)).exists(), timeout=10000)
+    assert picture_file(part) in out.read_text(encoding="utf-8")
+
+    window.new_chat()
+    page.store.delete_chat(chat_id)  # its picture goes, the folder scanned on a thread of its own
+    cleanup = page.store.image_cleanup
+    assert cleanup is not None
+    cleanup.join(10)
+    assert on_gui == []

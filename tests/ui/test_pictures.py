@@ -97,7 +97,7 @@ def test_a_markdown_export_writes_its_pictures_beside_it(qtbot, tmp_path):
     from app.store import ConversationStore
     from app.store.export import picture_file
     from app.store.pending_writes import PendingWrites
-    from app.ui.chat_export import copy_pictures
+    from app.ui.chat_export import write_pictures
     from tests.store.test_pictures import chat_with_picture
 
     parent = QWidget()
@@ -105,5 +105,44 @@ def test_a_markdown_export_writes_its_pictures_beside_it(qtbot, tmp_path):
     writes = PendingWrites(ConversationStore(tmp_path / "data" / "chats.sqlite3"))
     conversation = chat_with_picture(writes, png_bytes(seed=6))
     messages = writes.all_messages(conversation.chat_id)
-    assert copy_pictures(parent, writes, messages, str(tmp_path / "out" / "chat.md"))
+    write_pictures(writes.read_image, messages, str(tmp_path / "out" / "chat.md"))
     assert (tmp_path / "out" / picture_file(messages[0].images[0])).read_bytes() == png_bytes(seed=6)
+
+
+def test_deleting_another_chat_keeps_the_picture_waiting_in_the_composer(make_window, qtbot):
+    model, _projector = write_tiny_vision_pair(paths.models_dir() / "someone" / "tiny-vision-GGUF")
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, model)
+    page = window.chat_page
+    type_and_send(qtbot, page, "Hello")
+    wait_reply(qtbot, window)
+    other = page.chat_id
+    window.new_chat()
+    paste_picture(page, png_bytes(seed=11), qtbot)
+    assert page.composer.attachments.saved  # written into the image folder when attached
+    page.store.delete_chat(other)  # its cleanup takes the pictures no message names yet
+    type_and_send(qtbot, page, "What is in this picture?")
+    wait_reply(qtbot, window)
+    user, reply = page.view.cards()[-2:]
+    assert not reply.item.error and reply.item.stats["completion_tokens"] > 0
+    sha = user.item.images[0].sha256
+    assert hashlib.sha256(page.store.read_image(sha)).hexdigest() == sha  # written again on sending
+    type_and_send(qtbot, page, "And again?")  # the chat goes on
+    wait_reply(qtbot, window)
+    assert not page.view.cards()[-1].item.error and len(page.view.cards()) == 4
+
+
+def test_several_refused_pictures_each_say_why_and_another_chat_starts_clear(window, qtbot, tmp_path):
+    page = window.chat_page
+    other = page.store.create_chat("Another chat").id
+    damaged, text = tmp_path / "damaged.png", tmp_path / "notes.png"
+    damaged.write_bytes(png_bytes()[:60])
+    text.write_bytes(b"plain text, not a picture")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(damaged)), QUrl.fromLocalFile(str(text))])
+    page.composer.edit.insertFromMimeData(mime)  # both at once
+    qtbot.waitUntil(lambda: not page.composer.attachments.reading, timeout=10000)
+    assert "damaged.png" in page.notice.text() and "notes.png" in page.notice.text()
+    window.show_chat(other)
+    assert page.notice.text() == ""  # about the previous chat's composer: gone

@@ -35,6 +35,8 @@ def test_the_models_page_shows_the_pair_and_opens_only_the_model(make_window, qt
     page.table.selectRow(rows[projector])
     click(qtbot, page, "Open in chat")
     assert window.pages.currentWidget() is page  # a projector alone is not a chat model
+    assert page.message.text().startswith("mmproj-tiny-vision-f32.gguf is an image projector")  # and says why
+    assert model.name in page.message.text()
     page.table.selectRow(rows[model])
     with qtbot.waitSignal(window.chat_page.model_loaded, timeout=60000):
         click(qtbot, page, "Open in chat")

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QSplitter, QVBoxLayout, QWidget
 
+from app.chat.message import PICTURES_LEFT_OUT
 from app.engine import OverflowPolicy
 from app.engine.protocol import NO_VISION, ModelInfo
 from app.store.pending_writes import PendingWrites
@@ -47,6 +48,8 @@ class ChatPage(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
+        self._refusals: list[str] = []  # the sentences of the pictures refused just now (shown together)
+        self._refusing = False  # more of the same drop are still being read
         self.engine = engine
         self.session = ChatSession(store, engine, self)
         self.store = self.session.store
@@ -111,7 +114,7 @@ class ChatPage(QWidget):
         self.composer.send.connect(self.send)
         self.composer.stop.connect(session.stop)
         self.composer.draft_changed.connect(session.set_draft)
-        self.composer.attachments.refused.connect(self.show_notice)
+        self.composer.attachments.refused.connect(self._picture_refused)
         self.composer.attachments.changed.connect(self._pictures_changed)
         THUMBNAILS.source = self.store.read_image  # the messages' thumbnails come from the store's image folder
         THUMBNAILS.tasks = self.composer.attachments.tasks = self.tasks  # (read and decoded off the GUI thread)
@@ -135,6 +138,8 @@ class ChatPage(QWidget):
         self.side.visibility_changed.connect(self._on_side_shown)
 
         session.opened.connect(self._show_chat_settings)
+        session.opened.connect(self._read_pictures)
+        session.opened.connect(self._forget_refusals)
         session.title_changed.connect(self.title.setText)
         follow_title(self.store, lambda: self.session.chat_id, self.title.setText, self)  # a rename in the list
         session.busy_changed.connect(self.composer.set_busy)
@@ -242,15 +247,52 @@ class ChatPage(QWidget):
         if pictures and not self.sees_images():
             self.show_notice(NO_VISION)  # before anything is sent
         else:
-            try:  # each picture is written once, by its content hash, before the message that names it
-                parts = tuple(part if part.sha256 in self.composer.attachments.saved else
-                              replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
+            try:  # each picture is written once, by its content hash, before the message that names it;
+                # always: one saved when attached may have been removed since (a chat deleted meanwhile
+                # takes the pictures no message names), and saving a file already there is only a check
+                parts = tuple(replace(part, sha256=self.store.save_image(data)) for part, data in pictures)
                 sent = self.session.send(text, images=parts)
+                pictures_now = self.session.conversation.pictures
+                if sent and pictures_now is not None and pictures_now.missing:
+                    self.show_notice(PICTURES_LEFT_OUT)
             except OSError as exc:
                 self.show_notice(f"The picture could not be saved: {exc.strerror or exc}")
         if not sent:  # not sent: the text and pictures stay where the user put them
             self.composer.set_text(text)
             self.composer.attachments.restore(pictures)
+
+    def _picture_refused(self, sentence: str) -> None:
+        """Each refused picture's sentence, together (several dropped at once each say why)."""
+        if not self._refusing or self.notice.text() != " ".join(self._refusals):  # a new drop, or paste
+            self._refusals = []
+        self._refusals.append(sentence)
+        self._refusing = self.composer.attachments.reading > 0  # others of the same drop still to come
+        self.show_notice(" ".join(self._refusals))
+
+    def _forget_refusals(self, _chat: ChatRecord | None = None) -> None:
+        """Another chat: a refusal said about the previous one's composer goes."""
+        if self._refusals and self.notice.text() == " ".join(self._refusals):
+            self.show_notice("")
+        self._refusals = []
+
+    def _read_pictures(self, _chat: ChatRecord | None = None) -> None:
+        """Read the opened chat's pictures into memory off the GUI thread (the meter counts, and Send sends,
+        from there); the meter waits for them rather than the window waiting on the disk."""
+        pictures = self.session.conversation.pictures
+        if pictures is None:
+            return
+        todo = pictures.not_cached(p.sha256 for m in self.session.conversation.messages for p in m.images)
+        if not todo:
+            return
+        pictures.loading = True
+
+        def done(_result: object = None) -> None:
+            pictures.loading = False
+            if self.session.conversation.pictures is pictures:
+                self.session.request_count()
+
+        if not self.tasks.run(lambda: pictures.warm(todo), done, lambda *_: done()):
+            pictures.loading = False
 
     def sees_images(self) -> bool:
         """Whether the loaded model takes pictures (a remote one is asked; before a load: not known yet)."""

@@ -210,13 +210,14 @@ class ChatSession(QObject):
         return self.store.retry()
 
     # ------------------------------------------------------------ counting
-
     def request_count(self) -> None:
         self._count_timer.stop()
         if self.engine.info is None:
             if not self.loading:
                 self.meter_cleared.emit("No model loaded yet: Send loads the one chosen above")
             return
+        if getattr(self.conversation.pictures, "loading", False):
+            return  # counted once the chat's pictures are read, off the GUI thread (ChatPage._read_pictures)
         history, draft = with_attached(self.history(), self.draft, self.attached, writing=self.streaming_here)
         self._pending_count = self.engine.count(history, draft, self.overflow, self.sampling.max_tokens,
                                                 self.thinking_to_send())
@@ -243,7 +244,6 @@ class ChatSession(QObject):
 
     def send(self, text: str, parent_id: int | None = LATEST, images: tuple[ImagePart, ...] = ()) -> bool:
         """Add the user's message and start the reply; False (and a notice) when it cannot be sent now.
-
         `parent_id` names the message it follows when it is an edit (an alternative question)."""
         if self._writing is not None and self.streaming:
             if not self.streaming_here:

@@ -175,7 +175,11 @@ class LibraryPage(QWidget):
 
     def _chat(self) -> None:
         model = self.selected()
-        if model is not None and model.info is not None:
+        if model is not None and model.is_projector:  # never a chat model alone: say so, and what to open
+            owner = f" ({model.projector_of.name})" if model.projector_of is not None else ""
+            self.message.setText(f"{model.path.name} is an image projector, a part of a vision model: "
+                                 f"open its model{owner} in a chat, and the projector comes with it.")
+        elif model is not None and model.info is not None:
             self.open_in_chat.emit(str(model.path))
 
     def _import_dialog(self) -> None:
