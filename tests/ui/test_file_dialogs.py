@@ -54,7 +54,7 @@ def test_each_kind_of_dialog_reopens_where_it_was_last_used_even_after_a_restart
     load(qtbot, window, scripted_model)
     dialogs.answer = str(exports / "chat.md")
     window.menus.export_md.trigger()
-    assert (exports / "chat.md").is_file()
+    qtbot.waitUntil((exports / "chat.md").is_file, timeout=10_000)  # written off the GUI thread
     dialogs.answer = ""
     window.menus.export_json.trigger()
     assert Path(dialogs.opened_in[-1]).parent == exports

@@ -63,6 +63,7 @@ def test_thinking_survives_reopening_and_is_exported(qtbot, make_window, thinkin
     target = tmp_path / "chat.md"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     again.chat_files.export("md")
+    qtbot.waitUntil(target.is_file, timeout=10_000)  # written off the GUI thread
     text = target.read_text(encoding="utf-8")
     assert "<summary>Thinking (5 tokens" in text and "the user chat\n\n</details>\n\nHello world" in text
 
