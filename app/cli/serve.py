@@ -22,7 +22,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="let web pages from ORIGIN (e.g. http://localhost:3000) use the API; repeatable; "
                             "* lets any page use it (default: none but the server's own address)")
     serve.add_argument("--max-queue", type=int, default=DEFAULT_LIMITS.max_waiting, metavar="N",
-                       help=f"requests that may wait behind the one being answered; more get 503 "
+                       help=f"requests that may wait behind the ones being answered; more get 503 "
                             f"(default {DEFAULT_LIMITS.max_waiting})")
     serve.add_argument("--ctx", type=int, default=limits.CONTEXT_DEFAULT,
                        help="context size in tokens (0: the model's own)")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import queue
+import threading
 import time
 import traceback
 from collections import deque
@@ -47,6 +48,7 @@ class WorkerSide(Protocol):
     model: LoadedModel | None
     requests: queue.Queue[p.Request]
     stopped: set[int]
+    cancel_lock: threading.Lock  # the reader thread adds to `stopped` under it
 
     def send(self, event: p.Event) -> None: ...
 
@@ -132,7 +134,9 @@ class BatchScheduler:
                 return
 
     def _stop_cancelled(self) -> None:
-        stopped, everyone = self.worker.stopped, self.model._cancel.is_set()
+        with self.worker.cancel_lock:  # a copy: the reader thread adds stops meanwhile
+            stopped = set(self.worker.stopped)
+        everyone = self.model._cancel.is_set()
         for slot in self.slots:
             if slot.reply is not None and (everyone or slot.reply.job.request_id in stopped):
                 self._finish(slot, StopReason.CANCELLED)
@@ -331,10 +335,12 @@ class BatchScheduler:
         })
         self.worker.send(p.Done(job.request_id, stats, "".join(stream.answer), job.sampling,
                                 "".join(stream.reasoning), tuple(reply.probs[:len(reply.generated)])))
-        self.worker.stopped.discard(job.request_id)
+        with self.worker.cancel_lock:
+            self.worker.stopped.discard(job.request_id)
 
     def _send_cancelled(self, request: p.Chat | p.Complete) -> None:
-        self.worker.stopped.discard(request.id)
+        with self.worker.cancel_lock:
+            self.worker.stopped.discard(request.id)
         self.worker.send(p.Done(request.id, p.Stats(stop_reason=StopReason.CANCELLED), "",
                                 request.sampling.validated()))
 
@@ -342,9 +348,8 @@ class BatchScheduler:
         """Stops for ids older than every request still here are over (ids only grow)."""
         alive = [slot.reply.job.request_id for slot in self.slots if slot.reply is not None]
         oldest = min([newest, *alive, *(r.id for r in self.waiting)])
-        stale = [i for i in self.worker.stopped if i < oldest]
-        for i in stale:
-            self.worker.stopped.discard(i)
+        with self.worker.cancel_lock:
+            self.worker.stopped.difference_update([i for i in self.worker.stopped if i < oldest])
 
     def _fail_all(self, active: list[BatchSlot], exc: Exception) -> None:
         """A step that raised: its replies fail with the reason, their sequences are cleared."""

@@ -40,7 +40,7 @@ def reuse_prefix(memory: Any, kv: list[int], tokens: Sequence[int], keep_all: bo
         n += 1
     if n < len(kv):
         if not llama_cpp.llama_memory_seq_rm(memory, 0, n, -1):
-            llama_cpp.llama_memory_clear(memory, True)
+            llama_cpp.llama_memory_seq_rm(memory, 0, -1, -1)  # only sequence 0: a batch may hold others
             n = 0
         del kv[n:]
     return n

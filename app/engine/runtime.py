@@ -355,7 +355,7 @@ class LoadedModel:
     def _resync_after_abort(self, pos: int) -> None:
         # After an aborted or failed batch the cache content past `pos` is unknown: drop it.
         if not llama_cpp.llama_memory_seq_rm(self.memory, 0, pos, -1):
-            llama_cpp.llama_memory_clear(self.memory, True)
+            llama_cpp.llama_memory_seq_rm(self.memory, 0, -1, -1)  # only sequence 0: a batch may hold others
             pos = 0
         del self.kv_tokens[pos:]
 

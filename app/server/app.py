@@ -135,18 +135,25 @@ def _disconnect_watcher(request: Request):
 
 def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = None,
                limits: ServerLimits = DEFAULT_LIMITS, access: AccessPolicy | None = None,
-               allow_image_urls: bool = False, sees_images: Callable[[], bool] | None = None) -> Starlette:
+               allow_image_urls: bool = False, sees_images: Callable[[], bool] | None = None,
+               shared: bool = False) -> Starlette:
     """The ASGI app serving `engine` (an EngineClient with a model loaded) as `model_id`: a name, or a
     function giving the current one (the app's server follows the model the chat has loaded).
     `access` says where it listens (default: loopback) and which web origins may use it. Image parts come
     as data: URLs (http(s) ones too with `allow_image_urls`); `sees_images` says whether the model has a
-    projector (None: the engine says so when it gets one)."""
+    projector (None: the engine says so when it gets one). `shared`: the engine also writes other callers'
+    replies (the app's chats), so one of its sequences is left to them: API requests never queue ahead of a chat."""
     def together() -> int:
         return getattr(engine.info, "n_parallel", 1) or 1
 
     # An engine that batches gets twice as many replies as it decodes: the next ones wait in its own queue
     # and take a sequence at the very step one frees (as llama-server's queue), not a round trip later.
-    slot = ModelSlot(limits.max_waiting, lambda: 2 * together() if together() > 1 else 1)
+    def capacity() -> int:
+        if shared:
+            return max(1, together() - 1)
+        return 2 * together() if together() > 1 else 1
+
+    slot = ModelSlot(limits.max_waiting, capacity)
     created = int(time.time())
     served_name = model_id if callable(model_id) else (lambda: model_id)
     max_body_bytes = limits.max_body_bytes

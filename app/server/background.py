@@ -76,7 +76,7 @@ class BackgroundServer:
             sock.close()
             raise OSError(f"could not listen on {self.host}:{self.port} (is the port in use?): "
                           f"{exc.strerror}") from None
-        self._app = create_app(self.engine, self.model_id, self.api_key, self.limits, self.access)
+        self._app = create_app(self.engine, self.model_id, self.api_key, self.limits, self.access, shared=True)
         config = uvicorn_config(self._app, self.limits, log_level="critical",
                                 timeout_graceful_shutdown=STOP_GRACE_SECONDS)
         self._server = uvicorn.Server(config)

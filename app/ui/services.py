@@ -192,10 +192,11 @@ class EngineService(QObject):
     def share_with_api(self, on: bool) -> None:
         """The app's API server started (True) or stopped. While it runs, a local model is loaded with two
         sequences, each with the whole context (batch_params.shared_options), so a chat reply joins an API
-        request's batch instead of waiting behind it; a model loaded with one is loaded again now."""
+        request's batch instead of waiting behind it. The model in use is loaded again to match (when the
+        server stops too, which gives the second sequence's memory back)."""
         self.router.sequences = 2 if on else 1
         info, options = self.info, self.loaded_options
-        if on and info is not None and options is not None and not self.router.is_remote and info.n_parallel < 2:
+        if info is not None and options is not None and not self.router.is_remote and (info.n_parallel > 1) != on:
             self.load(options)
 
     def eject(self) -> None:

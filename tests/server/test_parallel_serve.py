@@ -98,3 +98,17 @@ def test_a_chat_reply_joins_an_api_reply_on_the_shared_engine_instead_of_waiting
             assert rest[-1] == "data: [DONE]"
         finally:
             server.stop()
+
+
+def test_the_apps_server_leaves_one_sequence_to_the_chats_and_hearth_serve_queues_twice_its_sequences():
+    """The in-app server shares its engine with the window's chats (create_app(shared=True)): API requests
+    take at most n_parallel - 1 sequences, so a chat reply never queues behind them in the engine."""
+    from types import SimpleNamespace
+
+    engine = SimpleNamespace(info=SimpleNamespace(n_parallel=2))
+    assert create_app(engine, "m", shared=True).state.slot.capacity == 1
+    assert create_app(engine, "m").state.slot.capacity == 4  # hearth serve: the next ones wait in the engine
+    engine.info = SimpleNamespace(n_parallel=4)
+    assert create_app(engine, "m", shared=True).state.slot.capacity == 3
+    engine.info = SimpleNamespace(n_parallel=1)
+    assert create_app(engine, "m", shared=True).state.slot.capacity == 1

@@ -60,3 +60,5 @@ def test_a_chat_reply_joins_an_api_reply_instead_of_waiting_behind_it(qtbot, win
     finally:
         dialog.server_switch.setChecked(False)
         qtbot.waitUntil(lambda: window.api_server.server is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.engine.info is not None and window.engine.info.n_parallel == 1,
+                    timeout=30_000)  # the server off: one sequence again, its memory given back
