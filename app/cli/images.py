@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.chat.conversation import Conversation
 from app.chat.images import MemoryImages
+from app.chat.message import ImagePart
 from app.cli.common import CliError
 from app.engine.protocol import IMAGE_MARKER, ChatMessage
 from app.image_header import ImageError
@@ -43,14 +44,10 @@ def plan_projector(args: argparse.Namespace):  # -> GGUFInfo | None
         raise CliError(f"the image projector {path}: {exc}") from None
 
 
-def attach_images(args: argparse.Namespace, conversation: Conversation) -> None:
-    """Put the --image files after the prompt's text in its one user message, bytes held in memory: as the
-    chat window sends a message with pictures (Conversation.add_user) and `hearth prompt --image` shows it."""
-    if not args.image:
-        return
-    bank = MemoryImages()
+def read_images(names: list[str], bank: MemoryImages) -> list[ImagePart]:
+    """The --image files read and checked into `bank`, in order; CliError names a file that cannot be used."""
     parts = []
-    for name in args.image:
+    for name in names:
         try:
             data = Path(name).expanduser().read_bytes()
         except OSError as exc:
@@ -59,6 +56,16 @@ def attach_images(args: argparse.Namespace, conversation: Conversation) -> None:
             parts.append(bank.add(data, Path(name).name))
         except ImageError as exc:
             raise CliError(f"{name}: {exc}") from None
+    return parts
+
+
+def attach_images(args: argparse.Namespace, conversation: Conversation) -> None:
+    """Put the --image files after the prompt's text in its one user message, bytes held in memory: as the
+    chat window sends a message with pictures (Conversation.add_user) and `hearth prompt --image` shows it."""
+    if not args.image:
+        return
+    bank = MemoryImages()
+    parts = read_images(args.image, bank)
     message = conversation.messages[-1]
     conversation.messages[-1] = replace(message, parts=message.parts + tuple(parts))
     conversation.images = bank.read

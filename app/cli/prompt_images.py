@@ -18,8 +18,8 @@ from app.chat.conversation import Conversation
 from app.chat.images import MemoryImages
 from app.chat.message import Part, TextPart
 from app.cli.common import CliError
+from app.cli.images import read_images
 from app.engine.protocol import IMAGE_MARKER, ChatMessage
-from app.image_header import ImageError
 
 
 def add_prompt_image_args(parser: argparse.ArgumentParser) -> None:
@@ -55,16 +55,7 @@ def attach_files(names: list[str], conversation: Conversation, bank: MemoryImage
                   if conversation.messages[i].role == "user"), None)
     if index is None:
         raise CliError("--image needs a user message to attach the picture to")
-    parts = []
-    for name in names:
-        try:
-            data = Path(name).expanduser().read_bytes()
-        except OSError as exc:
-            raise CliError(f"cannot read the image {name}: {exc.strerror or exc}") from None
-        try:
-            parts.append(bank.add(data, Path(name).name))
-        except ImageError as exc:
-            raise CliError(f"{name}: {exc}") from None
+    parts = read_images(names, bank)
     message = conversation.messages[index]
     conversation.messages[index] = replace(message, parts=message.parts + tuple(parts))
 
