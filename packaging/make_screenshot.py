@@ -54,6 +54,30 @@ def wait(app, condition, limit: float = 120.0) -> None:
         spin(app, 0.1)
 
 
+def window_with_model(app, model):
+    """The app's window at 1240x780, `model` chosen in the chat page's picker (by its accessible name) and
+    loaded as a person picks it there; a new chat open. For the scripts that take one picture each."""
+    from PySide6.QtWidgets import QComboBox
+
+    from app.settings import Settings
+    from app.ui.application import build_window
+
+    window = build_window(Settings())
+    window.resize(1240, 780)
+    window.move(20, 20)
+    window.show()
+    wait(app, lambda: bool(window.library.models))
+    page = window.chat_page
+    window.show_page(page)
+    picker = next(w for w in page.findChildren(QComboBox) if w.accessibleName() == "Model")
+    index = picker.findData(str(model))
+    picker.setCurrentIndex(index)
+    picker.activated.emit(index)
+    wait(app, lambda: window.engine.info is not None and not page.session.loading)
+    window.new_chat()
+    return window
+
+
 def take(scene: str, theme: str) -> int:
     home = Path(tempfile.mkdtemp(prefix="hearth-shot-"))
     os.environ["HEARTH_HOME"] = str(home)

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the screenshot script beside this one
 
-from make_screenshot import spin, wait  # noqa: E402
+from make_screenshot import spin, wait, window_with_model  # noqa: E402
 
 OUT = ROOT / "docs" / "screens" / "pictures-in-chat.png"
 
@@ -54,28 +54,13 @@ def main() -> int:
 
     from app import paths
     from app.engine import SamplingParams
-    from app.settings import Settings
-    from app.ui.application import build_window, shutdown
+    from app.ui.application import shutdown
     from tests.support.tiny_vision import write_tiny_vision_pair
 
     model, _projector = write_tiny_vision_pair(paths.models_dir() / "tests" / "tiny-vision-GGUF")
     app = QApplication.instance() or QApplication(sys.argv)
-    window = build_window(Settings())
-    window.resize(1240, 780)
-    window.move(20, 20)
-    window.show()
-    wait(app, lambda: bool(window.library.models))
+    window = window_with_model(app, model)
     page = window.chat_page
-    window.show_page(page)
-    picker = page.load_settings.model_picker if hasattr(page.load_settings, "model_picker") else None
-    from PySide6.QtWidgets import QComboBox
-
-    picker = picker or next(w for w in page.findChildren(QComboBox) if w.accessibleName() == "Model")
-    index = picker.findData(str(model))
-    picker.setCurrentIndex(index)
-    picker.activated.emit(index)
-    wait(app, lambda: window.engine.info is not None and not page.session.loading)
-    window.new_chat()
     page.sampling.set_params(SamplingParams(temperature=0.0, max_tokens=24), emit=True)
     QApplication.clipboard().setImage(picture())
     page.composer.edit.setFocus()

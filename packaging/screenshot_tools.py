@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the screenshot script beside this one
 
-from make_screenshot import spin, wait  # noqa: E402
+from make_screenshot import spin, wait, window_with_model  # noqa: E402
 
 SCREENS = ROOT / "docs" / "screens"
 
@@ -38,12 +38,11 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="hearth-shot-"))
     os.environ["HEARTH_HOME"] = str(home)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from PySide6.QtWidgets import QApplication, QComboBox
+    from PySide6.QtWidgets import QApplication
 
     from app import paths
-    from app.settings import Settings
     from app.tools import app_setup
-    from app.ui.application import build_window, shutdown
+    from app.ui.application import shutdown
     from app.ui.tools.approval_dialog import ApprovalDialog
     from tests.support.tool_model import write_weather_model
 
@@ -52,19 +51,8 @@ def main() -> int:
         "command": sys.executable, "args": ["-m", "tests.support.mcp_weather"], "env": {"PYTHONPATH": str(ROOT)}}}}),
         encoding="utf-8")
     app = QApplication.instance() or QApplication(sys.argv)
-    window = build_window(Settings())
-    window.resize(1240, 780)
-    window.move(20, 20)
-    window.show()
-    wait(app, lambda: bool(window.library.models))
+    window = window_with_model(app, model)
     page = window.chat_page
-    window.show_page(page)
-    picker = next(w for w in page.findChildren(QComboBox) if w.accessibleName() == "Model")
-    index = picker.findData(str(model))
-    picker.setCurrentIndex(index)
-    picker.activated.emit(index)
-    wait(app, lambda: window.engine.info is not None and not page.session.loading)
-    window.new_chat()
     page.side.set_shown(False)
     tools = next(b for b in page.findChildren(type(page.composer.send_button))
                  if b.accessibleName() == "Use tools in this chat")
