@@ -14,14 +14,15 @@ they use LoadedModel's prompt evaluation as its own `_generate` does.
 from __future__ import annotations
 
 import ctypes
-import threading
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import llama_cpp
 import numpy as np
 
 from app.engine import protocol as p
 from app.engine.context import too_long_message
+from app.engine.count_thread import CountSide as Worker  # what these jobs use of the engine's worker
+from app.engine.count_thread import answer_with_model
 from app.engine.prompt_replay import reuse_or_replay
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.sampler_chain import _logits_address
@@ -30,15 +31,6 @@ if TYPE_CHECKING:
     from app.engine.runtime import LoadedModel
 
 IMAGE_PIECE = b"[picture]"  # a picture's run of embedding positions, shown as one entry
-
-
-class Worker(Protocol):
-    """What these jobs use of the engine's worker (worker.py)."""
-
-    model_lock: threading.Lock
-    model: LoadedModel | None
-
-    def send(self, event: p.Event) -> None: ...
 
 
 def piece_of(vocab: object, token: int, buf: ctypes.Array[ctypes.c_char]) -> tuple[bytes, bool]:
@@ -54,16 +46,7 @@ def piece_of(vocab: object, token: int, buf: ctypes.Array[ctypes.c_char]) -> tup
 
 def answer_tokenize(worker: Worker, request: p.Tokenize) -> None:
     """The count thread's answer to a Tokenize: Tokenized, or an Error in words (the engine goes on)."""
-    with worker.model_lock:
-        model = worker.model
-        if model is None:
-            worker.send(p.Error(request.id, ErrorKind.NO_MODEL, "no model is loaded"))
-            return
-        try:
-            answer: p.Event = tokenize(model, request)
-        except Exception as exc:  # noqa: BLE001 (a bad template or text fails this job only)
-            answer = p.Error(request.id, ErrorKind.BAD_REQUEST, str(exc))
-        worker.send(answer)
+    answer_with_model(worker, request, lambda model: tokenize(model, request))
 
 
 def answer_next_tokens(worker: Worker, request: p.NextTokens) -> None:

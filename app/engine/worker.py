@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from app.engine import protocol as p
 from app.engine.context import fit_messages, refusal_message
+from app.engine.count_thread import answer_with_model
 from app.engine.protocol import EngineError, ErrorKind
 from app.engine.reasoning import ReasoningParser, Split
 from app.engine.sampling import SamplingParams
@@ -140,31 +141,19 @@ class Worker:
                 self.answer_count(request)
 
     def answer_count(self, request: p.Count) -> None:
-        with self.model_lock:
-            model = self.model
-            if model is None:
-                self.send(p.Error(request.id, ErrorKind.NO_MODEL, "no model is loaded"))
-                return
-            try:
-                messages = list(request.messages)
-                if request.draft:
-                    messages.append(p.ChatMessage("user", request.draft))
-                count = functools.partial(model.count_tokens, thinking=request.thinking)
-                if request.tools:  # their schemas take tokens too (a count without tools: as before)
-                    count = functools.partial(model.count_tokens, thinking=request.thinking, tools=request.tools)
-                budget = fit_messages(messages, count, model.n_ctx, request.overflow, request.max_tokens)
-                result = p.CountResult(
-                    prompt_tokens=budget.prompt_tokens,
-                    n_ctx=model.n_ctx,
-                    untrimmed_tokens=budget.untrimmed_tokens,
-                    dropped_messages=budget.dropped_messages,
-                    truncated=budget.truncated,
-                    fits=budget.fits,
-                    chat_template=model.template.origin,
-                )
-                self.send(p.Counted(request.id, result))
-            except Exception as exc:  # noqa: BLE001 (the count fails with words; the engine goes on)
-                self.send(p.Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
+        def counted(model: LoadedModel) -> p.Event:
+            messages = list(request.messages)
+            if request.draft:
+                messages.append(p.ChatMessage("user", request.draft))
+            count = functools.partial(model.count_tokens, thinking=request.thinking)
+            if request.tools:  # their schemas take tokens too (a count without tools: as before)
+                count = functools.partial(count, tools=request.tools)
+            budget = fit_messages(messages, count, model.n_ctx, request.overflow, request.max_tokens)
+            return p.Counted(request.id, p.CountResult(
+                prompt_tokens=budget.prompt_tokens, n_ctx=model.n_ctx, untrimmed_tokens=budget.untrimmed_tokens,
+                dropped_messages=budget.dropped_messages, truncated=budget.truncated, fits=budget.fits,
+                chat_template=model.template.origin))
+        answer_with_model(self, request, counted)
 
     # ---------------------------------------------------------- heartbeat thread
 
