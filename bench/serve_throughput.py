@@ -11,7 +11,14 @@ Two tables:
 - time to first token of a newcomer: alone on an idle server, and while N-1 other clients stream long
   replies (the target: busy within 1.5x of idle), medians over rounds.
 
-    python bench/serve_throughput.py --rounds 3
+CPU ms per token: the server's processes' CPU time (user + system, the engine process included) over the
+aggregate runs, per completion token: what each server costs beyond the model's computation, measured
+apart from the wall time (the clients share the machine's cores).
+
+--flash-attn auto (the default) compares each engine's default, which differ on the CPU (Hearth: off,
+llama-server: on); --flash-attn on or off gives both the same computation.
+
+    python bench/serve_throughput.py --rounds 3 --flash-attn off
 """
 
 from __future__ import annotations
@@ -24,11 +31,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repo on sys.path)
 import httpx
+import psutil
 from _common import ROOT, print_table
 
 from tests.support.servers import LlamaServer, free_port, llama_server_binary
@@ -38,11 +45,12 @@ TOPICS = ["rivers", "bread", "the moon", "trains", "bees", "glass", "chess", "ra
 
 
 class HearthServer:
-    def __init__(self, model: Path, threads: int, ctx: int, parallel: int | None) -> None:
+    def __init__(self, model: Path, threads: int, ctx: int, parallel: int | None, flash_attn: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [sys.executable, "-m", "app", "serve", "--model", str(model), "--port", str(self.port),
-                    "--threads", str(threads), "--gpu-layers", "0", "--max-queue", "64"]
+                    "--threads", str(threads), "--gpu-layers", "0", "--max-queue", "64",
+                    "--flash-attn", flash_attn]
         # --parallel N shares --ctx between N sequences (as llama-server's -np): give each `ctx`
         self.cmd += ["--ctx", str(ctx)] if parallel is None else ["--ctx", str(ctx * parallel), "--parallel",
                                                                   str(parallel)]
@@ -130,6 +138,19 @@ def newcomer_ttft(url: str, busy_clients: int, long_tokens: int) -> float:
     return ttft
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and its children (hearth serve's engine process)."""
+    try:
+        process = psutil.Process(pid)
+        total = 0.0
+        for each in [process, *process.children(recursive=True)]:
+            times = each.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.Error:
+        return 0.0
+
+
 def rotate(items: list, by: int) -> list:
     by %= len(items)
     return items[by:] + items[:by]
@@ -146,6 +167,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx", type=int, default=2048, help="context per sequence, for every server")
     parser.add_argument("--slots", type=int, default=4, help="hearth --parallel and llama-server -np")
+    parser.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto",
+                        help="for both engines (auto: each engine's own default, which differ on the CPU)")
+    parser.add_argument("--no-default", action="store_true",
+                        help="leave out `hearth serve` with its automatic --parallel (shorter runs)")
     args = parser.parse_args()
     binary, why = llama_server_binary()
     if binary is None:
@@ -155,13 +180,23 @@ def main() -> int:
     reference = LlamaServer(binary, args.model, ctx=args.ctx * args.slots)
     reference.cmd[reference.cmd.index("-np") + 1] = str(args.slots)
     reference.cmd[reference.cmd.index("-t") + 1] = str(args.threads)
-    servers: dict[str, Callable[[], str]] = {}
-    hearth_n = HearthServer(args.model, args.threads, args.ctx, args.slots)
-    hearth_auto = HearthServer(args.model, args.threads, args.ctx, None)
-    names = [f"hearth --parallel {args.slots}", "hearth (default)", f"llama-server -np {args.slots}"]
-    started = [hearth_n.start(), hearth_auto.start(), reference.start()]
-    servers = dict(zip(names, (s.url for s in started)))
+    reference.cmd += ["-fa", args.flash_attn]
+    hearth_n = HearthServer(args.model, args.threads, args.ctx, args.slots, args.flash_attn)
+    hearth_auto = HearthServer(args.model, args.threads, args.ctx, None, args.flash_attn)
+    chosen: list[tuple[str, HearthServer | LlamaServer]] = [(f"hearth --parallel {args.slots}", hearth_n)]
+    if not args.no_default:
+        chosen.append(("hearth (default)", hearth_auto))
+    chosen.append((f"llama-server -np {args.slots}", reference))
+    names = [name for name, _ in chosen]
+    servers: dict[str, str] = {}
+    pids: dict[str, int] = {}
+    for name, server in chosen:
+        server.start()
+        servers[name] = server.url
+        assert server.process is not None
+        pids[name] = server.process.pid
     speed: dict[tuple[str, int], list[float]] = {}
+    cpu: dict[tuple[str, int], list[float]] = {}  # CPU ms per completion token
     ttft: dict[tuple[str, str], list[float]] = {}
     try:
         for url in servers.values():
@@ -170,8 +205,11 @@ def main() -> int:
             for name in rotate(names, r):
                 url = servers[name]
                 for clients in counts:
-                    speed.setdefault((name, clients), []).append(
-                        aggregate_tok_s(url, clients, args.requests, args.max_tokens))
+                    cpu0, t0 = cpu_seconds(pids[name]), time.perf_counter()
+                    tok_s = aggregate_tok_s(url, clients, args.requests, args.max_tokens)
+                    used = cpu_seconds(pids[name]) - cpu0
+                    speed.setdefault((name, clients), []).append(tok_s)
+                    cpu.setdefault((name, clients), []).append(1000 * used / (tok_s * (time.perf_counter() - t0)))
                 ttft.setdefault((name, "idle"), []).append(newcomer_ttft(url, 0, 0))
                 ttft.setdefault((name, "busy"), []).append(newcomer_ttft(url, args.slots - 1, 4 * args.max_tokens))
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
@@ -180,6 +218,7 @@ def main() -> int:
         hearth_auto.stop()
         reference.stop()
     print(f"model {args.model.name}, greedy, {args.max_tokens} tokens max per reply, {args.threads} threads, "
+          f"flash attention {args.flash_attn}, "
           f"{args.ctx} tokens of context per sequence, median of {args.rounds} rounds (servers alternating)")
     ref = names[-1]
     rows = []
@@ -187,8 +226,9 @@ def main() -> int:
         base = statistics.median(speed[(ref, clients)])
         for name in names:
             value = statistics.median(speed[(name, clients)])
-            rows.append([name, clients, f"{value:.1f}", f"{value / base:.2f}x"])
-    print_table(["server", "clients", "aggregate tokens/s", "vs llama-server"], rows)
+            rows.append([name, clients, f"{value:.1f}", f"{value / base:.2f}x",
+                         f"{statistics.median(cpu[(name, clients)]):.1f}"])
+    print_table(["server", "clients", "aggregate tokens/s", "vs llama-server", "CPU ms/token"], rows)
     print()
     rows = []
     for name in names:

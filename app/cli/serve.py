@@ -28,6 +28,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                        help="context size in tokens (0: the model's own)")
     serve.add_argument("--gpu-layers", type=gpu_layers_arg, default=limits.GPU_LAYERS_DEFAULT)
     serve.add_argument("--threads", type=int, default=limits.THREADS_DEFAULT, help="CPU threads (0: automatic)")
+    serve.add_argument("--flash-attn", choices=list(limits.FLASH_VALUE), default=limits.FLASH_DEFAULT,
+                       help="flash attention (default auto: off on the CPU, on with a GPU)")
     serve.add_argument("--mmproj", default="",
                        help="the image projector GGUF to load with the model (default: the one beside it, if any)")
     serve.add_argument("--parallel", type=int, default=None, metavar="N",
@@ -45,6 +47,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from app.engine.batch_params import MAX_PARALLEL, serve_options
     from app.engine.protocol import LoadOptions
     from app.library.gguf_info import GGUFFileError
+    from app.load_limits import flash_value
     from app.server.access import parse_allowed_origins
     from app.server.limits import DEFAULT_LIMITS
     from app.server.run import check_binding, serve
@@ -61,7 +64,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.parallel is not None and not 1 <= args.parallel <= MAX_PARALLEL:
         raise CliError(f"--parallel must be between 1 and {MAX_PARALLEL}")
     options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads,
-                          mmproj=serve_projector(args), mmproj_gpu=not args.no_mmproj_offload)
+                          flash_attn=flash_value(args.flash_attn), mmproj=serve_projector(args),
+                          mmproj_gpu=not args.no_mmproj_offload)
     if (refusal := check_binding(args.host, args.api_key)) is not None:
         raise CliError(refusal)  # before the model's header is read for --parallel's choice
     try:

@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from app.engine.runtime import LoadedModel
 
 REUSE_AT_LEAST = 64  # cached prompt tokens that make a slot worth more than keeping the sequences contiguous
+# How often a reply's text goes out while other replies share the batch (alone: the stream's own 40 ms).
+# Every message costs the engine a pickle and a pipe write, the server a dispatch, two thread hand-offs
+# and an SSE event, and its client a parse, all on the cores the batch decodes on; one message per
+# ~0.1 s per reply is still a smooth stream. The first text of each reply is never held back.
+SHARED_FLUSH_SECONDS = 0.1
 # worker.ReplyStream (passed in: this module and worker.py must not import each other)
 StreamMaker = Callable[[int, ReasoningParser | None, Callable[[p.Event], None]], Any]
 
@@ -90,6 +95,7 @@ class BatchScheduler:
         self.waiting: deque[p.Chat | p.Complete] = deque()
         self.deferred: p.Request | None = None  # a request to run alone once the batch has drained
         self.steps = 0
+        self.solo_flush: float | None = None  # a stream's own flush interval (worker.TokenBatcher's)
 
     @staticmethod
     def takes(request: p.Request) -> bool:
@@ -172,6 +178,18 @@ class BatchScheduler:
             slot.last_used = self.steps
             stream = self.make_stream(job.request_id, job.parser, self.worker.send)
             slot.start(job, cached, stream, self.model.n_vocab, self.model.n_ctx)
+            self._pace()
+
+    def _pace(self) -> None:
+        """Each reply's flush interval: its own when it is alone, SHARED_FLUSH_SECONDS beside others."""
+        streams = [slot.reply.stream for slot in self.slots if slot.reply is not None]
+        if not streams:
+            return
+        if self.solo_flush is None:
+            self.solo_flush = float(streams[0].batcher.interval)
+        interval = self.solo_flush if len(streams) == 1 else max(self.solo_flush, SHARED_FLUSH_SECONDS)
+        for stream in streams:
+            stream.batcher.interval = interval
 
     @staticmethod
     def _choose(free: list[BatchSlot], tokens: list[int]) -> BatchSlot:
@@ -337,6 +355,7 @@ class BatchScheduler:
                                 "".join(stream.reasoning), tuple(reply.probs[:len(reply.generated)])))
         with self.worker.cancel_lock:
             self.worker.stopped.discard(job.request_id)
+        self._pace()
 
     def _send_cancelled(self, request: p.Chat | p.Complete) -> None:
         with self.worker.cancel_lock:
