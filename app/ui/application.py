@@ -60,7 +60,7 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
     downloads = DownloadManager(tasks=tasks)
     library = LibraryController(tasks, settings.extra_model_dirs)
     chat_page = ChatPage(writes, engine, tasks)
-    tools = ToolService(tasks)  # MCP servers start when a chat or the settings first need them
+    tools = ToolService(tasks, engine=engine)  # MCP servers start when a chat or the settings first need them
     ChatTools(chat_page, tools)  # the chat's Tools switch and the approval dialogs (a child of the page)
     compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=endpoints.api_key,
                                                                                        runtime_for=runtime_for),
