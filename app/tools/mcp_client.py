@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import tempfile
 import threading
 import time
@@ -94,8 +95,9 @@ def _start_failure(config: ServerConfig, exc: BaseException, errlog: Any) -> str
     if isinstance(exc, PermissionError) and config.command:
         return f"{config.command} cannot be run (permission denied)"
     said = _last_words(errlog)
-    if config.command and _connection_lost(exc):
-        return f"{config.command} ended before it answered" + (f" (it said: {said})" if said else "")
+    if config.command and _connection_lost(exc):  # its program's name: the settings show the whole command
+        program = os.path.basename(config.command) or config.command
+        return f"{program} ended before it answered" + (f" (it said: {said})" if said else "")
     return _reason(exc) + (f" (it said: {said})" if said else "")
 
 

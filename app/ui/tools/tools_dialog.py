@@ -71,6 +71,7 @@ class ToolsDialog(QDialog):
         self.servers = QTreeWidget()
         self.servers.setHeaderHidden(True)
         self.servers.setAccessibleName("Tool servers")
+        self.servers.setWordWrap(True)  # a failure's sentence is read whole
         self.servers.itemSelectionChanged.connect(self._enable)
         layout.addWidget(self.servers, 2)
         self.total = QLabel()
@@ -131,6 +132,7 @@ class ToolsDialog(QDialog):
         self.servers.clear()
         for view in views:
             item = QTreeWidgetItem([describe(view, self.counts)])
+            item.setToolTip(0, describe(view, self.counts))
             item.setData(0, Qt.ItemDataRole.UserRole, view.name)
             for tool in view.tools:
                 text = f"{tool.name} — {tokens_words([tool], self.counts)}"

@@ -48,8 +48,8 @@ def test_a_failed_server_is_said_once_not_started_again_on_each_send_and_retried
     click(qtbot, page, "Use tools in this chat")
     qtbot.waitUntil(lambda: "failed to start" in page.notice.text(), timeout=30000)
     assert page.notice.text() == (
-        f"The tool server broken failed to start: {sys.executable} ended before it answered (it said: no API key "
-        "given). Its tools are left out until you retry it (File → Tools and MCP servers…).")
+        f"The tool server broken failed to start: {Path(sys.executable).name} ended before it answered (it said: "
+        "no API key given). Its tools are left out until you retry it (File → Tools and MCP servers…).")
     hub = window.tools.hub
     failed = hub.servers["broken"]
 
@@ -65,7 +65,8 @@ def test_a_failed_server_is_said_once_not_started_again_on_each_send_and_retried
     dialog = ToolsDialog(window.tools, window)
     qtbot.addWidget(dialog)
     dialog.show()
-    assert rows(dialog)[0][0].startswith(f"broken (stdio) — failed: {sys.executable} ended before it answered")
+    assert rows(dialog)[0][0].startswith(f"broken (stdio) — failed: {Path(sys.executable).name} ended before it "
+                                         "answered (it said: no API key given)")
     click(qtbot, dialog, "Retry")
     qtbot.waitUntil(lambda: hub.servers["broken"] is not failed and hub.servers["broken"].state == "failed",
                     timeout=30000)
