@@ -52,7 +52,7 @@ class SchemaCounts(QObject):
             engine.counted.connect(self._counted)
             engine.count_failed.connect(self._failed)
             for signal in (engine.loaded, engine.ejected, engine.reloaded):
-                signal.connect(lambda *_: self._model_changed())
+                signal.connect(self._model_changed)  # (a method: let go of when this object is)
 
     def exact(self, tool: McpTool) -> int | None:
         return self.tools.get((tool.server, tool.name))
@@ -82,7 +82,7 @@ class SchemaCounts(QObject):
         job = self.engine.count(PROBE, "", OverflowPolicy.TRUNCATE_MIDDLE, 0, tools=_tools_json(tools))
         self._jobs[job] = what
 
-    def _model_changed(self) -> None:
+    def _model_changed(self, *_: object) -> None:
         self._key = None
         self.update(*self._tools)
 

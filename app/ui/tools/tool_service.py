@@ -26,7 +26,7 @@ from app.tools import app_setup
 from app.tools.config import ServerConfig
 from app.tools.mcp_client import McpHub, McpTool
 from app.tools.permissions import Grants
-from app.tools.secrets import SecretStore, reveal_secrets
+from app.tools.secrets import SecretStore, carry_secrets, reveal_secrets
 from app.ui.tasks import BackgroundTasks
 from app.ui.timers import timer
 
@@ -165,12 +165,14 @@ class ToolService(QObject):
         started.wait(timeout)
         return hub
 
-    def set_configs(self, configs: list[ServerConfig], then: Callable[[str], None] | None = None) -> None:
+    def set_configs(self, configs: list[ServerConfig], then: Callable[[str], None] | None = None,
+                    renamed: dict[str, str] | None = None) -> None:
         """Use these servers and save them (their secrets in the keyring), then start them again.
 
         Returns at once: the list shows them now; saving runs on the pool (finding the keyring and
         writing to it may take a moment), and `saved` (and `then`) say "" or why it failed. Saves run
-        one at a time in the order asked, so the file ends as the last change left it."""
+        one at a time in the order asked, so the file ends as the last change left it. `renamed`: new
+        name → old name of servers renamed, whose kept secrets go with them."""
         self.configs, self.config_error = list(configs), ""
         self._saving += 1
         self._close_hub()
@@ -180,7 +182,11 @@ class ToolService(QObject):
 
         def save() -> list[ServerConfig]:
             with lock:
-                return app_setup.save_servers(configs, path, secrets)
+                store = secrets or SecretStore(path.parent)
+                for config in configs:
+                    if config.name in (renamed or {}):
+                        carry_secrets(config, (renamed or {})[config.name], store)
+                return app_setup.save_servers(configs, path, store)
 
         def done(kept: object, problem: str = "") -> None:
             self._saving -= 1
@@ -224,7 +230,8 @@ class ToolService(QObject):
             before.fingerprint != config.fingerprint or before.name != config.name) else []
         for grant in revoked:
             self.grants.revoke(grant)
-        self.set_configs([config if c.name == old else c for c in self.configs], then)
+        self.set_configs([config if c.name == old else c for c in self.configs], then,
+                         {config.name: old} if config.name != old else None)
         return len(revoked)
 
     def _close_hub(self) -> None:

@@ -248,6 +248,12 @@ class ToolsDialog(QDialog):
             self.refresh()
 
 
+def _open(service: ToolService, parent: QWidget) -> None:
+    dialog = ToolsDialog(service, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # (it counts with the engine while it lives)
+    dialog.exec()
+
+
 def add_tools_action(menu: QMenu, parent: QWidget, service: ToolService | None) -> QAction | None:
     """File → Tools and MCP servers… (none when the window was built without tools)."""
     if service is None:
@@ -255,6 +261,6 @@ def add_tools_action(menu: QMenu, parent: QWidget, service: ToolService | None) 
     action = QAction("Tools and MCP servers…", parent)
     action.setShortcut(QKeySequence("Ctrl+Shift+M"))
     action.setToolTip("MCP servers whose tools chats may use, their tools, and the calls you allowed always")
-    action.triggered.connect(lambda _checked=False: ToolsDialog(service, parent).exec())
+    action.triggered.connect(lambda _checked=False: _open(service, parent))
     menu.addAction(action)
     return action

@@ -160,6 +160,12 @@ def test_editing_a_server_saves_off_the_gui_thread_keeps_secrets_and_revokes_gra
     saved = json.loads(servers.read_text())["mcpServers"]["search"]
     assert saved["args"] == ["--slow"] and saved["env"]["API_KEY"] == PLACEHOLDER
     assert dialog.problem.text().startswith("search changed what it runs")  # still said once saved
+
+    dialog.servers.setCurrentItem(dialog.servers.topLevelItem(0))
+    edit(qtbot, dialog, {"Name": "web"})  # renamed: its secret goes with it
+    qtbot.waitUntil(lambda: not service.saving, timeout=5000)
+    assert list(json.loads(servers.read_text())["mcpServers"]) == ["web"]
+    assert keyring.values[(SERVICE, "web/env/API_KEY")] == "new-key"
     service.close(5)
 
 

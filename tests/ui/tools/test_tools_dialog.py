@@ -41,7 +41,7 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
     assert "3 tools · about" in weather and weather.endswith("tokens")
     assert [t.split(" — ")[0] for t in tools] == ["get_weather", "slow", "crash"]
     assert all(t.split(" — about ")[1].split()[0].isdigit() for t in tools)
-    assert gone.startswith("gone (stdio) — failed: ")
+    assert gone == "gone (stdio) — failed: there is no program /nonexistent/mcp"
 
     other_app = tmp_path / "cursor-mcp.json"
     other_app.write_text(json.dumps({"mcpServers": {"weather": WEATHER}}))
