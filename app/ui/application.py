@@ -67,6 +67,7 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
                                  library, machine, chat_page)
     api_server = ApiServerHolder()
     api_server.sharing = engine.share_with_api  # while it runs, chat replies join its requests' batches
+    api_server.sharing_note = lambda: engine.sharing_note  # or why not (memory)
     parts = WindowParts(
         settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,
         downloads=downloads, endpoints=endpoints, api_server=api_server,
