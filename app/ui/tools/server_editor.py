@@ -1,5 +1,6 @@
-"""Edit one MCP server (Settings → Tools → Edit server…): its name, and either the program to start
-(command, arguments one a line, environment NAME=value lines) or its URL (and header Name: value lines).
+"""Add or edit one MCP server (Settings → Tools → Add server… / Edit server…): its name, and either the
+program to start (command, arguments one a line, environment NAME=value lines) or its URL (and header
+Name: value lines). Adding opens the same form empty.
 
 Secret values stay in the keyring: the form shows `${keyring}` in their place, which keeps them as
 they are; a value typed over it is kept in the keyring when saved (app/tools/secrets.py). The keyring
@@ -37,8 +38,9 @@ def _pairs(text: str, sep: str, what: str) -> dict[str, str]:
 
 
 def server_from_fields(name: str, command: str, args: str, env: str, url: str, headers: str,
-                       taken: set[str], disabled: bool = False) -> ServerConfig:
-    """The server the form describes; ConfigError says what is wrong (in the form's words)."""
+                       taken: set[str], disabled: bool = False, new: bool = False) -> ServerConfig:
+    """The server the form describes; ConfigError says what is wrong (in the form's words). A `new`
+    server has nothing kept in the keyring yet, so a `${keyring}` value would start it without one."""
     name, command, url = name.strip(), command.strip(), url.strip()
     if not name:
         raise ConfigError("the server needs a name")
@@ -49,9 +51,24 @@ def server_from_fields(name: str, command: str, args: str, env: str, url: str, h
     if url and not url.startswith(("http://", "https://")):
         raise ConfigError("the URL must start with http:// or https://")
     if command:
-        return ServerConfig(name, command, tuple(a for a in args.splitlines() if a.strip()),
-                            _pairs(env, "=", "Environment"), disabled=disabled)
-    return ServerConfig(name, url=url, headers=_pairs(headers, ":", "Headers"), disabled=disabled)
+        config = ServerConfig(name, command, tuple(a for a in args.splitlines() if a.strip()),
+                              _pairs(env, "=", "Environment"), disabled=disabled)
+    else:
+        config = ServerConfig(name, url=url, headers=_pairs(headers, ":", "Headers"), disabled=disabled)
+    if new:
+        for what, values in (("Environment", config.env), ("Headers", config.headers)):
+            kept = next((key for key, value in values.items() if value == PLACEHOLDER), None)
+            if kept is not None:
+                raise ConfigError(f"{what}: nothing is kept in the keyring for {kept} yet: type its value")
+    return config
+
+
+ADD_HINT = ("Give a command for a server that runs on this computer (its arguments and environment below), "
+            "or the URL of one reached over HTTP (its headers below). Values whose names say key, token, "
+            "secret, password or auth are kept in the keyring, not in the file.")
+EDIT_HINT = (f"Values shown as {PLACEHOLDER} are kept in the keyring: leave them to keep them, or type a new "
+             "value. A change to the command, its arguments, the names of its environment variables or the "
+             "URL revokes the server's \"always\" answers.")
 
 
 def _lines(values: dict[str, str], sep: str) -> str:
@@ -59,13 +76,16 @@ def _lines(values: dict[str, str], sep: str) -> str:
 
 
 class ServerEditor(QDialog):
-    """The form; `config()` is the edited server once accepted."""
+    """The form; `config()` is the edited server once accepted. Without a server to edit it is empty
+    and adds one ("Add server")."""
 
-    def __init__(self, config: ServerConfig, taken: set[str], parent: QWidget | None = None) -> None:
+    def __init__(self, config: ServerConfig | None, taken: set[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.new = config is None
+        config = config or ServerConfig("")
         self.original, self.taken = config, taken - {config.name}
-        self.setWindowTitle(f"Edit server {config.name}")
-        self.setAccessibleName("Edit server")
+        self.setWindowTitle("Add server" if self.new else f"Edit server {config.name}")
+        self.setAccessibleName("Add server" if self.new else "Edit server")
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.name = self._line(form, "Name", config.name)
@@ -75,9 +95,7 @@ class ServerEditor(QDialog):
         self.url = self._line(form, "URL", config.url)
         self.headers = self._text(form, "Headers (Name: value lines)", _lines(config.headers, ": "))
         layout.addLayout(form)
-        hint = QLabel(f"Values shown as {PLACEHOLDER} are kept in the keyring: leave them to keep them, or type "
-                      "a new value. A change to the command, its arguments, the names of its environment "
-                      "variables or the URL revokes the server's \"always\" answers.")
+        hint = QLabel(ADD_HINT if self.new else EDIT_HINT)
         hint.setWordWrap(True)
         hint.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(hint)
@@ -116,7 +134,7 @@ class ServerEditor(QDialog):
         """The server as the form has it (ConfigError: what is wrong)."""
         return server_from_fields(self.name.text(), self.command.text(), self.args.toPlainText(),
                                   self.env.toPlainText(), self.url.text(), self.headers.toPlainText(),
-                                  self.taken, self.original.disabled)
+                                  self.taken, self.original.disabled, self.new)
 
     def _check(self) -> None:
         try:

@@ -221,6 +221,14 @@ class ToolService(QObject):
 
         self.set_configs([c for c in self.configs if c.name != name], saved)
 
+    def add_server(self, config: ServerConfig, then: Callable[[str], None] | None = None) -> str:
+        """Add a new server (Settings → Add server…) and save it as set_configs does; returns "" or, when
+        its name is already used, why it was not added (nothing changed)."""
+        if any(c.name == config.name for c in self.configs):
+            return f"Another server is named {config.name}: give this one another name."
+        self.set_configs([*self.configs, config], then)
+        return ""
+
     def edit_server(self, old: str, config: ServerConfig, then: Callable[[str], None] | None = None) -> int:
         """Put `config` in place of the server named `old` (and save). When what the server is changed
         (its fingerprint: command, arguments, env names or URL), its "always" answers no longer cover

@@ -1,8 +1,9 @@
 """Settings → Tools and MCP servers: the servers (from Hearth's mcp.json), their state and their tools
 with the tokens each schema takes (counted by the loaded model, app/ui/tools/schema_counts.py; an
-estimate without one), servers added from another app's file or edited, a failed server retried, and
-the "always" answers, each revocable. A thin dialog over ToolService (app/ui/tools/tool_service.py):
-starting and saving servers runs off the GUI thread and the list follows their states as they change."""
+estimate without one), servers added (in the server form, or from another app's file) or edited, a
+failed server retried, and the "always" answers, each revocable. A thin dialog over ToolService
+(app/ui/tools/tool_service.py): starting and saving servers runs off the GUI thread and the list follows
+their states as they change."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from app.ui.tools.tool_service import ServerView, ToolService
 
 STATE_WORDS = {"off": "not started", "starting": "starting…", "ready": "ready", "failed": "failed",
                "stopped": "stopped", "disabled": "switched off in the file"}
+NO_SERVERS = "No servers yet: add one (Add server…), or add them from a file or another app."
 
 
 def tokens_words(tools: list[McpTool], counts: SchemaCounts | None = None) -> str:
@@ -84,6 +86,8 @@ class ToolsDialog(QDialog):
         self.problem.setObjectName("toolsProblem")
         layout.addWidget(self.problem)
         row = QHBoxLayout()
+        self.add_button = self._button(row, "Add server…", "Add a server: a program to start, or a URL",
+                                       self.add_server)
         self.import_button = self._button(row, "Add from a file…", "Add the servers of an mcp.json file",
                                           self.import_file)
         for app, path in app_setup.found_in_other_apps():
@@ -145,7 +149,7 @@ class ToolsDialog(QDialog):
             if view.name == chosen:
                 self.servers.setCurrentItem(item)
         if not self.service.configs:
-            self.servers.addTopLevelItem(QTreeWidgetItem(["No servers yet: add them from a file or another app."]))
+            self.servers.addTopLevelItem(QTreeWidgetItem([NO_SERVERS]))
         self.servers.blockSignals(False)
         self._show_total(offered)
         if self.service.config_error:
@@ -200,6 +204,24 @@ class ToolsDialog(QDialog):
             self.service.set_configs(servers, self.show_problem)
         self.refresh()
         self.show_problem("" if added else f"{path} names no servers.")
+
+    def add_server(self) -> None:
+        """The server form, empty; the server it describes is added and saved behind (set_configs)."""
+        editor = ServerEditor(None, {c.name for c in self.service.configs}, self)
+        if editor.exec() != QDialog.DialogCode.Accepted:
+            return
+        added = editor.config()
+        problem = self.service.add_server(added, self.show_problem)
+        self.show_problem(problem)
+        self.refresh()
+        if not problem:
+            self._choose(added.name)
+
+    def _choose(self, name: str) -> None:
+        for i in range(self.servers.topLevelItemCount()):
+            item = self.servers.topLevelItem(i)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == name:
+                self.servers.setCurrentItem(item)
 
     def edit_server(self) -> None:
         name = self._chosen_server()

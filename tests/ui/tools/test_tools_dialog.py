@@ -73,7 +73,7 @@ def test_no_servers_yet_says_how_to_add_them(qtbot, tmp_path: Path) -> None:
     service = ToolService(BackgroundTasks(), tmp_path / "mcp.json", Grants(None))
     dialog = ToolsDialog(service)
     qtbot.addWidget(dialog)
-    assert rows(dialog) == [("No servers yet: add them from a file or another app.", [])]
+    assert rows(dialog) == [("No servers yet: add one (Add server…), or add them from a file or another app.", [])]
 
 
 def test_removing_a_server_revokes_its_always_answers(qtbot, tmp_path: Path) -> None:
