@@ -15,7 +15,7 @@ import os
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -58,6 +58,7 @@ class ServerState:
     ready: threading.Event = field(default_factory=threading.Event)
     quit: asyncio.Event = field(default_factory=asyncio.Event)  # set (in the hub's loop): this server stops
     ended: threading.Event = field(default_factory=threading.Event)  # its session is over (stopped or failed)
+    task: Any = None  # the concurrent Future of its run on the hub's loop (cancelled when it hangs at close)
 
 
 def _reason(exc: BaseException) -> str:
@@ -168,7 +169,8 @@ class McpHub:
         self._thread.start()
         self._closing = asyncio.run_coroutine_threadsafe(self._make_event(), self._loop).result()
         for state in self.servers.values():
-            self._tasks.append(asyncio.run_coroutine_threadsafe(self._run(state), self._loop))
+            state.task = asyncio.run_coroutine_threadsafe(self._run(state), self._loop)
+            self._tasks.append(state.task)
         deadline = time.monotonic() + self.start_timeout
         for state in self.servers.values():
             if not state.ready.wait(max(0.0, deadline - time.monotonic())):
@@ -229,7 +231,8 @@ class McpHub:
         self._loop.call_soon_threadsafe(old.quit.set)
         old.ended.wait(self.start_timeout)
         state = self.servers[name] = ServerState(old.config)
-        self._tasks.append(asyncio.run_coroutine_threadsafe(self._run(state), self._loop))
+        state.task = asyncio.run_coroutine_threadsafe(self._run(state), self._loop)
+        self._tasks.append(state.task)
         if not state.ready.wait(self.start_timeout):
             _fail(state, f"it did not start within {self.start_timeout:g} s")
 
@@ -295,10 +298,15 @@ class McpHub:
     def close(self) -> None:
         if self._closing is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._closing.set)
+            for state in list(self.servers.values()):
+                if state.state == "starting" and state.task is not None:
+                    # (one that hangs while starting heeds nothing else: cancelled, its process is ended)
+                    state.task.cancel()
+                    state.ended.wait(5)
             for task in self._tasks:
                 try:
                     task.result(10)
-                except Exception:  # noqa: BLE001 (closing: a server that fails to stop is left behind)
+                except (Exception, CancelledError):  # noqa: BLE001 (closing: a server that fails to stop is left behind)
                     pass
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)

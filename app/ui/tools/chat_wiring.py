@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QPushButton
 
 from app.store.records import ChatRecord
+from app.tools.mcp_client import START_TIMEOUT_S
 from app.ui.chat.chat_page import ChatPage
 from app.ui.tools.approval_dialog import ApprovalDialog
 from app.ui.tools.tool_replies import Question, ToolReplies
@@ -24,6 +25,12 @@ def failure_line(failures: list[tuple[str, str]]) -> str:
     names = ", ".join(name for name, _ in failures[:-1]) + f" and {failures[-1][0]}"
     return (f"The tool servers {names} failed to start; their tools are left out until you retry them "
             "(File → Tools and MCP servers… says why).")
+
+
+def starting_line(names: list[str]) -> str:
+    """The chat's line while a reply waits for servers to start."""
+    which = f"MCP server {names[0]}" if len(names) == 1 else "MCP servers " + ", ".join(names)
+    return f"Starting {which}… (it may take up to {START_TIMEOUT_S:g} s; Stop cancels this reply)"
 
 
 class ChatTools(QObject):
@@ -47,6 +54,7 @@ class ChatTools(QObject):
         self.replies.asked.connect(self._ask)
         self.replies.answered.connect(self._answered)
         self.replies.calls_changed.connect(self._calls_changed)
+        self.replies.starting.connect(self._starting)
         service.changed.connect(self._servers_changed)
         self._offered = ""
 
@@ -84,6 +92,12 @@ class ChatTools(QObject):
         if offered != self._offered:
             self._offered = offered
             self.page.session.request_count()
+
+    def _starting(self, names: list[str]) -> None:
+        if names:
+            self.page.show_notice(starting_line(names))
+        elif self.page.notice.text().startswith("Starting MCP server"):
+            self.page.show_notice("")
 
     def _ask(self, question: Question) -> None:
         dialog = ApprovalDialog(question, self.page.window())

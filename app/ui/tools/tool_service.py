@@ -165,6 +165,13 @@ class ToolService(QObject):
         started.wait(timeout)
         return hub
 
+    def starting_servers(self) -> list[str]:
+        """(Any thread) the servers still starting, while a start is under way; [] once each is ready or failed."""
+        hub, started = self.hub, self._started
+        if hub is None or started.is_set():
+            return []
+        return [name for name, state in list(hub.servers.items()) if state.state == "starting"]
+
     def set_configs(self, configs: list[ServerConfig], then: Callable[[str], None] | None = None,
                     renamed: dict[str, str] | None = None) -> None:
         """Use these servers and save them (their secrets in the keyring), then start them again.
