@@ -108,7 +108,9 @@ class ServerEditor(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setAccessibleName("Save server")
+        if self.new:  # (said on the button itself: it adds, not saves a change)
+            self.ok.setText("Add server")
+        self.ok.setAccessibleName("Add server" if self.new else "Save server")
         layout.addWidget(self.buttons)
         for field in (self.name, self.command, self.url):
             field.textChanged.connect(self._check)

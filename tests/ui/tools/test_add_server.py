@@ -43,7 +43,7 @@ def fill(qtbot, editor: QWidget, fields: dict[str, str]) -> None:
 
 
 def add(qtbot, dialog: ToolsDialog, steps) -> None:
-    """Add server… and, in the form it opens, `steps(editor)` (which ends it with Save server or Cancel)."""
+    """Add server… and, in the form it opens, `steps(editor)` (which ends it with its Add server button or Cancel)."""
     seen: list[QWidget] = []
 
     def in_form() -> None:
@@ -73,9 +73,9 @@ def test_adding_stdio_and_http_servers_from_the_empty_form(qtbot, tmp_path: Path
 
     def stdio(editor: QWidget) -> None:
         assert all(f.text() == "" for f in editor.findChildren(QLineEdit))  # empty, not the chosen server's
-        assert problem(editor) == "The server needs a name." and not named(editor, "Save server").isEnabled()
+        assert problem(editor) == "The server needs a name." and not named(editor, "Add server").isEnabled()
         fill(qtbot, editor, {"Name": "gone"})
-        assert problem(editor) == "Another server is named gone." and not named(editor, "Save server").isEnabled()
+        assert problem(editor) == "Another server is named gone." and not named(editor, "Add server").isEnabled()
         fill(qtbot, editor, {"Name": "weather", "Command": sys.executable,
                              "Arguments": "-m\ntests.support.mcp_weather",
                              "Environment": f"PYTHONPATH={ROOT}\nWEATHER_API_KEY={PLACEHOLDER}"})
@@ -83,7 +83,7 @@ def test_adding_stdio_and_http_servers_from_the_empty_form(qtbot, tmp_path: Path
                                    "type its value.")
         fill(qtbot, editor, {"Environment": f"PYTHONPATH={ROOT}\nWEATHER_API_KEY=k3y"})
         assert problem(editor) == ""
-        click(qtbot, editor, "Save server")
+        click(qtbot, editor, "Add server")
 
     started = time.monotonic()
     add(qtbot, dialog, stdio)
@@ -107,7 +107,7 @@ def test_adding_stdio_and_http_servers_from_the_empty_form(qtbot, tmp_path: Path
         assert problem(editor) == "The URL must start with http:// or https://."
         fill(qtbot, editor, {"URL": "http://127.0.0.1:9/mcp", "Headers": "Authorization: Bearer abc\nX-Team:"})
         assert problem(editor) == ""
-        click(qtbot, editor, "Save server")
+        click(qtbot, editor, "Add server")
 
     add(qtbot, dialog, http)
     qtbot.waitUntil(lambda: not service.saving, timeout=5000)
