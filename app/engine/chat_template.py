@@ -107,6 +107,9 @@ class ChatTemplate:
         )
         env.globals["raise_exception"] = _raise_exception
         env.filters["tojson"] = bounded_filter("tojson", _tojson)
+        # llama.cpp escapes nothing, so `safe` marks nothing: jinja2's Markup would escape whatever
+        # plain text is added to it (Functionary v3.1 writes `"…"|safe + tool|tojson`)
+        env.filters["safe"] = lambda value: value if isinstance(value, str) else str(value)
         env.globals["strftime_now"] = lambda fmt: self.clock().strftime(fmt)
         if len(self.source) > MAX_SOURCE_CHARS:  # compiling takes ~5 s a megabyte; real ones are ~20 KB
             raise self._limit_error(TemplateLimitError(

@@ -3,7 +3,9 @@
 
 A scripted model's next token depends on the current one alone, so a reply may not use one token
 twice: where a format repeats a marker (Harmony's `<|channel|>`, `<|message|>`), the second one is
-written inside a longer user-defined piece, which prints the same text.
+written inside a longer user-defined piece, which prints the same text. llama-server samples
+under its tool-call grammar, so each reply is one it allows (one call: parallel calls are off by
+default; arguments of the schema's types).
 """
 
 from __future__ import annotations
@@ -38,6 +40,61 @@ CASES = {
                        ["<|channel|>", "analysis", "<|message|>", "The user asks.", "<|end|>", "<|start|>",
                         "assistant<|channel|>final<|message|>", "It is sunny.", "<|return|>"], "gpt_oss", False),
 }
+
+LLAMA3 = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|eom_id|>",
+          "<|python_tag|>"]
+CHATML = ["<|im_start|>", "<|im_end|>"]
+DEEPSEEK = ["<｜begin▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<｜end▁of▁sentence｜>",
+            "<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "<｜tool▁sep｜>", "<｜tool▁call▁end｜>",
+            "<｜tool▁calls▁end｜>"]
+CASES.update({
+    "lfm2.5": ("LFM2.5-8B-A1B", CHATML + ["<|tool_call_start|>", "<|tool_call_end|>"],
+               ["Sure.", "<|tool_call_start|>", "[get_weather(city='Paris', days=2)]", "<|tool_call_end|>"],
+               "lfm2", True),
+    "lfm2": ("LFM2-8B-A1B", CHATML + ["<|tool_list_start|>", "<|tool_list_end|>", "<|tool_call_start|>",
+                                      "<|tool_call_end|>"],
+             ["<|tool_call_start|>", '[get_weather(city="Paris", days=null)]', "<|tool_call_end|>"], "lfm2", True),
+    "gemma-4": ("google-gemma-4-31B-it", ["<|turn>", "<turn|>", "<|tool_call>", "<tool_call|>"],
+                ["Checking.", "<|tool_call>", 'call:get_weather{city:<|"|>Paris<|"|>,days:2}', "<tool_call|>"],
+                "gemma4", True),
+    "minimax-m2": ("MiniMax-M2", ["]~b]", "[e~["],
+                   ["Let me check.", "\n</think>\n\n", "<minimax:tool_call>",
+                    '\n<invoke name="get_weather">\n<parameter name="city">Paris</parameter>\n'
+                    '<parameter name="days">2</parameter>\n</invoke>\n', "</minimax:tool_call>"], "minimax_m2", True),
+    "seed-oss": ("ByteDance-Seed-OSS", ["<seed:bos>", "<seed:eos>", "<seed:tool_call>", "</seed:tool_call>"],
+                 ["<seed:tool_call>", "\n<function=get_weather>\n<parameter=city>Paris</parameter>\n"
+                  "<parameter=days>2</parameter>\n</function>\n", "</seed:tool_call>"], "seed_oss", True),
+    "deepseek-v3.1": ("deepseek-ai-DeepSeek-V3.1", DEEPSEEK,
+                      ["Hm.", "</think>", "<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "get_weather",
+                       "<｜tool▁sep｜>", '{"city": "Paris"}', "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>"],
+                      "deepseek_v31", True),
+    "deepseek-v3.2": ("deepseek-ai-DeepSeek-V3.2", DEEPSEEK,
+                      ["</think>", "\n\n<｜DSML｜function_calls>\n", '<｜DSML｜invoke name="get_weather">\n'
+                       '<｜DSML｜parameter name="city" string="true">Paris</｜DSML｜parameter>\n'
+                       '<｜DSML｜parameter name="days" string="false">2</｜DSML｜parameter>\n</｜DSML｜invoke>\n',
+                       "</｜DSML｜function_calls>"], "deepseek_dsml", True),
+    "deepseek-v4": ("deepseek-ai-DeepSeek-V4", DEEPSEEK,
+                    ["</think>", "\n\n<｜DSML｜tool_calls>\n", '<｜DSML｜invoke name="get_weather">\n'
+                     '<｜DSML｜parameter name="city" string="true">Paris</｜DSML｜parameter>\n</｜DSML｜invoke>\n',
+                     "</｜DSML｜tool_calls>"], "deepseek_dsml", True),
+    "functionary-v3.1": ("meetkai-functionary-medium-v3.1", LLAMA3,
+                         ["<function=get_weather>", '{"city": "Paris", "days": 2}', "</function>"],
+                         "functionary_v31", True),
+    "firefunction-v2": ("fireworks-ai-llama-3-firefunction-v2", LLAMA3,
+                        [" functools", '[{"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}]'],
+                        "firefunction_v2", True),
+    "nemotron-nano-v2": ("NVIDIA-Nemotron-Nano-v2", ["<SPECIAL_10>", "<SPECIAL_11>", "<SPECIAL_12>", "<TOOLCALL>",
+                                                     "</TOOLCALL>"],
+                         ["Let me check.", "\n</think>\n", "<TOOLCALL>",
+                          '[{"name": "get_weather", "arguments": {"city": "Paris"}}]', "</TOOLCALL>"],
+                         "nemotron_v2", True),
+    "minimax-m1": ("MiniMax-M1", ["<beginning_of_sentence>", "<end_of_sentence>"],
+                   ["<tool_calls>", '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', "</tool_calls>"],
+                   "minimax_m1", True),
+    "gigachat-3.1": ("GigaChat3.1-10B-A1.8B", ["<|message_sep|>", "<|role_sep|>", "<|function_call|>"],
+                     ["<|function_call|>", '{"name": "get_weather", "arguments": {"city": "Paris"}}'],
+                     "gigachat_v31", True),
+})
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -1,0 +1,93 @@
+"""Families whose calls are XML-like tags, read as llama-server reads them:
+
+- `seed_oss`: `<seed:tool_call><function=NAME><parameter=KEY>VALUE</parameter></function></seed:tool_call>`
+  (ByteDance Seed-OSS);
+- `minimax_m2`: `<minimax:tool_call><invoke name="NAME"><parameter name="KEY">VALUE</parameter></invoke>…
+  </minimax:tool_call>` (MiniMax M2);
+- `deepseek_dsml`: `<｜DSML｜function_calls>` (V3.2) or `<｜DSML｜tool_calls>` (V4) around
+  `<｜DSML｜invoke name="NAME"><｜DSML｜parameter name="KEY" string="true|false">VALUE</｜DSML｜parameter>…`.
+
+A value is text where the tool's schema (or DSML's `string="true"`) says string, else JSON where
+it reads as JSON, as for Qwen3-Coder; one newline just inside a tag is not part of it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.engine.tool_call_types import (
+    Family,
+    JsonObject,
+    ParsedCall,
+    ParsedReply,
+    Schemas,
+    compact,
+    declared_type,
+    scalar,
+)
+
+
+def _value(raw: str, is_string: bool) -> object:
+    raw = raw.removeprefix("\n").removesuffix("\n")
+    return raw if is_string else scalar(raw)
+
+
+def _blocks(text: str, open_tag: str, close_tag: str, schemas: Schemas, invoke: re.Pattern[str],
+            parameter: re.Pattern[str]) -> ParsedReply | None:
+    """The text before the first `open_tag`, then blocks of calls (`invoke`: name and body; `parameter`:
+    key, string flag (may be empty) and value) with nothing but spaces between and after them."""
+    first = text.find(open_tag)
+    if first < 0:
+        return None
+    calls: list[ParsedCall] = []
+    at = first
+    while text.startswith(open_tag, at):
+        end = text.find(close_tag, at)
+        body = text[at + len(open_tag):end if end >= 0 else len(text)]
+        pos = 0
+        while (match := invoke.match(body, pos)) is not None:
+            name = match.group(1)
+            if name not in schemas:
+                return None
+            arguments: JsonObject = {}
+            for key, flag, raw in parameter.findall(match.group(2)):
+                string = flag == "true" if flag else declared_type(schemas, name, key) == "string"
+                arguments[key] = _value(raw, string)
+            calls.append(ParsedCall(name, compact(arguments)))
+            pos = match.end()
+        if body[pos:].strip():
+            return None
+        at = end + len(close_tag) if end >= 0 else len(text)
+        while at < len(text) and text[at].isspace():
+            at += 1
+    return ParsedReply(text[:first].strip(), tuple(calls)) if calls and not text[at:].strip() else None
+
+
+_SEED_FUNCTION = re.compile(r"\s*<function=([^>\n]+)>(.*?)</function>\s*", re.S)
+_SEED_PARAMETER = re.compile(r"<parameter=([^>\n]+)>()(.*?)</parameter>", re.S)
+_MINIMAX_INVOKE = re.compile(r'\s*<invoke name="([^"]+)">(.*?)</invoke>\s*', re.S)
+_MINIMAX_PARAMETER = re.compile(r'<parameter name="([^"]+)">()(.*?)</parameter>', re.S)
+_DSML_INVOKE = re.compile(r'\s*<｜DSML｜invoke name="([^"]+)">(.*?)</｜DSML｜invoke>\s*', re.S)
+_DSML_PARAMETER = re.compile(r'<｜DSML｜parameter name="([^"]+)"(?: string="(true|false)")?>(.*?)</｜DSML｜parameter>',
+                             re.S)
+
+
+def _dsml(text: str, schemas: Schemas) -> ParsedReply | None:
+    for block in ("function_calls", "tool_calls"):  # V3.2, V4
+        if f"<｜DSML｜{block}>" in text:
+            return _blocks(text, f"<｜DSML｜{block}>", f"</｜DSML｜{block}>", schemas, _DSML_INVOKE, _DSML_PARAMETER)
+    return None
+
+
+FAMILIES = (
+    Family("seed_oss", lambda src: "<seed:tool_call>" in src,
+           lambda text, schemas: _blocks(text, "<seed:tool_call>", "</seed:tool_call>", schemas, _SEED_FUNCTION,
+                                         _SEED_PARAMETER),
+           ("<seed:tool_call>", "</seed:tool_call>")),
+    Family("minimax_m2", lambda src: "<minimax:tool_call>" in src,
+           lambda text, schemas: _blocks(text, "<minimax:tool_call>", "</minimax:tool_call>", schemas,
+                                         _MINIMAX_INVOKE, _MINIMAX_PARAMETER),
+           ("<minimax:tool_call>", "</minimax:tool_call>")),
+    Family("deepseek_dsml", lambda src: "dsml_token" in src and "DSML" in src, _dsml,
+           ("<｜DSML｜", "</｜DSML｜")),
+)
