@@ -7,6 +7,7 @@ Reasoning models write their thinking before the answer, in one of two shapes:
   `<think>` (and a newline), so the reply starts inside it and only `</think>`
   comes back.
 - Gemma 4: `<|channel>thought\n…<channel|>` then the answer.
+- Seed-OSS: `<seed:think>…</seed:think>` then the answer.
 - gpt-oss Harmony channels: `<|channel|>analysis<|message|>…<|end|>` is
   thinking, `<|start|>assistant<|channel|>final<|message|>…` is the answer.
   A message to a function (`to=functions.NAME` in its header) is a tool call:
@@ -35,6 +36,8 @@ THINK_CLOSE = "</think>"
 GEMMA_OPEN = "<|channel>"  # Gemma 4: <|channel>thought\n … <channel|>
 GEMMA_CLOSE = "<channel|>"
 GEMMA_LABEL = "thought\n"
+SEED_OPEN = "<seed:think>"  # ByteDance Seed-OSS: <seed:think> … </seed:think>
+SEED_CLOSE = "</seed:think>"
 CHANNEL = "<|channel|>"
 MESSAGE = "<|message|>"
 START = "<|start|>"
@@ -206,6 +209,11 @@ class ReasoningParser:
                 self._held = lead[len(THINK_OPEN):]
                 self._begin(_THINKING)
                 return True
+            if lead.startswith(SEED_OPEN):
+                self._held = lead[len(SEED_OPEN):]
+                self._close = SEED_CLOSE
+                self._begin(_THINKING)
+                return True
             if lead.startswith(GEMMA_OPEN):
                 self._held = lead[len(GEMMA_OPEN):]
                 self._close, self._label = GEMMA_CLOSE, GEMMA_LABEL
@@ -219,7 +227,7 @@ class ReasoningParser:
                 self._held = "assistant" + held  # the header's role, written by the prompt
                 self._begin(_HEADER)
                 return True
-            openers = (THINK_OPEN, CHANNEL, GEMMA_OPEN) + ((RECIPIENT,) if self._harmony else ())
+            openers = (THINK_OPEN, CHANNEL, GEMMA_OPEN, SEED_OPEN) + ((RECIPIENT,) if self._harmony else ())
             if lead and not any(m.startswith(lead) for m in openers):
                 self._state = _ANSWER  # not fresh: the reply keeps its own leading whitespace
                 return True

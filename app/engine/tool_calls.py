@@ -17,7 +17,8 @@ splits a reply into its text and its calls for that format:
 - `kimi_k2`: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:0<|tool_call_argument_begin|>{…}`
   `<|tool_call_end|><|tool_calls_section_end|>` (Kimi K2 Instruct and Thinking; the id is `functions.NAME:N`);
 - `glm45`: `<tool_call>NAME` then `<arg_key>KEY</arg_key><arg_value>VALUE</arg_value>` lines, `</tool_call>`
-  (GLM 4.5, 4.6; a value is text where the schema says string, else JSON where it reads as JSON).
+  (GLM 4.5, 4.6, 4.7, Ling 3.0, Laguna, Spark 2.5; a value is text where the schema says string, else
+  JSON where it reads as JSON).
 
 Beyond llama-server, `bare_json_call()` accepts the one shape small models write without their
 format's tags: the whole reply is one JSON object (bare, or alone in one ```json fence) naming an
@@ -74,7 +75,7 @@ def tool_format(template_source: str) -> str:
             return family.name
     if "<|tool_calls_section_begin|>" in src and "<|tool_call_begin|>" in src:  # a handler of its own, first
         return "kimi_k2"
-    if "[gMASK]" in src and "<tool_call>" in src and "<arg_key>" in src and "<arg_value>" in src:  # GLM only
+    if "<tool_call>" in src and "<arg_key>" in src and "<arg_value>" in src:  # GLM, Ling 3, Laguna, Spark
         return "glm45"
     if "<tool_call>" in src and "<function=" in src and "<parameter=" in src:
         return "qwen3_coder"
@@ -169,8 +170,8 @@ _GLM_ARG = re.compile(r"\s*<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_valu
 
 
 def _glm_function(body: str, schemas: Mapping[str, JsonObject]) -> list[ParsedCall] | None:
-    name, _, rest = body.partition("\n") if "<arg_key>" in body else (body, "", "")
-    name = name.strip()
+    cut = min(at for at in (body.find("\n"), body.find("<arg_key>"), len(body)) if at >= 0)
+    name, rest = body[:cut].strip(), body[cut:]  # GLM 4.7, Laguna S write no newline after the name
     if not name or "<" in name:
         return None
     properties = schemas.get(name, {}).get("properties", {})

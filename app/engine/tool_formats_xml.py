@@ -5,7 +5,11 @@
 - `minimax_m2`: `<minimax:tool_call><invoke name="NAME"><parameter name="KEY">VALUE</parameter></invoke>…
   </minimax:tool_call>` (MiniMax M2);
 - `deepseek_dsml`: `<｜DSML｜function_calls>` (V3.2) or `<｜DSML｜tool_calls>` (V4) around
-  `<｜DSML｜invoke name="NAME"><｜DSML｜parameter name="KEY" string="true|false">VALUE</｜DSML｜parameter>…`.
+  `<｜DSML｜invoke name="NAME"><｜DSML｜parameter name="KEY" string="true|false">VALUE</｜DSML｜parameter>…`;
+- `minicpm5`: `<function name="NAME"><param name="KEY">VALUE</param></function>`, no block around (MiniCPM5);
+- `hunyuan3`: `<tool_calls:opensource><tool_call:opensource>NAME<tool_sep:opensource>` then
+  `<arg_key:opensource>KEY</arg_key:opensource><arg_value:opensource>VALUE</arg_value:opensource>`
+  pairs (Tencent Hy3).
 
 A value is text where the tool's schema (or DSML's `string="true"`) says string, else JSON where
 it reads as JSON, as for Qwen3-Coder; one newline just inside a tag is not part of it.
@@ -43,24 +47,39 @@ def _blocks(text: str, open_tag: str, close_tag: str, schemas: Schemas, invoke: 
     at = first
     while text.startswith(open_tag, at):
         end = text.find(close_tag, at)
-        body = text[at + len(open_tag):end if end >= 0 else len(text)]
-        pos = 0
-        while (match := invoke.match(body, pos)) is not None:
-            name = match.group(1)
-            if name not in schemas:
-                return None
-            arguments: JsonObject = {}
-            for key, flag, raw in parameter.findall(match.group(2)):
-                string = flag == "true" if flag else declared_type(schemas, name, key) == "string"
-                arguments[key] = _value(raw, string)
-            calls.append(ParsedCall(name, compact(arguments)))
-            pos = match.end()
-        if body[pos:].strip():
+        found = _invokes(text[at + len(open_tag):end if end >= 0 else len(text)], schemas, invoke, parameter)
+        if found is None:
             return None
+        calls += found
         at = end + len(close_tag) if end >= 0 else len(text)
         while at < len(text) and text[at].isspace():
             at += 1
     return ParsedReply(text[:first].strip(), tuple(calls)) if calls and not text[at:].strip() else None
+
+
+def _invokes(body: str, schemas: Schemas, invoke: re.Pattern[str],
+             parameter: re.Pattern[str]) -> list[ParsedCall] | None:
+    """The calls that make up all of `body`, or None."""
+    calls, pos = [], 0
+    while (match := invoke.match(body, pos)) is not None:
+        name = match.group(1)
+        if name not in schemas:
+            return None
+        arguments: JsonObject = {}
+        for key, flag, raw in parameter.findall(match.group(2)):
+            string = flag == "true" if flag else declared_type(schemas, name, key) == "string"
+            arguments[key.strip()] = _value(raw, string)
+        calls.append(ParsedCall(name, compact(arguments)))
+        pos = match.end()
+    return calls if calls and not body[pos:].strip() else None
+
+
+def _unwrapped(text: str, marker: str, schemas: Schemas, invoke: re.Pattern[str],
+               parameter: re.Pattern[str]) -> ParsedReply | None:
+    """The text before the first `marker`, then calls to the end (no block around them)."""
+    first = text.find(marker)
+    calls = _invokes(text[first:], schemas, invoke, parameter) if first >= 0 else None
+    return ParsedReply(text[:first].strip(), tuple(calls)) if calls else None
 
 
 _SEED_FUNCTION = re.compile(r"\s*<function=([^>\n]+)>(.*?)</function>\s*", re.S)
@@ -70,6 +89,13 @@ _MINIMAX_PARAMETER = re.compile(r'<parameter name="([^"]+)">()(.*?)</parameter>'
 _DSML_INVOKE = re.compile(r'\s*<｜DSML｜invoke name="([^"]+)">(.*?)</｜DSML｜invoke>\s*', re.S)
 _DSML_PARAMETER = re.compile(r'<｜DSML｜parameter name="([^"]+)"(?: string="(true|false)")?>(.*?)</｜DSML｜parameter>',
                              re.S)
+
+_MINICPM_FUNCTION = re.compile(r'\s*<function name="([^"]+)">(.*?)</function>\s*', re.S)
+_MINICPM_PARAMETER = re.compile(r'<param name="([^"]+)">()(.*?)</param>', re.S)
+_HY_CALL = re.compile(r"\s*<tool_call:opensource>([^<\s]+)<tool_sep:opensource>(.*?)</tool_call:opensource>\s*",
+                      re.S)
+_HY_ARG = re.compile(r"<arg_key:opensource>(.*?)</arg_key:opensource>()\s*<arg_value:opensource>(.*?)"
+                     r"</arg_value:opensource>", re.S)
 
 
 def _dsml(text: str, schemas: Schemas) -> ParsedReply | None:
@@ -88,6 +114,14 @@ FAMILIES = (
            lambda text, schemas: _blocks(text, "<minimax:tool_call>", "</minimax:tool_call>", schemas,
                                          _MINIMAX_INVOKE, _MINIMAX_PARAMETER),
            ("<minimax:tool_call>", "</minimax:tool_call>")),
+    Family("minicpm5", lambda src: '<function name="' in src and '<param name="' in src,
+           lambda text, schemas: _unwrapped(text, '<function name="', schemas, _MINICPM_FUNCTION,
+                                            _MINICPM_PARAMETER),
+           ('<function name="', "</function>")),
+    Family("hunyuan3", lambda src: "<tool_sep{}>" in src,
+           lambda text, schemas: _blocks(text, "<tool_calls:opensource>", "</tool_calls:opensource>", schemas,
+                                         _HY_CALL, _HY_ARG),
+           ("<tool_calls:opensource>", "</tool_calls:opensource>")),
     Family("deepseek_dsml", lambda src: "dsml_token" in src and "DSML" in src, _dsml,
            ("<｜DSML｜", "</｜DSML｜")),
 )

@@ -149,3 +149,9 @@ def test_deltas_stream_without_waiting_for_the_end():
     assert parser.feed("def</thi").reasoning == " def"
     out = parser.feed("nk>Hi")
     assert (out.reasoning, out.answer) == ("", "Hi")
+
+
+def test_seed_think_block_split_anywhere():
+    reply = "<seed:think>Hm, Paris.</seed:think>It is sunny."
+    for size in (1, 3, len(reply)):
+        assert run([reply[i:i + size] for i in range(0, len(reply), size)]) == ("Hm, Paris.", "It is sunny.")

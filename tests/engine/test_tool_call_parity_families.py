@@ -94,6 +94,30 @@ CASES.update({
     "gigachat-3.1": ("GigaChat3.1-10B-A1.8B", ["<|message_sep|>", "<|role_sep|>", "<|function_call|>"],
                      ["<|function_call|>", '{"name": "get_weather", "arguments": {"city": "Paris"}}'],
                      "gigachat_v31", True),
+    # thinking, then GLM-style calls in templates that are not GLM's own
+    "glm-4.7": ("GLM-4.7-Flash", ["[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"],
+                ["Hm.", "</think>", "<tool_call>", "get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value>",
+                 "</tool_call>"], "glm45", True),
+    "ling-3.0": ("inclusionai-ling-3.0-flash", ["<|role_end|>"],
+                 ["Hm.", "</think>", "<tool_call>", "get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>"
+                  "\n<arg_key>days</arg_key>\n<arg_value>2</arg_value>\n", "</tool_call>"], "glm45", True),
+    "laguna-s-2.1": ("poolside-Laguna-S-2.1", [],
+                     ["Hm.", "</think>", "<tool_call>", "get_weather<arg_key>city</arg_key>",
+                      "<arg_value>Paris</arg_value>", "</tool_call>"], "glm45", True),
+    "spark-2.5": ("Spark2.5", ["<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<|Bot|>"],
+                  ["Hm.", "</think>", "<tool_call>", "get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value>",
+                   "</tool_call>"], "glm45", True),
+    "minicpm5": ("openbmb-MiniCPM5-1B", CHATML,
+                 ["Hm.", "\n</think>\n", '<function name="get_weather">', '<param name="city">Paris</param>',
+                  "</function>"], "minicpm5", True),
+    "hunyuan-3": ("tencent-Hy3", [],
+                  ["<tool_calls:opensource>", "\n<tool_call:opensource>get_weather<tool_sep:opensource>\n"
+                   "<arg_key:opensource>city</arg_key:opensource>\n<arg_value:opensource>Paris</arg_value:opensource>\n"
+                   "</tool_call:opensource>\n", "</tool_calls:opensource>"], "hunyuan3", True),
+    "seed-oss-thinking": ("ByteDance-Seed-OSS", ["<seed:bos>", "<seed:eos>"],
+                          ["<seed:think>", "Hm.", "</seed:think>", "<seed:tool_call>",
+                           "\n<function=get_weather>\n<parameter=city>Paris</parameter>\n</function>\n",
+                           "</seed:tool_call>"], "seed_oss", True),
 })
 
 
