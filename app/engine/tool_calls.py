@@ -288,8 +288,8 @@ def parse_reply(text: str, fmt: str, tools: Sequence[JsonObject]) -> ParsedReply
     reader = readers.get(fmt)
     family = next((f for f in FAMILIES if f.name == fmt), None)
     parsed = reader() if reader else family.read(text, schemas) if family else None
-    if parsed is not None and parsed.calls:
-        return parsed
+    if parsed is not None and (parsed.calls or family is not None):
+        return parsed  # a family's reader may also give its plain text (Functionary v3.2's `all\n`)
     bare = bare_json_call(text, schemas)
     return ParsedReply("", (bare,)) if bare else ParsedReply(text)
 

@@ -7,7 +7,10 @@
 - `minimax_m1`: `<tool_calls>` then one `{"name": …, "arguments": {…}}` a line, `</tool_calls>` (MiniMax M1);
 - `gigachat_v31`: `<|function_call|>{"name": …, "arguments": {…}}` (GigaChat 3.1);
 - `deepseek_v31`: `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{…}<｜tool▁call▁end｜>…`
-  (DeepSeek V3.1: the name first, the arguments as bare JSON, no ```json block as R1 writes).
+  (DeepSeek V3.1: the name first, the arguments as bare JSON, no ```json block as R1 writes);
+- `functionary_v32`: the prompt ends with `>>>`; the reply is `all\nTEXT`, then or instead
+  `NAME\n{…}` calls, each after `>>>` (Functionary medium v3.2). Its text is read without the
+  `all\n` even when it makes no call, as llama-server does when tools are offered.
 
 Each reads the text before the first marker as the reply's text and nothing but calls after it;
 a call names an offered tool, its arguments one JSON object.
@@ -108,7 +111,29 @@ def _deepseek_v31(text: str, schemas: Schemas) -> ParsedReply | None:
     return ParsedReply(text[:first].strip(), tuple(calls)) if calls and not rest.strip() else None
 
 
+_RECIPIENT = re.compile(r"([^\s>]+)\n")
+
+
+def _functionary_v32(text: str, schemas: Schemas) -> ParsedReply | None:
+    content, rest = "", text
+    if text.startswith("all\n"):
+        content, _, rest = text[len("all\n"):].partition(">>>")
+        if not rest:
+            return ParsedReply(content.strip())
+    calls: list[ParsedCall] = []
+    for block in rest.split(">>>"):
+        match = _RECIPIENT.match(block)
+        parsed = json_at(block, match.end()) if match else None
+        if match is None or parsed is None or match.group(1) not in schemas or not isinstance(parsed[0], dict) \
+                or block[parsed[1]:].strip():
+            return None
+        calls.append(ParsedCall(match.group(1), compact(parsed[0])))
+    return ParsedReply(content.strip(), tuple(calls))
+
+
 FAMILIES = (
+    Family("functionary_v32", lambda src: ">>>all" in src and ">>>${recipient}" in src, _functionary_v32,
+           (">>>",)),
     Family("functionary_v31",
            lambda src: "<function=" in src and "<|start_header_id|>" in src and "<tool_call>" not in src,
            _functionary, ("<function=", "</function>")),

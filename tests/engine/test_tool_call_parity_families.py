@@ -12,10 +12,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.engine import EngineClient
-from tests.engine.test_tool_call_parity import binary, check_parity, engine  # noqa: F401 (fixtures)
+from app.engine.chat_template import ChatTemplate
+from app.engine.protocol import ChatMessage
+from tests.engine.test_tool_call_parity import (  # noqa: F401 (binary and engine: fixtures)
+    QUESTION,
+    TEMPLATES,
+    TOOLS,
+    binary,
+    check_parity,
+    engine,
+)
+from tests.support.reply_model import write_reply_model
+from tests.support.servers import LlamaServer
 
 HARMONY = ["<|start|>", "<|end|>", "<|message|>", "<|channel|>", "<|constrain|>", "<|return|>", "<|call|>"]
 
@@ -118,6 +130,11 @@ CASES.update({
                           ["<seed:think>", "Hm.", "</seed:think>", "<seed:tool_call>",
                            "\n<function=get_weather>\n<parameter=city>Paris</parameter>\n</function>\n",
                            "</seed:tool_call>"], "seed_oss", True),
+    # the prompt ends with `>>>`: a call names its recipient; text goes to `all` (read without it)
+    "functionary-v3.2": ("meetkai-functionary-medium-v3.2", LLAMA3,
+                         ["get_weather", "\n", '{"city": "Paris"}'], "functionary_v32", True),
+    "functionary-v3.2-text": ("meetkai-functionary-medium-v3.2", LLAMA3,
+                              ["all", "\n", "It is sunny in Paris."], "functionary_v32", False),
 })
 
 
@@ -126,3 +143,33 @@ def test_tool_calls_match_llama_server(case: str, binary: Path, engine: EngineCl
                                        tmp_path: Path) -> None:
     name, control, reply, fmt, calls = CASES[case]
     check_parity(name, control, reply, fmt, binary, engine, tmp_path, calls=calls)
+
+
+# templates whose past calls llama-server renders with the arguments as an object, or as text
+ROUND_TRIPS = ["meetkai-functionary-medium-v3.2", "meetkai-functionary-medium-v3.1", "openai-gpt-oss-120b",
+               "MiniMax-M2", "google-gemma-4-31B-it", "ByteDance-Seed-OSS", "deepseek-ai-DeepSeek-V3.1"]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIPS)
+def test_a_call_and_its_result_render_as_llama_server_renders_them(name: str, binary: Path,  # noqa: F811
+                                                                   tmp_path: Path) -> None:
+    source = (TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8")
+    template = ChatTemplate(source, "<s>", "</s>", "file")
+    history = [ChatMessage("user", QUESTION),
+               ChatMessage("assistant", "", tool_calls=(("abcDEF123", "get_weather", '{"city": "Paris"}'),)),
+               ChatMessage("tool", "18 C, sunny", tool_call_id="abcDEF123")]
+    prompt = template.render(history, tools=TOOLS)
+    model = write_reply_model(tmp_path / "reply.gguf", source, [], ["Sunny."], prompt)
+    server = LlamaServer(binary, model, ctx=8192)
+    server.cmd += ["--jinja", "--no-warmup"]
+    server.start()
+    try:
+        call = {"id": "abcDEF123", "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+        messages = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "", "tool_calls": [call]},
+                    {"role": "tool", "content": "18 C, sunny", "tool_call_id": "abcDEF123"}]
+        applied = httpx.post(server.url + "/apply-template", json={"messages": messages, "tools": TOOLS},
+                             timeout=30).json()
+    finally:
+        server.stop()
+    assert applied["prompt"] == prompt.removeprefix("<s>")
