@@ -19,6 +19,8 @@ from app.engine import EngineClient
 from app.engine.chat_template import ChatTemplate
 from app.engine.protocol import ChatMessage
 from tests.engine.test_tool_call_parity import (  # noqa: F401 (binary and engine: fixtures)
+    GRANITE,
+    MISTRAL,
     QUESTION,
     TEMPLATES,
     TOOLS,
@@ -135,6 +137,32 @@ CASES.update({
                          ["get_weather", "\n", '{"city": "Paris"}'], "functionary_v32", True),
     "functionary-v3.2-text": ("meetkai-functionary-medium-v3.2", LLAMA3,
                               ["all", "\n", "It is sunny in Paris."], "functionary_v32", False),
+    # more templates of the formats tool_calls.py reads itself
+    "hermes-2-pro": ("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use", CHATML,
+                     ["<tool_call>", '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', "</tool_call>"],
+                     "hermes", True),
+    "mimo-vl": ("MiMo-VL", CHATML,
+                ["<tool_call>", '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', "</tool_call>"],
+                "hermes", True),
+    "qwq": ("Qwen-QwQ-32B", CHATML,
+            ["Hm.", "\n</think>\n\n", "<tool_call>", '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n',
+             "</tool_call>"], "hermes", True),
+    "granite-4.1": ("ibm-granite-granite-4.1", GRANITE,
+                    ["<tool_call>", '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', "</tool_call>"],
+                    "hermes", True),
+    "qwen3.5": ("Qwen3.5-4B", CHATML,
+                ["Hm.", "\n</think>\n\n", "<tool_call>", "\n<function=get_weather>\n<parameter=city>\nParis\n"
+                 "</parameter>\n</function>\n", "</tool_call>"], "qwen3_coder", True),
+    "nemotron-3-nano": ("NVIDIA-Nemotron-3-Nano-30B-A3B-BF16", CHATML,
+                        ["Hm.", "</think>\n", "<tool_call>", "\n<function=get_weather>\n<parameter=city>\nParis\n"
+                         "</parameter>\n</function>\n", "</tool_call>"], "qwen3_coder", True),
+    "ministral-3-reasoning": ("mistralai-Ministral-3-14B-Reasoning-2512", MISTRAL,
+                              ["[TOOL_CALLS]", "get_weather", "[ARGS]", '{"city": "Paris"}'], "mistral", True),
+    "devstral-small": ("unsloth-mistral-Devstral-Small-2507", MISTRAL,
+                       ["[TOOL_CALLS]", "get_weather", "[ARGS]", '{"city": "Paris"}'], "mistral", True),
+    "laguna-xs-2.1": ("poolside-Laguna-XS-2.1", [],
+                      ["Hm.", "</think>", "\n<tool_call>", "get_weather\n<arg_key>city</arg_key>\n"
+                       "<arg_value>Paris</arg_value>\n", "</tool_call>"], "glm45", True),
 })
 
 
