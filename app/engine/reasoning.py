@@ -7,7 +7,8 @@ Reasoning models write their thinking before the answer, in one of two shapes:
   `<think>` (and a newline), so the reply starts inside it and only `</think>`
   comes back.
 - Gemma 4: `<|channel>thought\n…<channel|>` then the answer.
-- Seed-OSS: `<seed:think>…</seed:think>` then the answer.
+- Seed-OSS: `<seed:think>…</seed:think>` then the answer; MiniMax M3 the same with
+  `<mm:think>`, or a bare `</mm:think>` (dropped) when it does not think.
 - gpt-oss Harmony channels: `<|channel|>analysis<|message|>…<|end|>` is
   thinking, `<|start|>assistant<|channel|>final<|message|>…` is the answer.
   A message to a function (`to=functions.NAME` in its header) is a tool call:
@@ -38,6 +39,8 @@ GEMMA_CLOSE = "<channel|>"
 GEMMA_LABEL = "thought\n"
 SEED_OPEN = "<seed:think>"  # ByteDance Seed-OSS: <seed:think> … </seed:think>
 SEED_CLOSE = "</seed:think>"
+MM_OPEN = "<mm:think>"  # MiniMax M3: <mm:think> … </mm:think>, or a bare </mm:think> when it does not think
+MM_CLOSE = "</mm:think>"
 CHANNEL = "<|channel|>"
 MESSAGE = "<|message|>"
 START = "<|start|>"
@@ -209,10 +212,15 @@ class ReasoningParser:
                 self._held = lead[len(THINK_OPEN):]
                 self._begin(_THINKING)
                 return True
-            if lead.startswith(SEED_OPEN):
-                self._held = lead[len(SEED_OPEN):]
-                self._close = SEED_CLOSE
-                self._begin(_THINKING)
+            for opener, closer in ((SEED_OPEN, SEED_CLOSE), (MM_OPEN, MM_CLOSE)):
+                if lead.startswith(opener):
+                    self._held = lead[len(opener):]
+                    self._close = closer
+                    self._begin(_THINKING)
+                    return True
+            if lead.startswith(MM_CLOSE):
+                self._held = lead[len(MM_CLOSE):]
+                self._begin(_ANSWER)
                 return True
             if lead.startswith(GEMMA_OPEN):
                 self._held = lead[len(GEMMA_OPEN):]
@@ -227,7 +235,8 @@ class ReasoningParser:
                 self._held = "assistant" + held  # the header's role, written by the prompt
                 self._begin(_HEADER)
                 return True
-            openers = (THINK_OPEN, CHANNEL, GEMMA_OPEN, SEED_OPEN) + ((RECIPIENT,) if self._harmony else ())
+            openers: tuple[str, ...] = (THINK_OPEN, CHANNEL, GEMMA_OPEN, SEED_OPEN, MM_OPEN, MM_CLOSE)
+            openers += (RECIPIENT,) if self._harmony else ()
             if lead and not any(m.startswith(lead) for m in openers):
                 self._state = _ANSWER  # not fresh: the reply keeps its own leading whitespace
                 return True

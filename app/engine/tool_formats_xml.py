@@ -9,7 +9,11 @@
 - `minicpm5`: `<function name="NAME"><param name="KEY">VALUE</param></function>`, no block around (MiniCPM5);
 - `hunyuan3`: `<tool_calls:opensource><tool_call:opensource>NAME<tool_sep:opensource>` then
   `<arg_key:opensource>KEY</arg_key:opensource><arg_value:opensource>VALUE</arg_value:opensource>`
-  pairs (Tencent Hy3).
+  pairs (Tencent Hy3);
+- `minimax_m3`: `]<]minimax[>[<tool_call>` then `<invoke name="NAME">` with a tag per argument
+  (`<KEY>VALUE</KEY>`, a list as `<item>` tags), each tag after `]<]minimax[>[` (MiniMax M3);
+- `muse_glimmer`: ` to=NAME<|message|>` (a header the reasoning parser reads) then
+  `<atem:function_calls><atem:invoke name="NAME"><atem:parameter name="KEY">VALUE</atem:parameter>…`.
 
 A value is text where the tool's schema (or DSML's `string="true"`) says string, else JSON where
 it reads as JSON, as for Qwen3-Coder; one newline just inside a tag is not part of it.
@@ -17,6 +21,7 @@ it reads as JSON, as for Qwen3-Coder; one newline just inside a tag is not part 
 
 from __future__ import annotations
 
+import json
 import re
 
 from app.engine.tool_call_types import (
@@ -96,6 +101,32 @@ _HY_CALL = re.compile(r"\s*<tool_call:opensource>([^<\s]+)<tool_sep:opensource>(
                       re.S)
 _HY_ARG = re.compile(r"<arg_key:opensource>(.*?)</arg_key:opensource>()\s*<arg_value:opensource>(.*?)"
                      r"</arg_value:opensource>", re.S)
+_MUSE_INVOKE = re.compile(r'\s*<atem:invoke name="([^"]+)">(.*?)</atem:invoke>\s*', re.S)
+_MUSE_PARAMETER = re.compile(r'<atem:parameter name="([^"]+)">()(.*?)</atem:parameter>', re.S)
+MINIMAX_NS = "]<]minimax[>["  # MiniMax M3 writes it before each of its call's tags
+_M3_INVOKE = re.compile(r'\s*<invoke name="([^"]+)">(.*?)</invoke>\s*', re.S)
+_M3_PARAMETER = re.compile(r"<([^<>/\s]+)>()(.*?)</\1>", re.S)
+_M3_ITEM = re.compile(r"<item>(.*?)</item>", re.S)
+
+
+def _minimax_m3(text: str, schemas: Schemas) -> ParsedReply | None:
+    first = text.find(MINIMAX_NS + "<tool_call>")
+    if first < 0:
+        return None
+    end = text.find(MINIMAX_NS + "</tool_call>", first)
+    if end >= 0 and text[end + len(MINIMAX_NS + "</tool_call>"):].strip():
+        return None
+    body = text[first + len(MINIMAX_NS + "<tool_call>"):end if end >= 0 else len(text)].replace(MINIMAX_NS, "")
+    calls = _invokes(body, schemas, _M3_INVOKE, _M3_PARAMETER)
+    if calls is None:
+        return None
+    for i, call in enumerate(calls):  # a list is written as <item> tags
+        arguments = json.loads(call.arguments)
+        for key, value in arguments.items():
+            if isinstance(value, str) and declared_type(schemas, call.name, key) == "array":
+                arguments[key] = [scalar(item) for item in _M3_ITEM.findall(value)]
+        calls[i] = ParsedCall(call.name, compact(arguments))
+    return ParsedReply(text[:first].strip(), tuple(calls))
 
 
 def _dsml(text: str, schemas: Schemas) -> ParsedReply | None:
@@ -122,6 +153,12 @@ FAMILIES = (
            lambda text, schemas: _blocks(text, "<tool_calls:opensource>", "</tool_calls:opensource>", schemas,
                                          _HY_CALL, _HY_ARG),
            ("<tool_calls:opensource>", "</tool_calls:opensource>")),
+    Family("muse_glimmer", lambda src: "<atem:function_calls>" in src and "<|eom|>" in src,
+           lambda text, schemas: _blocks(text, "<atem:function_calls>", "</atem:function_calls>", schemas,
+                                         _MUSE_INVOKE, _MUSE_PARAMETER),
+           ("<atem:function_calls>", "</atem:function_calls>")),
+    Family("minimax_m3", lambda src: MINIMAX_NS in src and "<tool_call>" in src and "<invoke name=" in src,
+           _minimax_m3, (MINIMAX_NS + "<tool_call>", MINIMAX_NS + "</tool_call>")),
     Family("deepseek_dsml", lambda src: "dsml_token" in src and "DSML" in src, _dsml,
            ("<｜DSML｜", "</｜DSML｜")),
 )

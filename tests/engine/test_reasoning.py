@@ -155,3 +155,8 @@ def test_seed_think_block_split_anywhere():
     reply = "<seed:think>Hm, Paris.</seed:think>It is sunny."
     for size in (1, 3, len(reply)):
         assert run([reply[i:i + size] for i in range(0, len(reply), size)]) == ("Hm, Paris.", "It is sunny.")
+
+
+def test_minimax_m3_thinks_in_its_own_tags_or_writes_a_bare_close():
+    assert run(list("<mm:think>Hm.</mm:think>Sunny.")) == ("Hm.", "Sunny.")
+    assert run(list("</mm:think>Sunny.")) == ("", "Sunny.")

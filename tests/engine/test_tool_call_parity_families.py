@@ -137,6 +137,17 @@ CASES.update({
                          ["get_weather", "\n", '{"city": "Paris"}'], "functionary_v32", True),
     "functionary-v3.2-text": ("meetkai-functionary-medium-v3.2", LLAMA3,
                               ["all", "\n", "It is sunny in Paris."], "functionary_v32", False),
+    "minimax-m3": ("MiniMax-M3", ["]~b]", "[e~["],
+                   ["<mm:think>", "Hm.", "</mm:think>", "]<]minimax[>[", "<tool_call>"
+                    '\n]<]minimax[>[<invoke name="get_weather">]<]minimax[>[<city>Paris]<]minimax[>[</city>'
+                    ']<]minimax[>[<days>2]<]minimax[>[</days>]<]minimax[>[</invoke>\n', "]<]minimax[>[</tool_call>"],
+                   "minimax_m3", True),
+    "minimax-m3-no-thinking": ("MiniMax-M3", ["]~b]", "[e~["], ["</mm:think>", "It is sunny."], "minimax_m3", False),
+    # the reply opens with its recipient, as gpt-oss's may: the reasoning parser reads that header
+    "muse-glimmer": ("muse-glimmer", ["<|start|>", "<|message|>", "<|eot|>", "<|eom|>"],
+                     [" to=get_weather", "<|message|>", '<atem:function_calls>\n<atem:invoke name="get_weather">\n'
+                      '<atem:parameter name="city">Paris</atem:parameter>\n</atem:invoke>\n</atem:function_calls>'],
+                     "muse_glimmer", True),
     # more templates of the formats tool_calls.py reads itself
     "hermes-2-pro": ("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use", CHATML,
                      ["<tool_call>", '\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', "</tool_call>"],

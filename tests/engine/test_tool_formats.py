@@ -19,7 +19,7 @@ FORMATS = {
     "fireworks-ai-llama-3-firefunction-v2": "firefunction_v2", "NVIDIA-Nemotron-Nano-v2": "nemotron_v2",
     "GigaChat3.1-10B-A1.8B": "gigachat_v31", "openbmb-MiniCPM5-1B": "minicpm5", "tencent-Hy3": "hunyuan3",
     "GLM-4.7-Flash": "glm45", "inclusionai-ling-3.0-flash": "glm45", "poolside-Laguna-S-2.1": "glm45",
-    "Spark2.5": "glm45",
+    "Spark2.5": "glm45", "MiniMax-M3": "minimax_m3", "muse-glimmer": "muse_glimmer",
     # unchanged: the formats tool_calls.py reads itself
     "Qwen-Qwen2.5-7B-Instruct": "hermes", "Qwen3-Coder": "qwen3_coder", "NVIDIA-Nemotron-3-Nano-30B-A3B-BF16":
     "qwen3_coder", "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B": "deepseek_r1", "GLM-4.6": "glm45",
@@ -67,6 +67,10 @@ READS = [  # (format, reply, its text, its calls)
     ("hunyuan3", "<tool_calls:opensource>\n<tool_call:opensource>get_weather<tool_sep:opensource>\n"
                  "<arg_key:opensource>city</arg_key:opensource>\n<arg_value:opensource>Paris</arg_value:opensource>\n"
                  "</tool_call:opensource>\n</tool_calls:opensource>", "", [{"city": "Paris"}]),
+    ("minimax_m3", 'Ok.]<]minimax[>[<tool_call>\n]<]minimax[>[<invoke name="get_weather">]<]minimax[>[<city>Paris'
+                   ']<]minimax[>[</city>]<]minimax[>[</invoke>\n]<]minimax[>[</tool_call>', "Ok.", [{"city": "Paris"}]),
+    ("muse_glimmer", '<atem:function_calls>\n<atem:invoke name="get_weather">\n<atem:parameter name="city">Paris'
+                     '</atem:parameter>\n</atem:invoke>\n</atem:function_calls>', "", [{"city": "Paris"}]),
     ("glm45", "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value></tool_call>", "",
      [{"city": "Paris"}]),
 ]
