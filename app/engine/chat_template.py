@@ -122,7 +122,7 @@ class ChatTemplate:
             raise TemplateError("the chat template is not valid Jinja: it is nested too deeply") from None
         self.thinking_modes = _thinking_modes(env, self.source)
         self.supports_system = self._probe_system_role()
-        self.object_arguments = self._probe_object_arguments()
+        self._object_arguments: bool | None = None  # probed when a past call is first rendered
 
     @classmethod
     def for_model(cls, gguf_template: str | None, bos_token: str, eos_token: str) -> ChatTemplate:
@@ -143,9 +143,15 @@ class ChatTemplate:
         except Exception:  # noqa: BLE001 (a template that fails on a system message: it has no system role)
             return False
 
+    @property
+    def object_arguments(self) -> bool:
+        """llama.cpp's test, roughly: does a past call's arguments object come out of the template?
+        Where not (Functionary v3.2 adds them to text), calls go in with their arguments as JSON text."""
+        if self._object_arguments is None:
+            self._object_arguments = self._probe_object_arguments()
+        return self._object_arguments
+
     def _probe_object_arguments(self) -> bool:
-        # llama.cpp's test, roughly: does a past call's arguments object come out of the template?
-        # Where not (Functionary v3.2 adds them to text), calls go in with their arguments as JSON text.
         marker = "hearth-arguments-probe"  # ASCII: a template's tojson may escape anything else
         call = {"id": "call00001", "type": "function", "function": {"name": "tool1", "arguments": {"arg": marker}}}
         probe: list[dict[str, Any]] = [
@@ -153,9 +159,7 @@ class ChatTemplate:
             {"role": "tool", "content": "Tool response", "tool_call_id": "call00001"}]
         try:
             return marker in self._render_dicts(probe, {}, False)
-        except TemplateLimitError as exc:
-            raise self._limit_error(exc) from None
-        except Exception:  # noqa: BLE001 (a template that fails on an arguments object takes text)
+        except Exception:  # noqa: BLE001 (one that fails on an arguments object takes text; limits: the render says)
             return False
 
     def describe(self) -> str:
