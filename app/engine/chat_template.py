@@ -218,6 +218,10 @@ class ChatTemplate:
             item: dict[str, Any] = {"role": message.role, "content": content}
             if message.reasoning:
                 item["reasoning_content"] = message.reasoning
+                if "<|channel|>" in self.source:  # llama-server's gpt-oss handler: its template reads `thinking`
+                    item["thinking"] = message.reasoning
+                    if message.tool_calls:
+                        del item["content"]
             if message.tool_calls:
                 item["tool_calls"] = [_tool_call_dict(*call, self.object_arguments) for call in message.tool_calls]
             if message.tool_call_id:

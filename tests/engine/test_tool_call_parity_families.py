@@ -189,13 +189,16 @@ ROUND_TRIPS = ["meetkai-functionary-medium-v3.2", "meetkai-functionary-medium-v3
                "MiniMax-M2", "google-gemma-4-31B-it", "ByteDance-Seed-OSS", "deepseek-ai-DeepSeek-V3.1"]
 
 
-@pytest.mark.parametrize("name", ROUND_TRIPS)
+@pytest.mark.parametrize("name", ROUND_TRIPS + ["openai-gpt-oss-120b:thinking"])
 def test_a_call_and_its_result_render_as_llama_server_renders_them(name: str, binary: Path,  # noqa: F811
                                                                    tmp_path: Path) -> None:
+    name, _, thinking = name.partition(":")  # with thinking: gpt-oss writes it before the call
+    reasoning = "Let me check." if thinking else ""
     source = (TEMPLATES / f"{name}.jinja").read_text(encoding="utf-8")
     template = ChatTemplate(source, "<s>", "</s>", "file")
     history = [ChatMessage("user", QUESTION),
-               ChatMessage("assistant", "", tool_calls=(("abcDEF123", "get_weather", '{"city": "Paris"}'),)),
+               ChatMessage("assistant", "", reasoning,
+                           tool_calls=(("abcDEF123", "get_weather", '{"city": "Paris"}'),)),
                ChatMessage("tool", "18 C, sunny", tool_call_id="abcDEF123")]
     prompt = template.render(history, tools=TOOLS)
     model = write_reply_model(tmp_path / "reply.gguf", source, [], ["Sunny."], prompt)
@@ -205,7 +208,10 @@ def test_a_call_and_its_result_render_as_llama_server_renders_them(name: str, bi
     try:
         call = {"id": "abcDEF123", "type": "function",
                 "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
-        messages = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "", "tool_calls": [call]},
+        said = {"role": "assistant", "content": "", "tool_calls": [call]}
+        if reasoning:
+            said["reasoning_content"] = reasoning
+        messages = [{"role": "user", "content": QUESTION}, said,
                     {"role": "tool", "content": "18 C, sunny", "tool_call_id": "abcDEF123"}]
         applied = httpx.post(server.url + "/apply-template", json={"messages": messages, "tools": TOOLS},
                              timeout=30).json()
