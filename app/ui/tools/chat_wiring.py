@@ -15,6 +15,17 @@ from app.ui.tools.tool_service import ToolService
 NO_SERVERS = "No tool servers yet: File → Tools and MCP servers… adds one (or imports them from another app)."
 
 
+def failure_line(failures: list[tuple[str, str]]) -> str:
+    """One plain line for servers that failed to start (the chat says each failure once)."""
+    if len(failures) == 1:
+        name, why = failures[0]
+        return (f"The tool server {name} failed to start: {why}. Its tools are left out until you retry it "
+                "(File → Tools and MCP servers…).")
+    names = ", ".join(name for name, _ in failures[:-1]) + f" and {failures[-1][0]}"
+    return (f"The tool servers {names} failed to start; their tools are left out until you retry them "
+            "(File → Tools and MCP servers… says why).")
+
+
 class ChatTools(QObject):
     """Made with the page as its parent: it lives as long as the page."""
 
@@ -56,9 +67,19 @@ class ChatTools(QObject):
             self.page.show_notice(self.service.config_error or NO_SERVERS)
         elif self.page.notice.text() == NO_SERVERS:
             self.page.show_notice("")
+        self._tell_failures()
+
+    def _tell_failures(self) -> None:
+        """In a chat with tools on, say (once) that a server failed to start."""
+        chat = self.page.session.chat_id
+        if (self.replies.enabled(chat) if chat else self.replies.pending_new_chat):
+            failures = self.service.untold_failures()
+            if failures:
+                self.page.show_notice(failure_line(failures))
 
     def _servers_changed(self) -> None:
         """Servers became ready (or stopped): the meter counts the schemas now on offer."""
+        self._tell_failures()
         offered = self.replies.offered()
         if offered != self._offered:
             self._offered = offered
