@@ -186,7 +186,8 @@ def test_tool_calls_match_llama_server(case: str, binary: Path, engine: EngineCl
 
 # templates whose past calls llama-server renders with the arguments as an object, or as text
 ROUND_TRIPS = ["meetkai-functionary-medium-v3.2", "meetkai-functionary-medium-v3.1", "openai-gpt-oss-120b",
-               "MiniMax-M2", "google-gemma-4-31B-it", "ByteDance-Seed-OSS", "deepseek-ai-DeepSeek-V3.1"]
+               "MiniMax-M2", "google-gemma-4-31B-it", "ByteDance-Seed-OSS", "deepseek-ai-DeepSeek-V3.1",
+               "Kimi-K2-Instruct", "moonshotai-Kimi-K2"]
 
 
 @pytest.mark.parametrize("name", ROUND_TRIPS + ["openai-gpt-oss-120b:thinking"])
