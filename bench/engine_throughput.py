@@ -142,7 +142,7 @@ def free_port() -> int:
 class Server:
     """llama-server on a free loopback port, for as long as the `with` lasts."""
 
-    def __init__(self, bin_dir: Path, model: Path, args) -> None:
+    def __init__(self, bin_dir: Path, model: Path, args, template_file: Path | None = None) -> None:
         self.port = free_port()
         cmd = [str(bin_dir / "llama-server"), "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port),
                "-t", str(args.threads), "-c", str(args.ctx),
@@ -152,6 +152,8 @@ class Server:
             cmd += ["--backend-sampling"]
         if getattr(args, "swa_full", False):
             cmd += ["--swa-full"]
+        if template_file is not None:
+            cmd += ["--chat-template-file", str(template_file)]
         self.cmd = cmd
 
     def __enter__(self) -> Server:
@@ -250,50 +252,79 @@ def long_system_prompt(tokens: int) -> str:
     return "Background notes for the answer. " + sentence * max(tokens // 30, 1)
 
 
+def same_template_file(chat_template: str, folder: Path) -> Path | None:
+    """The template our engine chose, as a file for llama-server, when it is not the GGUF's own.
+
+    A GGUF without a chat template (the registry's Gemma 3 270M) gets one of our built-in
+    templates by its vocabulary's control tokens, while llama-server falls back to ChatML: the
+    two engines then read different prompts (43 tokens against 29 for the bench's message), and
+    a prompt's fixed cost (the last token's 262k logits) spreads over different counts."""
+    from app.engine.builtin_templates import BUILTINS, CHATML, COMPLETION
+
+    sources = {f"builtin:{name}": source for name, _marker, source in BUILTINS}
+    sources.update({"default": CHATML, "completion": COMPLETION})
+    source = sources.get(chat_template)
+    if source is None:  # "gguf" (llama-server reads the same one) or "file"
+        return None
+    path = folder / "hearth-template.jinja"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
 def run_alternating(bin_dir: Path, model: Path, args) -> list[Pair]:
     """Our engine and llama-server, one reply each in turn, so machine noise hits both alike."""
-    from app.engine import ChatMessage, Done, EngineClient, LoadOptions, SamplingParams
+    from app.engine import EngineClient, LoadOptions, SamplingParams
 
     pairs: list[Pair] = []
     system = long_system_prompt(args.depth)
     greedy = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=args.tokens)
-    with EngineClient() as engine, Server(bin_dir, model, args) as server:
-        engine.load(LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
-                                flash_attn=FLASH_ATTN[args.flash_attn], n_threads=args.threads))
-        for i in range(args.runs + 1):
-            # a different first word each run so no prompt is served from a cache
-            message = f"{i}. {args.message}"
-            done = None
-            ours_cpu = 0.0
-
-            def ours(message: str) -> None:
-                nonlocal done, ours_cpu
-                time.sleep(args.settle)
-                history = [ChatMessage("system", system)] if system else []
-                before = cpu_seconds(engine.pid)
-                for event in engine.chat(history + [ChatMessage("user", message)], greedy):
-                    if isinstance(event, Done):
-                        done = event.stats
-                ours_cpu = cpu_seconds(engine.pid) - before
-
-            # who goes first swaps every run: whatever one engine leaves behind (a warm cache,
-            # a process still finishing) then helps and hurts both alike
-            if i % 2 == 0:
-                ours(message)
-            time.sleep(args.settle)
-            before = cpu_seconds(server.process.pid)
-            timings = server.chat(message, args.tokens, args.server_stream, system)
-            server_cpu = cpu_seconds(server.process.pid) - before
-            if i % 2 == 1:
-                ours(message)
-            if i > 0 and done is not None:  # run 0 warms both up
-                pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
-                            timings["predicted_per_second"], timings["prompt_per_second"], ours_cpu, server_cpu)
-                pairs.append(pair)
-                print(f"  {model.name} pair {i}: decode {pair.ours_decode:.1f}/{pair.server_decode:.1f} "
-                      f"cpu {pair.ours_cpu:.2f}/{pair.server_cpu:.2f} s "
-                      f"prompt {pair.ours_prompt:.0f}/{pair.server_prompt:.0f}", file=sys.stderr)
+    with EngineClient() as engine, tempfile.TemporaryDirectory() as scratch:
+        info = engine.load(LoadOptions(str(model), n_ctx=args.ctx, n_gpu_layers=args.gpu_layers,
+                                       flash_attn=FLASH_ATTN[args.flash_attn], n_threads=args.threads))
+        with Server(bin_dir, model, args, same_template_file(info.chat_template, Path(scratch))) as server:
+            run_pairs(engine, server, model, args, system, greedy, pairs)
     return pairs
+
+
+def run_pairs(engine, server: Server, model: Path, args, system: str, greedy, pairs: list[Pair]) -> None:
+    """args.runs + 1 replies from each engine in turn (the first pair only warms both up)."""
+    from app.engine import ChatMessage, Done
+
+    for i in range(args.runs + 1):
+        # a different first word each run so no prompt is served from a cache
+        message = f"{i}. {args.message}"
+        done = None
+        ours_cpu = 0.0
+
+        def ours(message: str) -> None:
+            nonlocal done, ours_cpu
+            time.sleep(args.settle)
+            history = [ChatMessage("system", system)] if system else []
+            before = cpu_seconds(engine.pid)
+            for event in engine.chat(history + [ChatMessage("user", message)], greedy):
+                if isinstance(event, Done):
+                    done = event.stats
+            ours_cpu = cpu_seconds(engine.pid) - before
+
+        # who goes first swaps every run: whatever one engine leaves behind (a warm cache,
+        # a process still finishing) then helps and hurts both alike
+        if i % 2 == 0:
+            ours(message)
+        time.sleep(args.settle)
+        before = cpu_seconds(server.process.pid)
+        timings = server.chat(message, args.tokens, args.server_stream, system)
+        server_cpu = cpu_seconds(server.process.pid) - before
+        if i % 2 == 1:
+            ours(message)
+        if i > 0 and done is not None:  # run 0 warms both up
+            pair = Pair(done.decode_tok_s, done.prompt_tok_s, done.completion_tokens,
+                        timings["predicted_per_second"], timings["prompt_per_second"], ours_cpu, server_cpu)
+            pairs.append(pair)
+            print(f"  {model.name} pair {i}: decode {pair.ours_decode:.1f}/{pair.server_decode:.1f} "
+                  f"cpu {pair.ours_cpu:.2f}/{pair.server_cpu:.2f} s "
+                  f"prompt {pair.ours_prompt:.0f}/{pair.server_prompt:.0f} "
+                  f"({done.prompt_tokens - done.cached_tokens}/{timings.get('prompt_n', '?')} new tokens)",
+                  file=sys.stderr)
 
 
 def default_models() -> list[Path]:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.engine.protocol import LoadOptions
+from app.library.gguf_info import GGUFInfo
 
 AUTO_MOST = 4  # llama-server's automatic slot count
 AUTO_LEAST = 2
@@ -79,3 +80,28 @@ def auto_parallel(options: LoadOptions, free_ram: int | None = None) -> tuple[in
     while n > AUTO_LEAST and plan.peak_bytes + (n - 1) * kv > budget:
         n -= 1
     return n, per_sequence
+
+
+def sharing_shortfall(header: GGUFInfo, n_ctx: int, options: LoadOptions, n_gpu_layers: int, free_ram: int,
+                      free_vram: int = 0) -> str:
+    """"" when the model with this `header`, loaded with `options` (`n_ctx` tokens and `n_gpu_layers` as the
+    engine uses them), may take a second sequence with the whole context for the app's API server
+    (shared_options), else why not, in a sentence for the user.
+
+    The second sequence costs one more KV cache (the weights are mapped once whatever the count); it must
+    fit MEMORY_SHARE of the memory free now, on the CPU and on the GPU where the cache's layers are.
+    Without room the model is loaded as it is and the API server's requests wait behind chat replies, as
+    they did before sharing: better than a load that runs out of memory and leaves no model at all."""
+    from app.formatting import human_bytes
+    from app.library.memory_plan import plan_memory
+
+    plan = plan_memory(header, n_ctx, n_gpu_layers, options.kv_cache_type, options.flash_attn, options.n_batch)
+    kv = plan.part("kv_cache")
+    needs = ((kv.cpu, free_ram, "memory"), (kv.gpu, free_vram, "GPU memory"))
+    short = [(need, free, where) for need, free, where in needs if need > 0 and need > free * MEMORY_SHARE]
+    if not short:
+        return ""
+    need, free, where = short[0]
+    return (f"API requests wait behind chat replies: writing both at once needs a second KV cache of about "
+            f"{human_bytes(need)} of {where}, and {human_bytes(free)} is free (a smaller context or a q8_0 KV "
+            f"cache makes room)")

@@ -107,6 +107,9 @@ class ChatTemplate:
         )
         env.globals["raise_exception"] = _raise_exception
         env.filters["tojson"] = bounded_filter("tojson", _tojson)
+        # llama.cpp escapes nothing, so `safe` marks nothing: jinja2's Markup would escape whatever
+        # plain text is added to it (Functionary v3.1 writes `"…"|safe + tool|tojson`)
+        env.filters["safe"] = lambda value: value if isinstance(value, str) else str(value)
         env.globals["strftime_now"] = lambda fmt: self.clock().strftime(fmt)
         if len(self.source) > MAX_SOURCE_CHARS:  # compiling takes ~5 s a megabyte; real ones are ~20 KB
             raise self._limit_error(TemplateLimitError(
@@ -119,6 +122,7 @@ class ChatTemplate:
             raise TemplateError("the chat template is not valid Jinja: it is nested too deeply") from None
         self.thinking_modes = _thinking_modes(env, self.source)
         self.supports_system = self._probe_system_role()
+        self._object_arguments: bool | None = None  # probed when a past call is first rendered
 
     @classmethod
     def for_model(cls, gguf_template: str | None, bos_token: str, eos_token: str) -> ChatTemplate:
@@ -137,6 +141,25 @@ class ChatTemplate:
         except TemplateLimitError as exc:
             raise self._limit_error(exc) from None
         except Exception:  # noqa: BLE001 (a template that fails on a system message: it has no system role)
+            return False
+
+    @property
+    def object_arguments(self) -> bool:
+        """llama.cpp's test, roughly: does a past call's arguments object come out of the template?
+        Where not (Functionary v3.2 adds them to text), calls go in with their arguments as JSON text."""
+        if self._object_arguments is None:
+            self._object_arguments = self._probe_object_arguments()
+        return self._object_arguments
+
+    def _probe_object_arguments(self) -> bool:
+        marker = "hearth-arguments-probe"  # ASCII: a template's tojson may escape anything else
+        call = {"id": "call00001", "type": "function", "function": {"name": "tool1", "arguments": {"arg": marker}}}
+        probe: list[dict[str, Any]] = [
+            {"role": "user", "content": "User message"}, {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "content": "Tool response", "tool_call_id": "call00001"}]
+        try:
+            return marker in self._render_dicts(probe, {}, False)
+        except Exception:  # noqa: BLE001 (one that fails on an arguments object takes text; limits: the render says)
             return False
 
     def describe(self) -> str:
@@ -195,8 +218,12 @@ class ChatTemplate:
             item: dict[str, Any] = {"role": message.role, "content": content}
             if message.reasoning:
                 item["reasoning_content"] = message.reasoning
+                if "<|channel|>" in self.source:  # llama-server's gpt-oss handler: its template reads `thinking`
+                    item["thinking"] = message.reasoning
+                    if message.tool_calls:
+                        del item["content"]
             if message.tool_calls:
-                item["tool_calls"] = [_tool_call_dict(*call) for call in message.tool_calls]
+                item["tool_calls"] = [_tool_call_dict(*call, self.object_arguments) for call in message.tool_calls]
             if message.tool_call_id:
                 item["tool_call_id"] = message.tool_call_id
             payload.append(item)
@@ -237,10 +264,11 @@ class ChatTemplate:
         return _split_by_search(text, contents)
 
 
-def _tool_call_dict(call_id: str, name: str, arguments: str) -> dict[str, Any]:
-    """A past call as llama-server gives it to templates: arguments as an object where they parse."""
+def _tool_call_dict(call_id: str, name: str, arguments: str, as_object: bool = True) -> dict[str, Any]:
+    """A past call as llama-server gives it to templates: arguments as an object where they parse
+    and the template reads objects."""
     try:
-        parsed: Any = json.loads(arguments)
+        parsed: Any = json.loads(arguments) if as_object else arguments
     except json.JSONDecodeError:
         parsed = arguments
     call: dict[str, Any] = {"type": "function", "function": {"name": name, "arguments": parsed}}

@@ -33,8 +33,16 @@ class PromptEncoder:
         self.template: ChatTemplate
         self.template, self.notice = choose_template(template_file, gguf_template, bos_text, eos_text,
                                                      self.is_control_token)
-        # the template's end-of-turn markers that are control tokens: they end a reply
-        self.extra_stops = frozenset(self.control_token_ids(END_MARKERS))
+        # the template's end-of-turn markers that are control tokens: they end a reply; but not an
+        # `<|end|>` llama.cpp took off its end-of-generation list (gpt-oss, where `<|return|>` and
+        # `<|call|>` end the reply and `<|end|>` only a message: the thinking, before the answer)
+        stops = [m for m in END_MARKERS if m != "<|end|>" or not self._taken_off_eog(m)]
+        self.extra_stops = frozenset(self.control_token_ids(stops))
+
+    def _taken_off_eog(self, marker: str) -> bool:
+        """A marker llama.cpp itself ends generation on by its text, that it took off the list."""
+        ids = self.tokenize(marker, add_bos=False, special=True)
+        return len(ids) == 1 and self.is_control_token(marker) and not llama_cpp.llama_vocab_is_eog(self.vocab, ids[0])
 
     def token_text(self, token: int) -> str:
         if token < 0:

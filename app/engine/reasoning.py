@@ -7,8 +7,16 @@ Reasoning models write their thinking before the answer, in one of two shapes:
   `<think>` (and a newline), so the reply starts inside it and only `</think>`
   comes back.
 - Gemma 4: `<|channel>thought\n…<channel|>` then the answer.
+- Seed-OSS: `<seed:think>…</seed:think>` then the answer; MiniMax M3 the same with
+  `<mm:think>`, or a bare `</mm:think>` (dropped) when it does not think.
 - gpt-oss Harmony channels: `<|channel|>analysis<|message|>…<|end|>` is
   thinking, `<|start|>assistant<|channel|>final<|message|>…` is the answer.
+  A message to a function (`to=functions.NAME` in its header) is a tool call:
+  its header and arguments go on as answer text, as
+  `<|start|>assistant<|channel|>commentary to=functions.NAME …<|message|>{…}`
+  (or with the recipient in the role header), for the tool-call reader
+  (engine/tool_formats_harmony.py); the prompt's own `<|start|>assistant` is
+  put back when the reply opens with the recipient.
 
 The engine turns tokens into text with `llama_token_to_piece(special=False)`,
 which drops control tokens but keeps user-defined ones. `<think>`/`</think>` are
@@ -29,11 +37,18 @@ THINK_CLOSE = "</think>"
 GEMMA_OPEN = "<|channel>"  # Gemma 4: <|channel>thought\n … <channel|>
 GEMMA_CLOSE = "<channel|>"
 GEMMA_LABEL = "thought\n"
+SEED_OPEN = "<seed:think>"  # ByteDance Seed-OSS: <seed:think> … </seed:think>
+SEED_CLOSE = "</seed:think>"
+MM_OPEN = "<mm:think>"  # MiniMax M3: <mm:think> … </mm:think>, or a bare </mm:think> when it does not think
+MM_CLOSE = "</mm:think>"
 CHANNEL = "<|channel|>"
 MESSAGE = "<|message|>"
 START = "<|start|>"
 HARMONY_ENDS = ("<|end|>", "<|return|>", "<|call|>")
 THINKING_CHANNEL = "analysis"
+HARMONY_REPLY = START + "assistant"  # a Harmony generation prompt ends with it
+RECIPIENT = "to="  # a reply may open with its recipient (" to=functions.NAME"), the role written by the prompt
+CALL_RECIPIENT = "to=functions."
 
 # states
 _DECIDING = "deciding"  # at the start of the reply: could still open a think block or a channel
@@ -110,6 +125,8 @@ class ReasoningParser:
         self._reasoning_seen = False
         self._close = THINK_CLOSE  # what ends the think block being read
         self._label = ""  # a channel name that may start the think block and is not shown
+        self._call = False  # Harmony: the message being read is a tool call (answer text, never thinking)
+        self._harmony = prompt.endswith(HARMONY_REPLY)
         self.answer_started = False  # the first answer character has been given out
         channel = _open_harmony_channel(prompt)
         if channel is not None:
@@ -128,7 +145,8 @@ class ReasoningParser:
     @property
     def thinking(self) -> bool:
         """Whether the text being written now is thinking."""
-        return self._state == _THINKING or (self._state == _BODY and self._channel == THINKING_CHANNEL)
+        return self._state == _THINKING or (
+            self._state == _BODY and self._channel == THINKING_CHANNEL and not self._call)
 
     def feed(self, text: str) -> Split:
         self._held += text
@@ -150,7 +168,7 @@ class ReasoningParser:
                 held = ""
             self._emit(held.rstrip(), reasoning, strip_end=False)
         elif self._state == _BODY:
-            self._emit(held, reasoning if self._channel == THINKING_CHANNEL else answer, strip_end=False)
+            self._emit(held, reasoning if self.thinking else answer, strip_end=False)
         elif self._state == _ANSWER:
             self._emit(held, answer, strip_end=False)
         return self._split(reasoning, answer)
@@ -194,6 +212,16 @@ class ReasoningParser:
                 self._held = lead[len(THINK_OPEN):]
                 self._begin(_THINKING)
                 return True
+            for opener, closer in ((SEED_OPEN, SEED_CLOSE), (MM_OPEN, MM_CLOSE)):
+                if lead.startswith(opener):
+                    self._held = lead[len(opener):]
+                    self._close = closer
+                    self._begin(_THINKING)
+                    return True
+            if lead.startswith(MM_CLOSE):
+                self._held = lead[len(MM_CLOSE):]
+                self._begin(_ANSWER)
+                return True
             if lead.startswith(GEMMA_OPEN):
                 self._held = lead[len(GEMMA_OPEN):]
                 self._close, self._label = GEMMA_CLOSE, GEMMA_LABEL
@@ -203,7 +231,13 @@ class ReasoningParser:
                 self._held = lead
                 self._begin(_HEADER)
                 return True
-            if lead and not any(m.startswith(lead) for m in (THINK_OPEN, CHANNEL, GEMMA_OPEN)):
+            if self._harmony and lead.startswith(RECIPIENT):
+                self._held = "assistant" + held  # the header's role, written by the prompt
+                self._begin(_HEADER)
+                return True
+            openers: tuple[str, ...] = (THINK_OPEN, CHANNEL, GEMMA_OPEN, SEED_OPEN, MM_OPEN, MM_CLOSE)
+            openers += (RECIPIENT,) if self._harmony else ()
+            if lead and not any(m.startswith(lead) for m in openers):
                 self._state = _ANSWER  # not fresh: the reply keeps its own leading whitespace
                 return True
             return False
@@ -236,10 +270,13 @@ class ReasoningParser:
             c = header.rfind(CHANNEL)
             self._channel = _channel_name(header[c + len(CHANNEL):]) if c >= 0 else ""
             self._held = held[i + len(MESSAGE):]
+            self._call = CALL_RECIPIENT in header
+            if self._call:  # the call's header goes on with it, for the tool-call reader
+                answer.append(START + ("" if header.startswith("assistant") else "assistant") + header + MESSAGE)
             self._begin(_BODY)
             return True
         if self._state == _BODY:
-            into = reasoning if self._channel == THINKING_CHANNEL else answer
+            into = reasoning if self.thinking else answer
             i, marker = _first(held, HARMONY_ENDS + (START,))
             if i >= 0:
                 self._emit(held[:i].rstrip() if into is reasoning else held[:i], into, strip_end=False)

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context, LoopContext
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
 
 from app.engine.template_budget import ITEM_WEIGHT, bounded_items, current
 from app.engine.template_budget import active as _active
@@ -51,6 +51,14 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             if name in self.filters:
                 self.filters[name] = bounded_filter(name, self.filters[name])
         self.filters[_ITER_FILTER] = bounded_items
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """The immutable sandbox's rule, but a list may be appended to and popped from, as llama.cpp's Jinja
+        engine allows: Kimi K2's templates queue the past calls' ids with `ids.append(...)` and `ids.pop(0)`
+        (call() bounds an append)."""
+        if type(obj) is list and attr in ("append", "pop"):
+            return SandboxedEnvironment.is_safe_attribute(self, obj, attr, value)
+        return super().is_safe_attribute(obj, attr, value)
 
     def concat(self, pieces: Iterable[str]) -> str:
         """Join output pieces (a render's, a macro's, a block's), refusing an output past the bound."""
@@ -96,6 +104,11 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         owner = getattr(method, "__self__", None)  # the sandbox wraps str.format: look inside
         if isinstance(owner, str):
             args = check_str_method(owner, method.__name__, args, kwargs)
+        elif type(owner) is list and getattr(method, "__name__", "") == "append":
+            if args and isinstance(args[0], (list, dict, tuple, set)):  # a list inside itself would print forever
+                raise SecurityError("a template may append only plain values to a list")
+            budget.allow_items(len(owner) + 1)
+            budget.spend_size(ITEM_WEIGHT)
         elif isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (bounded_items(args[0]), *args[1:])
         return budget.spend(super().call(__context, __obj, *args, **kwargs))

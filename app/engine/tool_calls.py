@@ -17,7 +17,8 @@ splits a reply into its text and its calls for that format:
 - `kimi_k2`: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:0<|tool_call_argument_begin|>{…}`
   `<|tool_call_end|><|tool_calls_section_end|>` (Kimi K2 Instruct and Thinking; the id is `functions.NAME:N`);
 - `glm45`: `<tool_call>NAME` then `<arg_key>KEY</arg_key><arg_value>VALUE</arg_value>` lines, `</tool_call>`
-  (GLM 4.5, 4.6; a value is text where the schema says string, else JSON where it reads as JSON).
+  (GLM 4.5, 4.6, 4.7, Ling 3.0, Laguna, Spark 2.5; a value is text where the schema says string, else
+  JSON where it reads as JSON).
 
 Beyond llama-server, `bare_json_call()` accepts the one shape small models write without their
 format's tags: the whole reply is one JSON object (bare, or alone in one ```json fence) naming an
@@ -30,8 +31,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from app.engine.tool_call_types import JsonObject, ParsedCall, ParsedReply, compact, json_at, scalar
+from app.engine.tool_formats import FAMILIES
 
 __all__ = ["CALL_MARKERS", "CALL_TOKENS", "ParsedCall", "ParsedReply", "bare_json_call", "parse_reply", "tool_format"]
 
@@ -50,6 +53,7 @@ CALL_TOKENS = {
     "kimi_k2": ("<|tool_calls_section_begin|>", "<|tool_call_begin|>", "<|tool_call_argument_begin|>",
                 "<|tool_call_end|>", "<|tool_calls_section_end|>"),
 }
+CALL_TOKENS.update({family.name: family.tokens for family in FAMILIES})  # formats with modules of their own
 CALL_MARKERS = {fmt: tokens[0] for fmt, tokens in CALL_TOKENS.items()}
 
 
@@ -63,29 +67,15 @@ def printed_call_tokens(template_source: str,
             facts[token] = (False, marker.encode())
     return facts
 
-JsonObject = dict[str, Any]
-_DECODER = json.JSONDecoder()
-
-
-@dataclass(frozen=True)
-class ParsedCall:
-    name: str
-    arguments: str  # JSON text of an object, compact, as llama-server sends it
-    id: str = ""  # the model's own id, where its format writes one (Mistral Nemo, Command R7B)
-
-
-@dataclass(frozen=True)
-class ParsedReply:
-    content: str
-    calls: tuple[ParsedCall, ...] = ()
-
-
 def tool_format(template_source: str) -> str:
     """The reply format llama-server would read for this template ("" when it has no tool calls)."""
     src = template_source
+    for family in FAMILIES:  # llama-server's own handlers, tried before its general ones as it does
+        if family.detect(src):
+            return family.name
     if "<|tool_calls_section_begin|>" in src and "<|tool_call_begin|>" in src:  # a handler of its own, first
         return "kimi_k2"
-    if "[gMASK]" in src and "<tool_call>" in src and "<arg_key>" in src and "<arg_value>" in src:  # GLM only
+    if "<tool_call>" in src and "<arg_key>" in src and "<arg_value>" in src:  # GLM, Ling 3, Laguna, Spark
         return "glm45"
     if "<tool_call>" in src and "<function=" in src and "<parameter=" in src:
         return "qwen3_coder"
@@ -102,27 +92,12 @@ def tool_format(template_source: str) -> str:
     return ""
 
 
-def compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _json_at(text: str, start: int) -> tuple[Any, int] | None:
-    """The JSON value starting at `start` (spaces skipped) and where it ends, or None."""
-    at = start
-    while at < len(text) and text[at].isspace():
-        at += 1
-    try:
-        return _DECODER.raw_decode(text, at)
-    except json.JSONDecodeError:
-        return None
-
-
 def _call(item: Any, args_key: str = "arguments", name_key: str = "name", id_key: str = "id") -> ParsedCall | None:
     if not isinstance(item, dict) or not isinstance(item.get(name_key), str):
         return None
     arguments = item.get(args_key, {})
     if isinstance(arguments, str):  # some models write the arguments as JSON text
-        parsed = _json_at(arguments, 0)
+        parsed = json_at(arguments, 0)
         arguments = parsed[0] if parsed else arguments
     if not isinstance(arguments, dict):
         return None
@@ -157,7 +132,7 @@ def _tagged(text: str, open_tag: str, close_tag: str,
 
 
 def _one_json(body: str, args_key: str = "arguments") -> list[ParsedCall] | None:
-    parsed = _json_at(body, 0)
+    parsed = json_at(body, 0)
     if parsed is None or body[parsed[1]:].strip():
         return None
     call = _call(parsed[0], args_key)
@@ -166,7 +141,7 @@ def _one_json(body: str, args_key: str = "arguments") -> list[ParsedCall] | None
 
 def _json_list(body: str, args_key: str = "arguments", name_key: str = "name",
                id_key: str = "id") -> list[ParsedCall] | None:
-    parsed = _json_at(body, 0)
+    parsed = json_at(body, 0)
     if parsed is None or body[parsed[1]:].strip():
         return None
     items = parsed[0] if isinstance(parsed[0], list) else [parsed[0]]
@@ -187,7 +162,7 @@ def _xml_function(body: str, schemas: Mapping[str, JsonObject]) -> list[ParsedCa
     arguments: JsonObject = {}
     for key, raw in _PARAMETER.findall(match.group(2)):
         kind = properties.get(key, {}).get("type") if isinstance(properties, dict) else None
-        arguments[key] = raw if kind == "string" else _scalar(raw)
+        arguments[key] = raw if kind == "string" else scalar(raw)
     return [ParsedCall(name, compact(arguments))]
 
 
@@ -195,8 +170,8 @@ _GLM_ARG = re.compile(r"\s*<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_valu
 
 
 def _glm_function(body: str, schemas: Mapping[str, JsonObject]) -> list[ParsedCall] | None:
-    name, _, rest = body.partition("\n") if "<arg_key>" in body else (body, "", "")
-    name = name.strip()
+    cut = min(at for at in (body.find("\n"), body.find("<arg_key>"), len(body)) if at >= 0)
+    name, rest = body[:cut].strip(), body[cut:]  # GLM 4.7, Laguna S write no newline after the name
     if not name or "<" in name:
         return None
     properties = schemas.get(name, {}).get("properties", {})
@@ -205,15 +180,9 @@ def _glm_function(body: str, schemas: Mapping[str, JsonObject]) -> list[ParsedCa
     while (match := _GLM_ARG.match(rest, at)) is not None:
         key, raw = match.group(1).strip(), match.group(2)
         kind = properties.get(key, {}).get("type") if isinstance(properties, dict) else None
-        arguments[key] = raw if kind == "string" else _scalar(raw)
+        arguments[key] = raw if kind == "string" else scalar(raw)
         at = match.end()
     return [ParsedCall(name, compact(arguments))] if not rest[at:].strip() else None
-
-
-def _scalar(raw: str) -> Any:
-    """A parameter value: JSON where it reads as JSON, the text itself otherwise."""
-    parsed = _json_at(raw, 0)
-    return parsed[0] if parsed is not None and not raw[parsed[1]:].strip() else raw
 
 
 def _mistral(text: str) -> ParsedReply | None:
@@ -225,7 +194,7 @@ def _mistral(text: str) -> ParsedReply | None:
     for block in text[first + len(marker):].split(marker):
         if "[ARGS]" in block:  # NAME[ARGS]{…}
             name, _, args = block.partition("[ARGS]")
-            parsed = _json_at(args, 0)
+            parsed = json_at(args, 0)
             if parsed is None or args[parsed[1]:].strip() or not isinstance(parsed[0], dict):
                 return None
             calls.append(ParsedCall(name.strip(), compact(parsed[0])))
@@ -239,7 +208,7 @@ def _mistral(text: str) -> ParsedReply | None:
 
 def _llama3(text: str) -> ParsedReply | None:
     body = text.split("<|python_tag|>", 1)[1] if "<|python_tag|>" in text else text
-    parsed = _json_at(body, 0)
+    parsed = json_at(body, 0)
     if parsed is None or body[parsed[1]:].strip():
         return None
     item = parsed[0]
@@ -259,7 +228,7 @@ def _deepseek(text: str) -> ParsedReply | None:
         return None
     calls = []
     for name, args in _DEEPSEEK.findall(text[first:]):
-        parsed = _json_at(args, 0)
+        parsed = json_at(args, 0)
         if parsed is None or not isinstance(parsed[0], dict):
             return None
         calls.append(ParsedCall(name.strip(), compact(parsed[0])))
@@ -279,7 +248,7 @@ def _kimi(text: str, schemas: Mapping[str, JsonObject]) -> ParsedReply | None:
         else first
     calls: list[ParsedCall] = []
     while (match := _KIMI_CALL.match(text, at)) is not None:
-        name, parsed = match.group(1), _json_at(text, match.end())
+        name, parsed = match.group(1), json_at(text, match.end())
         if name not in schemas or parsed is None or not isinstance(parsed[0], dict):
             return None
         calls.append(ParsedCall(name, compact(parsed[0]), f"functions.{name}:{match.group(2)}"))
@@ -317,9 +286,10 @@ def parse_reply(text: str, fmt: str, tools: Sequence[JsonObject]) -> ParsedReply
         "glm45": lambda: _tagged(text, "<tool_call>", "</tool_call>", lambda body: _glm_function(body, schemas)),
     }
     reader = readers.get(fmt)
-    parsed = reader() if reader else None
-    if parsed is not None and parsed.calls:
-        return parsed
+    family = next((f for f in FAMILIES if f.name == fmt), None)
+    parsed = reader() if reader else family.read(text, schemas) if family else None
+    if parsed is not None and (parsed.calls or family is not None):
+        return parsed  # a family's reader may also give its plain text (Functionary v3.2's `all\n`)
     bare = bare_json_call(text, schemas)
     return ParsedReply("", (bare,)) if bare else ParsedReply(text)
 
@@ -334,7 +304,7 @@ def bare_json_call(text: str, schemas: Mapping[str, JsonObject]) -> ParsedCall |
     fenced = _FENCE.fullmatch(text)
     if fenced is not None and "```" not in fenced.group(1):
         text = fenced.group(1)
-    parsed = _json_at(text, 0)
+    parsed = json_at(text, 0)
     if parsed is None or text[parsed[1]:].strip():
         return None
     item = parsed[0]

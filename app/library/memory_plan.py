@@ -27,7 +27,7 @@ full context: `resident_bytes` is what the process holds once loaded, `peak_byte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.library.gguf_info import GGUFInfo
 
@@ -61,6 +61,7 @@ class MemoryPlan:
     kv_cache_type: str
     flash_attn: bool
     parts: tuple[Part, ...]
+    sequences: int = 1  # requests decoded together, each with the whole context (with_sequences)
 
     def part(self, name: str) -> Part:
         return next(p for p in self.parts if p.name == name)
@@ -86,7 +87,7 @@ class MemoryPlan:
     def as_dict(self) -> dict[str, object]:
         return {
             "n_ctx": self.n_ctx, "n_gpu_layers": self.n_gpu_layers, "kv_cache_type": self.kv_cache_type,
-            "flash_attn": self.flash_attn,
+            "flash_attn": self.flash_attn, "sequences": self.sequences,
             "parts": {p.name: {"cpu_bytes": p.cpu, "gpu_bytes": p.gpu, "reserved_only": p.reserved_only}
                       for p in self.parts},
             "resident_bytes": self.resident_bytes, "peak_cpu_bytes": self.peak_cpu_bytes,
@@ -166,6 +167,16 @@ def plan_memory(info: GGUFInfo, n_ctx: int, n_gpu_layers: int = 0, kv_cache_type
     if projector is not None:
         parts += projector_parts(projector, projector_gpu)
     return MemoryPlan(n_ctx, gpu_layers, kv_cache_type, flash, parts)
+
+
+def with_sequences(plan: MemoryPlan, sequences: int) -> MemoryPlan:
+    """`plan` for `sequences` requests decoded together, each with the whole context (as the app loads its
+    model while its API server runs: engine/batch_params.shared_options): a KV cache and an output row each."""
+    if sequences <= 1:
+        return plan
+    parts = tuple(replace(part, cpu=part.cpu * sequences, gpu=part.gpu * sequences)
+                  if part.name in ("kv_cache", "output") else part for part in plan.parts)
+    return replace(plan, parts=parts, sequences=sequences)
 
 
 PART_WORDS = {"weights": "Weights", "repack": "Repacked weights (CPU)",

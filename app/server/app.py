@@ -242,7 +242,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
         probs = done.probs if asked_probs else None
         result = whole(reply_id, created_now(), model_id, done.text, done.stats, probs)
         if tools is not None:
-            message, called = whole_message(done.text, tools, tool_format())
+            message, called = whole_message(done.text, tools, tool_format(), done.tool_calls)
             result["choices"][0]["message"] = message
             if called:
                 result["choices"][0]["finish_reason"] = "tool_calls"
@@ -269,7 +269,7 @@ def create_app(engine, model_id: str | Callable[[], str], api_key: str | None = 
                 elif isinstance(event, p.Done):
                     finish = _FINISH[event.stats.stop_reason]
                     if gate is not None:  # what was held back: text, or the reply's calls
-                        rest, calls = gate.finish()
+                        rest, calls = gate.finish(event.tool_calls)
                         if rest:
                             yield _sse(chunk(reply_id, now, model_id, rest, None, first))
                             first = False

@@ -57,20 +57,23 @@ class CallGate:
         self.sent = max(self.sent, safe)
         return out
 
-    def finish(self) -> tuple[str, tuple[ToolCallPart, ...]]:
-        """The text still to send and the reply's calls, once it has ended."""
-        content, calls = read_calls(self.text, self.tool_format, self.options.tools, self.options.parallel)
+    def finish(self, parsed_calls: Sequence[tuple[str, str, str]] = ()) -> tuple[str, tuple[ToolCallPart, ...]]:
+        """The text still to send and the reply's calls, once it has ended (`parsed_calls`: those a remote
+        engine's server already read, Done.tool_calls, passed on as they are)."""
+        content, calls = read_calls(self.text, self.tool_format, self.options.tools, self.options.parallel,
+                                    parsed_calls)
         if not calls:
             return self.text[self.sent:], ()
         sent = self.text[:self.sent]
         return (content[len(sent):] if content.startswith(sent) else ""), calls
 
 
-def whole_message(text: str, options: ToolOptions, tool_format: str) -> tuple[dict[str, Any], bool]:
-    """The reply's `message` and whether it makes calls."""
+def whole_message(text: str, options: ToolOptions, tool_format: str,
+                  parsed_calls: Sequence[tuple[str, str, str]] = ()) -> tuple[dict[str, Any], bool]:
+    """The reply's `message` and whether it makes calls (`parsed_calls`: as CallGate.finish's)."""
     if not options.parse_calls:
         return {"role": "assistant", "content": text}, False
-    content, calls = read_calls(text, tool_format, options.tools, options.parallel)
+    content, calls = read_calls(text, tool_format, options.tools, options.parallel, parsed_calls)
     if not calls:
         return {"role": "assistant", "content": text}, False
     return {"role": "assistant", "content": content, "tool_calls": calls_json(calls)}, True

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import tempfile
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -53,9 +54,11 @@ class ServerState:
     error: str = ""
     tools: list[McpTool] = field(default_factory=list)
     session: Any = None
+    failed_at: float = 0.0  # time.monotonic() when it failed (a retry waits a while after it)
     ready: threading.Event = field(default_factory=threading.Event)
     quit: asyncio.Event = field(default_factory=asyncio.Event)  # set (in the hub's loop): this server stops
     ended: threading.Event = field(default_factory=threading.Event)  # its session is over (stopped or failed)
+    task: Any = None  # the concurrent Future of its run on the hub's loop (cancelled when it hangs at close)
 
 
 def _reason(exc: BaseException) -> str:
@@ -65,6 +68,38 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return "it did not answer in time"
     return str(exc) or type(exc).__name__
+
+
+def _fail(state: ServerState, why: str) -> None:
+    state.state, state.error, state.failed_at = "failed", why, time.monotonic()
+
+
+def _last_words(errlog: Any) -> str:
+    """The last line a stdio server wrote on its stderr (why it ended, as often as not), "" if none."""
+    if errlog is None:
+        return ""
+    try:
+        errlog.flush()
+        errlog.seek(0)
+        lines = [line.strip() for line in errlog.read()[-4000:].splitlines() if line.strip()]
+    except (OSError, ValueError):
+        return ""
+    return lines[-1][:200] if lines else ""
+
+
+def _start_failure(config: ServerConfig, exc: BaseException, errlog: Any) -> str:
+    """Why a server did not start, in one sentence a user can act on."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, FileNotFoundError) and config.command:
+        return f"there is no program {config.command}"
+    if isinstance(exc, PermissionError) and config.command:
+        return f"{config.command} cannot be run (permission denied)"
+    said = _last_words(errlog)
+    if config.command and _connection_lost(exc):  # its program's name: the settings show the whole command
+        program = os.path.basename(config.command) or config.command
+        return f"{program} ended before it answered" + (f" (it said: {said})" if said else "")
+    return _reason(exc) + (f" (it said: {said})" if said else "")
 
 
 def _connection_lost(exc: BaseException) -> bool:
@@ -128,18 +163,18 @@ class McpHub:
         self._thread = threading.Thread(target=self._loop.run_forever, name="hearth-mcp", daemon=True)
         self._closing: asyncio.Event | None = None
         self._tasks: list[Future[None]] = []
-        self._errlog = open(os.devnull, "w")  # noqa: SIM115 (a server's stderr, for as long as the hub lives)
 
     def start(self) -> McpHub:
         """Start every server and wait (up to the start timeout) until each is ready or failed."""
         self._thread.start()
         self._closing = asyncio.run_coroutine_threadsafe(self._make_event(), self._loop).result()
         for state in self.servers.values():
-            self._tasks.append(asyncio.run_coroutine_threadsafe(self._run(state), self._loop))
+            state.task = asyncio.run_coroutine_threadsafe(self._run(state), self._loop)
+            self._tasks.append(state.task)
         deadline = time.monotonic() + self.start_timeout
         for state in self.servers.values():
             if not state.ready.wait(max(0.0, deadline - time.monotonic())):
-                state.state, state.error = "failed", f"it did not start within {self.start_timeout:g} s"
+                _fail(state, f"it did not start within {self.start_timeout:g} s")
         return self
 
     async def _make_event(self) -> asyncio.Event:
@@ -150,12 +185,15 @@ class McpHub:
         from mcp.client.stdio import stdio_client
 
         config = state.config
+        # a stdio server's stderr, kept (in a file: the child process writes it) to say why it failed
+        errlog: Any = (tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed below)
+                       if config.command else None)
         try:
             async with AsyncExitStack() as stack:
                 if config.command:
                     params = StdioServerParameters(command=config.command, args=list(config.args),
                                                    env=dict(config.env) or None)
-                    read, write = await stack.enter_async_context(stdio_client(params, errlog=self._errlog))
+                    read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
                 else:
                     read, write = await _open_http(stack, config)
                 session = await stack.enter_async_context(ClientSession(read, write))
@@ -171,10 +209,12 @@ class McpHub:
             if state.state == "ready":
                 state.state, state.error = "stopped", _reason(exc)
             elif state.state != "stopped":  # (a call already found it gone and said why)
-                state.state, state.error = "failed", _reason(exc)
+                _fail(state, _start_failure(config, exc, errlog))
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
+            if errlog is not None:
+                errlog.close()
             state.session = None
             if state.state == "ready":
                 state.state = "stopped"
@@ -191,9 +231,10 @@ class McpHub:
         self._loop.call_soon_threadsafe(old.quit.set)
         old.ended.wait(self.start_timeout)
         state = self.servers[name] = ServerState(old.config)
-        self._tasks.append(asyncio.run_coroutine_threadsafe(self._run(state), self._loop))
+        state.task = asyncio.run_coroutine_threadsafe(self._run(state), self._loop)
+        self._tasks.append(state.task)
         if not state.ready.wait(self.start_timeout):
-            state.state, state.error = "failed", f"it did not start within {self.start_timeout:g} s"
+            _fail(state, f"it did not start within {self.start_timeout:g} s")
 
     # ------------------------------------------------------------ what callers use
 
@@ -257,14 +298,18 @@ class McpHub:
     def close(self) -> None:
         if self._closing is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._closing.set)
+            for state in list(self.servers.values()):
+                if state.state == "starting" and state.task is not None:
+                    # (one that hangs while starting heeds nothing else: cancelled, its process is ended)
+                    state.task.cancel()
+                    state.ended.wait(5)
             for task in self._tasks:
                 try:
                     task.result(10)
-                except Exception:  # noqa: BLE001 (closing: a server that fails to stop is left behind)
+                except (Exception, CancelledError):  # noqa: BLE001 (closing: a server that fails to stop is left behind)
                     pass
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)
-        self._errlog.close()
 
     def __enter__(self) -> McpHub:
         return self.start()

@@ -96,6 +96,17 @@ def _each(server: ServerConfig, field: str, values: dict[str, str], store: Secre
     return out
 
 
+def carry_secrets(server: ServerConfig, old_name: str, store: SecretStore) -> None:
+    """A server renamed from `old_name`: its kept secrets (`${keyring}` values) are stored under its new
+    name too, so renaming it loses none (they are kept per server name)."""
+    for field, values in (("env", server.env), ("headers", server.headers)):
+        for name, value in values.items():
+            if value == PLACEHOLDER:
+                kept = store.get(_ref(old_name, field, name))
+                if kept:
+                    store.set(_ref(server.name, field, name), kept)
+
+
 def hide_secrets(servers: Iterable[ServerConfig], store: SecretStore) -> list[ServerConfig]:
     """The servers as Hearth's mcp.json keeps them: each secret value stored, `${keyring}` in its place."""
     return [replace(s, env=_each(s, "env", s.env, store, True), headers=_each(s, "headers", s.headers, store, True))

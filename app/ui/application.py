@@ -60,13 +60,14 @@ def build_window(settings: Settings | None = None, store: ConversationStore | Pe
     downloads = DownloadManager(tasks=tasks)
     library = LibraryController(tasks, settings.extra_model_dirs)
     chat_page = ChatPage(writes, engine, tasks)
-    tools = ToolService(tasks)  # MCP servers start when a chat or the settings first need them
+    tools = ToolService(tasks, engine=engine)  # MCP servers start when a chat or the settings first need them
     ChatTools(chat_page, tools)  # the chat's Tools switch and the approval dialogs (a child of the page)
     compare_page = build_compare(settings, writes, engine, lambda: EngineService(api_key_for=endpoints.api_key,
                                                                                        runtime_for=runtime_for),
                                  library, machine, chat_page)
     api_server = ApiServerHolder()
     api_server.sharing = engine.share_with_api  # while it runs, chat replies join its requests' batches
+    api_server.sharing_note = lambda: engine.sharing_note  # or why not (memory)
     parts = WindowParts(
         settings=settings, store=writes, engine=engine, tasks=tasks, library=library, machine=machine,
         downloads=downloads, endpoints=endpoints, api_server=api_server,

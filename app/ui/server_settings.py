@@ -42,7 +42,9 @@ class ApiServerHolder:
         self.port = 8080
         self.allowed_origins: list[str] = []  # web pages (origins) allowed to use the API besides its own address
         # told when the server starts (True) or stops: the app's engine then serves chats and API requests together
-        self.sharing: Callable[[bool], None] = lambda _on: None
+        # (EngineService.share_with_api); it answers "" or why it does not (kept in sharing_note)
+        self.sharing: Callable[[bool], str] = lambda _on: ""
+        self.sharing_note: Callable[[], str] = lambda: ""  # EngineService.sharing_note, read when shown
 
     def begin_stop(self) -> None:
         """Quitting: the server is told to stop; wait() then waits for it within the quit's budget."""
@@ -172,6 +174,7 @@ class ServerSettingsDialog(QDialog):
         url_row.addWidget(self.url_edit_out)
         url_row.addWidget(copy)
         self.queue_label = QLabel()
+        self.queue_label.setWordWrap(True)  # it may say why API requests wait behind chat replies
         note = QLabel("It answers with the model your chats use (switching models there switches it here); "
                       "API requests and chat replies are written together (the model is loaded with room for two "
                       "at once while the server is on), and stopping one never stops the other.")
@@ -212,8 +215,8 @@ class ServerSettingsDialog(QDialog):
         self.queue_label.setText(self._message)
 
         def started(_result) -> None:
-            self._message = ""
             self.holder.server = server
+            self._message = ""
             self.holder.sharing(True)
             self._refresh_server()
 
@@ -241,4 +244,5 @@ class ServerSettingsDialog(QDialog):
         state = server.state
         n = state.active or 1
         busy = f"answering {n} request{'' if n == 1 else 's'}" if state.busy else "idle"
-        self.queue_label.setText(f"{busy}, {state.waiting} waiting")
+        note = f". {why}." if (why := self.holder.sharing_note()) else ""
+        self.queue_label.setText(f"{busy}, {state.waiting} waiting{note}")

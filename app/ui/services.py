@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app.engine import EngineClient, LoadOptions, ModelInfo, OverflowPolicy, SamplingParams
+from app.engine import EngineClient, LoadOptions, ModelInfo, OverflowPolicy, SamplingParams, batch_params
 from app.engine import protocol as p
 from app.engine.jobs import new_job_id
 from app.engine.protocol import ChatMessage, ErrorKind
@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SHUTDOWN_RESERVE_SECONDS = 0.3  # of a shutdown's time, what is kept for killing the engine and its threads' exit
+
+
+def free_memory(with_gpu: bool) -> tuple[int, int]:
+    from app.hardware import free_ram_bytes, free_vram_bytes
+
+    return free_ram_bytes(), free_vram_bytes() if with_gpu else 0
 
 
 def resident_bytes(pid: int | None) -> int:
@@ -101,6 +107,7 @@ class EngineService(QObject):
     counted = Signal(int, object)  # job id, CountResult
     count_failed = Signal(int, str)  # job id, message
     ejected = Signal(object, int)  # ModelInfo that was loaded, bytes of memory it freed (0 when unknown)
+    sequences_changed = Signal(int)  # the local model's sequences from its next load on (2: shared with the API)
 
     _event = Signal(object)  # from the engine's threads: an event, _Ended or _Ejected (queued to the GUI thread)
 
@@ -119,6 +126,10 @@ class EngineService(QObject):
         self._chat_reloads: dict[int, int] = {}  # each reply's client.reloads when it was asked for
         self._reply = 0  # the GUI's reply under way: Stop stops it, not the API server's
         self.loaded_options: LoadOptions | None = None  # how the model in use was loaded
+        # (RAM, VRAM when asked) free now: what a second sequence for the API server must fit (share_with_api)
+        self.free_memory: Callable[[bool], tuple[int, int]] = free_memory
+        self.api_sharing = False  # the app's API server runs: loads get a second sequence for it (share_with_api)
+        self.sharing_note = ""  # why they do not, when memory is short
 
     # ---------------------------------------------------------- starting jobs
 
@@ -161,6 +172,8 @@ class EngineService(QObject):
         """Load a model: load_progress, then loaded or load_failed, all with the returned job id."""
         job_id = new_job_id()
         self._loads[job_id] = options
+        if self.api_sharing and options is not self.loaded_options:  # another model, or other settings
+            self._fit_sequences(options, None)
         gguf = self._headers.get(options.path)
         return self._start(job_id, "load", lambda post: self.router.start_load(options, post, gguf, job_id))
 
@@ -189,15 +202,40 @@ class EngineService(QObject):
         if target:
             self._starter.submit(lambda: self.router.cancel(target))
 
-    def share_with_api(self, on: bool) -> None:
+    def share_with_api(self, on: bool) -> str:
         """The app's API server started (True) or stopped. While it runs, a local model is loaded with two
         sequences, each with the whole context (batch_params.shared_options), so a chat reply joins an API
         request's batch instead of waiting behind it. The model in use is loaded again to match (when the
-        server stops too, which gives the second sequence's memory back)."""
-        self.router.sequences = 2 if on else 1
+        server stops too, which gives the second sequence's memory back).
+
+        Returns `sharing_note`: "" or why the model is loaded with one sequence although the server runs (no
+        memory for a second KV cache: the API's requests then wait behind chat replies)."""
+        self.api_sharing = on
         info, options = self.info, self.loaded_options
-        if info is not None and options is not None and not self.router.is_remote and (info.n_parallel > 1) != on:
-            self.load(options)
+        local = info is not None and options is not None and not self.router.is_remote
+        if local and info is not None and options is not None:
+            self._fit_sequences(options, info)
+            if (info.n_parallel > 1) != (self.router.sequences > 1):
+                self.load(options)
+        else:
+            self._fit_sequences(None, None)
+        return self.sharing_note
+
+    def _fit_sequences(self, options: LoadOptions | None, info: ModelInfo | None) -> None:
+        """Two sequences for the next local load while the API server runs and memory allows, else one."""
+        why = ""
+        if self.api_sharing and options is not None and (header := self._headers.get(options.path)) is not None:
+            n_ctx = info.n_ctx if info is not None else options.n_ctx
+            layers = info.n_gpu_layers if info is not None else max(options.n_gpu_layers, -1)
+            if layers == -2:  # the automatic choice: planned on the CPU, where a laptop is shortest
+                layers = 0
+            free_ram, free_vram = self.free_memory(layers != 0)
+            why = batch_params.sharing_shortfall(header, n_ctx, options, layers, free_ram, free_vram)
+        self.sharing_note = why
+        sequences = 2 if self.api_sharing and not why else 1
+        if sequences != self.router.sequences:
+            self.router.sequences = sequences
+            self.sequences_changed.emit(sequences)
 
     def eject(self) -> None:
         """Free the loaded model's memory (after the job under way); `ejected` says how much was freed."""

@@ -112,9 +112,25 @@ def test_harmony_two_analysis_messages_become_two_paragraphs():
     assert run([reply]) == ("First.\n\nSecond.", "Answer.")
 
 
-def test_harmony_commentary_channel_with_constraint_is_answer_text():
+def test_harmony_call_keeps_its_header_as_answer_text():
+    """A message to a function is a tool call: its header goes on with its arguments, for the
+    gpt-oss call reader, with `<|start|>assistant` put back (llama-server reads it so)."""
     reply = "<|channel|>commentary to=functions.f <|constrain|>json<|message|>{}<|call|>"
-    assert run(list(reply)) == ("", "{}")
+    assert run(list(reply)) == ("", "<|start|>assistant<|channel|>commentary to=functions.f <|constrain|>json"
+                                    "<|message|>{}")
+    thought = "<|channel|>analysis<|message|>Hm.<|end|><|start|>assistant<|channel|>analysis to=functions.f"
+    assert run(list(thought + '<|message|>{"a":1}<|call|>')) == (
+        "Hm.", '<|start|>assistant<|channel|>analysis to=functions.f<|message|>{"a":1}')
+
+
+def test_harmony_reply_opening_with_its_recipient_is_a_call():
+    prompt = "<|start|>user<|message|>Hi<|end|><|start|>assistant"
+    parser = ReasoningParser(prompt)
+    out = [parser.feed(c) for c in " to=functions.f<|channel|>commentary json<|message|>{}"] + [parser.flush()]
+    assert "".join(o.answer for o in out) == "<|start|>assistant to=functions.f<|channel|>commentary json<|message|>{}"
+    parser = ReasoningParser(prompt)  # a plain reply still passes as written
+    out = [parser.feed(c) for c in "tomorrow"] + [parser.flush()]
+    assert "".join(o.answer for o in out) == "tomorrow"
 
 
 def test_answer_started_and_thinking_flags():
@@ -133,3 +149,14 @@ def test_deltas_stream_without_waiting_for_the_end():
     assert parser.feed("def</thi").reasoning == " def"
     out = parser.feed("nk>Hi")
     assert (out.reasoning, out.answer) == ("", "Hi")
+
+
+def test_seed_think_block_split_anywhere():
+    reply = "<seed:think>Hm, Paris.</seed:think>It is sunny."
+    for size in (1, 3, len(reply)):
+        assert run([reply[i:i + size] for i in range(0, len(reply), size)]) == ("Hm, Paris.", "It is sunny.")
+
+
+def test_minimax_m3_thinks_in_its_own_tags_or_writes_a_bare_close():
+    assert run(list("<mm:think>Hm.</mm:think>Sunny.")) == ("Hm.", "Sunny.")
+    assert run(list("</mm:think>Sunny.")) == ("", "Sunny.")

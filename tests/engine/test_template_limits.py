@@ -37,6 +37,8 @@ HOSTILE = {
     "tojson": "{{ ([['y' * 1000] * 10000] * 1000)|tojson }}",
     "batch fill": "{{ [1]|batch(999999999, 0)|list }}",
     "join separator": "{{ range(100000)|join('x' * 1000) }}",
+    "appending loop": "{% set a = [] %}{% for i in range(99999) %}{% for j in range(99999) %}"
+                      "{% set _ = a.append(i) %}{% endfor %}{% endfor %}{{ a|length }}",
     "urlize": "{% set s = 'a. ' * 2000000 %}{% for i in range(100) %}{{ s|urlize|length }}{% endfor %}",
     "sorting": "{% set l = range(100000)|list * 2 %}{% for i in range(1000) %}{{ l|sort|length }}{% endfor %}",
     "split": "{{ ('a ' * 4000000).split()|length }}",
@@ -191,3 +193,13 @@ def test_a_huge_template_is_refused_before_it_is_compiled():
                        match=r"was stopped: it is 1,800,000 characters long \(the limit is 262,144\)"):
         ChatTemplate('{{ "a" }}' * 200_000)
     assert time.monotonic() - t0 < 1
+
+
+def test_a_list_may_be_appended_to_and_popped_as_llama_cpp_allows_but_not_put_inside_itself():
+    queue = "{% set ids = [] %}{% for i in range(3) %}{% set _ = ids.append('c' ~ i) %}{% endfor %}" \
+            "{% set first = ids.pop(0) %}{{ first }}|{{ ids|join(',') }}"
+    assert ChatTemplate(queue, "<s>", "</s>", "file").render([]) == "c0|c1,c2"  # as Kimi K2's templates do
+    with pytest.raises(TemplateError, match="plain values"):
+        ChatTemplate("{% set a = [] %}{% set _ = a.append(a) %}{{ a }}", "<s>", "</s>", "file").render([])
+    with pytest.raises(TemplateError, match="unsafe"):  # other mutations stay refused
+        ChatTemplate("{% set d = {} %}{% set _ = d.update({'a': 1}) %}{{ d }}", "<s>", "</s>", "file").render([])

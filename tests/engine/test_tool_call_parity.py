@@ -115,6 +115,13 @@ def _source(name: str) -> str:
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_tool_calls_match_llama_server(family: str, binary: Path, engine: EngineClient, tmp_path: Path) -> None:
     name, control, reply, fmt = FAMILIES[family]
+    check_parity(name, control, reply, fmt, binary, engine, tmp_path, calls=bool(fmt))
+
+
+def check_parity(name: str, control: list[str], reply: list[str], fmt: str, binary: Path, engine: EngineClient,
+                 tmp_path: Path, calls: bool = True) -> None:
+    """llama-server and Hearth answer the same request with the same scripted model: the same prompt,
+    then the same calls, text and thinking. `calls`: whether llama-server is to find calls at all."""
     source = _source(name)
     assert tool_format(source) == fmt
     template = ChatTemplate(source, "<s>", "</s>", "file")
@@ -145,5 +152,5 @@ def test_tool_calls_match_llama_server(family: str, binary: Path, engine: Engine
     assert ours == theirs
     assert parsed.content == (message.get("content") or "").strip()
     assert done.reasoning.strip() == (message.get("reasoning_content") or "").strip()
-    assert answer["choices"][0]["finish_reason"] == ("tool_calls" if fmt else "stop")
-    assert bool(theirs) == bool(fmt), f"llama-server's calls in {done.text!r}: {message}"
+    assert answer["choices"][0]["finish_reason"] == ("tool_calls" if calls else "stop")
+    assert bool(theirs) == calls, f"llama-server's calls in {done.text!r}: {message}"

@@ -107,3 +107,19 @@ def test_an_integral_number_is_an_integer_as_json_schema_says() -> None:
     for text in ('{"name": "get_weather", "arguments": {"city": "Paris", "days": 2.5}}',
                  '{"name": "get_weather", "arguments": {"city": "Paris", "days": true}}'):
         assert parse_reply(text, "", TOOLS).calls == (), text
+
+
+def test_gpt_oss_reads_one_call_of_an_offered_tool() -> None:
+    call = ('<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>'
+            '{"city":"Oslo"}')
+    assert calls(call, "gpt_oss") == [("get_weather", {"city": "Oslo"})]
+    assert parse_reply("Checking." + call + "<|call|>", "gpt_oss", TOOLS).content == "Checking."
+    role = '<|start|>assistant to=functions.get_weather<|channel|>analysis json<|message|>{"city":"Oslo"}'
+    assert calls(role, "gpt_oss") == [("get_weather", {"city": "Oslo"})]
+    for text in (call.replace("get_weather", "get_time"),  # not offered (llama-server answers an error)
+                 call.replace('{"city":"Oslo"}', '["Oslo"]'),  # not an object
+                 call + " and more",  # text after the call
+                 '<|start|>assistant to=functions.get_weather<|channel|>commentary to=functions.get_weather'
+                 '<|message|>{"city":"Oslo"}'):  # two recipients
+        reply = parse_reply(text, "gpt_oss", TOOLS)
+        assert reply.calls == () and reply.content == text, text

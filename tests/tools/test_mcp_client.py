@@ -111,3 +111,24 @@ def test_a_crashed_server_is_restarted_and_runs_again() -> None:
         assert weather is not None and hub.call(weather, {"city": "Oslo"}).text == "Sunny and 18 °C in Oslo."
         hub.restart("fragile")  # a running one is stopped, then started again
         assert hub.servers["fragile"].state == "ready" and hub.find("get_weather") is not None
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="looks for the process in /proc")
+def test_closing_ends_a_server_that_hangs_while_starting(tmp_path: Path) -> None:
+    """It heeds nothing while it starts (MCP's first request unanswered): closing cancels it and its
+    process is ended, rather than left running after the app quits."""
+    pid_file = tmp_path / "pid"
+    hang = ServerConfig("hang", sys.executable, (
+        "-c", f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"))
+    hub = McpHub([hang])
+    threading.Thread(target=hub.start, daemon=True).start()
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the server never started"
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    assert hub.servers["hang"].state == "starting"
+    started = time.monotonic()
+    hub.close()
+    assert time.monotonic() - started < 8  # (the SDK gives a process 2 s to end before it ends it)
+    assert not Path(f"/proc/{pid}").exists()

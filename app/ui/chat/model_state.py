@@ -53,6 +53,7 @@ class ModelState(QObject):
         self.loads.others_failed.connect(lambda _message: self.show())  # the engine may hold no model now
         self.engine.reloaded.connect(self.show)  # loaded again after a crash: same line, with any new note
         self.engine.ejected.connect(self._on_ejected)
+        self.engine.sequences_changed.connect(load_settings.plan_view.set_sequences)  # API server on or off
 
     @property
     def loading(self) -> bool:

@@ -7,12 +7,30 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QPushButton
 
 from app.store.records import ChatRecord
+from app.tools.mcp_client import START_TIMEOUT_S
 from app.ui.chat.chat_page import ChatPage
 from app.ui.tools.approval_dialog import ApprovalDialog
 from app.ui.tools.tool_replies import Question, ToolReplies
 from app.ui.tools.tool_service import ToolService
 
 NO_SERVERS = "No tool servers yet: File → Tools and MCP servers… adds one (or imports them from another app)."
+
+
+def failure_line(failures: list[tuple[str, str]]) -> str:
+    """One plain line for servers that failed to start (the chat says each failure once)."""
+    if len(failures) == 1:
+        name, why = failures[0]
+        return (f"The tool server {name} failed to start: {why}. Its tools are left out until you retry it "
+                "(File → Tools and MCP servers…).")
+    names = ", ".join(name for name, _ in failures[:-1]) + f" and {failures[-1][0]}"
+    return (f"The tool servers {names} failed to start; their tools are left out until you retry them "
+            "(File → Tools and MCP servers… says why).")
+
+
+def starting_line(names: list[str]) -> str:
+    """The chat's line while a reply waits for servers to start."""
+    which = f"MCP server {names[0]}" if len(names) == 1 else "MCP servers " + ", ".join(names)
+    return f"Starting {which}… (it may take up to {START_TIMEOUT_S:g} s; Stop cancels this reply)"
 
 
 class ChatTools(QObject):
@@ -36,6 +54,7 @@ class ChatTools(QObject):
         self.replies.asked.connect(self._ask)
         self.replies.answered.connect(self._answered)
         self.replies.calls_changed.connect(self._calls_changed)
+        self.replies.starting.connect(self._starting)
         service.changed.connect(self._servers_changed)
         self._offered = ""
 
@@ -56,13 +75,29 @@ class ChatTools(QObject):
             self.page.show_notice(self.service.config_error or NO_SERVERS)
         elif self.page.notice.text() == NO_SERVERS:
             self.page.show_notice("")
+        self._tell_failures()
+
+    def _tell_failures(self) -> None:
+        """In a chat with tools on, say (once) that a server failed to start."""
+        chat = self.page.session.chat_id
+        if (self.replies.enabled(chat) if chat else self.replies.pending_new_chat):
+            failures = self.service.untold_failures()
+            if failures:
+                self.page.show_notice(failure_line(failures))
 
     def _servers_changed(self) -> None:
         """Servers became ready (or stopped): the meter counts the schemas now on offer."""
+        self._tell_failures()
         offered = self.replies.offered()
         if offered != self._offered:
             self._offered = offered
             self.page.session.request_count()
+
+    def _starting(self, names: list[str]) -> None:
+        if names:
+            self.page.show_notice(starting_line(names))
+        elif self.page.notice.text().startswith("Starting MCP server"):
+            self.page.show_notice("")
 
     def _ask(self, question: Question) -> None:
         dialog = ApprovalDialog(question, self.page.window())

@@ -10,12 +10,17 @@ the reply's parts as they happen (shown folded in its card, saved with it).
 
 A call the user has not allowed "always" is asked about: `asked` carries a Question to the page,
 which shows the approval dialog; the loop's thread waits for the answer, or for Stop.
+
+The first reply after the servers were (re)started waits for them (a server that hangs while starting
+takes its whole start timeout): `starting` names the servers it waits for, so the chat says so, and Stop
+ends the wait and the reply.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,11 +35,13 @@ from app.engine import protocol as p
 from app.engine.jobs import new_job_id
 from app.engine.protocol import ChatMessage, ErrorKind, ModelInfo, OverflowPolicy
 from app.engine.sampling import SamplingParams
-from app.tools.mcp_client import HubToolBox
+from app.tools.mcp_client import HubToolBox, McpHub
 from app.tools.permissions import Decision
 from app.ui.services import EngineService
 from app.ui.tools.calls_view import tool_pairs
-from app.ui.tools.tool_service import ToolService
+from app.ui.tools.tool_service import READY_WAIT_S, ToolService
+
+SAY_STARTING_AFTER_S = 0.3  # a server that starts quicker than this is not mentioned
 
 
 @dataclass
@@ -69,6 +76,13 @@ class _NoTools:
         return Outcome(f"There is no tool named {name}.", True)
 
 
+@dataclass(frozen=True)
+class _Starting:
+    """The servers a reply is waiting for ([] once it waits no more)."""
+
+    names: tuple[str, ...]
+
+
 def _joined(before: str, text: str) -> str:
     """One round's text after the earlier rounds', a blank line between (each round is a paragraph)."""
     return f"{before.rstrip()}\n\n{text.lstrip()}" if before.strip() and text.strip() else before + text
@@ -101,6 +115,7 @@ class ToolReplies(EngineService):
     asked = Signal(object)  # Question: show the approval dialog
     answered = Signal(object)  # Question: its dialog may close (answered, or the reply stopped)
     calls_changed = Signal(int, object)  # a reply's message id, its (call, result) pairs so far
+    starting = Signal(object)  # the names (list) of the servers a reply waits for; [] when it waits no more
     _relay = Signal(object)  # (job, what) from the loop's thread, queued to the GUI thread
 
     def __init__(self, service: ToolService, inner: EngineService, session: Any, parent: QObject | None = None) -> None:
@@ -181,7 +196,10 @@ class ToolReplies(EngineService):
               overflow: OverflowPolicy, thinking: str) -> None:
         job = running.job
         try:
-            hub = self.service.ready_hub()
+            hub = self._wait_for_servers(running)
+            if running.stop.is_set():  # stopped while the servers started: nothing was written
+                self._relay.emit((job, LoopResult(stop_reason=p.StopReason.CANCELLED.value)))
+                return
             toolbox: Any = HubToolBox(hub) if hub is not None else _NoTools()
             running.offered = toolbox.offered()
             loop = ToolLoop(self.inner.router, toolbox, self.service.grants, lambda call, server: self._ask(
@@ -192,6 +210,24 @@ class ToolReplies(EngineService):
         except Exception as exc:  # noqa: BLE001 (every reply ends with one signal, whatever went wrong)
             result = LoopResult(error=f"{type(exc).__name__}: {exc}")
         self._relay.emit((job, result))
+
+    def _wait_for_servers(self, running: _Running) -> McpHub | None:
+        """(The loop's thread) the started servers, waiting up to READY_WAIT_S for those still starting;
+        after SAY_STARTING_AFTER_S the chat is told which they are. Stop ends the wait."""
+        begun = time.monotonic()
+        told: tuple[str, ...] = ()
+        hub = self.service.ready_hub(SAY_STARTING_AFTER_S)
+        while not running.stop.is_set() and time.monotonic() - begun < READY_WAIT_S:
+            names = tuple(self.service.starting_servers())
+            if not names:
+                break
+            if names != told:
+                told = names
+                self._relay.emit((running.job, _Starting(names)))
+            hub = self.service.ready_hub(0.1)
+        if told:
+            self._relay.emit((running.job, _Starting(())))
+        return hub
 
     def _ask(self, running: _Running, call: ToolCallPart, server: str) -> tuple[Decision, str]:
         """(The loop's thread) ask the user; Stop answers Deny."""
@@ -240,6 +276,8 @@ class ToolReplies(EngineService):
             running.reply.parts += [what.call, result]
             self.calls_changed.emit(running.reply.record, tool_pairs(running.reply.parts))
             self.token.emit(job, "", running.reply.n_tokens)  # the card shows the call at once
+        elif isinstance(what, _Starting):
+            self.starting.emit(list(what.names))
         elif isinstance(what, LoopResult):
             self._finish(running, what)
 

@@ -1,11 +1,12 @@
 """Settings → Tools and MCP servers: the servers (from Hearth's mcp.json), their state and their tools
-with the tokens each schema takes, servers added from another app's file, and the "always" answers,
-each revocable. A thin dialog over ToolService (app/ui/tools/tool_service.py): starting servers runs
-off the GUI thread and the list follows their states as they change."""
+with the tokens each schema takes (counted by the loaded model, app/ui/tools/schema_counts.py; an
+estimate without one), servers added (in the server form, or from another app's file) or edited, a
+failed server retried, and the "always" answers, each revocable. A thin dialog over ToolService
+(app/ui/tools/tool_service.py): starting and saving servers runs off the GUI thread and the list follows
+their states as they change."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -29,25 +30,30 @@ from app.tools import app_setup
 from app.tools.config import ConfigError
 from app.tools.mcp_client import McpTool
 from app.ui.file_dialogs import open_file
+from app.ui.tools.schema_counts import SchemaCounts, estimate
+from app.ui.tools.server_editor import ServerEditor
 from app.ui.tools.tool_service import ServerView, ToolService
 
 STATE_WORDS = {"off": "not started", "starting": "starting…", "ready": "ready", "failed": "failed",
                "stopped": "stopped", "disabled": "switched off in the file"}
+NO_SERVERS = "No servers yet: add one (Add server…), or add them from a file or another app."
 
 
-def schema_tokens(tool: McpTool) -> int:
-    """About how many tokens the tool's description takes in every prompt that offers it (a JSON schema
-    runs about 3.5 characters a token in the tokenizers of common models)."""
-    return max(1, round(len(json.dumps(tool.openai(), ensure_ascii=False)) / 3.5))
+def tokens_words(tools: list[McpTool], counts: SchemaCounts | None = None) -> str:
+    """"N tokens" counted by the loaded model, or "about N tokens" (estimated) while none is loaded."""
+    exact = [counts.exact(t) if counts is not None else None for t in tools]
+    if all(n is not None for n in exact):
+        total = sum(n or 0 for n in exact)
+        return f"{total:,} token{'s' if total != 1 else ''}"
+    return f"about {sum(estimate(t) for t in tools):,} tokens"
 
 
-def describe(view: ServerView) -> str:
+def describe(view: ServerView, counts: SchemaCounts | None = None) -> str:
     words = STATE_WORDS.get(view.state, view.state)
     if view.state in ("failed", "stopped") and view.error:
         words += f": {view.error}"
     if view.state == "ready":
-        tokens = sum(schema_tokens(t) for t in view.tools)
-        words += f" · {len(view.tools)} tool{'s' if len(view.tools) != 1 else ''} · about {tokens:,} tokens"
+        words += f" · {len(view.tools)} tool{'s' if len(view.tools) != 1 else ''} · {tokens_words(view.tools, counts)}"
     return f"{view.name} ({view.transport}) — {words}"
 
 
@@ -67,17 +73,29 @@ class ToolsDialog(QDialog):
         self.servers = QTreeWidget()
         self.servers.setHeaderHidden(True)
         self.servers.setAccessibleName("Tool servers")
+        self.servers.setWordWrap(True)  # a failure's sentence is read whole
+        self.servers.itemSelectionChanged.connect(self._enable)
         layout.addWidget(self.servers, 2)
+        self.total = QLabel()
+        self.total.setAccessibleName("Tokens of the offered tools")
+        self.total.setWordWrap(True)
+        layout.addWidget(self.total)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setObjectName("toolsProblem")
         layout.addWidget(self.problem)
         row = QHBoxLayout()
+        self.add_button = self._button(row, "Add server…", "Add a server: a program to start, or a URL",
+                                       self.add_server)
         self.import_button = self._button(row, "Add from a file…", "Add the servers of an mcp.json file",
                                           self.import_file)
         for app, path in app_setup.found_in_other_apps():
             self._button(row, f"Import from {app}", f"Add the servers in {path}", lambda p=path: self.import_path(p))
+        self.edit_button = self._button(row, "Edit server…", "Change the chosen server's command, arguments, "
+                                        "environment, URL or headers", self.edit_server)
+        self.retry_button = self._button(row, "Retry", "Start the chosen failed server again (every failed "
+                                         "one when the chosen server did not fail)", self.retry)
         self.restart_button = self._button(row, "Restart server", "Stop the chosen server and start it again",
                                            self.restart_server)
         self.remove_button = self._button(row, "Remove server", "Remove the chosen server", self.remove_server)
@@ -94,7 +112,9 @@ class ToolsDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
-        self.resize(640, 520)
+        self.resize(720, 560)
+        self.counts = SchemaCounts(service.engine, self)
+        self.counts.changed.connect(self.refresh)
         service.changed.connect(self.refresh)
         self.refresh()
         service.start()  # their states and tools are what this dialog is for
@@ -109,12 +129,17 @@ class ToolsDialog(QDialog):
 
     def refresh(self) -> None:
         chosen = self._chosen_server()
+        views = self.service.views()
+        offered = self.service.offered_tools()
+        self.counts.update(offered, [tool for view in views for tool in view.tools])
+        self.servers.blockSignals(True)  # (its items go: nothing may look at the chosen one meanwhile)
         self.servers.clear()
-        for view in self.service.views():
-            item = QTreeWidgetItem([describe(view)])
+        for view in views:
+            item = QTreeWidgetItem([describe(view, self.counts)])
+            item.setToolTip(0, describe(view, self.counts))
             item.setData(0, Qt.ItemDataRole.UserRole, view.name)
             for tool in view.tools:
-                text = f"{tool.name} — about {schema_tokens(tool):,} tokens"
+                text = f"{tool.name} — {tokens_words([tool], self.counts)}"
                 if tool.name in view.shadowed:
                     text += f" — not offered: {view.shadowed[tool.name]} has a tool of this name"
                 child = QTreeWidgetItem([text])
@@ -124,13 +149,35 @@ class ToolsDialog(QDialog):
             if view.name == chosen:
                 self.servers.setCurrentItem(item)
         if not self.service.configs:
-            self.servers.addTopLevelItem(QTreeWidgetItem(["No servers yet: add them from a file or another app."]))
-        self.show_problem(self.service.config_error)
+            self.servers.addTopLevelItem(QTreeWidgetItem([NO_SERVERS]))
+        self.servers.blockSignals(False)
+        self._show_total(offered)
+        if self.service.config_error:
+            self.show_problem(self.service.config_error)
+        self._enable()
         self.grants.clear()
         for grant in self.service.grants.list():
             line = QListWidgetItem(grant.describe())
             line.setData(Qt.ItemDataRole.UserRole, grant)
             self.grants.addItem(line)
+
+    def _show_total(self, offered: list[McpTool]) -> None:
+        if not offered:
+            self.total.setText("")
+        elif self.counts.total is not None:
+            self.total.setText(f"A chat with tools on offers {len(offered)} tools: {self.counts.total:,} tokens "
+                               "of every prompt, counted by the loaded model (its template's instructions "
+                               "for tools included).")
+        else:
+            self.total.setText(f"A chat with tools on offers {len(offered)} tools: about "
+                               f"{sum(estimate(t) for t in offered):,} tokens of every prompt (an estimate: "
+                               "load a model to count them exactly).")
+        self.total.setVisible(bool(offered))
+
+    def _enable(self) -> None:
+        chosen = self._chosen_server()
+        self.edit_button.setEnabled(any(c.name == chosen for c in self.service.configs))
+        self.retry_button.setEnabled(bool(self.service.failures()))
 
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
@@ -153,9 +200,56 @@ class ToolsDialog(QDialog):
         except ConfigError as exc:
             self.show_problem(str(exc))
             return
-        problem = self.service.set_configs(servers) if added else ""
+        if added:
+            self.service.set_configs(servers, self.show_problem)
         self.refresh()
-        self.show_problem(problem or ("" if added else f"{path} names no servers."))
+        self.show_problem("" if added else f"{path} names no servers.")
+
+    def add_server(self) -> None:
+        """The server form, empty; the server it describes is added and saved behind (set_configs)."""
+        editor = ServerEditor(None, {c.name for c in self.service.configs}, self)
+        if editor.exec() != QDialog.DialogCode.Accepted:
+            return
+        added = editor.config()
+        problem = self.service.add_server(added, self.show_problem)
+        self.show_problem(problem)
+        self.refresh()
+        if not problem:
+            self._choose(added.name)
+
+    def _choose(self, name: str) -> None:
+        for i in range(self.servers.topLevelItemCount()):
+            item = self.servers.topLevelItem(i)
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == name:
+                self.servers.setCurrentItem(item)
+
+    def edit_server(self) -> None:
+        name = self._chosen_server()
+        config = next((c for c in self.service.configs if c.name == name), None)
+        if config is None:
+            return
+        editor = ServerEditor(config, {c.name for c in self.service.configs}, self)
+        if editor.exec() != QDialog.DialogCode.Accepted:
+            return
+        edited = editor.config()
+        if edited == config:
+            return
+        note = [""]
+
+        def saved(problem: str) -> None:
+            self.show_problem(problem or note[0])
+
+        revoked = self.service.edit_server(name, edited, saved)
+        if revoked:
+            note[0] = (f"{edited.name} changed what it runs, so its {revoked} \"always\" answer"
+                       f"{'s were' if revoked != 1 else ' was'} revoked: its calls are asked about again.")
+        self.show_problem(note[0])
+        self.refresh()
+
+    def retry(self) -> None:
+        name = self._chosen_server()
+        self.service.retry(name if any(n == name for n, _ in self.service.failures()) else "")
+        self.refresh()
 
     def restart_server(self) -> None:
         name = self._chosen_server()
@@ -166,7 +260,7 @@ class ToolsDialog(QDialog):
     def remove_server(self) -> None:
         name = self._chosen_server()
         if name:
-            self.show_problem(self.service.remove_server(name))
+            self.service.remove_server(name, self.show_problem)
             self.refresh()
 
     def revoke(self) -> None:
@@ -176,6 +270,12 @@ class ToolsDialog(QDialog):
             self.refresh()
 
 
+def _open(service: ToolService, parent: QWidget) -> None:
+    dialog = ToolsDialog(service, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # (it counts with the engine while it lives)
+    dialog.exec()
+
+
 def add_tools_action(menu: QMenu, parent: QWidget, service: ToolService | None) -> QAction | None:
     """File → Tools and MCP servers… (none when the window was built without tools)."""
     if service is None:
@@ -183,6 +283,6 @@ def add_tools_action(menu: QMenu, parent: QWidget, service: ToolService | None) 
     action = QAction("Tools and MCP servers…", parent)
     action.setShortcut(QKeySequence("Ctrl+Shift+M"))
     action.setToolTip("MCP servers whose tools chats may use, their tools, and the calls you allowed always")
-    action.triggered.connect(lambda _checked=False: ToolsDialog(service, parent).exec())
+    action.triggered.connect(lambda _checked=False: _open(service, parent))
     menu.addAction(action)
     return action

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.engine.protocol import ModelInfo
 from app.formatting import human_bytes
 from app.library.gguf_info import GGUFInfo
-from app.library.memory_plan import PART_WORDS, MemoryPlan, out_of_memory_advice, plan_memory
+from app.library.memory_plan import PART_WORDS, MemoryPlan, out_of_memory_advice, plan_memory, with_sequences
 
 # llama.cpp's buffer kinds (the last word of "CPU KV", "CUDA0 model", "CPU_Mapped model") and the plan's part
 BUFFER_PARTS = {"model": "weights", "KV": "kv_cache", "compute": "compute", "output": "output"}
@@ -50,6 +50,8 @@ class MemoryPlanView(QWidget):
         self.plan: MemoryPlan | None = None
         self.measured: ModelInfo | None = None
         self.advice = ""  # "needs about X, Y free: try ..." when the plan does not fit, else ""
+        self.sequences = 1  # 2 while the app's API server shares the model with the chats (set_sequences)
+        self._shown: tuple | None = None  # show_settings' last arguments, to plan again for another count
         self.table = QTableWidget(0, 3)
         self.table.setAccessibleName("Memory plan")
         self.table.setHorizontalHeaderLabels(["Component", "Planned", "Measured"])
@@ -83,9 +85,17 @@ class MemoryPlanView(QWidget):
                       projector: GGUFInfo | None = None, projector_gpu: bool = False) -> None:
         """The plan for loading the model with this header (None: a remote model, or none) with these settings
         (and a vision model's projector, on the GPU or the CPU)."""
+        self._shown = (info, n_ctx, n_gpu_layers, kv_cache_type, flash_attn, n_batch, free_ram, free_vram, projector,
+                       projector_gpu)
         plan = (plan_memory(info, n_ctx, n_gpu_layers, kv_cache_type, flash_attn, n_batch, projector, projector_gpu)
                 if info is not None else None)
-        self.show_plan(plan, free_ram, free_vram)
+        self.show_plan(with_sequences(plan, self.sequences) if plan is not None else None, free_ram, free_vram)
+
+    def set_sequences(self, sequences: int) -> None:
+        """How many sequences the next load gets (EngineService.sequences_changed): the plan is made again."""
+        self.sequences = max(sequences, 1)
+        if self._shown is not None:
+            self.show_settings(*self._shown)
 
     def show_plan(self, plan: MemoryPlan | None, free_ram: int, free_vram: int = 0) -> None:
         """The plan for the settings shown (None: no local model chosen); measured figures stay only while
@@ -127,6 +137,8 @@ class MemoryPlanView(QWidget):
                 if gpu:
                     planned = f"{planned} (GPU {human_bytes(part.gpu)})"
                 words = part_words(part.name) + (" (reserved)" if part.reserved_only else "")
+                if part.name == "kv_cache" and plan.sequences > 1:  # the chats' and the API server's
+                    words += f" ({plan.sequences} sequences: chats and API)"
                 got = measured.pop(part.name, None)
                 if not part.total and got is None:
                     continue  # nothing repacked, say: no row

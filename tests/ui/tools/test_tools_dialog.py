@@ -41,12 +41,13 @@ def test_servers_states_tools_tokens_import_and_revoke(qtbot, tmp_path: Path) ->
     assert "3 tools · about" in weather and weather.endswith("tokens")
     assert [t.split(" — ")[0] for t in tools] == ["get_weather", "slow", "crash"]
     assert all(t.split(" — about ")[1].split()[0].isdigit() for t in tools)
-    assert gone.startswith("gone (stdio) — failed: ")
+    assert gone == "gone (stdio) — failed: there is no program /nonexistent/mcp"
 
     other_app = tmp_path / "cursor-mcp.json"
     other_app.write_text(json.dumps({"mcpServers": {"weather": WEATHER}}))
     dialog.import_path(other_app)
     assert [s.name for s in service.configs] == ["weather", "gone", "weather (2)"]
+    qtbot.waitUntil(lambda: not service.saving, timeout=5000)  # saved behind (the keyring may be slow)
     assert "weather (2)" in json.loads(servers.read_text())["mcpServers"]  # saved in Hearth's mcp.json
     qtbot.waitUntil(lambda: all("ready" in r[0] for r in rows(dialog) if r[0].startswith("weather")), timeout=60000)
     second = dict(rows(dialog))  # the same tools twice: the second server's are named as not offered
@@ -72,7 +73,7 @@ def test_no_servers_yet_says_how_to_add_them(qtbot, tmp_path: Path) -> None:
     service = ToolService(BackgroundTasks(), tmp_path / "mcp.json", Grants(None))
     dialog = ToolsDialog(service)
     qtbot.addWidget(dialog)
-    assert rows(dialog) == [("No servers yet: add them from a file or another app.", [])]
+    assert rows(dialog) == [("No servers yet: add one (Add server…), or add them from a file or another app.", [])]
 
 
 def test_removing_a_server_revokes_its_always_answers(qtbot, tmp_path: Path) -> None:
@@ -88,6 +89,7 @@ def test_removing_a_server_revokes_its_always_answers(qtbot, tmp_path: Path) -> 
     dialog.servers.setCurrentItem(dialog.servers.topLevelItem(0))
     dialog.remove_button.click()
     assert [s.name for s in service.configs] == ["kept"]
+    qtbot.waitUntil(lambda: not service.saving, timeout=5000)
     assert Grants(tmp_path / "grants.json").list() == [Grant("kept", "get_weather", "fp2")]
     assert [dialog.grants.item(i).text() for i in range(dialog.grants.count())] == ["get_weather on kept"]
     service.close(5)
