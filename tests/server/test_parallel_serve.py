@@ -112,3 +112,15 @@ def test_the_apps_server_leaves_one_sequence_to_the_chats_and_hearth_serve_queue
     assert create_app(engine, "m", shared=True).state.slot.capacity == 3
     engine.info = SimpleNamespace(n_parallel=1)
     assert create_app(engine, "m", shared=True).state.slot.capacity == 1
+
+
+@pytest.mark.parametrize(("given", "expected"), [([], None), (["--flash-attn", "on"], True),
+                                                  (["--flash-attn", "off"], False)])
+def test_serve_passes_its_flash_attention_choice_to_the_engine(tiny_model, monkeypatch, given, expected):
+    from app import cli
+    from app.server import run
+
+    loaded: list[LoadOptions] = []
+    monkeypatch.setattr(run, "serve", lambda options, *a, **k: loaded.append(options) or 0)
+    assert cli.main(["serve", "--model", str(tiny_model), "--parallel", "2", *given]) == 0
+    assert [o.flash_attn for o in loaded] == [expected] and loaded[0].n_parallel == 2
