@@ -31,6 +31,7 @@ from app.engine.batch_slots import BatchSlot, LogitRows, Prepared
 from app.engine.context import fit_messages, refusal_message, too_long_message
 from app.engine.protocol import EngineError, ErrorKind, StopReason
 from app.engine.reasoning import ReasoningParser
+from app.engine.sampler_chain import check_grammar
 from app.engine.token_batch import TokenBatch
 from app.engine.vision import has_images
 
@@ -177,7 +178,7 @@ class BatchScheduler:
             self.steps += 1
             slot.last_used = self.steps
             stream = self.make_stream(job.request_id, job.parser, self.worker.send)
-            slot.start(job, cached, stream, self.model.n_vocab, self.model.n_ctx)
+            slot.start(job, cached, stream, self.model.n_vocab, self.model.n_ctx, self.model.ctx)
             self._pace()
 
     def _pace(self) -> None:
@@ -210,6 +211,7 @@ class BatchScheduler:
         if request.id in self.worker.stopped:
             self._send_cancelled(request)
             return None
+        check_grammar(model.vocab, sampling.grammar)  # one a slot's chain cannot use fails this request alone
         self._forget_stops(request.id)
         if isinstance(request, p.Complete):
             tokens = model.tokenize(request.prompt, add_bos=model.encoder.add_bos)

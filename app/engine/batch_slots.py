@@ -24,7 +24,7 @@ from app.engine.llama_backend import c_function
 from app.engine.probs_probe import measure
 from app.engine.protocol import StopReason
 from app.engine.reasoning import ReasoningParser
-from app.engine.sampler_chain import build_sampler, has_penalties
+from app.engine.sampler_chain import build_sampler, plain_greedy
 from app.engine.sampling import SamplingParams
 from app.engine.stops import StopMatcher
 from app.engine.token_probs import TokenProbs
@@ -115,10 +115,9 @@ class BatchSlot:
             del self.kv[n:]
         return n
 
-    def start(self, job: Prepared, cached: int, stream: Any, n_vocab: int, n_ctx: int) -> Reply:
-        sampling = job.sampling
-        plain_greedy = sampling.greedy and not has_penalties(sampling)
-        chain = None if plain_greedy else build_sampler(sampling, n_vocab)
+    def start(self, job: Prepared, cached: int, stream: Any, n_vocab: int, n_ctx: int, ctx: Any = None) -> Reply:
+        sampling = job.sampling  # a grammar needs `ctx` (BatchScheduler._prepare has checked it parses)
+        chain = None if plain_greedy(sampling) else build_sampler(sampling, n_vocab, ctx)
         reply = Reply(job, cached, stream, chain, n_ctx, time.perf_counter(), evaluated=cached)
         reply.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         reply.stops = StopMatcher(sampling.stop) if sampling.stop else None

@@ -8,6 +8,10 @@ With HEARTH_BACKEND_SAMPLING=1 a chain without repetition penalties is attached 
 context instead (backend_sampling), so the token is picked inside the compute graph. On
 CPU threads that measured 1-2% slower than the paths above (docs/BENCHMARKS.md), so it is
 off by default; it is meant for GPUs, where it saves copying the logits to the host.
+
+A grammar (SamplingParams.grammar, GBNF) goes first in the chain, so every later sampler sees only
+the tokens it allows; a reply under a grammar never takes the argmax or in-graph shortcuts, which
+would pick tokens the grammar has not seen (its state advances as llama_sampler_sample accepts each).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 
 from app.engine import backend_sampling
 from app.engine.llama_backend import c_function
+from app.engine.protocol import EngineError, ErrorKind
 from app.engine.sampling import SamplingParams
 
 IN_GRAPH = os.environ.get("HEARTH_BACKEND_SAMPLING", "0") == "1"
@@ -31,13 +36,49 @@ def has_penalties(sampling: SamplingParams) -> bool:
     return sampling.repeat_penalty != 1.0 or bool(sampling.presence_penalty) or bool(sampling.frequency_penalty)
 
 
-def build_sampler(sampling: SamplingParams, n_vocab: int) -> Any:
-    """The llama.cpp sampler chain for `sampling` (free it with llama_sampler_free)."""
+def plain_greedy(sampling: SamplingParams) -> bool:
+    """Greedy without penalties or a grammar: the argmax of the logits picks the same token."""
+    return sampling.greedy and not has_penalties(sampling) and not sampling.grammar
+
+
+BAD_GRAMMAR = ("llama.cpp cannot parse the sampling grammar (GBNF): check its syntax, that every rule "
+               "it uses is defined, that it has a 'root' rule and no left recursion")
+
+
+def grammar_sampler(vocab: Any, grammar: str) -> Any:
+    """llama.cpp's grammar sampler for `grammar` (GBNF, starting at `root`); EngineError when it cannot
+    parse it (llama.cpp logs why and returns no sampler)."""
+    try:
+        data = grammar.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EngineError(ErrorKind.BAD_REQUEST, BAD_GRAMMAR) from None
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, data, b"root")
+    if not sampler:
+        raise EngineError(ErrorKind.BAD_REQUEST, BAD_GRAMMAR)
+    return sampler
+
+
+def check_grammar(vocab: Any, grammar: str) -> None:
+    """Raise EngineError now when `grammar` cannot be used (a batch checks before a request takes a slot)."""
+    if grammar:
+        llama_cpp.llama_sampler_free(grammar_sampler(vocab, grammar))
+
+
+def build_sampler(sampling: SamplingParams, n_vocab: int, ctx: Any = None) -> Any:
+    """The llama.cpp sampler chain for `sampling` (free it with llama_sampler_free). A grammar needs
+    the context `ctx` (its model's vocabulary); EngineError when llama.cpp cannot parse it."""
+    grammar = None
+    if sampling.grammar:
+        if ctx is None:
+            raise ValueError("a sampling grammar needs the context")
+        grammar = grammar_sampler(llama_cpp.llama_model_get_vocab(llama_cpp.llama_get_model(ctx)), sampling.grammar)
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
 
     def add(sampler: Any) -> None:
-        llama_cpp.llama_sampler_chain_add(chain, sampler)
+        llama_cpp.llama_sampler_chain_add(chain, sampler)  # the chain owns it from here (freed with it)
 
+    if grammar is not None:
+        add(grammar)
     if has_penalties(sampling):
         add(
             llama_cpp.llama_sampler_init_penalties(
@@ -118,15 +159,15 @@ class ReplySampler:
         self.ctx = ctx
         self.chain: Any = None
         self.in_graph = False
-        wanted = IN_GRAPH if in_graph is None else in_graph
+        wanted = (IN_GRAPH if in_graph is None else in_graph) and not sampling.grammar
         penalties = has_penalties(sampling)
-        plain_greedy = sampling.greedy and not penalties
-        if plain_greedy and not (wanted and backend_sampling.available()):
+        argmax = plain_greedy(sampling)
+        if argmax and not (wanted and backend_sampling.available()):
             self.pick = argmax_picker(ctx, n_vocab)  # no llama.cpp chain needed at all
             return
-        self.chain = build_sampler(sampling, n_vocab)
+        self.chain = build_sampler(sampling, n_vocab, ctx)
         self.in_graph = wanted and not penalties and backend_sampling.attach(ctx, self.chain)
-        if not self.in_graph and plain_greedy:
+        if not self.in_graph and argmax:
             self.pick = argmax_picker(ctx, n_vocab)
         else:
             self.pick = sampler_picker(self.chain, ctx)

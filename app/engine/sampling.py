@@ -24,6 +24,9 @@ class SamplingParams:
     # Report each picked token's log-probability and this many top alternatives (0-20); -1: report none.
     # Not a sampling setting: it changes nothing about which token is picked (token_probs.py).
     top_logprobs: int = -1
+    # A GBNF grammar every reply must follow ("": none), applied first in the sampler chain; the
+    # server sets it to force a tool call (tool_choice "required" or a named function).
+    grammar: str = ""
 
     @property
     def greedy(self) -> bool:
@@ -47,7 +50,9 @@ class SamplingParams:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        extra = {"top_logprobs": self.top_logprobs} if self.top_logprobs >= 0 else {}  # off: as before
+        extra: dict[str, Any] = {"top_logprobs": self.top_logprobs} if self.top_logprobs >= 0 else {}  # off: as before
+        if self.grammar:
+            extra["grammar"] = self.grammar
         return {
             "temperature": self.temperature,
             "top_p": self.top_p,

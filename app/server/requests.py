@@ -10,6 +10,7 @@ from app.chat.message import Message, Part, TextPart
 from app.engine.protocol import NO_VISION
 from app.engine.sampling import MAX_TOP_LOGPROBS, SamplingParams
 from app.server import tool_requests as tr
+from app.server.tool_grammar import call_grammar
 from app.server.tool_requests import ToolOptions, ToolRequestError
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -184,7 +185,8 @@ def parse_chat(body: object, allow_image_urls: bool = False, sees_images: bool =
     except ToolRequestError as exc:
         raise BadRequest(exc.message, exc.param) from None
     stream, include_usage = _stream_flags(body)
-    sampling = replace(sampling_from(body), top_logprobs=chat_top_logprobs(body))
+    # tool_choice "required" or a named function: a grammar makes the reply a call (tool_grammar.py)
+    sampling = replace(sampling_from(body), top_logprobs=chat_top_logprobs(body), grammar=call_grammar(tools))
     conversation = Conversation.of(parsed, sampling=sampling)
     conversation.images = images.read
     return ChatBody(conversation, sampling, stream, include_usage, tools)

@@ -2,7 +2,8 @@
 back what may be a call until the reply is finished and read.
 
 A streamed reply's text is sent as it comes until it may be a call: from the format's call marker
-on (`<tool_call>`, `[TOOL_CALLS]`…), or all of it when it opens with `{` or `[` (a bare JSON call).
+on (`<tool_call>`, `[TOOL_CALLS]`…), or all of it when it opens with `{` or `[` (a bare JSON call) or
+when tool_choice forces a call (tool_grammar.py).
 The held text is read once the reply ends: calls go out as `delta.tool_calls`, anything else as text.
 """
 
@@ -12,14 +13,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.chat.message import ToolCallPart
-from app.chat.tool_reply import read_calls
+from app.chat.tool_reply import new_call_id, read_calls
 from app.engine.tool_calls import CALL_MARKERS
+from app.server.tool_grammar import forced_calls
 from app.server.tool_requests import ToolOptions
 
 
 def calls_json(calls: Sequence[ToolCallPart], indexed: bool = False) -> list[dict[str, Any]]:
     return [{**({"index": i} if indexed else {}), "id": c.call_id, "type": "function",
              "function": {"name": c.name, "arguments": c.arguments}} for i, c in enumerate(calls)]
+
+
+def _read(text: str, tool_format: str, options: ToolOptions,
+          parsed_calls: Sequence[tuple[str, str, str]]) -> tuple[str, tuple[ToolCallPart, ...]]:
+    """The reply's text and calls; a forced call's reply (tool_grammar.py) is read as its calls even where
+    the model's own format reader does not try the bare-JSON rule, or when it holds an array of calls."""
+    content, calls = read_calls(text, tool_format, options.tools, options.parallel, parsed_calls)
+    if not calls and (forced := forced_calls(text, options)):
+        return "", tuple(ToolCallPart(c.id or new_call_id(), c.name, c.arguments) for c in forced)
+    return content, calls
 
 
 class CallGate:
@@ -30,7 +42,7 @@ class CallGate:
         self.marker = CALL_MARKERS.get(tool_format, "")
         self.text = ""
         self.sent = 0  # characters of `text` already sent as content
-        self.holding = False
+        self.holding = options.choice in ("required", "function")  # a forced call: the whole reply is one
 
     def feed(self, piece: str) -> str:
         """The part of the reply so far that can go out now."""
@@ -60,8 +72,7 @@ class CallGate:
     def finish(self, parsed_calls: Sequence[tuple[str, str, str]] = ()) -> tuple[str, tuple[ToolCallPart, ...]]:
         """The text still to send and the reply's calls, once it has ended (`parsed_calls`: those a remote
         engine's server already read, Done.tool_calls, passed on as they are)."""
-        content, calls = read_calls(self.text, self.tool_format, self.options.tools, self.options.parallel,
-                                    parsed_calls)
+        content, calls = _read(self.text, self.tool_format, self.options, parsed_calls)
         if not calls:
             return self.text[self.sent:], ()
         sent = self.text[:self.sent]
@@ -73,8 +84,9 @@ def whole_message(text: str, options: ToolOptions, tool_format: str,
     """The reply's `message` and whether it makes calls (`parsed_calls`: as CallGate.finish's)."""
     if not options.parse_calls:
         return {"role": "assistant", "content": text}, False
-    content, calls = read_calls(text, tool_format, options.tools, options.parallel, parsed_calls)
+    content, calls = _read(text, tool_format, options, parsed_calls)
     if not calls:
         return {"role": "assistant", "content": text}, False
-    return {"role": "assistant", "content": content, "tool_calls": calls_json(calls)}, True
+    # as OpenAI's API: no text beside the calls is null, not ""
+    return {"role": "assistant", "content": content or None, "tool_calls": calls_json(calls)}, True
 
