@@ -90,7 +90,8 @@ def qwen():
 
 def test_a_real_model_asked_to_say_hello_calls_the_tool_when_it_must(qwen) -> None:
     asked = {"messages": HELLO, "temperature": 0, "max_tokens": 48}
-    free = qwen.chat.completions.create(model="model", tools=TOOLS, **asked)  # auto: as before, its own answer
+    # auto, as before: it writes {"name": "hello", "arguments": {"message": "Hello, …"}}, no offered tool: text
+    free = qwen.chat.completions.create(model="model", tools=TOOLS, **asked)
     assert free.choices[0].finish_reason == "stop" and not free.choices[0].message.tool_calls
     assert "hello" in free.choices[0].message.content.lower()
     required = qwen.chat.completions.create(model="model", tools=TOOLS, tool_choice="required", **asked)
