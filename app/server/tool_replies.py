@@ -76,5 +76,6 @@ def whole_message(text: str, options: ToolOptions, tool_format: str,
     content, calls = read_calls(text, tool_format, options.tools, options.parallel, parsed_calls)
     if not calls:
         return {"role": "assistant", "content": text}, False
-    return {"role": "assistant", "content": content, "tool_calls": calls_json(calls)}, True
+    # OpenAI's API says null, not "", for a reply that is only calls
+    return {"role": "assistant", "content": content or None, "tool_calls": calls_json(calls)}, True
 
