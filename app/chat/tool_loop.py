@@ -158,7 +158,9 @@ class ToolLoop:
             self.grants.record(choice, server, call.name, fingerprint)
             decision = choice.value
             if not choice.allows:
-                return self._answered(call, server, "The user did not allow this call.", True, 0.0, decision)
+                refusal = ("The call was not run: nobody could be asked to allow it." if choice is Decision.UNASKED
+                           else "The user did not allow this call.")
+                return self._answered(call, server, refusal, True, 0.0, decision)
         call = ToolCallPart(call.call_id, call.name, arguments)
         try:
             parsed = json.loads(arguments or "{}")

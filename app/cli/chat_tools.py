@@ -43,7 +43,7 @@ class TerminalAsk:
         if not self.stdin.isatty():
             self.stderr.write(f"hearth: refused {call.name} on {server}: there is no terminal to ask "
                               "(pass --allow-tools to allow tool calls)\n")
-            return Decision.DENY, call.arguments
+            return Decision.UNASKED, call.arguments
         arguments = call.arguments
         while True:
             self.stderr.write(f"\nThe model wants to call {call.name} on {server} with {arguments}\n"
@@ -55,11 +55,25 @@ class TerminalAsk:
                 return Decision.DENY, call.arguments
             answer = line.strip().lower()[:1]
             if answer == "e":
-                self.stderr.write("arguments (JSON): ")
-                self.stderr.flush()
-                arguments = self.stdin.readline().strip() or arguments
+                arguments = self._edit(arguments)
             elif answer in ANSWERS:
                 return ANSWERS[answer], arguments
+
+
+    def _edit(self, arguments: str) -> str:
+        """New arguments typed on the terminal: asked again until they are a JSON object (empty keeps them)."""
+        while True:
+            self.stderr.write("arguments (a JSON object; empty keeps them): ")
+            self.stderr.flush()
+            typed = self.stdin.readline().strip()
+            if not typed:
+                return arguments
+            try:
+                if isinstance(json.loads(typed), dict):
+                    return typed
+                self.stderr.write("that is not a JSON object\n")
+            except json.JSONDecodeError as exc:
+                self.stderr.write(f"that is not valid JSON: {exc}\n")
 
 
 def run_tool_chat(args: argparse.Namespace, engine: Any, info: Any, history: list[Any], sampling: Any) -> int:

@@ -87,6 +87,6 @@ def whole_message(text: str, options: ToolOptions, tool_format: str,
     content, calls = _read(text, tool_format, options, parsed_calls)
     if not calls:
         return {"role": "assistant", "content": text}, False
-    # as OpenAI's API: no text beside the calls is null, not ""
+    # OpenAI's API says null, not "", for a reply that is only calls
     return {"role": "assistant", "content": content or None, "tool_calls": calls_json(calls)}, True
 

@@ -57,6 +57,8 @@ def config_json(config: ServerConfig) -> dict[str, Any]:
         entry["headers"] = dict(config.headers)
     if config.disabled:
         entry["disabled"] = True
+    if config.sse:
+        entry["type"] = "sse"
     return entry
 
 

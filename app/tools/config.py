@@ -29,19 +29,26 @@ class ServerConfig:
     url: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     disabled: bool = False
+    sse: bool = False  # "type": "sse": the older HTTP transport (server-sent events), which Cursor's files name
 
     @property
     def transport(self) -> str:
-        return "stdio" if self.command else "http"
+        return "stdio" if self.command else "sse" if self.sse else "http"
 
     @property
     def fingerprint(self) -> str:
         """What the server is, so an "always" grant given to it never covers another server that takes
         its name: the program, its arguments and the names of its environment variables (their values
         may be secrets kept in the keyring), or the URL."""
-        what = ({"command": self.command, "args": list(self.args), "env": sorted(self.env)} if self.command
-                else {"url": self.url})
+        what: dict[str, object] = ({"command": self.command, "args": list(self.args), "env": sorted(self.env)}
+                                   if self.command else {"url": self.url})
+        if self.sse:  # only then: a streamable HTTP server's fingerprint (and its grants) stays as it was
+            what["type"] = "sse"
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+# what mcp.json files write in "type" (Claude Desktop writes none; Cursor and VS Code name the transport)
+TRANSPORT_TYPES = ("", "stdio", "http", "streamable-http", "streamableHttp", "sse")
 
 
 def _strings(value: object, where: str, kind: type) -> Any:
@@ -68,12 +75,16 @@ def parse_config(data: object) -> list[ServerConfig]:
             raise ConfigError(f'{where} needs either "command" (a program to start) or "url" (an HTTP address)')
         if url and not url.startswith(("http://", "https://")):
             raise ConfigError(f'{where}: "url" must start with http:// or https://')
+        kind = entry.get("type", "")
+        if kind not in TRANSPORT_TYPES:
+            raise ConfigError(f'{where}: "type" {json.dumps(kind)} is not one Hearth knows '
+                              f'({", ".join(t for t in TRANSPORT_TYPES if t)})')
         found.append(ServerConfig(
             name=name, command=command, url=url,
             args=_strings(entry.get("args", []), f'{where}: "args"', list),
             env=_strings(entry.get("env", {}), f'{where}: "env"', dict),
             headers=_strings(entry.get("headers", {}), f'{where}: "headers"', dict),
-            disabled=bool(entry.get("disabled", False))))
+            disabled=bool(entry.get("disabled", False)), sse=kind == "sse" and bool(url)))
     return found
 
 

@@ -128,10 +128,16 @@ def _result_text(result: Any) -> str:
 
 
 async def _open_http(stack: AsyncExitStack, config: ServerConfig) -> tuple[Any, Any]:
-    """A streamable HTTP connection: the SDK's current client where it has one (1.2x), else the older one."""
+    """A streamable HTTP connection: the SDK's current client where it has one (1.2x), else the older one;
+    or the older SSE transport for a server whose file says "type": "sse"."""
     from mcp.client import streamable_http
 
     headers = dict(config.headers) or None
+    if config.sse:
+        from mcp.client.sse import sse_client
+
+        read, write = await stack.enter_async_context(sse_client(config.url, headers))
+        return read, write
     if hasattr(streamable_http, "streamable_http_client"):
         from mcp.shared._httpx_utils import create_mcp_http_client
 
@@ -288,11 +294,13 @@ class McpHub:
                     future.cancel()
                     return done(f"{tool.name} did not answer within {timeout:g} s.")
             except BaseException as exc:  # noqa: BLE001 (a crashed server, a broken connection)
-                if _connection_lost(exc) and state.session is session:
+                if not _connection_lost(exc):
+                    return done(f"{tool.name} on {tool.server} failed: {_reason(exc)}.")
+                if state.session is session:
                     # its session is over: say so in its state and end it, so it can be restarted
                     state.state, state.error = "stopped", _reason(exc)
                     self._loop.call_soon_threadsafe(state.quit.set)
-                return done(f"{tool.name} on {tool.server} failed: {_reason(exc)}.")
+                return done(f"The MCP server {tool.server} stopped while it ran {tool.name}.")
         return done(_result_text(result), bool(getattr(result, "isError", False)))
 
     def close(self) -> None:

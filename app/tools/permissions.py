@@ -26,10 +26,11 @@ class Decision(str, enum.Enum):
     ALWAYS_TOOL = "always_tool"
     ALWAYS_SERVER = "always_server"
     DENY = "deny"
+    UNASKED = "unasked"  # nobody could be asked (`hearth chat` without a terminal or --allow-tools)
 
     @property
     def allows(self) -> bool:
-        return self is not Decision.DENY
+        return self not in (Decision.DENY, Decision.UNASKED)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from tests.support.tool_model import ANSWER, write_weather_model
 
 pytest.importorskip("mcp")
 ROOT = Path(__file__).resolve().parents[2]
+UNASKED = "The call was not run: nobody could be asked to allow it."
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def test_without_a_terminal_calls_are_refused_and_the_chat_goes_on(weather_model
     assert cli.main(chat(weather_model, servers, "--json")) == 0
     captured = capsys.readouterr()
     out = json.loads(captured.out)
-    assert out["tool_calls"][0]["result"] == "The user did not allow this call."
+    assert out["tool_calls"][0]["result"] == UNASKED  # not "the user did not allow": nobody was asked
     assert "--allow-tools" in captured.err
     assert out["reply"] == ANSWER  # the scripted model answers after any tool message
 
@@ -79,7 +81,7 @@ def test_always_grants_of_the_app_cover_only_its_own_servers(weather_model, serv
     Grants(app_setup.grants_path()).record(Decision.ALWAYS_SERVER, "weather", "get_weather", fingerprint)
 
     assert cli.main(chat(weather_model, servers, "--json")) == 0  # another file, same server: asked (no terminal)
-    assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == "The user did not allow this call."
+    assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == UNASKED
 
     assert cli.main(chat(weather_model, own, "--json")) == 0  # the app's own servers: its grant holds
     assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == "Sunny and 18 °C in Paris."
@@ -88,7 +90,7 @@ def test_always_grants_of_the_app_cover_only_its_own_servers(weather_model, serv
     evil["mcpServers"]["weather"]["args"].append("--other")  # another server under the same name
     own.write_text(json.dumps(evil), encoding="utf-8")
     assert cli.main(chat(weather_model, own, "--json")) == 0
-    assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == "The user did not allow this call."
+    assert json.loads(capsys.readouterr().out)["tool_calls"][0]["result"] == UNASKED
 
 
 def test_a_tool_name_two_servers_share_is_named(weather_model, servers, capsys) -> None:
@@ -99,3 +101,22 @@ def test_a_tool_name_two_servers_share_is_named(weather_model, servers, capsys) 
     captured = capsys.readouterr()
     assert "the tool get_weather of forecast is not offered: weather has a tool of this name" in captured.err
     assert json.loads(captured.out)["tool_calls"][0]["result"] == "Sunny and 18 °C in Paris."
+
+
+class Typed(io.StringIO):
+    """What a person types on a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_arguments_edited_on_the_terminal_are_asked_again_until_they_are_a_json_object() -> None:
+    from app.chat.message import ToolCallPart
+    from app.cli.chat_tools import TerminalAsk
+    from app.tools.permissions import Decision
+
+    said = io.StringIO()
+    ask = TerminalAsk(False, Typed('e\n{"city": Lyon}\n["Lyon"]\n{"city": "Lyon"}\no\n'), said)
+    decision, arguments = ask(ToolCallPart("c1", "get_weather", '{"city": "Paris"}'), "weather")
+    assert (decision, arguments) == (Decision.ONCE, '{"city": "Lyon"}')
+    assert "not valid JSON" in said.getvalue() and "not a JSON object" in said.getvalue()

@@ -37,6 +37,7 @@ def test_a_call_then_its_result_then_the_answer(url: str) -> None:
     first = api.chat.completions.create(model="weather", messages=QUESTION, tools=TOOLS, temperature=0)
     choice = first.choices[0]
     assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None  # as OpenAI's API: null, not "", for a reply of calls only
     [call] = choice.message.tool_calls
     assert call.type == "function" and call.id
     assert call.function.name == "get_weather"

@@ -62,7 +62,7 @@ def test_a_server_that_dies_mid_call() -> None:
         crash = hub.find("crash")
         assert crash is not None
         result = hub.call(crash, {}, timeout=5)
-        assert result.is_error and "crash" in result.text
+        assert result.is_error and result.text == "The MCP server fragile stopped while it ran crash."
 
 
 def test_mcp_json_as_other_apps_write_it(tmp_path: Path) -> None:
@@ -93,6 +93,24 @@ def test_a_streamable_http_server() -> None:
             tool = hub.find("get_weather")
             assert tool is not None and tool.server == "web"
             assert hub.call(tool, {"city": "Lima"}).text == "Sunny and 18 °C in Lima."
+
+
+def test_an_sse_server_as_cursor_files_name_it(tmp_path: Path) -> None:
+    from app.tools.app_setup import config_json
+    from tests.support.mcp_weather import server
+    from tests.support.servers import uvicorn_thread
+
+    (config,) = parse_config({"mcpServers": {"old": {"type": "sse", "url": "http://127.0.0.1:1/sse"}}})
+    assert config.transport == "sse" and config_json(config) == {"url": "http://127.0.0.1:1/sse", "type": "sse"}
+    plain = ServerConfig("web", url="http://127.0.0.1:1/sse")
+    assert config.fingerprint != plain.fingerprint  # another transport is another server for the grants
+    with pytest.raises(ConfigError, match='"type" "websocket" is not one Hearth knows'):
+        parse_config({"mcpServers": {"x": {"type": "websocket", "url": "http://h/ws"}}})
+    with uvicorn_thread(server.sse_app()) as url:
+        with McpHub([ServerConfig("old", url=url + "/sse", sse=True)], start_timeout=30) as hub:
+            assert hub.servers["old"].state == "ready", hub.servers["old"].error
+            tool = hub.find("get_weather")
+            assert tool is not None and hub.call(tool, {"city": "Quito"}).text == "Sunny and 18 °C in Quito."
 
 
 def test_a_crashed_server_is_restarted_and_runs_again() -> None:

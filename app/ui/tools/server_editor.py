@@ -38,7 +38,7 @@ def _pairs(text: str, sep: str, what: str) -> dict[str, str]:
 
 
 def server_from_fields(name: str, command: str, args: str, env: str, url: str, headers: str,
-                       taken: set[str], disabled: bool = False, new: bool = False) -> ServerConfig:
+                       taken: set[str], disabled: bool = False, new: bool = False, sse: bool = False) -> ServerConfig:
     """The server the form describes; ConfigError says what is wrong (in the form's words). A `new`
     server has nothing kept in the keyring yet, so a `${keyring}` value would start it without one."""
     name, command, url = name.strip(), command.strip(), url.strip()
@@ -54,7 +54,8 @@ def server_from_fields(name: str, command: str, args: str, env: str, url: str, h
         config = ServerConfig(name, command, tuple(a for a in args.splitlines() if a.strip()),
                               _pairs(env, "=", "Environment"), disabled=disabled)
     else:
-        config = ServerConfig(name, url=url, headers=_pairs(headers, ":", "Headers"), disabled=disabled)
+        config = ServerConfig(name, url=url, headers=_pairs(headers, ":", "Headers"), disabled=disabled,
+                              sse=sse)  # an SSE server edited stays one (its file said "type": "sse")
     if new:
         for what, values in (("Environment", config.env), ("Headers", config.headers)):
             kept = next((key for key, value in values.items() if value == PLACEHOLDER), None)
@@ -136,7 +137,7 @@ class ServerEditor(QDialog):
         """The server as the form has it (ConfigError: what is wrong)."""
         return server_from_fields(self.name.text(), self.command.text(), self.args.toPlainText(),
                                   self.env.toPlainText(), self.url.text(), self.headers.toPlainText(),
-                                  self.taken, self.original.disabled, self.new)
+                                  self.taken, self.original.disabled, self.new, self.original.sse)
 
     def _check(self) -> None:
         try:

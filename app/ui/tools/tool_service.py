@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from app.tools import app_setup
 from app.tools.config import ServerConfig
 from app.tools.mcp_client import McpHub, McpTool
-from app.tools.permissions import Grants
+from app.tools.permissions import Grant, Grants
 from app.tools.secrets import SecretStore, carry_secrets, reveal_secrets
 from app.ui.tasks import BackgroundTasks
 from app.ui.timers import timer
@@ -40,7 +40,7 @@ class ServerView:
     """One server as the settings show it."""
 
     name: str
-    transport: str  # "stdio" or "http"
+    transport: str  # "stdio", "http" or "sse"
     state: str  # "off" (not started yet), "starting", "ready", "failed", "stopped" or "disabled"
     error: str = ""
     tools: list[McpTool] = field(default_factory=list)
@@ -221,12 +221,20 @@ class ToolService(QObject):
         """Remove a server and forget its "always" answers, so a server added later under its name is
         asked about again (once it is saved); `then` gets "" or why it could not be saved."""
         def saved(problem: str) -> None:
-            if not problem:
-                self.grants.revoke_server(name)
-            if then is not None:
-                then(problem)
+            if problem:
+                if then is not None:
+                    then(problem)
+                return
+            self.tasks.run(lambda: self.grants.revoke_server(name),  # it writes a file: off the GUI thread
+                           on_success=lambda _r: then("") if then is not None else None,
+                           on_failure=lambda e: then(f"its grants could not be saved: {e}") if then else None)
 
         self.set_configs([c for c in self.configs if c.name != name], saved)
+
+    def revoke(self, grant: Grant, then: Callable[[str], None]) -> None:
+        """Forget one "always" answer; it is written off the GUI thread, then `then` gets "" or why not."""
+        self.tasks.run(lambda: self.grants.revoke(grant), on_success=lambda _r: then(""),
+                       on_failure=lambda e: then(f"the grant could not be revoked: {e}"))
 
     def add_server(self, config: ServerConfig, then: Callable[[str], None] | None = None) -> str:
         """Add a new server (Settings → Add server…) and save it as set_configs does; returns "" or, when

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.formatting import counted
 from app.tools import app_setup
 from app.tools.config import ConfigError
 from app.tools.mcp_client import McpTool
@@ -165,11 +166,12 @@ class ToolsDialog(QDialog):
         if not offered:
             self.total.setText("")
         elif self.counts.total is not None:
-            self.total.setText(f"A chat with tools on offers {len(offered)} tools: {self.counts.total:,} tokens "
+            tools = counted(len(offered), "tool")
+            self.total.setText(f"A chat with tools on offers {tools}: {self.counts.total:,} tokens "
                                "of every prompt, counted by the loaded model (its template's instructions "
                                "for tools included).")
         else:
-            self.total.setText(f"A chat with tools on offers {len(offered)} tools: about "
+            self.total.setText(f"A chat with tools on offers {counted(len(offered), 'tool')}: about "
                                f"{sum(estimate(t) for t in offered):,} tokens of every prompt (an estimate: "
                                "load a model to count them exactly).")
         self.total.setVisible(bool(offered))
@@ -266,8 +268,12 @@ class ToolsDialog(QDialog):
     def revoke(self) -> None:
         item = self.grants.currentItem()
         if item is not None:
-            self.service.grants.revoke(item.data(Qt.ItemDataRole.UserRole))
-            self.refresh()
+            def revoked(problem: str) -> None:
+                if problem:
+                    self.show_problem(problem)
+                self.refresh()
+
+            self.service.revoke(item.data(Qt.ItemDataRole.UserRole), revoked)
 
 
 def _open(service: ToolService, parent: QWidget) -> None:

@@ -149,7 +149,7 @@ def test_stop_cancels_a_running_call_and_a_crash_is_a_plain_sentence(make_window
     wait_reply(qtbot, window)
     card = assistant_cards(window)[-1]
     result = card.item.tools[0][1]
-    assert result.is_error and result.content.startswith("crash on weather failed")
+    assert result.is_error and result.content == "The MCP server weather stopped while it ran crash."
     assert card.item.content == ANSWER and not card.item.error  # the chat goes on
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, ApprovalDialog) and w.isVisible()]
 
