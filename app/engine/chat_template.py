@@ -11,6 +11,7 @@ tokens allowed) or message content (plain text), so user text never becomes cont
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 from collections.abc import Callable, Sequence
@@ -205,7 +206,8 @@ class ChatTemplate:
             # functions, documents, custom_tools: left unset, as llama.cpp does; tools only when offered
         }
         if tools:  # llama-server passes the request's tools as given (OpenAI's shape), only when there are some
-            context["tools"] = [dict(tool) for tool in tools]
+            # a deep copy: a template may append to or pop from lists (Kimi K2's do), never the request's own
+            context["tools"] = copy.deepcopy(list(tools))
         context.update(kwargs)
         size = sum(len(m.get("content") or "") + len(m.get("reasoning_content") or "") for m in payload)
         size += sum(len(json.dumps(tool)) for tool in tools)

@@ -251,8 +251,12 @@ class ToolService(QObject):
         before = next((c for c in self.configs if c.name == old), None)
         revoked = [g for g in self.grants.list() if g.server in (old, config.name)] if before is not None and (
             before.fingerprint != config.fingerprint or before.name != config.name) else []
-        for grant in revoked:
-            self.grants.revoke(grant)
+        if revoked:  # each revoke writes the grants file: off the GUI thread
+            def revoke_all() -> None:
+                for grant in revoked:
+                    self.grants.revoke(grant)
+
+            self.tasks.run(revoke_all)
         self.set_configs([config if c.name == old else c for c in self.configs], then,
                          {config.name: old} if config.name != old else None)
         return len(revoked)

@@ -262,7 +262,11 @@ class ToolsDialog(QDialog):
     def remove_server(self) -> None:
         name = self._chosen_server()
         if name:
-            self.service.remove_server(name, self.show_problem)
+            def removed(problem: str) -> None:  # (its grants are revoked after the save: shown again then)
+                self.show_problem(problem)
+                self.refresh()
+
+            self.service.remove_server(name, removed)
             self.refresh()
 
     def revoke(self) -> None:

@@ -155,7 +155,8 @@ def test_editing_a_server_saves_off_the_gui_thread_keeps_secrets_and_revokes_gra
     edit(qtbot, dialog, {"Arguments": "--slow"})  # what it runs changed: its grant no longer covers it
     assert dialog.problem.text() == ('search changed what it runs, so its 1 "always" answer was revoked: '
                                      "its calls are asked about again.")
-    assert grants.list() == [] and Grants(tmp_path / "grants.json").list() == []
+    qtbot.waitUntil(lambda: grants.list() == [] and Grants(tmp_path / "grants.json").list() == [],
+                    timeout=5000)  # revoked off the GUI thread
     qtbot.waitUntil(lambda: not service.saving, timeout=5000)
     saved = json.loads(servers.read_text())["mcpServers"]["search"]
     assert saved["args"] == ["--slow"] and saved["env"]["API_KEY"] == PLACEHOLDER
