@@ -143,9 +143,9 @@ class Worker:
     def answer_count(self, request: p.Count) -> None:
         def counted(model: LoadedModel) -> p.Event:
             messages = list(request.messages)
-            if request.draft or not messages:
-                # (an empty chat: its first message's frame, so a system prompt's or the tools' cost shows at
-                # once; templates such as Qwen 2.5's read messages[0] and fail on none)
+            if request.draft or (not messages and request.tools):
+                # (an empty chat with tools on: its first message's frame, so the schemas' cost shows at once;
+                # templates such as Qwen 2.5's read messages[0] when given tools and fail on none)
                 messages.append(p.ChatMessage("user", request.draft))
             count = functools.partial(model.count_tokens, thinking=request.thinking)
             if request.tools:  # their schemas take tokens too (a count without tools: as before)
