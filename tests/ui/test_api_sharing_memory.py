@@ -44,7 +44,8 @@ def test_the_plan_counts_the_api_servers_kv_cache(qtbot, window, smollm2, tmp_pa
     try:
         qtbot.waitUntil(lambda: window.engine.info is not None and window.engine.info.n_parallel == 2,
                         timeout=30_000)
-        assert kv_row(window) == "KV cache (2 sequences: chats and API)"
+        assert kv_row(window) == "KV cache ×2 (chats, API)"
+        assert "loaded by Compare" not in window.chat_page.load_settings.status.text()  # still the chat's model
         shared = {name: planned for name, planned, _m in window.chat_page.load_settings.plan_view.rows()}
         assert shared[kv_row(window)] != single["KV cache"]  # twice the cache, as llama.cpp measures it
         measured = {name: got for name, _p, got in window.chat_page.load_settings.plan_view.rows()}

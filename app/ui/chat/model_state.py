@@ -41,6 +41,7 @@ class ModelState(QObject):
         self.loads = ModelLoad(self.engine, self)
         self.defaults: dict = {}  # settings.model_defaults: what each model was last used with (the window saves it)
         self.by_compare = False  # the model on the engine now was loaded by the Compare view
+        self.engine_path_shown = ""  # the model the chat itself last loaded (cleared when ejected)
         self._then: Callable[[], None] | None = None  # what to do once the chat's latest load finishes
 
         load_settings.load_requested.connect(self.load)
@@ -102,13 +103,17 @@ class ModelState(QObject):
     def _on_loaded(self, info: ModelInfo) -> None:
         then, self._then = self._then, None
         self.by_compare = False
+        self.engine_path_shown = info.path
         self.show(info)
         self.loaded.emit(info)
         if then is not None:
             then()
 
     def _on_others_loaded(self, info: ModelInfo) -> None:
-        self.by_compare = True  # then this chat does not remember the model
+        # Compare's model: this chat does not remember it. The chat's own model loaded again from outside
+        # the page (the API server switched on or off gives it another sequence count) stays the chat's.
+        shown = self.engine_path_shown
+        self.by_compare = self.by_compare or shown != info.path
         if not self.loading:  # the picker follows the engine (a pick of the user's own waits its turn)
             self.load_settings.select_path(info.path)
         self.show(info)
@@ -122,6 +127,7 @@ class ModelState(QObject):
 
     def _on_ejected(self, info: ModelInfo, freed_bytes: int) -> None:
         self.by_compare = False
+        self.engine_path_shown = ""
         self.load_settings.show_state(ejected_line(info, freed_bytes), loaded=False)
         self.ejected.emit()
 

@@ -138,7 +138,7 @@ class MemoryPlanView(QWidget):
                     planned = f"{planned} (GPU {human_bytes(part.gpu)})"
                 words = part_words(part.name) + (" (reserved)" if part.reserved_only else "")
                 if part.name == "kv_cache" and plan.sequences > 1:  # the chats' and the API server's
-                    words += f" ({plan.sequences} sequences: chats and API)"
+                    words += f" ×{plan.sequences} (chats, API)"
                 got = measured.pop(part.name, None)
                 if not part.total and got is None:
                     continue  # nothing repacked, say: no row
