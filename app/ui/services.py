@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from app.engine import EngineClient, LoadOptions, ModelInfo, OverflowPolicy, SamplingParams, batch_params
 from app.engine import protocol as p
 from app.engine.jobs import new_job_id
-from app.engine.protocol import ChatMessage, ErrorKind
+from app.engine.protocol import AUTO_LAYERS, ChatMessage, ErrorKind
 from app.engine.router import EngineRouter
 from app.library.gguf_info import GGUFInfo
 
@@ -212,8 +212,7 @@ class EngineService(QObject):
         memory for a second KV cache: the API's requests then wait behind chat replies)."""
         self.api_sharing = on
         info, options = self.info, self.loaded_options
-        local = info is not None and options is not None and not self.router.is_remote
-        if local and info is not None and options is not None:
+        if info is not None and options is not None and not self.router.is_remote:
             self._fit_sequences(options, info)
             if (info.n_parallel > 1) != (self.router.sequences > 1):
                 self.load(options)
@@ -226,8 +225,8 @@ class EngineService(QObject):
         why = ""
         if self.api_sharing and options is not None and (header := self._headers.get(options.path)) is not None:
             n_ctx = info.n_ctx if info is not None else options.n_ctx
-            layers = info.n_gpu_layers if info is not None else max(options.n_gpu_layers, -1)
-            if layers == -2:  # the automatic choice: planned on the CPU, where a laptop is shortest
+            layers = info.n_gpu_layers if info is not None else options.n_gpu_layers
+            if layers == AUTO_LAYERS:  # the automatic choice: planned on the CPU, where a laptop is shortest
                 layers = 0
             free_ram, free_vram = self.free_memory(layers != 0)
             why = batch_params.sharing_shortfall(header, n_ctx, options, layers, free_ram, free_vram)

@@ -112,8 +112,7 @@ class ModelState(QObject):
     def _on_others_loaded(self, info: ModelInfo) -> None:
         # Compare's model: this chat does not remember it. The chat's own model loaded again from outside
         # the page (the API server switched on or off gives it another sequence count) stays the chat's.
-        shown = self.engine_path_shown
-        self.by_compare = self.by_compare or shown != info.path
+        self.by_compare = self.by_compare or self.engine_path_shown != info.path
         if not self.loading:  # the picker follows the engine (a pick of the user's own waits its turn)
             self.load_settings.select_path(info.path)
         self.show(info)
