@@ -89,6 +89,8 @@ class EngineClient(JobTable, BlockingCalls):
                 self._last_heard = time.monotonic()
                 self._dispatch(event)
             self._watch_if_due(process)
+        with self._lock:  # only this thread closes its pipe: a close from another could pull it from under recv
+            conn.close()
         process.join(timeout=2)
         amx_crash = amx_guard.record_exit(process.pid, process.exitcode)
         with self._lock:
@@ -347,7 +349,7 @@ class EngineClient(JobTable, BlockingCalls):
         try:
             conn.send(p.Cancel(0))  # a reply under way stops at the next token, so the worker exits cleanly
             conn.send(p.Shutdown())
-        except OSError:
+        except (OSError, TypeError):  # TypeError: the worker ended and its reader closed the pipe meanwhile
             pass
 
     def close(self, seconds: float = CLOSE_SECONDS) -> None:
@@ -358,12 +360,12 @@ class EngineClient(JobTable, BlockingCalls):
             closing, self._closing = self._closing, None
         if closing is None:
             return
-        process, conn = closing
+        process, _conn = closing
         process.join(timeout=max(0.0, seconds))
         if process.is_alive():
             process.kill()
             process.join(timeout=KILL_SECONDS)
-        conn.close()
+        # the pipe is left to its reader thread, which closes it once it reads the worker's end
 
     def kill(self) -> None:
         """Kill the worker abruptly (used to test crash recovery)."""

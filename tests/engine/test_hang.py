@@ -239,3 +239,31 @@ def test_a_start_that_arrives_after_close_starts_no_engine():
     client.close()  # the app quit before its engine thread got to the start it was asked for
     client.start()
     assert client.pid is None and not client.alive
+
+
+def test_close_mid_reply_leaves_the_pipe_to_its_reader_and_a_second_engine_undisturbed(tiny_model, monkeypatch):
+    """close() never closes the pipe under its reader: a reader reading a closed pipe's reused descriptor
+    once stole another engine's bytes ("the engine stopped unexpectedly" in that one)."""
+    crashes: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: crashes.append(hook.exc_value))
+    other = EngineClient()
+    try:
+        other.load(LoadOptions(str(tiny_model), n_ctx=2048))
+        for _ in range(3):
+            client = EngineClient()
+            client.load(LoadOptions(str(tiny_model), n_ctx=2048))
+            conn = client._conn
+            assert conn is not None
+            for event in client.chat(user("Hello"), ENDLESS):
+                if isinstance(event, Token):
+                    client.close()  # while the worker is still sending tokens
+                    break
+            tokens, done = run(other, user("Hello"), SamplingParams(temperature=0.0, max_tokens=8))
+            assert isinstance(done, Done) and tokens
+            deadline = time.monotonic() + 5
+            while not conn.closed and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert conn.closed  # by its reader, once the worker's end was read
+    finally:
+        other.close()
+    assert crashes == []

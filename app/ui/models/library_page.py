@@ -66,6 +66,7 @@ class LibraryPage(QWidget):
         # what runs a model (architecture, path): set by EngineRuntimes; the engine row of the load settings
         self.engine_use: Callable[[str, str], EngineUse] | None = None
         self._shown: list[LocalModel] = []
+        self._notice = ""  # the last action's outcome (an import, a delete): kept ahead of the scan's summary
         self.setAcceptDrops(True)
         self.models: TableModel[LocalModel] = TableModel(HEADERS, self)
         self.table = make_table(self.models, "Local models")
@@ -163,11 +164,13 @@ class LibraryPage(QWidget):
         problem = demo_model.install_problem()  # one small file read
         if problem:
             self.message.setText(self.message.text() + f" The demo model could not be installed: {problem}")
+        if self._notice:  # a rescan (often the one the action started) must not hide what the action did
+            self.message.setText(f"{self._notice} {self.message.text()}")
 
     def set_scanning(self, done: int, total: int) -> None:
         """Shown while a scan runs: the list above is the last known one until it ends."""
         if done < total:
-            self.message.setText(f"Scanning models… {done} of {total}")
+            self.message.setText(" ".join(filter(None, [self._notice, f"Scanning models… {done} of {total}"])))
 
     def selected(self) -> LocalModel | None:
         index = self.table.currentIndex()
@@ -177,10 +180,15 @@ class LibraryPage(QWidget):
         model = self.selected()
         if model is not None and model.is_projector:  # never a chat model alone: say so, and what to open
             owner = f" ({model.projector_of.name})" if model.projector_of is not None else ""
-            self.message.setText(f"{model.path.name} is an image projector, a part of a vision model: "
+            self._say(f"{model.path.name} is an image projector, a part of a vision model: "
                                  f"open its model{owner} in a chat, and the projector comes with it.")
         elif model is not None and model.info is not None:
             self.open_in_chat.emit(str(model.path))
+
+    def _say(self, text: str) -> None:
+        """Show an action's outcome; later scans keep it ahead of their summary until the next action."""
+        self._notice = text
+        self.message.setText(text)
 
     def _import_dialog(self) -> None:
         path = file_dialogs.open_file(self, "model", "Import a GGUF model", "GGUF models (*.gguf)")
@@ -191,9 +199,9 @@ class LibraryPage(QWidget):
         """Ask copy, move or link, then bring the file in off the GUI thread."""
         method = ask_import_method(Path(path), self)
         if method is None:
-            self.message.setText(f"Import of {Path(path).name} cancelled.")
+            self._say(f"Import of {Path(path).name} cancelled.")
             return
-        self.message.setText(f"Importing {Path(path).name} ({method.value})…")
+        self._say(f"Importing {Path(path).name} ({method.value})…")
 
         def failed(error: Exception) -> None:
             if isinstance(error, OSError):
@@ -202,11 +210,11 @@ class LibraryPage(QWidget):
                 text = str(error)
             else:
                 text = f"Import failed: {error}"
-            self.message.setText(f"Could not import {Path(path).name}: {text}")
+            self._say(f"Could not import {Path(path).name}: {text}")
 
         def imported(result) -> None:
             done = {"copy": "Copied", "move": "Moved", "link": "Linked"}[method.value]
-            self.message.setText(f"{done} {Path(result).name} into Hearth's models folder.")
+            self._say(f"{done} {Path(result).name} into Hearth's models folder.")
             self.library_changed.emit()
 
         stop = self.tasks.cancel_requested
@@ -241,9 +249,9 @@ class LibraryPage(QWidget):
             for location in ours:
                 remove_from_hearth(location)
         except OSError as exc:
-            self.message.setText(f"Could not delete {model.path.name}: {exc}")
+            self._say(f"Could not delete {model.path.name}: {exc}")
             return
-        self.message.setText(f"Deleted {model.name}.")
+        self._say(f"Deleted {model.name}.")
         self.library_changed.emit()
 
     # drag and drop
