@@ -7,7 +7,8 @@ with its automatic choice (2-4 sequences as memory allows, each with the whole -
 Two tables:
 - aggregate decode tokens/s (completion tokens of every reply / wall time) with 4 and 16 streaming
   clients, each sending greedy chat requests one after another; the servers take turns within each round
-  (the order rotates every round) and the table shows the median over rounds;
+  (the order rotates every round) and the table shows the median over rounds, and the median and range
+  of each round's ratio to llama-server (the two ran minutes apart at most);
 - time to first token of a newcomer: alone on an idle server, and while N-1 other clients stream long
   replies (the target: busy within 1.5x of idle), medians over rounds.
 
@@ -19,6 +20,7 @@ apart from the wall time (the clients share the machine's cores).
 llama-server: on); --flash-attn on or off gives both the same computation.
 
     python bench/serve_throughput.py --rounds 3 --flash-attn off
+    python bench/serve_throughput.py --threads 0      # each server's default thread count
 """
 
 from __future__ import annotations
@@ -162,9 +164,12 @@ def main() -> int:
                         default=Path.home() / ".cache/hearth/test-models/SmolLM2-135M-Instruct.Q4_1.gguf")
     parser.add_argument("--clients", default="4,16")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=2, help="requests per client per measurement")
+    parser.add_argument("--requests", type=int, default=4,
+                        help="requests per client per measurement (2 left the last replies' tail a large part)")
     parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="for every server; 0: each one's default (Hearth: automatic, fewer while other "
+                             "programs keep cores busy; llama-server: one per physical core)")
     parser.add_argument("--ctx", type=int, default=2048, help="context per sequence, for every server")
     parser.add_argument("--slots", type=int, default=4, help="hearth --parallel and llama-server -np")
     parser.add_argument("--flash-attn", choices=["auto", "on", "off"], default="auto",
@@ -179,7 +184,10 @@ def main() -> int:
     counts = [int(c) for c in args.clients.split(",")]
     reference = LlamaServer(binary, args.model, ctx=args.ctx * args.slots)
     reference.cmd[reference.cmd.index("-np") + 1] = str(args.slots)
-    reference.cmd[reference.cmd.index("-t") + 1] = str(args.threads)
+    if args.threads:
+        reference.cmd[reference.cmd.index("-t") + 1] = str(args.threads)
+    else:  # llama-server's own default: one thread per physical core
+        del reference.cmd[reference.cmd.index("-t"):reference.cmd.index("-t") + 2]
     reference.cmd += ["-fa", args.flash_attn]
     hearth_n = HearthServer(args.model, args.threads, args.ctx, args.slots, args.flash_attn)
     hearth_auto = HearthServer(args.model, args.threads, args.ctx, None, args.flash_attn)
@@ -205,11 +213,15 @@ def main() -> int:
             for name in rotate(names, r):
                 url = servers[name]
                 for clients in counts:
-                    cpu0, t0 = cpu_seconds(pids[name]), time.perf_counter()
+                    before, t0 = {n: cpu_seconds(pid) for n, pid in pids.items()}, time.perf_counter()
                     tok_s = aggregate_tok_s(url, clients, args.requests, args.max_tokens)
-                    used = cpu_seconds(pids[name]) - cpu0
+                    wall = time.perf_counter() - t0
+                    used = {n: cpu_seconds(pid) - before[n] for n, pid in pids.items()}
                     speed.setdefault((name, clients), []).append(tok_s)
-                    cpu.setdefault((name, clients), []).append(1000 * used / (tok_s * (time.perf_counter() - t0)))
+                    cpu.setdefault((name, clients), []).append(1000 * used[name] / (tok_s * wall))
+                    idle = sum(v for n, v in used.items() if n != name)  # the others should be asleep
+                    print(f"  {name}, {clients} clients: {tok_s:.1f} tok/s; the idle servers used "
+                          f"{100 * idle / wall:.1f}% of a core meanwhile", file=sys.stderr)
                 ttft.setdefault((name, "idle"), []).append(newcomer_ttft(url, 0, 0))
                 ttft.setdefault((name, "busy"), []).append(newcomer_ttft(url, args.slots - 1, 4 * args.max_tokens))
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
@@ -226,9 +238,12 @@ def main() -> int:
         base = statistics.median(speed[(ref, clients)])
         for name in names:
             value = statistics.median(speed[(name, clients)])
+            paired = [a / b for a, b in zip(speed[(name, clients)], speed[(ref, clients)], strict=True)]
             rows.append([name, clients, f"{value:.1f}", f"{value / base:.2f}x",
+                         f"{statistics.median(paired):.2f} [{min(paired):.2f}-{max(paired):.2f}]",
                          f"{statistics.median(cpu[(name, clients)]):.1f}"])
-    print_table(["server", "clients", "aggregate tokens/s", "vs llama-server", "CPU ms/token"], rows)
+    print_table(["server", "clients", "aggregate tokens/s", "vs llama-server (medians)",
+                 "same round, median [range]", "CPU ms/token"], rows)
     print()
     rows = []
     for name in names:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import llama_cpp
 
+from app.engine import batch_slots
 from app.engine import protocol as p
 from app.engine.batch_slots import BatchSlot, LogitRows, Prepared
 from app.engine.context import fit_messages, refusal_message, too_long_message
@@ -71,6 +72,12 @@ def run_batched(worker: WorkerSide, request: p.Request, make_stream: StreamMaker
         return False, None
     assert isinstance(request, (p.Chat, p.Complete))
     return True, batch.run(request)
+
+
+def slow_readings(after: float) -> list[p.Reading]:
+    """The batch's prompts read for over `after` seconds, how far each has got (for the heartbeat)."""
+    batch = _current
+    return [] if batch is None else batch_slots.slow_readings(batch.slots, after)
 
 
 def scheduler_for(worker: WorkerSide, make_stream: StreamMaker) -> BatchScheduler | None:

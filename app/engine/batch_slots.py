@@ -199,3 +199,19 @@ class BatchSlot:
             n_ctx=reply.n_ctx,
         )
         return "".join(reply.pieces), stats
+
+
+def slow_readings(slots: list[BatchSlot], after: float) -> list[p.Reading]:
+    """How far each prompt still being read has got, for those read for over `after` seconds.
+
+    Called by the worker's heartbeat thread while the main thread steps the batch: it only reads
+    numbers, each through one local reference to a reply that may end meanwhile."""
+    now, found = time.perf_counter(), []
+    for slot in slots:
+        reply = slot.reply
+        if reply is None or reply.next_token >= 0 or reply.generated or now - reply.t_eval < after:
+            continue
+        total = len(reply.job.tokens)
+        if reply.evaluated < total:
+            found.append(p.Reading(reply.job.request_id, reply.evaluated, total))
+    return found

@@ -160,14 +160,18 @@ class Worker:
     # ---------------------------------------------------------- heartbeat thread
 
     def send_heartbeats(self) -> None:
-        """Prove the process is running while a request is busy (a stopped process sends nothing)."""
+        """Prove the process is running while a request is busy (a stopped process sends nothing);
+        with a batch, the heartbeat is how far each of its slow prompts has been read."""
         while True:
             self.busy.wait()
             time.sleep(HEARTBEAT_SECONDS)
             if not self.busy.is_set():
                 continue
+            from app.engine import batch_scheduler  # (imports llama.cpp, as the busy main thread has)
             try:
-                self.send(self.heartbeat())
+                events: list[p.Event] = [*batch_scheduler.slow_readings(READING_AFTER_SECONDS)]
+                for event in events or [self.heartbeat()]:
+                    self.send(event)
             except (OSError, ValueError):
                 return
 

@@ -46,3 +46,20 @@ def test_the_heartbeat_reports_a_slow_prompt_read(monkeypatch: pytest.MonkeyPatc
     worker.model.reading = (10, 20)
     worker.current = p.Count(8, (ChatMessage("user", "hi"),), "", p.OverflowPolicy.STOP, 10)
     assert isinstance(worker.heartbeat(), p.Heartbeat)  # only replies report reading
+
+
+def test_a_batch_reports_each_slow_prompt_apart() -> None:
+    """With several replies in one batch (n_parallel > 1) the heartbeat says how far each slow prompt is."""
+    from app.engine.batch_slots import BatchSlot, Prepared, Reply, slow_readings
+
+    def slot(seq: int, request_id: int, evaluated: int, started: float, next_token: int = -1) -> BatchSlot:
+        each = BatchSlot(seq, [])
+        job = Prepared(request_id, SamplingParams(), "", list(range(4000)), None, started)
+        each.reply = Reply(job, 0, None, None, 8192, started, evaluated=evaluated, next_token=next_token)
+        return each
+
+    now = time.perf_counter()
+    slots = [slot(0, 7, 1024, now - 2), slot(1, 8, 512, now - 0.2), slot(2, 9, 4000, now - 5, next_token=3),
+             BatchSlot(3, [])]
+    assert slow_readings(slots, READING_AFTER_SECONDS) == [p.Reading(7, 1024, 4000)]  # 8: too soon; 9: writing
+    assert slow_readings(slots, 0.1) == [p.Reading(7, 1024, 4000), p.Reading(8, 512, 4000)]
