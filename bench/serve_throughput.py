@@ -43,6 +43,9 @@ from _common import ROOT, print_table
 from tests.support.servers import LlamaServer, free_port, llama_server_binary
 
 NEWCOMERS = iter(range(1000, 100_000))
+# Every request of a run asks something no server has seen yet: llama-server keeps finished prompts'
+# caches in RAM (--cache-ram) and would skip reading a prompt repeated from an earlier measurement.
+PROMPTS = iter(range(100_000, 10_000_000))
 TOPICS = ["rivers", "bread", "the moon", "trains", "bees", "glass", "chess", "rain", "maps", "salt", "owls", "clocks"]
 
 
@@ -105,12 +108,11 @@ def aggregate_tok_s(url: str, clients: int, per_client: int, max_tokens: int) ->
     """Completion tokens per second of wall time, `clients` streaming clients at once."""
     tokens: list[int] = []
     lock = threading.Lock()
-    counter = iter(range(100_000))
 
     def client() -> None:
         for _ in range(per_client):
             with lock:
-                n = next(counter)
+                n = next(PROMPTS)
             _ttft, got, _total = one_request(url, n, max_tokens)
             with lock:
                 tokens.append(got)
