@@ -208,10 +208,7 @@ def slow_readings(slots: list[BatchSlot], after: float) -> list[p.Reading]:
     numbers, each through one local reference to a reply that may end meanwhile."""
     now, found = time.perf_counter(), []
     for slot in slots:
-        reply = slot.reply
-        if reply is None or reply.next_token >= 0 or reply.generated or now - reply.t_eval < after:
-            continue
-        total = len(reply.job.tokens)
-        if reply.evaluated < total:
-            found.append(p.Reading(reply.job.request_id, reply.evaluated, total))
+        reply = slot.reply  # `evaluated` counts prompt tokens only: below the prompt's length, it is being read
+        if reply is not None and reply.evaluated < len(reply.job.tokens) and now - reply.t_eval >= after:
+            found.append(p.Reading(reply.job.request_id, reply.evaluated, len(reply.job.tokens)))
     return found

@@ -45,7 +45,7 @@ __all__ = ["CLOSED_MESSAGE", "HUNG_MESSAGE", "EngineClient"]
 class EngineClient(JobTable, BlockingCalls):
     def __init__(self, hang_timeout: float | None = None, cancel_grace: float = CANCEL_GRACE_SECONDS) -> None:
         super().__init__(HANG_SECONDS if hang_timeout is None else hang_timeout, cancel_grace)
-        self._closing: tuple[BaseProcess, Connection] | None = None  # begin_close -> close
+        self._closing: BaseProcess | None = None  # begin_close -> close (the pipe stays its reader's)
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
         self._last_load: LoadOptions | None = None
@@ -340,7 +340,7 @@ class EngineClient(JobTable, BlockingCalls):
             self._process, self._conn, self.info = None, None, None
             self._closed = True
             if process is not None and conn is not None:
-                self._closing = (process, conn)
+                self._closing = process
             waiting, self._held = list(self._jobs.values()), []
         for job in waiting:
             self._finish(job, p.Error(job.id, ErrorKind.CRASHED, CLOSED_MESSAGE))
@@ -357,10 +357,9 @@ class EngineClient(JobTable, BlockingCalls):
         it is killed (a load inside llama.cpp cannot be interrupted). Every job under way gets an error."""
         self.begin_close()
         with self._lock:
-            closing, self._closing = self._closing, None
-        if closing is None:
+            process, self._closing = self._closing, None
+        if process is None:
             return
-        process, _conn = closing
         process.join(timeout=max(0.0, seconds))
         if process.is_alive():
             process.kill()
