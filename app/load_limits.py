@@ -66,6 +66,11 @@ FLASH_CHOICES: tuple[tuple[str, bool | None], ...] = (("Auto", None), ("On", Tru
 
 MMAP_DEFAULT = True
 
+# ---------------------------------------------------------------- prompts kept in RAM (engine/prompt_store.py)
+
+PROMPT_CACHE_AUTO = -1  # an eighth of the memory free at load, at most 2 GiB; 0: none
+PROMPT_CACHE_MAX_MIB = 1 << 20  # 1 TiB: only stops numbers nobody means
+
 
 def flash_value(stored: object) -> bool | None:
     """The engine's flash-attention value for a stored one ("auto", "on", "off", any case; a bool or None as
@@ -85,6 +90,12 @@ def check_context(n_ctx: int) -> str:
 def check_batch(n_batch: int) -> str:
     if not 1 <= n_batch <= BATCH_MAX:
         return f"must be between 1 and {BATCH_MAX:,}"
+    return ""
+
+
+def check_prompt_cache(mib: int) -> str:
+    if not PROMPT_CACHE_AUTO <= mib <= PROMPT_CACHE_MAX_MIB:
+        return f"must be between {PROMPT_CACHE_AUTO} (automatic), 0 (none) and {PROMPT_CACHE_MAX_MIB:,} MiB"
     return ""
 
 

@@ -35,6 +35,10 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--parallel", type=int, default=None, metavar="N",
                        help="requests decoded together, sharing --ctx as llama-server's -np N does (default: as "
                             "many as free memory allows, 2 to 4, each with the whole --ctx)")
+    serve.add_argument("--prompt-cache", type=int, default=limits.PROMPT_CACHE_AUTO, metavar="MIB",
+                       help="RAM for prompts a sequence moved on from, found again when a request resends them "
+                            "(as llama-server's --cache-ram; default -1: an eighth of free memory, at most 2 GiB; "
+                            "0: none)")
     add_offload_arg(serve)
     serve.add_argument("--allow-image-urls", action="store_true",
                        help="fetch http(s) image URLs in requests (default: only data: URLs are taken)")
@@ -47,7 +51,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from app.engine.batch_params import MAX_PARALLEL, serve_options
     from app.engine.protocol import LoadOptions
     from app.library.gguf_info import GGUFFileError
-    from app.load_limits import flash_value
+    from app.load_limits import check_prompt_cache, flash_value
     from app.server.access import parse_allowed_origins
     from app.server.limits import DEFAULT_LIMITS
     from app.server.run import check_binding, serve
@@ -63,9 +67,11 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CliError(f"--allow-origin: {exc}") from None
     if args.parallel is not None and not 1 <= args.parallel <= MAX_PARALLEL:
         raise CliError(f"--parallel must be between 1 and {MAX_PARALLEL}")
+    if why := check_prompt_cache(args.prompt_cache):
+        raise CliError(f"--prompt-cache {why}")
     options = LoadOptions(path=args.model, n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads,
                           flash_attn=flash_value(args.flash_attn), mmproj=serve_projector(args),
-                          mmproj_gpu=not args.no_mmproj_offload)
+                          mmproj_gpu=not args.no_mmproj_offload, prompt_cache_mib=args.prompt_cache)
     if (refusal := check_binding(args.host, args.api_key)) is not None:
         raise CliError(refusal)  # before the model's header is read for --parallel's choice
     try:

@@ -178,6 +178,8 @@ class BatchScheduler:
                 self.waiting.popleft()
                 continue
             slot = self._choose(free, job.tokens)
+            if self.model.prompts is not None:  # as LoadedModel._generate (prompt_store.py)
+                self.model.prompts.exchange(slot.seq, slot.kv, job.tokens)
             cached = slot.keep(self.model.memory, slot.common_prefix(job.tokens))
             if not self._room_for(slot, len(job.tokens) - cached):
                 return  # a shared cache is full: it waits for a reply to end

@@ -100,6 +100,8 @@ class LoadOptions:
     # KV cache gives each n_ctx / n_parallel tokens; a unified one lets each use all n_ctx (shared).
     n_parallel: int = 1
     kv_unified: bool = False
+    # RAM for prompts a sequence moved on from (prompt_store.py), in MiB: PROMPT_CACHE_AUTO or 0 (none)
+    prompt_cache_mib: int = limits.PROMPT_CACHE_AUTO
 
 
 

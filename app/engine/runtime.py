@@ -23,7 +23,7 @@ from typing import Any
 import llama_cpp
 
 from app import hardware
-from app.engine import amx_guard, batch_params, llama_backend, load_params
+from app.engine import amx_guard, batch_params, llama_backend, load_params, prompt_store
 from app.engine.abort_flag import AbortFlag
 from app.engine.context import too_long_message
 from app.engine.decode_loop import TokenFacts, decode_reply
@@ -115,6 +115,8 @@ class LoadedModel:
         self._batches = PromptBatches(self.n_batch)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self._replay = PromptReplay(ctx, self.n_vocab)
+        self.prompts = prompt_store.for_model(ctx, self.memory, model, options.prompt_cache_mib,
+                                              hardware.free_ram_bytes())  # prompts kept in RAM, or None
         self.n_layers = llama_cpp.llama_model_n_layer(model)
         self._cancel = AbortFlag()  # also polled by llama.cpp while a prompt is evaluated
         self._no_abort = llama_cpp.ggml_abort_callback()
@@ -188,6 +190,7 @@ class LoadedModel:
             vision.close()
         if getattr(self, "thread_fit", None):
             self.thread_fit.stop()
+        self.prompts = None
         if getattr(self, "ctx", None):
             llama_cpp.llama_free(self.ctx)
             self.ctx = None
@@ -288,6 +291,8 @@ class LoadedModel:
         n_prompt = len(tokens)
         if n_prompt >= self.n_ctx:
             raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(n_prompt, self.n_ctx))
+        if self.prompts is not None:  # keep the cached prompt in RAM if this one drops it; bring back a kept one
+            self.prompts.exchange(0, self.kv_tokens, tokens)
         # the same prompt again (a regenerated reply) starts from its kept logits (prompt_replay.py)
         cached, _ready = reuse_or_replay(self.memory, self.kv_tokens, tokens, self._replay)
 
