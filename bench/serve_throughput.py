@@ -21,11 +21,13 @@ llama-server: on); --flash-attn on or off gives both the same computation.
 
     python bench/serve_throughput.py --rounds 3 --flash-attn off
     python bench/serve_throughput.py --threads 0      # each server's default thread count
+    python bench/serve_throughput.py --same-prompts   # prompts resent: both servers' RAM prompt caches at work
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repo on sys.path)
@@ -43,9 +46,10 @@ from _common import ROOT, print_table
 from tests.support.servers import LlamaServer, free_port, llama_server_binary
 
 NEWCOMERS = iter(range(1000, 100_000))
-# Every request of a run asks something no server has seen yet: llama-server keeps finished prompts'
-# caches in RAM (--cache-ram) and would skip reading a prompt repeated from an earlier measurement.
-PROMPTS = iter(range(100_000, 10_000_000))
+# Every request of a run asks something no server has seen yet: both servers keep finished prompts'
+# caches in RAM (llama-server's --cache-ram, Hearth's --prompt-cache) and would skip reading a prompt
+# repeated from an earlier measurement. --same-prompts measures that instead: 64 prompts over and over.
+PROMPTS: Iterator[int] = iter(range(100_000, 10_000_000))
 TOPICS = ["rivers", "bread", "the moon", "trains", "bees", "glass", "chess", "rain", "maps", "salt", "owls", "clocks"]
 
 
@@ -178,7 +182,12 @@ def main() -> int:
                         help="for both engines (auto: each engine's own default, which differ on the CPU)")
     parser.add_argument("--no-default", action="store_true",
                         help="leave out `hearth serve` with its automatic --parallel (shorter runs)")
+    parser.add_argument("--same-prompts", action="store_true",
+                        help="the clients send the same 64 prompts again and again (a RAM prompt cache finds them)")
     args = parser.parse_args()
+    if args.same_prompts:
+        global PROMPTS
+        PROMPTS = itertools.cycle(range(100_000, 100_064))
     binary, why = llama_server_binary()
     if binary is None:
         print(f"llama-server missing: {why}", file=sys.stderr)
@@ -232,7 +241,7 @@ def main() -> int:
         hearth_auto.stop()
         reference.stop()
     print(f"model {args.model.name}, greedy, {args.max_tokens} tokens max per reply, {args.threads} threads, "
-          f"flash attention {args.flash_attn}, "
+          f"flash attention {args.flash_attn}, {'the same 64 prompts again and again, ' if args.same_prompts else ''}"
           f"{args.ctx} tokens of context per sequence, median of {args.rounds} rounds (servers alternating)")
     ref = names[-1]
     rows = []

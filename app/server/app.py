@@ -65,8 +65,10 @@ def _engine_error_status(kind: ErrorKind) -> tuple[int, str, str | None]:
 
 
 def _usage(stats: p.Stats) -> dict:
+    # cached_tokens: the prompt's tokens found in the cache (its sequence's or the RAM prompt store's), as OpenAI's
     return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
-            "total_tokens": stats.prompt_tokens + stats.completion_tokens}
+            "total_tokens": stats.prompt_tokens + stats.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": stats.cached_tokens}}
 
 
 def _sse(data: dict | str) -> str:

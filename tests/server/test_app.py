@@ -173,3 +173,19 @@ def test_a_lone_surrogate_or_deeply_nested_json_gets_a_plain_400_and_no_tracebac
     emoji = '{"messages":[{"role":"user","content":"\\ud83d\\ude00"}],"max_tokens":2}'
     assert httpx.post(url + "/v1/chat/completions", content=emoji.encode(), headers=json_type,
                       timeout=60).status_code == 200
+
+
+def test_a_conversation_resent_after_another_is_found_in_ram_and_usage_says_so(served):
+    url, _, _ = served
+    api = client(url)
+    notes = {topic: [{"role": "user", "content": f"My notes on {topic}. " + " ".join(
+        f"Item {i} about {topic} is worth keeping." for i in range(40))}] for topic in ("rivers", "bread")}
+    first = {}
+    for topic in ("rivers", "bread", "rivers"):  # rivers, bread, then rivers resent with a follow-up
+        if topic in first:
+            notes[topic] += [{"role": "assistant", "content": first[topic]}, {"role": "user", "content": "And?"}]
+        answer = api.chat.completions.create(model="smollm2", messages=notes[topic], temperature=0, max_tokens=6)
+        first.setdefault(topic, answer.choices[0].message.content)
+    usage = answer.usage
+    assert usage.prompt_tokens > 300
+    assert usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens < 30  # the follow-up alone was read
