@@ -14,12 +14,16 @@ and only the rest of the prompt is read. Its last token is always read (its logi
 token of the reply), so a reply is what it would be from a cache that had never left.
 
 The store is bounded in bytes (LoadOptions.prompt_cache_mib; automatic: an eighth of the memory
-free at load, at most AUTO_MOST_BYTES) and the least recently used entry goes first. An entry that a
-newer one extends is dropped, and a prompt that a longer entry already holds is not copied twice.
+free at load, at most AUTO_MOST_BYTES) and the least recently used entry goes first; a prompt whose
+cells alone are more than the bound is not kept. An entry that a newer one extends is dropped, and a
+prompt that a longer entry already holds is not copied twice. The entry being brought back may be
+evicted by the save that makes room for the one leaving (a bound that holds one of them): it is
+written back all the same, and kept again when its sequence moves on.
 
 Some caches cannot be cut back to a shorter prefix: a sliding-window model's (llama.cpp saves only
 the cells inside the window) and a recurrent or hybrid model's. There an entry comes back only when
-the new prompt goes on from all of it (a chat that continues), never cut shorter. An image's tokens
+the new prompt goes on from all of it (a chat that continues), never cut shorter, and a prompt
+counts as kept only by an entry of exactly its tokens. An image's tokens
 are negative ids made from its digest (vision.py), so a prompt with pictures is found again as any other.
 """
 
@@ -46,7 +50,7 @@ AUTO_MOST_BYTES = 2 << 30  # and at most 2 GiB
 class Entry:
     tokens: list[int]  # an image's ids are below -2**63: Python ints, not an array's
     data: Any  # a ctypes byte array: one sequence's state as llama.cpp wrote it
-    size: int
+    size: int  # bytes llama.cpp wrote (at most the buffer's)
     used: int
 
 
@@ -84,7 +88,7 @@ class PromptStore:
 
     @property
     def size(self) -> int:
-        return sum(entry.size for entry in self.entries)
+        return sum(ctypes.sizeof(entry.data) for entry in self.entries)  # as allocated
 
     def exchange(self, seq: int, kv: list[int], tokens: Sequence[int]) -> bool:
         """Before `seq`, whose cache holds `kv`, takes `tokens`: keep what it would lose, bring back a
@@ -96,8 +100,8 @@ class PromptStore:
         if best is not None:
             best.used = self.clock  # before the save below makes room: the entry about to come back stays
         if shared_prefix(held, every) < len(held):
-            self._save(seq, held)
-        if best is None or not any(entry is best for entry in self.entries):
+            self._save(seq, held)  # may evict `best` when the bound holds one of the two: it is still in hand
+        if best is None:
             return False
         if llama_cpp.llama_state_seq_set_data(self.ctx, best.data, best.size, seq) == best.size:
             kv[:] = best.tokens
@@ -105,6 +109,7 @@ class PromptStore:
             return True
         llama_cpp.llama_memory_seq_rm(self.memory, seq, -1, -1)  # a failed restore leaves the sequence unknown
         kv.clear()
+        self.entries = [entry for entry in self.entries if entry is not best]  # nor would it read next time
         return False
 
     def _best(self, wanted: list[int], least: int) -> Entry | None:
@@ -120,7 +125,8 @@ class PromptStore:
         if len(held) < MIN_TOKENS:
             return
         for entry in self.entries:
-            if len(entry.tokens) >= len(held) and shared_prefix(entry.tokens, held) == len(held):
+            longer = len(entry.tokens) > len(held) and self.cuttable  # one that cannot be cut is no copy
+            if (longer or len(entry.tokens) == len(held)) and shared_prefix(entry.tokens, held) == len(held):
                 entry.used = self.clock  # already kept, in this entry or a longer one
                 return
         size = int(llama_cpp.llama_state_seq_get_size(self.ctx, seq))
@@ -131,7 +137,10 @@ class PromptStore:
         self.entries.sort(key=lambda e: e.used)
         while self.entries and (self.size + size > self.limit or len(self.entries) >= MAX_ENTRIES):
             self.entries.pop(0)
-        data = (ctypes.c_uint8 * size)()
+        try:
+            data = (ctypes.c_uint8 * size)()
+        except MemoryError:  # the bound is a share of what was free at load: less may be free now
+            return
         written = int(llama_cpp.llama_state_seq_get_data(self.ctx, data, size, seq))
         if written > 0:
             self.entries.append(Entry(held, data, written, self.clock))

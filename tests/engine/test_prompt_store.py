@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import llama_cpp
 import pytest
 
 from app.engine import EngineClient
@@ -62,6 +63,25 @@ def test_a_chat_resumed_after_another_reads_only_its_new_message(smollm2: Path, 
     assert forgot.stats.cached_tokens < 40 < first.stats.prompt_tokens - 300  # only the template's opening is shared
 
 
+def test_in_a_batch_a_chat_comes_back_into_another_sequence_beside_a_running_reply(smollm2: Path) -> None:
+    options = LoadOptions(str(smollm2), n_ctx=2048, n_threads=2, n_parallel=2)
+    with EngineClient() as engine:
+        engine.load(options)
+        first = ask(engine, RIVERS)  # sequence 0
+        ask(engine, PEAKS)  # sequence 0 again: the rivers kept in RAM
+        running = Reply()  # takes sequence 0 (the mountains kept) and keeps it while the rivers come back
+        engine.start_chat([ChatMessage("user", "Count from one to a hundred.")],
+                          SamplingParams(temperature=0.0, max_tokens=300), OverflowPolicy.STOP, "default", running)
+        assert running.first_token.wait(60)
+        back = ask(engine, resumed(first))  # the one free sequence, 1: the cells saved from 0 go there
+        assert isinstance(running.wait(), p.Done) and running.end.stats.completion_tokens > back.stats.completion_tokens
+    with EngineClient() as engine:
+        engine.load(LoadOptions(**{**options.__dict__, "prompt_cache_mib": 0}))
+        _, stayed = journey(engine, detour=False)
+    assert back.stats.prompt_tokens - back.stats.cached_tokens < 40, back.stats
+    assert back.text == stayed.text
+
+
 def test_prompt_cache_zero_means_no_store_and_a_bad_value_is_refused(tiny_model: Path, capsys) -> None:
     from app.cli import main
 
@@ -85,6 +105,11 @@ def fill(model: LoadedModel, tokens: list[int]) -> None:
     assert model._evaluate_prompt(tokens, 0, len(tokens)) and model.kv_tokens == tokens
 
 
+def cells(model: LoadedModel, seq: int = 0) -> int:
+    """How many positions sequence `seq` holds in the cache itself (not in its token list)."""
+    return int(llama_cpp.llama_memory_seq_pos_max(model.memory, seq)) + 1
+
+
 def prompt(tag: int, n: int) -> list[int]:
     """`n` token ids beginning with `tag` (1-9): prompts with one tag share their start, others nothing."""
     return [tag] + [(tag * 13 + i) % 200 + 40 for i in range(n - 1)]
@@ -92,7 +117,7 @@ def prompt(tag: int, n: int) -> list[int]:
 
 def test_the_store_keeps_to_its_bound_dropping_the_least_recently_used(tiny: LoadedModel) -> None:
     fill(tiny, prompt(1, 100))
-    one = int(__import__("llama_cpp").llama_state_seq_get_size(tiny.ctx, 0))
+    one = int(llama_cpp.llama_state_seq_get_size(tiny.ctx, 0))
     store = PromptStore(tiny.ctx, tiny.memory, limit_bytes=2 * one + one // 2, cuttable=True)
     for start in (1, 2, 3):  # three prompts in turn: each new one pushes the last into the store
         fill(tiny, prompt(start, 100))
@@ -101,7 +126,7 @@ def test_the_store_keeps_to_its_bound_dropping_the_least_recently_used(tiny: Loa
     assert kept == [2, 3] and store.size <= store.limit  # the oldest went first
     fill(tiny, prompt(4, 100))
     assert store.exchange(0, tiny.kv_tokens, prompt(2, 120))  # comes back, only the 20 new to read
-    assert tiny.kv_tokens == prompt(2, 100) and store.restored == 1
+    assert tiny.kv_tokens == prompt(2, 100) and cells(tiny) == 100 and store.restored == 1
     assert sorted(int(e.tokens[0]) for e in store.entries) == [2, 4]  # the one just used stays
 
 
@@ -127,8 +152,33 @@ def test_a_cache_that_cannot_be_cut_takes_an_entry_back_only_whole(tiny: LoadedM
     fill(tiny, prompt(5, 40))
     assert not store.exchange(0, tiny.kv_tokens, prompt(1, 80))  # would need the entry cut at 79
     assert store.exchange(0, tiny.kv_tokens, prompt(1, 130))  # goes on from all of it
-    assert tiny.kv_tokens == prompt(1, 100)
+    assert tiny.kv_tokens == prompt(1, 100) and cells(tiny) == 100
     cuttable = PromptStore(tiny.ctx, tiny.memory, limit_bytes=1 << 30, cuttable=True)
     cuttable.exchange(0, tiny.kv_tokens, prompt(5, 40))
     fill(tiny, prompt(5, 40))
     assert cuttable.exchange(0, tiny.kv_tokens, prompt(1, 80))  # cut at 79 after it comes back
+
+
+def test_two_chats_in_turn_come_back_each_time_when_the_bound_holds_only_one(tiny: LoadedModel) -> None:
+    fill(tiny, prompt(1, 100))
+    one = int(llama_cpp.llama_state_seq_get_size(tiny.ctx, 0))
+    store = PromptStore(tiny.ctx, tiny.memory, limit_bytes=one + one // 2, cuttable=True)
+    fill(tiny, prompt(2, 100))
+    store.exchange(0, tiny.kv_tokens, prompt(1, 120))  # keeps chat 2; chat 1 was never kept
+    fill(tiny, prompt(1, 100))
+    back = []
+    for tag in (2, 1, 2, 1):  # each switch keeps the chat leaving, evicting the one coming back, and restores it
+        back.append(store.exchange(0, tiny.kv_tokens, prompt(tag, 110)))
+        assert tiny.kv_tokens == prompt(tag, 100) and cells(tiny) == 100
+    assert back == [True, True, True, True] and len(store.entries) == 1 and store.size <= store.limit
+
+
+def test_a_restore_that_fails_leaves_the_sequence_empty_and_its_list_too(tiny: LoadedModel) -> None:
+    store = PromptStore(tiny.ctx, tiny.memory, limit_bytes=1 << 30, cuttable=True)
+    fill(tiny, prompt(1, 100))
+    store.exchange(0, tiny.kv_tokens, prompt(5, 40))
+    fill(tiny, prompt(5, 40))
+    store.entries[0].size //= 2  # a damaged copy: llama.cpp cannot read it back
+    assert not store.exchange(0, tiny.kv_tokens, prompt(1, 120))
+    assert tiny.kv_tokens == [] and cells(tiny) == 0  # the next prompt is read whole, never half-cached
+    assert [e.tokens[0] for e in store.entries] == [5]  # the one that left; the copy that failed is gone

@@ -56,6 +56,9 @@ def test_a_long_chat_picked_again_in_the_list_reads_only_the_new_message(make_wi
     type_and_send(qtbot, page, "And the longest one?")
     wait_reply(qtbot, window)
 
+    shown = page.view.cards()
+    assert [c.item.role for c in shown] == ["user", "assistant", "user", "assistant"]
+    assert [c.y() for c in shown] == sorted(c.y() for c in shown)  # drawn in order, the new ones below
     card = assistant_cards(window)[-1]
     stats = card.item.stats
     assert card.item.content and not card.item.error

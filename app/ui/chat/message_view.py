@@ -305,7 +305,9 @@ class MessageListView(QScrollArea):
         self.edit_requested.emit(self._cards.index(card))
 
     def _rebuild(self) -> None:
-        for card in self._cards:
+        for card in self._cards:  # out of the layout now: until deleted it would shift the rows inserted next
+            self._layout.removeWidget(card)
+            card.hide()
             card.deleteLater()
         self._cards = []
         if self._model is not None:
