@@ -21,48 +21,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repo on sys.path)
 import httpx
-from _common import ROOT, print_table
+from _common import print_table
+from serve_throughput import HearthServer
 
-from tests.support.servers import LlamaServer, free_port, llama_server_binary
+from tests.support.servers import LlamaServer, llama_server_binary
 
 TOPICS = ["rivers", "bread", "trains", "bees", "glass", "chess", "owls", "clocks"]
-
-
-class Hearth:
-    def __init__(self, model: Path, threads: int, ctx: int, store_mib: int) -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self.cmd = [sys.executable, "-m", "app", "serve", "--model", str(model), "--port", self.url.rsplit(":", 1)[1],
-                    "--threads", str(threads), "--gpu-layers", "0", "--ctx", str(ctx), "--parallel", "1",
-                    "--prompt-cache", str(store_mib), "--flash-attn", "off"]
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Hearth:
-        self.process = subprocess.Popen(self.cmd, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("hearth serve exited")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("hearth serve did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 def opening(chat: int, words: int) -> str:
@@ -112,8 +83,10 @@ def main() -> int:
     reference = LlamaServer(binary, args.model, ctx=args.ctx)
     reference.cmd[reference.cmd.index("-t") + 1] = str(args.threads)
     reference.cmd += ["-fa", "off"]
-    servers = {"hearth (prompts kept in RAM)": Hearth(args.model, args.threads, args.ctx, -1),
-               "hearth --prompt-cache 0": Hearth(args.model, args.threads, args.ctx, 0),
+    def hearth(store_mib: int) -> HearthServer:  # one sequence, as a chat in the window
+        return HearthServer(args.model, args.threads, args.ctx, 1, "off", ["--prompt-cache", str(store_mib)])
+
+    servers = {"hearth (prompts kept in RAM)": hearth(-1), "hearth --prompt-cache 0": hearth(0),
                "llama-server -np 1": reference}
     names = list(servers)
     chats = {name: [[{"role": "user", "content": opening(c, args.history)}] for c in range(args.chats)]

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repo on sys.path)
@@ -54,7 +54,8 @@ TOPICS = ["rivers", "bread", "the moon", "trains", "bees", "glass", "chess", "ra
 
 
 class HearthServer:
-    def __init__(self, model: Path, threads: int, ctx: int, parallel: int | None, flash_attn: str) -> None:
+    def __init__(self, model: Path, threads: int, ctx: int, parallel: int | None, flash_attn: str,
+                 extra: Sequence[str] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [sys.executable, "-m", "app", "serve", "--model", str(model), "--port", str(self.port),
@@ -63,6 +64,7 @@ class HearthServer:
         # --parallel N shares --ctx between N sequences (as llama-server's -np): give each `ctx`
         self.cmd += ["--ctx", str(ctx)] if parallel is None else ["--ctx", str(ctx * parallel), "--parallel",
                                                                   str(parallel)]
+        self.cmd += extra
         self.process: subprocess.Popen | None = None
 
     def start(self) -> HearthServer:
