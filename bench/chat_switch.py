@@ -20,16 +20,14 @@ the tokens it read (the prompt's tokens less the ones found cached, from the rep
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repo on sys.path)
-import httpx
 from _common import print_table
-from serve_throughput import HearthServer
+from serve_throughput import HearthServer, stream_chat
 
 from tests.support.servers import LlamaServer, llama_server_binary
 
@@ -47,21 +45,16 @@ def visit(url: str, messages: list[dict], max_tokens: int) -> tuple[float, str, 
     body = {"model": "m", "messages": messages, "temperature": 0, "max_tokens": max_tokens, "stream": True,
             "stream_options": {"include_usage": True}}
     t0, ttft, text, read = time.perf_counter(), 0.0, [], -1
-    with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=600) as response:
-        response.raise_for_status()
-        for line in response.iter_lines():
-            if not line.startswith("data:") or line.endswith("[DONE]"):
-                continue
-            payload = json.loads(line[5:])
-            if timings := payload.get("timings"):  # llama-server's: prompt_n is what it read
-                read = int(timings.get("prompt_n", read))
-            if usage := payload.get("usage"):
-                cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
-                read = read if read >= 0 else int(usage["prompt_tokens"]) - int(cached or 0)
-            for choice in payload.get("choices") or []:
-                if piece := (choice.get("delta") or {}).get("content"):
-                    text.append(piece)
-                    ttft = ttft or time.perf_counter() - t0
+    for payload in stream_chat(url, body):
+        if timings := payload.get("timings"):  # llama-server's: prompt_n is what it read
+            read = int(timings.get("prompt_n", read))
+        if usage := payload.get("usage"):
+            cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
+            read = read if read >= 0 else int(usage["prompt_tokens"]) - int(cached or 0)
+        for choice in payload.get("choices") or []:
+            if piece := (choice.get("delta") or {}).get("content"):
+                text.append(piece)
+                ttft = ttft or time.perf_counter() - t0
     return ttft, "".join(text), read
 
 

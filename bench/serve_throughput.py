@@ -88,25 +88,29 @@ class HearthServer:
             self.process.wait(timeout=30)
 
 
+def stream_chat(url: str, body: dict) -> Iterator[dict]:
+    """The JSON payloads of one streamed /v1/chat/completions reply, as they come."""
+    with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=600) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if line.startswith("data:") and not line.endswith("[DONE]"):
+                yield json.loads(line[5:])
+
+
 def one_request(url: str, n: int, max_tokens: int) -> tuple[float, int, float]:
     """(time to first token, completion tokens, total seconds) of one streamed greedy chat request."""
     body = {"model": "m", "messages": [{"role": "user", "content": f"{n}. Tell me about {TOPICS[n % len(TOPICS)]}."}],
             "temperature": 0, "max_tokens": max_tokens, "stream": True, "stream_options": {"include_usage": True}}
     t0 = time.perf_counter()
     ttft, tokens, deltas = 0.0, 0, 0
-    with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=600) as response:
-        response.raise_for_status()
-        for line in response.iter_lines():
-            if not line.startswith("data:") or line.endswith("[DONE]"):
-                continue
-            payload = json.loads(line[5:])
-            if payload.get("usage"):
-                tokens = payload["usage"]["completion_tokens"]
-            for choice in payload.get("choices") or []:
-                if (choice.get("delta") or {}).get("content"):
-                    deltas += 1
-                    if not ttft:
-                        ttft = time.perf_counter() - t0
+    for payload in stream_chat(url, body):
+        if payload.get("usage"):
+            tokens = payload["usage"]["completion_tokens"]
+        for choice in payload.get("choices") or []:
+            if (choice.get("delta") or {}).get("content"):
+                deltas += 1
+                if not ttft:
+                    ttft = time.perf_counter() - t0
     return ttft, tokens or deltas, time.perf_counter() - t0
 
 
