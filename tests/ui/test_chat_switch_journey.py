@@ -64,4 +64,6 @@ def test_a_long_chat_picked_again_in_the_list_reads_only_the_new_message(make_wi
     assert card.item.content and not card.item.error
     assert stats["prompt_tokens"] > opened["prompt_tokens"] > 300
     assert stats["prompt_tokens"] - stats["cached_tokens"] < 40, stats  # the question, not the notes again
-    assert "first token" in named(card, "Message statistics", QWidget).text()
+    said = named(card, "Message statistics", QWidget).text()  # what the person reads under the reply
+    assert "first token" in said
+    assert f"prompt {stats['prompt_tokens']:,} tokens, {stats['cached_tokens']:,} cached" in said

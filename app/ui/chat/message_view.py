@@ -46,6 +46,15 @@ def format_stats(stats: dict) -> str:
     return " · ".join(parts)
 
 
+def format_prompt(stats: dict) -> str:
+    """What the model read for a reply: its prompt's tokens, and how many it found already in its cache
+    (the chat's own, or brought back from RAM after another chat: engine/prompt_store.py)."""
+    prompt, cached = stats.get("prompt_tokens") or 0, stats.get("cached_tokens") or 0
+    if not prompt:
+        return ""
+    return f"prompt {counted(prompt, 'token')}" + (f", {cached:,} cached" if cached else "")
+
+
 def last_reply_speed(items: list[ChatItem]) -> str:
     """The meter's speed line for a chat just opened: its last finished reply's numbers, or ""."""
     replies = [item for item in items if item.role == "assistant" and not item.streaming and item.stats]
@@ -204,6 +213,8 @@ class MessageCard(QFrame):
         self.error.setText(item.error)
         self.error.setVisible(bool(item.error))
         stats = format_stats(item.stats)
+        if item.role == "assistant" and not item.streaming and item.stats:
+            stats = " · ".join(part for part in (stats, format_prompt(item.stats)) if part)
         if several and item.role == "assistant" and item.sampling:
             stats = " · ".join(part for part in (stats, format_sampling(item.sampling)) if part)
         self.stats.setText(stats)
