@@ -82,6 +82,23 @@ def test_in_a_batch_a_chat_comes_back_into_another_sequence_beside_a_running_rep
     assert back.text == stayed.text
 
 
+def test_a_sliding_window_model_takes_a_chat_back_whole_and_an_earlier_branch_is_read_again() -> None:
+    gemma3 = Path.home() / ".cache" / "hearth" / "test-models" / "gemma-3-270m-q4_k_m.gguf"
+    if not gemma3.exists():
+        pytest.skip(f"{gemma3} (Gemma 3 270M, a 512-token sliding window) is not cached")
+    options = LoadOptions(str(gemma3), n_ctx=2048, n_threads=2)
+    with EngineClient() as engine:
+        engine.load(options)
+        first, back = journey(engine, detour=True)
+        ask(engine, PEAKS)
+        branch = ask(engine, [ChatMessage("user", RIVERS[0].content[:200] + " Which is first?")])
+    with EngineClient() as engine:
+        engine.load(LoadOptions(**{**options.__dict__, "prompt_cache_mib": 0}))
+        _, stayed = journey(engine, detour=False)
+    assert back.stats.prompt_tokens - back.stats.cached_tokens < 40 and back.text == stayed.text
+    assert branch.stats.cached_tokens < 20  # the kept rivers would have to be cut: not brought back
+
+
 def test_prompt_cache_zero_means_no_store_and_a_bad_value_is_refused(tiny_model: Path, capsys) -> None:
     from app.cli import main
 
