@@ -40,15 +40,14 @@ from app.load_limits import PROMPT_CACHE_AUTO
 
 MIN_TOKENS = 32  # a shorter prompt is read again in milliseconds: not worth a copy
 MIN_GAIN = 16  # an entry comes back only if it saves reading this many more tokens
-MAX_ENTRIES = 256  # bounds the search on each prompt (each entry costs a few microseconds)
+MAX_ENTRIES = 256  # bounds the search on each prompt (an entry that parts early costs a microsecond)
 AUTO_SHARE = 8  # the automatic budget: this fraction (1/8) of the memory free at load
 AUTO_MOST_BYTES = 2 << 30  # and at most 2 GiB
 
 
-
 @dataclass
 class Entry:
-    tokens: list[int]  # an image's ids are below -2**63: Python ints, not an array's
+    tokens: list[int]  # an image's ids can go below -2**63: Python ints, not an array's
     data: Any  # a ctypes byte array: one sequence's state as llama.cpp wrote it
     size: int  # bytes llama.cpp wrote (at most the buffer's)
     used: int
@@ -62,11 +61,18 @@ def budget_bytes(mib: int, free_ram: int) -> int:
 
 
 def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    """How many ids `a` and `b` share from the start (slices compare in C: a halving search, not a loop)."""
+    """How many ids `a` and `b` share from the start. Slices compare in C: windows that double from 64
+    ids (most entries part from a prompt early), then a halving search inside the one that differs."""
     n = min(len(a), len(b))
-    if a[:n] == b[:n]:
+    same, step = 0, 64
+    while same < n:
+        end = min(n, same + step)
+        if a[same:end] != b[same:end]:
+            break
+        same, step = end, step * 2
+    else:
         return n
-    same, differs = 0, n  # a[:same] == b[:same]; a[:differs] != b[:differs]
+    differs = end  # a[:same] == b[:same]; a[:differs] != b[:differs]
     while differs - same > 1:
         mid = (same + differs) // 2
         if a[same:mid] == b[same:mid]:
