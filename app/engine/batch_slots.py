@@ -22,6 +22,7 @@ from app.engine import protocol as p
 from app.engine.decode_loop import TokenFacts
 from app.engine.llama_backend import c_function
 from app.engine.probs_probe import measure
+from app.engine.prompt_store import shared_prefix
 from app.engine.protocol import StopReason
 from app.engine.reasoning import ReasoningParser
 from app.engine.sampler_chain import build_sampler, plain_greedy
@@ -100,11 +101,8 @@ class BatchSlot:
         self.last_used = 0
 
     def common_prefix(self, tokens: list[int]) -> int:
-        n, kv = 0, self.kv
-        limit = min(len(kv), len(tokens) - 1)  # the last prompt token is always evaluated: its logits pick
-        while n < limit and kv[n] == tokens[n]:
-            n += 1
-        return n
+        # at most all but the last prompt token: that one is always evaluated, its logits pick
+        return max(0, min(shared_prefix(self.kv, tokens), len(tokens) - 1))
 
     def keep(self, memory: Any, n: int) -> int:
         """Keep the first `n` cached tokens, drop the rest from the cache; how many are kept."""

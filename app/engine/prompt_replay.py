@@ -25,6 +25,7 @@ import llama_cpp
 import numpy as np
 
 from app.engine import sampler_chain
+from app.engine.prompt_store import shared_prefix
 
 
 def split_last() -> bool:
@@ -34,10 +35,7 @@ def split_last() -> bool:
 
 def reuse_prefix(memory: Any, kv: list[int], tokens: Sequence[int], keep_all: bool = False) -> int:
     """Keep the longest cached prefix of `tokens` (all of them only with `keep_all`); return how many are kept."""
-    n = 0
-    limit = min(len(kv), len(tokens) - (0 if keep_all else 1))  # else the last prompt token is evaluated
-    while n < limit and kv[n] == tokens[n]:
-        n += 1
+    n = max(0, min(shared_prefix(kv, tokens), len(tokens) - (0 if keep_all else 1)))  # else the last is evaluated
     if n < len(kv):
         if not llama_cpp.llama_memory_seq_rm(memory, 0, n, -1):
             llama_cpp.llama_memory_seq_rm(memory, 0, -1, -1)  # only sequence 0: a batch may hold others

@@ -102,10 +102,11 @@ class PromptStore:
         self.clock += 1
         every, held = list(tokens), list(kv)
         wanted = every[:-1]  # the last token is always read
-        best = self._best(wanted, shared_prefix(held, wanted) + MIN_GAIN)
+        have = shared_prefix(held, every)
+        best = self._best(wanted, min(have, len(wanted)) + MIN_GAIN)
         if best is not None:
             best.used = self.clock  # before the save below makes room: the entry about to come back stays
-        if shared_prefix(held, every) < len(held):
+        if have < len(held):
             self._save(seq, held)  # may evict `best` when the bound holds one of the two: it is still in hand
         if best is None:
             return False
@@ -130,16 +131,17 @@ class PromptStore:
     def _save(self, seq: int, held: list[int]) -> None:
         if len(held) < MIN_TOKENS:
             return
-        for entry in self.entries:
+        shared = [shared_prefix(entry.tokens, held) for entry in self.entries]
+        for entry, n in zip(self.entries, shared):
             longer = len(entry.tokens) > len(held) and self.cuttable  # one that cannot be cut is no copy
-            if (longer or len(entry.tokens) == len(held)) and shared_prefix(entry.tokens, held) == len(held):
+            if (longer or len(entry.tokens) == len(held)) and n == len(held):
                 entry.used = self.clock  # already kept, in this entry or a longer one
                 return
         size = int(llama_cpp.llama_state_seq_get_size(self.ctx, seq))
         if size <= 0 or size > self.limit:
             return
         # an entry this one goes on from is of no more use
-        self.entries = [e for e in self.entries if shared_prefix(e.tokens, held) < len(e.tokens)]
+        self.entries = [e for e, n in zip(self.entries, shared) if n < len(e.tokens)]
         self.entries.sort(key=lambda e: e.used)
         while self.entries and (self.size + size > self.limit or len(self.entries) >= MAX_ENTRIES):
             self.entries.pop(0)
