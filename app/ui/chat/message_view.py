@@ -212,11 +212,12 @@ class MessageCard(QFrame):
         self.body.set_markdown(item.content.lstrip() if item.role == "assistant" else item.content, item.streaming)
         self.error.setText(item.error)
         self.error.setVisible(bool(item.error))
-        stats = format_stats(item.stats)
+        parts = [format_stats(item.stats)]
         if item.role == "assistant" and not item.streaming and item.stats:
-            stats = " · ".join(part for part in (stats, format_prompt(item.stats)) if part)
+            parts.append(format_prompt(item.stats))
         if several and item.role == "assistant" and item.sampling:
-            stats = " · ".join(part for part in (stats, format_sampling(item.sampling)) if part)
+            parts.append(format_sampling(item.sampling))
+        stats = " · ".join(part for part in parts if part)
         self.stats.setText(stats)
         self.stats.setVisible(bool(stats))
 
@@ -315,11 +316,14 @@ class MessageListView(QScrollArea):
     def _emit_edit(self, card: MessageCard) -> None:
         self.edit_requested.emit(self._cards.index(card))
 
-    def _rebuild(self) -> None:
-        for card in self._cards:  # out of the layout now: until deleted it would shift the rows inserted next
+    def _discard(self, cards: list[MessageCard]) -> None:
+        for card in cards:  # out of the layout now: until deleted it would shift the rows inserted next
             self._layout.removeWidget(card)
             card.hide()
             card.deleteLater()
+
+    def _rebuild(self) -> None:
+        self._discard(self._cards)
         self._cards = []
         if self._model is not None:
             for item in self._model.items():
@@ -338,9 +342,7 @@ class MessageListView(QScrollArea):
         self._follow = True
 
     def _on_removed(self, parent: QModelIndex, first: int, last: int) -> None:
-        for card in self._cards[first : last + 1]:
-            self._layout.removeWidget(card)
-            card.deleteLater()
+        self._discard(self._cards[first : last + 1])
         del self._cards[first : last + 1]
 
     def _on_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, roles: object = ()) -> None:
