@@ -12,13 +12,11 @@ from PySide6.QtWidgets import QListView, QWidget
 from tests.ui.test_journeys import (
     CTRL,
     assistant_cards,
-    choose_model,
-    in_library,
     named,
-    settle,
     type_and_send,
     type_number,
     wait_reply,
+    window_with,
 )
 
 RIVERS = "Here are my notes on rivers. " + " ".join(f"River {i} flows to the sea." for i in range(50))
@@ -32,10 +30,7 @@ def paste_and_send(qtbot, page: QWidget, text: str) -> None:
 
 
 def test_a_long_chat_picked_again_in_the_list_reads_only_the_new_message(make_window, qtbot, smollm2):
-    (smollm2,) = in_library(smollm2)
-    window = make_window()
-    settle(qtbot, window)
-    choose_model(qtbot, window, smollm2)
+    window, smollm2 = window_with(qtbot, make_window, smollm2)
     page = window.chat_page
     type_number(qtbot, page, "Max tokens", 8)
     paste_and_send(qtbot, page, RIVERS)

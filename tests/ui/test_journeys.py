@@ -109,6 +109,16 @@ def choose_model(qtbot, window, path: Path) -> None:
         picker.activated.emit(index)
 
 
+def window_with(qtbot, make_window, model: Path):
+    """A new window with `model` in Hearth's models folder, chosen in the chat page's picker:
+    (the window, the model's path in the folder)."""
+    (placed,) = in_library(model)
+    window = make_window()
+    settle(qtbot, window)
+    choose_model(qtbot, window, placed)
+    return window, placed
+
+
 def test_first_run_demo_chat_regenerate_alternatives_and_edit(make_window, qtbot, smollm2, monkeypatch):
     demo_model.demo_dir().mkdir(parents=True, exist_ok=True)
     (demo_model.demo_dir() / demo_model.FILE_NAME).symlink_to(smollm2)
@@ -185,10 +195,7 @@ def test_chat_then_compare_from_the_gui_then_the_chat_answers_without_a_reload(
 
 
 def test_a_restart_brings_back_the_chat_its_alternatives_and_its_model(make_window, qtbot, smollm2):
-    (smollm2,) = in_library(smollm2)
-    window = make_window()
-    settle(qtbot, window)
-    choose_model(qtbot, window, smollm2)
+    window, smollm2 = window_with(qtbot, make_window, smollm2)
     page = window.chat_page
     type_number(qtbot, page, "Max tokens", 8)
     type_and_send(qtbot, page, "Hello")
@@ -220,10 +227,7 @@ def test_a_restart_brings_back_the_chat_its_alternatives_and_its_model(make_wind
 
 def test_a_full_disk_during_a_compare_run_and_a_chat_reply_then_retry_saves_both(
         make_window, qtbot, scripted_model):
-    (scripted_model,) = in_library(scripted_model)
-    window = make_window()
-    settle(qtbot, window)
-    choose_model(qtbot, window, scripted_model)
+    window, scripted_model = window_with(qtbot, make_window, scripted_model)
     page = window.chat_page
     qtbot.keyClick(window, Qt.Key.Key_2, CTRL)
     compare = window.compare_page
@@ -299,10 +303,7 @@ def test_a_file_opened_from_elsewhere_and_its_chat_come_back_after_a_restart(mak
 
 
 def test_the_drafts_tokens_as_you_type_and_the_sampling_chart_of_its_next_token(make_window, qtbot, smollm2):
-    (smollm2,) = in_library(smollm2)
-    window = make_window()
-    settle(qtbot, window)
-    choose_model(qtbot, window, smollm2)
+    window, smollm2 = window_with(qtbot, make_window, smollm2)
     page = window.chat_page
     click(qtbot, page, "Show the message's tokens")
     box = named(page, "Message", QWidget)
@@ -329,10 +330,7 @@ def test_the_drafts_tokens_as_you_type_and_the_sampling_chart_of_its_next_token(
 
 
 def test_a_replys_token_charted_with_the_models_top_20_and_a_messages_tokens(make_window, qtbot, smollm2):
-    (smollm2,) = in_library(smollm2)
-    window = make_window()
-    settle(qtbot, window)
-    choose_model(qtbot, window, smollm2)
+    window, smollm2 = window_with(qtbot, make_window, smollm2)
     page = window.chat_page
     type_number(qtbot, page, "Max tokens", 8)
     type_and_send(qtbot, page, "Name a colour.")
@@ -393,10 +391,7 @@ def test_the_token_views_follow_a_load_and_an_eject_without_an_edit(make_window,
 
 def test_the_sampling_chart_follows_the_side_panels_sliders_both_ways_and_fits_the_screen(
         make_window, qtbot, smollm2):
-    (smollm2,) = in_library(smollm2)
-    window = make_window()
-    settle(qtbot, window)
-    choose_model(qtbot, window, smollm2)
+    window, smollm2 = window_with(qtbot, make_window, smollm2)
     page = window.chat_page
     type_number(qtbot, page, "Top-k", 30)  # the chat's settings before the chart opens
     box = named(page, "Message", QWidget)
@@ -431,10 +426,7 @@ def test_the_sampling_chart_follows_the_side_panels_sliders_both_ways_and_fits_t
 
 
 def test_a_one_token_reply_says_1_token_in_its_statistics_and_its_tokens(make_window, qtbot, smollm2):
-    (smollm2,) = in_library(smollm2)
-    window = make_window()
-    settle(qtbot, window)
-    choose_model(qtbot, window, smollm2)
+    window, smollm2 = window_with(qtbot, make_window, smollm2)
     page = window.chat_page
     type_number(qtbot, page, "Max tokens", 1)
     type_and_send(qtbot, page, "Say yes.")
