@@ -2,11 +2,10 @@
 
 A model loaded with LoadOptions.n_parallel > 1 has one context with that many sequences. Each
 Chat or Complete request takes a free slot (batch_slots.py; a sequence id with its prompt cache);
-every step is one llama_decode over one llama_batch holding the next token of each reply under way
-and chunks of the newcomers' prompts (the decoding tokens first, then prompts up to n_batch tokens,
-as llama-server fills its batches). A request joins or leaves between two steps; one stopped (its
-id in Worker.stopped) leaves at the next step and the others never notice. More requests than
-slots wait in order.
+every step is one llama_decode over one llama_batch: the next token of each reply under way, or
+the next chunk (up to n_batch tokens) of one newcomer's prompt, alone (_plan says why), the two in
+turn. A request joins or leaves between two steps; one stopped (its id in Worker.stopped) leaves at
+the next step and the others never notice. More requests than slots wait in order.
 
 Run exclusively instead (the batch drains, then the worker handles them alone as before): chats
 with images (libmtmd evaluates an image in its own decode calls on sequence 0), and every request
@@ -15,7 +14,6 @@ that is not a reply (load, unload, shutdown). A prompt render is answered betwee
 
 from __future__ import annotations
 
-import functools
 import queue
 import threading
 import time
@@ -29,7 +27,6 @@ import llama_cpp
 from app.engine import batch_slots
 from app.engine import protocol as p
 from app.engine.batch_slots import BatchSlot, LogitRows, Prepared
-from app.engine.context import fit_messages, refusal_message, too_long_message
 from app.engine.protocol import EngineError, ErrorKind, StopReason
 from app.engine.reasoning import ReasoningParser
 from app.engine.sampler_chain import check_grammar
@@ -103,6 +100,7 @@ class BatchScheduler:
         self.waiting: deque[p.Chat | p.Complete] = deque()
         self.deferred: p.Request | None = None  # a request to run alone once the batch has drained
         self.steps = 0
+        self._prompt_last = False  # the last step read a prompt chunk: the next one writes (_plan)
         self.solo_flush: float | None = None  # a stream's own flush interval (worker.TokenBatcher's)
 
     @staticmethod
@@ -222,28 +220,7 @@ class BatchScheduler:
             return None
         check_grammar(model.vocab, sampling.grammar)  # one a slot's chain cannot use fails this request alone
         self._forget_stops(request.id)
-        if isinstance(request, p.Complete):
-            tokens = model.tokenize(request.prompt, add_bos=model.encoder.add_bos)
-            if not tokens:
-                raise EngineError(ErrorKind.BAD_REQUEST, "the prompt is empty")
-            job = Prepared(request.id, sampling, request.prompt, tokens, None, t0)
-        else:
-            count = functools.partial(model.count, thinking=request.thinking, tools=request.tools)
-            budget = fit_messages(request.messages, count, model.n_ctx, request.overflow, sampling.max_tokens)
-            if not budget.fits:
-                raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
-            messages = budget.messages
-            prompt, _ = model.encode(messages, request.thinking, request.tools)
-            prefill = messages[-1].content if messages and messages[-1].prefill else None
-            text, tokens = model.encode(messages[:-1] if prefill is not None else messages, request.thinking,
-                                        request.tools)
-            if prefill:
-                text, tokens = text + prefill, tokens + model.tokenize(prefill, False, special=False)
-            job = Prepared(request.id, sampling, text, tokens, ReasoningParser(prompt), t0,
-                           budget.dropped_messages, budget.truncated)
-        if len(job.tokens) >= model.n_ctx:
-            raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(len(job.tokens), model.n_ctx))
-        return job
+        return batch_slots.prepare(model, request, sampling, t0)
 
     def _room_for(self, chosen: BatchSlot, needed: int) -> bool:
         """Whether a shared (unified) cache has `needed` more cells, dropping idle slots' caches if need be."""
@@ -270,34 +247,42 @@ class BatchScheduler:
 
     # ------------------------------------------------------------ one step
 
+    def _plan(self, active: list[BatchSlot]) -> list[tuple[BatchSlot, list[int], bool]]:
+        """This step's (slot, tokens, wants logits): a token of each reply being written, or one prompt's chunk.
+
+        A prompt chunk goes alone, so it is computed as when its request has the engine to itself: llama.cpp
+        cuts a mixed batch into equal ubatches (a token of each sequence, then the prompt's rest), and its CPU
+        kernels round a few rows differently from many (llamafile's below 2, the tiled K-quants' below 8): a
+        greedy near tie could flip. It costs no pass over the weights (a mixed batch is two ubatches too);
+        chunks and tokens take turns, and a newcomer's prompt is read at the next step."""
+        readers = [slot for slot in active if slot.reply is not None and slot.reply.next_token < 0]
+        writers = [slot for slot in active if slot.reply is not None and slot.reply.next_token >= 0]
+        if readers and (not writers or not self._prompt_last):
+            self._prompt_last = True
+            slot = min(readers, key=lambda s: s.last_used)  # the longest waiting first
+            reply = slot.reply
+            assert reply is not None
+            tokens = reply.job.tokens
+            chunk = tokens[reply.evaluated: reply.evaluated + self.batch.capacity]
+            return [(slot, chunk, reply.evaluated + len(chunk) == len(tokens))]
+        self._prompt_last = False
+        plan: list[tuple[BatchSlot, list[int], bool]] = []
+        for slot in writers:
+            reply = slot.reply
+            assert reply is not None
+            if self.unified and sum(len(s.kv) for s in self.slots) + len(plan) >= self.n_cells:
+                self._finish(slot, StopReason.CONTEXT_FULL)
+                continue
+            plan.append((slot, [reply.next_token], True))
+        return plan
+
     def _step(self, active: list[BatchSlot]) -> None:
         batch, model = self.batch, self.model
         batch.clear()
         outputs: list[tuple[BatchSlot, int]] = []
         fed: list[tuple[BatchSlot, list[int]]] = []
-        plan: list[tuple[BatchSlot, list[int], bool]] = []  # (slot, its tokens in this batch, wants logits)
-        room = batch.capacity
-        for slot in active:  # one token each for the replies being written
-            reply = slot.reply
-            assert reply is not None
-            if reply.next_token >= 0:
-                if self.unified and sum(len(s.kv) for s in self.slots) + len(plan) >= self.n_cells:
-                    self._finish(slot, StopReason.CONTEXT_FULL)
-                    continue
-                plan.append((slot, [reply.next_token], True))
-                room -= 1
-        reading = False
-        for slot in active:  # then the prompts, in chunks, as far as the batch has room
-            reply = slot.reply
-            if reply is None or reply.next_token >= 0 or room <= 0:
-                continue
-            tokens = reply.job.tokens
-            chunk = tokens[reply.evaluated: reply.evaluated + room]
-            plan.append((slot, chunk, reply.evaluated + len(chunk) == len(tokens)))
-            room -= len(chunk)
-            reading = True
-        plan.sort(key=lambda entry: entry[0].seq)  # consecutive sequence ids share a ubatch (see _choose)
-        for slot, tokens, wants_logits in plan:
+        plan, reading = self._plan(active), self._prompt_last
+        for slot, tokens, wants_logits in plan:  # by sequence id (BatchSlot order): see _choose
             index = batch.add(tokens, len(slot.kv), slot.seq, wants_logits)
             fed.append((slot, tokens))
             if wants_logits:

@@ -10,25 +10,30 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import llama_cpp
 import numpy as np
 
 from app.engine import protocol as p
+from app.engine.context import fit_messages, refusal_message, too_long_message
 from app.engine.decode_loop import TokenFacts
 from app.engine.llama_backend import c_function
 from app.engine.probs_probe import measure
 from app.engine.prompt_store import shared_prefix
-from app.engine.protocol import StopReason
+from app.engine.protocol import EngineError, ErrorKind, StopReason
 from app.engine.reasoning import ReasoningParser
 from app.engine.sampler_chain import build_sampler, plain_greedy
 from app.engine.sampling import SamplingParams
 from app.engine.stops import StopMatcher
 from app.engine.token_probs import TokenProbs
+
+if TYPE_CHECKING:
+    from app.engine.runtime import LoadedModel
 
 FloatRow = np.ndarray[Any, np.dtype[np.float32]]
 # a plain address (llama_cpp's own binding builds a pointer object per call; see sampler_chain.argmax_picker)
@@ -210,3 +215,29 @@ def slow_readings(slots: list[BatchSlot], after: float) -> list[p.Reading]:
         if reply is not None and reply.evaluated < len(reply.job.tokens) and now - reply.t_eval >= after:
             found.append(p.Reading(reply.job.request_id, reply.evaluated, len(reply.job.tokens)))
     return found
+
+
+def prepare(model: LoadedModel, request: p.Chat | p.Complete, sampling: SamplingParams, t0: float) -> Prepared:
+    """The request's prompt ids, rendered and fitted as Worker.chat and LoadedModel.generate do."""
+    if isinstance(request, p.Complete):
+        tokens = model.tokenize(request.prompt, add_bos=model.encoder.add_bos)
+        if not tokens:
+            raise EngineError(ErrorKind.BAD_REQUEST, "the prompt is empty")
+        job = Prepared(request.id, sampling, request.prompt, tokens, None, t0)
+    else:
+        count = functools.partial(model.count, thinking=request.thinking, tools=request.tools)
+        budget = fit_messages(request.messages, count, model.n_ctx, request.overflow, sampling.max_tokens)
+        if not budget.fits:
+            raise EngineError(ErrorKind.CONTEXT_OVERFLOW, refusal_message(budget, request.overflow, model.n_ctx))
+        messages = budget.messages
+        prompt, _ = model.encode(messages, request.thinking, request.tools)
+        prefill = messages[-1].content if messages and messages[-1].prefill else None
+        text, tokens = model.encode(messages[:-1] if prefill is not None else messages, request.thinking,
+                                    request.tools)
+        if prefill:
+            text, tokens = text + prefill, tokens + model.tokenize(prefill, False, special=False)
+        job = Prepared(request.id, sampling, text, tokens, ReasoningParser(prompt), t0,
+                       budget.dropped_messages, budget.truncated)
+    if len(job.tokens) >= model.n_ctx:
+        raise EngineError(ErrorKind.CONTEXT_OVERFLOW, too_long_message(len(job.tokens), model.n_ctx))
+    return job
