@@ -178,7 +178,9 @@ class BatchScheduler:
             slot = self._choose(free, job.tokens)
             if self.model.prompts is not None:  # as LoadedModel._generate (prompt_store.py)
                 self.model.prompts.exchange(slot.seq, slot.kv, job.tokens)
-            cached = slot.keep(self.model.memory, slot.common_prefix(job.tokens))
+            kept = slot.kept_logits(job.tokens)  # the same prompt again (a regenerated reply): nothing to read
+            keep = len(job.tokens) if kept is not None else slot.common_prefix(job.tokens)
+            cached = slot.keep(self.model.memory, keep)
             if not self._room_for(slot, len(job.tokens) - cached):
                 return  # a shared cache is full: it waits for a reply to end
             self.waiting.popleft()
@@ -187,6 +189,11 @@ class BatchScheduler:
             stream = self.make_stream(job.request_id, job.parser, self.worker.send)
             slot.start(job, cached, stream, self.model.n_vocab, self.model.n_ctx, self.model.ctx)
             self._pace()
+            if kept is not None and cached == len(job.tokens):
+                reason = slot.accept(slot.pick_kept(kept, self.model._token_facts), self.model._token_facts,
+                                     stream.on_text)
+                if reason is not None:
+                    self._finish(slot, reason)
 
     def _pace(self) -> None:
         """Each reply's flush interval: its own when it is alone, SHARED_FLUSH_SECONDS beside others."""
@@ -206,6 +213,9 @@ class BatchScheduler:
         With split KV streams llama.cpp puts only consecutive sequence ids into one ubatch (split_equal,
         sequential): replies on sequences 0, 2 and 3 cost two passes over the weights per token, on 0, 1
         and 2 one. A shared system prompt of a few dozen tokens is cheaper to read again than that."""
+        replay = [s for s in free if s.kept_logits(tokens) is not None]  # this very prompt, read here last
+        if replay:
+            return replay[0]
         best = max(free, key=lambda s: (s.common_prefix(tokens), -s.seq))
         if best.common_prefix(tokens) >= max(REUSE_AT_LEAST, len(tokens) // 2):
             return best

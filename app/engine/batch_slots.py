@@ -27,7 +27,7 @@ from app.engine.probs_probe import measure
 from app.engine.prompt_store import shared_prefix
 from app.engine.protocol import EngineError, ErrorKind, StopReason
 from app.engine.reasoning import ReasoningParser
-from app.engine.sampler_chain import build_sampler, plain_greedy
+from app.engine.sampler_chain import build_sampler, plain_greedy, sample_from
 from app.engine.sampling import SamplingParams
 from app.engine.stops import StopMatcher
 from app.engine.token_probs import TokenProbs
@@ -104,10 +104,20 @@ class BatchSlot:
         self.kv = kv  # slot 0 shares the one-sequence path's list (LoadedModel.kv_tokens): seq 0 is theirs too
         self.reply: Reply | None = None
         self.last_used = 0
+        # the last prompt read here whole and its last token's logits: the same prompt again, still cached,
+        # picks its first token from them (a regenerated reply), as prompt_replay.py on the one-sequence path
+        self.replay: tuple[tuple[int, ...], FloatRow] | None = None
 
     def common_prefix(self, tokens: list[int]) -> int:
         # at most all but the last prompt token: that one is always evaluated, its logits pick
         return max(0, min(shared_prefix(self.kv, tokens), len(tokens) - 1))
+
+    def kept_logits(self, tokens: list[int]) -> FloatRow | None:
+        """The logits `tokens` left the first time, if they were this slot's last prompt and are all cached."""
+        kept = self.replay
+        if kept is None or len(kept[0]) != len(tokens) or shared_prefix(self.kv, tokens) < len(tokens):
+            return None
+        return kept[1] if kept[0] == tuple(tokens) else None
 
     def keep(self, memory: Any, n: int) -> int:
         """Keep the first `n` cached tokens, drop the rest from the cache; how many are kept."""
@@ -133,13 +143,27 @@ class BatchSlot:
         """The next token from the logits at batch output `index`, by this reply's own sampling."""
         reply = self.reply
         assert reply is not None
+        if reply.evaluated == len(reply.job.tokens) and not reply.generated:  # the prompt's end: keep its logits
+            self.replay = (tuple(reply.job.tokens), rows(index).copy())
         if reply.chain is None:
             token = int(rows(index).argmax())
         else:
             token = int(llama_cpp.llama_sampler_sample(reply.chain, ctx, index))
+        return self._measured(rows(index), token, facts)
+
+    def pick_kept(self, logits: FloatRow, facts: TokenFacts) -> int:
+        """The first token from logits kept from the same prompt's first reading (kept_logits)."""
+        reply = self.reply
+        assert reply is not None
+        token = int(logits.argmax()) if reply.chain is None else sample_from(reply.chain, logits)
+        return self._measured(logits, token, facts)
+
+    def _measured(self, logits: FloatRow, token: int, facts: TokenFacts) -> int:
+        reply = self.reply
+        assert reply is not None
         top = reply.job.sampling.top_logprobs
         if top >= 0:
-            reply.probs.append(measure(rows(index), token, top, facts))
+            reply.probs.append(measure(logits, token, top, facts))
         return token
 
     def accept(self, token: int, facts: TokenFacts, on_text: Callable[[str, int], None]) -> StopReason | None:

@@ -8,7 +8,7 @@ which cost a whole extra pass through the model per prompt (3-5% of a chat messa
 Instead the last prompt's logits are kept (one copy of n_vocab floats, 1 MiB for 262k tokens) and,
 when the very same prompt comes again with all of it still cached, written back where llama.cpp
 keeps its logits: the first token is picked from exactly what the first reply saw, and nothing is
-evaluated at all.
+evaluated at all. The batching engine does the same per sequence (batch_slots.BatchSlot.kept_logits).
 
 An in-graph sampler chain (HEARTH_BACKEND_SAMPLING=1, or a reply told to use one) picks inside
 the last token's graph and never leaves the logits on the host: there the last token still goes

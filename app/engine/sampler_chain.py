@@ -179,3 +179,24 @@ class ReplySampler:
             backend_sampling.detach(self.ctx)
         llama_cpp.llama_sampler_free(self.chain)
         self.chain = None
+
+
+_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])  # llama_token_data
+
+
+def sample_from(chain: Any, logits: np.ndarray[Any, np.dtype[np.float32]]) -> int:
+    """The token `chain` picks from a row of logits kept aside (not llama.cpp's own buffer), and accepts,
+    as llama_sampler_sample does with the row a batch left."""
+    data = np.empty(logits.shape[0], dtype=_TOKEN_DATA)
+    data["id"] = np.arange(logits.shape[0], dtype=np.int32)
+    data["logit"] = logits
+    data["p"] = 0.0
+    candidates = llama_cpp.llama_token_data_array(
+        data=data.ctypes.data_as(ctypes.POINTER(llama_cpp.llama_token_data)), size=len(data), selected=-1,
+        sorted=False)
+    llama_cpp.llama_sampler_apply(chain, ctypes.byref(candidates))
+    if not 0 <= candidates.selected < candidates.size:
+        raise RuntimeError("the sampler chain selected no token")
+    token = int(candidates.data[candidates.selected].id)
+    llama_cpp.llama_sampler_accept(chain, token)
+    return token

@@ -61,6 +61,13 @@ def run_recording(model: LoadedModel, first: p.Chat, *later: p.Chat) -> tuple[Fa
     for request in later:
         worker.requests.put(request)
     scheduler = BatchScheduler(worker, model, ReplyStream)
+    steps = record(scheduler)
+    assert scheduler.run(first) is None
+    return worker, steps
+
+
+def record(scheduler: BatchScheduler) -> list[Step]:
+    """The steps `scheduler` will take, as they are planned."""
     steps: list[Step] = []
     plan = scheduler._plan
 
@@ -70,8 +77,7 @@ def run_recording(model: LoadedModel, first: p.Chat, *later: p.Chat) -> tuple[Fa
         return chosen
 
     scheduler._plan = recorded  # type: ignore[method-assign]
-    assert scheduler.run(first) is None
-    return worker, steps
+    return steps
 
 
 def test_a_prompt_chunk_is_never_mixed_with_the_replies_tokens_and_the_two_take_turns(batch_model):
@@ -126,3 +132,48 @@ def test_greedy_replies_beside_others_equal_the_ones_written_alone(batch_model):
     done = worker.done()
     assert [done[i].text for i in (11, 12, 13)] == [done[i].text for i in (1, 2, 3)]
     assert len({done[i].text for i in (1, 2, 3)}) == 3  # three different replies
+
+
+def test_the_same_prompt_again_starts_from_its_kept_logits_and_reads_nothing(batch_model):
+    worker = FakeWorker(batch_model)
+    scheduler = BatchScheduler(worker, batch_model, ReplyStream)
+    steps = record(scheduler)
+    greedy = SamplingParams(temperature=0.0, max_tokens=6, top_logprobs=3)
+    seeded = SamplingParams(temperature=0.9, top_k=40, seed=7, max_tokens=6, top_logprobs=3)
+    question = [ChatMessage("user", "the same question twice")]
+    for n, sampling in enumerate([greedy, greedy, seeded, seeded]):
+        steps.clear()
+        scheduler.run(p.Chat(n + 1, question, sampling, OverflowPolicy.STOP, "default"))
+        if n in (1, 3):  # the same prompt as the reply before: no prompt chunk at all
+            assert all(len(step) == 1 and step[0][1] == 1 for step in steps), steps
+    done = worker.done()
+    assert done[2].stats.cached_tokens == done[2].stats.prompt_tokens
+    assert done[2].text == done[1].text and done[2].probs == done[1].probs
+    assert done[4].text == done[3].text and done[4].probs == done[3].probs  # the seeded chain picks the same
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "gemma-3-270m-q4_k_m.gguf"])
+def test_a_regenerated_reply_in_a_batch_sees_exactly_the_first_ones_logits_on_a_real_model(name: str):
+    """Its prompt's last token evaluated again alone would round differently on these quantizations."""
+    from app.engine import EngineClient
+    from tests.engine.test_batch_decoding import Reply
+    from tests.support.real_models import test_models_dir
+
+    path = test_models_dir() / name
+    if not path.exists():
+        pytest.skip(f"{path} is not cached")
+    sampling = SamplingParams(temperature=0.0, max_tokens=6, top_logprobs=5)
+    question = [ChatMessage("user", "Name one colour.")]  # alone, its last token came out 0.05-0.1 apart
+    replies = []
+    with EngineClient() as engine:
+        engine.load(LoadOptions(str(path), n_ctx=2048, n_parallel=2, n_threads=2))
+        for _ in range(2):
+            reply = Reply()
+            engine.start_chat(question, sampling, OverflowPolicy.STOP, "default", reply)
+            end = reply.wait()
+            assert isinstance(end, p.Done), end
+            replies.append(end)
+    first, again = replies
+    assert again.stats.cached_tokens == again.stats.prompt_tokens
+    assert again.text == first.text
+    assert again.probs[0] == first.probs[0]  # the same floats, not merely close
