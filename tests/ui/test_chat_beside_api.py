@@ -17,8 +17,8 @@ import pytest
 from app.engine import SamplingParams
 from app.remote_endpoints import EndpointStore
 from app.ui.server_settings import ServerSettingsDialog
-from tests.ui.chat.test_chat_page import type_and_send
 from tests.support.real_models import test_models_dir as models_dir
+from tests.ui.chat.test_chat_page import type_and_send
 from tests.ui.conftest import load, wait_reply
 from tests.ui.test_journeys import assistant_cards, click
 
