@@ -263,8 +263,9 @@ class BatchScheduler:
         A prompt chunk goes alone, so it is computed as when its request has the engine to itself: llama.cpp
         cuts a mixed batch into equal ubatches (a token of each sequence, then the prompt's rest), and its CPU
         kernels round a few rows differently from many (llamafile's below 2, the tiled K-quants' below 8): a
-        greedy near tie could flip. It costs no pass over the weights (a mixed batch is two ubatches too);
-        chunks and tokens take turns, and a newcomer's prompt is read at the next step."""
+        greedy near tie could flip. With split KV streams (every load Hearth makes) that costs no pass over the
+        weights, a mixed batch being two ubatches too. Chunks and tokens take turns; prompts waiting together
+        are read one after another, the oldest first, so a lone newcomer's is read at the next step."""
         readers = [slot for slot in active if slot.reply is not None and slot.reply.next_token < 0]
         writers = [slot for slot in active if slot.reply is not None and slot.reply.next_token >= 0]
         if readers and (not writers or not self._prompt_last):
@@ -324,8 +325,9 @@ class BatchScheduler:
 
     def _failed_step(self, fed: list[tuple[BatchSlot, list[int]]], rc: int) -> None:
         """A batch llama.cpp refused: the replies in it end (a full cache: CONTEXT_FULL), the others go on."""
-        for slot, _tokens in fed:
-            slot.keep(self.model.memory, len(slot.kv))
+        for slot, _tokens in fed:  # llama.cpp undoes only the ubatch that failed: drop what earlier ones wrote
+            if not llama_cpp.llama_memory_seq_rm(self.model.memory, slot.seq, len(slot.kv), -1):
+                slot.keep(self.model.memory, 0)
             reply = slot.reply
             if reply is None:
                 continue

@@ -120,20 +120,6 @@ def test_a_newcomers_prompt_is_read_at_the_step_after_it_comes(batch_model):
     assert steps[4] == [(0, 1), (1, 1)]  # then both write
 
 
-def test_greedy_replies_beside_others_equal_the_ones_written_alone(batch_model):
-    worker = FakeWorker(batch_model)
-    scheduler = BatchScheduler(worker, batch_model, ReplyStream)  # one per model, as in the engine
-    questions = ["alpha beta", " ".join(f"w{i}" for i in range(45)), "gamma"]
-    for n, text in enumerate(questions):
-        scheduler.run(chat(n + 1, text, 10))
-    for n, text in enumerate(questions[1:]):
-        worker.requests.put(chat(n + 12, text, 10))
-    scheduler.run(chat(11, questions[0], 10))
-    done = worker.done()
-    assert [done[i].text for i in (11, 12, 13)] == [done[i].text for i in (1, 2, 3)]
-    assert len({done[i].text for i in (1, 2, 3)}) == 3  # three different replies
-
-
 def test_the_same_prompt_again_starts_from_its_kept_logits_and_reads_nothing(batch_model):
     worker = FakeWorker(batch_model)
     scheduler = BatchScheduler(worker, batch_model, ReplyStream)
@@ -142,14 +128,19 @@ def test_the_same_prompt_again_starts_from_its_kept_logits_and_reads_nothing(bat
     seeded = SamplingParams(temperature=0.9, top_k=40, seed=7, max_tokens=6, top_logprobs=3)
     question = [ChatMessage("user", "the same question twice")]
     for n, sampling in enumerate([greedy, greedy, seeded, seeded]):
+        if n == 2:  # the third reads its last token again and picks through llama_sampler_sample, as before
+            scheduler.slots[0].replay = None
         steps.clear()
         scheduler.run(p.Chat(n + 1, question, sampling, OverflowPolicy.STOP, "default"))
-        if n in (1, 3):  # the same prompt as the reply before: no prompt chunk at all
-            assert all(len(step) == 1 and step[0][1] == 1 for step in steps), steps
+        if n in (1, 3):  # the same prompt as the reply before: its first token comes without a step
+            assert steps == [[(0, 1)]] * 5, steps  # 6 tokens, 5 steps: one for each token after the first
     done = worker.done()
-    assert done[2].stats.cached_tokens == done[2].stats.prompt_tokens
+    assert done[3].stats.cached_tokens == done[3].stats.prompt_tokens - 1  # its last token was read again
+    for again in (2, 4):
+        assert done[again].stats.cached_tokens == done[again].stats.prompt_tokens
     assert done[2].text == done[1].text and done[2].probs == done[1].probs
-    assert done[4].text == done[3].text and done[4].probs == done[3].probs  # the seeded chain picks the same
+    # the seeded chain given the kept row (sampler_chain.sample_from) picks as llama_sampler_sample did
+    assert done[4].text == done[3].text and done[4].probs == done[3].probs
 
 
 @pytest.mark.parametrize("name", ["qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "gemma-3-270m-q4_k_m.gguf"])
