@@ -143,28 +143,35 @@ class BatchSlot:
         """The next token from the logits at batch output `index`, by this reply's own sampling."""
         reply = self.reply
         assert reply is not None
-        if reply.evaluated == len(reply.job.tokens) and not reply.generated:  # the prompt's end: keep its logits
-            self.replay = (tuple(reply.job.tokens), rows(index).copy())
+        prompt_end = reply.evaluated == len(reply.job.tokens) and not reply.generated
+        wanted = reply.chain is None or prompt_end or reply.job.sampling.top_logprobs >= 0
+        row = rows(index) if wanted else None  # one look-up per token, and none for a chain that needs no row
+        if prompt_end:  # keep its logits for the same prompt again (kept_logits)
+            assert row is not None
+            self.replay = (tuple(reply.job.tokens), row.copy())
         if reply.chain is None:
-            token = int(rows(index).argmax())
+            assert row is not None
+            token = int(row.argmax())
         else:
             token = int(llama_cpp.llama_sampler_sample(reply.chain, ctx, index))
-        return self._measured(rows(index), token, facts)
+        self._record_probs(row, token, facts)
+        return token
 
     def pick_kept(self, logits: FloatRow, facts: TokenFacts) -> int:
         """The first token from logits kept from the same prompt's first reading (kept_logits)."""
         reply = self.reply
         assert reply is not None
         token = int(logits.argmax()) if reply.chain is None else sample_from(reply.chain, logits)
-        return self._measured(logits, token, facts)
+        self._record_probs(logits, token, facts)
+        return token
 
-    def _measured(self, logits: FloatRow, token: int, facts: TokenFacts) -> int:
+    def _record_probs(self, logits: FloatRow | None, token: int, facts: TokenFacts) -> None:
         reply = self.reply
         assert reply is not None
         top = reply.job.sampling.top_logprobs
         if top >= 0:
+            assert logits is not None
             reply.probs.append(measure(logits, token, top, facts))
-        return token
 
     def accept(self, token: int, facts: TokenFacts, on_text: Callable[[str, int], None]) -> StopReason | None:
         """Take a picked token as decode_reply does; the reason the reply ends, or None to go on."""
