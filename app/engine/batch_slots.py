@@ -24,6 +24,7 @@ from app.engine.context import fit_messages, refusal_message, too_long_message
 from app.engine.decode_loop import TokenFacts
 from app.engine.llama_backend import c_function
 from app.engine.probs_probe import measure
+from app.engine.prompt_replay import same_prompt_cached
 from app.engine.prompt_store import shared_prefix
 from app.engine.protocol import EngineError, ErrorKind, StopReason
 from app.engine.reasoning import ReasoningParser
@@ -115,9 +116,7 @@ class BatchSlot:
     def kept_logits(self, tokens: list[int]) -> FloatRow | None:
         """The logits `tokens` left the first time, if they were this slot's last prompt and are all cached."""
         kept = self.replay
-        if kept is None or len(kept[0]) != len(tokens) or shared_prefix(self.kv, tokens) < len(tokens):
-            return None
-        return kept[1] if kept[0] == tuple(tokens) else None
+        return kept[1] if kept is not None and same_prompt_cached(kept[0], tokens, self.kv) else None
 
     def keep(self, memory: Any, n: int) -> int:
         """Keep the first `n` cached tokens, drop the rest from the cache; how many are kept."""

@@ -33,6 +33,12 @@ def split_last() -> bool:
     return sampler_chain.IN_GRAPH
 
 
+def same_prompt_cached(kept: tuple[int, ...], tokens: Sequence[int], kv: Sequence[int]) -> bool:
+    """`tokens` are the prompt `kept` (whose logits were kept) and the cache `kv` still holds all of them."""
+    n = len(kept)
+    return n == len(tokens) and shared_prefix(kv, tokens) >= n and kept == tuple(tokens)
+
+
 def reuse_prefix(memory: Any, kv: list[int], tokens: Sequence[int], keep_all: bool = False) -> int:
     """Keep the longest cached prefix of `tokens` (all of them only with `keep_all`); return how many are kept."""
     n = max(0, min(shared_prefix(kv, tokens), len(tokens) - (0 if keep_all else 1)))  # else the last is evaluated
@@ -84,9 +90,7 @@ class PromptReplay:
 
     def usable(self, tokens: Sequence[int], kv: Sequence[int]) -> bool:
         """The same prompt as the one remembered, and the cache still holds all of it."""
-        n = len(self.tokens)
-        return (self.logits is not None and n == len(tokens) and len(kv) >= n
-                and self.tokens == tuple(tokens) and tuple(kv[:n]) == self.tokens)
+        return self.logits is not None and same_prompt_cached(self.tokens, tokens, kv)
 
     def restore(self) -> bool:
         """Write the remembered logits where the next pick reads them; False when llama.cpp has no logits buffer."""
