@@ -44,6 +44,9 @@ def test_the_plan_counts_the_api_servers_kv_cache(qtbot, window, smollm2, tmp_pa
     try:
         qtbot.waitUntil(lambda: window.engine.info is not None and window.engine.info.n_parallel == 2,
                         timeout=30_000)
+        plan_view = window.chat_page.load_settings.plan_view
+        # the router holds the new load's info before the window's slot for it has run (a queued signal)
+        qtbot.waitUntil(lambda: plan_view.measured is not None and plan_view.measured.n_parallel == 2, timeout=10_000)
         assert kv_row(window) == "KV cache ×2 (chats, API)"
         assert "loaded by Compare" not in window.chat_page.load_settings.status.text()  # still the chat's model
         shared = {name: planned for name, planned, _m in window.chat_page.load_settings.plan_view.rows()}
